@@ -1,0 +1,101 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "heartland-sage-bridge",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "bridgectl", targets: ["bridgectl"]),
+        .executable(name: "bridge-relay", targets: ["bridge-relay"]),
+        .executable(name: "heartland-sim", targets: ["heartland-sim"]),
+        .executable(name: "sage-pro-sim", targets: ["sage-pro-sim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    ],
+    targets: [
+        // MARK: messaging runtime
+        .systemLibrary(
+            name: "CRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
+        ),
+        .target(
+            name: "AMQP",
+            dependencies: ["CRabbitMQ", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "Messaging",
+            dependencies: [
+                "AMQP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "BrokerAdmin",
+            dependencies: ["Messaging"]
+        ),
+        .target(
+            name: "WorkerRuntime",
+            dependencies: [
+                "Messaging",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "bridgectl",
+            dependencies: ["BrokerAdmin", "Messaging", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "bridge-relay",
+            dependencies: ["WorkerRuntime", "Messaging", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP"]),
+        .testTarget(name: "BrokerTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP", "WorkerRuntime"]),
+
+        // MARK: simulators (issue 3)
+        .target(
+            name: "SimulatorKit",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(name: "HeartlandSimulator", dependencies: ["SimulatorKit"]),
+        .target(name: "SageSimulator", dependencies: ["SimulatorKit"]),
+        .executableTarget(
+            name: "heartland-sim",
+            dependencies: [
+                "HeartlandSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "sage-pro-sim",
+            dependencies: [
+                "SageSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(name: "SimulatorTests", dependencies: ["SimulatorKit", "HeartlandSimulator", "SageSimulator"]),
+        // MARK: end simulators
+    ]
+)

@@ -1,0 +1,463 @@
+import CRabbitMQ
+import Foundation
+
+/// One blocking connection to the broker through rabbitmq-c. It is the only place with unsafe
+/// pointers in the project. Not thread-safe: one owner thread (see `AMQPSession`) calls it.
+public final class AMQPConnection {
+    private let state: amqp_connection_state_t
+    private var openChannels: Set<UInt16> = []
+    public let url: AMQPURL
+
+    /// Events read off the socket besides RPC replies.
+    public enum Event {
+        case delivery(Delivery)
+        case confirmAck(channel: UInt16, tag: UInt64, multiple: Bool)
+        case confirmNack(channel: UInt16, tag: UInt64, multiple: Bool)
+        case returned(channel: UInt16, exchange: String, routingKey: String, messageID: String?, replyText: String)
+        case cancelOk(channel: UInt16, consumerTag: String)
+        case cancelledByBroker(channel: UInt16, consumerTag: String)
+        case channelClosed(channel: UInt16, code: Int, text: String)
+        case blocked(String)
+        case unblocked
+    }
+
+    public init(url: AMQPURL, connectionName: String) throws {
+        self.url = url
+        guard let state = amqp_new_connection() else { throw AMQPError.library("out of memory") }
+        self.state = state
+        do {
+            try open(connectionName: connectionName)
+        } catch {
+            amqp_destroy_connection(state)
+            throw error
+        }
+    }
+
+    deinit {
+        amqp_destroy_connection(state)
+    }
+
+    private func open(connectionName: String) throws {
+        let socket: OpaquePointer?
+        if url.useTLS {
+            socket = amqp_ssl_socket_new(state)
+            guard let socket else { throw AMQPError.connectFailed("cannot create TLS socket") }
+            amqp_ssl_socket_set_verify_peer(socket, url.verifyPeer ? 1 : 0)
+            amqp_ssl_socket_set_verify_hostname(socket, url.verifyPeer ? 1 : 0)
+            if let ca = url.caCertificateFile {
+                let rc = amqp_ssl_socket_set_cacert(socket, ca)
+                if rc != AMQP_STATUS_OK.rawValue { throw AMQPError.connectFailed("cannot load CA file \(ca): \(Self.statusText(rc))") }
+            }
+        } else {
+            socket = amqp_tcp_socket_new(state)
+        }
+        guard let socket else { throw AMQPError.connectFailed("cannot create socket") }
+        var timeout = timeval(tv_sec: url.connectTimeoutSeconds, tv_usec: 0)
+        let rc = amqp_socket_open_noblock(socket, url.host, Int32(url.port), &timeout)
+        if rc != AMQP_STATUS_OK.rawValue {
+            throw AMQPError.connectFailed("\(url.host):\(url.port): \(Self.statusText(rc))")
+        }
+        let arena = CArena()
+        var properties = arena.table(["connection_name": .string(connectionName), "product": .string("heartland-sage-bridge")])
+        let reply = bridge_amqp_login_plain_props(
+            state, url.vhost, 0, 131_072, Int32(url.heartbeatSeconds), &properties, url.user, url.password)
+        if reply.reply_type != AMQP_RESPONSE_NORMAL {
+            throw AMQPError.connectFailed("login as \(url.user) on vhost \(url.vhost) failed: \(describe(reply))")
+        }
+    }
+
+    // MARK: channels
+
+    public func openChannel(_ channel: UInt16) throws {
+        guard !openChannels.contains(channel) else { return }
+        amqp_channel_open(state, channel)
+        try check(amqp_get_rpc_reply(state), channel: channel)
+        openChannels.insert(channel)
+    }
+
+    public func closeChannel(_ channel: UInt16) {
+        guard openChannels.remove(channel) != nil else { return }
+        _ = amqp_channel_close(state, channel, Int32(AMQP_REPLY_SUCCESS))
+    }
+
+    public func confirmSelect(channel: UInt16) throws {
+        try openChannel(channel)
+        amqp_confirm_select(state, channel)
+        try check(amqp_get_rpc_reply(state), channel: channel)
+    }
+
+    public func qos(channel: UInt16, prefetch: UInt16) throws {
+        try openChannel(channel)
+        amqp_basic_qos(state, channel, 0, prefetch, 0)
+        try check(amqp_get_rpc_reply(state), channel: channel)
+    }
+
+    // MARK: declarations
+
+    public func declareExchange(channel: UInt16, name: String, type: String, durable: Bool = true, passive: Bool = false,
+                                autoDelete: Bool = false, isInternal: Bool = false, arguments: FieldTable = [:]) throws {
+        try openChannel(channel)
+        let arena = CArena()
+        amqp_exchange_declare(state, channel, arena.bytes(name), arena.bytes(type), passive ? 1 : 0, durable ? 1 : 0,
+                              autoDelete ? 1 : 0, isInternal ? 1 : 0, arena.table(arguments))
+        try check(amqp_get_rpc_reply(state), channel: channel)
+    }
+
+    /// Declares (or with `passive`, checks) a queue; returns its ready message count and consumer count.
+    @discardableResult
+    public func declareQueue(channel: UInt16, name: String, durable: Bool = true, passive: Bool = false,
+                             exclusive: Bool = false, autoDelete: Bool = false, arguments: FieldTable = [:]) throws -> (messages: UInt32, consumers: UInt32) {
+        try openChannel(channel)
+        let arena = CArena()
+        let ok = amqp_queue_declare(state, channel, arena.bytes(name), passive ? 1 : 0, durable ? 1 : 0, exclusive ? 1 : 0,
+                                    autoDelete ? 1 : 0, arena.table(arguments))
+        try check(amqp_get_rpc_reply(state), channel: channel)
+        guard let ok else { throw AMQPError.library("queue.declare-ok missing") }
+        return (ok.pointee.message_count, ok.pointee.consumer_count)
+    }
+
+    public func bindQueue(channel: UInt16, queue: String, exchange: String, routingKey: String, arguments: FieldTable = [:]) throws {
+        try openChannel(channel)
+        let arena = CArena()
+        amqp_queue_bind(state, channel, arena.bytes(queue), arena.bytes(exchange), arena.bytes(routingKey), arena.table(arguments))
+        try check(amqp_get_rpc_reply(state), channel: channel)
+    }
+
+    @discardableResult
+    public func purgeQueue(channel: UInt16, name: String) throws -> UInt32 {
+        try openChannel(channel)
+        let arena = CArena()
+        let ok = amqp_queue_purge(state, channel, arena.bytes(name))
+        try check(amqp_get_rpc_reply(state), channel: channel)
+        return ok?.pointee.message_count ?? 0
+    }
+
+    public func deleteQueue(channel: UInt16, name: String) throws {
+        try openChannel(channel)
+        let arena = CArena()
+        amqp_queue_delete(state, channel, arena.bytes(name), 0, 0)
+        try check(amqp_get_rpc_reply(state), channel: channel)
+    }
+
+    public func deleteExchange(channel: UInt16, name: String) throws {
+        try openChannel(channel)
+        let arena = CArena()
+        amqp_exchange_delete(state, channel, arena.bytes(name), 0)
+        try check(amqp_get_rpc_reply(state), channel: channel)
+    }
+
+    // MARK: publishing and consuming
+
+    public func publish(channel: UInt16, _ message: OutgoingMessage) throws {
+        try openChannel(channel)
+        let arena = CArena()
+        var properties = arena.properties(message.properties)
+        let rc = message.body.withUnsafeBytes { raw -> Int32 in
+            let body = amqp_bytes_t(len: raw.count, bytes: UnsafeMutableRawPointer(mutating: raw.baseAddress))
+            return amqp_basic_publish(state, channel, arena.bytes(message.exchange), arena.bytes(message.routingKey),
+                                      message.mandatory ? 1 : 0, 0, &properties, body)
+        }
+        if rc != AMQP_STATUS_OK.rawValue { throw connectionError(rc, "publish") }
+    }
+
+    /// Starts a consumer; deliveries then arrive through `nextEvent`.
+    public func consume(channel: UInt16, queue: String, consumerTag: String, arguments: FieldTable = [:]) throws {
+        try openChannel(channel)
+        let arena = CArena()
+        amqp_basic_consume(state, channel, arena.bytes(queue), arena.bytes(consumerTag), 0, 0, 0, arena.table(arguments))
+        try check(amqp_get_rpc_reply(state), channel: channel)
+    }
+
+    /// Sends basic.cancel without waiting: the cancel-ok arrives as an event, possibly after more deliveries.
+    public func sendCancel(channel: UInt16, consumerTag: String) throws {
+        let arena = CArena()
+        var method = amqp_basic_cancel_t(consumer_tag: arena.bytes(consumerTag), nowait: 0)
+        let rc = amqp_send_method(state, channel, 0x003C_001E, &method)
+        if rc != AMQP_STATUS_OK.rawValue { throw connectionError(rc, "basic.cancel") }
+    }
+
+    public func ack(channel: UInt16, deliveryTag: UInt64, multiple: Bool = false) throws {
+        let rc = amqp_basic_ack(state, channel, deliveryTag, multiple ? 1 : 0)
+        if rc != AMQP_STATUS_OK.rawValue { throw connectionError(rc, "basic.ack") }
+    }
+
+    public func nack(channel: UInt16, deliveryTag: UInt64, multiple: Bool = false, requeue: Bool) throws {
+        let rc = amqp_basic_nack(state, channel, deliveryTag, multiple ? 1 : 0, requeue ? 1 : 0)
+        if rc != AMQP_STATUS_OK.rawValue { throw connectionError(rc, "basic.nack") }
+    }
+
+    /// basic.get without auto-ack: the caller acks or nacks the returned delivery on the same channel.
+    public func get(channel: UInt16, queue: String, generation: UInt64) throws -> Delivery? {
+        try openChannel(channel)
+        let arena = CArena()
+        let reply = amqp_basic_get(state, channel, arena.bytes(queue), 0)
+        try check(reply, channel: channel)
+        guard reply.reply.id == 0x003C_0047, let decoded = reply.reply.decoded else { return nil }
+        let ok = decoded.assumingMemoryBound(to: amqp_basic_get_ok_t.self).pointee
+        var delivery = try readMessage(channel: channel, deliveryTag: ok.delivery_tag, redelivered: ok.redelivered != 0,
+                                       exchange: Self.string(ok.exchange), routingKey: Self.string(ok.routing_key), generation: generation)
+        delivery.messageCount = ok.message_count
+        return delivery
+    }
+
+    // MARK: events
+
+    /// True when a frame can be read without touching the socket.
+    public var hasBufferedFrames: Bool {
+        amqp_frames_enqueued(state) != 0 || amqp_data_in_buffer(state) != 0
+    }
+
+    /// Blocks until the socket (or `wakeFD`) is readable or the timeout passes.
+    public func waitReadable(timeoutMilliseconds: Int32, wakeFD: Int32) {
+        _ = bridge_poll_readable(amqp_get_sockfd(state), wakeFD, timeoutMilliseconds)
+    }
+
+    /// Reads one frame if one arrives within `timeoutMicroseconds`; nil on timeout. Throws when the connection is gone.
+    public func nextEvent(generation: UInt64, timeoutMicroseconds: Int = 0) throws -> Event? {
+        amqp_maybe_release_buffers(state)
+        var frame = amqp_frame_t()
+        var timeout = timeval(tv_sec: timeoutMicroseconds / 1_000_000, tv_usec: timeoutMicroseconds % 1_000_000)
+        let rc = amqp_simple_wait_frame_noblock(state, &frame, &timeout)
+        if rc == AMQP_STATUS_TIMEOUT.rawValue { return nil }
+        if rc != AMQP_STATUS_OK.rawValue { throw connectionError(rc, "reading from the broker") }
+        guard frame.frame_type == UInt8(AMQP_FRAME_METHOD) else { return nil }
+        let channel = frame.channel
+        let method = frame.payload.method
+        switch method.id {
+        case 0x003C_003C:  // basic.deliver
+            let d = method.decoded.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee
+            return .delivery(try readMessage(channel: channel, deliveryTag: d.delivery_tag, redelivered: d.redelivered != 0,
+                                             exchange: Self.string(d.exchange), routingKey: Self.string(d.routing_key), generation: generation))
+        case 0x003C_0050:  // basic.ack
+            let a = method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
+            return .confirmAck(channel: channel, tag: a.delivery_tag, multiple: a.multiple != 0)
+        case 0x003C_0078:  // basic.nack
+            let n = method.decoded.assumingMemoryBound(to: amqp_basic_nack_t.self).pointee
+            return .confirmNack(channel: channel, tag: n.delivery_tag, multiple: n.multiple != 0)
+        case 0x003C_0032:  // basic.return
+            let r = method.decoded.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
+            let returned = try readMessage(channel: channel, deliveryTag: 0, redelivered: false, exchange: Self.string(r.exchange),
+                                           routingKey: Self.string(r.routing_key), generation: generation)
+            return .returned(channel: channel, exchange: returned.exchange, routingKey: returned.routingKey,
+                             messageID: returned.properties.messageID, replyText: Self.string(r.reply_text))
+        case 0x003C_001F:  // basic.cancel-ok
+            let c = method.decoded.assumingMemoryBound(to: amqp_basic_cancel_ok_t.self).pointee
+            return .cancelOk(channel: channel, consumerTag: Self.string(c.consumer_tag))
+        case 0x003C_001E:  // basic.cancel from the broker (queue deleted, node down)
+            let c = method.decoded.assumingMemoryBound(to: amqp_basic_cancel_t.self).pointee
+            return .cancelledByBroker(channel: channel, consumerTag: Self.string(c.consumer_tag))
+        case 0x0014_0028:  // channel.close
+            let c = method.decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
+            var closeOk = amqp_channel_close_ok_t(dummy: 0)
+            _ = amqp_send_method(state, channel, 0x0014_0029, &closeOk)
+            openChannels.remove(channel)
+            return .channelClosed(channel: channel, code: Int(c.reply_code), text: Self.string(c.reply_text))
+        case 0x000A_0032:  // connection.close
+            let c = method.decoded.assumingMemoryBound(to: amqp_connection_close_t.self).pointee
+            var closeOk = amqp_connection_close_ok_t(dummy: 0)
+            _ = amqp_send_method(state, 0, 0x000A_0033, &closeOk)
+            throw AMQPError.connectionLost("broker closed the connection (\(c.reply_code)): \(Self.string(c.reply_text))")
+        case 0x000A_003C:  // connection.blocked
+            let b = method.decoded.assumingMemoryBound(to: amqp_connection_blocked_t.self).pointee
+            return .blocked(Self.string(b.reason))
+        case 0x000A_003D:
+            return .unblocked
+        default:
+            return nil
+        }
+    }
+
+    /// Closes the connection politely; errors are ignored because the connection is going away anyway.
+    public func close() {
+        for channel in openChannels.sorted() { _ = amqp_channel_close(state, channel, Int32(AMQP_REPLY_SUCCESS)) }
+        openChannels.removeAll()
+        _ = amqp_connection_close(state, Int32(AMQP_REPLY_SUCCESS))
+    }
+
+    // MARK: helpers
+
+    private func readMessage(channel: UInt16, deliveryTag: UInt64, redelivered: Bool, exchange: String, routingKey: String,
+                             generation: UInt64) throws -> Delivery {
+        var message = amqp_message_t()
+        let reply = amqp_read_message(state, channel, &message, 0)
+        defer { amqp_destroy_message(&message) }
+        if reply.reply_type != AMQP_RESPONSE_NORMAL { throw AMQPError.connectionLost("reading a message: \(describe(reply))") }
+        return Delivery(channel: channel, deliveryTag: deliveryTag, redelivered: redelivered, exchange: exchange,
+                        routingKey: routingKey, properties: Self.properties(message.properties), body: Self.bytes(message.body),
+                        connectionGeneration: generation, messageCount: nil)
+    }
+
+    private func check(_ reply: amqp_rpc_reply_t, channel: UInt16) throws {
+        switch reply.reply_type {
+        case AMQP_RESPONSE_NORMAL:
+            return
+        case AMQP_RESPONSE_SERVER_EXCEPTION:
+            if reply.reply.id == 0x0014_0028, let decoded = reply.reply.decoded {
+                let c = decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
+                var closeOk = amqp_channel_close_ok_t(dummy: 0)
+                _ = amqp_send_method(state, channel, 0x0014_0029, &closeOk)
+                openChannels.remove(channel)
+                throw AMQPError.channelClosed(code: Int(c.reply_code), text: Self.string(c.reply_text))
+            }
+            throw AMQPError.connectionLost(describe(reply))
+        default:
+            throw AMQPError.connectionLost(describe(reply))
+        }
+    }
+
+    private func describe(_ reply: amqp_rpc_reply_t) -> String {
+        switch reply.reply_type {
+        case AMQP_RESPONSE_LIBRARY_EXCEPTION: return Self.statusText(reply.library_error)
+        case AMQP_RESPONSE_SERVER_EXCEPTION:
+            guard let decoded = reply.reply.decoded else { return "server exception" }
+            if reply.reply.id == 0x000A_0032 {
+                let c = decoded.assumingMemoryBound(to: amqp_connection_close_t.self).pointee
+                return "connection closed by broker (\(c.reply_code)): \(Self.string(c.reply_text))"
+            }
+            if reply.reply.id == 0x0014_0028 {
+                let c = decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
+                return "channel closed by broker (\(c.reply_code)): \(Self.string(c.reply_text))"
+            }
+            return "server exception (method \(reply.reply.id))"
+        case AMQP_RESPONSE_NONE: return "no reply (missing RPC reply type)"
+        default: return "unknown reply type"
+        }
+    }
+
+    private func connectionError(_ rc: Int32, _ action: String) -> AMQPError {
+        .connectionLost("\(action): \(Self.statusText(rc))")
+    }
+
+    static func statusText(_ rc: Int32) -> String {
+        guard let text = amqp_error_string2(rc) else { return "status \(rc)" }
+        return String(cString: text)
+    }
+
+    static func bytes(_ b: amqp_bytes_t) -> [UInt8] {
+        guard b.len > 0, let base = b.bytes else { return [] }
+        return Array(UnsafeRawBufferPointer(start: base, count: b.len))
+    }
+
+    static func string(_ b: amqp_bytes_t) -> String {
+        String(decoding: bytes(b), as: UTF8.self)
+    }
+
+    static func properties(_ p: amqp_basic_properties_t) -> MessageProperties {
+        let flags = p._flags
+        func has(_ flag: Int32) -> Bool { flags & amqp_flags_t(flag) != 0 }
+        return MessageProperties(
+            contentType: has(1 << 15) ? string(p.content_type) : nil,
+            messageID: has(1 << 7) ? string(p.message_id) : nil,
+            correlationID: has(1 << 10) ? string(p.correlation_id) : nil,
+            type: has(1 << 5) ? string(p.type) : nil,
+            timestamp: has(1 << 6) ? Date(timeIntervalSince1970: TimeInterval(p.timestamp)) : nil,
+            persistent: has(1 << 12) && p.delivery_mode == 2,
+            headers: has(1 << 13) ? table(p.headers) : [:],
+            appID: has(1 << 3) ? string(p.app_id) : nil,
+            replyTo: has(1 << 9) ? string(p.reply_to) : nil,
+            expiration: has(1 << 8) ? string(p.expiration) : nil)
+    }
+
+    static func table(_ t: amqp_table_t) -> FieldTable {
+        var result: FieldTable = [:]
+        guard t.num_entries > 0, let entries = t.entries else { return result }
+        for i in 0..<Int(t.num_entries) {
+            result[string(entries[i].key)] = value(entries[i].value)
+        }
+        return result
+    }
+
+    static func value(_ v: amqp_field_value_t) -> FieldValue {
+        switch UInt32(v.kind) {
+        case AMQP_FIELD_KIND_UTF8.rawValue: return .string(string(v.value.bytes))
+        case AMQP_FIELD_KIND_BYTES.rawValue: return .bytes(bytes(v.value.bytes))
+        case AMQP_FIELD_KIND_BOOLEAN.rawValue: return .bool(v.value.boolean != 0)
+        case AMQP_FIELD_KIND_I8.rawValue: return .int(Int64(v.value.i8))
+        case AMQP_FIELD_KIND_U8.rawValue: return .int(Int64(v.value.u8))
+        case AMQP_FIELD_KIND_I16.rawValue: return .int(Int64(v.value.i16))
+        case AMQP_FIELD_KIND_U16.rawValue: return .int(Int64(v.value.u16))
+        case AMQP_FIELD_KIND_I32.rawValue: return .int(Int64(v.value.i32))
+        case AMQP_FIELD_KIND_U32.rawValue: return .int(Int64(v.value.u32))
+        case AMQP_FIELD_KIND_I64.rawValue: return .int(v.value.i64)
+        case AMQP_FIELD_KIND_U64.rawValue: return .int(Int64(clamping: v.value.u64))
+        case AMQP_FIELD_KIND_TIMESTAMP.rawValue: return .timestamp(v.value.u64)
+        case AMQP_FIELD_KIND_F32.rawValue: return .double(Double(v.value.f32))
+        case AMQP_FIELD_KIND_F64.rawValue: return .double(v.value.f64)
+        case AMQP_FIELD_KIND_TABLE.rawValue: return .table(table(v.value.table))
+        case AMQP_FIELD_KIND_ARRAY.rawValue:
+            let a = v.value.array
+            guard a.num_entries > 0, let entries = a.entries else { return .array([]) }
+            return .array((0..<Int(a.num_entries)).map { value(entries[$0]) })
+        default: return .void
+        }
+    }
+}
+
+/// Owns the C memory handed to rabbitmq-c for one call, and frees it when the call is done.
+private final class CArena {
+    private var allocations: [UnsafeMutableRawPointer] = []
+
+    deinit { allocations.forEach { free($0) } }
+
+    private func allocate(_ size: Int) -> UnsafeMutableRawPointer {
+        let pointer = malloc(max(size, 1))!
+        allocations.append(pointer)
+        return pointer
+    }
+
+    func bytes(_ string: String) -> amqp_bytes_t { bytes(Array(string.utf8)) }
+
+    func bytes(_ array: [UInt8]) -> amqp_bytes_t {
+        let pointer = allocate(array.count)
+        array.withUnsafeBytes { raw in
+            if let base = raw.baseAddress { pointer.copyMemory(from: base, byteCount: raw.count) }
+        }
+        return amqp_bytes_t(len: array.count, bytes: pointer)
+    }
+
+    func table(_ table: FieldTable) -> amqp_table_t {
+        guard !table.isEmpty else { return amqp_table_t(num_entries: 0, entries: nil) }
+        let entries = allocate(MemoryLayout<amqp_table_entry_t>.stride * table.count).bindMemory(to: amqp_table_entry_t.self, capacity: table.count)
+        for (i, (key, value)) in table.sorted(by: { $0.key < $1.key }).enumerated() {
+            entries[i] = amqp_table_entry_t(key: bytes(key), value: self.value(value))
+        }
+        return amqp_table_t(num_entries: Int32(table.count), entries: entries)
+    }
+
+    func value(_ value: FieldValue) -> amqp_field_value_t {
+        var v = amqp_field_value_t()
+        switch value {
+        case .string(let s): v.kind = UInt8(AMQP_FIELD_KIND_UTF8.rawValue); v.value.bytes = bytes(s)
+        case .bytes(let b): v.kind = UInt8(AMQP_FIELD_KIND_BYTES.rawValue); v.value.bytes = bytes(b)
+        case .int(let i): v.kind = UInt8(AMQP_FIELD_KIND_I64.rawValue); v.value.i64 = i
+        case .bool(let b): v.kind = UInt8(AMQP_FIELD_KIND_BOOLEAN.rawValue); v.value.boolean = b ? 1 : 0
+        case .double(let d): v.kind = UInt8(AMQP_FIELD_KIND_F64.rawValue); v.value.f64 = d
+        case .timestamp(let t): v.kind = UInt8(AMQP_FIELD_KIND_TIMESTAMP.rawValue); v.value.u64 = t
+        case .table(let t): v.kind = UInt8(AMQP_FIELD_KIND_TABLE.rawValue); v.value.table = table(t)
+        case .array(let items):
+            v.kind = UInt8(AMQP_FIELD_KIND_ARRAY.rawValue)
+            let entries = allocate(MemoryLayout<amqp_field_value_t>.stride * max(items.count, 1)).bindMemory(to: amqp_field_value_t.self, capacity: max(items.count, 1))
+            for (i, item) in items.enumerated() { entries[i] = self.value(item) }
+            v.value.array = amqp_array_t(num_entries: Int32(items.count), entries: items.isEmpty ? nil : entries)
+        case .void: v.kind = UInt8(AMQP_FIELD_KIND_VOID.rawValue)
+        }
+        return v
+    }
+
+    func properties(_ p: MessageProperties) -> amqp_basic_properties_t {
+        var props = amqp_basic_properties_t()
+        var flags: Int32 = 1 << 12  // delivery mode is always set
+        props.delivery_mode = p.persistent ? 2 : 1
+        if let v = p.contentType { props.content_type = bytes(v); flags |= 1 << 15 }
+        if let v = p.messageID { props.message_id = bytes(v); flags |= 1 << 7 }
+        if let v = p.correlationID { props.correlation_id = bytes(v); flags |= 1 << 10 }
+        if let v = p.type { props.type = bytes(v); flags |= 1 << 5 }
+        if let v = p.timestamp { props.timestamp = UInt64(max(0, v.timeIntervalSince1970)); flags |= 1 << 6 }
+        if let v = p.appID { props.app_id = bytes(v); flags |= 1 << 3 }
+        if let v = p.replyTo { props.reply_to = bytes(v); flags |= 1 << 9 }
+        if let v = p.expiration { props.expiration = bytes(v); flags |= 1 << 8 }
+        if !p.headers.isEmpty { props.headers = table(p.headers); flags |= 1 << 13 }
+        props._flags = amqp_flags_t(flags)
+        return props
+    }
+}

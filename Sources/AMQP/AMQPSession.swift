@@ -1,0 +1,318 @@
+import Foundation
+import Logging
+import Synchronization
+import CRabbitMQ
+
+/// One broker connection with an async API. A dedicated thread owns the blocking `AMQPConnection`
+/// and multiplexes three channels: consuming (1), publishing with confirms (2) and control RPCs (3).
+///
+/// A session does not reconnect: when its connection dies every waiter fails with `connectionLost`,
+/// the delivery stream ends and `failure` says why. Owners (the stage runner, `ReliablePublisher`)
+/// open a new session with `BrokerConnector`, which is what makes reconnection visible and testable.
+public final class AMQPSession: Sendable {
+    public static let consumeChannel: UInt16 = 1
+    public static let publishChannel: UInt16 = 2
+    public static let controlChannel: UInt16 = 3
+
+    public let generation: UInt64
+    public let url: AMQPURL
+    private let wakeFD: Int32
+    private let shared: Mutex<Shared>
+    private let logger: Logger
+
+    private static let generations = Atomic<UInt64>(0)
+
+    struct Shared {
+        var commands: [Command] = []
+        var failure: AMQPError?
+        var finished = false
+    }
+
+    enum Command: Sendable {
+        case perform(run: @Sendable (AMQPConnection) -> Void, fail: @Sendable (AMQPError) -> Void)
+        case publish([OutgoingMessage], timeout: Duration, CheckedContinuation<Void, any Error>)
+        case consume(queue: String, prefetch: UInt16, tag: String, DeliveryQueue, CheckedContinuation<Void, any Error>)
+        case cancelConsumer(CheckedContinuation<Void, Never>)
+        case ack(channel: UInt16, tag: UInt64, multiple: Bool)
+        case nack(channel: UInt16, tag: UInt64, multiple: Bool, requeue: Bool)
+        case close(CheckedContinuation<Void, Never>)
+    }
+
+    private init(url: AMQPURL, logger: Logger) {
+        self.url = url
+        self.logger = logger
+        self.generation = Self.generations.add(1, ordering: .relaxed).newValue
+        self.wakeFD = bridge_wake_fd_create()
+        self.shared = Mutex(Shared())
+    }
+
+    deinit {
+        bridge_wake_fd_close(wakeFD)
+    }
+
+    /// Opens a connection on a new thread; throws `connectFailed` if the broker cannot be reached.
+    public static func connect(url: AMQPURL, name: String, logger: Logger) async throws -> AMQPSession {
+        let session = AMQPSession(url: url, logger: logger)
+        try await withCheckedThrowingContinuation { (ready: CheckedContinuation<Void, any Error>) in
+            let thread = Thread {
+                let connection: AMQPConnection
+                do {
+                    connection = try AMQPConnection(url: url, connectionName: name)
+                    try connection.openChannel(consumeChannel)
+                    try connection.confirmSelect(channel: publishChannel)
+                    try connection.openChannel(controlChannel)
+                } catch {
+                    session.shared.withLock { $0.failure = error as? AMQPError ?? .connectFailed("\(error)"); $0.finished = true }
+                    ready.resume(throwing: error)
+                    return
+                }
+                ready.resume()
+                SessionLoop(session: session, connection: connection).run()
+            }
+            thread.name = "amqp-\(name)"
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        return session
+    }
+
+    /// Why the connection ended, once it has.
+    public var failure: AMQPError? { shared.withLock { $0.failure } }
+    public var isOpen: Bool { shared.withLock { !$0.finished } }
+
+    // MARK: API
+
+    /// Runs `body` on the connection's thread (declarations, basic.get, passive checks) on the control channel.
+    public func perform<T: Sendable>(_ body: @escaping @Sendable (AMQPConnection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            enqueue(.perform(run: { connection in
+                do { continuation.resume(returning: try body(connection)) } catch { continuation.resume(throwing: error) }
+            }, fail: { continuation.resume(throwing: $0) }), orFail: { continuation.resume(throwing: $0) })
+        }
+    }
+
+    /// Publishes the messages and returns when the broker has confirmed every one of them.
+    /// A nack, an unroutable message, a missing confirm or a lost connection throws.
+    public func publish(_ messages: [OutgoingMessage], confirmTimeout: Duration = .seconds(30)) async throws {
+        guard !messages.isEmpty else { return }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            enqueue(.publish(messages, timeout: confirmTimeout, continuation), orFail: { continuation.resume(throwing: $0) })
+        }
+    }
+
+    /// Starts consuming `queue` on the consume channel with manual acks and the given prefetch.
+    /// The queue ends when the consumer is cancelled or the connection dies.
+    public func consume(queue: String, prefetch: UInt16, consumerTag: String) async throws -> DeliveryQueue {
+        let stream = DeliveryQueue()
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            enqueue(.consume(queue: queue, prefetch: prefetch, tag: consumerTag, stream, continuation),
+                    orFail: { stream.finish(); continuation.resume(throwing: $0) })
+        }
+        return stream
+    }
+
+    /// basic.cancel, then waits for cancel-ok, so that acks sent before closing are not lost
+    /// (rabbitmq-server#10327). Deliveries already received stay in the stream to be finished.
+    public func cancelConsumer() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            enqueue(.cancelConsumer(continuation), orFail: { _ in continuation.resume() })
+        }
+    }
+
+    public func ack(_ delivery: Delivery, multiple: Bool = false) {
+        guard owns(delivery) else { return }
+        enqueue(.ack(channel: delivery.channel, tag: delivery.deliveryTag, multiple: multiple), orFail: { _ in })
+    }
+
+    public func nack(_ delivery: Delivery, multiple: Bool = false, requeue: Bool) {
+        guard owns(delivery) else { return }
+        enqueue(.nack(channel: delivery.channel, tag: delivery.deliveryTag, multiple: multiple, requeue: requeue), orFail: { _ in })
+    }
+
+    /// Closes the connection after the commands queued before it.
+    public func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            enqueue(.close(continuation), orFail: { _ in continuation.resume() })
+        }
+    }
+
+    private func owns(_ delivery: Delivery) -> Bool {
+        if delivery.connectionGeneration == generation { return true }
+        // The delivery tag belongs to a dead connection: the broker has already requeued the message.
+        logger.debug("ignoring ack for a delivery of an earlier connection", metadata: ["tag": "\(delivery.deliveryTag)"])
+        return false
+    }
+
+    private func enqueue(_ command: Command, orFail: (AMQPError) -> Void) {
+        let failure: AMQPError? = shared.withLock { shared in
+            if shared.finished { return shared.failure ?? .closed }
+            shared.commands.append(command)
+            return nil
+        }
+        if let failure { orFail(failure); return }
+        bridge_wake_fd_signal(wakeFD)
+    }
+
+    // MARK: used by the loop
+
+    fileprivate func takeCommands() -> [Command] {
+        bridge_wake_fd_drain(wakeFD)
+        return shared.withLock { shared in
+            let commands = shared.commands
+            shared.commands.removeAll(keepingCapacity: true)
+            return commands
+        }
+    }
+
+    fileprivate func finish(with failure: AMQPError) -> [Command] {
+        shared.withLock { shared in
+            shared.finished = true
+            if shared.failure == nil { shared.failure = failure }
+            let left = shared.commands
+            shared.commands.removeAll()
+            return left
+        }
+    }
+
+    fileprivate var wakeDescriptor: Int32 { wakeFD }
+    fileprivate var log: Logger { logger }
+}
+
+/// The thread side of a session: reads frames, runs commands, tracks publisher confirms.
+private final class SessionLoop {
+    let session: AMQPSession
+    let connection: AMQPConnection
+    var confirms = ConfirmTracker()
+    var deliveries: DeliveryQueue?
+    var consumerTag: String?
+    var cancelWaiters: [CheckedContinuation<Void, Never>] = []
+
+    init(session: AMQPSession, connection: AMQPConnection) {
+        self.session = session
+        self.connection = connection
+    }
+
+    func run() {
+        var closeWaiter: CheckedContinuation<Void, Never>?
+        var failure = AMQPError.closed
+        do {
+            loop: while true {
+                for command in session.takeCommands() {
+                    if case .close(let waiter) = command {
+                        closeWaiter = waiter
+                        break loop
+                    }
+                    try handle(command)
+                }
+                var read = 0
+                while read < 512, let event = try connection.nextEvent(generation: session.generation) {
+                    try handle(event)
+                    read += 1
+                }
+                confirms.expire(now: .now)
+                if read == 0 && !connection.hasBufferedFrames {
+                    connection.waitReadable(timeoutMilliseconds: 100, wakeFD: session.wakeDescriptor)
+                }
+            }
+            connection.close()
+        } catch let error as AMQPError {
+            failure = error
+            session.log.warning("broker connection ended", metadata: ["error": "\(error)"])
+        } catch {
+            failure = .connectionLost("\(error)")
+        }
+        let lost: AMQPError = failure == .closed ? .closed : failure
+        confirms.failAll(lost)
+        deliveries?.finish()
+        cancelWaiters.forEach { $0.resume() }
+        for command in session.finish(with: lost) { fail(command, lost) }
+        closeWaiter?.resume()
+    }
+
+    private func handle(_ command: AMQPSession.Command) throws {
+        switch command {
+        case .perform(let body, _):
+            body(connection)
+        case .publish(let messages, let timeout, let continuation):
+            try publish(messages, timeout: timeout, continuation)
+        case .consume(let queue, let prefetch, let tag, let stream, let continuation):
+            do {
+                try connection.qos(channel: AMQPSession.consumeChannel, prefetch: prefetch)
+                try connection.consume(channel: AMQPSession.consumeChannel, queue: queue, consumerTag: tag)
+                deliveries = stream
+                consumerTag = tag
+                continuation.resume()
+            } catch let error as AMQPError {
+                stream.finish()
+                continuation.resume(throwing: error)
+                if case .channelClosed = error { return }
+                throw error
+            }
+        case .cancelConsumer(let waiter):
+            guard let tag = consumerTag else { waiter.resume(); return }
+            cancelWaiters.append(waiter)
+            try connection.sendCancel(channel: AMQPSession.consumeChannel, consumerTag: tag)
+        case .ack(let channel, let tag, let multiple):
+            try connection.ack(channel: channel, deliveryTag: tag, multiple: multiple)
+        case .nack(let channel, let tag, let multiple, let requeue):
+            try connection.nack(channel: channel, deliveryTag: tag, multiple: multiple, requeue: requeue)
+        case .close:
+            break
+        }
+    }
+
+    private func publish(_ messages: [OutgoingMessage], timeout: Duration, _ continuation: CheckedContinuation<Void, any Error>) throws {
+        let batch = confirms.begin(count: messages.count, deadline: .now + timeout, continuation: continuation)
+        for var message in messages {
+            if message.properties.messageID == nil { message.properties.messageID = UUID().uuidString.lowercased() }
+            do {
+                try connection.publish(channel: AMQPSession.publishChannel, message)
+            } catch let error as AMQPError {
+                confirms.fail(batch, error)
+                throw error
+            }
+            confirms.published(batch: batch, messageID: message.properties.messageID!)
+        }
+    }
+
+    private func handle(_ event: AMQPConnection.Event) throws {
+        switch event {
+        case .delivery(let delivery):
+            if delivery.channel == AMQPSession.consumeChannel { deliveries?.push(delivery) }
+        case .confirmAck(_, let tag, let multiple):
+            confirms.acknowledge(tag: tag, multiple: multiple, error: nil)
+        case .confirmNack(_, let tag, let multiple):
+            confirms.acknowledge(tag: tag, multiple: multiple, error: .publishNacked(messageID: ""))
+        case .returned(_, let exchange, let routingKey, let messageID, _):
+            confirms.returned(messageID: messageID ?? "", exchange: exchange, routingKey: routingKey)
+        case .cancelOk(_, let tag):
+            if tag == consumerTag {
+                consumerTag = nil
+                deliveries?.finish()
+                deliveries = nil
+                cancelWaiters.forEach { $0.resume() }
+                cancelWaiters.removeAll()
+            }
+        case .cancelledByBroker(_, let tag):
+            session.log.warning("broker cancelled the consumer (queue deleted or its node down)", metadata: ["consumer": "\(tag)"])
+            throw AMQPError.connectionLost("consumer \(tag) cancelled by the broker")
+        case .channelClosed(let channel, let code, let text):
+            // The publishing or consuming channel closing leaves the session unusable: end it so the owner reconnects.
+            if channel != AMQPSession.controlChannel { throw AMQPError.channelClosed(code: code, text: text) }
+        case .blocked(let reason):
+            session.log.warning("broker blocked publishing", metadata: ["reason": "\(reason)"])
+        case .unblocked:
+            session.log.info("broker unblocked publishing")
+        }
+    }
+
+    private func fail(_ command: AMQPSession.Command, _ error: AMQPError) {
+        switch command {
+        case .perform(_, let failure): failure(error)
+        case .publish(_, _, let continuation): continuation.resume(throwing: error)
+        case .consume(_, _, _, let stream, let continuation): stream.finish(); continuation.resume(throwing: error)
+        case .cancelConsumer(let waiter), .close(let waiter): waiter.resume()
+        case .ack, .nack: break
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+
+/// A value in an AMQP field table (message headers, queue arguments).
+public enum FieldValue: Sendable, Equatable, Hashable {
+    case string(String)
+    case int(Int64)
+    case bool(Bool)
+    case double(Double)
+    case timestamp(UInt64)
+    case bytes([UInt8])
+    case array([FieldValue])
+    case table([String: FieldValue])
+    case void
+
+    public var stringValue: String? {
+        switch self {
+        case .string(let s): return s
+        case .bytes(let b): return String(decoding: b, as: UTF8.self)
+        case .int(let i): return String(i)
+        default: return nil
+        }
+    }
+
+    public var intValue: Int64? {
+        switch self {
+        case .int(let i): return i
+        case .timestamp(let t): return Int64(clamping: t)
+        case .string(let s): return Int64(s)
+        default: return nil
+        }
+    }
+}
+
+public typealias FieldTable = [String: FieldValue]
+
+/// The AMQP basic properties we use. Unset fields are nil.
+public struct MessageProperties: Sendable, Equatable {
+    public var contentType: String?
+    public var messageID: String?
+    public var correlationID: String?
+    public var type: String?
+    public var timestamp: Date?
+    public var persistent: Bool
+    public var headers: FieldTable
+    public var appID: String?
+    public var replyTo: String?
+    public var expiration: String?
+
+    public init(
+        contentType: String? = "application/json", messageID: String? = nil, correlationID: String? = nil,
+        type: String? = nil, timestamp: Date? = nil, persistent: Bool = true, headers: FieldTable = [:],
+        appID: String? = nil, replyTo: String? = nil, expiration: String? = nil
+    ) {
+        self.contentType = contentType
+        self.messageID = messageID
+        self.correlationID = correlationID
+        self.type = type
+        self.timestamp = timestamp
+        self.persistent = persistent
+        self.headers = headers
+        self.appID = appID
+        self.replyTo = replyTo
+        self.expiration = expiration
+    }
+}
+
+/// A message to publish. `mandatory` makes an unroutable message an error instead of a silent drop.
+public struct OutgoingMessage: Sendable, Equatable {
+    public var exchange: String
+    public var routingKey: String
+    public var properties: MessageProperties
+    public var body: [UInt8]
+    public var mandatory: Bool
+
+    public init(exchange: String, routingKey: String, properties: MessageProperties, body: [UInt8], mandatory: Bool = true) {
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.properties = properties
+        self.body = body
+        self.mandatory = mandatory
+    }
+}
+
+/// A message received from a queue, by a consumer or `basic.get`. Ack it through the session that delivered it.
+public struct Delivery: Sendable {
+    public var channel: UInt16
+    public var deliveryTag: UInt64
+    public var redelivered: Bool
+    public var exchange: String
+    public var routingKey: String
+    public var properties: MessageProperties
+    public var body: [UInt8]
+    /// Which connection of the session delivered it; an ack on a newer connection would be meaningless.
+    public var connectionGeneration: UInt64
+    /// Messages left in the queue after this one (basic.get only).
+    public var messageCount: UInt32?
+}

@@ -1,0 +1,42 @@
+#ifndef BRIDGE_CRABBITMQ_SHIM_H
+#define BRIDGE_CRABBITMQ_SHIM_H
+#include <amqp.h>
+#include <amqp_tcp_socket.h>
+#include <amqp_ssl_socket.h>
+#include <amqp_framing.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+/* A wake-up descriptor for the connection thread's poll. */
+static inline int bridge_wake_fd_create(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+static inline void bridge_wake_fd_signal(int fd) { uint64_t one = 1; ssize_t r = write(fd, &one, sizeof one); (void)r; }
+static inline void bridge_wake_fd_drain(int fd) { uint64_t v; ssize_t r = read(fd, &v, sizeof v); (void)r; }
+static inline void bridge_wake_fd_close(int fd) { close(fd); }
+
+/* amqp_login is C-variadic, which Swift cannot call: fixed-argument wrapper for PLAIN auth. */
+static inline amqp_rpc_reply_t bridge_amqp_login_plain(amqp_connection_state_t state, const char *vhost,
+                                                       int channel_max, int frame_max, int heartbeat,
+                                                       const char *user, const char *password) {
+    return amqp_login(state, vhost, channel_max, frame_max, heartbeat, AMQP_SASL_METHOD_PLAIN, user, password);
+}
+
+/* The same with client properties (connection_name shows in the management UI). */
+static inline amqp_rpc_reply_t bridge_amqp_login_plain_props(amqp_connection_state_t state, const char *vhost,
+                                                             int channel_max, int frame_max, int heartbeat,
+                                                             const amqp_table_t *properties,
+                                                             const char *user, const char *password) {
+    return amqp_login_with_properties(state, vhost, channel_max, frame_max, heartbeat, properties,
+                                      AMQP_SASL_METHOD_PLAIN, user, password);
+}
+
+/* Wait until fd is readable or timeout_ms passes; 1 readable, 0 timeout, -1 error. */
+static inline int bridge_poll_readable(int fd, int wake_fd, int timeout_ms) {
+    struct pollfd fds[2];
+    fds[0].fd = fd; fds[0].events = POLLIN; fds[0].revents = 0;
+    fds[1].fd = wake_fd; fds[1].events = POLLIN; fds[1].revents = 0;
+    int rc = poll(fds, wake_fd >= 0 ? 2 : 1, timeout_ms);
+    if (rc < 0) return -1;
+    return rc;
+}
+#endif

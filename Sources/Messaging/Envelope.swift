@@ -1,0 +1,114 @@
+import AMQP
+import Foundation
+
+/// The message contract (ARCHITECTURE.md, "The message"): header names every stage reads and writes.
+public enum Header {
+    public static let idempotencyKey = "x-idempotency-key"
+    /// The attempt number of the next processing: absent or 1 on a first delivery. Our own count,
+    /// because `x-death` and `x-delivery-count` do not survive a republish.
+    public static let attempt = "x-attempt"
+    public static let firstFailedAt = "x-first-failed-at"
+    public static let lastError = "x-last-error"
+    public static let errorClass = "x-error-class"
+    public static let failedStage = "x-failed-stage"
+    public static let retryTier = "x-retry-tier"
+    public static let replayedAt = "x-replayed-at"
+    public static let replayCount = "x-replay-count"
+    public static let schema = "x-schema"
+    public static let traceparent = "traceparent"
+}
+
+public enum ErrorClass: String, Sendable, Codable {
+    case transient, permanent
+}
+
+/// A delivery seen through the contract.
+public struct InboundMessage: Sendable {
+    public let delivery: Delivery
+
+    public init(_ delivery: Delivery) { self.delivery = delivery }
+
+    public var body: [UInt8] { delivery.body }
+    public var routingKey: String { delivery.properties.type ?? delivery.routingKey }
+    public var messageID: String { delivery.properties.messageID ?? "" }
+    public var correlationID: String { delivery.properties.correlationID ?? messageID }
+    public var idempotencyKey: String? { delivery.properties.headers[Header.idempotencyKey]?.stringValue }
+    public var attempt: Int { Int(delivery.properties.headers[Header.attempt]?.intValue ?? 1) }
+    public var firstFailedAt: String? { delivery.properties.headers[Header.firstFailedAt]?.stringValue }
+    public var traceparent: String? { delivery.properties.headers[Header.traceparent]?.stringValue }
+
+    public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(body))
+        } catch {
+            throw StageError.permanent("message \(messageID) is not a valid \(T.self): \(error)")
+        }
+    }
+}
+
+/// What a stage emits. The runner fills in message id, correlation id, type, timestamp and trace.
+public struct OutboundMessage: Sendable {
+    public var exchange: String
+    public var routingKey: String
+    public var body: [UInt8]
+    public var idempotencyKey: String?
+    public var schema: String?
+    public var headers: FieldTable
+
+    public init(exchange: String, routingKey: String, body: [UInt8], idempotencyKey: String? = nil, schema: String? = nil,
+                headers: FieldTable = [:]) {
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.body = body
+        self.idempotencyKey = idempotencyKey
+        self.schema = schema
+        self.headers = headers
+    }
+
+    public init<T: Encodable>(exchange: String, routingKey: String, json: T, idempotencyKey: String? = nil, schema: String? = nil) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        self.init(exchange: exchange, routingKey: routingKey, body: Array(try encoder.encode(json)),
+                  idempotencyKey: idempotencyKey, schema: schema)
+    }
+}
+
+extension OutboundMessage {
+    /// The AMQP message for this output. `messageID` is derived from the input so that reprocessing
+    /// the same input yields the same ids (deterministic ids make downstream deduplication possible).
+    public func amqpMessage(correlationID: String, messageID: String, traceparent: String?, now: Date = Date()) -> OutgoingMessage {
+        var headers = self.headers
+        if let idempotencyKey { headers[Header.idempotencyKey] = .string(idempotencyKey) }
+        if let schema { headers[Header.schema] = .string(schema) }
+        if let traceparent { headers[Header.traceparent] = .string(traceparent) }
+        let properties = MessageProperties(
+            contentType: "application/json", messageID: messageID, correlationID: correlationID, type: routingKey,
+            timestamp: now, persistent: true, headers: headers)
+        return OutgoingMessage(exchange: exchange, routingKey: routingKey, properties: properties, body: body)
+    }
+}
+
+public enum MessageID {
+    /// A UUID-shaped id that is a pure function of its parts (FNV-1a, 128 bits).
+    public static func derived(_ parts: String...) -> String {
+        var a: UInt64 = 0xcbf2_9ce4_8422_2325, b: UInt64 = 0x8422_2325_cbf2_9ce4
+        for byte in parts.joined(separator: "\u{1F}").utf8 {
+            a = (a ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+            b = (b ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 &+ a
+        }
+        let hex = String(format: "%016llx%016llx", a, b)
+        let c = Array(hex)
+        return "\(String(c[0..<8]))-\(String(c[8..<12]))-\(String(c[12..<16]))-\(String(c[16..<20]))-\(String(c[20..<32]))"
+    }
+
+    public static func random() -> String { UUID().uuidString.lowercased() }
+}
+
+enum Timestamp {
+    static func rfc3339(_ date: Date = Date()) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,58 @@
+/// Chooses the delay tier for a failed attempt. Tiers are queues with a fixed TTL, so jitter is
+/// applied by sometimes choosing the next tier up: concurrent failures spread over two delays
+/// instead of returning as one wave (symfony/symfony#53328).
+public struct RetryPolicy: Sendable {
+    public var tiers: [RetryTier]
+    /// Probability of moving one tier up.
+    public var jitter: Double
+
+    public init(tiers: [RetryTier], jitter: Double = 0.25) {
+        self.tiers = tiers.sorted { $0.delay < $1.delay }
+        self.jitter = jitter
+    }
+
+    /// Attempts in all: the first one plus one per tier.
+    public var maxAttempts: Int { tiers.count + 1 }
+
+    public enum Decision: Equatable, Sendable {
+        case retry(RetryTier)
+        case exhausted
+    }
+
+    /// `attempt` is the number of the attempt that just failed (1 for a first delivery).
+    public func decide(failedAttempt attempt: Int, retryAfter: Duration?, random: Double = Double.random(in: 0..<1)) -> Decision {
+        guard attempt >= 1, attempt <= tiers.count else { return .exhausted }
+        var index = attempt - 1
+        if index + 1 < tiers.count, random < jitter { index += 1 }
+        if let retryAfter, let longEnough = tiers.firstIndex(where: { $0.delay >= retryAfter }) {
+            index = max(index, longEnough)
+        } else if retryAfter != nil {
+            index = tiers.count - 1
+        }
+        return .retry(tiers[index])
+    }
+}
+
+public struct RetryTier: Sendable, Equatable, Hashable {
+    public var queue: String
+    public var delay: Duration
+
+    public init(queue: String, delay: Duration) {
+        self.queue = queue
+        self.delay = delay
+    }
+
+    /// `5s`, `30s`, `5m`, `30m`, `200ms`: the suffix of the tier's queue name.
+    public static func label(_ delay: Duration) -> String {
+        let ms = delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000
+        if ms % 1000 != 0 { return "\(ms)ms" }
+        let s = ms / 1000
+        if s % 3600 == 0 { return "\(s / 3600)h" }
+        if s % 60 == 0 { return "\(s / 60)m" }
+        return "\(s)s"
+    }
+
+    public var milliseconds: Int64 {
+        delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,48 @@
+import AMQP
+import Foundation
+
+/// How a handler says a message failed. Anything else it throws is classified by `StageError.classify`.
+public enum StageError: Error, Sendable, CustomStringConvertible {
+    /// Worth retrying later: timeouts, 5xx, 429, a target that is down. `retryAfter` from a 429 picks a tier at least that long.
+    case transient(String, retryAfter: Duration? = nil)
+    /// Retrying cannot help: invalid data, an unknown GL account, an unmapped code. Goes to the dead-letter queue at once.
+    case permanent(String)
+
+    public var description: String {
+        switch self {
+        case .transient(let reason, _): return reason
+        case .permanent(let reason): return reason
+        }
+    }
+
+    public var errorClass: ErrorClass {
+        if case .permanent = self { return .permanent }
+        return .transient
+    }
+
+    public var retryAfter: Duration? {
+        if case .transient(_, let after) = self { return after }
+        return nil
+    }
+
+    /// Errors a handler did not classify: undecodable input is permanent, everything else transient
+    /// (a retry that cannot help ends in the dead-letter queue after the last tier anyway).
+    public static func classify(_ error: any Error) -> StageError {
+        switch error {
+        case let stageError as StageError: return stageError
+        case is DecodingError: return .permanent("undecodable message: \(error)")
+        case let amqp as AMQPError: return .transient(amqp.description)
+        default: return .transient(String(describing: error))
+        }
+    }
+}
+
+/// What a handler did with a message.
+public enum StageOutcome: Sendable {
+    /// Done; publish these (possibly none) and ack the input.
+    case publish([OutboundMessage])
+    /// Already done earlier (same idempotency key): ack and report `duplicate_skipped` on `bridge.audit`.
+    case duplicate(String)
+
+    public static let done = StageOutcome.publish([])
+}

@@ -1,0 +1,346 @@
+import AMQP
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// A stage's business logic. It receives one message and says what to publish, or throws a `StageError`.
+public protocol StageHandler: Sendable {
+    func handle(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome
+}
+
+public struct StageRunnerConfiguration: Sendable {
+    public var stage: StageTopology
+    public var prefetch: UInt16
+    /// Deliveries handled, published and acked together (one confirm wait and one ack per batch).
+    public var maxBatch: Int
+    /// Handlers running at once within a batch.
+    public var concurrency: Int
+    public var breaker: CircuitBreaker
+    public var alertExchange: String
+    public var auditExchange: String
+    public var deadLetterExchange: String
+
+    public init(stage: StageTopology, prefetch: UInt16 = 200, maxBatch: Int = 100, concurrency: Int = 8,
+                breaker: CircuitBreaker = CircuitBreaker(), alertExchange: String = "bridge.alerts",
+                auditExchange: String = "bridge.audit", deadLetterExchange: String = "bridge.dead") {
+        self.stage = stage
+        self.prefetch = prefetch
+        self.maxBatch = maxBatch
+        self.concurrency = max(1, concurrency)
+        self.breaker = breaker
+        self.alertExchange = alertExchange
+        self.auditExchange = auditExchange
+        self.deadLetterExchange = deadLetterExchange
+    }
+}
+
+/// What readiness and the operator see of a runner.
+public struct RunnerStatus: Sendable, Equatable {
+    public var connected = false
+    public var topologyPresent = false
+    public var circuitOpen = false
+    public var lastError: String?
+}
+
+/// Consume → handle → publish results with confirms → ack. The one stage runner every worker uses
+/// (ARCHITECTURE.md, "The stage runner"). A crash anywhere means redelivery, never loss.
+public final class StageRunner: Service, Sendable {
+    let configuration: StageRunnerConfiguration
+    let connector: BrokerConnector
+    let handler: any StageHandler
+    let logger: Logger
+    let metrics: StageMetrics
+    private let state = Mutex(State())
+
+    private struct State {
+        var status = RunnerStatus()
+        var stopping = false
+        var session: AMQPSession?
+        var breaker: CircuitBreaker
+        init() { breaker = CircuitBreaker() }
+    }
+
+    public init(configuration: StageRunnerConfiguration, connector: BrokerConnector, handler: any StageHandler, logger: Logger) {
+        self.configuration = configuration
+        self.connector = connector
+        self.handler = handler
+        self.logger = logger
+        self.metrics = StageMetrics(stage: configuration.stage.name)
+        state.withLock { $0.breaker = configuration.breaker }
+    }
+
+    public var status: RunnerStatus { state.withLock { $0.status } }
+    var stage: StageTopology { configuration.stage }
+
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await runUntilStopped()
+        } onGracefulShutdown: {
+            self.requestStop()
+        }
+    }
+
+    /// Stops consuming; deliveries already received are finished and acked, then `run` returns.
+    public func requestStop() {
+        let session: AMQPSession? = state.withLock { state in
+            state.stopping = true
+            return state.session
+        }
+        logger.info("stopping: cancelling the consumer and finishing in-flight messages")
+        if let session { Task { await session.cancelConsumer() } }
+    }
+
+    private var stopping: Bool { state.withLock { $0.stopping } }
+
+    private func runUntilStopped() async throws {
+        while !stopping {
+            let session: AMQPSession
+            do {
+                session = try await connector.connect(until: { [weak self] in self?.stopping ?? true }) { session in
+                    let stage = self.stage
+                    try await session.perform { connection in try stage.declare(on: connection, channel: AMQPSession.controlChannel) }
+                }
+            } catch is CancellationError {
+                break
+            }
+            setSession(session)
+            defer { setSession(nil) }
+            do {
+                let tag = "\(stage.name)-\(ProcessInfo.processInfo.processIdentifier)-\(session.generation)"
+                let deliveries = try await session.consume(queue: stage.name, prefetch: configuration.prefetch, consumerTag: tag)
+                if stopping { await session.cancelConsumer() }
+                logger.info("consuming", metadata: ["queue": "\(stage.name)", "prefetch": "\(configuration.prefetch)"])
+                await consume(deliveries, on: session)
+            } catch {
+                logger.warning("consumer failed; reconnecting", metadata: ["error": "\(error)"])
+            }
+            if session.isOpen {
+                await session.close()
+            } else if let failure = session.failure {
+                state.withLock { $0.status.lastError = failure.description }
+            }
+        }
+        logger.info("stopped")
+    }
+
+    private func setSession(_ session: AMQPSession?) {
+        state.withLock { state in
+            state.session = session
+            state.status.connected = session != nil
+            state.status.topologyPresent = session != nil
+        }
+        metrics.connected(session != nil)
+    }
+
+    // MARK: the consume loop
+
+    private func consume(_ deliveries: DeliveryQueue, on session: AMQPSession) async {
+        while let first = await deliveries.next() {
+            await waitWhileCircuitOpen()
+            let probing = state.withLock { $0.breaker.isHalfOpen }
+            let batch = probing ? [first] : [first] + deliveries.drain(max: configuration.maxBatch - 1)
+            let resolutions = await resolve(batch)
+            guard await settle(batch, resolutions, on: session) else { return }
+            recordBreaker(resolutions)
+        }
+    }
+
+    /// Publishes every resolution's messages with confirms, then acks the inputs. False when the
+    /// connection is gone (the unacked inputs will be redelivered by the broker).
+    private func settle(_ batch: [Delivery], _ resolutions: [Resolution], on session: AMQPSession) async -> Bool {
+        do {
+            try await session.publish(resolutions.flatMap(\.messages))
+            session.ack(batch[batch.count - 1], multiple: true)
+            return true
+        } catch let error as AMQPError where error.isConnectionFailure {
+            logger.warning("publish failed with the connection; inputs will be redelivered", metadata: ["error": "\(error)"])
+            return false
+        } catch {
+            // A nack or an unroutable result: settle one by one so one bad message cannot hold the others.
+            logger.error("batch publish refused; settling messages one by one", metadata: ["error": "\(error)"])
+            for (delivery, resolution) in zip(batch, resolutions) {
+                guard await settleOne(delivery, resolution, on: session) else { return false }
+            }
+            return true
+        }
+    }
+
+    private func settleOne(_ delivery: Delivery, _ resolution: Resolution, on session: AMQPSession) async -> Bool {
+        do {
+            try await session.publish(resolution.messages)
+            session.ack(delivery)
+            return true
+        } catch let error as AMQPError where error.isConnectionFailure {
+            return false
+        } catch {
+            let message = InboundMessage(delivery)
+            let fallback = failure(message, StageError.transient("publishing the result failed: \(error)"))
+            do {
+                try await session.publish(fallback.messages)
+                session.ack(delivery)
+                return true
+            } catch {
+                logger.error("cannot route the message to retry or dead letter; returning it to the queue",
+                             metadata: ["message_id": "\(message.messageID)", "error": "\(error)"])
+                session.nack(delivery, requeue: true)
+                return true
+            }
+        }
+    }
+
+    // MARK: resolving messages
+
+    struct Resolution: Sendable {
+        var messages: [OutgoingMessage]
+        var transientFailure: StageError?
+        var succeeded: Bool
+    }
+
+    private func resolve(_ batch: [Delivery]) async -> [Resolution] {
+        if batch.count == 1 || configuration.concurrency == 1 {
+            var results: [Resolution] = []
+            for delivery in batch { results.append(await resolve(InboundMessage(delivery))) }
+            return results
+        }
+        return await withTaskGroup(of: (Int, Resolution).self) { group in
+            var results = [Resolution?](repeating: nil, count: batch.count)
+            var next = 0
+            func startNext() {
+                let index = next
+                let message = InboundMessage(batch[index])
+                group.addTask { (index, await self.resolve(message)) }
+                next += 1
+            }
+            while next < min(configuration.concurrency, batch.count) { startNext() }
+            for await (index, resolution) in group {
+                results[index] = resolution
+                if next < batch.count { startNext() }
+            }
+            return results.map { $0! }
+        }
+    }
+
+    private func resolve(_ message: InboundMessage) async -> Resolution {
+        var log = logger
+        log[metadataKey: "correlation_id"] = "\(message.correlationID)"
+        log[metadataKey: "message_id"] = "\(message.messageID)"
+        if let key = message.idempotencyKey { log[metadataKey: "idempotency_key"] = "\(key)" }
+        log[metadataKey: "attempt"] = "\(message.attempt)"
+        let started = ContinuousClock.now
+        do {
+            let outcome = try await handler.handle(message, logger: log)
+            metrics.handlerLatency(ContinuousClock.now - started)
+            switch outcome {
+            case .publish(let outputs):
+                metrics.handled("ok")
+                let messages = outputs.enumerated().map { index, output in
+                    output.amqpMessage(correlationID: message.correlationID,
+                                       messageID: MessageID.derived(message.messageID, stage.name, String(index)),
+                                       traceparent: message.traceparent)
+                }
+                return Resolution(messages: messages, succeeded: true)
+            case .duplicate(let detail):
+                metrics.handled("duplicate")
+                log.info("duplicate skipped", metadata: ["detail": "\(detail)"])
+                let notice = AuditNotice(event: "duplicate_skipped", stage: stage.name, detail: detail, messageId: message.messageID,
+                                         correlationId: message.correlationID, idempotencyKey: message.idempotencyKey)
+                return Resolution(messages: [notify(configuration.auditExchange, "audit.duplicate_skipped.\(stage.name)", notice, message)],
+                                  succeeded: true)
+            }
+        } catch {
+            metrics.handlerLatency(ContinuousClock.now - started)
+            let stageError = StageError.classify(error)
+            metrics.failed(stageError.errorClass)
+            log.warning("handler failed", metadata: ["error_class": "\(stageError.errorClass.rawValue)", "error": "\(CardMask.mask(stageError.description))"])
+            return failure(message, stageError)
+        }
+    }
+
+    /// The next delay tier for a transient failure, or the parking lot plus an alert.
+    func failure(_ message: InboundMessage, _ error: StageError) -> Resolution {
+        let reason = CardMask.mask(error.description)
+        var properties = message.delivery.properties
+        properties.headers[Header.attempt] = .int(Int64(message.attempt))
+        properties.headers[Header.firstFailedAt] = .string(message.firstFailedAt ?? Timestamp.rfc3339())
+        properties.headers[Header.lastError] = .string(String(reason.prefix(2000)))
+        properties.headers[Header.errorClass] = .string(error.errorClass.rawValue)
+        properties.headers[Header.failedStage] = .string(stage.name)
+        if properties.messageID == nil { properties.messageID = MessageID.random() }
+
+        if error.errorClass == .transient,
+           case .retry(let tier) = stage.retryPolicy.decide(failedAttempt: message.attempt, retryAfter: error.retryAfter) {
+            properties.headers[Header.attempt] = .int(Int64(message.attempt + 1))
+            properties.headers[Header.retryTier] = .string(RetryTier.label(tier.delay))
+            metrics.retried(tier: tier)
+            let retry = OutgoingMessage(exchange: "", routingKey: tier.queue, properties: properties, body: message.body)
+            return Resolution(messages: [retry], transientFailure: error, succeeded: false)
+        }
+
+        let why = error.errorClass == .permanent ? "permanent" : "retries_exhausted"
+        metrics.deadLettered(why)
+        let parked = OutgoingMessage(exchange: configuration.deadLetterExchange, routingKey: stage.name, properties: properties, body: message.body)
+        let alert = AlertNotice(
+            kind: "dead_lettered", severity: "error", stage: stage.name,
+            reason: error.errorClass == .permanent ? reason : "gave up after \(message.attempt) attempts: \(reason)",
+            errorClass: error.errorClass.rawValue, attempt: message.attempt, messageId: message.messageID,
+            correlationId: message.correlationID, idempotencyKey: message.idempotencyKey, routingKey: message.routingKey)
+        logger.error("dead-lettered", metadata: [
+            "correlation_id": "\(message.correlationID)", "message_id": "\(message.messageID)", "why": "\(why)", "reason": "\(reason)",
+        ])
+        return Resolution(messages: [parked, notify(configuration.alertExchange, "alert.dead_lettered.\(stage.name)", alert, message)],
+                          transientFailure: error.errorClass == .transient ? error : nil, succeeded: false)
+    }
+
+    private func notify<T: Encodable>(_ exchange: String, _ key: String, _ notice: T, _ message: InboundMessage) -> OutgoingMessage {
+        let output = (try? OutboundMessage(exchange: exchange, routingKey: key, json: notice))
+            ?? OutboundMessage(exchange: exchange, routingKey: key, body: [])
+        return output.amqpMessage(correlationID: message.correlationID,
+                                  messageID: MessageID.derived(message.messageID, stage.name, key, String(message.attempt)),
+                                  traceparent: message.traceparent)
+    }
+
+    // MARK: circuit breaker
+
+    private func recordBreaker(_ resolutions: [Resolution]) {
+        let now = ContinuousClock.now
+        let pause: Duration? = state.withLock { state in
+            var pause: Duration?
+            for resolution in resolutions {
+                if resolution.succeeded {
+                    state.breaker.recordSuccess()
+                } else if let failure = resolution.transientFailure,
+                          let opened = state.breaker.recordTransientFailure(retryAfter: failure.retryAfter, now: now) {
+                    pause = opened
+                }
+            }
+            state.status.circuitOpen = pause != nil
+            return pause
+        }
+        if let pause {
+            metrics.circuitOpen(true)
+            let opens = state.withLock { $0.breaker.consecutiveOpens }
+            logger.warning("circuit open: pausing consumption", metadata: ["pause_ms": "\(pause.milliseconds)", "consecutive_opens": "\(opens)"])
+        }
+    }
+
+    private func waitWhileCircuitOpen() async {
+        while true {
+            let until: ContinuousClock.Instant? = state.withLock { state in
+                if case .open(let until) = state.breaker.state { return until }
+                return nil
+            }
+            guard let until else { return }
+            if ContinuousClock.now >= until || stopping {
+                state.withLock { state in
+                    state.breaker.pauseEnded()
+                    state.status.circuitOpen = false
+                }
+                metrics.circuitOpen(false)
+                logger.info("circuit half-open: probing with one message")
+                return
+            }
+            try? await Task.sleep(for: min(.milliseconds(100), until - ContinuousClock.now))
+        }
+    }
+}

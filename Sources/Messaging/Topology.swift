@@ -1,0 +1,193 @@
+import AMQP
+import Foundation
+
+/// The broker topology in RabbitMQ's definitions format: the same file is imported by RabbitMQ at
+/// boot (Compose: `load_definitions`) and applied by `bridgectl topology apply`.
+public struct Topology: Codable, Sendable, Equatable {
+    public var rabbitVersion: String?
+    public var vhosts: [VHost]
+    public var users: [User]
+    public var permissions: [Permission]
+    public var exchanges: [Exchange]
+    public var queues: [Queue]
+    public var bindings: [Binding]
+    public var policies: [Policy]
+
+    enum CodingKeys: String, CodingKey {
+        case rabbitVersion = "rabbit_version", vhosts, users, permissions, exchanges, queues, bindings, policies
+    }
+
+    public struct VHost: Codable, Sendable, Hashable { public var name: String }
+
+    public struct User: Codable, Sendable, Hashable {
+        public var name: String
+        /// Empty in the committed file: passwords are set at deploy time, never committed.
+        public var passwordHash: String
+        public var hashingAlgorithm: String
+        public var tags: [String]
+        enum CodingKeys: String, CodingKey { case name, passwordHash = "password_hash", hashingAlgorithm = "hashing_algorithm", tags }
+    }
+
+    public struct Permission: Codable, Sendable, Hashable {
+        public var user: String
+        public var vhost: String
+        public var configure: String
+        public var write: String
+        public var read: String
+    }
+
+    public struct Exchange: Codable, Sendable, Hashable {
+        public var name: String
+        public var vhost: String
+        public var type: String
+        public var durable: Bool
+        public var autoDelete: Bool
+        public var `internal`: Bool
+        public var arguments: [String: JSONValue]
+        enum CodingKeys: String, CodingKey { case name, vhost, type, durable, autoDelete = "auto_delete", `internal`, arguments }
+    }
+
+    public struct Queue: Codable, Sendable, Hashable {
+        public var name: String
+        public var vhost: String
+        public var durable: Bool
+        public var autoDelete: Bool
+        public var arguments: [String: JSONValue]
+        enum CodingKeys: String, CodingKey { case name, vhost, durable, autoDelete = "auto_delete", arguments }
+    }
+
+    public struct Binding: Codable, Sendable, Hashable {
+        public var source: String
+        public var vhost: String
+        public var destination: String
+        public var destinationType: String
+        public var routingKey: String
+        public var arguments: [String: JSONValue]
+        enum CodingKeys: String, CodingKey {
+            case source, vhost, destination, destinationType = "destination_type", routingKey = "routing_key", arguments
+        }
+    }
+
+    public struct Policy: Codable, Sendable, Hashable {
+        public var vhost: String
+        public var name: String
+        public var pattern: String
+        public var applyTo: String
+        public var definition: [String: JSONValue]
+        public var priority: Int
+        enum CodingKeys: String, CodingKey { case vhost, name, pattern, applyTo = "apply-to", definition, priority }
+    }
+
+    public static func load(from path: String) throws -> Topology {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TopologyError.missingFile(path)
+        }
+        do {
+            return try JSONDecoder().decode(Topology.self, from: data)
+        } catch {
+            throw TopologyError.invalidFile(path, "\(error)")
+        }
+    }
+
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var data = try encoder.encode(self)
+        data.append(0x0A)
+        return data
+    }
+
+    /// The file workers and tools use unless told otherwise: `$BRIDGE_TOPOLOGY`, else `Topology/definitions.json`
+    /// in the working directory or one of its parents.
+    public static func defaultPath() -> String {
+        if let path = ProcessInfo.processInfo.environment["BRIDGE_TOPOLOGY"], !path.isEmpty { return path }
+        var directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        for _ in 0..<6 {
+            let candidate = directory.appendingPathComponent("Topology/definitions.json").path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        return "Topology/definitions.json"
+    }
+
+    /// The part of the topology one stage consumes from and owns.
+    public func stage(_ name: String) throws -> StageTopology {
+        guard let work = queues.first(where: { $0.name == name }) else { throw TopologyError.unknownStage(name) }
+        let tiers = queues.compactMap { queue -> RetryTier? in
+            guard queue.name.hasPrefix("\(name).retry."), let ttl = queue.arguments["x-message-ttl"]?.intValue else { return nil }
+            return RetryTier(queue: queue.name, delay: .milliseconds(ttl))
+        }
+        guard let dlq = queues.first(where: { $0.name == "\(name).dlq" }) else { throw TopologyError.missingDeadLetterQueue(name) }
+        let owned = Set([work.name, dlq.name] + tiers.map(\.queue))
+        return StageTopology(
+            name: name,
+            workQueue: work,
+            retryQueues: queues.filter { owned.contains($0.name) && $0.name.hasPrefix("\(name).retry.") },
+            deadLetterQueue: dlq,
+            bindings: bindings.filter { owned.contains($0.destination) },
+            retryPolicy: RetryPolicy(tiers: tiers),
+            deliveryLimit: work.arguments["x-delivery-limit"]?.intValue.map(Int.init))
+    }
+}
+
+public enum TopologyError: Error, CustomStringConvertible, Sendable {
+    case missingFile(String), invalidFile(String, String), unknownStage(String), missingDeadLetterQueue(String)
+
+    public var description: String {
+        switch self {
+        case .missingFile(let path): return "topology file \(path) not found (set BRIDGE_TOPOLOGY or pass --topology)"
+        case .invalidFile(let path, let why): return "topology file \(path) is not valid definitions JSON: \(why)"
+        case .unknownStage(let name): return "the topology has no work queue named '\(name)'"
+        case .missingDeadLetterQueue(let name): return "the topology has no parking-lot queue '\(name).dlq' for stage \(name)"
+        }
+    }
+}
+
+/// One stage's queues: work queue, delay tiers, parking lot, and their bindings.
+public struct StageTopology: Sendable {
+    public var name: String
+    public var workQueue: Topology.Queue
+    public var retryQueues: [Topology.Queue]
+    public var deadLetterQueue: Topology.Queue
+    public var bindings: [Topology.Binding]
+    public var retryPolicy: RetryPolicy
+    public var deliveryLimit: Int?
+
+    public var queues: [Topology.Queue] { [workQueue] + retryQueues + [deadLetterQueue] }
+
+    /// Declares this stage's queues and bindings (idempotent: same arguments as the file) and checks that
+    /// the exchanges it is bound to exist. Run on every (re)connect.
+    public func declare(on connection: AMQPConnection, channel: UInt16) throws {
+        for exchange in Set(bindings.map(\.source)) {
+            try connection.declareExchange(channel: channel, name: exchange, type: "topic", passive: true)
+        }
+        for queue in queues {
+            try connection.declareQueue(channel: channel, name: queue.name, durable: queue.durable, autoDelete: queue.autoDelete,
+                                        arguments: queue.arguments.mapValues(\.fieldValue))
+        }
+        for binding in bindings {
+            try connection.bindQueue(channel: channel, queue: binding.destination, exchange: binding.source,
+                                     routingKey: binding.routingKey, arguments: binding.arguments.mapValues(\.fieldValue))
+        }
+    }
+}
+
+extension Topology {
+    /// Declares every exchange, queue and binding over AMQP. Users, permissions and policies need the
+    /// management API (`BrokerAdmin`); this is what tests and a worker with configure rights can do alone.
+    public func declareEntities(on connection: AMQPConnection, channel: UInt16) throws {
+        for exchange in exchanges {
+            try connection.declareExchange(channel: channel, name: exchange.name, type: exchange.type, durable: exchange.durable,
+                                           autoDelete: exchange.autoDelete, isInternal: exchange.internal,
+                                           arguments: exchange.arguments.mapValues(\.fieldValue))
+        }
+        for queue in queues {
+            try connection.declareQueue(channel: channel, name: queue.name, durable: queue.durable, autoDelete: queue.autoDelete,
+                                        arguments: queue.arguments.mapValues(\.fieldValue))
+        }
+        for binding in bindings where binding.destinationType == "queue" {
+            try connection.bindQueue(channel: channel, queue: binding.destination, exchange: binding.source,
+                                     routingKey: binding.routingKey, arguments: binding.arguments.mapValues(\.fieldValue))
+        }
+    }
+}

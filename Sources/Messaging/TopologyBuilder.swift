@@ -1,0 +1,172 @@
+/// Builds definitions from a short description of the pipeline, so that every stage gets the same
+/// shape (quorum work queue, delay tiers, parking lot, least-privilege user). `BridgeTopology.standard`
+/// is what `Topology/definitions.json` holds; tests build small pipelines of their own the same way.
+public struct TopologyBuilder: Sendable {
+    public struct StageSpec: Sendable {
+        public var name: String
+        /// (exchange, routing key) pairs the work queue is bound to.
+        public var consumes: [(exchange: String, key: String)]
+        /// Exchanges the stage publishes its results to.
+        public var publishesTo: [String]
+        public var deliveryLimit: Int
+        public var retryDelays: [Duration]
+
+        public init(name: String, consumes: [(exchange: String, key: String)], publishesTo: [String], deliveryLimit: Int = 5,
+                    retryDelays: [Duration] = BridgeTopology.defaultRetryDelays) {
+            self.name = name
+            self.consumes = consumes
+            self.publishesTo = publishesTo
+            self.deliveryLimit = deliveryLimit
+            self.retryDelays = retryDelays
+        }
+    }
+
+    /// A process that only publishes (an ingest connector).
+    public struct SourceSpec: Sendable {
+        public var name: String
+        public var publishesTo: [String]
+        public init(name: String, publishesTo: [String]) {
+            self.name = name
+            self.publishesTo = publishesTo
+        }
+    }
+
+    public var vhost = "/"
+    public var exchanges: [String]
+    public var deadLetterExchange: String
+    public var alertExchange: String
+    public var auditExchange: String
+    public var stages: [StageSpec]
+    public var sources: [SourceSpec]
+
+    public init(exchanges: [String], deadLetterExchange: String = "bridge.dead", alertExchange: String = "bridge.alerts",
+                auditExchange: String = "bridge.audit", stages: [StageSpec], sources: [SourceSpec] = []) {
+        self.exchanges = exchanges
+        self.deadLetterExchange = deadLetterExchange
+        self.alertExchange = alertExchange
+        self.auditExchange = auditExchange
+        self.stages = stages
+        self.sources = sources
+    }
+
+    public func build() -> Topology {
+        var queues: [Topology.Queue] = []
+        var bindings: [Topology.Binding] = []
+        var users: [Topology.User] = []
+        var permissions: [Topology.Permission] = []
+        let allExchanges = (exchanges + [deadLetterExchange]).uniqued()
+
+        for stage in stages {
+            queues.append(queue(stage.name, [
+                "x-queue-type": .string("quorum"),
+                "x-delivery-limit": .int(Int64(stage.deliveryLimit)),
+                "x-dead-letter-exchange": .string(deadLetterExchange),
+                "x-dead-letter-routing-key": .string(stage.name),
+            ]))
+            for delay in stage.retryDelays {
+                let tier = RetryTier(queue: "\(stage.name).retry.\(RetryTier.label(delay))", delay: delay)
+                queues.append(queue(tier.queue, [
+                    "x-message-ttl": .int(tier.milliseconds),
+                    "x-dead-letter-exchange": .string(""),
+                    "x-dead-letter-routing-key": .string(stage.name),
+                ]))
+            }
+            queues.append(queue("\(stage.name).dlq", ["x-queue-type": .string("quorum")]))
+            for (exchange, key) in stage.consumes {
+                bindings.append(binding(exchange, stage.name, key))
+            }
+            bindings.append(binding(deadLetterExchange, "\(stage.name).dlq", stage.name))
+
+            let own = "^\(escape(stage.name))(\\.retry\\.[0-9a-z]+|\\.dlq)?$"
+            let readsFrom = stage.consumes.map(\.exchange) + [deadLetterExchange]
+            let writesTo = stage.publishesTo + [alertExchange, auditExchange, deadLetterExchange, "amq.default"]
+            users.append(user(stage.name))
+            permissions.append(Topology.Permission(
+                user: stage.name, vhost: vhost, configure: own,
+                write: alternation(writesTo, plus: own),
+                read: alternation(readsFrom, plus: own)))
+        }
+        for source in sources {
+            users.append(user(source.name))
+            permissions.append(Topology.Permission(
+                user: source.name, vhost: vhost, configure: "^$",
+                write: alternation(source.publishesTo + [alertExchange, auditExchange], plus: nil),
+                read: alternation(source.publishesTo, plus: nil)))
+        }
+
+        let workQueues = stages.map { escape($0.name) }.joined(separator: "|")
+        return Topology(
+            rabbitVersion: "3.10.8",
+            vhosts: [.init(name: vhost)],
+            users: users,
+            permissions: permissions,
+            exchanges: allExchanges.map {
+                Topology.Exchange(name: $0, vhost: vhost, type: "topic", durable: true, autoDelete: false, internal: false, arguments: [:])
+            },
+            queues: queues,
+            bindings: bindings,
+            policies: stages.isEmpty ? [] : [
+                // At-least-once dead-lettering: a message over the delivery limit stays in its queue until
+                // the parking lot has confirmed it, instead of the default fire-and-forget (anchors §2.3).
+                Topology.Policy(vhost: vhost, name: "bridge-work-queues", pattern: "^(\(workQueues))$", applyTo: "quorum_queues",
+                                definition: ["dead-letter-strategy": .string("at-least-once"), "overflow": .string("reject-publish")],
+                                priority: 0),
+            ])
+    }
+
+    private func queue(_ name: String, _ arguments: [String: JSONValue]) -> Topology.Queue {
+        Topology.Queue(name: name, vhost: vhost, durable: true, autoDelete: false, arguments: arguments)
+    }
+
+    private func binding(_ source: String, _ destination: String, _ key: String) -> Topology.Binding {
+        Topology.Binding(source: source, vhost: vhost, destination: destination, destinationType: "queue", routingKey: key, arguments: [:])
+    }
+
+    private func user(_ name: String) -> Topology.User {
+        Topology.User(name: name, passwordHash: "", hashingAlgorithm: "rabbit_password_hashing_sha256", tags: [])
+    }
+
+    private func escape(_ name: String) -> String {
+        name.replacingOccurrences(of: ".", with: "\\.")
+    }
+
+    private func alternation(_ names: [String], plus pattern: String?) -> String {
+        let exact = "^(\(names.uniqued().map(escape).joined(separator: "|")))$"
+        guard let pattern else { return exact }
+        return "\(exact)|\(pattern)"
+    }
+}
+
+/// The bridge's own pipeline (ARCHITECTURE.md, "Topology").
+public enum BridgeTopology {
+    public static let defaultRetryDelays: [Duration] = [.seconds(5), .seconds(30), .seconds(300), .seconds(1800)]
+
+    public static let exchanges = ["bridge.events", "bridge.scoring", "bridge.commands", "bridge.audit", "bridge.alerts"]
+
+    public static var standard: TopologyBuilder {
+        TopologyBuilder(
+            exchanges: exchanges,
+            stages: [
+                .init(name: "transformer", consumes: [("bridge.events", "heartland.#"), ("bridge.events", "sage.#")],
+                      publishesTo: ["bridge.scoring", "bridge.commands"]),
+                .init(name: "fraud-scorer", consumes: [("bridge.scoring", "#")], publishesTo: ["bridge.commands"]),
+                .init(name: "sage-loader", consumes: [("bridge.commands", "sage.#")], publishesTo: []),
+                .init(name: "heartland-loader", consumes: [("bridge.commands", "heartland.#")], publishesTo: []),
+                .init(name: "alerter",
+                      consumes: [("bridge.alerts", "#"), ("bridge.audit", "#")]
+                          + ["transformer", "fraud-scorer", "sage-loader", "heartland-loader"].map { ("bridge.dead", $0) },
+                      publishesTo: []),
+            ],
+            sources: [
+                .init(name: "heartland-ingest", publishesTo: ["bridge.events"]),
+                .init(name: "sage-ingest", publishesTo: ["bridge.events"]),
+            ])
+    }
+}
+
+extension Array where Element: Hashable {
+    func uniqued() -> [Element] {
+        var seen = Set<Element>()
+        return filter { seen.insert($0).inserted }
+    }
+}
