@@ -1,0 +1,96 @@
+import Foundation
+import GRDB
+import SimulatorKit
+
+/// Sage state: every entity is kept as the JSON the API returns, keyed by resource and entity key.
+/// GL entry references get their own table so the duplicate check is a unique index.
+public enum SageDatabase {
+    public static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerSimulatorKitMigrations()
+        migrator.registerMigration("sage-v1") { db in
+            try db.create(table: "sage_record") { t in
+                t.column("resource", .text).notNull()
+                t.column("key", .text).notNull()
+                t.column("json", .blob).notNull()
+                t.column("date_last_edited", .text).notNull()
+                t.primaryKey(["resource", "key"])
+            }
+            try db.create(table: "gl_entry_reference") { t in
+                t.column("source_ledger", .text).notNull()
+                t.column("source_type", .text).notNull()
+                t.column("reference", .text).notNull()
+                t.column("batch_number", .text).notNull()
+                t.column("entry_number", .integer).notNull()
+                t.primaryKey(["source_ledger", "source_type", "reference"])
+            }
+            try db.create(table: "counter") { t in
+                t.primaryKey("name", .text)
+                t.column("value", .integer).notNull()
+            }
+        }
+        return migrator
+    }
+
+    public static func open(path: String?) throws -> DatabasePool {
+        let pool = try SimDatabase.open(path: path, migrator: migrator)
+        try seedChart(pool)
+        return pool
+    }
+
+    /// Inserts the default chart once; accounts created later through the API are left alone.
+    static func seedChart(_ pool: DatabasePool) throws {
+        try pool.write { db in
+            guard try Int.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'chart-seeded'") == nil else { return }
+            let now = Timestamps.iso8601(Date())
+            for account in ChartOfAccounts.defaultAccounts {
+                let json = GLAccounts.render(
+                    number: account.number, description: account.description, type: account.type,
+                    normalBalance: account.normalBalance, now: now)
+                try SageRecords.insert(db, resource: GLAccounts.resource, key: account.number, json: json, now: now)
+            }
+            try db.execute(sql: "INSERT INTO counter (name, value) VALUES ('chart-seeded', 1)")
+        }
+    }
+}
+
+/// Row access to `sage_record`.
+public enum SageRecords {
+    public static func fetch(_ db: Database, resource: String, key: String) throws -> JSONValue? {
+        guard let data = try Data.fetchOne(
+            db, sql: "SELECT json FROM sage_record WHERE resource = ? AND key = ?", arguments: [resource, key])
+        else { return nil }
+        return try JSONValue.parse(data)
+    }
+
+    public static func all(_ db: Database, resource: String) throws -> [JSONValue] {
+        try Data.fetchAll(db, sql: "SELECT json FROM sage_record WHERE resource = ? ORDER BY key", arguments: [resource])
+            .map { try JSONValue.parse($0) }
+    }
+
+    public static func exists(_ db: Database, resource: String, key: String) throws -> Bool {
+        try Bool.fetchOne(
+            db, sql: "SELECT 1 FROM sage_record WHERE resource = ? AND key = ?", arguments: [resource, key]) ?? false
+    }
+
+    public static func insert(_ db: Database, resource: String, key: String, json: JSONValue, now: String) throws {
+        try db.execute(
+            sql: "INSERT INTO sage_record (resource, key, json, date_last_edited) VALUES (?, ?, ?, ?)",
+            arguments: [resource, key, json.serialized(), now])
+    }
+
+    public static func update(_ db: Database, resource: String, key: String, json: JSONValue, now: String) throws {
+        try db.execute(
+            sql: "UPDATE sage_record SET json = ?, date_last_edited = ? WHERE resource = ? AND key = ?",
+            arguments: [json.serialized(), now, resource, key])
+    }
+
+    /// Next value of a named sequence, starting at 1.
+    public static func nextNumber(_ db: Database, _ name: String) throws -> Int {
+        let current = try Int.fetchOne(db, sql: "SELECT value FROM counter WHERE name = ?", arguments: [name]) ?? 0
+        try db.execute(
+            sql: "INSERT INTO counter (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+            arguments: [name, current + 1])
+        return current + 1
+    }
+}

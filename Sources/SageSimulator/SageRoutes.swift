@@ -1,0 +1,158 @@
+import Foundation
+import GRDB
+import SimulatorKit
+
+/// The Sage 300 Web API surface under `/Sage300WebApi/v1.0/-/{COMPANY}/`, behind HTTP Basic auth.
+struct SageRoutes {
+    static let prefix = "/Sage300WebApi/v1.0/-/{company}"
+
+    let database: DatabasePool
+    let ledger: GLJournalLedger
+    let credentials: SageCredentials
+    let clock: SimClock
+
+    var table: RouteTable {
+        var table = RouteTable()
+        let p = Self.prefix
+        table.add("GET", "\(p)/GL/GLAccounts") { try list($0, GLAccounts.resource) }
+        table.add("GET", "\(p)/GL/GLAccounts({key})") { request in
+            try guarded(request) { user in
+                let key = DocumentResource.unquote(request.parameter("key"))
+                guard let account = try database.read({ try SageRecords.fetch($0, resource: GLAccounts.resource, key: key) })
+                else { throw SageError.notFound("Account \(key) does not exist.") }
+                return .json(account)
+            }
+        }
+        table.add("POST", "\(p)/GL/GLAccounts") { request in
+            try guarded(request) { _ in
+                let body = try request.json()
+                let now = Timestamps.iso8601(clock.now())
+                let account = try database.write { try GLAccounts.create($0, body: body, now: now) }
+                return created(account, request, key: "'\(account["AccountNumber"]?.stringValue ?? "")'")
+            }
+        }
+        table.add("GET", "\(p)/GL/GLJournalBatches") { try list($0, GLJournalLedger.resource) }
+        table.add("GET", "\(p)/GL/GLJournalBatches({key})") { request in
+            try guarded(request) { _ in
+                let key = DocumentResource.unquote(request.parameter("key"))
+                guard let batch = try database.read({ try SageRecords.fetch($0, resource: GLJournalLedger.resource, key: key) })
+                else { throw SageError.notFound("Batch \(key) does not exist.") }
+                return .json(batch)
+            }
+        }
+        table.add("POST", "\(p)/GL/GLJournalBatches") { request in
+            try guarded(request) { user in
+                let batch = try ledger.createBatch(try request.json(), enteredBy: user)
+                return created(batch, request, key: "'\(batch["BatchNumber"]?.stringValue ?? "")'")
+            }
+        }
+        table.add("GET", "\(p)/GL/GLJournalHeaders") { try list($0, GLJournalLedger.resource, flatten: GLJournalLedger.headers) }
+        table.add("GET", "\(p)/GL/GLJournalDetails") { try list($0, GLJournalLedger.resource, flatten: GLJournalLedger.details) }
+        for resource in [
+            ARResources.customers, ARResources.receiptBatches, ARResources.invoiceBatches, ICResources.items,
+            ICResources.locations, ICResources.locationDetails, OEResources.orders,
+        ] {
+            add(resource, to: &table)
+        }
+        return table
+    }
+
+    private func add(_ resource: DocumentResource, to table: inout RouteTable) {
+        let path = "\(Self.prefix)/\(resource.resource)"
+        let name = resource.resource.split(separator: "/").last.map(String.init) ?? resource.resource
+        let keyed = "\(Self.prefix)/\(resource.resource.split(separator: "/").first!)/\(name)({key})"
+        table.add("GET", path) { try list($0, resource.resource) }
+        table.add("POST", path) { request in
+            try guarded(request) { _ in
+                let body = try request.json()
+                let now = clock.now()
+                let entity = try database.write { try resource.insert($0, body: body, now: now) }
+                return created(entity, request, key: odataKey(resource, entity))
+            }
+        }
+        table.add("GET", keyed) { request in
+            try guarded(request) { _ in
+                let key = try resource.storageKey(fromODataKey: request.parameter("key"))
+                guard let entity = try database.read({ try SageRecords.fetch($0, resource: resource.resource, key: key) })
+                else { throw SageError.notFound("\(resource.resource) record '\(key)' does not exist.") }
+                return .json(entity)
+            }
+        }
+        if resource.update != nil {
+            table.add("PATCH", keyed) { request in
+                try guarded(request) { _ in
+                    let key = try resource.storageKey(fromODataKey: request.parameter("key"))
+                    let body = try request.json()
+                    let now = clock.now()
+                    return .json(try database.write { try resource.patch($0, key: key, body: body, now: now) })
+                }
+            }
+        }
+    }
+
+    private func odataKey(_ resource: DocumentResource, _ entity: JSONValue) -> String {
+        func literal(_ value: JSONValue?) -> String {
+            if case .number(let n) = value ?? .null { return "\(n)" }
+            return "'\(value?.stringValue ?? "")'"
+        }
+        if resource.keyFields.count == 1 { return literal(entity[resource.keyFields[0]]) }
+        return resource.keyFields.map { "\($0)=\(literal(entity[$0]))" }.joined(separator: ",")
+    }
+
+    private func created(_ entity: JSONValue, _ request: SimRequest, key: String) -> SimResponse {
+        .json(entity, status: 201, headers: ["Location": "\(request.path)(\(key))"])
+    }
+
+    private func list(
+        _ request: SimRequest, _ resource: String, flatten: (@Sendable ([JSONValue]) -> [JSONValue])? = nil
+    ) throws -> SimResponse {
+        try guarded(request) { _ in
+            let query: ODataQuery
+            do { query = try ODataQuery(request: request) } catch let error as ODataFilter.ParseError {
+                throw SageError.fieldInvalid("Invalid query: \(error.description)")
+            }
+            let rows = try database.read { try SageRecords.all($0, resource: resource) }
+            return .json(query.apply(to: flatten.map { $0(rows) } ?? rows, path: request.path))
+        }
+    }
+
+    /// Basic auth and company check, then Sage-shaped errors for anything the handler throws.
+    private func guarded(_ request: SimRequest, _ body: (String) throws -> SimResponse) throws -> SimResponse {
+        guard let user = credentials.authenticate(request.header("authorization")) else {
+            var response = SageError(status: 401, code: "Unauthorized", message: "Authentication failed. Check the user ID and password.").response
+            response.headers["WWW-Authenticate"] = "Basic realm=\"Sage300WebApi\""
+            return response
+        }
+        guard request.parameter("company").caseInsensitiveCompare(ledger.company) == .orderedSame else {
+            return SageError.notFound("Company \(request.parameter("company")) does not exist (this simulator serves \(ledger.company)).").response
+        }
+        do {
+            return try body(user)
+        } catch let error as SageError {
+            return error.response
+        }
+    }
+}
+
+/// The one Sage user the simulator accepts.
+public struct SageCredentials: Sendable {
+    public let user: String
+    public let password: String
+
+    public init(user: String, password: String) {
+        self.user = user
+        self.password = password
+    }
+
+    /// The user name when `Authorization: Basic ...` matches (user names are case-insensitive in Sage).
+    func authenticate(_ header: String?) -> String? {
+        guard let header, header.lowercased().hasPrefix("basic "),
+            let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+            let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
+        else { return nil }
+        let name = String(text[..<colon])
+        let secret = String(text[text.index(after: colon)...])
+        guard name.caseInsensitiveCompare(user) == .orderedSame, secret == password else { return nil }
+        return user.uppercased()
+    }
+}

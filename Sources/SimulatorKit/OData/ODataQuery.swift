@@ -1,0 +1,61 @@
+import Foundation
+
+/// Applies `$filter`, `$orderby`, `$skip`, `$top`, `$count` and `$select` to a collection and
+/// wraps it the way Sage 300 answers: `{"value": [...], "@odata.count": n, "@odata.nextLink": ...}`.
+public struct ODataQuery: Sendable {
+    public var filter: ODataFilter?
+    public var orderBy: [(field: String, descending: Bool)] = []
+    public var skip = 0
+    public var top: Int?
+    public var count = false
+    public var select: [String]?
+
+    public init(request: SimRequest) throws {
+        if let text = request.queryValue("$filter"), !text.isEmpty { filter = try ODataFilter.parse(text) }
+        if let text = request.queryValue("$orderby") {
+            orderBy = text.split(separator: ",").map { part in
+                let words = part.split(separator: " ")
+                return (String(words.first ?? ""), words.count > 1 && words[1].lowercased() == "desc")
+            }
+        }
+        if let text = request.queryValue("$skip") {
+            guard let n = Int(text), n >= 0 else { throw ODataFilter.ParseError(description: "$skip must be a non-negative integer") }
+            skip = n
+        }
+        if let text = request.queryValue("$top") {
+            guard let n = Int(text), n >= 0 else { throw ODataFilter.ParseError(description: "$top must be a non-negative integer") }
+            top = n
+        }
+        count = request.queryValue("$count")?.lowercased() == "true"
+        select = request.queryValue("$select").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+    }
+
+    public func apply(to entities: [JSONValue], path: String) -> JSONValue {
+        var rows = entities
+        if let filter { rows = rows.filter { filter.matches($0) } }
+        if !orderBy.isEmpty {
+            rows.sort { a, b in
+                for key in orderBy {
+                    let order = ODataFilter.compare(ODataFilter.lookup(key.field, in: a) ?? .null,
+                        ODataFilter.lookup(key.field, in: b) ?? .null)
+                    if order == .orderedSame || order == nil { continue }
+                    return key.descending ? order == .orderedDescending : order == .orderedAscending
+                }
+                return false
+            }
+        }
+        let total = rows.count
+        let page = Array(rows.dropFirst(skip).prefix(top ?? Int.max))
+        var result: [String: JSONValue] = ["value": .array(page.map(project))]
+        if count { result["@odata.count"] = .int(total) }
+        if let top, skip + top < total {
+            result["@odata.nextLink"] = .string("\(path)?$skip=\(skip + top)&$top=\(top)")
+        }
+        return .object(result)
+    }
+
+    private func project(_ entity: JSONValue) -> JSONValue {
+        guard let select, case .object(let fields) = entity else { return entity }
+        return .object(fields.filter { select.contains($0.key) })
+    }
+}

@@ -1,0 +1,1 @@
+print("heartland-sim: not built yet (issue 3)")
