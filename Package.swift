@@ -61,7 +61,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "bridge-relay",
-            dependencies: ["WorkerRuntime", "Messaging", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["WorkerRuntime", "Messaging", "AMQP", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP"]),
         .testTarget(name: "BrokerTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP", "WorkerRuntime"]),

@@ -26,6 +26,26 @@ public struct Topology: Codable, Sendable, Equatable {
         public var hashingAlgorithm: String
         public var tags: [String]
         enum CodingKeys: String, CodingKey { case name, passwordHash = "password_hash", hashingAlgorithm = "hashing_algorithm", tags }
+
+        public init(name: String, passwordHash: String, hashingAlgorithm: String, tags: [String]) {
+            self.name = name
+            self.passwordHash = passwordHash
+            self.hashingAlgorithm = hashingAlgorithm
+            self.tags = tags
+        }
+
+        /// The broker exports `tags` as a list or as a comma-separated string depending on its version.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            passwordHash = try c.decodeIfPresent(String.self, forKey: .passwordHash) ?? ""
+            hashingAlgorithm = try c.decodeIfPresent(String.self, forKey: .hashingAlgorithm) ?? "rabbit_password_hashing_sha256"
+            if let list = try? c.decode([String].self, forKey: .tags) {
+                tags = list
+            } else {
+                tags = (try c.decodeIfPresent(String.self, forKey: .tags) ?? "").split(separator: ",").map(String.init)
+            }
+        }
     }
 
     public struct Permission: Codable, Sendable, Hashable {

@@ -108,7 +108,7 @@ public struct TopologyBuilder: Sendable {
             policies: stages.isEmpty ? [] : [
                 // At-least-once dead-lettering: a message over the delivery limit stays in its queue until
                 // the parking lot has confirmed it, instead of the default fire-and-forget (anchors §2.3).
-                Topology.Policy(vhost: vhost, name: "bridge-work-queues", pattern: "^(\(workQueues))$", applyTo: "quorum_queues",
+                Topology.Policy(vhost: vhost, name: "bridge-work-queues", pattern: "^(\(workQueues))$", applyTo: "queues",
                                 definition: ["dead-letter-strategy": .string("at-least-once"), "overflow": .string("reject-publish")],
                                 priority: 0),
             ])

@@ -1,0 +1,123 @@
+import Foundation
+import Messaging
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// RabbitMQ's management HTTP API: definitions import/export, users, queue statistics.
+public struct ManagementClient: Sendable {
+    public let baseURL: URL
+    private let authorization: String
+
+    /// `url` is `http://user:password@host:port` (the management listener).
+    public init(url: String) throws {
+        guard var components = URLComponents(string: url), components.host != nil else {
+            throw ManagementError.invalidURL(url)
+        }
+        let user = components.user ?? "guest"
+        let password = components.password ?? "guest"
+        components.user = nil
+        components.password = nil
+        components.path = ""
+        guard let base = components.url else { throw ManagementError.invalidURL(url) }
+        baseURL = base
+        authorization = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
+    }
+
+    public func definitions() async throws -> Topology {
+        try JSONDecoder().decode(Topology.self, from: try await request("GET", "/api/definitions"))
+    }
+
+    public func importDefinitions(_ topology: Topology) async throws {
+        _ = try await request("POST", "/api/definitions", body: try topology.encoded())
+    }
+
+    public func setPassword(user: String, password: String, tags: [String]) async throws {
+        let body = try JSONSerialization.data(withJSONObject: ["password": password, "tags": tags.joined(separator: ",")])
+        _ = try await request("PUT", "/api/users/\(escape(user))", body: body)
+    }
+
+    public func queues(vhost: String = "/") async throws -> [QueueStatistics] {
+        let data = try await request("GET", "/api/queues/\(escape(vhost))?disable_stats=false")
+        return try JSONDecoder().decode([QueueStatistics].self, from: data)
+    }
+
+    public func deleteQueue(_ name: String, vhost: String = "/") async throws {
+        _ = try await request("DELETE", "/api/queues/\(escape(vhost))/\(escape(name))")
+    }
+
+    private func escape(_ part: String) -> String {
+        part.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? part
+    }
+
+    private func request(_ method: String, _ path: String, body: Data? = nil) async throws -> Data {
+        guard let url = URL(string: baseURL.absoluteString + path) else { throw ManagementError.invalidURL(path) }
+        var request = URLRequest(url: url, timeoutInterval: 30)
+        request.httpMethod = method
+        request.setValue(authorization, forHTTPHeaderField: "Authorization")
+        if let body {
+            request.httpBody = body
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response): (Data, URLResponse)
+        do {
+            (data, response) = try await URLSession.shared.data(for: request)
+        } catch {
+            throw ManagementError.unreachable(baseURL.absoluteString, "\(error.localizedDescription)")
+        }
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard (200..<300).contains(status) else {
+            throw ManagementError.http(method: method, path: path, status: status, body: String(decoding: data.prefix(500), as: UTF8.self))
+        }
+        return data
+    }
+}
+
+public enum ManagementError: Error, CustomStringConvertible {
+    case invalidURL(String), unreachable(String, String), http(method: String, path: String, status: Int, body: String)
+
+    public var description: String {
+        switch self {
+        case .invalidURL(let url): return "invalid management URL \(url) (expected http://user:password@host:15672)"
+        case .unreachable(let url, let why): return "RabbitMQ management API at \(url) not reachable: \(why)"
+        case .http(let method, let path, let status, let body): return "management API \(method) \(path) answered \(status): \(body)"
+        }
+    }
+}
+
+/// One queue as the management API reports it.
+public struct QueueStatistics: Decodable, Sendable {
+    public var name: String
+    public var type: String?
+    public var messagesReady: Int
+    public var messagesUnacknowledged: Int
+    public var consumers: Int
+    public var publishRate: Double
+    public var deliverRate: Double
+    public var ackRate: Double
+
+    enum CodingKeys: String, CodingKey {
+        case name, type, consumers
+        case messagesReady = "messages_ready", messagesUnacknowledged = "messages_unacknowledged", messageStats = "message_stats"
+    }
+
+    struct Rates: Decodable {
+        struct Detail: Decodable { var rate: Double? }
+        var publish_details: Detail?
+        var deliver_get_details: Detail?
+        var ack_details: Detail?
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        type = try c.decodeIfPresent(String.self, forKey: .type)
+        messagesReady = try c.decodeIfPresent(Int.self, forKey: .messagesReady) ?? 0
+        messagesUnacknowledged = try c.decodeIfPresent(Int.self, forKey: .messagesUnacknowledged) ?? 0
+        consumers = try c.decodeIfPresent(Int.self, forKey: .consumers) ?? 0
+        let rates = try c.decodeIfPresent(Rates.self, forKey: .messageStats)
+        publishRate = rates?.publish_details?.rate ?? 0
+        deliverRate = rates?.deliver_get_details?.rate ?? 0
+        ackRate = rates?.ack_details?.rate ?? 0
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import GRDB
+
+/// The Idempotent Consumer's repository: which idempotency keys a stage has already applied, in a
+/// SQLite file (WAL). `record` is atomic: of two deliveries of the same key, exactly one gets true.
+public final class IdempotencyStore: Sendable {
+    private let database: DatabaseQueue
+
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        database = try DatabaseQueue(path: path, configuration: configuration)
+        try database.write { db in
+            try db.execute(sql: "PRAGMA journal_mode=WAL")
+        }
+        try database.write { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS processed (
+                    idempotency_key TEXT PRIMARY KEY,
+                    message_id TEXT NOT NULL,
+                    result TEXT,
+                    processed_at TEXT NOT NULL
+                )
+                """)
+        }
+    }
+
+    /// Records the key; false when it was already there (a duplicate).
+    public func record(key: String, messageID: String, result: String? = nil) throws -> Bool {
+        try database.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO processed (idempotency_key, message_id, result, processed_at) VALUES (?, ?, ?, ?)",
+                           arguments: [key, messageID, result, ISO8601DateFormatter().string(from: Date())])
+            return db.changesCount == 1
+        }
+    }
+
+    public func result(for key: String) throws -> String? {
+        try database.read { db in
+            try String.fetchOne(db, sql: "SELECT result FROM processed WHERE idempotency_key = ?", arguments: [key])
+        }
+    }
+
+    public func count() throws -> Int {
+        try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM processed") ?? 0 }
+    }
+
+    public func keys() throws -> [String] {
+        try database.read { db in try String.fetchAll(db, sql: "SELECT idempotency_key FROM processed ORDER BY idempotency_key") }
+    }
+}

@@ -1,0 +1,56 @@
+import AMQP
+import Logging
+import Synchronization
+
+/// Publishes with confirms for processes that only publish (ingest connectors, tools). On a lost
+/// connection it reconnects and republishes whatever was not confirmed, with the same message ids,
+/// until `deadline`; a nack or an unroutable message is an error at once.
+public final class ReliablePublisher: Sendable {
+    private let connector: BrokerConnector
+    private let session = Mutex<AMQPSession?>(nil)
+    private let logger: Logger
+    public let deadline: Duration
+
+    public init(connector: BrokerConnector, deadline: Duration = .seconds(300), logger: Logger) {
+        self.connector = connector
+        self.deadline = deadline
+        self.logger = logger
+    }
+
+    public var isConnected: Bool { session.withLock { $0?.isOpen ?? false } }
+
+    public func publish(_ messages: [OutgoingMessage]) async throws {
+        let giveUp = ContinuousClock.now + deadline
+        var messages = messages
+        for index in messages.indices where messages[index].properties.messageID == nil {
+            messages[index].properties.messageID = MessageID.random()
+        }
+        while true {
+            let current = try await currentSession()
+            do {
+                try await current.publish(messages)
+                return
+            } catch let error as AMQPError where error.isConnectionFailure {
+                guard ContinuousClock.now < giveUp else { throw error }
+                logger.warning("publish interrupted; republishing after reconnect", metadata: ["error": "\(error)", "messages": "\(messages.count)"])
+                session.withLock { if $0 === current { $0 = nil } }
+                await current.close()
+            }
+        }
+    }
+
+    public func close() async {
+        let current = session.withLock { current -> AMQPSession? in
+            defer { current = nil }
+            return current
+        }
+        await current?.close()
+    }
+
+    private func currentSession() async throws -> AMQPSession {
+        if let open = session.withLock({ $0?.isOpen == true ? $0 : nil }) { return open }
+        let fresh = try await connector.connect()
+        session.withLock { $0 = fresh }
+        return fresh
+    }
+}

@@ -1,0 +1,34 @@
+import Logging
+import Messaging
+import Prometheus
+import ServiceLifecycle
+
+/// Runs one stage: the stage runner and its operations endpoint in a service group that shuts down
+/// gracefully on SIGTERM or SIGINT (stop consuming, finish and ack in-flight work, exit 0).
+public enum Worker {
+    public static func run(stage name: String, handler: any StageHandler, options: WorkerOptions,
+                           tune: (inout StageRunnerConfiguration) -> Void = { _ in }) async throws {
+        let (logger, registry) = Bootstrap.run(label: name, level: options.level)
+        let topology = try options.loadTopology()
+        var configuration = StageRunnerConfiguration(stage: try topology.stage(name))
+        tune(&configuration)
+        let connector = BrokerConnector(url: try options.brokerURL(), name: name, logger: logger)
+        let runner = StageRunner(configuration: configuration, connector: connector, handler: handler, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: runner, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        if options.resolvedHTTPPort > 0 {
+            let server = OperationsServer.make(host: options.httpHost, port: options.resolvedHTTPPort, registry: registry, logger: logger) {
+                let status = runner.status
+                let ready = status.connected && status.topologyPresent
+                let detail = ready
+                    ? (status.circuitOpen ? "connected; circuit open (target failing, consumption paused)" : "connected; topology present")
+                    : "not connected to the broker" + (status.lastError.map { ": \($0)" } ?? "")
+                return .init(ready: ready, detail: detail)
+            }
+            services.append(.init(service: server))
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

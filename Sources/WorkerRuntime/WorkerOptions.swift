@@ -1,0 +1,43 @@
+import AMQP
+import ArgumentParser
+import Foundation
+import Logging
+import Messaging
+
+/// The options every worker takes, from flags or the environment (12-factor: configuration only
+/// through environment and mounted files; secrets never in flags' defaults or in logs).
+public struct WorkerOptions: ParsableArguments, Sendable {
+    @Option(name: .customLong("amqp-url"), help: "Broker URL (amqp:// or amqps://). Default: $BRIDGE_AMQP_URL.")
+    public var amqpURL: String?
+
+    @Option(help: "Topology definitions file. Default: $BRIDGE_TOPOLOGY or Topology/definitions.json.")
+    public var topology: String?
+
+    @Option(name: .customLong("http-host"), help: "Address of the health and metrics endpoint.")
+    public var httpHost: String = ProcessInfo.processInfo.environment["BRIDGE_HTTP_HOST"] ?? "127.0.0.1"
+
+    @Option(name: .customLong("http-port"), help: "Port of /health/live, /health/ready and /metrics (0: none). Default: $BRIDGE_HTTP_PORT or 0.")
+    public var httpPort: Int?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
+    public var logLevel: String = ProcessInfo.processInfo.environment["BRIDGE_LOG_LEVEL"] ?? "info"
+
+    public init() {}
+
+    public func brokerURL() throws -> AMQPURL {
+        guard let raw = amqpURL ?? ProcessInfo.processInfo.environment["BRIDGE_AMQP_URL"], !raw.isEmpty else {
+            throw ValidationError("no broker URL: pass --amqp-url or set BRIDGE_AMQP_URL (e.g. amqp://user:pass@127.0.0.1:5672/)")
+        }
+        return try AMQPURL(raw)
+    }
+
+    public func loadTopology() throws -> Topology {
+        try Topology.load(from: topology ?? Topology.defaultPath())
+    }
+
+    public var resolvedHTTPPort: Int {
+        httpPort ?? ProcessInfo.processInfo.environment["BRIDGE_HTTP_PORT"].flatMap(Int.init) ?? 0
+    }
+
+    public var level: Logger.Level { Logger.Level(rawValue: logLevel.lowercased()) ?? .info }
+}

@@ -1,0 +1,58 @@
+import AMQP
+import ArgumentParser
+import BrokerAdmin
+import Foundation
+import Logging
+import Messaging
+
+/// Where the broker is, for every subcommand.
+struct BrokerOptions: ParsableArguments {
+    @Option(name: .customLong("amqp-url"), help: "Broker URL. Default: $BRIDGE_AMQP_URL.")
+    var amqpURL: String?
+
+    @Option(name: .customLong("management-url"), help: "Management API, http://user:pass@host:15672. Default: $BRIDGE_MANAGEMENT_URL.")
+    var managementURL: String?
+
+    @Option(help: "Topology definitions file. Default: $BRIDGE_TOPOLOGY or Topology/definitions.json.")
+    var topology: String?
+
+    @Flag(help: "Print JSON instead of tables.")
+    var json = false
+
+    func management() throws -> ManagementClient {
+        guard let url = managementURL ?? ProcessInfo.processInfo.environment["BRIDGE_MANAGEMENT_URL"] else {
+            throw ValidationError("no management URL: pass --management-url or set BRIDGE_MANAGEMENT_URL")
+        }
+        return try ManagementClient(url: url)
+    }
+
+    func session() async throws -> AMQPSession {
+        guard let raw = amqpURL ?? ProcessInfo.processInfo.environment["BRIDGE_AMQP_URL"] else {
+            throw ValidationError("no broker URL: pass --amqp-url or set BRIDGE_AMQP_URL")
+        }
+        var logger = Logger(label: "bridgectl")
+        logger.logLevel = .error
+        return try await AMQPSession.connect(url: try AMQPURL(raw), name: "bridgectl", logger: logger)
+    }
+
+    func loadTopology() throws -> Topology {
+        try Topology.load(from: topology ?? Topology.defaultPath())
+    }
+}
+
+enum Output {
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces)
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}

@@ -1,0 +1,121 @@
+import AMQP
+import ArgumentParser
+import Foundation
+import Messaging
+
+struct DLQCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dlq", abstract: "Inspect, replay or purge a stage's dead-letter queue (S.dlq).",
+        subcommands: [List.self, Show.self, Replay.self, Purge.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List parked messages, grouped by reason.")
+        @OptionGroup var broker: BrokerOptions
+        @Argument(help: "The stage, e.g. sage-loader.") var stage: String
+        @Option(help: "At most this many messages.") var limit: Int = 1000
+
+        func run() async throws {
+            let session = try await broker.session()
+            defer { Task { await session.close() } }
+            let parked = try await DeadLetterChannel(stage: stage).list(session: session, limit: limit)
+            await session.close()
+            if broker.json { print(try Output.json(parked.map(ParkedSummary.init))); return }
+            if parked.isEmpty { print("\(stage).dlq is empty"); return }
+            let groups = Dictionary(grouping: parked, by: { "\($0.errorClass): \($0.lastError)" })
+            for (reason, messages) in groups.sorted(by: { $0.value.count > $1.value.count }) {
+                print("\(messages.count) × \(reason)")
+            }
+            print("")
+            print(Output.table(["MESSAGE ID", "IDEMPOTENCY KEY", "ATTEMPT", "CLASS", "FIRST FAILED", "REPLAYS", "LAST ERROR"], parked.map {
+                [$0.messageID, $0.idempotencyKey ?? "", String($0.attempt), $0.errorClass, $0.firstFailedAt ?? "", String($0.replayCount),
+                 String($0.lastError.prefix(80))]
+            }))
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one parked message with its headers and body.")
+        @OptionGroup var broker: BrokerOptions
+        @Argument var stage: String
+        @Argument(help: "Message id (from dlq list).") var messageID: String
+
+        func run() async throws {
+            let session = try await broker.session()
+            let parked = try await DeadLetterChannel(stage: stage).list(session: session, limit: .max)
+            await session.close()
+            guard let message = parked.first(where: { $0.messageID == messageID }) else {
+                throw ValidationError("no message \(messageID) in \(stage).dlq")
+            }
+            if broker.json { print(try Output.json(ParkedSummary(message))); return }
+            let p = message.delivery.properties
+            print("message_id:      \(message.messageID)")
+            print("correlation_id:  \(message.correlationID)")
+            print("type:            \(p.type ?? message.delivery.routingKey)")
+            for (name, value) in p.headers.sorted(by: { $0.key < $1.key }) { print("\(name): \(describe(value))") }
+            print("")
+            print(CardMask.mask(message.body))
+        }
+    }
+
+    struct Replay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Move parked messages back to their stage (attempt count reset, replay recorded in headers).")
+        @OptionGroup var broker: BrokerOptions
+        @Argument var stage: String
+        @Option(help: "Replay only this message id.") var messageID: String?
+        @Option(help: "Replay only messages whose last error contains this text.") var reason: String?
+        @Option(help: "At most this many.") var limit: Int = .max
+        @Option(help: "Who is replaying (recorded on each message).") var actor: String = ProcessInfo.processInfo.environment["USER"] ?? "bridgectl"
+
+        func run() async throws {
+            let session = try await broker.session()
+            let id = messageID, reason = reason
+            let count = try await DeadLetterChannel(stage: stage).replay(session: session, limit: limit, actor: actor) { parked in
+                (id == nil || parked.messageID == id) && (reason == nil || parked.lastError.contains(reason!))
+            }
+            await session.close()
+            print("replayed \(count) message(s) from \(stage).dlq to \(stage)")
+        }
+    }
+
+    struct Purge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete every parked message of a stage (asks for --yes).")
+        @OptionGroup var broker: BrokerOptions
+        @Argument var stage: String
+        @Flag(help: "Confirm the purge.") var yes = false
+
+        func run() async throws {
+            guard yes else { throw ValidationError("purging deletes the messages for good; add --yes to confirm") }
+            let session = try await broker.session()
+            let count = try await DeadLetterChannel(stage: stage).purge(session: session)
+            await session.close()
+            print("purged \(count) message(s) from \(stage).dlq")
+        }
+    }
+}
+
+struct ParkedSummary: Encodable {
+    var messageId, correlationId, errorClass, lastError, routingKey, body: String
+    var idempotencyKey, firstFailedAt, failedStage: String?
+    var attempt, replayCount: Int
+
+    init(_ m: DeadLetterChannel.ParkedMessage) {
+        messageId = m.messageID; correlationId = m.correlationID; errorClass = m.errorClass; lastError = m.lastError
+        routingKey = m.routingKey; body = CardMask.mask(m.body); idempotencyKey = m.idempotencyKey
+        firstFailedAt = m.firstFailedAt; failedStage = m.failedStage; attempt = m.attempt; replayCount = m.replayCount
+    }
+}
+
+private func describe(_ value: FieldValue) -> String {
+    switch value {
+    case .string(let s): return s
+    case .int(let i): return String(i)
+    case .bool(let b): return String(b)
+    case .double(let d): return String(d)
+    case .timestamp(let t): return String(t)
+    case .bytes(let b): return String(decoding: b, as: UTF8.self)
+    case .array(let items): return "[" + items.map(describe).joined(separator: ", ") + "]"
+    case .table(let t): return "{" + t.sorted(by: { $0.key < $1.key }).map { "\($0.key): \(describe($0.value))" }.joined(separator: ", ") + "}"
+    case .void: return "null"
+    }
+}

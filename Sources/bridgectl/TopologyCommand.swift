@@ -1,0 +1,84 @@
+import ArgumentParser
+import BrokerAdmin
+import Foundation
+import Messaging
+
+struct TopologyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "topology", abstract: "Apply, compare or regenerate the broker topology.",
+        subcommands: [Apply.self, Diff.self, Render.self])
+
+    struct Apply: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Declare the topology file on a running broker (definitions import), then set worker passwords.",
+            discussion: """
+                Passwords are never in the file. For each worker user U, the password is taken from \
+                $BRIDGE_PASSWORD_<U> (upper case, '-' as '_'), e.g. BRIDGE_PASSWORD_SAGE_LOADER, or from the file \
+                <secrets-dir>/<U>. Users that exist keep their password when none is given.
+                """)
+        @OptionGroup var broker: BrokerOptions
+        @Option(help: "Folder with one file per worker user holding its password.") var secretsDir: String?
+
+        func run() async throws {
+            let file = try broker.loadTopology()
+            let management = try broker.management()
+            let current = try await management.definitions()
+            var topology = file
+            // Re-importing a user replaces its password hash: keep the hash of users that already exist.
+            for index in topology.users.indices {
+                if let existing = current.users.first(where: { $0.name == topology.users[index].name }) {
+                    topology.users[index].passwordHash = existing.passwordHash
+                    topology.users[index].hashingAlgorithm = existing.hashingAlgorithm
+                }
+            }
+            try await management.importDefinitions(topology)
+            var passwords = 0
+            for user in file.users {
+                if let password = password(for: user.name) {
+                    try await management.setPassword(user: user.name, password: password, tags: user.tags)
+                    passwords += 1
+                }
+            }
+            let diff = TopologyDiff(file: file, broker: try await management.definitions())
+            print("applied \(file.exchanges.count) exchanges, \(file.queues.count) queues, \(file.bindings.count) bindings, "
+                  + "\(file.policies.count) policies, \(file.users.count) users (\(passwords) passwords set)")
+            if !diff.missing.isEmpty || !diff.different.isEmpty {
+                throw ValidationError("the broker still differs from the file: \((diff.missing + diff.different).joined(separator: ", "))")
+            }
+        }
+
+        private func password(for user: String) -> String? {
+            let variable = "BRIDGE_PASSWORD_" + user.uppercased().replacingOccurrences(of: "-", with: "_")
+            if let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty { return value }
+            guard let secretsDir, let data = FileManager.default.contents(atPath: "\(secretsDir)/\(user)") else { return nil }
+            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+
+    struct Diff: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show how the broker differs from the topology file (exit 1 if it does).")
+        @OptionGroup var broker: BrokerOptions
+
+        func run() async throws {
+            let diff = TopologyDiff(file: try broker.loadTopology(), broker: try await broker.management().definitions())
+            if broker.json {
+                print(try Output.json(["missing": diff.missing, "different": diff.different, "extra": diff.extra]))
+            } else if diff.isEmpty {
+                print("the broker matches the topology file")
+            } else {
+                for item in diff.missing { print("missing on broker:   \(item)") }
+                for item in diff.different { print("different on broker: \(item)") }
+                for item in diff.extra { print("only on broker:      \(item)") }
+            }
+            if !diff.missing.isEmpty || !diff.different.isEmpty { throw ExitCode(1) }
+        }
+    }
+
+    struct Render: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the standard topology as definitions JSON (regenerates Topology/definitions.json).")
+        func run() throws {
+            print(String(decoding: try BridgeTopology.standard.build().encoded(), as: UTF8.self), terminator: "")
+        }
+    }
+}
