@@ -1,1 +1,69 @@
-public enum HeartlandSimulator {}
+import Foundation
+import GRDB
+import Logging
+import ServiceLifecycle
+import SimulatorKit
+
+/// Everything `heartland-sim` serves, assembled from its options. Tests build it in-process.
+public struct HeartlandSimulator: Sendable {
+    public struct Options: Sendable {
+        public var host = "127.0.0.1"
+        public var port = 0
+        public var databasePath: String?
+        public var credentials = HeartlandCredentials(
+            appId: "sim-app-id", appKey: "sim-app-key", retailTokens: ["sim-retail-token"])
+        public var webhookURLs: [String] = []
+        public var webhookPolicy = WebhookDispatcher.Policy()
+        public var fixture: StoreDayFixture?
+        public var faults = FaultPlan()
+        public var rateLimit = RateLimiter.Limit()
+
+        public init() {}
+    }
+
+    public let options: Options
+    public let database: DatabasePool
+    public let clock: SimClock
+    public let faults: FaultInjector
+    public let rateLimiter: RateLimiter
+    public let outbox: WebhookOutbox
+    public let server: SimulatorServer
+    public let services: [any Service]
+
+    public init(options: Options, logger: Logger) throws {
+        self.options = options
+        clock = SimClock()
+        database = try HeartlandDatabase.open(path: options.databasePath)
+        if let fixture = options.fixture { try fixture.load(into: database) }
+        outbox = WebhookOutbox(database: database)
+        for url in options.webhookURLs { try outbox.addEndpoint(url, now: clock.now()) }
+        let context = HeartlandContext(database: database, clock: clock, credentials: options.credentials)
+        var routes = RouteTable()
+        GPAccessTokenRoutes(context: context).add(to: &routes)
+        GPTransactionRoutes(context: context).add(to: &routes)
+        GPBatchRoutes(context: context).add(to: &routes)
+        RetailSalesRoutes(context: context).add(to: &routes)
+        RetailCatalogRoutes(context: context).add(to: &routes)
+        PayrollRoutes(context: context).add(to: &routes)
+        var admin = RouteTable()
+        HeartlandAdminRoutes(context: context, outbox: outbox).add(to: &admin)
+        faults = FaultInjector(plan: options.faults, clock: clock)
+        rateLimiter = RateLimiter(limit: options.rateLimit)
+        let pipeline = SimulatorPipeline(
+            routes: routes, adminRoutes: admin, faults: faults, rateLimiter: rateLimiter, clock: clock,
+            errors: HeartlandErrorRenderer(), logger: logger)
+        server = SimulatorServer(host: options.host, port: options.port, pipeline: pipeline)
+        let credentials = options.credentials
+        services = [WebhookDispatcher(outbox: outbox, policy: options.webhookPolicy, clock: clock, logger: logger) { body in
+            [
+                "X-GP-Signature": WebhookSignature.gpSignature(body: body, appKey: credentials.appKey),
+                "X-Heartland-Signature": WebhookSignature.hmacSHA256(body: body, secret: credentials.webhookSecret),
+            ]
+        }]
+    }
+
+    /// The secret a GP-API client sends with a nonce (exposed for tests and tools).
+    public static func accessTokenSecret(nonce: String, appKey: String) -> String {
+        GPAccessTokenRoutes.secret(nonce: nonce, appKey: appKey)
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import GRDB
+import SimulatorKit
+
+/// `/admin/...`: load fixtures, generate days, close batches, complete pay runs, manage webhooks.
+/// Never subject to faults, rate limits or auth (the simulator binds to localhost).
+struct HeartlandAdminRoutes {
+    let context: HeartlandContext
+    let outbox: WebhookOutbox
+
+    func add(to table: inout RouteTable) {
+        table.add("POST", "/admin/fixtures") { request in
+            let fixture: StoreDayFixture
+            do { fixture = try StoreDayFixture.decode(request.body) } catch {
+                return .json(["error": .string("fixture does not decode: \(error)")], status: 400)
+            }
+            try fixture.load(into: context.database)
+            return .json(fixture.summary)
+        }
+        table.add("POST", "/admin/generate") { request in
+            let body = try request.json()
+            guard let day = body["day"]?.stringValue else { return .json(["error": "day (YYYY-MM-DD) is required"], status: 400) }
+            let options = StoreDayGenerator.Options(
+                stores: Int(body["stores"]?.int64Value ?? 2), day: day, seed: UInt64(body["seed"]?.int64Value ?? 1),
+                ticketsPerStore: Int(body["tickets_per_store"]?.int64Value ?? 300))
+            do {
+                let fixture = try StoreDayGenerator.generate(options)
+                try fixture.load(into: context.database)
+                return .json(fixture.summary)
+            } catch let error as StoreDayGenerator.GeneratorError {
+                return .json(["error": .string(error.description)], status: 400)
+            }
+        }
+        table.add("POST", "/admin/batches/close") { request in
+            let body = try request.json()
+            let now = context.clock.now()
+            return try answering {
+                let closed: [JSONValue] = try context.database.write { db in
+                    var query = SettlementBatch.filter(Column("status") == "OPEN")
+                    if let id = body["batch_id"]?.stringValue { query = query.filter(Column("id") == id) }
+                    if let location = body["location_id"]?.int64Value { query = query.filter(Column("locationId") == location) }
+                    let batches = try query.order(Column("id")).fetchAll(db)
+                    guard !batches.isEmpty else { throw GPError.notFound("Open batch") }
+                    return try batches.map { try GPBatchRoutes(context: context).close(db, id: $0.id, now: now) }
+                }
+                return .json(["closed": .array(closed)])
+            }
+        }
+        table.add("POST", "/admin/pay_runs/{id}/complete") { request in
+            try answering { .json(try PayrollRoutes(context: context).complete(request.parameter("id"))) }
+        }
+        table.add("GET", "/admin/webhooks") { _ in .json(["urls": .array(try outbox.endpoints().map { .string($0) })]) }
+        table.add("POST", "/admin/webhooks") { request in
+            guard let url = try request.json()["url"]?.stringValue, URL(string: url)?.scheme?.hasPrefix("http") == true else {
+                return .json(["error": "url (http or https) is required"], status: 400)
+            }
+            try outbox.addEndpoint(url, now: context.clock.now())
+            return .json(["urls": .array(try outbox.endpoints().map { .string($0) })], status: 201)
+        }
+        table.add("DELETE", "/admin/webhooks") { request in
+            guard let url = try request.json()["url"]?.stringValue else { return .json(["error": "url is required"], status: 400) }
+            try outbox.removeEndpoint(url)
+            return .json(["urls": .array(try outbox.endpoints().map { .string($0) })])
+        }
+        table.add("GET", "/admin/webhooks/deliveries") { _ in .json(["deliveries": .array(try outbox.all().map(\.json))]) }
+    }
+}

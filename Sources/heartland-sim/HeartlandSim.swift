@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import HeartlandSimulator
+import Logging
+import SimulatorKit
+
+/// Simulates Heartland at the HTTP boundary: GP-API card side, Heartland Retail POS, payroll runs.
+@main
+struct HeartlandSim: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "heartland-sim", abstract: "Heartland simulator (see docs/SIMULATORS.md).",
+        subcommands: [Serve.self, Generate.self], defaultSubcommand: Serve.self)
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the Heartland APIs.")
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port; 0 picks a free one (printed as the first stdout line).") var port = 0
+    @Option(help: "SQLite file; state survives restarts. Default: a temporary file.") var db: String?
+    @Option(help: "GP-API app id (env HEARTLAND_SIM_APP_ID).") var appId: String?
+    @Option(help: "GP-API app key (env HEARTLAND_SIM_APP_KEY).") var appKey: String?
+    @Option(help: "Static Heartland Retail API token (repeatable; env HEARTLAND_SIM_RETAIL_TOKEN).") var retailToken: [String] = []
+    @Option(help: "Secret for X-Heartland-Signature (default: the app key).") var webhookSecret: String?
+    @Option(help: "Webhook endpoint (repeatable).") var webhookUrl: [String] = []
+    @Option(help: "Share of delivered webhooks sent twice.") var webhookDuplicateRate = 0.02
+    @Option(help: "First webhook retry delay in milliseconds (doubles per attempt).") var webhookRetryMs = 1000
+    @Option(help: "Fixture JSON to load at start.") var fixture: String?
+    @Option(help: "Fault to inject, key=value (repeatable), e.g. error_rate=0.1.") var fault: [String] = []
+    @Option(help: "Rate limit per client as RATE/BURST (e.g. 20/100) or 'off'.") var rateLimit = "50/200"
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger = Logger(label: "heartland-sim")
+        let environment = ProcessInfo.processInfo.environment
+        var options = HeartlandSimulator.Options()
+        options.host = host
+        options.port = port
+        options.databasePath = db
+        let tokens = retailToken + (environment["HEARTLAND_SIM_RETAIL_TOKEN"].map { [$0] } ?? [])
+        options.credentials = HeartlandCredentials(
+            appId: appId ?? environment["HEARTLAND_SIM_APP_ID"] ?? "sim-app-id",
+            appKey: appKey ?? environment["HEARTLAND_SIM_APP_KEY"] ?? "sim-app-key",
+            retailTokens: Set(tokens.isEmpty ? ["sim-retail-token"] : tokens), webhookSecret: webhookSecret)
+        options.webhookURLs = webhookUrl
+        options.webhookPolicy.duplicateRate = webhookDuplicateRate
+        options.webhookPolicy.baseDelay = .milliseconds(webhookRetryMs)
+        if let fixture {
+            options.fixture = try StoreDayFixture.decode(try Data(contentsOf: URL(fileURLWithPath: fixture)))
+        }
+        do { options.faults = try FaultPlan(flags: fault) } catch { throw ValidationError("\(error)") }
+        guard let limit = RateLimiter.Limit(flag: rateLimit) else { throw ValidationError("bad --rate-limit \(rateLimit)") }
+        options.rateLimit = limit
+        let simulator = try HeartlandSimulator(options: options, logger: logger)
+        try await SimulatorRunner.runUntilSignalled(server: simulator.server, services: simulator.services, logger: logger)
+    }
+}
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Generate a deterministic store day into --db and/or a fixture file.")
+
+    @Option(help: "Number of stores (1...99).") var stores = 2
+    @Option(help: "Business day, YYYY-MM-DD.") var day: String
+    @Option(help: "Seed; the same seed gives the same data.") var seed: UInt64 = 1
+    @Option(help: "Sales tickets per store (returns come on top, about 4 %).") var ticketsPerStore = 300
+    @Option(help: "SQLite file to load the day into.") var db: String?
+    @Option(help: "Write the day as a fixture JSON file.") var out: String?
+
+    func run() throws {
+        let fixture = try StoreDayGenerator.generate(
+            .init(stores: stores, day: day, seed: seed, ticketsPerStore: ticketsPerStore))
+        if let out { try fixture.encoded().write(to: URL(fileURLWithPath: out)) }
+        if let db { try fixture.load(into: try HeartlandDatabase.open(path: db)) }
+        if db == nil && out == nil { FileHandle.standardOutput.write(try fixture.encoded()) } else { print(fixture.summary.text) }
+    }
+}

@@ -1,1 +1,0 @@
-print("heartland-sim: not built yet (issue 3)")
