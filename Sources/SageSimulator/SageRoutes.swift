@@ -119,9 +119,8 @@ struct SageRoutes {
     /// Basic auth and company check, then Sage-shaped errors for anything the handler throws.
     private func guarded(_ request: SimRequest, _ body: (String) throws -> SimResponse) throws -> SimResponse {
         guard let user = credentials.authenticate(request.header("authorization")) else {
-            var response = SageError(status: 401, code: "Unauthorized", message: "Authentication failed. Check the user ID and password.").response
-            response.headers["WWW-Authenticate"] = "Basic realm=\"Sage300WebApi\""
-            return response
+            // No WWW-Authenticate header: FoundationNetworking's URLSession stalls on the challenge.
+            return SageError(status: 401, code: "Unauthorized", message: "Authentication failed. Check the user ID and password.").response
         }
         guard request.parameter("company").caseInsensitiveCompare(ledger.company) == .orderedSame else {
             return SageError.notFound("Company \(request.parameter("company")) does not exist (this simulator serves \(ledger.company)).").response

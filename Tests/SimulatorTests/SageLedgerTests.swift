@@ -1,0 +1,163 @@
+import Foundation
+import SageSimulator
+import SimulatorKit
+import Testing
+
+/// Sage GL: chart, journal batches, OData queries, and the strict-ledger rejections.
+@Suite struct SageLedgerTests {
+    static func entry(_ reference: String, day: String = "2026-11-27", lines: [(String, String)]) -> JSONValue {
+        [
+            "Description": "Store day", "SourceLedger": "GL",
+            "JournalHeaders": [[
+                "SourceLedger": "GL", "SourceType": "JE", "PostingDate": .string(day), "DocumentNumber": .string(reference),
+                "Description": .string("Sales \(reference)"),
+                "JournalDetails": .array(lines.map { ["AccountNumber": .string($0.0), "Amount": .number(Decimal(string: $0.1)!), "Reference": .string(reference)] }),
+            ]],
+        ]
+    }
+
+    static func errorCode(_ result: HTTPResult) -> String? { result.json["error"]?["code"]?.stringValue }
+    static func errorMessage(_ result: HTTPResult) -> String { result.json["error"]?["message"]?["value"]?.stringValue ?? "" }
+
+    @Test func chartIsSeededAndAccountsCanBeRead() async throws {
+        let sage = try await SageUnderTest.start()
+        defer { Task { await sage.stop() } }
+        let all = try await sage.call("GET", "GL/GLAccounts?$count=true&$top=5")
+        #expect(all.status == 200)
+        #expect(all.json["@odata.count"] == .int(22))
+        #expect(all.json["value"]?.arrayValue?.count == 5)
+        #expect(all.json["@odata.nextLink"]?.stringValue?.contains("$skip=5") == true)
+        let sales = try await sage.call("GET", "GL/GLAccounts('4000')")
+        #expect(sales.json["Description"] == "Sales revenue")
+        #expect(sales.json["NormalBalanceDRCR"] == "Credit")
+        let missing = try await sage.call("GET", "GL/GLAccounts('9999')")
+        #expect(missing.status == 404)
+        #expect(Self.errorCode(missing) == "RecordNotFound")
+    }
+
+    @Test func basicAuthAndCompanyAreChecked() async throws {
+        let sage = try await SageUnderTest.start()
+        defer { Task { await sage.stop() } }
+        let wrong = try await sage.call("GET", "GL/GLAccounts", headers: ["Authorization": "Basic " + Data("ADMIN:nope".utf8).base64EncodedString()])
+        #expect(wrong.status == 401)
+        #expect(Self.errorCode(wrong) == "Unauthorized")
+        #expect(wrong.json["error"]?["message"]?["lang"] == "en-US")
+        let none = try await sage.call("GET", "GL/GLAccounts", headers: [:])
+        #expect(none.status == 401)
+        let otherCompany = try await TestHTTP.send(
+            "GET", TestHTTP.url(sage.running.baseURL, "/Sage300WebApi/v1.0/-/OTHER/GL/GLAccounts"), headers: sage.auth)
+        #expect(otherCompany.status == 404)
+    }
+
+    @Test func balancedBatchIsCreatedAndReadBack() async throws {
+        let sage = try await SageUnderTest.start()
+        defer { Task { await sage.stop() } }
+        let created = try await sage.call("POST", "GL/GLJournalBatches", Self.entry("S01-2026-11-27", lines: [("1100", "100.25"), ("1210", "20.00"), ("4000", "-110.25"), ("2200", "-10.00")]))
+        #expect(created.status == 201)
+        let number = try #require(created.json["BatchNumber"]?.stringValue)
+        #expect(created.header("Location")?.hasSuffix("GLJournalBatches('\(number)')") == true)
+        let read = try await sage.call("GET", "GL/GLJournalBatches('\(number)')")
+        #expect(read.json == created.json)
+        #expect(read.json["Debits"] == .number(Decimal(string: "120.25")!))
+        #expect(read.json["Credits"] == .number(Decimal(string: "120.25")!))
+        let header = try #require(read.json["JournalHeaders"]?.arrayValue?.first)
+        #expect(header["FiscalYear"] == "2026")
+        #expect(header["FiscalPeriod"] == "11")
+        #expect(header["JournalDetails"]?.arrayValue?.count == 4)
+    }
+
+    @Test func odataFilterTopAndSkip() async throws {
+        let sage = try await SageUnderTest.start()
+        defer { Task { await sage.stop() } }
+        for index in 1...3 {
+            _ = try await sage.call("POST", "GL/GLJournalBatches", Self.entry("REF-\(index)", lines: [("1100", "\(index).00"), ("4000", "-\(index).00")]))
+        }
+        let filtered = try await sage.call("GET", "GL/GLJournalDetails?$filter=AccountNumber%20eq%20'4000'%20and%20Reference%20eq%20'REF-2'")
+        #expect(filtered.status == 200)
+        let rows = try #require(filtered.json["value"]?.arrayValue)
+        #expect(rows.count == 1)
+        #expect(rows.first?["Amount"] == .number(-2))
+        let headers = try await sage.call("GET", "GL/GLJournalHeaders?$filter=DocumentNumber%20eq%20'REF-3'")
+        #expect(headers.json["value"]?.arrayValue?.count == 1)
+        let page = try await sage.call("GET", "GL/GLJournalBatches?$orderby=BatchNumber%20desc&$skip=1&$top=1&$count=true")
+        #expect(page.json["@odata.count"] == .int(3))
+        #expect(page.json["value"]?.arrayValue?.first?["BatchNumber"] == "000002")
+        let bad = try await sage.call("GET", "GL/GLJournalBatches?$filter=BatchNumber%20like%20'x'")
+        #expect(bad.status == 400)
+        #expect(Self.errorCode(bad) == "FieldInvalid")
+    }
+
+    @Test func unbalancedEntryIsRejected() async throws {
+        let sage = try await SageUnderTest.start()
+        defer { Task { await sage.stop() } }
+        let result = try await sage.call("POST", "GL/GLJournalBatches", Self.entry("UNBAL", lines: [("1100", "10.00"), ("4000", "-9.99")]))
+        #expect(result.status == 400)
+        #expect(Self.errorCode(result) == "General")
+        #expect(Self.errorMessage(result).contains("out of balance by 0.01"))
+        let batches = try await sage.call("GET", "GL/GLJournalBatches?$count=true")
+        #expect(batches.json["@odata.count"] == .int(0))
+    }
+
+    @Test func unknownAccountIsRejectedThenReplaysOnceCreated() async throws {
+        let sage = try await SageUnderTest.start()
+        defer { Task { await sage.stop() } }
+        let entry = Self.entry("REFUND-1", lines: [("4010", "5.00"), ("1100", "-5.00")])
+        let rejected = try await sage.call("POST", "GL/GLJournalBatches", entry)
+        #expect(rejected.status == 400)
+        #expect(Self.errorCode(rejected) == "FieldInvalid")
+        #expect(Self.errorMessage(rejected).hasPrefix("Account 4010 does not exist."))
+        let account = try await sage.call("POST", "GL/GLAccounts", ["AccountNumber": "4010", "Description": "Returns - special", "AccountType": "I", "NormalBalanceDRCR": "D"])
+        #expect(account.status == 201)
+        let duplicateAccount = try await sage.call("POST", "GL/GLAccounts", ["AccountNumber": "4010", "Description": "again"])
+        #expect(duplicateAccount.status == 409)
+        let replay = try await sage.call("POST", "GL/GLJournalBatches", entry)
+        #expect(replay.status == 201)
+    }
+
+    @Test func postingDateOutsideOpenPeriodIsRejected() async throws {
+        let sage = try await SageUnderTest.start { $0.openPeriods = .init(from: "2026-01-01", to: "2026-11-30") }
+        defer { Task { await sage.stop() } }
+        let closed = try await sage.call("POST", "GL/GLJournalBatches", Self.entry("OLD", day: "2025-12-31", lines: [("1100", "1.00"), ("4000", "-1.00")]))
+        #expect(closed.status == 400)
+        #expect(Self.errorCode(closed) == "FieldInvalid")
+        #expect(Self.errorMessage(closed).contains("not in an open fiscal period"))
+        let future = try await sage.call("POST", "GL/GLJournalBatches", Self.entry("NEW", day: "2026-12-01", lines: [("1100", "1.00"), ("4000", "-1.00")]))
+        #expect(future.status == 400)
+        let reopened = try await sage.admin("POST", "/admin/fiscal-periods", ["open_from": "2025-01-01", "open_to": "2026-12-31"])
+        #expect(reopened.status == 200)
+        let accepted = try await sage.call("POST", "GL/GLJournalBatches", Self.entry("OLD", day: "2025-12-31", lines: [("1100", "1.00"), ("4000", "-1.00")]))
+        #expect(accepted.status == 201)
+    }
+
+    @Test func secondJournalWithSameReferenceIs409() async throws {
+        let sage = try await SageUnderTest.start()
+        defer { Task { await sage.stop() } }
+        let entry = Self.entry("S01-2026-11-27", lines: [("1100", "1.00"), ("4000", "-1.00")])
+        #expect(try await sage.call("POST", "GL/GLJournalBatches", entry).status == 201)
+        let duplicate = try await sage.call("POST", "GL/GLJournalBatches", entry)
+        #expect(duplicate.status == 409)
+        #expect(duplicate.json == [
+            "error": ["code": "RecordDuplicate", "message": ["lang": "en-US", "value": "Journal entry with reference 'S01-2026-11-27' (source GL-JE) already exists in batch 000001, entry 1."]],
+        ])
+        let foreign = try await sage.call("POST", "GL/GLJournalBatches", [
+            "JournalHeaders": [["PostingDate": "2026-11-27", "JournalDetails": [
+                ["AccountNumber": "1100", "Amount": 1, "SourceCurrency": "EUR"], ["AccountNumber": "4000", "Amount": -1, "SourceCurrency": "EUR"],
+            ]]],
+        ])
+        #expect(foreign.status == 400)
+        #expect(Self.errorMessage(foreign).contains("not the functional currency"))
+    }
+
+    @Test func stateSurvivesRestart() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sage-\(UUID().uuidString).sqlite").path
+        let first = try await SageUnderTest.start { $0.databasePath = path }
+        let entry = Self.entry("KEEP", lines: [("1100", "3.00"), ("4000", "-3.00")])
+        #expect(try await first.call("POST", "GL/GLJournalBatches", entry).status == 201)
+        await first.stop()
+        let second = try await SageUnderTest.start { $0.databasePath = path }
+        defer { Task { await second.stop() } }
+        #expect(try await second.call("GET", "GL/GLJournalBatches('000001')").status == 200)
+        #expect(try await second.call("POST", "GL/GLJournalBatches", entry).status == 409)
+        #expect(try await second.call("GET", "GL/GLAccounts?$count=true").json["@odata.count"] == .int(22))
+    }
+}
