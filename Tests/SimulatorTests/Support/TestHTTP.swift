@@ -124,3 +124,6 @@ struct PlainErrors: ErrorRenderer {
         .plain(status: status, "\(code): \(message)")
     }
 }
+
+/// An exact decimal JSON number from text, for money in request bodies.
+func money(_ text: String) -> JSONValue { .number(Decimal(string: text)!) }
