@@ -12,13 +12,13 @@ import FoundationNetworking
     @Test func latencyIsAdded() async throws {
         let sim = try await HeartlandUnderTest.start()
         defer { Task { await sim.stop() } }
-        #expect(try await sim.call("POST", "/admin/faults", ["latency_ms": 300, "latency_jitter_ms": 50]).status == 200)
+        #expect(try await sim.call("POST", "/admin/faults", ["latency_ms": 800, "latency_jitter_ms": 50]).status == 200)
         let start = Date()
         _ = try await sim.call("GET", "/api/items", headers: sim.retail)
-        #expect(Date().timeIntervalSince(start) >= 0.3)
+        #expect(Date().timeIntervalSince(start) >= 0.8)
         let health = Date()
         #expect(try await sim.call("GET", "/health").status == 200)
-        #expect(Date().timeIntervalSince(health) < 0.3)
+        #expect(Date().timeIntervalSince(health) < 0.7)
     }
 
     @Test func serverErrorsUseTheApiErrorShape() async throws {
@@ -54,7 +54,8 @@ import FoundationNetworking
         _ = try await sage.admin("POST", "/admin/faults", ["downtime_seconds": 60])
         #expect(try await sage.call("GET", "GL/GLAccounts").status == 503)
         #expect(try await sage.admin("GET", "/health").status == 200)
-        #expect(try await sage.admin("GET", "/admin/faults").json["downtime_remaining_seconds"] == 60)
+        let remaining = try await sage.admin("GET", "/admin/faults").json["downtime_remaining_seconds"]?.int64Value ?? 0
+        #expect((55...60).contains(remaining))
         _ = try await sage.admin("POST", "/admin/clock", ["advance_seconds": 61])
         #expect(try await sage.call("GET", "GL/GLAccounts").status == 200)
     }
