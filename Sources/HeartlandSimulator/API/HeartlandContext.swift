@@ -23,6 +23,14 @@ struct HeartlandContext: Sendable {
         guard let token = bearer(request), credentials.retailTokens.contains(token) else { throw RetailError.unauthorized }
     }
 
+    /// Runs a Retail or payroll handler behind the static-token check.
+    func retail(_ request: SimRequest, _ body: () throws -> SimResponse) throws -> SimResponse {
+        try answering {
+            try requireRetailToken(request)
+            return try body()
+        }
+    }
+
     private func bearer(_ request: SimRequest) -> String? {
         guard let header = request.header("authorization"), header.lowercased().hasPrefix("bearer ") else { return nil }
         return String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)

@@ -6,11 +6,10 @@ import SimulatorKit
 /// `{TotalRecords, Results, Timestamp, StatusCode, ResponseMessage}`. Bearer: a Retail API token.
 struct PayrollRoutes {
     let context: HeartlandContext
-    var sales: RetailSalesRoutes { RetailSalesRoutes(context: context) }
 
     func add(to table: inout RouteTable) {
         table.add("GET", "/payroll/pay_runs") { request in
-            try sales.retail(request) {
+            try context.retail(request) {
                 var query = PayRun.order(Column("checkDate").desc, Column("id"))
                 if let status = request.queryValue("status") { query = query.filter(Column("status") == status) }
                 let runs = try context.database.read { try query.fetchAll($0) }
@@ -18,7 +17,7 @@ struct PayrollRoutes {
             }
         }
         table.add("GET", "/payroll/pay_runs/{id}") { request in
-            try sales.retail(request) {
+            try context.retail(request) {
                 guard let run = try context.database.read({ try PayRun.fetchOne($0, key: request.parameter("id")) }) else {
                     throw RetailError.notFound("Pay run \(request.parameter("id"))")
                 }
@@ -26,7 +25,7 @@ struct PayrollRoutes {
             }
         }
         table.add("POST", "/payroll/pay_runs/{id}/complete") { request in
-            try sales.retail(request) { envelope([try complete(request.parameter("id"))]) }
+            try context.retail(request) { envelope([try complete(request.parameter("id"))]) }
         }
     }
 

@@ -6,7 +6,6 @@ import SimulatorKit
 /// Creates answer 201 with a `Location` header and the record.
 struct RetailCatalogRoutes {
     let context: HeartlandContext
-    var sales: RetailSalesRoutes { RetailSalesRoutes(context: context) }
 
     static let customerFields: [String: (column: String, kind: RetailQuery.Kind)] = [
         "id": ("id", .int), "public_id": ("publicId", .text), "email": ("email", .text), "first_name": ("firstName", .text),
@@ -22,23 +21,22 @@ struct RetailCatalogRoutes {
 
     func add(to table: inout RouteTable) {
         table.add("GET", "/api/customers") { request in
-            try sales.retail(request) {
+            try context.retail(request) {
                 let query = try RetailQuery(request, fields: Self.customerFields)
                 let (total, rows) = try context.database.read { try query.fetch(Customer.self, $0) }
                 return .json(RetailRendering.page(rows.map(RetailRendering.customer), total: total, paging: query.paging))
             }
         }
         table.add("GET", "/api/customers/{id}") { request in
-            try sales.retail(request) { .json(RetailRendering.customer(try context.database.read { try customer($0, request) })) }
+            try context.retail(request) { .json(RetailRendering.customer(try context.database.read { try customer($0, request) })) }
         }
         table.add("GET", "/api/customers/{id}/addresses") { request in
-            try sales.retail(request) {
-                let addresses = try context.database.read { try customer($0, request) }.addresses.map(RetailRendering.address)
-                return .json(.object(["total": .int(addresses.count), "pages": 1, "per_page": .int(max(1, addresses.count)), "page": 1, "results": .array(addresses)]))
+            try context.retail(request) {
+                .json(RetailRendering.wholePage(try context.database.read { try customer($0, request) }.addresses.map(RetailRendering.address)))
             }
         }
         table.add("POST", "/api/customers") { request in
-            try sales.retail(request) {
+            try context.retail(request) {
                 let body = try request.json()
                 let now = context.clock.now()
                 let created = try context.database.write { db in
@@ -55,7 +53,7 @@ struct RetailCatalogRoutes {
             }
         }
         table.add("PUT", "/api/customers/{id}") { request in
-            try sales.retail(request) {
+            try context.retail(request) {
                 let body = try request.json()
                 let now = context.clock.now()
                 return .json(RetailRendering.customer(try context.database.write { db in
@@ -68,7 +66,7 @@ struct RetailCatalogRoutes {
             }
         }
         table.add("POST", "/api/customers/{id}/addresses") { request in
-            try sales.retail(request) {
+            try context.retail(request) {
                 let body = try request.json()
                 let now = context.clock.now()
                 let address: CustomerAddress = try context.database.write { db in

@@ -82,6 +82,14 @@ enum RetailRendering {
         ]
     }
 
+    /// A sub-resource returned whole, in the collection envelope.
+    static func wholePage(_ results: [JSONValue]) -> JSONValue {
+        [
+            "total": .int(results.count), "pages": 1, "per_page": .int(max(results.count, 1)), "page": 1,
+            "results": .array(results),
+        ]
+    }
+
     /// `{total, pages, per_page, page, results}`.
     static func page(_ results: [JSONValue], total: Int, paging: Paging) -> JSONValue {
         [

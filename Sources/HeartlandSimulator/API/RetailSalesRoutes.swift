@@ -15,7 +15,7 @@ struct RetailSalesRoutes {
 
     func add(to table: inout RouteTable) {
         table.add("GET", "/api/sales/tickets") { request in
-            try retail(request) {
+            try context.retail(request) {
                 let query = try RetailQuery(request, fields: Self.ticketFields)
                 let (total, tickets, zones) = try context.database.read { db in
                     let (total, tickets) = try query.fetch(Ticket.self, db)
@@ -26,25 +26,23 @@ struct RetailSalesRoutes {
             }
         }
         table.add("GET", "/api/sales/tickets/{id}") { request in
-            try retail(request) {
+            try context.retail(request) {
                 let (ticket, zones) = try loadTicket(request)
                 return .json(RetailRendering.ticket(ticket, zone: zones[ticket.locationId] ?? .gmt))
             }
         }
         table.add("GET", "/api/sales/tickets/{id}/lines") { request in
-            try retail(request) {
-                let lines = try loadTicket(request).0.lines.map(RetailRendering.line)
-                return .json(.object(["total": .int(lines.count), "pages": 1, "per_page": .int(max(lines.count, 1)), "page": 1, "results": .array(lines)]))
+            try context.retail(request) {
+                .json(RetailRendering.wholePage(try loadTicket(request).0.lines.map(RetailRendering.line)))
             }
         }
         table.add("GET", "/api/sales/tickets/{id}/payments") { request in
-            try retail(request) {
-                let payments = try loadTicket(request).0.payments.map(RetailRendering.payment)
-                return .json(.object(["total": .int(payments.count), "pages": 1, "per_page": .int(max(payments.count, 1)), "page": 1, "results": .array(payments)]))
+            try context.retail(request) {
+                .json(RetailRendering.wholePage(try loadTicket(request).0.payments.map(RetailRendering.payment)))
             }
         }
         table.add("GET", "/api/locations") { request in
-            try retail(request) {
+            try context.retail(request) {
                 let locations = try context.database.read { try Location.order(Column("id")).fetchAll($0) }
                 let paging = try Paging(request, sizeParameter: "per_page", defaultSize: 20, maxSize: 5000) { RetailError.invalid("paging", $0) }
                 let page = Array(locations.dropFirst(paging.offset).prefix(paging.size))
@@ -52,7 +50,7 @@ struct RetailSalesRoutes {
             }
         }
         table.add("GET", "/api/gift_cards/{number}") { request in
-            try retail(request) {
+            try context.retail(request) {
                 guard let card = try context.database.read({ try GiftCard.fetchOne($0, key: request.parameter("number")) }) else {
                     throw RetailError.notFound("Gift card")
                 }
@@ -71,12 +69,5 @@ struct RetailSalesRoutes {
 
     static func zones(_ db: Database) throws -> [Int64: TimeZone] {
         Dictionary(uniqueKeysWithValues: try Location.fetchAll(db).map { ($0.id, $0.zone) })
-    }
-
-    func retail(_ request: SimRequest, _ body: () throws -> SimResponse) throws -> SimResponse {
-        try answering {
-            try context.requireRetailToken(request)
-            return try body()
-        }
     }
 }

@@ -5,21 +5,20 @@ import SimulatorKit
 /// Items, `inventory/values` per item and location, and stock adjustments.
 struct RetailStockRoutes {
     let context: HeartlandContext
-    var sales: RetailSalesRoutes { RetailSalesRoutes(context: context) }
 
     func add(to table: inout RouteTable) {
         table.add("GET", "/api/items") { request in
-            try sales.retail(request) {
+            try context.retail(request) {
                 let query = try RetailQuery(request, fields: RetailCatalogRoutes.itemFields)
                 let (total, rows) = try context.database.read { try query.fetch(Item.self, $0) }
                 return .json(RetailRendering.page(rows.map(RetailRendering.item), total: total, paging: query.paging))
             }
         }
         table.add("GET", "/api/items/{id}") { request in
-            try sales.retail(request) { .json(RetailRendering.item(try context.database.read { try item($0, request.parameter("id")) })) }
+            try context.retail(request) { .json(RetailRendering.item(try context.database.read { try item($0, request.parameter("id")) })) }
         }
         table.add("POST", "/api/items") { request in
-            try sales.retail(request) {
+            try context.retail(request) {
                 let body = try request.json()
                 let now = context.clock.now()
                 let created = try context.database.write { db in
@@ -35,7 +34,7 @@ struct RetailStockRoutes {
             }
         }
         table.add("PUT", "/api/items/{id}") { request in
-            try sales.retail(request) {
+            try context.retail(request) {
                 let body = try request.json()
                 let now = context.clock.now()
                 return .json(RetailRendering.item(try context.database.write { db in
@@ -48,13 +47,13 @@ struct RetailStockRoutes {
             }
         }
         table.add("GET", "/api/inventory/values") { request in
-            try sales.retail(request) {
+            try context.retail(request) {
                 let query = try RetailQuery(request, fields: RetailCatalogRoutes.inventoryFields, defaultSort: "itemId, locationId")
                 let (total, rows) = try context.database.read { try query.fetch(InventoryValue.self, $0) }
                 return .json(RetailRendering.page(rows.map(RetailRendering.inventory), total: total, paging: query.paging))
             }
         }
-        table.add("POST", "/api/inventory/adjustment_sets") { request in try sales.retail(request) { try adjust(request) } }
+        table.add("POST", "/api/inventory/adjustment_sets") { request in try context.retail(request) { try adjust(request) } }
     }
 
     /// `{location_id, reason, lines: [{item_id, qty (delta), unit_cost?}]}`, applied atomically.

@@ -9,8 +9,12 @@ public struct ODataQuery: Sendable {
     public var top: Int?
     public var count = false
     public var select: [String]?
+    /// The request's other query options, repeated in `@odata.nextLink`.
+    var otherOptions: [(String, String)] = []
 
     public init(request: SimRequest) throws {
+        otherOptions = request.query.filter { $0.key != "$skip" && $0.key != "$top" }
+            .sorted { $0.key < $1.key }.flatMap { key, values in values.map { (key, $0) } }
         if let text = request.queryValue("$filter"), !text.isEmpty { filter = try ODataFilter.parse(text) }
         if let text = request.queryValue("$orderby") {
             orderBy = text.split(separator: ",").map { part in
@@ -49,7 +53,9 @@ public struct ODataQuery: Sendable {
         var result: [String: JSONValue] = ["value": .array(page.map(project))]
         if count { result["@odata.count"] = .int(total) }
         if let top, skip + top < total {
-            result["@odata.nextLink"] = .string("\(path)?$skip=\(skip + top)&$top=\(top)")
+            let options = otherOptions + [("$skip", String(skip + top)), ("$top", String(top))]
+            let query = options.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .urlQueryValueAllowed) ?? $0.1)" }
+            result["@odata.nextLink"] = .string("\(path)?" + query.joined(separator: "&"))
         }
         return .object(result)
     }
@@ -58,4 +64,10 @@ public struct ODataQuery: Sendable {
         guard let select, case .object(let fields) = entity else { return entity }
         return .object(fields.filter { select.contains($0.key) })
     }
+}
+
+extension CharacterSet {
+    /// Unreserved characters plus `$`, which OData option names use.
+    static let urlQueryValueAllowed = CharacterSet(charactersIn:
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~$")
 }
