@@ -27,6 +27,7 @@ public struct HeartlandSimulator: Sendable {
     public let faults: FaultInjector
     public let rateLimiter: RateLimiter
     public let outbox: WebhookOutbox
+    public let webhookSettings: WebhookDispatcher.Settings
     public let server: SimulatorServer
     public let services: [any Service]
 
@@ -36,6 +37,7 @@ public struct HeartlandSimulator: Sendable {
         database = try HeartlandDatabase.open(path: options.databasePath)
         if let fixture = options.fixture { try fixture.load(into: database) }
         outbox = WebhookOutbox(database: database)
+        webhookSettings = WebhookDispatcher.Settings(options.webhookPolicy)
         for url in options.webhookURLs { try outbox.addEndpoint(url, now: clock.now()) }
         let context = HeartlandContext(database: database, clock: clock, credentials: options.credentials)
         var routes = RouteTable()
@@ -46,7 +48,7 @@ public struct HeartlandSimulator: Sendable {
         RetailCatalogRoutes(context: context).add(to: &routes)
         PayrollRoutes(context: context).add(to: &routes)
         var admin = RouteTable()
-        HeartlandAdminRoutes(context: context, outbox: outbox).add(to: &admin)
+        HeartlandAdminRoutes(context: context, outbox: outbox, webhookSettings: webhookSettings).add(to: &admin)
         faults = FaultInjector(plan: options.faults, clock: clock)
         rateLimiter = RateLimiter(limit: options.rateLimit)
         let pipeline = SimulatorPipeline(
@@ -54,7 +56,7 @@ public struct HeartlandSimulator: Sendable {
             errors: HeartlandErrorRenderer(), logger: logger)
         server = SimulatorServer(host: options.host, port: options.port, pipeline: pipeline)
         let credentials = options.credentials
-        services = [WebhookDispatcher(outbox: outbox, policy: options.webhookPolicy, clock: clock, logger: logger) { body in
+        services = [WebhookDispatcher(outbox: outbox, settings: webhookSettings, clock: clock, logger: logger) { body in
             [
                 "X-GP-Signature": WebhookSignature.gpSignature(body: body, appKey: credentials.appKey),
                 "X-Heartland-Signature": WebhookSignature.hmacSHA256(body: body, secret: credentials.webhookSecret),

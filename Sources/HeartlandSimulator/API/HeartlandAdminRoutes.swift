@@ -7,6 +7,7 @@ import SimulatorKit
 struct HeartlandAdminRoutes {
     let context: HeartlandContext
     let outbox: WebhookOutbox
+    let webhookSettings: WebhookDispatcher.Settings
 
     func add(to table: inout RouteTable) {
         table.add("POST", "/admin/fixtures") { request in
@@ -61,6 +62,22 @@ struct HeartlandAdminRoutes {
             guard let url = try request.json()["url"]?.stringValue else { return .json(["error": "url is required"], status: 400) }
             try outbox.removeEndpoint(url)
             return .json(["urls": .array(try outbox.endpoints().map { .string($0) })])
+        }
+        table.add("GET", "/admin/webhooks/policy") { _ in .json(webhookSettings.json) }
+        table.add("POST", "/admin/webhooks/policy") { request in
+            let body = try request.json()
+            let delay = body["base_delay_ms"]?.int64Value
+            let attempts = body["max_attempts"]?.int64Value
+            let duplicates = body["duplicate_rate"]?.decimalValue.map { NSDecimalNumber(decimal: $0).doubleValue }
+            guard delay.map({ $0 >= 0 }) ?? true, attempts.map({ $0 >= 1 }) ?? true, duplicates.map({ (0...1).contains($0) }) ?? true else {
+                return .json(["error": "base_delay_ms >= 0, max_attempts >= 1, duplicate_rate 0...1"], status: 400)
+            }
+            webhookSettings.update { policy in
+                if let delay { policy.baseDelay = .milliseconds(delay) }
+                if let attempts { policy.maxAttempts = Int(attempts) }
+                if let duplicates { policy.duplicateRate = duplicates }
+            }
+            return .json(webhookSettings.json)
         }
         table.add("GET", "/admin/webhooks/deliveries") { _ in .json(["deliveries": .array(try outbox.all().map(\.json))]) }
     }

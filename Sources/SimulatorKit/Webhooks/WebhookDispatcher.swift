@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -28,18 +29,35 @@ public struct WebhookDispatcher: Service {
         }
     }
 
+    /// The policy, changeable while the dispatcher runs (`POST /admin/webhooks/policy`).
+    public final class Settings: Sendable {
+        private let current: Mutex<Policy>
+        public init(_ policy: Policy) { current = Mutex(policy) }
+        public var policy: Policy { current.withLock { $0 } }
+        public func update(_ change: (inout Policy) -> Void) { current.withLock { change(&$0) } }
+
+        public var json: JSONValue {
+            let p = policy
+            return [
+                "base_delay_ms": .int(Int64(p.baseDelay.components.seconds * 1000 + p.baseDelay.components.attoseconds / 1_000_000_000_000_000)),
+                "max_attempts": .int(p.maxAttempts), "duplicate_rate": .number(Decimal(p.duplicateRate)),
+            ]
+        }
+    }
+
     /// Extra headers for a body (the signature).
     public typealias Signer = @Sendable (Data) -> [String: String]
 
     let outbox: WebhookOutbox
-    let policy: Policy
+    let settings: Settings
+    var policy: Policy { settings.policy }
     let sign: Signer
     let clock: SimClock
     let logger: Logger
 
-    public init(outbox: WebhookOutbox, policy: Policy, clock: SimClock, logger: Logger, sign: @escaping Signer) {
+    public init(outbox: WebhookOutbox, settings: Settings, clock: SimClock, logger: Logger, sign: @escaping Signer) {
         self.outbox = outbox
-        self.policy = policy
+        self.settings = settings
         self.clock = clock
         self.logger = logger
         self.sign = sign
@@ -57,6 +75,7 @@ public struct WebhookDispatcher: Service {
     }
 
     private func attempt(_ original: WebhookOutbox.Delivery, session: URLSession) async {
+        let policy = self.policy
         var delivery = original
         delivery.attempts += 1
         let result = await post(delivery, session: session)
@@ -96,7 +115,7 @@ public struct WebhookDispatcher: Service {
 
     private func post(_ delivery: WebhookOutbox.Delivery, session: URLSession) async -> PostResult {
         guard let url = URL(string: delivery.url) else { return .failure(nil, "invalid URL") }
-        var request = URLRequest(url: url, timeoutInterval: policy.requestTimeout)
+        var request = URLRequest(url: url, timeoutInterval: settings.policy.requestTimeout)
         request.httpMethod = "POST"
         request.httpBody = delivery.body
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
