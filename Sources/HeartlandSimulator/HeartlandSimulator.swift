@@ -45,6 +45,7 @@ public struct HeartlandSimulator: Sendable {
         GPTransactionRoutes(context: context).add(to: &routes)
         GPBatchRoutes(context: context).add(to: &routes)
         RetailSalesRoutes(context: context).add(to: &routes)
+        RetailTicketCreate(context: context).add(to: &routes)
         RetailCatalogRoutes(context: context).add(to: &routes)
         PayrollRoutes(context: context).add(to: &routes)
         var admin = RouteTable()

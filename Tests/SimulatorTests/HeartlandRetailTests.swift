@@ -85,4 +85,47 @@ import Testing
         #expect(try await sim.call("POST", "/api/inventory/adjustment_sets", ["location_id": 9, "lines": [["item_id": 1, "qty": 1]]], headers: sim.retail).status == 422)
         #expect(try await sim.call("POST", "/api/items", ["price": 1], headers: sim.retail).status == 422)
     }
+
+    @Test func liveTicketsCreateCardTransactionsInTheOpenBatch() async throws {
+        let sim = try await HeartlandUnderTest.start()
+        defer { Task { await sim.stop() } }
+        try await sim.loadDay(stores: 1, tickets: 10)
+        let auth = try await sim.gpAuth()
+        let before = try await sim.call("GET", "/ucp/batches/BAT_20261127_01", headers: auth).json
+        let sale = try await sim.call("POST", "/api/sales/tickets", [
+            "location_id": 1, "completed_at": "2026-11-27T20:00:00Z",
+            "item_lines": [["item_id": 1, "qty": 2]], "tax_lines": [["description": "Sales Tax", "value": money("3.55")]],
+            "payments": [
+                ["payment_type": "Cash", "amount": money("10.00")],
+                ["payment_type": "Credit Card", "amount": money("37.53"), "tip_amount": money("4.00"), "card_type": "AMEX", "last4": "1005"],
+            ],
+        ], headers: sim.retail)
+        #expect(sale.status == 201)
+        #expect(sale.json["total"] == money("43.53"))
+        let card = try #require(sale.json["payments"]?.arrayValue?.last)
+        let transactionId = try #require(card["gateway_transaction_id"]?.stringValue)
+        let transaction = try await sim.call("GET", "/ucp/transactions/\(transactionId)", headers: auth)
+        #expect(transaction.json["amount"] == "3753")
+        #expect(transaction.json["gratuity_amount"] == "400")
+        #expect(transaction.json["batch_id"] == "BAT_20261127_01")
+        let after = try await sim.call("GET", "/ucp/batches/BAT_20261127_01", headers: auth).json
+        #expect(Money.cents(fromMinorUnits: after["amount"])! - Money.cents(fromMinorUnits: before["amount"])! == 3753)
+
+        let refund = try await sim.call("POST", "/api/sales/tickets", [
+            "location_id": 1, "completed_at": "2026-11-27T21:00:00Z", "return_of_ticket_id": sale.json["id"]!,
+            "item_lines": [["item_id": 1, "qty": -1]], "tax_lines": [["value": money("-1.78")]],
+            "payments": [["payment_type": "Credit Card", "amount": money("-21.77"), "gateway_transaction_id": .string(transactionId)]],
+        ], headers: sim.retail)
+        #expect(refund.status == 201)
+        let refundId = try #require(refund.json["payments"]?.arrayValue?.first?["gateway_transaction_id"]?.stringValue)
+        let refundTransaction = try await sim.call("GET", "/ucp/transactions/\(refundId)", headers: auth)
+        #expect(refundTransaction.json["type"] == "REFUND")
+        #expect(refundTransaction.json["parent_resource_id"] == .string(transactionId))
+
+        let short = try await sim.call("POST", "/api/sales/tickets", [
+            "location_id": 1, "item_lines": [["item_id": 1, "qty": 1]], "payments": [["payment_type": "Cash", "amount": 1]],
+        ], headers: sim.retail)
+        #expect(short.status == 422)
+        #expect(short.json["errors"]?["payments"] != nil)
+    }
 }
