@@ -7,16 +7,12 @@ import SimulatorKit
 /// Everything `heartland-sim` serves, assembled from its options. Tests build it in-process.
 public struct HeartlandSimulator: Sendable {
     public struct Options: Sendable {
-        public var host = "127.0.0.1"
-        public var port = 0
-        public var databasePath: String?
+        public var server = ServerSettings()
         public var credentials = HeartlandCredentials(
             appId: "sim-app-id", appKey: "sim-app-key", retailTokens: ["sim-retail-token"])
         public var webhookURLs: [String] = []
         public var webhookPolicy = WebhookDispatcher.Policy()
         public var fixture: StoreDayFixture?
-        public var faults = FaultPlan()
-        public var rateLimit = RateLimiter.Limit()
 
         public init() {}
     }
@@ -34,7 +30,7 @@ public struct HeartlandSimulator: Sendable {
     public init(options: Options, logger: Logger) throws {
         self.options = options
         clock = SimClock()
-        database = try HeartlandDatabase.open(path: options.databasePath)
+        database = try HeartlandDatabase.open(path: options.server.databasePath)
         if let fixture = options.fixture { try fixture.load(into: database) }
         outbox = WebhookOutbox(database: database)
         webhookSettings = WebhookDispatcher.Settings(options.webhookPolicy)
@@ -50,12 +46,12 @@ public struct HeartlandSimulator: Sendable {
         PayrollRoutes(context: context).add(to: &routes)
         var admin = RouteTable()
         HeartlandAdminRoutes(context: context, outbox: outbox, webhookSettings: webhookSettings).add(to: &admin)
-        faults = FaultInjector(plan: options.faults, clock: clock)
-        rateLimiter = RateLimiter(limit: options.rateLimit)
+        faults = FaultInjector(plan: options.server.faults, clock: clock)
+        rateLimiter = RateLimiter(limit: options.server.rateLimit)
         let pipeline = SimulatorPipeline(
             routes: routes, adminRoutes: admin, faults: faults, rateLimiter: rateLimiter, clock: clock,
             errors: HeartlandErrorRenderer(), logger: logger)
-        server = SimulatorServer(host: options.host, port: options.port, pipeline: pipeline)
+        server = SimulatorServer(host: options.server.host, port: options.server.port, pipeline: pipeline)
         let credentials = options.credentials
         services = [WebhookDispatcher(outbox: outbox, settings: webhookSettings, clock: clock, logger: logger) { body in
             [

@@ -7,9 +7,7 @@ import SimulatorKit
 /// Everything `sage-pro-sim` needs, assembled from its options. Tests build it in-process.
 public struct SageSimulator: Sendable {
     public struct Options: Sendable {
-        public var host = "127.0.0.1"
-        public var port = 0
-        public var databasePath: String?
+        public var server = ServerSettings()
         public var company = "SAMINC"
         public var user = "ADMIN"
         public var password = "ADMIN"
@@ -17,8 +15,6 @@ public struct SageSimulator: Sendable {
         public var openPeriods: FiscalCalendar.OpenRange?
         public var importDirectory: String?
         public var importPollInterval: Duration = .milliseconds(200)
-        public var faults = FaultPlan()
-        public var rateLimit = RateLimiter.Limit()
 
         public init() {}
     }
@@ -35,18 +31,18 @@ public struct SageSimulator: Sendable {
     public init(options: Options, logger: Logger) throws {
         self.options = options
         clock = SimClock()
-        database = try SageDatabase.open(path: options.databasePath)
+        database = try SageDatabase.open(path: options.server.databasePath)
         try database.write { try ICResources.seedLocations($0) }
         calendar = FiscalCalendar(open: options.openPeriods ?? .defaultRange(now: clock.now()))
         ledger = GLJournalLedger(database: database, calendar: calendar, company: options.company.uppercased(), clock: clock)
-        faults = FaultInjector(plan: options.faults, clock: clock)
+        faults = FaultInjector(plan: options.server.faults, clock: clock)
         let routes = SageRoutes(
             database: database, ledger: ledger, credentials: SageCredentials(user: options.user, password: options.password),
             clock: clock)
         let pipeline = SimulatorPipeline(
             routes: routes.table, adminRoutes: Self.adminRoutes(calendar: calendar), faults: faults,
-            rateLimiter: RateLimiter(limit: options.rateLimit), clock: clock, errors: SageErrorRenderer(), logger: logger)
-        server = SimulatorServer(host: options.host, port: options.port, pipeline: pipeline)
+            rateLimiter: RateLimiter(limit: options.server.rateLimit), clock: clock, errors: SageErrorRenderer(), logger: logger)
+        server = SimulatorServer(host: options.server.host, port: options.server.port, pipeline: pipeline)
         if let directory = options.importDirectory {
             services = [GLImportWatcher(
                 directory: URL(fileURLWithPath: directory), ledger: ledger, pollInterval: options.importPollInterval,

@@ -15,9 +15,7 @@ struct HeartlandSim: AsyncParsableCommand {
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve the Heartland APIs.")
 
-    @Option(help: "Address to listen on.") var host = "127.0.0.1"
-    @Option(help: "Port; 0 picks a free one (printed as the first stdout line).") var port = 0
-    @Option(help: "SQLite file; state survives restarts. Default: a temporary file.") var db: String?
+    @OptionGroup var server: ServerFlags
     @Option(help: "GP-API app id (env HEARTLAND_SIM_APP_ID).") var appId: String?
     @Option(help: "GP-API app key (env HEARTLAND_SIM_APP_KEY).") var appKey: String?
     @Option(help: "Static Heartland Retail API token (repeatable; env HEARTLAND_SIM_RETAIL_TOKEN).") var retailToken: [String] = []
@@ -26,17 +24,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Share of delivered webhooks sent twice.") var webhookDuplicateRate = 0.02
     @Option(help: "First webhook retry delay in milliseconds (doubles per attempt).") var webhookRetryMs = 1000
     @Option(help: "Fixture JSON to load at start.") var fixture: String?
-    @Option(help: "Fault to inject, key=value (repeatable), e.g. error_rate=0.1.") var fault: [String] = []
-    @Option(help: "Rate limit per client as RATE/BURST (e.g. 20/100) or 'off'.") var rateLimit = "50/200"
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "heartland-sim")
         let environment = ProcessInfo.processInfo.environment
         var options = HeartlandSimulator.Options()
-        options.host = host
-        options.port = port
-        options.databasePath = db
+        options.server = try server.settings()
         let tokens = retailToken + (environment["HEARTLAND_SIM_RETAIL_TOKEN"].map { [$0] } ?? [])
         options.credentials = HeartlandCredentials(
             appId: appId ?? environment["HEARTLAND_SIM_APP_ID"] ?? "sim-app-id",
@@ -48,9 +42,6 @@ struct Serve: AsyncParsableCommand {
         if let fixture {
             options.fixture = try StoreDayFixture.decode(try Data(contentsOf: URL(fileURLWithPath: fixture)))
         }
-        do { options.faults = try FaultPlan(flags: fault) } catch { throw ValidationError("\(error)") }
-        guard let limit = RateLimiter.Limit(flag: rateLimit) else { throw ValidationError("bad --rate-limit \(rateLimit)") }
-        options.rateLimit = limit
         let simulator = try HeartlandSimulator(options: options, logger: logger)
         try await SimulatorRunner.runUntilSignalled(server: simulator.server, services: simulator.services, logger: logger)
     }

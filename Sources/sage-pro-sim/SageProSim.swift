@@ -10,25 +10,19 @@ struct SageProSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sage-pro-sim", abstract: "Sage 300 Web API simulator (see docs/SIMULATORS.md).")
 
-    @Option(help: "Address to listen on.") var host = "127.0.0.1"
-    @Option(help: "Port; 0 picks a free one (printed as the first stdout line).") var port = 0
-    @Option(help: "SQLite file; state survives restarts. Default: a temporary file.") var db: String?
+    @OptionGroup var server: ServerFlags
     @Option(help: "Company id in the URL.") var company = "SAMINC"
     @Option(help: "Basic-auth user (env SAGE_SIM_USER).") var user: String?
     @Option(help: "Basic-auth password (env SAGE_SIM_PASSWORD).") var password: String?
     @Option(help: "First open posting day, YYYY-MM-DD (default: 1 Jan of last year).") var openFrom: String?
     @Option(help: "Last open posting day, YYYY-MM-DD (default: 31 Dec of this year).") var openTo: String?
     @Option(help: "Folder watched for GL import files.") var importDir: String?
-    @Option(help: "Fault to inject, key=value (repeatable), e.g. latency_ms=200.") var fault: [String] = []
-    @Option(help: "Rate limit per client as RATE/BURST (e.g. 20/100) or 'off'.") var rateLimit = "50/200"
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "sage-pro-sim")
         var options = SageSimulator.Options()
-        options.host = host
-        options.port = port
-        options.databasePath = db
+        options.server = try server.settings()
         options.company = company
         let environment = ProcessInfo.processInfo.environment
         options.user = user ?? environment["SAGE_SIM_USER"] ?? "ADMIN"
@@ -38,9 +32,6 @@ struct SageProSim: AsyncParsableCommand {
             options.openPeriods = .init(from: openFrom ?? fallback.from, to: openTo ?? fallback.to)
         }
         options.importDirectory = importDir
-        do { options.faults = try FaultPlan(flags: fault) } catch { throw ValidationError("\(error)") }
-        guard let limit = RateLimiter.Limit(flag: rateLimit) else { throw ValidationError("bad --rate-limit \(rateLimit)") }
-        options.rateLimit = limit
         let simulator = try SageSimulator(options: options, logger: logger)
         try await SimulatorRunner.runUntilSignalled(server: simulator.server, services: simulator.services, logger: logger)
     }

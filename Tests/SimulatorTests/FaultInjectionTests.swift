@@ -22,7 +22,7 @@ import FoundationNetworking
     }
 
     @Test func serverErrorsUseTheApiErrorShape() async throws {
-        let sim = try await HeartlandUnderTest.start { $0.faults = try! FaultPlan(flags: ["error_rate=1", "error_status=502"]) }
+        let sim = try await HeartlandUnderTest.start { $0.server.faults = try! FaultPlan(flags: ["error_rate=1", "error_status=502"]) }
         defer { Task { await sim.stop() } }
         let gp = try await sim.call("POST", "/ucp/accesstoken", sim.tokenRequest())
         #expect(gp.status == 502)
@@ -61,7 +61,7 @@ import FoundationNetworking
     }
 
     @Test func timeoutsHangPastTheClientTimeout() async throws {
-        let sim = try await HeartlandUnderTest.start { $0.faults = try! FaultPlan(flags: ["timeout_rate=1", "timeout_seconds=2"]) }
+        let sim = try await HeartlandUnderTest.start { $0.server.faults = try! FaultPlan(flags: ["timeout_rate=1", "timeout_seconds=2"]) }
         defer { Task { await sim.stop() } }
         await #expect(throws: ClientTimeout.self) {
             _ = try await withClientTimeout(0.5) { try await sim.call("GET", "/api/items", headers: sim.retail) }
@@ -90,7 +90,7 @@ import FoundationNetworking
     }
 
     @Test func tokenBucketPerClient() async throws {
-        let sim = try await HeartlandUnderTest.start { $0.rateLimit = .init(perSecond: 0.5, burst: 3) }
+        let sim = try await HeartlandUnderTest.start { $0.server.rateLimit = .init(perSecond: 0.5, burst: 3) }
         defer { Task { await sim.stop() } }
         for _ in 0..<3 { #expect(try await sim.call("GET", "/api/items", headers: sim.retail).status == 200) }
         let limited = try await sim.call("GET", "/api/items", headers: sim.retail)

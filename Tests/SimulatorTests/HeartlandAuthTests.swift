@@ -62,12 +62,12 @@ import Testing
 
     @Test func stateSurvivesRestart() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("hl-\(UUID().uuidString).sqlite").path
-        let first = try await HeartlandUnderTest.start { $0.databasePath = path }
+        let first = try await HeartlandUnderTest.start { $0.server.databasePath = path }
         try await first.loadDay(stores: 1, tickets: 20)
         let headers = try await first.gpAuth()
         let before = try await first.call("GET", "/ucp/transactions?page_size=1", headers: headers).json["total_record_count"]
         await first.stop()
-        let second = try await HeartlandUnderTest.start { $0.databasePath = path }
+        let second = try await HeartlandUnderTest.start { $0.server.databasePath = path }
         defer { Task { await second.stop() } }
         let after = try await second.call("GET", "/ucp/transactions?page_size=1", headers: headers)
         #expect(after.status == 200)

@@ -156,11 +156,11 @@ import Testing
 
     @Test func stateSurvivesRestart() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("sage-\(UUID().uuidString).sqlite").path
-        let first = try await SageUnderTest.start { $0.databasePath = path }
+        let first = try await SageUnderTest.start { $0.server.databasePath = path }
         let entry = Self.entry("KEEP", lines: [("1100", "3.00"), ("4000", "-3.00")])
         #expect(try await first.call("POST", "GL/GLJournalBatches", entry).status == 201)
         await first.stop()
-        let second = try await SageUnderTest.start { $0.databasePath = path }
+        let second = try await SageUnderTest.start { $0.server.databasePath = path }
         defer { Task { await second.stop() } }
         #expect(try await second.call("GET", "GL/GLJournalBatches('000001')").status == 200)
         #expect(try await second.call("POST", "GL/GLJournalBatches", entry).status == 409)
