@@ -14,23 +14,6 @@ struct SageRoutes {
     var table: RouteTable {
         var table = RouteTable()
         let p = Self.prefix
-        table.add("GET", "\(p)/GL/GLAccounts") { try list($0, GLAccounts.resource) }
-        table.add("GET", "\(p)/GL/GLAccounts({key})") { request in
-            try guarded(request) { user in
-                let key = DocumentResource.unquote(request.parameter("key"))
-                guard let account = try database.read({ try SageRecords.fetch($0, resource: GLAccounts.resource, key: key) })
-                else { throw SageError.notFound("Account \(key) does not exist.") }
-                return .json(account)
-            }
-        }
-        table.add("POST", "\(p)/GL/GLAccounts") { request in
-            try guarded(request) { _ in
-                let body = try request.json()
-                let now = Timestamps.iso8601(clock.now())
-                let account = try database.write { try GLAccounts.create($0, body: body, now: now) }
-                return created(account, request, key: "'\(account["AccountNumber"]?.stringValue ?? "")'")
-            }
-        }
         table.add("GET", "\(p)/GL/GLJournalBatches") { try list($0, GLJournalLedger.resource) }
         table.add("GET", "\(p)/GL/GLJournalBatches({key})") { request in
             try guarded(request) { _ in
@@ -49,7 +32,7 @@ struct SageRoutes {
         table.add("GET", "\(p)/GL/GLJournalHeaders") { try list($0, GLJournalLedger.resource, flatten: GLJournalLedger.headers) }
         table.add("GET", "\(p)/GL/GLJournalDetails") { try list($0, GLJournalLedger.resource, flatten: GLJournalLedger.details) }
         for resource in [
-            ARResources.customers, ARResources.receiptBatches, ARResources.invoiceBatches, ICResources.items,
+            GLAccounts.accounts, ARResources.customers, ARResources.receiptBatches, ARResources.invoiceBatches, ICResources.items,
             ICResources.locations, ICResources.locationDetails, OEResources.orders,
         ] {
             add(resource, to: &table)

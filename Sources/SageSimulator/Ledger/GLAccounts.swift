@@ -18,8 +18,13 @@ public enum GLAccounts {
         ]
     }
 
-    /// Validates a create body and returns the stored account.
-    public static func create(_ db: Database, body: JSONValue, now: String) throws -> JSONValue {
+    /// The collection: list, read by `('4000')`, create.
+    public static let accounts = DocumentResource(resource: resource, keyFields: ["AccountNumber"]) { db, body, now in
+        try create(db, body: body, now: Timestamps.iso8601(now))
+    }
+
+    /// Validates a create body and returns the account to store (the insert is the caller's).
+    static func create(_ db: Database, body: JSONValue, now: String) throws -> JSONValue {
         guard let number = (body["AccountNumber"] ?? body["UnformattedAccount"])?.stringValue,
             !number.isEmpty, number.count <= 45
         else { throw SageError.fieldInvalid("AccountNumber is required.") }
@@ -31,8 +36,6 @@ public enum GLAccounts {
         }
         let type = body["AccountType"]?.stringValue.map { $0.hasPrefix("I") ? "I" : "B" } ?? "B"
         let normal = body["NormalBalanceDRCR"]?.stringValue.map { $0.hasPrefix("C") ? "C" : "D" } ?? "D"
-        let json = render(number: number, description: description, type: type, normalBalance: normal, now: now)
-        try SageRecords.insert(db, resource: resource, key: number, json: json, now: now)
-        return json
+        return render(number: number, description: description, type: type, normalBalance: normal, now: now)
     }
 }
