@@ -66,6 +66,8 @@ import Testing
             #expect(Money.cents(fromMinorUnits: batch["gratuity_amount"]) == tipCents)
             let brands = batch["brand_breakdown"]?.arrayValue ?? []
             #expect(brands.reduce(Int64(0)) { $0 + (Money.cents(fromMinorUnits: $1["amount"]) ?? 0) } == cardCents)
+            let fees = brands.reduce(Int64(0)) { $0 + (Money.cents(fromMinorUnits: $1["fee_amount"]) ?? 0) }
+            #expect(fees > 0 && Money.cents(fromMinorUnits: batch["fee_amount"]) == fees)
         }
     }
 
