@@ -25,12 +25,8 @@ public final class AMQPConnection {
         self.url = url
         guard let state = amqp_new_connection() else { throw AMQPError.library("out of memory") }
         self.state = state
-        do {
-            try open(connectionName: connectionName)
-        } catch {
-            amqp_destroy_connection(state)
-            throw error
-        }
+        // Every stored property is set, so if `open` throws, deinit runs and destroys the state (once).
+        try open(connectionName: connectionName)
     }
 
     deinit {

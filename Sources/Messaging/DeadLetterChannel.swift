@@ -15,6 +15,7 @@ public struct DeadLetterChannel: Sendable {
 
     public struct ParkedMessage: Sendable {
         public var delivery: Delivery
+        public init(delivery: Delivery) { self.delivery = delivery }
         public var messageID: String { delivery.properties.messageID ?? "" }
         public var correlationID: String { delivery.properties.correlationID ?? "" }
         public var idempotencyKey: String? { header(Header.idempotencyKey) }

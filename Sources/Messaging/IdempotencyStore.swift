@@ -4,15 +4,13 @@ import GRDB
 /// The Idempotent Consumer's repository: which idempotency keys a stage has already applied, in a
 /// SQLite file (WAL). `record` is atomic: of two deliveries of the same key, exactly one gets true.
 public final class IdempotencyStore: Sendable {
-    private let database: DatabaseQueue
+    private let database: DatabasePool
 
     public init(path: String) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
-        database = try DatabaseQueue(path: path, configuration: configuration)
-        try database.write { db in
-            try db.execute(sql: "PRAGMA journal_mode=WAL")
-        }
+        // A pool uses WAL, so a reader (a test, an operator) never blocks the writing worker.
+        database = try DatabasePool(path: path, configuration: configuration)
         try database.write { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS processed (

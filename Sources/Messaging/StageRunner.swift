@@ -31,7 +31,8 @@ public struct StageRunnerConfiguration: Sendable {
         self.breaker = breaker
         self.alertExchange = alertExchange
         self.auditExchange = auditExchange
-        self.deadLetterExchange = deadLetterExchange
+        // The work queue's own dead-letter exchange is where the broker parks crashing messages; park ours there too.
+        self.deadLetterExchange = stage.workQueue.arguments["x-dead-letter-exchange"]?.stringValue ?? deadLetterExchange
     }
 }
 

@@ -74,6 +74,14 @@ public struct Topology: Codable, Sendable, Equatable {
         public var autoDelete: Bool
         public var arguments: [String: JSONValue]
         enum CodingKeys: String, CodingKey { case name, vhost, durable, autoDelete = "auto_delete", arguments }
+
+        public init(name: String, vhost: String, durable: Bool, autoDelete: Bool, arguments: [String: JSONValue]) {
+            self.name = name
+            self.vhost = vhost
+            self.durable = durable
+            self.autoDelete = autoDelete
+            self.arguments = arguments
+        }
     }
 
     public struct Binding: Codable, Sendable, Hashable {
@@ -85,6 +93,15 @@ public struct Topology: Codable, Sendable, Equatable {
         public var arguments: [String: JSONValue]
         enum CodingKeys: String, CodingKey {
             case source, vhost, destination, destinationType = "destination_type", routingKey = "routing_key", arguments
+        }
+
+        public init(source: String, vhost: String, destination: String, destinationType: String, routingKey: String, arguments: [String: JSONValue]) {
+            self.source = source
+            self.vhost = vhost
+            self.destination = destination
+            self.destinationType = destinationType
+            self.routingKey = routingKey
+            self.arguments = arguments
         }
     }
 

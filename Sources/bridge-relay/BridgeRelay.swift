@@ -29,6 +29,8 @@ struct BridgeRelay: AsyncParsableCommand {
     @Option(help: "Handlers running at once.") var concurrency: Int = 8
     @Option(help: "Consecutive transient failures that open the circuit.") var breakerThreshold: Int = 5
     @Option(help: "Pause when the circuit opens, in milliseconds.") var breakerPauseMs: Int = 15_000
+    @Option(help: "Exchange for alerts.") var alertExchange: String = "bridge.alerts"
+    @Option(help: "Exchange for audit notices.") var auditExchange: String = "bridge.audit"
 
     func run() async throws {
         let store = try sinkDB.map { try IdempotencyStore(path: $0) }
@@ -40,6 +42,8 @@ struct BridgeRelay: AsyncParsableCommand {
             configuration.maxBatch = batch
             configuration.concurrency = concurrency
             configuration.breaker = CircuitBreaker(threshold: breakerThreshold, basePause: .milliseconds(breakerPauseMs))
+            configuration.alertExchange = alertExchange
+            configuration.auditExchange = auditExchange
         }
     }
 }

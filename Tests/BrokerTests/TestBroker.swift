@@ -1,0 +1,109 @@
+import AMQP
+import BrokerAdmin
+import Foundation
+import Logging
+import Messaging
+import XCTest
+
+/// The repository root, from this file's path.
+let repositoryRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// A project-local RabbitMQ node for the tests (scripts/rabbitmq-node): its own data directory under
+/// `.rabbitmq/`, loopback only, free ports. `scripts/test` starts one and passes it in the environment;
+/// otherwise the first test starts one and it is destroyed when the test process exits.
+final class TestBroker: @unchecked Sendable {
+    let directory: String
+    let amqpURL: String
+    let managementURL: String
+    private let owned: Bool
+
+    static let shared: TestBroker = {
+        let env = ProcessInfo.processInfo.environment
+        if let dir = env["BRIDGE_TEST_BROKER_DIR"], let amqp = env["BRIDGE_TEST_AMQP_URL"], let mgmt = env["BRIDGE_TEST_MANAGEMENT_URL"] {
+            return TestBroker(directory: dir, amqpURL: amqp, managementURL: mgmt, owned: false)
+        }
+        let broker = try! TestBroker.start(name: "swifttest-\(ProcessInfo.processInfo.processIdentifier)")
+        atexit { TestBroker.destroyOwned() }
+        return broker
+    }()
+
+    nonisolated(unsafe) private static var ownedDirectories: [String] = []
+
+    private init(directory: String, amqpURL: String, managementURL: String, owned: Bool) {
+        self.directory = directory
+        self.amqpURL = amqpURL
+        self.managementURL = managementURL
+        self.owned = owned
+    }
+
+    /// Starts a node of its own (used directly by the broker-restart test, which must not disturb others).
+    static func start(name: String) throws -> TestBroker {
+        let directory = repositoryRoot.appendingPathComponent(".rabbitmq/\(name)").path
+        let output = try run(["start", directory])
+        var values: [String: String] = [:]
+        for line in output.split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { values[parts[0]] = parts[1] }
+        }
+        guard let amqp = values["BRIDGE_AMQP_URL"], let mgmt = values["BRIDGE_MANAGEMENT_URL"] else {
+            throw NSError(domain: "TestBroker", code: 1, userInfo: [NSLocalizedDescriptionKey: "rabbitmq-node start printed: \(output)"])
+        }
+        ownedDirectories.append(directory)
+        return TestBroker(directory: directory, amqpURL: amqp, managementURL: mgmt, owned: true)
+    }
+
+    func stopNode() throws { _ = try Self.run(["stop", directory]) }
+    func startNode() throws { _ = try Self.run(["start", directory]) }
+    func destroy() { _ = try? Self.run(["destroy", directory]) }
+
+    private static func destroyOwned() {
+        for directory in ownedDirectories { _ = try? run(["destroy", directory]) }
+    }
+
+    @discardableResult
+    static func run(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = repositoryRoot.appendingPathComponent("scripts/rabbitmq-node")
+        process.arguments = arguments
+        // A file, not a pipe: a pipe would stay open in the node's daemons.
+        let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("rabbitmq-node-\(UUID().uuidString).out")
+        _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: outputFile)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        process.waitUntilExit()
+        try? handle.close()
+        let output = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(at: outputFile)
+        guard process.terminationStatus == 0 else {
+            throw NSError(domain: "TestBroker", code: Int(process.terminationStatus),
+                          userInfo: [NSLocalizedDescriptionKey: "rabbitmq-node \(arguments.joined(separator: " ")) failed: \(output)"])
+        }
+        return output
+    }
+
+    var logger: Logger {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return logger
+    }
+
+    func session(_ name: String = "test") async throws -> AMQPSession {
+        try await AMQPSession.connect(url: try AMQPURL(amqpURL), name: name, logger: logger)
+    }
+
+    func management() throws -> ManagementClient { try ManagementClient(url: managementURL) }
+}
+
+/// Waits until `condition` holds, polling; fails the test after `timeout`. Never a fixed sleep.
+func eventually(timeout: Duration = .seconds(30), _ what: String, file: StaticString = #filePath, line: UInt = #line,
+                _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    XCTFail("timed out after \(timeout) waiting for: \(what)", file: file, line: line)
+    throw CancellationError()
+}

@@ -1,0 +1,143 @@
+import AMQP
+import Foundation
+import Messaging
+import XCTest
+
+/// A small pipeline of uniquely named stages on the test broker, built with the same builder as the
+/// bridge's topology (short retry tiers so that tests run in seconds), plus helpers to publish, read
+/// queues and run `bridge-relay` worker processes.
+struct TestPipeline {
+    let broker: TestBroker
+    let prefix: String
+    let topology: Topology
+    let topologyFile: String
+    var exchange: String { "\(prefix).x" }
+    var alerts: String { "\(prefix).alerts" }
+    var audit: String { "\(prefix).audit" }
+    var dead: String { "\(prefix).dead" }
+
+    func stage(_ name: String) -> String { "\(prefix).\(name)" }
+
+    /// Stages `names`, each bound to `exchange` with its own name as key, plus queues that catch
+    /// every alert and audit notice (`<prefix>.alerts.all`, `<prefix>.audit.all`) and a final `sink`-less queue `out`.
+    static func make(broker: TestBroker = .shared, stages names: [String], retryDelays: [Duration] = [.milliseconds(300), .milliseconds(600)],
+                     deliveryLimit: Int = 3) async throws -> TestPipeline {
+        let prefix = "t\(UInt32.random(in: 0...UInt32.max))"
+        let exchange = "\(prefix).x"
+        var builder = TopologyBuilder(
+            exchanges: [exchange, "\(prefix).alerts", "\(prefix).audit"], deadLetterExchange: "\(prefix).dead",
+            alertExchange: "\(prefix).alerts", auditExchange: "\(prefix).audit",
+            stages: names.map { .init(name: "\(prefix).\($0)", consumes: [(exchange, "\(prefix).\($0)")], publishesTo: [exchange],
+                                      deliveryLimit: deliveryLimit, retryDelays: retryDelays) })
+        builder.vhost = "/"
+        var topology = builder.build()
+        topology.users = []
+        topology.permissions = []
+        for extra in ["out", "alerts.all", "audit.all"] {
+            topology.queues.append(.init(name: "\(prefix).\(extra)", vhost: "/", durable: true, autoDelete: false, arguments: ["x-queue-type": .string("quorum")]))
+        }
+        topology.bindings.append(.init(source: exchange, vhost: "/", destination: "\(prefix).out", destinationType: "queue", routingKey: "\(prefix).out", arguments: [:]))
+        topology.bindings.append(.init(source: "\(prefix).alerts", vhost: "/", destination: "\(prefix).alerts.all", destinationType: "queue", routingKey: "#", arguments: [:]))
+        topology.bindings.append(.init(source: "\(prefix).audit", vhost: "/", destination: "\(prefix).audit.all", destinationType: "queue", routingKey: "#", arguments: [:]))
+        try await broker.management().importDefinitions(topology)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-definitions.json").path
+        try topology.encoded().write(to: URL(fileURLWithPath: file))
+        return TestPipeline(broker: broker, prefix: prefix, topology: topology, topologyFile: file)
+    }
+
+    func message(_ body: String, key: String, idempotencyKey: String, correlationID: String? = nil) -> OutgoingMessage {
+        OutgoingMessage(exchange: exchange, routingKey: key, properties: MessageProperties(
+            messageID: MessageID.random(), correlationID: correlationID ?? "corr-\(idempotencyKey)", type: key,
+            headers: [Header.idempotencyKey: .string(idempotencyKey)]), body: Array(body.utf8))
+    }
+
+    /// Publishes `count` messages to stage `to` with keys `<prefix>:<i>`.
+    func publish(count: Int, to stageName: String, body: (Int) -> String = { "{\"n\":\($0)}" }) async throws {
+        let session = try await broker.session("publisher")
+        var batch: [OutgoingMessage] = []
+        for i in 0..<count {
+            batch.append(message(body(i), key: stage(stageName), idempotencyKey: "\(prefix):\(i)"))
+            if batch.count == 100 { try await session.publish(batch); batch.removeAll() }
+        }
+        try await session.publish(batch)
+        await session.close()
+    }
+
+    /// Exact ready count (passive declare; the management API lags for quorum queues).
+    func depth(_ queue: String) async throws -> Int {
+        let session = try await broker.session("depth")
+        defer { Task { await session.close() } }
+        let counts = try await session.perform { try $0.declareQueue(channel: 3, name: queue, passive: true) }
+        await session.close()
+        return Int(counts.messages)
+    }
+
+    /// Takes (acks) up to `max` messages from a queue with basic.get.
+    func take(_ queue: String, max: Int = 10_000) async throws -> [Delivery] {
+        let session = try await broker.session("take")
+        let taken = try await session.perform { connection -> [Delivery] in
+            var got: [Delivery] = []
+            while got.count < max, let d = try connection.get(channel: 3, queue: queue, generation: 0) {
+                try connection.ack(channel: 3, deliveryTag: d.deliveryTag)
+                got.append(d)
+            }
+            return got
+        }
+        await session.close()
+        return taken
+    }
+
+    /// Starts `bridge-relay` for a stage of this pipeline.
+    func relay(_ stageName: String, _ arguments: [String], httpPort: Int = 0) throws -> WorkerProcess {
+        try WorkerProcess.start(executable: "bridge-relay", arguments: [
+            "--stage", stage(stageName), "--amqp-url", broker.amqpURL, "--topology", topologyFile, "--http-port", String(httpPort),
+            "--log-level", "warning", "--alert-exchange", alerts, "--audit-exchange", audit,
+        ] + arguments)
+    }
+}
+
+/// A worker process started by a test; killed on deinit if still running.
+final class WorkerProcess: @unchecked Sendable {
+    let process: Process
+    let logFile: URL
+
+    static func binDirectory() -> URL {
+        if let dir = ProcessInfo.processInfo.environment["BRIDGE_BIN_DIR"] { return URL(fileURLWithPath: dir) }
+        return repositoryRoot.appendingPathComponent(".build/debug")
+    }
+
+    static func start(executable: String, arguments: [String]) throws -> WorkerProcess {
+        let process = Process()
+        process.executableURL = binDirectory().appendingPathComponent(executable)
+        process.arguments = arguments
+        let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(executable)-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: logFile)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return WorkerProcess(process: process, logFile: logFile)
+    }
+
+    private init(process: Process, logFile: URL) {
+        self.process = process
+        self.logFile = logFile
+    }
+
+    var isRunning: Bool { process.isRunning }
+    var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    /// Waits for the process to exit and returns its status.
+    func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
+        try await eventually(timeout: timeout, "worker exits") { !process.isRunning }
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+func header(_ delivery: Delivery, _ name: String) -> FieldValue? { delivery.properties.headers[name] }
