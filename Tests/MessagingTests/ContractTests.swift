@@ -1,0 +1,90 @@
+import AMQP
+import Foundation
+import Testing
+@testable import Messaging
+
+@Suite struct TopologyFileTests {
+    static let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Topology/definitions.json").path
+
+    @Test func committedFileIsWhatTheBuilderProduces() throws {
+        let committed = try Topology.load(from: Self.file)
+        #expect(committed == BridgeTopology.standard.build(), "regenerate with: bridgectl topology render > Topology/definitions.json")
+    }
+
+    @Test func everyStageHasQuorumQueueTiersAndParkingLot() throws {
+        let topology = try Topology.load(from: Self.file)
+        for name in ["transformer", "fraud-scorer", "sage-loader", "heartland-loader", "alerter"] {
+            let stage = try topology.stage(name)
+            #expect(stage.workQueue.arguments["x-queue-type"] == .string("quorum"))
+            #expect(stage.workQueue.arguments["x-dead-letter-exchange"] == .string("bridge.dead"))
+            #expect(stage.deliveryLimit == 5)
+            #expect(stage.retryPolicy.tiers.map(\.delay) == [.seconds(5), .seconds(30), .seconds(300), .seconds(1800)])
+            #expect(stage.retryQueues.allSatisfy { $0.arguments["x-dead-letter-routing-key"] == .string(name) && $0.arguments["x-dead-letter-exchange"] == .string("") })
+            #expect(stage.bindings.contains { $0.source == "bridge.dead" && $0.destination == "\(name).dlq" && $0.routingKey == name })
+            #expect(topology.users.contains { $0.name == name && $0.passwordHash.isEmpty }, "no password in the committed file")
+        }
+    }
+
+    @Test func workerPermissionsAreLeastPrivilege() throws {
+        let topology = try Topology.load(from: Self.file)
+        let loader = try #require(topology.permissions.first { $0.user == "sage-loader" })
+        let configure = try Regex(loader.configure), write = try Regex(loader.write), read = try Regex(loader.read)
+        #expect("sage-loader.retry.30s".wholeMatch(of: configure) != nil)
+        #expect("transformer".wholeMatch(of: configure) == nil)
+        #expect("bridge.audit".wholeMatch(of: write) != nil)
+        #expect("bridge.events".wholeMatch(of: write) == nil)
+        #expect("bridge.commands".wholeMatch(of: read) != nil)
+        #expect("transformer".wholeMatch(of: read) == nil)
+    }
+}
+
+@Suite struct MessageContractTests {
+    @Test func derivedMessageIDsAreStableAndDistinct() {
+        #expect(MessageID.derived("m1", "stage", "0") == MessageID.derived("m1", "stage", "0"))
+        #expect(MessageID.derived("m1", "stage", "0") != MessageID.derived("m1", "stage", "1"))
+        #expect(MessageID.derived("a").count == 36)
+    }
+
+    @Test func outboundCarriesTheContractHeaders() {
+        let out = OutboundMessage(exchange: "bridge.commands", routingKey: "sage.journal.post", body: Array("{}".utf8),
+                                  idempotencyKey: "heartland:batch:7", schema: "bridge.journal.v1")
+        let amqp = out.amqpMessage(correlationID: "c1", messageID: "m1", traceparent: "00-abc-def-01")
+        #expect(amqp.properties.correlationID == "c1")
+        #expect(amqp.properties.type == "sage.journal.post")
+        #expect(amqp.properties.persistent)
+        #expect(amqp.properties.contentType == "application/json")
+        #expect(amqp.properties.headers[Header.idempotencyKey] == .string("heartland:batch:7"))
+        #expect(amqp.properties.headers[Header.schema] == .string("bridge.journal.v1"))
+        #expect(amqp.properties.headers[Header.traceparent] == .string("00-abc-def-01"))
+    }
+
+    @Test func errorsAreClassified() {
+        #expect(StageError.classify(StageError.permanent("x")).errorClass == .permanent)
+        #expect(StageError.classify(URLError(.timedOut)).errorClass == .transient)
+        #expect(StageError.classify(DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "bad"))).errorClass == .permanent)
+    }
+
+    @Test func cardNumbersAreMasked() {
+        #expect(CardMask.mask("card 4111111111111111 declined") == "card 411111******1111 declined")
+        #expect(CardMask.mask("4111 1111 1111 1111") == "4111 11** **** 1111")
+        #expect(CardMask.mask("order 1234567890123") == "order 1234567890123", "not Luhn-valid: left alone")
+        #expect(CardMask.mask("amount 12.50") == "amount 12.50")
+    }
+}
+
+@Suite struct AMQPURLTests {
+    @Test func parsesPlainAndTLSURLs() throws {
+        let plain = try AMQPURL("amqp://loader:s%40cret@rabbit:5673/bridge?heartbeat=10")
+        #expect(!plain.useTLS && plain.host == "rabbit" && plain.port == 5673 && plain.vhost == "bridge")
+        #expect(plain.user == "loader" && plain.password == "s@cret" && plain.heartbeatSeconds == 10)
+        #expect(!plain.description.contains("s@cret"))
+        let tls = try AMQPURL("amqps://u:p@rabbit/")
+        #expect(tls.useTLS && tls.port == 5671 && tls.vhost == "/")
+    }
+
+    @Test func rejectsOtherSchemesAndBadOptions() {
+        #expect(throws: AMQPError.self) { try AMQPURL("http://rabbit") }
+        #expect(throws: AMQPError.self) { try AMQPURL("amqp://rabbit?heartbeat=soon") }
+    }
+}
