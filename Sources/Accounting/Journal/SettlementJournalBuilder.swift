@@ -1,0 +1,168 @@
+/// Turns one store business day into one consolidated, balanced journal entry following
+/// ACCOUNTING.md "Sales day", with the accounts chosen by `MappingRules`.
+///
+/// Amounts are signed by direction: a sale's lines and tenders are positive, a return's are
+/// negative, so refunds reverse the sale's accounts (4200 for merchandise, 2200 for tax, the
+/// tender credited) and an exchange ticket needs no special case.
+public struct SettlementJournalBuilder: Sendable {
+    public let rules: MappingRules
+
+    public init(rules: MappingRules) { self.rules = rules }
+
+    public func build(_ day: StoreDay) throws(PostingError) -> JournalEntry {
+        let storeRecord = "store \(day.storeID) business day \(day.businessDate.iso)"
+        guard day.currency == rules.currency else {
+            throw .currencyMismatch(record: storeRecord, found: day.currency, expected: rules.currency)
+        }
+        var ledger = JournalLedger(currency: day.currency)
+        var cardNetByBrand: [String: Int64] = [:]
+        for ticket in day.tickets where !ticket.isVoid {
+            let local = BusinessDate(of: ticket.completedAt, in: day.timeZone)
+            guard local == day.businessDate else {
+                throw .ticketOutsideBusinessDay(ticket: ticket.id, localDate: local, businessDate: day.businessDate,
+                                                timeZone: day.timeZone.identifier)
+            }
+            try post(ticket, into: &ledger, cardNetByBrand: &cardNetByBrand)
+        }
+        if let batch = day.batch {
+            guard batch.businessDate == day.businessDate else {
+                throw .invalidData(record: "settlement batch \(batch.id)",
+                                   problem: "is for business day \(batch.businessDate.iso), not \(day.businessDate.iso)")
+            }
+            try checkBatch(batch, againstTickets: cardNetByBrand)
+            try postFees(batch, into: &ledger)
+        }
+        let reference = "HL-\(day.storeID)-\(day.businessDate.compact)-\(day.batch?.id.rawValue ?? "NOBATCH")"
+        let key = day.batch.map { "heartland:batch:\($0.id)" } ?? "heartland:storeday:\(day.storeID):\(day.businessDate.compact)"
+        return try JournalEntry.balanced(
+            source: .settlement, reference: reference, idempotencyKey: key, postingDate: day.businessDate,
+            description: "Heartland store \(day.storeID) sales \(day.businessDate.sageFormat)", currency: day.currency,
+            lines: ledger.lines)
+    }
+
+    private func post(_ ticket: Ticket, into ledger: inout JournalLedger, cardNetByBrand: inout [String: Int64]) throws(PostingError) {
+        let record = "ticket \(ticket.id) (\(ticket.number))"
+        var owed: Int64 = 0
+        var tendered: Int64 = 0
+        func add(_ total: inout Int64, _ cents: Int64) throws(PostingError) {
+            let (sum, overflow) = total.addingReportingOverflow(cents)
+            guard !overflow else { throw .overflow(record: record, detail: "ticket total exceeds 64-bit cents") }
+            total = sum
+        }
+        for line in ticket.lines {
+            switch line {
+            case .item(let description, let quantity, let unitPrice, let discount):
+                let (gross, overflow) = quantity.multipliedReportingOverflow(by: unitPrice.minorUnits)
+                guard !overflow else {
+                    throw .overflow(record: record, detail: "\(quantity) × \(unitPrice) for \(description) exceeds 64-bit cents")
+                }
+                let amount = Money(minorUnits: gross, currency: unitPrice.currency)
+                if gross >= 0 {
+                    try ledger.post(.credit, rules.revenue, "Merchandise sales", amount, record: record)
+                } else {
+                    // Returned merchandise goes to the returns account, not back against revenue.
+                    try ledger.postSigned(amount, positive: .credit, rules.returns, positiveDescription: "",
+                                          negativeDescription: "Merchandise returned", record: record)
+                }
+                try ledger.postSigned(discount, positive: .debit, rules.discounts, positiveDescription: "Discounts given",
+                                      negativeDescription: "Discounts reversed on returns", record: record)
+                try add(&owed, gross)
+                try add(&owed, -discount.minorUnits)
+            case .discount(_, let value):
+                // Heartland writes a coupon as a negative value.
+                try ledger.postSigned(value, positive: .credit, rules.discounts, positiveDescription: "Discounts reversed on returns",
+                                      negativeDescription: "Discounts given", record: record)
+                try add(&owed, value.minorUnits)
+            case .tax(_, let value):
+                try ledger.postSigned(value, positive: .credit, rules.salesTax, positiveDescription: "Sales tax collected",
+                                      negativeDescription: "Sales tax refunded", record: record)
+                try add(&owed, value.minorUnits)
+            case .giftCardSale(_, let value):
+                try ledger.postSigned(value, positive: .credit, rules.giftCardSold, positiveDescription: "Gift cards sold",
+                                      negativeDescription: "Gift card sales refunded", record: record)
+                try add(&owed, value.minorUnits)
+            }
+        }
+        for tender in ticket.tenders {
+            switch tender {
+            case .cash(let amount):
+                try ledger.postSigned(amount, positive: .debit, rules.cash, positiveDescription: "Cash tendered",
+                                      negativeDescription: "Cash refunded", record: record)
+            case .giftCard(let amount, _):
+                try ledger.postSigned(amount, positive: .debit, rules.giftCardRedeemed, positiveDescription: "Gift cards redeemed",
+                                      negativeDescription: "Refunded to gift cards", record: record)
+            case .card(let brand, let amount, let tip, _):
+                guard tip.minorUnits == 0 || (tip.minorUnits > 0) == (amount.minorUnits > 0),
+                      tip.minorUnits.magnitude <= amount.minorUnits.magnitude
+                else {
+                    throw .invalidData(record: record, problem: "has a \(brand) tender of \(amount) with a tip of \(tip) it cannot contain")
+                }
+                let canonical = rules.canonicalBrand(brand)
+                let label = canonical == MappingRules.otherBrand ? "other brands" : canonical
+                try ledger.postSigned(amount, positive: .debit, rules.clearingAccount(forBrand: brand),
+                                      positiveDescription: "Card sales \(label)", negativeDescription: "Card refunds \(label)",
+                                      record: record)
+                try ledger.postSigned(tip, positive: .credit, rules.tips, positiveDescription: "Tips on card sales",
+                                      negativeDescription: "Tips refunded", record: record)
+                try add(&owed, tip.minorUnits)
+                var brandNet = cardNetByBrand[canonical, default: 0]
+                try add(&brandNet, amount.minorUnits)
+                cardNetByBrand[canonical] = brandNet
+            }
+            try add(&tendered, tender.amount.minorUnits)
+        }
+        guard tendered == owed else { throw .ticketOutOfBalance(ticket: ticket.id, tendered: tendered, owed: owed) }
+    }
+
+    /// The batch is Heartland's own account of the card tenders; if it disagrees with the
+    /// tickets per brand, posting either would be wrong.
+    private func checkBatch(_ batch: SettlementBatch, againstTickets tickets: [String: Int64]) throws(PostingError) {
+        var batchNet: [String: Int64] = [:]
+        for brand in batch.brands {
+            let canonical = rules.canonicalBrand(brand.brand)
+            let (net, o1) = brand.totals.sales.minorUnits.subtractingReportingOverflow(brand.totals.refunds.minorUnits)
+            let (sum, o2) = batchNet[canonical, default: 0].addingReportingOverflow(net)
+            guard !o1, !o2 else { throw .overflow(record: "settlement batch \(batch.id)", detail: "\(brand.brand) totals exceed 64-bit cents") }
+            batchNet[canonical] = sum
+        }
+        if batch.brands.isEmpty {
+            let (net, overflow) = batch.totals.sales.minorUnits.subtractingReportingOverflow(batch.totals.refunds.minorUnits)
+            guard !overflow else { throw .overflow(record: "settlement batch \(batch.id)", detail: "totals exceed 64-bit cents") }
+            let ticketTotal = tickets.values.reduce(Int64(0)) { $0 &+ $1 }
+            guard net == ticketTotal else {
+                throw .batchDisagreesWithTickets(batch: batch.id, brand: "all brands", batchCents: net, ticketCents: ticketTotal)
+            }
+            return
+        }
+        for brand in Set(batchNet.keys).union(tickets.keys).sorted() {
+            let fromBatch = batchNet[brand, default: 0]
+            let fromTickets = tickets[brand, default: 0]
+            guard fromBatch == fromTickets else {
+                throw .batchDisagreesWithTickets(batch: batch.id, brand: brand, batchCents: fromBatch, ticketCents: fromTickets)
+            }
+        }
+    }
+
+    /// Fees: debit the fees account, credit the clearing account of the brand that charged them.
+    private func postFees(_ batch: SettlementBatch, into ledger: inout JournalLedger) throws(PostingError) {
+        let record = "settlement batch \(batch.id)"
+        var brandFees: Int64 = 0
+        for brand in batch.brands where !brand.totals.fees.isZero {
+            let canonical = rules.canonicalBrand(brand.brand)
+            let label = canonical == MappingRules.otherBrand ? "other brands" : canonical
+            try ledger.postSigned(brand.totals.fees, positive: .debit, rules.processingFees,
+                                  positiveDescription: "Processing fees \(label)", negativeDescription: "Processing fee credits \(label)",
+                                  record: record)
+            try ledger.postSigned(brand.totals.fees, positive: .credit, rules.clearingAccount(forBrand: brand.brand),
+                                  positiveDescription: "Processing fees \(label)", negativeDescription: "Processing fee credits \(label)",
+                                  record: record)
+            let (sum, overflow) = brandFees.addingReportingOverflow(brand.totals.fees.minorUnits)
+            guard !overflow else { throw .overflow(record: record, detail: "fees exceed 64-bit cents") }
+            brandFees = sum
+        }
+        guard brandFees == batch.totals.fees.minorUnits else {
+            throw .invalidData(record: record, problem: "carries fees of \(batch.totals.fees) but its brand breakdown sums to "
+                + "\(Money.decimalString(brandFees)); fees cannot be attributed to a clearing account")
+        }
+    }
+}

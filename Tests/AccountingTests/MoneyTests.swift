@@ -1,0 +1,6 @@
+import Testing
+@testable import Accounting
+
+@Suite struct MoneyTests {
+    @Test func placeholder() {}
+}
