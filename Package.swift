@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // MARK: messaging runtime
@@ -98,5 +99,10 @@ let package = Package(
         ),
         .testTarget(name: "SimulatorTests", dependencies: ["SimulatorKit", "HeartlandSimulator", "SageSimulator"]),
         // MARK: end simulators
+
+        // MARK: accounting domain (issue 4)
+        .target(name: "Accounting", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "AccountingTests", dependencies: ["Accounting"]),
+        // MARK: end accounting
     ]
 )

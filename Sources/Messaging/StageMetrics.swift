@@ -1,15 +1,30 @@
 import Metrics
 
 /// The runner's metrics through swift-metrics; the worker's `/metrics` renders them for Prometheus.
+/// Handles for the per-message metrics are made once: creating one looks it up in the registry under a lock.
 struct StageMetrics: Sendable {
     let stage: String
+    private let handledOK: Counter
+    private let handledDuplicate: Counter
+    private let failedTransient: Counter
+    private let failedPermanent: Counter
+    private let latency: Timer
 
-    func handled(_ outcome: String) {
-        Counter(label: "bridge_messages_handled_total", dimensions: [("stage", stage), ("outcome", outcome)]).increment()
+    init(stage: String) {
+        self.stage = stage
+        handledOK = Counter(label: "bridge_messages_handled_total", dimensions: [("stage", stage), ("outcome", "ok")])
+        handledDuplicate = Counter(label: "bridge_messages_handled_total", dimensions: [("stage", stage), ("outcome", "duplicate")])
+        failedTransient = Counter(label: "bridge_failures_total", dimensions: [("stage", stage), ("class", ErrorClass.transient.rawValue)])
+        failedPermanent = Counter(label: "bridge_failures_total", dimensions: [("stage", stage), ("class", ErrorClass.permanent.rawValue)])
+        latency = Timer(label: "bridge_handler_duration_seconds", dimensions: [("stage", stage)])
+    }
+
+    func handled(duplicate: Bool) {
+        (duplicate ? handledDuplicate : handledOK).increment()
     }
 
     func failed(_ errorClass: ErrorClass) {
-        Counter(label: "bridge_failures_total", dimensions: [("stage", stage), ("class", errorClass.rawValue)]).increment()
+        (errorClass == .transient ? failedTransient : failedPermanent).increment()
     }
 
     func retried(tier: RetryTier) {
@@ -21,8 +36,7 @@ struct StageMetrics: Sendable {
     }
 
     func handlerLatency(_ duration: Duration) {
-        Timer(label: "bridge_handler_duration_seconds", dimensions: [("stage", stage)]).recordNanoseconds(
-            duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        latency.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     func circuitOpen(_ open: Bool) {

@@ -224,17 +224,17 @@ public final class StageRunner: Service, Sendable {
 
     private func resolve(_ message: InboundMessage) async -> Resolution {
         var log = logger
-        log[metadataKey: "correlation_id"] = "\(message.correlationID)"
-        log[metadataKey: "message_id"] = "\(message.messageID)"
-        if let key = message.idempotencyKey { log[metadataKey: "idempotency_key"] = "\(key)" }
-        log[metadataKey: "attempt"] = "\(message.attempt)"
+        log[metadataKey: "correlation_id"] = .string(message.correlationID)
+        log[metadataKey: "message_id"] = .string(message.messageID)
+        if let key = message.idempotencyKey { log[metadataKey: "idempotency_key"] = .string(key) }
+        log[metadataKey: "attempt"] = .stringConvertible(message.attempt)
         let started = ContinuousClock.now
         do {
             let outcome = try await handler.handle(message, logger: log)
             metrics.handlerLatency(ContinuousClock.now - started)
             switch outcome {
             case .publish(let outputs):
-                metrics.handled("ok")
+                metrics.handled(duplicate: false)
                 let messages = outputs.enumerated().map { index, output in
                     output.amqpMessage(correlationID: message.correlationID,
                                        messageID: MessageID.derived(message.messageID, stage.name, String(index)),
@@ -242,7 +242,7 @@ public final class StageRunner: Service, Sendable {
                 }
                 return Resolution(messages: messages, succeeded: true)
             case .duplicate(let detail):
-                metrics.handled("duplicate")
+                metrics.handled(duplicate: true)
                 log.info("duplicate skipped", metadata: ["detail": "\(detail)"])
                 let notice = AuditNotice(event: "duplicate_skipped", stage: stage.name, detail: detail, messageId: message.messageID,
                                          correlationId: message.correlationID, idempotencyKey: message.idempotencyKey)

@@ -82,6 +82,31 @@ final class TopologyAndEndpointTests: XCTestCase {
         _ = worker
     }
 
+    /// A target that keeps failing opens the circuit: the stage stops taking messages instead of
+    /// cycling the whole queue through the retry tiers, and readiness says why.
+    func testCircuitBreakerPausesAStageWhoseTargetKeepsFailing() async throws {
+        let p = try await TestPipeline.make(stages: ["a"], retryDelays: [.seconds(30), .seconds(60)])
+        let port = Int.random(in: 20_000...40_000)
+        let worker = try p.relay("a", ["--to-exchange", p.exchange, "--to-key", "\(p.prefix).out", "--fail-until-attempt", "99",
+                                       "--breaker-threshold", "3", "--breaker-pause-ms", "60000", "--concurrency", "1", "--batch", "1"],
+                                 httpPort: port)
+        try await p.publish(count: 10, to: "a")
+        try await eventually("circuit opens") { (try? await get(port, "/health/ready"))?.body.contains("circuit open") == true }
+        let metrics = try await get(port, "/metrics").body
+        XCTAssertEqual(sum(metrics, "bridge_retries_total"), 3, "only the failures that opened the circuit were sent to retry")
+        XCTAssertEqual(sum(metrics, "bridge_circuit_open"), 1)
+        let waiting = try await p.depth(p.stage("a"))
+        XCTAssertEqual(waiting, 0, "the other 7 are held by the paused consumer (unacked), not cycled through retries")
+        let first = try await p.depth(p.stage("a") + ".retry.30s"), second = try await p.depth(p.stage("a") + ".retry.1m")
+        XCTAssertEqual(first + second, 3, "jitter may send a failure one tier up")
+        _ = worker
+    }
+
+    private func sum(_ metrics: String, _ name: String) -> Double {
+        metrics.split(separator: "\n").filter { $0.hasPrefix(name + "{") || $0.hasPrefix(name + " ") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+    }
+
     private func get(_ port: Int, _ path: String) async throws -> (status: Int, body: String) {
         let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
