@@ -104,5 +104,18 @@ let package = Package(
         .target(name: "Accounting", dependencies: [.product(name: "Yams", package: "Yams")]),
         .testTarget(name: "AccountingTests", dependencies: ["Accounting"]),
         // MARK: end accounting
+
+        // MARK: connectors (issue 4)
+        .target(
+            name: "SageConnector",
+            dependencies: [.product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(name: "SageConnectorTests", dependencies: ["SageConnector", "SageSimulator", "SimulatorKit"]),
+        .target(
+            name: "HeartlandConnector",
+            dependencies: [.product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .testTarget(name: "HeartlandConnectorTests", dependencies: ["HeartlandConnector", "HeartlandSimulator", "SimulatorKit"]),
+        // MARK: end connectors
     ]
 )
