@@ -1,0 +1,245 @@
+import Foundation
+
+/// Reads the JSON heartland-sim (and Heartland) serves into the domain model. The wire shapes
+/// stay private here; field names on the wire and in the domain differ as follows:
+/// batch `batch_id`/`id` → `SettlementBatch.id`, `business_day` → `businessDate`, `sales.amount`
+/// → `totals.sales`, `gratuity_amount` → `tips`, `fee_amount` → `fees`, `brand_breakdown[]` → `brands`;
+/// ticket `public_id` → `number`, `status: void` → `isVoid`, `return_of_ticket_id` → `returnOf`,
+/// `lines[].type` (`ItemLine`, `DiscountLine`, `TaxLine`, `GiftCardLine`) → `TicketLine` cases
+/// with `qty`, `unit_price`, `discount_amount`, `value`; `payments[]` (`payment_type` `Cash`,
+/// `Credit Card`, `Gift Card`; `amount` incl. `tip_amount`; `card_type`) → `Tender`;
+/// pay run `run_id` → `id`, `paychecks[].gross/net/taxes[]{code,type,amount}/deductions[]`.
+public enum HeartlandJSON {
+    /// A GP-API batch (`GET /ucp/batches/{id}` or the `batch.closed` webhook's `data`).
+    public static func settlementBatch(from data: Data) throws -> SettlementBatch {
+        let wire = try decoder.decode(WireBatch.self, from: data)
+        return try wire.batch()
+    }
+
+    /// Tickets: a JSON array, or a Heartland Retail page `{results: [...]}`.
+    public static func tickets(from data: Data, currency: CurrencyCode) throws -> [Ticket] {
+        let wire: [WireTicket]
+        if let page = try? decoder.decode(WirePage<WireTicket>.self, from: data) {
+            wire = page.results
+        } else {
+            wire = try decoder.decode([WireTicket].self, from: data)
+        }
+        return try wire.map { ticket throws(HeartlandDataError) in try ticket.ticket(currency: currency) }
+    }
+
+    /// A pay run (`GET /payroll/pay_runs/{id}` or the `payroll.completed` webhook's `data`).
+    public static func payRun(from data: Data, currency: CurrencyCode) throws -> PayRun {
+        try decoder.decode(WirePayRun.self, from: data).payRun(currency: currency)
+    }
+
+    private static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }
+}
+
+private struct WirePage<Element: Decodable>: Decodable { var results: [Element] }
+
+private struct WireTotals: Decodable {
+    struct Part: Decodable {
+        var count: Int
+        var amount: HeartlandAmount
+    }
+    var brand: String?
+    var count: Int?
+    var sales: Part
+    var refunds: Part
+    var gratuityAmount: HeartlandAmount?
+    var feeAmount: HeartlandAmount?
+
+    func totals(currency: CurrencyCode, record: String) throws(HeartlandDataError) -> CardTotals {
+        let zero = Money.zero(currency)
+        // GP-API writes refunds positive; a negative spelling is repaired, not doubled.
+        let refunded: Money
+        do {
+            refunded = try refunds.amount.money(.minor, currency: currency, field: "refunds.amount", record: record).magnitude()
+        } catch let error as HeartlandDataError {
+            throw error
+        } catch {
+            throw HeartlandDataError(record: record, field: "refunds.amount", problem: "\(error)")
+        }
+        return CardTotals(
+            transactionCount: count ?? (sales.count + refunds.count), salesCount: sales.count,
+            sales: try sales.amount.money(.minor, currency: currency, field: "sales.amount", record: record),
+            refundsCount: refunds.count,
+            refunds: refunded,
+            tips: try gratuityAmount?.money(.minor, currency: currency, field: "gratuity_amount", record: record) ?? zero,
+            fees: try feeAmount?.money(.minor, currency: currency, field: "fee_amount", record: record) ?? zero)
+    }
+}
+
+private struct WireBatch: Decodable {
+    var id: String?
+    var batchId: String?
+    var businessDay: String?
+    var currency: String?
+    var count: Int?
+    var sales: WireTotals.Part
+    var refunds: WireTotals.Part
+    var gratuityAmount: HeartlandAmount?
+    var feeAmount: HeartlandAmount?
+    var brandBreakdown: [WireTotals]?
+
+    func batch() throws -> SettlementBatch {
+        guard let id = batchId ?? id, !id.isEmpty else {
+            throw HeartlandDataError(record: "settlement batch", field: "batch_id", problem: "is missing")
+        }
+        let record = "settlement batch \(id)"
+        guard let businessDay else { throw HeartlandDataError(record: record, field: "business_day", problem: "is missing") }
+        let date: BusinessDate
+        do { date = try BusinessDate(parsing: businessDay) } catch {
+            throw HeartlandDataError(record: record, field: "business_day", problem: error.description)
+        }
+        let currency: CurrencyCode
+        do { currency = try CurrencyCode(self.currency ?? "USD") } catch {
+            throw HeartlandDataError(record: record, field: "currency", problem: error.description)
+        }
+        let whole = WireTotals(brand: nil, count: count, sales: sales, refunds: refunds, gratuityAmount: gratuityAmount, feeAmount: feeAmount)
+        let brands = try (brandBreakdown ?? []).map { brand throws(HeartlandDataError) in
+            BrandTotals(brand: brand.brand ?? "", totals: try brand.totals(currency: currency, record: "\(record) brand \(brand.brand ?? "?")"))
+        }
+        return SettlementBatch(id: BatchID(id), businessDate: date, totals: try whole.totals(currency: currency, record: record), brands: brands)
+    }
+}
+
+private struct WireTicket: Decodable {
+    struct Line: Decodable {
+        var id: Int64?
+        var type: String
+        var description: String?
+        var qty: Int64?
+        var unitPrice: HeartlandAmount?
+        var discountAmount: HeartlandAmount?
+        var value: HeartlandAmount?
+        var giftCardNumber: String?
+    }
+    struct Payment: Decodable {
+        var id: Int64?
+        var paymentType: String
+        var amount: HeartlandAmount
+        var tipAmount: HeartlandAmount?
+        var cardType: String?
+        var giftCardNumber: String?
+        var gatewayTransactionId: String?
+    }
+    var id: Int64
+    var publicId: String?
+    var status: String
+    var completedAt: String
+    var returnOfTicketId: Int64?
+    var lines: [Line]
+    var payments: [Payment]
+
+    func ticket(currency: CurrencyCode) throws(HeartlandDataError) -> Ticket {
+        let record = "ticket \(id)"
+        let zero = Money.zero(currency)
+        func amount(_ value: HeartlandAmount?, _ field: String) throws(HeartlandDataError) -> Money {
+            try value?.money(.major, currency: currency, field: field, record: record) ?? zero
+        }
+        var domainLines: [TicketLine] = []
+        for (index, line) in lines.enumerated() {
+            let field = "lines[\(index)]"
+            switch MappingRules.normalisedSpelling(line.type) {
+            case "ITEMLINE":
+                guard let quantity = line.qty, let unitPrice = line.unitPrice else {
+                    throw HeartlandDataError(record: record, field: field, problem: "an item line needs qty and unit_price")
+                }
+                domainLines.append(.item(description: line.description ?? "", quantity: quantity,
+                                         unitPrice: try amount(unitPrice, "\(field).unit_price"),
+                                         discount: try amount(line.discountAmount, "\(field).discount_amount")))
+            case "DISCOUNTLINE":
+                domainLines.append(.discount(description: line.description ?? "", value: try amount(line.value, "\(field).value")))
+            case "TAXLINE":
+                domainLines.append(.tax(description: line.description ?? "", value: try amount(line.value, "\(field).value")))
+            case "GIFTCARDLINE":
+                domainLines.append(.giftCardSale(cardNumber: line.giftCardNumber, value: try amount(line.value, "\(field).value")))
+            default:
+                throw HeartlandDataError(record: record, field: "\(field).type",
+                                         problem: "\"\(line.type)\" is not ItemLine, DiscountLine, TaxLine or GiftCardLine")
+            }
+        }
+        var tenders: [Tender] = []
+        for (index, payment) in payments.enumerated() {
+            let field = "payments[\(index)]"
+            let value = try amount(payment.amount, "\(field).amount")
+            switch MappingRules.normalisedSpelling(payment.paymentType) {
+            case "CASH":
+                tenders.append(.cash(amount: value))
+            case "CREDITCARD", "DEBITCARD", "CARD", "CREDIT", "DEBIT":
+                tenders.append(.card(brand: payment.cardType ?? "", amount: value, tip: try amount(payment.tipAmount, "\(field).tip_amount"),
+                                     transactionID: payment.gatewayTransactionId.map(TransactionID.init)))
+            case "GIFTCARD":
+                tenders.append(.giftCard(amount: value, cardNumber: payment.giftCardNumber))
+            default:
+                throw HeartlandDataError(record: record, field: "\(field).payment_type",
+                                         problem: "\"\(payment.paymentType)\" is not Cash, Credit Card or Gift Card")
+            }
+        }
+        let isVoid: Bool
+        switch status.lowercased() {
+        case "complete", "completed": isVoid = false
+        case "void", "voided": isVoid = true
+        default: throw HeartlandDataError(record: record, field: "status", problem: "\"\(status)\" is not complete or void")
+        }
+        return Ticket(id: TicketID(String(id)), number: publicId ?? String(id),
+                      completedAt: try HeartlandTimestamp.parse(completedAt, field: "completed_at", record: record),
+                      isVoid: isVoid, returnOf: returnOfTicketId.map { TicketID(String($0)) }, lines: domainLines, tenders: tenders)
+    }
+}
+
+private struct WirePayRun: Decodable {
+    struct Tax: Decodable {
+        var code: String
+        var type: String
+        var amount: HeartlandAmount
+    }
+    struct Deduction: Decodable {
+        var code: String
+        var description: String?
+        var amount: HeartlandAmount
+    }
+    struct Check: Decodable {
+        var employeeId: String
+        var name: String?
+        var gross: HeartlandAmount
+        var net: HeartlandAmount
+        var taxes: [Tax]
+        var deductions: [Deduction]
+    }
+    var runId: String?
+    var id: String?
+    var checkDate: String
+    var paychecks: [Check]
+
+    func payRun(currency: CurrencyCode) throws -> PayRun {
+        guard let id = runId ?? id else { throw HeartlandDataError(record: "pay run", field: "run_id", problem: "is missing") }
+        let record = "pay run \(id)"
+        let date: BusinessDate
+        do { date = try BusinessDate(parsing: checkDate) } catch {
+            throw HeartlandDataError(record: record, field: "check_date", problem: error.description)
+        }
+        let checks = try paychecks.map { check throws(HeartlandDataError) in
+            let who = "\(record) employee \(check.employeeId)"
+            let taxes = try check.taxes.map { tax throws(HeartlandDataError) in
+                guard let payer = PayrollTax.Payer(rawValue: tax.type.uppercased()) else {
+                    throw HeartlandDataError(record: who, field: "taxes.\(tax.code).type", problem: "\"\(tax.type)\" is not EMPLOYEE or EMPLOYER")
+                }
+                return PayrollTax(code: tax.code, payer: payer, amount: try tax.amount.money(.major, currency: currency, field: "taxes.\(tax.code)", record: who))
+            }
+            let deductions = try check.deductions.map { d throws(HeartlandDataError) in
+                PayrollDeduction(code: d.code, description: d.description ?? d.code,
+                                 amount: try d.amount.money(.major, currency: currency, field: "deductions.\(d.code)", record: who))
+            }
+            return Paycheck(employeeID: EmployeeID(check.employeeId), employeeName: check.name ?? "",
+                            gross: try check.gross.money(.major, currency: currency, field: "gross", record: who),
+                            net: try check.net.money(.major, currency: currency, field: "net", record: who), taxes: taxes, deductions: deductions)
+        }
+        return PayRun(id: PayRunID(id), checkDate: date, currency: currency, paychecks: checks)
+    }
+}

@@ -1,0 +1,96 @@
+import Testing
+@testable import Accounting
+
+@Suite struct MappingRulesTests {
+    let rules = Fixtures.rules
+
+    @Test func defaultFileExpressesAccountingMd() {
+        #expect(rules.currency == .usd)
+        #expect(rules.cash.account == "1100")
+        #expect(rules.giftCardRedeemed.account == "2300")
+        #expect(rules.revenue.account == "4000")
+        #expect(rules.discounts.account == "4100")
+        #expect(rules.returns.account == "4200")
+        #expect(rules.salesTax.account == "2200")
+        #expect(rules.tips.account == "2210")
+        #expect(rules.giftCardSold.account == "2300")
+        #expect(rules.processingFees.account == "6100")
+        #expect(rules.otherCardBrands.account == "1219")
+        #expect(rules.cardBrands.mapValues(\.account) == ["visa": "1210", "mastercard": "1211", "amex": "1212", "discover": "1213"])
+        #expect(rules.wages.account == "6000" && rules.employerTaxes.account == "6010" && rules.netPay.account == "1000")
+        #expect(rules.payrollTaxes.mapValues(\.account) == [
+            "FIT": "2100", "SIT": "2110", "SS": "2120", "MED": "2120", "FUTA": "2130", "SUI": "2140", "SUTA": "2140",
+        ])
+        #expect(rules.defaultDeduction?.account == "2150")
+        #expect(rules.name(of: "1212") == "Card clearing - American Express")
+    }
+
+    @Test func rulesCarryTheirNames() {
+        #expect(rules.clearingAccount(forBrand: "Visa") == AccountRule(account: "1210", rule: "tenders.card_brands.visa.account"))
+        #expect(rules.clearingAccount(forBrand: "JCB") == AccountRule(account: "1219", rule: "tenders.card_other_brands"))
+        #expect(rules.payrollTaxAccount(code: "fit")?.rule == "payroll.taxes.FIT")
+        #expect(rules.referencedAccounts.allSatisfy { rules.accounts[$0.account] != nil })
+    }
+
+    @Test(arguments: [
+        ("AMEX", "amex"), ("American Express", "amex"), ("americanexpress", "amex"), ("MC", "mastercard"),
+        ("MASTERCARD", "mastercard"), ("M/C", "mastercard"), ("visa", "visa"), ("VISA", "visa"), ("DISCOVER", "discover"),
+        ("Discover", "discover"), ("UnionPay", "other"),
+    ])
+    func brandSpellings(spelling: String, brand: String) {
+        #expect(rules.canonicalBrand(spelling) == brand)
+    }
+
+    func error(_ replace: String, with replacement: String) -> MappingError? {
+        let text = Fixtures.mappingText.replacingOccurrences(of: replace, with: replacement)
+        #expect(text != Fixtures.mappingText, "fixture edit \(replace) did not apply")
+        do {
+            _ = try MappingRules(yaml: text, source: "Config/mapping.yaml")
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func missingRuleIsNamed() {
+        let failure = error("  tips: \"2210\"", with: "")
+        #expect(failure?.rule == "sales.tips")
+        #expect(failure?.description == "Config/mapping.yaml: rule sales.tips: is missing; every rule of ACCOUNTING.md must be in the file")
+    }
+
+    @Test func accountOutsideTheChartIsNamed() {
+        let failure = error("      account: \"1210\"", with: "      account: \"1290\"")
+        #expect(failure == MappingError(file: "Config/mapping.yaml", rule: "tenders.card_brands.visa.account",
+                                        problem: "account 1290 is not in the chart of accounts (accounts:); add it there or change the rule"))
+    }
+
+    @Test func payrollTaxAccountOutsideTheChartIsNamed() {
+        #expect(error("    FUTA: \"2130\"", with: "    FUTA: \"2999\"")?.rule == "payroll.taxes.FUTA")
+    }
+
+    @Test func spellingOfTwoBrandsIsRejected() {
+        let failure = error("[DISCOVER, Discover,", with: "[DISCOVER, Visa,")
+        #expect(failure?.rule == "tenders.card_brands.visa.spellings")
+        #expect(failure?.problem.contains("is also a spelling of discover") == true)
+    }
+
+    @Test func badCurrencyVersionAndYaml() {
+        #expect(error("currency: USD", with: "currency: DOLLARS")?.rule == "company.currency")
+        #expect(error("version: 1", with: "version: 2")?.rule == "version")
+        #expect(error("sales:\n", with: "sales: [\n")?.rule == "")
+        #expect(error("  cash: \"1100\"", with: "  cash: [\"1100\"]")?.rule == "tenders.cash")
+    }
+
+    @Test func emptyAccountIsRejected() {
+        #expect(error("  revenue: \"4000\"", with: "  revenue: \"\"")?.rule == "sales.revenue")
+    }
+
+    @Test func unreadableFileNamesThePath() {
+        #expect(throws: MappingError.self) { try MappingRules.load(path: "/nonexistent/mapping.yaml") }
+        do {
+            _ = try MappingRules.load(path: "/nonexistent/mapping.yaml")
+        } catch {
+            #expect(error.file == "/nonexistent/mapping.yaml")
+        }
+    }
+}
