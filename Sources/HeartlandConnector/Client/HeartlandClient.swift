@@ -1,0 +1,64 @@
+import Foundation
+
+/// The bridge's view of Heartland: GP-API card transactions and settlement batches, Heartland
+/// Retail tickets and catalog, payroll runs. Every error thrown is a `HeartlandError`
+/// (or `CancellationError`). One implementation: `URLSessionHeartlandClient`.
+public protocol HeartlandClient: Sendable {
+    /// Card transactions, oldest first, every page.
+    func transactions(_ query: TransactionQuery) -> HeartlandPages<CardTransaction>
+    func transaction(id: String) async throws -> CardTransaction
+    /// Settlement batches, every page.
+    func batches(_ query: BatchQuery) -> HeartlandPages<SettlementBatch>
+    func batch(id: String) async throws -> SettlementBatch
+    /// A batch with every transaction in it (reversed ones included, as Heartland lists them).
+    func batchDetail(id: String) async throws -> SettlementBatchDetail
+    /// Retail tickets with lines and tenders, every page.
+    func tickets(_ query: TicketQuery) -> HeartlandPages<Ticket>
+    func ticket(id: Int64) async throws -> Ticket
+    func customers(updatedSince: Date?) -> HeartlandPages<Customer>
+    func items(updatedSince: Date?) -> HeartlandPages<Item>
+    func inventory(locationId: Int64?) -> HeartlandPages<InventoryValue>
+    /// Payroll runs, optionally of one status.
+    func payRuns(status: PayRunStatus?) async throws -> [PayRun]
+    func payRun(id: String) async throws -> PayRun
+}
+
+extension HeartlandClient {
+    /// A location's tickets for a range of local business days (inclusive).
+    public func tickets(locationId: Int64, fromBusinessDay: String, throughBusinessDay: String) async throws -> [Ticket] {
+        try await tickets(.location(locationId, businessDays: fromBusinessDay, through: throughBusinessDay)).collect()
+    }
+}
+
+/// Where and as whom the client talks to Heartland.
+public struct HeartlandConfiguration: Sendable {
+    /// GP-API base including `/ucp`.
+    public var gpAPIBaseURL: URL
+    /// Heartland Retail base including `/api`.
+    public var retailBaseURL: URL
+    /// Payroll base including `/payroll`.
+    public var payrollBaseURL: URL
+    public var credentials: GPAPIAuthenticator.Credentials
+    /// Heartland Retail API token (also used for payroll).
+    public var retailToken: String
+    /// GP-API `page_size` (max 1000).
+    public var gpPageSize = 1000
+    /// Retail `per_page` (max 5000).
+    public var retailPageSize = 500
+    public var requestTimeout: Duration = .seconds(30)
+
+    public init(gpAPIBaseURL: URL, retailBaseURL: URL, payrollBaseURL: URL, credentials: GPAPIAuthenticator.Credentials, retailToken: String) {
+        self.gpAPIBaseURL = gpAPIBaseURL
+        self.retailBaseURL = retailBaseURL
+        self.payrollBaseURL = payrollBaseURL
+        self.credentials = credentials
+        self.retailToken = retailToken
+    }
+
+    /// Everything on one host (the simulator): `<base>/ucp`, `<base>/api`, `<base>/payroll`.
+    public init(baseURL: URL, credentials: GPAPIAuthenticator.Credentials, retailToken: String) {
+        self.init(
+            gpAPIBaseURL: baseURL.appendingPathComponent("ucp"), retailBaseURL: baseURL.appendingPathComponent("api"),
+            payrollBaseURL: baseURL.appendingPathComponent("payroll"), credentials: credentials, retailToken: retailToken)
+    }
+}

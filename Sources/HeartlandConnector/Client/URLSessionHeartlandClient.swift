@@ -1,0 +1,203 @@
+import Foundation
+import Logging
+
+/// `HeartlandClient` over HTTP. GP-API calls carry the cached access token and are retried once
+/// with a fresh token after a 401; Retail and payroll calls carry the static API token. Bodies
+/// pass `CardDataGuard.scrub` before they are decoded.
+public struct URLSessionHeartlandClient: HeartlandClient {
+    public let configuration: HeartlandConfiguration
+    public let authenticator: GPAPIAuthenticator
+    let transport: HTTPTransport
+    let logger: Logger
+
+    public init(configuration: HeartlandConfiguration, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
+        let transport = HTTPTransport(timeout: configuration.requestTimeout)
+        self.configuration = configuration
+        self.transport = transport
+        self.logger = logger
+        authenticator = GPAPIAuthenticator(
+            tokenURL: configuration.gpAPIBaseURL.appendingPathComponent("accesstoken"), credentials: configuration.credentials,
+            transport: transport, refreshMargin: .seconds(60), now: now, logger: logger)
+    }
+
+    // MARK: GP-API
+
+    public func transactions(_ query: TransactionQuery) -> HeartlandPages<CardTransaction> {
+        let path = query.settledOnly ? "settlement/transactions" : "transactions"
+        let size = configuration.gpPageSize
+        return HeartlandPages { page in
+            let parameters = query.parameters + [
+                ("page", String(page)), ("page_size", String(size)), ("order_by", "TIME_CREATED"), ("order", "ASC"),
+            ]
+            let result: GPPage<CardTransaction> = try await gp(path, parameters, what: "GP-API \(path) page \(page)")
+            return (result.records, Self.hasMore(page: page, size: size, received: result.records.count, total: result.totalRecordCount))
+        }
+    }
+
+    public func transaction(id: String) async throws -> CardTransaction {
+        try await gp("transactions/\(id)", [], what: "GP-API transaction \(id)")
+    }
+
+    public func batches(_ query: BatchQuery) -> HeartlandPages<SettlementBatch> {
+        let size = configuration.gpPageSize
+        return HeartlandPages { page in
+            let parameters = query.parameters + [("page", String(page)), ("page_size", String(size))]
+            let result: GPPage<SettlementBatch> = try await gp("batches", parameters, what: "GP-API batches page \(page)")
+            return (result.records, Self.hasMore(page: page, size: size, received: result.records.count, total: result.totalRecordCount))
+        }
+    }
+
+    public func batch(id: String) async throws -> SettlementBatch {
+        try await gp("batches/\(id)", [], what: "GP-API batch \(id)")
+    }
+
+    public func batchDetail(id: String) async throws -> SettlementBatchDetail {
+        let batch = try await batch(id: id)
+        let transactions = try await transactions(TransactionQuery(batchId: id)).collect()
+        return SettlementBatchDetail(batch: batch, transactions: transactions)
+    }
+
+    static func hasMore(page: Int, size: Int, received: Int, total: Int?) -> Bool {
+        if let total { return page * size < total && received > 0 }
+        return received == size
+    }
+
+    // MARK: Heartland Retail
+
+    public func tickets(_ query: TicketQuery) -> HeartlandPages<Ticket> {
+        var parameters: [(String, String)] = []
+        if let filter = query.filterJSON { parameters.append(("_filter", filter)) }
+        return retailPages("sales/tickets", parameters, what: "Retail tickets")
+    }
+
+    public func ticket(id: Int64) async throws -> Ticket {
+        try await retail(configuration.retailBaseURL, "sales/tickets/\(id)", [], what: "Retail ticket \(id)")
+    }
+
+    public func customers(updatedSince: Date?) -> HeartlandPages<Customer> {
+        retailPages("customers", Self.updatedFilter(updatedSince), what: "Retail customers")
+    }
+
+    public func items(updatedSince: Date?) -> HeartlandPages<Item> {
+        retailPages("items", Self.updatedFilter(updatedSince), what: "Retail items")
+    }
+
+    public func inventory(locationId: Int64?) -> HeartlandPages<InventoryValue> {
+        retailPages("inventory/values", locationId.map { [("location_id", String($0))] } ?? [], what: "Retail inventory")
+    }
+
+    static func updatedFilter(_ since: Date?) -> [(String, String)] {
+        guard let since else { return [] }
+        let stamp = since.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        return [("_filter", "{\"updated_at\":{\"$gte\":\(TicketQuery.quoted(stamp))}}")]
+    }
+
+    private func retailPages<Element: Decodable & Sendable>(_ path: String, _ parameters: [(String, String)], what: String)
+        -> HeartlandPages<Element>
+    {
+        let size = configuration.retailPageSize
+        return HeartlandPages { page in
+            let all = parameters + [("page", String(page)), ("per_page", String(size))]
+            let result: RetailPage<Element> = try await retail(configuration.retailBaseURL, path, all, what: "\(what) page \(page)")
+            let more = result.pages.map { page < $0 } ?? (result.results.count == size)
+            return (result.results, more)
+        }
+    }
+
+    // MARK: Payroll
+
+    public func payRuns(status: PayRunStatus?) async throws -> [PayRun] {
+        let envelope: PayrollEnvelope<PayRun> = try await retail(
+            configuration.payrollBaseURL, "pay_runs", status.map { [("status", $0.rawValue)] } ?? [], what: "payroll runs")
+        return try Self.checked(envelope, what: "payroll runs")
+    }
+
+    public func payRun(id: String) async throws -> PayRun {
+        let envelope: PayrollEnvelope<PayRun> = try await retail(configuration.payrollBaseURL, "pay_runs/\(id)", [], what: "pay run \(id)")
+        guard let run = try Self.checked(envelope, what: "pay run \(id)").first else {
+            throw HeartlandError.notFound("pay run \(id): empty Results")
+        }
+        return run
+    }
+
+    static func checked<T>(_ envelope: PayrollEnvelope<T>, what: String) throws -> [T] {
+        if let code = envelope.statusCode, code != 200 {
+            throw HeartlandError.invalidResponse("\(what): StatusCode \(code) \(envelope.message ?? "")")
+        }
+        return envelope.results
+    }
+
+    // MARK: Requests
+
+    /// A GP-API GET with the access token; one refresh and retry after a 401.
+    private func gp<T: Decodable>(_ path: String, _ parameters: [(String, String)], what: String) async throws -> T {
+        let url = Self.url(configuration.gpAPIBaseURL, path, parameters)
+        var token = try await authenticator.token()
+        var answer = try await transport.send("GET", url, headers: gpHeaders(token), what: what)
+        if answer.status == 401 {
+            logger.info("gp-api token refused, refreshing once", metadata: ["request": "\(what)"])
+            await authenticator.invalidate(token)
+            token = try await authenticator.token()
+            answer = try await transport.send("GET", url, headers: gpHeaders(token), what: what)
+        }
+        return try decode(answer, what: what)
+    }
+
+    private func gpHeaders(_ token: String) -> [String: String] {
+        ["Authorization": "Bearer \(token)", "X-GP-Version": "2021-03-22"]
+    }
+
+    private func retail<T: Decodable>(_ base: URL, _ path: String, _ parameters: [(String, String)], what: String) async throws -> T {
+        let answer = try await transport.send(
+            "GET", Self.url(base, path, parameters), headers: ["Authorization": "Bearer \(configuration.retailToken)"], what: what)
+        return try decode(answer, what: what)
+    }
+
+    private func decode<T: Decodable>(_ answer: HTTPTransport.Answer, what: String) throws -> T {
+        guard (200...299).contains(answer.status) else {
+            let error = HeartlandError.from(
+                status: answer.status, body: answer.body, retryAfterHeader: answer.header("Retry-After"), what: what)
+            logger.warning("heartland request failed", metadata: ["request": "\(what)", "error": "\(error)"])
+            throw error
+        }
+        let (body, masked) = CardDataGuard.scrub(answer.body)
+        if masked > 0 {
+            logger.warning("masked card numbers in a Heartland answer", metadata: ["request": "\(what)", "count": "\(masked)"])
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: body)
+        } catch {
+            if (try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed])) == nil {
+                throw HeartlandError.unavailable("\(what): malformed JSON body (\(body.count) bytes)")
+            }
+            throw HeartlandError.invalidResponse("\(what): \(Self.describe(error))")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "\(error)" }
+        switch error {
+        case .dataCorrupted(let context), .keyNotFound(_, let context), .typeMismatch(_, let context), .valueNotFound(_, let context):
+            let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return "at \(path.isEmpty ? "top level" : path): \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+
+    /// `base/path?query`, every value percent-encoded strictly (JSON filters included).
+    static func url(_ base: URL, _ path: String, _ parameters: [(String, String)]) -> URL {
+        let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        let encodedPath = path.split(separator: "/").map {
+            String($0).addingPercentEncoding(withAllowedCharacters: allowed) ?? String($0)
+        }.joined(separator: "/")
+        var text = base.absoluteString + (base.absoluteString.hasSuffix("/") ? "" : "/") + encodedPath
+        if !parameters.isEmpty {
+            text += "?" + parameters.map { name, value in
+                (name.addingPercentEncoding(withAllowedCharacters: allowed) ?? name) + "="
+                    + (value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value)
+            }.joined(separator: "&")
+        }
+        return URL(string: text)!
+    }
+}
