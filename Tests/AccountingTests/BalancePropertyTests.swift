@@ -125,9 +125,12 @@ import Testing
         let batch = day.batchBrands.isEmpty ? nil : Fixtures.batch(
             day.batchBrands.keys.sorted().map { ($0, day.batchBrands[$0]!.sales, day.batchBrands[$0]!.refunds,
                                                    day.batchBrands[$0]!.tips, day.batchBrands[$0]!.fees) })
-        let entry = try SettlementJournalBuilder(rules: Fixtures.rules).build(Fixtures.storeDay(day.tickets, batch: batch))
+        let builder = SettlementJournalBuilder(rules: Fixtures.rules)
+        let entry = try builder.build(Fixtures.storeDay(day.tickets, batch: batch))
         #expect(entry.totalDebits == entry.totalCredits)
         #expect(entry.lines.allSatisfy { $0.amount.minorUnits > 0 })
         #expect(entry.netByAccount.filter { $0.value != 0 } == day.expected.filter { $0.value != 0 })
+        // The same day in another ticket order is the same entry (a replay posts identical lines).
+        #expect(try builder.build(Fixtures.storeDay(day.tickets.reversed(), batch: batch)) == entry)
     }
 }

@@ -1,5 +1,6 @@
-/// Sums amounts into journal lines keyed by account, rule, side and description, in the order
-/// they first appear, with every addition overflow-checked.
+/// Sums amounts into journal lines keyed by account, rule, side and description, with every
+/// addition overflow-checked. Lines come out sorted by account, debits first, so the same day
+/// gives the same entry whatever order its tickets arrived in.
 struct JournalLedger {
     private struct Key: Hashable {
         var rule: AccountRule
@@ -45,7 +46,10 @@ struct JournalLedger {
     }
 
     var lines: [JournalLine] {
-        order.map { key in
+        order.sorted { a, b in
+            (a.rule.account.rawValue, a.side == .debit ? 0 : 1, a.description, a.rule.rule)
+                < (b.rule.account.rawValue, b.side == .debit ? 0 : 1, b.description, b.rule.rule)
+        }.map { key in
             JournalLine(account: key.rule.account, rule: key.rule.rule, description: key.description, side: key.side,
                         amount: Money(minorUnits: totals[key]!, currency: currency))
         }

@@ -17,7 +17,7 @@ public struct SettlementJournalBuilder: Sendable {
         var ledger = JournalLedger(currency: day.currency)
         var cardNetByBrand: [String: Int64] = [:]
         for ticket in day.tickets where !ticket.isVoid {
-            let local = BusinessDate(of: ticket.completedAt, in: day.timeZone)
+            let local = ticket.businessDate(in: day.timeZone)
             guard local == day.businessDate else {
                 throw .ticketOutsideBusinessDay(ticket: ticket.id, localDate: local, businessDate: day.businessDate,
                                                 timeZone: day.timeZone.identifier)

@@ -120,3 +120,10 @@ public enum Tender: Hashable, Sendable, Codable {
         }
     }
 }
+
+extension Ticket {
+    /// The store's business day the ticket belongs to: its local completion date.
+    public func businessDate(in timeZone: StoreTimeZone) -> BusinessDate {
+        BusinessDate(of: completedAt, in: timeZone)
+    }
+}
