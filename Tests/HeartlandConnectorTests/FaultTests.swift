@@ -1,0 +1,128 @@
+import Foundation
+import HeartlandConnector
+import Testing
+
+/// Injected faults classified the way the stage runner needs them.
+@Suite struct FaultTests {
+    @Test func tooManyRequestsIsRateLimitedWithRetryAfter() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let client = harness.client()
+        _ = try await client.batches(BatchQuery()).collect()
+        harness.faults {
+            $0.rateLimitBurst = 1
+            $0.retryAfterSeconds = 7
+        }
+        let error = await heartlandError { _ = try await client.batches(BatchQuery()).collect() }
+        #expect(error == .rateLimited(retryAfter: .seconds(7)))
+        #expect(error?.isTransient == true)
+        // The burst is spent: the next call goes through.
+        _ = try await client.batches(BatchQuery()).collect()
+    }
+
+    @Test func retailRateLimitIsRateLimitedToo() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        harness.faults {
+            $0.rateLimitBurst = 1
+            $0.retryAfterSeconds = 2
+        }
+        let error = await heartlandError { _ = try await harness.client().tickets(TicketQuery()).collect() }
+        #expect(error == .rateLimited(retryAfter: .seconds(2)))
+    }
+
+    @Test func serverErrorsAreUnavailable() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let client = harness.client()
+        _ = try await client.batches(BatchQuery()).collect()
+        for status in [500, 502, 503] {
+            harness.faults {
+                $0.errorRate = 1
+                $0.errorStatus = status
+            }
+            let error = await heartlandError { _ = try await client.batches(BatchQuery()).collect() }
+            guard case .unavailable(let detail) = error else {
+                Issue.record("HTTP \(status): expected .unavailable, got \(String(describing: error))")
+                continue
+            }
+            #expect(detail.contains("\(status)"))
+        }
+    }
+
+    @Test func downtimeIsUnavailableUntilItEnds() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        try harness.loadDay(stores: 1, tickets: 5)
+        let client = harness.client()
+        harness.faults { $0.downtimeSeconds = 600 }
+        let error = await heartlandError { _ = try await client.transactions(TransactionQuery()).collect() }
+        guard case .unavailable = error else {
+            Issue.record("expected .unavailable, got \(String(describing: error))")
+            return
+        }
+        harness.simulator.clock.advance(seconds: 601)
+        harness.connectorClock.advance(seconds: 601)
+        #expect(try await !client.transactions(TransactionQuery()).collect().isEmpty)
+    }
+
+    @Test func malformedBodiesAreUnavailable() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        try harness.loadDay(stores: 1, tickets: 5)
+        let client = harness.client()
+        _ = try await client.batches(BatchQuery()).collect()
+        harness.faults { $0.malformedRate = 1 }
+        let error = await heartlandError { _ = try await client.transactions(TransactionQuery()).collect() }
+        guard case .unavailable(let detail) = error else {
+            Issue.record("expected .unavailable, got \(String(describing: error))")
+            return
+        }
+        #expect(detail.contains("malformed"))
+    }
+
+    @Test func timeoutsAreUnavailable() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        var configuration = harness.configuration()
+        configuration.requestTimeout = .milliseconds(500)
+        let client = URLSessionHeartlandClient(configuration: configuration, logger: quietLogger)
+        harness.faults {
+            $0.timeoutRate = 1
+            $0.timeoutSeconds = 3
+        }
+        let error = await heartlandError { _ = try await client.batches(BatchQuery()).collect() }
+        guard case .unavailable = error else {
+            Issue.record("expected .unavailable, got \(String(describing: error))")
+            return
+        }
+    }
+
+    @Test func refusedConnectionIsUnavailable() async throws {
+        let harness = try await Harness.start()
+        let client = harness.client()
+        await harness.stop()
+        let error = await heartlandError { _ = try await client.batches(BatchQuery()).collect() }
+        guard case .unavailable = error else {
+            Issue.record("expected .unavailable, got \(String(describing: error))")
+            return
+        }
+    }
+
+    @Test func unknownResourcesAreNotFound() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let client = harness.client()
+        let batch = await heartlandError { _ = try await client.batch(id: "BAT_MISSING") }
+        guard case .notFound(let detail) = batch else {
+            Issue.record("expected .notFound, got \(String(describing: batch))")
+            return
+        }
+        #expect(detail.contains("40118"))
+        let ticket = await heartlandError { _ = try await client.ticket(id: 999_999) }
+        guard case .notFound = ticket else {
+            Issue.record("expected .notFound, got \(String(describing: ticket))")
+            return
+        }
+    }
+}
