@@ -16,7 +16,6 @@ struct DLQCommand: AsyncParsableCommand {
 
         func run() async throws {
             let session = try await broker.session()
-            defer { Task { await session.close() } }
             let parked = try await DeadLetterChannel(stage: stage).list(session: session, limit: limit)
             await session.close()
             if broker.json { print(try Output.json(parked.map(ParkedSummary.init))); return }

@@ -29,10 +29,10 @@ final class StageRunnerTests: XCTestCase {
         try await eventually("message succeeds on its third attempt") { try await p.depth("\(p.prefix).out") == 1 }
         let out = try await p.take("\(p.prefix).out")
         XCTAssertEqual(header(out[0], "x-handled-attempt")?.intValue, 3, "attempt header increased through two tiers")
-        let value1 = try await p.depth(p.stage("a") + ".dlq")
-        XCTAssertEqual(value1, 0)
-        let value2 = try await p.depth("\(p.prefix).alerts.all")
-        XCTAssertEqual(value2, 0, "no alert for a retry that succeeded")
+        let parked = try await p.depth(p.stage("a") + ".dlq")
+        XCTAssertEqual(parked, 0)
+        let alerts = try await p.depth("\(p.prefix).alerts.all")
+        XCTAssertEqual(alerts, 0, "no alert for a retry that succeeded")
         _ = worker
     }
 
@@ -68,8 +68,8 @@ final class StageRunnerTests: XCTestCase {
         try await eventually("alert published") { try await p.depth("\(p.prefix).alerts.all") == 1 }
         let alert = try JSONDecoder().decode(AlertNotice.self, from: Data(try await p.take("\(p.prefix).alerts.all")[0].body))
         XCTAssertTrue(alert.reason.hasPrefix("gave up after 3 attempts"), alert.reason)
-        let value3 = try await p.depth("\(p.prefix).out")
-        XCTAssertEqual(value3, 0)
+        let forwarded = try await p.depth("\(p.prefix).out")
+        XCTAssertEqual(forwarded, 0)
         _ = worker
     }
 
@@ -109,8 +109,8 @@ final class StageRunnerTests: XCTestCase {
         let status = try await a.waitForExit()
         XCTAssertEqual(status, 0, "graceful shutdown exits 0:\n\(a.log)")
         // Every prefetched message was finished and acked before exit: nothing left in the stage, none lost.
-        let value4 = try await p.depth(p.stage("a"))
-        XCTAssertEqual(value4, 0)
+        let leftInStage = try await p.depth(p.stage("a"))
+        XCTAssertEqual(leftInStage, 0)
         try await eventually("all 30 reach the sink") { try store.count() == 30 }
         _ = sink
     }
@@ -135,8 +135,8 @@ final class StageRunnerTests: XCTestCase {
         let parked = try await p.take(p.stage("a") + ".dlq")[0]
         let channel = DeadLetterChannel.ParkedMessage(delivery: parked)
         XCTAssertEqual(channel.deathReason, "delivery_limit")
-        let value5 = try await p.depth(p.stage("a"))
-        XCTAssertEqual(value5, 0)
+        let leftAfterCrash = try await p.depth(p.stage("a"))
+        XCTAssertEqual(leftAfterCrash, 0)
     }
 
     func testReplayReturnsParkedMessagesToTheirStage() async throws {
@@ -147,17 +147,24 @@ final class StageRunnerTests: XCTestCase {
         try await eventually("three parked") { try await p.depth(p.stage("a") + ".dlq") == 3 }
         worker.signal(SIGTERM)
         _ = try await worker.waitForExit()
+        // Listing shows them grouped by reason and leaves them parked.
+        let list = try WorkerProcess.start(executable: "bridgectl", arguments: ["dlq", "list", p.stage("a"), "--amqp-url", p.broker.amqpURL])
+        let listStatus = try await list.waitForExit()
+        XCTAssertEqual(listStatus, 0, list.log)
+        XCTAssertTrue(list.log.contains("3 × permanent: body contains 'BAD'"), list.log)
+        let stillParked = try await p.depth(p.stage("a") + ".dlq")
+        XCTAssertEqual(stillParked, 3)
         // The cause is fixed (here: the worker no longer rejects the body); replay through the CLI.
         worker = try p.relay("a", ["--sink-db", db])
         let replay = try WorkerProcess.start(executable: "bridgectl", arguments: ["dlq", "replay", p.stage("a"), "--amqp-url", p.broker.amqpURL,
                                                                                   "--actor", "test"])
-        let value6 = try await replay.waitForExit()
-        XCTAssertEqual(value6, 0, replay.log)
+        let replayStatus = try await replay.waitForExit()
+        XCTAssertEqual(replayStatus, 0, replay.log)
         XCTAssertTrue(replay.log.contains("replayed 3 message(s)"), replay.log)
         let store = try IdempotencyStore(path: db)
         try await eventually("replayed messages processed") { try store.count() == 3 }
-        let value7 = try await p.depth(p.stage("a") + ".dlq")
-        XCTAssertEqual(value7, 0)
+        let parkedAfterReplay = try await p.depth(p.stage("a") + ".dlq")
+        XCTAssertEqual(parkedAfterReplay, 0)
         _ = worker
     }
 }

@@ -14,8 +14,8 @@ final class TopologyAndEndpointTests: XCTestCase {
         let file = repositoryRoot.appendingPathComponent("Topology/definitions.json").path
         let apply = try WorkerProcess.start(executable: "bridgectl", arguments: [
             "topology", "apply", "--topology", file, "--management-url", broker.managementURL])
-        let value1 = try await apply.waitForExit()
-        XCTAssertEqual(value1, 0, apply.log)
+        let applyStatus = try await apply.waitForExit()
+        XCTAssertEqual(applyStatus, 0, apply.log)
         let topology = try Topology.load(from: file)
         let diff = TopologyDiff(file: topology, broker: try await broker.management().definitions())
         XCTAssertEqual(diff.missing, [])
@@ -32,8 +32,8 @@ final class TopologyAndEndpointTests: XCTestCase {
         XCTAssertTrue(onBroker.bindings.contains { $0.source == "bridge.dead" && $0.destination == "sage-loader.dlq" && $0.routingKey == "sage-loader" })
         let diffCommand = try WorkerProcess.start(executable: "bridgectl", arguments: [
             "topology", "diff", "--topology", file, "--management-url", broker.managementURL])
-        let value2 = try await diffCommand.waitForExit()
-        XCTAssertEqual(value2, 0, diffCommand.log)
+        let diffStatus = try await diffCommand.waitForExit()
+        XCTAssertEqual(diffStatus, 0, diffCommand.log)
     }
 
     /// A worker's own user can do its work with the permissions the file grants, and nothing more.
