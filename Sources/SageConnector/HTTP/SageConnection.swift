@@ -38,7 +38,7 @@ public struct SageConnection: Sendable, CustomStringConvertible {
 }
 
 /// HTTP Basic credentials of a Sage user with Web API rights.
-public struct SageCredentials: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct SageCredentials: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public var user: String
     public var password: String
 
@@ -51,4 +51,5 @@ public struct SageCredentials: Sendable, CustomStringConvertible, CustomDebugStr
 
     public var description: String { "\(user):<redacted>" }
     public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: ["user": user, "password": "<redacted>"]) }
 }

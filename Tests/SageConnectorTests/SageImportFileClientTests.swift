@@ -1,0 +1,105 @@
+import Foundation
+import SageConnector
+import Testing
+
+/// File mode against the simulator's import watcher: processed, rejected, duplicate, no importer.
+@Suite struct SageImportFileClientTests {
+    @Test func importedFileIsProcessedAndFound() async throws {
+        try await withSage(importFiles: true, Self.importedFileIsProcessedAndFound)
+    }
+
+    static func importedFileIsProcessedAndFound(_ sage: SageHarness) async throws {
+        let client = sage.fileClient()
+        let posted = batch("HL-1-20261127-BAT_07", [.debit("1210", 123_456_789_012_345), .debit("1100", 1), .credit("4000", 123_456_789_012_346)])
+        let receipt = try await client.post(posted)
+        #expect(!receipt.batchNumber.rawValue.isEmpty)
+        #expect(receipt.journal.entries.first?.lines == posted.entries[0].lines)
+
+        // What Sage holds (over the Web API) is what the file said, to the cent.
+        let held = try await sage.webClient().readJournal(batchNumber: receipt.batchNumber)
+        #expect(held.entries.first?.lines == posted.entries[0].lines)
+        #expect(held.entries.first?.reference == "HL-1-20261127-BAT_07")
+
+        #expect(try await client.findJournal(reference: "HL-1-20261127-BAT_07") == receipt.journal)
+        #expect(try await client.readJournal(batchNumber: receipt.batchNumber) == receipt.journal)
+        #expect(try await client.findJournal(reference: "HL-other") == nil)
+
+        let again = await sageError { try await client.post(posted) }
+        guard case .duplicateReference(let existing) = again else {
+            Issue.record("expected .duplicateReference, got \(String(describing: again))")
+            return
+        }
+        #expect(existing.batchNumber == receipt.batchNumber)
+        let files = try FileManager.default.contentsOfDirectory(atPath: sage.importFolder.path).filter { !$0.hasPrefix(".") }
+        #expect(files.sorted() == ["processed", "rejected"])
+    }
+
+    @Test func rejectedFileNamesTheAccountAndCanBeReplayed() async throws {
+        try await withSage(importFiles: true, Self.rejectedFileNamesTheAccountAndCanBeReplayed)
+    }
+
+    static func rejectedFileNamesTheAccountAndCanBeReplayed(_ sage: SageHarness) async throws {
+        let client = sage.fileClient()
+        let posted = batch("HL-21", [.debit("1210", 500), .credit("4010", 500)])
+        for _ in 1...2 {
+            // The second rejection is told apart from the first (the importer prefixes its name).
+            let error = await sageError { try await client.post(posted) }
+            guard case .validation(_, let account) = error else {
+                Issue.record("expected .validation, got \(String(describing: error))")
+                return
+            }
+            #expect(account == "4010")
+        }
+        try await sage.createAccount("4010")
+        let receipt = try await client.post(posted)
+        #expect(try await client.findJournal(reference: "HL-21")?.batchNumber == receipt.batchNumber)
+    }
+
+    @Test func unbalancedFileIsRejected() async throws {
+        try await withSage(importFiles: true, Self.unbalancedFileIsRejected)
+    }
+
+    static func unbalancedFileIsRejected(_ sage: SageHarness) async throws {
+        let error = await sageError {
+            try await sage.fileClient().post(batch("HL-22", [.debit("1100", 1_000), .credit("4000", 999)]))
+        }
+        guard case .validation(let message, nil) = error else {
+            Issue.record("expected .validation, got \(String(describing: error))")
+            return
+        }
+        #expect(message.contains("out of balance"))
+    }
+
+    @Test func duplicateAcrossWritersIsDetectedBySage() async throws {
+        try await withSage(importFiles: true, Self.duplicateAcrossWritersIsDetectedBySage)
+    }
+
+    static func duplicateAcrossWritersIsDetectedBySage(_ sage: SageHarness) async throws {
+        // Another installation posted the reference over the API; the file import is refused by Sage.
+        _ = try await sage.webClient().post(balanced("HL-23"))
+        let error = await sageError { try await sage.fileClient().post(balanced("HL-23")) }
+        guard case .duplicateReference(let existing) = error else {
+            Issue.record("expected .duplicateReference, got \(String(describing: error))")
+            return
+        }
+        #expect(existing.reference == "HL-23")
+    }
+
+    @Test func noImporterMeansUnavailableAtTheDeadline() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sage-no-importer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let client = SageImportFileClient(
+            configuration: .init(directory: folder, deadline: .milliseconds(300), pollInterval: .milliseconds(20)),
+            logger: quietLogger)
+        let started = ContinuousClock.now
+        let error = await sageError { try await client.post(balanced("HL-24")) }
+        #expect(error == .unavailable(.importPending(file: "GL-HL-24.json")))
+        #expect(error?.isTransient == true)
+        #expect(ContinuousClock.now - started < .seconds(3))
+        // The file waits, complete, under its final name: a retry awaits it instead of writing again.
+        let written = try Data(contentsOf: folder.appendingPathComponent("GL-HL-24.json"))
+        #expect(String(decoding: written, as: UTF8.self).contains("\"DocumentNumber\":\"HL-24\""))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["GL-HL-24.json"])
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import SageConnector
+import Testing
+
+/// How the Web API client classifies what goes wrong on the way: credentials, rate limits,
+/// server errors, downtime, timeouts, cut bodies, nobody listening.
+@Suite struct SageWebAPIFaultTests {
+    @Test func wrongPasswordIsUnauthorized() async throws {
+        try await withSage(Self.wrongPasswordIsUnauthorized)
+    }
+
+    static func wrongPasswordIsUnauthorized(_ sage: SageHarness) async throws {
+        let error = await sageError { try await sage.webClient(password: "wrong").post(balanced("HL-10")) }
+        guard case .unauthorized = error else {
+            Issue.record("expected .unauthorized, got \(String(describing: error))")
+            return
+        }
+        #expect(error?.isTransient == false)
+        #expect(error?.description.contains("wrong") == false)
+    }
+
+    @Test func rateLimitCarriesRetryAfter() async throws {
+        try await withSage(Self.rateLimitCarriesRetryAfter)
+    }
+
+    static func rateLimitCarriesRetryAfter(_ sage: SageHarness) async throws {
+        let client = sage.webClient()
+        try await sage.injectFaults(#"{"rate_limit_burst": 1, "retry_after_seconds": 7}"#)
+        let error = await sageError { try await client.post(balanced("HL-11")) }
+        #expect(error == .rateLimited(retryAfter: .seconds(7)))
+        #expect(error?.isTransient == true)
+        #expect(error?.retryAfter == .seconds(7))
+        // The burst is spent: the retry goes through, and nothing was posted by the refused one.
+        #expect(try await client.findJournal(reference: "HL-11") == nil)
+        _ = try await client.post(balanced("HL-11"))
+    }
+
+    @Test func serverErrorIsUnavailable() async throws {
+        try await withSage(Self.serverErrorIsUnavailable)
+    }
+
+    static func serverErrorIsUnavailable(_ sage: SageHarness) async throws {
+        let client = sage.webClient()
+        try await sage.injectFaults(#"{"error_rate": 1, "error_status": 502}"#)
+        let error = await sageError { try await client.post(balanced("HL-12")) }
+        guard case .unavailable(.status(502, _)) = error else {
+            Issue.record("expected .unavailable(502), got \(String(describing: error))")
+            return
+        }
+        #expect(error?.isTransient == true)
+        try await sage.clearFaults()
+        _ = try await client.post(balanced("HL-12"))
+    }
+
+    @Test func downtimeIsUnavailableUntilItEnds() async throws {
+        try await withSage(Self.downtimeIsUnavailableUntilItEnds)
+    }
+
+    static func downtimeIsUnavailableUntilItEnds(_ sage: SageHarness) async throws {
+        let client = sage.webClient()
+        try await sage.injectFaults(#"{"downtime_seconds": 600}"#)
+        let error = await sageError { try await client.findJournal(reference: "HL-13") }
+        #expect(error.map { if case .unavailable(.status(503, _)) = $0 { true } else { false } } == true)
+        try await sage.clearFaults()
+        #expect(try await client.findJournal(reference: "HL-13") == nil)
+    }
+
+    @Test func malformedBodyIsUnavailable() async throws {
+        try await withSage(Self.malformedBodyIsUnavailable)
+    }
+
+    static func malformedBodyIsUnavailable(_ sage: SageHarness) async throws {
+        let client = sage.webClient()
+        try await sage.injectFaults(#"{"malformed_rate": 1}"#)
+        let error = await sageError { try await client.accounts() }
+        guard case .unavailable(.malformedResponse) = error else {
+            Issue.record("expected .unavailable(.malformedResponse), got \(String(describing: error))")
+            return
+        }
+    }
+
+    @Test func hangingServerTimesOut() async throws {
+        try await withSage(Self.hangingServerTimesOut)
+    }
+
+    static func hangingServerTimesOut(_ sage: SageHarness) async throws {
+        let client = sage.webClient(timeout: .milliseconds(300))
+        try await sage.injectFaults(#"{"timeout_rate": 1, "timeout_seconds": 2}"#)
+        let started = ContinuousClock.now
+        let error = await sageError { try await client.accountExists("4000") }
+        #expect(error == .unavailable(.timeout))
+        #expect(ContinuousClock.now - started < .seconds(2))
+        try await sage.clearFaults()
+    }
+
+    @Test func nobodyListeningIsUnavailable() async throws {
+        let sage = try await SageHarness.start()
+        let client = sage.webClient(timeout: .seconds(2))
+        await sage.stop()
+        let error = await sageError { try await client.post(balanced("HL-14")) }
+        guard case .unavailable(let why) = error else {
+            Issue.record("expected .unavailable, got \(String(describing: error))")
+            return
+        }
+        switch why {
+        case .connection, .timeout: break
+        default: Issue.record("expected a connection failure, got \(why)")
+        }
+    }
+}
