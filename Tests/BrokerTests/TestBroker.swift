@@ -15,12 +15,14 @@ final class TestBroker: @unchecked Sendable {
     let directory: String
     let amqpURL: String
     let managementURL: String
+    /// amqps:// on the node's TLS listener, with `cacertfile` pointing at the node's private CA.
+    let amqpsURL: String?
     private let owned: Bool
 
     static let shared: TestBroker = {
         let env = ProcessInfo.processInfo.environment
         if let dir = env["BRIDGE_TEST_BROKER_DIR"], let amqp = env["BRIDGE_TEST_AMQP_URL"], let mgmt = env["BRIDGE_TEST_MANAGEMENT_URL"] {
-            return TestBroker(directory: dir, amqpURL: amqp, managementURL: mgmt, owned: false)
+            return TestBroker(directory: dir, amqpURL: amqp, managementURL: mgmt, amqpsURL: env["BRIDGE_TEST_AMQPS_URL"], owned: false)
         }
         let broker = try! TestBroker.start(name: "swifttest-\(ProcessInfo.processInfo.processIdentifier)")
         atexit { TestBroker.destroyOwned() }
@@ -29,10 +31,11 @@ final class TestBroker: @unchecked Sendable {
 
     nonisolated(unsafe) private static var ownedDirectories: [String] = []
 
-    private init(directory: String, amqpURL: String, managementURL: String, owned: Bool) {
+    private init(directory: String, amqpURL: String, managementURL: String, amqpsURL: String?, owned: Bool) {
         self.directory = directory
         self.amqpURL = amqpURL
         self.managementURL = managementURL
+        self.amqpsURL = amqpsURL
         self.owned = owned
     }
 
@@ -49,7 +52,7 @@ final class TestBroker: @unchecked Sendable {
             throw NSError(domain: "TestBroker", code: 1, userInfo: [NSLocalizedDescriptionKey: "rabbitmq-node start printed: \(output)"])
         }
         ownedDirectories.append(directory)
-        return TestBroker(directory: directory, amqpURL: amqp, managementURL: mgmt, owned: true)
+        return TestBroker(directory: directory, amqpURL: amqp, managementURL: mgmt, amqpsURL: values["BRIDGE_AMQPS_URL"], owned: true)
     }
 
     func stopNode() throws { _ = try Self.run(["stop", directory]) }
