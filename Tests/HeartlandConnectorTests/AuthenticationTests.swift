@@ -19,6 +19,17 @@ import Testing
         #expect(try harness.count("SELECT COUNT(*) FROM access_token") == 1)
     }
 
+    @Test func concurrentFirstCallersShareOneTokenFetch() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let client = harness.client()
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<8 { group.addTask { try await client.batches(BatchQuery()).collect().count } }
+            for try await _ in group {}
+        }
+        #expect(await client.authenticator.tokensFetched == 1)
+    }
+
     @Test func expiringTokenIsRefreshedBeforeUse() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
