@@ -1,0 +1,48 @@
+import Foundation
+import SageConnector
+import Testing
+
+/// Building a client from the environment, the way `sage-loader`'s main does.
+@Suite struct SageSettingsTests {
+    @Test func httpModeReadsTheConnection() throws {
+        let settings = try SageSettings(environment: [
+            "SAGE_URL": "http://127.0.0.1:8080", "SAGE_COMPANY": "SAMLTD", "SAGE_USER": "ADMIN", "SAGE_PASSWORD": "hunter2",
+            "SAGE_TIMEOUT_SECONDS": "5",
+        ])
+        guard case .webAPI(let connection) = settings else {
+            Issue.record("expected the Web API")
+            return
+        }
+        #expect(connection.companyURL.absoluteString == "http://127.0.0.1:8080/Sage300WebApi/v1.0/-/SAMLTD/")
+        #expect(connection.timeout == .seconds(5))
+        #expect(connection.credentials.password == "hunter2")
+        #expect(!"\(settings)".contains("hunter2"))
+    }
+
+    @Test func passwordCanComeFromAFile() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sage-password-\(UUID().uuidString)")
+        try Data("from-file\n".utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let settings = try SageSettings(environment: [
+            "SAGE_URL": "http://sage.local", "SAGE_USER": "ADMIN", "SAGE_PASSWORD_FILE": file.path,
+        ])
+        guard case .webAPI(let connection) = settings else {
+            Issue.record("expected the Web API")
+            return
+        }
+        #expect(connection.credentials.password == "from-file")
+        #expect(connection.company == "SAMINC")
+    }
+
+    @Test func fileModeAndMistakes() throws {
+        let settings = try SageSettings(environment: ["SAGE_MODE": "file", "SAGE_IMPORT_DIR": "/var/sage/import"])
+        guard case .importFile(let configuration) = settings else {
+            Issue.record("expected file mode")
+            return
+        }
+        #expect(configuration.directory.path == "/var/sage/import")
+        #expect(throws: SageSettings.Invalid.self) { try SageSettings(environment: ["SAGE_URL": "http://sage.local"]) }
+        #expect(throws: SageSettings.Invalid.self) { try SageSettings(environment: ["SAGE_MODE": "ftp"]) }
+        #expect(throws: SageSettings.Invalid.self) { try SageSettings(environment: ["SAGE_MODE": "file"]) }
+    }
+}
