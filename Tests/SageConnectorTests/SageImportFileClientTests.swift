@@ -102,4 +102,61 @@ import Testing
         #expect(String(decoding: written, as: UTF8.self).contains("\"DocumentNumber\":\"HL-24\""))
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["GL-HL-24.json"])
     }
+
+    @Test func retryAfterAMissedDeadlineAwaitsTheWaitingFile() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sage-late-importer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let client = SageImportFileClient(
+            configuration: .init(directory: folder, deadline: .milliseconds(200), pollInterval: .milliseconds(20)),
+            logger: quietLogger)
+        #expect(await sageError { try await client.post(balanced("HL-25")) } == .unavailable(.importPending(file: "GL-HL-25.json")))
+
+        // The retry finds the file still waiting: it does not write a second one but waits for the
+        // importer, which comes back meanwhile. (Had the importer won the race, the retry would
+        // find the reference processed and answer .duplicateReference: posted once either way.)
+        let patient = SageImportFileClient(
+            configuration: .init(directory: folder, deadline: .seconds(10), pollInterval: .milliseconds(20)), logger: quietLogger)
+        let retry = Task { try await patient.post(balanced("HL-25")) }
+        let sage = try await SageHarness.start(importFolder: folder)
+        let outcome = await retry.result
+        let held = try await sage.webClient().findJournal(reference: "HL-25")
+        let count = try await sage.webClient().findAll(reference: "HL-25")
+        await sage.stop()
+        switch outcome {
+        case .success(let receipt): #expect(receipt.batchNumber == held?.batchNumber)
+        case .failure(SageError.duplicateReference(let existing)): #expect(existing.batchNumber == held?.batchNumber)
+        case .failure(let other): Issue.record("unexpected \(other)")
+        }
+        #expect(count == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("rejected").path).isEmpty)
+    }
+
+    @Test func replicasRacingOnOneReferencePostItOnce() async throws {
+        try await withSage(importFiles: true, Self.replicasRacingOnOneReferencePostItOnce)
+    }
+
+    static func replicasRacingOnOneReferencePostItOnce(_ sage: SageHarness) async throws {
+        let replicas = (0..<4).map { _ in sage.fileClient() }
+        let outcomes = await withTaskGroup(of: Result<SageBatchNumber, SageError>.self) { group in
+            for replica in replicas {
+                group.addTask {
+                    do { return .success(try await replica.post(balanced("HL-26")).batchNumber) } catch let error as SageError {
+                        return .failure(error)
+                    } catch { return .failure(.unavailable(.connection("\(error)"))) }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        let held = try #require(try await sage.webClient().findJournal(reference: "HL-26"))
+        for outcome in outcomes {
+            switch outcome {
+            case .success(let number): #expect(number == held.batchNumber)
+            case .failure(.duplicateReference(let existing)): #expect(existing.reference == "HL-26")
+            case .failure(let other): Issue.record("unexpected \(other)")
+            }
+        }
+        let headers = try await sage.webClient().findAll(reference: "HL-26")
+        #expect(headers == 1)
+    }
 }

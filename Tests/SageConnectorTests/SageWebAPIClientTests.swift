@@ -148,4 +148,25 @@ import Testing
             return
         }
     }
+
+    @Test func replicasRacingOnOneReferencePostItOnce() async throws {
+        try await withSage(Self.replicasRacingOnOneReferencePostItOnce)
+    }
+
+    static func replicasRacingOnOneReferencePostItOnce(_ sage: SageHarness) async throws {
+        let replicas = (0..<4).map { _ in sage.webClient() }
+        let outcomes = await withTaskGroup(of: Result<SageBatchNumber, SageError>.self) { group in
+            for replica in replicas {
+                group.addTask {
+                    do { return .success(try await replica.post(balanced("HL-6")).batchNumber) } catch let error as SageError {
+                        return .failure(error)
+                    } catch { return .failure(.unavailable(.connection("\(error)"))) }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.filter { if case .success = $0 { true } else { false } }.count == 1)
+        #expect(outcomes.filter { if case .failure(.duplicateReference) = $0 { true } else { false } }.count == 3)
+        #expect(try await sage.webClient().findAll(reference: "HL-6") == 1)
+    }
 }

@@ -17,22 +17,24 @@ struct SageHarness {
     let running: RunningSimulator
     let folder: URL
 
-    var importFolder: URL { folder.appendingPathComponent("gl-import") }
+    let importFolder: URL
 
-    static func start(importFiles: Bool = false) async throws -> SageHarness {
+    /// `importFolder`: the GL import folder to watch (default: a new one in the temporary folder).
+    static func start(importFiles: Bool = false, importFolder: URL? = nil) async throws -> SageHarness {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sage-connector-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var options = SageSimulator.Options()
         options.user = user
         options.password = password
         options.server.databasePath = folder.appendingPathComponent("sage.sqlite").path
-        if importFiles {
-            options.importDirectory = folder.appendingPathComponent("gl-import").path
+        let watched = importFolder ?? folder.appendingPathComponent("gl-import")
+        if importFiles || importFolder != nil {
+            options.importDirectory = watched.path
             options.importPollInterval = .milliseconds(20)
         }
         let simulator = try SageSimulator(options: options, logger: quietLogger)
         let running = try await RunningSimulator.start(server: simulator.server, services: simulator.services, logger: quietLogger)
-        return SageHarness(simulator: simulator, running: running, folder: folder)
+        return SageHarness(simulator: simulator, running: running, folder: folder, importFolder: watched)
     }
 
     func connection(password: String = SageHarness.password, timeout: Duration = .seconds(5), pageSize: Int = 100)
@@ -130,5 +132,17 @@ func sageError<T>(_ body: () async throws -> T) async -> SageConnector.SageError
         return error
     } catch {
         return nil
+    }
+}
+
+extension SageWebAPIClient {
+    /// How many entries Sage holds with this reference (the exactly-once check of the race tests).
+    func findAll(reference: String) async throws -> Int {
+        var request = URLRequest(url: URL(string: connection.companyURL.absoluteString
+            + "GL/GLJournalHeaders?$count=true&$top=0&$filter=DocumentNumber%20eq%20'\(reference)'")!)
+        request.setValue("Basic " + Data("\(SageHarness.user):\(SageHarness.password)".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
+        let (data, _) = try await URLSession.shared.data(for: request)
+        struct Count: Decodable { var count: Int; enum CodingKeys: String, CodingKey { case count = "@odata.count" } }
+        return try JSONDecoder().decode(Count.self, from: data).count
     }
 }
