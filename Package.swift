@@ -9,6 +9,8 @@ let package = Package(
         .executable(name: "bridge-relay", targets: ["bridge-relay"]),
         .executable(name: "heartland-sim", targets: ["heartland-sim"]),
         .executable(name: "sage-pro-sim", targets: ["sage-pro-sim"]),
+        .executable(name: "transformer", targets: ["transformer"]),
+        .executable(name: "fraud-scorer", targets: ["fraud-scorer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -117,5 +119,19 @@ let package = Package(
         ),
         .testTarget(name: "HeartlandConnectorTests", dependencies: ["HeartlandConnector", "HeartlandSimulator", "SimulatorKit"]),
         // MARK: end connectors
+
+        // MARK: pipeline stages (issue 4)
+        .target(name: "PipelineContracts", dependencies: ["Accounting"]),
+        .target(name: "Transformer", dependencies: ["PipelineContracts", "Accounting", "Messaging"]),
+        .executableTarget(
+            name: "transformer",
+            dependencies: ["Transformer", "Accounting", "WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "fraud-scorer",
+            dependencies: ["Transformer", "WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "PipelineContracts", "Accounting", "Messaging", "AMQP"]),
+        // MARK: end pipeline stages
     ]
 )

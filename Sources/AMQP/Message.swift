@@ -94,4 +94,17 @@ public struct Delivery: Sendable {
     public var connectionGeneration: UInt64
     /// Messages left in the queue after this one (basic.get only).
     public var messageCount: UInt32?
+
+    public init(channel: UInt16 = 0, deliveryTag: UInt64 = 0, redelivered: Bool = false, exchange: String = "", routingKey: String,
+                properties: MessageProperties, body: [UInt8], connectionGeneration: UInt64 = 0, messageCount: UInt32? = nil) {
+        self.channel = channel
+        self.deliveryTag = deliveryTag
+        self.redelivered = redelivered
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.properties = properties
+        self.body = body
+        self.connectionGeneration = connectionGeneration
+        self.messageCount = messageCount
+    }
 }

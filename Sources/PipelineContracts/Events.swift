@@ -1,0 +1,100 @@
+import Accounting
+import Foundation
+
+/// `heartland.batch.closed` on `bridge.events` (schema `bridge.heartland.batch_closed.v1`): what
+/// heartland-ingest publishes once a store's batch is closed. The batch and the tickets are Heartland's
+/// own JSON, unchanged, so that validation and repair happen in one place (the transformer).
+public struct BatchClosedEvent: Codable, Sendable {
+    public static let schema = "bridge.heartland.batch_closed.v1"
+    public static let routingKey = "heartland.batch.closed"
+
+    public struct Store: Codable, Sendable {
+        public var id: String
+        public var timeZone: String
+        public var currency: String
+        public init(id: String, timeZone: String, currency: String) {
+            self.id = id
+            self.timeZone = timeZone
+            self.currency = currency
+        }
+        enum CodingKeys: String, CodingKey { case id, timeZone = "time_zone", currency }
+    }
+
+    public var schema: String
+    public var store: Store
+    /// The store's business day, YYYY-MM-DD in its own time zone.
+    public var businessDate: String
+    /// GP-API batch JSON.
+    public var batch: RawJSON
+    /// Heartland Retail ticket JSON (array) for the store and day.
+    public var tickets: RawJSON
+
+    public init(store: Store, businessDate: String, batch: RawJSON, tickets: RawJSON) {
+        self.schema = Self.schema
+        self.store = store
+        self.businessDate = businessDate
+        self.batch = batch
+        self.tickets = tickets
+    }
+
+    enum CodingKeys: String, CodingKey { case schema, store, businessDate = "business_date", batch, tickets }
+
+    /// The idempotency key of the fact: one batch is one journal.
+    public var idempotencyKey: String { "heartland:batch:\(store.id):\(businessDate)" }
+}
+
+/// `heartland.payroll.completed` on `bridge.events` (schema `bridge.heartland.payroll_completed.v1`).
+public struct PayrollCompletedEvent: Codable, Sendable {
+    public static let schema = "bridge.heartland.payroll_completed.v1"
+    public static let routingKey = "heartland.payroll.completed"
+    public var schema: String
+    public var currency: String
+    /// The pay run JSON as Heartland serves it.
+    public var payRun: RawJSON
+
+    public init(currency: String, payRun: RawJSON) {
+        self.schema = Self.schema
+        self.currency = currency
+        self.payRun = payRun
+    }
+
+    enum CodingKeys: String, CodingKey { case schema, currency, payRun = "pay_run" }
+}
+
+/// A journal on its way to Sage (schema `bridge.journal.v1`), on `bridge.scoring` from the transformer
+/// and on `bridge.commands` (key `sage.journal.<source>`) once the fraud scorer has passed it.
+public struct JournalDocument: Codable, Sendable {
+    public static let schema = "bridge.journal.v1"
+    public var schema: String
+    public var journal: JournalEntry
+    /// Heartland's own batch totals, kept for the reconciliation after posting.
+    public var batch: SettlementBatch?
+    /// `not_assessed` until the fraud scorer is built; then its decision.
+    public var fraudAssessment: String?
+
+    public init(journal: JournalEntry, batch: SettlementBatch?, fraudAssessment: String? = nil) {
+        self.schema = Self.schema
+        self.journal = journal
+        self.batch = batch
+        self.fraudAssessment = fraudAssessment
+    }
+
+    public var routingKey: String { "sage.journal.\(journal.source.rawValue)" }
+}
+
+/// Heartland's JSON carried through byte for byte, as a string: re-parsing it into numbers could
+/// turn an amount like 12.30 into a binary double and lose a cent.
+public struct RawJSON: Codable, Sendable, Equatable {
+    public var data: Data
+
+    public init(_ data: Data) { self.data = data }
+
+    public init(from decoder: any Decoder) throws {
+        data = Data(try decoder.singleValueContainer().decode(String.self).utf8)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(String(decoding: data, as: UTF8.self))
+    }
+}

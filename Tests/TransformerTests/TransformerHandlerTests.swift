@@ -1,0 +1,99 @@
+import AMQP
+import Accounting
+import Foundation
+import Logging
+import Messaging
+import PipelineContracts
+import Testing
+@testable import Transformer
+
+/// The transformer and the fraud pass-through as handlers: values in, messages out, no broker.
+@Suite struct TransformerHandlerTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let rules = try! MappingRules.load(path: root.appendingPathComponent("Config/mapping.yaml").path)
+    let logger = Logger(label: "test")
+
+    /// A Los Angeles store's day: a Visa sale with a tip at 23:55 local (07:55 UTC the next day), a cash
+    /// sale, and a cash sale at 00:30 local the next day that belongs to the next journal.
+    static let batch = """
+    {"id": "BAT_LA_1126", "batch_id": "BAT_LA_1126", "status": "CLOSED", "business_day": "2026-11-26", "currency": "USD",
+     "sales": {"count": 1, "amount": "1280"}, "refunds": {"count": 0, "amount": "0"}, "gratuity_amount": "200", "fee_amount": "0",
+     "brand_breakdown": [{"brand": "Visa", "count": 1, "amount": "1280", "sales": {"count": 1, "amount": "1280"},
+       "refunds": {"count": 0, "amount": "0"}, "gratuity_amount": "200", "fee_amount": "0"}]}
+    """
+    static func tickets(itemPrice: String = "10.00") -> String { """
+    [{"id": 1, "public_id": "LA-1", "status": "complete", "completed_at": "2026-11-27T07:55:00Z",
+      "lines": [{"id": 11, "type": "ItemLine", "description": "Lamp", "qty": 1, "unit_price": "\(itemPrice)", "discount_amount": 0, "value": "\(itemPrice)"},
+                {"id": 12, "type": "TaxLine", "description": "Sales Tax", "qty": 1, "unit_price": "0.80", "discount_amount": 0, "value": "0.80"}],
+      "payments": [{"id": 13, "payment_type": "Credit Card", "amount": "12.80", "tip_amount": "2.00", "card_type": "VISA"}]},
+     {"id": 2, "public_id": "LA-2", "status": "complete", "completed_at": "2026-11-26T20:00:00Z",
+      "lines": [{"id": 21, "type": "ItemLine", "description": "Candle", "qty": 1, "unit_price": "5.00", "discount_amount": 0, "value": "5.00"},
+                {"id": 22, "type": "TaxLine", "description": "Sales Tax", "qty": 1, "unit_price": "0.40", "discount_amount": 0, "value": "0.40"}],
+      "payments": [{"id": 23, "payment_type": "Cash", "amount": "5.40", "tip_amount": 0}]},
+     {"id": 3, "public_id": "LA-3", "status": "complete", "completed_at": "2026-11-27T08:30:00Z",
+      "lines": [{"id": 31, "type": "ItemLine", "description": "Vase", "qty": 1, "unit_price": "7.00", "discount_amount": 0, "value": "7.00"}],
+      "payments": [{"id": 33, "payment_type": "Cash", "amount": "7.00", "tip_amount": 0}]}]
+    """ }
+
+    func event(tickets: String = tickets()) throws -> InboundMessage {
+        let event = BatchClosedEvent(store: .init(id: "S-LA", timeZone: "America/Los_Angeles", currency: "USD"), businessDate: "2026-11-26",
+                                     batch: RawJSON(Data(Self.batch.utf8)), tickets: RawJSON(Data(tickets.utf8)))
+        let body = try JSONEncoder().encode(event)
+        return InboundMessage(Delivery(routingKey: BatchClosedEvent.routingKey, properties: MessageProperties(
+            messageID: "m-1", correlationID: "c-1", type: BatchClosedEvent.routingKey,
+            headers: [Header.idempotencyKey: .string(event.idempotencyKey)]), body: Array(body)))
+    }
+
+    func journal(_ outcome: StageOutcome) throws -> (OutboundMessage, JournalDocument) {
+        guard case .publish(let outputs) = outcome, outputs.count == 1 else { throw StageError.permanent("expected one output") }
+        return (outputs[0], try JSONDecoder().decode(JournalDocument.self, from: Data(outputs[0].body)))
+    }
+
+    @Test func batchClosedBecomesOneBalancedJournalOnTheStoresLocalDay() async throws {
+        let (output, document) = try journal(await TransformerHandler(rules: Self.rules).handle(try event(), logger: logger))
+        #expect(output.exchange == "bridge.scoring")
+        #expect(output.routingKey == "sage.journal.settlement")
+        #expect(output.schema == "bridge.journal.v1")
+        #expect(output.idempotencyKey == document.journal.idempotencyKey)
+        let entry = document.journal
+        #expect(entry.sagePostingDate == "11/26/2026")
+        #expect(entry.totalDebits == entry.totalCredits)
+        // By hand: Visa 12.80 (incl. 2.00 tip) and cash 5.40 in; revenue 15.00, tax 1.20, tips 2.00 out.
+        // The 00:30 sale (7.00 cash) is the next day's.
+        #expect(entry.netByAccount == ["1210": 1280, "1100": 540, "4000": -1500, "2200": -120, "2210": -200])
+        #expect(document.batch?.id == "BAT_LA_1126")
+    }
+
+    @Test func dataThatCannotBeRepairedIsAPermanentErrorNamingTheRecord() async throws {
+        do {
+            _ = try await TransformerHandler(rules: Self.rules).handle(try event(tickets: Self.tickets(itemPrice: "ten dollars")), logger: logger)
+            Issue.record("expected a permanent error")
+        } catch let error as StageError {
+            #expect(error.errorClass == .permanent)
+            #expect(error.description.contains("store S-LA"), "\(error)")
+            #expect(error.description.contains("ten dollars") || error.description.contains("unit_price"), "\(error)")
+        }
+    }
+
+    @Test func unknownEventTypeIsPermanent() async throws {
+        let message = InboundMessage(Delivery(routingKey: "heartland.unknown.thing", properties: MessageProperties(type: "heartland.unknown.thing"), body: Array("{}".utf8)))
+        do {
+            _ = try await TransformerHandler(rules: Self.rules).handle(message, logger: logger)
+            Issue.record("expected a permanent error")
+        } catch let error as StageError {
+            #expect(error.errorClass == .permanent)
+        }
+    }
+
+    @Test func fraudPassThroughForwardsMarkedNotAssessed() async throws {
+        let (transformed, _) = try journal(await TransformerHandler(rules: Self.rules).handle(try event(), logger: logger))
+        let inbound = InboundMessage(Delivery(routingKey: transformed.routingKey, properties: MessageProperties(
+            type: transformed.routingKey, headers: [Header.idempotencyKey: .string(transformed.idempotencyKey ?? "")]), body: transformed.body))
+        let (output, document) = try journal(await FraudPassThroughHandler().handle(inbound, logger: logger))
+        #expect(output.exchange == "bridge.commands")
+        #expect(output.routingKey == "sage.journal.settlement")
+        #expect(output.headers["x-fraud-assessment"] == .string("not_assessed"))
+        #expect(document.fraudAssessment == "not_assessed")
+        #expect(output.idempotencyKey == transformed.idempotencyKey)
+    }
+}
