@@ -107,4 +107,23 @@ import Testing
         default: Issue.record("expected a connection failure, got \(why)")
         }
     }
+
+    @Test func cutAnswerToAPostLeavesTheOutcomeToTheLookup() async throws {
+        try await withSage(Self.cutAnswerToAPostLeavesTheOutcomeToTheLookup)
+    }
+
+    /// Sage applied the post but the answer was lost: transient, and the lookup before the retry
+    /// finds the batch, so the retry never posts it twice.
+    static func cutAnswerToAPostLeavesTheOutcomeToTheLookup(_ sage: SageHarness) async throws {
+        let client = sage.webClient()
+        try await sage.injectFaults(#"{"malformed_rate": 1}"#)
+        let error = await sageError { try await client.post(balanced("HL-15")) }
+        guard case .unavailable(.malformedResponse) = error else {
+            Issue.record("expected .unavailable(.malformedResponse), got \(String(describing: error))")
+            return
+        }
+        try await sage.clearFaults()
+        let held = try #require(try await client.findJournal(reference: "HL-15"))
+        #expect(held.entry(reference: "HL-15")?.lines == balanced("HL-15").entries[0].lines)
+    }
 }
