@@ -65,22 +65,12 @@ final class TestBroker: @unchecked Sendable {
 
     @discardableResult
     static func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = repositoryRoot.appendingPathComponent("scripts/rabbitmq-node")
-        process.arguments = arguments
-        // A file, not a pipe: a pipe would stay open in the node's daemons.
-        let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("rabbitmq-node-\(UUID().uuidString).out")
-        _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: outputFile)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        process.waitUntilExit()
-        try? handle.close()
-        let output = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
-        try? FileManager.default.removeItem(at: outputFile)
-        guard process.terminationStatus == 0 else {
-            throw NSError(domain: "TestBroker", code: Int(process.terminationStatus),
+        let node = try WorkerProcess.start(path: repositoryRoot.appendingPathComponent("scripts/rabbitmq-node"), arguments: arguments)
+        node.process.waitUntilExit()
+        let output = node.log
+        try? FileManager.default.removeItem(at: node.logFile)
+        guard node.process.terminationStatus == 0 else {
+            throw NSError(domain: "TestBroker", code: Int(node.process.terminationStatus),
                           userInfo: [NSLocalizedDescriptionKey: "rabbitmq-node \(arguments.joined(separator: " ")) failed: \(output)"])
         }
         return output

@@ -107,15 +107,21 @@ final class WorkerProcess: @unchecked Sendable {
     }
 
     static func start(executable: String, arguments: [String]) throws -> WorkerProcess {
+        try start(path: binDirectory().appendingPathComponent(executable), arguments: arguments)
+    }
+
+    /// Output goes to a file, not a pipe: daemons a process leaves behind (the broker's epmd) would hold a pipe open.
+    static func start(path: URL, arguments: [String]) throws -> WorkerProcess {
         let process = Process()
-        process.executableURL = binDirectory().appendingPathComponent(executable)
+        process.executableURL = path
         process.arguments = arguments
-        let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(executable)-\(UUID().uuidString).log")
+        let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(path.lastPathComponent)-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let handle = try FileHandle(forWritingTo: logFile)
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
+        try? handle.close()
         return WorkerProcess(process: process, logFile: logFile)
     }
 
