@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "sage-pro-sim", targets: ["sage-pro-sim"]),
         .executable(name: "transformer", targets: ["transformer"]),
         .executable(name: "fraud-scorer", targets: ["fraud-scorer"]),
+        .executable(name: "sage-loader", targets: ["sage-loader"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -132,6 +133,14 @@ let package = Package(
             dependencies: ["Transformer", "WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "PipelineContracts", "Accounting", "Messaging", "AMQP"]),
+        .target(name: "SageLoader", dependencies: ["PipelineContracts", "Accounting", "Messaging", "SageConnector"]),
+        .executableTarget(
+            name: "sage-loader",
+            dependencies: ["SageLoader", "SageConnector", "Accounting", "Messaging", "WorkerRuntime",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "SageLoaderTests", dependencies: ["SageLoader", "SageConnector", "SageSimulator", "SimulatorKit",
+                                                             "PipelineContracts", "Accounting", "Messaging", "AMQP"]),
         // MARK: end pipeline stages
     ]
 )

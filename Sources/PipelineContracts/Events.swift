@@ -67,14 +67,17 @@ public struct JournalDocument: Codable, Sendable {
     public static let schema = "bridge.journal.v1"
     public var schema: String
     public var journal: JournalEntry
+    /// The store a settlement journal belongs to (nil for payroll).
+    public var storeID: String?
     /// Heartland's own batch totals, kept for the reconciliation after posting.
     public var batch: SettlementBatch?
     /// `not_assessed` until the fraud scorer is built; then its decision.
     public var fraudAssessment: String?
 
-    public init(journal: JournalEntry, batch: SettlementBatch?, fraudAssessment: String? = nil) {
+    public init(journal: JournalEntry, storeID: String? = nil, batch: SettlementBatch?, fraudAssessment: String? = nil) {
         self.schema = Self.schema
         self.journal = journal
+        self.storeID = storeID
         self.batch = batch
         self.fraudAssessment = fraudAssessment
     }

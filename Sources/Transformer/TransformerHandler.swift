@@ -45,7 +45,7 @@ public struct TransformerHandler: StageHandler {
                 .filter { $0.businessDate(in: timeZone) == businessDate }
             let day = StoreDay(storeID: StoreID(event.store.id), timeZone: timeZone, businessDate: businessDate, currency: currency,
                                batch: batch, tickets: tickets)
-            return JournalDocument(journal: try SettlementJournalBuilder(rules: rules).build(day), batch: batch)
+            return JournalDocument(journal: try SettlementJournalBuilder(rules: rules).build(day), storeID: event.store.id, batch: batch)
         }
     }
 

@@ -1,0 +1,96 @@
+import Accounting
+import Foundation
+import Logging
+import Messaging
+import PipelineContracts
+import SageConnector
+
+/// The sage-loader stage: posts each journal to Sage exactly once, reads it back, and publishes the
+/// reconciliation on `bridge.audit`.
+///
+/// Duplicate protection has two layers: the local ledger (a cache: key → Sage batch number) and Sage
+/// itself, which is the authority across replicas and hosts: the external reference is looked up
+/// before posting, and Sage refuses a second journal with the same reference.
+public struct SageLoaderHandler: StageHandler {
+    public let client: any SageClient
+    public let ledger: IdempotencyStore
+    public let rules: MappingRules
+    public let company: String
+    public let auditExchange: String
+
+    public init(client: any SageClient, ledger: IdempotencyStore, rules: MappingRules, company: String, auditExchange: String = "bridge.audit") {
+        self.client = client
+        self.ledger = ledger
+        self.rules = rules
+        self.company = company
+        self.auditExchange = auditExchange
+    }
+
+    public func handle(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome {
+        let document = try message.decode(JournalDocument.self)
+        let journal = document.journal
+        let key = message.idempotencyKey ?? journal.idempotencyKey
+        if let batchNumber = try ledger.result(for: key) {
+            return .duplicate("\(journal.reference) already posted as Sage batch \(batchNumber) (local ledger)")
+        }
+        do {
+            if let existing = try await client.findJournal(reference: journal.reference) {
+                _ = try ledger.record(key: key, messageID: message.messageID, result: existing.batchNumber.rawValue)
+                return .duplicate("Sage already holds \(journal.reference) as batch \(existing.batchNumber)")
+            }
+            let receipt = try await client.post(SageBatchMapping.batch(for: journal))
+            _ = try ledger.record(key: key, messageID: message.messageID, result: receipt.batchNumber.rawValue)
+            let readBack = try await client.readJournal(batchNumber: receipt.batchNumber)
+            logger.info("posted", metadata: ["reference": .string(journal.reference), "sage_batch": .string(receipt.batchNumber.rawValue)])
+            return .publish(try notices(document, batchNumber: receipt.batchNumber, readBack: readBack))
+        } catch let error as SageError {
+            throw stageError(error, journal: journal)
+        }
+    }
+
+    func notices(_ document: JournalDocument, batchNumber: SageBatchNumber, readBack: SagePostedJournal) throws -> [OutboundMessage] {
+        let journal = document.journal
+        let posted = AuditNotice(event: "posted", stage: "sage-loader",
+                                 detail: "\(journal.reference) posted as Sage batch \(batchNumber) in company \(company)",
+                                 idempotencyKey: journal.idempotencyKey)
+        var outputs = [try OutboundMessage(exchange: auditExchange, routingKey: "audit.posted.sage-loader", json: posted,
+                                           idempotencyKey: journal.idempotencyKey, schema: "bridge.audit.v1")]
+        if let store = document.storeID {
+            let sage = SageReadBack(reference: journal.reference, lines: readBack.entries.filter { $0.reference == journal.reference }
+                .flatMap(\.lines).map { PostedLine(account: AccountNumber($0.account), signedCents: $0.amountCents) })
+            let report = Reconciler.reconcile(storeID: StoreID(store), expected: journal, batch: document.batch, sage: sage, rules: rules)
+            outputs.append(try OutboundMessage(exchange: auditExchange, routingKey: "audit.reconciliation.\(report.status.rawValue)",
+                                               json: report, idempotencyKey: "reconciliation:\(journal.reference)",
+                                               schema: "bridge.reconciliation.v1"))
+        }
+        return outputs
+    }
+
+    /// Sage's answer in the runner's terms. A missing account says which mapping rule names it and what to do.
+    func stageError(_ error: SageError, journal: JournalEntry) -> StageError {
+        switch error {
+        case .validation(let message, let account?):
+            let rules = Set(journal.lines.filter { $0.account.rawValue == account }.map(\.rule)).sorted()
+            let rule = rules.isEmpty ? "" : " (mapping rule \(rules.joined(separator: ", ")))"
+            return .permanent("GL account \(account)\(rule) does not exist in Sage company \(company): \(message). "
+                              + "Create it in Sage or change Config/mapping.yaml, then run `bridgectl dlq replay sage-loader`")
+        case .rateLimited(let after):
+            return .transient("Sage rate limit: \(error)", retryAfter: after)
+        default:
+            return error.isTransient ? .transient("Sage: \(error)") : .permanent("Sage refused \(journal.reference): \(error)")
+        }
+    }
+}
+
+/// From the bridge's journal to Sage's GL batch: one entry, one line per journal line, signed cents.
+enum SageBatchMapping {
+    static func batch(for journal: JournalEntry) throws -> SageJournalBatch {
+        guard let date = SageDate(mmddyyyy: journal.sagePostingDate) else {
+            throw StageError.permanent("\(journal.reference): posting date \(journal.sagePostingDate) is not MM/DD/YYYY")
+        }
+        let lines = journal.lines.map { SageJournalLine(account: $0.account.rawValue, amountCents: $0.signedCents, description: $0.description) }
+        return SageJournalBatch(description: journal.description, entries: [
+            SageJournalEntry(reference: journal.reference, postingDate: date, description: journal.description, lines: lines),
+        ])
+    }
+}

@@ -1,0 +1,110 @@
+import AMQP
+import Accounting
+import Foundation
+import Logging
+import Messaging
+import PipelineContracts
+import SageConnector
+import SageSimulator
+import SimulatorKit
+import Testing
+@testable import SageLoader
+
+/// The loader against the real Sage simulator (in-process, port 0, temporary SQLite).
+@Suite struct SageLoaderHandlerTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let rules = try! MappingRules.load(path: root.appendingPathComponent("Config/mapping.yaml").path)
+    static let logger: Logger = { var l = Logger(label: "test"); l.logLevel = .critical; return l }()
+
+    struct Sage {
+        let simulator: SageSimulator
+        let running: RunningSimulator
+        let folder: URL
+        var client: SageWebAPIClient {
+            SageWebAPIClient(connection: SageConnection(server: running.baseURL, company: "SAMINC",
+                                                        credentials: SageCredentials(user: "ADMIN", password: "pw"), timeout: .seconds(5)),
+                             logger: logger)
+        }
+        func handler(ledger name: String = "ledger") throws -> SageLoaderHandler {
+            SageLoaderHandler(client: client, ledger: try IdempotencyStore(path: folder.appendingPathComponent("\(name).sqlite").path),
+                              rules: rules, company: "SAMINC")
+        }
+    }
+
+    static func withSage(_ body: (Sage) async throws -> Void) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sage-loader-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var options = SageSimulator.Options()
+        options.user = "ADMIN"
+        options.password = "pw"
+        options.server.databasePath = folder.appendingPathComponent("sage.sqlite").path
+        let simulator = try SageSimulator(options: options, logger: logger)
+        let running = try await RunningSimulator.start(server: simulator.server, services: simulator.services, logger: logger)
+        try await body(Sage(simulator: simulator, running: running, folder: folder))
+        await running.stop()
+    }
+
+    /// Cash 5.40 and Visa 12.80 in; revenue 15.00, tax 1.20, tips 2.00 out; `account` replaces 4000 to test a missing account.
+    static func document(reference: String, revenueAccount: String = "4000") throws -> JournalDocument {
+        func line(_ account: String, _ rule: String, _ side: JournalLine.Side, _ cents: Int64) -> JournalLine {
+            JournalLine(account: AccountNumber(account), rule: rule, description: rule, side: side, amount: Money(minorUnits: cents, currency: .usd))
+        }
+        let entry = try JournalEntry.balanced(
+            source: .settlement, reference: reference, idempotencyKey: "heartland:batch:\(reference)",
+            postingDate: try BusinessDate(year: 2026, month: 11, day: 26), description: "Store day", currency: .usd,
+            lines: [line("1100", "tenders.cash", .debit, 540), line("1210", "tenders.card_brands.visa", .debit, 1280),
+                    line(revenueAccount, "sales.revenue", .credit, 1500), line("2200", "sales.sales_tax", .credit, 120),
+                    line("2210", "sales.tips", .credit, 200)])
+        return JournalDocument(journal: entry, storeID: "S-LA", batch: nil, fraudAssessment: "not_assessed")
+    }
+
+    static func message(_ document: JournalDocument, id: String = UUID().uuidString) throws -> InboundMessage {
+        InboundMessage(Delivery(routingKey: document.routingKey, properties: MessageProperties(
+            messageID: id, type: document.routingKey, headers: [Header.idempotencyKey: .string(document.journal.idempotencyKey)]),
+            body: Array(try JSONEncoder().encode(document))))
+    }
+
+    @Test func postsOnceReadsBackAndReconciles() async throws {
+        try await Self.withSage { sage in
+            let document = try Self.document(reference: "HL-S-LA-20261126-B1")
+            let outcome = try await sage.handler().handle(try Self.message(document), logger: Self.logger)
+            guard case .publish(let notices) = outcome else { Issue.record("expected notices"); return }
+            #expect(notices.map(\.routingKey) == ["audit.posted.sage-loader", "audit.reconciliation.matched"])
+            let report = try JSONDecoder().decode(ReconciliationReport.self, from: Data(notices[1].body))
+            #expect(report.status == .matched)
+            let held = try #require(try await sage.client.findJournal(reference: "HL-S-LA-20261126-B1"))
+            #expect(held.netByAccount == ["1100": 540, "1210": 1280, "4000": -1500, "2200": -120, "2210": -200])
+        }
+    }
+
+    @Test func aSecondDeliveryOrASecondReplicaIsADuplicateNotASecondPosting() async throws {
+        try await Self.withSage { sage in
+            let document = try Self.document(reference: "HL-S-LA-20261126-B2")
+            _ = try await sage.handler().handle(try Self.message(document), logger: Self.logger)
+            // Same process (local ledger) and another replica with an empty ledger (Sage is the authority).
+            let again = try await sage.handler().handle(try Self.message(document), logger: Self.logger)
+            let otherReplica = try await sage.handler(ledger: "replica-2").handle(try Self.message(document), logger: Self.logger)
+            guard case .duplicate(let local) = again, case .duplicate(let remote) = otherReplica else {
+                Issue.record("expected duplicates"); return
+            }
+            #expect(local.contains("local ledger"))
+            #expect(remote.contains("Sage already holds"))
+        }
+    }
+
+    @Test func aMissingAccountIsPermanentNamesTheRuleAndPostsNothing() async throws {
+        try await Self.withSage { sage in
+            let document = try Self.document(reference: "HL-S-LA-20261126-B3", revenueAccount: "4010")
+            do {
+                _ = try await sage.handler().handle(try Self.message(document), logger: Self.logger)
+                Issue.record("expected a permanent error")
+            } catch let error as StageError {
+                #expect(error.errorClass == .permanent)
+                #expect(error.description.contains("GL account 4010 (mapping rule sales.revenue) does not exist in Sage company SAMINC"), "\(error)")
+                #expect(error.description.contains("bridgectl dlq replay sage-loader"))
+            }
+            let posted = try await sage.client.findJournal(reference: "HL-S-LA-20261126-B3")
+            #expect(posted == nil)
+        }
+    }
+}
