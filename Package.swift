@@ -68,7 +68,7 @@ let package = Package(
             dependencies: ["WorkerRuntime", "Messaging", "AMQP", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP"]),
-        .testTarget(name: "BrokerTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP", "WorkerRuntime"]),
+        .testTarget(name: "BrokerTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP", "WorkerRuntime", "SageConnector", "PipelineContracts"]),
 
         // MARK: simulators (issue 3)
         .target(

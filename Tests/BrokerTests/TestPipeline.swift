@@ -106,15 +106,16 @@ final class WorkerProcess: @unchecked Sendable {
         return repositoryRoot.appendingPathComponent(".build/debug")
     }
 
-    static func start(executable: String, arguments: [String]) throws -> WorkerProcess {
-        try start(path: binDirectory().appendingPathComponent(executable), arguments: arguments)
+    static func start(executable: String, arguments: [String], environment: [String: String] = [:]) throws -> WorkerProcess {
+        try start(path: binDirectory().appendingPathComponent(executable), arguments: arguments, environment: environment)
     }
 
     /// Output goes to a file, not a pipe: daemons a process leaves behind (the broker's epmd) would hold a pipe open.
-    static func start(path: URL, arguments: [String]) throws -> WorkerProcess {
+    static func start(path: URL, arguments: [String], environment: [String: String] = [:]) throws -> WorkerProcess {
         let process = Process()
         process.executableURL = path
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(path.lastPathComponent)-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let handle = try FileHandle(forWritingTo: logFile)
