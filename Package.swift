@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "transformer", targets: ["transformer"]),
         .executable(name: "fraud-scorer", targets: ["fraud-scorer"]),
         .executable(name: "sage-loader", targets: ["sage-loader"]),
+        .executable(name: "alerter", targets: ["alerter"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -61,7 +62,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "bridgectl",
-            dependencies: ["BrokerAdmin", "Messaging", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["BrokerAdmin", "Messaging", "Alerter", "Accounting", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "bridge-relay",
@@ -141,6 +142,16 @@ let package = Package(
         ),
         .testTarget(name: "SageLoaderTests", dependencies: ["SageLoader", "SageConnector", "SageSimulator", "SimulatorKit",
                                                              "PipelineContracts", "Accounting", "Messaging", "AMQP"]),
+        .target(
+            name: "Alerter",
+            dependencies: ["Accounting", "Messaging", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .executableTarget(
+            name: "alerter",
+            dependencies: ["Alerter", "WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "AlerterTests", dependencies: ["Alerter", "Accounting", "Messaging", "AMQP",
+                                                         .product(name: "Hummingbird", package: "hummingbird")]),
         // MARK: end pipeline stages
     ]
 )

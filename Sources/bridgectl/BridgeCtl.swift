@@ -4,6 +4,6 @@ import ArgumentParser
 struct BridgeCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bridgectl",
-        abstract: "Operate the Heartland ⇄ Sage bridge: topology, queue status, dead letters.",
-        subcommands: [TopologyCommand.self, StatusCommand.self, DLQCommand.self])
+        abstract: "Operate the Heartland ⇄ Sage bridge: topology, queue status, dead letters, reports.",
+        subcommands: [TopologyCommand.self, StatusCommand.self, DLQCommand.self, ReportCommand.self])
 }

@@ -6,8 +6,9 @@ import PipelineContracts
 import SageConnector
 import XCTest
 
-/// transformer → fraud-scorer → sage-loader as processes on the bridge's own topology, posting into
-/// sage-pro-sim: a closed batch becomes one journal in Sage, and a duplicate event posts nothing more.
+/// transformer → fraud-scorer → sage-loader → alerter as processes on the bridge's own topology, posting
+/// into sage-pro-sim: a closed batch becomes one journal in Sage, a duplicate event posts nothing more,
+/// and the reconciliation is in the operations store for `bridgectl report reconciliation`.
 final class SettlementFlowTests: XCTestCase {
     func testClosedBatchIsPostedToSageOnceThroughTheStages() async throws {
         let broker = TestBroker.shared
@@ -31,6 +32,8 @@ final class SettlementFlowTests: XCTestCase {
         let loader = try WorkerProcess.start(executable: "sage-loader", arguments: common + ["--mapping", mapping], environment: [
             "SAGE_URL": sageURL, "SAGE_USER": "ADMIN", "SAGE_PASSWORD": "pw", "SAGE_COMPANY": "SAMINC",
             "BRIDGE_LEDGER": folder.appendingPathComponent("ledger.sqlite").path])
+        let operations = folder.appendingPathComponent("operations.sqlite").path
+        let alerter = try WorkerProcess.start(executable: "alerter", arguments: common + ["--store", operations])
 
         let store = "S-E2E-\(UInt16.random(in: 0...UInt16.max))"
         let event = BatchClosedEvent(store: .init(id: store, timeZone: "America/Chicago", currency: "USD"), businessDate: "2026-11-26",
@@ -57,7 +60,13 @@ final class SettlementFlowTests: XCTestCase {
         try await eventually("the duplicate has been seen and skipped") {
             try await self.depth(broker, "sage-loader") == 0 && loaderLedger.count() == 1
         }
-        _ = (transformer, scorer, loader, sage)
+        // The reconciliation reached the alerter's store and the report shows it matched.
+        try await eventually("the reconciliation is reported") {
+            let report = try WorkerProcess.start(executable: "bridgectl", arguments: [
+                "report", "reconciliation", "--date", "2026-11-26", "--format", "csv", "--store", operations])
+            return try await report.waitForExit() == 0 && report.log.contains(reference) && report.log.contains("matched")
+        }
+        _ = (transformer, scorer, loader, sage, alerter)
     }
 
     private func depth(_ broker: TestBroker, _ queue: String) async throws -> Int {

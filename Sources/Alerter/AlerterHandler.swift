@@ -1,0 +1,84 @@
+import Accounting
+import Foundation
+import Logging
+import Messaging
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The alerter stage: stores alerts, audit notices, reconciliation reports and dead-letter copies in
+/// the operations store, and tells a person. Alerts with the same cause are grouped: a group is
+/// announced when it first appears and again at 10, 100, 1000… occurrences, not once per message.
+public struct AlerterHandler: StageHandler {
+    public let store: OperationsStore
+    public let webhook: URL?
+    public let deadLetterExchange: String
+
+    public init(store: OperationsStore, webhook: URL?, deadLetterExchange: String = "bridge.dead") {
+        self.store = store
+        self.webhook = webhook
+        self.deadLetterExchange = deadLetterExchange
+    }
+
+    public func handle(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome {
+        let key = message.delivery.routingKey
+        if message.delivery.exchange == deadLetterExchange {
+            try await raise(deadLetterAlert(message), messageID: "dead:\(message.messageID):\(message.attempt)", logger: logger)
+        } else if key.hasPrefix("alert.") {
+            try await raise(message.decode(AlertNotice.self), messageID: message.messageID, logger: logger)
+        } else if key.hasPrefix("audit.reconciliation.") {
+            let report = try message.decode(ReconciliationReport.self)
+            try store.record(report)
+            if report.status == .mismatched {
+                let differences = report.differences.map { "\($0.label): \($0.differenceCents.map(Money.decimalString) ?? "missing")" }
+                try await raise(AlertNotice(kind: "reconciliation_mismatch", severity: "error", stage: "sage-loader",
+                                            reason: "\(report.reference) does not reconcile: \(differences.joined(separator: "; "))",
+                                            correlationId: message.correlationID),
+                                messageID: "mismatch:\(message.messageID)", logger: logger)
+            }
+        } else if key.hasPrefix("audit.") {
+            try store.record(message.decode(AuditNotice.self), messageID: message.messageID, correlationID: message.correlationID)
+        } else {
+            throw StageError.permanent("alerter does not know messages of type \(key)")
+        }
+        return .done
+    }
+
+    /// A message the broker or a stage parked: its headers say where and why.
+    func deadLetterAlert(_ message: InboundMessage) -> AlertNotice {
+        let parked = DeadLetterChannel.ParkedMessage(delivery: message.delivery)
+        return AlertNotice(kind: "dead_lettered", severity: "error", stage: parked.failedStage ?? message.delivery.routingKey,
+                           reason: parked.lastError, errorClass: parked.errorClass, attempt: parked.attempt,
+                           messageId: message.messageID, correlationId: message.correlationID, idempotencyKey: message.idempotencyKey)
+    }
+
+    func raise(_ alert: AlertNotice, messageID: String, logger: Logger) async throws {
+        let (group, _) = try store.record(alert, messageID: messageID)
+        guard group.notifiedCount == 0 || group.count >= group.notifiedCount * 10 else { return }
+        let text = "[\(group.severity.uppercased())] \(group.stage): \(group.reason)"
+            + (group.count > 1 ? " (\(group.count) times since \(group.firstSeen))" : "")
+        logger.error("alert", metadata: ["stage": .string(group.stage), "kind": .string(group.kind), "count": .stringConvertible(group.count),
+                                         "reason": .string(group.reason)])
+        if let webhook { try await post(text, group: group, to: webhook) }
+        try store.markNotified(group.fingerprint, count: group.count)
+    }
+
+    /// A JSON body chat tools accept (`text`), with the group's fields beside it.
+    func post(_ text: String, group: OperationsStore.AlertGroup, to url: URL) async throws {
+        var request = URLRequest(url: url, timeoutInterval: 10)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = try JSONSerialization.data(withJSONObject: [
+            "text": text, "stage": group.stage, "kind": group.kind, "count": group.count, "first_seen": group.firstSeen,
+        ], options: [.sortedKeys])
+        do {
+            let (_, response) = try await URLSession.shared.data(for: request)
+            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            guard (200..<300).contains(status) else { throw StageError.transient("alert webhook answered \(status)") }
+        } catch let error as StageError {
+            throw error
+        } catch {
+            throw StageError.transient("alert webhook unreachable: \(error.localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import Accounting
+import Foundation
+import GRDB
+import Messaging
+
+/// The alerter's SQLite operations store: alert groups, the audit trail, reconciliation reports.
+/// Every write is keyed by the message id, so a redelivered message changes nothing.
+public final class OperationsStore: Sendable {
+    private let database: DatabasePool
+
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        database = try DatabasePool(path: path, configuration: configuration)
+        try database.write { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS seen_message (message_id TEXT PRIMARY KEY);
+                CREATE TABLE IF NOT EXISTS alert_group (
+                    fingerprint TEXT PRIMARY KEY, kind TEXT NOT NULL, stage TEXT NOT NULL, severity TEXT NOT NULL,
+                    reason TEXT NOT NULL, count INTEGER NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
+                    notified_count INTEGER NOT NULL DEFAULT 0, acknowledged_by TEXT);
+                CREATE TABLE IF NOT EXISTS audit_event (
+                    message_id TEXT PRIMARY KEY, event TEXT NOT NULL, stage TEXT NOT NULL, detail TEXT NOT NULL,
+                    idempotency_key TEXT, correlation_id TEXT, at TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS reconciliation (
+                    reference TEXT PRIMARY KEY, store_id TEXT NOT NULL, business_date TEXT NOT NULL, status TEXT NOT NULL,
+                    report TEXT NOT NULL, recorded_at TEXT NOT NULL);
+                """)
+        }
+    }
+
+    public struct AlertGroup: Sendable, Equatable {
+        public var fingerprint, kind, stage, severity, reason: String
+        public var count: Int
+        public var firstSeen, lastSeen: String
+        public var notifiedCount: Int
+    }
+
+    /// Records an alert in its group. Returns the group, and whether this message was new.
+    public func record(_ alert: AlertNotice, messageID: String) throws -> (group: AlertGroup, isNew: Bool) {
+        let fingerprint = Self.fingerprint(alert)
+        return try database.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO seen_message (message_id) VALUES (?)", arguments: [messageID])
+            let isNew = db.changesCount == 1
+            if isNew {
+                try db.execute(sql: """
+                    INSERT INTO alert_group (fingerprint, kind, stage, severity, reason, count, first_seen, last_seen)
+                    VALUES (?, ?, ?, ?, ?, 1, ?, ?)
+                    ON CONFLICT(fingerprint) DO UPDATE SET count = count + 1, last_seen = excluded.last_seen, acknowledged_by = NULL
+                    """, arguments: [fingerprint, alert.kind, alert.stage, alert.severity, alert.reason, alert.at, alert.at])
+            }
+            let row = try Row.fetchOne(db, sql: "SELECT * FROM alert_group WHERE fingerprint = ?", arguments: [fingerprint])!
+            return (Self.group(row), isNew)
+        }
+    }
+
+    public func markNotified(_ fingerprint: String, count: Int) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE alert_group SET notified_count = ? WHERE fingerprint = ?", arguments: [count, fingerprint])
+        }
+    }
+
+    public func alertGroups() throws -> [AlertGroup] {
+        try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM alert_group ORDER BY last_seen DESC").map(Self.group) }
+    }
+
+    /// Stores an audit notice once per message.
+    public func record(_ audit: AuditNotice, messageID: String, correlationID: String?) throws {
+        try database.write { db in
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO audit_event (message_id, event, stage, detail, idempotency_key, correlation_id, at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [messageID, audit.event, audit.stage, audit.detail, audit.idempotencyKey, correlationID, audit.at])
+        }
+    }
+
+    public func auditEvents() throws -> [(event: String, stage: String, detail: String)] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT event, stage, detail FROM audit_event ORDER BY at").map { ($0["event"], $0["stage"], $0["detail"]) }
+        }
+    }
+
+    /// The latest report per journal reference.
+    public func record(_ report: ReconciliationReport) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = String(decoding: try encoder.encode(report), as: UTF8.self)
+        try database.write { db in
+            try db.execute(sql: """
+                INSERT INTO reconciliation (reference, store_id, business_date, status, report, recorded_at) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(reference) DO UPDATE SET status = excluded.status, report = excluded.report, recorded_at = excluded.recorded_at
+                """, arguments: [report.reference, report.storeID.rawValue, report.businessDate.iso, report.status.rawValue, json,
+                                 ISO8601DateFormatter().string(from: Date())])
+        }
+    }
+
+    /// Reports for a business day (YYYY-MM-DD), or all of them.
+    public func reconciliations(businessDate: String? = nil) throws -> [ReconciliationReport] {
+        try database.read { db in
+            let rows = try String.fetchAll(db, sql: """
+                SELECT report FROM reconciliation WHERE ?1 IS NULL OR business_date = ?1 ORDER BY business_date, store_id, reference
+                """, arguments: [businessDate])
+            return try rows.map { try JSONDecoder().decode(ReconciliationReport.self, from: Data($0.utf8)) }
+        }
+    }
+
+    /// Alerts with the same kind, stage and reason (numbers and ids removed) are one group.
+    static func fingerprint(_ alert: AlertNotice) -> String {
+        let reason = alert.reason.replacingOccurrences(of: "[0-9a-f]{8}-[0-9a-f-]{27}", with: "<id>", options: .regularExpression)
+            .replacingOccurrences(of: "gave up after [0-9]+ attempts: ", with: "", options: .regularExpression)
+        return "\(alert.kind)|\(alert.stage)|\(reason)"
+    }
+
+    private static func group(_ row: Row) -> AlertGroup {
+        AlertGroup(fingerprint: row["fingerprint"], kind: row["kind"], stage: row["stage"], severity: row["severity"], reason: row["reason"],
+                   count: row["count"], firstSeen: row["first_seen"], lastSeen: row["last_seen"], notifiedCount: row["notified_count"])
+    }
+}
