@@ -69,7 +69,7 @@ let package = Package(
             dependencies: ["WorkerRuntime", "Messaging", "AMQP", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP"]),
-        .testTarget(name: "BrokerTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP", "WorkerRuntime", "SageConnector", "PipelineContracts"]),
+        .testTarget(name: "BrokerTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP", "WorkerRuntime", "SageConnector", "PipelineContracts", "Alerter"]),
 
         // MARK: simulators (issue 3)
         .target(

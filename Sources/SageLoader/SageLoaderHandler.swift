@@ -43,6 +43,11 @@ public struct SageLoaderHandler: StageHandler {
             let readBack = try await client.readJournal(batchNumber: receipt.batchNumber)
             logger.info("posted", metadata: ["reference": .string(journal.reference), "sage_batch": .string(receipt.batchNumber.rawValue)])
             return .publish(try notices(document, batchNumber: receipt.batchNumber, readBack: readBack))
+        } catch SageError.duplicateReference(let existing) {
+            // Another delivery of the same journal (a replica, or a concurrent handler) posted it first: Sage refused ours.
+            let batch = existing.batchNumber?.rawValue ?? "unknown"
+            _ = try ledger.record(key: key, messageID: message.messageID, result: batch)
+            return .duplicate("Sage refused a second \(journal.reference): already posted as batch \(batch)")
         } catch let error as SageError {
             throw stageError(error, journal: journal)
         }

@@ -92,6 +92,25 @@ import Testing
         }
     }
 
+    /// Two copies handled at the same moment (two replicas, or one batch): both pass the lookup, Sage refuses
+    /// the second post, and that copy is a duplicate, not a failure to park.
+    @Test func copiesPostedAtTheSameMomentPostOnceAndTheOtherIsADuplicate() async throws {
+        try await Self.withSage { sage in
+            let document = try Self.document(reference: "HL-S-LA-20261126-B4")
+            let outcomes = try await withThrowingTaskGroup(of: StageOutcome.self) { group in
+                for replica in 0..<4 {
+                    let handler = try sage.handler(ledger: "replica-\(replica)")
+                    let message = try Self.message(document)
+                    group.addTask { try await handler.handle(message, logger: Self.logger) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let posted = outcomes.filter { if case .publish = $0 { return true } else { return false } }
+            #expect(posted.count == 1)
+            #expect(outcomes.count == 4)
+        }
+    }
+
     @Test func aMissingAccountIsPermanentNamesTheRuleAndPostsNothing() async throws {
         try await Self.withSage { sage in
             let document = try Self.document(reference: "HL-S-LA-20261126-B3", revenueAccount: "4010")
