@@ -9,9 +9,7 @@ public final class OperationsStore: Sendable {
     private let database: DatabasePool
 
     public init(path: String) throws {
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        database = try DatabasePool(path: path, configuration: configuration)
+        database = try SQLiteFile.pool(path: path)
         try database.write { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS seen_message (message_id TEXT PRIMARY KEY);

@@ -7,10 +7,7 @@ public final class IdempotencyStore: Sendable {
     private let database: DatabasePool
 
     public init(path: String) throws {
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        // A pool uses WAL, so a reader (a test, an operator) never blocks the writing worker.
-        database = try DatabasePool(path: path, configuration: configuration)
+        database = try SQLiteFile.pool(path: path)
         try database.write { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS processed (

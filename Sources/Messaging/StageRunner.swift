@@ -52,14 +52,13 @@ public final class StageRunner: Service, Sendable {
     let handler: any StageHandler
     let logger: Logger
     let metrics: StageMetrics
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     private struct State {
         var status = RunnerStatus()
         var stopping = false
         var session: AMQPSession?
         var breaker: CircuitBreaker
-        init() { breaker = CircuitBreaker() }
     }
 
     public init(configuration: StageRunnerConfiguration, connector: BrokerConnector, handler: any StageHandler, logger: Logger) {
@@ -68,7 +67,7 @@ public final class StageRunner: Service, Sendable {
         self.handler = handler
         self.logger = logger
         self.metrics = StageMetrics(stage: configuration.stage.name)
-        state.withLock { $0.breaker = configuration.breaker }
+        self.state = Mutex(State(breaker: configuration.breaker))
     }
 
     public var status: RunnerStatus { state.withLock { $0.status } }

@@ -15,7 +15,6 @@ struct AlerterCommand: AsyncParsableCommand {
     var alertWebhook: String?
 
     func run() async throws {
-        try FileManager.default.createDirectory(atPath: (store as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let webhook = try (alertWebhook ?? ProcessInfo.processInfo.environment["BRIDGE_ALERT_WEBHOOK"]).map { raw -> URL in
             guard let url = URL(string: raw), url.scheme?.hasPrefix("http") == true else { throw ValidationError("--alert-webhook \(raw) is not an http(s) URL") }
             return url

@@ -25,7 +25,6 @@ struct SageLoaderCommand: AsyncParsableCommand {
         let settings = try SageSettings()
         var logger = Logger(label: "sage-loader")
         logger.logLevel = worker.level
-        try FileManager.default.createDirectory(atPath: (ledger as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let handler = SageLoaderHandler(
             client: settings.makeClient(logger: logger), ledger: try IdempotencyStore(path: ledger),
             rules: try MappingRules.load(path: mapping), company: ProcessInfo.processInfo.environment["SAGE_COMPANY"] ?? "SAMINC")
