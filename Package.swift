@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "fraud-scorer", targets: ["fraud-scorer"]),
         .executable(name: "sage-loader", targets: ["sage-loader"]),
         .executable(name: "alerter", targets: ["alerter"]),
+        .executable(name: "heartland-ingest", targets: ["heartland-ingest"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -119,7 +120,9 @@ let package = Package(
             name: "HeartlandConnector",
             dependencies: [.product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")]
         ),
-        .testTarget(name: "HeartlandConnectorTests", dependencies: ["HeartlandConnector", "HeartlandSimulator", "SimulatorKit"]),
+        .testTarget(name: "HeartlandConnectorTests", dependencies: ["HeartlandConnector", "HeartlandSimulator", "SimulatorKit",
+                                                                     // heartland-ingest is tested here, on the same simulator harness
+                                                                     "HeartlandIngest", "PipelineContracts", "Accounting", "Messaging", "AMQP"]),
         // MARK: end connectors
 
         // MARK: pipeline stages (issue 4)
@@ -152,6 +155,18 @@ let package = Package(
         ),
         .testTarget(name: "AlerterTests", dependencies: ["Alerter", "Accounting", "Messaging", "AMQP",
                                                          .product(name: "Hummingbird", package: "hummingbird")]),
+        .target(
+            name: "HeartlandIngest",
+            dependencies: ["HeartlandConnector", "PipelineContracts", "Messaging", "AMQP",
+                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "Metrics", package: "swift-metrics"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+        ),
+        .executableTarget(
+            name: "heartland-ingest",
+            dependencies: ["HeartlandIngest", "HeartlandConnector", "Messaging", "WorkerRuntime",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         // MARK: end pipeline stages
     ]
 )

@@ -22,25 +22,28 @@ public struct BatchClosedEvent: Codable, Sendable {
 
     public var schema: String
     public var store: Store
+    /// Heartland's batch id (also inside `batch`), so that the key is known without parsing it.
+    public var batchId: String?
     /// The store's business day, YYYY-MM-DD in its own time zone.
     public var businessDate: String
     /// GP-API batch JSON.
     public var batch: RawJSON
-    /// Heartland Retail ticket JSON (array) for the store and day.
+    /// Heartland Retail tickets for the store and day: an array of tickets, or of ticket pages as served.
     public var tickets: RawJSON
 
-    public init(store: Store, businessDate: String, batch: RawJSON, tickets: RawJSON) {
+    public init(store: Store, businessDate: String, batchId: String? = nil, batch: RawJSON, tickets: RawJSON) {
         self.schema = Self.schema
         self.store = store
+        self.batchId = batchId
         self.businessDate = businessDate
         self.batch = batch
         self.tickets = tickets
     }
 
-    enum CodingKeys: String, CodingKey { case schema, store, businessDate = "business_date", batch, tickets }
+    enum CodingKeys: String, CodingKey { case schema, store, batchId = "batch_id", businessDate = "business_date", batch, tickets }
 
-    /// The idempotency key of the fact: one batch is one journal.
-    public var idempotencyKey: String { "heartland:batch:\(store.id):\(businessDate)" }
+    /// The idempotency key of the fact: one batch is one journal (the key heartland-ingest's inbox uses).
+    public var idempotencyKey: String { batchId.map { "heartland:batch:\($0)" } ?? "heartland:batch:\(store.id):\(businessDate)" }
 }
 
 /// `heartland.payroll.completed` on `bridge.events` (schema `bridge.heartland.payroll_completed.v1`).

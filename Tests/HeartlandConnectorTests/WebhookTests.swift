@@ -10,7 +10,7 @@ import FoundationNetworking
 /// Webhooks as the simulator delivers them: signatures accepted, tampering and wrong keys rejected.
 @Suite struct WebhookTests {
     @Test func deliveredBatchClosedEventVerifiesAndKeysOnTheBatch() async throws {
-        let receiver = try await WebhookReceiver.start()
+        let receiver = try await WebhookCatcher.start()
         defer { Task { await receiver.stop() } }
         let harness = try await Harness.start(webhookURL: receiver.url)
         defer { Task { await harness.stop() } }

@@ -16,11 +16,14 @@ public enum HeartlandJSON {
         return try wire.batch()
     }
 
-    /// Tickets: a JSON array, or a Heartland Retail page `{results: [...]}`.
+    /// Tickets: a JSON array of tickets, a Heartland Retail page `{results: [...]}`, or an array of
+    /// such pages as heartland-ingest carries them (every page as served).
     public static func tickets(from data: Data, currency: CurrencyCode) throws -> [Ticket] {
         let wire: [WireTicket]
         if let page = try? decoder.decode(WirePage<WireTicket>.self, from: data) {
             wire = page.results
+        } else if let pages = try? decoder.decode([WirePage<WireTicket>].self, from: data) {
+            wire = pages.flatMap(\.results)
         } else {
             wire = try decoder.decode([WireTicket].self, from: data)
         }

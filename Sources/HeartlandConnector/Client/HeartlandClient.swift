@@ -21,6 +21,15 @@ public protocol HeartlandClient: Sendable {
     /// Payroll runs, optionally of one status.
     func payRuns(status: PayRunStatus?) async throws -> [PayRun]
     func payRun(id: String) async throws -> PayRun
+    /// Retail locations (stores) with their time zones.
+    func locations() async throws -> [Location]
+
+    // Heartland's own bytes (card numbers masked), for events that carry the source data unchanged
+    // so that validation and repair happen in one place downstream.
+    /// `GET /ucp/batches/{id}` as served, with its decoding.
+    func batchJSON(id: String) async throws -> (batch: SettlementBatch, json: Data)
+    /// The Retail ticket pages of a query, each page's body as served (`{total, pages, …, results}`).
+    func ticketPagesJSON(_ query: TicketQuery) -> HeartlandPages<Data>
 }
 
 extension HeartlandClient {

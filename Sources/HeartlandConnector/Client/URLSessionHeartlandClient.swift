@@ -51,6 +51,12 @@ public struct URLSessionHeartlandClient: HeartlandClient {
         try await gp("batches/\(id)", [], what: "GP-API batch \(id)")
     }
 
+    public func batchJSON(id: String) async throws -> (batch: SettlementBatch, json: Data) {
+        let what = "GP-API batch \(id)"
+        let body = try await gpBody("batches/\(id)", [], what: what)
+        return (try decode(body, what: what), body)
+    }
+
     public func batchDetail(id: String) async throws -> SettlementBatchDetail {
         let batch = try await batch(id: id)
         let transactions = try await transactions(TransactionQuery(batchId: id)).collect()
@@ -72,6 +78,22 @@ public struct URLSessionHeartlandClient: HeartlandClient {
 
     public func ticket(id: Int64) async throws -> Ticket {
         try await retail(configuration.retailBaseURL, "sales/tickets/\(id)", [], what: "Retail ticket \(id)")
+    }
+
+    public func ticketPagesJSON(_ query: TicketQuery) -> HeartlandPages<Data> {
+        let parameters = query.filterJSON.map { [("_filter", $0)] } ?? []
+        let size = configuration.retailPageSize
+        return HeartlandPages { page in
+            let what = "Retail tickets page \(page)"
+            let all = parameters + [("page", String(page)), ("per_page", String(size))]
+            let body = try await retailBody(configuration.retailBaseURL, "sales/tickets", all, what: what)
+            let shape: RetailPage<AnyRecord> = try decode(body, what: what)
+            return ([body], shape.pages.map { page < $0 } ?? (shape.results.count == size))
+        }
+    }
+
+    public func locations() async throws -> [Location] {
+        try await retailPages("locations", [], what: "Retail locations").collect()
     }
 
     public func customers(updatedSince: Date?) -> HeartlandPages<Customer> {
@@ -131,6 +153,11 @@ public struct URLSessionHeartlandClient: HeartlandClient {
 
     /// A GP-API GET with the access token; one refresh and retry after a 401.
     private func gp<T: Decodable>(_ path: String, _ parameters: [(String, String)], what: String) async throws -> T {
+        try decode(try await gpBody(path, parameters, what: what), what: what)
+    }
+
+    /// The checked, card-scrubbed body of a GP-API GET.
+    private func gpBody(_ path: String, _ parameters: [(String, String)], what: String) async throws -> Data {
         let url = Self.url(configuration.gpAPIBaseURL, path, parameters)
         var token = try await authenticator.token()
         var answer = try await transport.send("GET", url, headers: gpHeaders(token), what: what)
@@ -140,7 +167,7 @@ public struct URLSessionHeartlandClient: HeartlandClient {
             token = try await authenticator.token()
             answer = try await transport.send("GET", url, headers: gpHeaders(token), what: what)
         }
-        return try decode(answer, what: what)
+        return try checkedBody(answer, what: what)
     }
 
     private func gpHeaders(_ token: String) -> [String: String] {
@@ -148,12 +175,17 @@ public struct URLSessionHeartlandClient: HeartlandClient {
     }
 
     private func retail<T: Decodable>(_ base: URL, _ path: String, _ parameters: [(String, String)], what: String) async throws -> T {
-        let answer = try await transport.send(
-            "GET", Self.url(base, path, parameters), headers: ["Authorization": "Bearer \(configuration.retailToken)"], what: what)
-        return try decode(answer, what: what)
+        try decode(try await retailBody(base, path, parameters, what: what), what: what)
     }
 
-    private func decode<T: Decodable>(_ answer: HTTPTransport.Answer, what: String) throws -> T {
+    private func retailBody(_ base: URL, _ path: String, _ parameters: [(String, String)], what: String) async throws -> Data {
+        let answer = try await transport.send(
+            "GET", Self.url(base, path, parameters), headers: ["Authorization": "Bearer \(configuration.retailToken)"], what: what)
+        return try checkedBody(answer, what: what)
+    }
+
+    /// The body of a 2xx answer with card numbers masked; any other status as a classified error.
+    private func checkedBody(_ answer: HTTPTransport.Answer, what: String) throws -> Data {
         guard (200...299).contains(answer.status) else {
             let error = HeartlandError.from(
                 status: answer.status, body: answer.body, retryAfterHeader: answer.header("Retry-After"), what: what)
@@ -164,6 +196,10 @@ public struct URLSessionHeartlandClient: HeartlandClient {
         if masked > 0 {
             logger.warning("masked card numbers in a Heartland answer", metadata: ["request": "\(what)", "count": "\(masked)"])
         }
+        return body
+    }
+
+    private func decode<T: Decodable>(_ body: Data, what: String) throws -> T {
         do {
             return try JSONDecoder().decode(T.self, from: body)
         } catch {

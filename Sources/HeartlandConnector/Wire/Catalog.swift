@@ -98,3 +98,27 @@ public struct InventoryValue: Sendable, Hashable, Decodable {
         updatedAt = try c.decodeLenientString(c["updated_at"])
     }
 }
+
+/// A Heartland Retail location (`GET /api/locations`): a store, with the time zone its business day is kept in.
+public struct Location: Sendable, Hashable, Decodable {
+    public var id: Int64
+    public var publicId: String
+    public var name: String?
+    /// IANA time zone, e.g. `America/New_York`.
+    public var timeZone: String?
+
+    public init(id: Int64, publicId: String, name: String? = nil, timeZone: String? = nil) {
+        self.id = id
+        self.publicId = publicId
+        self.name = name
+        self.timeZone = timeZone
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: AnyKey.self)
+        id = try c.decodeLenientInt(c["id"]) ?? 0
+        publicId = try c.decodeLenientString(c["public_id"]) ?? ""
+        name = try c.decodeLenientString(c["name"])
+        timeZone = try c.decodeLenientString(c["time_zone"])
+    }
+}

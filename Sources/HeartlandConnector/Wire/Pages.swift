@@ -45,3 +45,8 @@ struct PayrollEnvelope<Element: Decodable & Sendable>: Decodable, Sendable {
         message = try c.decodeLenientString(c["ResponseMessage"])
     }
 }
+
+/// Any JSON record, decoded only to be counted (the shape of a page whose bytes are kept as served).
+struct AnyRecord: Decodable, Sendable {
+    init(from decoder: any Decoder) throws {}
+}

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import GRDB
 import HeartlandConnector
 import HeartlandSimulator
@@ -68,6 +71,15 @@ struct Harness {
         var plan = FaultPlan()
         configure(&plan)
         simulator.faults.apply(plan)
+    }
+
+    /// `POST /admin/batches/close` with `body` (`{}` closes every open batch); fires `batch.closed`.
+    func closeBatches(_ body: String = "{}") async throws {
+        var request = URLRequest(url: running.baseURL.appendingPathComponent("admin/batches/close"))
+        request.httpMethod = "POST"
+        request.httpBody = Data(body.utf8)
+        let (_, response) = try await URLSession.shared.data(for: request)
+        guard (response as? HTTPURLResponse)?.statusCode == 200 else { throw URLError(.badServerResponse) }
     }
 
     func stop() async { await running.stop() }

@@ -4,7 +4,7 @@ import SimulatorKit
 import Synchronization
 
 /// An HTTP endpoint that records the raw webhook deliveries it receives.
-final class WebhookReceiver: Sendable {
+final class WebhookCatcher: Sendable {
     struct Delivery: Sendable {
         let headers: [String: String]
         let body: Data
@@ -21,7 +21,7 @@ final class WebhookReceiver: Sendable {
         self.running = running
     }
 
-    static func start() async throws -> WebhookReceiver {
+    static func start() async throws -> WebhookCatcher {
         let box = DeliveryBox()
         var routes = RouteTable()
         routes.add("POST", "/hook") { request in
@@ -34,7 +34,7 @@ final class WebhookReceiver: Sendable {
             rateLimiter: RateLimiter(limit: .init(enabled: false)), clock: clock, errors: PlainErrors(), logger: quietLogger)
         let running = try await RunningSimulator.start(
             server: SimulatorServer(host: "127.0.0.1", port: 0, pipeline: pipeline), logger: quietLogger)
-        let receiver = WebhookReceiver(running: running)
+        let receiver = WebhookCatcher(running: running)
         box.target.withLock { $0 = receiver }
         return receiver
     }
@@ -45,8 +45,8 @@ final class WebhookReceiver: Sendable {
 }
 
 private final class DeliveryBox: Sendable {
-    let target = Mutex<WebhookReceiver?>(nil)
-    func append(_ delivery: WebhookReceiver.Delivery) { target.withLock { $0?.append(delivery) } }
+    let target = Mutex<WebhookCatcher?>(nil)
+    func append(_ delivery: WebhookCatcher.Delivery) { target.withLock { $0?.append(delivery) } }
 }
 
 private struct PlainErrors: ErrorRenderer {

@@ -1,0 +1,104 @@
+import Foundation
+import HeartlandConnector
+import Logging
+import ServiceLifecycle
+
+/// The scheduled half of ingest: lists Heartland's CLOSED batches for the business days since the
+/// last complete sweep (a catch-up after downtime; `catchUpDays` on a first start) and records each in
+/// the inbox. Batches a webhook already delivered add a sighting, nothing more. The watermark only
+/// moves after a sweep in which every day was listed, so a failed sweep is repeated whole.
+public final class BatchPoller: Service, Sendable {
+    public struct Settings: Sendable {
+        public var interval: Duration = .seconds(300)
+        public var catchUpDays = 7
+        /// Consecutive failed sweeps before an alert.
+        public var alertAfterFailures = 3
+        public init() {}
+    }
+
+    static let watermarkName = "batches.swept_through"
+
+    let client: any HeartlandClient
+    let inbox: IngestInbox
+    let alerts: IngestAlerts
+    let settings: Settings
+    let logger: Logger
+    let today: @Sendable () -> Date
+
+    public init(client: any HeartlandClient, inbox: IngestInbox, alerts: IngestAlerts, settings: Settings = Settings(), logger: Logger,
+                today: @escaping @Sendable () -> Date = { Date() }) {
+        self.client = client
+        self.inbox = inbox
+        self.alerts = alerts
+        self.settings = settings
+        self.logger = logger
+        self.today = today
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var failures = 0
+            while !Task.isCancelled {
+                do {
+                    let found = try await self.sweep()
+                    if failures >= self.settings.alertAfterFailures {
+                        self.logger.notice("Heartland polling works again", metadata: ["failed_sweeps": "\(failures)"])
+                    }
+                    failures = 0
+                    self.logger.info("poll sweep done", metadata: ["new_batches": "\(found)"])
+                } catch is CancellationError {
+                    return
+                } catch {
+                    failures += 1
+                    self.logger.warning("poll sweep failed", metadata: ["consecutive_failures": "\(failures)", "error": "\(error)"])
+                    if failures == self.settings.alertAfterFailures {
+                        await self.alerts.raise(kind: "source_unavailable", severity: "warning",
+                                                reason: "polling Heartland failed \(failures) times in a row: \(error)", key: "poller")
+                    }
+                }
+                try? await Task.sleep(for: self.settings.interval)
+            }
+        }
+    }
+
+    /// One sweep; returns how many batches were new to the inbox.
+    @discardableResult
+    public func sweep() async throws -> Int {
+        let now = today()
+        let last = try inbox.pollState(Self.watermarkName).flatMap(Self.day)
+        // From the day before the last complete sweep (a batch closing late in the day) through tomorrow
+        // in UTC (a store west of UTC is still on the previous day, one far east already on the next).
+        let from = Self.calendar.date(byAdding: .day, value: last == nil ? -settings.catchUpDays : -1, to: last ?? now)!
+        let through = Self.calendar.date(byAdding: .day, value: 1, to: now)!
+        var new = 0
+        var day = from
+        while day <= through {
+            for batch in try await client.batches(BatchQuery(status: .closed, businessDay: Self.text(day))).collect() where batch.status == .closed {
+                if try inbox.accept(key: HeartlandIdempotencyKey.batch(batch.id).description, kind: "batch", sourceID: batch.id, seenBy: "poller") {
+                    new += 1
+                    logger.info("closed batch found by polling", metadata: ["batch": "\(batch.id)", "business_day": "\(batch.businessDay ?? "?")"])
+                }
+            }
+            day = Self.calendar.date(byAdding: .day, value: 1, to: day)!
+        }
+        try inbox.setPollState(Self.watermarkName, Self.text(now))
+        return new
+    }
+
+    static let calendar: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
+
+    static func text(_ date: Date) -> String {
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
+    }
+
+    public static func day(_ text: String) -> Date? {
+        let parts = text.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3 else { return nil }
+        return calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2], hour: 12))
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import HeartlandConnector
+
+/// Where heartland-ingest finds Heartland and with which secrets, read once in `main` from the
+/// environment (secrets from the variable or from the file named by `<NAME>_FILE`, never flags).
+///
+/// | Variable | Default | |
+/// |---|---|---|
+/// | `HEARTLAND_URL` | | one root for `/ucp`, `/api`, `/payroll` (heartland-sim); or the three below |
+/// | `HEARTLAND_GP_API_URL`, `HEARTLAND_RETAIL_URL`, `HEARTLAND_PAYROLL_URL` | from `HEARTLAND_URL` | e.g. `https://apis.globalpay.com/ucp` |
+/// | `HEARTLAND_APP_ID`, `HEARTLAND_APP_KEY` / `_FILE` | | GP-API credentials |
+/// | `HEARTLAND_RETAIL_TOKEN` / `_FILE` | | Heartland Retail API token |
+/// | `HEARTLAND_WEBHOOK_SECRET` / `_FILE` | the app key | HMAC key of `X-Heartland-Signature` |
+public struct HeartlandSettings: Sendable {
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public var configuration: HeartlandConfiguration
+    public var webhookSecret: String
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws(Invalid) {
+        func value(_ name: String) -> String? {
+            environment[name].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
+        }
+        func secret(_ name: String) throws(Invalid) -> String? {
+            if let file = value("\(name)_FILE") {
+                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                    throw Invalid(description: "\(name)_FILE \(file) cannot be read")
+                }
+                return text.trimmingCharacters(in: .newlines)
+            }
+            return value(name)
+        }
+        func required(_ name: String, _ found: String?) throws(Invalid) -> String {
+            guard let found else { throw Invalid(description: "\(name) (or \(name)_FILE) is required") }
+            return found
+        }
+        func url(_ name: String, _ fallback: URL?) throws(Invalid) -> URL {
+            guard let text = value(name) else {
+                guard let fallback else { throw Invalid(description: "HEARTLAND_URL or \(name) is required") }
+                return fallback
+            }
+            guard let parsed = URL(string: text), parsed.scheme == "http" || parsed.scheme == "https", parsed.host != nil else {
+                throw Invalid(description: "\(name) '\(text)' is not an http(s) URL")
+            }
+            return parsed
+        }
+        let root = try value("HEARTLAND_URL").map { text throws(Invalid) in try url("HEARTLAND_URL", nil) }
+        let appKey = try required("HEARTLAND_APP_KEY", try secret("HEARTLAND_APP_KEY"))
+        configuration = HeartlandConfiguration(
+            gpAPIBaseURL: try url("HEARTLAND_GP_API_URL", root?.appendingPathComponent("ucp")),
+            retailBaseURL: try url("HEARTLAND_RETAIL_URL", root?.appendingPathComponent("api")),
+            payrollBaseURL: try url("HEARTLAND_PAYROLL_URL", root?.appendingPathComponent("payroll")),
+            credentials: .init(appId: try required("HEARTLAND_APP_ID", value("HEARTLAND_APP_ID")), appKey: appKey),
+            retailToken: try required("HEARTLAND_RETAIL_TOKEN", try secret("HEARTLAND_RETAIL_TOKEN")))
+        webhookSecret = try secret("HEARTLAND_WEBHOOK_SECRET") ?? appKey
+    }
+}

@@ -1,0 +1,145 @@
+import AMQP
+import Foundation
+import HeartlandConnector
+import Logging
+import Messaging
+import PipelineContracts
+import ServiceLifecycle
+
+/// Where heartland-ingest's messages go: the broker with confirms (`ReliablePublisher`) in the
+/// worker, anything that records them in a unit test.
+public protocol EventPublisher: Sendable {
+    func publish(_ messages: [OutgoingMessage]) async throws
+}
+
+extension ReliablePublisher: EventPublisher {}
+
+/// Turns pending inbox records into events on `bridge.events`: fetch from Heartland, publish with a
+/// confirm, then mark published (publish-then-record: a crash in between republishes the same
+/// message id, which sage-loader's ledger and Sage's reference check absorb). While Heartland fails, a record
+/// waits with exponential backoff (or the server's `Retry-After`); after `alertAfterAttempts`
+/// failed attempts an alert goes to `bridge.alerts`, then every `alertEvery` attempts more.
+public final class InboxForwarder: Service, Sendable {
+    public struct Settings: Sendable {
+        public var eventsExchange = "bridge.events"
+        public var initialBackoff: Duration = .seconds(1)
+        public var maxBackoff: Duration = .seconds(300)
+        public var alertAfterAttempts = 3
+        public var alertEvery = 20
+        /// How often the inbox is checked for due records.
+        public var scanInterval: Duration = .milliseconds(250)
+        public init() {}
+    }
+
+    let inbox: IngestInbox
+    let source: BatchEventSource
+    let publisher: any EventPublisher
+    let alerts: IngestAlerts
+    let settings: Settings
+    let logger: Logger
+
+    public init(inbox: IngestInbox, source: BatchEventSource, publisher: any EventPublisher, alerts: IngestAlerts, settings: Settings = Settings(),
+                logger: Logger) {
+        self.inbox = inbox
+        self.source = source
+        self.publisher = publisher
+        self.alerts = alerts
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await self.forwardDue()
+                } catch is CancellationError {
+                    return
+                } catch {
+                    self.logger.error("inbox forwarding failed; retrying", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: self.settings.scanInterval)
+            }
+        }
+    }
+
+    /// Forwards every record that is due now; returns how many were published.
+    @discardableResult
+    public func forwardDue(now: Date = Date()) async throws -> Int {
+        var published = 0
+        for entry in try inbox.due(now: now) {
+            try Task.checkCancellation()
+            if try await forward(entry) { published += 1 }
+        }
+        return published
+    }
+
+    private func forward(_ entry: IngestInbox.Entry) async throws -> Bool {
+        var log = logger
+        log[metadataKey: "idempotency_key"] = .string(entry.key)
+        let event: BatchClosedEvent
+        do {
+            event = try await source.event(batchID: entry.sourceID)
+        } catch let error as HeartlandError where error.isTransient || error.isCredentialProblem {
+            try await failed(entry, reason: error.description, retryAfter: error.retryAfter, log: log)
+            return false
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // The batch itself is unusable (not found, not closed, no store): retrying cannot help.
+            let reason = "batch \(entry.sourceID) cannot be ingested: \(error)"
+            try inbox.markFailed(entry.key, error: reason)
+            log.error("ingest failed", metadata: ["reason": "\(reason)"])
+            await alerts.raise(kind: "ingest_failed", severity: "error", reason: reason, key: entry.key, attempt: entry.attempts + 1)
+            return false
+        }
+        let messageID = MessageID.derived(IngestAlerts.stage, entry.key)
+        let output = try OutboundMessage(exchange: settings.eventsExchange, routingKey: BatchClosedEvent.routingKey, json: event,
+                                         idempotencyKey: event.idempotencyKey, schema: BatchClosedEvent.schema)
+        var messages = [output.amqpMessage(correlationID: entry.key, messageID: messageID, traceparent: nil)]
+        if entry.attempts >= settings.alertAfterAttempts {
+            messages.append(try alerts.auditMessage(
+                event: "source_recovered", detail: "batch \(entry.sourceID) fetched after \(entry.attempts) failed attempts; published",
+                key: entry.key, messageID: messageID))
+        }
+        try await publisher.publish(messages)
+        try inbox.markPublished(entry.key, messageID: messageID)
+        log.info("batch published", metadata: [
+            "store": .string(event.store.id), "business_date": .string(event.businessDate), "tickets_bytes": .stringConvertible(event.tickets.data.count),
+        ])
+        return true
+    }
+
+    private func failed(_ entry: IngestInbox.Entry, reason: String, retryAfter: Duration?, log: Logger) async throws {
+        let attempt = entry.attempts + 1
+        var delay = settings.initialBackoff
+        for _ in 1..<min(attempt, 20) { delay = min(delay * 2, settings.maxBackoff) }
+        if let retryAfter { delay = max(delay, retryAfter) }
+        try inbox.markRetry(entry.key, error: reason, nextAttemptAt: Date().addingTimeInterval(delay.seconds))
+        log.warning("Heartland failed; the batch waits in the inbox", metadata: [
+            "attempt": .stringConvertible(attempt), "retry_in_ms": .stringConvertible(delay.milliseconds), "error": .string(reason),
+        ])
+        if attempt == settings.alertAfterAttempts || attempt > settings.alertAfterAttempts && (attempt - settings.alertAfterAttempts) % settings.alertEvery == 0 {
+            let text = "\(reason); batch \(entry.sourceID) waits in the ingest inbox and is retried (attempt \(attempt), next in \(delay.seconds) s)"
+            await alerts.raise(kind: "source_unavailable", severity: "warning", reason: text, key: entry.key, attempt: attempt)
+        }
+    }
+}
+
+extension HeartlandError {
+    /// Refused credentials: not the batch's fault; keep it and keep trying until the secret is fixed.
+    var isCredentialProblem: Bool {
+        if case .unauthorized = self { return true }
+        return false
+    }
+
+    var retryAfter: Duration? {
+        if case .rateLimited(let after) = self { return after }
+        return nil
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+}

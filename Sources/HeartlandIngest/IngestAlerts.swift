@@ -1,0 +1,45 @@
+import AMQP
+import Foundation
+import Logging
+import Messaging
+
+/// heartland-ingest's alerts and audit notices, on `bridge.alerts` / `bridge.audit` like every
+/// stage's (the alerter groups repeats of the same cause).
+public struct IngestAlerts: Sendable {
+    public static let stage = "heartland-ingest"
+    let publisher: any EventPublisher
+    let alertExchange: String
+    let auditExchange: String
+    let logger: Logger
+
+    public init(publisher: any EventPublisher, alertExchange: String = "bridge.alerts", auditExchange: String = "bridge.audit", logger: Logger) {
+        self.publisher = publisher
+        self.alertExchange = alertExchange
+        self.auditExchange = auditExchange
+        self.logger = logger
+    }
+
+    func alertMessage(kind: String, severity: String, reason: String, key: String, attempt: Int? = nil) throws -> OutgoingMessage {
+        let notice = AlertNotice(kind: kind, severity: severity, stage: Self.stage, reason: reason, attempt: attempt,
+                                 correlationId: key, idempotencyKey: key)
+        let routingKey = "alert.\(kind).\(Self.stage)"
+        return try OutboundMessage(exchange: alertExchange, routingKey: routingKey, json: notice)
+            .amqpMessage(correlationID: key, messageID: MessageID.random(), traceparent: nil)
+    }
+
+    func auditMessage(event: String, detail: String, key: String, messageID: String) throws -> OutgoingMessage {
+        let notice = AuditNotice(event: event, stage: Self.stage, detail: detail, messageId: messageID, correlationId: key, idempotencyKey: key)
+        return try OutboundMessage(exchange: auditExchange, routingKey: "audit.\(event).\(Self.stage)", json: notice)
+            .amqpMessage(correlationID: key, messageID: MessageID.derived(messageID, event), traceparent: nil)
+    }
+
+    /// Publishes an alert; a broker that is away too is logged, not thrown (the log is the last resort).
+    func raise(kind: String, severity: String, reason: String, key: String, attempt: Int? = nil) async {
+        logger.log(level: severity == "error" ? .error : .warning, "alert", metadata: ["kind": "\(kind)", "reason": "\(reason)"])
+        do {
+            try await publisher.publish([try alertMessage(kind: kind, severity: severity, reason: reason, key: key, attempt: attempt)])
+        } catch {
+            logger.error("could not publish the alert", metadata: ["error": "\(error)"])
+        }
+    }
+}

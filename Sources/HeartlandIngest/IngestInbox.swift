@@ -1,0 +1,141 @@
+import Foundation
+import GRDB
+import Messaging
+
+/// heartland-ingest's inbox: every Heartland source record it has heard of, under its idempotency
+/// key (`heartland:batch:<id>`), whether a webhook or the poller saw it first. A record is inserted
+/// once (`accept`), so a duplicate webhook and the poller's overlap add a sighting, not a second
+/// publish. A record stays `pending` until its event is confirmed by the broker; a crash in between
+/// means it is fetched and published again on restart (same message id), never lost.
+public final class IngestInbox: Sendable {
+    public enum Status: String, Sendable, Codable { case pending, published, failed, ignored }
+
+    public struct Entry: Sendable, Equatable {
+        public var key: String
+        public var kind: String
+        public var sourceID: String
+        public var firstSeenBy: String
+        public var sightings: Int
+        public var status: Status
+        public var attempts: Int
+        public var lastError: String?
+        public var messageID: String?
+    }
+
+    private let database: DatabasePool
+
+    public init(path: String) throws {
+        database = try SQLiteFile.pool(path: path)
+        try database.write { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS inbox (
+                    idempotency_key TEXT PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    source_id TEXT NOT NULL,
+                    first_seen_by TEXT NOT NULL,
+                    sightings INTEGER NOT NULL DEFAULT 1,
+                    status TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at REAL NOT NULL,
+                    last_error TEXT,
+                    message_id TEXT,
+                    received_at TEXT NOT NULL,
+                    published_at TEXT
+                );
+                CREATE INDEX IF NOT EXISTS inbox_due ON inbox (status, next_attempt_at);
+                CREATE TABLE IF NOT EXISTS poll_state (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+                """)
+        }
+    }
+
+    /// Records a source record; true when it is new (and now pending), false for a repeat sighting.
+    @discardableResult
+    public func accept(key: String, kind: String, sourceID: String, seenBy: String, status: Status = .pending, now: Date = Date()) throws -> Bool {
+        try database.write { db in
+            try db.execute(sql: """
+                INSERT INTO inbox (idempotency_key, kind, source_id, first_seen_by, status, next_attempt_at, received_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(idempotency_key) DO UPDATE SET sightings = sightings + 1
+                """, arguments: [key, kind, sourceID, seenBy, status.rawValue, now.timeIntervalSince1970, Self.stamp(now)])
+            return try Int.fetchOne(db, sql: "SELECT sightings FROM inbox WHERE idempotency_key = ?", arguments: [key]) == 1
+        }
+    }
+
+    /// Pending records whose next attempt is due, oldest first.
+    public func due(now: Date = Date(), limit: Int = 20) throws -> [Entry] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM inbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY received_at LIMIT ?
+                """, arguments: [now.timeIntervalSince1970, limit]).map(Self.entry)
+        }
+    }
+
+    public func entry(_ key: String) throws -> Entry? {
+        try database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM inbox WHERE idempotency_key = ?", arguments: [key]).map(Self.entry)
+        }
+    }
+
+    public func entries() throws -> [Entry] {
+        try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM inbox ORDER BY received_at").map(Self.entry) }
+    }
+
+    public func markPublished(_ key: String, messageID: String, now: Date = Date()) throws {
+        try database.write { db in
+            try db.execute(sql: """
+                UPDATE inbox SET status = 'published', message_id = ?, published_at = ?, last_error = NULL,
+                attempts = attempts + 1 WHERE idempotency_key = ?
+                """, arguments: [messageID, Self.stamp(now), key])
+        }
+    }
+
+    /// Another failed attempt; returns the attempt count.
+    @discardableResult
+    public func markRetry(_ key: String, error: String, nextAttemptAt: Date) throws -> Int {
+        try database.write { db in
+            try db.execute(sql: "UPDATE inbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE idempotency_key = ?",
+                           arguments: [error, nextAttemptAt.timeIntervalSince1970, key])
+            return try Int.fetchOne(db, sql: "SELECT attempts FROM inbox WHERE idempotency_key = ?", arguments: [key]) ?? 0
+        }
+    }
+
+    public func markFailed(_ key: String, error: String) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE inbox SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE idempotency_key = ?",
+                           arguments: [error, key])
+        }
+    }
+
+    /// Puts failed records back in the queue (after the cause has been fixed).
+    @discardableResult
+    public func retryFailed(now: Date = Date()) throws -> Int {
+        try database.write { db in
+            try db.execute(sql: "UPDATE inbox SET status = 'pending', next_attempt_at = ? WHERE status = 'failed'",
+                           arguments: [now.timeIntervalSince1970])
+            return db.changesCount
+        }
+    }
+
+    public func pollState(_ name: String) throws -> String? {
+        try database.read { db in try String.fetchOne(db, sql: "SELECT value FROM poll_state WHERE name = ?", arguments: [name]) }
+    }
+
+    public func setPollState(_ name: String, _ value: String) throws {
+        try database.write { db in
+            try db.execute(sql: "INSERT INTO poll_state (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                           arguments: [name, value])
+        }
+    }
+
+    private static func entry(_ row: Row) -> Entry {
+        Entry(key: row["idempotency_key"], kind: row["kind"], sourceID: row["source_id"], firstSeenBy: row["first_seen_by"],
+              sightings: row["sightings"], status: Status(rawValue: row["status"]) ?? .pending, attempts: row["attempts"],
+              lastError: row["last_error"], messageID: row["message_id"])
+    }
+
+    private static func stamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import HeartlandConnector
+import Hummingbird
+import Logging
+import Metrics
+
+/// `POST /heartland/webhooks`: Heartland's event deliveries. The signature is checked on the raw
+/// body before anything else; a delivery that fails it gets 401, is logged, and is neither recorded
+/// nor published. A verified `batch.closed` is recorded in the inbox under the batch's key (the
+/// forwarder publishes it) and answered 200 at once, so Heartland never times out waiting for us;
+/// a repeat of the same batch answers 200 `duplicate`. If the inbox cannot be written the answer is
+/// 500 and Heartland delivers again.
+public struct WebhookReceiver: Sendable {
+    public static let path = "/heartland/webhooks"
+    static let maxBody = 10 * 1024 * 1024
+
+    let verifier: WebhookVerifier
+    let inbox: IngestInbox
+    let logger: Logger
+
+    public init(verifier: WebhookVerifier, inbox: IngestInbox, logger: Logger) {
+        self.verifier = verifier
+        self.inbox = inbox
+        self.logger = logger
+    }
+
+    public func application(host: String, port: Int, onListening: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
+        let router = Router()
+        router.post(RouterPath(stringLiteral: Self.path)) { request, _ -> Response in
+            let buffer = try await request.body.collect(upTo: Self.maxBody)
+            var headers: [String: String] = [:]
+            for field in request.headers { headers[field.name.canonicalName] = field.value }
+            return receive(body: Data(buffer.readableBytesView)) { headers[$0.lowercased()] }
+        }
+        return Application(
+            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "heartland-ingest"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) }, logger: logger)
+    }
+
+    /// The whole decision, separate from HTTP so that it is tested directly.
+    public func receive(body: Data, header: (String) -> String?) -> Response {
+        let verified: WebhookVerifier.Verified
+        do {
+            verified = try verifier.verify(body: body, header: header)
+        } catch {
+            Counter(label: "bridge_webhooks_rejected_total", dimensions: [("reason", Self.reasonLabel(error))]).increment()
+            switch error {
+            case .undecodableBody:
+                logger.warning("webhook rejected: signed but not a Heartland event", metadata: ["reason": "\(error)", "bytes": "\(body.count)"])
+                return Self.answer(.badRequest, ["status": "rejected", "reason": error.description])
+            default:
+                logger.warning("webhook rejected: signature", metadata: [
+                    "reason": "\(error)", "bytes": "\(body.count)", "delivery_id": "\(header("X-Webhook-Id") ?? "-")",
+                ])
+                return Self.answer(.unauthorized, ["status": "rejected", "reason": "invalid signature"])
+            }
+        }
+        let event = verified.event
+        let key = verified.idempotencyKey.description
+        let recorded: Bool
+        do {
+            switch event.payload {
+            case .batchClosed(let batch):
+                recorded = try inbox.accept(key: key, kind: "batch", sourceID: batch.id, seenBy: "webhook")
+            case .transactionRefunded, .payrollCompleted, .unhandled:
+                // Refunds and payroll are ingested by a later stage of the bridge (issue 5); recorded, not published.
+                recorded = try inbox.accept(key: key, kind: event.type.rawValue, sourceID: event.id, seenBy: "webhook", status: .ignored)
+            }
+        } catch {
+            logger.error("webhook not recorded; asking Heartland to deliver again", metadata: ["event_id": "\(event.id)", "error": "\(error)"])
+            return Self.answer(.internalServerError, ["status": "error", "reason": "inbox unavailable"])
+        }
+        Counter(label: "bridge_webhooks_received_total", dimensions: [("event", event.type.rawValue), ("new", recorded ? "true" : "false")]).increment()
+        logger.info(recorded ? "webhook recorded" : "webhook repeat recorded as a sighting", metadata: [
+            "event": "\(event.type.rawValue)", "event_id": "\(event.id)", "delivery_id": "\(verified.deliveryId)", "idempotency_key": "\(key)",
+        ])
+        return Self.answer(.ok, ["status": recorded ? "accepted" : "duplicate", "idempotency_key": key])
+    }
+
+    static func reasonLabel(_ rejection: WebhookVerifier.Rejection) -> String {
+        switch rejection {
+        case .missingSignature: "missing_signature"
+        case .badSignature: "bad_signature"
+        case .malformedSignature: "malformed_signature"
+        case .undecodableBody: "undecodable"
+        }
+    }
+
+    static func answer(_ status: HTTPResponse.Status, _ body: [String: String]) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

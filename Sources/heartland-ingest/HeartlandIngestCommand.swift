@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import HeartlandConnector
+import HeartlandIngest
+import Logging
+import Messaging
+import ServiceLifecycle
+import WorkerRuntime
+
+@main
+struct HeartlandIngestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "heartland-ingest",
+        abstract: "Receive Heartland webhooks and poll for closed batches; publish each batch once on bridge.events.",
+        discussion: """
+            Heartland settings come from the environment: HEARTLAND_URL (or HEARTLAND_GP_API_URL, HEARTLAND_RETAIL_URL, \
+            HEARTLAND_PAYROLL_URL), HEARTLAND_APP_ID, HEARTLAND_APP_KEY[_FILE], HEARTLAND_RETAIL_TOKEN[_FILE], \
+            HEARTLAND_WEBHOOK_SECRET[_FILE]. The first line on stdout is "webhooks listening on <url>".
+            """)
+
+    @OptionGroup var worker: WorkerOptions
+    @Option(help: "SQLite inbox. Default: $BRIDGE_INBOX or var/heartland-ingest.sqlite.")
+    var inbox: String = ProcessInfo.processInfo.environment["BRIDGE_INBOX"] ?? "var/heartland-ingest.sqlite"
+    @Option(name: .customLong("webhook-host"), help: "Address the webhook receiver listens on.")
+    var webhookHost: String = ProcessInfo.processInfo.environment["BRIDGE_WEBHOOK_HOST"] ?? "127.0.0.1"
+    @Option(name: .customLong("webhook-port"), help: "Webhook receiver port (0: a free port). Default: $BRIDGE_WEBHOOK_PORT or 8088.")
+    var webhookPort: Int = ProcessInfo.processInfo.environment["BRIDGE_WEBHOOK_PORT"].flatMap(Int.init) ?? 8088
+    @Option(name: .customLong("poll-interval"), help: "Seconds between polls for closed batches (0: no polling). Default: $HEARTLAND_POLL_SECONDS or 300.")
+    var pollInterval: Double = ProcessInfo.processInfo.environment["HEARTLAND_POLL_SECONDS"].flatMap(Double.init) ?? 300
+    @Option(name: .customLong("catch-up-days"), help: "Business days polled back on a first start.")
+    var catchUpDays: Int = 7
+    @Option(name: .customLong("retry-initial"), help: "First wait, in seconds, after Heartland failed to serve a batch (doubles up to --retry-max).")
+    var retryInitial: Double = 1
+    @Option(name: .customLong("retry-max"), help: "Longest wait, in seconds, between attempts at one batch.")
+    var retryMax: Double = 300
+
+    func validate() throws {
+        guard pollInterval >= 0, retryInitial > 0, retryMax >= retryInitial, catchUpDays >= 0 else {
+            throw ValidationError("--poll-interval ≥ 0, --retry-initial > 0, --retry-max ≥ --retry-initial and --catch-up-days ≥ 0")
+        }
+    }
+
+    func run() async throws {
+        let settings: HeartlandSettings
+        do { settings = try HeartlandSettings() } catch { throw ValidationError(error.description) }
+        let (logger, registry) = Bootstrap.run(label: "heartland-ingest", level: worker.level)
+        let store = try IngestInbox(path: inbox)
+        let client = URLSessionHeartlandClient(configuration: settings.configuration, logger: logger)
+        let publisher = ReliablePublisher(connector: BrokerConnector(url: try worker.brokerURL(), name: "heartland-ingest", logger: logger), logger: logger)
+        let alerts = IngestAlerts(publisher: publisher, logger: logger)
+        var forwarding = InboxForwarder.Settings()
+        forwarding.initialBackoff = .milliseconds(Int64(retryInitial * 1000))
+        forwarding.maxBackoff = .milliseconds(Int64(retryMax * 1000))
+        let forwarder = InboxForwarder(inbox: store, source: BatchEventSource(client: client), publisher: publisher, alerts: alerts,
+                                       settings: forwarding, logger: logger)
+        let receiver = WebhookReceiver(verifier: WebhookVerifier(appKey: settings.configuration.credentials.appKey, webhookSecret: settings.webhookSecret),
+                                       inbox: store, logger: logger)
+        let host = webhookHost
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: forwarder),
+            .init(service: receiver.application(host: host, port: webhookPort) { port in
+                FileHandle.standardOutput.write(Data("webhooks listening on http://\(host):\(port)\(WebhookReceiver.path)\n".utf8))
+            }),
+        ]
+        if pollInterval > 0 {
+            var polling = BatchPoller.Settings()
+            polling.interval = .milliseconds(Int64(pollInterval * 1000))
+            polling.catchUpDays = catchUpDays
+            services.append(.init(service: BatchPoller(client: client, inbox: store, alerts: alerts, settings: polling, logger: logger)))
+        }
+        if worker.resolvedHTTPPort > 0 {
+            services.append(.init(service: OperationsServer.make(host: worker.httpHost, port: worker.resolvedHTTPPort, registry: registry, logger: logger) {
+                let connected = publisher.isConnected
+                return .init(ready: connected, detail: connected ? "connected to the broker" : "not connected to the broker yet")
+            }))
+        }
+        Task { try? await publisher.publish([]) }  // connect now, so that readiness tells the truth before the first batch
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        await publisher.close()
+    }
+}

@@ -1,0 +1,215 @@
+import AMQP
+import Accounting
+import Foundation
+import HeartlandConnector
+import HeartlandIngest
+import Logging
+import Messaging
+import PipelineContracts
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// heartland-ingest's parts against the simulator: webhooks recorded once whatever the repeats,
+/// the poller's catch-up, events carrying what Heartland holds, and a Heartland outage waited out.
+/// (The same process on a real broker is in BrokerTests/SettlementFlowTests.)
+@Suite struct IngestTests {
+    /// Messages "published", for checking what ingest would have sent.
+    final class RecordingPublisher: EventPublisher {
+        let messages = Mutex<[OutgoingMessage]>([])
+        func publish(_ batch: [OutgoingMessage]) async throws { messages.withLock { $0 += batch } }
+        func on(_ exchange: String) -> [OutgoingMessage] { messages.withLock { $0.filter { $0.exchange == exchange } } }
+        func events() throws -> [BatchClosedEvent] {
+            try on("bridge.events").map { try JSONDecoder().decode(BatchClosedEvent.self, from: Data($0.body)) }
+        }
+    }
+
+    /// The ingest parts on a fresh inbox and the simulator, the receiver listening on a free port.
+    struct Ingest {
+        let harness: Harness
+        let inbox: IngestInbox
+        let publisher = RecordingPublisher()
+        let forwarder: InboxForwarder
+        let poller: BatchPoller
+        let receiver: WebhookReceiver
+
+        init(harness: Harness, day: String = "2026-11-27") throws {
+            self.harness = harness
+            inbox = try IngestInbox(path: FileManager.default.temporaryDirectory.appendingPathComponent("inbox-\(UUID().uuidString).sqlite").path)
+            let client = harness.client()
+            let alerts = IngestAlerts(publisher: publisher, logger: quietLogger)
+            var settings = InboxForwarder.Settings()
+            settings.initialBackoff = .milliseconds(10)
+            settings.maxBackoff = .milliseconds(40)
+            forwarder = InboxForwarder(inbox: inbox, source: BatchEventSource(client: client), publisher: publisher, alerts: alerts,
+                                       settings: settings, logger: quietLogger)
+            let today = BatchPoller.day(day)!
+            poller = BatchPoller(client: client, inbox: inbox, alerts: alerts, logger: quietLogger, today: { today })
+            receiver = WebhookReceiver(verifier: WebhookVerifier(appKey: Harness.appKey, webhookSecret: Harness.webhookSecret), inbox: inbox,
+                                       logger: quietLogger)
+        }
+    }
+
+    /// Runs the receiver on a free port for the duration of `body`.
+    func listening(_ receiver: WebhookReceiver, _ body: (String) async throws -> Void) async throws {
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = receiver.application(host: "127.0.0.1", port: 0) { continuation.yield($0) }
+        let group = ServiceGroup(services: [app], logger: quietLogger)
+        let task = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+        do {
+            try await body("http://127.0.0.1:\(port)\(WebhookReceiver.path)")
+        } catch {
+            await group.triggerGracefulShutdown()
+            throw error
+        }
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+    }
+
+    @Test func duplicateWebhooksAndThePollerRecordEachBatchOnceAndPublishItOnce() async throws {
+        let harness = try await Harness.start { $0.webhookPolicy.duplicateRate = 1 }  // every event delivered twice
+        defer { Task { await harness.stop() } }
+        try harness.loadDay(stores: 2, tickets: 20)
+        let ingest = try Ingest(harness: harness)
+        try await listening(ingest.receiver) { url in
+            try await harness.simulatorAddWebhook(url)
+            try await harness.closeBatches()
+            try await eventually("both batches recorded and repeated") {
+                let entries = try ingest.inbox.entries()
+                return entries.count == 2 && entries.allSatisfy { $0.sightings >= 2 }
+            }
+        }
+        // The poller sees the same two batches: sightings, nothing new.
+        let new = try await ingest.poller.sweep()
+        #expect(new == 0)
+        let entries = try ingest.inbox.entries()
+        #expect(entries.map(\.firstSeenBy) == ["webhook", "webhook"])
+        #expect(entries.allSatisfy { $0.sightings >= 3 && $0.status == .pending })
+
+        #expect(try await ingest.forwarder.forwardDue() == 2)
+        #expect(try await ingest.forwarder.forwardDue() == 0, "published is final")
+        let events = try ingest.publisher.events()
+        #expect(events.count == 2)
+        #expect(Set(events.map(\.idempotencyKey)) == Set(entries.map(\.key)))
+        #expect(try ingest.inbox.entries().allSatisfy { $0.status == .published && $0.messageID != nil })
+    }
+
+    @Test func badSignatureIs401AndNothingIsRecorded() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let ingest = try Ingest(harness: harness)
+        let body = Data(#"{"id":"EVT_1","event":"batch.closed","data":{"id":"BAT_X","status":"CLOSED"}}"#.utf8)
+        let forged = ingest.receiver.receive(body: body) { $0 == "x-heartland-signature" ? "sha256=" + String(repeating: "ab", count: 32) : nil }
+        #expect(forged.status == .unauthorized)
+        let unsigned = ingest.receiver.receive(body: body) { _ in nil }
+        #expect(unsigned.status == .unauthorized)
+        #expect(try ingest.inbox.entries().isEmpty)
+        #expect(ingest.publisher.messages.withLock { $0.isEmpty })
+    }
+
+    @Test func pollerCatchesUpOnBatchesClosedWhileIngestWasDown() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        try harness.loadDay(stores: 3, day: "2026-11-25", tickets: 10)
+        try await harness.closeBatches()  // no webhook endpoint: only polling can find them
+        // The generated day also holds yesterday's closed batch of a store whose returns refer to it.
+        let closed = try await harness.client().batches(BatchQuery(status: .closed)).collect()
+        #expect(closed.filter { $0.businessDay == "2026-11-25" }.count == 3)
+        let ingest = try Ingest(harness: harness, day: "2026-11-27")
+        #expect(try await ingest.poller.sweep() == closed.count)
+        #expect(Set(try ingest.inbox.entries().map(\.sourceID)) == Set(closed.map(\.id)))
+        #expect(try ingest.inbox.entries().allSatisfy { $0.firstSeenBy == "poller" })
+        #expect(try await ingest.poller.sweep() == 0)
+        #expect(try await ingest.forwarder.forwardDue() == closed.count)
+    }
+
+    /// The event carries Heartland's batch and every ticket page of the store's day, which the
+    /// transformer's parser reads back: the same tickets, the same totals.
+    @Test func eventCarriesTheBatchAndEveryTicketPageAsServed() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        try harness.loadDay(stores: 1, tickets: 45)
+        try await harness.closeBatches()
+        let client = harness.client(retailPageSize: 10)  // five pages
+        let batch = try #require(try await client.batches(BatchQuery(status: .closed)).collect().first)
+        let event = try await BatchEventSource(client: client).event(batchID: batch.id)
+        #expect(event.batchId == batch.id)
+        #expect(event.idempotencyKey == "heartland:batch:\(batch.id)")
+        #expect(event.store.timeZone.contains("/"))
+        #expect(event.businessDate == "2026-11-27")
+        let day = try #require(batch.businessDay)
+        let served = try await client.tickets(locationId: try #require(batch.locationId), fromBusinessDay: day, throughBusinessDay: day)
+        let parsed = try HeartlandJSON.tickets(from: event.tickets.data, currency: try CurrencyCode("USD"))
+        #expect(parsed.count == served.count)
+        #expect(Set(parsed.map(\.id.rawValue)) == Set(served.map { String($0.id) }))
+        let totals = try HeartlandJSON.settlementBatch(from: event.batch.data).totals
+        #expect(totals.sales.minorUnits == batch.totals.salesCents)
+    }
+
+    /// Heartland answers 503 to everything: the batch stays pending with growing waits, an alert goes
+    /// out at the third failed attempt (once), and when Heartland is back the batch is published with
+    /// an audit record of the recovery. Nothing is lost.
+    @Test func heartlandDownIsRetriedAlertedAndNothingIsLost() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        try harness.loadDay(stores: 1, tickets: 10)
+        try await harness.closeBatches()
+        let ingest = try Ingest(harness: harness)
+        #expect(try await ingest.poller.sweep() == 1)
+        harness.faults { $0.errorRate = 1; $0.errorStatus = 503 }
+
+        let key = try #require(try ingest.inbox.entries().first?.key)
+        try await eventually("five failed attempts") {
+            try await ingest.forwarder.forwardDue()
+            return try ingest.inbox.entry(key)?.attempts ?? 0 >= 5
+        }
+        #expect(try ingest.inbox.entry(key)?.status == .pending)
+        #expect(try ingest.inbox.entry(key)?.lastError?.contains("503") == true)
+        #expect(try ingest.publisher.events().isEmpty)
+        let alerts = ingest.publisher.on("bridge.alerts").map { try? JSONDecoder().decode(AlertNotice.self, from: Data($0.body)) }
+        #expect(alerts.count == 1, "one alert at the third attempt, not one per attempt")
+        #expect(alerts.first??.kind == "source_unavailable")
+        #expect(alerts.first??.reason.contains("waits in the ingest inbox") == true)
+
+        harness.faults { _ in }
+        try await eventually("published once Heartland is back") {
+            try await ingest.forwarder.forwardDue()
+            return try ingest.inbox.entry(key)?.status == .published
+        }
+        #expect(try ingest.publisher.events().count == 1)
+        let audits = ingest.publisher.on("bridge.audit").compactMap { try? JSONDecoder().decode(AuditNotice.self, from: Data($0.body)) }
+        #expect(audits.map(\.event) == ["source_recovered"])
+    }
+
+    /// A batch Heartland says does not exist cannot become an event: failed at once with an alert
+    /// that names it, kept in the inbox for `retryFailed`.
+    @Test func unknownBatchFailsWithAnAlertNamingIt() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let ingest = try Ingest(harness: harness)
+        try ingest.inbox.accept(key: "heartland:batch:BAT_NOPE", kind: "batch", sourceID: "BAT_NOPE", seenBy: "webhook")
+        #expect(try await ingest.forwarder.forwardDue() == 0)
+        #expect(try ingest.inbox.entry("heartland:batch:BAT_NOPE")?.status == .failed)
+        let alert = try #require(ingest.publisher.on("bridge.alerts").first)
+        let notice = try JSONDecoder().decode(AlertNotice.self, from: Data(alert.body))
+        #expect(notice.kind == "ingest_failed")
+        #expect(notice.reason.contains("BAT_NOPE"))
+        #expect(try ingest.inbox.retryFailed() == 1)
+    }
+}
+
+extension Harness {
+    func simulatorAddWebhook(_ url: String) async throws {
+        var request = URLRequest(url: running.baseURL.appendingPathComponent("admin/webhooks"))
+        request.httpMethod = "POST"
+        request.httpBody = Data("{\"url\":\"\(url)\"}".utf8)
+        let (_, response) = try await URLSession.shared.data(for: request)
+        guard (response as? HTTPURLResponse)?.statusCode == 201 else { throw URLError(.badServerResponse) }
+    }
+}
