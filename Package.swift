@@ -70,7 +70,8 @@ let package = Package(
             dependencies: ["WorkerRuntime", "Messaging", "AMQP", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP"]),
-        .testTarget(name: "BrokerTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP", "WorkerRuntime", "SageConnector", "PipelineContracts", "Alerter"]),
+        .testTarget(name: "BrokerTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP", "WorkerRuntime", "SageConnector", "PipelineContracts", "Alerter",
+                                                    "BookOracle", "HeartlandSimulator", "Accounting"]),
 
         // MARK: simulators (issue 3)
         .target(
@@ -167,6 +168,10 @@ let package = Package(
             dependencies: ["HeartlandIngest", "HeartlandConnector", "Messaging", "WorkerRuntime",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // An oracle of ACCOUNTING.md written apart from the transformer, for tests that check generated days.
+        .target(name: "BookOracle", dependencies: ["HeartlandSimulator"], path: "Tests/BookOracle"),
+        .testTarget(name: "BooksTests", dependencies: ["BookOracle", "HeartlandIngest", "HeartlandConnector", "HeartlandSimulator", "SimulatorKit",
+                                                       "Transformer", "Accounting", "PipelineContracts", "Messaging"]),
         // MARK: end pipeline stages
     ]
 )
