@@ -26,13 +26,19 @@ public struct CircuitBreaker: Sendable {
 
     /// Returns the pause to take now, if this failure opens the circuit.
     public mutating func recordTransientFailure(retryAfter: Duration?, now: ContinuousClock.Instant) -> Duration? {
+        // Failures of messages handled together with the one that opened it belong to the same episode.
+        if case .open = state { return nil }
         consecutiveFailures += 1
         let opens = state == .halfOpen || consecutiveFailures >= threshold || retryAfter != nil && consecutiveFailures >= 2
         guard opens else { return nil }
         var pause = basePause
         for _ in 0..<min(consecutiveOpens, 8) { pause = pause * 2 }
         pause = min(pause, maxPause)
-        if let retryAfter { pause = max(pause, retryAfter) }
+        if let retryAfter {
+            // The target said when to come back: the first pause is exactly that; if it keeps refusing,
+            // the growing pause applies, never shorter than what it asked for.
+            pause = consecutiveOpens == 0 ? retryAfter : max(pause, retryAfter)
+        }
         consecutiveOpens += 1
         consecutiveFailures = 0
         state = .open(until: now + pause)

@@ -41,8 +41,9 @@ public enum StageError: Error, Sendable, CustomStringConvertible {
 public enum StageOutcome: Sendable {
     /// Done; publish these (possibly none) and ack the input.
     case publish([OutboundMessage])
-    /// Already done earlier (same idempotency key): ack and report `duplicate_skipped` on `bridge.audit`.
-    case duplicate(String)
+    /// Already done earlier (same idempotency key): ack and report `duplicate_skipped` on `bridge.audit`;
+    /// `also` are results to publish all the same (e.g. a report the first attempt may not have sent).
+    case duplicate(String, also: [OutboundMessage] = [])
 
     public static let done = StageOutcome.publish([])
 }

@@ -17,6 +17,9 @@ public struct StageRunnerConfiguration: Sendable {
     /// Handlers running at once within a batch.
     public var concurrency: Int
     public var breaker: CircuitBreaker
+    /// Consecutive circuit openings (without a success between) after which an alert says the
+    /// target keeps failing; a single pause, e.g. one 429, is not worth a person's attention.
+    public var alertAfterOpens: Int = 3
     public var alertExchange: String
     public var auditExchange: String
     public var deadLetterExchange: String
@@ -142,7 +145,11 @@ public final class StageRunner: Service, Sendable {
             let batch = probing ? [first] : [first] + deliveries.drain(max: configuration.maxBatch - 1)
             let resolutions = await resolve(batch)
             guard await settle(batch, resolutions, on: session) else { return }
-            recordBreaker(resolutions)
+            if let alert = recordBreaker(resolutions) {
+                do { try await session.publish([alert]) } catch {
+                    logger.error("could not publish the circuit alert", metadata: ["error": "\(error)"])
+                }
+            }
         }
     }
 
@@ -234,18 +241,14 @@ public final class StageRunner: Service, Sendable {
             switch outcome {
             case .publish(let outputs):
                 metrics.handled(duplicate: false)
-                let messages = outputs.enumerated().map { index, output in
-                    output.amqpMessage(correlationID: message.correlationID,
-                                       messageID: MessageID.derived(message.messageID, stage.name, String(index)),
-                                       traceparent: message.traceparent)
-                }
-                return Resolution(messages: messages, succeeded: true)
-            case .duplicate(let detail):
+                return Resolution(messages: amqpMessages(outputs, for: message), succeeded: true)
+            case .duplicate(let detail, let also):
                 metrics.handled(duplicate: true)
                 log.info("duplicate skipped", metadata: ["detail": "\(detail)"])
                 let notice = AuditNotice(event: "duplicate_skipped", stage: stage.name, detail: detail, messageId: message.messageID,
                                          correlationId: message.correlationID, idempotencyKey: message.idempotencyKey)
-                return Resolution(messages: [notify(configuration.auditExchange, "audit.duplicate_skipped.\(stage.name)", notice, message)],
+                return Resolution(messages: amqpMessages(also, for: message)
+                                      + [notify(configuration.auditExchange, "audit.duplicate_skipped.\(stage.name)", notice, message)],
                                   succeeded: true)
             }
         } catch {
@@ -254,6 +257,14 @@ public final class StageRunner: Service, Sendable {
             metrics.failed(stageError.errorClass)
             log.warning("handler failed", metadata: ["error_class": "\(stageError.errorClass.rawValue)", "error": "\(CardMask.mask(stageError.description))"])
             return failure(message, stageError)
+        }
+    }
+
+    /// A handler's outputs as AMQP messages whose ids derive from the input's (the same input, the same ids).
+    private func amqpMessages(_ outputs: [OutboundMessage], for message: InboundMessage) -> [OutgoingMessage] {
+        outputs.enumerated().map { index, output in
+            output.amqpMessage(correlationID: message.correlationID, messageID: MessageID.derived(message.messageID, stage.name, String(index)),
+                               traceparent: message.traceparent)
         }
     }
 
@@ -302,26 +313,38 @@ public final class StageRunner: Service, Sendable {
 
     // MARK: circuit breaker
 
-    private func recordBreaker(_ resolutions: [Resolution]) {
+    /// Feeds the batch's outcomes to the breaker; returns an alert when the circuit has opened
+    /// `alertAfterOpens` times in a row (and every tenth time after that).
+    private func recordBreaker(_ resolutions: [Resolution]) -> OutgoingMessage? {
         let now = ContinuousClock.now
-        let pause: Duration? = state.withLock { state in
-            var pause: Duration?
+        let opened: (pause: Duration, cause: StageError, opens: Int)? = state.withLock { state in
+            var opened: (Duration, StageError, Int)?
             for resolution in resolutions {
                 if resolution.succeeded {
                     state.breaker.recordSuccess()
                 } else if let failure = resolution.transientFailure,
-                          let opened = state.breaker.recordTransientFailure(retryAfter: failure.retryAfter, now: now) {
-                    pause = opened
+                          let pause = state.breaker.recordTransientFailure(retryAfter: failure.retryAfter, now: now) {
+                    opened = (pause, failure, state.breaker.consecutiveOpens)
                 }
             }
-            state.status.circuitOpen = pause != nil
-            return pause
+            state.status.circuitOpen = opened != nil
+            return opened
         }
-        if let pause {
-            metrics.circuitOpen(true)
-            let opens = state.withLock { $0.breaker.consecutiveOpens }
-            logger.warning("circuit open: pausing consumption", metadata: ["pause_ms": "\(pause.milliseconds)", "consecutive_opens": "\(opens)"])
-        }
+        guard let opened else { return nil }
+        metrics.circuitOpen(true)
+        logger.warning("circuit open: pausing consumption", metadata: [
+            "pause_ms": "\(opened.pause.milliseconds)", "consecutive_opens": "\(opened.opens)", "cause": "\(CardMask.mask(opened.cause.description))",
+        ])
+        let threshold = configuration.alertAfterOpens
+        guard opened.opens == threshold || opened.opens > threshold && (opened.opens - threshold) % 10 == 0 else { return nil }
+        let alert = AlertNotice(
+            kind: "target_failing", severity: "warning", stage: stage.name,
+            reason: "paused \(opened.opens) times in a row, now for \(opened.pause.milliseconds / 1000) s; messages wait in the queue. "
+                + "Last error: \(CardMask.mask(opened.cause.description))",
+            errorClass: "transient")
+        let output = (try? OutboundMessage(exchange: configuration.alertExchange, routingKey: "alert.target_failing.\(stage.name)", json: alert))
+            ?? OutboundMessage(exchange: configuration.alertExchange, routingKey: "alert.target_failing.\(stage.name)", body: [])
+        return output.amqpMessage(correlationID: "\(stage.name)-circuit", messageID: MessageID.random(), traceparent: nil)
     }
 
     private func waitWhileCircuitOpen() async {

@@ -35,8 +35,12 @@ public struct SageLoaderHandler: StageHandler {
         }
         do {
             if let existing = try await client.findJournal(reference: journal.reference) {
+                // Posted before, but not by this ledger: a replica, or this stage before a crash that may have come
+                // before its results went out. The reconciliation is sent again from Sage's copy (the alerter keeps
+                // one per reference), so that a crash between posting and acking cannot lose it.
                 _ = try ledger.record(key: key, messageID: message.messageID, result: existing.batchNumber.rawValue)
-                return .duplicate("Sage already holds \(journal.reference) as batch \(existing.batchNumber)")
+                return .duplicate("Sage already holds \(journal.reference) as batch \(existing.batchNumber)",
+                                  also: try notices(document, batchNumber: existing.batchNumber, readBack: existing, posted: false))
             }
             let receipt = try await client.post(SageBatchMapping.batch(for: journal))
             _ = try ledger.record(key: key, messageID: message.messageID, result: receipt.batchNumber.rawValue)
@@ -53,13 +57,19 @@ public struct SageLoaderHandler: StageHandler {
         }
     }
 
-    func notices(_ document: JournalDocument, batchNumber: SageBatchNumber, readBack: SagePostedJournal) throws -> [OutboundMessage] {
+    /// The `posted` audit record (when this delivery posted it) and the reconciliation of a settlement journal.
+    func notices(_ document: JournalDocument, batchNumber: SageBatchNumber, readBack: SagePostedJournal, posted: Bool = true) throws
+        -> [OutboundMessage]
+    {
         let journal = document.journal
-        let posted = AuditNotice(event: "posted", stage: "sage-loader",
-                                 detail: "\(journal.reference) posted as Sage batch \(batchNumber) in company \(company)",
-                                 idempotencyKey: journal.idempotencyKey)
-        var outputs = [try OutboundMessage(exchange: auditExchange, routingKey: "audit.posted.sage-loader", json: posted,
-                                           idempotencyKey: journal.idempotencyKey, schema: "bridge.audit.v1")]
+        var outputs: [OutboundMessage] = []
+        if posted {
+            let notice = AuditNotice(event: "posted", stage: "sage-loader",
+                                     detail: "\(journal.reference) posted as Sage batch \(batchNumber) in company \(company)",
+                                     idempotencyKey: journal.idempotencyKey)
+            outputs.append(try OutboundMessage(exchange: auditExchange, routingKey: "audit.posted.sage-loader", json: notice,
+                                               idempotencyKey: journal.idempotencyKey, schema: "bridge.audit.v1"))
+        }
         if let store = document.storeID {
             let sage = SageReadBack(reference: journal.reference, lines: readBack.entries.filter { $0.reference == journal.reference }
                 .flatMap(\.lines).map { PostedLine(account: AccountNumber($0.account), signedCents: $0.amountCents) })

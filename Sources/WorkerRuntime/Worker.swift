@@ -11,6 +11,7 @@ public enum Worker {
         let (logger, registry) = Bootstrap.run(label: name, level: options.level)
         let topology = try options.loadTopology()
         var configuration = StageRunnerConfiguration(stage: try topology.stage(name))
+        configuration.breaker.basePause = .milliseconds(Int64(options.pauseSeconds * 1000))
         tune(&configuration)
         let connector = BrokerConnector(url: try options.brokerURL(), name: name, logger: logger)
         let runner = StageRunner(configuration: configuration, connector: connector, handler: handler, logger: logger)

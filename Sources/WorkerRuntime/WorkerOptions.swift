@@ -22,7 +22,15 @@ public struct WorkerOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
     public var logLevel: String = ProcessInfo.processInfo.environment["BRIDGE_LOG_LEVEL"] ?? "info"
 
+    @Option(name: .customLong("pause-seconds"),
+            help: "First pause when the stage's target keeps failing (circuit breaker); doubles up to 300 s. Default: $BRIDGE_PAUSE_SECONDS or 15.")
+    public var pauseSeconds: Double = ProcessInfo.processInfo.environment["BRIDGE_PAUSE_SECONDS"].flatMap(Double.init) ?? 15
+
     public init() {}
+
+    public func validate() throws {
+        guard pauseSeconds > 0 else { throw ValidationError("--pause-seconds must be positive") }
+    }
 
     public func brokerURL() throws -> AMQPURL {
         guard let raw = amqpURL ?? ProcessInfo.processInfo.environment["BRIDGE_AMQP_URL"], !raw.isEmpty else {

@@ -1,4 +1,5 @@
 import AMQP
+import Accounting
 import Alerter
 import Foundation
 #if canImport(FoundationNetworking)
@@ -14,101 +15,21 @@ import XCTest
 /// into sage-pro-sim: a closed batch becomes one journal in Sage, a duplicate event posts nothing more,
 /// and the reconciliation is in the operations store for `bridgectl report reconciliation`.
 final class SettlementFlowTests: XCTestCase {
-    /// The four stages and sage-pro-sim as processes; `mapping` may be a variant of Config/mapping.yaml.
-    struct Flow {
-        let broker: TestBroker
-        let folder: URL
-        let sageURL: String
-        let operations: String
-        let processes: [WorkerProcess]
-        var client: SageWebAPIClient {
-            SageWebAPIClient(connection: SageConnection(server: URL(string: sageURL)!, company: "SAMINC",
-                                                        credentials: SageCredentials(user: "ADMIN", password: "pw")), logger: broker.logger)
-        }
-
-        static func start(mapping: String = repositoryRoot.appendingPathComponent("Config/mapping.yaml").path) async throws -> Flow {
-            let broker = TestBroker.shared
-            let topology = repositoryRoot.appendingPathComponent("Topology/definitions.json").path
-            try await broker.management().importDefinitions(try Topology.load(from: topology))
-            // The stages of an earlier test must be gone before this test's start.
-            try await eventually("no stage consumers left from an earlier test") { try await consumers(broker) == 0 }
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flow-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            let sage = try WorkerProcess.start(executable: "sage-pro-sim", arguments: [
-                "--port", "0", "--db", folder.appendingPathComponent("sage.sqlite").path, "--user", "ADMIN", "--password", "pw"])
-            var sageURL = ""
-            try await eventually("sage-pro-sim listens") {
-                guard let line = sage.log.split(separator: "\n").first(where: { $0.hasPrefix("listening on ") }) else { return false }
-                sageURL = String(line.dropFirst("listening on ".count))
-                return true
-            }
-            let common = ["--amqp-url", broker.amqpURL, "--topology", topology, "--log-level", "warning"]
-            let operations = folder.appendingPathComponent("operations.sqlite").path
-            let processes = [
-                sage,
-                try WorkerProcess.start(executable: "transformer", arguments: common + ["--mapping", mapping]),
-                try WorkerProcess.start(executable: "fraud-scorer", arguments: common),
-                try WorkerProcess.start(executable: "sage-loader", arguments: common + ["--mapping", mapping], environment: [
-                    "SAGE_URL": sageURL, "SAGE_USER": "ADMIN", "SAGE_PASSWORD": "pw", "SAGE_COMPANY": "SAMINC",
-                    "BRIDGE_LEDGER": folder.appendingPathComponent("ledger.sqlite").path]),
-                try WorkerProcess.start(executable: "alerter", arguments: common + ["--store", operations]),
-            ]
-            try await eventually("every stage consumes") { try await consumers(broker) == 4 }
-            return Flow(broker: broker, folder: folder, sageURL: sageURL, operations: operations, processes: processes)
-        }
-
-        static func consumers(_ broker: TestBroker) async throws -> Int {
-            let session = try await broker.session("consumers")
-            let total = try await session.perform { connection in
-                try ["transformer", "fraud-scorer", "sage-loader", "alerter"].reduce(0) {
-                    $0 + Int(try connection.declareQueue(channel: 3, name: $1, passive: true).consumers)
-                }
-            }
-            await session.close()
-            return total
-        }
-
-        /// Creates a GL account in Sage, as the finance team would after the alert.
-        func createAccount(_ number: String) async throws {
-            var request = URLRequest(url: URL(string: "\(sageURL)/Sage300WebApi/v1.0/-/SAMINC/GL/GLAccounts")!)
-            request.httpMethod = "POST"
-            request.setValue("Basic " + Data("ADMIN:pw".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = Data(#"{"AccountNumber":"\#(number)","Description":"Sales revenue (new)","AccountType":"I"}"#.utf8)
-            let (_, response) = try await URLSession.shared.data(for: request)
-            XCTAssertEqual((response as? HTTPURLResponse)?.statusCode, 201)
-        }
-
-        /// Publishes a closed batch for a new store; returns the journal reference Sage will hold.
-        func publishClosedBatch(times: Int = 1) async throws -> String {
-            let store = "S-E2E-\(UInt32.random(in: 0...UInt32.max))"
-            let event = BatchClosedEvent(store: .init(id: store, timeZone: "America/Chicago", currency: "USD"), businessDate: "2026-11-26",
-                                         batch: RawJSON(Data(SettlementFlowTests.batch.utf8)), tickets: RawJSON(Data(SettlementFlowTests.tickets.utf8)))
-            let message = OutgoingMessage(exchange: "bridge.events", routingKey: BatchClosedEvent.routingKey, properties: MessageProperties(
-                messageID: MessageID.random(), correlationID: "e2e-\(store)", type: BatchClosedEvent.routingKey,
-                headers: [Header.idempotencyKey: .string(event.idempotencyKey)]), body: Array(try JSONEncoder().encode(event)))
-            let session = try await broker.session()
-            for _ in 0..<times { try await session.publish([message]) }
-            await session.close()
-            return "HL-\(store)-20261126-BAT_E2E"
-        }
-    }
-
     func testClosedBatchIsPostedToSageOnceThroughTheStages() async throws {
-        let flow = try await Flow.start()
-        let reference = try await flow.publishClosedBatch(times: 2)  // the second is a duplicate webhook: must not post twice
+        let flow = try await BridgeFlow.start()
+        let reference = try await publishClosedBatch(flow, times: 2)  // the second is a duplicate webhook: must not post twice
         var posted: SagePostedJournal?
         try await eventually("the journal is in Sage") {
-            posted = try await flow.client.findJournal(reference: reference)
+            posted = try await flow.sage.findJournal(reference: reference)
             return posted != nil
         }
         // By hand: card 21.60 (Visa, incl. 1.00 tip) and cash 10.80 in; revenue 30.00, tax 1.40, tips 1.00 out.
         XCTAssertEqual(posted?.netByAccount, ["1210": 2160, "1100": 1080, "4000": -3000, "2200": -140, "2210": -100])
-        let loaderLedger = try IdempotencyStore(path: flow.folder.appendingPathComponent("ledger.sqlite").path)
+        let loaderLedger = try IdempotencyStore(path: flow.folder.appendingPathComponent("ledger-1.sqlite").path)
         try await eventually("the duplicate has been seen and skipped") {
-            try await self.depth(flow.broker, "sage-loader") == 0 && loaderLedger.count() == 1
+            try await flow.depth("sage-loader") == 0 && loaderLedger.count() == 1
         }
-        let parked = try await depth(flow.broker, "sage-loader.dlq")
+        let parked = try await flow.depth("sage-loader.dlq")
         XCTAssertEqual(parked, 0, "a duplicate is skipped, never parked (even when both copies are handled at once)")
         // The reconciliation reached the alerter's store and the report shows it matched.
         try await eventually("the reconciliation is reported") {
@@ -116,6 +37,28 @@ final class SettlementFlowTests: XCTestCase {
                 "report", "reconciliation", "--date", "2026-11-26", "--format", "csv", "--store", flow.operations])
             return try await report.waitForExit() == 0 && report.log.contains(reference) && report.log.contains("matched")
         }
+    }
+
+    /// Six copies of one batch (duplicate webhooks, a redelivery) spread round-robin over two sage-loader
+    /// processes with separate ledgers, handled at the same moment: Sage holds the journal once (a loader
+    /// that loses the race gets Sage's 409 for the reference), the other five are skipped as
+    /// duplicates, none is parked.
+    func testDuplicatesAcrossTwoLoaderProcessesPostOnce() async throws {
+        let flow = try await BridgeFlow.start(loaders: 2)
+        let reference = try await publishClosedBatch(flow, times: 6)
+        let logs = { ["sage-loader-1", "sage-loader-2"].map { flow.processes[$0]!.log } }
+        try await eventually("five copies skipped as duplicates") {
+            logs().map { $0.components(separatedBy: "duplicate skipped").count - 1 }.reduce(0, +) == 5
+        }
+        let entries = try await flow.sageEntries(reference: reference)
+        XCTAssertEqual(entries, 1)
+        XCTAssertEqual(logs().map { $0.contains(reference) }, [true, true], "both loaders had copies")
+        // The copies share a message id, so their audit notices do too: the alerter stores the notice once.
+        try await eventually("the duplicate is in the audit trail") {
+            try OperationsStore(path: flow.operations).auditEvents().contains { $0.event == "duplicate_skipped" }
+        }
+        let parked = try await flow.depth("sage-loader.dlq")
+        XCTAssertEqual(parked, 0)
     }
 
     /// The seed's error case: the mapping names a GL account Sage does not have. Nothing is posted, the
@@ -126,11 +69,11 @@ final class SettlementFlowTests: XCTestCase {
             .replacingOccurrences(of: "\"4000\"", with: "\"4010\"")
         let variant = FileManager.default.temporaryDirectory.appendingPathComponent("mapping-4010-\(UUID().uuidString).yaml")
         try mapping.write(to: variant, atomically: true, encoding: .utf8)
-        let flow = try await Flow.start(mapping: variant.path)
-        let reference = try await flow.publishClosedBatch()
+        let flow = try await BridgeFlow.start(mapping: variant.path)
+        let reference = try await publishClosedBatch(flow)
 
-        try await eventually("the journal is parked") { try await self.depth(flow.broker, "sage-loader.dlq") == 1 }
-        let nothing = try await flow.client.findJournal(reference: reference)
+        try await eventually("the journal is parked") { try await flow.depth("sage-loader.dlq") == 1 }
+        let nothing = try await flow.sage.findJournal(reference: reference)
         XCTAssertNil(nothing, "nothing posted")
         try await eventually("the alert names the account and the rule") {
             let alerts = try OperationsStore(path: flow.operations).alertGroups().map(\.reason)
@@ -144,17 +87,95 @@ final class SettlementFlowTests: XCTestCase {
         XCTAssertTrue(replay.log.contains("replayed 1 message(s)"), replay.log)
         var posted: SagePostedJournal?
         try await eventually("posted after the replay") {
-            posted = try await flow.client.findJournal(reference: reference)
+            posted = try await flow.sage.findJournal(reference: reference)
             return posted != nil
         }
         XCTAssertEqual(posted?.netByAccount["4010"], -3000)
     }
 
-    private func depth(_ broker: TestBroker, _ queue: String) async throws -> Int {
-        let session = try await broker.session("depth")
-        let counts = try await session.perform { try $0.declareQueue(channel: 3, name: queue, passive: true) }
+    /// The seed's error case "invalid data format from Heartland": a ticket amount written "$21.60", a
+    /// GP-API amount sent as a number instead of a string, and brands spelled "visa credit" and
+    /// "VISA DEBIT" are repaired and posted; a ticket paid in a tender
+    /// nobody maps is dead-lettered at the transformer with a reason that names the record and field,
+    /// and an alert says the same.
+    func testInvalidHeartlandDataIsRepairedOrDeadLetteredWithTheReason() async throws {
+        let flow = try await BridgeFlow.start()
+        let messyBatch = Self.batch.replacingOccurrences(of: #""amount": "2160""#, with: #""amount": 2160"#)
+            .replacingOccurrences(of: #""brand": "VISA""#, with: #""brand": "visa credit""#)
+        let messyTickets = Self.tickets.replacingOccurrences(of: #""amount": "21.60""#, with: #""amount": "$21.60""#)
+            .replacingOccurrences(of: #""card_type": "Visa""#, with: #""card_type": "VISA DEBIT""#)
+        let repaired = try await publishClosedBatch(flow, batch: messyBatch, tickets: messyTickets)
+        var posted: SagePostedJournal?
+        try await eventually("the repaired batch is posted") {
+            posted = try await flow.sage.findJournal(reference: repaired)
+            return posted != nil
+        }
+        XCTAssertEqual(posted?.netByAccount, ["1210": 2160, "1100": 1080, "4000": -3000, "2200": -140, "2210": -100])
+
+        let broken = Self.tickets.replacingOccurrences(of: #""payment_type": "Cash""#, with: #""payment_type": "Barter""#)
+        let rejected = try await publishClosedBatch(flow, tickets: broken)
+        try await eventually("the broken batch is parked at the transformer") { try await flow.depth("transformer.dlq") == 1 }
+        try await eventually("an alert gives the reason") {
+            try OperationsStore(path: flow.operations).alertGroups().contains {
+                $0.stage == "transformer" && $0.reason.contains("ticket 2") && $0.reason.contains("payments[0].payment_type")
+                    && $0.reason.contains("Barter")
+            }
+        }
+        let nothing = try await flow.sage.findJournal(reference: rejected)
+        XCTAssertNil(nothing)
+    }
+
+    /// The seed's error case "API rate limit exceeded": Sage answers 429 with Retry-After 1. A short burst
+    /// pauses sage-loader for the Retry-After and the journals are posted (each failed message waits its
+    /// retry tier) with no alert; when the 429s persist, an alert says the stage keeps pausing, and
+    /// everything is posted once Sage accepts again.
+    func testRateLimitPausesTheLoaderAndAlertsOnlyWhenItPersists() async throws {
+        let flow = try await BridgeFlow.start(loaderArguments: ["--pause-seconds", "0.2"])
+        try await flow.sageFaults(#"{"rate_limit_burst": 2, "retry_after_seconds": 1}"#)
+        // Progress is read from the alerter's store, not from Sage: a request of the test's own would use up the 429s.
+        let reconciled = { @Sendable (references: [String]) throws -> Bool in
+            let done = Set(try OperationsStore(path: flow.operations).reconciliations().filter { $0.status == .matched }.map(\.reference))
+            return done.isSuperset(of: references)
+        }
+        // Two journals meet two 429s in a row: the circuit opens for Retry-After, both come back from the 5 s tier and post.
+        let first = [try await publishClosedBatch(flow), try await publishClosedBatch(flow)]
+        // (One in four failures waits the next tier up, 30 s, as jitter.)
+        try await eventually(timeout: .seconds(75), "posted after the burst") { try reconciled(first) }
+        XCTAssertTrue(flow.processes["sage-loader-1"]!.log.contains("circuit open"), "the stage paused")
+        let loaderLog = flow.processes["sage-loader-1"]!.log
+        XCTAssertTrue(loaderLog.contains("rate limit"), "the 429 was met and handled")
+        XCTAssertFalse(try OperationsStore(path: flow.operations).alertGroups().contains { $0.stage == "sage-loader" },
+                       "a short burst is not worth an alert")
+
+        try await flow.sageFaults(#"{"rate_limit_burst": 100000, "retry_after_seconds": 1}"#)
+        var waiting: [String] = []
+        for _ in 0..<3 { waiting.append(try await publishClosedBatch(flow)) }
+        try await eventually(timeout: .seconds(60), "an alert that sage-loader keeps pausing") {
+            try OperationsStore(path: flow.operations).alertGroups().contains {
+                $0.stage == "sage-loader" && $0.kind == "target_failing" && $0.reason.contains("rate limit")
+            }
+        }
+        try await flow.sageFaults(nil)
+        try await eventually(timeout: .seconds(90), "all posted once Sage accepts again") { try reconciled(waiting) }
+        let parked = try await flow.depth("sage-loader.dlq")
+        XCTAssertEqual(parked, 0)
+    }
+
+    /// Publishes a closed batch for a new store, as heartland-ingest would; returns the journal reference Sage will hold.
+    func publishClosedBatch(_ flow: BridgeFlow, times: Int = 1, batch: String = SettlementFlowTests.batch,
+                            tickets: String = SettlementFlowTests.tickets) async throws -> String {
+        let store = "S-E2E-\(UInt32.random(in: 0...UInt32.max))"
+        let batchID = "BAT_\(UInt32.random(in: 0...UInt32.max))"  // batch ids are unique in Heartland: one batch, one journal
+        let event = BatchClosedEvent(store: .init(id: store, timeZone: "America/Chicago", currency: "USD"), businessDate: "2026-11-26",
+                                     batch: RawJSON(Data(batch.replacingOccurrences(of: "BAT_E2E", with: batchID).utf8)),
+                                     tickets: RawJSON(Data(tickets.utf8)))
+        let message = OutgoingMessage(exchange: "bridge.events", routingKey: BatchClosedEvent.routingKey, properties: MessageProperties(
+            messageID: MessageID.random(), correlationID: "e2e-\(store)", type: BatchClosedEvent.routingKey,
+            headers: [Header.idempotencyKey: .string(event.idempotencyKey)]), body: Array(try JSONEncoder().encode(event)))
+        let session = try await flow.broker.session()
+        for _ in 0..<times { try await session.publish([message]) }
         await session.close()
-        return Int(counts.messages)
+        return "HL-\(store)-20261126-\(batchID)"
     }
 
     static let batch = """

@@ -62,4 +62,18 @@ import Testing
         _ = breaker.recordTransientFailure(retryAfter: .seconds(42), now: now)
         #expect(breaker.recordTransientFailure(retryAfter: .seconds(42), now: now) == .seconds(42))
     }
+
+    /// A 429 with `Retry-After: 2` pauses exactly 2 s the first time (not the 15 s default pause);
+    /// if the target keeps refusing, the doubling pause takes over, never below what it asked for.
+    @Test func firstRateLimitPauseIsRetryAfterThenItGrows() {
+        var breaker = CircuitBreaker(threshold: 5, basePause: .seconds(15), maxPause: .seconds(300))
+        let now = ContinuousClock.now
+        _ = breaker.recordTransientFailure(retryAfter: .seconds(2), now: now)
+        #expect(breaker.recordTransientFailure(retryAfter: .seconds(2), now: now) == .seconds(2))
+        breaker.pauseEnded()
+        #expect(breaker.recordTransientFailure(retryAfter: .seconds(2), now: now) == .seconds(30))
+        breaker.pauseEnded()
+        #expect(breaker.recordTransientFailure(retryAfter: .seconds(400), now: now) == .seconds(400))
+        #expect(breaker.consecutiveOpens == 3)
+    }
 }

@@ -84,11 +84,14 @@ import Testing
             // Same process (local ledger) and another replica with an empty ledger (Sage is the authority).
             let again = try await sage.handler().handle(try Self.message(document), logger: Self.logger)
             let otherReplica = try await sage.handler(ledger: "replica-2").handle(try Self.message(document), logger: Self.logger)
-            guard case .duplicate(let local) = again, case .duplicate(let remote) = otherReplica else {
+            guard case .duplicate(let local, _) = again, case .duplicate(let remote, let resent) = otherReplica else {
                 Issue.record("expected duplicates"); return
             }
             #expect(local.contains("local ledger"))
             #expect(remote.contains("Sage already holds"))
+            // The replica cannot know whether the first poster's reconciliation went out (it may have crashed
+            // before its results were published): it sends the reconciliation again, from Sage's copy.
+            #expect(resent.map(\.routingKey) == ["audit.reconciliation.matched"])
         }
     }
 

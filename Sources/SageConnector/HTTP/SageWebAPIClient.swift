@@ -34,6 +34,18 @@ public struct SageWebAPIClient: SageClient {
         return try await readJournal(batchNumber: SageBatchNumber(header.BatchNumber))
     }
 
+    /// Every journal batch holding an entry whose external reference starts with `referencePrefix`
+    /// (e.g. `HL-` for the bridge's settlement journals), in batch order, as Sage holds them.
+    public func journals(referencePrefix: String) async throws -> [SagePostedJournal] {
+        let filter = "startswith(DocumentNumber,\(ODataQuery.literal(referencePrefix)))"
+        let headers: [GLJournalHeaderRef] = try await list("GL/GLJournalHeaders", filter: filter, select: "BatchNumber,EntryNumber,DocumentNumber")
+        var journals: [SagePostedJournal] = []
+        for batch in Set(headers.map(\.BatchNumber)).sorted() {
+            journals.append(try await readJournal(batchNumber: SageBatchNumber(batch)))
+        }
+        return journals
+    }
+
     public func readJournal(batchNumber: SageBatchNumber) async throws -> SagePostedJournal {
         let answer = try await transport.send("GET", "GL/GLJournalBatches(\(ODataQuery.keyLiteral(batchNumber.rawValue)))")
         return try transport.decode(GLJournalBatchWire.self, from: answer, what: "batch \(batchNumber)").posted()

@@ -1,0 +1,226 @@
+import AMQP
+import Foundation
+import HeartlandSimulator
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Messaging
+import PipelineContracts
+import SageConnector
+import XCTest
+
+/// The bridge as processes on the test broker and the standard topology: sage-pro-sim, transformer,
+/// fraud-scorer, `loaders` sage-loaders and the alerter; `startHeartland` adds heartland-sim and
+/// heartland-ingest. Everything a flow starts is killed when the flow is released.
+final class BridgeFlow: @unchecked Sendable {
+    let broker: TestBroker
+    let folder: URL
+    let sageURL: String
+    let operations: String
+    private(set) var processes: [String: WorkerProcess]
+    private(set) var heartlandURL: String?
+    private(set) var inboxPath: String?
+
+    static let stageNames = ["transformer", "fraud-scorer", "sage-loader", "alerter"]
+
+    private init(broker: TestBroker, folder: URL, sageURL: String, operations: String, processes: [String: WorkerProcess]) {
+        self.broker = broker
+        self.folder = folder
+        self.sageURL = sageURL
+        self.operations = operations
+        self.processes = processes
+    }
+
+    /// - Parameters:
+    ///   - mapping: a variant of Config/mapping.yaml.
+    ///   - loaders: sage-loader processes (they share one ledger file, as replicas on one host would not;
+    ///     each has its own, so only Sage's reference check stands between two posts).
+    ///   - loaderArguments: extra flags for every sage-loader.
+    static func start(mapping: String = repositoryRoot.appendingPathComponent("Config/mapping.yaml").path, loaders: Int = 1,
+                      loaderArguments: [String] = []) async throws -> BridgeFlow {
+        let broker = TestBroker.shared
+        let topology = repositoryRoot.appendingPathComponent("Topology/definitions.json").path
+        try await broker.management().importDefinitions(try Topology.load(from: topology))
+        // The stages of an earlier test must be gone before this test's start.
+        try await eventually("no stage consumers left from an earlier test") { try await consumers(broker) == 0 }
+        // Nor their messages: every queue of the topology starts empty.
+        let queues = try Topology.load(from: topology).queues.map(\.name)
+        let session = try await broker.session("purge")
+        try await session.perform { connection in for queue in queues { _ = try connection.purgeQueue(channel: 3, name: queue) } }
+        await session.close()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flow-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let sage = try WorkerProcess.start(executable: "sage-pro-sim", arguments: [
+            "--port", "0", "--db", folder.appendingPathComponent("sage.sqlite").path, "--user", "ADMIN", "--password", "pw", "--rate-limit", "off"])
+        let sageURL = try await firstLine(of: sage, after: "listening on ")
+        let common = ["--amqp-url", broker.amqpURL, "--topology", topology, "--log-level", "info"]
+        let operations = folder.appendingPathComponent("operations.sqlite").path
+        var processes = [
+            "sage-pro-sim": sage,
+            "transformer": try WorkerProcess.start(executable: "transformer", arguments: common + ["--mapping", mapping]),
+            "fraud-scorer": try WorkerProcess.start(executable: "fraud-scorer", arguments: common),
+            "alerter": try WorkerProcess.start(executable: "alerter", arguments: common + ["--store", operations]),
+        ]
+        for index in 1...loaders {
+            processes["sage-loader-\(index)"] = try WorkerProcess.start(
+                executable: "sage-loader", arguments: common + ["--mapping", mapping] + loaderArguments, environment: [
+                    "SAGE_URL": sageURL, "SAGE_USER": "ADMIN", "SAGE_PASSWORD": "pw", "SAGE_COMPANY": "SAMINC",
+                    "BRIDGE_LEDGER": folder.appendingPathComponent("ledger-\(index).sqlite").path])
+        }
+        try await eventually("every stage consumes") { try await consumers(broker) == 3 + loaders }
+        return BridgeFlow(broker: broker, folder: folder, sageURL: sageURL, operations: operations, processes: processes)
+    }
+
+    /// The value after `prefix` on the first line of a process's output that starts with it.
+    static func firstLine(of process: WorkerProcess, after prefix: String) async throws -> String {
+        var value = ""
+        try await eventually("\(process.process.executableURL?.lastPathComponent ?? "process") prints \(prefix)") {
+            guard let line = process.log.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) else {
+                XCTAssertTrue(process.isRunning, process.log)
+                return !process.isRunning
+            }
+            value = String(line.dropFirst(prefix.count))
+            return true
+        }
+        return value
+    }
+
+    static func consumers(_ broker: TestBroker) async throws -> Int {
+        let session = try await broker.session("consumers")
+        let total = try await session.perform { connection in
+            try stageNames.reduce(0) { $0 + Int(try connection.declareQueue(channel: 3, name: $1, passive: true).consumers) }
+        }
+        await session.close()
+        return total
+    }
+
+    func depth(_ queue: String) async throws -> Int {
+        let session = try await broker.session("depth")
+        let counts = try await session.perform { try $0.declareQueue(channel: 3, name: queue, passive: true) }
+        await session.close()
+        return Int(counts.messages)
+    }
+
+    // MARK: Heartland side
+
+    static let appID = "flow-app", appKey = "flow-key", retailToken = "flow-retail"
+
+    /// Generates a store day into heartland-sim's database, serves it, and starts heartland-ingest
+    /// with its webhook registered. Returns the generated fixture (for independent expectations).
+    @discardableResult
+    func startHeartland(stores: Int, day: String, seed: Int = 7, tickets: Int, duplicateRate: Double = 0, pollSeconds: Double = 0)
+        async throws -> Data
+    {
+        let db = folder.appendingPathComponent("heartland.sqlite").path
+        let fixtureFile = folder.appendingPathComponent("fixture.json").path
+        let generate = try WorkerProcess.start(executable: "heartland-sim", arguments: [
+            "generate", "--stores", String(stores), "--day", day, "--seed", String(seed), "--tickets-per-store", String(tickets),
+            "--db", db, "--out", fixtureFile])
+        let generated = try await generate.waitForExit(timeout: .seconds(120))
+        XCTAssertEqual(generated, 0, generate.log)
+        let sim = try WorkerProcess.start(executable: "heartland-sim", arguments: [
+            "serve", "--db", db, "--port", "0", "--app-id", Self.appID, "--app-key", Self.appKey, "--retail-token", Self.retailToken,
+            "--webhook-duplicate-rate", String(duplicateRate), "--webhook-retry-ms", "100", "--rate-limit", "off"])
+        processes["heartland-sim"] = sim
+        let url = try await Self.firstLine(of: sim, after: "listening on ")
+        heartlandURL = url
+        let inbox = folder.appendingPathComponent("inbox.sqlite").path
+        inboxPath = inbox
+        let ingest = try WorkerProcess.start(executable: "heartland-ingest", arguments: [
+            "--amqp-url", broker.amqpURL, "--inbox", inbox, "--webhook-port", "0", "--poll-interval", String(pollSeconds),
+            "--catch-up-days", "1", "--retry-initial", "0.2", "--retry-max", "1", "--log-level", "info",
+        ], environment: ["HEARTLAND_URL": url, "HEARTLAND_APP_ID": Self.appID, "HEARTLAND_APP_KEY": Self.appKey,
+                         "HEARTLAND_RETAIL_TOKEN": Self.retailToken])
+        processes["heartland-ingest"] = ingest
+        let webhook = try await Self.firstLine(of: ingest, after: "webhooks listening on ")
+        try await heartlandAdmin("POST", "admin/webhooks", #"{"url":"\#(webhook)"}"#)
+        return try Data(contentsOf: URL(fileURLWithPath: fixtureFile))
+    }
+
+    /// Closes every open batch (fires `batch.closed` webhooks).
+    func closeBatches() async throws { try await heartlandAdmin("POST", "admin/batches/close", "{}") }
+
+    /// Sets (or, with nil, clears) heartland-sim's fault plan.
+    func heartlandFaults(_ plan: String?) async throws {
+        try await heartlandAdmin(plan == nil ? "DELETE" : "POST", "admin/faults", plan)
+    }
+
+    func sageFaults(_ plan: String?) async throws {
+        _ = try await send(plan == nil ? "DELETE" : "POST", URL(string: "\(sageURL)/admin/faults")!, plan)
+    }
+
+    @discardableResult
+    func heartlandAdmin(_ method: String, _ path: String, _ body: String?) async throws -> Data {
+        try await send(method, URL(string: "\(heartlandURL!)/\(path)")!, body)
+    }
+
+    /// Closed batches of a business day as heartland-sim serves them: (batch id, location public id).
+    func closedBatches(day: String) async throws -> [(id: String, store: String)] {
+        let locations = try JSONSerialization.jsonObject(with: try await heartlandAdmin("GET", "api/locations?per_page=100", nil)) as! [String: Any]
+        var storeOf: [Int: String] = [:]
+        for location in locations["results"] as! [[String: Any]] { storeOf[location["id"] as! Int] = location["public_id"] as? String }
+        let page = try JSONSerialization.jsonObject(with: try await heartlandAdmin("GET", "ucp/batches?status=CLOSED&business_day=\(day)&page_size=100", nil))
+            as! [String: Any]
+        return (page["batches"] as! [[String: Any]]).map { ($0["id"] as! String, storeOf[$0["location_id"] as! Int]!) }
+    }
+
+    private func send(_ method: String, _ url: URL, _ body: String?) async throws -> Data {
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        if url.path.hasPrefix("/Sage300WebApi") {
+            request.setValue("Basic " + Data("ADMIN:pw".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
+        }
+        if url.path.hasPrefix("/api") { request.setValue("Bearer \(Self.retailToken)", forHTTPHeaderField: "Authorization") }
+        if url.path.hasPrefix("/ucp") { request.setValue("Bearer \(try await gpToken())", forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard (200...299).contains(status) else {
+            throw NSError(domain: "BridgeFlow", code: status, userInfo: [NSLocalizedDescriptionKey: "\(method) \(url): \(status) \(String(decoding: data, as: UTF8.self))"])
+        }
+        return data
+    }
+
+    private func gpToken() async throws -> String {
+        let nonce = ISO8601DateFormatter().string(from: Date())
+        let secret = HeartlandSimulator.accessTokenSecret(nonce: nonce, appKey: Self.appKey)
+        var request = URLRequest(url: URL(string: "\(heartlandURL!)/ucp/accesstoken")!)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = try JSONSerialization.data(withJSONObject: [
+            "app_id": Self.appID, "nonce": nonce, "secret": secret, "grant_type": "client_credentials"])
+        let (data, _) = try await URLSession.shared.data(for: request)
+        return (try JSONSerialization.jsonObject(with: data) as! [String: Any])["token"] as! String
+    }
+
+    // MARK: Sage side
+
+    var sage: SageWebAPIClient {
+        SageWebAPIClient(connection: SageConnection(server: URL(string: sageURL)!, company: "SAMINC",
+                                                    credentials: SageCredentials(user: "ADMIN", password: "pw")), logger: broker.logger)
+    }
+
+    /// How many journal entries Sage holds with this reference (to prove "exactly once").
+    func sageEntries(reference: String) async throws -> Int {
+        let filter = "DocumentNumber eq '\(reference)'"
+        var components = URLComponents(string: "\(sageURL)/Sage300WebApi/v1.0/-/SAMINC/GL/GLJournalHeaders")!
+        components.queryItems = [URLQueryItem(name: "$filter", value: filter), URLQueryItem(name: "$count", value: "true")]
+        var request = URLRequest(url: components.url!)
+        request.setValue("Basic " + Data("ADMIN:pw".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
+        let (data, _) = try await URLSession.shared.data(for: request)
+        return (try JSONSerialization.jsonObject(with: data) as! [String: Any])["@odata.count"] as! Int
+    }
+
+    /// Creates a GL account in Sage, as the finance team would after the alert.
+    func createAccount(_ number: String) async throws {
+        _ = try await send("POST", URL(string: "\(sageURL)/Sage300WebApi/v1.0/-/SAMINC/GL/GLAccounts")!,
+                           #"{"AccountNumber":"\#(number)","Description":"Sales revenue (new)","AccountType":"I"}"#)
+    }
+
+    deinit {
+        for process in processes.values where process.isRunning { process.signal(SIGKILL) }
+    }
+}

@@ -1,0 +1,95 @@
+import Accounting
+import Alerter
+import BookOracle
+import Foundation
+import HeartlandSimulator
+import HeartlandIngest
+import SageConnector
+import XCTest
+
+/// The whole path from heartland-sim to sage-pro-sim, every part a process: heartland-ingest
+/// (webhooks and polling), transformer, fraud-scorer, sage-loader(s), alerter, on the standard
+/// topology. The seed's error cases that start at Heartland are here.
+final class IngestFlowTests: XCTestCase {
+    /// Yesterday in UTC: a finished store day inside the ingest poller's catch-up window.
+    static var day: String {
+        let yesterday = Date().addingTimeInterval(-86_400)
+        let parts = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: yesterday)
+        return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
+    }
+
+    static func reference(store: String, day: String, batch: String) -> String {
+        "HL-\(store)-\(day.replacingOccurrences(of: "-", with: ""))-\(batch)"
+    }
+
+    /// Every batch.closed webhook delivered twice, the poller listing the same batches every second,
+    /// two sage-loaders, one of them killed mid-run: each store's batch is in Sage exactly once, with
+    /// the account totals an independent oracle (BookOracle) computes from the generated records, the
+    /// ingest inbox published each once, and every reconciliation matched.
+    func testStoreDayIsPostedExactlyOnceDespiteDuplicatesOverlapAndACrashedLoader() async throws {
+        let flow = try await BridgeFlow.start(loaders: 2)
+        let day = Self.day
+        let fixture = try StoreDayFixture.decode(try await flow.startHeartland(stores: 3, day: day, tickets: 120, duplicateRate: 1, pollSeconds: 1))
+        try await flow.closeBatches()
+        let batches = try await flow.closedBatches(day: day)
+        XCTAssertEqual(batches.count, 3)
+        let references = batches.map { Self.reference(store: $0.store, day: day, batch: $0.id) }
+
+        // A crash: the first loader dies without warning once anything is posted; what it held is redelivered.
+        try await eventually(timeout: .seconds(60), "a first journal in Sage") {
+            for reference in references where try await flow.sage.findJournal(reference: reference) != nil { return true }
+            return false
+        }
+        flow.processes["sage-loader-1"]?.signal(SIGKILL)
+
+        try await eventually(timeout: .seconds(90), "every batch in Sage") {
+            for reference in references where try await flow.sage.findJournal(reference: reference) == nil { return false }
+            return true
+        }
+        for (batch, reference) in zip(batches, references) {
+            let entries = try await flow.sageEntries(reference: reference)
+            XCTAssertEqual(entries, 1, "\(reference) posted once")
+            // What Sage holds against the rules of ACCOUNTING.md applied by the test's own oracle to the generated records.
+            let location = try XCTUnwrap(fixture.locations.first { $0.publicId == batch.store }).id
+            let expected = ExpectedBooks.settlement(fixture: fixture, locationID: location, businessDay: day)
+            let held = try await flow.sage.findJournal(reference: reference)?.netByAccount.filter { $0.value != 0 }
+            XCTAssertEqual(held, expected, "\(reference): Sage against the oracle")
+        }
+        let inbox = try IngestInbox(path: flow.inboxPath!)
+        try await eventually("the poller has seen the batches too") { try inbox.entries().allSatisfy { $0.sightings >= 3 } }
+        XCTAssertEqual(try inbox.entries().filter { batches.map(\.id).contains($0.sourceID) }.map(\.status), [.published, .published, .published])
+        try await eventually("all reconciled and matched") {
+            let reports = try OperationsStore(path: flow.operations).reconciliations(businessDate: day)
+            return Set(reports.filter { $0.status == .matched }.map(\.reference)) == Set(references)
+        }
+        let parked = try await flow.depth("sage-loader.dlq") + flow.depth("transformer.dlq")
+        XCTAssertEqual(parked, 0)
+    }
+
+    /// Heartland answers 503 to everything when the batch closes: ingest keeps the batch in its inbox,
+    /// retries with backoff and alerts; once Heartland is back the batch is posted, nothing lost.
+    func testHeartlandDownIsRetriedAlertedAndNothingIsLost() async throws {
+        let flow = try await BridgeFlow.start()
+        let day = Self.day
+        try await flow.startHeartland(stores: 1, day: day, tickets: 40)
+        try await flow.heartlandFaults(#"{"error_rate": 1, "error_status": 503}"#)
+        try await flow.closeBatches()  // admin calls and webhook deliveries are not faulted; Heartland's API is
+        try await eventually("an alert says Heartland is unavailable") {
+            try OperationsStore(path: flow.operations).alertGroups().contains {
+                $0.stage == "heartland-ingest" && $0.kind == "source_unavailable" && $0.reason.contains("503")
+            }
+        }
+        let inbox = try IngestInbox(path: flow.inboxPath!)
+        XCTAssertEqual(try inbox.entries().map(\.status), [.pending])
+
+        try await flow.heartlandFaults(nil)
+        let closed = try await flow.closedBatches(day: day)
+        let batch = try XCTUnwrap(closed.first)
+        let reference = Self.reference(store: batch.store, day: day, batch: batch.id)
+        try await eventually(timeout: .seconds(60), "posted once Heartland is back") { try await flow.sage.findJournal(reference: reference) != nil }
+        XCTAssertEqual(try inbox.entries().map(\.status), [.published])
+        try await eventually("the recovery is in the audit trail") {
+            try OperationsStore(path: flow.operations).auditEvents().contains { $0.event == "source_recovered" }
+        }
+    }
+}
