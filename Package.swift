@@ -135,8 +135,18 @@ let package = Package(
         ),
         .executableTarget(
             name: "fraud-scorer",
-            dependencies: ["Transformer", "WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Transformer", "FraudScoring", "WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // MARK: fraud scoring (issue 6)
+        .target(
+            name: "FraudScoring",
+            dependencies: ["PipelineContracts", "Accounting", "Messaging", "HeartlandSimulator",
+                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(name: "FraudScoringTests", dependencies: ["FraudScoring", "PipelineContracts", "Accounting", "Messaging", "AMQP",
+                                                               "HeartlandSimulator"]),
+        // MARK: end fraud scoring
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "PipelineContracts", "Accounting", "Messaging", "AMQP"]),
         .target(name: "SageLoader", dependencies: ["PipelineContracts", "Accounting", "Messaging", "SageConnector"]),
         .executableTarget(
@@ -173,5 +183,9 @@ let package = Package(
         .testTarget(name: "BooksTests", dependencies: ["BookOracle", "HeartlandIngest", "HeartlandConnector", "HeartlandSimulator", "SimulatorKit",
                                                        "Transformer", "Accounting", "PipelineContracts", "Messaging"]),
         // MARK: end pipeline stages
+
+        // MARK: deployment checks (issue 7)
+        .testTarget(name: "DeploymentTests", dependencies: ["Messaging"]),
+        // MARK: end deployment checks
     ]
 )

@@ -1,0 +1,1 @@
+// Placeholder: tests of the fraud scoring library (issue 6) are being written.
