@@ -135,12 +135,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "fraud-scorer",
-            dependencies: ["Transformer", "FraudScoring", "WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            // HeartlandSimulator: `fraud-scorer evaluate` generates its labelled days with the simulator's generator.
+            dependencies: ["Transformer", "FraudScoring", "HeartlandSimulator", "WorkerRuntime",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // MARK: fraud scoring (issue 6)
         .target(
             name: "FraudScoring",
-            dependencies: ["PipelineContracts", "Accounting", "Messaging", "HeartlandSimulator",
+            dependencies: ["PipelineContracts", "Accounting", "Messaging",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
                            .product(name: "Logging", package: "swift-log")]
         ),
