@@ -32,13 +32,13 @@ public final class InboxForwarder: Service, Sendable {
     }
 
     let inbox: IngestInbox
-    let source: BatchEventSource
+    let source: HeartlandEventSource
     let publisher: any EventPublisher
     let alerts: IngestAlerts
     let settings: Settings
     let logger: Logger
 
-    public init(inbox: IngestInbox, source: BatchEventSource, publisher: any EventPublisher, alerts: IngestAlerts, settings: Settings = Settings(),
+    public init(inbox: IngestInbox, source: HeartlandEventSource, publisher: any EventPublisher, alerts: IngestAlerts, settings: Settings = Settings(),
                 logger: Logger) {
         self.inbox = inbox
         self.source = source
@@ -77,36 +77,32 @@ public final class InboxForwarder: Service, Sendable {
     private func forward(_ entry: IngestInbox.Entry) async throws -> Bool {
         var log = logger
         log[metadataKey: "idempotency_key"] = .string(entry.key)
-        let event: BatchClosedEvent
+        let output: OutboundMessage, detail: String
         do {
-            event = try await source.event(batchID: entry.sourceID)
+            (output, detail) = try await source.message(for: entry, eventsExchange: settings.eventsExchange)
         } catch let error as HeartlandError where error.isTransient || error.isCredentialProblem {
             try await failed(entry, reason: error.description, retryAfter: error.retryAfter, log: log)
             return false
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            // The batch itself is unusable (not found, not closed, no store): retrying cannot help.
-            let reason = "batch \(entry.sourceID) cannot be ingested: \(error)"
+            // The record itself is unusable (not found, not closed, no store): retrying cannot help.
+            let reason = "\(entry.kind) \(entry.sourceID) cannot be ingested: \(error)"
             try inbox.markFailed(entry.key, error: reason)
             log.error("ingest failed", metadata: ["reason": "\(reason)"])
             await alerts.raise(kind: "ingest_failed", severity: "error", reason: reason, key: entry.key, attempt: entry.attempts + 1)
             return false
         }
         let messageID = MessageID.derived(IngestAlerts.stage, entry.key)
-        let output = try OutboundMessage(exchange: settings.eventsExchange, routingKey: BatchClosedEvent.routingKey, json: event,
-                                         idempotencyKey: event.idempotencyKey, schema: BatchClosedEvent.schema)
         var messages = [output.amqpMessage(correlationID: entry.key, messageID: messageID, traceparent: nil)]
         if entry.attempts >= settings.alertAfterAttempts {
             messages.append(try alerts.auditMessage(
-                event: "source_recovered", detail: "batch \(entry.sourceID) fetched after \(entry.attempts) failed attempts; published",
+                event: "source_recovered", detail: "\(entry.kind) \(entry.sourceID) fetched after \(entry.attempts) failed attempts; published",
                 key: entry.key, messageID: messageID))
         }
         try await publisher.publish(messages)
         try inbox.markPublished(entry.key, messageID: messageID)
-        log.info("batch published", metadata: [
-            "store": .string(event.store.id), "business_date": .string(event.businessDate), "tickets_bytes": .stringConvertible(event.tickets.data.count),
-        ])
+        log.info("published", metadata: ["kind": .string(entry.kind), "detail": .string(detail)])
         return true
     }
 
@@ -120,7 +116,7 @@ public final class InboxForwarder: Service, Sendable {
             "attempt": .stringConvertible(attempt), "retry_in_ms": .stringConvertible(delay.milliseconds), "error": .string(reason),
         ])
         if attempt == settings.alertAfterAttempts || attempt > settings.alertAfterAttempts && (attempt - settings.alertAfterAttempts) % settings.alertEvery == 0 {
-            let text = "\(reason); batch \(entry.sourceID) waits in the ingest inbox and is retried (attempt \(attempt), next in \(delay.seconds) s)"
+            let text = "\(reason); \(entry.kind) \(entry.sourceID) waits in the ingest inbox and is retried (attempt \(attempt), next in \(delay.seconds) s)"
             await alerts.raise(kind: "source_unavailable", severity: "warning", reason: text, key: entry.key, attempt: attempt)
         }
     }

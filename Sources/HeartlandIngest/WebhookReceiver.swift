@@ -62,8 +62,10 @@ public struct WebhookReceiver: Sendable {
             switch event.payload {
             case .batchClosed(let batch):
                 recorded = try inbox.accept(key: key, kind: "batch", sourceID: batch.id, seenBy: "webhook")
-            case .transactionRefunded, .payrollCompleted, .unhandled:
-                // Refunds and payroll are ingested by a later stage of the bridge (issue 5); recorded, not published.
+            case .payrollCompleted(let run):
+                recorded = try inbox.accept(key: key, kind: "pay_run", sourceID: run.id, seenBy: "webhook")
+            case .transactionRefunded, .unhandled:
+                // Real-time refunds are not ingested yet (issue 5): recorded, not published.
                 recorded = try inbox.accept(key: key, kind: event.type.rawValue, sourceID: event.id, seenBy: "webhook", status: .ignored)
             }
         } catch {

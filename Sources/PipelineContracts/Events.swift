@@ -52,16 +52,22 @@ public struct PayrollCompletedEvent: Codable, Sendable {
     public static let routingKey = "heartland.payroll.completed"
     public var schema: String
     public var currency: String
-    /// The pay run JSON as Heartland serves it.
+    /// Heartland's pay run id (also inside `payRun`).
+    public var runId: String?
+    /// The pay run JSON as Heartland serves it: the run, or the payroll envelope holding it.
     public var payRun: RawJSON
 
-    public init(currency: String, payRun: RawJSON) {
+    public init(currency: String, runId: String? = nil, payRun: RawJSON) {
         self.schema = Self.schema
         self.currency = currency
+        self.runId = runId
         self.payRun = payRun
     }
 
-    enum CodingKeys: String, CodingKey { case schema, currency, payRun = "pay_run" }
+    enum CodingKeys: String, CodingKey { case schema, currency, runId = "run_id", payRun = "pay_run" }
+
+    /// One pay run is one journal (the key heartland-ingest's inbox and the payroll journal use).
+    public var idempotencyKey: String? { runId.map { "heartland:pay_run:\($0)" } }
 }
 
 /// A journal on its way to Sage (schema `bridge.journal.v1`), on `bridge.scoring` from the transformer

@@ -51,7 +51,7 @@ struct HeartlandIngestCommand: AsyncParsableCommand {
         var forwarding = InboxForwarder.Settings()
         forwarding.initialBackoff = .milliseconds(Int64(retryInitial * 1000))
         forwarding.maxBackoff = .milliseconds(Int64(retryMax * 1000))
-        let forwarder = InboxForwarder(inbox: store, source: BatchEventSource(client: client), publisher: publisher, alerts: alerts,
+        let forwarder = InboxForwarder(inbox: store, source: HeartlandEventSource(client: client), publisher: publisher, alerts: alerts,
                                        settings: forwarding, logger: logger)
         let receiver = WebhookReceiver(verifier: WebhookVerifier(appKey: settings.configuration.credentials.appKey, webhookSecret: settings.webhookSecret),
                                        inbox: store, logger: logger)
@@ -63,10 +63,10 @@ struct HeartlandIngestCommand: AsyncParsableCommand {
             }),
         ]
         if pollInterval > 0 {
-            var polling = BatchPoller.Settings()
+            var polling = HeartlandPoller.Settings()
             polling.interval = .milliseconds(Int64(pollInterval * 1000))
             polling.catchUpDays = catchUpDays
-            services.append(.init(service: BatchPoller(client: client, inbox: store, alerts: alerts, settings: polling, logger: logger)))
+            services.append(.init(service: HeartlandPoller(client: client, inbox: store, alerts: alerts, settings: polling, logger: logger)))
         }
         if worker.resolvedHTTPPort > 0 {
             services.append(.init(service: OperationsServer.make(host: worker.httpHost, port: worker.resolvedHTTPPort, registry: registry, logger: logger) {

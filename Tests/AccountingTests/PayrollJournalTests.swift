@@ -51,7 +51,7 @@ import Testing
         #expect(entry.totalDebits == 88760 && entry.totalCredits == 88760)
         #expect(entry.sagePostingDate == "11/27/2026")
         #expect(entry.reference == "HL-PAY-PR_20261127")
-        #expect(entry.idempotencyKey == "heartland:payrun:PR_20261127")
+        #expect(entry.idempotencyKey == "heartland:pay_run:PR_20261127")
     }
 
     @Test func twoEmployeesSumPerCode() throws {

@@ -9,7 +9,7 @@ import Testing
 @testable import Transformer
 
 /// Generated store days, end to end up to the journal: heartland-sim serves the day, the batches are
-/// closed, heartland-ingest's `BatchEventSource` builds each batch's event from what Heartland holds,
+/// closed, heartland-ingest's `HeartlandEventSource` builds each batch's event from what Heartland holds,
 /// and the transformer turns it into a journal. Per batch, the journal's net per GL account must be
 /// exactly what `ExpectedBooks` (an oracle of ACCOUNTING.md written apart from the product) computes
 /// from the generator's own records.
@@ -49,7 +49,7 @@ import Testing
         do {
             try await simulator.closeOpenBatches()
             let client = simulator.client()
-            let source = BatchEventSource(client: client)
+            let source = HeartlandEventSource(client: client)
             let batches = fixture.batches.sorted { ($0.locationId, $0.businessDay) < ($1.locationId, $1.businessDay) }
             #expect(Set(batches.filter { $0.businessDay == day.day }.map(\.locationId)) == Set(fixture.locations.map(\.id)),
                     "every store has a batch for the generated day")

@@ -101,6 +101,17 @@ final class BridgeFlow: @unchecked Sendable {
         return Int(counts.messages)
     }
 
+    /// Stops the transformer and starts it again with another mapping file (as an integrator would after fixing it).
+    func restartTransformer(mapping: String) async throws {
+        let old = processes["transformer"]!
+        old.signal(SIGTERM)
+        _ = try await old.waitForExit()
+        let topology = repositoryRoot.appendingPathComponent("Topology/definitions.json").path
+        processes["transformer"] = try WorkerProcess.start(executable: "transformer", arguments: [
+            "--amqp-url", broker.amqpURL, "--topology", topology, "--log-level", "info", "--mapping", mapping])
+        try await eventually("the transformer consumes again") { try await Self.consumers(self.broker) == self.processes.keys.filter { $0.hasPrefix("sage-loader") }.count + 3 }
+    }
+
     // MARK: Heartland side
 
     static let appID = "flow-app", appKey = "flow-key", retailToken = "flow-retail"

@@ -66,6 +66,65 @@ final class IngestFlowTests: XCTestCase {
         XCTAssertEqual(parked, 0)
     }
 
+    /// A pay run completed in Heartland (webhook) becomes one payroll journal in Sage: gross to wages,
+    /// employer taxes to their expense, one liability line per tax and deduction code, net to the bank;
+    /// the expected amounts are summed here from the generated records, apart from the product's code.
+    func testCompletedPayRunBecomesOnePayrollJournal() async throws {
+        let flow = try await BridgeFlow.start()
+        let fixture = try StoreDayFixture.decode(try await flow.startHeartland(stores: 1, day: Self.day, tickets: 5))
+        let run = try XCTUnwrap(fixture.payRuns.first)
+        try await flow.heartlandAdmin("POST", "admin/pay_runs/\(run.id)/complete", "{}")
+        var held: [String: Int64]?
+        try await eventually(timeout: .seconds(60), "the payroll journal is in Sage") {
+            held = try await flow.sage.findJournal(reference: "HL-PAY-\(run.id)")?.netByAccount
+            return held != nil
+        }
+        // ACCOUNTING.md's payroll rule over the generated paychecks (debit +, credit −).
+        let liability = ["FIT": "2100", "SIT": "2110", "SS": "2120", "MED": "2120", "FUTA": "2130", "SUI": "2140"]
+        var expected: [String: Int64] = [:]
+        for check in run.paychecks {
+            expected["6000", default: 0] += check.grossCents
+            expected["1000", default: 0] -= check.netCents
+            for tax in check.taxes {
+                expected[try XCTUnwrap(liability[tax.code]), default: 0] -= tax.amountCents
+                if tax.type == "EMPLOYER" { expected["6010", default: 0] += tax.amountCents }
+            }
+            for deduction in check.deductions { expected["2150", default: 0] -= deduction.amountCents }
+        }
+        XCTAssertEqual(held, expected.filter { $0.value != 0 })
+        let entries = try await flow.sageEntries(reference: "HL-PAY-\(run.id)")
+        XCTAssertEqual(entries, 1)
+    }
+
+    /// The mapping lacks a tax code the pay run uses (SUI): the whole run waits in `transformer.dlq`, an
+    /// alert names the code; with the mapping fixed and the transformer restarted, `bridgectl dlq replay
+    /// transformer` posts it.
+    func testUnmappedPayrollTaxCodeHoldsTheRunUntilTheMappingIsFixed() async throws {
+        let fixed = repositoryRoot.appendingPathComponent("Config/mapping.yaml").path
+        let broken = FileManager.default.temporaryDirectory.appendingPathComponent("mapping-no-sui-\(UUID().uuidString).yaml")
+        let text = try String(contentsOfFile: fixed, encoding: .utf8)
+        XCTAssertTrue(text.contains("    SUI: \"2140\""))
+        try text.replacingOccurrences(of: "    SUI: \"2140\"", with: "").write(to: broken, atomically: true, encoding: .utf8)
+        let flow = try await BridgeFlow.start(mapping: broken.path)
+        let fixture = try StoreDayFixture.decode(try await flow.startHeartland(stores: 1, day: Self.day, tickets: 5))
+        let run = try XCTUnwrap(fixture.payRuns.first)
+        try await flow.heartlandAdmin("POST", "admin/pay_runs/\(run.id)/complete", "{}")
+        try await eventually(timeout: .seconds(60), "the run is parked") { try await flow.depth("transformer.dlq") == 1 }
+        try await eventually("an alert names the code") {
+            try OperationsStore(path: flow.operations).alertGroups().contains { $0.stage == "transformer" && $0.reason.contains("SUI") }
+        }
+        let nothing = try await flow.sage.findJournal(reference: "HL-PAY-\(run.id)")
+        XCTAssertNil(nothing)
+
+        try await flow.restartTransformer(mapping: fixed)
+        let replay = try WorkerProcess.start(executable: "bridgectl", arguments: ["dlq", "replay", "transformer", "--amqp-url", flow.broker.amqpURL])
+        let replayed = try await replay.waitForExit()
+        XCTAssertEqual(replayed, 0, replay.log)
+        try await eventually(timeout: .seconds(60), "posted after the replay") {
+            try await flow.sage.findJournal(reference: "HL-PAY-\(run.id)") != nil
+        }
+    }
+
     /// Heartland answers 503 to everything when the batch closes: ingest keeps the batch in its inbox,
     /// retries with backoff and alerts; once Heartland is back the batch is posted, nothing lost.
     func testHeartlandDownIsRetriedAlertedAndNothingIsLost() async throws {

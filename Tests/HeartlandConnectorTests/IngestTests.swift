@@ -34,7 +34,7 @@ import FoundationNetworking
         let inbox: IngestInbox
         let publisher = RecordingPublisher()
         let forwarder: InboxForwarder
-        let poller: BatchPoller
+        let poller: HeartlandPoller
         let receiver: WebhookReceiver
 
         init(harness: Harness, day: String = "2026-11-27") throws {
@@ -45,10 +45,10 @@ import FoundationNetworking
             var settings = InboxForwarder.Settings()
             settings.initialBackoff = .milliseconds(10)
             settings.maxBackoff = .milliseconds(40)
-            forwarder = InboxForwarder(inbox: inbox, source: BatchEventSource(client: client), publisher: publisher, alerts: alerts,
+            forwarder = InboxForwarder(inbox: inbox, source: HeartlandEventSource(client: client), publisher: publisher, alerts: alerts,
                                        settings: settings, logger: quietLogger)
-            let today = BatchPoller.day(day)!
-            poller = BatchPoller(client: client, inbox: inbox, alerts: alerts, logger: quietLogger, today: { today })
+            let today = HeartlandPoller.day(day)!
+            poller = HeartlandPoller(client: client, inbox: inbox, alerts: alerts, logger: quietLogger, today: { today })
             receiver = WebhookReceiver(verifier: WebhookVerifier(appKey: Harness.appKey, webhookSecret: Harness.webhookSecret), inbox: inbox,
                                        logger: quietLogger)
         }
@@ -138,7 +138,7 @@ import FoundationNetworking
         try await harness.closeBatches()
         let client = harness.client(retailPageSize: 10)  // five pages
         let batch = try #require(try await client.batches(BatchQuery(status: .closed)).collect().first)
-        let event = try await BatchEventSource(client: client).event(batchID: batch.id)
+        let event = try await HeartlandEventSource(client: client).event(batchID: batch.id)
         #expect(event.batchId == batch.id)
         #expect(event.idempotencyKey == "heartland:batch:\(batch.id)")
         #expect(event.store.timeZone.contains("/"))
@@ -187,6 +187,33 @@ import FoundationNetworking
         #expect(audits.map(\.event) == ["source_recovered"])
     }
 
+    /// A completed pay run (webhook and poller alike) becomes one `heartland.payroll.completed` event whose
+    /// payload the transformer's parser reads back: the same paychecks and totals.
+    @Test func completedPayRunIsRecordedOnceAndPublishedAsServed() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        try harness.loadDay(stores: 1, tickets: 5)
+        let ingest = try Ingest(harness: harness)
+        let client = harness.client()
+        let run = try #require(try await client.payRuns(status: nil).first)
+        try await listening(ingest.receiver) { url in
+            try await harness.simulatorAddWebhook(url)
+            try await harness.adminPost("admin/pay_runs/\(run.id)/complete")
+            try await eventually("payroll.completed recorded") { try ingest.inbox.entry("heartland:pay_run:\(run.id)") != nil }
+        }
+        #expect(try await ingest.poller.sweep() == 0, "the poller sees the same run: a sighting")
+        #expect(try ingest.inbox.entry("heartland:pay_run:\(run.id)")?.sightings == 2)
+        #expect(try await ingest.forwarder.forwardDue() == 1)
+        let message = try #require(ingest.publisher.on("bridge.events").first)
+        #expect(message.routingKey == PayrollCompletedEvent.routingKey)
+        let event = try JSONDecoder().decode(PayrollCompletedEvent.self, from: Data(message.body))
+        #expect(event.idempotencyKey == "heartland:pay_run:\(run.id)")
+        let parsed = try HeartlandJSON.payRun(from: event.payRun.data, currency: try CurrencyCode("USD"))
+        let served = try await client.payRun(id: run.id)
+        #expect(parsed.paychecks.count == served.paychecks.count)
+        #expect(parsed.paychecks.reduce(0) { $0 + $1.gross.minorUnits } == served.paychecks.reduce(0) { $0 + $1.grossCents })
+    }
+
     /// A batch Heartland says does not exist cannot become an event: failed at once with an alert
     /// that names it, kept in the inbox for `retryFailed`.
     @Test func unknownBatchFailsWithAnAlertNamingIt() async throws {
@@ -205,6 +232,14 @@ import FoundationNetworking
 }
 
 extension Harness {
+    func adminPost(_ path: String, _ body: String = "{}") async throws {
+        var request = URLRequest(url: running.baseURL.appendingPathComponent(path))
+        request.httpMethod = "POST"
+        request.httpBody = Data(body.utf8)
+        let (_, response) = try await URLSession.shared.data(for: request)
+        guard (response as? HTTPURLResponse)?.statusCode == 200 else { throw URLError(.badServerResponse) }
+    }
+
     func simulatorAddWebhook(_ url: String) async throws {
         var request = URLRequest(url: running.baseURL.appendingPathComponent("admin/webhooks"))
         request.httpMethod = "POST"

@@ -30,9 +30,16 @@ public enum HeartlandJSON {
         return try wire.map { ticket throws(HeartlandDataError) in try ticket.ticket(currency: currency) }
     }
 
-    /// A pay run (`GET /payroll/pay_runs/{id}` or the `payroll.completed` webhook's `data`).
+    /// A pay run: the run object (the `payroll.completed` webhook's `data`) or the payroll envelope of
+    /// `GET /payroll/pay_runs/{id}` (`{TotalRecords, Results: [run], …}`) holding exactly one run.
     public static func payRun(from data: Data, currency: CurrencyCode) throws -> PayRun {
-        try decoder.decode(WirePayRun.self, from: data).payRun(currency: currency)
+        if let envelope = try? decoder.decode(WirePayrollEnvelope.self, from: data) {
+            guard envelope.Results.count == 1 else {
+                throw HeartlandDataError(record: "payroll answer", field: "Results", problem: "holds \(envelope.Results.count) pay runs, not one")
+            }
+            return try envelope.Results[0].payRun(currency: currency)
+        }
+        return try decoder.decode(WirePayRun.self, from: data).payRun(currency: currency)
     }
 
     private static var decoder: JSONDecoder {
@@ -194,6 +201,10 @@ private struct WireTicket: Decodable {
                       completedAt: try HeartlandTimestamp.parse(completedAt, field: "completed_at", record: record),
                       isVoid: isVoid, returnOf: returnOfTicketId.map { TicketID(String($0)) }, lines: domainLines, tenders: tenders)
     }
+}
+
+private struct WirePayrollEnvelope: Decodable {
+    var Results: [WirePayRun]
 }
 
 private struct WirePayRun: Decodable {

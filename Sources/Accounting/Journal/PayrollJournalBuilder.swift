@@ -68,7 +68,7 @@ public struct PayrollJournalBuilder: Sendable {
         try netPay.postSigned(net, positive: .credit, rules.netPay, positiveDescription: "Net pay",
                               negativeDescription: "Net pay recovered", record: record)
         return try JournalEntry.balanced(
-            source: .payroll, reference: "HL-PAY-\(run.id)", idempotencyKey: "heartland:payrun:\(run.id)",
+            source: .payroll, reference: "HL-PAY-\(run.id)", idempotencyKey: "heartland:pay_run:\(run.id)",
             postingDate: run.checkDate, description: "Heartland payroll \(run.id) check date \(run.checkDate.sageFormat)",
             currency: run.currency, lines: ledger.lines + liabilities.lines + netPay.lines)
     }

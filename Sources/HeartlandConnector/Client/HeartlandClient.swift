@@ -30,6 +30,8 @@ public protocol HeartlandClient: Sendable {
     func batchJSON(id: String) async throws -> (batch: SettlementBatch, json: Data)
     /// The Retail ticket pages of a query, each page's body as served (`{total, pages, …, results}`).
     func ticketPagesJSON(_ query: TicketQuery) -> HeartlandPages<Data>
+    /// `GET /payroll/pay_runs/{id}` as served (the payroll envelope with the run in `Results`), with its decoding.
+    func payRunJSON(id: String) async throws -> (run: PayRun, json: Data)
 }
 
 extension HeartlandClient {

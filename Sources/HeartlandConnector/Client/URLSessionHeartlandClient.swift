@@ -135,11 +135,17 @@ public struct URLSessionHeartlandClient: HeartlandClient {
     }
 
     public func payRun(id: String) async throws -> PayRun {
-        let envelope: PayrollEnvelope<PayRun> = try await retail(configuration.payrollBaseURL, "pay_runs/\(id)", [], what: "pay run \(id)")
-        guard let run = try Self.checked(envelope, what: "pay run \(id)").first else {
-            throw HeartlandError.notFound("pay run \(id): empty Results")
+        try await payRunJSON(id: id).run
+    }
+
+    public func payRunJSON(id: String) async throws -> (run: PayRun, json: Data) {
+        let what = "pay run \(id)"
+        let body = try await retailBody(configuration.payrollBaseURL, "pay_runs/\(id)", [], what: what)
+        let envelope: PayrollEnvelope<PayRun> = try decode(body, what: what)
+        guard let run = try Self.checked(envelope, what: what).first else {
+            throw HeartlandError.notFound("\(what): empty Results")
         }
-        return run
+        return (run, body)
     }
 
     static func checked<T>(_ envelope: PayrollEnvelope<T>, what: String) throws -> [T] {

@@ -4,10 +4,11 @@ import Logging
 import ServiceLifecycle
 
 /// The scheduled half of ingest: lists Heartland's CLOSED batches for the business days since the
-/// last complete sweep (a catch-up after downtime; `catchUpDays` on a first start) and records each in
-/// the inbox. Batches a webhook already delivered add a sighting, nothing more. The watermark only
+/// last complete sweep (a catch-up after downtime; `catchUpDays` on a first start) and its completed
+/// (`PROCESSED`) pay runs, and records each in the inbox. Records a webhook already delivered add a
+/// sighting, nothing more. The watermark only
 /// moves after a sweep in which every day was listed, so a failed sweep is repeated whole.
-public final class BatchPoller: Service, Sendable {
+public final class HeartlandPoller: Service, Sendable {
     public struct Settings: Sendable {
         public var interval: Duration = .seconds(300)
         public var catchUpDays = 7
@@ -61,7 +62,7 @@ public final class BatchPoller: Service, Sendable {
         }
     }
 
-    /// One sweep; returns how many batches were new to the inbox.
+    /// One sweep; returns how many records were new to the inbox.
     @discardableResult
     public func sweep() async throws -> Int {
         let now = today()
@@ -80,6 +81,12 @@ public final class BatchPoller: Service, Sendable {
                 }
             }
             day = Self.calendar.date(byAdding: .day, value: 1, to: day)!
+        }
+        for run in try await client.payRuns(status: .processed) {
+            if try inbox.accept(key: HeartlandIdempotencyKey.payRun(run.id).description, kind: "pay_run", sourceID: run.id, seenBy: "poller") {
+                new += 1
+                logger.info("completed pay run found by polling", metadata: ["pay_run": "\(run.id)"])
+            }
         }
         try inbox.setPollState(Self.watermarkName, Self.text(now))
         return new

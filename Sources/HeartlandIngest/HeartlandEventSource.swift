@@ -1,15 +1,17 @@
 import Foundation
 import HeartlandConnector
+import Messaging
 import PipelineContracts
 import Synchronization
 
-/// Builds the `heartland.batch.closed` event of a batch from Heartland itself: the batch as GP-API
-/// serves it, the store (Retail location: its public id and time zone) and every page of the store's
-/// tickets for the batch's business day. Whatever a webhook said, the event carries what Heartland
-/// holds when it is fetched.
-public final class BatchEventSource: Sendable {
+/// Builds the events of inbox records from Heartland itself. `heartland.batch.closed`: the batch as
+/// GP-API serves it, the store (Retail location: its public id and time zone) and every page of the
+/// store's tickets for the batch's business day. `heartland.payroll.completed`: the pay run as the
+/// payroll API serves it. Whatever a webhook said, the event carries what Heartland holds when it is
+/// fetched.
+public final class HeartlandEventSource: Sendable {
     public enum Failure: Error, CustomStringConvertible {
-        /// The batch cannot become an event as it is (not closed, no business day, unknown store).
+        /// The record cannot become an event as it is (not closed, no business day, unknown store).
         case unusable(String)
         public var description: String {
             switch self { case .unusable(let reason): reason }
@@ -21,6 +23,32 @@ public final class BatchEventSource: Sendable {
 
     public init(client: any HeartlandClient) {
         self.client = client
+    }
+
+    /// The message for an inbox record, by its kind (`batch`, `pay_run`).
+    public func message(for entry: IngestInbox.Entry, eventsExchange: String) async throws -> (message: OutboundMessage, detail: String) {
+        switch entry.kind {
+        case "batch":
+            let event = try await event(batchID: entry.sourceID)
+            return (try OutboundMessage(exchange: eventsExchange, routingKey: BatchClosedEvent.routingKey, json: event,
+                                        idempotencyKey: event.idempotencyKey, schema: BatchClosedEvent.schema),
+                    "store \(event.store.id), business day \(event.businessDate), \(event.tickets.data.count) bytes of tickets")
+        case "pay_run":
+            let event = try await payrollEvent(runID: entry.sourceID)
+            return (try OutboundMessage(exchange: eventsExchange, routingKey: PayrollCompletedEvent.routingKey, json: event,
+                                        idempotencyKey: event.idempotencyKey, schema: PayrollCompletedEvent.schema),
+                    "pay run \(entry.sourceID)")
+        default:
+            throw Failure.unusable("inbox records of kind '\(entry.kind)' are not forwarded")
+        }
+    }
+
+    public func payrollEvent(runID: String) async throws -> PayrollCompletedEvent {
+        let (run, json) = try await client.payRunJSON(id: runID)
+        guard run.status == .processed || run.status == .posted else {
+            throw Failure.unusable("pay run \(runID) is \(run.status.rawValue), not PROCESSED")
+        }
+        return PayrollCompletedEvent(currency: "USD", runId: run.id, payRun: RawJSON(json))
     }
 
     public func event(batchID: String) async throws -> BatchClosedEvent {
