@@ -36,7 +36,7 @@ import Testing
                               onServerRunning: { channel in port.withLock { $0 = channel.localAddress?.port } }, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.runService() }
-            let deadline = ContinuousClock.now + .seconds(10)
+            let deadline = ContinuousClock.now + .seconds(60)
             while port.withLock({ $0 }) == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
             try await body(URL(string: "http://127.0.0.1:\(try #require(port.withLock { $0 }))/hook")!)
             group.cancelAll()

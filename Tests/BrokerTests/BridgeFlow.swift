@@ -17,14 +17,17 @@ final class BridgeFlow: @unchecked Sendable {
     let folder: URL
     let sageURL: String
     let operations: String
+    /// The topology file the stages were started with.
+    let topology: String
     private(set) var processes: [String: WorkerProcess]
     private(set) var heartlandURL: String?
     private(set) var inboxPath: String?
 
     static let stageNames = ["transformer", "fraud-scorer", "sage-loader", "alerter"]
 
-    private init(broker: TestBroker, folder: URL, sageURL: String, operations: String, processes: [String: WorkerProcess]) {
+    private init(broker: TestBroker, folder: URL, sageURL: String, operations: String, topology: String, processes: [String: WorkerProcess]) {
         self.broker = broker
+        self.topology = topology
         self.folder = folder
         self.sageURL = sageURL
         self.operations = operations
@@ -36,15 +39,23 @@ final class BridgeFlow: @unchecked Sendable {
     ///   - loaders: sage-loader processes (they share one ledger file, as replicas on one host would not;
     ///     each has its own, so only Sage's reference check stands between two posts).
     ///   - loaderArguments: extra flags for every sage-loader.
+    ///   - retryDelays: delay tiers other than the standard 5 s / 30 s / 5 min / 30 min (the stages declare their
+    ///     own tier queues from the topology file they are given).
     static func start(mapping: String = repositoryRoot.appendingPathComponent("Config/mapping.yaml").path, loaders: Int = 1,
-                      loaderArguments: [String] = []) async throws -> BridgeFlow {
+                      loaderArguments: [String] = [], retryDelays: [Duration]? = nil) async throws -> BridgeFlow {
         let broker = TestBroker.shared
-        let topology = repositoryRoot.appendingPathComponent("Topology/definitions.json").path
+        var topology = repositoryRoot.appendingPathComponent("Topology/definitions.json").path
         try await broker.management().importDefinitions(try Topology.load(from: topology))
+        if let retryDelays {
+            var builder = BridgeTopology.standard
+            for index in builder.stages.indices { builder.stages[index].retryDelays = retryDelays }
+            topology = FileManager.default.temporaryDirectory.appendingPathComponent("definitions-\(UUID().uuidString).json").path
+            try builder.build().encoded().write(to: URL(fileURLWithPath: topology))
+        }
         // The stages of an earlier test must be gone before this test's start.
         try await eventually("no stage consumers left from an earlier test") { try await consumers(broker) == 0 }
-        // Nor their messages: every queue of the topology starts empty.
-        let queues = try Topology.load(from: topology).queues.map(\.name)
+        // Nor their messages: every queue of the bridge's topology starts empty.
+        let queues = try Topology.load(from: repositoryRoot.appendingPathComponent("Topology/definitions.json").path).queues.map(\.name)
         let session = try await broker.session("purge")
         try await session.perform { connection in for queue in queues { _ = try connection.purgeQueue(channel: 3, name: queue) } }
         await session.close()
@@ -68,7 +79,7 @@ final class BridgeFlow: @unchecked Sendable {
                     "BRIDGE_LEDGER": folder.appendingPathComponent("ledger-\(index).sqlite").path])
         }
         try await eventually("every stage consumes") { try await consumers(broker) == 3 + loaders }
-        return BridgeFlow(broker: broker, folder: folder, sageURL: sageURL, operations: operations, processes: processes)
+        return BridgeFlow(broker: broker, folder: folder, sageURL: sageURL, operations: operations, topology: topology, processes: processes)
     }
 
     /// The value after `prefix` on the first line of a process's output that starts with it.
@@ -106,7 +117,6 @@ final class BridgeFlow: @unchecked Sendable {
         let old = processes["transformer"]!
         old.signal(SIGTERM)
         _ = try await old.waitForExit()
-        let topology = repositoryRoot.appendingPathComponent("Topology/definitions.json").path
         processes["transformer"] = try WorkerProcess.start(executable: "transformer", arguments: [
             "--amqp-url", broker.amqpURL, "--topology", topology, "--log-level", "info", "--mapping", mapping])
         try await eventually("the transformer consumes again") { try await Self.consumers(self.broker) == self.processes.keys.filter { $0.hasPrefix("sage-loader") }.count + 3 }

@@ -93,7 +93,7 @@ final class TestClock: Sendable {
 }
 
 /// Polls until `check` is true or the deadline passes; no fixed sleeps.
-func eventually(within seconds: Double = 10, _ what: String, _ check: @Sendable () async throws -> Bool) async throws {
+func eventually(within seconds: Double = 60, _ what: String, _ check: @Sendable () async throws -> Bool) async throws {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try await check() { return }

@@ -50,7 +50,7 @@ enum TestHTTP {
 
 /// Polls until `check` is true or the deadline passes; no fixed sleeps.
 func eventually(
-    within seconds: Double = 5, _ what: String, _ check: @Sendable () async throws -> Bool
+    within seconds: Double = 60, _ what: String, _ check: @Sendable () async throws -> Bool
 ) async throws {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
