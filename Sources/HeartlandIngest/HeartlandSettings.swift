@@ -11,6 +11,7 @@ import HeartlandConnector
 /// | `HEARTLAND_APP_ID`, `HEARTLAND_APP_KEY` / `_FILE` | | GP-API credentials |
 /// | `HEARTLAND_RETAIL_TOKEN` / `_FILE` | | Heartland Retail API token |
 /// | `HEARTLAND_WEBHOOK_SECRET` / `_FILE` | the app key | HMAC key of `X-Heartland-Signature` |
+/// | `HEARTLAND_RETAIL_PAGE_SIZE` | `2000` | tickets per Retail page (1…5000) |
 public struct HeartlandSettings: Sendable {
     public struct Invalid: Error, CustomStringConvertible {
         public let description: String
@@ -55,5 +56,13 @@ public struct HeartlandSettings: Sendable {
             credentials: .init(appId: try required("HEARTLAND_APP_ID", value("HEARTLAND_APP_ID")), appKey: appKey),
             retailToken: try required("HEARTLAND_RETAIL_TOKEN", try secret("HEARTLAND_RETAIL_TOKEN")))
         webhookSecret = try secret("HEARTLAND_WEBHOOK_SECRET") ?? appKey
+        // A store day is thousands of tickets: fewer, larger pages (Heartland's own importer uses up to 5000).
+        configuration.retailPageSize = 2000
+        if let text = value("HEARTLAND_RETAIL_PAGE_SIZE") {
+            guard let size = Int(text), (1...5000).contains(size) else {
+                throw Invalid(description: "HEARTLAND_RETAIL_PAGE_SIZE must be 1…5000, not '\(text)'")
+            }
+            configuration.retailPageSize = size
+        }
     }
 }
