@@ -1,0 +1,43 @@
+import Foundation
+import HeartlandIngest
+import Testing
+
+/// heartland-ingest's configuration from the environment: what is required, secrets from files, bad values named.
+@Suite struct HeartlandSettingsTests {
+    let base = ["HEARTLAND_URL": "http://127.0.0.1:9000", "HEARTLAND_APP_ID": "app", "HEARTLAND_APP_KEY": "key", "HEARTLAND_RETAIL_TOKEN": "tok"]
+
+    @Test func oneRootServesAllThreeAPIs() throws {
+        let settings = try HeartlandSettings(environment: base)
+        #expect(settings.configuration.gpAPIBaseURL.absoluteString == "http://127.0.0.1:9000/ucp")
+        #expect(settings.configuration.retailBaseURL.absoluteString == "http://127.0.0.1:9000/api")
+        #expect(settings.configuration.payrollBaseURL.absoluteString == "http://127.0.0.1:9000/payroll")
+        #expect(settings.webhookSecret == "key", "the webhook secret defaults to the app key")
+        #expect(settings.configuration.retailPageSize == 2000)
+    }
+
+    @Test func secretsComeFromFiles() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("app-key-\(UUID().uuidString)")
+        try "from-file\n".write(to: file, atomically: true, encoding: .utf8)
+        var environment = base
+        environment["HEARTLAND_APP_KEY"] = nil
+        environment["HEARTLAND_APP_KEY_FILE"] = file.path
+        #expect(try HeartlandSettings(environment: environment).configuration.credentials.appKey == "from-file")
+    }
+
+    @Test func missingAndBadValuesAreNamed() {
+        var missing = base
+        missing["HEARTLAND_APP_ID"] = nil
+        #expect(throws: HeartlandSettings.Invalid.self) { try HeartlandSettings(environment: missing) }
+        do {
+            _ = try HeartlandSettings(environment: missing)
+        } catch {
+            #expect(error.description.contains("HEARTLAND_APP_ID"))
+        }
+        var badURL = base
+        badURL["HEARTLAND_URL"] = "ftp://x"
+        #expect(throws: HeartlandSettings.Invalid.self) { try HeartlandSettings(environment: badURL) }
+        var badPage = base
+        badPage["HEARTLAND_RETAIL_PAGE_SIZE"] = "9000"
+        #expect(throws: HeartlandSettings.Invalid.self) { try HeartlandSettings(environment: badPage) }
+    }
+}
