@@ -186,6 +186,11 @@ let package = Package(
                                                        "Transformer", "Accounting", "PipelineContracts", "Messaging"]),
         // MARK: end pipeline stages
 
+        // MARK: two-way sync (issue 5)
+        .target(name: "Sync"),
+        .testTarget(name: "SyncTests", dependencies: ["Sync"]),
+        // MARK: end two-way sync
+
         // MARK: deployment checks (issue 7)
         .testTarget(name: "DeploymentTests", dependencies: ["Messaging"]),
         // MARK: end deployment checks
