@@ -1,0 +1,41 @@
+#!/bin/bash
+# Entrypoint of the rabbitmq service: prepares the definitions imported at boot, then hands over to
+# the image's own entrypoint.
+#
+# A node that imports definitions at boot creates no default user, so the administrator must be in
+# the definitions too. Its password hash (RabbitMQ's salted SHA-256) is computed here from the
+# rabbitmq-admin secret; the salt is kept in the data volume so that the file, and therefore its
+# content hash, only changes when the password does (definitions.skip_if_unchanged). The topology is
+# copied from the mounted Topology/definitions.json. The worker users in it carry no password:
+# the one-shot `topology` service sets them (bridgectl topology apply --secrets-dir /run/secrets).
+set -euo pipefail
+
+admin_user=${RABBITMQ_ADMIN_USER:-admin}
+admin_secret=${RABBITMQ_ADMIN_PASSWORD_FILE:-/run/secrets/rabbitmq-admin}
+# The folder rabbitmq.conf's load_definitions names; the paths can be moved for a test run.
+definitions=${RABBITMQ_DEFINITIONS_DIR:-/var/lib/rabbitmq/definitions}
+topology=${BRIDGE_TOPOLOGY_FILE:-/etc/bridge/definitions.json}
+salt_file=${RABBITMQ_ADMIN_SALT_FILE:-/var/lib/rabbitmq/admin-password.salt}
+[ -r "$admin_secret" ] || { echo "rabbitmq entrypoint: cannot read $admin_secret (the administrator's password)" >&2; exit 78; }
+password=$(tr -d '\r\n' < "$admin_secret")
+
+mkdir -p "$definitions"
+[ -s "$salt_file" ] || head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$salt_file"
+salt=$(cat "$salt_file")
+
+hex_to_bytes() { printf "$(printf '%s' "$1" | sed 's/../\\x&/g')"; }
+digest=$({ hex_to_bytes "$salt"; printf '%s' "$password"; } | sha256sum | cut -c1-64)
+hash=$({ hex_to_bytes "$salt"; hex_to_bytes "$digest"; } | base64 -w0)
+
+cat > "$definitions/00-admin.json" <<JSON
+{
+  "vhosts": [{"name": "/"}],
+  "users": [{"name": "$admin_user", "password_hash": "$hash",
+             "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": ["administrator"]}],
+  "permissions": [{"user": "$admin_user", "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"}]
+}
+JSON
+cp "$topology" "$definitions/10-topology.json"
+[ "$(id -u)" != 0 ] || chown -R rabbitmq:rabbitmq "$definitions" "$salt_file"
+
+exec docker-entrypoint.sh "$@"

@@ -1,0 +1,190 @@
+import Foundation
+import Messaging
+import Testing
+
+/// Static checks of Compose/docker-compose.yml: no Docker engine runs here, so everything a
+/// `docker compose up` would trip over is checked against the file, the package and the binaries.
+@Suite struct ComposeTests {
+    /// Executables that are not deployed, with the reason.
+    static let notDeployed = ["bridge-relay": "the relay stage of the integration tests and scripts/bench"]
+
+    @Test func composeFileIsValidWithAndWithoutTheDemoProfile() throws {
+        try #require(Shell.available("docker-compose"), "docker-compose is not installed (scripts/install-deps installs it)")
+        for profiles in [[], ["demo"]] {
+            let result = try ComposeFile.config(profiles: profiles, quiet: true)
+            #expect(result.succeeded, "docker-compose config \(profiles) failed: \(result.error)")
+            #expect(!result.error.contains("WARNING"), "docker-compose config \(profiles) warns: \(result.error)")
+        }
+        // docker-compose 1.29 prints every service whatever the profiles (`config --services` too): check the profiles themselves.
+        let compose = try ComposeFile.resolved()
+        for (name, service) in compose.services {
+            let profiles = service["profiles"] as? [String] ?? []
+            if ["heartland-sim", "sage-pro-sim"].contains(name) {
+                #expect(profiles == ["demo"], "\(name) must only run with --profile demo")
+            } else {
+                #expect(profiles.isEmpty, "\(name) must run without a profile")
+            }
+        }
+        #expect(compose.services["heartland-sim"] != nil && compose.services["sage-pro-sim"] != nil, "a simulator service is missing")
+    }
+
+    @Test func everyExecutableIsDeployedAndEveryWorkerHasItsService() throws {
+        let compose = try ComposeFile.resolved()
+        let commands = Set(compose.bridgeServices.values.compactMap { ComposeFile.command($0).first })
+        for product in try Repository.executableProducts() where Self.notDeployed[product] == nil {
+            #expect(commands.contains(product), "executable \(product) is not the command of any service in \(ComposeFile.path)")
+        }
+        let workers = try Repository.workerExecutables().filter { Self.notDeployed[$0] == nil }
+        #expect(workers.count >= 5, "expected the five workers, found \(workers)")
+        for worker in workers {
+            let service = try #require(compose.services[worker], "worker \(worker) has no service named \(worker)")
+            #expect(ComposeFile.command(service).first == worker, "service \(worker) does not run \(worker)")
+            #expect(service["restart"] as? String == "unless-stopped" || service["restart"] as? String == "always",
+                    "worker \(worker) has no restart policy")
+        }
+    }
+
+    @Test func everyCommandNamesAnExecutableAndFlagsItAccepts() throws {
+        let compose = try ComposeFile.resolved()
+        let bin = Repository.binDirectory()
+        let products = Set(try Repository.executableProducts())
+        for (name, service) in compose.bridgeServices {
+            let command = ComposeFile.command(service)
+            let executable = try #require(command.first, "service \(name) has no command")
+            #expect(products.contains(executable), "service \(name) runs \(executable), which is not an executable product")
+            let path = bin.appendingPathComponent(executable).path
+            try #require(FileManager.default.isExecutableFile(atPath: path), "\(path) is not built (swift build, or set BRIDGE_BIN_DIR)")
+            let subcommands = Array(command.dropFirst().prefix { !$0.hasPrefix("-") })
+            let help = try Shell.run(path, subcommands + ["--help"])
+            #expect(help.succeeded, "\(executable) \(subcommands.joined(separator: " ")) --help failed: \(help.error)")
+            let text = help.output + help.error
+            for flag in command.dropFirst(subcommands.count + 1) where flag.hasPrefix("--") {
+                let name = String(flag.split(separator: "=")[0])
+                #expect(text.range(of: "\(name)[ ,=<\n]", options: .regularExpression) != nil,
+                        "service \(name): \(executable) \(subcommands.joined(separator: " ")) does not accept \(name)")
+            }
+        }
+    }
+
+    /// Every variable a bridge service sets is read by the code or by Compose/entrypoint.sh, so a
+    /// misspelt name cannot silently fall back to a default.
+    @Test func everyEnvironmentVariableIsReadBySomething() throws {
+        let compose = try ComposeFile.resolved()
+        let entrypoint = try Repository.text("Compose/entrypoint.sh")
+        func read(_ name: String) -> Bool {
+            Repository.sources.contains("\"\(name)\"") || Repository.sources.contains("[\"\(name)\"]")
+                || entrypoint.range(of: "\\b\(name)\\b", options: .regularExpression) != nil
+        }
+        for (serviceName, service) in compose.bridgeServices {
+            let environment = ComposeFile.environment(service)
+            let secretEnvironment = (environment["BRIDGE_SECRET_ENV"] ?? "").split(separator: " ").map(String.init)
+            for name in environment.keys {
+                if name.hasSuffix("_FILE") {
+                    let base = String(name.dropLast(5))
+                    let native = Repository.sources.contains("\"\(name)\"")
+                        || (Repository.sources.contains("\"\(base)\"") && Repository.sources.contains("\"\\(name)_FILE\""))
+                    #expect(native || secretEnvironment.contains(base),
+                            "service \(serviceName): nothing reads \(name) (not in Sources/, not in BRIDGE_SECRET_ENV)")
+                    let file = environment[name] ?? ""
+                    if file.hasPrefix("/run/secrets/") {
+                        let secret = String(file.dropFirst("/run/secrets/".count))
+                        #expect(ComposeFile.secretNames(service).contains(secret), "service \(serviceName) reads \(file) but is not given secret \(secret)")
+                    }
+                } else {
+                    #expect(read(name), "service \(serviceName) sets \(name), which no code reads")
+                }
+            }
+            for base in secretEnvironment {
+                #expect(environment["\(base)_FILE"] != nil, "service \(serviceName): BRIDGE_SECRET_ENV names \(base) without \(base)_FILE")
+            }
+        }
+    }
+
+    @Test func healthChecksCallEndpointsTheProgramsServe() throws {
+        let compose = try ComposeFile.resolved()
+        let workers = Set(try Repository.workerExecutables())
+        for (name, service) in compose.bridgeServices where name != "topology" {
+            let target = try #require(ComposeFile.healthCheckTarget(service), "service \(name) has no HTTP health check")
+            #expect(Repository.sources.contains("\"\(target.path)\""), "service \(name) checks \(target.path), which no code serves")
+            let command = ComposeFile.command(service)
+            if workers.contains(command.first ?? "") {
+                #expect(target.path == "/health/ready", "worker \(name) must be checked on /health/ready, not \(target.path)")
+                #expect(ComposeFile.environment(service)["BRIDGE_HTTP_PORT"] == String(target.port),
+                        "worker \(name) is checked on port \(target.port) but serves on BRIDGE_HTTP_PORT")
+                #expect(ComposeFile.environment(service)["BRIDGE_HTTP_HOST"] == "0.0.0.0",
+                        "worker \(name) must listen on 0.0.0.0 for Prometheus to reach it")
+            } else if let index = command.firstIndex(of: "--port") {
+                #expect(command[index + 1] == String(target.port), "service \(name) listens on \(command[index + 1]) but is checked on \(target.port)")
+            }
+        }
+        for upstream in ["rabbitmq", "prometheus", "grafana"] {
+            #expect(compose.services[upstream]?["healthcheck"] != nil, "\(upstream) has no health check")
+        }
+    }
+
+    @Test func everyWorkerUserHasItsSecretAndEveryWorkerLogsInAsItself() throws {
+        let compose = try ComposeFile.resolved()
+        let topology = try Topology.load(from: Repository.url("Topology/definitions.json").path)
+        let users = topology.users.map(\.name)
+        #expect(!users.isEmpty)
+        let topologyService = try #require(compose.services["topology"], "no one-shot topology service")
+        let command = ComposeFile.command(topologyService)
+        #expect(command.starts(with: ["bridgectl", "topology", "apply"]) && command.contains("--secrets-dir"),
+                "the topology service must run bridgectl topology apply --secrets-dir")
+        let secretsDir = command.firstIndex(of: "--secrets-dir").map { command[$0 + 1] }
+        #expect(secretsDir == "/run/secrets")
+        for user in users {
+            #expect(compose.secrets[user] != nil, "RabbitMQ user \(user) has no secret in \(ComposeFile.path)")
+            #expect(ComposeFile.secretNames(topologyService).contains(user), "the topology service is not given \(user)'s secret")
+        }
+        for (name, service) in compose.bridgeServices {
+            guard let user = ComposeFile.environment(service)["BRIDGE_AMQP_USER"] else { continue }
+            #expect(users.contains(user), "service \(name) logs in as \(user), which Topology/definitions.json does not define")
+            #expect(ComposeFile.secretNames(service).contains(user), "service \(name) is not given its password secret \(user)")
+        }
+        for worker in try Repository.workerExecutables() where ComposeTests.notDeployed[worker] == nil {
+            #expect(ComposeFile.environment(compose.services[worker] ?? [:])["BRIDGE_AMQP_USER"] == worker,
+                    "worker \(worker) must log in as its own RabbitMQ user")
+        }
+        let rabbit = try #require(compose.services["rabbitmq"])
+        #expect(ComposeFile.secretNames(rabbit).contains("rabbitmq-admin"))
+        #expect(ComposeFile.secretNames(topologyService).contains("rabbitmq-admin"))
+    }
+
+    /// `--scale` works only for services without a fixed name, host port or shared writable state.
+    @Test func scalableWorkersShareNothing() throws {
+        let compose = try ComposeFile.resolved()
+        for name in ["transformer", "fraud-scorer", "sage-loader"] {
+            let service = try #require(compose.services[name])
+            #expect(service["container_name"] == nil, "\(name) has a container_name: it cannot be scaled")
+            #expect(service["ports"] == nil, "\(name) publishes a host port: a second replica could not bind it")
+            #expect(ComposeFile.writableNamedVolumes(service).isEmpty,
+                    "\(name) writes to a named volume \(ComposeFile.writableNamedVolumes(service)) that replicas would share")
+        }
+        let loader = try #require(compose.services["sage-loader"])
+        let ledger = try #require(ComposeFile.environment(loader)["BRIDGE_LEDGER"], "sage-loader has no BRIDGE_LEDGER")
+        let tmpfs = (loader["tmpfs"] as? [String] ?? (loader["tmpfs"] as? String).map { [$0] } ?? []).map { String($0.split(separator: ":")[0]) }
+        #expect(tmpfs.contains { ledger.hasPrefix($0 + "/") }, "sage-loader's ledger \(ledger) must be on a per-container tmpfs, not shared")
+        for name in compose.services.keys where name != "rabbitmq" {
+            #expect(compose.services[name]?["container_name"] == nil, "\(name) has a fixed container_name")
+        }
+    }
+
+    @Test func rabbitmqImportsTheTopologyAtBoot() throws {
+        let compose = try ComposeFile.resolved()
+        let rabbit = try #require(compose.services["rabbitmq"])
+        let mounts = (rabbit["volumes"] as? [Any] ?? []).compactMap { entry -> (String, String)? in
+            if let text = entry as? String { let parts = text.split(separator: ":").map(String.init); return (parts[0], parts[1]) }
+            guard let volume = entry as? [String: Any], let source = volume.string("source"), let target = volume.string("target") else { return nil }
+            return (source, target)
+        }
+        #expect(mounts.contains { $0.0 == Repository.url("Topology/definitions.json").path && $0.1 == "/etc/bridge/definitions.json" },
+                "Topology/definitions.json must be mounted at /etc/bridge/definitions.json: \(mounts)")
+        #expect(mounts.contains { $0.1 == "/var/lib/rabbitmq" }, "RabbitMQ's data must be on a volume")
+        let configuration = try Repository.text("Compose/rabbitmq/rabbitmq.conf")
+        #expect(configuration.contains("definitions.local.path = /var/lib/rabbitmq/definitions"))
+        #expect(configuration.contains("definitions.skip_if_unchanged = true"))
+        let entrypoint = try Repository.text("Compose/rabbitmq/entrypoint.sh")
+        #expect(entrypoint.contains("/var/lib/rabbitmq/definitions") && entrypoint.contains("/etc/bridge/definitions.json"))
+    }
+}

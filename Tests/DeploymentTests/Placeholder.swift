@@ -1,1 +1,0 @@
-// Placeholder: static checks of Compose/ and the Dockerfile (issue 7) are being written.
