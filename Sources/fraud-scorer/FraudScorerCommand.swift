@@ -1,16 +1,10 @@
 import ArgumentParser
-import Transformer
-import WorkerRuntime
 
 @main
 struct FraudScorerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fraud-scorer",
-        abstract: "Pass-through until fraud scoring is built: forwards every journal marked not_assessed.")
-
-    @OptionGroup var worker: WorkerOptions
-
-    func run() async throws {
-        try await Worker.run(stage: "fraud-scorer", handler: FraudPassThroughHandler(), options: worker)
-    }
+        abstract: "The fraud-scorer stage, and the tools to train, evaluate and backtest its scoring (docs/FRAUD.md).",
+        subcommands: [Serve.self, Generate.self, Train.self, Evaluate.self, Backtest.self, Bench.self],
+        defaultSubcommand: Serve.self)
 }

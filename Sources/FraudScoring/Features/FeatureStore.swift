@@ -1,0 +1,269 @@
+import Accounting
+import Foundation
+import GRDB
+import Messaging
+import Synchronization
+
+/// The scorer's memory: every event it has seen (bounded by age and count) and running amount
+/// baselines per store and terminal, in SQLite. `observe` records a batch of events and returns each
+/// event's features, computed from the history around it.
+///
+/// Windows are centred on the event (`±1 h`), over what the store knows: when a whole settlement
+/// batch is observed at once, the first card test of a burst already sees the ones after it; when
+/// events arrive one by one, the same window only sees the past.
+public final class FeatureStore: Sendable {
+    public struct Limits: Sendable {
+        /// Events older than this (relative to the newest event) are pruned. 120 days covers the
+        /// refund window of linked refunds.
+        public var maxAge: TimeInterval
+        public var maxEvents: Int
+
+        public init(maxAge: TimeInterval = 120 * 86_400, maxEvents: Int = 2_000_000) {
+            self.maxAge = maxAge
+            self.maxEvents = maxEvents
+        }
+    }
+
+    /// Authorisations under this amount count as "tiny" (card testing probes with cents).
+    public static let smallAuthCents: Int64 = 200
+    /// Baselines ignore z-scores until they have seen this many amounts.
+    static let baselineWarmUp = 20
+    static let baselineAlpha = 0.01
+    /// Voids per clerk per shift assumed before a store has history.
+    static let defaultVoidRate = 0.25
+
+    /// Pruning runs after this many new events (counting the table on every batch would cost more than scoring).
+    static let pruneEvery = 1_000
+
+    private let database: any DatabaseWriter
+    private let insertsSincePrune = Mutex(0)
+    private let limits: Limits
+    private let hours: [StoreID: StoreHours]
+    private let defaultHours: StoreHours
+
+    /// `path` nil: an in-memory store (backtests, evaluation, tests).
+    public init(path: String?, limits: Limits = Limits(), hours: [StoreID: StoreHours] = [:],
+                defaultHours: StoreHours = .standard) throws {
+        database = try path.map { try SQLiteFile.pool(path: $0) } ?? DatabaseQueue()
+        self.limits = limits
+        self.hours = hours
+        self.defaultHours = defaultHours
+        try database.write { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS event (
+                    id TEXT PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    store TEXT NOT NULL,
+                    terminal TEXT NOT NULL,
+                    clerk TEXT,
+                    card TEXT,
+                    tender TEXT NOT NULL,
+                    keyed INTEGER NOT NULL,
+                    small INTEGER NOT NULL,
+                    amount INTEGER NOT NULL,
+                    at REAL NOT NULL,
+                    local_day TEXT NOT NULL,
+                    original_id TEXT
+                );
+                CREATE INDEX IF NOT EXISTS event_card ON event(card, at) WHERE card IS NOT NULL;
+                CREATE INDEX IF NOT EXISTS event_terminal ON event(terminal, at);
+                CREATE INDEX IF NOT EXISTS event_clerk ON event(store, clerk, at);
+                CREATE INDEX IF NOT EXISTS event_shift ON event(store, clerk, local_day, kind);
+                CREATE INDEX IF NOT EXISTS event_original ON event(original_id) WHERE original_id IS NOT NULL;
+                CREATE INDEX IF NOT EXISTS event_at ON event(at);
+                CREATE TABLE IF NOT EXISTS baseline (
+                    scope TEXT PRIMARY KEY,
+                    n INTEGER NOT NULL,
+                    mean REAL NOT NULL,
+                    variance REAL NOT NULL
+                );
+                """)
+        }
+    }
+
+    /// Records the events (a redelivered event is recorded once) and returns their features, in the
+    /// order given. Baselines move in time order, after each event's own features are taken.
+    public func observe(_ events: [ScoredEvent]) throws -> [FeatureVector] {
+        try database.write { db in
+            var fresh = Set<String>()
+            for event in events where try insert(event, db) { fresh.insert(event.id) }
+            var voidRates: [String: Double] = [:]
+            var features = [FeatureVector](repeating: FeatureVector(), count: events.count)
+            let order = events.indices.sorted { (events[$0].occurredAt, events[$0].id) < (events[$1].occurredAt, events[$1].id) }
+            for index in order {
+                let event = events[index]
+                features[index] = try compute(event, db, voidRates: &voidRates)
+                if fresh.contains(event.id), event.kind == .sale {
+                    try updateBaseline("store:\(event.store)", event, db)
+                    try updateBaseline("terminal:\(terminalKey(event))", event, db)
+                }
+            }
+            let due = insertsSincePrune.withLock { count in
+                count += fresh.count
+                guard count >= Self.pruneEvery else { return false }
+                count = 0
+                return true
+            }
+            if due { _ = try prune(db) }
+            return features
+        }
+    }
+
+    public func eventCount() throws -> Int {
+        try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event") ?? 0 }
+    }
+
+    /// Drops events older than `maxAge` before the newest and then the oldest beyond `maxEvents`.
+    @discardableResult
+    public func prune() throws -> Int { try database.write { db in try prune(db) } }
+
+    private func prune(_ db: Database) throws -> Int {
+        guard let newest = try Double.fetchOne(db, sql: "SELECT MAX(at) FROM event") else { return 0 }
+        try db.execute(sql: "DELETE FROM event WHERE at < ?", arguments: [newest - limits.maxAge])
+        var removed = db.changesCount
+        let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event") ?? 0
+        if count > limits.maxEvents {
+            try db.execute(sql: "DELETE FROM event WHERE rowid IN (SELECT rowid FROM event ORDER BY at LIMIT ?)",
+                           arguments: [count - limits.maxEvents])
+            removed += db.changesCount
+        }
+        return removed
+    }
+
+    private func terminalKey(_ event: ScoredEvent) -> String { "\(event.store)/\(event.terminal)" }
+
+    private func insert(_ event: ScoredEvent, _ db: Database) throws -> Bool {
+        let small = (event.kind == .sale || event.kind == .decline) && event.amountCents < Self.smallAuthCents
+        try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO event (id, kind, store, terminal, clerk, card, tender, keyed, small, amount, at, local_day, original_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                event.id, event.kind.rawValue, event.store.rawValue, terminalKey(event), event.clerk, event.cardToken?.rawValue,
+                event.tender.rawValue, event.entryMode == .keyed, small, event.amountCents,
+                event.occurredAt.timeIntervalSince1970, event.localTime.day, event.originalSale?.id,
+            ])
+        return db.changesCount == 1
+    }
+
+    private func compute(_ event: ScoredEvent, _ db: Database, voidRates: inout [String: Double]) throws -> FeatureVector {
+        var f = FeatureVector()
+        let at = event.occurredAt.timeIntervalSince1970
+        let local = event.localTime
+        f[.amount] = Double(event.amountCents)
+        f[.logAmount] = log1p(Double(max(0, event.amountCents)))
+        f[.isRefund] = event.kind == .refund ? 1 : 0
+        f[.isVoid] = event.kind == .void ? 1 : 0
+        f[.isDecline] = event.kind == .decline ? 1 : 0
+        f[.keyedEntry] = event.entryMode == .keyed ? 1 : 0
+        f[.smallAuth] = (event.kind == .sale || event.kind == .decline) && event.amountCents < Self.smallAuthCents ? 1 : 0
+
+        if let card = event.cardToken {
+            let row = try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT COALESCE(SUM(at BETWEEN ? AND ?), 0) AS hour, COUNT(*) AS day FROM event
+                WHERE card = ? AND at BETWEEN ? AND ?
+                """), arguments: [at - 3600, at + 3600, card.rawValue, at - 86_400, at + 86_400])
+            f[.cardVelocity1h] = row?["hour"] ?? 0
+            f[.cardVelocity24h] = row?["day"] ?? 0
+        }
+        if let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT COALESCE(SUM(at BETWEEN ? AND ?), 0) AS tenMinutes,
+                   COALESCE(SUM(keyed), 0) AS keyed,
+                   COALESCE(SUM(kind = 'decline' AND at BETWEEN ? AND ?), 0) AS declines,
+                   COALESCE(SUM(small AND at BETWEEN ? AND ?), 0) AS small
+            FROM event WHERE terminal = ? AND at BETWEEN ? AND ?
+            """), arguments: [at - 600, at + 600, at - 600, at + 600, at - 600, at + 600, terminalKey(event), at - 3600, at + 3600]) {
+            f[.terminalVelocity10m] = row["tenMinutes"]
+            f[.terminalKeyed1h] = row["keyed"]
+            f[.terminalDeclines10m] = row["declines"]
+            f[.terminalSmallAuths10m] = row["small"]
+        }
+        if let clerk = event.clerk {
+            f[.clerkVelocity1h] = try Double.fetchOne(db.cachedStatement(sql: """
+                SELECT COUNT(*) FROM event WHERE store = ? AND clerk = ? AND at BETWEEN ? AND ?
+                """), arguments: [event.store.rawValue, clerk, at - 3600, at + 3600]) ?? 0
+            if event.kind == .void {
+                let voids = try Double.fetchOne(db.cachedStatement(sql: """
+                    SELECT COUNT(*) FROM event WHERE store = ? AND clerk = ? AND local_day = ? AND kind = 'void'
+                    """), arguments: [event.store.rawValue, clerk, local.day]) ?? 0
+                let key = "\(event.store)|\(local.day)"
+                let rate: Double
+                if let known = voidRates[key] {
+                    rate = known
+                } else {
+                    rate = try voidRate(store: event.store, excludingDay: local.day, before: at, db)
+                    voidRates[key] = rate
+                }
+                f[.clerkVoidsShift] = voids
+                f[.clerkVoidExcess] = voids - rate
+            }
+        }
+        if event.kind == .sale || event.kind == .decline {
+            f[.amountZStore] = try zScore("store:\(event.store)", event, db)
+            f[.amountZTerminal] = try zScore("terminal:\(terminalKey(event))", event, db)
+        }
+        if event.kind == .refund {
+            if let original = event.originalSale {
+                let row = try Row.fetchOne(db.cachedStatement(sql: """
+                    SELECT COALESCE(SUM(amount), 0) AS total, COALESCE(SUM(CASE WHEN tender = ? THEN amount ELSE 0 END), 0) AS onTender
+                    FROM event WHERE original_id = ? AND kind = 'refund' AND id <> ? AND (at < ? OR (at = ? AND id < ?))
+                    """), arguments: [event.tender.rawValue, original.id, event.id, at, at, event.id])
+                let earlier: Int64 = row?["total"] ?? 0
+                let earlierOnTender: Int64 = row?["onTender"] ?? 0
+                let over = earlier + event.amountCents > original.amountCents
+                f[.refundOverOriginal] = over ? 1 : 0
+                if event.tender == .card, let saleCard = original.cardToken, let card = event.cardToken, saleCard != card {
+                    f[.refundCardMismatch] = 1
+                }
+                if !over, earlierOnTender + event.amountCents > original.tenderMix.cents(on: event.tender) {
+                    f[.refundTenderMismatch] = 1
+                }
+            } else {
+                f[.refundUnlinked] = 1
+            }
+        }
+        let outside = (hours[event.store] ?? defaultHours).minutesOutside(minuteOfDay: local.minuteOfDay)
+        f[.outsideHours] = outside > 0 ? 1 : 0
+        f[.minutesOutsideHours] = Double(outside)
+        return f
+    }
+
+    /// The store's voids per clerk per shift over the last 30 days, shifts of `excludingDay` left out.
+    private func voidRate(store: StoreID, excludingDay day: String, before at: Double, _ db: Database) throws -> Double {
+        let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT COALESCE(SUM(kind = 'void'), 0) AS voids, COUNT(DISTINCT clerk || '|' || local_day) AS shifts
+            FROM event WHERE store = ? AND clerk IS NOT NULL AND local_day <> ? AND at BETWEEN ? AND ?
+            """), arguments: [store.rawValue, day, at - 30 * 86_400, at])
+        let voids: Double = row?["voids"] ?? 0
+        let shifts: Double = row?["shifts"] ?? 0
+        // A prior worth ten shifts keeps a store with little history from calling every void unusual.
+        return (voids + Self.defaultVoidRate * 10) / (shifts + 10)
+    }
+
+    private func zScore(_ scope: String, _ event: ScoredEvent, _ db: Database) throws -> Double {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT n, mean, variance FROM baseline WHERE scope = ?"),
+                                         arguments: [scope]) else { return 0 }
+        let n: Int = row["n"]
+        guard n >= Self.baselineWarmUp else { return 0 }
+        let mean: Double = row["mean"]
+        let variance: Double = row["variance"]
+        return (log1p(Double(max(0, event.amountCents))) - mean) / max(0.05, variance.squareRoot())
+    }
+
+    /// Exponentially weighted mean and variance of log amounts (West's incremental form); a plain
+    /// running mean until 1/alpha amounts have been seen.
+    private func updateBaseline(_ scope: String, _ event: ScoredEvent, _ db: Database) throws {
+        let x = log1p(Double(max(0, event.amountCents)))
+        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT n, mean, variance FROM baseline WHERE scope = ?"),
+                                   arguments: [scope])
+        var n: Int = row?["n"] ?? 0
+        var mean: Double = row?["mean"] ?? x
+        var variance: Double = row?["variance"] ?? 0
+        let alpha = max(Self.baselineAlpha, 1 / Double(n + 1))
+        let delta = x - mean
+        mean += alpha * delta
+        variance = (1 - alpha) * (variance + alpha * delta * delta)
+        n += 1
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO baseline (scope, n, mean, variance) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [scope, n, mean, variance])
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// The scorer's verdict on one event: its features, the model's score and reasons, the decision.
+public struct Assessment: Codable, Sendable {
+    public var event: ScoredEvent
+    public var features: FeatureVector
+    public var score: RiskScore
+    public var decision: FraudDecision
+}
+
+/// Features from the store, a score from the model, a decision from the rules in force.
+public final class FraudScorer: Sendable {
+    public let store: FeatureStore
+    public let model: FraudModel
+    private let rules: @Sendable () -> RuleSet
+
+    /// Rules re-read from their file whenever it changes.
+    public init(store: FeatureStore, model: FraudModel, rules: RuleSetFile) {
+        self.store = store
+        self.model = model
+        self.rules = { rules.current() }
+    }
+
+    /// Fixed rules (backtests, evaluation); without any, the model's review threshold decides.
+    public init(store: FeatureStore, model: FraudModel, ruleSet: RuleSet? = nil) {
+        self.store = store
+        self.model = model
+        let fixed = ruleSet ?? RuleSet.standard(reviewThreshold: model.reviewThreshold)
+        self.rules = { fixed }
+    }
+
+    /// Assesses a batch of events (a settlement batch, or one event), recording them in the store.
+    public func assess(_ events: [ScoredEvent]) throws -> [Assessment] {
+        let features = try store.observe(events)
+        let ruleSet = rules()
+        return zip(events, features).map { event, vector in
+            let score = model.assess(vector)
+            let decision = ruleSet.evaluate(.init(event: event, features: vector, score: score))
+            return Assessment(event: event, features: vector, score: score, decision: decision)
+        }
+    }
+}

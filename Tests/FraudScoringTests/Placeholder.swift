@@ -1,1 +1,0 @@
-// Placeholder: tests of the fraud scoring library (issue 6) are being written.
