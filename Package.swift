@@ -63,7 +63,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "bridgectl",
-            dependencies: ["BrokerAdmin", "Messaging", "Alerter", "Accounting", "SageConnector", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["BrokerAdmin", "Messaging", "Alerter", "Accounting", "SageConnector", "FraudScoring", "PipelineContracts", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "bridge-relay",
@@ -71,7 +71,7 @@ let package = Package(
         ),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP"]),
         .testTarget(name: "BrokerTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP", "WorkerRuntime", "SageConnector", "PipelineContracts", "Alerter",
-                                                    "BookOracle", "HeartlandSimulator", "Accounting", "HeartlandIngest"]),
+                                                    "BookOracle", "HeartlandSimulator", "Accounting", "HeartlandIngest", "FraudScoring"]),
 
         // MARK: simulators (issue 3)
         .target(

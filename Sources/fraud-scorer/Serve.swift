@@ -1,16 +1,21 @@
 import ArgumentParser
-import Transformer
+import Foundation
+import FraudScoring
 import WorkerRuntime
 
-/// The pipeline stage. Still the pass-through (every journal forwarded, marked not_assessed) until the
-/// scorer is wired to the broker.
+/// The pipeline stage: the batch-level check with review holds (see `FraudScoringHandler`).
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the stage (default): for now forwards every journal marked not_assessed.")
+        abstract: "Run the stage (default): hold unusual settlement batches for review, forward the rest marked allowed.")
 
     @OptionGroup var worker: WorkerOptions
+    @Option(help: "SQLite review store of held documents. Default: $BRIDGE_REVIEW_DB or var/fraud-reviews.sqlite.")
+    var reviewStore: String = ProcessInfo.processInfo.environment["BRIDGE_REVIEW_DB"] ?? "var/fraud-reviews.sqlite"
+    @Option(help: "SQLite history of each store's batches. Default: $BRIDGE_BATCH_HISTORY or var/fraud-batch-history.sqlite.")
+    var batchHistory: String = ProcessInfo.processInfo.environment["BRIDGE_BATCH_HISTORY"] ?? "var/fraud-batch-history.sqlite"
 
     func run() async throws {
-        try await Worker.run(stage: "fraud-scorer", handler: FraudPassThroughHandler(), options: worker)
+        let handler = FraudScoringHandler(history: try BatchHistory(path: batchHistory), reviews: try ReviewStore(path: reviewStore))
+        try await Worker.run(stage: "fraud-scorer", handler: handler, options: worker)
     }
 }

@@ -42,7 +42,7 @@ final class BridgeFlow: @unchecked Sendable {
     ///   - retryDelays: delay tiers other than the standard 5 s / 30 s / 5 min / 30 min (the stages declare their
     ///     own tier queues from the topology file they are given).
     static func start(mapping: String = repositoryRoot.appendingPathComponent("Config/mapping.yaml").path, loaders: Int = 1,
-                      loaderArguments: [String] = [], retryDelays: [Duration]? = nil) async throws -> BridgeFlow {
+                      loaderArguments: [String] = [], scorerArguments: [String]? = nil, retryDelays: [Duration]? = nil) async throws -> BridgeFlow {
         let broker = TestBroker.shared
         var topology = repositoryRoot.appendingPathComponent("Topology/definitions.json").path
         try await broker.management().importDefinitions(try Topology.load(from: topology))
@@ -69,7 +69,9 @@ final class BridgeFlow: @unchecked Sendable {
         var processes = [
             "sage-pro-sim": sage,
             "transformer": try WorkerProcess.start(executable: "transformer", arguments: common + ["--mapping", mapping]),
-            "fraud-scorer": try WorkerProcess.start(executable: "fraud-scorer", arguments: common),
+            "fraud-scorer": try WorkerProcess.start(executable: "fraud-scorer", arguments: common + (scorerArguments ?? [
+                "--review-store", folder.appendingPathComponent("reviews.sqlite").path,
+                "--batch-history", folder.appendingPathComponent("batch-history.sqlite").path])),
             "alerter": try WorkerProcess.start(executable: "alerter", arguments: common + ["--store", operations]),
         ]
         for index in 1...loaders {

@@ -17,7 +17,7 @@ import XCTest
 final class SettlementFlowTests: XCTestCase {
     func testClosedBatchIsPostedToSageOnceThroughTheStages() async throws {
         let flow = try await BridgeFlow.start()
-        let reference = try await publishClosedBatch(flow, times: 2)  // the second is a duplicate webhook: must not post twice
+        let reference = try await flow.publishClosedBatch(times: 2)  // the second is a duplicate webhook: must not post twice
         var posted: SagePostedJournal?
         try await eventually("the journal is in Sage") {
             posted = try await flow.sage.findJournal(reference: reference)
@@ -45,7 +45,7 @@ final class SettlementFlowTests: XCTestCase {
     /// duplicates, none is parked.
     func testDuplicatesAcrossTwoLoaderProcessesPostOnce() async throws {
         let flow = try await BridgeFlow.start(loaders: 2)
-        let reference = try await publishClosedBatch(flow, times: 6)
+        let reference = try await flow.publishClosedBatch(times: 6)
         let logs = { ["sage-loader-1", "sage-loader-2"].map { flow.processes[$0]!.log } }
         try await eventually("five copies skipped as duplicates") {
             logs().map { $0.components(separatedBy: "duplicate skipped").count - 1 }.reduce(0, +) == 5
@@ -70,7 +70,7 @@ final class SettlementFlowTests: XCTestCase {
         let variant = FileManager.default.temporaryDirectory.appendingPathComponent("mapping-4010-\(UUID().uuidString).yaml")
         try mapping.write(to: variant, atomically: true, encoding: .utf8)
         let flow = try await BridgeFlow.start(mapping: variant.path)
-        let reference = try await publishClosedBatch(flow)
+        let reference = try await flow.publishClosedBatch()
 
         try await eventually("the journal is parked") { try await flow.depth("sage-loader.dlq") == 1 }
         let nothing = try await flow.sage.findJournal(reference: reference)
@@ -104,7 +104,7 @@ final class SettlementFlowTests: XCTestCase {
             .replacingOccurrences(of: #""brand": "VISA""#, with: #""brand": "visa credit""#)
         let messyTickets = Self.tickets.replacingOccurrences(of: #""amount": "21.60""#, with: #""amount": "$21.60""#)
             .replacingOccurrences(of: #""card_type": "Visa""#, with: #""card_type": "VISA DEBIT""#)
-        let repaired = try await publishClosedBatch(flow, batch: messyBatch, tickets: messyTickets)
+        let repaired = try await flow.publishClosedBatch(batch: messyBatch, tickets: messyTickets)
         var posted: SagePostedJournal?
         try await eventually("the repaired batch is posted") {
             posted = try await flow.sage.findJournal(reference: repaired)
@@ -113,7 +113,7 @@ final class SettlementFlowTests: XCTestCase {
         XCTAssertEqual(posted?.netByAccount, ["1210": 2160, "1100": 1080, "4000": -3000, "2200": -140, "2210": -100])
 
         let broken = Self.tickets.replacingOccurrences(of: #""payment_type": "Cash""#, with: #""payment_type": "Barter""#)
-        let rejected = try await publishClosedBatch(flow, tickets: broken)
+        let rejected = try await flow.publishClosedBatch(tickets: broken)
         try await eventually("the broken batch is parked at the transformer") { try await flow.depth("transformer.dlq") == 1 }
         try await eventually("an alert gives the reason") {
             try OperationsStore(path: flow.operations).alertGroups().contains {
@@ -139,7 +139,7 @@ final class SettlementFlowTests: XCTestCase {
             return done.isSuperset(of: references)
         }
         // Two journals meet two 429s in a row: the circuit opens for Retry-After, both come back from a delay tier and post.
-        let first = [try await publishClosedBatch(flow), try await publishClosedBatch(flow)]
+        let first = [try await flow.publishClosedBatch(), try await flow.publishClosedBatch()]
         try await eventually(timeout: .seconds(60), "posted after the burst") { try reconciled(first) }
         XCTAssertTrue(flow.processes["sage-loader-1"]!.log.contains("circuit open"), "the stage paused")
         let loaderLog = flow.processes["sage-loader-1"]!.log
@@ -149,7 +149,7 @@ final class SettlementFlowTests: XCTestCase {
 
         try await flow.sageFaults(#"{"rate_limit_burst": 100000, "retry_after_seconds": 1}"#)
         var waiting: [String] = []
-        for _ in 0..<3 { waiting.append(try await publishClosedBatch(flow)) }
+        for _ in 0..<3 { waiting.append(try await flow.publishClosedBatch()) }
         try await eventually(timeout: .seconds(60), "an alert that sage-loader keeps pausing") {
             try OperationsStore(path: flow.operations).alertGroups().contains {
                 $0.stage == "sage-loader" && $0.kind == "target_failing" && $0.reason.contains("rate limit")
@@ -159,23 +159,6 @@ final class SettlementFlowTests: XCTestCase {
         try await eventually(timeout: .seconds(90), "all posted once Sage accepts again") { try reconciled(waiting) }
         let parked = try await flow.depth("sage-loader.dlq")
         XCTAssertEqual(parked, 0)
-    }
-
-    /// Publishes a closed batch for a new store, as heartland-ingest would; returns the journal reference Sage will hold.
-    func publishClosedBatch(_ flow: BridgeFlow, times: Int = 1, batch: String = SettlementFlowTests.batch,
-                            tickets: String = SettlementFlowTests.tickets) async throws -> String {
-        let store = "S-E2E-\(UInt32.random(in: 0...UInt32.max))"
-        let batchID = "BAT_\(UInt32.random(in: 0...UInt32.max))"  // batch ids are unique in Heartland: one batch, one journal
-        let event = BatchClosedEvent(store: .init(id: store, timeZone: "America/Chicago", currency: "USD"), businessDate: "2026-11-26",
-                                     batch: RawJSON(Data(batch.replacingOccurrences(of: "BAT_E2E", with: batchID).utf8)),
-                                     tickets: RawJSON(Data(tickets.utf8)))
-        let message = OutgoingMessage(exchange: "bridge.events", routingKey: BatchClosedEvent.routingKey, properties: MessageProperties(
-            messageID: MessageID.random(), correlationID: "e2e-\(store)", type: BatchClosedEvent.routingKey,
-            headers: [Header.idempotencyKey: .string(event.idempotencyKey)]), body: Array(try JSONEncoder().encode(event)))
-        let session = try await flow.broker.session()
-        for _ in 0..<times { try await session.publish([message]) }
-        await session.close()
-        return "HL-\(store)-20261126-\(batchID)"
     }
 
     static let batch = """
@@ -194,4 +177,23 @@ final class SettlementFlowTests: XCTestCase {
                 {"id": 22, "type": "TaxLine", "description": "Sales Tax", "qty": 1, "unit_price": "0.80", "discount_amount": 0, "value": "0.80"}],
       "payments": [{"id": 23, "payment_type": "Cash", "amount": "10.80", "tip_amount": 0}]}]
     """
+}
+
+extension BridgeFlow {
+    /// Publishes a closed batch for a new store, as heartland-ingest would; returns the journal reference Sage will hold.
+    func publishClosedBatch(times: Int = 1, batch: String = SettlementFlowTests.batch,
+                            tickets: String = SettlementFlowTests.tickets, store: String? = nil) async throws -> String {
+        let store = store ?? "S-E2E-\(UInt32.random(in: 0...UInt32.max))"
+        let batchID = "BAT_\(UInt32.random(in: 0...UInt32.max))"  // batch ids are unique in Heartland: one batch, one journal
+        let event = BatchClosedEvent(store: .init(id: store, timeZone: "America/Chicago", currency: "USD"), businessDate: "2026-11-26",
+                                     batch: RawJSON(Data(batch.replacingOccurrences(of: "BAT_E2E", with: batchID).utf8)),
+                                     tickets: RawJSON(Data(tickets.utf8)))
+        let message = OutgoingMessage(exchange: "bridge.events", routingKey: BatchClosedEvent.routingKey, properties: MessageProperties(
+            messageID: MessageID.random(), correlationID: "e2e-\(store)", type: BatchClosedEvent.routingKey,
+            headers: [Header.idempotencyKey: .string(event.idempotencyKey)]), body: Array(try JSONEncoder().encode(event)))
+        let session = try await broker.session()
+        for _ in 0..<times { try await session.publish([message]) }
+        await session.close()
+        return "HL-\(store)-20261126-\(batchID)"
+    }
 }

@@ -84,16 +84,4 @@ import Testing
             #expect(error.errorClass == .permanent)
         }
     }
-
-    @Test func fraudPassThroughForwardsMarkedNotAssessed() async throws {
-        let (transformed, _) = try journal(await TransformerHandler(rules: Self.rules).handle(try event(), logger: logger))
-        let inbound = InboundMessage(Delivery(routingKey: transformed.routingKey, properties: MessageProperties(
-            type: transformed.routingKey, headers: [Header.idempotencyKey: .string(transformed.idempotencyKey ?? "")]), body: transformed.body))
-        let (output, document) = try journal(await FraudPassThroughHandler().handle(inbound, logger: logger))
-        #expect(output.exchange == "bridge.commands")
-        #expect(output.routingKey == "sage.journal.settlement")
-        #expect(output.headers["x-fraud-assessment"] == .string("not_assessed"))
-        #expect(document.fraudAssessment == "not_assessed")
-        #expect(output.idempotencyKey == transformed.idempotencyKey)
-    }
 }
