@@ -164,8 +164,16 @@ let package = Package(
         ),
         .executableTarget(
             name: "alerter",
-            dependencies: ["Alerter", "WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Alerter", "OperationsConsole", "WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // The operations console, served by the alerter (issue 7).
+        .target(
+            name: "OperationsConsole",
+            dependencies: ["Alerter", "FraudScoring", "Messaging", "BrokerAdmin", "AMQP", "PipelineContracts", "Accounting",
+                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(name: "ConsoleTests", dependencies: ["OperationsConsole", "Alerter", "FraudScoring", "Messaging", "BrokerAdmin", "AMQP",
+                                                         "PipelineContracts", "Accounting"]),
         .testTarget(name: "AlerterTests", dependencies: ["Alerter", "Accounting", "Messaging", "AMQP",
                                                          .product(name: "Hummingbird", package: "hummingbird")]),
         .target(
