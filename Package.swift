@@ -144,13 +144,14 @@ let package = Package(
             name: "FraudScoring",
             dependencies: ["PipelineContracts", "Accounting", "Messaging",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
-                           .product(name: "Logging", package: "swift-log")]
+                           .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics")]
         ),
         .testTarget(name: "FraudScoringTests", dependencies: ["FraudScoring", "PipelineContracts", "Accounting", "Messaging", "AMQP",
                                                                "HeartlandSimulator"]),
         // MARK: end fraud scoring
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "PipelineContracts", "Accounting", "Messaging", "AMQP"]),
-        .target(name: "SageLoader", dependencies: ["PipelineContracts", "Accounting", "Messaging", "SageConnector"]),
+        .target(name: "SageLoader", dependencies: ["PipelineContracts", "Accounting", "Messaging", "SageConnector",
+                                                  .product(name: "Metrics", package: "swift-metrics")]),
         .executableTarget(
             name: "sage-loader",
             dependencies: ["SageLoader", "SageConnector", "Accounting", "Messaging", "WorkerRuntime",
@@ -160,7 +161,7 @@ let package = Package(
                                                              "PipelineContracts", "Accounting", "Messaging", "AMQP"]),
         .target(
             name: "Alerter",
-            dependencies: ["Accounting", "Messaging", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Accounting", "Messaging", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Metrics", package: "swift-metrics")]
         ),
         .executableTarget(
             name: "alerter",

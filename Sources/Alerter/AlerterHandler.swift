@@ -2,6 +2,7 @@ import Accounting
 import Foundation
 import Logging
 import Messaging
+import Metrics
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -53,7 +54,10 @@ public struct AlerterHandler: StageHandler {
     }
 
     func raise(_ alert: AlertNotice, messageID: String, logger: Logger) async throws {
-        let (group, _) = try store.record(alert, messageID: messageID)
+        let (group, isNew) = try store.record(alert, messageID: messageID)
+        if isNew {
+            Counter(label: "bridge_alerts_total", dimensions: [("kind", alert.kind), ("stage", alert.stage), ("severity", alert.severity)]).increment()
+        }
         guard group.notifiedCount == 0 || group.count >= group.notifiedCount * 10 else { return }
         let text = "[\(group.severity.uppercased())] \(group.stage): \(group.reason)"
             + (group.count > 1 ? " (\(group.count) times since \(group.firstSeen))" : "")

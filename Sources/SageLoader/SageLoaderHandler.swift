@@ -2,6 +2,7 @@ import Accounting
 import Foundation
 import Logging
 import Messaging
+import Metrics
 import PipelineContracts
 import SageConnector
 
@@ -46,6 +47,7 @@ public struct SageLoaderHandler: StageHandler {
             _ = try ledger.record(key: key, messageID: message.messageID, result: receipt.batchNumber.rawValue)
             let readBack = try await client.readJournal(batchNumber: receipt.batchNumber)
             logger.info("posted", metadata: ["reference": .string(journal.reference), "sage_batch": .string(receipt.batchNumber.rawValue)])
+            BusinessMetrics.posted(journal)
             return .publish(try notices(document, batchNumber: receipt.batchNumber, readBack: readBack))
         } catch SageError.duplicateReference(let existing) {
             // Another delivery of the same journal (a replica, or a concurrent handler) posted it first: Sage refused ours.
@@ -74,6 +76,7 @@ public struct SageLoaderHandler: StageHandler {
             let sage = SageReadBack(reference: journal.reference, lines: readBack.entries.filter { $0.reference == journal.reference }
                 .flatMap(\.lines).map { PostedLine(account: AccountNumber($0.account), signedCents: $0.amountCents) })
             let report = Reconciler.reconcile(storeID: StoreID(store), expected: journal, batch: document.batch, sage: sage, rules: rules)
+            BusinessMetrics.reconciled(report.status)
             outputs.append(try OutboundMessage(exchange: auditExchange, routingKey: "audit.reconciliation.\(report.status.rawValue)",
                                                json: report, idempotencyKey: "reconciliation:\(journal.reference)",
                                                schema: "bridge.reconciliation.v1"))
@@ -107,5 +110,20 @@ enum SageBatchMapping {
         return SageJournalBatch(description: journal.description, entries: [
             SageJournalEntry(reference: journal.reference, postingDate: date, description: journal.description, lines: lines),
         ])
+    }
+}
+
+/// What finance watches on the dashboard: journals and amounts posted, reconciliation outcomes.
+enum BusinessMetrics {
+    static func posted(_ journal: JournalEntry) {
+        Counter(label: "bridge_journals_posted_total", dimensions: [("source", journal.source.rawValue)]).increment()
+        for line in journal.lines {
+            Counter(label: "bridge_posted_amount_cents_total", dimensions: [("account", line.account.rawValue), ("side", line.side.rawValue)])
+                .increment(by: Int64(line.amount.minorUnits))
+        }
+    }
+
+    static func reconciled(_ status: ReconciliationStatus) {
+        Counter(label: "bridge_reconciliations_total", dimensions: [("status", status.rawValue)]).increment()
     }
 }

@@ -2,6 +2,7 @@ import Accounting
 import Foundation
 import Logging
 import Messaging
+import Metrics
 import PipelineContracts
 
 /// The fraud-scorer stage between the transformer and the loaders. A settlement journal is checked
@@ -36,6 +37,7 @@ public struct FraudScoringHandler: StageHandler {
             return .publish([try Self.command(document, key: key, exchange: commandsExchange)])
         }
         let reasons = try history.check(Self.summary(of: batch, store: store))
+        Counter(label: "bridge_fraud_decisions_total", dimensions: [("action", reasons.isEmpty ? "allow" : "review")]).increment()
         guard !reasons.isEmpty else {
             document.fraudAssessment = "allowed"
             return .publish([try Self.command(document, key: key, exchange: commandsExchange)])
