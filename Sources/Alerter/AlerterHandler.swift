@@ -14,11 +14,14 @@ public struct AlerterHandler: StageHandler {
     public let store: OperationsStore
     public let webhook: URL?
     public let deadLetterExchange: String
+    /// Where the stages' hop records go (`bridgectl trace`); nil: they are acknowledged and dropped.
+    public let traces: TraceStore?
 
-    public init(store: OperationsStore, webhook: URL?, deadLetterExchange: String = "bridge.dead") {
+    public init(store: OperationsStore, webhook: URL?, deadLetterExchange: String = "bridge.dead", traces: TraceStore? = nil) {
         self.store = store
         self.webhook = webhook
         self.deadLetterExchange = deadLetterExchange
+        self.traces = traces
     }
 
     public func handle(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome {
@@ -27,6 +30,8 @@ public struct AlerterHandler: StageHandler {
             try await raise(deadLetterAlert(message), messageID: "dead:\(message.messageID):\(message.attempt)", logger: logger)
         } else if key.hasPrefix("alert.") {
             try await raise(message.decode(AlertNotice.self), messageID: message.messageID, logger: logger)
+        } else if key.hasPrefix("audit.hop.") {
+            try traces?.record(message.decode(HopNotice.self))
         } else if key.hasPrefix("audit.reconciliation.") {
             let report = try message.decode(ReconciliationReport.self)
             try store.record(report)

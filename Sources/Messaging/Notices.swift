@@ -56,3 +56,32 @@ public struct AuditNotice: Codable, Sendable, Equatable {
         self.at = Timestamp.rfc3339(at)
     }
 }
+
+/// One hop of one message through one stage (schema `bridge.hop.v1`), on `bridge.audit` with key
+/// `audit.hop.<stage>`: what `bridgectl trace <correlation-id>` shows.
+public struct HopNotice: Codable, Sendable, Equatable {
+    public var schema = "bridge.hop.v1"
+    public var stage: String
+    public var correlationId: String
+    public var messageId: String
+    public var idempotencyKey: String?
+    public var routingKey: String
+    public var attempt: Int
+    /// `published 1`, `duplicate`, `retry 30s: <reason>`, `dead-lettered: <reason>`.
+    public var outcome: String
+    public var durationMs: Int
+    public var at: String
+
+    public init(stage: String, correlationId: String, messageId: String, idempotencyKey: String?, routingKey: String, attempt: Int,
+                outcome: String, durationMs: Int, at: Date = Date()) {
+        self.stage = stage
+        self.correlationId = correlationId
+        self.messageId = messageId
+        self.idempotencyKey = idempotencyKey
+        self.routingKey = routingKey
+        self.attempt = attempt
+        self.outcome = CardMask.mask(outcome)
+        self.durationMs = durationMs
+        self.at = Timestamp.rfc3339(at)
+    }
+}

@@ -23,6 +23,9 @@ public struct StageRunnerConfiguration: Sendable {
     public var alertExchange: String
     public var auditExchange: String
     public var deadLetterExchange: String
+    /// Publish a `HopNotice` per handled message here (nil: no tracing). Never for a stage that
+    /// consumes from this exchange itself (the alerter), which would trace its own traces.
+    public var traceExchange: String?
 
     public init(stage: StageTopology, prefetch: UInt16 = 200, maxBatch: Int = 100, concurrency: Int = 8,
                 breaker: CircuitBreaker = CircuitBreaker(), alertExchange: String = "bridge.alerts",
@@ -202,6 +205,8 @@ public final class StageRunner: Service, Sendable {
         var messages: [OutgoingMessage]
         var transientFailure: StageError?
         var succeeded: Bool
+        /// In words, for the trace.
+        var outcome: String = ""
     }
 
     private func resolve(_ batch: [Delivery]) async -> [Resolution] {
@@ -229,6 +234,24 @@ public final class StageRunner: Service, Sendable {
     }
 
     private func resolve(_ message: InboundMessage) async -> Resolution {
+        let started = ContinuousClock.now
+        var resolution = await handle(message)
+        if let exchange = traceExchange {
+            let hop = HopNotice(stage: stage.name, correlationId: message.correlationID, messageId: message.messageID,
+                                idempotencyKey: message.idempotencyKey, routingKey: message.routingKey, attempt: message.attempt,
+                                outcome: resolution.outcome, durationMs: Int((ContinuousClock.now - started).milliseconds))
+            resolution.messages.append(notify(exchange, "audit.hop.\(stage.name)", hop, message))
+        }
+        return resolution
+    }
+
+    /// Where traces go, unless this stage consumes from there itself.
+    private var traceExchange: String? {
+        guard let exchange = configuration.traceExchange, !stage.bindings.contains(where: { $0.source == exchange }) else { return nil }
+        return exchange
+    }
+
+    private func handle(_ message: InboundMessage) async -> Resolution {
         var log = logger
         log[metadataKey: "correlation_id"] = .string(message.correlationID)
         log[metadataKey: "message_id"] = .string(message.messageID)
@@ -241,7 +264,8 @@ public final class StageRunner: Service, Sendable {
             switch outcome {
             case .publish(let outputs):
                 metrics.handled(duplicate: false)
-                return Resolution(messages: amqpMessages(outputs, for: message), succeeded: true)
+                return Resolution(messages: amqpMessages(outputs, for: message), succeeded: true,
+                                  outcome: "published \(outputs.count)" + (outputs.isEmpty ? "" : " (" + Set(outputs.map(\.routingKey)).sorted().joined(separator: ", ") + ")"))
             case .duplicate(let detail, let also):
                 metrics.handled(duplicate: true)
                 log.info("duplicate skipped", metadata: ["detail": "\(detail)"])
@@ -249,7 +273,7 @@ public final class StageRunner: Service, Sendable {
                                          correlationId: message.correlationID, idempotencyKey: message.idempotencyKey)
                 return Resolution(messages: amqpMessages(also, for: message)
                                       + [notify(configuration.auditExchange, "audit.duplicate_skipped.\(stage.name)", notice, message)],
-                                  succeeded: true)
+                                  succeeded: true, outcome: "duplicate: \(detail)")
             }
         } catch {
             metrics.handlerLatency(ContinuousClock.now - started)
@@ -285,7 +309,8 @@ public final class StageRunner: Service, Sendable {
             properties.headers[Header.retryTier] = .string(RetryTier.label(tier.delay))
             metrics.retried(tier: tier)
             let retry = OutgoingMessage(exchange: "", routingKey: tier.queue, properties: properties, body: message.body)
-            return Resolution(messages: [retry], transientFailure: error, succeeded: false)
+            return Resolution(messages: [retry], transientFailure: error, succeeded: false,
+                              outcome: "retry in \(RetryTier.label(tier.delay)): \(reason)")
         }
 
         let why = error.errorClass == .permanent ? "permanent" : "retries_exhausted"
@@ -300,7 +325,8 @@ public final class StageRunner: Service, Sendable {
             "correlation_id": "\(message.correlationID)", "message_id": "\(message.messageID)", "why": "\(why)", "reason": "\(reason)",
         ])
         return Resolution(messages: [parked, notify(configuration.alertExchange, "alert.dead_lettered.\(stage.name)", alert, message)],
-                          transientFailure: error.errorClass == .transient ? error : nil, succeeded: false)
+                          transientFailure: error.errorClass == .transient ? error : nil, succeeded: false,
+                          outcome: "dead-lettered (\(why)): \(reason)")
     }
 
     private func notify<T: Encodable>(_ exchange: String, _ key: String, _ notice: T, _ message: InboundMessage) -> OutgoingMessage {

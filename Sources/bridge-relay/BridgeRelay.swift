@@ -44,6 +44,7 @@ struct BridgeRelay: AsyncParsableCommand {
             configuration.breaker = CircuitBreaker(threshold: breakerThreshold, basePause: .milliseconds(breakerPauseMs))
             configuration.alertExchange = alertExchange
             configuration.auditExchange = auditExchange
+            configuration.traceExchange = nil  // the relay is a test and benchmark worker: no hop records
         }
     }
 }
