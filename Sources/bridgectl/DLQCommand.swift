@@ -13,10 +13,16 @@ struct DLQCommand: AsyncParsableCommand {
         @OptionGroup var broker: BrokerOptions
         @Argument(help: "The stage, e.g. sage-loader.") var stage: String
         @Option(help: "At most this many messages.") var limit: Int = 1000
+        @Option(name: .customLong("where"), help: ArgumentHelp(
+            "Only messages where FIELD=VALUE (equal) or FIELD~TEXT (contains, any case); repeatable, all must hold.",
+            discussion: "Fields: class, reason, key (idempotency key), correlation, type (routing key), attempt, stage."))
+        var conditions: [String] = []
 
         func run() async throws {
+            let filters = try conditions.map(ParkedFilter.init(parsing:))
             let session = try await broker.session()
             let parked = try await DeadLetterChannel(stage: stage).list(session: session, limit: limit)
+                .filter { message in filters.allSatisfy { $0.matches(message) } }
             await session.close()
             if broker.json { print(try Output.json(parked.map(ParkedSummary.init))); return }
             if parked.isEmpty { print("\(stage).dlq is empty"); return }
@@ -116,5 +122,43 @@ private func describe(_ value: FieldValue) -> String {
     case .array(let items): return "[" + items.map(describe).joined(separator: ", ") + "]"
     case .table(let t): return "{" + t.sorted(by: { $0.key < $1.key }).map { "\($0.key): \(describe($0.value))" }.joined(separator: ", ") + "}"
     case .void: return "null"
+    }
+}
+
+/// `--where class=permanent`, `--where reason~4010`: a condition on a parked message.
+struct ParkedFilter: Equatable {
+    enum Comparison: Equatable { case equal, contains }
+    static let fields = ["class", "reason", "key", "correlation", "type", "attempt", "stage"]
+
+    let field: String
+    let comparison: Comparison
+    let value: String
+
+    init(parsing text: String) throws {
+        guard let index = text.firstIndex(where: { $0 == "=" || $0 == "~" }) else {
+            throw ValidationError("--where \(text): expected FIELD=VALUE or FIELD~TEXT")
+        }
+        field = text[..<index].trimmingCharacters(in: .whitespaces).lowercased()
+        comparison = text[index] == "=" ? .equal : .contains
+        value = String(text[text.index(after: index)...])
+        guard Self.fields.contains(field) else {
+            throw ValidationError("--where \(text): unknown field '\(field)'; fields: \(Self.fields.joined(separator: ", "))")
+        }
+    }
+
+    func matches(_ message: DeadLetterChannel.ParkedMessage) -> Bool {
+        let actual: String = switch field {
+        case "class": message.errorClass
+        case "reason": message.lastError
+        case "key": message.idempotencyKey ?? ""
+        case "correlation": message.correlationID
+        case "type": message.routingKey
+        case "attempt": String(message.attempt)
+        default: message.failedStage ?? ""
+        }
+        switch comparison {
+        case .equal: return actual == value
+        case .contains: return actual.range(of: value, options: .caseInsensitive) != nil
+        }
     }
 }

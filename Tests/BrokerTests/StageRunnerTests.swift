@@ -154,6 +154,20 @@ final class StageRunnerTests: XCTestCase {
         XCTAssertTrue(list.log.contains("3 × permanent: body contains 'BAD'"), list.log)
         let stillParked = try await p.depth(p.stage("a") + ".dlq")
         XCTAssertEqual(stillParked, 3)
+        // --where narrows the list: all three match the class and the reason, none an unrelated reason.
+        for (conditions, expected) in [(["class=permanent", "reason~bad"], 3), (["reason~GL account"], 0)] {
+            let filtered = try WorkerProcess.start(executable: "bridgectl", arguments: ["dlq", "list", p.stage("a"), "--amqp-url", p.broker.amqpURL,
+                                                                                        "--json"] + conditions.flatMap { ["--where", $0] })
+            let status = try await filtered.waitForExit()
+            XCTAssertEqual(status, 0, filtered.log)
+            let rows = try JSONSerialization.jsonObject(with: Data(filtered.log.utf8)) as? [Any]
+            XCTAssertEqual(rows?.count, expected, "\(conditions): \(filtered.log)")
+        }
+        let unknown = try WorkerProcess.start(executable: "bridgectl", arguments: ["dlq", "list", p.stage("a"), "--where", "colour=red",
+                                                                                   "--amqp-url", p.broker.amqpURL])
+        let unknownStatus = try await unknown.waitForExit()
+        XCTAssertNotEqual(unknownStatus, 0)
+        XCTAssertTrue(unknown.log.contains("unknown field 'colour'"), unknown.log)
         // The cause is fixed (here: the worker no longer rejects the body); replay through the CLI.
         worker = try p.relay("a", ["--sink-db", db])
         let replay = try WorkerProcess.start(executable: "bridgectl", arguments: ["dlq", "replay", p.stage("a"), "--amqp-url", p.broker.amqpURL,
