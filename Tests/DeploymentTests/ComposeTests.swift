@@ -154,7 +154,7 @@ import Testing
     /// `--scale` works only for services without a fixed name, host port or shared writable state.
     @Test func scalableWorkersShareNothing() throws {
         let compose = try ComposeFile.resolved()
-        for name in ["transformer", "fraud-scorer", "sage-loader"] {
+        for name in ["transformer", "sage-loader"] {
             let service = try #require(compose.services[name])
             #expect(service["container_name"] == nil, "\(name) has a container_name: it cannot be scaled")
             #expect(service["ports"] == nil, "\(name) publishes a host port: a second replica could not bind it")
@@ -168,6 +168,18 @@ import Testing
         for name in compose.services.keys where name != "rabbitmq" {
             #expect(compose.services[name]?["container_name"] == nil, "\(name) has a fixed container_name")
         }
+    }
+
+    /// Documents held for review must survive the fraud-scorer and be where the deciders are: the review
+    /// store is on a named volume the alerter (console) mounts too, at the same path.
+    @Test func heldDocumentsAreDurableAndSharedWithTheDeciders() throws {
+        let compose = try ComposeFile.resolved()
+        let scorer = try #require(compose.services["fraud-scorer"]), alerter = try #require(compose.services["alerter"])
+        let path = try #require(ComposeFile.environment(scorer)["BRIDGE_REVIEW_DB"], "fraud-scorer has no BRIDGE_REVIEW_DB")
+        #expect(ComposeFile.environment(alerter)["BRIDGE_REVIEW_DB"] == path, "the alerter reads another review store")
+        #expect(ComposeFile.environment(scorer)["BRIDGE_BATCH_HISTORY"] != nil, "the batch history would be lost with the container")
+        let scorerVolumes = ComposeFile.writableNamedVolumes(scorer), alerterVolumes = ComposeFile.writableNamedVolumes(alerter)
+        #expect(!Set(scorerVolumes).intersection(alerterVolumes).isEmpty, "fraud-scorer \(scorerVolumes) and alerter \(alerterVolumes) share no volume")
     }
 
     @Test func rabbitmqImportsTheTopologyAtBoot() throws {
