@@ -29,6 +29,10 @@ public enum SageDatabase {
                 t.column("value", .integer).notNull()
             }
         }
+        migrator.registerMigration("sage-v2-reference-index") { db in
+            // The loaders look journals up by external reference alone.
+            try db.create(index: "gl_entry_reference_by_reference", on: "gl_entry_reference", columns: ["reference"])
+        }
         return migrator
     }
 

@@ -94,9 +94,28 @@ struct SageRoutes {
             do { query = try ODataQuery(request: request) } catch let error as ODataFilter.ParseError {
                 throw SageError.fieldInvalid("Invalid query: \(error.description)")
             }
-            let rows = try database.read { try SageRecords.all($0, resource: resource) }
+            let rows = try database.read { db in
+                // The loaders' lookup by external reference reads only the batches holding it (the reference
+                // index), not every batch: the answer is the same, since the filter still applies below.
+                if resource == GLJournalLedger.resource, let reference = Self.referenceLookup(request.queryValue("$filter")) {
+                    return try String.fetchAll(db, sql: "SELECT DISTINCT batch_number FROM gl_entry_reference WHERE reference = ?",
+                                               arguments: [reference])
+                        .compactMap { try SageRecords.fetch(db, resource: resource, key: $0) }
+                }
+                return try SageRecords.all(db, resource: resource)
+            }
             return .json(query.apply(to: flatten.map { $0(rows) } ?? rows, path: request.path))
         }
+    }
+
+    /// `X` from a filter that is exactly `DocumentNumber eq 'X'` (quotes doubled inside), else nil.
+    static func referenceLookup(_ filter: String?) -> String? {
+        guard let filter = filter?.trimmingCharacters(in: .whitespaces), filter.hasPrefix("DocumentNumber eq '"), filter.hasSuffix("'") else {
+            return nil
+        }
+        let quoted = filter.dropFirst("DocumentNumber eq '".count).dropLast()
+        guard !quoted.replacingOccurrences(of: "''", with: "").contains("'") else { return nil }
+        return quoted.replacingOccurrences(of: "''", with: "'")
     }
 
     /// Basic auth and company check, then Sage-shaped errors for anything the handler throws.

@@ -93,6 +93,32 @@ import Testing
         #expect(Self.errorCode(bad) == "FieldInvalid")
     }
 
+    /// The lookup by external reference (the loaders' duplicate check) reads the reference index; its
+    /// answer must be the full filter's: a quote in the reference, an unknown one, and an entry whose
+    /// DocumentNumber is empty (its reference comes from the first line) are all handled the same.
+    @Test func lookupByReferenceGivesWhatTheFilterGives() async throws {
+        let sage = try await SageUnderTest.start()
+        defer { Task { await sage.stop() } }
+        for reference in ["HL-1", "O'BRIEN-2", "HL-3"] {
+            _ = try await sage.call("POST", "GL/GLJournalBatches", Self.entry(reference, lines: [("1100", "1.00"), ("4000", "-1.00")]))
+        }
+        var lineOnly = Self.entry("LINE-4", lines: [("1100", "4.00"), ("4000", "-4.00")])
+        lineOnly = .object(lineOnly.objectValue!.merging(["JournalHeaders": [[
+            "SourceLedger": "GL", "SourceType": "JE", "PostingDate": "2026-11-27", "DocumentNumber": "", "Description": "no document number",
+            "JournalDetails": [["AccountNumber": "1100", "Amount": 4, "Reference": "LINE-4"], ["AccountNumber": "4000", "Amount": -4, "Reference": "LINE-4"]],
+        ]]]) { $1 })
+        #expect(try await sage.call("POST", "GL/GLJournalBatches", lineOnly).status == 201)
+        func count(_ filter: String) async throws -> Int? {
+            let encoded = filter.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? filter
+            return try await sage.call("GET", "GL/GLJournalHeaders?$filter=\(encoded)").json["value"]?.arrayValue?.count
+        }
+        #expect(try await count("DocumentNumber eq 'HL-3'") == 1)
+        #expect(try await count("DocumentNumber eq 'O''BRIEN-2'") == 1)
+        #expect(try await count("DocumentNumber eq 'NOPE'") == 0)
+        #expect(try await count("DocumentNumber eq 'LINE-4'") == 0, "its DocumentNumber is empty")
+        #expect(try await count("DocumentNumber eq 'HL-1' or DocumentNumber eq 'HL-3'") == 2, "any other filter reads everything")
+    }
+
     @Test func unbalancedEntryIsRejected() async throws {
         let sage = try await SageUnderTest.start()
         defer { Task { await sage.stop() } }
