@@ -171,7 +171,8 @@ let package = Package(
         .target(
             name: "OperationsConsole",
             dependencies: ["Alerter", "FraudScoring", "Messaging", "BrokerAdmin", "AMQP", "PipelineContracts", "Accounting",
-                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")]
+                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(name: "ConsoleTests", dependencies: ["OperationsConsole", "Alerter", "FraudScoring", "Messaging", "BrokerAdmin", "AMQP",
                                                          "PipelineContracts", "Accounting"]),

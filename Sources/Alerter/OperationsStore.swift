@@ -24,6 +24,13 @@ public final class OperationsStore: Sendable {
                     reference TEXT PRIMARY KEY, store_id TEXT NOT NULL, business_date TEXT NOT NULL, status TEXT NOT NULL,
                     report TEXT NOT NULL, recorded_at TEXT NOT NULL);
                 """)
+            // Added for the operations console (issue 7): who acknowledged an alert group and when, who did an action.
+            if try !db.columns(in: "alert_group").contains(where: { $0.name == "acknowledged_at" }) {
+                try db.execute(sql: "ALTER TABLE alert_group ADD COLUMN acknowledged_at TEXT")
+            }
+            if try !db.columns(in: "audit_event").contains(where: { $0.name == "actor" }) {
+                try db.execute(sql: "ALTER TABLE audit_event ADD COLUMN actor TEXT")
+            }
         }
     }
 
@@ -32,6 +39,9 @@ public final class OperationsStore: Sendable {
         public var count: Int
         public var firstSeen, lastSeen: String
         public var notifiedCount: Int
+        /// Who acknowledged the group and when; cleared when the alert occurs again.
+        public var acknowledgedBy: String? = nil
+        public var acknowledgedAt: String? = nil
     }
 
     /// Records an alert in its group. Returns the group, and whether this message was new.
@@ -44,7 +54,7 @@ public final class OperationsStore: Sendable {
                 try db.execute(sql: """
                     INSERT INTO alert_group (fingerprint, kind, stage, severity, reason, count, first_seen, last_seen)
                     VALUES (?, ?, ?, ?, ?, 1, ?, ?)
-                    ON CONFLICT(fingerprint) DO UPDATE SET count = count + 1, last_seen = excluded.last_seen, acknowledged_by = NULL
+                    ON CONFLICT(fingerprint) DO UPDATE SET count = count + 1, last_seen = excluded.last_seen, acknowledged_by = NULL, acknowledged_at = NULL
                     """, arguments: [fingerprint, alert.kind, alert.stage, alert.severity, alert.reason, alert.at, alert.at])
             }
             let row = try Row.fetchOne(db, sql: "SELECT * FROM alert_group WHERE fingerprint = ?", arguments: [fingerprint])!
@@ -58,6 +68,16 @@ public final class OperationsStore: Sendable {
         }
     }
 
+    /// Marks a group as seen by a person until it occurs again. False when there is no such group.
+    @discardableResult
+    public func acknowledge(fingerprint: String, by actor: String, at: Date = Date()) throws -> Bool {
+        try database.write { db in
+            try db.execute(sql: "UPDATE alert_group SET acknowledged_by = ?, acknowledged_at = ? WHERE fingerprint = ?",
+                           arguments: [actor, ISO8601DateFormatter().string(from: at), fingerprint])
+            return db.changesCount == 1
+        }
+    }
+
     public func alertGroups() throws -> [AlertGroup] {
         try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM alert_group ORDER BY last_seen DESC").map(Self.group) }
     }
@@ -66,9 +86,24 @@ public final class OperationsStore: Sendable {
     public func record(_ audit: AuditNotice, messageID: String, correlationID: String?) throws {
         try database.write { db in
             try db.execute(sql: """
-                INSERT OR IGNORE INTO audit_event (message_id, event, stage, detail, idempotency_key, correlation_id, at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [messageID, audit.event, audit.stage, audit.detail, audit.idempotencyKey, correlationID, audit.at])
+                INSERT OR IGNORE INTO audit_event (message_id, event, stage, detail, idempotency_key, correlation_id, at, actor)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [messageID, audit.event, audit.stage, audit.detail, audit.idempotencyKey, correlationID, audit.at, audit.actor])
+        }
+    }
+
+    /// One recorded audit notice, newest first in `auditTrail`.
+    public struct AuditEntry: Sendable, Equatable, Codable {
+        public var messageId, event, stage, detail, at: String
+        public var actor, idempotencyKey: String?
+    }
+
+    public func auditTrail(limit: Int = 500) throws -> [AuditEntry] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_event ORDER BY at DESC, rowid DESC LIMIT ?", arguments: [limit]).map {
+                AuditEntry(messageId: $0["message_id"], event: $0["event"], stage: $0["stage"], detail: $0["detail"], at: $0["at"],
+                           actor: $0["actor"], idempotencyKey: $0["idempotency_key"])
+            }
         }
     }
 
@@ -111,6 +146,7 @@ public final class OperationsStore: Sendable {
 
     private static func group(_ row: Row) -> AlertGroup {
         AlertGroup(fingerprint: row["fingerprint"], kind: row["kind"], stage: row["stage"], severity: row["severity"], reason: row["reason"],
-                   count: row["count"], firstSeen: row["first_seen"], lastSeen: row["last_seen"], notifiedCount: row["notified_count"])
+                   count: row["count"], firstSeen: row["first_seen"], lastSeen: row["last_seen"], notifiedCount: row["notified_count"],
+                   acknowledgedBy: row["acknowledged_by"], acknowledgedAt: row["acknowledged_at"])
     }
 }

@@ -1,2 +1,131 @@
-// Placeholder: the operations console (issue 7) is being written.
-public enum OperationsConsole {}
+import AMQP
+import Alerter
+import BrokerAdmin
+import Foundation
+import FraudScoring
+import Logging
+import Messaging
+import Synchronization
+
+/// The operations console (issue 7): pipeline overview, dead letters, the fraud review queue,
+/// reconciliation reports and alerts, for finance and SRE, served by the alerter. Every page at
+/// `/X` has a JSON twin at `/api/X`. Reading needs a logged-in user; actions need the operator role,
+/// the session's CSRF token (form posts) and are recorded in the audit trail.
+public final class OperationsConsole: Sendable {
+    public struct Configuration: Sendable {
+        public var users: ConsoleUsers
+        /// The stages whose queues and parking lots the console shows.
+        public var stages: [String]
+        public var operations: OperationsStore
+        /// The fraud-scorer's review store (SQLite); nil or missing: the review pages say so.
+        public var reviewStorePath: String?
+        /// Broker URL for dead letters, releases and audit notices; nil: those pages say so.
+        public var amqpURL: String?
+        /// RabbitMQ management API (`http://user:pass@host:15672`) for the pipeline overview.
+        public var managementURL: String?
+        public var vhost: String = "/"
+        public var auditExchange: String = "bridge.audit"
+        /// At most this many parked messages are read per stage for the dead-letter pages.
+        public var deadLetterPageLimit: Int = 500
+
+        public init(users: ConsoleUsers, stages: [String], operations: OperationsStore, reviewStorePath: String?, amqpURL: String?,
+                    managementURL: String?) {
+            self.users = users
+            self.stages = stages
+            self.operations = operations
+            self.reviewStorePath = reviewStorePath
+            self.amqpURL = amqpURL
+            self.managementURL = managementURL
+        }
+
+        /// The stages of a topology: every queue with a parking lot `S.dlq`.
+        public static func stages(in topology: Topology) -> [String] {
+            let names = Set(topology.queues.map(\.name))
+            return topology.queues.map(\.name).filter { names.contains("\($0).dlq") }
+        }
+    }
+
+    let configuration: Configuration
+    let sessions = SessionStore()
+    let logger: Logger
+    private let reviewStoreCache = ReviewStoreCache()
+
+    public init(configuration: Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    // MARK: edges
+
+    func brokerSession() async throws -> AMQPSession {
+        guard let raw = configuration.amqpURL else {
+            throw ConsoleError.unavailable("the console has no broker URL (BRIDGE_CONSOLE_AMQP_URL or BRIDGE_AMQP_URL)")
+        }
+        var quiet = logger
+        quiet.logLevel = .error
+        do {
+            return try await AMQPSession.connect(url: try AMQPURL(raw), name: "operations-console", logger: quiet)
+        } catch {
+            throw ConsoleError.unavailable("the broker is not reachable: \(error)")
+        }
+    }
+
+    func management() throws -> ManagementClient {
+        guard let url = configuration.managementURL else {
+            throw ConsoleError.unavailable("the console has no management API URL (--management-url or BRIDGE_MANAGEMENT_URL)")
+        }
+        return try ManagementClient(url: url)
+    }
+
+    func reviewStore() throws -> ReviewStore {
+        guard let path = configuration.reviewStorePath, FileManager.default.fileExists(atPath: path) else {
+            throw ConsoleError.unavailable("no review store at \(configuration.reviewStorePath ?? "(none)"): "
+                                           + "pass --review-store or set BRIDGE_REVIEW_DB to the fraud-scorer's file")
+        }
+        return try reviewStoreCache.open(path)
+    }
+
+    func knownStage(_ stage: String) throws -> String {
+        guard configuration.stages.contains(stage) else { throw ConsoleError.notFound("no stage \(stage) (known: \(configuration.stages.joined(separator: ", ")))") }
+        return stage
+    }
+
+    // MARK: audit trail
+
+    /// Records an action: in the operations store at once, and on `bridge.audit` for everyone else
+    /// (the alerter stores it again under the same message id, which changes nothing).
+    func audit(event: String, stage: String, detail: String, actor: String, idempotencyKey: String? = nil, session: AMQPSession?) async {
+        let notice = AuditNotice(event: event, stage: stage, detail: detail, idempotencyKey: idempotencyKey, actor: actor)
+        let messageID = MessageID.random()
+        do {
+            try configuration.operations.record(notice, messageID: messageID, correlationID: messageID)
+            let message = try OutboundMessage(exchange: configuration.auditExchange, routingKey: "audit.\(event).console", json: notice,
+                                              idempotencyKey: idempotencyKey)
+                .amqpMessage(correlationID: messageID, messageID: messageID, traceparent: nil)
+            try await session?.publish([message])
+        } catch {
+            logger.warning("audit notice not published", metadata: ["event": .string(event), "error": .string("\(error)")])
+        }
+    }
+
+    /// Records a notice another component built and published (a review decision).
+    func recordPublishedAudit(_ message: OutgoingMessage) {
+        guard let notice = try? JSONDecoder().decode(AuditNotice.self, from: Data(message.body)) else { return }
+        try? configuration.operations.record(notice, messageID: message.properties.messageID ?? MessageID.random(),
+                                             correlationID: message.properties.correlationID)
+    }
+}
+
+/// The review store is opened once, when its file exists.
+private final class ReviewStoreCache: Sendable {
+    private let store = Mutex<ReviewStore?>(nil)
+
+    func open(_ path: String) throws -> ReviewStore {
+        try store.withLock { cached in
+            if let cached { return cached }
+            let opened = try ReviewStore(path: path)
+            cached = opened
+            return opened
+        }
+    }
+}

@@ -6,12 +6,16 @@ import ServiceLifecycle
 /// Runs one stage: the stage runner and its operations endpoint in a service group that shuts down
 /// gracefully on SIGTERM or SIGINT (stop consuming, finish and ack in-flight work, exit 0).
 public enum Worker {
+    /// `extraServices` run beside the stage in the same group (e.g. the alerter's operations console);
+    /// they get the worker's logger.
     public static func run(stage name: String, handler: any StageHandler, options: WorkerOptions,
-                           tune: (inout StageRunnerConfiguration) -> Void = { _ in }) async throws {
+                           tune: (inout StageRunnerConfiguration) -> Void = { _ in },
+                           extraServices: (Logger) throws -> [any Service] = { _ in [] }) async throws {
         let (logger, registry) = Bootstrap.run(label: name, level: options.level)
         let topology = try options.loadTopology()
         var configuration = StageRunnerConfiguration(stage: try topology.stage(name))
         configuration.breaker.basePause = .milliseconds(Int64(options.pauseSeconds * 1000))
+        configuration.traceExchange = configuration.auditExchange  // every hop, for `bridgectl trace`
         tune(&configuration)
         let connector = BrokerConnector(url: try options.brokerURL(), name: name, logger: logger)
         let runner = StageRunner(configuration: configuration, connector: connector, handler: handler, logger: logger)
@@ -29,6 +33,7 @@ public enum Worker {
             }
             services.append(.init(service: server))
         }
+        services += try extraServices(logger).map { .init(service: $0) }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }

@@ -1,24 +1,34 @@
 import Alerter
 import ArgumentParser
 import Foundation
+import OperationsConsole
 import WorkerRuntime
 
 @main
 struct AlerterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "alerter", abstract: "Store alerts, audit notices and reconciliations; tell a person (log and webhook).")
+        commandName: "alerter", abstract: "Store alerts, audit notices and reconciliations; tell a person (log and webhook); serve the operations console.")
 
     @OptionGroup var worker: WorkerOptions
     @Option(help: "Operations store (SQLite). Default: $BRIDGE_OPERATIONS_DB or var/operations.sqlite.")
     var store: String = ProcessInfo.processInfo.environment["BRIDGE_OPERATIONS_DB"] ?? "var/operations.sqlite"
     @Option(help: "Webhook for alerts (JSON with `text`, as chat tools accept). Default: $BRIDGE_ALERT_WEBHOOK.")
     var alertWebhook: String?
+    @Option(help: "Trace store: every hop of every message, for `bridgectl trace`. Default: $BRIDGE_TRACE_DB or var/traces.sqlite.")
+    var traceStore: String = ProcessInfo.processInfo.environment["BRIDGE_TRACE_DB"] ?? "var/traces.sqlite"
+    @OptionGroup var console: ConsoleOptions
 
     func run() async throws {
         let webhook = try (alertWebhook ?? ProcessInfo.processInfo.environment["BRIDGE_ALERT_WEBHOOK"]).map { raw -> URL in
             guard let url = URL(string: raw), url.scheme?.hasPrefix("http") == true else { throw ValidationError("--alert-webhook \(raw) is not an http(s) URL") }
             return url
         }
-        try await Worker.run(stage: "alerter", handler: AlerterHandler(store: try OperationsStore(path: store), webhook: webhook), options: worker)
+        let operations = try OperationsStore(path: store)
+        let worker = self.worker, console = self.console
+        try await Worker.run(stage: "alerter", handler: AlerterHandler(store: operations, webhook: webhook, traces: try TraceStore(path: traceStore)), options: worker,
+                             extraServices: { logger in
+            guard console.resolvedPort > 0 else { return [] }
+            return [try console.server(operations: operations, worker: worker, logger: logger)]
+        })
     }
 }

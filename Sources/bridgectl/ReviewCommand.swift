@@ -142,20 +142,11 @@ struct ReviewCommand: AsyncParsableCommand {
         }
     }
 
-    /// The approved document as the loaders' command; the same message id on every send.
     static func release(_ held: ReviewStore.HeldDocument) throws -> (message: OutgoingMessage, document: JournalDocument) {
-        var document = try JSONDecoder().decode(JournalDocument.self, from: held.document)
-        document.fraudAssessment = "approved"
-        let message = try FraudScoringHandler.command(document, key: held.idempotencyKey)
-            .amqpMessage(correlationID: held.idempotencyKey, messageID: MessageID.derived("review", held.idempotencyKey), traceparent: nil)
-        return (message, document)
+        try ReviewRelease.release(held)
     }
 
     static func audit(_ event: String, _ held: ReviewStore.HeldDocument, document: JournalDocument?, actor: String, why: String) throws -> OutgoingMessage {
-        let notice = AuditNotice(event: event, stage: "fraud-scorer",
-                                 detail: "\(document?.journal.reference ?? held.idempotencyKey) (review \(held.id)): \(why)",
-                                 idempotencyKey: held.idempotencyKey, actor: actor)
-        return try OutboundMessage(exchange: "bridge.audit", routingKey: "audit.\(event).bridgectl", json: notice, idempotencyKey: held.idempotencyKey)
-            .amqpMessage(correlationID: held.idempotencyKey, messageID: MessageID.derived("review", held.idempotencyKey, event), traceparent: nil)
+        try ReviewRelease.audit(event, held, document: document, actor: actor, why: why, origin: "bridgectl")
     }
 }

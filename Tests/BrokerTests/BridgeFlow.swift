@@ -72,7 +72,8 @@ final class BridgeFlow: @unchecked Sendable {
             "fraud-scorer": try WorkerProcess.start(executable: "fraud-scorer", arguments: common + (scorerArguments ?? [
                 "--review-store", folder.appendingPathComponent("reviews.sqlite").path,
                 "--batch-history", folder.appendingPathComponent("batch-history.sqlite").path])),
-            "alerter": try WorkerProcess.start(executable: "alerter", arguments: common + ["--store", operations]),
+            "alerter": try WorkerProcess.start(executable: "alerter", arguments: common + [
+                "--store", operations, "--trace-store", folder.appendingPathComponent("traces.sqlite").path]),
         ]
         for index in 1...loaders {
             processes["sage-loader-\(index)"] = try WorkerProcess.start(

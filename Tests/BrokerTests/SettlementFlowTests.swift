@@ -31,6 +31,16 @@ final class SettlementFlowTests: XCTestCase {
         }
         let parked = try await flow.depth("sage-loader.dlq")
         XCTAssertEqual(parked, 0, "a duplicate is skipped, never parked (even when both copies are handled at once)")
+        // `bridgectl trace` shows the event's hops: each stage once, and the duplicate skipped.
+        let store = reference.split(separator: "-").dropFirst().prefix(3).joined(separator: "-")  // HL-<S-E2E-n>-date-batch
+        try await eventually("the trace shows every hop") {
+            let trace = try WorkerProcess.start(executable: "bridgectl", arguments: [
+                "trace", "e2e-\(store)", "--store", flow.folder.appendingPathComponent("traces.sqlite").path])
+            guard try await trace.waitForExit() == 0 else { return false }
+            let log = trace.log
+            return ["transformer", "fraud-scorer", "sage-loader"].allSatisfy { log.contains($0) } && log.contains("duplicate")
+                && log.contains("published")
+        }
         // The reconciliation reached the alerter's store and the report shows it matched.
         try await eventually("the reconciliation is reported") {
             let report = try WorkerProcess.start(executable: "bridgectl", arguments: [

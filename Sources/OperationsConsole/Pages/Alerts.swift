@@ -1,0 +1,31 @@
+import Alerter
+import Foundation
+
+/// Alert groups from the operations store, with who acknowledged them.
+struct AlertRow: Encodable, Sendable {
+    var fingerprint, kind, stage, severity, reason, firstSeen, lastSeen: String
+    var count: Int
+    var acknowledgedBy, acknowledgedAt: String?
+
+    init(_ group: OperationsStore.AlertGroup) {
+        fingerprint = group.fingerprint; kind = group.kind; stage = group.stage; severity = group.severity; reason = group.reason
+        firstSeen = group.firstSeen; lastSeen = group.lastSeen; count = group.count
+        acknowledgedBy = group.acknowledgedBy; acknowledgedAt = group.acknowledgedAt
+    }
+}
+
+extension OperationsConsole {
+    func alerts() throws -> [AlertRow] { try configuration.operations.alertGroups().map(AlertRow.init) }
+
+    func acknowledge(fingerprint: String, actor: String) async throws -> String {
+        guard let group = try configuration.operations.alertGroups().first(where: { $0.fingerprint == fingerprint }) else {
+            throw ConsoleError.notFound("no alert group \(fingerprint)")
+        }
+        try configuration.operations.acknowledge(fingerprint: fingerprint, by: actor)
+        let session = configuration.amqpURL == nil ? nil : try? await brokerSession()
+        await audit(event: "alert_acknowledged", stage: group.stage, detail: "\(group.kind): \(group.reason) (\(group.count) times)",
+                    actor: actor, session: session)
+        await session?.close()
+        return "acknowledged \(group.kind) on \(group.stage)"
+    }
+}

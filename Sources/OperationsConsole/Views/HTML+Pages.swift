@@ -1,0 +1,154 @@
+import Accounting
+import Alerter
+import Foundation
+
+extension HTML {
+    static func pipeline(_ overview: PipelineOverview) -> String {
+        let rows = overview.stages.map { s in
+            [escape(s.stage), "\(s.ready)", "\(s.unacked)", "\(s.consumers)", rate(s.publishRate), rate(s.deliverRate), rate(s.ackRate),
+             "\(s.retrying)", s.deadLettered > 0 ? "<a class=\"bad\" href=\"/dlq\">\(s.deadLettered)</a>" : "0"]
+        }
+        // A little script refreshes the table from the JSON twin every 5 seconds.
+        return """
+            <p>Queues as RabbitMQ's management API reports them (quorum queue depths lag by up to 5 s). Updated <span id="updated">\(escape(overview.at))</span>.</p>
+            \(table(id: "pipeline", ["Stage", "Ready", "Unacked", "Consumers", "In /s", "Delivered /s", "Acked /s", "Retrying", "Dead letters"], rows))
+            <script>
+            setInterval(async () => {
+              const response = await fetch('/api/pipeline', {headers: {Accept: 'application/json'}});
+              if (!response.ok) return;
+              const overview = await response.json();
+              const body = document.querySelector('#pipeline tbody');
+              if (!body) return;
+              body.replaceChildren(...overview.stages.map(s => {
+                const row = document.createElement('tr');
+                for (const value of [s.stage, s.ready, s.unacked, s.consumers, s.publishRate.toFixed(1), s.deliverRate.toFixed(1),
+                                     s.ackRate.toFixed(1), s.retrying, s.deadLettered]) {
+                  const cell = document.createElement('td'); cell.textContent = value; row.appendChild(cell);
+                }
+                return row;
+              }));
+              document.getElementById('updated').textContent = overview.at;
+            }, 5000);
+            </script>
+            """
+    }
+
+    static func rate(_ value: Double) -> String { String(format: "%.1f", value) }
+
+    static func deadLetters(_ stages: [StageDeadLetters], principal: Principal) -> String {
+        let canAct = principal.user.role >= .operator
+        return stages.map { stage -> String in
+            var html = "<section id=\"dlq-\(escape(stage.stage))\"><h2>\(escape(stage.stage)).dlq: \(stage.count)\(stage.truncated ? "+" : "") message(s)</h2>"
+            guard stage.count > 0 else { return html + "<p>Empty.</p></section>" }
+            if canAct {
+                html += "<p>" + form(action: "/dlq/\(url(stage.stage))/purge", principal: principal, fields: [:], button: "Purge \(stage.stage).dlq",
+                                     id: "purge-\(stage.stage)", confirm: "Delete every parked message of \(stage.stage) for good?") + "</p>"
+            }
+            html += table(id: "groups-\(escape(stage.stage))", ["Count", "Class", "Reason", ""], stage.groups.enumerated().map { index, group in
+                [String(group.count), escape(group.errorClass), escape(group.lastError),
+                 canAct ? form(action: "/dlq/\(url(stage.stage))/replay", principal: principal,
+                               fields: ["error_class": group.errorClass, "last_error": group.lastError],
+                               button: "Replay \(group.count)", id: "replay-group-\(stage.stage)-\(index)") : ""]
+            })
+            html += table(id: "messages-\(escape(stage.stage))", ["Message", "Idempotency key", "Attempt", "First failed", "Replays", "Reason", ""],
+                          stage.messages.map { m in
+                [
+                    "<a href=\"/dlq/\(url(stage.stage))/\(url(m.messageId))\">\(escape(m.messageId))</a>", escape(m.idempotencyKey ?? ""),
+                    String(m.attempt), escape(m.firstFailedAt ?? ""), String(m.replayCount), escape(String(m.lastError.prefix(120))),
+                    canAct ? form(action: "/dlq/\(url(stage.stage))/replay", principal: principal, fields: ["message_id": m.messageId],
+                                  button: "Replay", id: "replay-\(m.messageId)") : "",
+                ]
+            })
+            return html + "</section>"
+        }.joined()
+    }
+
+    static func deadLetter(_ detail: DeadLetterDetail, principal: Principal) -> String {
+        let m = detail.summary
+        var html = "<p>Parked in <a href=\"/dlq\">\(escape(detail.stage)).dlq</a>; \(escape(m.errorClass)): \(escape(m.lastError))</p>"
+        if principal.user.role >= .operator {
+            html += "<p>" + form(action: "/dlq/\(url(detail.stage))/replay", principal: principal, fields: ["message_id": m.messageId],
+                                 button: "Replay to \(m.failedStage ?? detail.stage)", id: "replay-\(m.messageId)") + "</p>"
+        }
+        html += table(id: "headers", ["Header", "Value"],
+                      [["message_id", escape(m.messageId)], ["correlation_id", escape(m.correlationId)], ["type", escape(m.routingKey)]]
+                      + detail.headers.sorted { $0.key < $1.key }.map { [escape($0.key), escape($0.value)] })
+        return html + "<h2>Body</h2><pre id=\"body\">\(escape(detail.body))</pre>"
+    }
+
+    static func reviews(_ rows: [ReviewRow], status: String) -> String {
+        let filters = ["held", "approved", "rejected", "all"].map { $0 == status ? "<b>\($0)</b>" : "<a href=\"/reviews?status=\($0)\">\($0)</a>" }
+        return "<p>Show: \(filters.joined(separator: " · "))</p>"
+            + table(id: "reviews", ["Review", "Status", "Reference", "Store", "Held at", "Why held", "Decided by", "Why"], rows.map { r in
+                ["<a href=\"/reviews/\(r.id)\">\(r.id)</a>", escape(r.status), escape(r.reference), escape(r.storeId ?? ""), escape(r.heldAt),
+                 escape(r.reasons.joined(separator: "; ")), escape(r.decidedBy ?? ""), escape(r.decidedWhy ?? "")]
+            })
+    }
+
+    static func review(_ detail: ReviewDetail, principal: Principal) -> String {
+        let r = detail.review
+        var html = """
+            <p>Status: <b id="review-status">\(escape(r.status))</b>\(r.decidedBy.map { " by \(escape($0)): \(escape(r.decidedWhy ?? ""))" } ?? "")</p>
+            <p>\(escape(r.reference))\(detail.postingDate.map { ", posting date \(escape($0))" } ?? ""), store \(escape(r.storeId ?? "-")). \
+            \(escape(detail.description ?? ""))</p>
+            <h2>Why it was held</h2><ul>\(r.reasons.map { "<li>\(escape($0))</li>" }.joined())</ul>
+            <h2>The journal it would post</h2>
+            """
+        html += table(id: "lines", ["Account", "Description", "Side", "Amount"],
+                      detail.lines.map { [escape($0.account), escape($0.description), escape($0.side), "<span class=\"num\">\(escape($0.amount))</span>"] })
+        if r.status == "held" && principal.user.role >= .operator {
+            html += """
+                <form method="post" id="decision">
+                <input type="hidden" name="csrf" value="\(escape(principal.csrfToken ?? ""))">
+                <p><label>Why (recorded in the audit trail)<br><textarea id="why" name="why" rows="3" cols="60" required></textarea></label></p>
+                <button type="submit" id="approve" formaction="/reviews/\(r.id)/approve">Approve and release to the loaders</button>
+                <button type="submit" id="reject" formaction="/reviews/\(r.id)/reject">Reject (never post)</button>
+                </form>
+                """
+        }
+        return html
+    }
+
+    static func reconciliations(_ days: [ReconciliationDay]) -> String {
+        guard !days.isEmpty else { return "<p id=\"reconciliations\">No reconciliation reports yet.</p>" }
+        return days.map { day in
+            "<section id=\"day-\(escape(day.date))\"><h2><a href=\"/reconciliations?date=\(url(day.date))\">\(escape(day.date))</a>: "
+                + "\(day.matched) matched, <span class=\"\(day.mismatched > 0 ? "bad" : "")\">\(day.mismatched) mismatched</span>, \(day.incomplete) incomplete</h2>"
+                + table(id: "reports-\(escape(day.date))", ["Reference", "Store", "Batch", "Status", "Differences", "Why"], day.reports.map { r in
+                    ["<a href=\"/reconciliations/\(url(r.reference))\">\(escape(r.reference))</a>", escape(r.storeId), escape(r.batchId ?? ""),
+                     "<span class=\"\(r.status == "matched" ? "ok" : "bad")\">\(escape(r.status))</span>", String(r.differences), escape(r.reason ?? "")]
+                }) + "</section>"
+        }.joined()
+    }
+
+    static func reconciliation(_ report: ReconciliationReport) -> String {
+        var html = "<p>Store \(escape(report.storeID.rawValue)), business day <a href=\"/reconciliations?date=\(url(report.businessDate.iso))\">"
+            + "\(escape(report.businessDate.iso))</a>, batch \(escape(report.batchID?.rawValue ?? "-")): "
+            + "<b id=\"status\" class=\"\(report.status == .matched ? "ok" : "bad")\">\(report.status.rawValue)</b>"
+            + "\(report.reason.map { " (\(escape($0)))" } ?? "")</p>"
+        if let totals = report.heartlandTotals {
+            html += "<p>Heartland: \(totals.transactionCount) card transactions, sales \(money(totals.sales.minorUnits)).</p>"
+        }
+        html += table(id: "lines", ["Check", "Label", "Account", "Expected", "Sage", "Difference"], report.lines.map { line in
+            [escape(line.check.rawValue), escape(line.label), escape(line.account.rawValue), money(line.expectedCents), money(line.sageCents),
+             "<span class=\"\(line.isMatched ? "ok" : "bad")\">\(line.differenceCents.map { money($0) } ?? "missing")</span>"]
+        })
+        return html
+    }
+
+    static func alerts(_ alerts: [AlertRow], principal: Principal) -> String {
+        table(id: "alerts", ["Severity", "Stage", "Kind", "Reason", "Count", "First seen", "Last seen", "Acknowledged"], alerts.enumerated().map { index, a in
+            [escape(a.severity), escape(a.stage), escape(a.kind), escape(a.reason), String(a.count), escape(a.firstSeen), escape(a.lastSeen),
+             a.acknowledgedBy.map { "\(escape($0)) at \(escape(a.acknowledgedAt ?? ""))" }
+                ?? (principal.user.role >= .operator
+                    ? form(action: "/alerts/acknowledge", principal: principal, fields: ["fingerprint": a.fingerprint], button: "Acknowledge",
+                           id: "ack-\(index)") : "")]
+        })
+    }
+
+    static func audit(_ trail: [OperationsStore.AuditEntry]) -> String {
+        table(id: "audit", ["At", "Event", "Stage", "Actor", "Detail"], trail.map {
+            [escape($0.at), escape($0.event), escape($0.stage), escape($0.actor ?? ""), escape($0.detail)]
+        })
+    }
+}

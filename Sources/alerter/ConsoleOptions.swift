@@ -1,0 +1,42 @@
+import Alerter
+import ArgumentParser
+import Foundation
+import Logging
+import Messaging
+import OperationsConsole
+import WorkerRuntime
+
+/// The operations console the alerter serves beside its stage (off unless a port is given).
+struct ConsoleOptions: ParsableArguments {
+    @Option(help: "Port of the operations console (0: no console). Default: $BRIDGE_CONSOLE_PORT or 0.")
+    var consolePort: Int?
+    @Option(help: "Address of the operations console. Default: $BRIDGE_CONSOLE_HOST or 127.0.0.1.")
+    var consoleHost: String = ProcessInfo.processInfo.environment["BRIDGE_CONSOLE_HOST"] ?? "127.0.0.1"
+    @Option(help: "Console users, lines name:viewer|operator:sha256-hex-of-secret. Default: $BRIDGE_CONSOLE_USERS_FILE (and/or $BRIDGE_CONSOLE_USERS).")
+    var consoleUsersFile: String?
+    @Option(help: "The fraud-scorer's review store, for the review pages. Default: $BRIDGE_REVIEW_DB or var/fraud-reviews.sqlite.")
+    var reviewStore: String = ProcessInfo.processInfo.environment["BRIDGE_REVIEW_DB"] ?? "var/fraud-reviews.sqlite"
+    @Option(name: .customLong("management-url"), help: "RabbitMQ management API for the pipeline page. Default: $BRIDGE_MANAGEMENT_URL.")
+    var managementURL: String?
+    @Option(name: .customLong("console-amqp-url"),
+            help: "Broker URL for dead letters, releases and audit notices (a user allowed to read every S.dlq). Default: $BRIDGE_CONSOLE_AMQP_URL, else the worker's.")
+    var consoleAMQPURL: String?
+
+    var resolvedPort: Int {
+        consolePort ?? ProcessInfo.processInfo.environment["BRIDGE_CONSOLE_PORT"].flatMap(Int.init) ?? 0
+    }
+
+    func server(operations: OperationsStore, worker: WorkerOptions, logger: Logger) throws -> ConsoleServer {
+        let environment = ProcessInfo.processInfo.environment
+        let users = try ConsoleUsers.load(file: consoleUsersFile)
+        let amqpURL = consoleAMQPURL ?? environment["BRIDGE_CONSOLE_AMQP_URL"] ?? worker.amqpURL ?? environment["BRIDGE_AMQP_URL"]
+        let configuration = OperationsConsole.Configuration(
+            users: users, stages: OperationsConsole.Configuration.stages(in: try worker.loadTopology()), operations: operations,
+            reviewStorePath: reviewStore, amqpURL: amqpURL, managementURL: managementURL ?? environment["BRIDGE_MANAGEMENT_URL"])
+        let console = OperationsConsole(configuration: configuration, logger: logger)
+        return ConsoleServer(console: console, host: consoleHost, port: resolvedPort) { host, port in
+            // A line on stdout, for scripts and tests that start the alerter with port 0.
+            FileHandle.standardOutput.write(Data("console listening on http://\(host):\(port)\n".utf8))
+        }
+    }
+}

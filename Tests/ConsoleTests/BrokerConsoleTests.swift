@@ -1,0 +1,119 @@
+import AMQP
+import Alerter
+import Foundation
+import FraudScoring
+import Messaging
+@testable import OperationsConsole
+import XCTest
+
+/// A stage of its own on the test broker (work queue and parking lot, quorum, like the bridge's),
+/// so that these tests do not touch the standard stages other tests use.
+struct ConsoleTestStage {
+    let broker: TestBroker
+    let name: String
+    var dlq: String { "\(name).dlq" }
+    /// Bound to `bridge.commands` for `sage.journal.#`: what a review release sends to the loaders.
+    var commands: String { "\(name).commands" }
+
+    static func make() async throws -> ConsoleTestStage {
+        let broker = TestBroker.shared
+        try await broker.importStandardTopology()
+        let stage = ConsoleTestStage(broker: broker, name: "console\(UInt32.random(in: 0...UInt32.max)).sage-loader")
+        let queues = [stage.name, stage.dlq, stage.commands]
+        let commands = stage.commands
+        try await broker.perform { connection in
+            for queue in queues {
+                try connection.declareQueue(channel: 5, name: queue, durable: true, arguments: ["x-queue-type": .string("quorum")])
+            }
+            try connection.bindQueue(channel: 5, queue: commands, exchange: "bridge.commands", routingKey: "sage.journal.#")
+        }
+        return stage
+    }
+
+    func remove() async {
+        guard let management = try? broker.management() else { return }
+        for queue in [name, dlq, commands] { try? await management.deleteQueue(queue) }
+    }
+
+    /// Parks a message as the stage runner does after a permanent error.
+    @discardableResult
+    func park(reason: String, key: String) async throws -> String {
+        let id = MessageID.random()
+        let message = OutgoingMessage(exchange: "", routingKey: dlq, properties: MessageProperties(
+            contentType: "application/json", messageID: id, correlationID: "corr-\(key)", type: "sage.journal.settlement", persistent: true,
+            headers: [Header.idempotencyKey: .string(key), Header.errorClass: .string("permanent"), Header.lastError: .string(reason),
+                      Header.failedStage: .string(name), Header.attempt: .int(1)]),
+            body: Array("{\"card\":\"4111111111111111\",\"key\":\"\(key)\"}".utf8))
+        let session = try await broker.session()
+        try await session.publish([message])
+        await session.close()
+        return id
+    }
+}
+
+/// The broker-backed pages' JSON: the pipeline overview and the dead letters, replay and purge.
+final class BrokerConsoleTests: XCTestCase {
+    struct Overview: Decodable {
+        struct Stage: Decodable { var stage: String; var ready, unacked, consumers, retrying, deadLettered: Int }
+        var stages: [Stage]
+    }
+    struct StageDeadLetters: Decodable {
+        struct Group: Decodable { var errorClass, lastError: String; var count: Int; var messageIds: [String] }
+        struct Message: Decodable { var messageId: String; var idempotencyKey: String? }
+        var stage: String
+        var count: Int
+        var groups: [Group]
+        var messages: [Message]
+    }
+
+    func testPipelineAndDeadLetterJSONReplayAndPurge() async throws {
+        let stage = try await ConsoleTestStage.make()
+        defer { Task { await stage.remove() } }
+        let fixture = try ConsoleFixture.make(stages: [stage.name], amqpURL: stage.broker.amqpURL, managementURL: stage.broker.managementURL)
+        let viewer = ["authorization": "Bearer view-token"], operatorToken = ["authorization": "Bearer op-token"]
+        let first = try await stage.park(reason: "GL account 4010 does not exist", key: "k1")
+        try await stage.park(reason: "GL account 4010 does not exist", key: "k2")
+        let other = try await stage.park(reason: "unmapped tender GIFT", key: "k3")
+
+        try await eventually("the overview shows the parked messages") {
+            let overview = try decodeJSON(Overview.self, await fixture.get("/api/pipeline", viewer))
+            return overview.stages.map(\.stage) == [stage.name] && overview.stages.first?.deadLettered == 3
+        }
+
+        let lots = try decodeJSON([StageDeadLetters].self, await fixture.get("/api/dlq", viewer))
+        XCTAssertEqual(lots.first?.count, 3)
+        XCTAssertEqual(lots.first?.groups.map(\.count), [2, 1], "grouped by reason, largest first")
+        XCTAssertEqual(lots.first?.groups.first?.lastError, "GL account 4010 does not exist")
+        let detail = await fixture.get("/api/dlq/\(stage.name)/\(first)", viewer)
+        XCTAssertEqual(detail.status, 200, detail.text)
+        XCTAssertFalse(detail.text.contains("4111111111111111"), "card numbers are masked")
+        let parkedAfterLooking = try await stage.broker.depth(stage.dlq)
+        XCTAssertEqual(parkedAfterLooking, 3, "looking does not take anything")
+
+        let replayOne = await fixture.post("/dlq/\(stage.name)/replay", operatorToken, form: ["message_id": other])
+        XCTAssertEqual(replayOne.status, 200, replayOne.text)
+        XCTAssertTrue(replayOne.text.contains("replayed 1 message"), replayOne.text)
+        let replayed = try await stage.broker.take(stage.name)
+        XCTAssertEqual(replayed.map { $0.properties.messageID }, [other])
+        XCTAssertEqual(replayed.first?.properties.headers["x-replayed-by"]?.stringValue, "ci-operator")
+
+        let group = await fixture.post("/dlq/\(stage.name)/replay", operatorToken,
+                                       form: ["error_class": "permanent", "last_error": "GL account 4010 does not exist"])
+        XCTAssertTrue(group.text.contains("replayed 2 message"), group.text)
+        let inStage = try await stage.broker.depth(stage.name), leftParked = try await stage.broker.depth(stage.dlq)
+        XCTAssertEqual(inStage, 2)
+        XCTAssertEqual(leftParked, 0)
+
+        try await stage.park(reason: "something else", key: "k4")
+        let purge = await fixture.post("/dlq/\(stage.name)/purge", operatorToken)
+        XCTAssertTrue(purge.text.contains("purged 1 message"), purge.text)
+        let afterPurge = try await stage.broker.depth(stage.dlq)
+        XCTAssertEqual(afterPurge, 0)
+
+        let unknown = await fixture.post("/dlq/not-a-stage/purge", operatorToken)
+        XCTAssertEqual(unknown.status, 404)
+        let audit = try fixture.operations.auditTrail()
+        XCTAssertEqual(Set(audit.map(\.event)), ["dlq_replayed", "dlq_purged"])
+        XCTAssertTrue(audit.allSatisfy { $0.actor == "ci-operator" })
+    }
+}

@@ -1,0 +1,131 @@
+import Accounting
+import Alerter
+import Foundation
+import FraudScoring
+import Logging
+import Messaging
+@testable import OperationsConsole
+import PipelineContracts
+import XCTest
+
+/// The repository root, from this file's path.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// A console over fresh stores in a temporary folder, with an operator (`olivia`/`op-secret`), a viewer
+/// (`victor`/`view-secret`) and a script token for each (`op-token`, `view-token`).
+struct ConsoleFixture {
+    let console: OperationsConsole
+    let operations: OperationsStore
+    let reviews: ReviewStore
+    let reviewPath: String
+    let folder: URL
+
+    static let usersFile = [
+        "# the console's users",
+        ConsoleUsers.line(name: "olivia", role: .operator, secret: "op-secret"),
+        ConsoleUsers.line(name: "victor", role: .viewer, secret: "view-secret"),
+        ConsoleUsers.line(name: "ci-operator", role: .operator, secret: "op-token"),
+        ConsoleUsers.line(name: "dashboard", role: .viewer, secret: "view-token"),
+    ].joined(separator: "\n")
+
+    static func make(stages: [String] = ["sage-loader"], amqpURL: String? = nil, managementURL: String? = nil) throws -> ConsoleFixture {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("console-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let usersPath = folder.appendingPathComponent("users").path
+        try usersFile.write(toFile: usersPath, atomically: true, encoding: .utf8)
+        let operations = try OperationsStore(path: folder.appendingPathComponent("operations.sqlite").path)
+        let reviewPath = folder.appendingPathComponent("reviews.sqlite").path
+        let reviews = try ReviewStore(path: reviewPath)
+        let configuration = OperationsConsole.Configuration(
+            users: try ConsoleUsers.load(file: usersPath, environment: [:]), stages: stages, operations: operations,
+            reviewStorePath: reviewPath, amqpURL: amqpURL, managementURL: managementURL)
+        var logger = Logger(label: "console-test")
+        logger.logLevel = .warning
+        return ConsoleFixture(console: OperationsConsole(configuration: configuration, logger: logger), operations: operations,
+                              reviews: reviews, reviewPath: reviewPath, folder: folder)
+    }
+
+    /// Logs in through the form; returns the cookie header and the session's CSRF token.
+    func login(_ name: String, _ password: String) async throws -> (cookie: String, csrf: String) {
+        let response = await console.respond(to: ConsoleRequest(method: "POST", path: "/login", form: ["name": name, "password": password]))
+        XCTAssertEqual(response.status, 303, response.text)
+        let setCookie = try XCTUnwrap(response.headers["Set-Cookie"])
+        let cookie = String(setCookie.split(separator: ";")[0])
+        let page = await console.respond(to: ConsoleRequest(method: "GET", path: "/alerts", headers: ["cookie": cookie]))
+        let csrf = try XCTUnwrap(Self.csrf(in: page.text), "no CSRF token on the alerts page")
+        return (cookie, csrf)
+    }
+
+    static func csrf(in html: String) -> String? {
+        guard let range = html.range(of: "name=\"csrf\" value=\"") else { return nil }
+        return String(html[range.upperBound...].prefix { $0 != "\"" })
+    }
+
+    func get(_ path: String, _ headers: [String: String] = [:], query: [String: String] = [:]) async -> ConsoleResponse {
+        await console.respond(to: ConsoleRequest(method: "GET", path: path, query: query, headers: headers))
+    }
+
+    func post(_ path: String, _ headers: [String: String] = [:], form: [String: String] = [:]) async -> ConsoleResponse {
+        await console.respond(to: ConsoleRequest(method: "POST", path: path, headers: headers, form: form))
+    }
+
+    /// A held settlement document: cash 5.40 and Visa 12.80 in; revenue 15.00, tax 1.20, tips 2.00 out.
+    @discardableResult
+    func holdDocument(key: String = "heartland:batch:BAT_\(UUID().uuidString.prefix(8))") throws -> ReviewStore.HeldDocument {
+        try reviews.hold(document: try JSONEncoder().encode(Self.document(key: key)), idempotencyKey: key,
+                         reasons: ["sales 21.60 are 5.1 standard deviations below the store's history"])
+    }
+
+    static func document(key: String) throws -> JournalDocument {
+        func line(_ account: String, _ rule: String, _ side: JournalLine.Side, _ cents: Int64) -> JournalLine {
+            JournalLine(account: AccountNumber(account), rule: rule, description: rule, side: side, amount: Money(minorUnits: cents, currency: .usd))
+        }
+        let entry = try JournalEntry.balanced(
+            source: .settlement, reference: "HL-S-FRAUD-20261126-\(key.suffix(8))", idempotencyKey: key,
+            postingDate: try BusinessDate(year: 2026, month: 11, day: 26), description: "Store day", currency: .usd,
+            lines: [line("1100", "tenders.cash", .debit, 540), line("1210", "tenders.card_brands.visa", .debit, 1280),
+                    line("4000", "sales.revenue", .credit, 1500), line("2200", "sales.sales_tax", .credit, 120),
+                    line("2210", "sales.tips", .credit, 200)])
+        return JournalDocument(journal: entry, storeID: "S-FRAUD", batch: nil, fraudAssessment: "review")
+    }
+
+    /// A mismatched report for S-1's batch of 2026-11-26 (Visa clearing 0.40 short) and a matched one for S-2.
+    func recordReconciliations() throws {
+        for json in [
+            """
+            {"storeID":"S-1","businessDate":"2026-11-26","batchID":"BAT_1","reference":"HL-S-1-20261126-BAT_1","status":"mismatched",
+             "reason":"1 difference","lines":[
+              {"check":"account","label":"Cash","account":"1100","expectedCents":540,"sageCents":540},
+              {"check":"card_brand","label":"VISA","account":"1210","expectedCents":1280,"sageCents":1240}]}
+            """,
+            """
+            {"storeID":"S-2","businessDate":"2026-11-26","batchID":"BAT_2","reference":"HL-S-2-20261126-BAT_2","status":"matched",
+             "lines":[{"check":"account","label":"Cash","account":"1100","expectedCents":100,"sageCents":100}]}
+            """,
+        ] {
+            try operations.record(try JSONDecoder().decode(ReconciliationReport.self, from: Data(json.utf8)))
+        }
+    }
+
+    func recordAlert(reason: String = "GL account 4010 does not exist in Sage") throws -> OperationsStore.AlertGroup {
+        try operations.record(AlertNotice(kind: "dead_lettered", severity: "error", stage: "sage-loader", reason: reason),
+                              messageID: UUID().uuidString).group
+    }
+}
+
+func decodeJSON<T: Decodable>(_ type: T.Type, _ response: ConsoleResponse, file: StaticString = #filePath, line: UInt = #line) throws -> T {
+    XCTAssertEqual(response.headers["Content-Type"], "application/json", response.text, file: file, line: line)
+    return try JSONDecoder().decode(type, from: Data(response.body))
+}
+
+/// Waits until `condition` holds, polling; fails the test after `timeout`. Never a fixed sleep.
+func eventually(timeout: Duration = .seconds(30), _ what: String, file: StaticString = #filePath, line: UInt = #line,
+                _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    XCTFail("timed out after \(timeout) waiting for: \(what)", file: file, line: line)
+    throw CancellationError()
+}

@@ -1,0 +1,117 @@
+import Alerter
+import Foundation
+@testable import OperationsConsole
+import XCTest
+
+/// Each page's JSON twin (`/api/...`), for scripts, and the HTML page beside it. Pages that need the
+/// broker are tested in `BrokerConsoleTests`.
+final class PageJSONTests: XCTestCase {
+    struct Review: Decodable { var id: Int64; var status, reference: String; var reasons: [String]; var decidedBy: String? }
+    struct ReviewDetail: Decodable {
+        struct Line: Decodable { var account, side, amount: String }
+        var review: Review
+        var lines: [Line]
+    }
+
+    func testReviewQueueJSONAndPage() async throws {
+        let fixture = try ConsoleFixture.make()
+        let held = try fixture.holdDocument(key: "heartland:batch:BAT_JSON0001")
+        let token = ["authorization": "Bearer view-token"]
+        let list = try decodeJSON([Review].self, await fixture.get("/api/reviews", token))
+        XCTAssertEqual(list.map(\.id), [held.id])
+        XCTAssertEqual(list.first?.status, "held")
+        XCTAssertEqual(list.first?.reference, "HL-S-FRAUD-20261126-JSON0001")
+        XCTAssertTrue(list.first?.reasons.first?.contains("standard deviations") == true)
+        let none = try decodeJSON([Review].self, await fixture.get("/api/reviews", token, query: ["status": "approved"]))
+        XCTAssertTrue(none.isEmpty)
+
+        let detail = try decodeJSON(ReviewDetail.self, await fixture.get("/api/reviews/\(held.id)", token))
+        XCTAssertEqual(detail.lines.map(\.account), ["1100", "1210", "4000", "2200", "2210"])
+        XCTAssertEqual(detail.lines.first?.amount, "5.40")
+        XCTAssertEqual(detail.lines.first?.side, "debit")
+        let missing = await fixture.get("/api/reviews/999", token)
+        XCTAssertEqual(missing.status, 404)
+
+        let page = await fixture.get("/reviews/\(held.id)", ["authorization": "Basic " + Data("olivia:op-secret".utf8).base64EncodedString()])
+        XCTAssertEqual(page.status, 200)
+        XCTAssertTrue(page.text.contains("id=\"approve\""), "an operator is offered the decision")
+    }
+
+    func testApprovalNeedsTheBrokerFirstAndLeavesTheDocumentHeldWithoutIt() async throws {
+        let fixture = try ConsoleFixture.make(amqpURL: "amqp://nobody:nothing@127.0.0.1:1/")
+        let held = try fixture.holdDocument()
+        let response = await fixture.post("/reviews/\(held.id)/approve", ["authorization": "Bearer op-token"], form: ["why": "looks fine"])
+        XCTAssertEqual(response.status, 503, response.text)
+        XCTAssertEqual(try fixture.reviews.show(id: held.id).status, .held, "not approved while nothing can be sent")
+    }
+
+    func testReconciliationJSONPerDayAndDrillDown() async throws {
+        struct Day: Decodable {
+            struct Summary: Decodable { var reference, storeId, status: String; var batchId: String?; var differences: Int }
+            var date: String
+            var matched, mismatched, incomplete: Int
+            var reports: [Summary]
+        }
+        struct Report: Decodable {
+            struct Line: Decodable { var check, label, account: String; var expectedCents: Int64; var sageCents: Int64? }
+            var reference, status: String
+            var lines: [Line]
+        }
+        let fixture = try ConsoleFixture.make()
+        try fixture.recordReconciliations()
+        let token = ["authorization": "Bearer view-token"]
+        let days = try decodeJSON([Day].self, await fixture.get("/api/reconciliations", token))
+        XCTAssertEqual(days.map(\.date), ["2026-11-26"])
+        XCTAssertEqual(days.first?.matched, 1)
+        XCTAssertEqual(days.first?.mismatched, 1)
+        XCTAssertEqual(days.first?.reports.first { $0.storeId == "S-1" }?.batchId, "BAT_1")
+        XCTAssertEqual(days.first?.reports.first { $0.storeId == "S-1" }?.differences, 1)
+        let otherDay = try decodeJSON([Day].self, await fixture.get("/api/reconciliations", token, query: ["date": "2026-11-25"]))
+        XCTAssertTrue(otherDay.isEmpty)
+
+        let report = try decodeJSON(Report.self, await fixture.get("/api/reconciliations/HL-S-1-20261126-BAT_1", token))
+        XCTAssertEqual(report.status, "mismatched")
+        XCTAssertEqual(report.lines.map(\.check), ["account", "card_brand"])
+        XCTAssertEqual(report.lines.last?.sageCents, 1240)
+        let page = await fixture.get("/reconciliations/HL-S-1-20261126-BAT_1", token)
+        XCTAssertTrue(page.text.contains("-0.40"), "the Visa line is 0.40 short: \(page.text)")
+        let day = await fixture.get("/reconciliations", token)
+        XCTAssertTrue(day.text.contains("1 mismatched"), day.text)
+    }
+
+    func testAlertsJSONAndEscapedPage() async throws {
+        struct Alert: Decodable { var fingerprint, kind, stage, reason: String; var count: Int; var acknowledgedBy: String? }
+        let fixture = try ConsoleFixture.make()
+        _ = try fixture.recordAlert(reason: "account <script>alert(1)</script> missing")
+        _ = try fixture.recordAlert(reason: "account <script>alert(1)</script> missing")
+        let alerts = try decodeJSON([Alert].self, await fixture.get("/api/alerts", ["authorization": "Bearer view-token"]))
+        XCTAssertEqual(alerts.count, 1)
+        XCTAssertEqual(alerts.first?.count, 2)
+        XCTAssertNil(alerts.first?.acknowledgedBy)
+
+        let acknowledged = await fixture.post("/alerts/acknowledge", ["authorization": "Bearer op-token"],
+                                              form: ["fingerprint": try XCTUnwrap(alerts.first?.fingerprint)])
+        XCTAssertEqual(acknowledged.status, 200, acknowledged.text)
+        let after = try decodeJSON([Alert].self, await fixture.get("/api/alerts", ["authorization": "Bearer view-token"]))
+        XCTAssertEqual(after.first?.acknowledgedBy, "ci-operator")
+
+        let page = await fixture.get("/alerts", ["authorization": "Bearer view-token"])
+        XCTAssertFalse(page.text.contains("<script>alert(1)"), "values are escaped")
+        XCTAssertTrue(page.text.contains("&lt;script&gt;alert(1)"))
+
+        struct Entry: Decodable { var event: String; var actor: String? }
+        let audit = try decodeJSON([Entry].self, await fixture.get("/api/audit", ["authorization": "Bearer view-token"]))
+        XCTAssertEqual(audit.first?.event, "alert_acknowledged")
+        XCTAssertEqual(audit.first?.actor, "ci-operator")
+    }
+
+    func testPagesWithoutTheBrokerSayWhy() async throws {
+        let fixture = try ConsoleFixture.make()
+        let pipeline = await fixture.get("/api/pipeline", ["authorization": "Bearer view-token"])
+        XCTAssertEqual(pipeline.status, 503)
+        XCTAssertTrue(pipeline.text.contains("management API"), pipeline.text)
+        let dlq = await fixture.get("/dlq", ["authorization": "Bearer view-token"])
+        XCTAssertEqual(dlq.status, 503)
+        XCTAssertTrue(dlq.text.contains("broker URL"), dlq.text)
+    }
+}
