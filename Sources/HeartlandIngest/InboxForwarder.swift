@@ -78,6 +78,7 @@ public final class InboxForwarder: Service, Sendable {
         var log = logger
         log[metadataKey: "idempotency_key"] = .string(entry.key)
         let output: OutboundMessage, detail: String
+        let started = ContinuousClock.now
         do {
             (output, detail) = try await source.message(for: entry, eventsExchange: settings.eventsExchange)
         } catch let error as HeartlandError where error.isTransient || error.isCredentialProblem {
@@ -95,6 +96,11 @@ public final class InboxForwarder: Service, Sendable {
         }
         let messageID = MessageID.derived(IngestAlerts.stage, entry.key)
         var messages = [output.amqpMessage(correlationID: entry.key, messageID: messageID, traceparent: nil)]
+        // The first hop of the event's trace (`bridgectl trace <key>`): fetched from Heartland and published.
+        messages.append(try alerts.hopMessage(key: entry.key, messageID: messageID, routingKey: output.routingKey, attempt: entry.attempts + 1,
+                                              outcome: "published 1 (\(output.routingKey)): \(detail); first seen by \(entry.firstSeenBy), "
+                                                  + "\(entry.sightings) sighting(s)",
+                                              duration: ContinuousClock.now - started))
         if entry.attempts >= settings.alertAfterAttempts {
             messages.append(try alerts.auditMessage(
                 event: "source_recovered", detail: "\(entry.kind) \(entry.sourceID) fetched after \(entry.attempts) failed attempts; published",

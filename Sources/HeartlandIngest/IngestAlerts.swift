@@ -33,6 +33,13 @@ public struct IngestAlerts: Sendable {
             .amqpMessage(correlationID: key, messageID: MessageID.derived(messageID, event), traceparent: nil)
     }
 
+    func hopMessage(key: String, messageID: String, routingKey: String, attempt: Int, outcome: String, duration: Duration) throws -> OutgoingMessage {
+        let hop = HopNotice(stage: Self.stage, correlationId: key, messageId: messageID, idempotencyKey: key, routingKey: routingKey,
+                            attempt: attempt, outcome: outcome, durationMs: Int(duration.milliseconds))
+        return try OutboundMessage(exchange: auditExchange, routingKey: "audit.hop.\(Self.stage)", json: hop)
+            .amqpMessage(correlationID: key, messageID: MessageID.derived(messageID, "hop"), traceparent: nil)
+    }
+
     /// Publishes an alert; a broker that is away too is logged, not thrown (the log is the last resort).
     func raise(kind: String, severity: String, reason: String, key: String, attempt: Int? = nil) async {
         logger.log(level: severity == "error" ? .error : .warning, "alert", metadata: ["kind": "\(kind)", "reason": "\(reason)"])

@@ -97,6 +97,11 @@ import FoundationNetworking
         let events = try ingest.publisher.events()
         #expect(events.count == 2)
         #expect(Set(events.map(\.idempotencyKey)) == Set(entries.map(\.key)))
+        // Each publication is the first hop of the event's trace.
+        let hops = ingest.publisher.on("bridge.audit").filter { $0.routingKey == "audit.hop.heartland-ingest" }
+            .compactMap { try? JSONDecoder().decode(HopNotice.self, from: Data($0.body)) }
+        #expect(Set(hops.map(\.correlationId)) == Set(entries.map(\.key)))
+        #expect(hops.allSatisfy { $0.outcome.contains("first seen by webhook") })
         #expect(try ingest.inbox.entries().allSatisfy { $0.status == .published && $0.messageID != nil })
     }
 
