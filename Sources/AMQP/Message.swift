@@ -21,6 +21,21 @@ public enum FieldValue: Sendable, Equatable, Hashable {
         }
     }
 
+    /// The value as a person reads it in a header listing (nested arrays and tables included, keys sorted).
+    public var displayText: String {
+        switch self {
+        case .string(let s): return s
+        case .int(let i): return String(i)
+        case .bool(let b): return String(b)
+        case .double(let d): return String(d)
+        case .timestamp(let t): return String(t)
+        case .bytes(let b): return String(decoding: b, as: UTF8.self)
+        case .array(let items): return "[" + items.map(\.displayText).joined(separator: ", ") + "]"
+        case .table(let t): return "{" + t.sorted(by: { $0.key < $1.key }).map { "\($0.key): \($0.value.displayText)" }.joined(separator: ", ") + "}"
+        case .void: return "null"
+        }
+    }
+
     public var intValue: Int64? {
         switch self {
         case .int(let i): return i

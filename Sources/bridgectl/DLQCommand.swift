@@ -56,7 +56,7 @@ struct DLQCommand: AsyncParsableCommand {
             print("message_id:      \(message.messageID)")
             print("correlation_id:  \(message.correlationID)")
             print("type:            \(p.type ?? message.delivery.routingKey)")
-            for (name, value) in p.headers.sorted(by: { $0.key < $1.key }) { print("\(name): \(describe(value))") }
+            for (name, value) in p.headers.sorted(by: { $0.key < $1.key }) { print("\(name): \(value.displayText)") }
             print("")
             print(CardMask.mask(message.body))
         }
@@ -108,20 +108,6 @@ struct ParkedSummary: Encodable {
         messageId = m.messageID; correlationId = m.correlationID; errorClass = m.errorClass; lastError = m.lastError
         routingKey = m.routingKey; body = CardMask.mask(m.body); idempotencyKey = m.idempotencyKey
         firstFailedAt = m.firstFailedAt; failedStage = m.failedStage; attempt = m.attempt; replayCount = m.replayCount
-    }
-}
-
-private func describe(_ value: FieldValue) -> String {
-    switch value {
-    case .string(let s): return s
-    case .int(let i): return String(i)
-    case .bool(let b): return String(b)
-    case .double(let d): return String(d)
-    case .timestamp(let t): return String(t)
-    case .bytes(let b): return String(decoding: b, as: UTF8.self)
-    case .array(let items): return "[" + items.map(describe).joined(separator: ", ") + "]"
-    case .table(let t): return "{" + t.sorted(by: { $0.key < $1.key }).map { "\($0.key): \(describe($0.value))" }.joined(separator: ", ") + "}"
-    case .void: return "null"
     }
 }
 

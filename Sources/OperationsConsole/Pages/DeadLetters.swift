@@ -71,7 +71,7 @@ extension OperationsConsole {
         guard let message = parked.first(where: { $0.messageID == messageID }) else {
             throw ConsoleError.notFound("no message \(messageID) in \(stage).dlq (replayed or purged meanwhile?)")
         }
-        let headers = Dictionary(message.delivery.properties.headers.map { ($0.key, Self.describe($0.value)) }, uniquingKeysWith: { $1 })
+        let headers = Dictionary(message.delivery.properties.headers.map { ($0.key, $0.value.displayText) }, uniquingKeysWith: { $1 })
         return DeadLetterDetail(stage: stage, summary: DeadLetterSummary(message), headers: headers, body: CardMask.mask(message.body))
     }
 
@@ -96,19 +96,5 @@ extension OperationsConsole {
         await audit(event: "dlq_purged", stage: stage, detail: "purged \(count) message(s) from \(stage).dlq", actor: actor, session: session)
         await session.close()
         return count
-    }
-
-    static func describe(_ value: FieldValue) -> String {
-        switch value {
-        case .string(let s): return s
-        case .int(let i): return String(i)
-        case .bool(let b): return String(b)
-        case .double(let d): return String(d)
-        case .timestamp(let t): return String(t)
-        case .bytes(let b): return String(decoding: b, as: UTF8.self)
-        case .array(let items): return "[" + items.map(describe).joined(separator: ", ") + "]"
-        case .table(let t): return "{" + t.sorted(by: { $0.key < $1.key }).map { "\($0.key): \(describe($0.value))" }.joined(separator: ", ") + "}"
-        case .void: return "null"
-        }
     }
 }
