@@ -51,5 +51,8 @@ public struct BrokerConnector: Sendable {
 }
 
 extension Duration {
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+    /// Whole milliseconds (for logs, headers, `Thread.sleep`-free arithmetic).
+    public var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+    /// Seconds as a `Double` (for `Date` arithmetic and `TimeInterval` APIs).
+    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -44,7 +44,7 @@ public struct RetryTier: Sendable, Equatable, Hashable {
 
     /// `5s`, `30s`, `5m`, `30m`, `200ms`: the suffix of the tier's queue name.
     public static func label(_ delay: Duration) -> String {
-        let ms = delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000
+        let ms = delay.milliseconds
         if ms % 1000 != 0 { return "\(ms)ms" }
         let s = ms / 1000
         if s % 3600 == 0 { return "\(s / 3600)h" }
@@ -52,7 +52,5 @@ public struct RetryTier: Sendable, Equatable, Hashable {
         return "\(s)s"
     }
 
-    public var milliseconds: Int64 {
-        delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000
-    }
+    public var milliseconds: Int64 { delay.milliseconds }
 }
