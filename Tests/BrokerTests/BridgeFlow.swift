@@ -108,12 +108,7 @@ final class BridgeFlow: @unchecked Sendable {
         return total
     }
 
-    func depth(_ queue: String) async throws -> Int {
-        let session = try await broker.session("depth")
-        let counts = try await session.perform { try $0.declareQueue(channel: 3, name: queue, passive: true) }
-        await session.close()
-        return Int(counts.messages)
-    }
+    func depth(_ queue: String) async throws -> Int { try await broker.depth(queue) }
 
     /// Stops the transformer and starts it again with another mapping file (as an integrator would after fixing it).
     func restartTransformer(mapping: String) async throws {

@@ -86,6 +86,15 @@ final class TestBroker: @unchecked Sendable {
         try await AMQPSession.connect(url: try AMQPURL(amqpURL), name: name, logger: logger)
     }
 
+    /// Exact ready count of a queue (passive declare; the management API lags for quorum queues).
+    func depth(_ queue: String) async throws -> Int {
+        let session = try await session("depth")
+        defer { Task { await session.close() } }
+        let counts = try await session.perform { try $0.declareQueue(channel: 3, name: queue, passive: true) }
+        await session.close()
+        return Int(counts.messages)
+    }
+
     func management() throws -> ManagementClient { try ManagementClient(url: managementURL) }
 }
 

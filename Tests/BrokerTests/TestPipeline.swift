@@ -64,13 +64,7 @@ struct TestPipeline {
     }
 
     /// Exact ready count (passive declare; the management API lags for quorum queues).
-    func depth(_ queue: String) async throws -> Int {
-        let session = try await broker.session("depth")
-        defer { Task { await session.close() } }
-        let counts = try await session.perform { try $0.declareQueue(channel: 3, name: queue, passive: true) }
-        await session.close()
-        return Int(counts.messages)
-    }
+    func depth(_ queue: String) async throws -> Int { try await broker.depth(queue) }
 
     /// Takes (acks) up to `max` messages from a queue with basic.get.
     func take(_ queue: String, max: Int = 10_000) async throws -> [Delivery] {
