@@ -237,19 +237,7 @@ import FoundationNetworking
 }
 
 extension Harness {
-    func adminPost(_ path: String, _ body: String = "{}") async throws {
-        var request = URLRequest(url: running.baseURL.appendingPathComponent(path))
-        request.httpMethod = "POST"
-        request.httpBody = Data(body.utf8)
-        let (_, response) = try await URLSession.shared.data(for: request)
-        guard (response as? HTTPURLResponse)?.statusCode == 200 else { throw URLError(.badServerResponse) }
-    }
-
     func simulatorAddWebhook(_ url: String) async throws {
-        var request = URLRequest(url: running.baseURL.appendingPathComponent("admin/webhooks"))
-        request.httpMethod = "POST"
-        request.httpBody = Data("{\"url\":\"\(url)\"}".utf8)
-        let (_, response) = try await URLSession.shared.data(for: request)
-        guard (response as? HTTPURLResponse)?.statusCode == 201 else { throw URLError(.badServerResponse) }
+        try await adminPost("admin/webhooks", "{\"url\":\"\(url)\"}", expecting: 201)
     }
 }

@@ -75,11 +75,16 @@ struct Harness {
 
     /// `POST /admin/batches/close` with `body` (`{}` closes every open batch); fires `batch.closed`.
     func closeBatches(_ body: String = "{}") async throws {
-        var request = URLRequest(url: running.baseURL.appendingPathComponent("admin/batches/close"))
+        try await adminPost("admin/batches/close", body)
+    }
+
+    /// A POST to the simulator's admin API that must answer `expecting`.
+    func adminPost(_ path: String, _ body: String = "{}", expecting status: Int = 200) async throws {
+        var request = URLRequest(url: running.baseURL.appendingPathComponent(path))
         request.httpMethod = "POST"
         request.httpBody = Data(body.utf8)
         let (_, response) = try await URLSession.shared.data(for: request)
-        guard (response as? HTTPURLResponse)?.statusCode == 200 else { throw URLError(.badServerResponse) }
+        guard (response as? HTTPURLResponse)?.statusCode == status else { throw URLError(.badServerResponse) }
     }
 
     func stop() async { await running.stop() }
