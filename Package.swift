@@ -14,6 +14,8 @@ let package = Package(
         .executable(name: "sage-loader", targets: ["sage-loader"]),
         .executable(name: "alerter", targets: ["alerter"]),
         .executable(name: "heartland-ingest", targets: ["heartland-ingest"]),
+        .executable(name: "sage-ingest", targets: ["sage-ingest"]),
+        .executable(name: "heartland-loader", targets: ["heartland-loader"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -71,7 +73,7 @@ let package = Package(
         ),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP"]),
         .testTarget(name: "BrokerTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP", "WorkerRuntime", "SageConnector", "PipelineContracts", "Alerter",
-                                                    "BookOracle", "HeartlandSimulator", "Accounting", "HeartlandIngest", "FraudScoring"]),
+                                                    "BookOracle", "HeartlandSimulator", "Accounting", "HeartlandIngest", "FraudScoring", "Sync"]),
 
         // MARK: simulators (issue 3)
         .target(
@@ -128,7 +130,7 @@ let package = Package(
 
         // MARK: pipeline stages (issue 4)
         .target(name: "PipelineContracts", dependencies: ["Accounting"]),
-        .target(name: "Transformer", dependencies: ["PipelineContracts", "Accounting", "Messaging"]),
+        .target(name: "Transformer", dependencies: ["PipelineContracts", "Accounting", "Messaging", "Sync"]),
         .executableTarget(
             name: "transformer",
             dependencies: ["Transformer", "Accounting", "WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -154,7 +156,7 @@ let package = Package(
                                                   .product(name: "Metrics", package: "swift-metrics")]),
         .executableTarget(
             name: "sage-loader",
-            dependencies: ["SageLoader", "SageConnector", "Accounting", "Messaging", "WorkerRuntime",
+            dependencies: ["SageLoader", "SageConnector", "Accounting", "Messaging", "WorkerRuntime", "Sync",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "SageLoaderTests", dependencies: ["SageLoader", "SageConnector", "SageSimulator", "SimulatorKit",
@@ -187,7 +189,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "heartland-ingest",
-            dependencies: ["HeartlandIngest", "HeartlandConnector", "Messaging", "WorkerRuntime",
+            dependencies: ["HeartlandIngest", "HeartlandConnector", "Messaging", "WorkerRuntime", "Sync",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // An oracle of ACCOUNTING.md written apart from the transformer, for tests that check generated days.
@@ -197,8 +199,26 @@ let package = Package(
         // MARK: end pipeline stages
 
         // MARK: two-way sync (issue 5)
-        .target(name: "Sync"),
-        .testTarget(name: "SyncTests", dependencies: ["Sync"]),
+        .target(
+            name: "Sync",
+            dependencies: ["PipelineContracts", "Messaging", "SageConnector", "HeartlandConnector",
+                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Metrics", package: "swift-metrics"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+        ),
+        .executableTarget(
+            name: "sage-ingest",
+            dependencies: ["Sync", "SageConnector", "Messaging", "WorkerRuntime",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+        ),
+        .executableTarget(
+            name: "heartland-loader",
+            dependencies: ["Sync", "HeartlandConnector", "Messaging", "WorkerRuntime",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "SyncTests", dependencies: ["Sync", "SageConnector", "HeartlandConnector", "SageSimulator", "HeartlandSimulator",
+                                                       "SimulatorKit", "PipelineContracts", "Messaging", "AMQP"]),
         // MARK: end two-way sync
 
         // MARK: deployment checks (issue 7)

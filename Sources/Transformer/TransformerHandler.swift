@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Messaging
 import PipelineContracts
+import Sync
 
 /// The transformer stage: validates a Heartland event, repairs what the mapping rules can repair
 /// (amount strings, brand spellings), and turns it into one balanced journal with the mapping file.
@@ -10,13 +11,18 @@ import PipelineContracts
 public struct TransformerHandler: StageHandler {
     public let rules: MappingRules
     public let scoringExchange: String
+    public let commandsExchange: String
 
-    public init(rules: MappingRules, scoringExchange: String = "bridge.scoring") {
+    public init(rules: MappingRules, scoringExchange: String = "bridge.scoring", commandsExchange: String = "bridge.commands") {
         self.rules = rules
         self.scoringExchange = scoringExchange
+        self.commandsExchange = commandsExchange
     }
 
     public func handle(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome {
+        if MasterDataTransform.handles(message.routingKey) {
+            return try MasterDataTransform.outcome(for: message, commandsExchange: commandsExchange, logger: logger)
+        }
         let document: JournalDocument
         switch message.routingKey {
         case BatchClosedEvent.routingKey:
