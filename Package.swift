@@ -204,7 +204,8 @@ let package = Package(
             dependencies: ["PipelineContracts", "Messaging", "SageConnector", "HeartlandConnector",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                            .product(name: "Metrics", package: "swift-metrics"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "sage-ingest",

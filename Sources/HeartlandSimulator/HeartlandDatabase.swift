@@ -118,6 +118,7 @@ public enum HeartlandDatabase {
                 t.column("createdAt", .datetime).notNull()
             }
         }
+        registerOrderMigration(&migrator)
         return migrator
     }
 

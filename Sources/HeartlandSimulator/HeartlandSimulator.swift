@@ -43,6 +43,7 @@ public struct HeartlandSimulator: Sendable {
         RetailSalesRoutes(context: context).add(to: &routes)
         RetailTicketCreate(context: context).add(to: &routes)
         RetailCatalogRoutes(context: context).add(to: &routes)
+        RetailOrderRoutes(context: context).add(to: &routes)
         PayrollRoutes(context: context).add(to: &routes)
         var admin = RouteTable()
         HeartlandAdminRoutes(context: context, outbox: outbox, webhookSettings: webhookSettings).add(to: &admin)

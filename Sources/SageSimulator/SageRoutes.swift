@@ -33,7 +33,7 @@ struct SageRoutes {
         table.add("GET", "\(p)/GL/GLJournalDetails") { try list($0, GLJournalLedger.resource, flatten: GLJournalLedger.details) }
         for resource in [
             GLAccounts.accounts, ARResources.customers, ARResources.receiptBatches, ARResources.invoiceBatches, ICResources.items,
-            ICResources.locations, ICResources.locationDetails, OEResources.orders,
+            ICResources.locations, ICResources.locationDetails, ICPricingResources.itemPricing, OEResources.orders,
         ] {
             add(resource, to: &table)
         }

@@ -5,6 +5,7 @@ import HeartlandIngest
 import Logging
 import Messaging
 import ServiceLifecycle
+import Sync
 import WorkerRuntime
 
 @main
@@ -33,9 +34,16 @@ struct HeartlandIngestCommand: AsyncParsableCommand {
     var retryInitial: Double = 1
     @Option(name: .customLong("retry-max"), help: "Longest wait, in seconds, between attempts at one batch.")
     var retryMax: Double = 300
+    @Option(name: .customLong("sync-poll-interval"),
+            help: "Seconds between sweeps of Heartland customers and sales orders for the two-way sync (0: off). Default: $HEARTLAND_SYNC_POLL_SECONDS or 60.")
+    var syncPollInterval: Double = ProcessInfo.processInfo.environment["HEARTLAND_SYNC_POLL_SECONDS"].flatMap(Double.init) ?? 60
+    @Option(name: .customLong("sync-state"), help: "SQLite watermarks and fingerprints of the sync. Default: $BRIDGE_SYNC_STATE or var/heartland-sync.sqlite.")
+    var syncState: String = ProcessInfo.processInfo.environment["BRIDGE_SYNC_STATE"] ?? "var/heartland-sync.sqlite"
+    @Option(name: .customLong("sync-config"), help: "Sync policy. Default: $BRIDGE_SYNC_CONFIG or Config/sync.yaml.")
+    var syncConfig: String = SyncPolicy.defaultPath
 
     func validate() throws {
-        guard pollInterval >= 0, retryInitial > 0, retryMax >= retryInitial, catchUpDays >= 0 else {
+        guard pollInterval >= 0, syncPollInterval >= 0, retryInitial > 0, retryMax >= retryInitial, catchUpDays >= 0 else {
             throw ValidationError("--poll-interval ≥ 0, --retry-initial > 0, --retry-max ≥ --retry-initial and --catch-up-days ≥ 0")
         }
     }
@@ -67,6 +75,13 @@ struct HeartlandIngestCommand: AsyncParsableCommand {
             polling.interval = .milliseconds(Int64(pollInterval * 1000))
             polling.catchUpDays = catchUpDays
             services.append(.init(service: HeartlandPoller(client: client, inbox: store, alerts: alerts, settings: polling, logger: logger)))
+        }
+        if syncPollInterval > 0 {
+            let sweeper = HeartlandSweeper(client: RetailMasterDataClient(configuration: settings.configuration, logger: logger),
+                                           state: try SyncState(path: syncState), policy: try SyncPolicy.load(path: syncConfig),
+                                           publisher: publisher, logger: logger)
+            services.append(.init(service: SyncPollingService(sweeper: sweeper, interval: .milliseconds(Int64(syncPollInterval * 1000)),
+                                                              publisher: publisher, logger: logger)))
         }
         if worker.resolvedHTTPPort > 0 {
             services.append(.init(service: OperationsServer.make(host: worker.httpHost, port: worker.resolvedHTTPPort, registry: registry, logger: logger) {

@@ -1,7 +1,45 @@
-// Placeholder: heartland-loader (issue 5, two-way sync) is being built; this executable does nothing yet.
+import ArgumentParser
+import Foundation
+import HeartlandConnector
+import Logging
+import Messaging
+import Sync
+import WorkerRuntime
+
 @main
-struct HeartlandLoaderCommand {
-    static func main() {
-        print("heartland-loader: not built yet (issue 5)")
+struct HeartlandLoaderCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "heartland-loader",
+        abstract: "Apply Sage's items, stock, customers and order fulfilment to Heartland Retail, once per record version.",
+        discussion: "Heartland settings come from the environment: HEARTLAND_RETAIL_URL (or HEARTLAND_URL, + /api), "
+            + "HEARTLAND_RETAIL_TOKEN or HEARTLAND_RETAIL_TOKEN_FILE.")
+
+    @OptionGroup var worker: WorkerOptions
+    @Option(help: "SQLite ledger (idempotency key → what was written) and customer links. Default: $BRIDGE_LEDGER or var/heartland-loader.sqlite.")
+    var ledger: String = ProcessInfo.processInfo.environment["BRIDGE_LEDGER"] ?? "var/heartland-loader.sqlite"
+    @Option(name: .customLong("sync-config"), help: "Sync policy. Default: $BRIDGE_SYNC_CONFIG or Config/sync.yaml.")
+    var syncConfig: String = SyncPolicy.defaultPath
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        guard let retail = value("HEARTLAND_RETAIL_URL").flatMap(URL.init(string:))
+            ?? value("HEARTLAND_URL").flatMap(URL.init(string:))?.appendingPathComponent("api")
+        else { throw ValidationError("HEARTLAND_RETAIL_URL or HEARTLAND_URL is required") }
+        let token: String
+        if let file = value("HEARTLAND_RETAIL_TOKEN_FILE") {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("HEARTLAND_RETAIL_TOKEN_FILE \(file) cannot be read") }
+            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else if let text = value("HEARTLAND_RETAIL_TOKEN") {
+            token = text
+        } else {
+            throw ValidationError("HEARTLAND_RETAIL_TOKEN (or HEARTLAND_RETAIL_TOKEN_FILE) is required")
+        }
+        var logger = Logger(label: "heartland-loader")
+        logger.logLevel = worker.level
+        let handler = HeartlandLoaderHandler(
+            client: RetailMasterDataClient(retailBaseURL: retail, token: token, logger: logger), ledger: try IdempotencyStore(path: ledger),
+            links: try CustomerLinks(path: ledger), policy: try SyncPolicy.load(path: syncConfig))
+        try await Worker.run(stage: HeartlandLoaderHandler.stage, handler: handler, options: worker)
     }
 }

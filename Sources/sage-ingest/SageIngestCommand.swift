@@ -1,7 +1,55 @@
-// Placeholder: sage-ingest (issue 5, two-way sync) is being built; this executable does nothing yet.
+import ArgumentParser
+import Foundation
+import Logging
+import Messaging
+import SageConnector
+import ServiceLifecycle
+import Sync
+import WorkerRuntime
+
 @main
-struct SageIngestCommand {
-    static func main() {
-        print("sage-ingest: not built yet (issue 5)")
+struct SageIngestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sage-ingest",
+        abstract: "Poll Sage for changed items, prices, stock, customers and order fulfilment; publish each version once on bridge.events.",
+        discussion: "Sage settings come from the environment: SAGE_URL, SAGE_COMPANY, SAGE_USER, SAGE_PASSWORD or SAGE_PASSWORD_FILE, "
+            + "SAGE_TIMEOUT_SECONDS (SAGE_MODE must be http: the GL import folder has no master data).")
+
+    @OptionGroup var worker: WorkerOptions
+    @Option(help: "SQLite watermarks and fingerprints. Default: $BRIDGE_SYNC_STATE or var/sage-ingest.sqlite.")
+    var state: String = ProcessInfo.processInfo.environment["BRIDGE_SYNC_STATE"] ?? "var/sage-ingest.sqlite"
+    @Option(name: .customLong("sync-config"), help: "Sync policy. Default: $BRIDGE_SYNC_CONFIG or Config/sync.yaml.")
+    var syncConfig: String = SyncPolicy.defaultPath
+    @Option(name: .customLong("poll-interval"), help: "Seconds between sweeps of Sage. Default: $SAGE_POLL_SECONDS or 60.")
+    var pollInterval: Double = ProcessInfo.processInfo.environment["SAGE_POLL_SECONDS"].flatMap(Double.init) ?? 60
+
+    func validate() throws {
+        guard pollInterval > 0 else { throw ValidationError("--poll-interval must be positive") }
+    }
+
+    func run() async throws {
+        let connection: SageConnection
+        do {
+            guard case .webAPI(let webAPI) = try SageSettings() else { throw ValidationError("sage-ingest needs SAGE_MODE=http (the Sage Web API)") }
+            connection = webAPI
+        } catch let error as SageSettings.Invalid { throw ValidationError(error.description) }
+        let policy = try SyncPolicy.load(path: syncConfig)
+        let (logger, registry) = Bootstrap.run(label: "sage-ingest", level: worker.level)
+        let publisher = ReliablePublisher(connector: BrokerConnector(url: try worker.brokerURL(), name: "sage-ingest", logger: logger), logger: logger)
+        let sweeper = SageSweeper(client: SageMasterDataClient(connection: connection, logger: logger), state: try SyncState(path: state),
+                                  policy: policy, publisher: publisher, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: SyncPollingService(sweeper: sweeper, interval: .milliseconds(Int64(pollInterval * 1000)), publisher: publisher, logger: logger)),
+        ]
+        if worker.resolvedHTTPPort > 0 {
+            services.append(.init(service: OperationsServer.make(host: worker.httpHost, port: worker.resolvedHTTPPort, registry: registry, logger: logger) {
+                let connected = publisher.isConnected
+                return .init(ready: connected, detail: connected ? "connected to the broker" : "not connected to the broker yet")
+            }))
+        }
+        logger.info("polling Sage", metadata: ["sage": "\(connection)", "interval_seconds": "\(pollInterval)"])
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        await publisher.close()
     }
 }

@@ -5,13 +5,14 @@ import Logging
 import Messaging
 import SageConnector
 import SageLoader
+import Sync
 import WorkerRuntime
 
 @main
 struct SageLoaderCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sage-loader",
-        abstract: "Post journals to Sage Pro exactly once (Web API or GL import files), read them back, reconcile.",
+        abstract: "Post journals to Sage Pro exactly once (Web API or GL import files), read them back, reconcile; apply Heartland's customers and orders.",
         discussion: "Sage settings come from the environment: SAGE_MODE (http|file), SAGE_URL, SAGE_COMPANY, SAGE_USER, "
             + "SAGE_PASSWORD or SAGE_PASSWORD_FILE, SAGE_TIMEOUT_SECONDS, SAGE_IMPORT_DIR.")
 
@@ -20,14 +21,37 @@ struct SageLoaderCommand: AsyncParsableCommand {
     var mapping: String = ProcessInfo.processInfo.environment["BRIDGE_MAPPING"] ?? "Config/mapping.yaml"
     @Option(help: "SQLite ledger (idempotency key → Sage batch). Default: $BRIDGE_LEDGER or var/sage-loader.sqlite.")
     var ledger: String = ProcessInfo.processInfo.environment["BRIDGE_LEDGER"] ?? "var/sage-loader.sqlite"
+    @Option(name: .customLong("sync-config"), help: "Sync policy for customers and orders. Default: $BRIDGE_SYNC_CONFIG or Config/sync.yaml.")
+    var syncConfig: String = SyncPolicy.defaultPath
 
     func run() async throws {
         let settings = try SageSettings()
         var logger = Logger(label: "sage-loader")
         logger.logLevel = worker.level
-        let handler = SageLoaderHandler(
-            client: settings.makeClient(logger: logger), ledger: try IdempotencyStore(path: ledger),
+        let store = try IdempotencyStore(path: ledger)
+        let journals = SageLoaderHandler(
+            client: settings.makeClient(logger: logger), ledger: store,
             rules: try MappingRules.load(path: mapping), company: ProcessInfo.processInfo.environment["SAGE_COMPANY"] ?? "SAMINC")
-        try await Worker.run(stage: "sage-loader", handler: handler, options: worker)
+        var masterData: SageMasterDataHandler?
+        if case .webAPI(let connection) = settings {
+            masterData = SageMasterDataHandler(client: SageMasterDataClient(connection: connection, logger: logger), ledger: store,
+                                               links: try CustomerLinks(path: ledger), policy: try SyncPolicy.load(path: syncConfig))
+        }
+        try await Worker.run(stage: "sage-loader", handler: SageCommandDispatch(journals: journals, masterData: masterData), options: worker)
+    }
+}
+
+/// `sage.journal.*` to the journal poster, every other `sage.*` command (customers, orders) to the sync.
+struct SageCommandDispatch: StageHandler {
+    let journals: SageLoaderHandler
+    let masterData: SageMasterDataHandler?
+
+    func handle(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome {
+        if message.routingKey.hasPrefix("sage.journal.") { return try await journals.handle(message, logger: logger) }
+        guard let masterData else {
+            throw StageError.permanent("\(message.routingKey): customers and orders need the Sage Web API (SAGE_MODE=http); "
+                + "this sage-loader writes GL import files only")
+        }
+        return try await masterData.handle(message, logger: logger)
     }
 }

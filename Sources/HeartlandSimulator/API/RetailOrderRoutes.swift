@@ -1,0 +1,110 @@
+import Foundation
+import GRDB
+import SimulatorKit
+
+/// Heartland Retail `sales/orders`: customer orders and special orders (reference §3b: lines with
+/// `item_id`, `qty`, `adjusted_unit_price`; status `open` on creation). Status moves only forward
+/// (`SalesOrder.transitions`); any other change is a 422.
+struct RetailOrderRoutes {
+    let context: HeartlandContext
+
+    static let fields: [String: (column: String, kind: RetailQuery.Kind)] = [
+        "id": ("id", .int), "public_id": ("publicId", .text), "status": ("status", .text), "customer_id": ("customerId", .int),
+        "location_id": ("locationId", .int), "created_at": ("createdAt", .date), "updated_at": ("updatedAt", .date),
+    ]
+
+    func add(to table: inout RouteTable) {
+        table.add("GET", "/api/sales/orders") { request in
+            try context.retail(request) {
+                let query = try RetailQuery(request, fields: Self.fields)
+                let (total, rows) = try context.database.read { try query.fetch(SalesOrder.self, $0) }
+                return .json(RetailRendering.page(rows.map(Self.render), total: total, paging: query.paging))
+            }
+        }
+        table.add("GET", "/api/sales/orders/{id}") { request in
+            try context.retail(request) { .json(Self.render(try context.database.read { try order($0, request) })) }
+        }
+        table.add("GET", "/api/sales/orders/{id}/lines") { request in
+            try context.retail(request) { .json(RetailRendering.wholePage(try context.database.read { try order($0, request) }.lines.map(Self.line))) }
+        }
+        table.add("POST", "/api/sales/orders") { request in
+            try context.retail(request) {
+                let body = try request.json()
+                let now = context.clock.now()
+                let created = try context.database.write { db in try create(db, body, now: now) }
+                return .json(Self.render(created), status: 201, headers: ["Location": "/api/sales/orders/\(created.id)"])
+            }
+        }
+        table.add("PUT", "/api/sales/orders/{id}") { request in
+            try context.retail(request) {
+                let body = try request.json()
+                let now = context.clock.now()
+                return .json(Self.render(try context.database.write { db in
+                    var record = try order(db, request)
+                    if let status = body["status"]?.stringValue, status != record.status {
+                        guard SalesOrder.transitions[record.status]?.contains(status) == true else {
+                            throw RetailError.invalid("status", "cannot change from \(record.status) to \(status)")
+                        }
+                        record.status = status
+                    }
+                    if let customer = body["customer_id"] { record.customerId = customer.int64Value }
+                    record.updatedAt = now
+                    try record.update(db)
+                    return record
+                }))
+            }
+        }
+    }
+
+    private func create(_ db: Database, _ body: JSONValue, now: Date) throws -> SalesOrder {
+        guard let locationId = body["location_id"]?.int64Value, try Location.exists(db, key: locationId) else {
+            throw RetailError.invalid("location_id", "is required and must exist")
+        }
+        let customerId = body["customer_id"]?.int64Value
+        if let customerId, try !Customer.exists(db, key: customerId) { throw RetailError.invalid("customer_id", "does not exist") }
+        let id = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM sales_order") ?? 0) + 1
+        var lines: [SalesOrderLine] = []
+        for (index, line) in (body["lines"]?.arrayValue ?? []).enumerated() {
+            guard let itemId = line["item_id"]?.int64Value, let qty = line["qty"]?.int64Value, qty > 0,
+                  let item = try Item.fetchOne(db, key: itemId)
+            else { throw RetailError.invalid("lines[\(index)]", "needs an existing item_id and a positive integer qty") }
+            let price = line["adjusted_unit_price"].flatMap { Money.cents(fromDollars: $0) } ?? item.priceCents
+            lines.append(SalesOrderLine(id: id * 100 + Int64(index + 1), itemId: itemId, qty: qty, adjustedUnitPriceCents: price,
+                                        description: item.description))
+        }
+        guard !lines.isEmpty else { throw RetailError.invalid("lines", "must not be empty") }
+        let publicId = body["public_id"]?.stringValue ?? String(format: "SO%06lld", id)
+        if try SalesOrder.filter(Column("publicId") == publicId).fetchCount(db) > 0 {
+            throw RetailError.invalid("public_id", "has already been taken")
+        }
+        let record = SalesOrder(id: id, publicId: publicId, status: "open", customerId: customerId, locationId: locationId, lines: lines,
+                                createdAt: now, updatedAt: now)
+        try record.insert(db)
+        return record
+    }
+
+    private func order(_ db: Database, _ request: SimRequest) throws -> SalesOrder {
+        guard let id = Int64(request.parameter("id")), let record = try SalesOrder.fetchOne(db, key: id) else {
+            throw RetailError.notFound("Sales order")
+        }
+        return record
+    }
+
+    static func render(_ o: SalesOrder) -> JSONValue {
+        let total = o.lines.reduce(Int64(0)) { $0 + $1.qty * $1.adjustedUnitPriceCents }
+        return [
+            "id": .int(o.id), "public_id": .string(o.publicId), "type": "CustomerOrder", "status": .string(o.status),
+            "customer_id": o.customerId.map { .int($0) } ?? .null, "location_id": .int(o.locationId),
+            "created_at": .string(Timestamps.iso8601(o.createdAt)), "updated_at": .string(Timestamps.iso8601(o.updatedAt)),
+            "total": Money.dollars(total), "lines": .array(o.lines.map(line)),
+        ]
+    }
+
+    static func line(_ l: SalesOrderLine) -> JSONValue {
+        [
+            "id": .int(l.id), "type": "ItemLine", "item_id": .int(l.itemId), "qty": .int(l.qty), "description": .string(l.description),
+            "adjusted_unit_price": Money.dollars(l.adjustedUnitPriceCents),
+            "value": Money.dollars(l.qty * l.adjustedUnitPriceCents),
+        ]
+    }
+}

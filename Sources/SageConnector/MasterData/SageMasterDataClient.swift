@@ -1,0 +1,106 @@
+import Foundation
+import Logging
+
+/// Sage 300 master data over the Web API: AR customers, IC items, price-list prices and stock per
+/// location (read), OE sales orders (read and create). Every error is a `SageError`, classified like
+/// the GL calls (409 → `.duplicateReference`, 429/5xx transient).
+public struct SageMasterDataClient: Sendable {
+    let api: SageWebAPIClient
+
+    public init(connection: SageConnection, logger: Logger) {
+        api = SageWebAPIClient(connection: connection, logger: logger)
+    }
+
+    var transport: SageHTTPTransport { api.transport }
+
+    /// `DateLastMaintained ge '<stamp>'`: `ge`, not `gt`, so that a record written in the same
+    /// millisecond as the last one seen is not missed; the caller drops what it already has.
+    static func since(_ field: String, _ stamp: String?) -> String? {
+        stamp.map { "\(field) ge \(ODataQuery.literal($0))" }
+    }
+
+    // MARK: AR customers
+
+    public func customers(changedSince stamp: String?) async throws(SageError) -> [SageCustomer] {
+        try await api.list("AR/ARCustomers", filter: Self.since("DateLastMaintained", stamp))
+    }
+
+    public func customer(number: String) async throws(SageError) -> SageCustomer? {
+        let rows: [SageCustomer] = try await api.list("AR/ARCustomers", filter: "CustomerNumber eq \(ODataQuery.literal(number))")
+        return rows.first
+    }
+
+    public func createCustomer(_ fields: [String: String]) async throws(SageError) -> SageCustomer {
+        let answer = try await transport.send("POST", "AR/ARCustomers", body: try Self.encode(fields))
+        return try transport.decode(SageCustomer.self, from: answer, what: "created customer")
+    }
+
+    public func updateCustomer(number: String, _ fields: [String: String]) async throws(SageError) -> SageCustomer {
+        let answer = try await transport.send("PATCH", "AR/ARCustomers(\(ODataQuery.keyLiteral(number)))", body: try Self.encode(fields))
+        return try transport.decode(SageCustomer.self, from: answer, what: "customer \(number)")
+    }
+
+    // MARK: IC items, prices, stock
+
+    public func items(changedSince stamp: String?) async throws(SageError) -> [SageItem] {
+        try await api.list("IC/ICItems", filter: Self.since("DateLastMaintained", stamp))
+    }
+
+    public func item(number: String) async throws(SageError) -> SageItem? {
+        let rows: [SageItem] = try await api.list("IC/ICItems", filter: "ItemNumber eq \(ODataQuery.literal(number))")
+        return rows.first
+    }
+
+    /// Prices of one price list and currency changed since `stamp`.
+    public func prices(priceList: String, currency: String, changedSince stamp: String?, itemNumber: String? = nil)
+        async throws(SageError) -> [SageItemPrice]
+    {
+        var filter = "PriceListCode eq \(ODataQuery.literal(priceList)) and CurrencyCode eq \(ODataQuery.literal(currency))"
+        if let since = Self.since("DateLastMaintained", stamp) { filter += " and \(since)" }
+        if let itemNumber { filter += " and ItemNumber eq \(ODataQuery.literal(itemNumber))" }
+        let rows: [SageItemPriceWire] = try await api.list("IC/ICItemPricing", filter: filter)
+        var prices: [SageItemPrice] = []
+        for row in rows {
+            guard let cents = SageAmount.cents(row.BasePrice) else {
+                throw .unavailable(.malformedResponse("price \(row.BasePrice) of item \(row.ItemNumber) is not whole cents"))
+            }
+            prices.append(SageItemPrice(itemNumber: row.ItemNumber, priceListCode: row.PriceListCode,
+                                        currencyCode: row.CurrencyCode ?? currency, basePriceCents: cents,
+                                        dateLastMaintained: row.DateLastMaintained))
+        }
+        return prices
+    }
+
+    public func locationDetails(changedSince stamp: String?) async throws(SageError) -> [SageLocationDetail] {
+        try await api.list("IC/ICLocationDetails", filter: Self.since("DateLastMaintained", stamp))
+    }
+
+    // MARK: OE orders
+
+    public func orders(changedSince stamp: String?, numberPrefix: String) async throws(SageError) -> [SageOrder] {
+        var filter = "startswith(OrderNumber,\(ODataQuery.literal(numberPrefix)))"
+        if let since = Self.since("DateLastEdited", stamp) { filter += " and \(since)" }
+        return try await api.list("OE/OEOrders", filter: filter)
+    }
+
+    public func order(number: String) async throws(SageError) -> SageOrder? {
+        let rows: [SageOrder] = try await api.list("OE/OEOrders", filter: "OrderNumber eq \(ODataQuery.literal(number))")
+        return rows.first
+    }
+
+    /// Creates the order; Sage refuses a second order with the same `OrderNumber` (409).
+    public func createOrder(_ order: SageOrder) async throws(SageError) -> SageOrder {
+        let body: Data
+        do { body = try JSONEncoder().encode(order) } catch {
+            throw .validation(message: "order \(order.OrderNumber) could not be encoded: \(error)", account: nil)
+        }
+        let answer = try await transport.send("POST", "OE/OEOrders", body: body)
+        return try transport.decode(SageOrder.self, from: answer, what: "created order \(order.OrderNumber)")
+    }
+
+    static func encode(_ fields: [String: String]) throws(SageError) -> Data {
+        do { return try JSONEncoder().encode(fields) } catch {
+            throw .validation(message: "fields could not be encoded: \(error)", account: nil)
+        }
+    }
+}

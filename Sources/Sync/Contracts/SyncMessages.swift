@@ -1,0 +1,147 @@
+import Foundation
+
+// The master-data messages of the two-way sync. Events (`bridge.events`) say what changed on one
+// side; the transformer validates them and turns each into a command (`bridge.commands`) for the
+// other side's loader. The idempotency key travels unchanged from the source to the loader: one key
+// per record version (`sage:item:<ItemNumber>:<DateLastMaintained>` and the like).
+
+/// An item as Sage holds it: IC item + its price in the configured price list.
+public struct ItemRecord: Sendable, Codable, Equatable {
+    public var itemNumber: String
+    public var description: String
+    /// Nil when the item has no price in the price list.
+    public var priceCents: Int64?
+    public var active: Bool
+    /// `max(DateLastMaintained)` of the item and its price.
+    public var version: String
+}
+
+/// Stock on hand of one item at one Sage location (whole units; Sage sends a decimal).
+public struct StockRecord: Sendable, Codable, Equatable {
+    public var itemNumber: String
+    public var location: String
+    /// Sage's `QuantityOnHand` as decimal text; the transformer checks that it is whole.
+    public var quantityOnHand: String
+    public var version: String
+}
+
+/// A customer as one side holds it, in the bridge's terms.
+public struct SyncCustomer: Sendable, Codable, Equatable {
+    public var side: SyncSide
+    /// Heartland's internal id, or Sage's customer number.
+    public var id: String
+    /// Heartland's `public_id` (Customer #) or Sage's `CustomerNumber`: the number the other side is given on creation.
+    public var number: String
+    public var firstName: String
+    public var lastName: String
+    public var email: String?
+    public var phone: String?
+    public var active: Bool
+    public var version: String
+
+    public init(side: SyncSide, id: String, number: String, firstName: String, lastName: String, email: String?, phone: String?,
+                active: Bool, version: String) {
+        self.side = side
+        self.id = id
+        self.number = number
+        self.firstName = firstName
+        self.lastName = lastName
+        self.email = email
+        self.phone = phone
+        self.active = active
+        self.version = version
+    }
+
+    /// The value of a synced field, as text (for fingerprints and comparisons).
+    public func value(_ field: String) -> String? {
+        switch field {
+        case "first_name": return firstName
+        case "last_name": return lastName
+        case "email": return email
+        case "phone": return phone
+        case "active": return active ? "true" : "false"
+        default: return nil
+        }
+    }
+
+    public var matchable: CustomerRecord {
+        CustomerRecord(id: id, firstName: firstName, lastName: lastName, email: email, phone: phone)
+    }
+}
+
+/// A Heartland sales order (customer / special order) for Sage OE.
+public struct OrderRecord: Sendable, Codable, Equatable {
+    public struct Line: Sendable, Codable, Equatable {
+        /// Heartland item `public_id`, which is Sage's `ItemNumber` for synced items.
+        public var itemNumber: String
+        public var quantity: Int64
+        public var unitPriceCents: Int64
+        public var description: String?
+    }
+    public var heartlandId: Int64
+    public var publicId: String
+    /// The Sage location of the Heartland store (nil: unmapped; Sage's default).
+    public var sageLocation: String?
+    public var customer: SyncCustomer?
+    public var lines: [Line]
+    public var createdAt: String?
+}
+
+/// Where a Sage order stands, for the Heartland order it came from.
+public struct OrderStatusRecord: Sendable, Codable, Equatable {
+    public var orderNumber: String
+    /// The Heartland order's `public_id` (from the Sage order number `HL-<public_id>`).
+    public var heartlandPublicId: String
+    /// `shipped` or `invoiced`.
+    public var status: String
+    public var version: String
+}
+
+/// The envelope of every sync message: the record, the fields the receiving loader may write on an
+/// existing record (those the source side owns), and the record's idempotency key.
+public struct SyncMessage<Record: Sendable & Codable & Equatable>: Sendable, Codable, Equatable {
+    public var schema: String
+    public var record: Record
+    public var fields: [String]
+    public var idempotencyKey: String
+
+    public init(schema: String, record: Record, fields: [String] = [], idempotencyKey: String) {
+        self.schema = schema
+        self.record = record
+        self.fields = fields
+        self.idempotencyKey = idempotencyKey
+    }
+}
+
+/// Routing keys and schemas.
+public enum SyncRoute {
+    // events on bridge.events
+    public static let sageItemChanged = "sage.item.changed"
+    public static let sageStockChanged = "sage.stock.changed"
+    public static let sageCustomerChanged = "sage.customer.changed"
+    public static let sageOrderStatusChanged = "sage.order.status_changed"
+    public static let heartlandCustomerChanged = "heartland.customer.changed"
+    public static let heartlandOrderCreated = "heartland.order.created"
+    // commands on bridge.commands
+    public static let heartlandItemUpdate = "heartland.item.update"
+    public static let heartlandStockSet = "heartland.stock.set"
+    public static let heartlandCustomerUpsert = "heartland.customer.upsert"
+    public static let heartlandOrderStatus = "heartland.order.status"
+    public static let sageCustomerUpsert = "sage.customer.upsert"
+    public static let sageOrderCreate = "sage.order.create"
+
+    /// `bridge.sync.<routing key with _>.v1`.
+    public static func schema(_ routingKey: String) -> String {
+        "bridge.sync." + routingKey.replacingOccurrences(of: ".", with: "_") + ".v1"
+    }
+}
+
+/// Idempotency keys: one per record version.
+public enum SyncKey {
+    public static func sageItem(_ number: String, _ version: String) -> String { "sage:item:\(number):\(version)" }
+    public static func sageStock(_ item: String, _ location: String, _ version: String) -> String { "sage:stock:\(item):\(location):\(version)" }
+    public static func sageCustomer(_ number: String, _ version: String) -> String { "sage:customer:\(number):\(version)" }
+    public static func sageOrder(_ number: String, _ status: String) -> String { "sage:order:\(number):\(status)" }
+    public static func heartlandCustomer(_ id: String, _ version: String) -> String { "heartland:customer:\(id):\(version)" }
+    public static func heartlandOrder(_ id: Int64) -> String { "heartland:order:\(id)" }
+}

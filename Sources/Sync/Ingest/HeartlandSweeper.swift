@@ -1,0 +1,84 @@
+import Foundation
+import HeartlandConnector
+import Logging
+import Messaging
+
+/// heartland-ingest's master-data sweep of Heartland Retail: customers changed since the watermark
+/// (published when a Heartland-owned field changed) and new sales orders (customer / special orders,
+/// published once each, with their customer and items resolved for Sage).
+public struct HeartlandSweeper: SyncSweeper {
+    public let source = "heartland-ingest"
+    let client: RetailMasterDataClient
+    let state: SyncState
+    let policy: SyncPolicy
+    let publisher: any SyncEventPublisher
+    let exchange: String
+    let logger: Logger
+    /// Heartland's walk-in customer is not a customer of the merchant's books.
+    static let walkInCustomer = "CASH"
+
+    public init(client: RetailMasterDataClient, state: SyncState, policy: SyncPolicy, publisher: any SyncEventPublisher,
+                exchange: String = "bridge.events", logger: Logger) {
+        self.client = client
+        self.state = state
+        self.policy = policy
+        self.publisher = publisher
+        self.exchange = exchange
+        self.logger = logger
+    }
+
+    public func sweep() async throws -> SweepReport {
+        var batch = SweepBatch()
+        try await customers(&batch)
+        try await orders(&batch)
+        if !batch.messages.isEmpty { try await publisher.publish(batch.messages) }
+        try state.commit(records: batch.records, watermarks: batch.watermarks)
+        SyncMetrics.published(source, batch.messages.count)
+        SyncMetrics.unchanged(source, batch.unchanged)
+        return SweepReport(published: batch.messages.count, unchanged: batch.unchanged)
+    }
+
+    func customers(_ batch: inout SweepBatch) async throws {
+        let customers = try await client.customers(updatedSince: try state.watermark("heartland.customers"))
+        batch.advance("heartland.customers", to: customers.compactMap(\.updatedAt).max())
+        let owned = policy.owned(.customer, by: .heartland)
+        for customer in customers where customer.publicId != Self.walkInCustomer {
+            let record = Self.record(customer)
+            try batch.add(state, entity: "customer", key: record.id, fingerprint: SyncState.fingerprint(owned.map(record.value)),
+                          version: record.version, routingKey: SyncRoute.heartlandCustomerChanged, record: record, fields: owned,
+                          idempotencyKey: SyncKey.heartlandCustomer(record.id, record.version), exchange: exchange)
+        }
+    }
+
+    /// A sales order goes to Sage once, when first seen; later changes to it in Heartland are not
+    /// synced (its fulfilment is Sage's, and flows the other way).
+    func orders(_ batch: inout SweepBatch) async throws {
+        let orders = try await client.orders(updatedSince: try state.watermark("heartland.orders"))
+        batch.advance("heartland.orders", to: orders.compactMap(\.updatedAt).max())
+        for order in orders where try state.fingerprint("order", String(order.id)) == nil && order.status == "open" {
+            var customer: SyncCustomer?
+            if let id = order.customerId {
+                let found = try await client.customer(id: id)
+                if found.publicId != Self.walkInCustomer { customer = Self.record(found) }
+            }
+            var lines: [OrderRecord.Line] = []
+            for line in order.lines {
+                let item = try await client.item(id: line.itemId)
+                lines.append(.init(itemNumber: item.publicId, quantity: line.qty, unitPriceCents: line.unitPriceCents, description: line.description))
+            }
+            let record = OrderRecord(heartlandId: order.id, publicId: order.publicId,
+                                     sageLocation: order.locationId.flatMap { policy.sageLocation(heartland: $0) },
+                                     customer: customer, lines: lines, createdAt: order.createdAt)
+            try batch.add(state, entity: "order", key: String(order.id), fingerprint: "created", version: order.updatedAt ?? "",
+                          routingKey: SyncRoute.heartlandOrderCreated, record: record, fields: [],
+                          idempotencyKey: SyncKey.heartlandOrder(order.id), exchange: exchange)
+        }
+    }
+
+    public static func record(_ customer: Customer) -> SyncCustomer {
+        SyncCustomer(side: .heartland, id: String(customer.id), number: customer.publicId, firstName: customer.firstName ?? "",
+                     lastName: customer.lastName ?? "", email: customer.email?.nilIfEmpty,
+                     phone: customer.addresses.compactMap { $0.phone?.nilIfEmpty }.first, active: customer.active ?? true,
+                     version: customer.updatedAt ?? "")
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import Logging
+import Messaging
+import SageConnector
+
+/// sage-ingest's sweep of Sage 300: items and their price-list prices, stock per location, AR
+/// customers, and the orders the bridge created from Heartland (`HL-…`), each since its watermark.
+/// Publishes `sage.item.changed`, `sage.stock.changed`, `sage.customer.changed` and
+/// `sage.order.status_changed` on `bridge.events` for records whose Sage-owned fields changed.
+public struct SageSweeper: SyncSweeper {
+    public let source = "sage-ingest"
+    let client: SageMasterDataClient
+    let state: SyncState
+    let policy: SyncPolicy
+    let publisher: any SyncEventPublisher
+    let exchange: String
+    let logger: Logger
+
+    public init(client: SageMasterDataClient, state: SyncState, policy: SyncPolicy, publisher: any SyncEventPublisher,
+                exchange: String = "bridge.events", logger: Logger) {
+        self.client = client
+        self.state = state
+        self.policy = policy
+        self.publisher = publisher
+        self.exchange = exchange
+        self.logger = logger
+    }
+
+    public func sweep() async throws -> SweepReport {
+        var batch = SweepBatch()
+        try await items(&batch)
+        try await stock(&batch)
+        try await customers(&batch)
+        try await orders(&batch)
+        if !batch.messages.isEmpty { try await publisher.publish(batch.messages) }
+        try state.commit(records: batch.records, watermarks: batch.watermarks)
+        SyncMetrics.published(source, batch.messages.count)
+        SyncMetrics.unchanged(source, batch.unchanged)
+        return SweepReport(published: batch.messages.count, unchanged: batch.unchanged)
+    }
+
+    /// An item changes when its master record or its price changes: both are polled, and the item is
+    /// rebuilt whole from both.
+    func items(_ batch: inout SweepBatch) async throws {
+        let changedItems = try await client.items(changedSince: try state.watermark("sage.items"))
+        let changedPrices = try await client.prices(priceList: policy.priceList, currency: policy.currency,
+                                                    changedSince: try state.watermark("sage.prices"))
+        batch.advance("sage.items", to: changedItems.compactMap(\.DateLastMaintained).max())
+        batch.advance("sage.prices", to: changedPrices.compactMap(\.dateLastMaintained).max())
+        var itemsByNumber = Dictionary(changedItems.map { ($0.ItemNumber, $0) }, uniquingKeysWith: { $1 })
+        var pricesByNumber = Dictionary(changedPrices.map { ($0.itemNumber, $0) }, uniquingKeysWith: { $1 })
+        let owned = policy.owned(.item, by: .sage)
+        for number in Set(itemsByNumber.keys).union(pricesByNumber.keys).sorted() {
+            if itemsByNumber[number] == nil { itemsByNumber[number] = try await client.item(number: number) }
+            if pricesByNumber[number] == nil {
+                pricesByNumber[number] = try await client.prices(priceList: policy.priceList, currency: policy.currency, changedSince: nil,
+                                                                 itemNumber: number).first
+            }
+            guard let item = itemsByNumber[number] else { continue }
+            let price = pricesByNumber[number]
+            let version = [item.DateLastMaintained, price?.dateLastMaintained].compactMap { $0 }.max() ?? ""
+            let record = ItemRecord(itemNumber: number, description: item.Description ?? "", priceCents: price?.basePriceCents,
+                                    active: item.isActive, version: version)
+            let values = owned.map { field -> String? in
+                switch field {
+                case "description": return record.description
+                case "price": return record.priceCents.map(String.init)
+                default: return String(record.active)
+                }
+            }
+            try batch.add(state, entity: "item", key: number, fingerprint: SyncState.fingerprint(values), version: version,
+                          routingKey: SyncRoute.sageItemChanged, record: record, fields: owned,
+                          idempotencyKey: SyncKey.sageItem(number, version), exchange: exchange)
+        }
+    }
+
+    func stock(_ batch: inout SweepBatch) async throws {
+        let details = try await client.locationDetails(changedSince: try state.watermark("sage.stock"))
+        batch.advance("sage.stock", to: details.compactMap(\.DateLastMaintained).max())
+        for detail in details {
+            let quantity = "\(detail.QuantityOnHand)"
+            let version = detail.DateLastMaintained ?? ""
+            let record = StockRecord(itemNumber: detail.ItemNumber, location: detail.Location, quantityOnHand: quantity, version: version)
+            try batch.add(state, entity: "stock", key: "\(detail.ItemNumber)|\(detail.Location)", fingerprint: SyncState.fingerprint([quantity]),
+                          version: version, routingKey: SyncRoute.sageStockChanged, record: record, fields: ["quantity_on_hand"],
+                          idempotencyKey: SyncKey.sageStock(detail.ItemNumber, detail.Location, version), exchange: exchange)
+        }
+    }
+
+    func customers(_ batch: inout SweepBatch) async throws {
+        let customers = try await client.customers(changedSince: try state.watermark("sage.customers"))
+        batch.advance("sage.customers", to: customers.compactMap(\.DateLastMaintained).max())
+        let owned = policy.owned(.customer, by: .sage)
+        for customer in customers {
+            let record = Self.record(customer)
+            try batch.add(state, entity: "customer", key: customer.CustomerNumber, fingerprint: SyncState.fingerprint(owned.map(record.value)),
+                          version: record.version, routingKey: SyncRoute.sageCustomerChanged, record: record, fields: owned,
+                          idempotencyKey: SyncKey.sageCustomer(customer.CustomerNumber, record.version), exchange: exchange)
+        }
+    }
+
+    /// Orders that came from Heartland: their fulfilment (shipped, invoiced) goes back. An order the
+    /// bridge has just created is `open`, which Heartland already knows: that is the bridge's own
+    /// write seen again, and it is not published.
+    func orders(_ batch: inout SweepBatch) async throws {
+        let orders = try await client.orders(changedSince: try state.watermark("sage.orders"), numberPrefix: policy.orderPrefix)
+        batch.advance("sage.orders", to: orders.compactMap(\.DateLastEdited).max())
+        for order in orders {
+            let status = order.fulfilment
+            if status == "open", try state.fingerprint("order", order.OrderNumber) == nil {
+                batch.unchanged += 1
+                continue
+            }
+            let record = OrderStatusRecord(orderNumber: order.OrderNumber, heartlandPublicId: String(order.OrderNumber.dropFirst(policy.orderPrefix.count)),
+                                           status: status, version: order.DateLastEdited ?? "")
+            guard status != "open" else { continue }
+            try batch.add(state, entity: "order", key: order.OrderNumber, fingerprint: SyncState.fingerprint([status]), version: record.version,
+                          routingKey: SyncRoute.sageOrderStatusChanged, record: record, fields: ["status"],
+                          idempotencyKey: SyncKey.sageOrder(order.OrderNumber, status), exchange: exchange)
+        }
+    }
+
+    /// Sage keeps one `CustomerName`; Heartland a first and a last name: the first word is the first name.
+    public static func record(_ customer: SageCustomer) -> SyncCustomer {
+        let (first, last) = CustomerNames.split(customer.CustomerName ?? "")
+        return SyncCustomer(side: .sage, id: customer.CustomerNumber, number: customer.CustomerNumber, firstName: first, lastName: last,
+                            email: customer.Email?.nilIfEmpty, phone: customer.PhoneNumber?.nilIfEmpty, active: customer.isActive,
+                            version: customer.DateLastMaintained ?? "")
+    }
+}
+
+enum CustomerNames {
+    static func split(_ name: String) -> (String, String) {
+        let words = name.split(separator: " ", omittingEmptySubsequences: true)
+        guard let first = words.first else { return ("", "") }
+        return (String(first), words.dropFirst().joined(separator: " "))
+    }
+
+    static func join(_ first: String, _ last: String) -> String {
+        [first, last].map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
+    }
+}
+
+extension String {
+    var nilIfEmpty: String? {
+        let trimmed = trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.isEmpty ? nil : self
+    }
+}

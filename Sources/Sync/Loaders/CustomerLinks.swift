@@ -1,0 +1,39 @@
+import Foundation
+import GRDB
+import Messaging
+
+/// Which Heartland customer is which Sage customer, when their numbers differ (a record matched by
+/// `CustomerMatcher` rather than created by the bridge). A loader's cache, in its ledger's SQLite
+/// file: a lost row is found again by the matcher; records the bridge creates share one number
+/// (Heartland `public_id` = Sage `CustomerNumber`) and need no row.
+public final class CustomerLinks: Sendable {
+    private let database: DatabasePool
+
+    public init(path: String) throws {
+        database = try SQLiteFile.pool(path: path)
+        try database.write { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS customer_link (
+                    heartland_number TEXT PRIMARY KEY, sage_number TEXT NOT NULL, because TEXT NOT NULL, linked_at TEXT NOT NULL
+                )
+                """)
+        }
+    }
+
+    public func link(heartland: String, sage: String, because: String) throws {
+        try database.write { db in
+            try db.execute(sql: """
+                INSERT INTO customer_link (heartland_number, sage_number, because, linked_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT(heartland_number) DO UPDATE SET sage_number = excluded.sage_number, because = excluded.because
+                """, arguments: [heartland, sage, because, ISO8601DateFormatter().string(from: Date())])
+        }
+    }
+
+    public func sage(forHeartland number: String) throws -> String? {
+        try database.read { try String.fetchOne($0, sql: "SELECT sage_number FROM customer_link WHERE heartland_number = ?", arguments: [number]) }
+    }
+
+    public func heartland(forSage number: String) throws -> String? {
+        try database.read { try String.fetchOne($0, sql: "SELECT heartland_number FROM customer_link WHERE sage_number = ?", arguments: [number]) }
+    }
+}

@@ -1,0 +1,191 @@
+import AMQP
+import Foundation
+import Messaging
+import XCTest
+
+/// The two-way sync end to end: both simulators over HTTP, the real broker, every part a process
+/// (sage-ingest, heartland-ingest's master-data poller, transformer, sage-loader, heartland-loader).
+final class SyncFlowTests: XCTestCase {
+    func unwrapped<T>(_ value: T?, file: StaticString = #filePath, line: UInt = #line) throws -> T {
+        try XCTUnwrap(value, file: file, line: line)
+    }
+
+    /// Sage's side of the shared catalogue: the same two items as Heartland, priced in price list BASE.
+    static func seedCatalogue(_ flow: SyncFlow) async throws {
+        for (number, description, price) in [("10001", "Cotton T-shirt", "19.99"), ("10002", "Canvas tote", "15.00")] {
+            _ = try await flow.sage("POST", "IC/ICItems", #"{"ItemNumber":"\#(number)","Description":"\#(description)"}"#)
+            _ = try await flow.sage("POST", "IC/ICItemPricing", #"{"ItemNumber":"\#(number)","PriceListCode":"BASE","CurrencyCode":"USD","BasePrice":\#(price)}"#)
+        }
+        _ = try await flow.sage("POST", "IC/ICLocationDetails", #"{"ItemNumber":"10001","Location":"1","QuantityOnHand":40}"#)
+    }
+
+    func heartlandItem(_ flow: SyncFlow, _ number: String) async throws -> [String: Any] {
+        try unwrapped(try await flow.heartlandRows("items", filter: #"{"public_id":"\#(number)"}"#).first)
+    }
+
+    /// (1) A price, description and active change made in Sage reaches the Heartland item once per
+    /// version; the first sighting of an item Heartland already has identically writes nothing; a
+    /// sage-ingest that lost its state republishes the same versions and the loader's ledger absorbs
+    /// them; Heartland's item is never written twice and Sage is never written back.
+    func testSageItemChangeReachesHeartlandOncePerVersionWithoutEcho() async throws {
+        let flow = try await SyncFlow.start(seedSage: Self.seedCatalogue)
+        // First sighting: Heartland already holds these values → recorded, nothing written.
+        try await eventually("the first sightings are applied") {
+            try flow.ledgerKeys(flow.heartlandLedger).filter { $0.hasPrefix("sage:item:") }.count == 2
+        }
+        let untouched = try await heartlandItem(flow, "10001")
+        XCTAssertEqual(untouched["updated_at"] as? String, "2024-01-01T00:00:00Z", "an identical item is not written")
+
+        let before = try unwrapped(try await flow.sageRows("IC/ICItems", filter: "ItemNumber eq '10001'").first)
+        _ = try await flow.sage("PATCH", "IC/ICItemPricing(CurrencyCode='USD',ItemNumber='10001',PriceListCode='BASE')", #"{"BasePrice":21.50}"#)
+        _ = try await flow.sage("PATCH", "IC/ICItems('10002')", #"{"Description":"Canvas tote bag","Status":"Inactive"}"#)
+        try await eventually("the new price is in Heartland") { (try await self.heartlandItem(flow, "10001")["price"] as? NSNumber)?.decimalValue == Decimal(string: "21.5") }
+        try await eventually("the description and status are in Heartland") {
+            let tote = try await self.heartlandItem(flow, "10002")
+            return tote["description"] as? String == "Canvas tote bag" && tote["active"] as? Bool == false
+        }
+        let written = try await heartlandItem(flow, "10001")
+        XCTAssertEqual((written["price"] as? NSNumber)?.decimalValue, Decimal(string: "21.5"))
+        XCTAssertEqual(written["description"] as? String, "Cotton T-shirt", "fields Sage did not change stay")
+        let keys = try flow.ledgerKeys(flow.heartlandLedger).filter { $0.hasPrefix("sage:item:10001:") }
+        XCTAssertEqual(keys.count, 2, "one ledger entry per version of item 10001: \(keys)")
+
+        // sage-ingest loses its state: every item is published again under the same keys, and nothing is written twice.
+        try await flow.stop("sage-ingest")
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: flow.sageIngestState + suffix) }
+        _ = try await flow.take("alerter")
+        try flow.startSageIngest()
+        var duplicates: Set<String> = []
+        try await eventually("the republished versions are recognised as duplicates") {
+            for delivery in try await flow.take("alerter") where delivery.routingKey == "audit.duplicate_skipped.heartland-loader" {
+                let notice = try JSONSerialization.jsonObject(with: Data(delivery.body)) as? [String: Any]
+                if let key = notice?["idempotencyKey"] as? String { duplicates.insert(key) }
+            }
+            return duplicates.filter { $0.hasPrefix("sage:item:") }.count >= 2
+        }
+        let again = try await heartlandItem(flow, "10001")
+        XCTAssertEqual(again["updated_at"] as? String, written["updated_at"] as? String, "a repeated version writes nothing")
+        let after = try unwrapped(try await flow.sageRows("IC/ICItems", filter: "ItemNumber eq '10001'").first)
+        XCTAssertEqual(after["DateLastMaintained"] as? String, before["DateLastMaintained"] as? String, "the bridge never writes Sage's item back")
+        let parked = try await flow.broker.depth("heartland-loader.dlq") + flow.broker.depth("transformer.dlq")
+        XCTAssertEqual(parked, 0)
+    }
+
+    /// (2) Stock on hand per Sage location reaches the mapped Heartland location as one adjustment of the difference.
+    func testStockOnHandPerLocationReachesHeartland() async throws {
+        let flow = try await SyncFlow.start(seedSage: Self.seedCatalogue)
+        func onHand() async throws -> Int? {
+            try await flow.heartlandRows("inventory/values", filter: #"{"item_id":1,"location_id":1}"#).first?["qty_on_hand"] as? Int
+        }
+        try await eventually("the first sighting is applied") { try flow.ledgerKeys(flow.heartlandLedger).contains { $0.hasPrefix("sage:stock:10001:1:") } }
+        let still = try await onHand()
+        XCTAssertEqual(still, 40, "equal stock is not adjusted")
+        _ = try await flow.sage("PATCH", "IC/ICLocationDetails(ItemNumber='10001',Location='1')", #"{"QuantityOnHand":75}"#)
+        try await eventually("Heartland has 75 on hand") { try await onHand() == 75 }
+        _ = try await flow.sage("PATCH", "IC/ICLocationDetails(ItemNumber='10001',Location='1')", #"{"QuantityAdjustment":-5}"#)
+        try await eventually("Heartland has 70 on hand") { try await onHand() == 70 }
+        // A Sage location no Heartland store is mapped to is parked with the reason, not guessed.
+        _ = try await flow.sage("POST", "IC/ICLocations", #"{"Location":"9","Name":"Overflow"}"#)
+        _ = try await flow.sage("POST", "IC/ICLocationDetails", #"{"ItemNumber":"10001","Location":"9","QuantityOnHand":3}"#)
+        try await eventually("the unmapped location is parked") { try await flow.broker.depth("heartland-loader.dlq") == 1 }
+        let parked = try await flow.take("heartland-loader.dlq")
+        let reason = parked.first?.properties.headers[Header.lastError]?.stringValue ?? ""
+        XCTAssertTrue(reason.contains("Sage location 9 has no Heartland location"), reason)
+        let unchanged = try await onHand()
+        XCTAssertEqual(unchanged, 70)
+    }
+
+    /// (3) Customers both ways: a Heartland customer confidently matching a Sage one (e-mail in other case,
+    /// phone in another format) updates it instead of creating a duplicate; an uncertain match (same
+    /// e-mail, another first name) is held for review with the candidates and nothing is created; a new
+    /// Sage customer is created in Heartland, and its echo back writes nothing in Sage; the ownership
+    /// policy decides which side's change travels (Sage: active; Heartland: contact fields).
+    func testCustomersSyncBothWaysWithDeduplicationReviewAndOwnership() async throws {
+        let flow = try await SyncFlow.start { flow in
+            try await Self.seedCatalogue(flow)
+            for body in [
+                #"{"CustomerNumber":"1100","CustomerName":"Ava Kim","Email":"ava.kim@example.com","PhoneNumber":"(555) 010-1234"}"#,
+                #"{"CustomerNumber":"1200","CustomerName":"Robert Stone","Email":"B.Stone@example.com"}"#,
+                #"{"CustomerNumber":"1300","CustomerName":"Cara Diaz","Email":"cara@example.com","PhoneNumber":"555-010-9999"}"#,
+            ] { _ = try await flow.sage("POST", "AR/ARCustomers", body) }
+        }
+        // Review: Bob Stone (Heartland) and Robert Stone (Sage) share an e-mail.
+        try await eventually("the uncertain match is held for review") { try await flow.broker.depth("sage-loader.dlq") >= 1 }
+        let held = try await flow.take("sage-loader.dlq")
+        let reasons = held.compactMap { $0.properties.headers[Header.lastError]?.stringValue }
+        XCTAssertTrue(reasons.contains { $0.contains("customer review required") && $0.contains("C00002") && $0.contains("1200") }, "\(reasons)")
+        XCTAssertEqual(held.count, 1, "only the uncertain customer is held: \(reasons)")
+
+        // Confident match: C00001 is Sage's 1100; its Heartland-owned e-mail is written there, no new Sage customer.
+        try await eventually("Sage 1100 has Heartland's e-mail") {
+            try await flow.sageRows("AR/ARCustomers", filter: "CustomerNumber eq '1100'").first?["Email"] as? String == " Ava.Kim@Example.com "
+        }
+        // New in Sage → created in Heartland with Sage's number; Dan Ng (new in Heartland) → created in Sage.
+        try await eventually("Cara is in Heartland and Dan in Sage") {
+            let cara = try await flow.heartlandRows("customers", filter: #"{"public_id":"1300"}"#)
+            let dan = try await flow.sageRows("AR/ARCustomers", filter: "CustomerNumber eq 'C00003'")
+            return cara.first?["email"] as? String == "cara@example.com" && dan.first?["CustomerName"] as? String == "Dan Ng"
+        }
+        let sageNumbers = Set(try await flow.sageRows("AR/ARCustomers", filter: "CustomerNumber ne ''").compactMap { $0["CustomerNumber"] as? String })
+        XCTAssertEqual(sageNumbers, ["1100", "1200", "1300", "C00003"], "no duplicate of Ava, no Bob before review")
+        let cara = try unwrapped(try await flow.heartlandRows("customers", filter: #"{"public_id":"1300"}"#).first)
+        XCTAssertEqual(((cara["addresses"] as? [[String: Any]])?.first?["phone"]) as? String, "555-010-9999", "the phone lives on an address")
+
+        // Echo: Heartland's copy of Cara comes back to sage-loader, which finds Sage already holding it and writes nothing.
+        let caraID = try XCTUnwrap(cara["id"] as? Int)
+        let caraInSage = try unwrapped(try await flow.sageRows("AR/ARCustomers", filter: "CustomerNumber eq '1300'").first)
+        try await eventually("the echo of Cara reached sage-loader") {
+            try flow.ledgerKeys(flow.sageLedger).contains { $0.hasPrefix("heartland:customer:\(caraID):") }
+        }
+        let caraAfter = try unwrapped(try await flow.sageRows("AR/ARCustomers", filter: "CustomerNumber eq '1300'").first)
+        XCTAssertEqual(caraAfter["DateLastMaintained"] as? String, caraInSage["DateLastMaintained"] as? String, "the echo wrote nothing in Sage")
+
+        // Ownership: Sage deactivates Ava (Sage owns active) and edits her e-mail (Heartland owns it): only the status travels.
+        _ = try await flow.sage("PATCH", "AR/ARCustomers('1100')", #"{"Status":"Inactive","Email":"ava@sage-side.example"}"#)
+        try await eventually("Ava is inactive in Heartland") {
+            try await flow.heartlandRows("customers", filter: #"{"public_id":"C00001"}"#).first?["active"] as? Bool == false
+        }
+        let ava = try unwrapped(try await flow.heartlandRows("customers", filter: #"{"public_id":"C00001"}"#).first)
+        XCTAssertEqual(ava["email"] as? String, " Ava.Kim@Example.com ", "Sage's edit of a Heartland-owned field does not travel")
+        // Heartland changes Ava's e-mail: it overwrites Sage's (Heartland owns it); the status Sage set stays.
+        _ = try await flow.heartland("PUT", "customers/1", #"{"email":"ava.kim@new.example"}"#)
+        try await eventually("Heartland's e-mail wins in Sage") {
+            try await flow.sageRows("AR/ARCustomers", filter: "CustomerNumber eq '1100'").first?["Email"] as? String == "ava.kim@new.example"
+        }
+        let sageAva = try unwrapped(try await flow.sageRows("AR/ARCustomers", filter: "CustomerNumber eq '1100'").first)
+        XCTAssertEqual(sageAva["Status"] as? String, "Inactive")
+        let heartlandAva = try await flow.heartlandRows("customers", filter: #"{"public_id":"C00001"}"#).first?["active"] as? Bool
+        XCTAssertEqual(heartlandAva, false)
+    }
+
+    /// (4) A POS customer order becomes one Sage sales order `HL-<order #>` (its new customer created
+    /// first); Sage's shipment and invoice move the Heartland order to shipped, then invoiced.
+    func testPOSOrderBecomesSageSalesOrderAndFulfilmentFlowsBack() async throws {
+        let flow = try await SyncFlow.start(seedSage: Self.seedCatalogue)
+        let created = try await flow.heartland("POST", "sales/orders",
+            #"{"public_id":"SO-77","location_id":1,"customer_id":3,"lines":[{"item_id":1,"qty":2},{"item_id":2,"qty":1,"adjusted_unit_price":12.5}]}"#)
+            as! [String: Any]
+        XCTAssertEqual(created["status"] as? String, "open")
+        var order: [String: Any] = [:]
+        try await eventually("the Sage sales order exists") {
+            guard let found = try await flow.sageRows("OE/OEOrders", filter: "OrderNumber eq 'HL-SO-77'").first else { return false }
+            order = found
+            return true
+        }
+        XCTAssertEqual(order["CustomerNumber"] as? String, "C00003")
+        XCTAssertEqual((order["OrderTotal"] as? NSNumber)?.decimalValue, Decimal(string: "52.48"), "2 × 19.99 + 12.50")
+        let lines = try XCTUnwrap(order["OrderDetails"] as? [[String: Any]])
+        XCTAssertEqual(lines.map { $0["Item"] as? String }, ["10001", "10002"])
+        let uniquifier = try XCTUnwrap(order["OrderUniquifier"] as? Int)
+
+        _ = try await flow.sage("PATCH", "OE/OEOrders(\(uniquifier))", #"{"LastShipmentNumber":"SH000041"}"#)
+        func status() async throws -> String? { try await flow.heartlandRows("sales/orders", filter: #"{"public_id":"SO-77"}"#).first?["status"] as? String }
+        try await eventually("the Heartland order is shipped") { try await status() == "shipped" }
+        _ = try await flow.sage("PATCH", "OE/OEOrders(\(uniquifier))", #"{"LastInvoiceNumber":"IN000041"}"#)
+        try await eventually("the Heartland order is invoiced") { try await status() == "invoiced" }
+        let orders = try await flow.sageRows("OE/OEOrders", filter: "startswith(OrderNumber,'HL-')")
+        XCTAssertEqual(orders.count, 1, "the order was created once (the status changes it caused did not come back as orders)")
+        let parked = try await flow.broker.depth("sage-loader.dlq") + flow.broker.depth("heartland-loader.dlq") + flow.broker.depth("transformer.dlq")
+        XCTAssertEqual(parked, 0)
+    }
+}
