@@ -7,6 +7,8 @@
 #                                   BRIDGE_AMQP_URL is built as amqp://user:pass@HOST:PORT/VHOST
 #   BRIDGE_AMQP_HOST (rabbitmq), BRIDGE_AMQP_PORT (5672), BRIDGE_AMQP_VHOST (/), BRIDGE_AMQP_SCHEME (amqp),
 #   BRIDGE_AMQP_QUERY (heartbeat=30)
+#   BRIDGE_CONSOLE_AMQP_USER=operations-console   the same for the alerter's operations console:
+#                                   BRIDGE_CONSOLE_AMQP_URL from /run/secrets/<user> (or BRIDGE_CONSOLE_AMQP_PASSWORD_FILE)
 #   BRIDGE_MANAGEMENT_USER=admin    for bridgectl: BRIDGE_MANAGEMENT_URL from /run/secrets/rabbitmq-admin
 #                                   (or BRIDGE_MANAGEMENT_PASSWORD_FILE), host BRIDGE_MANAGEMENT_HOST:PORT
 #   BRIDGE_SECRET_ENV="NAME ..."    for executables that only read variables (the simulators): each
@@ -35,11 +37,23 @@ read_secret() {  # file, what it is for
   tr -d '\r\n' < "$1"
 }
 
-if [ -z "${BRIDGE_AMQP_URL:-}" ] && [ -n "${BRIDGE_AMQP_USER:-}" ]; then
-  password=$(read_secret "${BRIDGE_AMQP_PASSWORD_FILE:-/run/secrets/$BRIDGE_AMQP_USER}" "password of RabbitMQ user $BRIDGE_AMQP_USER")
+amqp_url() {  # user, password file
+  local password vhost
+  # `|| return`: errexit does not apply inside a function called from `x=$(f) || …`.
+  password=$(read_secret "$2" "password of RabbitMQ user $1") || return $?
   vhost=${BRIDGE_AMQP_VHOST:-/}
   [ "$vhost" = / ] && vhost="" || vhost=$(urlencode "$vhost")
-  export BRIDGE_AMQP_URL="${BRIDGE_AMQP_SCHEME:-amqp}://$(urlencode "$BRIDGE_AMQP_USER"):$(urlencode "$password")@${BRIDGE_AMQP_HOST:-rabbitmq}:${BRIDGE_AMQP_PORT:-5672}/$vhost?${BRIDGE_AMQP_QUERY:-heartbeat=30}"
+  printf '%s' "${BRIDGE_AMQP_SCHEME:-amqp}://$(urlencode "$1"):$(urlencode "$password")@${BRIDGE_AMQP_HOST:-rabbitmq}:${BRIDGE_AMQP_PORT:-5672}/$vhost?${BRIDGE_AMQP_QUERY:-heartbeat=30}"
+}
+
+if [ -z "${BRIDGE_AMQP_URL:-}" ] && [ -n "${BRIDGE_AMQP_USER:-}" ]; then
+  url=$(amqp_url "$BRIDGE_AMQP_USER" "${BRIDGE_AMQP_PASSWORD_FILE:-/run/secrets/$BRIDGE_AMQP_USER}") || exit $?
+  export BRIDGE_AMQP_URL="$url"
+fi
+
+if [ -z "${BRIDGE_CONSOLE_AMQP_URL:-}" ] && [ -n "${BRIDGE_CONSOLE_AMQP_USER:-}" ]; then
+  url=$(amqp_url "$BRIDGE_CONSOLE_AMQP_USER" "${BRIDGE_CONSOLE_AMQP_PASSWORD_FILE:-/run/secrets/$BRIDGE_CONSOLE_AMQP_USER}") || exit $?
+  export BRIDGE_CONSOLE_AMQP_URL="$url"
 fi
 
 if [ -z "${BRIDGE_MANAGEMENT_URL:-}" ] && [ -n "${BRIDGE_MANAGEMENT_USER:-}" ]; then

@@ -95,9 +95,13 @@ public struct QueueStatistics: Decodable, Sendable {
     public var publishRate: Double
     public var deliverRate: Double
     public var ackRate: Double
+    /// The AMQP `timestamp` of the message at the queue's head. RabbitMQ reports it for classic queues
+    /// whose head message carries one; quorum queues have none (3.10 to 3.13, rabbitmq-server#6813).
+    public var headMessageTimestamp: Date?
 
     enum CodingKeys: String, CodingKey {
         case name, type, consumers
+        case headMessageTimestamp = "head_message_timestamp"
         case messagesReady = "messages_ready", messagesUnacknowledged = "messages_unacknowledged", messageStats = "message_stats"
     }
 
@@ -119,5 +123,8 @@ public struct QueueStatistics: Decodable, Sendable {
         publishRate = rates?.publish_details?.rate ?? 0
         deliverRate = rates?.deliver_get_details?.rate ?? 0
         ackRate = rates?.ack_details?.rate ?? 0
+        // An empty queue reports "" (or nothing) instead of a number.
+        headMessageTimestamp = (try? c.decodeIfPresent(Double.self, forKey: .headMessageTimestamp))
+            .flatMap { $0 }.map { Date(timeIntervalSince1970: $0) }
     }
 }

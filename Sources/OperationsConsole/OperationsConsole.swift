@@ -27,6 +27,13 @@ public final class OperationsConsole: Sendable {
         public var auditExchange: String = "bridge.audit"
         /// At most this many parked messages are read per stage for the dead-letter pages.
         public var deadLetterPageLimit: Int = 500
+        /// A browser session ends after this long, or after `sessionIdleTimeout` without a request.
+        public var sessionLifetime: TimeInterval = 8 * 3600
+        public var sessionIdleTimeout: TimeInterval = 30 * 60
+        /// Failed logins allowed per user name and per client address within the window.
+        public var loginLimits = LoginLimits()
+        /// The time, for sessions and login limits (tests move it).
+        var clock: @Sendable () -> Date = { Date() }
 
         public init(users: ConsoleUsers, stages: [String], operations: OperationsStore, reviewStorePath: String?, amqpURL: String?,
                     managementURL: String?) {
@@ -46,13 +53,16 @@ public final class OperationsConsole: Sendable {
     }
 
     let configuration: Configuration
-    let sessions = SessionStore()
+    let sessions: SessionStore
+    let loginThrottle: LoginThrottle
     let logger: Logger
     private let reviewStoreCache = ReviewStoreCache()
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+        sessions = SessionStore(lifetime: configuration.sessionLifetime, idleTimeout: configuration.sessionIdleTimeout, now: configuration.clock)
+        loginThrottle = LoginThrottle(policy: configuration.loginLimits, now: configuration.clock)
     }
 
     // MARK: edges

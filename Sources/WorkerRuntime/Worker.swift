@@ -18,7 +18,8 @@ public enum Worker {
         configuration.traceExchange = configuration.auditExchange  // every hop, for `bridgectl trace`
         tune(&configuration)
         let connector = BrokerConnector(url: try options.brokerURL(), name: name, logger: logger)
-        let runner = StageRunner(configuration: configuration, connector: connector, handler: handler, logger: logger)
+        let runner = StageRunner(configuration: configuration, connector: connector,
+                                 handler: InFlightMessages(stage: name, wrapping: handler), logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: runner, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
         ]

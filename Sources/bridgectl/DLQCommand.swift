@@ -79,6 +79,7 @@ struct DLQCommand: AsyncParsableCommand {
                 (id == nil || parked.messageID == id) && (reason == nil || parked.lastError.contains(reason!))
             }
             await session.close()
+            if broker.json { print(try Output.json(Moved(stage: stage, queue: "\(stage).dlq", replayed: count))); return }
             print("replayed \(count) message(s) from \(stage).dlq to \(stage)")
         }
     }
@@ -94,9 +95,18 @@ struct DLQCommand: AsyncParsableCommand {
             let session = try await broker.session()
             let count = try await DeadLetterChannel(stage: stage).purge(session: session)
             await session.close()
+            if broker.json { print(try Output.json(Moved(stage: stage, queue: "\(stage).dlq", purged: count))); return }
             print("purged \(count) message(s) from \(stage).dlq")
         }
     }
+}
+
+/// `--json` answer of replay and purge.
+struct Moved: Encodable {
+    var stage: String
+    var queue: String
+    var replayed: Int?
+    var purged: Int?
 }
 
 struct ParkedSummary: Encodable {

@@ -66,11 +66,21 @@ struct ReviewCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One held document: why, and the journal it would post.")
         @OptionGroup var review: StoreOption
         @Argument var id: Int64
+        @Flag(help: "Print JSON only (the journal lines included).") var json = false
 
         func run() async throws {
             let held = try review.open().show(id: id)
+            let document = try? JSONDecoder().decode(JournalDocument.self, from: held.document)
+            if json {
+                struct Shown: Encodable { var review: Row; var lines: [Line] }
+                struct Line: Encodable { var account: String; var description: String; var signedCents: Int64 }
+                print(try Output.json(Shown(review: Row(held), lines: document?.journal.lines.map {
+                    Line(account: $0.account.rawValue, description: $0.description, signedCents: $0.signedCents)
+                } ?? [])))
+                return
+            }
             print(try Output.json(Row(held)))
-            if let document = try? JSONDecoder().decode(JournalDocument.self, from: held.document) {
+            if let document {
                 for line in document.journal.lines {
                     print("  \(line.account.rawValue)  \(line.description.padding(toLength: 40, withPad: " ", startingAt: 0))  \(line.signedCents)")
                 }
@@ -103,6 +113,7 @@ struct ReviewCommand: AsyncParsableCommand {
                                       + "run `bridgectl review release \(held.id)` to send it again")
             }
             await session.close()
+            if broker.json { print(try Output.json(Row(held))); return }
             print("approved review \(held.id) (\(document.journal.reference)); released to the loaders")
         }
     }
@@ -120,6 +131,7 @@ struct ReviewCommand: AsyncParsableCommand {
             let document = try? JSONDecoder().decode(JournalDocument.self, from: held.document)
             try await session.publish([try ReviewCommand.audit("review_rejected", held, document: document, actor: decision.actor, why: decision.why)])
             await session.close()
+            if broker.json { print(try Output.json(Row(held))); return }
             print("rejected review \(held.id) (\(document?.journal.reference ?? held.idempotencyKey)); it will not be posted")
         }
     }
@@ -138,6 +150,7 @@ struct ReviewCommand: AsyncParsableCommand {
             defer { Task { await session.close() } }
             try await session.publish([try ReviewCommand.release(held).message])
             await session.close()
+            if broker.json { print(try Output.json(Row(held))); return }
             print("sent review \(id) to the loaders again")
         }
     }

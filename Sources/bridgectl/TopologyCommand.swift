@@ -18,9 +18,14 @@ struct TopologyCommand: AsyncParsableCommand {
                 """)
         @OptionGroup var broker: BrokerOptions
         @Option(help: "Folder with one file per worker user holding its password.") var secretsDir: String?
+        @Option(help: ArgumentHelp(
+            "Also create the operations console's RabbitMQ user with this name (e.g. operations-console).",
+            discussion: "It may read every S.dlq and write amq.default, bridge.commands and bridge.audit (tag monitoring); see docs/CONSOLE.md."))
+        var consoleUser: String?
 
         func run() async throws {
-            let file = try broker.loadTopology()
+            var file = try broker.loadTopology()
+            if let consoleUser { file = try ConsoleBrokerUser.adding(consoleUser, to: file) }
             let management = try broker.management()
             let current = try await management.definitions()
             var topology = file
@@ -40,8 +45,15 @@ struct TopologyCommand: AsyncParsableCommand {
                 }
             }
             let diff = TopologyDiff(file: file, broker: try await management.definitions())
-            print("applied \(file.exchanges.count) exchanges, \(file.queues.count) queues, \(file.bindings.count) bindings, "
-                  + "\(file.policies.count) policies, \(file.users.count) users (\(passwords) passwords set)")
+            if broker.json {
+                struct Applied: Encodable { var exchanges, queues, bindings, policies, users, passwordsSet: Int; var missing, different: [String] }
+                print(try Output.json(Applied(exchanges: file.exchanges.count, queues: file.queues.count, bindings: file.bindings.count,
+                                              policies: file.policies.count, users: file.users.count, passwordsSet: passwords,
+                                              missing: diff.missing, different: diff.different)))
+            } else {
+                print("applied \(file.exchanges.count) exchanges, \(file.queues.count) queues, \(file.bindings.count) bindings, "
+                      + "\(file.policies.count) policies, \(file.users.count) users (\(passwords) passwords set)")
+            }
             if !diff.missing.isEmpty || !diff.different.isEmpty {
                 throw ValidationError("the broker still differs from the file: \((diff.missing + diff.different).joined(separator: ", "))")
             }
@@ -58,9 +70,12 @@ struct TopologyCommand: AsyncParsableCommand {
     struct Diff: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show how the broker differs from the topology file (exit 1 if it does).")
         @OptionGroup var broker: BrokerOptions
+        @Option(help: "Compare the operations console's user of this name too (as applied with --console-user).") var consoleUser: String?
 
         func run() async throws {
-            let diff = TopologyDiff(file: try broker.loadTopology(), broker: try await broker.management().definitions())
+            var file = try broker.loadTopology()
+            if let consoleUser { file = try ConsoleBrokerUser.adding(consoleUser, to: file) }
+            let diff = TopologyDiff(file: file, broker: try await broker.management().definitions())
             if broker.json {
                 print(try Output.json(["missing": diff.missing, "different": diff.different, "extra": diff.extra]))
             } else if diff.isEmpty {
@@ -77,6 +92,8 @@ struct TopologyCommand: AsyncParsableCommand {
     struct Render: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the standard topology as definitions JSON (regenerates Topology/definitions.json).")
+        @Flag(help: "Accepted for uniformity: the output is always JSON.") var json = false
+
         func run() throws {
             print(String(decoding: try BridgeTopology.standard.build().encoded(), as: UTF8.self), terminator: "")
         }

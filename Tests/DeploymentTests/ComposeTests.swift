@@ -83,8 +83,8 @@ import Testing
                     let base = String(name.dropLast(5))
                     let native = Repository.sources.contains("\"\(name)\"")
                         || (Repository.sources.contains("\"\(base)\"") && Repository.sources.contains("\"\\(name)_FILE\""))
-                    #expect(native || secretEnvironment.contains(base),
-                            "service \(serviceName): nothing reads \(name) (not in Sources/, not in BRIDGE_SECRET_ENV)")
+                    #expect(native || secretEnvironment.contains(base) || read(name),
+                            "service \(serviceName): nothing reads \(name) (not in Sources/, Compose/entrypoint.sh or BRIDGE_SECRET_ENV)")
                     let file = environment[name] ?? ""
                     if file.hasPrefix("/run/secrets/") {
                         let secret = String(file.dropFirst("/run/secrets/".count))

@@ -10,8 +10,12 @@ public struct ConsoleRequest: Sendable {
     public var headers: [String: String]
     /// The `application/x-www-form-urlencoded` body of a POST.
     public var form: [String: String]
+    /// The TCP peer's IP address (behind a reverse proxy: the proxy's), for the login limits.
+    public var clientAddress: String?
 
-    public init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:], form: [String: String] = [:]) {
+    public init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:], form: [String: String] = [:],
+                clientAddress: String? = nil) {
+        self.clientAddress = clientAddress
         self.method = method.uppercased()
         self.path = path
         self.query = query

@@ -16,6 +16,9 @@ extension OperationsConsole {
         if parts == ["login"] {
             return request.method == "POST" ? login(request) : .html(HTML.login(error: nil, next: request.query["next"]))
         }
+        if request.headers["authorization"] != nil, let refusal = loginThrottle.refusal(user: basicName(request), address: request.clientAddress) {
+            return Self.tooManyAttempts(refusal, json: true)
+        }
         guard let principal = authenticate(request) else {
             if isAPI || request.method != "GET" || request.headers["authorization"] != nil {
                 return .json(401, ["error": "log in first (the login form, or Authorization: Bearer TOKEN / Basic)"])
@@ -68,28 +71,56 @@ extension OperationsConsole {
         }
     }
 
+    /// Scripts' credentials count towards the login limits like the form's: a wrong token or password is a failed login.
     func authenticate(_ request: ConsoleRequest) -> Principal? {
         if let authorization = request.headers["authorization"] {
+            var user: ConsoleUsers.User?
             if authorization.hasPrefix("Bearer ") {
-                return configuration.users.authenticate(token: String(authorization.dropFirst(7))).map { Principal(user: $0) }
+                user = configuration.users.authenticate(token: String(authorization.dropFirst(7)))
+            } else if let pair = basicCredentials(authorization) {
+                user = configuration.users.authenticate(name: pair.name, secret: pair.secret)
             }
-            if authorization.hasPrefix("Basic "), let data = Data(base64Encoded: String(authorization.dropFirst(6))) {
-                let pair = String(decoding: data, as: UTF8.self).split(separator: ":", maxSplits: 1).map(String.init)
-                guard pair.count == 2 else { return nil }
-                return configuration.users.authenticate(name: pair[0], secret: pair[1]).map { Principal(user: $0) }
+            guard let user else {
+                loginThrottle.failed(user: basicCredentials(authorization)?.name, address: request.clientAddress)
+                return nil
             }
-            return nil
+            return Principal(user: user)
         }
         guard let id = request.cookies[SessionStore.cookieName], let session = sessions.session(id: id) else { return nil }
         return Principal(user: session.user, csrfToken: session.csrfToken, sessionID: id)
     }
 
+    private func basicCredentials(_ authorization: String) -> (name: String, secret: String)? {
+        guard authorization.hasPrefix("Basic "), let data = Data(base64Encoded: String(authorization.dropFirst(6))) else { return nil }
+        let pair = String(decoding: data, as: UTF8.self).split(separator: ":", maxSplits: 1).map(String.init)
+        return pair.count == 2 ? (pair[0], pair[1]) : nil
+    }
+
+    private func basicName(_ request: ConsoleRequest) -> String? {
+        request.headers["authorization"].flatMap(basicCredentials)?.name
+    }
+
+    /// 429 with `Retry-After` and a message that says what to do.
+    private static func tooManyAttempts(_ refusal: LoginThrottle.Refusal, json: Bool, next: String? = nil) -> ConsoleResponse {
+        var response: ConsoleResponse = json ? .json(429, ["error": refusal.message]) : .html(429, HTML.login(error: refusal.message, next: next))
+        response.headers["Retry-After"] = String(Int(refusal.retryAfter.rounded(.up)))
+        return response
+    }
+
     private func login(_ request: ConsoleRequest) -> ConsoleResponse {
         let next = request.form["next"].flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") && !$0.hasPrefix("/login") ? $0 : nil } ?? "/pipeline"
-        guard let user = configuration.users.authenticate(name: request.form["name"] ?? "", secret: request.form["password"] ?? "") else {
-            logger.notice("console login refused", metadata: ["user": .string(request.form["name"] ?? "")])
+        let name = request.form["name"] ?? ""
+        // Checked before the password, so that a locked name cannot be probed with more guesses.
+        if let refusal = loginThrottle.refusal(user: name, address: request.clientAddress) {
+            logger.warning("console login refused: too many failures", metadata: ["user": .string(name), "address": .string(request.clientAddress ?? "?")])
+            return Self.tooManyAttempts(refusal, json: false, next: next)
+        }
+        guard let user = configuration.users.authenticate(name: name, secret: request.form["password"] ?? "") else {
+            loginThrottle.failed(user: name, address: request.clientAddress)
+            logger.notice("console login refused", metadata: ["user": .string(name), "address": .string(request.clientAddress ?? "?")])
             return .html(401, HTML.login(error: "Wrong name or password.", next: next))
         }
+        loginThrottle.succeeded(user: user.name)
         let (id, _) = sessions.open(for: user)
         logger.info("console login", metadata: ["user": .string(user.name), "role": .string(user.role.rawValue)])
         var response = ConsoleResponse.redirect(next)

@@ -22,7 +22,7 @@ public struct ConsoleServer: Service {
 
     public func run() async throws {
         let console = self.console, host = self.host, port = self.port, onListening = self.onListening
-        let responder = CallbackResponder<BasicRequestContext> { request, _ in
+        let responder = CallbackResponder<ConsoleRequestContext> { request, context in
             var request = request
             let isForm = request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true
             let body = request.method == .post ? try await request.collectBody(upTo: 1 << 20) : ByteBuffer()
@@ -33,7 +33,8 @@ public struct ConsoleServer: Service {
             }
             let answer = await console.respond(to: ConsoleRequest(
                 method: request.method.rawValue, path: request.uri.path, query: ConsoleRequest.parseForm(request.uri.query ?? ""),
-                headers: headers, form: isForm ? ConsoleRequest.parseForm(String(decoding: body.readableBytesView, as: UTF8.self)) : [:]))
+                headers: headers, form: isForm ? ConsoleRequest.parseForm(String(decoding: body.readableBytesView, as: UTF8.self)) : [:],
+                clientAddress: context.clientAddress))
             var fields = HTTPFields()
             for (name, value) in answer.headers {
                 if let field = HTTPField.Name(name) { fields[field] = value }
@@ -72,6 +73,18 @@ public struct ConsoleServer: Service {
             throw ConsoleConfigurationError("the console stopped before it listened on \(host):\(port)")
         }
         return RunningConsole(url: "http://\(host):\(bound)", group: group, task: task)
+    }
+}
+
+/// Hummingbird's basic context plus the client's address (for the login limits).
+struct ConsoleRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    /// The TCP peer's IP address.
+    let clientAddress: String?
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        clientAddress = source.channel.remoteAddress?.ipAddress
     }
 }
 

@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+/// The operations console in Compose: served by the alerter, published, health-checked, its users
+/// file a secret, and its broker access through a RabbitMQ user of its own (not the alerter's).
+@Suite struct ConsoleDeploymentTests {
+    @Test func alerterServesThePublishedAndHealthCheckedConsole() throws {
+        let compose = try ComposeFile.resolved()
+        let alerter = try #require(compose.services["alerter"])
+        let environment = ComposeFile.environment(alerter)
+        let port = try #require(environment["BRIDGE_CONSOLE_PORT"].flatMap(Int.init), "the alerter serves no console (BRIDGE_CONSOLE_PORT)")
+        #expect(port > 0)
+        #expect(environment["BRIDGE_CONSOLE_HOST"] == "0.0.0.0", "the console must listen beyond the container's loopback to be published")
+        let published = (alerter["ports"] as? [Any] ?? []).compactMap { entry -> Int? in
+            // `127.0.0.1:8090:8090/tcp` as docker-compose config prints it: the container port is last.
+            if let text = entry as? String { return text.split(separator: ":").last.flatMap { Int($0.split(separator: "/")[0]) } }
+            return (entry as? [String: Any])?["target"].flatMap { ($0 as? Int) ?? ($0 as? String).flatMap(Int.init) }
+        }
+        #expect(published.contains(port), "the console's port \(port) is not published: \(published)")
+
+        let test = (alerter["healthcheck"] as? [String: Any])?["test"] as? [String] ?? []
+        #expect(test.contains("http://127.0.0.1:\(port)/login"), "the health check does not ask the console: \(test)")
+        #expect(test.contains("http://127.0.0.1:9090/health/ready"), "the health check no longer asks the stage: \(test)")
+        #expect(test.contains("--fail-early"), "curl must fail on the first failing URL, not only the last")
+        #expect(Repository.sources.contains("parts == [\"login\"]"), "the console no longer serves /login")
+    }
+
+    @Test func consoleUsersAreASecretAndGenerateSecretsWritesAValidFile() throws {
+        let compose = try ComposeFile.resolved()
+        let alerter = try #require(compose.services["alerter"])
+        let file = try #require(ComposeFile.environment(alerter)["BRIDGE_CONSOLE_USERS_FILE"])
+        #expect(file == "/run/secrets/console-users")
+        #expect(ComposeFile.secretNames(alerter).contains("console-users"))
+        #expect(compose.secrets["console-users"] != nil)
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("console-secrets-\(UUID().uuidString)")
+        let result = try Shell.run(Repository.url("Compose/generate-secrets").path, [folder.path])
+        #expect(result.succeeded, "\(result.error)")
+        let users = try String(contentsOf: folder.appendingPathComponent("console-users"), encoding: .utf8)
+        let password = try String(contentsOf: folder.appendingPathComponent("console-admin-password"), encoding: .utf8)
+        let hash = try Shell.run("sh", ["-c", "printf %s \"$1\" | sha256sum | cut -d' ' -f1", "sh", password])
+        #expect(users == "admin:operator:\(hash.output.trimmingCharacters(in: .whitespacesAndNewlines))\n",
+                "the users file must be name:role:sha256(password) of the password written beside it")
+        let rerun = try Shell.run(Repository.url("Compose/generate-secrets").path, [folder.path])
+        #expect(rerun.succeeded)
+        #expect(try String(contentsOf: folder.appendingPathComponent("console-users"), encoding: .utf8) == users, "a re-run keeps the users")
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// The console reads every S.dlq and publishes replays and releases, which the alerter's stage user
+    /// may not; it gets a user of its own, created by the topology service, for AMQP and management.
+    @Test func consoleUsesItsOwnBrokerUserCreatedByTheTopologyService() throws {
+        let compose = try ComposeFile.resolved()
+        let alerter = try #require(compose.services["alerter"])
+        let environment = ComposeFile.environment(alerter)
+        let user = try #require(environment["BRIDGE_CONSOLE_AMQP_USER"], "the console would use the alerter's stage user")
+        #expect(user != environment["BRIDGE_AMQP_USER"])
+        #expect(environment["BRIDGE_MANAGEMENT_USER"] == user, "the pipeline page must read the management API as the console's user")
+        #expect(environment["BRIDGE_MANAGEMENT_PASSWORD_FILE"] == "/run/secrets/\(user)")
+        #expect(ComposeFile.secretNames(alerter).contains(user))
+        #expect(!ComposeFile.secretNames(alerter).contains("rabbitmq-admin"), "the alerter must not hold the administrator's password")
+
+        let topology = try #require(compose.services["topology"])
+        let command = ComposeFile.command(topology)
+        let index = try #require(command.firstIndex(of: "--console-user"), "the topology service does not create the console's user")
+        #expect(command[index + 1] == user)
+        #expect(ComposeFile.secretNames(topology).contains(user), "the topology service cannot set the console user's password")
+    }
+
+    @Test func entrypointBuildsTheConsolesBrokerURLFromItsSecret() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("console-entrypoint-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let stage = folder.appendingPathComponent("alerter"), console = folder.appendingPathComponent("operations-console")
+        try "stage-pw\n".write(to: stage, atomically: true, encoding: .utf8)
+        try "c0ns/le\n".write(to: console, atomically: true, encoding: .utf8)
+        let result = try Shell.run(Repository.url("Compose/entrypoint.sh").path,
+                                   ["sh", "-c", "printf '%s|%s' \"$BRIDGE_AMQP_URL\" \"$BRIDGE_CONSOLE_AMQP_URL\""],
+                                   environment: ["BRIDGE_AMQP_USER": "alerter", "BRIDGE_AMQP_PASSWORD_FILE": stage.path, "BRIDGE_AMQP_URL": "",
+                                                 "BRIDGE_CONSOLE_AMQP_USER": "operations-console", "BRIDGE_CONSOLE_AMQP_PASSWORD_FILE": console.path,
+                                                 "BRIDGE_CONSOLE_AMQP_URL": ""])
+        #expect(result.succeeded, "\(result.error)")
+        #expect(result.output == "amqp://alerter:stage-pw@rabbitmq:5672/?heartbeat=30|amqp://operations-console:c0ns%2Fle@rabbitmq:5672/?heartbeat=30")
+        let missing = try Shell.run(Repository.url("Compose/entrypoint.sh").path, ["true"],
+                                    environment: ["BRIDGE_CONSOLE_AMQP_USER": "operations-console", "BRIDGE_CONSOLE_AMQP_URL": "",
+                                                  "BRIDGE_CONSOLE_AMQP_PASSWORD_FILE": folder.appendingPathComponent("none").path])
+        #expect(missing.status == 78)
+        #expect(missing.error.contains("password of RabbitMQ user operations-console"))
+        try? FileManager.default.removeItem(at: folder)
+    }
+}
