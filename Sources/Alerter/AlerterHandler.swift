@@ -33,8 +33,10 @@ public struct AlerterHandler: StageHandler {
         } else if key.hasPrefix("audit.hop.") {
             try traces?.record(message.decode(HopNotice.self))
         } else if key.hasPrefix("audit.reconciliation.") {
-            let report = try message.decode(ReconciliationReport.self)
-            try store.record(report)
+            let received = try message.decode(ReconciliationReport.self)
+            // A refund's report is folded into its batch's: the batch report as it now stands is what is judged.
+            let batch = try store.record(received)
+            let report = received.status == .mismatched ? received : (batch ?? received)
             if report.status == .mismatched {
                 let differences = report.differences.map { "\($0.label): \($0.differenceCents.map(Money.decimalString) ?? "missing")" }
                 try await raise(AlertNotice(kind: "reconciliation_mismatch", severity: "error", stage: "sage-loader",

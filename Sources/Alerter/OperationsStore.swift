@@ -23,6 +23,9 @@ public final class OperationsStore: Sendable {
                 CREATE TABLE IF NOT EXISTS reconciliation (
                     reference TEXT PRIMARY KEY, store_id TEXT NOT NULL, business_date TEXT NOT NULL, status TEXT NOT NULL,
                     report TEXT NOT NULL, recorded_at TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS refund_reconciliation (
+                    reference TEXT PRIMARY KEY, part_of TEXT, report TEXT NOT NULL, recorded_at TEXT NOT NULL);
+                CREATE INDEX IF NOT EXISTS audit_event_key ON audit_event (idempotency_key);
                 """)
             // Added for the operations console (issue 7): who acknowledged an alert group and when, who did an action.
             if try !db.columns(in: "alert_group").contains(where: { $0.name == "acknowledged_at" }) {
@@ -113,17 +116,60 @@ public final class OperationsStore: Sendable {
         }
     }
 
-    /// The latest report per journal reference.
-    public func record(_ report: ReconciliationReport) throws {
+    /// The latest report per journal reference. A real-time refund's own report is kept apart and
+    /// folded into its batch's report, whichever of the two arrives first; returns the batch report
+    /// as it now stands (nil when the batch's report has not arrived yet).
+    @discardableResult
+    public func record(_ report: ReconciliationReport) throws -> ReconciliationReport? {
+        try database.write { db in
+            let now = ISO8601DateFormatter().string(from: Date())
+            if let batchReference = report.partOf {
+                try db.execute(sql: """
+                    INSERT INTO refund_reconciliation (reference, part_of, report, recorded_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(reference) DO UPDATE SET part_of = excluded.part_of, report = excluded.report, recorded_at = excluded.recorded_at
+                    """, arguments: [report.reference, batchReference, try Self.json(report), now])
+                guard let text = try String.fetchOne(db, sql: "SELECT report FROM reconciliation WHERE reference = ?", arguments: [batchReference])
+                else { return nil }
+                let batch = try JSONDecoder().decode(ReconciliationReport.self, from: Data(text.utf8))
+                let merged = batch.applying(report)
+                if merged != batch { try Self.upsert(merged, db, now: now) }
+                return merged
+            }
+            var merged = report
+            for pending in (report.refunds ?? []) where pending.status == .pending {
+                if let text = try String.fetchOne(db, sql: "SELECT report FROM refund_reconciliation WHERE reference = ?",
+                                                  arguments: [pending.reference]) {
+                    merged = merged.applying(try JSONDecoder().decode(ReconciliationReport.self, from: Data(text.utf8)))
+                }
+            }
+            try Self.upsert(merged, db, now: now)
+            return merged
+        }
+    }
+
+    private static func upsert(_ report: ReconciliationReport, _ db: Database, now: String) throws {
+        try db.execute(sql: """
+            INSERT INTO reconciliation (reference, store_id, business_date, status, report, recorded_at) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(reference) DO UPDATE SET status = excluded.status, report = excluded.report, recorded_at = excluded.recorded_at
+            """, arguments: [report.reference, report.storeID.rawValue, report.businessDate.iso, report.status.rawValue, try json(report), now])
+    }
+
+    private static func json(_ report: ReconciliationReport) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let json = String(decoding: try encoder.encode(report), as: UTF8.self)
-        try database.write { db in
-            try db.execute(sql: """
-                INSERT INTO reconciliation (reference, store_id, business_date, status, report, recorded_at) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT(reference) DO UPDATE SET status = excluded.status, report = excluded.report, recorded_at = excluded.recorded_at
-                """, arguments: [report.reference, report.storeID.rawValue, report.businessDate.iso, report.status.rawValue, json,
-                                 ISO8601DateFormatter().string(from: Date())])
+        return String(decoding: try encoder.encode(report), as: UTF8.self)
+    }
+
+    /// Where a refund that is not in Sage is: the latest fraud-scorer or review record about its journal.
+    static func whereabouts(_ db: Database, idempotencyKey: String) throws -> String {
+        let event = try String.fetchOne(db, sql: """
+            SELECT event FROM audit_event WHERE idempotency_key = ? AND stage = 'fraud-scorer' ORDER BY at DESC LIMIT 1
+            """, arguments: [idempotencyKey])
+        switch event {
+        case "held_for_review": return "held for fraud review (bridgectl review list)"
+        case "blocked": return "blocked by the fraud rules, never to be posted"
+        case let other?: return "\(other.replacingOccurrences(of: "_", with: " ")) in fraud review"
+        case nil: return "retrying or in a dead-letter queue (bridgectl dlq list)"
         }
     }
 
@@ -133,7 +179,16 @@ public final class OperationsStore: Sendable {
             let rows = try String.fetchAll(db, sql: """
                 SELECT report FROM reconciliation WHERE ?1 IS NULL OR business_date = ?1 ORDER BY business_date, store_id, reference
                 """, arguments: [businessDate])
-            return try rows.map { try JSONDecoder().decode(ReconciliationReport.self, from: Data($0.utf8)) }
+            return try rows.map { text in
+                var report = try JSONDecoder().decode(ReconciliationReport.self, from: Data(text.utf8))
+                if var refunds = report.refunds {
+                    for index in refunds.indices where refunds[index].status == .pending {
+                        refunds[index].detail = try Self.whereabouts(db, idempotencyKey: refunds[index].idempotencyKey)
+                    }
+                    report.refunds = refunds
+                }
+                return report
+            }
         }
     }
 

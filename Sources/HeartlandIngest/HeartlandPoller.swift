@@ -4,8 +4,8 @@ import Logging
 import ServiceLifecycle
 
 /// The scheduled half of ingest: lists Heartland's CLOSED batches for the business days since the
-/// last complete sweep (a catch-up after downtime; `catchUpDays` on a first start) and its completed
-/// (`PROCESSED`) pay runs, and records each in the inbox. Records a webhook already delivered add a
+/// last complete sweep (a catch-up after downtime; `catchUpDays` on a first start), the card refunds
+/// created in those days, and its completed (`PROCESSED`) pay runs, and records each in the inbox. Records a webhook already delivered add a
 /// sighting, nothing more. The watermark only
 /// moves after a sweep in which every day was listed, so a failed sweep is repeated whole.
 public final class HeartlandPoller: Service, Sendable {
@@ -81,6 +81,14 @@ public final class HeartlandPoller: Service, Sendable {
                 }
             }
             day = Self.calendar.date(byAdding: .day, value: 1, to: day)!
+        }
+        // Card refunds since the same day: each is posted on its own; the webhook normally comes first.
+        for refund in try await client.transactions(TransactionQuery(type: .refund, fromDay: Self.text(from), toDay: Self.text(through))).collect()
+        where refund.type == .refund {
+            if try inbox.accept(key: HeartlandIdempotencyKey.transaction(refund.id).description, kind: "refund", sourceID: refund.id, seenBy: "poller") {
+                new += 1
+                logger.info("card refund found by polling", metadata: ["transaction": "\(refund.id)"])
+            }
         }
         for run in try await client.payRuns(status: .processed) {
             if try inbox.accept(key: HeartlandIdempotencyKey.payRun(run.id).description, kind: "pay_run", sourceID: run.id, seenBy: "poller") {

@@ -81,6 +81,15 @@ public final class InboxForwarder: Service, Sendable {
         let started = ContinuousClock.now
         do {
             (output, detail) = try await source.message(for: entry, eventsExchange: settings.eventsExchange)
+            if entry.kind == "batch" {
+                // A safety net for lost refund webhooks and a poller that is off: every card refund of the batch
+                // is posted on its own, since the day's journal leaves them out.
+                for id in try await source.refundIDs(batchID: entry.sourceID) {
+                    if try inbox.accept(key: HeartlandIdempotencyKey.transaction(id).description, kind: "refund", sourceID: id, seenBy: "batch") {
+                        log.info("card refund found in its closed batch", metadata: ["transaction": "\(id)"])
+                    }
+                }
+            }
         } catch let error as HeartlandError where error.isTransient || error.isCredentialProblem {
             try await failed(entry, reason: error.description, retryAfter: error.retryAfter, log: log)
             return false

@@ -20,6 +20,8 @@ public final class IngestInbox: Sendable {
         public var attempts: Int
         public var lastError: String?
         public var messageID: String?
+        /// When the first sighting was recorded (RFC 3339).
+        public var receivedAt: String = ""
     }
 
     private let database: DatabasePool
@@ -130,7 +132,7 @@ public final class IngestInbox: Sendable {
     private static func entry(_ row: Row) -> Entry {
         Entry(key: row["idempotency_key"], kind: row["kind"], sourceID: row["source_id"], firstSeenBy: row["first_seen_by"],
               sightings: row["sightings"], status: Status(rawValue: row["status"]) ?? .pending, attempts: row["attempts"],
-              lastError: row["last_error"], messageID: row["message_id"])
+              lastError: row["last_error"], messageID: row["message_id"], receivedAt: row["received_at"])
     }
 
     private static func stamp(_ date: Date) -> String {

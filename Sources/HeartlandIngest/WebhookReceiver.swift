@@ -6,7 +6,7 @@ import Metrics
 
 /// `POST /heartland/webhooks`: Heartland's event deliveries. The signature is checked on the raw
 /// body before anything else; a delivery that fails it gets 401, is logged, and is neither recorded
-/// nor published. A verified `batch.closed` is recorded in the inbox under the batch's key (the
+/// nor published. A verified `batch.closed`, `payroll.completed` or `transaction.refunded` (a card refund) is recorded in the inbox under the batch's key (the
 /// forwarder publishes it) and answered 200 at once, so Heartland never times out waiting for us;
 /// a repeat of the same batch answers 200 `duplicate`. If the inbox cannot be written the answer is
 /// 500 and Heartland delivers again.
@@ -64,8 +64,10 @@ public struct WebhookReceiver: Sendable {
                 recorded = try inbox.accept(key: key, kind: "batch", sourceID: batch.id, seenBy: "webhook")
             case .payrollCompleted(let run):
                 recorded = try inbox.accept(key: key, kind: "pay_run", sourceID: run.id, seenBy: "webhook")
+            case .transactionRefunded(let transaction) where transaction.type == .refund:
+                // Posted on its own as it happens; the forwarder fetches the return ticket and its sale.
+                recorded = try inbox.accept(key: key, kind: "refund", sourceID: transaction.id, seenBy: "webhook")
             case .transactionRefunded, .unhandled:
-                // Real-time refunds are not ingested yet (issue 5): recorded, not published.
                 recorded = try inbox.accept(key: key, kind: event.type.rawValue, sourceID: event.id, seenBy: "webhook", status: .ignored)
             }
         } catch {

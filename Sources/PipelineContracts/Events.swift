@@ -70,6 +70,126 @@ public struct PayrollCompletedEvent: Codable, Sendable {
     public var idempotencyKey: String? { runId.map { "heartland:pay_run:\($0)" } }
 }
 
+/// `heartland.refund.created` on `bridge.events` (schema `bridge.heartland.refund_created.v1`): one card
+/// refund, published by heartland-ingest as soon as a `transaction.refunded` webhook (or the poller)
+/// reports it, with everything needed to post it on its own and to judge it: the refund transaction,
+/// the return ticket, the sale it returns (ticket and card transaction) and the earlier returns of
+/// that sale, all as Heartland serves them.
+public struct RefundCreatedEvent: Codable, Sendable {
+    public static let schema = "bridge.heartland.refund_created.v1"
+    public static let routingKey = "heartland.refund.created"
+
+    public var schema: String
+    public var store: BatchClosedEvent.Store
+    /// GP-API's id of the refund transaction.
+    public var transactionId: String
+    /// GP-API transaction JSON of the refund.
+    public var refundTransaction: RawJSON
+    /// The Retail ticket whose card tender is this refund; nil when Heartland has none (a gateway-only refund).
+    public var returnTicket: RawJSON?
+    /// The sale the return ticket returns (`return_of_ticket_id`); nil when it names none or Heartland does not have it.
+    public var originalTicket: RawJSON?
+    /// GP-API transaction the refund points at (`parent_resource_id`); nil when none.
+    public var saleTransaction: RawJSON?
+    /// The other return tickets of the same sale completed before this one (JSON array, possibly empty).
+    public var earlierReturns: RawJSON
+    /// When the bridge first heard of the refund (RFC 3339), for the refund latency.
+    public var receivedAt: String
+
+    public init(store: BatchClosedEvent.Store, transactionId: String, refundTransaction: RawJSON, returnTicket: RawJSON?,
+                originalTicket: RawJSON?, saleTransaction: RawJSON?, earlierReturns: RawJSON, receivedAt: String) {
+        self.schema = Self.schema
+        self.store = store
+        self.transactionId = transactionId
+        self.refundTransaction = refundTransaction
+        self.returnTicket = returnTicket
+        self.originalTicket = originalTicket
+        self.saleTransaction = saleTransaction
+        self.earlierReturns = earlierReturns
+        self.receivedAt = receivedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case schema, store, transactionId = "transaction_id", refundTransaction = "refund_transaction", returnTicket = "return_ticket"
+        case originalTicket = "original_ticket", saleTransaction = "sale_transaction", earlierReturns = "earlier_returns"
+        case receivedAt = "received_at"
+    }
+
+    /// The key heartland-ingest's inbox uses for the refund transaction.
+    public var idempotencyKey: String { "heartland:transaction:\(transactionId)" }
+}
+
+/// What the transformer found out about a real-time refund, for the fraud scorer's decision, the
+/// link to its sale and batch, and the refund latency.
+public struct RefundFacts: Codable, Sendable, Hashable {
+    public var transactionId: String
+    /// The GP-API batch the refund settles in, and the day journal's reference for that batch.
+    public var batchId: String?
+    public var dayReference: String?
+    public var returnTicketId: String
+    public var returnTicketNumber: String
+    /// The sale it returns; nil when the return names none (or Heartland does not have it).
+    public var originalTicketId: String?
+    public var originalTicketNumber: String?
+    /// The sale's total (what was paid), and what earlier returns of it already gave back; cents.
+    public var originalCents: Int64?
+    public var earlierRefundedCents: Int64
+    /// This refund's money given back, positive.
+    public var refundedCents: Int64
+    /// The card the refund went to and the card(s) the sale was paid with (`BRAND:first6******last4`).
+    public var refundCard: String?
+    public var saleCards: [String]
+    /// How the sale was paid, in cents per tender.
+    public var saleCardCents: Int64
+    public var saleCashCents: Int64
+    public var saleGiftCardCents: Int64
+    public var entryMode: String?
+    public var terminal: String
+    public var clerk: String?
+    /// When the return was completed (RFC 3339 UTC).
+    public var occurredAt: String
+    public var timeZone: String
+    public var receivedAt: String
+    /// What is wrong with it, in words (empty: a refund of its own sale, to its card, within what is left).
+    public var problems: [String]
+
+    public init(transactionId: String, batchId: String?, dayReference: String?, returnTicketId: String, returnTicketNumber: String,
+                originalTicketId: String?, originalTicketNumber: String?, originalCents: Int64?, earlierRefundedCents: Int64,
+                refundedCents: Int64, refundCard: String?, saleCards: [String], saleCardCents: Int64, saleCashCents: Int64,
+                saleGiftCardCents: Int64, entryMode: String?, terminal: String, clerk: String?, occurredAt: String, timeZone: String,
+                receivedAt: String, problems: [String]) {
+        self.transactionId = transactionId
+        self.batchId = batchId
+        self.dayReference = dayReference
+        self.returnTicketId = returnTicketId
+        self.returnTicketNumber = returnTicketNumber
+        self.originalTicketId = originalTicketId
+        self.originalTicketNumber = originalTicketNumber
+        self.originalCents = originalCents
+        self.earlierRefundedCents = earlierRefundedCents
+        self.refundedCents = refundedCents
+        self.refundCard = refundCard
+        self.saleCards = saleCards
+        self.saleCardCents = saleCardCents
+        self.saleCashCents = saleCashCents
+        self.saleGiftCardCents = saleGiftCardCents
+        self.entryMode = entryMode
+        self.terminal = terminal
+        self.clerk = clerk
+        self.occurredAt = occurredAt
+        self.timeZone = timeZone
+        self.receivedAt = receivedAt
+        self.problems = problems
+    }
+
+    /// No original sale to check against.
+    public var isUnlinked: Bool { originalTicketId == nil }
+    /// With the earlier returns, more than the sale took.
+    public var exceedsOriginal: Bool { originalCents.map { earlierRefundedCents + refundedCents > $0 } ?? false }
+    /// Refunded to a card the sale was not paid with.
+    public var toAnotherCard: Bool { !isUnlinked && refundCard.map { !saleCards.contains($0) } ?? false }
+}
+
 /// A journal on its way to Sage (schema `bridge.journal.v1`), on `bridge.scoring` from the transformer
 /// and on `bridge.commands` (key `sage.journal.<source>`) once the fraud scorer has passed it.
 public struct JournalDocument: Codable, Sendable {
@@ -80,15 +200,22 @@ public struct JournalDocument: Codable, Sendable {
     public var storeID: String?
     /// Heartland's own batch totals, kept for the reconciliation after posting.
     public var batch: SettlementBatch?
-    /// `not_assessed` until the fraud scorer is built; then its decision.
+    /// The fraud scorer's decision (`allowed`, `review`, `approved by …`, `not_applicable`).
     public var fraudAssessment: String?
+    /// A settlement journal: the batch's card refunds posted on their own (not in this journal), for the reconciliation.
+    public var refunds: [RealTimeRefund]?
+    /// A refund journal: the facts about the refund.
+    public var refund: RefundFacts?
 
-    public init(journal: JournalEntry, storeID: String? = nil, batch: SettlementBatch?, fraudAssessment: String? = nil) {
+    public init(journal: JournalEntry, storeID: String? = nil, batch: SettlementBatch?, fraudAssessment: String? = nil,
+                refunds: [RealTimeRefund]? = nil, refund: RefundFacts? = nil) {
         self.schema = Self.schema
         self.journal = journal
         self.storeID = storeID
         self.batch = batch
         self.fraudAssessment = fraudAssessment
+        self.refunds = refunds
+        self.refund = refund
     }
 
     public var routingKey: String { "sage.journal.\(journal.source.rawValue)" }

@@ -41,14 +41,14 @@ public struct SageLoaderHandler: StageHandler {
                 // one per reference), so that a crash between posting and acking cannot lose it.
                 _ = try ledger.record(key: key, messageID: message.messageID, result: existing.batchNumber.rawValue)
                 return .duplicate("Sage already holds \(journal.reference) as batch \(existing.batchNumber)",
-                                  also: try notices(document, batchNumber: existing.batchNumber, readBack: existing, posted: false))
+                                  also: try await notices(document, batchNumber: existing.batchNumber, readBack: existing, posted: false))
             }
             let receipt = try await client.post(SageBatchMapping.batch(for: journal))
             _ = try ledger.record(key: key, messageID: message.messageID, result: receipt.batchNumber.rawValue)
             let readBack = try await client.readJournal(batchNumber: receipt.batchNumber)
             logger.info("posted", metadata: ["reference": .string(journal.reference), "sage_batch": .string(receipt.batchNumber.rawValue)])
             BusinessMetrics.posted(journal)
-            return .publish(try notices(document, batchNumber: receipt.batchNumber, readBack: readBack))
+            return .publish(try await notices(document, batchNumber: receipt.batchNumber, readBack: readBack))
         } catch SageError.duplicateReference(let existing) {
             // Another delivery of the same journal (a replica, or a concurrent handler) posted it first: Sage refused ours.
             let batch = existing.batchNumber?.rawValue ?? "unknown"
@@ -59,29 +59,45 @@ public struct SageLoaderHandler: StageHandler {
         }
     }
 
-    /// The `posted` audit record (when this delivery posted it) and the reconciliation of a settlement journal.
-    func notices(_ document: JournalDocument, batchNumber: SageBatchNumber, readBack: SagePostedJournal, posted: Bool = true) throws
+    /// The `posted` audit record (when this delivery posted it) and the reconciliation of a settlement
+    /// journal (with its batch's real-time refunds as Sage holds them now) or of a refund.
+    func notices(_ document: JournalDocument, batchNumber: SageBatchNumber, readBack: SagePostedJournal, posted: Bool = true) async throws
         -> [OutboundMessage]
     {
         let journal = document.journal
         var outputs: [OutboundMessage] = []
         if posted {
-            let notice = AuditNotice(event: "posted", stage: "sage-loader",
-                                     detail: "\(journal.reference) posted as Sage batch \(batchNumber) in company \(company)",
-                                     idempotencyKey: journal.idempotencyKey)
+            var detail = "\(journal.reference) posted as Sage batch \(batchNumber) in company \(company)"
+            if let facts = document.refund, let received = try? Date(facts.receivedAt, strategy: .iso8601) {
+                let latency = Date().timeIntervalSince(received)
+                Metrics.Timer(label: "bridge_refund_latency_seconds").recordNanoseconds(Int64(max(0, latency) * 1e9))
+                detail += String(format: ", %.3f s after Heartland reported refund %@", latency, facts.transactionId)
+            }
+            let notice = AuditNotice(event: "posted", stage: "sage-loader", detail: detail, idempotencyKey: journal.idempotencyKey)
             outputs.append(try OutboundMessage(exchange: auditExchange, routingKey: "audit.posted.sage-loader", json: notice,
                                                idempotencyKey: journal.idempotencyKey, schema: "bridge.audit.v1"))
         }
         if let store = document.storeID {
-            let sage = SageReadBack(reference: journal.reference, lines: readBack.entries.filter { $0.reference == journal.reference }
-                .flatMap(\.lines).map { PostedLine(account: AccountNumber($0.account), signedCents: $0.amountCents) })
-            let report = Reconciler.reconcile(storeID: StoreID(store), expected: journal, batch: document.batch, sage: sage, rules: rules)
+            var refunds: [(refund: RealTimeRefund, sage: SageReadBack?)] = []
+            for refund in document.refunds ?? [] {
+                let found = try await client.findJournal(reference: refund.journal.reference)
+                refunds.append((refund, found.map { Self.readBack($0, reference: refund.journal.reference) }))
+            }
+            var report = Reconciler.reconcile(storeID: StoreID(store), expected: journal, batch: document.batch,
+                                              sage: Self.readBack(readBack, reference: journal.reference), refunds: refunds, rules: rules)
+            report.partOf = document.refund?.dayReference
             BusinessMetrics.reconciled(report.status)
             outputs.append(try OutboundMessage(exchange: auditExchange, routingKey: "audit.reconciliation.\(report.status.rawValue)",
                                                json: report, idempotencyKey: "reconciliation:\(journal.reference)",
                                                schema: "bridge.reconciliation.v1"))
         }
         return outputs
+    }
+
+    /// The lines of one entry of a Sage batch, as the reconciliation compares them.
+    static func readBack(_ posted: SagePostedJournal, reference: String) -> SageReadBack {
+        SageReadBack(reference: reference, lines: posted.entries.filter { $0.reference == reference }
+            .flatMap(\.lines).map { PostedLine(account: AccountNumber($0.account), signedCents: $0.amountCents) })
     }
 
     /// Sage's answer in the runner's terms. A missing account says which mapping rule names it and what to do.

@@ -29,6 +29,12 @@ public struct TransformerHandler: StageHandler {
             document = try settlement(message.decode(BatchClosedEvent.self))
         case PayrollCompletedEvent.routingKey:
             document = try payroll(message.decode(PayrollCompletedEvent.self))
+        case RefundCreatedEvent.routingKey:
+            let event = try message.decode(RefundCreatedEvent.self)
+            guard let built = try refund(event) else {
+                return .duplicate("refund \(event.transactionId) is part of an exchange ticket: it posts with the day's journal, not on its own")
+            }
+            document = built
         default:
             throw StageError.permanent("transformer has no rule for events of type '\(message.routingKey)'")
         }
@@ -51,8 +57,86 @@ public struct TransformerHandler: StageHandler {
                 .filter { $0.businessDate(in: timeZone) == businessDate }
             let day = StoreDay(storeID: StoreID(event.store.id), timeZone: timeZone, businessDate: businessDate, currency: currency,
                                batch: batch, tickets: tickets)
-            return JournalDocument(journal: try SettlementJournalBuilder(rules: rules).build(day), storeID: event.store.id, batch: batch)
+            let built = try SettlementJournalBuilder(rules: rules).buildSeparatingRefunds(day)
+            return JournalDocument(journal: built.journal, storeID: event.store.id, batch: batch, refunds: built.refunds)
         }
+    }
+
+    /// One card refund as it happens: the return ticket's journal, and the facts the fraud scorer
+    /// judges it on (its sale, earlier returns of that sale, the card). Nil when the return ticket is
+    /// an exchange, which the day's journal carries.
+    func refund(_ event: RefundCreatedEvent) throws -> JournalDocument? {
+        try permanent(record: "refund \(event.transactionId) of store \(event.store.id)") { () throws -> JournalDocument? in
+            guard event.schema == RefundCreatedEvent.schema else { throw StageError.permanent("unknown schema \(event.schema)") }
+            let currency = try CurrencyCode(event.store.currency)
+            let timeZone = try StoreTimeZone(event.store.timeZone)
+            let transaction = try GatewayTransaction.parse(event.refundTransaction.data, currency: currency)
+            guard let returnJSON = event.returnTicket, let ticket = try HeartlandJSON.tickets(from: Self.array(returnJSON.data), currency: currency).first
+            else {
+                throw StageError.permanent("Heartland Retail has no return ticket for refund \(event.transactionId): the merchandise and tax "
+                    + "it gives back are unknown, so it cannot be posted on its own. Ring the return up at the POS (or post it by hand), "
+                    + "then replay")
+            }
+            guard ticket.postsAsRealTimeRefund else { return nil }
+            let store = StoreID(event.store.id)
+            let journal = try SettlementJournalBuilder(rules: rules).buildRefund(ticket, storeID: store, timeZone: timeZone, currency: currency)
+            let context = try TicketContext.parse(returnJSON.data)
+            let original = try event.originalTicket.flatMap { try HeartlandJSON.tickets(from: Self.array($0.data), currency: currency).first }
+            let sale = try event.saleTransaction.map { try GatewayTransaction.parse($0.data, currency: currency) }
+            let earlier = try HeartlandJSON.tickets(from: event.earlierReturns.data, currency: currency)
+                .filter { !$0.isVoid && ($0.completedAt, Int64($0.id.rawValue) ?? 0) < (ticket.completedAt, Int64(ticket.id.rawValue) ?? 0) }
+                .reduce(Int64(0)) { $0 + $1.refundedCents }
+            var mix = (card: Int64(0), cash: Int64(0), giftCard: Int64(0))
+            for tender in original?.tenders ?? [] where tender.amount.minorUnits > 0 {
+                switch tender {
+                case .card: mix.card += tender.amount.minorUnits
+                case .cash: mix.cash += tender.amount.minorUnits
+                case .giftCard: mix.giftCard += tender.amount.minorUnits
+                }
+            }
+            // The sale's card: the transaction the refund points at, if it is one of the original ticket's card tenders.
+            let saleTransactions = Set((original?.tenders ?? []).compactMap { tender -> TransactionID? in
+                if case .card(_, _, _, let id) = tender { return id }
+                return nil
+            })
+            let saleCards = sale.flatMap { saleTransactions.contains($0.id) ? [$0.card] : nil } ?? []
+            let date = ticket.businessDate(in: timeZone)
+            var facts = RefundFacts(
+                transactionId: event.transactionId, batchId: transaction.batchId,
+                dayReference: transaction.batchId.map { SettlementJournalBuilder.dayReference(storeID: store, date: date, batch: BatchID($0)) },
+                returnTicketId: ticket.id.rawValue, returnTicketNumber: ticket.number, originalTicketId: original?.id.rawValue,
+                originalTicketNumber: original?.number, originalCents: original.map { _ in mix.card + mix.cash + mix.giftCard },
+                earlierRefundedCents: earlier, refundedCents: ticket.refundedCents, refundCard: transaction.card, saleCards: saleCards,
+                saleCardCents: mix.card, saleCashCents: mix.cash, saleGiftCardCents: mix.giftCard, entryMode: transaction.entryMode,
+                terminal: transaction.terminal ?? context.stationId.map(String.init) ?? "unknown", clerk: context.salesRep,
+                occurredAt: ticket.completedAt.formatted(.iso8601), timeZone: timeZone.identifier, receivedAt: event.receivedAt, problems: [])
+            facts.problems = Self.problems(facts)
+            return JournalDocument(journal: journal, storeID: event.store.id, batch: nil, refund: facts)
+        }
+    }
+
+    /// The refund's departures from "a refund of its own sale, to its card, within what is left", in words.
+    static func problems(_ facts: RefundFacts) -> [String] {
+        var problems: [String] = []
+        if facts.isUnlinked {
+            problems.append("no original sale: return \(facts.returnTicketNumber) names no sale Heartland has")
+        }
+        if facts.exceedsOriginal, let original = facts.originalCents {
+            problems.append("over the original: \(Money.decimalString(facts.refundedCents)) refunded after \(Money.decimalString(facts.earlierRefundedCents)) "
+                + "already returned of sale \(facts.originalTicketNumber ?? "?")'s \(Money.decimalString(original))")
+        }
+        if facts.toAnotherCard {
+            let sale = facts.saleCards.isEmpty ? "a card refund to a transaction that is not one of sale \(facts.originalTicketNumber ?? "?")'s card payments"
+                : "the sale was paid with \(facts.saleCards.joined(separator: ", "))"
+            problems.append("to another card: refunded to \(facts.refundCard ?? "?"), \(sale)")
+        }
+        return problems
+    }
+
+    /// A single JSON object as a one-element array (tickets are parsed as arrays or pages).
+    static func array(_ data: Data) -> Data {
+        let first = data.first { !(" \n\r\t".utf8.contains($0)) }
+        return first == UInt8(ascii: "[") ? data : Data("[".utf8) + data + Data("]".utf8)
     }
 
     func payroll(_ event: PayrollCompletedEvent) throws -> JournalDocument {

@@ -1,21 +1,33 @@
 import ArgumentParser
 import Foundation
 import FraudScoring
+import Logging
 import WorkerRuntime
 
-/// The pipeline stage: the batch-level check with review holds (see `FraudScoringHandler`).
+/// The pipeline stage: batch-level checks and refund scoring with review holds (see `FraudScoringHandler`).
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the stage (default): hold unusual settlement batches for review, forward the rest marked allowed.")
+        abstract: "Run the stage (default): hold unusual settlement batches and suspicious refunds for review, forward the rest.")
 
     @OptionGroup var worker: WorkerOptions
     @Option(help: "SQLite review store of held documents. Default: $BRIDGE_REVIEW_DB or var/fraud-reviews.sqlite.")
     var reviewStore: String = ProcessInfo.processInfo.environment["BRIDGE_REVIEW_DB"] ?? "var/fraud-reviews.sqlite"
     @Option(help: "SQLite history of each store's batches. Default: $BRIDGE_BATCH_HISTORY or var/fraud-batch-history.sqlite.")
     var batchHistory: String = ProcessInfo.processInfo.environment["BRIDGE_BATCH_HISTORY"] ?? "var/fraud-batch-history.sqlite"
+    @Option(help: "SQLite feature store (velocity, baselines) for scoring refunds. Default: $BRIDGE_FEATURE_STORE or var/fraud-features.sqlite.")
+    var featureStore: String = ProcessInfo.processInfo.environment["BRIDGE_FEATURE_STORE"] ?? "var/fraud-features.sqlite"
+    @Option(help: "Model file from `fraud-scorer train` (default: $BRIDGE_FRAUD_MODEL; none: rules only, risk score 0).")
+    var model: String? = ProcessInfo.processInfo.environment["BRIDGE_FRAUD_MODEL"]
+    @Option(help: "Rule file, re-read when it changes (default: $BRIDGE_FRAUD_RULES; none: the pipeline's default rules, see docs/FRAUD.md).")
+    var rules: String? = ProcessInfo.processInfo.environment["BRIDGE_FRAUD_RULES"]
 
     func run() async throws {
-        let handler = FraudScoringHandler(history: try BatchHistory(path: batchHistory), reviews: try ReviewStore(path: reviewStore))
+        let loaded = try model.map { try FraudModel.load(path: $0) } ?? .unscored
+        let features = try FeatureStore(path: featureStore)
+        let scorer = try rules.map { FraudScorer(store: features, model: loaded, rules: try RuleSetFile(path: $0)) }
+            ?? FraudScorer(store: features, model: loaded, ruleSet: .pipelineDefault(reviewThreshold: loaded.reviewThreshold))
+        let handler = try FraudScoringHandler(history: try BatchHistory(path: batchHistory), reviews: try ReviewStore(path: reviewStore),
+                                              scorer: scorer)
         try await Worker.run(stage: "fraud-scorer", handler: handler, options: worker)
     }
 }

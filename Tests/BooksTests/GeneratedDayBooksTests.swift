@@ -58,9 +58,24 @@ import Testing
                 let event = try await source.event(batchID: batch.id)
                 // Through JSON, as the event travels on the broker.
                 let received = try JSONDecoder().decode(BatchClosedEvent.self, from: JSONEncoder().encode(event))
-                let journal = try TransformerHandler(rules: rules).settlement(received).journal
+                let document = try TransformerHandler(rules: rules).settlement(received)
+                let journal = document.journal
+                // The batch's card refunds through the real-time path (as ingest fetches each and the transformer builds
+                // it): together with the day's journal they must be the day's books, each refund counted once.
+                var net = journal.netByAccount
+                var refunds: [String] = []
+                for transaction in try await client.transactions(TransactionQuery(batchId: batch.id, type: .refund)).collect() {
+                    let event = try await source.refundEvent(transactionID: transaction.id, receivedAt: "2026-11-27T00:00:00Z")
+                    let travelled = try JSONDecoder().decode(RefundCreatedEvent.self, from: JSONEncoder().encode(event))
+                    guard let refund = try TransformerHandler(rules: rules).refund(travelled) else { continue }
+                    #expect(refund.refund?.problems == [], "\(transaction.id): a generated refund is ordinary")
+                    refunds.append(refund.journal.reference)
+                    for (account, cents) in refund.journal.netByAccount { net[account, default: 0] += cents }
+                }
+                #expect(refunds.sorted() == (document.refunds ?? []).map(\.journal.reference).sorted(),
+                        "\(batch.id): the refunds the day's journal leaves out are the ones posted on their own")
                 let expected = ExpectedBooks.settlement(fixture: fixture, locationID: batch.locationId, businessDay: batch.businessDay)
-                let produced = journal.netByAccount.reduce(into: [String: Int64]()) { $0[$1.key.rawValue] = $1.value }.filter { $0.value != 0 }
+                let produced = net.reduce(into: [String: Int64]()) { $0[$1.key.rawValue] = $1.value }.filter { $0.value != 0 }
 
                 #expect(journal.totalDebits == journal.totalCredits, "\(batch.id): debits \(journal.totalDebits) ≠ credits \(journal.totalCredits)")
                 #expect(expected.values.reduce(0, +) == 0, "\(batch.id): the oracle's own books do not balance\n\(Self.table(produced, expected))")

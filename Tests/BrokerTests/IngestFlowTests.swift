@@ -46,21 +46,32 @@ final class IngestFlowTests: XCTestCase {
             for reference in references where try await flow.sage.findJournal(reference: reference) == nil { return false }
             return true
         }
+        let inbox = try IngestInbox(path: flow.inboxPath!)
+        try await eventually("the poller has seen the batches too") {
+            try inbox.entries().filter { $0.kind == "batch" }.allSatisfy { $0.sightings >= 3 }
+        }
+        XCTAssertEqual(try inbox.entries().filter { batches.map(\.id).contains($0.sourceID) }.map(\.status), [.published, .published, .published])
+        var reports: [ReconciliationReport] = []
+        try await eventually(timeout: .seconds(60), "all reconciled and matched (the card refunds posted on their own included)") {
+            reports = try OperationsStore(path: flow.operations).reconciliations(businessDate: day)
+            return Set(reports.filter { $0.status == .matched }.map(\.reference)) == Set(references)
+        }
         for (batch, reference) in zip(batches, references) {
             let entries = try await flow.sageEntries(reference: reference)
             XCTAssertEqual(entries, 1, "\(reference) posted once")
-            // What Sage holds against the rules of ACCOUNTING.md applied by the test's own oracle to the generated records.
+            // What Sage holds for the store day (its day journal and its card refunds, each posted once) against
+            // the rules of ACCOUNTING.md applied by the test's own oracle to the generated records.
+            let refunds = try XCTUnwrap(reports.first { $0.reference == reference }?.refunds?.map(\.reference) ?? [])
+            XCTAssertFalse(refunds.isEmpty, "\(reference): the generated day has card refunds")
+            var held: [String: Int64] = [:]
+            for posted in [reference] + refunds {
+                let count = try await flow.sageEntries(reference: posted)
+                XCTAssertEqual(count, 1, "\(posted) posted once")
+                for (account, cents) in try await flow.sage.findJournal(reference: posted)?.netByAccount ?? [:] { held[account, default: 0] += cents }
+            }
             let location = try XCTUnwrap(fixture.locations.first { $0.publicId == batch.store }).id
             let expected = ExpectedBooks.settlement(fixture: fixture, locationID: location, businessDay: day)
-            let held = try await flow.sage.findJournal(reference: reference)?.netByAccount.filter { $0.value != 0 }
-            XCTAssertEqual(held, expected, "\(reference): Sage against the oracle")
-        }
-        let inbox = try IngestInbox(path: flow.inboxPath!)
-        try await eventually("the poller has seen the batches too") { try inbox.entries().allSatisfy { $0.sightings >= 3 } }
-        XCTAssertEqual(try inbox.entries().filter { batches.map(\.id).contains($0.sourceID) }.map(\.status), [.published, .published, .published])
-        try await eventually("all reconciled and matched") {
-            let reports = try OperationsStore(path: flow.operations).reconciliations(businessDate: day)
-            return Set(reports.filter { $0.status == .matched }.map(\.reference)) == Set(references)
+            XCTAssertEqual(held.filter { $0.value != 0 }, expected, "\(reference): Sage against the oracle")
         }
         let parked = try await flow.depth("sage-loader.dlq") + flow.depth("transformer.dlq")
         XCTAssertEqual(parked, 0)
@@ -146,7 +157,9 @@ final class IngestFlowTests: XCTestCase {
         let batch = try XCTUnwrap(closed.first)
         let reference = Self.reference(store: batch.store, day: day, batch: batch.id)
         try await eventually(timeout: .seconds(60), "posted once Heartland is back") { try await flow.sage.findJournal(reference: reference) != nil }
-        XCTAssertEqual(try inbox.entries().map(\.status), [.published])
+        XCTAssertEqual(try inbox.entries().filter { $0.kind == "batch" }.map(\.status), [.published])
+        // The batch's card refunds, found through it, are posted too.
+        try await eventually(timeout: .seconds(60), "the batch's refunds published") { try inbox.entries().allSatisfy { $0.status == .published } }
         try await eventually("the recovery is in the audit trail") {
             try OperationsStore(path: flow.operations).auditEvents().contains { $0.event == "source_recovered" }
         }

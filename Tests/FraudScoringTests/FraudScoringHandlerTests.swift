@@ -14,7 +14,7 @@ import Testing
 
     func handler() throws -> (FraudScoringHandler, ReviewStore, BatchHistory) {
         let history = try BatchHistory(path: nil), reviews = try ReviewStore(path: nil)
-        return (FraudScoringHandler(history: history, reviews: reviews), reviews, history)
+        return (try FraudScoringHandler(history: history, reviews: reviews), reviews, history)
     }
 
     func message(salesCents: Int64, store: String? = "S01", batchID: String = "BAT_1", day: String = "2026-11-20") throws -> InboundMessage {

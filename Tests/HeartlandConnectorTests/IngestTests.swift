@@ -24,7 +24,12 @@ import FoundationNetworking
         func publish(_ batch: [OutgoingMessage]) async throws { messages.withLock { $0 += batch } }
         func on(_ exchange: String) -> [OutgoingMessage] { messages.withLock { $0.filter { $0.exchange == exchange } } }
         func events() throws -> [BatchClosedEvent] {
-            try on("bridge.events").map { try JSONDecoder().decode(BatchClosedEvent.self, from: Data($0.body)) }
+            try on("bridge.events").filter { $0.routingKey == BatchClosedEvent.routingKey }
+                .map { try JSONDecoder().decode(BatchClosedEvent.self, from: Data($0.body)) }
+        }
+        func refundEvents() throws -> [RefundCreatedEvent] {
+            try on("bridge.events").filter { $0.routingKey == RefundCreatedEvent.routingKey }
+                .map { try JSONDecoder().decode(RefundCreatedEvent.self, from: Data($0.body)) }
         }
     }
 
@@ -52,6 +57,21 @@ import FoundationNetworking
             receiver = WebhookReceiver(verifier: WebhookVerifier(appKey: Harness.appKey, webhookSecret: Harness.webhookSecret), inbox: inbox,
                                        logger: quietLogger)
         }
+    }
+
+    /// Forwards until nothing is due; returns how many were published.
+    func forwardAll(_ ingest: Ingest) async throws -> Int {
+        var total = 0
+        while true {
+            let published = try await ingest.forwarder.forwardDue()
+            if published == 0 { return total }
+            total += published
+        }
+    }
+
+    /// The generated days' card refunds, as GP-API lists them.
+    func refunds(_ harness: Harness) async throws -> [CardTransaction] {
+        try await harness.client().transactions(TransactionQuery(type: .refund)).collect()
     }
 
     /// Runs the receiver on a free port for the duration of `body`.
@@ -85,24 +105,51 @@ import FoundationNetworking
                 return entries.count == 2 && entries.allSatisfy { $0.sightings >= 2 }
             }
         }
-        // The poller sees the same two batches: sightings, nothing new.
+        // The poller sees the same two batches (sightings) and the day's card refunds, which are new: no webhook told of them.
+        let refunds = try await refunds(harness)
+        #expect(!refunds.isEmpty)
         let new = try await ingest.poller.sweep()
-        #expect(new == 0)
-        let entries = try ingest.inbox.entries()
+        #expect(new == refunds.count)
+        let entries = try ingest.inbox.entries().filter { $0.kind == "batch" }
         #expect(entries.map(\.firstSeenBy) == ["webhook", "webhook"])
         #expect(entries.allSatisfy { $0.sightings >= 3 && $0.status == .pending })
+        #expect(Set(try ingest.inbox.entries().filter { $0.kind == "refund" }.map(\.sourceID)) == Set(refunds.map(\.id)))
 
-        #expect(try await ingest.forwarder.forwardDue() == 2)
+        #expect(try await forwardAll(ingest) == 2 + refunds.count)
         #expect(try await ingest.forwarder.forwardDue() == 0, "published is final")
         let events = try ingest.publisher.events()
         #expect(events.count == 2)
         #expect(Set(events.map(\.idempotencyKey)) == Set(entries.map(\.key)))
+        // Each refund event carries its return ticket and the sale it returns, found from the refund alone.
+        let refundEvents = try ingest.publisher.refundEvents()
+        #expect(Set(refundEvents.map(\.transactionId)) == Set(refunds.map(\.id)))
+        #expect(refundEvents.allSatisfy { $0.returnTicket != nil && $0.originalTicket != nil && $0.saleTransaction != nil })
         // Each publication is the first hop of the event's trace.
         let hops = ingest.publisher.on("bridge.audit").filter { $0.routingKey == "audit.hop.heartland-ingest" }
             .compactMap { try? JSONDecoder().decode(HopNotice.self, from: Data($0.body)) }
-        #expect(Set(hops.map(\.correlationId)) == Set(entries.map(\.key)))
-        #expect(hops.allSatisfy { $0.outcome.contains("first seen by webhook") })
+        #expect(Set(entries.map(\.key)).isSubset(of: Set(hops.map(\.correlationId))))
+        #expect(hops.filter { entries.map(\.key).contains($0.correlationId) }.allSatisfy { $0.outcome.contains("first seen by webhook") })
         #expect(try ingest.inbox.entries().allSatisfy { $0.status == .published && $0.messageID != nil })
+    }
+
+    /// With the poller off and no refund webhooks, a closed batch's card refunds are still found: the
+    /// forwarder records them from the batch, so no refund the day's journal leaves out is lost.
+    @Test func aClosedBatchBringsItsCardRefundsWithIt() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        try harness.loadDay(stores: 2, tickets: 100)
+        let ingest = try Ingest(harness: harness)
+        try await harness.closeBatches()
+        var found: (batch: HeartlandConnector.SettlementBatch, refunds: [HeartlandConnector.CardTransaction])?
+        for batch in try await harness.client().batches(BatchQuery(status: .closed, businessDay: "2026-11-27")).collect() {
+            let refunds = try await harness.client().transactions(TransactionQuery(batchId: batch.id, type: .refund)).collect()
+            if !refunds.isEmpty { found = (batch, refunds) }
+        }
+        let (batch, inBatch) = try #require(found, "a generated batch with card refunds")
+        try ingest.inbox.accept(key: "heartland:batch:\(batch.id)", kind: "batch", sourceID: batch.id, seenBy: "webhook")
+        #expect(try await forwardAll(ingest) == 1 + inBatch.count)
+        #expect(Set(try ingest.publisher.refundEvents().map(\.transactionId)) == Set(inBatch.map(\.id)))
+        #expect(try ingest.inbox.entries().filter { $0.kind == "refund" }.allSatisfy { $0.firstSeenBy == "batch" })
     }
 
     @Test func badSignatureIs401AndNothingIsRecorded() async throws {
@@ -127,11 +174,13 @@ import FoundationNetworking
         let closed = try await harness.client().batches(BatchQuery(status: .closed)).collect()
         #expect(closed.filter { $0.businessDay == "2026-11-25" }.count == 3)
         let ingest = try Ingest(harness: harness, day: "2026-11-27")
-        #expect(try await ingest.poller.sweep() == closed.count)
-        #expect(Set(try ingest.inbox.entries().map(\.sourceID)) == Set(closed.map(\.id)))
+        let refunds = try await refunds(harness)
+        #expect(try await ingest.poller.sweep() == closed.count + refunds.count)
+        #expect(Set(try ingest.inbox.entries().filter { $0.kind == "batch" }.map(\.sourceID)) == Set(closed.map(\.id)))
+        #expect(Set(try ingest.inbox.entries().filter { $0.kind == "refund" }.map(\.sourceID)) == Set(refunds.map(\.id)))
         #expect(try ingest.inbox.entries().allSatisfy { $0.firstSeenBy == "poller" })
         #expect(try await ingest.poller.sweep() == 0)
-        #expect(try await ingest.forwarder.forwardDue() == closed.count)
+        #expect(try await forwardAll(ingest) == closed.count + refunds.count)
     }
 
     /// The event carries Heartland's batch and every ticket page of the store's day, which the
@@ -206,10 +255,11 @@ import FoundationNetworking
             try await harness.adminPost("admin/pay_runs/\(run.id)/complete")
             try await eventually("payroll.completed recorded") { try ingest.inbox.entry("heartland:pay_run:\(run.id)") != nil }
         }
-        #expect(try await ingest.poller.sweep() == 0, "the poller sees the same run: a sighting")
-        #expect(try ingest.inbox.entry("heartland:pay_run:\(run.id)")?.sightings == 2)
-        #expect(try await ingest.forwarder.forwardDue() == 1)
-        let message = try #require(ingest.publisher.on("bridge.events").first)
+        _ = try await ingest.poller.sweep()
+        #expect(try ingest.inbox.entry("heartland:pay_run:\(run.id)")?.sightings == 2, "the poller sees the same run: a sighting")
+        #expect(try ingest.inbox.entries().filter { $0.kind == "pay_run" }.count == 1)
+        _ = try await forwardAll(ingest)
+        let message = try #require(ingest.publisher.on("bridge.events").first { $0.routingKey == PayrollCompletedEvent.routingKey })
         #expect(message.routingKey == PayrollCompletedEvent.routingKey)
         let event = try JSONDecoder().decode(PayrollCompletedEvent.self, from: Data(message.body))
         #expect(event.idempotencyKey == "heartland:pay_run:\(run.id)")

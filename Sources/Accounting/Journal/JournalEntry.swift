@@ -4,6 +4,8 @@ public struct JournalEntry: Hashable, Sendable, Codable {
     public enum Source: String, Hashable, Sendable, Codable {
         case settlement
         case payroll
+        /// A card refund posted on its own, as it happens (see `Ticket.postsAsRealTimeRefund`).
+        case refund
     }
 
     public let source: Source

@@ -1,3 +1,17 @@
+/// A card refund posted on its own, as it happens: its journal, the return ticket's number and the money given back.
+public struct RealTimeRefund: Hashable, Sendable, Codable {
+    public var journal: JournalEntry
+    public var ticketNumber: String
+    /// Positive.
+    public var refundedCents: Int64
+
+    public init(journal: JournalEntry, ticketNumber: String, refundedCents: Int64) {
+        self.journal = journal
+        self.ticketNumber = ticketNumber
+        self.refundedCents = refundedCents
+    }
+}
+
 /// Turns one store business day into one consolidated, balanced journal entry following
 /// ACCOUNTING.md "Sales day", with the accounts chosen by `MappingRules`.
 ///
@@ -9,20 +23,78 @@ public struct SettlementJournalBuilder: Sendable {
 
     public init(rules: MappingRules) { self.rules = rules }
 
+    /// The day's journal (every ticket but the real-time refunds) and the journal of each real-time
+    /// refund of the day, which the refund path posts on its own; the batch is checked against all.
+    public struct Day: Sendable {
+        public var journal: JournalEntry
+        public var refunds: [RealTimeRefund]
+    }
+
+    /// The day's journal alone (refunds inside it); for callers that post everything at once.
     public func build(_ day: StoreDay) throws(PostingError) -> JournalEntry {
+        try build(day, separatingRefunds: false).journal
+    }
+
+    /// The day's journal without the tickets that post as real-time refunds, and those refunds' journals.
+    public func buildSeparatingRefunds(_ day: StoreDay) throws(PostingError) -> Day {
+        try build(day, separatingRefunds: true)
+    }
+
+    /// One real-time refund: the return ticket's entry, dated the store's business day of the return.
+    public func buildRefund(_ ticket: Ticket, storeID: StoreID, timeZone: StoreTimeZone, currency: CurrencyCode) throws(PostingError)
+        -> JournalEntry
+    {
+        guard currency == rules.currency else {
+            throw .currencyMismatch(record: "refund ticket \(ticket.id)", found: currency, expected: rules.currency)
+        }
+        guard ticket.postsAsRealTimeRefund else {
+            throw .invalidData(record: "ticket \(ticket.id) (\(ticket.number))",
+                               problem: "is not a pure card refund (an exchange or a sale): it posts with the day's journal")
+        }
+        var ledger = JournalLedger(currency: currency)
+        var ignored: [String: Int64] = [:]
+        try post(ticket, into: &ledger, cardNetByBrand: &ignored)
+        let date = ticket.businessDate(in: timeZone)
+        return try JournalEntry.balanced(
+            source: .refund, reference: Self.refundReference(storeID: storeID, date: date, ticket: ticket.id),
+            idempotencyKey: "heartland:return:\(ticket.id)", postingDate: date,
+            description: "Heartland store \(storeID) refund \(ticket.number) \(date.sageFormat)", currency: currency, lines: ledger.lines)
+    }
+
+    /// `HL-<store>-<yyyymmdd>-<batch id>` (`NOBATCH` on a day without card transactions).
+    public static func dayReference(storeID: StoreID, date: BusinessDate, batch: BatchID?) -> String {
+        "HL-\(storeID)-\(date.compact)-\(batch?.rawValue ?? "NOBATCH")"
+    }
+
+    /// `HL-<store>-<yyyymmdd>-R<ticket id>`: beside the day's `HL-<store>-<yyyymmdd>-<batch>`.
+    public static func refundReference(storeID: StoreID, date: BusinessDate, ticket: TicketID) -> String {
+        "HL-\(storeID)-\(date.compact)-R\(ticket)"
+    }
+
+    private func build(_ day: StoreDay, separatingRefunds: Bool) throws(PostingError) -> Day {
         let storeRecord = "store \(day.storeID) business day \(day.businessDate.iso)"
         guard day.currency == rules.currency else {
             throw .currencyMismatch(record: storeRecord, found: day.currency, expected: rules.currency)
         }
         var ledger = JournalLedger(currency: day.currency)
         var cardNetByBrand: [String: Int64] = [:]
+        var refunds: [RealTimeRefund] = []
         for ticket in day.tickets where !ticket.isVoid {
             let local = ticket.businessDate(in: day.timeZone)
             guard local == day.businessDate else {
                 throw .ticketOutsideBusinessDay(ticket: ticket.id, localDate: local, businessDate: day.businessDate,
                                                 timeZone: day.timeZone.identifier)
             }
-            try post(ticket, into: &ledger, cardNetByBrand: &cardNetByBrand)
+            if separatingRefunds, ticket.postsAsRealTimeRefund {
+                // Posted on its own by the refund path; its card refund still counts against the batch.
+                var refundLedger = JournalLedger(currency: day.currency)
+                try post(ticket, into: &refundLedger, cardNetByBrand: &cardNetByBrand)
+                refunds.append(RealTimeRefund(
+                    journal: try buildRefund(ticket, storeID: day.storeID, timeZone: day.timeZone, currency: day.currency),
+                    ticketNumber: ticket.number, refundedCents: ticket.refundedCents))
+            } else {
+                try post(ticket, into: &ledger, cardNetByBrand: &cardNetByBrand)
+            }
         }
         if let batch = day.batch {
             guard batch.businessDate == day.businessDate else {
@@ -32,12 +104,13 @@ public struct SettlementJournalBuilder: Sendable {
             try checkBatch(batch, againstTickets: cardNetByBrand)
             try postFees(batch, into: &ledger)
         }
-        let reference = "HL-\(day.storeID)-\(day.businessDate.compact)-\(day.batch?.id.rawValue ?? "NOBATCH")"
+        let reference = Self.dayReference(storeID: day.storeID, date: day.businessDate, batch: day.batch?.id)
         let key = day.batch.map { "heartland:batch:\($0.id)" } ?? "heartland:storeday:\(day.storeID):\(day.businessDate.compact)"
-        return try JournalEntry.balanced(
+        let journal = try JournalEntry.balanced(
             source: .settlement, reference: reference, idempotencyKey: key, postingDate: day.businessDate,
             description: "Heartland store \(day.storeID) sales \(day.businessDate.sageFormat)", currency: day.currency,
             lines: ledger.lines)
+        return Day(journal: journal, refunds: refunds)
     }
 
     private func post(_ ticket: Ticket, into ledger: inout JournalLedger, cardNetByBrand: inout [String: Int64]) throws(PostingError) {

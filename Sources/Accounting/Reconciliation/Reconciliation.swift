@@ -52,6 +52,35 @@ public struct ReconciliationLine: Hashable, Sendable, Codable {
     public var isMatched: Bool { differenceCents == 0 }
 }
 
+/// One real-time refund of a batch, as the batch's reconciliation sees it.
+public struct RefundReconciliation: Hashable, Sendable, Codable {
+    public enum Status: String, Hashable, Sendable, Codable {
+        /// Sage holds the refund's entry; its amounts are in the batch's Sage figures.
+        case posted
+        /// Sage does not hold it yet: held for fraud review, retrying, or in a dead-letter queue.
+        case pending
+    }
+
+    public var reference: String
+    /// The return ticket's receipt number.
+    public var ticket: String
+    /// The idempotency key of the refund's journal (`heartland:return:<ticket id>`), to find it in reviews and dead letters.
+    public var idempotencyKey: String
+    /// The money given back, positive.
+    public var amountCents: Int64
+    public var status: Status
+    /// Where a pending refund is (`held for fraud review`, `blocked`, …), filled in by the operations store when read.
+    public var detail: String?
+
+    public init(reference: String, ticket: String, idempotencyKey: String, amountCents: Int64, status: Status) {
+        self.reference = reference
+        self.ticket = ticket
+        self.idempotencyKey = idempotencyKey
+        self.amountCents = amountCents
+        self.status = status
+    }
+}
+
 public struct ReconciliationReport: Hashable, Sendable, Codable {
     public var storeID: StoreID
     public var businessDate: BusinessDate
@@ -63,8 +92,46 @@ public struct ReconciliationReport: Hashable, Sendable, Codable {
     /// Heartland's own batch totals, as received.
     public var heartlandTotals: CardTotals?
     public var lines: [ReconciliationLine]
+    /// A batch's real-time refunds (posted on their own, not in the day's journal): their expected
+    /// amounts are in `lines`, their Sage amounts once posted. Nil on reports older than refunds.
+    public var refunds: [RefundReconciliation]?
+    /// On a refund's own report: the reference of the day's journal whose batch the refund is part of.
+    public var partOf: String?
 
     public var differences: [ReconciliationLine] { lines.filter { !$0.isMatched } }
+
+    /// The batch report once the refund with this report's reference is in Sage: its Sage amounts are
+    /// added to the batch's, and the status is decided again. Unchanged if the refund is not one of
+    /// the batch's pending refunds (already applied, or another batch's).
+    public func applying(_ refund: ReconciliationReport) -> ReconciliationReport {
+        guard var refunds, let index = refunds.firstIndex(where: { $0.reference == refund.reference && $0.status == .pending }),
+              refund.status != .incomplete
+        else { return self }
+        var report = self
+        refunds[index].status = .posted
+        report.refunds = refunds
+        let sageNet = Dictionary(refund.lines.filter { $0.check == .account }.map { ($0.account, $0.sageCents ?? 0) },
+                                 uniquingKeysWith: +)
+        for (account, cents) in sageNet where cents != 0 {
+            var found = false
+            for i in report.lines.indices where report.lines[i].account == account {
+                switch report.lines[i].check {
+                case .account, .cardBrand:
+                    found = found || report.lines[i].check == .account
+                    report.lines[i].sageCents = (report.lines[i].sageCents ?? 0) &+ cents
+                case .tips:
+                    report.lines[i].sageCents = (report.lines[i].sageCents ?? 0) &- cents
+                }
+            }
+            if !found {
+                report.lines.append(ReconciliationLine(check: .account, label: refund.lines.first { $0.account == account }?.label ?? "account \(account)",
+                                                       account: account, expectedCents: 0, sageCents: cents))
+            }
+        }
+        (report.status, report.reason) = Reconciler.status(lines: report.lines, refunds: refunds, pendingReason: nil,
+                                                            sageHoldsDay: true, reference: reference)
+        return report
+    }
 }
 
 /// Compares Heartland's totals and the expected journal with what Sage holds. Pure.
@@ -74,15 +141,29 @@ public enum Reconciler {
     ///   - batch: Heartland's settlement batch with its totals (nil on a cash-only day).
     ///   - sage: what Sage holds under `expected.reference`; nil when it holds nothing.
     ///   - pendingReason: set while the document is held or retrying, e.g. "held in the dead-letter queue: ...".
+    ///   - refunds: the batch's real-time refunds: each one's journal and what Sage holds under its reference
+    ///     (nil while it is not posted). Their expected amounts count in full; their Sage amounts once posted.
     public static func reconcile(
         storeID: StoreID, expected: JournalEntry, batch: SettlementBatch?, sage: SageReadBack?,
+        refunds: [(refund: RealTimeRefund, sage: SageReadBack?)] = [],
         pendingReason: String? = nil, rules: MappingRules
     ) -> ReconciliationReport {
-        let sageNet: [AccountNumber: Int64]? = sage.map { readBack in
+        var sageNet: [AccountNumber: Int64]? = sage.map { readBack in
             readBack.lines.reduce(into: [:]) { $0[$1.account, default: 0] &+= $1.signedCents }
         }
         var lines: [ReconciliationLine] = []
-        let expectedNet = expected.netByAccount
+        var expectedNet = expected.netByAccount
+        var refundStatus: [RefundReconciliation] = []
+        for refund in refunds {
+            let journal = refund.refund.journal
+            for (account, cents) in journal.netByAccount { expectedNet[account, default: 0] &+= cents }
+            if let posted = refund.sage, sageNet != nil {
+                for line in posted.lines { sageNet![line.account, default: 0] &+= line.signedCents }
+            }
+            refundStatus.append(RefundReconciliation(
+                reference: journal.reference, ticket: refund.refund.ticketNumber, idempotencyKey: journal.idempotencyKey,
+                amountCents: refund.refund.refundedCents, status: refund.sage == nil ? .pending : .posted))
+        }
         let accounts = Set(expectedNet.keys).union(sageNet?.keys ?? [:].keys).sorted()
         for account in accounts {
             lines.append(ReconciliationLine(
@@ -107,22 +188,26 @@ public enum Reconciler {
                 check: .tips, label: "card gratuity", account: rules.tips.account, expectedCents: batch.totals.tips.minorUnits,
                 sageCents: sageNet.map { 0 &- $0[rules.tips.account, default: 0] }))
         }
-        let status: ReconciliationStatus
-        var reason: String?
-        if let pendingReason {
-            (status, reason) = (.incomplete, pendingReason)
-        } else if sage == nil || sage?.lines.isEmpty == true {
-            (status, reason) = (.incomplete, "Sage holds no journal entry with reference \(expected.reference) yet")
-        } else if lines.allSatisfy(\.isMatched) {
-            status = .matched
-        } else {
-            status = .mismatched
-            reason = lines.filter { !$0.isMatched }.map {
-                "\($0.check.rawValue) \($0.label) (\($0.account)) differs by \(Money.decimalString($0.differenceCents ?? 0))"
-            }.joined(separator: "; ")
-        }
+        let (status, reason) = Self.status(lines: lines, refunds: refunds.isEmpty ? nil : refundStatus, pendingReason: pendingReason,
+                                           sageHoldsDay: !(sage == nil || sage?.lines.isEmpty == true), reference: expected.reference)
         return ReconciliationReport(
             storeID: storeID, businessDate: expected.postingDate, batchID: batch?.id, reference: expected.reference,
-            status: status, reason: reason, heartlandTotals: batch?.totals, lines: lines)
+            status: status, reason: reason, heartlandTotals: batch?.totals, lines: lines, refunds: refunds.isEmpty ? nil : refundStatus)
+    }
+
+    /// Incomplete while anything is not in Sage (the day's entry or a refund); then matched or mismatched.
+    static func status(lines: [ReconciliationLine], refunds: [RefundReconciliation]?, pendingReason: String?, sageHoldsDay: Bool,
+                       reference: String) -> (ReconciliationStatus, String?) {
+        if let pendingReason { return (.incomplete, pendingReason) }
+        if !sageHoldsDay { return (.incomplete, "Sage holds no journal entry with reference \(reference) yet") }
+        let pending = (refunds ?? []).filter { $0.status == .pending }
+        if !pending.isEmpty {
+            return (.incomplete, "\(pending.count) refund(s) not in Sage yet (held for review or retrying): "
+                + pending.map { "\($0.ticket) \(Money.decimalString($0.amountCents))" }.joined(separator: ", "))
+        }
+        if lines.allSatisfy(\.isMatched) { return (.matched, nil) }
+        return (.mismatched, lines.filter { !$0.isMatched }.map {
+            "\($0.check.rawValue) \($0.label) (\($0.account)) differs by \(Money.decimalString($0.differenceCents ?? 0))"
+        }.joined(separator: "; "))
     }
 }

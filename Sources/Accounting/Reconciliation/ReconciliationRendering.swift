@@ -18,6 +18,12 @@ extension ReconciliationReport {
                                line.sageCents.map(Money.decimalString) ?? "", line.differenceCents.map(Money.decimalString) ?? ""]
                 rows.append((prefix + figures).map(csvField).joined(separator: ","))
             }
+            for refund in report.refunds ?? [] {
+                let state = refund.status.rawValue + (refund.detail.map { ": \($0)" } ?? "")
+                let figures = ["refund", "\(refund.ticket) (\(state))", refund.reference, Money.decimalString(refund.amountCents),
+                               refund.status == .posted ? Money.decimalString(refund.amountCents) : "", ""]
+                rows.append((prefix + figures).map(csvField).joined(separator: ","))
+            }
         }
         return rows.joined(separator: "\n") + "\n"
     }
@@ -49,6 +55,13 @@ extension ReconciliationReport {
             if !rows.isEmpty {
                 out.append(render(header))
                 out.append(contentsOf: rows.map(render))
+            }
+            if let refunds = report.refunds, !refunds.isEmpty {
+                out.append("  card refunds posted on their own (included above once in Sage):")
+                for refund in refunds {
+                    out.append("    \(refund.reference)  ticket \(refund.ticket)  \(Money.decimalString(refund.amountCents))  "
+                        + refund.status.rawValue + (refund.detail.map { " (\($0))" } ?? ""))
+                }
             }
             out.append("")
         }

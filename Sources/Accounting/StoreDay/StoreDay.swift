@@ -122,6 +122,42 @@ public enum Tender: Hashable, Sendable, Codable {
 }
 
 extension Ticket {
+    /// A pure return refunded at least partly to a card (Heartland's `transaction.refunded`): it is
+    /// posted on its own as it happens, never in the day's journal. Every line is a returned item or
+    /// its refunded tax and every tender gives money back, so the ticket is the refund and nothing
+    /// else. An exchange (a sale and a return on one ticket) stays in the day's journal.
+    ///
+    /// The day's journal and the real-time refund path both decide with this one property, so a
+    /// refund is counted in exactly one of them.
+    public var postsAsRealTimeRefund: Bool {
+        guard !isVoid, !tenders.isEmpty else { return false }
+        let refundsToCard = tenders.contains {
+            if case .card(_, let amount, _, let transaction) = $0 { return amount.minorUnits < 0 && transaction != nil }
+            return false
+        }
+        let onlyGivesBack = tenders.allSatisfy { $0.amount.minorUnits <= 0 }
+        let onlyReturns = lines.allSatisfy { line in
+            switch line {
+            case .item(_, let quantity, _, _): quantity < 0
+            case .tax(_, let value): value.minorUnits <= 0
+            case .discount(_, let value): value.minorUnits >= 0
+            case .giftCardSale: false
+            }
+        }
+        return refundsToCard && onlyGivesBack && onlyReturns
+    }
+
+    /// The money given back on the ticket, positive (0 for a sale).
+    public var refundedCents: Int64 { tenders.reduce(Int64(0)) { $0 &- min($1.amount.minorUnits, 0) } }
+
+    /// The card transactions the ticket refunded to.
+    public var refundTransactionIDs: [TransactionID] {
+        tenders.compactMap {
+            if case .card(_, let amount, _, let transaction?) = $0, amount.minorUnits < 0 { return transaction }
+            return nil
+        }
+    }
+
     /// The store's business day the ticket belongs to: its local completion date.
     public func businessDate(in timeZone: StoreTimeZone) -> BusinessDate {
         BusinessDate(of: completedAt, in: timeZone)

@@ -22,6 +22,19 @@ public struct RuleSet: Sendable, Hashable {
             """, file: "standard rules")
     }
 
+    /// What the pipeline stage runs with when no rule file is given: a refund with no original sale,
+    /// over its sale or to another card is held for a person; then the standard rules.
+    public static func pipelineDefault(reviewThreshold: Int) -> RuleSet {
+        // The literal is built by us, so it parses.
+        try! RuleParser.parse("""
+            review if :refund_unlinked:
+            review if :refund_over_original:
+            review if :refund_card_mismatch:
+            block if :risk_score: >= 95 and (:refund_unlinked: or :refund_card_mismatch:)
+            review if :risk_score: >= \(reviewThreshold)
+            """, file: "pipeline default rules")
+    }
+
     /// Everything a rule can look at for one event.
     public struct Context: Sendable {
         public var event: ScoredEvent

@@ -29,6 +29,17 @@ public final class FraudScorer: Sendable {
         self.rules = { fixed }
     }
 
+    /// Assesses one event whose facts are known better than the store's own history can tell (a
+    /// refund's earlier returns and card, as Heartland holds them): those features are set from the
+    /// facts before the model and the rules see them.
+    public func assess(_ event: ScoredEvent, facts: [FeatureName: Double]) throws -> Assessment {
+        var vector = try store.observe([event])[0]
+        for (name, value) in facts { vector[name] = value }
+        let score = model.assess(vector)
+        let decision = rules().evaluate(.init(event: event, features: vector, score: score))
+        return Assessment(event: event, features: vector, score: score, decision: decision)
+    }
+
     /// Assesses a batch of events (a settlement batch, or one event), recording them in the store.
     public func assess(_ events: [ScoredEvent]) throws -> [Assessment] {
         let features = try store.observe(events)

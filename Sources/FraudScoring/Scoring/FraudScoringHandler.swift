@@ -11,19 +11,28 @@ import PipelineContracts
 /// why and an audit record, until a person approves it (`bridgectl review approve`) or rejects it.
 /// Everything else is forwarded marked `allowed`; payroll is not fraud-scored (`not_applicable`).
 ///
-/// Per-transaction scoring (the model and the rules over card transactions) is not in the stage yet:
-/// the journal documents do not carry card transactions (see docs/FRAUD.md).
+/// A real-time refund is scored on its own: the model and the rules (hot-reloaded from the rule file)
+/// see it with the transformer's facts (no original sale, over the original, another card), and the
+/// decision is carried out: allow forwards it (with an alert if it has a problem a rule let through),
+/// review holds it, block stops it for good with an alert.
+///
+/// Per-transaction scoring of a batch's sales is not in the stage yet: settlement documents do not
+/// carry card transactions (see docs/FRAUD.md).
 public struct FraudScoringHandler: StageHandler {
     public let history: BatchHistory
     public let reviews: ReviewStore
+    /// Scores refunds; the default has an in-memory feature store, no model and the pipeline's default rules.
+    public let scorer: FraudScorer
     public let commandsExchange: String
     public let alertExchange: String
     public let auditExchange: String
 
-    public init(history: BatchHistory, reviews: ReviewStore, commandsExchange: String = "bridge.commands",
-                alertExchange: String = "bridge.alerts", auditExchange: String = "bridge.audit") {
+    public init(history: BatchHistory, reviews: ReviewStore, scorer: FraudScorer? = nil, commandsExchange: String = "bridge.commands",
+                alertExchange: String = "bridge.alerts", auditExchange: String = "bridge.audit") throws {
         self.history = history
         self.reviews = reviews
+        self.scorer = try scorer ?? FraudScorer(store: FeatureStore(path: nil), model: .unscored,
+                                                ruleSet: .pipelineDefault(reviewThreshold: FraudModel.unscored.reviewThreshold))
         self.commandsExchange = commandsExchange
         self.alertExchange = alertExchange
         self.auditExchange = auditExchange
@@ -32,6 +41,9 @@ public struct FraudScoringHandler: StageHandler {
     public func handle(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome {
         var document = try message.decode(JournalDocument.self)
         let key = message.idempotencyKey ?? document.journal.idempotencyKey
+        if let facts = document.refund {
+            return try refund(document, facts: facts, key: key, logger: logger)
+        }
         guard let batch = document.batch, let store = document.storeID else {
             document.fraudAssessment = "not_applicable"
             return .publish([try Self.command(document, key: key, exchange: commandsExchange)])
@@ -42,6 +54,64 @@ public struct FraudScoringHandler: StageHandler {
             document.fraudAssessment = "allowed"
             return .publish([try Self.command(document, key: key, exchange: commandsExchange)])
         }
+        return try hold(document, key: key, reasons: reasons, logger: logger)
+    }
+
+    /// A refund: scored as one event with Heartland's facts, then allowed, held or blocked.
+    func refund(_ document: JournalDocument, facts: RefundFacts, key: String, logger: Logger) throws -> StageOutcome {
+        var document = document
+        let assessment = try scorer.assess(Self.event(facts, store: document.storeID ?? "?"), facts: [
+            .refundUnlinked: facts.isUnlinked ? 1 : 0,
+            .refundOverOriginal: facts.exceedsOriginal ? 1 : 0,
+            .refundCardMismatch: facts.toAnotherCard ? 1 : 0,
+        ])
+        let decision = assessment.decision
+        Counter(label: "bridge_fraud_decisions_total", dimensions: [("action", decision.action.rawValue)]).increment()
+        let reference = document.journal.reference
+        let reasons = facts.problems + decision.reasons
+        let why = (reasons.isEmpty ? ["no rule objected"] : reasons).joined(separator: "; ")
+        switch decision.action {
+        case .allow:
+            document.fraudAssessment = "allowed (risk \(decision.riskScore))"
+            var outputs = [try Self.command(document, key: key, exchange: commandsExchange)]
+            if !facts.problems.isEmpty {
+                // A rule let it through, but a person should still know.
+                let alert = AlertNotice(kind: "refund_exception_allowed", severity: "warning", stage: "fraud-scorer",
+                                        reason: "\(reference) posted although \(facts.problems.joined(separator: "; ")) "
+                                            + "(allowed by \(decision.decidedBy ?? "no rule"))", idempotencyKey: key)
+                outputs.append(try OutboundMessage(exchange: alertExchange, routingKey: "alert.refund_exception_allowed.fraud-scorer", json: alert))
+            }
+            return .publish(outputs)
+        case .review:
+            return try hold(document, key: key, reasons: reasons.isEmpty ? ["risk score \(decision.riskScore)"] : reasons, logger: logger)
+        case .block:
+            logger.warning("refund blocked", metadata: ["reference": .string(reference), "why": .string(why)])
+            let alert = AlertNotice(kind: "refund_blocked", severity: "error", stage: "fraud-scorer",
+                                    reason: "\(reference) blocked by \(decision.decidedBy ?? "the rules"), never posted: \(why)", idempotencyKey: key)
+            let audit = AuditNotice(event: "blocked", stage: "fraud-scorer", detail: "\(reference) blocked: \(why)", idempotencyKey: key)
+            return .publish([
+                try OutboundMessage(exchange: alertExchange, routingKey: "alert.refund_blocked.fraud-scorer", json: alert),
+                try OutboundMessage(exchange: auditExchange, routingKey: "audit.blocked.fraud-scorer", json: audit, idempotencyKey: key),
+            ])
+        }
+    }
+
+    /// The refund as the scorer's event: a card refund at the store's terminal, linked to its sale if it has one.
+    static func event(_ facts: RefundFacts, store: String) -> ScoredEvent {
+        let original = facts.originalTicketId.map { id in
+            ScoredEvent.OriginalSale(
+                id: "ticket:\(id)", amountCents: facts.originalCents ?? 0, cardToken: facts.saleCards.first.map(CardToken.init),
+                tenderMix: TenderMix(cardCents: facts.saleCardCents, cashCents: facts.saleCashCents, giftCardCents: facts.saleGiftCardCents))
+        }
+        return ScoredEvent(
+            id: facts.transactionId, kind: .refund, store: StoreID(store), terminal: facts.terminal, clerk: facts.clerk, tender: .card,
+            cardToken: facts.refundCard.map(CardToken.init), entryMode: ScoredEvent.EntryMode(heartland: facts.entryMode),
+            amountCents: facts.refundedCents, occurredAt: (try? Date(facts.occurredAt, strategy: .iso8601)) ?? Date(), timeZone: facts.timeZone, originalSale: original)
+    }
+
+    /// Holds the document in the review store, with an alert and an audit record saying why.
+    func hold(_ document: JournalDocument, key: String, reasons: [String], logger: Logger) throws -> StageOutcome {
+        var document = document
         document.fraudAssessment = "review"
         let held = try reviews.hold(document: Data(try JSONEncoder().encode(document)), idempotencyKey: key, reasons: reasons)
         let why = reasons.joined(separator: "; ")

@@ -32,6 +32,10 @@ public protocol HeartlandClient: Sendable {
     func ticketPagesJSON(_ query: TicketQuery) -> HeartlandPages<Data>
     /// `GET /payroll/pay_runs/{id}` as served (the payroll envelope with the run in `Results`), with its decoding.
     func payRunJSON(id: String) async throws -> (run: PayRun, json: Data)
+    /// `GET /ucp/transactions/{id}` as served (card-scrubbed), with its decoding.
+    func transactionJSON(id: String) async throws -> (transaction: CardTransaction, json: Data)
+    /// `GET /api/sales/tickets/{id}` as served (card-scrubbed), with its decoding.
+    func ticketJSON(id: Int64) async throws -> (ticket: Ticket, json: Data)
 }
 
 extension HeartlandClient {

@@ -72,15 +72,21 @@ public struct TicketQuery: Sendable, Hashable {
     /// Tickets changed at or after this instant (the poller's catch-up watermark).
     public var updatedSince: Date?
     public var status: String?
+    /// The receipt number (`public_id`).
+    public var publicId: String?
+    /// The returns of one sale (`return_of_ticket_id`).
+    public var returnOfTicketId: Int64?
 
     public init(locationId: Int64? = nil, fromBusinessDay: String? = nil, throughBusinessDay: String? = nil,
-                updatedSince: Date? = nil, status: String? = nil)
+                updatedSince: Date? = nil, status: String? = nil, publicId: String? = nil, returnOfTicketId: Int64? = nil)
     {
         self.locationId = locationId
         self.fromBusinessDay = fromBusinessDay
         self.throughBusinessDay = throughBusinessDay
         self.updatedSince = updatedSince
         self.status = status
+        self.publicId = publicId
+        self.returnOfTicketId = returnOfTicketId
     }
 
     /// A location's tickets for a range of business days.
@@ -100,6 +106,8 @@ public struct TicketQuery: Sendable, Hashable {
             fields.append("\"updated_at\":{\"$gte\":\(Self.quoted(stamp))}")
         }
         if let status { fields.append("\"status\":\(Self.quoted(status))") }
+        if let publicId { fields.append("\"public_id\":\(Self.quoted(publicId))") }
+        if let returnOfTicketId { fields.append("\"return_of_ticket_id\":\(returnOfTicketId)") }
         return fields.isEmpty ? nil : "{" + fields.joined(separator: ",") + "}"
     }
 

@@ -80,6 +80,18 @@ public struct URLSessionHeartlandClient: HeartlandClient {
         try await retail(configuration.retailBaseURL, "sales/tickets/\(id)", [], what: "Retail ticket \(id)")
     }
 
+    public func transactionJSON(id: String) async throws -> (transaction: CardTransaction, json: Data) {
+        let what = "GP-API transaction \(id)"
+        let body = try await gpBody("transactions/\(id)", [], what: what)
+        return (try decode(body, what: what), body)
+    }
+
+    public func ticketJSON(id: Int64) async throws -> (ticket: Ticket, json: Data) {
+        let what = "Retail ticket \(id)"
+        let body = try await retailBody(configuration.retailBaseURL, "sales/tickets/\(id)", [], what: what)
+        return (try decode(body, what: what), body)
+    }
+
     public func ticketPagesJSON(_ query: TicketQuery) -> HeartlandPages<Data> {
         let parameters = query.filterJSON.map { [("_filter", $0)] } ?? []
         let size = configuration.retailPageSize
