@@ -1,3 +1,5 @@
+import Accounting
+import Messaging
 import Alerter
 import Foundation
 @testable import OperationsConsole
@@ -77,6 +79,41 @@ final class PageJSONTests: XCTestCase {
         XCTAssertTrue(page.text.contains("-0.40"), "the Visa line is 0.40 short: \(page.text)")
         let day = await fixture.get("/reconciliations", token)
         XCTAssertTrue(day.text.contains("1 mismatched"), day.text)
+    }
+
+    /// A batch whose card refund is held for review: the drill-down names the refund and where it is; once
+    /// the refund's own reconciliation arrives, the store folds it into the batch's report, which matches.
+    func testBatchReportShowsItsRefundsAndFoldsInTheOnePostedLater() async throws {
+        let fixture = try ConsoleFixture.make()
+        let batch = try JSONDecoder().decode(ReconciliationReport.self, from: Data("""
+            {"storeID":"S-1","businessDate":"2026-11-26","batchID":"BAT_1","reference":"HL-S-1-20261126-BAT_1","status":"incomplete",
+             "reason":"1 refund(s) not in Sage yet","lines":[
+              {"check":"account","label":"Returns","account":"4200","expectedCents":1250,"sageCents":0},
+              {"check":"account","label":"Sales","account":"4000","expectedCents":-5000,"sageCents":-5000},
+              {"check":"account","label":"Visa clearing","account":"1210","expectedCents":3750,"sageCents":5000},
+              {"check":"card_brand","label":"VISA","account":"1210","expectedCents":3750,"sageCents":5000}],
+             "refunds":[{"reference":"HL-S-1-20261126-R9","ticket":"S-1-9","idempotencyKey":"heartland:return:9","amountCents":1250,
+                         "status":"pending"}]}
+            """.utf8))
+        try fixture.operations.record(batch)
+        try fixture.operations.record(AuditNotice(event: "held_for_review", stage: "fraud-scorer", detail: "HL-S-1-20261126-R9 held as review 1",
+                                                  idempotencyKey: "heartland:return:9"), messageID: "m1", correlationID: nil)
+        let token = ["authorization": "Bearer view-token"]
+        var page = await fixture.get("/reconciliations/HL-S-1-20261126-BAT_1", token)
+        XCTAssertTrue(page.text.contains("HL-S-1-20261126-R9"), page.text)
+        XCTAssertTrue(page.text.contains("held for fraud review"), page.text)
+
+        let refund = try JSONDecoder().decode(ReconciliationReport.self, from: Data("""
+            {"storeID":"S-1","businessDate":"2026-11-26","reference":"HL-S-1-20261126-R9","status":"matched","partOf":"HL-S-1-20261126-BAT_1",
+             "lines":[{"check":"account","label":"Returns","account":"4200","expectedCents":1250,"sageCents":1250},
+                      {"check":"account","label":"Visa clearing","account":"1210","expectedCents":-1250,"sageCents":-1250}]}
+            """.utf8))
+        let merged = try XCTUnwrap(try fixture.operations.record(refund))
+        XCTAssertEqual(merged.status, .matched, merged.reason ?? "")
+        XCTAssertEqual(try fixture.operations.reconciliations().map(\.reference), ["HL-S-1-20261126-BAT_1"], "the refund's own report is not a batch")
+        page = await fixture.get("/reconciliations/HL-S-1-20261126-BAT_1", token)
+        XCTAssertTrue(page.text.contains(">matched<"), page.text)
+        XCTAssertTrue(page.text.contains(">posted<"), page.text)
     }
 
     func testAlertsJSONAndEscapedPage() async throws {

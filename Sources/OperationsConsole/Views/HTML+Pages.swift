@@ -133,6 +133,13 @@ extension HTML {
             [escape(line.check.rawValue), escape(line.label), escape(line.account.rawValue), money(line.expectedCents), money(line.sageCents),
              "<span class=\"\(line.isMatched ? "ok" : "bad")\">\(line.differenceCents.map { money($0) } ?? "missing")</span>"]
         })
+        if let refunds = report.refunds, !refunds.isEmpty {
+            html += "<h3>Card refunds posted on their own</h3>"
+            html += table(id: "refunds", ["Reference", "Return ticket", "Refunded", "Status", "Where"], refunds.map { refund in
+                [escape(refund.reference), escape(refund.ticket), money(refund.amountCents),
+                 "<span class=\"\(refund.status == .posted ? "ok" : "bad")\">\(escape(refund.status.rawValue))</span>", escape(refund.detail ?? "")]
+            })
+        }
         return html
     }
 
