@@ -23,9 +23,11 @@ COPY Sources ./Sources
 COPY Tests ./Tests
 RUN swift build -c release --static-swift-stdlib \
       --product transformer --product fraud-scorer --product sage-loader --product alerter \
-      --product heartland-ingest --product bridgectl --product heartland-sim --product sage-pro-sim \
+      --product heartland-ingest --product sage-ingest --product heartland-loader \
+      --product bridgectl --product heartland-sim --product sage-pro-sim \
  && mkdir -p /out \
- && for exe in transformer fraud-scorer sage-loader alerter heartland-ingest bridgectl heartland-sim sage-pro-sim; do \
+ && for exe in transformer fraud-scorer sage-loader alerter heartland-ingest sage-ingest heartland-loader \
+               bridgectl heartland-sim sage-pro-sim; do \
       cp "$(swift build -c release --show-bin-path)/$exe" /out/; \
     done \
  && strip /out/*

@@ -15,6 +15,7 @@ struct SageCommand: AsyncParsableCommand {
         @Option(help: "Only entries whose reference starts with this.") var referencePrefix = "HL-"
         @Option(help: "Only entries posted on this date, YYYY-MM-DD.") var date: String?
         @Flag(help: "One line per entry instead of every line.") var summary = false
+        @Flag(help: "Print JSON: an array of entries, amounts in cents (with --summary, without their lines).") var json = false
 
         func run() async throws {
             let settings: SageSettings
@@ -34,6 +35,10 @@ struct SageCommand: AsyncParsableCommand {
                 for entry in journal.entries where entry.reference.hasPrefix(referencePrefix) && (wanted == nil || entry.postingDate == wanted) {
                     entries.append((journal.batchNumber, entry))
                 }
+            }
+            if json {
+                print(try Output.json(entries.map { JournalEntryJSON(batch: $0.batch, entry: $0.entry, withLines: !summary) }))
+                return
             }
             guard !entries.isEmpty else {
                 print("Sage holds no entries with a reference starting \(referencePrefix)\(date.map { " posted on \($0)" } ?? "")")
@@ -76,5 +81,51 @@ struct SageCommand: AsyncParsableCommand {
 
         static func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count) }
         static func lpad(_ text: String, _ width: Int) -> String { text.count >= width ? " " + text : String(repeating: " ", count: width - text.count) + text }
+    }
+}
+
+/// One entry of `bridgectl sage journals --json`. Money stays in cents (`Int64`), as everywhere in the bridge.
+struct JournalEntryJSON: Encodable {
+    struct Line: Encodable {
+        var account: String
+        var description: String
+        var comment: String
+        /// Debit positive, credit negative; `debitCents` and `creditCents` split it for readers that want columns.
+        var amountCents: Int64
+        var debitCents: Int64
+        var creditCents: Int64
+    }
+
+    var batch: String
+    var entryNumber: Int
+    var reference: String
+    var postingDate: String?
+    var description: String
+    var sourceLedger: String
+    var sourceType: String
+    var fiscalYear: String?
+    var fiscalPeriod: String?
+    var debitsCents: Int64
+    var creditsCents: Int64
+    var balanced: Bool
+    var lines: [Line]?
+
+    init(batch: SageBatchNumber, entry: SagePostedEntry, withLines: Bool) {
+        self.batch = batch.rawValue
+        entryNumber = entry.entryNumber
+        reference = entry.reference
+        postingDate = entry.postingDate?.iso
+        description = entry.description
+        sourceLedger = entry.sourceLedger
+        sourceType = entry.sourceType
+        fiscalYear = entry.fiscalYear
+        fiscalPeriod = entry.fiscalPeriod
+        debitsCents = entry.debits
+        creditsCents = entry.credits
+        balanced = entry.debits == entry.credits
+        lines = withLines ? entry.lines.map {
+            Line(account: $0.account, description: $0.description, comment: $0.comment, amountCents: $0.amountCents,
+                 debitCents: max($0.amountCents, 0), creditCents: max(-$0.amountCents, 0))
+        } : nil
     }
 }

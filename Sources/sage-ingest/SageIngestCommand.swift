@@ -48,6 +48,7 @@ struct SageIngestCommand: AsyncParsableCommand {
             }))
         }
         logger.info("polling Sage", metadata: ["sage": "\(connection)", "interval_seconds": "\(pollInterval)"])
+        Task { try? await publisher.publish([]) }  // connect now, so that readiness tells the truth before Sage first changes
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await publisher.close()

@@ -70,6 +70,19 @@ struct ComposeFile {
         return nil
     }
 
+    /// Container paths of the named volumes a service writes to.
+    static func writableMountTargets(_ service: [String: Any]) -> [String] {
+        (service["volumes"] as? [Any] ?? []).compactMap { entry -> String? in
+            if let text = entry as? String {
+                let parts = text.split(separator: ":").map(String.init)
+                let readOnly = parts.count > 2 && parts[2].split(separator: ",").contains("ro")
+                return parts.count > 1 && !parts[0].hasPrefix("/") && !parts[0].hasPrefix(".") && !readOnly ? parts[1] : nil
+            }
+            guard let volume = entry as? [String: Any], volume.string("type") == "volume", (volume["read_only"] as? Bool) != true else { return nil }
+            return volume.string("target")
+        }
+    }
+
     /// Named volumes a service writes to (a replica-shared state if the service were scaled).
     static func writableNamedVolumes(_ service: [String: Any]) -> [String] {
         (service["volumes"] as? [Any] ?? []).compactMap { entry -> String? in

@@ -170,6 +170,44 @@ import Testing
         }
     }
 
+    /// A worker's SQLite state (inbox, ledger, watermarks, stores) is on a volume or a tmpfs: written
+    /// into the container's own layer it would vanish silently with `docker compose up` re-creating it.
+    @Test func stateFilesAreOnVolumesOrTmpfs() throws {
+        let compose = try ComposeFile.resolved()
+        let stateVariables = ["BRIDGE_INBOX", "BRIDGE_LEDGER", "BRIDGE_SYNC_STATE", "BRIDGE_OPERATIONS_DB", "BRIDGE_TRACE_DB",
+                              "BRIDGE_REVIEW_DB", "BRIDGE_BATCH_HISTORY"]
+        for (name, service) in compose.bridgeServices {
+            let environment = ComposeFile.environment(service)
+            let mounts = ComposeFile.writableMountTargets(service)
+            let tmpfs = (service["tmpfs"] as? [String] ?? (service["tmpfs"] as? String).map { [$0] } ?? []).map { String($0.split(separator: ":")[0]) }
+            for variable in stateVariables {
+                guard let path = environment[variable], !path.isEmpty else { continue }
+                #expect((mounts + tmpfs).contains { path.hasPrefix($0 + "/") },
+                        "service \(name): \(variable)=\(path) is in the container's own layer, not on a volume or tmpfs")
+            }
+        }
+    }
+
+    /// Every executable that reads the two-way sync policy (`--sync-config`) is told where the mounted
+    /// Config/sync.yaml is, and has Config/ mounted.
+    @Test func syncPolicyIsMountedWhereverItIsRead() throws {
+        let compose = try ComposeFile.resolved()
+        #expect(Repository.exists("Config/sync.yaml"))
+        for (name, service) in compose.bridgeServices {
+            guard let executable = ComposeFile.command(service).first, executable != "bridgectl" else { continue }
+            let source = Repository.url("Sources/\(executable)")
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: source.path)) ?? []
+            let readsPolicy = files.contains { file in
+                (try? String(contentsOf: source.appendingPathComponent(file), encoding: .utf8))?.contains("sync-config") == true
+            }
+            guard readsPolicy else { continue }
+            let path = ComposeFile.environment(service)["BRIDGE_SYNC_CONFIG"]
+            #expect(path == "/app/Config/sync.yaml", "service \(name) runs \(executable), which reads the sync policy, but BRIDGE_SYNC_CONFIG is \(path ?? "unset")")
+            let mounts = (service["volumes"] as? [Any] ?? []).map { "\($0)" }.joined(separator: " ")
+            #expect(mounts.contains("/app/Config"), "service \(name) does not mount Config/ at /app/Config")
+        }
+    }
+
     /// Documents held for review must survive the fraud-scorer and be where the deciders are: the review
     /// store is on a named volume the alerter (console) mounts too, at the same path.
     @Test func heldDocumentsAreDurableAndSharedWithTheDeciders() throws {

@@ -31,6 +31,9 @@ import Testing
     @Test func imageHoldsEveryExecutableComposeRunsAndOnlyRuntimeLibraries() throws {
         let text = try Self.instructions().joined(separator: "\n")
         let built = Set(try Repository.matches(of: #"--product ([a-z-]+)"#, in: text))
+        // What is built must also be copied into the image (`for exe in …; do cp …`).
+        let copied = try #require(try Repository.matches(of: #"for exe in ([a-z -]+); do"#, in: text).first, "no `for exe in …` copy loop")
+        #expect(Set(copied.split(separator: " ").map(String.init)) == built, "the Dockerfile builds \(built.sorted()) but copies \(copied)")
         let products = Set(try Repository.executableProducts())
         #expect(built.isSubset(of: products), "Dockerfile builds \(built.subtracting(products)), which are not products")
         let compose = try ComposeFile.resolved()
