@@ -5,6 +5,9 @@
 /// * `FraudModel` / `LogisticRegression` — the learned model: a 0–100 score with the reasons behind it.
 /// * `RuleSet` / `RuleSetFile` — rules as data (`review if :refund_unlinked: and :amount: > 50000`), hot-reloaded.
 /// * `FraudDecision` / `ReviewStore` — allow, review, block; held documents released exactly once.
+/// * `SettlementSales` / `FraudException` — a settlement batch's card sales scored one by one; the ones
+///   sent to review while the batch posts are exceptions an analyst acknowledges.
+/// * `FraudScoringHandler` — the pipeline stage that carries the decisions out.
 /// * `FraudInjector` / `PatternEvaluation` — labelled fraud patterns and the measured precision and recall.
 ///
 /// docs/FRAUD.md describes the features, the model, the rule grammar and the evaluation.

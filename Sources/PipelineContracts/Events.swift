@@ -206,9 +206,12 @@ public struct JournalDocument: Codable, Sendable {
     public var refunds: [RealTimeRefund]?
     /// A refund journal: the facts about the refund.
     public var refund: RefundFacts?
+    /// A settlement journal: the day's card tenders, one per transaction, for the fraud scorer's
+    /// per-transaction check (nil from a transformer that predates it, and for other journals).
+    public var cardActivity: CardActivity?
 
     public init(journal: JournalEntry, storeID: String? = nil, batch: SettlementBatch?, fraudAssessment: String? = nil,
-                refunds: [RealTimeRefund]? = nil, refund: RefundFacts? = nil) {
+                refunds: [RealTimeRefund]? = nil, refund: RefundFacts? = nil, cardActivity: CardActivity? = nil) {
         self.schema = Self.schema
         self.journal = journal
         self.storeID = storeID
@@ -216,9 +219,71 @@ public struct JournalDocument: Codable, Sendable {
         self.fraudAssessment = fraudAssessment
         self.refunds = refunds
         self.refund = refund
+        self.cardActivity = cardActivity
     }
 
     public var routingKey: String { "sage.journal.\(journal.source.rawValue)" }
+}
+
+/// The card tenders of a store's business day as the tickets show them, one per card transaction:
+/// what the fraud scorer judges each sale of a settlement batch on. No card number: the card is its
+/// brand and last four digits, when the ticket gives them.
+public struct CardActivity: Codable, Sendable, Hashable {
+    public struct Transaction: Codable, Sendable, Hashable {
+        public enum Kind: String, Codable, Sendable { case sale, refund }
+
+        /// GP-API's transaction id (`gateway_transaction_id`), else `ticket:<ticket id>:payment:<payment id>`.
+        public var transactionId: String
+        public var kind: Kind
+        public var ticketId: String
+        public var ticketNumber: String
+        /// As the ticket spells it (`VISA`, `Mastercard`, ...).
+        public var brand: String
+        /// `BRAND:??????******last4` when the ticket gives the last four digits; nil otherwise.
+        public var cardToken: String?
+        /// Money taken (a sale) or given back (a refund), positive, tip included; cents.
+        public var amountCents: Int64
+        public var tipCents: Int64
+        /// When the ticket was completed (RFC 3339 UTC).
+        public var completedAt: String
+        /// The Retail station the ticket was rung up on, when the ticket says.
+        public var terminal: String?
+        /// The ticket's sales rep, when the ticket says.
+        public var clerk: String?
+        /// GP-API's entry mode (`CHIP`, `MANUAL`, ...) when the ticket's payment carries it.
+        public var entryMode: String?
+        /// A refund that posts (and is judged) on its own as it happens, not in this journal.
+        public var postsOnItsOwn: Bool
+
+        public init(transactionId: String, kind: Kind, ticketId: String, ticketNumber: String, brand: String, cardToken: String?,
+                    amountCents: Int64, tipCents: Int64, completedAt: String, terminal: String?, clerk: String?, entryMode: String?,
+                    postsOnItsOwn: Bool = false) {
+            self.transactionId = transactionId
+            self.kind = kind
+            self.ticketId = ticketId
+            self.ticketNumber = ticketNumber
+            self.brand = brand
+            self.cardToken = cardToken
+            self.amountCents = amountCents
+            self.tipCents = tipCents
+            self.completedAt = completedAt
+            self.terminal = terminal
+            self.clerk = clerk
+            self.entryMode = entryMode
+            self.postsOnItsOwn = postsOnItsOwn
+        }
+    }
+
+    /// The store's IANA time zone (opening hours are the store's own clock).
+    public var timeZone: String
+    public var transactions: [Transaction]
+
+    public init(timeZone: String, transactions: [Transaction]) {
+        self.timeZone = timeZone
+        self.transactions = transactions
+    }
+
+    public var sales: [Transaction] { transactions.filter { $0.kind == .sale } }
 }
 
 /// Heartland's JSON carried through byte for byte, as a string: re-parsing it into numbers could

@@ -58,8 +58,35 @@ public struct TransformerHandler: StageHandler {
             let day = StoreDay(storeID: StoreID(event.store.id), timeZone: timeZone, businessDate: businessDate, currency: currency,
                                batch: batch, tickets: tickets)
             let built = try SettlementJournalBuilder(rules: rules).buildSeparatingRefunds(day)
-            return JournalDocument(journal: built.journal, storeID: event.store.id, batch: batch, refunds: built.refunds)
+            // The scorer's view of the day's card tenders; details it cannot read never stop the journal.
+            let details = (try? TicketDetails.parse(tickets: event.tickets.data)) ?? [:]
+            return JournalDocument(journal: built.journal, storeID: event.store.id, batch: batch, refunds: built.refunds,
+                                   cardActivity: Self.cardActivity(tickets, details: details, timeZone: timeZone))
         }
+    }
+
+    /// The day's card tenders, one per card transaction, from the tickets the journal was built from
+    /// (void tickets left out: their money did not move). A refund that posts on its own is marked so;
+    /// the fraud scorer judged it when it happened.
+    static func cardActivity(_ tickets: [Ticket], details: [TicketID: TicketDetails], timeZone: StoreTimeZone) -> CardActivity {
+        var transactions: [CardActivity.Transaction] = []
+        for ticket in tickets.sorted(by: { ($0.completedAt, $0.id) < ($1.completedAt, $1.id) }) where !ticket.isVoid {
+            let detail = details[ticket.id]
+            for (index, tender) in ticket.tenders.enumerated() {
+                guard case .card(let brand, let amount, let tip, let transaction) = tender, amount.minorUnits != 0 else { continue }
+                let payment = detail.flatMap { index < $0.payments.count ? $0.payments[index] : nil }
+                let refund = amount.minorUnits < 0
+                transactions.append(CardActivity.Transaction(
+                    transactionId: transaction?.rawValue ?? "ticket:\(ticket.id):payment:\(payment?.id.map(String.init) ?? String(index))",
+                    kind: refund ? .refund : .sale, ticketId: ticket.id.rawValue, ticketNumber: ticket.number, brand: brand,
+                    cardToken: payment?.last4.map { "\(brand.uppercased()):??????******\($0)" },
+                    amountCents: Int64(clamping: amount.minorUnits.magnitude),
+                    tipCents: Int64(clamping: tip.minorUnits.magnitude), completedAt: ticket.completedAt.formatted(.iso8601),
+                    terminal: detail?.stationId.map(String.init), clerk: detail?.salesRep, entryMode: payment?.entryMode,
+                    postsOnItsOwn: refund && ticket.postsAsRealTimeRefund))
+            }
+        }
+        return CardActivity(timeZone: timeZone.identifier, transactions: transactions)
     }
 
     /// One card refund as it happens: the return ticket's journal, and the facts the fraud scorer

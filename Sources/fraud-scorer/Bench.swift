@@ -2,9 +2,9 @@ import ArgumentParser
 import FraudScoring
 import Foundation
 
-struct Bench: ParsableCommand {
+struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Scoring throughput on one core: features from SQLite, model and rules, per settlement batch.")
+        abstract: "Scoring throughput on one core (features from SQLite, model and rules, per settlement batch); with --stage, the stage's time per settlement document.")
 
     @Option(help: "Model file (default: one trained on a small generated history first).")
     var model: String?
@@ -12,7 +12,17 @@ struct Bench: ParsableCommand {
     @Option(help: "Store days of generated traffic to score.")
     var days: Int = 7
 
-    func run() throws {
+    @Flag(help: "Measure the stage instead: FraudScoringHandler on settlement documents carrying N card sales each (SQLite files, as `serve`).")
+    var stage = false
+
+    @Option(name: .customLong("sales"), parsing: .upToNextOption, help: "With --stage: card sales per document.")
+    var salesPerDocument: [Int] = [50, 300, 1_000, 3_000]
+
+    func run() async throws {
+        if stage {
+            try await runStage()
+            return
+        }
         let legitimate = try SimulatorTraffic.legitimate(.init(seed: 42, days: days, stores: 4, ticketsPerStore: 300))
         let labelled = FraudInjector(incidentsPerStoreDay: 0.5, seed: 42).inject(into: legitimate)
         let scoringModel: FraudModel
@@ -39,6 +49,23 @@ struct Bench: ParsableCommand {
             for event in single { _ = try scorer.assess([event]) }
         }
         report("SQLite file (WAL), one event at a time", single.count, elapsed)
+    }
+
+    /// The stage's time per settlement document (the handler: decode, batch check, scoring every sale, exceptions, encode).
+    private func runStage() async throws {
+        let scoringModel = try model.map(FraudModel.load(path:)) ?? trainedOnTheSide()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fraud-stage-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        print("fraud-scorer stage, one settlement document at a time, \(days) store days per size, model \(scoringModel.version), "
+              + "pipeline default rules (review at risk >= \(scoringModel.reviewThreshold)); SQLite files (WAL)")
+        for sales in salesPerDocument {
+            print(try await StageBench.run(sales: sales, days: days, model: scoringModel, folder: folder).line())
+        }
+    }
+
+    private func trainedOnTheSide() throws -> FraudModel {
+        let legitimate = try SimulatorTraffic.legitimate(.init(seed: 42, days: 7, stores: 4, ticketsPerStore: 300))
+        return try TrainingOptions.parse(["--epochs", "5"]).train(FraudInjector(incidentsPerStoreDay: 0.5, seed: 42).inject(into: legitimate)).0
     }
 
     private func report(_ name: String, _ count: Int, _ elapsed: Duration) {

@@ -17,14 +17,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "SQLite feature store (velocity, baselines) for scoring refunds. Default: $BRIDGE_FEATURE_STORE or var/fraud-features.sqlite.")
     var featureStore: String = ProcessInfo.processInfo.environment["BRIDGE_FEATURE_STORE"] ?? "var/fraud-features.sqlite"
     @Option(help: "Model file from `fraud-scorer train` (default: $BRIDGE_FRAUD_MODEL; none: rules only, risk score 0).")
-    var model: String? = ProcessInfo.processInfo.environment["BRIDGE_FRAUD_MODEL"]
+    var model: String?
     @Option(help: "Rule file, re-read when it changes (default: $BRIDGE_FRAUD_RULES; none: the pipeline's default rules, see docs/FRAUD.md).")
-    var rules: String? = ProcessInfo.processInfo.environment["BRIDGE_FRAUD_RULES"]
+    var rules: String?
 
     func run() async throws {
-        let loaded = try model.map { try FraudModel.load(path: $0) } ?? .unscored
+        let environment = ProcessInfo.processInfo.environment
+        let loaded = try (model ?? environment["BRIDGE_FRAUD_MODEL"]).map { try FraudModel.load(path: $0) } ?? .unscored
         let features = try FeatureStore(path: featureStore)
-        let scorer = try rules.map { FraudScorer(store: features, model: loaded, rules: try RuleSetFile(path: $0)) }
+        let scorer = try (rules ?? environment["BRIDGE_FRAUD_RULES"]).map { FraudScorer(store: features, model: loaded, rules: try RuleSetFile(path: $0)) }
             ?? FraudScorer(store: features, model: loaded, ruleSet: .pipelineDefault(reviewThreshold: loaded.reviewThreshold))
         let handler = try FraudScoringHandler(history: try BatchHistory(path: batchHistory), reviews: try ReviewStore(path: reviewStore),
                                               scorer: scorer)

@@ -71,7 +71,9 @@ final class BridgeFlow: @unchecked Sendable {
             "transformer": try WorkerProcess.start(executable: "transformer", arguments: common + ["--mapping", mapping]),
             "fraud-scorer": try WorkerProcess.start(executable: "fraud-scorer", arguments: common + (scorerArguments ?? [
                 "--review-store", folder.appendingPathComponent("reviews.sqlite").path,
-                "--batch-history", folder.appendingPathComponent("batch-history.sqlite").path])),
+                "--batch-history", folder.appendingPathComponent("batch-history.sqlite").path])
+                // Every file a stage keeps is the flow's own, never the repository's var/.
+                + ((scorerArguments ?? []).contains("--feature-store") ? [] : ["--feature-store", folder.appendingPathComponent("features.sqlite").path])),
             "alerter": try WorkerProcess.start(executable: "alerter", arguments: common + [
                 "--store", operations, "--trace-store", folder.appendingPathComponent("traces.sqlite").path]),
         ]
@@ -148,6 +150,7 @@ final class BridgeFlow: @unchecked Sendable {
         let ingest = try WorkerProcess.start(executable: "heartland-ingest", arguments: [
             "--amqp-url", broker.amqpURL, "--inbox", inbox, "--webhook-port", "0", "--poll-interval", String(pollSeconds),
             "--catch-up-days", "1", "--retry-initial", "0.2", "--retry-max", "1", "--log-level", "info",
+            "--sync-state", folder.appendingPathComponent("heartland-sync.sqlite").path,
         ], environment: ["HEARTLAND_URL": url, "HEARTLAND_APP_ID": Self.appID, "HEARTLAND_APP_KEY": Self.appKey,
                          "HEARTLAND_RETAIL_TOKEN": Self.retailToken])
         processes["heartland-ingest"] = ingest

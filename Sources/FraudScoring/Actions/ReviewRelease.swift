@@ -28,3 +28,16 @@ public enum ReviewRelease {
             .amqpMessage(correlationID: held.idempotencyKey, messageID: MessageID.derived("review", held.idempotencyKey, event), traceparent: nil)
     }
 }
+
+extension ReviewRelease {
+    /// An exception's acknowledgement (`exception_acknowledged`) as an audit notice with who and why.
+    public static func audit(acknowledged exception: FraudException, actor: String, why: String,
+                             origin: String = "bridgectl") throws -> OutgoingMessage {
+        let notice = AuditNotice(event: "exception_acknowledged", stage: "fraud-scorer",
+                                 detail: "\(exception.reference) exception \(exception.label) (\(exception.summary)): \(why)",
+                                 idempotencyKey: exception.key, actor: actor)
+        return try OutboundMessage(exchange: "bridge.audit", routingKey: "audit.exception_acknowledged.\(origin)", json: notice,
+                                   idempotencyKey: exception.key)
+            .amqpMessage(correlationID: exception.key, messageID: MessageID.derived("exception", exception.key, "acknowledged"), traceparent: nil)
+    }
+}

@@ -4,6 +4,7 @@ import Messaging
 
 /// Documents held for review (the `review` action), in the scorer's SQLite file. A held document is
 /// released at most once: `approve` hands it back exactly one time, whoever asks and however often.
+/// The same file keeps the fraud exceptions of posted batches (`FraudException.swift`).
 public final class ReviewStore: Sendable {
     public enum Status: String, Codable, Sendable { case held, approved, rejected }
 
@@ -34,7 +35,7 @@ public final class ReviewStore: Sendable {
         }
     }
 
-    private let database: any DatabaseWriter
+    let database: any DatabaseWriter
 
     /// `path` nil: in memory (tests).
     public init(path: String?) throws {
@@ -53,6 +54,7 @@ public final class ReviewStore: Sendable {
                     decided_at REAL
                 )
                 """)
+            try Self.createExceptionTable(db)
         }
     }
 

@@ -199,7 +199,7 @@ private struct LineParser {
             } else if c.isLetter || c == "_" {
                 var j = i + 1
                 // Bare list values may hold the characters of card tokens and terminal keys.
-                while j < chars.count, chars[j].isLetter || chars[j].isNumber || "_-/*.:".contains(chars[j]) { j += 1 }
+                while j < chars.count, chars[j].isLetter || chars[j].isNumber || "_-/*.:?".contains(chars[j]) { j += 1 }
                 tokens.append(Token(kind: .word, value: String(chars[i..<j]), column: column))
                 i = j
             } else {

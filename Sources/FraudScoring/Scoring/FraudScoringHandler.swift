@@ -16,8 +16,11 @@ import PipelineContracts
 /// decision is carried out: allow forwards it (with an alert if it has a problem a rule let through),
 /// review holds it, block stops it for good with an alert.
 ///
-/// Per-transaction scoring of a batch's sales is not in the stage yet: settlement documents do not
-/// carry card transactions (see docs/FRAUD.md).
+/// A settlement journal carrying the day's card activity has each card **sale** scored too (the
+/// refunds were judged as they happened). The money of a settled sale has moved, so the journal still
+/// posts: a sale the rules send to `review` becomes a fraud exception (recorded in the review store for
+/// `bridgectl review list`, an audit record per sale, one `fraud_exception` alert per batch), and only a
+/// sale the rules `block` holds the whole journal for review, with the sale and the rule as the reason.
 public struct FraudScoringHandler: StageHandler {
     public let history: BatchHistory
     public let reviews: ReviewStore
@@ -48,13 +51,78 @@ public struct FraudScoringHandler: StageHandler {
             document.fraudAssessment = "not_applicable"
             return .publish([try Self.command(document, key: key, exchange: commandsExchange)])
         }
-        let reasons = try history.check(Self.summary(of: batch, store: store))
+        var reasons = try history.check(Self.summary(of: batch, store: store))
+        var exceptionOutputs: [OutboundMessage] = []
+        let sales = try document.cardActivity.map { try scoreSales($0, store: store, logger: logger) }
+        if let sales {
+            reasons += sales.blocked.map { judged in
+                "\(sales.summary(judged)) blocked by \(judged.assessment.decision.decidedBy ?? "the rules"): \(sales.explanation(judged))"
+            }
+            exceptionOutputs = try exceptions(sales, document: document, key: key, logger: logger)
+        }
         Counter(label: "bridge_fraud_decisions_total", dimensions: [("action", reasons.isEmpty ? "allow" : "review")]).increment()
         guard !reasons.isEmpty else {
-            document.fraudAssessment = "allowed"
-            return .publish([try Self.command(document, key: key, exchange: commandsExchange)])
+            document.fraudAssessment = Self.assessment(sales)
+            return .publish([try Self.command(document, key: key, exchange: commandsExchange)] + exceptionOutputs)
         }
-        return try hold(document, key: key, reasons: reasons, logger: logger)
+        return .publish(try holdMessages(document, key: key, reasons: reasons, logger: logger) + exceptionOutputs)
+    }
+
+    /// Scores the batch's card sales, with the time it took and the decisions counted.
+    func scoreSales(_ activity: CardActivity, store: String, logger: Logger) throws -> SettlementSales {
+        let started = ContinuousClock.now
+        let sales = try SettlementSales.score(activity, store: store, with: scorer)
+        let elapsed = ContinuousClock.now - started
+        Metrics.Timer(label: "bridge_fraud_batch_scoring_seconds").recordNanoseconds(
+            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        for action in FraudAction.allCases {
+            let count = sales.judged.count { $0.action == action }
+            if count > 0 { Counter(label: "bridge_fraud_transaction_decisions_total", dimensions: [("action", action.rawValue)]).increment(by: count) }
+        }
+        logger.info("card sales scored", metadata: [
+            "sales": "\(sales.judged.count)", "exceptions": "\(sales.exceptions.count)", "blocked": "\(sales.blocked.count)",
+            "highest_risk": "\(sales.highestRisk)", "elapsed": "\(elapsed)",
+        ])
+        return sales
+    }
+
+    /// The `review` sales of a batch that posts anyway: each recorded as an exception with an audit
+    /// record, and one alert for the batch naming them (the first five) with their reasons.
+    func exceptions(_ sales: SettlementSales, document: JournalDocument, key: String, logger: Logger) throws -> [OutboundMessage] {
+        let flagged = sales.exceptions
+        guard !flagged.isEmpty else { return [] }
+        let reference = document.journal.reference
+        var outputs: [OutboundMessage] = []
+        var lines: [String] = []
+        let recorded = try reviews.recordExceptions(flagged.map { judged in
+            let decision = judged.assessment.decision
+            return FraudException.Raised(
+                key: "\(key)|\(judged.transaction.transactionId)", reference: reference, transactionId: judged.transaction.transactionId,
+                store: document.storeID ?? "?", amountCents: judged.transaction.amountCents, summary: sales.summary(judged),
+                riskScore: decision.riskScore, decidedBy: decision.decidedBy, reasons: decision.reasons)
+        })
+        for (judged, exception) in zip(flagged, recorded) {
+            let line = "\(exception.label): \(exception.summary), \(sales.explanation(judged))"
+            lines.append(line)
+            let audit = AuditNotice(event: "fraud_exception", stage: "fraud-scorer", detail: "\(reference) posted with exception \(line)",
+                                    idempotencyKey: exception.key)
+            outputs.append(try OutboundMessage(exchange: auditExchange, routingKey: "audit.fraud_exception.fraud-scorer", json: audit,
+                                               idempotencyKey: exception.key))
+        }
+        logger.warning("card sales flagged as exceptions", metadata: ["reference": .string(reference), "exceptions": "\(flagged.count)"])
+        let more = lines.count > 5 ? " (and \(lines.count - 5) more)" : ""
+        let alert = AlertNotice(kind: "fraud_exception", severity: "warning", stage: "fraud-scorer",
+                                reason: "\(reference): \(lines.count) card sale(s) for an analyst (bridgectl review list): "
+                                    + lines.prefix(5).joined(separator: " | ") + more, idempotencyKey: key)
+        return [try OutboundMessage(exchange: alertExchange, routingKey: "alert.fraud_exception.fraud-scorer", json: alert)] + outputs
+    }
+
+    /// The assessment a forwarded settlement journal carries.
+    static func assessment(_ sales: SettlementSales?) -> String {
+        guard let sales else { return "allowed" }
+        let scored = "\(sales.judged.count) card sales scored, highest risk \(sales.highestRisk)"
+        let exceptions = sales.exceptions.count
+        return exceptions == 0 ? "allowed (\(scored))" : "allowed with \(exceptions) exception\(exceptions == 1 ? "" : "s") (\(scored))"
     }
 
     /// A refund: scored as one event with Heartland's facts, then allowed, held or blocked.
@@ -111,6 +179,10 @@ public struct FraudScoringHandler: StageHandler {
 
     /// Holds the document in the review store, with an alert and an audit record saying why.
     func hold(_ document: JournalDocument, key: String, reasons: [String], logger: Logger) throws -> StageOutcome {
+        .publish(try holdMessages(document, key: key, reasons: reasons, logger: logger))
+    }
+
+    func holdMessages(_ document: JournalDocument, key: String, reasons: [String], logger: Logger) throws -> [OutboundMessage] {
         var document = document
         document.fraudAssessment = "review"
         let held = try reviews.hold(document: Data(try JSONEncoder().encode(document)), idempotencyKey: key, reasons: reasons)
@@ -121,10 +193,10 @@ public struct FraudScoringHandler: StageHandler {
                                 idempotencyKey: key)
         let audit = AuditNotice(event: "held_for_review", stage: "fraud-scorer", detail: "\(document.journal.reference) held as review \(held.id): \(why)",
                                 idempotencyKey: key)
-        return .publish([
+        return [
             try OutboundMessage(exchange: alertExchange, routingKey: "alert.review_required.fraud-scorer", json: alert),
             try OutboundMessage(exchange: auditExchange, routingKey: "audit.held_for_review.fraud-scorer", json: audit, idempotencyKey: key),
-        ])
+        ]
     }
 
     /// The document on its way to the loaders, with its assessment in a header too.

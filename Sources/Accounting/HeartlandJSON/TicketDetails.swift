@@ -1,0 +1,80 @@
+import Foundation
+
+/// The Retail fields of a ticket the domain `Ticket` leaves out (posting does not need them) but the
+/// fraud scorer wants: the station it was rung up on, the sales rep, and per payment the card's last
+/// four digits and GP-API's entry mode when Heartland gives them. Parsed from the same JSON as
+/// `HeartlandJSON.tickets`, leniently: a field that is missing or oddly typed is nil, never an error,
+/// because none of it changes what is posted.
+public struct TicketDetails: Hashable, Sendable {
+    public struct Payment: Hashable, Sendable {
+        /// Heartland's payment id (`payments[].id`).
+        public var id: Int64?
+        /// Exactly four digits, or nil: anything longer is dropped rather than carried (no card numbers).
+        public var last4: String?
+        /// `payments[].entry_mode` (`CHIP`, `MANUAL`, ...) when the ticket carries it.
+        public var entryMode: String?
+    }
+
+    public var ticketID: TicketID
+    public var stationId: Int64?
+    public var salesRep: String?
+    /// In the ticket's order, one per `payments[]` entry: the same order as `Ticket.tenders`.
+    public var payments: [Payment]
+
+    /// By ticket id, from a JSON array of tickets, a Retail page `{results: [...]}` or an array of pages.
+    public static func parse(tickets data: Data) throws -> [TicketID: TicketDetails] {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let wire: [Wire]
+        if let page = try? decoder.decode(Page.self, from: data) {
+            wire = page.results
+        } else if let pages = try? decoder.decode([Page].self, from: data) {
+            wire = pages.flatMap(\.results)
+        } else {
+            wire = try decoder.decode([Wire].self, from: data)
+        }
+        var details: [TicketID: TicketDetails] = [:]
+        for ticket in wire {
+            guard let id = ticket.id?.value else { continue }
+            details[TicketID(String(id))] = TicketDetails(
+                ticketID: TicketID(String(id)), stationId: ticket.stationId?.value, salesRep: ticket.salesRep?.value.flatMap { $0.isEmpty ? nil : $0 },
+                payments: (ticket.payments ?? []).map { payment in
+                    let last4 = payment.last4?.value.flatMap { $0.count == 4 && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) ? $0 : nil }
+                    return Payment(id: payment.id?.value, last4: last4, entryMode: payment.entryMode?.value.flatMap { $0.isEmpty ? nil : $0 })
+                })
+        }
+        return details
+    }
+
+    private struct Page: Decodable { var results: [Wire] }
+
+    private struct Wire: Decodable {
+        struct WirePayment: Decodable {
+            var id: LenientInt?
+            var last4: LenientString?
+            var entryMode: LenientString?
+        }
+        var id: LenientInt?
+        var stationId: LenientInt?
+        var salesRep: LenientString?
+        var payments: [WirePayment]?
+    }
+
+    /// A number or a string of digits; anything else is nil.
+    private struct LenientInt: Decodable {
+        var value: Int64?
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            value = (try? container.decode(Int64.self)) ?? (try? container.decode(String.self)).flatMap { Int64($0) }
+        }
+    }
+
+    /// A string or a number written as text; anything else is nil.
+    private struct LenientString: Decodable {
+        var value: String?
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            value = (try? container.decode(String.self)) ?? (try? container.decode(Int64.self)).map(String.init)
+        }
+    }
+}
