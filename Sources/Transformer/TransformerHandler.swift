@@ -12,11 +12,14 @@ public struct TransformerHandler: StageHandler {
     public let rules: MappingRules
     public let scoringExchange: String
     public let commandsExchange: String
+    public let auditExchange: String
 
-    public init(rules: MappingRules, scoringExchange: String = "bridge.scoring", commandsExchange: String = "bridge.commands") {
+    public init(rules: MappingRules, scoringExchange: String = "bridge.scoring", commandsExchange: String = "bridge.commands",
+                auditExchange: String = "bridge.audit") {
         self.rules = rules
         self.scoringExchange = scoringExchange
         self.commandsExchange = commandsExchange
+        self.auditExchange = auditExchange
     }
 
     public func handle(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome {
@@ -26,7 +29,16 @@ public struct TransformerHandler: StageHandler {
         let document: JournalDocument
         switch message.routingKey {
         case BatchClosedEvent.routingKey:
-            document = try settlement(message.decode(BatchClosedEvent.self))
+            let event = try message.decode(BatchClosedEvent.self)
+            guard let built = try settlement(event) else {
+                // Every ticket of the day is a card refund already posted on its own: nothing is left for a day journal.
+                let notice = AuditNotice(event: "nothing_to_post", stage: "transformer",
+                                         detail: "batch \(event.batchId ?? "?") of store \(event.store.id) on \(event.businessDate) holds only card "
+                                             + "refunds, each posted on its own; no day journal", idempotencyKey: event.idempotencyKey)
+                return .publish([try OutboundMessage(exchange: auditExchange, routingKey: "audit.nothing_to_post.transformer", json: notice,
+                                                     idempotencyKey: event.idempotencyKey)])
+            }
+            document = built
         case PayrollCompletedEvent.routingKey:
             document = try payroll(message.decode(PayrollCompletedEvent.self))
         case RefundCreatedEvent.routingKey:
@@ -46,8 +58,9 @@ public struct TransformerHandler: StageHandler {
                                              idempotencyKey: document.journal.idempotencyKey, schema: JournalDocument.schema)])
     }
 
-    func settlement(_ event: BatchClosedEvent) throws -> JournalDocument {
-        try permanent(record: "batch of store \(event.store.id) on \(event.businessDate)") {
+    /// The day's journal document; nil when the day holds nothing but card refunds posted on their own.
+    func settlement(_ event: BatchClosedEvent) throws -> JournalDocument? {
+        try permanent(record: "batch of store \(event.store.id) on \(event.businessDate)") { () throws -> JournalDocument? in
             guard event.schema == BatchClosedEvent.schema else { throw StageError.permanent("unknown schema \(event.schema)") }
             let currency = try CurrencyCode(event.store.currency)
             let timeZone = try StoreTimeZone(event.store.timeZone)
@@ -58,9 +71,10 @@ public struct TransformerHandler: StageHandler {
             let day = StoreDay(storeID: StoreID(event.store.id), timeZone: timeZone, businessDate: businessDate, currency: currency,
                                batch: batch, tickets: tickets)
             let built = try SettlementJournalBuilder(rules: rules).buildSeparatingRefunds(day)
+            guard let journal = built.journal else { return nil }
             // The scorer's view of the day's card tenders; details it cannot read never stop the journal.
             let details = (try? TicketDetails.parse(tickets: event.tickets.data)) ?? [:]
-            return JournalDocument(journal: built.journal, storeID: event.store.id, batch: batch, refunds: built.refunds,
+            return JournalDocument(journal: journal, storeID: event.store.id, batch: batch, refunds: built.refunds,
                                    cardActivity: Self.cardActivity(tickets, details: details, timeZone: timeZone))
         }
     }

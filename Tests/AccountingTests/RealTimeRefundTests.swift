@@ -53,15 +53,26 @@ import Testing
         let split = try Self.builder.buildSeparatingRefunds(day)
         #expect(split.refunds.map(\.journal.reference) == ["HL-1-20261127-R2"])
         #expect(split.refunds.first?.refundedCents == 1000)
-        #expect(split.journal.reference == whole.reference)
+        let dayJournal = try #require(split.journal)
+        #expect(dayJournal.reference == whole.reference)
         // Day journal + refund journals = the day's rules applied to all its tickets, per account, to the cent.
-        var sum = split.journal.netByAccount
+        var sum = dayJournal.netByAccount
         for refund in split.refunds {
             for (account, cents) in refund.journal.netByAccount { sum[account, default: 0] += cents }
         }
         #expect(sum.filter { $0.value != 0 } == whole.netByAccount.filter { $0.value != 0 })
-        #expect(split.journal.netByAccount["4200"] == nil)
-        #expect(split.journal.netByAccount["1212"] == nil)
+        #expect(dayJournal.netByAccount["4200"] == nil)
+        #expect(dayJournal.netByAccount["1212"] == nil)
+    }
+
+    @Test func aDayOfNothingButCardRefundsHasNoDayJournal() throws {
+        let batch = Fixtures.batch([("AMEX", sales: 0, refunds: 1000, tips: 0, fees: 0)])
+        let split = try Self.builder.buildSeparatingRefunds(Fixtures.storeDay([Self.refundTicket("2")], batch: batch))
+        #expect(split.journal == nil)
+        #expect(split.refunds.map(\.journal.reference) == ["HL-1-20261127-R2"])
+        // With fees the batch still has its own lines to post.
+        let withFees = Fixtures.batch([("AMEX", sales: 0, refunds: 1000, tips: 0, fees: 30)])
+        #expect(try Self.builder.buildSeparatingRefunds(Fixtures.storeDay([Self.refundTicket("2")], batch: withFees)).journal != nil)
     }
 
     @Test func theBatchStillChecksAgainstTheRefundsCardAmounts() {
@@ -82,13 +93,14 @@ import Testing
         #expect(refundReport.status == .matched)
 
         // The refund was in Sage before the day's journal: the loader finds it.
-        let before = Reconciler.reconcile(storeID: "1", expected: split.journal, batch: Self.batch, sage: readBack(split.journal),
+        let dayJournal = try #require(split.journal)
+        let before = Reconciler.reconcile(storeID: "1", expected: dayJournal, batch: Self.batch, sage: readBack(dayJournal),
                                           refunds: [(refund, readBack(refund.journal))], rules: Fixtures.rules)
         #expect(before.status == .matched, "\(before.reason ?? "")")
         #expect(before.refunds?.map(\.status) == [.posted])
 
         // Held for review when the day's journal posted: incomplete, and the Amex clearing differs by the refund.
-        let pending = Reconciler.reconcile(storeID: "1", expected: split.journal, batch: Self.batch, sage: readBack(split.journal),
+        let pending = Reconciler.reconcile(storeID: "1", expected: dayJournal, batch: Self.batch, sage: readBack(dayJournal),
                                            refunds: [(refund, nil)], rules: Fixtures.rules)
         #expect(pending.status == .incomplete)
         #expect(pending.reason?.contains("S01-20261127-2 10.00") == true)
@@ -105,7 +117,8 @@ import Testing
     @Test func aRefundSageHoldsDifferentlyMakesTheBatchMismatched() throws {
         let split = try Self.builder.buildSeparatingRefunds(Fixtures.storeDay([Self.sale, Self.refundTicket("2")], batch: Self.batch))
         let refund = split.refunds[0]
-        let pending = Reconciler.reconcile(storeID: "1", expected: split.journal, batch: Self.batch, sage: readBack(split.journal),
+        let dayJournal = try #require(split.journal)
+        let pending = Reconciler.reconcile(storeID: "1", expected: dayJournal, batch: Self.batch, sage: readBack(dayJournal),
                                            refunds: [(refund, nil)], rules: Fixtures.rules)
         // Sage holds 9.99 on Amex clearing for the refund (someone edited it).
         let edited = SageReadBack(reference: refund.journal.reference, lines: [

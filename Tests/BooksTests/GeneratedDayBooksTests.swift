@@ -58,7 +58,7 @@ import Testing
                 let event = try await source.event(batchID: batch.id)
                 // Through JSON, as the event travels on the broker.
                 let received = try JSONDecoder().decode(BatchClosedEvent.self, from: JSONEncoder().encode(event))
-                let document = try TransformerHandler(rules: rules).settlement(received)
+                let document = try #require(try TransformerHandler(rules: rules).settlement(received))
                 let journal = document.journal
                 // The batch's card refunds through the real-time path (as ingest fetches each and the transformer builds
                 // it): together with the day's journal they must be the day's books, each refund counted once.

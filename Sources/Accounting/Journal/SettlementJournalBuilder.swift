@@ -26,13 +26,18 @@ public struct SettlementJournalBuilder: Sendable {
     /// The day's journal (every ticket but the real-time refunds) and the journal of each real-time
     /// refund of the day, which the refund path posts on its own; the batch is checked against all.
     public struct Day: Sendable {
-        public var journal: JournalEntry
+        /// Nil when every ticket of the day is a refund posted on its own (and the batch carries no fees):
+        /// there is nothing else to post.
+        public var journal: JournalEntry?
         public var refunds: [RealTimeRefund]
     }
 
     /// The day's journal alone (refunds inside it); for callers that post everything at once.
     public func build(_ day: StoreDay) throws(PostingError) -> JournalEntry {
-        try build(day, separatingRefunds: false).journal
+        guard let journal = try build(day, separatingRefunds: false).journal else {
+            throw .invalidData(record: "store \(day.storeID) business day \(day.businessDate.iso)", problem: "has nothing to post")
+        }
+        return journal
     }
 
     /// The day's journal without the tickets that post as real-time refunds, and those refunds' journals.
@@ -106,6 +111,9 @@ public struct SettlementJournalBuilder: Sendable {
         }
         let reference = Self.dayReference(storeID: day.storeID, date: day.businessDate, batch: day.batch?.id)
         let key = day.batch.map { "heartland:batch:\($0.id)" } ?? "heartland:storeday:\(day.storeID):\(day.businessDate.compact)"
+        if separatingRefunds, ledger.lines.isEmpty, !refunds.isEmpty {
+            return Day(journal: nil, refunds: refunds)
+        }
         let journal = try JournalEntry.balanced(
             source: .settlement, reference: reference, idempotencyKey: key, postingDate: day.businessDate,
             description: "Heartland store \(day.storeID) sales \(day.businessDate.sageFormat)", currency: day.currency,
