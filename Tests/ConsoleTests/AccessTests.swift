@@ -53,9 +53,11 @@ final class AccessTests: XCTestCase {
         let fixture = try ConsoleFixture.make()
         let group = try fixture.recordAlert()
         let held = try fixture.holdDocument()
+        let exception = try fixture.raiseException()
         let viewer = try await fixture.login("victor", "view-secret")
         for (path, form) in [("/alerts/acknowledge", ["fingerprint": group.fingerprint]), ("/reviews/\(held.id)/approve", ["why": "ok"]),
-                             ("/reviews/\(held.id)/reject", ["why": "no"]), ("/dlq/sage-loader/replay", [:]), ("/dlq/sage-loader/purge", [:])] {
+                             ("/reviews/\(held.id)/reject", ["why": "no"]), ("/dlq/sage-loader/replay", [:]), ("/dlq/sage-loader/purge", [:]),
+                             ("/reviews/exceptions/\(exception.label)/acknowledge", ["why": "seen"])] {
             let response = await fixture.post(path, ["cookie": viewer.cookie], form: form.merging(["csrf": viewer.csrf]) { $1 })
             XCTAssertEqual(response.status, 403, "\(path): \(response.text)")
             XCTAssertTrue(response.text.contains("viewer"), response.text)
@@ -64,8 +66,16 @@ final class AccessTests: XCTestCase {
         XCTAssertEqual(token.status, 403)
         XCTAssertNil(try fixture.operations.alertGroups().first?.acknowledgedBy, "nothing was acknowledged")
         XCTAssertEqual(try fixture.reviews.show(id: held.id).status, .held, "nothing was decided")
+        let scripted = await fixture.post("/reviews/exceptions/\(exception.label)/acknowledge", ["authorization": "Bearer view-token"],
+                                          form: ["why": "seen"])
+        XCTAssertEqual(scripted.status, 403, scripted.text)
+        XCTAssertEqual(try fixture.reviews.exception(id: exception.id).status, .open, "nothing was acknowledged")
+        XCTAssertTrue(try fixture.operations.auditTrail().isEmpty, "nothing was audited")
         let page = await fixture.get("/alerts", ["cookie": viewer.cookie])
         XCTAssertFalse(page.text.contains("Acknowledge</button>"), "a viewer is not offered actions")
+        let reviews = await fixture.get("/reviews", ["cookie": viewer.cookie])
+        XCTAssertTrue(reviews.text.contains(exception.transactionId), "a viewer sees the exceptions")
+        XCTAssertFalse(reviews.text.contains("Acknowledge</button>"), "but is not offered to acknowledge them")
     }
 
     func testActionsWithoutTheSessionsCSRFTokenAreRefused() async throws {

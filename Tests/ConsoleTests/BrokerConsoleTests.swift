@@ -116,4 +116,55 @@ final class BrokerConsoleTests: XCTestCase {
         XCTAssertEqual(Set(audit.map(\.event)), ["dlq_replayed", "dlq_purged"])
         XCTAssertTrue(audit.allSatisfy { $0.actor == "ci-operator" })
     }
+
+    /// An operator acknowledges a fraud exception through the review page's form: once, with who and
+    /// why in the review store and the audit trail, and one notice on `bridge.audit` as bridgectl sends.
+    func testFraudExceptionAcknowledgedOnceWithItsAuditNotice() async throws {
+        let broker = TestBroker.shared
+        try await broker.importStandardTopology()
+        let notices = "console\(UInt32.random(in: 0...UInt32.max)).audit"
+        try await broker.perform { connection in
+            try connection.declareQueue(channel: 5, name: notices, durable: true, arguments: ["x-queue-type": .string("quorum")])
+            try connection.bindQueue(channel: 5, queue: notices, exchange: "bridge.audit", routingKey: "audit.exception_acknowledged.console")
+        }
+        defer { Task { try? await broker.management().deleteQueue(notices) } }
+        let fixture = try ConsoleFixture.make(amqpURL: broker.amqpURL, managementURL: broker.managementURL)
+        let exception = try fixture.raiseException(transaction: "TRN_ACK1")
+        let session = try await fixture.login("olivia", "op-secret")
+        let page = await fixture.get("/reviews", ["cookie": session.cookie])
+        XCTAssertTrue(page.text.contains("id=\"ack-\(exception.label)\""), page.text)
+
+        let path = "/reviews/exceptions/\(exception.label)/acknowledge"
+        let first = await fixture.post(path, ["cookie": session.cookie], form: ["csrf": session.csrf, "why": "refund already issued by the store"])
+        XCTAssertEqual(first.status, 303, first.text)
+        XCTAssertTrue(first.headers["Location"]?.hasPrefix("/reviews?notice=acknowledged") == true, "\(first.headers)")
+        let acknowledged = try fixture.reviews.exception(id: exception.id)
+        XCTAssertEqual(acknowledged.status, .acknowledged)
+        XCTAssertEqual(acknowledged.acknowledgedBy, "olivia")
+        XCTAssertEqual(acknowledged.acknowledgedWhy, "refund already issued by the store")
+
+        let trail = try fixture.operations.auditTrail()
+        XCTAssertEqual(trail.map(\.event), ["exception_acknowledged"])
+        XCTAssertEqual(trail.first?.actor, "olivia")
+        XCTAssertTrue(trail.first?.detail.contains("refund already issued by the store") == true, "\(trail)")
+        try await eventually("the notice reaches bridge.audit") { try await broker.depth(notices) == 1 }
+        let sent = try await broker.take(notices)
+        XCTAssertEqual(sent.map(\.routingKey), ["audit.exception_acknowledged.console"])
+        let notice = try JSONDecoder().decode(AuditNotice.self, from: Data(try XCTUnwrap(sent.first).body))
+        XCTAssertEqual(notice.event, "exception_acknowledged")
+        XCTAssertEqual(notice.actor, "olivia")
+        XCTAssertEqual(notice.idempotencyKey, exception.key)
+
+        let second = await fixture.post(path, ["cookie": session.cookie], form: ["csrf": session.csrf, "why": "again"])
+        XCTAssertEqual(second.status, 409, second.text)
+        let scripted = await fixture.post(path, ["authorization": "Bearer op-token"], form: ["why": "again"])
+        XCTAssertEqual(scripted.status, 409, scripted.text)
+        XCTAssertTrue(scripted.text.contains("already acknowledged by olivia"), scripted.text)
+        XCTAssertEqual(try fixture.reviews.exception(id: exception.id).acknowledgedWhy, "refund already issued by the store")
+        XCTAssertEqual(try fixture.operations.auditTrail().count, 1, "a refused acknowledgement is not audited")
+        let after = try await broker.depth(notices)
+        XCTAssertEqual(after, 0, "no second notice")
+        let list = await fixture.get("/reviews", ["cookie": session.cookie])
+        XCTAssertFalse(list.text.contains("id=\"ack-\(exception.label)\""), "no longer offered")
+    }
 }

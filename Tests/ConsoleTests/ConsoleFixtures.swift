@@ -76,6 +76,19 @@ struct ConsoleFixture {
                          reasons: ["sales 21.60 are 5.1 standard deviations below the store's history"])
     }
 
+    /// A card sale of a posted batch that the rules sent to `review`, as the fraud-scorer records it
+    /// (the summary as `SettlementSales.summary` writes it).
+    @discardableResult
+    func raiseException(transaction: String = "TRN_\(UUID().uuidString.prefix(8))", cents: Int64 = 61250,
+                        card: String = "VISA:??????******4444") throws -> FraudException {
+        let key = "heartland:batch:BAT_EXC1"
+        return try XCTUnwrap(try reviews.recordExceptions([FraudException.Raised(
+            key: "\(key)|\(transaction)", reference: "HL-S01-20261127-BAT_EXC1", transactionId: transaction, store: "S01", amountCents: cents,
+            summary: "sale \(transaction) $\(Money.decimalString(cents)) on \(card) (ticket S01-7, 10:30 local, station 101, clerk Ava)",
+            riskScore: 87, decidedBy: "line 3",
+            reasons: ["rule line 3: review if :amount: > 50000", "4 declines on this terminal within 10 minutes (card testing?) (model)"])]).first)
+    }
+
     static func document(key: String) throws -> JournalDocument {
         func line(_ account: String, _ rule: String, _ side: JournalLine.Side, _ cents: Int64) -> JournalLine {
             JournalLine(account: AccountNumber(account), rule: rule, description: rule, side: side, amount: Money(minorUnits: cents, currency: .usd))

@@ -47,6 +47,106 @@ final class PageJSONTests: XCTestCase {
         XCTAssertEqual(try fixture.reviews.show(id: held.id).status, .held, "not approved while nothing can be sent")
     }
 
+    struct Exception: Decodable {
+        var id, status, reference, transactionId, storeId, amount, sale, raisedAt: String
+        var amountCents: Int64
+        var cardToken: String?
+        var riskScore: Int
+        var decidedBy: String?
+        var reasons: [String]
+        var acknowledgedBy, acknowledgedWhy, acknowledgedAt: String?
+    }
+
+    /// Fraud exceptions (card sales flagged in batches that posted) beside the held documents: the JSON
+    /// at `/api/reviews/exceptions`, the review page's section; an operator is offered Acknowledge on the
+    /// open ones, a viewer only the list.
+    func testFraudExceptionsJSONAndReviewPage() async throws {
+        let fixture = try ConsoleFixture.make()
+        let held = try fixture.holdDocument()
+        let open = try fixture.raiseException(transaction: "TRN_OPEN1")
+        let closed = try fixture.raiseException(transaction: "TRN_DONE1", cents: 7500, card: "MC:??????******5454")
+        _ = try fixture.reviews.acknowledge(exception: closed.id, by: "ana", why: "the store confirmed the sale")
+        let token = ["authorization": "Bearer view-token"]
+
+        let all = try decodeJSON([Exception].self, await fixture.get("/api/reviews/exceptions", token))
+        XCTAssertEqual(all.map(\.id), [open.label, closed.label])
+        let first = try XCTUnwrap(all.first)
+        XCTAssertEqual(first.status, "open")
+        XCTAssertEqual(first.transactionId, "TRN_OPEN1")
+        XCTAssertEqual(first.reference, "HL-S01-20261127-BAT_EXC1")
+        XCTAssertEqual(first.amount, "612.50")
+        XCTAssertEqual(first.amountCents, 61250)
+        XCTAssertEqual(first.cardToken, "VISA:??????******4444")
+        XCTAssertEqual(first.storeId, "S01")
+        XCTAssertEqual(first.riskScore, 87)
+        XCTAssertEqual(first.decidedBy, "line 3")
+        XCTAssertEqual(first.reasons.count, 2)
+        XCTAssertTrue(first.sale.contains("clerk Ava"), first.sale)
+        XCTAssertFalse(first.raisedAt.isEmpty)
+        XCTAssertNil(first.acknowledgedBy)
+        let acknowledged = try decodeJSON([Exception].self, await fixture.get("/api/reviews/exceptions", token, query: ["status": "acknowledged"]))
+        XCTAssertEqual(acknowledged.map(\.id), [closed.label])
+        XCTAssertEqual(acknowledged.first?.acknowledgedBy, "ana")
+        XCTAssertEqual(acknowledged.first?.acknowledgedWhy, "the store confirmed the sale")
+        XCTAssertNotNil(acknowledged.first?.acknowledgedAt)
+        XCTAssertEqual(acknowledged.first?.cardToken, "MC:??????******5454")
+        let onlyOpen = try decodeJSON([Exception].self, await fixture.get("/api/reviews/exceptions", token, query: ["status": "open"]))
+        XCTAssertEqual(onlyOpen.map(\.id), [open.label])
+        let wrong = await fixture.get("/api/reviews/exceptions", token, query: ["status": "held"])
+        XCTAssertEqual(wrong.status, 400, wrong.text)
+        let documents = try decodeJSON([Review].self, await fixture.get("/api/reviews", token))
+        XCTAssertEqual(documents.map(\.id), [held.id], "the held documents' JSON keeps its shape")
+
+        let operatorPage = await fixture.get("/reviews", ["authorization": "Basic " + Data("olivia:op-secret".utf8).base64EncodedString()])
+        XCTAssertEqual(operatorPage.status, 200, operatorPage.text)
+        XCTAssertTrue(operatorPage.text.contains("Fraud exceptions: 1 open"), operatorPage.text)
+        XCTAssertTrue(operatorPage.text.contains("action=\"/reviews/exceptions/\(open.label)/acknowledge\""), operatorPage.text)
+        XCTAssertTrue(operatorPage.text.contains("id=\"ack-\(open.label)\""))
+        XCTAssertTrue(operatorPage.text.contains("<input name=\"why\" id=\"why-ack-\(open.label)\" required"), "why is required")
+        XCTAssertFalse(operatorPage.text.contains("id=\"ack-\(closed.label)\""), "an acknowledged exception is not offered again")
+        XCTAssertTrue(operatorPage.text.contains("the store confirmed the sale"), "acknowledged ones are listed with who and why")
+        XCTAssertTrue(operatorPage.text.contains("VISA:??????******4444") && operatorPage.text.contains("612.50"))
+        XCTAssertTrue(operatorPage.text.contains("87/100"))
+
+        let viewerPage = await fixture.get("/reviews", token)
+        XCTAssertEqual(viewerPage.status, 200)
+        XCTAssertTrue(viewerPage.text.contains("TRN_OPEN1") && viewerPage.text.contains("TRN_DONE1"), "a viewer sees the list")
+        XCTAssertFalse(viewerPage.text.contains("Acknowledge</button>"), "a viewer is not offered the action")
+        XCTAssertFalse(viewerPage.text.contains("name=\"why\""))
+
+        let ownPage = await fixture.get("/reviews/exceptions", token, query: ["status": "acknowledged"])
+        XCTAssertEqual(ownPage.status, 200)
+        XCTAssertTrue(ownPage.text.contains("TRN_DONE1") && !ownPage.text.contains("TRN_OPEN1"), ownPage.text)
+    }
+
+    /// Acknowledging needs why and the broker (for the notice on bridge.audit) before anything changes;
+    /// an exception already acknowledged (here by bridgectl) is refused with 409, without the broker.
+    func testExceptionAcknowledgementIsRefusedTwiceAndWaitsForTheBroker() async throws {
+        let fixture = try ConsoleFixture.make(amqpURL: "amqp://nobody:nothing@127.0.0.1:1/")
+        let exception = try fixture.raiseException()
+        let operatorToken = ["authorization": "Bearer op-token"]
+        let path = "/reviews/exceptions/\(exception.label)/acknowledge"
+
+        let noWhy = await fixture.post(path, operatorToken, form: ["why": "  "])
+        XCTAssertEqual(noWhy.status, 400, noWhy.text)
+        XCTAssertTrue(noWhy.text.contains("why"), noWhy.text)
+        let noBroker = await fixture.post(path, operatorToken, form: ["why": "checked with the store"])
+        XCTAssertEqual(noBroker.status, 503, noBroker.text)
+        XCTAssertEqual(try fixture.reviews.exception(id: exception.id).status, .open, "not acknowledged while no notice can be sent")
+        XCTAssertTrue(try fixture.operations.auditTrail().isEmpty)
+
+        for missing in ["/reviews/exceptions/E999/acknowledge", "/reviews/exceptions/X1/acknowledge"] {
+            let response = await fixture.post(missing, operatorToken, form: ["why": "x"])
+            XCTAssertEqual(response.status, 404, "\(missing): \(response.text)")
+        }
+
+        _ = try fixture.reviews.acknowledge(exception: exception.id, by: "ana", why: "seen in bridgectl")
+        let again = await fixture.post(path, operatorToken, form: ["why": "me too"])
+        XCTAssertEqual(again.status, 409, again.text)
+        XCTAssertTrue(again.text.contains("already acknowledged by ana"), again.text)
+        XCTAssertEqual(try fixture.reviews.exception(id: exception.id).acknowledgedWhy, "seen in bridgectl", "the first acknowledgement stands")
+    }
+
     func testReconciliationJSONPerDayAndDrillDown() async throws {
         struct Day: Decodable {
             struct Summary: Decodable { var reference, storeId, status: String; var batchId: String?; var differences: Int }

@@ -54,6 +54,15 @@ public struct FraudException: Codable, Sendable, Hashable {
     /// How `bridgectl review` names it, apart from held documents' plain numbers.
     public var label: String { "E\(id)" }
 
+    /// The card as the summary names it (`SettlementSales.summary`: `sale TRN_1 $5.00 on VISA:??????******1111 (…)`):
+    /// the card token, or the brand alone when the ticket gave none. Read from the summary because the
+    /// table keeps no column of its own for it; nil when the summary is not in that form.
+    public var cardToken: String? {
+        guard summary.hasPrefix("sale "), let on = summary.range(of: " on ") else { return nil }
+        let card = summary[on.upperBound...].prefix { $0 != " " }
+        return card.isEmpty ? nil : String(card)
+    }
+
     /// `E12` or `12`.
     public static func id(_ text: String) -> Int64? {
         Int64(text.hasPrefix("E") || text.hasPrefix("e") ? String(text.dropFirst()) : text)

@@ -67,6 +67,12 @@ extension OperationsConsole {
             case .alreadyDecided: return .conflict(error.description)
             case .missingDecider: return .badRequest("say why (the why field): \(error.description)")
             }
+        case let error as FraudExceptionError:
+            switch error {
+            case .notFound: return .notFound(error.description)
+            case .alreadyAcknowledged: return .conflict(error.description)
+            case .missingDecider: return .badRequest("say why (the why field): \(error.description)")
+            }
         default: return ConsoleError(status: 502, description: "\(error)")
         }
     }
@@ -154,7 +160,13 @@ extension OperationsConsole {
             return json ? .json(detail) : page("Dead letter \(parts[2])", HTML.deadLetter(detail, principal: principal))
         case ["reviews"]:
             let rows = try reviews(status: request.query["status"] ?? "held")
-            return json ? .json(rows) : page("Fraud review", HTML.reviews(rows, status: request.query["status"] ?? "held"))
+            if json { return .json(rows) }
+            return page("Fraud review", HTML.reviews(rows, status: request.query["status"] ?? "held", exceptions: try fraudExceptions(status: "all"),
+                                                     principal: principal))
+        case ["reviews", "exceptions"]:
+            let status = request.query["status"] ?? "all"
+            let rows = try fraudExceptions(status: status)
+            return json ? .json(rows) : page("Fraud exceptions", HTML.fraudExceptions(rows, status: status, principal: principal))
         case let parts where parts.count == 2 && parts[0] == "reviews":
             guard let id = Int64(parts[1]) else { throw ConsoleError.notFound("no review \(parts[1])") }
             let detail = try review(id: id)
@@ -196,6 +208,9 @@ extension OperationsConsole {
                 ? try await approve(id: id, actor: principal.user.name, why: why)
                 : try await reject(id: id, actor: principal.user.name, why: why)
             return (message, "/reviews/\(id)")
+        case let parts where parts.count == 4 && parts[0] == "reviews" && parts[1] == "exceptions" && parts[3] == "acknowledge":
+            let message = try await acknowledge(exception: parts[2], actor: principal.user.name, why: form["why"] ?? "")
+            return (message, "/reviews")
         case ["alerts", "acknowledge"]:
             guard let fingerprint = form["fingerprint"], !fingerprint.isEmpty else { throw ConsoleError.badRequest("which alert group? (fingerprint)") }
             return (try await acknowledge(fingerprint: fingerprint, actor: principal.user.name), "/alerts")

@@ -76,13 +76,15 @@ extension HTML {
         return html + "<h2>Body</h2><pre id=\"body\">\(escape(detail.body))</pre>"
     }
 
-    static func reviews(_ rows: [ReviewRow], status: String) -> String {
+    /// The held documents, then the fraud exceptions (`HTML+FraudExceptions.swift`).
+    static func reviews(_ rows: [ReviewRow], status: String, exceptions: [ExceptionRow], principal: Principal) -> String {
         let filters = ["held", "approved", "rejected", "all"].map { $0 == status ? "<b>\($0)</b>" : "<a href=\"/reviews?status=\($0)\">\($0)</a>" }
-        return "<p>Show: \(filters.joined(separator: " · "))</p>"
+        return "<h2>Held documents</h2><p>Show: \(filters.joined(separator: " · "))</p>"
             + table(id: "reviews", ["Review", "Status", "Reference", "Store", "Held at", "Why held", "Decided by", "Why"], rows.map { r in
                 ["<a href=\"/reviews/\(r.id)\">\(r.id)</a>", escape(r.status), escape(r.reference), escape(r.storeId ?? ""), escape(r.heldAt),
                  escape(r.reasons.joined(separator: "; ")), escape(r.decidedBy ?? ""), escape(r.decidedWhy ?? "")]
             })
+            + exceptionsSection(exceptions, principal: principal)
     }
 
     static func review(_ detail: ReviewDetail, principal: Principal) -> String {

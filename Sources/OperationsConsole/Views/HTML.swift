@@ -67,14 +67,18 @@ enum HTML {
         """
     }
 
-    /// A POST form with the CSRF token; shown to operators only (except logout).
+    /// A POST form with the CSRF token; shown to operators only (except logout). With `whyPrompt` it
+    /// asks for a required `why` (recorded in the audit trail) beside the button.
     static func form(action: String, principal: Principal, fields: [String: String], button: String, id: String,
-                     confirm: String? = nil) -> String {
+                     confirm: String? = nil, whyPrompt: String? = nil) -> String {
         let hidden = fields.sorted { $0.key < $1.key }.map { "<input type=\"hidden\" name=\"\(escape($0.key))\" value=\"\(escape($0.value))\">" }
         let onsubmit = confirm.map { " onsubmit=\"return confirm('\(escape($0))')\"" } ?? ""
+        let why = whyPrompt.map {
+            "<input name=\"why\" id=\"why-\(escape(id))\" required placeholder=\"\(escape($0))\" aria-label=\"\(escape($0))\"> "
+        } ?? ""
         return """
             <form class="inline" method="post" action="\(escape(action))"\(onsubmit)>\
-            <input type="hidden" name="csrf" value="\(escape(principal.csrfToken ?? ""))">\(hidden.joined())\
+            <input type="hidden" name="csrf" value="\(escape(principal.csrfToken ?? ""))">\(hidden.joined())\(why)\
             <button type="submit" id="\(escape(id))">\(escape(button))</button></form>
             """
     }
