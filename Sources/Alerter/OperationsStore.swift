@@ -196,6 +196,9 @@ public final class OperationsStore: Sendable {
     static func fingerprint(_ alert: AlertNotice) -> String {
         let reason = alert.reason.replacingOccurrences(of: "[0-9a-f]{8}-[0-9a-f-]{27}", with: "<id>", options: .regularExpression)
             .replacingOccurrences(of: "gave up after [0-9]+ attempts: ", with: "", options: .regularExpression)
+            // Heartland's record ids and the retry counter: one outage is one group, not one per refund or attempt.
+            .replacingOccurrences(of: "\\b(TRN|BAT|PR|EVT)_[A-Za-z0-9_]+", with: "<id>", options: .regularExpression)
+            .replacingOccurrences(of: " \\(attempt [0-9]+, next in [^)]*\\)", with: "", options: .regularExpression)
         return "\(alert.kind)|\(alert.stage)|\(reason)"
     }
 

@@ -1,5 +1,6 @@
 /// Masks anything that looks like a card number (a Luhn-valid run of 13–19 digits, spaces or dashes
 /// allowed between digits) before it reaches a log line, a header or an alert: keeps first six and last four.
+/// A run with a letter right before and right after it is part of an identifier and left alone.
 public enum CardMask {
     public static func mask(_ text: String) -> String {
         let chars = Array(text)
@@ -18,7 +19,9 @@ public enum CardMask {
                 break
             }
             let digits = digitIndices.map { Int(String(chars[$0]))! }
-            if (13...19).contains(digits.count) && luhn(digits) {
+            // Letters on both sides: the digits are inside an identifier (`TRN_C59EC7DF…4245F`), not a card number.
+            let insideIdentifier = i > 0 && chars[i - 1].isASCII && chars[i - 1].isLetter && j < chars.count && chars[j].isASCII && chars[j].isLetter
+            if (13...19).contains(digits.count) && luhn(digits) && !insideIdentifier {
                 var run = Array(chars[i..<j])
                 for (n, index) in digitIndices.enumerated() where n >= 6 && n < digits.count - 4 { run[index - i] = "*" }
                 result.append(contentsOf: run)

@@ -79,6 +79,20 @@ import Testing
         #expect(groups.first?.count == 2)
     }
 
+    /// One Heartland outage while many refunds wait: one group, not one per refund or per attempt.
+    @Test func anOutageIsOneGroupWhateverRecordsAndAttemptsItHits() throws {
+        let store = try store()
+        for (record, attempt) in [("TRN_AB12CD", 3), ("TRN_EF34GH", 3), ("TRN_AB12CD", 23)] {
+            let alert = AlertNotice(kind: "source_unavailable", severity: "warning", stage: "heartland-ingest",
+                                    reason: "Heartland unavailable: 503; refund \(record) waits in the ingest inbox and is retried "
+                                        + "(attempt \(attempt), next in 4.0 s)")
+            _ = try store.record(alert, messageID: UUID().uuidString)
+        }
+        let other = AlertNotice(kind: "source_unavailable", severity: "warning", stage: "heartland-ingest", reason: "Heartland refused the credentials")
+        _ = try store.record(other, messageID: UUID().uuidString)
+        #expect(try store.alertGroups().map(\.count).sorted() == [1, 3])
+    }
+
     @Test func reconciliationsAreStoredAndAMismatchRaisesAnAlert() async throws {
         let store = try store()
         let handler = AlerterHandler(store: store, webhook: nil)

@@ -69,6 +69,10 @@ import Testing
         #expect(CardMask.mask("card 4111111111111111 declined") == "card 411111******1111 declined")
         #expect(CardMask.mask("4111 1111 1111 1111") == "4111 11** **** 1111")
         #expect(CardMask.mask("order 1234567890123") == "order 1234567890123", "not Luhn-valid: left alone")
+        // Inside an identifier (letters on both sides) a Luhn-valid run is part of the id, not a card.
+        #expect(CardMask.mask("refund TRN_AB4111111111111111CD posted") == "refund TRN_AB4111111111111111CD posted")
+        #expect(CardMask.mask("card=4111111111111111;") == "card=411111******1111;")
+        #expect(CardMask.mask("x4111111111111111") == "x411111******1111", "a letter on one side only: still masked")
         #expect(CardMask.mask("amount 12.50") == "amount 12.50")
     }
 }
