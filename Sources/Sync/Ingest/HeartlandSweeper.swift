@@ -31,11 +31,7 @@ public struct HeartlandSweeper: SyncSweeper {
         var batch = SweepBatch()
         try await customers(&batch)
         try await orders(&batch)
-        if !batch.messages.isEmpty { try await publisher.publish(batch.messages) }
-        try state.commit(records: batch.records, watermarks: batch.watermarks)
-        SyncMetrics.published(source, batch.messages.count)
-        SyncMetrics.unchanged(source, batch.unchanged)
-        return SweepReport(published: batch.messages.count, unchanged: batch.unchanged)
+        return try await batch.complete(source: source, publisher: publisher, state: state)
     }
 
     func customers(_ batch: inout SweepBatch) async throws {

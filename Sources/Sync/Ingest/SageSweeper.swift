@@ -32,11 +32,7 @@ public struct SageSweeper: SyncSweeper {
         try await stock(&batch)
         try await customers(&batch)
         try await orders(&batch)
-        if !batch.messages.isEmpty { try await publisher.publish(batch.messages) }
-        try state.commit(records: batch.records, watermarks: batch.watermarks)
-        SyncMetrics.published(source, batch.messages.count)
-        SyncMetrics.unchanged(source, batch.unchanged)
-        return SweepReport(published: batch.messages.count, unchanged: batch.unchanged)
+        return try await batch.complete(source: source, publisher: publisher, state: state)
     }
 
     /// An item changes when its master record or its price changes: both are polled, and the item is

@@ -82,6 +82,16 @@ struct SweepBatch {
         records.append((entity, key, fingerprint, version))
     }
 
+    /// Publishes the sweep's messages with confirms, then commits its fingerprints and watermarks (a crash
+    /// in between repeats the sweep, republishing the same message ids), then counts.
+    func complete(source: String, publisher: any SyncEventPublisher, state: SyncState) async throws -> SweepReport {
+        if !messages.isEmpty { try await publisher.publish(messages) }
+        try state.commit(records: records, watermarks: watermarks)
+        SyncMetrics.published(source, messages.count)
+        SyncMetrics.unchanged(source, unchanged)
+        return SweepReport(published: messages.count, unchanged: unchanged)
+    }
+
     mutating func advance(_ name: String, to value: String?) {
         guard let value else { return }
         if let current = watermarks[name], current >= value { return }
