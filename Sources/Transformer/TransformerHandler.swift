@@ -112,7 +112,7 @@ public struct TransformerHandler: StageHandler {
             let currency = try CurrencyCode(event.store.currency)
             let timeZone = try StoreTimeZone(event.store.timeZone)
             let transaction = try GatewayTransaction.parse(event.refundTransaction.data, currency: currency)
-            guard let returnJSON = event.returnTicket, let ticket = try HeartlandJSON.tickets(from: Self.array(returnJSON.data), currency: currency).first
+            guard let returnJSON = event.returnTicket, let ticket = try HeartlandJSON.tickets(from: returnJSON.data, currency: currency).first
             else {
                 throw StageError.permanent("Heartland Retail has no return ticket for refund \(event.transactionId): the merchandise and tax "
                     + "it gives back are unknown, so it cannot be posted on its own. Ring the return up at the POS (or post it by hand), "
@@ -121,8 +121,8 @@ public struct TransformerHandler: StageHandler {
             guard ticket.postsAsRealTimeRefund else { return nil }
             let store = StoreID(event.store.id)
             let journal = try SettlementJournalBuilder(rules: rules).buildRefund(ticket, storeID: store, timeZone: timeZone, currency: currency)
-            let context = try TicketContext.parse(returnJSON.data)
-            let original = try event.originalTicket.flatMap { try HeartlandJSON.tickets(from: Self.array($0.data), currency: currency).first }
+            let details = try TicketDetails.parse(tickets: returnJSON.data)[ticket.id]
+            let original = try event.originalTicket.flatMap { try HeartlandJSON.tickets(from: $0.data, currency: currency).first }
             let sale = try event.saleTransaction.map { try GatewayTransaction.parse($0.data, currency: currency) }
             let earlier = try HeartlandJSON.tickets(from: event.earlierReturns.data, currency: currency)
                 .filter { !$0.isVoid && ($0.completedAt, Int64($0.id.rawValue) ?? 0) < (ticket.completedAt, Int64(ticket.id.rawValue) ?? 0) }
@@ -149,7 +149,7 @@ public struct TransformerHandler: StageHandler {
                 originalTicketNumber: original?.number, originalCents: original.map { _ in mix.card + mix.cash + mix.giftCard },
                 earlierRefundedCents: earlier, refundedCents: ticket.refundedCents, refundCard: transaction.card, saleCards: saleCards,
                 saleCardCents: mix.card, saleCashCents: mix.cash, saleGiftCardCents: mix.giftCard, entryMode: transaction.entryMode,
-                terminal: transaction.terminal ?? context.stationId.map(String.init) ?? "unknown", clerk: context.salesRep,
+                terminal: transaction.terminal ?? details?.stationId.map(String.init) ?? "unknown", clerk: details?.salesRep,
                 occurredAt: ticket.completedAt.formatted(.iso8601), timeZone: timeZone.identifier, receivedAt: event.receivedAt, problems: [])
             facts.problems = Self.problems(facts)
             return JournalDocument(journal: journal, storeID: event.store.id, batch: nil, refund: facts)
@@ -172,12 +172,6 @@ public struct TransformerHandler: StageHandler {
             problems.append("to another card: refunded to \(facts.refundCard ?? "?"), \(sale)")
         }
         return problems
-    }
-
-    /// A single JSON object as a one-element array (tickets are parsed as arrays or pages).
-    static func array(_ data: Data) -> Data {
-        let first = data.first { !(" \n\r\t".utf8.contains($0)) }
-        return first == UInt8(ascii: "[") ? data : Data("[".utf8) + data + Data("]".utf8)
     }
 
     func payroll(_ event: PayrollCompletedEvent) throws -> JournalDocument {

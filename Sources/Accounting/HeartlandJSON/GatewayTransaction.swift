@@ -58,15 +58,3 @@ public struct GatewayTransaction: Hashable, Sendable {
         var paymentMethod: PaymentMethod?
     }
 }
-
-/// The Retail fields of a ticket the domain `Ticket` leaves out but the fraud scorer wants.
-public struct TicketContext: Hashable, Sendable, Decodable {
-    public var stationId: Int64?
-    public var salesRep: String?
-
-    public static func parse(_ data: Data) throws -> TicketContext {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try decoder.decode(TicketContext.self, from: data)
-    }
-}

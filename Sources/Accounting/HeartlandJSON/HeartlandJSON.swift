@@ -16,18 +16,20 @@ public enum HeartlandJSON {
         return try wire.batch()
     }
 
-    /// Tickets: a JSON array of tickets, a Heartland Retail page `{results: [...]}`, or an array of
-    /// such pages as heartland-ingest carries them (every page as served).
+    /// Tickets: a JSON array of tickets, a Heartland Retail page `{results: [...]}`, an array of such
+    /// pages as heartland-ingest carries them (every page as served), or one ticket as served.
     public static func tickets(from data: Data, currency: CurrencyCode) throws -> [Ticket] {
-        let wire: [WireTicket]
-        if let page = try? decoder.decode(WirePage<WireTicket>.self, from: data) {
-            wire = page.results
-        } else if let pages = try? decoder.decode([WirePage<WireTicket>].self, from: data) {
-            wire = pages.flatMap(\.results)
-        } else {
-            wire = try decoder.decode([WireTicket].self, from: data)
-        }
-        return try wire.map { ticket throws(HeartlandDataError) in try ticket.ticket(currency: currency) }
+        try retailRecords(WireTicket.self, from: data, decoder: decoder)
+            .map { ticket throws(HeartlandDataError) in try ticket.ticket(currency: currency) }
+    }
+
+    /// Retail records in every shape ingest carries them: a page `{results: [...]}`, an array of pages,
+    /// an array of records, or one record (`GET /api/sales/tickets/{id}`).
+    static func retailRecords<Element: Decodable>(_ type: Element.Type, from data: Data, decoder: JSONDecoder) throws -> [Element] {
+        if let page = try? decoder.decode(WirePage<Element>.self, from: data) { return page.results }
+        if let pages = try? decoder.decode([WirePage<Element>].self, from: data) { return pages.flatMap(\.results) }
+        if data.first(where: { !" \n\r\t".utf8.contains($0) }) == UInt8(ascii: "{") { return [try decoder.decode(Element.self, from: data)] }
+        return try decoder.decode([Element].self, from: data)
     }
 
     /// A pay run: the run object (the `payroll.completed` webhook's `data`) or the payroll envelope of
@@ -49,7 +51,7 @@ public enum HeartlandJSON {
     }
 }
 
-private struct WirePage<Element: Decodable>: Decodable { var results: [Element] }
+struct WirePage<Element: Decodable>: Decodable { var results: [Element] }
 
 private struct WireTotals: Decodable {
     struct Part: Decodable {

@@ -21,18 +21,12 @@ public struct TicketDetails: Hashable, Sendable {
     /// In the ticket's order, one per `payments[]` entry: the same order as `Ticket.tenders`.
     public var payments: [Payment]
 
-    /// By ticket id, from a JSON array of tickets, a Retail page `{results: [...]}` or an array of pages.
+    /// By ticket id, from the ticket JSON `HeartlandJSON.tickets` reads (an array, a Retail page, an array
+    /// of pages, or one ticket).
     public static func parse(tickets data: Data) throws -> [TicketID: TicketDetails] {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        let wire: [Wire]
-        if let page = try? decoder.decode(Page.self, from: data) {
-            wire = page.results
-        } else if let pages = try? decoder.decode([Page].self, from: data) {
-            wire = pages.flatMap(\.results)
-        } else {
-            wire = try decoder.decode([Wire].self, from: data)
-        }
+        let wire = try HeartlandJSON.retailRecords(Wire.self, from: data, decoder: decoder)
         var details: [TicketID: TicketDetails] = [:]
         for ticket in wire {
             guard let id = ticket.id?.value else { continue }
@@ -45,8 +39,6 @@ public struct TicketDetails: Hashable, Sendable {
         }
         return details
     }
-
-    private struct Page: Decodable { var results: [Wire] }
 
     private struct Wire: Decodable {
         struct WirePayment: Decodable {
