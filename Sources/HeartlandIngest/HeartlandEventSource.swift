@@ -63,13 +63,10 @@ public final class HeartlandEventSource: Sendable {
         }
         guard let day = batch.businessDay, !day.isEmpty else { throw Failure.unusable("batch \(batchID) has no business_day") }
         guard let locationID = batch.locationId else { throw Failure.unusable("batch \(batchID) has no location_id") }
-        let store = try await location(locationID)
-        guard let timeZone = store.timeZone, !timeZone.isEmpty else {
-            throw Failure.unusable("location \(locationID) (\(store.publicId)) has no time_zone")
-        }
+        let store = try await store(locationID, currency: batch.currency ?? "USD")
         let tickets = Self.array(try await client.ticketPagesJSON(.location(locationID, businessDays: day, through: day)).collect())
         return BatchClosedEvent(
-            store: .init(id: store.publicId.isEmpty ? String(locationID) : store.publicId, timeZone: timeZone, currency: batch.currency ?? "USD"),
+            store: store,
             businessDate: day, batchId: batch.id, batch: RawJSON(json), tickets: RawJSON(tickets))
     }
 
@@ -81,10 +78,7 @@ public final class HeartlandEventSource: Sendable {
         let (refund, refundJSON) = try await client.transactionJSON(id: transactionID)
         guard refund.type == .refund else { throw Failure.unusable("transaction \(transactionID) is a \(refund.type.rawValue), not a REFUND") }
         guard let locationID = refund.locationId else { throw Failure.unusable("refund \(transactionID) has no location_id") }
-        let store = try await location(locationID)
-        guard let timeZone = store.timeZone, !timeZone.isEmpty else {
-            throw Failure.unusable("location \(locationID) (\(store.publicId)) has no time_zone")
-        }
+        let store = try await store(locationID, currency: refund.currency)
         var returnTicket: (ticket: Ticket, json: Data)?
         if let reference = refund.reference, !reference.isEmpty {
             let candidates = try await client.tickets(TicketQuery(locationId: locationID, publicId: reference)).collect()
@@ -105,7 +99,7 @@ public final class HeartlandEventSource: Sendable {
             earlier = Self.array(try await client.ticketPagesJSON(TicketQuery(returnOfTicketId: original.ticket.id)).collect())
         }
         return RefundCreatedEvent(
-            store: .init(id: store.publicId.isEmpty ? String(locationID) : store.publicId, timeZone: timeZone, currency: refund.currency),
+            store: store,
             transactionId: transactionID, refundTransaction: RawJSON(refundJSON), returnTicket: returnTicket.map { RawJSON($0.json) },
             originalTicket: original.map { RawJSON($0.json) }, saleTransaction: sale.map(RawJSON.init), earlierReturns: RawJSON(earlier),
             receivedAt: receivedAt)
@@ -133,6 +127,15 @@ public final class HeartlandEventSource: Sendable {
     }
 
     /// The location, from a cache refreshed when an unknown id appears (a store opened since).
+    /// The store as events carry it: its public id (the location id when it has none) and its time zone.
+    private func store(_ locationID: Int64, currency: String) async throws -> BatchClosedEvent.Store {
+        let location = try await location(locationID)
+        guard let timeZone = location.timeZone, !timeZone.isEmpty else {
+            throw Failure.unusable("location \(locationID) (\(location.publicId)) has no time_zone")
+        }
+        return .init(id: location.publicId.isEmpty ? String(locationID) : location.publicId, timeZone: timeZone, currency: currency)
+    }
+
     private func location(_ id: Int64) async throws -> Location {
         if let known = stores.withLock({ $0[id] }) { return known }
         let all = try await client.locations()
