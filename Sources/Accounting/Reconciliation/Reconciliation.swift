@@ -113,17 +113,13 @@ public struct ReconciliationReport: Hashable, Sendable, Codable {
         let sageNet = Dictionary(refund.lines.filter { $0.check == .account }.map { ($0.account, $0.sageCents ?? 0) },
                                  uniquingKeysWith: +)
         for (account, cents) in sageNet where cents != 0 {
-            var found = false
+            let hasAccountLine = report.lines.contains { $0.check == .account && $0.account == account }
             for i in report.lines.indices where report.lines[i].account == account {
-                switch report.lines[i].check {
-                case .account, .cardBrand:
-                    found = found || report.lines[i].check == .account
-                    report.lines[i].sageCents = (report.lines[i].sageCents ?? 0) &+ cents
-                case .tips:
-                    report.lines[i].sageCents = (report.lines[i].sageCents ?? 0) &- cents
-                }
+                // Tips are compared credit-positive, the other checks debit-positive.
+                let signed = report.lines[i].check == .tips ? 0 &- cents : cents
+                report.lines[i].sageCents = (report.lines[i].sageCents ?? 0) &+ signed
             }
-            if !found {
+            if !hasAccountLine {
                 report.lines.append(ReconciliationLine(check: .account, label: refund.lines.first { $0.account == account }?.label ?? "account \(account)",
                                                        account: account, expectedCents: 0, sageCents: cents))
             }
