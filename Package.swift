@@ -35,6 +35,8 @@ let package = Package(
             pkgConfig: "librabbitmq",
             providers: [.apt(["librabbitmq-dev"])]
         ),
+        // The instant taken as now: the system clock, or one set for tests and demos (BRIDGE_CLOCK).
+        .target(name: "BridgeClock"),
         .target(
             name: "AMQP",
             dependencies: ["CRabbitMQ", .product(name: "Logging", package: "swift-log")]
@@ -71,14 +73,15 @@ let package = Package(
             name: "bridge-relay",
             dependencies: ["WorkerRuntime", "Messaging", "AMQP", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP"]),
-        .testTarget(name: "BrokerTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP", "WorkerRuntime", "SageConnector", "PipelineContracts", "Alerter",
+        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP", "BridgeClock"]),
+        .testTarget(name: "BrokerTests", dependencies: ["BridgeClock", "Messaging", "BrokerAdmin", "AMQP", "WorkerRuntime", "SageConnector", "PipelineContracts", "Alerter",
                                                     "BookOracle", "HeartlandSimulator", "Accounting", "HeartlandIngest", "FraudScoring", "Sync"]),
 
         // MARK: simulators (issue 3)
         .target(
             name: "SimulatorKit",
             dependencies: [
+                "BridgeClock",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -87,12 +90,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "HeartlandSimulator", dependencies: ["SimulatorKit"]),
+        .target(name: "HeartlandSimulator", dependencies: ["SimulatorKit", "BridgeClock"]),
         .target(name: "SageSimulator", dependencies: ["SimulatorKit"]),
         .executableTarget(
             name: "heartland-sim",
             dependencies: [
-                "HeartlandSimulator",
+                "HeartlandSimulator", "BridgeClock",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -182,14 +185,14 @@ let package = Package(
                                                          .product(name: "Hummingbird", package: "hummingbird")]),
         .target(
             name: "HeartlandIngest",
-            dependencies: ["HeartlandConnector", "PipelineContracts", "Messaging", "AMQP",
+            dependencies: ["HeartlandConnector", "PipelineContracts", "Messaging", "AMQP", "BridgeClock",
                            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
         .executableTarget(
             name: "heartland-ingest",
-            dependencies: ["HeartlandIngest", "HeartlandConnector", "Messaging", "WorkerRuntime", "Sync",
+            dependencies: ["HeartlandIngest", "HeartlandConnector", "Messaging", "WorkerRuntime", "Sync", "BridgeClock",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // An oracle of ACCOUNTING.md written apart from the transformer, for tests that check generated days.

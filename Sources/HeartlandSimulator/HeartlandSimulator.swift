@@ -29,7 +29,7 @@ public struct HeartlandSimulator: Sendable {
 
     public init(options: Options, logger: Logger) throws {
         self.options = options
-        clock = SimClock()
+        clock = SimClock(options.server.clock)
         database = try HeartlandDatabase.open(path: options.server.databasePath)
         if let fixture = options.fixture { try fixture.load(into: database) }
         outbox = WebhookOutbox(database: database)

@@ -30,7 +30,7 @@ public struct SageSimulator: Sendable {
 
     public init(options: Options, logger: Logger) throws {
         self.options = options
-        clock = SimClock()
+        clock = SimClock(options.server.clock)
         database = try SageDatabase.open(path: options.server.databasePath)
         try database.write { try ICResources.seedLocations($0) }
         calendar = FiscalCalendar(open: options.openPeriods ?? .defaultRange(now: clock.now()))

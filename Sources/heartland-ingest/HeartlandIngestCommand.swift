@@ -1,4 +1,5 @@
 import ArgumentParser
+import BridgeClock
 import Foundation
 import HeartlandConnector
 import HeartlandIngest
@@ -30,6 +31,8 @@ struct HeartlandIngestCommand: AsyncParsableCommand {
     var pollInterval: Double = ProcessInfo.processInfo.environment["HEARTLAND_POLL_SECONDS"].flatMap(Double.init) ?? 300
     @Option(name: .customLong("catch-up-days"), help: "Business days polled back on a first start.")
     var catchUpDays: Int = 7
+    @Option(help: "Now, for tests and demos: an instant (2026-12-02T07:30:00Z) or an offset in seconds; the poller's business days follow it. Default: $BRIDGE_CLOCK or the system clock.")
+    var clock: String?
     @Option(name: .customLong("retry-initial"), help: "First wait, in seconds, after Heartland failed to serve a batch (doubles up to --retry-max).")
     var retryInitial: Double = 1
     @Option(name: .customLong("retry-max"), help: "Longest wait, in seconds, between attempts at one batch.")
@@ -74,7 +77,9 @@ struct HeartlandIngestCommand: AsyncParsableCommand {
             var polling = HeartlandPoller.Settings()
             polling.interval = .milliseconds(Int64(pollInterval * 1000))
             polling.catchUpDays = catchUpDays
-            services.append(.init(service: HeartlandPoller(client: client, inbox: store, alerts: alerts, settings: polling, logger: logger)))
+            let now = try BridgeClock.resolve(flag: clock)
+            services.append(.init(service: HeartlandPoller(client: client, inbox: store, alerts: alerts, settings: polling, logger: logger,
+                                                           today: { now.now() })))
         }
         if syncPollInterval > 0 {
             let sweeper = HeartlandSweeper(client: RetailMasterDataClient(configuration: settings.configuration, logger: logger),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BridgeClock
 import Foundation
 import HeartlandSimulator
 import Logging
@@ -9,7 +10,7 @@ import SimulatorKit
 struct HeartlandSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "heartland-sim", abstract: "Heartland simulator (see docs/SIMULATORS.md).",
-        subcommands: [Serve.self, Generate.self], defaultSubcommand: Serve.self)
+        subcommands: [Serve.self, Generate.self, LastDay.self], defaultSubcommand: Serve.self)
 }
 
 struct Serve: AsyncParsableCommand {
@@ -52,7 +53,8 @@ struct Generate: ParsableCommand {
         abstract: "Generate a deterministic store day into --db and/or a fixture file.")
 
     @Option(help: "Number of stores (1...99).") var stores = 2
-    @Option(help: "Business day, YYYY-MM-DD.") var day: String
+    @Option(help: "Business day, YYYY-MM-DD. Default: the last day already over at every generated store (see last-day).") var day: String?
+    @Option(help: "Now, when --day is omitted: an instant or an offset in seconds. Default: $BRIDGE_CLOCK or the system clock.") var clock: String?
     @Option(help: "Seed; the same seed gives the same data.") var seed: UInt64 = 1
     @Option(help: "Sales tickets per store (returns come on top, about 4 %).") var ticketsPerStore = 300
     @Option(help: "SQLite file to load the day into.") var db: String?
@@ -60,9 +62,26 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         let fixture = try StoreDayGenerator.generate(
-            .init(stores: stores, day: day, seed: seed, ticketsPerStore: ticketsPerStore))
+            .init(stores: stores, day: try day ?? LastDay.day(stores: stores, clock: clock), seed: seed, ticketsPerStore: ticketsPerStore))
         if let out { try fixture.encoded().write(to: URL(fileURLWithPath: out)) }
         if let db { try fixture.load(into: try HeartlandDatabase.open(path: db)) }
         if db == nil && out == nil { FileHandle.standardOutput.write(try fixture.encoded()) } else { print(fixture.summary.text) }
     }
+}
+
+/// Prints the business day a generated day should have so that tickets rung up now never fall in it.
+struct LastDay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "last-day",
+        abstract: "Print the last business day that is over at every one of N generated stores (YYYY-MM-DD).",
+        discussion: "At 02:00 UTC US stores are still on the previous calendar day, so this is two days before the UTC date; at 15:00 UTC, one.")
+
+    @Option(help: "Number of stores (their time zones decide).") var stores = 2
+    @Option(help: "Now: an instant (2026-12-02T07:30:00Z) or an offset in seconds. Default: $BRIDGE_CLOCK or the system clock.") var clock: String?
+
+    static func day(stores: Int, clock: String?) throws -> String {
+        StoreDayGenerator.lastFinishedDay(stores: stores, at: try BridgeClock.resolve(flag: clock).now())
+    }
+
+    func run() throws { print(try Self.day(stores: stores, clock: clock)) }
 }

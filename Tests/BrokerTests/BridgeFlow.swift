@@ -1,4 +1,5 @@
 import AMQP
+import BridgeClock
 import Foundation
 import HeartlandSimulator
 #if canImport(FoundationNetworking)
@@ -19,14 +20,20 @@ final class BridgeFlow: @unchecked Sendable {
     let operations: String
     /// The topology file the stages were started with.
     let topology: String
+    /// What the simulators and heartland-ingest take as now (`--clock`): a chosen hour, never the hour the suite runs at.
+    let clock: BridgeClock
     private(set) var processes: [String: WorkerProcess]
     private(set) var heartlandURL: String?
     private(set) var inboxPath: String?
+    /// The generated business day (`startHeartland`): over at every store at `clock`, so tickets rung up now fall on a later day.
+    private(set) var day = ""
 
     static let stageNames = ["transformer", "fraud-scorer", "sage-loader", "alerter"]
 
-    private init(broker: TestBroker, folder: URL, sageURL: String, operations: String, topology: String, processes: [String: WorkerProcess]) {
+    private init(broker: TestBroker, folder: URL, sageURL: String, operations: String, topology: String, clock: BridgeClock,
+                 processes: [String: WorkerProcess]) {
         self.broker = broker
+        self.clock = clock
         self.topology = topology
         self.folder = folder
         self.sageURL = sageURL
@@ -41,8 +48,10 @@ final class BridgeFlow: @unchecked Sendable {
     ///   - loaderArguments: extra flags for every sage-loader.
     ///   - retryDelays: delay tiers other than the standard 5 s / 30 s / 5 min / 30 min (the stages declare their
     ///     own tier queues from the topology file they are given).
+    ///   - clock: now for the simulators and ingest; by default 15:00 UTC today (see `BridgeClock.timeMatrix` for the others).
     static func start(mapping: String = repositoryRoot.appendingPathComponent("Config/mapping.yaml").path, loaders: Int = 1,
-                      loaderArguments: [String] = [], scorerArguments: [String]? = nil, retryDelays: [Duration]? = nil) async throws -> BridgeFlow {
+                      loaderArguments: [String] = [], scorerArguments: [String]? = nil, retryDelays: [Duration]? = nil,
+                      clock: BridgeClock = .flowDefault) async throws -> BridgeFlow {
         let broker = TestBroker.shared
         var topology = repositoryRoot.appendingPathComponent("Topology/definitions.json").path
         try await broker.management().importDefinitions(try Topology.load(from: topology))
@@ -62,7 +71,8 @@ final class BridgeFlow: @unchecked Sendable {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flow-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let sage = try WorkerProcess.start(executable: "sage-pro-sim", arguments: [
-            "--port", "0", "--db", folder.appendingPathComponent("sage.sqlite").path, "--user", "ADMIN", "--password", "pw", "--rate-limit", "off"])
+            "--port", "0", "--db", folder.appendingPathComponent("sage.sqlite").path, "--user", "ADMIN", "--password", "pw", "--rate-limit", "off",
+            "--clock=\(clock.offsetText)"])
         let sageURL = try await firstLine(of: sage, after: "listening on ")
         let common = ["--amqp-url", broker.amqpURL, "--topology", topology, "--log-level", "info"]
         let operations = folder.appendingPathComponent("operations.sqlite").path
@@ -84,7 +94,8 @@ final class BridgeFlow: @unchecked Sendable {
                     "BRIDGE_LEDGER": folder.appendingPathComponent("ledger-\(index).sqlite").path])
         }
         try await eventually("every stage consumes") { try await consumers(broker) == 3 + loaders }
-        return BridgeFlow(broker: broker, folder: folder, sageURL: sageURL, operations: operations, topology: topology, processes: processes)
+        return BridgeFlow(broker: broker, folder: folder, sageURL: sageURL, operations: operations, topology: topology, clock: clock,
+                          processes: processes)
     }
 
     /// The value after `prefix` on the first line of a process's output that starts with it.
@@ -128,10 +139,13 @@ final class BridgeFlow: @unchecked Sendable {
 
     /// Generates a store day into heartland-sim's database, serves it, and starts heartland-ingest
     /// with its webhook registered. Returns the generated fixture (for independent expectations).
+    /// The day is `day` if given, else the last business day over at every store at the flow's clock.
     @discardableResult
-    func startHeartland(stores: Int, day: String, seed: Int = 7, tickets: Int, duplicateRate: Double = 0, pollSeconds: Double = 0)
+    func startHeartland(stores: Int, day: String? = nil, seed: Int = 7, tickets: Int, duplicateRate: Double = 0, pollSeconds: Double = 0)
         async throws -> Data
     {
+        let day = day ?? StoreDayGenerator.lastFinishedDay(stores: stores, at: clock.now())
+        self.day = day
         let db = folder.appendingPathComponent("heartland.sqlite").path
         let fixtureFile = folder.appendingPathComponent("fixture.json").path
         let generate = try WorkerProcess.start(executable: "heartland-sim", arguments: [
@@ -141,7 +155,8 @@ final class BridgeFlow: @unchecked Sendable {
         XCTAssertEqual(generated, 0, generate.log)
         let sim = try WorkerProcess.start(executable: "heartland-sim", arguments: [
             "serve", "--db", db, "--port", "0", "--app-id", Self.appID, "--app-key", Self.appKey, "--retail-token", Self.retailToken,
-            "--webhook-duplicate-rate", String(duplicateRate), "--webhook-retry-ms", "100", "--rate-limit", "off"])
+            "--webhook-duplicate-rate", String(duplicateRate), "--webhook-retry-ms", "100", "--rate-limit", "off",
+            "--clock=\(clock.offsetText)"])
         processes["heartland-sim"] = sim
         let url = try await Self.firstLine(of: sim, after: "listening on ")
         heartlandURL = url
@@ -149,7 +164,7 @@ final class BridgeFlow: @unchecked Sendable {
         inboxPath = inbox
         let ingest = try WorkerProcess.start(executable: "heartland-ingest", arguments: [
             "--amqp-url", broker.amqpURL, "--inbox", inbox, "--webhook-port", "0", "--poll-interval", String(pollSeconds),
-            "--catch-up-days", "1", "--retry-initial", "0.2", "--retry-max", "1", "--log-level", "info",
+            "--catch-up-days", "2", "--retry-initial", "0.2", "--retry-max", "1", "--log-level", "info", "--clock=\(clock.offsetText)",
             "--sync-state", folder.appendingPathComponent("heartland-sync.sqlite").path,
         ], environment: ["HEARTLAND_URL": url, "HEARTLAND_APP_ID": Self.appID, "HEARTLAND_APP_KEY": Self.appKey,
                          "HEARTLAND_RETAIL_TOKEN": Self.retailToken])
@@ -244,5 +259,25 @@ final class BridgeFlow: @unchecked Sendable {
 
     deinit {
         for process in processes.values where process.isRunning { process.signal(SIGKILL) }
+    }
+}
+
+extension BridgeClock {
+    /// Today's UTC date at `hour`:`minute` UTC. Flows run at a chosen hour, never at the hour the suite happens to run.
+    static func todayUTC(hour: Int, minute: Int = 0) -> BridgeClock {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let instant = calendar.date(bySettingHour: hour, minute: minute, second: 0, of: Date())!
+        return BridgeClock(startingAt: instant)
+    }
+
+    /// 15:00 UTC: every US store is on the UTC date.
+    static var flowDefault: BridgeClock { todayUTC(hour: 15) }
+
+    /// The instants the time-sensitive flows run at: 02:00 UTC (US stores still on the previous date, in the
+    /// evening), 07:30 UTC (around midnight on the US west coast, the small hours in New York) and 15:00 UTC
+    /// (every US store on the UTC date).
+    static var timeMatrix: [(name: String, clock: BridgeClock)] {
+        [("02:00 UTC", todayUTC(hour: 2)), ("07:30 UTC", todayUTC(hour: 7, minute: 30)), ("15:00 UTC", todayUTC(hour: 15))]
     }
 }

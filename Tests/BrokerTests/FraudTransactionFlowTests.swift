@@ -1,5 +1,6 @@
 import Accounting
 import Alerter
+import BridgeClock
 import FraudScoring
 import Foundation
 import PipelineContracts
@@ -27,7 +28,20 @@ final class FraudTransactionFlowTests: XCTestCase {
                 try XCTUnwrap(ticket["business_day"] as? String))
     }
 
-    func testSalesOfARealBatchAreScoredReviewBecomesAnExceptionAndAHotReloadedBlockHoldsTheBatch() async throws {
+    // Today's batch (tickets rung up now) at each instant of the time matrix, never the generated day.
+    func testSalesOfARealBatchAreScoredReviewBecomesAnExceptionAndAHotReloadedBlockHoldsTheBatchAt0200UTC() async throws {
+        try await salesOfARealBatchAreScoredReviewBecomesAnExceptionAndAHotReloadedBlockHoldsTheBatch(at: BridgeClock.timeMatrix[0])
+    }
+
+    func testSalesOfARealBatchAreScoredReviewBecomesAnExceptionAndAHotReloadedBlockHoldsTheBatchAt0730UTC() async throws {
+        try await salesOfARealBatchAreScoredReviewBecomesAnExceptionAndAHotReloadedBlockHoldsTheBatch(at: BridgeClock.timeMatrix[1])
+    }
+
+    func testSalesOfARealBatchAreScoredReviewBecomesAnExceptionAndAHotReloadedBlockHoldsTheBatchAt1500UTC() async throws {
+        try await salesOfARealBatchAreScoredReviewBecomesAnExceptionAndAHotReloadedBlockHoldsTheBatch(at: BridgeClock.timeMatrix[2])
+    }
+
+    func salesOfARealBatchAreScoredReviewBecomesAnExceptionAndAHotReloadedBlockHoldsTheBatch(at instant: (name: String, clock: BridgeClock)) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fraud-sales-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let reviewsPath = folder.appendingPathComponent("reviews.sqlite").path
@@ -35,8 +49,8 @@ final class FraudTransactionFlowTests: XCTestCase {
         try "# loss prevention\nreview if :kind: = 'sale' and :amount: > 50000\n".write(toFile: rulesPath, atomically: true, encoding: .utf8)
         let flow = try await BridgeFlow.start(scorerArguments: [
             "--review-store", reviewsPath, "--batch-history", folder.appendingPathComponent("history.sqlite").path,
-            "--feature-store", folder.appendingPathComponent("features.sqlite").path, "--rules", rulesPath])
-        try await flow.startHeartland(stores: 1, day: IngestFlowTests.day, tickets: 200)
+            "--feature-store", folder.appendingPathComponent("features.sqlite").path, "--rules", rulesPath], clock: instant.clock)
+        try await flow.startHeartland(stores: 1, tickets: 200)
         let store = "S01"
         let reviews = try ReviewStore(path: reviewsPath)
         let operations = try OperationsStore(path: flow.operations)
@@ -44,10 +58,10 @@ final class FraudTransactionFlowTests: XCTestCase {
         // Yesterday's generated batch: every sale scored, the journal posts (whatever exceptions its sales raise).
         try await flow.closeBatches()
         try await eventually(timeout: .seconds(60), "yesterday reconciled") {
-            try operations.reconciliations(businessDate: IngestFlowTests.day).contains { $0.status == .matched }
+            try operations.reconciliations(businessDate: flow.day).contains { $0.status == .matched }
         }
         XCTAssertTrue(try reviews.list().isEmpty, "nothing held: a review rule never holds a posted batch")
-        let yesterday = try await flow.closedBatches(day: IngestFlowTests.day)
+        let yesterday = try await flow.closedBatches(day: flow.day)
         let traces = try TraceStore(path: flow.folder.appendingPathComponent("traces.sqlite").path)
         for batch in yesterday {
             // The stage's time for a real batch, from the hop records `bridgectl trace` shows (reported, not asserted).
@@ -63,6 +77,7 @@ final class FraudTransactionFlowTests: XCTestCase {
         let ordinary = try await ringSale(flow, location: location, item: item, cents: 2_499, last4: "1111", clerk: "Zoe")
         let big = try await ringSale(flow, location: location, item: item, cents: 61_250, last4: "4444", clerk: "Zoe")
         let stolen = try await ringSale(flow, location: location, item: item, cents: 8_900, last4: "6666", clerk: "Zoe")
+        XCTAssertNotEqual(ordinary.businessDay, flow.day, "a sale rung up now falls after the generated day (\(instant.name))")
         let compact = ordinary.businessDay.replacingOccurrences(of: "-", with: "")
 
         // Loss prevention adds a block rule while the bridge runs: no restart, the next batch is judged with it.

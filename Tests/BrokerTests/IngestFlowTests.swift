@@ -11,13 +11,6 @@ import XCTest
 /// (webhooks and polling), transformer, fraud-scorer, sage-loader(s), alerter, on the standard
 /// topology. The seed's error cases that start at Heartland are here.
 final class IngestFlowTests: XCTestCase {
-    /// Yesterday in UTC: a finished store day inside the ingest poller's catch-up window.
-    static var day: String {
-        let yesterday = Date().addingTimeInterval(-86_400)
-        let parts = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: yesterday)
-        return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
-    }
-
     static func reference(store: String, day: String, batch: String) -> String {
         "HL-\(store)-\(day.replacingOccurrences(of: "-", with: ""))-\(batch)"
     }
@@ -28,8 +21,8 @@ final class IngestFlowTests: XCTestCase {
     /// ingest inbox published each once, and every reconciliation matched.
     func testStoreDayIsPostedExactlyOnceDespiteDuplicatesOverlapAndACrashedLoader() async throws {
         let flow = try await BridgeFlow.start(loaders: 2)
-        let day = Self.day
-        let fixture = try StoreDayFixture.decode(try await flow.startHeartland(stores: 3, day: day, tickets: 120, duplicateRate: 1, pollSeconds: 1))
+        let fixture = try StoreDayFixture.decode(try await flow.startHeartland(stores: 3, tickets: 120, duplicateRate: 1, pollSeconds: 1))
+        let day = flow.day
         try await flow.closeBatches()
         let batches = try await flow.closedBatches(day: day)
         XCTAssertEqual(batches.count, 3)
@@ -82,7 +75,7 @@ final class IngestFlowTests: XCTestCase {
     /// the expected amounts are summed here from the generated records, apart from the product's code.
     func testCompletedPayRunBecomesOnePayrollJournal() async throws {
         let flow = try await BridgeFlow.start()
-        let fixture = try StoreDayFixture.decode(try await flow.startHeartland(stores: 1, day: Self.day, tickets: 5))
+        let fixture = try StoreDayFixture.decode(try await flow.startHeartland(stores: 1, tickets: 5))
         let run = try XCTUnwrap(fixture.payRuns.first)
         try await flow.heartlandAdmin("POST", "admin/pay_runs/\(run.id)/complete", "{}")
         var held: [String: Int64]?
@@ -117,7 +110,7 @@ final class IngestFlowTests: XCTestCase {
         XCTAssertTrue(text.contains("    SUI: \"2140\""))
         try text.replacingOccurrences(of: "    SUI: \"2140\"", with: "").write(to: broken, atomically: true, encoding: .utf8)
         let flow = try await BridgeFlow.start(mapping: broken.path)
-        let fixture = try StoreDayFixture.decode(try await flow.startHeartland(stores: 1, day: Self.day, tickets: 5))
+        let fixture = try StoreDayFixture.decode(try await flow.startHeartland(stores: 1, tickets: 5))
         let run = try XCTUnwrap(fixture.payRuns.first)
         try await flow.heartlandAdmin("POST", "admin/pay_runs/\(run.id)/complete", "{}")
         try await eventually(timeout: .seconds(60), "the run is parked") { try await flow.depth("transformer.dlq") == 1 }
@@ -140,8 +133,8 @@ final class IngestFlowTests: XCTestCase {
     /// retries with backoff and alerts; once Heartland is back the batch is posted, nothing lost.
     func testHeartlandDownIsRetriedAlertedAndNothingIsLost() async throws {
         let flow = try await BridgeFlow.start()
-        let day = Self.day
-        try await flow.startHeartland(stores: 1, day: day, tickets: 40)
+        try await flow.startHeartland(stores: 1, tickets: 40)
+        let day = flow.day
         try await flow.heartlandFaults(#"{"error_rate": 1, "error_status": 503}"#)
         try await flow.closeBatches()  // admin calls and webhook deliveries are not faulted; Heartland's API is
         try await eventually("an alert says Heartland is unavailable") {

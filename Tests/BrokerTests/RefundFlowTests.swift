@@ -1,5 +1,6 @@
 import Accounting
 import Alerter
+import BridgeClock
 import FraudScoring
 import Foundation
 import HeartlandIngest
@@ -47,14 +48,29 @@ final class RefundFlowTests: XCTestCase {
         return try await ring(flow, body)
     }
 
-    func testRefundsPostAsTheyHappenSuspiciousOnesWaitForAPersonAndTheBatchReconciles() async throws {
-        let flow = try await BridgeFlow.start()
-        try await flow.startHeartland(stores: 1, day: IngestFlowTests.day, tickets: 20)
+    // The flow at each instant of the time matrix: live tickets fall on the store's "today", which at 02:00 and
+    // 07:30 UTC is the previous UTC date, never on the generated (already finished) day.
+    func testRefundsPostAsTheyHappenSuspiciousOnesWaitForAPersonAndTheBatchReconcilesAt0200UTC() async throws {
+        try await refundsPostAsTheyHappenSuspiciousOnesWaitForAPersonAndTheBatchReconciles(at: BridgeClock.timeMatrix[0])
+    }
+
+    func testRefundsPostAsTheyHappenSuspiciousOnesWaitForAPersonAndTheBatchReconcilesAt0730UTC() async throws {
+        try await refundsPostAsTheyHappenSuspiciousOnesWaitForAPersonAndTheBatchReconciles(at: BridgeClock.timeMatrix[1])
+    }
+
+    func testRefundsPostAsTheyHappenSuspiciousOnesWaitForAPersonAndTheBatchReconcilesAt1500UTC() async throws {
+        try await refundsPostAsTheyHappenSuspiciousOnesWaitForAPersonAndTheBatchReconciles(at: BridgeClock.timeMatrix[2])
+    }
+
+    func refundsPostAsTheyHappenSuspiciousOnesWaitForAPersonAndTheBatchReconciles(at instant: (name: String, clock: BridgeClock)) async throws {
+        let flow = try await BridgeFlow.start(clock: instant.clock)
+        try await flow.startHeartland(stores: 1, tickets: 20)
+        print("refund flow at \(instant.name): generated day \(flow.day)")
         let store = "S01"
         // Yesterday's batch first (with its generated refunds, found through the batch), so that today's tickets open today's batch.
         try await flow.closeBatches()
         try await eventually(timeout: .seconds(60), "yesterday reconciled") {
-            try OperationsStore(path: flow.operations).reconciliations(businessDate: IngestFlowTests.day).contains { $0.status == .matched }
+            try OperationsStore(path: flow.operations).reconciliations(businessDate: flow.day).contains { $0.status == .matched }
         }
         let locations = try JSONSerialization.jsonObject(with: try await flow.heartlandAdmin("GET", "api/locations", nil)) as! [String: Any]
         let location = try XCTUnwrap((locations["results"] as? [[String: Any]])?.first { $0["public_id"] as? String == store }?["id"] as? Int)
@@ -68,6 +84,7 @@ final class RefundFlowTests: XCTestCase {
         let saleB = try await sale(flow, location: location, item: itemID, price: price, quantity: 1, brand: "MASTERCARD", last4: "2222")
         let saleC = try await sale(flow, location: location, item: itemID, price: price, quantity: 1, brand: "VISA", last4: "3333")
         let today = saleA.businessDay
+        XCTAssertNotEqual(today, flow.day, "a ticket rung up now falls after the generated day (\(instant.name))")
         let compact = today.replacingOccurrences(of: "-", with: "")
         func reference(_ ticket: Rung) -> String { "HL-\(store)-\(compact)-R\(ticket.id)" }
 

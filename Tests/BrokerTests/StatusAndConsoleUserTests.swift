@@ -37,7 +37,9 @@ final class StatusAndConsoleUserTests: XCTestCase {
             rows = try self.status(p, ["--metrics-url", "http://127.0.0.1:\(port)/metrics"])
             // The management API's counts of quorum queues lag a few seconds.
             func count(_ queue: String) -> Int { (rows[queue]?["ready"] as? Int ?? 0) + (rows[queue]?["unacked"] as? Int ?? 0) }
-            return within(p.stage("a"), 120) && within(p.stage("a") + ".retry.10m", 300) && count(p.stage("a")) == 2 && count(p.stage("b")) == 1
+            // The management API learns of the worker's consumer a few seconds after the worker registered it.
+            let registered = (rows[p.stage("a")]?["consumers"] as? Int ?? 0) >= 1
+            return registered && within(p.stage("a"), 120) && within(p.stage("a") + ".retry.10m", 300) && count(p.stage("a")) == 2 && count(p.stage("b")) == 1
         }
         XCTAssertEqual(rows[p.stage("a")]?["oldestFrom"] as? String, "workers", "quorum work queue: the workers' in-flight figure")
         XCTAssertEqual(rows[p.stage("a")]?["role"] as? String, "work")

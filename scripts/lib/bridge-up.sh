@@ -111,7 +111,7 @@ bridge_start_workers() {
   export BRIDGE_TOPOLOGY=$PWD/Topology/definitions.json BRIDGE_MAPPING=$PWD/Config/mapping.yaml
   HEARTLAND_URL=$heartland_url HEARTLAND_APP_ID=$app_id HEARTLAND_APP_KEY=$app_key HEARTLAND_RETAIL_TOKEN=$retail_token \
     start heartland-ingest "$bin/heartland-ingest" --amqp-url "$(url_for heartland-ingest)" --inbox "$state/heartland-ingest.sqlite" \
-    --webhook-port 0 --poll-interval 30 --catch-up-days 1
+    --webhook-port 0 --poll-interval 30 --catch-up-days 2  # the generated day is up to two UTC dates back (US stores at 02:00 UTC)
   start transformer "$bin/transformer" --amqp-url "$(url_for transformer)"
   start fraud-scorer "$bin/fraud-scorer" --amqp-url "$(url_for fraud-scorer)" --review-store "$state/fraud-reviews.sqlite" \
     --batch-history "$state/fraud-batch-history.sqlite" --feature-store "$state/fraud-features.sqlite"

@@ -1,3 +1,4 @@
+import BridgeClock
 import Foundation
 
 /// `heartland-sim generate`: a deterministic store day for N locations as a `StoreDayFixture`.
@@ -30,6 +31,18 @@ public enum StoreDayGenerator {
 
     /// Catalog and customer timestamps: fixed, so output does not depend on when it runs.
     static let epoch = Date(timeIntervalSince1970: 1_704_067_200)  // 2024-01-01T00:00:00Z
+
+    /// The time zones of the first `stores` generated stores.
+    public static func zones(stores: Int) -> [TimeZone] {
+        (0..<max(1, stores)).map { TimeZone(identifier: SampleData.stores[$0 % SampleData.stores.count].zone)! }
+    }
+
+    /// The business day to generate so that the day is over at every generated store at `instant`, and
+    /// a ticket rung up at `instant` falls on a later day at each of them: whatever the hour, a live
+    /// sale or refund never lands in the generated day.
+    public static func lastFinishedDay(stores: Int, at instant: Date) -> String {
+        BridgeClock.lastFinishedDay(at: instant, zones: zones(stores: stores))
+    }
 
     public static func generate(_ options: Options) throws -> StoreDayFixture {
         guard (1...99).contains(options.stores), (1...49_999).contains(options.ticketsPerStore) else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BridgeClock
 import Foundation
 
 /// What every simulator needs to start, whatever it simulates.
@@ -10,6 +11,8 @@ public struct ServerSettings: Sendable {
     public var databasePath: String?
     public var faults = FaultPlan()
     public var rateLimit = RateLimiter.Limit()
+    /// What the simulator takes as now (ticket times, business days, batch closes, token expiry).
+    public var clock = BridgeClock.system
 
     public init() {}
 }
@@ -21,6 +24,8 @@ public struct ServerFlags: ParsableArguments {
     @Option(help: "SQLite file; state survives restarts. Default: a temporary file.") public var db: String?
     @Option(help: "Fault to inject, key=value (repeatable), e.g. latency_ms=200 or error_rate=0.1.") public var fault: [String] = []
     @Option(help: "Rate limit per client as RATE/BURST (e.g. 20/100) or 'off'.") public var rateLimit = "50/200"
+    @Option(help: "Now, for tests and demos: an instant (2026-12-02T07:30:00Z) or an offset in seconds (-3600). Default: $BRIDGE_CLOCK or the system clock.")
+    public var clock: String?
 
     public init() {}
 
@@ -32,6 +37,7 @@ public struct ServerFlags: ParsableArguments {
         do { settings.faults = try FaultPlan(flags: fault) } catch { throw ValidationError("\(error)") }
         guard let limit = RateLimiter.Limit(flag: rateLimit) else { throw ValidationError("bad --rate-limit \(rateLimit)") }
         settings.rateLimit = limit
+        do { settings.clock = try BridgeClock.resolve(flag: clock) } catch { throw ValidationError("\(error)") }
         return settings
     }
 }
