@@ -60,6 +60,14 @@ public enum SageSettings: Sendable, CustomStringConvertible {
         }
     }
 
+    /// How long one call to Sage may take (SAGE_TIMEOUT_SECONDS): after that a post is in doubt, not failed.
+    public var timeout: Duration {
+        switch self {
+        case .webAPI(let connection): connection.timeout
+        case .importFile(let configuration): configuration.deadline
+        }
+    }
+
     public var description: String {
         switch self {
         case .webAPI(let connection): return connection.description

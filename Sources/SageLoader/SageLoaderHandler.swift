@@ -9,30 +9,57 @@ import SageConnector
 /// The sage-loader stage: posts each journal to Sage exactly once, reads it back, and publishes the
 /// reconciliation on `bridge.audit`.
 ///
-/// Duplicate protection has two layers: the local ledger (a cache: key → Sage batch number) and Sage
-/// itself, which is the authority across replicas and hosts: the external reference is looked up
-/// before posting, and Sage refuses a second journal with the same reference.
+/// Sage 300 keeps no unique key on a journal's reference, so the loaders provide it: every delivery of
+/// one journal (copies, redeliveries, on any handler of any replica) takes the journal's `KeyLock`, then
+/// reads the local ledger (a cache: key → Sage batch number), then looks the reference up in Sage, and
+/// posts only if Sage has none. A holder that died mid-post leaves an in-flight marker; the next holder
+/// waits for what it sent to land before it looks. Without a lock (`lock: nil`, one handler only) the
+/// same steps run unguarded.
 public struct SageLoaderHandler: StageHandler {
     public let client: any SageClient
     public let ledger: IdempotencyStore
     public let rules: MappingRules
     public let company: String
     public let auditExchange: String
+    public let lock: KeyLock?
+    public let validation: JournalValidation
 
-    public init(client: any SageClient, ledger: IdempotencyStore, rules: MappingRules, company: String, auditExchange: String = "bridge.audit") {
+    public init(client: any SageClient, ledger: IdempotencyStore, rules: MappingRules, company: String, auditExchange: String = "bridge.audit",
+                lock: KeyLock? = nil, validation: JournalValidation? = nil) {
         self.client = client
         self.ledger = ledger
         self.rules = rules
         self.company = company
         self.auditExchange = auditExchange
+        self.lock = lock
+        self.validation = validation ?? JournalValidation(rules: rules)
     }
 
     public func handle(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome {
         let document = try message.decode(JournalDocument.self)
         let journal = document.journal
+        try validation.check(journal)
         let key = message.idempotencyKey ?? journal.idempotencyKey
         if let batchNumber = try ledger.result(for: key) {
             return .duplicate("\(journal.reference) already posted as Sage batch \(batchNumber) (local ledger)")
+        }
+        guard let lock else { return try await post(document, key: key, message: message, held: nil, logger: logger) }
+        return try await lock.withLock(key) { held in
+            try await post(document, key: key, message: message, held: held, logger: logger)
+        }
+    }
+
+    /// Looks the journal up and posts it if Sage has none, holding the key's lock when there is one.
+    func post(_ document: JournalDocument, key: String, message: InboundMessage, held: KeyLock.Held?, logger: Logger) async throws -> StageOutcome {
+        let journal = document.journal
+        if let batchNumber = try ledger.result(for: key) {
+            return .duplicate("\(journal.reference) already posted as Sage batch \(batchNumber) (local ledger)")
+        }
+        if let held, held.inDoubt, let lock {
+            // A holder died with a post on its way: give it time to land (or to be dropped) before looking.
+            logger.warning("a previous post of this journal was left in doubt; waiting before looking it up",
+                           metadata: ["reference": .string(journal.reference), "wait": "\(lock.settings.inDoubtWindow)"])
+            try await Task.sleep(for: lock.settings.inDoubtWindow)
         }
         do {
             if let existing = try await client.findJournal(reference: journal.reference) {
@@ -40,11 +67,21 @@ public struct SageLoaderHandler: StageHandler {
                 // before its results went out. The reconciliation is sent again from Sage's copy (the alerter keeps
                 // one per reference), so that a crash between posting and acking cannot lose it.
                 _ = try ledger.record(key: key, messageID: message.messageID, result: existing.batchNumber.rawValue)
+                if held?.inDoubt == true { try await held?.clearInFlight() }
                 return .duplicate("Sage already holds \(journal.reference) as batch \(existing.batchNumber)",
                                   also: try await notices(document, batchNumber: existing.batchNumber, readBack: existing, posted: false))
             }
-            let receipt = try await client.post(SageBatchMapping.batch(for: journal))
+            let batch = try SageBatchMapping.batch(for: journal)
+            try await held?.markInFlight()
+            let receipt: SagePostingReceipt
+            do {
+                receipt = try await client.post(batch)
+            } catch let error as SageError where !error.mayHavePosted {
+                try await held?.clearInFlight()
+                throw error
+            }
             _ = try ledger.record(key: key, messageID: message.messageID, result: receipt.batchNumber.rawValue)
+            try await held?.clearInFlight()
             let readBack = try await client.readJournal(batchNumber: receipt.batchNumber)
             logger.info("posted", metadata: ["reference": .string(journal.reference), "sage_batch": .string(receipt.batchNumber.rawValue)])
             BusinessMetrics.posted(journal)
@@ -134,8 +171,9 @@ enum BusinessMetrics {
     static func posted(_ journal: JournalEntry) {
         Counter(label: "bridge_journals_posted_total", dimensions: [("source", journal.source.rawValue)]).increment()
         for line in journal.lines {
+            // A decoded journal's amounts are positive (JournalEntry's decoding checks them); a counter never goes down.
             Counter(label: "bridge_posted_amount_cents_total", dimensions: [("account", line.account.rawValue), ("side", line.side.rawValue)])
-                .increment(by: Int64(line.amount.minorUnits))
+                .increment(by: max(0, line.amount.minorUnits))
         }
     }
 

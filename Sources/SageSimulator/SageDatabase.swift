@@ -3,7 +3,8 @@ import GRDB
 import SimulatorKit
 
 /// Sage state: every entity is kept as the JSON the API returns, keyed by resource and entity key.
-/// GL entry references get their own table so the duplicate check is a unique index.
+/// GL entry references get their own table, indexed, for look-ups by reference (and for the strict
+/// duplicate check, which real Sage 300 does not make).
 public enum SageDatabase {
     public static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -32,6 +33,22 @@ public enum SageDatabase {
         migrator.registerMigration("sage-v2-reference-index") { db in
             // The loaders look journals up by external reference alone.
             try db.create(index: "gl_entry_reference_by_reference", on: "gl_entry_reference", columns: ["reference"])
+        }
+        migrator.registerMigration("sage-v3-references-without-key") { db in
+            // Sage 300 keeps no unique key on an entry's reference: one row per entry, any number per reference.
+            try db.create(table: "gl_entry_reference_v3") { t in
+                t.column("source_ledger", .text).notNull()
+                t.column("source_type", .text).notNull()
+                t.column("reference", .text).notNull()
+                t.column("batch_number", .text).notNull()
+                t.column("entry_number", .integer).notNull()
+                t.primaryKey(["batch_number", "entry_number"])
+            }
+            try db.execute(sql: "INSERT INTO gl_entry_reference_v3 SELECT source_ledger, source_type, reference, batch_number, entry_number FROM gl_entry_reference")
+            try db.drop(table: "gl_entry_reference")
+            try db.rename(table: "gl_entry_reference_v3", to: "gl_entry_reference")
+            try db.create(index: "gl_entry_reference_by_reference", on: "gl_entry_reference", columns: ["reference"])
+            try db.create(index: "gl_entry_reference_by_source", on: "gl_entry_reference", columns: ["source_ledger", "source_type", "reference"])
         }
         return migrator
     }

@@ -15,6 +15,8 @@ public struct SageSimulator: Sendable {
         public var openPeriods: FiscalCalendar.OpenRange?
         public var importDirectory: String?
         public var importPollInterval: Duration = .milliseconds(200)
+        /// Refuse a second GL entry with a reference already posted. Sage 300 has no such key: off by default.
+        public var uniqueReferences = false
 
         public init() {}
     }
@@ -34,7 +36,8 @@ public struct SageSimulator: Sendable {
         database = try SageDatabase.open(path: options.server.databasePath)
         try database.write { try ICResources.seedLocations($0) }
         calendar = FiscalCalendar(open: options.openPeriods ?? .defaultRange(now: clock.now()))
-        ledger = GLJournalLedger(database: database, calendar: calendar, company: options.company.uppercased(), clock: clock)
+        ledger = GLJournalLedger(database: database, calendar: calendar, company: options.company.uppercased(), clock: clock,
+                                 uniqueReferences: options.uniqueReferences)
         faults = FaultInjector(plan: options.server.faults, clock: clock)
         let routes = SageRoutes(
             database: database, ledger: ledger, credentials: SageCredentials(user: options.user, password: options.password),

@@ -29,9 +29,15 @@ struct SageLoaderCommand: AsyncParsableCommand {
         var logger = Logger(label: "sage-loader")
         logger.logLevel = worker.level
         let store = try IdempotencyStore(path: ledger)
+        // Sage keeps no unique key on a journal's reference: every delivery of a journal, on any replica, takes its key's lock.
+        var locking = KeyLock.Settings()
+        locking.inDoubtWindow = settings.timeout + .seconds(5)
+        let lock = KeyLock(stage: "sage-loader", connector: BrokerConnector(url: try worker.brokerURL(), name: "sage-loader", logger: logger),
+                           settings: locking)
         let journals = SageLoaderHandler(
             client: settings.makeClient(logger: logger), ledger: store,
-            rules: try MappingRules.load(path: mapping), company: ProcessInfo.processInfo.environment["SAGE_COMPANY"] ?? "SAMINC")
+            rules: try MappingRules.load(path: mapping), company: ProcessInfo.processInfo.environment["SAGE_COMPANY"] ?? "SAMINC",
+            lock: lock)
         var masterData: SageMasterDataHandler?
         if case .webAPI(let connection) = settings {
             masterData = SageMasterDataHandler(client: SageMasterDataClient(connection: connection, logger: logger), ledger: store,

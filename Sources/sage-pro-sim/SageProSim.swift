@@ -17,6 +17,8 @@ struct SageProSim: AsyncParsableCommand {
     @Option(help: "First open posting day, YYYY-MM-DD (default: 1 Jan of last year).") var openFrom: String?
     @Option(help: "Last open posting day, YYYY-MM-DD (default: 31 Dec of this year).") var openTo: String?
     @Option(help: "Folder watched for GL import files.") var importDir: String?
+    @Flag(help: "Refuse a second GL entry with an external reference already posted (409). Real Sage 300 has no such key, so neither has the default.")
+    var uniqueReferences = false
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
@@ -32,6 +34,7 @@ struct SageProSim: AsyncParsableCommand {
             options.openPeriods = .init(from: openFrom ?? fallback.from, to: openTo ?? fallback.to)
         }
         options.importDirectory = importDir
+        options.uniqueReferences = uniqueReferences
         let simulator = try SageSimulator(options: options, logger: logger)
         try await SimulatorRunner.runUntilSignalled(server: simulator.server, services: simulator.services, logger: logger)
     }

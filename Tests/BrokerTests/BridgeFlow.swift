@@ -27,6 +27,8 @@ final class BridgeFlow: @unchecked Sendable {
     private(set) var inboxPath: String?
     /// The generated business day (`startHeartland`): over at every store at `clock`, so tickets rung up now fall on a later day.
     private(set) var day = ""
+    /// How a sage-loader of this flow is started (`restartLoader`).
+    private var loaderCommand: (arguments: [String], environment: [String: String]) = ([], [:])
 
     static let stageNames = ["transformer", "fraud-scorer", "sage-loader", "alerter"]
 
@@ -50,8 +52,8 @@ final class BridgeFlow: @unchecked Sendable {
     ///     own tier queues from the topology file they are given).
     ///   - clock: now for the simulators and ingest; by default 15:00 UTC today (see `BridgeClock.timeMatrix` for the others).
     static func start(mapping: String = repositoryRoot.appendingPathComponent("Config/mapping.yaml").path, loaders: Int = 1,
-                      loaderArguments: [String] = [], scorerArguments: [String]? = nil, retryDelays: [Duration]? = nil,
-                      clock: BridgeClock = .flowDefault) async throws -> BridgeFlow {
+                      loaderArguments: [String] = [], loaderEnvironment: [String: String] = [:], scorerArguments: [String]? = nil,
+                      retryDelays: [Duration]? = nil, clock: BridgeClock = .flowDefault) async throws -> BridgeFlow {
         let broker = TestBroker.shared
         var topology = repositoryRoot.appendingPathComponent("Topology/definitions.json").path
         try await broker.management().importDefinitions(try Topology.load(from: topology))
@@ -87,15 +89,28 @@ final class BridgeFlow: @unchecked Sendable {
             "alerter": try WorkerProcess.start(executable: "alerter", arguments: common + [
                 "--store", operations, "--trace-store", folder.appendingPathComponent("traces.sqlite").path]),
         ]
+        let loaderCommand = (arguments: common + ["--mapping", mapping] + loaderArguments,
+                             environment: ["SAGE_URL": sageURL, "SAGE_USER": "ADMIN", "SAGE_PASSWORD": "pw", "SAGE_COMPANY": "SAMINC"]
+                                 .merging(loaderEnvironment) { $1 })
         for index in 1...loaders {
-            processes["sage-loader-\(index)"] = try WorkerProcess.start(
-                executable: "sage-loader", arguments: common + ["--mapping", mapping] + loaderArguments, environment: [
-                    "SAGE_URL": sageURL, "SAGE_USER": "ADMIN", "SAGE_PASSWORD": "pw", "SAGE_COMPANY": "SAMINC",
-                    "BRIDGE_LEDGER": folder.appendingPathComponent("ledger-\(index).sqlite").path])
+            processes["sage-loader-\(index)"] = try startLoader(index, loaderCommand, folder: folder)
         }
         try await eventually("every stage consumes") { try await consumers(broker) == 3 + loaders }
-        return BridgeFlow(broker: broker, folder: folder, sageURL: sageURL, operations: operations, topology: topology, clock: clock,
-                          processes: processes)
+        let flow = BridgeFlow(broker: broker, folder: folder, sageURL: sageURL, operations: operations, topology: topology, clock: clock,
+                              processes: processes)
+        flow.loaderCommand = loaderCommand
+        return flow
+    }
+
+    /// Each loader has its own ledger file, as replicas on different hosts would.
+    private static func startLoader(_ index: Int, _ command: (arguments: [String], environment: [String: String]), folder: URL) throws -> WorkerProcess {
+        try WorkerProcess.start(executable: "sage-loader", arguments: command.arguments, environment: command.environment.merging(
+            ["BRIDGE_LEDGER": folder.appendingPathComponent("ledger-\(index).sqlite").path]) { $1 })
+    }
+
+    /// Starts sage-loader number `index` again (after a kill), with its ledger as it was left.
+    func restartLoader(_ index: Int) throws {
+        processes["sage-loader-\(index)"] = try Self.startLoader(index, loaderCommand, folder: folder)
     }
 
     /// The value after `prefix` on the first line of a process's output that starts with it.
@@ -122,6 +137,25 @@ final class BridgeFlow: @unchecked Sendable {
     }
 
     func depth(_ queue: String) async throws -> Int { try await broker.depth(queue) }
+
+    /// Nothing of `stage` left anywhere: its work queue and retry tiers hold no message, ready or being handled
+    /// (the management API's counts, refreshed every second on the test node, and the exact ready count).
+    func settled(_ stage: String) async throws -> Bool {
+        let queues = try Topology.load(from: topology).queues.map(\.name).filter { $0 == stage || $0.hasPrefix("\(stage).retry.") }
+        let statistics = try await broker.management().queues().filter { queues.contains($0.name) }
+        let unfinished = statistics.reduce(0) { $0 + $1.messagesReady + $1.messagesUnacknowledged }
+        let waiting = try await depth(stage) + retryDepth(stage)
+        return unfinished == 0 && waiting == 0
+    }
+
+    /// Messages waiting in the retry tiers of `stage` (as the flow's topology names them).
+    func retryDepth(_ stage: String) async throws -> Int {
+        var total = 0
+        for queue in try Topology.load(from: topology).queues where queue.name.hasPrefix("\(stage).retry.") {
+            total += try await depth(queue.name)
+        }
+        return total
+    }
 
     /// Stops the transformer and starts it again with another mapping file (as an integrator would after fixing it).
     func restartTransformer(mapping: String) async throws {
@@ -242,13 +276,20 @@ final class BridgeFlow: @unchecked Sendable {
 
     /// How many journal entries Sage holds with this reference (to prove "exactly once").
     func sageEntries(reference: String) async throws -> Int {
-        let filter = "DocumentNumber eq '\(reference)'"
+        try await sageEntries(filter: "DocumentNumber eq '\(reference)'")
+    }
+
+    /// How many GL entries Sage holds that match an OData filter (one request).
+    func sageEntries(filter: String) async throws -> Int {
         var components = URLComponents(string: "\(sageURL)/Sage300WebApi/v1.0/-/SAMINC/GL/GLJournalHeaders")!
         components.queryItems = [URLQueryItem(name: "$filter", value: filter), URLQueryItem(name: "$count", value: "true")]
         var request = URLRequest(url: components.url!)
         request.setValue("Basic " + Data("ADMIN:pw".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
         let (data, _) = try await URLSession.shared.data(for: request)
-        return (try JSONSerialization.jsonObject(with: data) as! [String: Any])["@odata.count"] as! Int
+        guard let count = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["@odata.count"] as? Int else {
+            throw URLError(.badServerResponse, userInfo: [NSLocalizedDescriptionKey: "Sage answered \(String(decoding: data, as: UTF8.self))"])
+        }
+        return count
     }
 
     /// Creates a GL account in Sage, as the finance team would after the alert.

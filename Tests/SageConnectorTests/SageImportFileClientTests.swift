@@ -70,8 +70,8 @@ import Testing
         #expect(message.contains("out of balance"))
     }
 
-    @Test func duplicateAcrossWritersIsDetectedBySage() async throws {
-        try await withSage(importFiles: true, Self.duplicateAcrossWritersIsDetectedBySage)
+    @Test func duplicateAcrossWritersIsDetectedBySageWhenReferencesAreUnique() async throws {
+        try await withSage(importFiles: true, uniqueReferences: true, Self.duplicateAcrossWritersIsDetectedBySage)
     }
 
     static func duplicateAcrossWritersIsDetectedBySage(_ sage: SageHarness) async throws {

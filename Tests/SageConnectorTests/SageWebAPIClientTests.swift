@@ -33,8 +33,9 @@ import Testing
         #expect(read.netByAccount["4000"] == -(large - 70))
     }
 
+    /// With the simulator's opt-in unique references, the client maps the 409 to `.duplicateReference` (Sage 300 itself has no such key).
     @Test func duplicateReferenceIsRefusedAndFound() async throws {
-        try await withSage(Self.duplicateReferenceIsRefusedAndFound)
+        try await withSage(uniqueReferences: true, Self.duplicateReferenceIsRefusedAndFound)
     }
 
     static func duplicateReferenceIsRefusedAndFound(_ sage: SageHarness) async throws {
@@ -149,8 +150,21 @@ import Testing
         }
     }
 
-    @Test func replicasRacingOnOneReferencePostItOnce() async throws {
-        try await withSage(Self.replicasRacingOnOneReferencePostItOnce)
+    @Test func replicasRacingOnOneReferencePostItOnceWhenReferencesAreUnique() async throws {
+        try await withSage(uniqueReferences: true, Self.replicasRacingOnOneReferencePostItOnce)
+    }
+
+    /// The default, as Sage 300: nothing refuses the racing replicas, every post lands. (The loaders' key lock
+    /// is what keeps a journal to one post: SageLoaderTests, LoaderExactlyOnceTests.)
+    @Test func replicasRacingOnOneReferenceAllPostWithoutAUniqueKey() async throws {
+        try await withSage { sage in
+            let replicas = (0..<4).map { _ in sage.webClient() }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for replica in replicas { group.addTask { _ = try await replica.post(balanced("HL-7")) } }
+                try await group.waitForAll()
+            }
+            #expect(try await sage.webClient().findAll(reference: "HL-7") == 4)
+        }
     }
 
     static func replicasRacingOnOneReferencePostItOnce(_ sage: SageHarness) async throws {

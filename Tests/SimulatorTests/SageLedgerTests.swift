@@ -161,8 +161,20 @@ import Testing
         #expect(accepted.status == 201)
     }
 
-    @Test func secondJournalWithSameReferenceIs409() async throws {
+    /// Like Sage 300, the simulator keeps no unique key on an entry's reference by default: a second entry with it is accepted.
+    @Test func aSecondJournalWithTheSameReferenceIsAcceptedAsSage300Does() async throws {
         let sage = try await SageUnderTest.start()
+        defer { Task { await sage.stop() } }
+        let entry = Self.entry("S01-2026-11-27", lines: [("1100", "1.00"), ("4000", "-1.00")])
+        #expect(try await sage.call("POST", "GL/GLJournalBatches", entry).status == 201)
+        #expect(try await sage.call("POST", "GL/GLJournalBatches", entry).status == 201)
+        let found = try await sage.call("GET", "GL/GLJournalHeaders?$filter=DocumentNumber%20eq%20'S01-2026-11-27'&$count=true")
+        #expect(found.json["@odata.count"] == .int(2), "two entries: nothing in Sage stops a second post")
+    }
+
+    /// `--unique-references` (opt-in) refuses the second one with 409.
+    @Test func secondJournalWithSameReferenceIs409WhenReferencesAreUnique() async throws {
+        let sage = try await SageUnderTest.start { $0.uniqueReferences = true }
         defer { Task { await sage.stop() } }
         let entry = Self.entry("S01-2026-11-27", lines: [("1100", "1.00"), ("4000", "-1.00")])
         #expect(try await sage.call("POST", "GL/GLJournalBatches", entry).status == 201)
@@ -182,11 +194,11 @@ import Testing
 
     @Test func stateSurvivesRestart() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("sage-\(UUID().uuidString).sqlite").path
-        let first = try await SageUnderTest.start { $0.server.databasePath = path }
+        let first = try await SageUnderTest.start { $0.server.databasePath = path; $0.uniqueReferences = true }
         let entry = Self.entry("KEEP", lines: [("1100", "3.00"), ("4000", "-3.00")])
         #expect(try await first.call("POST", "GL/GLJournalBatches", entry).status == 201)
         await first.stop()
-        let second = try await SageUnderTest.start { $0.server.databasePath = path }
+        let second = try await SageUnderTest.start { $0.server.databasePath = path; $0.uniqueReferences = true }
         defer { Task { await second.stop() } }
         #expect(try await second.call("GET", "GL/GLJournalBatches('000001')").status == 200)
         #expect(try await second.call("POST", "GL/GLJournalBatches", entry).status == 409)

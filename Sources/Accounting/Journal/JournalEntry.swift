@@ -61,6 +61,28 @@ public struct JournalEntry: Hashable, Sendable, Codable {
                             description: description, currency: currency, lines: lines)
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case source, reference, idempotencyKey, postingDate, description, currency, lines
+    }
+
+    /// A journal read from a message is held to the same rules as one built here: balanced, every amount
+    /// positive, totals within 64 bits, at least one line. Anything else is not a journal.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let reference = try container.decode(String.self, forKey: .reference)
+        do {
+            self = try Self.balanced(
+                source: try container.decode(Source.self, forKey: .source), reference: reference,
+                idempotencyKey: try container.decode(String.self, forKey: .idempotencyKey),
+                postingDate: try container.decode(BusinessDate.self, forKey: .postingDate),
+                description: try container.decode(String.self, forKey: .description),
+                currency: try container.decode(CurrencyCode.self, forKey: .currency),
+                lines: try container.decode([JournalLine].self, forKey: .lines))
+        } catch let error as PostingError {
+            throw DecodingError.dataCorrupted(.init(codingPath: container.codingPath, debugDescription: error.description))
+        }
+    }
+
     private init(source: Source, reference: String, idempotencyKey: String, postingDate: BusinessDate, description: String,
                  currency: CurrencyCode, lines: [JournalLine]) {
         self.source = source

@@ -3,8 +3,9 @@ import GRDB
 import SimulatorKit
 
 /// `GL/GLJournalBatches` as a strict ledger. A batch is accepted whole or not at all: every entry
-/// must balance to the cent, name existing active accounts, post into an open fiscal period, be
-/// in the company's currency, and carry an external reference not seen before.
+/// must balance to the cent, name existing active accounts, post into an open fiscal period and be
+/// in the company's currency. Like Sage 300, it accepts any number of entries with one external
+/// reference; `uniqueReferences` (opt-in, `--unique-references`) refuses a second one with 409.
 public struct GLJournalLedger: Sendable {
     public static let resource = "GL/GLJournalBatches"
     public static let functionalCurrency = "USD"
@@ -13,12 +14,15 @@ public struct GLJournalLedger: Sendable {
     public let calendar: FiscalCalendar
     public let company: String
     public let clock: SimClock
+    /// Refuse a second entry with an external reference already posted (Sage 300 does not).
+    public let uniqueReferences: Bool
 
-    public init(database: DatabasePool, calendar: FiscalCalendar, company: String, clock: SimClock) {
+    public init(database: DatabasePool, calendar: FiscalCalendar, company: String, clock: SimClock, uniqueReferences: Bool = false) {
         self.database = database
         self.calendar = calendar
         self.company = company
         self.clock = clock
+        self.uniqueReferences = uniqueReferences
     }
 
     public func createBatch(_ body: JSONValue, enteredBy: String) throws -> JSONValue {
@@ -135,11 +139,11 @@ public struct GLJournalLedger: Sendable {
         return RenderedEntry(json: json, debits: debits, credits: credits)
     }
 
-    /// Records the entry's external reference; a second journal with it is a 409.
+    /// Records the entry's external reference; with `uniqueReferences`, a second journal with it is a 409.
     private func claim(
         _ db: Database, ledger: String, sourceType: String, reference: String, batchNumber: String, entryNumber: Int
     ) throws {
-        if let row = try Row.fetchOne(
+        if uniqueReferences, let row = try Row.fetchOne(
             db,
             sql: "SELECT batch_number, entry_number FROM gl_entry_reference WHERE source_ledger = ? AND source_type = ? AND reference = ?",
             arguments: [ledger, sourceType, reference])

@@ -20,13 +20,15 @@ struct SageHarness {
     let importFolder: URL
 
     /// `importFolder`: the GL import folder to watch (default: a new one in the temporary folder).
-    static func start(importFiles: Bool = false, importFolder: URL? = nil) async throws -> SageHarness {
+    /// `uniqueReferences`: the simulator's opt-in 409 on a second entry with one reference (Sage 300 has none).
+    static func start(importFiles: Bool = false, importFolder: URL? = nil, uniqueReferences: Bool = false) async throws -> SageHarness {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sage-connector-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var options = SageSimulator.Options()
         options.user = user
         options.password = password
         options.server.databasePath = folder.appendingPathComponent("sage.sqlite").path
+        options.uniqueReferences = uniqueReferences
         let watched = importFolder ?? folder.appendingPathComponent("gl-import")
         if importFiles || importFolder != nil {
             options.importDirectory = watched.path
@@ -93,8 +95,8 @@ struct SageHarness {
 }
 
 /// Starts a simulator, runs `body`, and stops it whatever happens.
-func withSage<T>(importFiles: Bool = false, _ body: (SageHarness) async throws -> T) async throws -> T {
-    let sage = try await SageHarness.start(importFiles: importFiles)
+func withSage<T>(importFiles: Bool = false, uniqueReferences: Bool = false, _ body: (SageHarness) async throws -> T) async throws -> T {
+    let sage = try await SageHarness.start(importFiles: importFiles, uniqueReferences: uniqueReferences)
     do {
         let result = try await body(sage)
         await sage.stop()
