@@ -150,7 +150,9 @@ private actor SessionSlot {
         if let session, session.isOpen { return session }
         var once = connector
         once.name += "-key-lock"
-        let opened = try await once.connect()
+        // Bounded: a handler must not wait for the broker forever (its own delivery is redelivered meanwhile).
+        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+        let opened = try await once.connect(until: { ContinuousClock.now > deadline })
         session = opened
         return opened
     }

@@ -39,7 +39,10 @@ struct HeartlandLoaderCommand: AsyncParsableCommand {
         logger.logLevel = worker.level
         let handler = HeartlandLoaderHandler(
             client: RetailMasterDataClient(retailBaseURL: retail, token: token, logger: logger), ledger: try IdempotencyStore(path: ledger),
-            links: try CustomerLinks(path: ledger), policy: try SyncPolicy.load(path: syncConfig))
+            links: try CustomerLinks(path: ledger), policy: try SyncPolicy.load(path: syncConfig),
+            // Writes to one record one at a time, across handlers and replicas, and never an older version over a newer one.
+            versions: try RecordVersions(path: ledger),
+            lock: KeyLock(stage: HeartlandLoaderHandler.stage, connector: BrokerConnector(url: try worker.brokerURL(), name: HeartlandLoaderHandler.stage, logger: logger)))
         try await Worker.run(stage: HeartlandLoaderHandler.stage, handler: handler, options: worker)
     }
 }

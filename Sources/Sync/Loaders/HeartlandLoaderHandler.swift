@@ -21,23 +21,39 @@ public struct HeartlandLoaderHandler: StageHandler {
     let policy: SyncPolicy
     let support: SyncLoaderSupport
 
+    /// - Parameters:
+    ///   - versions: the newest version applied per record (an older command is a no-op); nil: not checked.
+    ///   - lock: one writer per record across handlers and replicas; nil: not serialized.
     public init(client: RetailMasterDataClient, ledger: IdempotencyStore, links: CustomerLinks, policy: SyncPolicy,
-                auditExchange: String = "bridge.audit") {
+                auditExchange: String = "bridge.audit", versions: RecordVersions? = nil, lock: KeyLock? = nil) {
         self.client = client
         self.links = links
         self.policy = policy
-        support = SyncLoaderSupport(stage: Self.stage, ledger: ledger, auditExchange: auditExchange)
+        support = SyncLoaderSupport(stage: Self.stage, ledger: ledger, auditExchange: auditExchange, versions: versions, lock: lock)
     }
 
     public func handle(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome {
-        try await support.apply(message, logger: logger) { key in
-            switch message.routingKey {
-            case SyncRoute.heartlandItemUpdate: return try await item(message.decode(SyncMessage<ItemRecord>.self), key: key)
-            case SyncRoute.heartlandStockSet: return try await stock(message.decode(SyncMessage<StockRecord>.self), key: key)
-            case SyncRoute.heartlandCustomerUpsert: return try await customer(message.decode(SyncMessage<SyncCustomer>.self))
-            case SyncRoute.heartlandOrderStatus: return try await orderStatus(message.decode(SyncMessage<OrderStatusRecord>.self))
-            default: throw StageError.permanent("heartland-loader has no rule for commands of type '\(message.routingKey)'")
-            }
+        switch message.routingKey {
+        case SyncRoute.heartlandItemUpdate:
+            let command = try message.decode(SyncMessage<ItemRecord>.self)
+            return try await support.apply(message, record: RecordVersion(record: "item:\(command.record.itemNumber)", version: command.record.version),
+                                           logger: logger) { key in try await item(command, key: key) }
+        case SyncRoute.heartlandStockSet:
+            let command = try message.decode(SyncMessage<StockRecord>.self)
+            let record = "stock:\(command.record.itemNumber)@\(command.record.location)"
+            return try await support.apply(message, record: RecordVersion(record: record, version: command.record.version),
+                                           logger: logger) { key in try await stock(command, key: key) }
+        case SyncRoute.heartlandCustomerUpsert:
+            let command = try message.decode(SyncMessage<SyncCustomer>.self)
+            let record = "customer:\(command.record.side.rawValue):\(command.record.id)"
+            return try await support.apply(message, record: RecordVersion(record: record, version: command.record.version),
+                                           logger: logger) { _ in try await customer(command) }
+        case SyncRoute.heartlandOrderStatus:
+            let command = try message.decode(SyncMessage<OrderStatusRecord>.self)
+            return try await support.apply(message, record: RecordVersion(record: "order:\(command.record.orderNumber)", version: command.record.version),
+                                           logger: logger) { _ in try await orderStatus(command) }
+        default:
+            throw StageError.permanent("heartland-loader has no rule for commands of type '\(message.routingKey)'")
         }
     }
 

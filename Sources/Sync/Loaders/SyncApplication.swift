@@ -12,19 +12,35 @@ struct SyncApplied {
     var detail: String
 }
 
-/// The loader side every sync handler shares: the Idempotent Consumer check on the ledger, the
-/// audit record of a write, and the classification of the target's errors.
+/// The loader side every sync handler shares: the Idempotent Consumer check on the ledger, writes to one
+/// record one at a time and never older over newer (with `versions` and `lock`), the audit record of a
+/// write, and the classification of the target's errors.
 struct SyncLoaderSupport: Sendable {
     let stage: String
     let ledger: IdempotencyStore
     let auditExchange: String
+    /// The newest version applied per record: an older one is a no-op.
+    var versions: RecordVersions?
+    /// One writer per record across handlers and replicas (a read-then-adjust is not raced).
+    var lock: KeyLock?
 
-    func apply(_ message: InboundMessage, logger: Logger, _ body: (String) async throws -> SyncApplied) async throws -> StageOutcome {
+    func apply(_ message: InboundMessage, record: RecordVersion? = nil, logger: Logger,
+               _ body: (String) async throws -> SyncApplied) async throws -> StageOutcome {
         guard let key = message.idempotencyKey else {
             throw StageError.permanent("\(message.routingKey) message \(message.messageID) has no \(Header.idempotencyKey)")
         }
         if let earlier = try ledger.result(for: key) {
             return .duplicate("\(key) was applied before: \(earlier)")
+        }
+        guard let record, let lock else { return try await applyOnce(message, key: key, record: record, logger: logger, body) }
+        return try await lock.withLock(record.record) { _ in try await applyOnce(message, key: key, record: record, logger: logger, body) }
+    }
+
+    private func applyOnce(_ message: InboundMessage, key: String, record: RecordVersion?, logger: Logger,
+                           _ body: (String) async throws -> SyncApplied) async throws -> StageOutcome {
+        if let record, let versions, let newest = try await versions.newest(record.record), newest > record.version {
+            _ = try ledger.record(key: key, messageID: message.messageID, result: "older than version \(newest) already applied")
+            return .duplicate("\(key): \(record.record) version \(record.version) is older than version \(newest) already applied; nothing written")
         }
         let applied: SyncApplied
         do {
@@ -37,6 +53,7 @@ struct SyncLoaderSupport: Sendable {
                 : StageError.permanent("Sage refused \(key): \(error)")
         }
         _ = try ledger.record(key: key, messageID: message.messageID, result: applied.detail)
+        if let record, let versions { try await versions.advance(record.record, to: record.version) }
         guard applied.wrote else { return .duplicate(applied.detail) }
         logger.info("synced", metadata: ["idempotency_key": .string(key), "detail": .string(applied.detail)])
         let notice = AuditNotice(event: "synced", stage: stage, detail: applied.detail, messageId: message.messageID,
