@@ -36,6 +36,9 @@ public struct InboundMessage: Sendable {
     public var attempt: Int { Int(delivery.properties.headers[Header.attempt]?.intValue ?? 1) }
     public var firstFailedAt: String? { delivery.properties.headers[Header.firstFailedAt]?.stringValue }
     public var traceparent: String? { delivery.properties.headers[Header.traceparent]?.stringValue }
+    /// The broker delivered this message before (to a consumer that died, lost its connection or was
+    /// cancelled): a handler may have been working on it.
+    public var redelivered: Bool { delivery.redelivered }
 
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
         do {

@@ -2,38 +2,20 @@ import AMQP
 import Foundation
 import Logging
 
-/// Mutual exclusion per idempotency key, across the handlers of one process, processes and hosts, on
-/// RabbitMQ's own means, and a record of side effects left in doubt by a holder that died.
-///
-/// - The lock is an exclusive queue named after the key (`<stage>.key.lock.<key>`): one connection at a time
-///   can hold it, and the broker drops it when that connection goes away, so a crashed holder never leaves a
-///   key locked. The same connection could declare it twice, so handlers of one process also queue up here.
-/// - The in-flight marker is a durable queue (`<stage>.key.inflight.<key>`) declared just before the side
-///   effect and deleted once it is recorded. A holder that finds it was preceded by one that died between
-///   the two: its side effect may have happened, or may still land (a request already sent), so it waits
-///   `inDoubtWindow` before it looks at the target again.
+/// Mutual exclusion per key (a record's identity), across the handlers of one process, processes and
+/// hosts, on RabbitMQ's own means: an exclusive queue named after the key (`<stage>.key.lock.<key>`) can be
+/// declared by one connection at a time, and the broker drops it when that connection goes away, so a
+/// crashed holder never leaves a key locked. The same connection could declare it twice, so handlers of one
+/// process also queue up in memory. Declaring and deleting a queue costs the broker a few milliseconds of
+/// CPU: fit for master data (heartland-loader), too dear for every journal (sage-loader makes its journals
+/// unique in Sage instead; see `SageLoaderHandler`).
 public final class KeyLock: Sendable {
     public struct Settings: Sendable {
         /// How long a taken lock is waited for before the message is retried later (transient).
         public var acquireTimeout: Duration = .seconds(60)
         /// Between two attempts at a taken lock.
         public var pollInterval: Duration = .milliseconds(50)
-        /// How long a side effect left in doubt may still take to land (the target's request timeout).
-        public var inDoubtWindow: Duration = .seconds(30)
         public init() {}
-    }
-
-    /// What a holder is told when it gets the lock.
-    public struct Held: Sendable {
-        public let key: String
-        /// A holder before this one died between `markInFlight` and `clearInFlight`.
-        public let inDoubt: Bool
-        let lock: KeyLock
-
-        /// Call just before the side effect (the post).
-        public func markInFlight() async throws { try await lock.markInFlight(key) }
-        /// Call once the side effect's outcome is known and recorded (posted, or refused for sure).
-        public func clearInFlight() async throws { try await lock.clearInFlight(key) }
     }
 
     public let stage: String
@@ -50,13 +32,13 @@ public final class KeyLock: Sendable {
 
     /// Runs `body` holding `key`'s lock. Throws `StageError.transient` when the lock stays taken past
     /// `acquireTimeout` or the broker cannot be reached (the message is retried; nothing was done).
-    public func withLock<T: Sendable>(_ key: String, _ body: (Held) async throws -> T) async throws -> T {
+    public func withLock<T: Sendable>(_ key: String, _ body: () async throws -> T) async throws -> T {
         try await local.acquire(key)
         do {
-            let inDoubt = try await acquireOnBroker(key)
+            try await acquireOnBroker(key)
             let result: T
             do {
-                result = try await body(Held(key: key, inDoubt: inDoubt, lock: self))
+                result = try await body()
             } catch {
                 await releaseOnBroker(key)
                 throw error
@@ -85,24 +67,18 @@ public final class KeyLock: Sendable {
     }
 
     func lockName(_ key: String) -> String { Self.name("lock", stage: stage, key: key) }
-    func inFlightName(_ key: String) -> String { Self.name("inflight", stage: stage, key: key) }
 
     // MARK: broker
 
-    private func acquireOnBroker(_ key: String) async throws -> Bool {
-        let lockQueue = lockName(key), marker = inFlightName(key)
+    private func acquireOnBroker(_ key: String) async throws {
+        let lockQueue = lockName(key)
         let deadline = ContinuousClock.now.advanced(by: settings.acquireTimeout)
         while true {
             do {
-                return try await perform { connection in
+                try await perform { connection in
                     try connection.declareQueue(channel: Self.channel, name: lockQueue, durable: false, exclusive: true)
-                    do {
-                        try connection.declareQueue(channel: Self.channel, name: marker, passive: true)
-                        return true
-                    } catch AMQPError.channelClosed(code: 404, _) {
-                        return false
-                    }
                 }
+                return
             } catch AMQPError.channelClosed(code: 405, _) {
                 // RESOURCE_LOCKED: another connection holds the key.
                 guard ContinuousClock.now < deadline else {
@@ -117,16 +93,6 @@ public final class KeyLock: Sendable {
         let lockQueue = lockName(key)
         // If this fails the connection is gone, and the broker has dropped the exclusive queue with it.
         _ = try? await perform { connection in try connection.deleteQueue(channel: Self.channel, name: lockQueue) }
-    }
-
-    func markInFlight(_ key: String) async throws {
-        let marker = inFlightName(key)
-        try await perform { connection in try connection.declareQueue(channel: Self.channel, name: marker, durable: true) }
-    }
-
-    func clearInFlight(_ key: String) async throws {
-        let marker = inFlightName(key)
-        try await perform { connection in try connection.deleteQueue(channel: Self.channel, name: marker) }
     }
 
     /// Runs on the lock session, opening it (again) when needed. A lost connection is transient: whatever

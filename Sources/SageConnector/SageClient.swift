@@ -2,8 +2,9 @@
 /// HTTP) and `SageImportFileClient` (GL import files in a drop folder). Every method throws
 /// `SageError`, which says whether a retry can help.
 ///
-/// Duplicate protection across replicas: Sage is the authority. Call `findJournal(reference:)`
-/// before `post(_:)`; if two replicas race, the second post fails with `.duplicateReference`.
+/// Sage 300 keeps no unique key on a journal's reference: two replicas racing can both post. The
+/// loader looks the reference up before `post(_:)` and again after it, keeps the entry with the lowest
+/// batch number and deletes the others while they are still entered (`deleteBatch`).
 public protocol SageClient: Sendable {
     /// Posts a batch; Sage accepts it whole or not at all. An `.unavailable` failure leaves the
     /// outcome unknown (the request may have been applied): look the reference up before reposting.
@@ -14,6 +15,12 @@ public protocol SageClient: Sendable {
 
     /// What Sage holds for a batch number; `.notFound` if it holds nothing.
     func readJournal(batchNumber: SageBatchNumber) async throws -> SagePostedJournal
+
+    /// Every batch holding an entry with this external reference, lowest number first (one request).
+    func batchNumbers(reference: String) async throws -> [SageBatchNumber]
+
+    /// Deletes an entered batch (a second copy of a journal). `.notFound` if it is gone already.
+    func deleteBatch(_ batchNumber: SageBatchNumber) async throws
 
     /// Whether the GL account exists in the company's chart.
     func accountExists(_ account: String) async throws -> Bool

@@ -41,16 +41,3 @@ public struct JournalValidation: Sendable {
         }
     }
 }
-
-extension SageError {
-    /// Whether a post that failed this way may still have been recorded by Sage: it did not answer (timeout,
-    /// lost connection), answered something unreadable, answered 500, or an import file is still pending.
-    /// A refusal, a rate limit or a 502/503/504 means nothing was posted.
-    var mayHavePosted: Bool {
-        switch self {
-        case .duplicateReference, .validation, .unauthorized, .notFound, .rateLimited: false
-        case .unavailable(.status(let status, _)): status == 500
-        case .unavailable: true
-        }
-    }
-}

@@ -9,30 +9,32 @@ import SageConnector
 /// The sage-loader stage: posts each journal to Sage exactly once, reads it back, and publishes the
 /// reconciliation on `bridge.audit`.
 ///
-/// Sage 300 keeps no unique key on a journal's reference, so the loaders provide it: every delivery of
-/// one journal (copies, redeliveries, on any handler of any replica) takes the journal's `KeyLock`, then
-/// reads the local ledger (a cache: key → Sage batch number), then looks the reference up in Sage, and
-/// posts only if Sage has none. A holder that died mid-post leaves an in-flight marker; the next holder
-/// waits for what it sent to land before it looks. Without a lock (`lock: nil`, one handler only) the
-/// same steps run unguarded.
+/// Sage 300 keeps no unique key on a journal's reference, so two deliveries of one journal (copies,
+/// redeliveries, on any handler of any replica) can both find nothing and both post. The loaders make it
+/// one: the local ledger is a cache; Sage is looked up before the post and again right after it, the entry
+/// with the lowest batch number is the journal, and any other is deleted while it is still an entered
+/// (unposted) batch, by whichever delivery sees it (the later poster, or any later delivery). A message
+/// redelivered after a crash whose journal Sage does not hold yet is retried after `inDoubtWindow`, so a
+/// post the crashed handler had sent lands (and is found) before anyone posts again.
 public struct SageLoaderHandler: StageHandler {
     public let client: any SageClient
     public let ledger: IdempotencyStore
     public let rules: MappingRules
     public let company: String
     public let auditExchange: String
-    public let lock: KeyLock?
     public let validation: JournalValidation
+    /// How long a post sent by a handler that then died may take to land (the Sage client's timeout and a margin).
+    public let inDoubtWindow: Duration
 
     public init(client: any SageClient, ledger: IdempotencyStore, rules: MappingRules, company: String, auditExchange: String = "bridge.audit",
-                lock: KeyLock? = nil, validation: JournalValidation? = nil) {
+                validation: JournalValidation? = nil, inDoubtWindow: Duration = .seconds(35)) {
         self.client = client
         self.ledger = ledger
         self.rules = rules
         self.company = company
         self.auditExchange = auditExchange
-        self.lock = lock
         self.validation = validation ?? JournalValidation(rules: rules)
+        self.inDoubtWindow = inDoubtWindow
     }
 
     public func handle(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome {
@@ -43,57 +45,62 @@ public struct SageLoaderHandler: StageHandler {
         if let batchNumber = try ledger.result(for: key) {
             return .duplicate("\(journal.reference) already posted as Sage batch \(batchNumber) (local ledger)")
         }
-        guard let lock else { return try await post(document, key: key, message: message, held: nil, logger: logger) }
-        return try await lock.withLock(key) { held in
-            try await post(document, key: key, message: message, held: held, logger: logger)
-        }
-    }
-
-    /// Looks the journal up and posts it if Sage has none, holding the key's lock when there is one.
-    func post(_ document: JournalDocument, key: String, message: InboundMessage, held: KeyLock.Held?, logger: Logger) async throws -> StageOutcome {
-        let journal = document.journal
-        if let batchNumber = try ledger.result(for: key) {
-            return .duplicate("\(journal.reference) already posted as Sage batch \(batchNumber) (local ledger)")
-        }
-        if let held, held.inDoubt, let lock {
-            // A holder died with a post on its way: give it time to land (or to be dropped) before looking.
-            logger.warning("a previous post of this journal was left in doubt; waiting before looking it up",
-                           metadata: ["reference": .string(journal.reference), "wait": "\(lock.settings.inDoubtWindow)"])
-            try await Task.sleep(for: lock.settings.inDoubtWindow)
-        }
         do {
-            if let existing = try await client.findJournal(reference: journal.reference) {
+            if let kept = try await onlyOne(journal.reference, logger: logger) {
                 // Posted before, but not by this ledger: a replica, or this stage before a crash that may have come
                 // before its results went out. The reconciliation is sent again from Sage's copy (the alerter keeps
                 // one per reference), so that a crash between posting and acking cannot lose it.
-                _ = try ledger.record(key: key, messageID: message.messageID, result: existing.batchNumber.rawValue)
-                if held?.inDoubt == true { try await held?.clearInFlight() }
-                return .duplicate("Sage already holds \(journal.reference) as batch \(existing.batchNumber)",
-                                  also: try await notices(document, batchNumber: existing.batchNumber, readBack: existing, posted: false))
+                _ = try ledger.record(key: key, messageID: message.messageID, result: kept.rawValue)
+                let existing = try await client.readJournal(batchNumber: kept)
+                return .duplicate("Sage already holds \(journal.reference) as batch \(kept)",
+                                  also: try await notices(document, batchNumber: kept, readBack: existing, posted: false))
             }
-            let batch = try SageBatchMapping.batch(for: journal)
-            try await held?.markInFlight()
-            let receipt: SagePostingReceipt
-            do {
-                receipt = try await client.post(batch)
-            } catch let error as SageError where !error.mayHavePosted {
-                try await held?.clearInFlight()
-                throw error
+            if message.redelivered {
+                // The delivery before this one may have died with its post on the way to Sage: let it land first.
+                throw StageError.transient("\(journal.reference) was redelivered and Sage does not hold it yet; a post sent before a crash "
+                    + "may still land, so it is looked up again in \(inDoubtWindow) before posting", retryAfter: inDoubtWindow)
+            }
+            let receipt = try await client.post(try SageBatchMapping.batch(for: journal))
+            // Another delivery may have posted the same journal meanwhile: the lowest batch number stays.
+            guard let kept = try await onlyOne(journal.reference, logger: logger) else {
+                throw StageError.transient("\(journal.reference) was posted as batch \(receipt.batchNumber) but Sage does not list it; looking again")
+            }
+            guard kept == receipt.batchNumber else {
+                _ = try ledger.record(key: key, messageID: message.messageID, result: kept.rawValue)
+                return .duplicate("\(journal.reference) was posted by another delivery at the same time as batch \(kept); "
+                    + "this delivery's batch \(receipt.batchNumber) was deleted")
             }
             _ = try ledger.record(key: key, messageID: message.messageID, result: receipt.batchNumber.rawValue)
-            try await held?.clearInFlight()
             let readBack = try await client.readJournal(batchNumber: receipt.batchNumber)
             logger.info("posted", metadata: ["reference": .string(journal.reference), "sage_batch": .string(receipt.batchNumber.rawValue)])
             BusinessMetrics.posted(journal)
             return .publish(try await notices(document, batchNumber: receipt.batchNumber, readBack: readBack))
         } catch SageError.duplicateReference(let existing) {
-            // Another delivery of the same journal (a replica, or a concurrent handler) posted it first: Sage refused ours.
+            // A Sage that refuses a second reference (sage-pro-sim --unique-references) turned our copy away.
             let batch = existing.batchNumber?.rawValue ?? "unknown"
             _ = try ledger.record(key: key, messageID: message.messageID, result: batch)
             return .duplicate("Sage refused a second \(journal.reference): already posted as batch \(batch)")
         } catch let error as SageError {
             throw stageError(error, journal: journal)
         }
+    }
+
+    /// The batch that holds `reference` in Sage, after deleting every other batch holding it (copies posted
+    /// by racing deliveries): the lowest number, which a later post can never undercut. Nil if none.
+    func onlyOne(_ reference: String, logger: Logger) async throws -> SageBatchNumber? {
+        let batches = try await client.batchNumbers(reference: reference)
+        guard let kept = batches.first else { return nil }
+        for copy in batches.dropFirst() {
+            logger.warning("deleting a second copy of a journal", metadata: [
+                "reference": .string(reference), "kept_batch": .string(kept.rawValue), "deleted_batch": .string(copy.rawValue)])
+            do {
+                try await client.deleteBatch(copy)
+            } catch SageError.notFound {
+                // Another delivery deleted it first.
+            }
+            Counter(label: "bridge_duplicate_posts_removed_total").increment()
+        }
+        return kept
     }
 
     /// The `posted` audit record (when this delivery posted it) and the reconciliation of a settlement

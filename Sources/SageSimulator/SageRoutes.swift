@@ -23,6 +23,14 @@ struct SageRoutes {
                 return .json(batch)
             }
         }
+        // An entered batch (every batch here: none is posted to the ledger) can be deleted, as in Sage 300.
+        table.add("DELETE", "\(p)/GL/GLJournalBatches({key})") { request in
+            try guarded(request) { _ in
+                let key = DocumentResource.unquote(request.parameter("key"))
+                guard try ledger.deleteBatch(key) else { throw SageError.notFound("Batch \(key) does not exist.") }
+                return .empty()
+            }
+        }
         table.add("POST", "\(p)/GL/GLJournalBatches") { request in
             try guarded(request) { user in
                 let batch = try ledger.createBatch(try request.json(), enteredBy: user)

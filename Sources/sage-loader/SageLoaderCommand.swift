@@ -29,18 +29,11 @@ struct SageLoaderCommand: AsyncParsableCommand {
         var logger = Logger(label: "sage-loader")
         logger.logLevel = worker.level
         let store = try IdempotencyStore(path: ledger)
-        // Sage keeps no unique key on a journal's reference: every delivery of a journal, on any replica, takes its key's lock.
-        var locking = KeyLock.Settings()
-        locking.inDoubtWindow = settings.timeout + .seconds(5)
-        let lock = KeyLock(stage: "sage-loader", connector: BrokerConnector(url: try worker.brokerURL(), name: "sage-loader", logger: logger),
-                           settings: locking)
-        // For measuring what the lock costs (scripts/bench-loaders) and nothing else: without it two deliveries of one journal can both post.
-        let unlocked = ProcessInfo.processInfo.environment["BRIDGE_KEY_LOCK"] == "off"
-        if unlocked { logger.critical("BRIDGE_KEY_LOCK=off: journals are posted without their key lock; a journal delivered twice can post twice") }
         let journals = SageLoaderHandler(
             client: settings.makeClient(logger: logger), ledger: store,
             rules: try MappingRules.load(path: mapping), company: ProcessInfo.processInfo.environment["SAGE_COMPANY"] ?? "SAMINC",
-            lock: unlocked ? nil : lock)
+            // A post sent by a handler that then died lands within the client's timeout.
+            inDoubtWindow: settings.timeout + .seconds(5))
         var masterData: SageMasterDataHandler?
         if case .webAPI(let connection) = settings {
             masterData = SageMasterDataHandler(client: SageMasterDataClient(connection: connection, logger: logger), ledger: store,

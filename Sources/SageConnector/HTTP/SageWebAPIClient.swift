@@ -46,6 +46,16 @@ public struct SageWebAPIClient: SageClient {
         return journals
     }
 
+    public func batchNumbers(reference: String) async throws -> [SageBatchNumber] {
+        let filter = "DocumentNumber eq \(ODataQuery.literal(reference))"
+        let headers: [GLJournalHeaderRef] = try await list("GL/GLJournalHeaders", filter: filter, select: "BatchNumber,EntryNumber,DocumentNumber")
+        return Set(headers.map(\.BatchNumber)).sorted().map { SageBatchNumber($0) }
+    }
+
+    public func deleteBatch(_ batchNumber: SageBatchNumber) async throws {
+        _ = try await transport.send("DELETE", "GL/GLJournalBatches(\(ODataQuery.keyLiteral(batchNumber.rawValue)))")
+    }
+
     public func readJournal(batchNumber: SageBatchNumber) async throws -> SagePostedJournal {
         let answer = try await transport.send("GET", "GL/GLJournalBatches(\(ODataQuery.keyLiteral(batchNumber.rawValue)))")
         return try transport.decode(GLJournalBatchWire.self, from: answer, what: "batch \(batchNumber)").posted()

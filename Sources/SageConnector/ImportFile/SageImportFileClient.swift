@@ -83,6 +83,16 @@ public struct SageImportFileClient: SageClient {
         try folder.processedJournal(ImportFolder.fileName(reference: reference))
     }
 
+    /// Import files are named after the reference, so a folder holds at most one per reference.
+    public func batchNumbers(reference: String) async throws -> [SageBatchNumber] {
+        try findJournal(referenceSync: reference).map { [$0.batchNumber] } ?? []
+    }
+
+    /// Never needed: a second file for one reference has the same name and is not written.
+    public func deleteBatch(_ batchNumber: SageBatchNumber) async throws {
+        throw SageError.validation(message: "batch \(batchNumber) came from an import file; delete it in Sage", account: nil)
+    }
+
     public func readJournal(batchNumber: SageBatchNumber) async throws -> SagePostedJournal {
         guard let journal = try folder.processedJournal(batchNumber: batchNumber) else {
             throw SageError.notFound(message: "no processed import file reports batch \(batchNumber)")

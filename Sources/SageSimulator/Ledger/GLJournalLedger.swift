@@ -25,6 +25,15 @@ public struct GLJournalLedger: Sendable {
         self.uniqueReferences = uniqueReferences
     }
 
+    /// Deletes an entered batch with its entries; false when there is none.
+    public func deleteBatch(_ batchNumber: String) throws -> Bool {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM gl_entry_reference WHERE batch_number = ?", arguments: [batchNumber])
+            try db.execute(sql: "DELETE FROM sage_record WHERE resource = ? AND key = ?", arguments: [Self.resource, batchNumber])
+            return db.changesCount > 0
+        }
+    }
+
     public func createBatch(_ body: JSONValue, enteredBy: String) throws -> JSONValue {
         try database.write { db in try createBatch(db, body: body, enteredBy: enteredBy) }
     }

@@ -33,7 +33,7 @@ struct SyncLoaderSupport: Sendable {
             return .duplicate("\(key) was applied before: \(earlier)")
         }
         guard let record, let lock else { return try await applyOnce(message, key: key, record: record, logger: logger, body) }
-        return try await lock.withLock(record.record) { _ in try await applyOnce(message, key: key, record: record, logger: logger, body) }
+        return try await lock.withLock(record.record) { try await applyOnce(message, key: key, record: record, logger: logger, body) }
     }
 
     private func applyOnce(_ message: InboundMessage, key: String, record: RecordVersion?, logger: Logger,
