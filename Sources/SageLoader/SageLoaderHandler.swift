@@ -31,7 +31,7 @@ public struct SageLoaderHandler: StageHandler {
         let document = try message.decode(JournalDocument.self)
         let journal = document.journal
         let key = message.idempotencyKey ?? journal.idempotencyKey
-        if let batchNumber = try ledger.result(for: key) {
+        if let batchNumber = try await ledger.result(for: key) {
             return .duplicate("\(journal.reference) already posted as Sage batch \(batchNumber) (local ledger)")
         }
         do {
@@ -39,12 +39,12 @@ public struct SageLoaderHandler: StageHandler {
                 // Posted before, but not by this ledger: a replica, or this stage before a crash that may have come
                 // before its results went out. The reconciliation is sent again from Sage's copy (the alerter keeps
                 // one per reference), so that a crash between posting and acking cannot lose it.
-                _ = try ledger.record(key: key, messageID: message.messageID, result: existing.batchNumber.rawValue)
+                _ = try await ledger.record(key: key, messageID: message.messageID, result: existing.batchNumber.rawValue)
                 return .duplicate("Sage already holds \(journal.reference) as batch \(existing.batchNumber)",
                                   also: try await notices(document, batchNumber: existing.batchNumber, readBack: existing, posted: false))
             }
             let receipt = try await client.post(SageBatchMapping.batch(for: journal))
-            _ = try ledger.record(key: key, messageID: message.messageID, result: receipt.batchNumber.rawValue)
+            _ = try await ledger.record(key: key, messageID: message.messageID, result: receipt.batchNumber.rawValue)
             let readBack = try await client.readJournal(batchNumber: receipt.batchNumber)
             logger.info("posted", metadata: ["reference": .string(journal.reference), "sage_batch": .string(receipt.batchNumber.rawValue)])
             BusinessMetrics.posted(journal)
@@ -52,7 +52,7 @@ public struct SageLoaderHandler: StageHandler {
         } catch SageError.duplicateReference(let existing) {
             // Another delivery of the same journal (a replica, or a concurrent handler) posted it first: Sage refused ours.
             let batch = existing.batchNumber?.rawValue ?? "unknown"
-            _ = try ledger.record(key: key, messageID: message.messageID, result: batch)
+            _ = try await ledger.record(key: key, messageID: message.messageID, result: batch)
             return .duplicate("Sage refused a second \(journal.reference): already posted as batch \(batch)")
         } catch let error as SageError {
             throw stageError(error, journal: journal)

@@ -37,9 +37,10 @@ struct HeartlandLoaderCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "heartland-loader")
         logger.logLevel = worker.level
+        let ledgerFile = try SQLiteFile.pool(path: ledger)
         let handler = HeartlandLoaderHandler(
-            client: RetailMasterDataClient(retailBaseURL: retail, token: token, logger: logger), ledger: try IdempotencyStore(path: ledger),
-            links: try CustomerLinks(path: ledger), policy: try SyncPolicy.load(path: syncConfig))
+            client: RetailMasterDataClient(retailBaseURL: retail, token: token, logger: logger), ledger: try IdempotencyStore(database: ledgerFile),
+            links: try CustomerLinks(database: ledgerFile), policy: try SyncPolicy.load(path: syncConfig))
         try await Worker.run(stage: HeartlandLoaderHandler.stage, handler: handler, options: worker)
     }
 }

@@ -23,7 +23,7 @@ struct SyncLoaderSupport: Sendable {
         guard let key = message.idempotencyKey else {
             throw StageError.permanent("\(message.routingKey) message \(message.messageID) has no \(Header.idempotencyKey)")
         }
-        if let earlier = try ledger.result(for: key) {
+        if let earlier = try await ledger.result(for: key) {
             return .duplicate("\(key) was applied before: \(earlier)")
         }
         let applied: SyncApplied
@@ -36,7 +36,7 @@ struct SyncLoaderSupport: Sendable {
             throw error.isTransient ? StageError.transient("Sage: \(error)", retryAfter: error.retryAfter)
                 : StageError.permanent("Sage refused \(key): \(error)")
         }
-        _ = try ledger.record(key: key, messageID: message.messageID, result: applied.detail)
+        _ = try await ledger.record(key: key, messageID: message.messageID, result: applied.detail)
         guard applied.wrote else { return .duplicate(applied.detail) }
         logger.info("synced", metadata: ["idempotency_key": .string(key), "detail": .string(applied.detail)])
         let notice = AuditNotice(event: "synced", stage: stage, detail: applied.detail, messageId: message.messageID,
