@@ -21,8 +21,8 @@ public struct GLJournalLedger: Sendable {
         self.clock = clock
     }
 
-    public func createBatch(_ body: JSONValue, enteredBy: String) throws -> JSONValue {
-        try database.write { db in try createBatch(db, body: body, enteredBy: enteredBy) }
+    public func createBatch(_ body: JSONValue, enteredBy: String) async throws -> JSONValue {
+        try await database.write { db in try createBatch(db, body: body, enteredBy: enteredBy) }
     }
 
     public func createBatch(_ db: Database, body: JSONValue, enteredBy: String) throws -> JSONValue {
