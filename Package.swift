@@ -74,7 +74,9 @@ let package = Package(
             dependencies: ["WorkerRuntime", "Messaging", "AMQP", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP", "BridgeClock"]),
-        .testTarget(name: "BrokerTests", dependencies: ["BridgeClock", "Messaging", "BrokerAdmin", "AMQP", "WorkerRuntime", "SageConnector", "PipelineContracts", "Alerter",
+        // Programs the tests run (any program, the project-local RabbitMQ node), awaited without blocking the cooperative pool.
+        .target(name: "TestPrograms", path: "Tests/TestPrograms"),
+        .testTarget(name: "BrokerTests", dependencies: ["BridgeClock", "TestPrograms", "Messaging", "BrokerAdmin", "AMQP", "WorkerRuntime", "SageConnector", "PipelineContracts", "Alerter",
                                                     "BookOracle", "HeartlandSimulator", "Accounting", "HeartlandIngest", "FraudScoring", "Sync"]),
 
         // MARK: simulators (issue 3)
@@ -179,7 +181,7 @@ let package = Package(
                            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
-        .testTarget(name: "ConsoleTests", dependencies: ["OperationsConsole", "Alerter", "FraudScoring", "Messaging", "BrokerAdmin", "AMQP",
+        .testTarget(name: "ConsoleTests", dependencies: ["TestPrograms", "OperationsConsole", "Alerter", "FraudScoring", "Messaging", "BrokerAdmin", "AMQP",
                                                          "PipelineContracts", "Accounting"]),
         .testTarget(name: "AlerterTests", dependencies: ["Alerter", "Accounting", "Messaging", "AMQP",
                                                          .product(name: "Hummingbird", package: "hummingbird")]),
@@ -226,7 +228,7 @@ let package = Package(
         // MARK: end two-way sync
 
         // MARK: deployment checks (issue 7)
-        .testTarget(name: "DeploymentTests", dependencies: ["Messaging"]),
+        .testTarget(name: "DeploymentTests", dependencies: ["TestPrograms", "Messaging"]),
         // MARK: end deployment checks
     ]
 )

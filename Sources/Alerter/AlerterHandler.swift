@@ -31,11 +31,11 @@ public struct AlerterHandler: StageHandler {
         } else if key.hasPrefix("alert.") {
             try await raise(message.decode(AlertNotice.self), messageID: message.messageID, logger: logger)
         } else if key.hasPrefix("audit.hop.") {
-            try traces?.record(message.decode(HopNotice.self))
+            try await traces?.record(message.decode(HopNotice.self))
         } else if key.hasPrefix("audit.reconciliation.") {
             let received = try message.decode(ReconciliationReport.self)
             // A refund's report is folded into its batch's: the batch report as it now stands is what is judged.
-            let batch = try store.record(received)
+            let batch = try await store.record(received)
             let report = received.status == .mismatched ? received : (batch ?? received)
             if report.status == .mismatched {
                 let differences = report.differences.map { "\($0.label): \($0.differenceCents.map(Money.decimalString) ?? "missing")" }
@@ -45,7 +45,7 @@ public struct AlerterHandler: StageHandler {
                                 messageID: "mismatch:\(message.messageID)", logger: logger)
             }
         } else if key.hasPrefix("audit.") {
-            try store.record(message.decode(AuditNotice.self), messageID: message.messageID, correlationID: message.correlationID)
+            try await store.record(message.decode(AuditNotice.self), messageID: message.messageID, correlationID: message.correlationID)
         } else {
             throw StageError.permanent("alerter does not know messages of type \(key)")
         }
@@ -61,7 +61,7 @@ public struct AlerterHandler: StageHandler {
     }
 
     func raise(_ alert: AlertNotice, messageID: String, logger: Logger) async throws {
-        let (group, isNew) = try store.record(alert, messageID: messageID)
+        let (group, isNew) = try await store.record(alert, messageID: messageID)
         if isNew {
             Counter(label: "bridge_alerts_total", dimensions: [("kind", alert.kind), ("stage", alert.stage), ("severity", alert.severity)]).increment()
         }
@@ -71,7 +71,7 @@ public struct AlerterHandler: StageHandler {
         logger.error("alert", metadata: ["stage": .string(group.stage), "kind": .string(group.kind), "count": .stringConvertible(group.count),
                                          "reason": .string(group.reason)])
         if let webhook { try await post(text, group: group, to: webhook) }
-        try store.markNotified(group.fingerprint, count: group.count)
+        try await store.markNotified(group.fingerprint, count: group.count)
     }
 
     /// A JSON body chat tools accept (`text`), with the group's fields beside it.

@@ -10,7 +10,7 @@ public final class OperationsStore: Sendable {
 
     public init(path: String) throws {
         database = try SQLiteFile.pool(path: path)
-        try database.write { db in
+        try database.prepareSchema { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS seen_message (message_id TEXT PRIMARY KEY);
                 CREATE TABLE IF NOT EXISTS alert_group (
@@ -48,9 +48,9 @@ public final class OperationsStore: Sendable {
     }
 
     /// Records an alert in its group. Returns the group, and whether this message was new.
-    public func record(_ alert: AlertNotice, messageID: String) throws -> (group: AlertGroup, isNew: Bool) {
+    public func record(_ alert: AlertNotice, messageID: String) async throws -> (group: AlertGroup, isNew: Bool) {
         let fingerprint = Self.fingerprint(alert)
-        return try database.write { db in
+        return try await database.write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO seen_message (message_id) VALUES (?)", arguments: [messageID])
             let isNew = db.changesCount == 1
             if isNew {
@@ -65,29 +65,29 @@ public final class OperationsStore: Sendable {
         }
     }
 
-    public func markNotified(_ fingerprint: String, count: Int) throws {
-        try database.write { db in
+    public func markNotified(_ fingerprint: String, count: Int) async throws {
+        try await database.write { db in
             try db.execute(sql: "UPDATE alert_group SET notified_count = ? WHERE fingerprint = ?", arguments: [count, fingerprint])
         }
     }
 
     /// Marks a group as seen by a person until it occurs again. False when there is no such group.
     @discardableResult
-    public func acknowledge(fingerprint: String, by actor: String, at: Date = Date()) throws -> Bool {
-        try database.write { db in
+    public func acknowledge(fingerprint: String, by actor: String, at: Date = Date()) async throws -> Bool {
+        try await database.write { db in
             try db.execute(sql: "UPDATE alert_group SET acknowledged_by = ?, acknowledged_at = ? WHERE fingerprint = ?",
                            arguments: [actor, ISO8601DateFormatter().string(from: at), fingerprint])
             return db.changesCount == 1
         }
     }
 
-    public func alertGroups() throws -> [AlertGroup] {
-        try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM alert_group ORDER BY last_seen DESC").map(Self.group) }
+    public func alertGroups() async throws -> [AlertGroup] {
+        try await database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM alert_group ORDER BY last_seen DESC").map(Self.group) }
     }
 
     /// Stores an audit notice once per message.
-    public func record(_ audit: AuditNotice, messageID: String, correlationID: String?) throws {
-        try database.write { db in
+    public func record(_ audit: AuditNotice, messageID: String, correlationID: String?) async throws {
+        try await database.write { db in
             try db.execute(sql: """
                 INSERT OR IGNORE INTO audit_event (message_id, event, stage, detail, idempotency_key, correlation_id, at, actor)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -101,8 +101,8 @@ public final class OperationsStore: Sendable {
         public var actor, idempotencyKey: String?
     }
 
-    public func auditTrail(limit: Int = 500) throws -> [AuditEntry] {
-        try database.read { db in
+    public func auditTrail(limit: Int = 500) async throws -> [AuditEntry] {
+        try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM audit_event ORDER BY at DESC, rowid DESC LIMIT ?", arguments: [limit]).map {
                 AuditEntry(messageId: $0["message_id"], event: $0["event"], stage: $0["stage"], detail: $0["detail"], at: $0["at"],
                            actor: $0["actor"], idempotencyKey: $0["idempotency_key"])
@@ -110,8 +110,8 @@ public final class OperationsStore: Sendable {
         }
     }
 
-    public func auditEvents() throws -> [(event: String, stage: String, detail: String)] {
-        try database.read { db in
+    public func auditEvents() async throws -> [(event: String, stage: String, detail: String)] {
+        try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT event, stage, detail FROM audit_event ORDER BY at").map { ($0["event"], $0["stage"], $0["detail"]) }
         }
     }
@@ -120,8 +120,8 @@ public final class OperationsStore: Sendable {
     /// folded into its batch's report, whichever of the two arrives first; returns the batch report
     /// as it now stands (nil when the batch's report has not arrived yet).
     @discardableResult
-    public func record(_ report: ReconciliationReport) throws -> ReconciliationReport? {
-        try database.write { db in
+    public func record(_ report: ReconciliationReport) async throws -> ReconciliationReport? {
+        try await database.write { db in
             let now = ISO8601DateFormatter().string(from: Date())
             if let batchReference = report.partOf {
                 try db.execute(sql: """
@@ -174,8 +174,8 @@ public final class OperationsStore: Sendable {
     }
 
     /// Reports for a business day (YYYY-MM-DD), or all of them.
-    public func reconciliations(businessDate: String? = nil) throws -> [ReconciliationReport] {
-        try database.read { db in
+    public func reconciliations(businessDate: String? = nil) async throws -> [ReconciliationReport] {
+        try await database.read { db in
             let rows = try String.fetchAll(db, sql: """
                 SELECT report FROM reconciliation WHERE ?1 IS NULL OR business_date = ?1 ORDER BY business_date, store_id, reference
                 """, arguments: [businessDate])

@@ -12,7 +12,7 @@ public final class TraceStore: Sendable {
     public init(path: String, retention: TimeInterval = 14 * 86_400) throws {
         database = try SQLiteFile.pool(path: path)
         self.retention = retention
-        try database.write { db in
+        try database.prepareSchema { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS hop (
                     message_id TEXT NOT NULL,
@@ -36,8 +36,8 @@ public final class TraceStore: Sendable {
 
     /// Records a hop (a redelivered hop notice is the same row; the same message handled again with
     /// another outcome, e.g. as a duplicate, is a new one).
-    public func record(_ hop: HopNotice, now: Date = Date()) throws {
-        try database.write { db in
+    public func record(_ hop: HopNotice, now: Date = Date()) async throws {
+        try await database.write { db in
             try db.execute(sql: """
                 INSERT OR IGNORE INTO hop (message_id, stage, attempt, correlation_id, idempotency_key, routing_key, outcome, duration_ms, at, recorded_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -50,8 +50,8 @@ public final class TraceStore: Sendable {
     }
 
     /// The hops of one source event, in order; `correlation` may also be an idempotency key.
-    public func hops(of correlation: String) throws -> [HopNotice] {
-        try database.read { db in
+    public func hops(of correlation: String) async throws -> [HopNotice] {
+        try await database.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT * FROM hop WHERE correlation_id = ? OR idempotency_key = ? ORDER BY at, stage
                 """, arguments: [correlation, correlation]).map { row in

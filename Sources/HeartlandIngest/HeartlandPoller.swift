@@ -66,7 +66,7 @@ public final class HeartlandPoller: Service, Sendable {
     @discardableResult
     public func sweep() async throws -> Int {
         let now = today()
-        let last = try inbox.pollState(Self.watermarkName).flatMap(Self.day)
+        let last = try await inbox.pollState(Self.watermarkName).flatMap(Self.day)
         // From the day before the last complete sweep (a batch closing late in the day) through tomorrow
         // in UTC (a store west of UTC is still on the previous day, one far east already on the next).
         let from = Self.calendar.date(byAdding: .day, value: last == nil ? -settings.catchUpDays : -1, to: last ?? now)!
@@ -75,7 +75,7 @@ public final class HeartlandPoller: Service, Sendable {
         var day = from
         while day <= through {
             for batch in try await client.batches(BatchQuery(status: .closed, businessDay: Self.text(day))).collect() where batch.status == .closed {
-                if try inbox.accept(key: HeartlandIdempotencyKey.batch(batch.id).description, kind: "batch", sourceID: batch.id, seenBy: "poller") {
+                if try await inbox.accept(key: HeartlandIdempotencyKey.batch(batch.id).description, kind: "batch", sourceID: batch.id, seenBy: "poller") {
                     new += 1
                     logger.info("closed batch found by polling", metadata: ["batch": "\(batch.id)", "business_day": "\(batch.businessDay ?? "?")"])
                 }
@@ -85,18 +85,18 @@ public final class HeartlandPoller: Service, Sendable {
         // Card refunds since the same day: each is posted on its own; the webhook normally comes first.
         for refund in try await client.transactions(TransactionQuery(type: .refund, fromDay: Self.text(from), toDay: Self.text(through))).collect()
         where refund.type == .refund {
-            if try inbox.accept(key: HeartlandIdempotencyKey.transaction(refund.id).description, kind: "refund", sourceID: refund.id, seenBy: "poller") {
+            if try await inbox.accept(key: HeartlandIdempotencyKey.transaction(refund.id).description, kind: "refund", sourceID: refund.id, seenBy: "poller") {
                 new += 1
                 logger.info("card refund found by polling", metadata: ["transaction": "\(refund.id)"])
             }
         }
         for run in try await client.payRuns(status: .processed) {
-            if try inbox.accept(key: HeartlandIdempotencyKey.payRun(run.id).description, kind: "pay_run", sourceID: run.id, seenBy: "poller") {
+            if try await inbox.accept(key: HeartlandIdempotencyKey.payRun(run.id).description, kind: "pay_run", sourceID: run.id, seenBy: "poller") {
                 new += 1
                 logger.info("completed pay run found by polling", metadata: ["pay_run": "\(run.id)"])
             }
         }
-        try inbox.setPollState(Self.watermarkName, Self.text(now))
+        try await inbox.setPollState(Self.watermarkName, Self.text(now))
         return new
     }
 

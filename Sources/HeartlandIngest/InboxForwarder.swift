@@ -67,7 +67,7 @@ public final class InboxForwarder: Service, Sendable {
     @discardableResult
     public func forwardDue(now: Date = Date()) async throws -> Int {
         var published = 0
-        for entry in try inbox.due(now: now) {
+        for entry in try await inbox.due(now: now) {
             try Task.checkCancellation()
             if try await forward(entry) { published += 1 }
         }
@@ -85,7 +85,7 @@ public final class InboxForwarder: Service, Sendable {
                 // A safety net for lost refund webhooks and a poller that is off: every card refund of the batch
                 // is posted on its own, since the day's journal leaves them out.
                 for id in try await source.refundIDs(batchID: entry.sourceID) {
-                    if try inbox.accept(key: HeartlandIdempotencyKey.transaction(id).description, kind: "refund", sourceID: id, seenBy: "batch") {
+                    if try await inbox.accept(key: HeartlandIdempotencyKey.transaction(id).description, kind: "refund", sourceID: id, seenBy: "batch") {
                         log.info("card refund found in its closed batch", metadata: ["transaction": "\(id)"])
                     }
                 }
@@ -98,7 +98,7 @@ public final class InboxForwarder: Service, Sendable {
         } catch {
             // The record itself is unusable (not found, not closed, no store): retrying cannot help.
             let reason = "\(entry.kind) \(entry.sourceID) cannot be ingested: \(error)"
-            try inbox.markFailed(entry.key, error: reason)
+            try await inbox.markFailed(entry.key, error: reason)
             log.error("ingest failed", metadata: ["reason": "\(reason)"])
             await alerts.raise(kind: "ingest_failed", severity: "error", reason: reason, key: entry.key, attempt: entry.attempts + 1)
             return false
@@ -116,7 +116,7 @@ public final class InboxForwarder: Service, Sendable {
                 key: entry.key, messageID: messageID))
         }
         try await publisher.publish(messages)
-        try inbox.markPublished(entry.key, messageID: messageID)
+        try await inbox.markPublished(entry.key, messageID: messageID)
         log.info("published", metadata: ["kind": .string(entry.kind), "detail": .string(detail)])
         return true
     }
@@ -126,7 +126,7 @@ public final class InboxForwarder: Service, Sendable {
         var delay = settings.initialBackoff
         for _ in 1..<min(attempt, 20) { delay = min(delay * 2, settings.maxBackoff) }
         if let retryAfter { delay = max(delay, retryAfter) }
-        try inbox.markRetry(entry.key, error: reason, nextAttemptAt: Date().addingTimeInterval(delay.seconds))
+        try await inbox.markRetry(entry.key, error: reason, nextAttemptAt: Date().addingTimeInterval(delay.seconds))
         log.warning("Heartland failed; the batch waits in the inbox", metadata: [
             "attempt": .stringConvertible(attempt), "retry_in_ms": .stringConvertible(delay.milliseconds), "error": .string(reason),
         ])

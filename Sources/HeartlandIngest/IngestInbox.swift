@@ -28,7 +28,7 @@ public final class IngestInbox: Sendable {
 
     public init(path: String) throws {
         database = try SQLiteFile.pool(path: path)
-        try database.write { db in
+        try database.prepareSchema { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS inbox (
                     idempotency_key TEXT PRIMARY KEY,
@@ -52,8 +52,8 @@ public final class IngestInbox: Sendable {
 
     /// Records a source record; true when it is new (and now pending), false for a repeat sighting.
     @discardableResult
-    public func accept(key: String, kind: String, sourceID: String, seenBy: String, status: Status = .pending, now: Date = Date()) throws -> Bool {
-        try database.write { db in
+    public func accept(key: String, kind: String, sourceID: String, seenBy: String, status: Status = .pending, now: Date = Date()) async throws -> Bool {
+        try await database.write { db in
             try db.execute(sql: """
                 INSERT INTO inbox (idempotency_key, kind, source_id, first_seen_by, status, next_attempt_at, received_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -64,26 +64,26 @@ public final class IngestInbox: Sendable {
     }
 
     /// Pending records whose next attempt is due, oldest first.
-    public func due(now: Date = Date(), limit: Int = 20) throws -> [Entry] {
-        try database.read { db in
+    public func due(now: Date = Date(), limit: Int = 20) async throws -> [Entry] {
+        try await database.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT * FROM inbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY received_at LIMIT ?
                 """, arguments: [now.timeIntervalSince1970, limit]).map(Self.entry)
         }
     }
 
-    public func entry(_ key: String) throws -> Entry? {
-        try database.read { db in
+    public func entry(_ key: String) async throws -> Entry? {
+        try await database.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM inbox WHERE idempotency_key = ?", arguments: [key]).map(Self.entry)
         }
     }
 
-    public func entries() throws -> [Entry] {
-        try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM inbox ORDER BY received_at").map(Self.entry) }
+    public func entries() async throws -> [Entry] {
+        try await database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM inbox ORDER BY received_at").map(Self.entry) }
     }
 
-    public func markPublished(_ key: String, messageID: String, now: Date = Date()) throws {
-        try database.write { db in
+    public func markPublished(_ key: String, messageID: String, now: Date = Date()) async throws {
+        try await database.write { db in
             try db.execute(sql: """
                 UPDATE inbox SET status = 'published', message_id = ?, published_at = ?, last_error = NULL,
                 attempts = attempts + 1 WHERE idempotency_key = ?
@@ -93,16 +93,16 @@ public final class IngestInbox: Sendable {
 
     /// Another failed attempt; returns the attempt count.
     @discardableResult
-    public func markRetry(_ key: String, error: String, nextAttemptAt: Date) throws -> Int {
-        try database.write { db in
+    public func markRetry(_ key: String, error: String, nextAttemptAt: Date) async throws -> Int {
+        try await database.write { db in
             try db.execute(sql: "UPDATE inbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE idempotency_key = ?",
                            arguments: [error, nextAttemptAt.timeIntervalSince1970, key])
             return try Int.fetchOne(db, sql: "SELECT attempts FROM inbox WHERE idempotency_key = ?", arguments: [key]) ?? 0
         }
     }
 
-    public func markFailed(_ key: String, error: String) throws {
-        try database.write { db in
+    public func markFailed(_ key: String, error: String) async throws {
+        try await database.write { db in
             try db.execute(sql: "UPDATE inbox SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE idempotency_key = ?",
                            arguments: [error, key])
         }
@@ -110,20 +110,20 @@ public final class IngestInbox: Sendable {
 
     /// Puts failed records back in the queue (after the cause has been fixed).
     @discardableResult
-    public func retryFailed(now: Date = Date()) throws -> Int {
-        try database.write { db in
+    public func retryFailed(now: Date = Date()) async throws -> Int {
+        try await database.write { db in
             try db.execute(sql: "UPDATE inbox SET status = 'pending', next_attempt_at = ? WHERE status = 'failed'",
                            arguments: [now.timeIntervalSince1970])
             return db.changesCount
         }
     }
 
-    public func pollState(_ name: String) throws -> String? {
-        try database.read { db in try String.fetchOne(db, sql: "SELECT value FROM poll_state WHERE name = ?", arguments: [name]) }
+    public func pollState(_ name: String) async throws -> String? {
+        try await database.read { db in try String.fetchOne(db, sql: "SELECT value FROM poll_state WHERE name = ?", arguments: [name]) }
     }
 
-    public func setPollState(_ name: String, _ value: String) throws {
-        try database.write { db in
+    public func setPollState(_ name: String, _ value: String) async throws {
+        try await database.write { db in
             try db.execute(sql: "INSERT INTO poll_state (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
                            arguments: [name, value])
         }

@@ -30,7 +30,7 @@ public struct WebhookReceiver: Sendable {
             let buffer = try await request.body.collect(upTo: Self.maxBody)
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }
-            return receive(body: Data(buffer.readableBytesView)) { headers[$0.lowercased()] }
+            return await receive(body: Data(buffer.readableBytesView)) { headers[$0.lowercased()] }
         }
         return Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "heartland-ingest"),
@@ -38,7 +38,7 @@ public struct WebhookReceiver: Sendable {
     }
 
     /// The whole decision, separate from HTTP so that it is tested directly.
-    public func receive(body: Data, header: (String) -> String?) -> Response {
+    public func receive(body: Data, header: (String) -> String?) async -> Response {
         let verified: WebhookVerifier.Verified
         do {
             verified = try verifier.verify(body: body, header: header)
@@ -61,14 +61,14 @@ public struct WebhookReceiver: Sendable {
         do {
             switch event.payload {
             case .batchClosed(let batch):
-                recorded = try inbox.accept(key: key, kind: "batch", sourceID: batch.id, seenBy: "webhook")
+                recorded = try await inbox.accept(key: key, kind: "batch", sourceID: batch.id, seenBy: "webhook")
             case .payrollCompleted(let run):
-                recorded = try inbox.accept(key: key, kind: "pay_run", sourceID: run.id, seenBy: "webhook")
+                recorded = try await inbox.accept(key: key, kind: "pay_run", sourceID: run.id, seenBy: "webhook")
             case .transactionRefunded(let transaction) where transaction.type == .refund:
                 // Posted on its own as it happens; the forwarder fetches the return ticket and its sale.
-                recorded = try inbox.accept(key: key, kind: "refund", sourceID: transaction.id, seenBy: "webhook")
+                recorded = try await inbox.accept(key: key, kind: "refund", sourceID: transaction.id, seenBy: "webhook")
             case .transactionRefunded, .unhandled:
-                recorded = try inbox.accept(key: key, kind: event.type.rawValue, sourceID: event.id, seenBy: "webhook", status: .ignored)
+                recorded = try await inbox.accept(key: key, kind: event.type.rawValue, sourceID: event.id, seenBy: "webhook", status: .ignored)
             }
         } catch {
             logger.error("webhook not recorded; asking Heartland to deliver again", metadata: ["event_id": "\(event.id)", "error": "\(error)"])

@@ -122,7 +122,8 @@ public enum HeartlandDatabase {
         return migrator
     }
 
-    public static func open(path: String?) throws -> DatabasePool {
-        try SimDatabase.open(path: path, migrator: migrator)
+    /// `seed`: start-up data (a fixture, webhook endpoints), written before the simulator serves.
+    public static func open(path: String?, seed: (Database) throws -> Void = { _ in }) throws -> DatabasePool {
+        try SimDatabase.open(path: path, migrator: migrator, seed: seed)
     }
 }

@@ -30,11 +30,13 @@ public struct HeartlandSimulator: Sendable {
     public init(options: Options, logger: Logger) throws {
         self.options = options
         clock = SimClock(options.server.clock)
-        database = try HeartlandDatabase.open(path: options.server.databasePath)
-        if let fixture = options.fixture { try fixture.load(into: database) }
+        let now = clock.now()
+        database = try HeartlandDatabase.open(path: options.server.databasePath) { db in
+            try options.fixture?.save(db)
+            for url in options.webhookURLs { try WebhookOutbox.addEndpoint(db, url: url, now: now) }
+        }
         outbox = WebhookOutbox(database: database)
         webhookSettings = WebhookDispatcher.Settings(options.webhookPolicy)
-        for url in options.webhookURLs { try outbox.addEndpoint(url, now: clock.now()) }
         let context = HeartlandContext(database: database, clock: clock, credentials: options.credentials)
         var routes = RouteTable()
         GPAccessTokenRoutes(context: context).add(to: &routes)

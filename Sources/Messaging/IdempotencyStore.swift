@@ -6,9 +6,14 @@ import GRDB
 public final class IdempotencyStore: Sendable {
     private let database: DatabasePool
 
-    public init(path: String) throws {
-        database = try SQLiteFile.pool(path: path)
-        try database.write { db in
+    public convenience init(path: String) throws {
+        try self.init(database: SQLiteFile.pool(path: path))
+    }
+
+    /// On a pool the process already has open on this file (the loaders keep customer links in their ledger).
+    public init(database: DatabasePool) throws {
+        self.database = database
+        try database.prepareSchema { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS processed (
                     idempotency_key TEXT PRIMARY KEY,
@@ -21,25 +26,25 @@ public final class IdempotencyStore: Sendable {
     }
 
     /// Records the key; false when it was already there (a duplicate).
-    public func record(key: String, messageID: String, result: String? = nil) throws -> Bool {
-        try database.write { db in
+    public func record(key: String, messageID: String, result: String? = nil) async throws -> Bool {
+        try await database.write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO processed (idempotency_key, message_id, result, processed_at) VALUES (?, ?, ?, ?)",
                            arguments: [key, messageID, result, ISO8601DateFormatter().string(from: Date())])
             return db.changesCount == 1
         }
     }
 
-    public func result(for key: String) throws -> String? {
-        try database.read { db in
+    public func result(for key: String) async throws -> String? {
+        try await database.read { db in
             try String.fetchOne(db, sql: "SELECT result FROM processed WHERE idempotency_key = ?", arguments: [key])
         }
     }
 
-    public func count() throws -> Int {
-        try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM processed") ?? 0 }
+    public func count() async throws -> Int {
+        try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM processed") ?? 0 }
     }
 
-    public func keys() throws -> [String] {
-        try database.read { db in try String.fetchAll(db, sql: "SELECT idempotency_key FROM processed ORDER BY idempotency_key") }
+    public func keys() async throws -> [String] {
+        try await database.read { db in try String.fetchAll(db, sql: "SELECT idempotency_key FROM processed ORDER BY idempotency_key") }
     }
 }

@@ -87,12 +87,12 @@ public final class OperationsConsole: Sendable {
         return try ManagementClient(url: url)
     }
 
-    func reviewStore() throws -> ReviewStore {
+    func reviewStore() async throws -> ReviewStore {
         guard let path = configuration.reviewStorePath, FileManager.default.fileExists(atPath: path) else {
             throw ConsoleError.unavailable("no review store at \(configuration.reviewStorePath ?? "(none)"): "
                                            + "pass --review-store or set BRIDGE_REVIEW_DB to the fraud-scorer's file")
         }
-        return try reviewStoreCache.open(path)
+        return try await reviewStoreCache.open(path)
     }
 
     func knownStage(_ stage: String) throws -> String {
@@ -108,7 +108,7 @@ public final class OperationsConsole: Sendable {
         let notice = AuditNotice(event: event, stage: stage, detail: detail, idempotencyKey: idempotencyKey, actor: actor)
         let messageID = MessageID.random()
         do {
-            try configuration.operations.record(notice, messageID: messageID, correlationID: messageID)
+            try await configuration.operations.record(notice, messageID: messageID, correlationID: messageID)
             let message = try OutboundMessage(exchange: configuration.auditExchange, routingKey: "audit.\(event).console", json: notice,
                                               idempotencyKey: idempotencyKey)
                 .amqpMessage(correlationID: messageID, messageID: messageID, traceparent: nil)
@@ -119,23 +119,29 @@ public final class OperationsConsole: Sendable {
     }
 
     /// Records a notice another component built and published (a review decision).
-    func recordPublishedAudit(_ message: OutgoingMessage) {
+    func recordPublishedAudit(_ message: OutgoingMessage) async {
         guard let notice = try? JSONDecoder().decode(AuditNotice.self, from: Data(message.body)) else { return }
-        try? configuration.operations.record(notice, messageID: message.properties.messageID ?? MessageID.random(),
-                                             correlationID: message.properties.correlationID)
+        try? await configuration.operations.record(notice, messageID: message.properties.messageID ?? MessageID.random(),
+                                                   correlationID: message.properties.correlationID)
     }
 }
 
 /// The review store is opened once, when its file exists.
 private final class ReviewStoreCache: Sendable {
-    private let store = Mutex<ReviewStore?>(nil)
+    private let opening = Mutex<Task<ReviewStore, any Error>?>(nil)
 
-    func open(_ path: String) throws -> ReviewStore {
-        try store.withLock { cached in
-            if let cached { return cached }
-            let opened = try ReviewStore(path: path)
-            cached = opened
-            return opened
+    func open(_ path: String) async throws -> ReviewStore {
+        let task = opening.withLock { opening in
+            if let opening { return opening }
+            let task = Task { try await ReviewStore.open(path: path) }
+            opening = task
+            return task
+        }
+        do {
+            return try await task.value
+        } catch {
+            opening.withLock { if $0 == task { $0 = nil } }  // the next request tries again
+            throw error
         }
     }
 }

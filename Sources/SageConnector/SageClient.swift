@@ -16,8 +16,9 @@ public protocol SageClient: Sendable {
     /// What Sage holds for a batch number; `.notFound` if it holds nothing.
     func readJournal(batchNumber: SageBatchNumber) async throws -> SagePostedJournal
 
-    /// Every batch holding an entry with this external reference, lowest number first (one request).
-    func batchNumbers(reference: String) async throws -> [SageBatchNumber]
+    /// Every batch holding an entry with this external reference, lowest batch number first, each with
+    /// those entries as Sage holds them (one request: it serves as the read-back too).
+    func postedJournals(reference: String) async throws -> [SagePostedJournal]
 
     /// Deletes an entered batch (a second copy of a journal). `.notFound` if it is gone already.
     func deleteBatch(_ batchNumber: SageBatchNumber) async throws

@@ -42,7 +42,7 @@ public struct SageLoaderHandler: StageHandler {
         let journal = document.journal
         try validation.check(journal)
         let key = message.idempotencyKey ?? journal.idempotencyKey
-        if let batchNumber = try ledger.result(for: key) {
+        if let batchNumber = try await ledger.result(for: key) {
             return .duplicate("\(journal.reference) already posted as Sage batch \(batchNumber) (local ledger)")
         }
         do {
@@ -50,10 +50,9 @@ public struct SageLoaderHandler: StageHandler {
                 // Posted before, but not by this ledger: a replica, or this stage before a crash that may have come
                 // before its results went out. The reconciliation is sent again from Sage's copy (the alerter keeps
                 // one per reference), so that a crash between posting and acking cannot lose it.
-                _ = try ledger.record(key: key, messageID: message.messageID, result: kept.rawValue)
-                let existing = try await client.readJournal(batchNumber: kept)
-                return .duplicate("Sage already holds \(journal.reference) as batch \(kept)",
-                                  also: try await notices(document, batchNumber: kept, readBack: existing, posted: false))
+                _ = try await ledger.record(key: key, messageID: message.messageID, result: kept.batchNumber.rawValue)
+                return .duplicate("Sage already holds \(journal.reference) as batch \(kept.batchNumber)",
+                                  also: try await notices(document, batchNumber: kept.batchNumber, readBack: kept, posted: false))
             }
             if message.redelivered {
                 // The delivery before this one may have died with its post on the way to Sage: let it land first.
@@ -61,38 +60,38 @@ public struct SageLoaderHandler: StageHandler {
                     + "may still land, so it is looked up again in \(inDoubtWindow) before posting", retryAfter: inDoubtWindow)
             }
             let receipt = try await client.post(try SageBatchMapping.batch(for: journal))
-            // Another delivery may have posted the same journal meanwhile: the lowest batch number stays.
+            // Another delivery may have posted the same journal meanwhile: the lowest batch number stays. The
+            // answer is also the read-back the reconciliation compares.
             guard let kept = try await onlyOne(journal.reference, logger: logger) else {
                 throw StageError.transient("\(journal.reference) was posted as batch \(receipt.batchNumber) but Sage does not list it; looking again")
             }
-            guard kept == receipt.batchNumber else {
-                _ = try ledger.record(key: key, messageID: message.messageID, result: kept.rawValue)
-                return .duplicate("\(journal.reference) was posted by another delivery at the same time as batch \(kept); "
+            guard kept.batchNumber == receipt.batchNumber else {
+                _ = try await ledger.record(key: key, messageID: message.messageID, result: kept.batchNumber.rawValue)
+                return .duplicate("\(journal.reference) was posted by another delivery at the same time as batch \(kept.batchNumber); "
                     + "this delivery's batch \(receipt.batchNumber) was deleted")
             }
-            _ = try ledger.record(key: key, messageID: message.messageID, result: receipt.batchNumber.rawValue)
-            let readBack = try await client.readJournal(batchNumber: receipt.batchNumber)
+            _ = try await ledger.record(key: key, messageID: message.messageID, result: receipt.batchNumber.rawValue)
             logger.info("posted", metadata: ["reference": .string(journal.reference), "sage_batch": .string(receipt.batchNumber.rawValue)])
             BusinessMetrics.posted(journal)
-            return .publish(try await notices(document, batchNumber: receipt.batchNumber, readBack: readBack))
+            return .publish(try await notices(document, batchNumber: receipt.batchNumber, readBack: kept))
         } catch SageError.duplicateReference(let existing) {
             // A Sage that refuses a second reference (sage-pro-sim --unique-references) turned our copy away.
             let batch = existing.batchNumber?.rawValue ?? "unknown"
-            _ = try ledger.record(key: key, messageID: message.messageID, result: batch)
+            _ = try await ledger.record(key: key, messageID: message.messageID, result: batch)
             return .duplicate("Sage refused a second \(journal.reference): already posted as batch \(batch)")
         } catch let error as SageError {
             throw stageError(error, journal: journal)
         }
     }
 
-    /// The batch that holds `reference` in Sage, after deleting every other batch holding it (copies posted
-    /// by racing deliveries): the lowest number, which a later post can never undercut. Nil if none.
-    func onlyOne(_ reference: String, logger: Logger) async throws -> SageBatchNumber? {
-        let batches = try await client.batchNumbers(reference: reference)
+    /// The batch that holds `reference` in Sage, as Sage holds it, after deleting every other batch holding it
+    /// (copies posted by racing deliveries): the lowest number, which a later post can never undercut. Nil if none.
+    func onlyOne(_ reference: String, logger: Logger) async throws -> SagePostedJournal? {
+        let batches = try await client.postedJournals(reference: reference)
         guard let kept = batches.first else { return nil }
-        for copy in batches.dropFirst() {
+        for copy in batches.dropFirst().map(\.batchNumber) {
             logger.warning("deleting a second copy of a journal", metadata: [
-                "reference": .string(reference), "kept_batch": .string(kept.rawValue), "deleted_batch": .string(copy.rawValue)])
+                "reference": .string(reference), "kept_batch": .string(kept.batchNumber.rawValue), "deleted_batch": .string(copy.rawValue)])
             do {
                 try await client.deleteBatch(copy)
             } catch SageError.notFound {

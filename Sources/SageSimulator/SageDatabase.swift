@@ -53,25 +53,25 @@ public enum SageDatabase {
         return migrator
     }
 
+    /// Migrated and seeded: the default chart (once) and the inventory locations.
     public static func open(path: String?) throws -> DatabasePool {
-        let pool = try SimDatabase.open(path: path, migrator: migrator)
-        try seedChart(pool)
-        return pool
+        try SimDatabase.open(path: path, migrator: migrator) { db in
+            try seedChart(db)
+            try ICResources.seedLocations(db)
+        }
     }
 
     /// Inserts the default chart once; accounts created later through the API are left alone.
-    static func seedChart(_ pool: DatabasePool) throws {
-        try pool.write { db in
-            guard try Int.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'chart-seeded'") == nil else { return }
-            let now = Timestamps.iso8601(Date())
-            for account in ChartOfAccounts.defaultAccounts {
-                let json = GLAccounts.render(
-                    number: account.number, description: account.description, type: account.type,
-                    normalBalance: account.normalBalance, now: now)
-                try SageRecords.insert(db, resource: GLAccounts.resource, key: account.number, json: json, now: now)
-            }
-            try db.execute(sql: "INSERT INTO counter (name, value) VALUES ('chart-seeded', 1)")
+    static func seedChart(_ db: Database) throws {
+        guard try Int.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'chart-seeded'") == nil else { return }
+        let now = Timestamps.iso8601(Date())
+        for account in ChartOfAccounts.defaultAccounts {
+            let json = GLAccounts.render(
+                number: account.number, description: account.description, type: account.type,
+                normalBalance: account.normalBalance, now: now)
+            try SageRecords.insert(db, resource: GLAccounts.resource, key: account.number, json: json, now: now)
         }
+        try db.execute(sql: "INSERT INTO counter (name, value) VALUES ('chart-seeded', 1)")
     }
 }
 

@@ -14,31 +14,31 @@ struct SageRoutes {
     var table: RouteTable {
         var table = RouteTable()
         let p = Self.prefix
-        table.add("GET", "\(p)/GL/GLJournalBatches") { try list($0, GLJournalLedger.resource) }
+        table.add("GET", "\(p)/GL/GLJournalBatches") { try await list($0, GLJournalLedger.resource) }
         table.add("GET", "\(p)/GL/GLJournalBatches({key})") { request in
-            try guarded(request) { _ in
+            try await guarded(request) { _ in
                 let key = DocumentResource.unquote(request.parameter("key"))
-                guard let batch = try database.read({ try SageRecords.fetch($0, resource: GLJournalLedger.resource, key: key) })
+                guard let batch = try await database.read({ try SageRecords.fetch($0, resource: GLJournalLedger.resource, key: key) })
                 else { throw SageError.notFound("Batch \(key) does not exist.") }
                 return .json(batch)
             }
         }
         // An entered batch (every batch here: none is posted to the ledger) can be deleted, as in Sage 300.
         table.add("DELETE", "\(p)/GL/GLJournalBatches({key})") { request in
-            try guarded(request) { _ in
+            try await guarded(request) { _ in
                 let key = DocumentResource.unquote(request.parameter("key"))
-                guard try ledger.deleteBatch(key) else { throw SageError.notFound("Batch \(key) does not exist.") }
+                guard try await ledger.deleteBatch(key) else { throw SageError.notFound("Batch \(key) does not exist.") }
                 return .empty()
             }
         }
         table.add("POST", "\(p)/GL/GLJournalBatches") { request in
-            try guarded(request) { user in
-                let batch = try ledger.createBatch(try request.json(), enteredBy: user)
+            try await guarded(request) { user in
+                let batch = try await ledger.createBatch(try request.json(), enteredBy: user)
                 return created(batch, request, key: "'\(batch["BatchNumber"]?.stringValue ?? "")'")
             }
         }
-        table.add("GET", "\(p)/GL/GLJournalHeaders") { try list($0, GLJournalLedger.resource, flatten: GLJournalLedger.headers) }
-        table.add("GET", "\(p)/GL/GLJournalDetails") { try list($0, GLJournalLedger.resource, flatten: GLJournalLedger.details) }
+        table.add("GET", "\(p)/GL/GLJournalHeaders") { try await list($0, GLJournalLedger.resource, flatten: GLJournalLedger.headers) }
+        table.add("GET", "\(p)/GL/GLJournalDetails") { try await list($0, GLJournalLedger.resource, flatten: GLJournalLedger.details) }
         for resource in [
             GLAccounts.accounts, ARResources.customers, ARResources.receiptBatches, ARResources.invoiceBatches, ICResources.items,
             ICResources.locations, ICResources.locationDetails, ICPricingResources.itemPricing, OEResources.orders,
@@ -52,30 +52,30 @@ struct SageRoutes {
         let path = "\(Self.prefix)/\(resource.resource)"
         let name = resource.resource.split(separator: "/").last.map(String.init) ?? resource.resource
         let keyed = "\(Self.prefix)/\(resource.resource.split(separator: "/").first!)/\(name)({key})"
-        table.add("GET", path) { try list($0, resource.resource) }
+        table.add("GET", path) { try await list($0, resource.resource) }
         table.add("POST", path) { request in
-            try guarded(request) { _ in
+            try await guarded(request) { _ in
                 let body = try request.json()
                 let now = clock.now()
-                let entity = try database.write { try resource.insert($0, body: body, now: now) }
+                let entity = try await database.write { try resource.insert($0, body: body, now: now) }
                 return created(entity, request, key: odataKey(resource, entity))
             }
         }
         table.add("GET", keyed) { request in
-            try guarded(request) { _ in
+            try await guarded(request) { _ in
                 let key = try resource.storageKey(fromODataKey: request.parameter("key"))
-                guard let entity = try database.read({ try SageRecords.fetch($0, resource: resource.resource, key: key) })
+                guard let entity = try await database.read({ try SageRecords.fetch($0, resource: resource.resource, key: key) })
                 else { throw SageError.notFound("\(resource.resource) record '\(key)' does not exist.") }
                 return .json(entity)
             }
         }
         if resource.update != nil {
             table.add("PATCH", keyed) { request in
-                try guarded(request) { _ in
+                try await guarded(request) { _ in
                     let key = try resource.storageKey(fromODataKey: request.parameter("key"))
                     let body = try request.json()
                     let now = clock.now()
-                    return .json(try database.write { try resource.patch($0, key: key, body: body, now: now) })
+                    return .json(try await database.write { try resource.patch($0, key: key, body: body, now: now) })
                 }
             }
         }
@@ -96,13 +96,13 @@ struct SageRoutes {
 
     private func list(
         _ request: SimRequest, _ resource: String, flatten: (@Sendable ([JSONValue]) -> [JSONValue])? = nil
-    ) throws -> SimResponse {
-        try guarded(request) { _ in
+    ) async throws -> SimResponse {
+        try await guarded(request) { _ in
             let query: ODataQuery
             do { query = try ODataQuery(request: request) } catch let error as ODataFilter.ParseError {
                 throw SageError.fieldInvalid("Invalid query: \(error.description)")
             }
-            let rows = try database.read { db in
+            let rows = try await database.read { db in
                 // The loaders' lookup by external reference reads only the batches holding it (the reference
                 // index), not every batch: the answer is the same, since the filter still applies below.
                 if resource == GLJournalLedger.resource, let reference = Self.referenceLookup(request.queryValue("$filter")) {
@@ -127,7 +127,7 @@ struct SageRoutes {
     }
 
     /// Basic auth and company check, then Sage-shaped errors for anything the handler throws.
-    private func guarded(_ request: SimRequest, _ body: (String) throws -> SimResponse) throws -> SimResponse {
+    private func guarded(_ request: SimRequest, _ body: (String) async throws -> SimResponse) async throws -> SimResponse {
         guard let user = credentials.authenticate(request.header("authorization")) else {
             // No WWW-Authenticate header: FoundationNetworking's URLSession stalls on the challenge.
             return SageError(status: 401, code: "Unauthorized", message: "Authentication failed. Check the user ID and password.").response
@@ -136,7 +136,7 @@ struct SageRoutes {
             return SageError.notFound("Company \(request.parameter("company")) does not exist (this simulator serves \(ledger.company)).").response
         }
         do {
-            return try body(user)
+            return try await body(user)
         } catch let error as SageError {
             return error.response
         }

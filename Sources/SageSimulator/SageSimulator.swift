@@ -34,7 +34,6 @@ public struct SageSimulator: Sendable {
         self.options = options
         clock = SimClock(options.server.clock)
         database = try SageDatabase.open(path: options.server.databasePath)
-        try database.write { try ICResources.seedLocations($0) }
         calendar = FiscalCalendar(open: options.openPeriods ?? .defaultRange(now: clock.now()))
         ledger = GLJournalLedger(database: database, calendar: calendar, company: options.company.uppercased(), clock: clock,
                                  uniqueReferences: options.uniqueReferences)

@@ -73,7 +73,7 @@ struct RelayHandler: StageHandler {
         }
         if let store {
             let key = message.idempotencyKey ?? message.messageID
-            return try store.record(key: key, messageID: message.messageID) ? .done : .duplicate("key \(key) already recorded")
+            return try await store.record(key: key, messageID: message.messageID) ? .done : .duplicate("key \(key) already recorded")
         }
         guard let toExchange else { return .done }
         // The attempt that succeeded travels on, so a test can see how many attempts it took.

@@ -7,7 +7,7 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report", abstract: "Reports from the alerter's operations store.", subcommands: [Reconciliation.self])
 
-    struct Reconciliation: ParsableCommand {
+    struct Reconciliation: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Heartland's batch totals against what Sage holds, per account and per brand.")
         enum Format: String, ExpressibleByArgument { case table, csv, json }
@@ -22,11 +22,11 @@ struct ReportCommand: ParsableCommand {
             if json && format == .csv { throw ValidationError("--json and --format csv contradict each other: choose one") }
         }
 
-        func run() throws {
+        func run() async throws {
             guard FileManager.default.fileExists(atPath: store) else {
                 throw ValidationError("no operations store at \(store): is the alerter running, or pass --store")
             }
-            let reports = try OperationsStore(path: store).reconciliations(businessDate: date)
+            let reports = try await OperationsStore(path: store).reconciliations(businessDate: date)
             switch json ? .json : format {
             case .table: print(reports.isEmpty ? "no reconciliation reports\(date.map { " for \($0)" } ?? "")" : ReconciliationReport.table(reports))
             case .csv: print(ReconciliationReport.csv(reports), terminator: "")

@@ -88,14 +88,14 @@ struct ReviewCommand: AsyncParsableCommand {
             if exceptions {
                 let wanted = ["held", "open"].contains(status) ? FraudException.Status.open : FraudException.Status(rawValue: status)
                 guard status == "all" || wanted != nil else { throw ValidationError("--status must be open, acknowledged or all") }
-                let rows = try store.exceptions(status: status == "all" ? nil : wanted).map(ExceptionRow.init)
+                let rows = try await store.exceptions(status: status == "all" ? nil : wanted).map(ExceptionRow.init)
                 if json { print(try Output.json(rows)); return }
                 print(rows.isEmpty ? "no \(status == "all" ? "" : (wanted?.rawValue ?? status) + " ")exceptions" : ReviewCommand.table(rows))
                 return
             }
             let wanted = status == "all" ? nil : ReviewStore.Status(rawValue: status)
             guard status == "all" || wanted != nil else { throw ValidationError("--status must be held, approved, rejected or all") }
-            let rows = try store.list(status: wanted).map(Row.init)
+            let rows = try await store.list(status: wanted).map(Row.init)
             if json { print(try Output.json(rows)); return }
             if rows.isEmpty {
                 print("no \(status == "all" ? "" : status + " ")documents")
@@ -103,7 +103,7 @@ struct ReviewCommand: AsyncParsableCommand {
                 print(Output.table(["ID", "STATUS", "REFERENCE", "HELD AT", "WHY"],
                                    rows.map { [String($0.id), $0.status, $0.reference, $0.heldAt, $0.reasons.joined(separator: "; ")] }))
             }
-            let open = try store.exceptions(status: .open).map(ExceptionRow.init)
+            let open = try await store.exceptions(status: .open).map(ExceptionRow.init)
             if !open.isEmpty {
                 print("\n\(open.count) open exception(s): card sales the rules flagged for an analyst; `bridgectl review acknowledge E<id> --why …` closes one")
                 print(ReviewCommand.table(open))
@@ -125,11 +125,11 @@ struct ReviewCommand: AsyncParsableCommand {
         func run() async throws {
             if id.uppercased().hasPrefix("E") {
                 guard let number = FraudException.id(id) else { throw ValidationError("\(id) is not an exception id (E<number>)") }
-                print(try Output.json(ExceptionRow(try review.open().exception(id: number))))
+                await print(try Output.json(ExceptionRow(try review.open().exception(id: number))))
                 return
             }
             guard let id = Int64(id) else { throw ValidationError("\(id) is not a held document's id (a number) or an exception's (E<number>)") }
-            let held = try review.open().show(id: id)
+            let held = try await review.open().show(id: id)
             let document = try? JSONDecoder().decode(JournalDocument.self, from: held.document)
             if json {
                 struct Shown: Encodable { var review: Row; var lines: [Line] }
@@ -163,7 +163,7 @@ struct ReviewCommand: AsyncParsableCommand {
         func run() async throws {
             let session = try await broker.session()  // before deciding: a broker that is away must not leave it approved and unsent
             defer { Task { await session.close() } }
-            let held = try review.open().approve(id: decision.id, by: decision.actor, why: decision.why)
+            let held = try await review.open().approve(id: decision.id, by: decision.actor, why: decision.why)
             let (release, document) = try ReviewCommand.release(held)
             let audit = try ReviewCommand.audit("review_approved", held, document: document, actor: decision.actor, why: decision.why)
             do {
@@ -187,7 +187,7 @@ struct ReviewCommand: AsyncParsableCommand {
         func run() async throws {
             let session = try await broker.session()
             defer { Task { await session.close() } }
-            let held = try review.open().reject(id: decision.id, by: decision.actor, why: decision.why)
+            let held = try await review.open().reject(id: decision.id, by: decision.actor, why: decision.why)
             let document = try? JSONDecoder().decode(JournalDocument.self, from: held.document)
             try await session.publish([try ReviewCommand.audit("review_rejected", held, document: document, actor: decision.actor, why: decision.why)])
             await session.close()
@@ -204,7 +204,7 @@ struct ReviewCommand: AsyncParsableCommand {
         @OptionGroup var broker: BrokerOptions
 
         func run() async throws {
-            let held = try review.open().show(id: id)
+            let held = try await review.open().show(id: id)
             guard held.status == .approved else { throw ValidationError("review \(id) is \(held.status.rawValue), not approved") }
             let session = try await broker.session()
             defer { Task { await session.close() } }
@@ -228,7 +228,7 @@ struct ReviewCommand: AsyncParsableCommand {
             guard let number = FraudException.id(id) else { throw ValidationError("\(id) is not an exception id (E<number>)") }
             let session = try await broker.session()
             defer { Task { await session.close() } }
-            let exception = try review.open().acknowledge(exception: number, by: actor, why: why)
+            let exception = try await review.open().acknowledge(exception: number, by: actor, why: why)
             do {
                 try await session.publish([try ReviewRelease.audit(acknowledged: exception, actor: actor, why: why, origin: "bridgectl")])
             } catch {

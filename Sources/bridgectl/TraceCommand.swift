@@ -5,7 +5,7 @@ import Messaging
 
 /// `bridgectl trace <correlation-id>`: every hop, attempt and outcome of one source event, from the hop
 /// records the stages publish and the alerter keeps.
-struct TraceCommand: ParsableCommand {
+struct TraceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trace", abstract: "Every hop, attempt and outcome of one source event (correlation id or idempotency key).")
 
@@ -14,11 +14,11 @@ struct TraceCommand: ParsableCommand {
     var store: String = ProcessInfo.processInfo.environment["BRIDGE_TRACE_DB"] ?? "var/traces.sqlite"
     @Flag(help: "Print JSON.") var json = false
 
-    func run() throws {
+    func run() async throws {
         guard FileManager.default.fileExists(atPath: store) else {
             throw ValidationError("no trace store at \(store): is the alerter running with --trace-store, or pass --store")
         }
-        let hops = try TraceStore(path: store).hops(of: id)
+        let hops = try await TraceStore(path: store).hops(of: id)
         if json { print(try Output.json(hops)); return }
         guard !hops.isEmpty else {
             print("no hops recorded for \(id)")

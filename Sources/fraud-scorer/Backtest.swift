@@ -2,7 +2,7 @@ import ArgumentParser
 import FraudScoring
 import Foundation
 
-struct Backtest: ParsableCommand {
+struct Backtest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show what a rule file would have done on stored history: counts per rule and per action.")
 
@@ -15,11 +15,11 @@ struct Backtest: ParsableCommand {
     @Option(help: "Model that gives :risk_score: (without one, every risk score is 0).")
     var model: String?
 
-    func run() throws {
+    func run() async throws {
         let ruleSet = try RuleParser.parse(String(contentsOfFile: rules, encoding: .utf8), file: rules)
         let scoringModel = try model.map(FraudModel.load(path:)) ?? .unscored
         if model == nil { print("no --model: :risk_score: is 0 for every event") }
-        let assessed = try HistoryReplay.assess(try HistoryFile.read(path: history), model: scoringModel, rules: ruleSet)
+        let assessed = try await HistoryReplay.assess(try HistoryFile.read(path: history), model: scoringModel, rules: ruleSet)
         print(BacktestReport.run(ruleSet, on: assessed).text())
     }
 }

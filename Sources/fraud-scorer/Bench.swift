@@ -29,7 +29,7 @@ struct Bench: AsyncParsableCommand {
         if let model {
             scoringModel = try FraudModel.load(path: model)
         } else {
-            scoringModel = try TrainingOptions.parse(["--epochs", "5"]).train(labelled).0
+            scoringModel = try await TrainingOptions.parse(["--epochs", "5"]).train(labelled).0
         }
         let batches = HistoryFile.batches(labelled).map { $0.map(\.event) }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fraud-bench-\(UUID().uuidString)")
@@ -38,22 +38,22 @@ struct Bench: AsyncParsableCommand {
             let scorer = FraudScorer(store: try FeatureStore(path: path), model: scoringModel)
             let clock = ContinuousClock()
             var count = 0
-            let elapsed = try clock.measure {
-                for batch in batches { count += try scorer.assess(batch).count }
+            let elapsed = try await clock.measure {
+                for batch in batches { count += try await scorer.assess(batch).count }
             }
             report(name + ", one batch per store day", count, elapsed)
         }
         let scorer = FraudScorer(store: try FeatureStore(path: folder.appendingPathComponent("single.sqlite").path), model: scoringModel)
         let single = batches.joined().prefix(5_000)
-        let elapsed = try ContinuousClock().measure {
-            for event in single { _ = try scorer.assess([event]) }
+        let elapsed = try await ContinuousClock().measure {
+            for event in single { _ = try await scorer.assess([event]) }
         }
         report("SQLite file (WAL), one event at a time", single.count, elapsed)
     }
 
     /// The stage's time per settlement document (the handler: decode, batch check, scoring every sale, exceptions, encode).
     private func runStage() async throws {
-        let scoringModel = try model.map(FraudModel.load(path:)) ?? trainedOnTheSide()
+        let scoringModel = if let model { try FraudModel.load(path: model) } else { try await trainedOnTheSide() }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fraud-stage-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         print("fraud-scorer stage, one settlement document at a time, \(days) store days per size, model \(scoringModel.version), "
@@ -63,9 +63,9 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
-    private func trainedOnTheSide() throws -> FraudModel {
+    private func trainedOnTheSide() async throws -> FraudModel {
         let legitimate = try SimulatorTraffic.legitimate(.init(seed: 42, days: 7, stores: 4, ticketsPerStore: 300))
-        return try TrainingOptions.parse(["--epochs", "5"]).train(FraudInjector(incidentsPerStoreDay: 0.5, seed: 42).inject(into: legitimate)).0
+        return try await TrainingOptions.parse(["--epochs", "5"]).train(FraudInjector(incidentsPerStoreDay: 0.5, seed: 42).inject(into: legitimate)).0
     }
 
     private func report(_ name: String, _ count: Int, _ elapsed: Duration) {

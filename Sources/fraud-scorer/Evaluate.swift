@@ -2,7 +2,7 @@ import ArgumentParser
 import FraudScoring
 import Foundation
 
-struct Evaluate: ParsableCommand {
+struct Evaluate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train on one seed, then report precision, recall and false-positive rate per injected pattern on a held-out seed.")
 
@@ -24,7 +24,7 @@ struct Evaluate: ParsableCommand {
     @OptionGroup var dataset: DatasetOptions
     @OptionGroup var training: TrainingOptions
 
-    func run() throws {
+    func run() async throws {
         let heldOut = holdoutSeed ?? seed &+ 1000
         guard heldOut != seed else { throw ValidationError("the held-out seed must differ from the training seed") }
         let trained: FraudModel
@@ -32,7 +32,7 @@ struct Evaluate: ParsableCommand {
             trained = try FraudModel.load(path: model)
             print("model \(trained.version) from \(model)")
         } else {
-            let (fresh, report) = try training.train(try dataset.labelled(seed: seed))
+            let (fresh, report) = try await training.train(try dataset.labelled(seed: seed))
             trained = fresh
             print("model \(fresh.version) trained on seed \(seed)")
             print(TrainingOptions.summary(report))
@@ -45,10 +45,10 @@ struct Evaluate: ParsableCommand {
         for pattern in FraudPattern.allCases {
             let data = FraudInjector(patterns: [pattern], incidentsPerStoreDay: dataset.incidentsPerDay, seed: heldOut)
                 .inject(into: legitimate)
-            evaluation.rows.append(PatternEvaluation.row(pattern.rawValue, try HistoryReplay.assess(data, model: trained, rules: ruleSet)))
+            evaluation.rows.append(PatternEvaluation.row(pattern.rawValue, try await HistoryReplay.assess(data, model: trained, rules: ruleSet)))
         }
         let all = FraudInjector(incidentsPerStoreDay: dataset.incidentsPerDay, seed: heldOut).inject(into: legitimate)
-        let assessed = try HistoryReplay.assess(all, model: trained, rules: ruleSet)
+        let assessed = try await HistoryReplay.assess(all, model: trained, rules: ruleSet)
         evaluation.rows.append(PatternEvaluation.row("all patterns together", assessed))
         print(evaluation.table())
         for (labelled, assessment) in assessed.filter({ $0.0.isLegitimate && $0.1.decision.action != .allow }).prefix(showFalsePositives) {

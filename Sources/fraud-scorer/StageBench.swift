@@ -52,8 +52,8 @@ enum StageBench {
             figures.documents += 1
             figures.milliseconds.append(Double(elapsed.components.seconds) * 1_000 + Double(elapsed.components.attoseconds) / 1e15)
         }
-        figures.exceptions = try reviews.exceptions().count
-        figures.held = try reviews.list().count
+        figures.exceptions = try await reviews.exceptions().count
+        figures.held = try await reviews.list().count
         return figures
     }
 

@@ -2,7 +2,7 @@ import ArgumentParser
 import FraudScoring
 import Foundation
 
-struct Train: ParsableCommand {
+struct Train: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train the logistic-regression model on a labelled history; writes MODEL.json and MODEL.metrics.json.")
 
@@ -14,9 +14,9 @@ struct Train: ParsableCommand {
 
     @OptionGroup var training: TrainingOptions
 
-    func run() throws {
+    func run() async throws {
         let history = try HistoryFile.read(path: data)
-        let (model, report) = try training.train(history)
+        let (model, report) = try await training.train(history)
         try model.write(path: out)
         let metricsPath = TrainingOptions.metricsPath(for: out)
         try TrainingOptions.write(report, path: metricsPath)
@@ -42,8 +42,8 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("target-fpr"), help: "False-positive rate the review threshold is chosen for, on the validation share.")
     var targetFPR: Double = 0.005
 
-    func train(_ history: [LabelledEvent]) throws -> (FraudModel, LogisticRegression.ValidationReport) {
-        let samples = try HistoryReplay.features(history)
+    func train(_ history: [LabelledEvent]) async throws -> (FraudModel, LogisticRegression.ValidationReport) {
+        let samples = try await HistoryReplay.features(history)
             .filter { $0.0.fraud != nil || $0.0.isLegitimate }
             .map { LogisticRegression.Sample(features: $0.1, fraud: $0.0.fraud != nil) }
         return try LogisticRegression.train(

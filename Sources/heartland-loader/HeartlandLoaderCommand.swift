@@ -37,11 +37,12 @@ struct HeartlandLoaderCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "heartland-loader")
         logger.logLevel = worker.level
+        let ledgerFile = try SQLiteFile.pool(path: ledger)
         let handler = HeartlandLoaderHandler(
-            client: RetailMasterDataClient(retailBaseURL: retail, token: token, logger: logger), ledger: try IdempotencyStore(path: ledger),
-            links: try CustomerLinks(path: ledger), policy: try SyncPolicy.load(path: syncConfig),
+            client: RetailMasterDataClient(retailBaseURL: retail, token: token, logger: logger), ledger: try IdempotencyStore(database: ledgerFile),
+            links: try CustomerLinks(database: ledgerFile), policy: try SyncPolicy.load(path: syncConfig),
             // Writes to one record one at a time, across handlers and replicas, and never an older version over a newer one.
-            versions: try RecordVersions(path: ledger),
+            versions: try RecordVersions(database: ledgerFile),
             lock: KeyLock(stage: HeartlandLoaderHandler.stage, connector: BrokerConnector(url: try worker.brokerURL(), name: HeartlandLoaderHandler.stage, logger: logger)))
         try await Worker.run(stage: HeartlandLoaderHandler.stage, handler: handler, options: worker)
     }

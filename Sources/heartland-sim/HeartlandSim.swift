@@ -64,7 +64,7 @@ struct Generate: ParsableCommand {
         let fixture = try StoreDayGenerator.generate(
             .init(stores: stores, day: try day ?? LastDay.day(stores: stores, clock: clock), seed: seed, ticketsPerStore: ticketsPerStore))
         if let out { try fixture.encoded().write(to: URL(fileURLWithPath: out)) }
-        if let db { try fixture.load(into: try HeartlandDatabase.open(path: db)) }
+        if let db { _ = try HeartlandDatabase.open(path: db, seed: fixture.save) }
         if db == nil && out == nil { FileHandle.standardOutput.write(try fixture.encoded()) } else { print(fixture.summary.text) }
     }
 }

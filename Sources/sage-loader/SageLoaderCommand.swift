@@ -28,7 +28,9 @@ struct SageLoaderCommand: AsyncParsableCommand {
         let settings = try SageSettings()
         var logger = Logger(label: "sage-loader")
         logger.logLevel = worker.level
-        let store = try IdempotencyStore(path: ledger)
+        // The ledger and the customer links share the ledger's file, and so one pool.
+        let ledgerFile = try SQLiteFile.pool(path: ledger)
+        let store = try IdempotencyStore(database: ledgerFile)
         let journals = SageLoaderHandler(
             client: settings.makeClient(logger: logger), ledger: store,
             rules: try MappingRules.load(path: mapping), company: ProcessInfo.processInfo.environment["SAGE_COMPANY"] ?? "SAMINC",
@@ -37,7 +39,7 @@ struct SageLoaderCommand: AsyncParsableCommand {
         var masterData: SageMasterDataHandler?
         if case .webAPI(let connection) = settings {
             masterData = SageMasterDataHandler(client: SageMasterDataClient(connection: connection, logger: logger), ledger: store,
-                                               links: try CustomerLinks(path: ledger), policy: try SyncPolicy.load(path: syncConfig))
+                                               links: try CustomerLinks(database: ledgerFile), policy: try SyncPolicy.load(path: syncConfig))
         }
         try await Worker.run(stage: "sage-loader", handler: SageCommandDispatch(journals: journals, masterData: masterData), options: worker)
     }

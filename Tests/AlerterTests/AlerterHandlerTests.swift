@@ -60,7 +60,7 @@ import Testing
         #expect(posts.count == 2, "announced at the first and the tenth occurrence: \(posts)")
         #expect(posts[0].contains("\"text\":\"[ERROR] sage-loader: GL account 4010"))
         #expect(posts[1].contains("(10 times since"))
-        let groups = try store.alertGroups()
+        let groups = try await store.alertGroups()
         #expect(groups.count == 1)
         #expect(groups[0].count == 12)
     }
@@ -74,23 +74,23 @@ import Testing
             messageID: "x", headers: [Header.failedStage: .string("transformer"), Header.lastError: .string("Heartland 503"),
                                       Header.errorClass: .string("transient"), Header.attempt: .int(5)]), body: Array("{}".utf8)))
         _ = try await handler.handle(copy, logger: logger)
-        let groups = try store.alertGroups()
+        let groups = try await store.alertGroups()
         #expect(groups.count == 1)
         #expect(groups.first?.count == 2)
     }
 
     /// One Heartland outage while many refunds wait: one group, not one per refund or per attempt.
-    @Test func anOutageIsOneGroupWhateverRecordsAndAttemptsItHits() throws {
+    @Test func anOutageIsOneGroupWhateverRecordsAndAttemptsItHits() async throws {
         let store = try store()
         for (record, attempt) in [("TRN_AB12CD", 3), ("TRN_EF34GH", 3), ("TRN_AB12CD", 23)] {
             let alert = AlertNotice(kind: "source_unavailable", severity: "warning", stage: "heartland-ingest",
                                     reason: "Heartland unavailable: 503; refund \(record) waits in the ingest inbox and is retried "
                                         + "(attempt \(attempt), next in 4.0 s)")
-            _ = try store.record(alert, messageID: UUID().uuidString)
+            _ = try await store.record(alert, messageID: UUID().uuidString)
         }
         let other = AlertNotice(kind: "source_unavailable", severity: "warning", stage: "heartland-ingest", reason: "Heartland refused the credentials")
-        _ = try store.record(other, messageID: UUID().uuidString)
-        #expect(try store.alertGroups().map(\.count).sorted() == [1, 3])
+        _ = try await store.record(other, messageID: UUID().uuidString)
+        #expect(try await store.alertGroups().map(\.count).sorted() == [1, 3])
     }
 
     @Test func reconciliationsAreStoredAndAMismatchRaisesAnAlert() async throws {
@@ -114,9 +114,9 @@ import Testing
         #expect(matched.status == .matched && mismatched.status == .mismatched)
         _ = try await handler.handle(try message("audit.reconciliation.matched", matched, exchange: "bridge.audit"), logger: logger)
         _ = try await handler.handle(try message("audit.reconciliation.mismatched", mismatched, exchange: "bridge.audit"), logger: logger)
-        #expect(try store.reconciliations(businessDate: "2026-11-26").map(\.reference) == ["HL-S1-20261126-B1", "HL-S2-20261126-B2"])
-        #expect(try store.reconciliations(businessDate: "2026-11-27").isEmpty)
-        let alerts = try store.alertGroups()
+        #expect(try await store.reconciliations(businessDate: "2026-11-26").map(\.reference) == ["HL-S1-20261126-B1", "HL-S2-20261126-B2"])
+        #expect(try await store.reconciliations(businessDate: "2026-11-27").isEmpty)
+        let alerts = try await store.alertGroups()
         #expect(alerts.map(\.kind) == ["reconciliation_mismatch"])
         #expect(alerts.first?.reason.contains("-0.40") == true, "\(alerts)")
     }

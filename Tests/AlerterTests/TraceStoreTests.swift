@@ -5,7 +5,7 @@ import Testing
 
 /// The hop records behind `bridgectl trace`: kept per correlation id in order, a redelivered hop once.
 @Suite struct TraceStoreTests {
-    @Test func hopsOfOneEventInOrderAndOnce() throws {
+    @Test func hopsOfOneEventInOrderAndOnce() async throws {
         let store = try TraceStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("traces-\(UUID().uuidString).sqlite").path)
         let start = Date(timeIntervalSince1970: 1_800_000_000)
         let hops = [
@@ -22,12 +22,12 @@ import Testing
         var redelivered = hops[2]
         redelivered.outcome = "duplicate: already posted"
         redelivered.at = hops[2].at
-        for hop in hops + [hops[1], redelivered] { try store.record(hop) }  // the retry's hop delivered twice; the message itself twice
-        let trace = try store.hops(of: "heartland:batch:B1")
+        for hop in hops + [hops[1], redelivered] { try await store.record(hop) }  // the retry's hop delivered twice; the message itself twice
+        let trace = try await store.hops(of: "heartland:batch:B1")
         #expect(trace.map(\.stage) == ["transformer", "sage-loader", "sage-loader", "sage-loader"])
         #expect(trace.map(\.attempt) == [1, 1, 2, 2])
         #expect(trace.last?.outcome.hasPrefix("duplicate") == true || trace[2].outcome.hasPrefix("duplicate"))
         #expect(trace[1].outcome.hasPrefix("retry in 5s"))
-        #expect(try store.hops(of: "nothing").isEmpty)
+        #expect(try await store.hops(of: "nothing").isEmpty)
     }
 }

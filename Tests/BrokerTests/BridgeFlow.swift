@@ -54,7 +54,7 @@ final class BridgeFlow: @unchecked Sendable {
     static func start(mapping: String = repositoryRoot.appendingPathComponent("Config/mapping.yaml").path, loaders: Int = 1,
                       loaderArguments: [String] = [], loaderEnvironment: [String: String] = [:], scorerArguments: [String]? = nil,
                       retryDelays: [Duration]? = nil, clock: BridgeClock = .flowDefault) async throws -> BridgeFlow {
-        let broker = TestBroker.shared
+        let broker = try await TestBroker.shared
         var topology = repositoryRoot.appendingPathComponent("Topology/definitions.json").path
         try await broker.management().importDefinitions(try Topology.load(from: topology))
         if let retryDelays {

@@ -8,8 +8,8 @@ final class BrokerRestartTests: XCTestCase {
     /// idempotent end, and the workers reconnect without being restarted.
     func testThousandMessagesSurviveABrokerRestart() async throws {
         // A node of its own: stopping the shared one would disturb the other tests.
-        let broker = try TestBroker.start(name: "restart-\(ProcessInfo.processInfo.processIdentifier)")
-        defer { broker.destroy() }
+        // Destroyed at the end, or when the test process exits if the test fails first.
+        let broker = try await TestBroker.start(name: "restart-\(ProcessInfo.processInfo.processIdentifier)")
         let p = try await TestPipeline.make(broker: broker, stages: ["a", "b"])
         let db = FileManager.default.temporaryDirectory.appendingPathComponent("\(p.prefix)-sink.sqlite").path
         let sink = try p.relay("b", ["--sink-db", db])
@@ -23,13 +23,15 @@ final class BrokerRestartTests: XCTestCase {
                 try await publisher.publish((chunk..<chunk + 50).map { p.message("{\"n\":\($0)}", key: p.stage("a"), idempotencyKey: "\(p.prefix):\($0)") })
             }
         }
-        try await eventually("messages are flowing") { try store.count() >= 100 }
-        try broker.stopNode()
-        try broker.startNode()
+        try await eventually("messages are flowing") { try await store.count() >= 100 }
+        try await broker.stopNode()
+        try await broker.startNode()
         try await publishing.value
-        try await eventually(timeout: .seconds(120), "all 1,000 arrive after the restart") { try store.count() == 1000 }
+        try await eventually(timeout: .seconds(120), "all 1,000 arrive after the restart") { try await store.count() == 1000 }
         XCTAssertTrue(sink.isRunning && relay.isRunning, "workers reconnected by themselves")
-        XCTAssertEqual(try store.keys(), (0..<1000).map { "\(p.prefix):\($0)" }.sorted())
+        let keys = try await store.keys()
+        XCTAssertEqual(keys, (0..<1000).map { "\(p.prefix):\($0)" }.sorted())
         await publisher.close()
+        await broker.destroy()
     }
 }

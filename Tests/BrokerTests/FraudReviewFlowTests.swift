@@ -15,8 +15,8 @@ final class FraudReviewFlowTests: XCTestCase {
         // Six earlier batches of about $5,000 for the store: a $21.60 day is far outside them.
         let history = try BatchHistory(path: historyPath)
         for day in 10...15 {
-            _ = try history.check(BatchSummary(store: StoreID("S-FRAUD"), batchId: "BAT_H\(day)", businessDay: "2026-11-\(day)",
-                                               salesCents: 500_000 + Int64(day) * 1_000, refundCents: 4_000, transactionCount: 180, cardMix: ["VISA": 1]))
+            _ = try await history.check(BatchSummary(store: StoreID("S-FRAUD"), batchId: "BAT_H\(day)", businessDay: "2026-11-\(day)",
+                                                     salesCents: 500_000 + Int64(day) * 1_000, refundCents: 4_000, transactionCount: 180, cardMix: ["VISA": 1]))
         }
         let flow = try await BridgeFlow.start(scorerArguments: ["--review-store", reviewsPath, "--batch-history", historyPath])
         let unusual = try await flow.publishClosedBatch(store: "S-FRAUD")
@@ -24,11 +24,12 @@ final class FraudReviewFlowTests: XCTestCase {
 
         try await eventually("the ordinary batch is posted") { try await flow.sage.findJournal(reference: ordinary) != nil }
         let reviews = try ReviewStore(path: reviewsPath)
-        try await eventually("the unusual batch is held") { try reviews.list(status: .held).count == 1 }
-        let held = try XCTUnwrap(try reviews.list(status: .held).first)
+        try await eventually("the unusual batch is held") { try await reviews.list(status: .held).count == 1 }
+        let list = try await reviews.list(status: .held)
+        let held = try XCTUnwrap(list.first)
         XCTAssertTrue(held.reasons.joined().contains("standard deviations"), "\(held.reasons)")
         try await eventually("an alert says it is held and why") {
-            try OperationsStore(path: flow.operations).alertGroups().contains { $0.kind == "review_required" && $0.reason.contains(unusual) }
+            try await OperationsStore(path: flow.operations).alertGroups().contains { $0.kind == "review_required" && $0.reason.contains(unusual) }
         }
         let notPosted = try await flow.sage.findJournal(reference: unusual)
         XCTAssertNil(notPosted, "held means not posted")
@@ -50,7 +51,7 @@ final class FraudReviewFlowTests: XCTestCase {
         let entries = try await flow.sageEntries(reference: unusual)
         XCTAssertEqual(entries, 1)
         try await eventually("the decision is audited") {
-            try OperationsStore(path: flow.operations).auditEvents().contains { $0.event == "review_approved" && $0.detail.contains("quiet day") }
+            try await OperationsStore(path: flow.operations).auditEvents().contains { $0.event == "review_approved" && $0.detail.contains("quiet day") }
         }
     }
 }

@@ -58,14 +58,15 @@ final class FraudTransactionFlowTests: XCTestCase {
         // Yesterday's generated batch: every sale scored, the journal posts (whatever exceptions its sales raise).
         try await flow.closeBatches()
         try await eventually(timeout: .seconds(60), "yesterday reconciled") {
-            try operations.reconciliations(businessDate: flow.day).contains { $0.status == .matched }
+            try await operations.reconciliations(businessDate: flow.day).contains { $0.status == .matched }
         }
-        XCTAssertTrue(try reviews.list().isEmpty, "nothing held: a review rule never holds a posted batch")
+        let heldYesterday = try await reviews.list()
+        XCTAssertTrue(heldYesterday.isEmpty, "nothing held: a review rule never holds a posted batch")
         let yesterday = try await flow.closedBatches(day: flow.day)
         let traces = try TraceStore(path: flow.folder.appendingPathComponent("traces.sqlite").path)
         for batch in yesterday {
             // The stage's time for a real batch, from the hop records `bridgectl trace` shows (reported, not asserted).
-            let hops = try traces.hops(of: "heartland:batch:\(batch.id)").filter { $0.stage == "fraud-scorer" || $0.stage == "transformer" }
+            let hops = try await traces.hops(of: "heartland:batch:\(batch.id)").filter { $0.stage == "fraud-scorer" || $0.stage == "transformer" }
             print("hop durations for \(batch.id): " + hops.map { "\($0.stage) \($0.durationMs) ms (\($0.outcome))" }.joined(separator: ", "))
         }
 
@@ -91,7 +92,7 @@ final class FraudTransactionFlowTests: XCTestCase {
         // The blocked sale holds today's whole journal, with the sale and the rule as the reason.
         var held: ReviewStore.HeldDocument?
         try await eventually(timeout: .seconds(60), "today's batch held for review") {
-            held = try reviews.list(status: .held).first
+            held = try await reviews.list(status: .held).first
             return held != nil
         }
         let hold = try XCTUnwrap(held)
@@ -105,21 +106,23 @@ final class FraudTransactionFlowTests: XCTestCase {
         XCTAssertEqual(document.cardActivity?.sales.map(\.transactionId).sorted(),
                        [ordinary.transaction, big.transaction, stolen.transaction].sorted(), "today's card sales, each once")
         try await eventually("an alert says the batch is held and why") {
-            try operations.alertGroups().contains { $0.kind == "review_required" && $0.reason.contains(reference) && $0.reason.contains(stolen.transaction) }
+            try await operations.alertGroups().contains { $0.kind == "review_required" && $0.reason.contains(reference) && $0.reason.contains(stolen.transaction) }
         }
         let notPosted = try await flow.sage.findJournal(reference: reference)
         XCTAssertNil(notPosted, "held means not posted")
 
         // The $612.50 sale is an exception for an analyst, with its alert and audit record.
-        let exception = try XCTUnwrap(try reviews.exceptions(status: .open).first { $0.reference == reference })
+        let open = try await reviews.exceptions(status: .open)
+        let exception = try XCTUnwrap(open.first { $0.reference == reference })
         XCTAssertEqual(exception.transactionId, big.transaction)
         XCTAssertEqual(exception.reasons.first, "rule line 3: review if :kind: = 'sale' and :amount: > 50000")
-        XCTAssertEqual(try reviews.exceptions().filter { $0.reference == reference }.count, 1, "the other sales are allowed")
+        let all = try await reviews.exceptions()
+        XCTAssertEqual(all.filter { $0.reference == reference }.count, 1, "the other sales are allowed")
         try await eventually("a fraud_exception alert names the sale") {
-            try operations.alertGroups().contains { $0.kind == "fraud_exception" && $0.reason.contains(big.transaction) }
+            try await operations.alertGroups().contains { $0.kind == "fraud_exception" && $0.reason.contains(big.transaction) }
         }
         try await eventually("the exception is audited") {
-            try operations.auditEvents().contains { $0.event == "fraud_exception" && $0.detail.contains(big.transaction) }
+            try await operations.auditEvents().contains { $0.event == "fraud_exception" && $0.detail.contains(big.transaction) }
         }
 
         // `bridgectl review list` shows both; the analyst acknowledges the exception and approves the batch.
@@ -135,9 +138,10 @@ final class FraudTransactionFlowTests: XCTestCase {
         let acknowledged = try await bridgectl(["acknowledge", exception.label, "--actor", "alice", "--why", "regular customer",
                                                 "--amqp-url", flow.broker.amqpURL])
         XCTAssertEqual(acknowledged.status, 0, acknowledged.log)
-        XCTAssertEqual(try reviews.exception(id: exception.id).status, .acknowledged)
+        let acknowledgedException = try await reviews.exception(id: exception.id)
+        XCTAssertEqual(acknowledgedException.status, .acknowledged)
         try await eventually("the acknowledgement is audited with who and why") {
-            try operations.auditEvents().contains { $0.event == "exception_acknowledged" && $0.detail.contains("regular customer") }
+            try await operations.auditEvents().contains { $0.event == "exception_acknowledged" && $0.detail.contains("regular customer") }
         }
         let approved = try await bridgectl(["approve", String(hold.id), "--actor", "alice", "--why", "card reported found; sale confirmed",
                                             "--amqp-url", flow.broker.amqpURL])

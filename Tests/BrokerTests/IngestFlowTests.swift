@@ -41,12 +41,13 @@ final class IngestFlowTests: XCTestCase {
         }
         let inbox = try IngestInbox(path: flow.inboxPath!)
         try await eventually("the poller has seen the batches too") {
-            try inbox.entries().filter { $0.kind == "batch" }.allSatisfy { $0.sightings >= 3 }
+            try await inbox.entries().filter { $0.kind == "batch" }.allSatisfy { $0.sightings >= 3 }
         }
-        XCTAssertEqual(try inbox.entries().filter { batches.map(\.id).contains($0.sourceID) }.map(\.status), [.published, .published, .published])
+        let entries = try await inbox.entries()
+        XCTAssertEqual(entries.filter { batches.map(\.id).contains($0.sourceID) }.map(\.status), [.published, .published, .published])
         var reports: [ReconciliationReport] = []
         try await eventually(timeout: .seconds(60), "all reconciled and matched (the card refunds posted on their own included)") {
-            reports = try OperationsStore(path: flow.operations).reconciliations(businessDate: day)
+            reports = try await OperationsStore(path: flow.operations).reconciliations(businessDate: day)
             return Set(reports.filter { $0.status == .matched }.map(\.reference)) == Set(references)
         }
         for (batch, reference) in zip(batches, references) {
@@ -115,7 +116,7 @@ final class IngestFlowTests: XCTestCase {
         try await flow.heartlandAdmin("POST", "admin/pay_runs/\(run.id)/complete", "{}")
         try await eventually(timeout: .seconds(60), "the run is parked") { try await flow.depth("transformer.dlq") == 1 }
         try await eventually("an alert names the code") {
-            try OperationsStore(path: flow.operations).alertGroups().contains { $0.stage == "transformer" && $0.reason.contains("SUI") }
+            try await OperationsStore(path: flow.operations).alertGroups().contains { $0.stage == "transformer" && $0.reason.contains("SUI") }
         }
         let nothing = try await flow.sage.findJournal(reference: "HL-PAY-\(run.id)")
         XCTAssertNil(nothing)
@@ -138,23 +139,25 @@ final class IngestFlowTests: XCTestCase {
         try await flow.heartlandFaults(#"{"error_rate": 1, "error_status": 503}"#)
         try await flow.closeBatches()  // admin calls and webhook deliveries are not faulted; Heartland's API is
         try await eventually("an alert says Heartland is unavailable") {
-            try OperationsStore(path: flow.operations).alertGroups().contains {
+            try await OperationsStore(path: flow.operations).alertGroups().contains {
                 $0.stage == "heartland-ingest" && $0.kind == "source_unavailable" && $0.reason.contains("503")
             }
         }
         let inbox = try IngestInbox(path: flow.inboxPath!)
-        XCTAssertEqual(try inbox.entries().map(\.status), [.pending])
+        let waiting = try await inbox.entries()
+        XCTAssertEqual(waiting.map(\.status), [.pending])
 
         try await flow.heartlandFaults(nil)
         let closed = try await flow.closedBatches(day: day)
         let batch = try XCTUnwrap(closed.first)
         let reference = Self.reference(store: batch.store, day: day, batch: batch.id)
         try await eventually(timeout: .seconds(60), "posted once Heartland is back") { try await flow.sage.findJournal(reference: reference) != nil }
-        XCTAssertEqual(try inbox.entries().filter { $0.kind == "batch" }.map(\.status), [.published])
+        let recovered = try await inbox.entries()
+        XCTAssertEqual(recovered.filter { $0.kind == "batch" }.map(\.status), [.published])
         // The batch's card refunds, found through it, are posted too.
-        try await eventually(timeout: .seconds(60), "the batch's refunds published") { try inbox.entries().allSatisfy { $0.status == .published } }
+        try await eventually(timeout: .seconds(60), "the batch's refunds published") { try await inbox.entries().allSatisfy { $0.status == .published } }
         try await eventually("the recovery is in the audit trail") {
-            try OperationsStore(path: flow.operations).auditEvents().contains { $0.event == "source_recovered" }
+            try await OperationsStore(path: flow.operations).auditEvents().contains { $0.event == "source_recovered" }
         }
     }
 }

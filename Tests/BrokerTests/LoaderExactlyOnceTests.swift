@@ -64,7 +64,7 @@ final class LoaderExactlyOnceTests: XCTestCase {
             XCTAssertEqual(entries, 1, "\(reference) is in Sage exactly once")
         }
         try await eventually(timeout: .seconds(60), "every reconciliation arrived") {
-            let reconciled = Set(try OperationsStore(path: flow.operations).reconciliations().map(\.reference))
+            let reconciled = Set(try await OperationsStore(path: flow.operations).reconciliations().map(\.reference))
             return reconciled.isSuperset(of: references)
         }
         let parked = try await flow.depth("sage-loader.dlq")

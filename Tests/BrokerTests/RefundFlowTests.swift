@@ -70,7 +70,7 @@ final class RefundFlowTests: XCTestCase {
         // Yesterday's batch first (with its generated refunds, found through the batch), so that today's tickets open today's batch.
         try await flow.closeBatches()
         try await eventually(timeout: .seconds(60), "yesterday reconciled") {
-            try OperationsStore(path: flow.operations).reconciliations(businessDate: flow.day).contains { $0.status == .matched }
+            try await OperationsStore(path: flow.operations).reconciliations(businessDate: flow.day).contains { $0.status == .matched }
         }
         let locations = try JSONSerialization.jsonObject(with: try await flow.heartlandAdmin("GET", "api/locations", nil)) as! [String: Any]
         let location = try XCTUnwrap((locations["results"] as? [[String: Any]])?.first { $0["public_id"] as? String == store }?["id"] as? Int)
@@ -100,15 +100,15 @@ final class RefundFlowTests: XCTestCase {
         let unlinked = try await refund(flow, location: location, item: itemID, price: price, quantity: 1, of: nil, to: saleB.cardTransaction!)
         let reviewsPath = flow.folder.appendingPathComponent("reviews.sqlite").path
         let reviews = try ReviewStore(path: reviewsPath)
-        try await eventually(timeout: .seconds(30), "three refunds held for review") { try reviews.list(status: .held).count == 3 }
-        let held = try reviews.list(status: .held)
+        try await eventually(timeout: .seconds(30), "three refunds held for review") { try await reviews.list(status: .held).count == 3 }
+        let held = try await reviews.list(status: .held)
         let why = { (ticket: Rung) in held.first { $0.idempotencyKey == "heartland:return:\(ticket.id)" }?.reasons.joined(separator: "; ") ?? "not held" }
         XCTAssertTrue(why(over).contains("over the original"), why(over))
         XCTAssertTrue(why(otherCard).contains("to another card"), why(otherCard))
         XCTAssertTrue(why(otherCard).contains("MASTERCARD:424242******2222"), why(otherCard))
         XCTAssertTrue(why(unlinked).contains("no original sale"), why(unlinked))
         try await eventually("an alert for each") {
-            let alerts = try OperationsStore(path: flow.operations).alertGroups().filter { $0.kind == "review_required" }
+            let alerts = try await OperationsStore(path: flow.operations).alertGroups().filter { $0.kind == "review_required" }
             return [over, otherCard, unlinked].allSatisfy { ticket in alerts.contains { $0.reason.contains(reference(ticket)) } }
         }
         for ticket in [over, otherCard, unlinked] {
@@ -121,7 +121,7 @@ final class RefundFlowTests: XCTestCase {
         let operations = try OperationsStore(path: flow.operations)
         var report: ReconciliationReport?
         try await eventually(timeout: .seconds(30), "today's batch reconciled as incomplete") {
-            report = try operations.reconciliations(businessDate: today).first { $0.reference.hasPrefix("HL-\(store)-\(compact)-BAT") }
+            report = try await operations.reconciliations(businessDate: today).first { $0.reference.hasPrefix("HL-\(store)-\(compact)-BAT") }
             return report != nil
         }
         XCTAssertEqual(report?.status, .incomplete, report?.reason ?? "")
@@ -144,7 +144,7 @@ final class RefundFlowTests: XCTestCase {
             XCTAssertEqual(status, 0, approve.log)
         }
         try await eventually(timeout: .seconds(30), "the batch reconciles once every refund is in Sage") {
-            try operations.reconciliations(businessDate: today).first { $0.reference == report?.reference }?.status == .matched
+            try await operations.reconciliations(businessDate: today).first { $0.reference == report?.reference }?.status == .matched
         }
         for ticket in [ordinary, over, otherCard, unlinked] {
             let entries = try await flow.sageEntries(reference: reference(ticket))

@@ -27,7 +27,8 @@ final class SettlementFlowTests: XCTestCase {
         XCTAssertEqual(posted?.netByAccount, ["1210": 2160, "1100": 1080, "4000": -3000, "2200": -140, "2210": -100])
         let loaderLedger = try IdempotencyStore(path: flow.folder.appendingPathComponent("ledger-1.sqlite").path)
         try await eventually("the duplicate has been seen and skipped") {
-            try await flow.depth("sage-loader") == 0 && loaderLedger.count() == 1
+            let count = try await loaderLedger.count()
+            return try await flow.depth("sage-loader") == 0 && count == 1
         }
         let parked = try await flow.depth("sage-loader.dlq")
         XCTAssertEqual(parked, 0, "a duplicate is skipped, never parked (even when both copies are handled at once)")
@@ -65,7 +66,7 @@ final class SettlementFlowTests: XCTestCase {
         XCTAssertEqual(logs().map { $0.contains(reference) }, [true, true], "both loaders had copies")
         // The copies share a message id, so their audit notices do too: the alerter stores the notice once.
         try await eventually("the duplicate is in the audit trail") {
-            try OperationsStore(path: flow.operations).auditEvents().contains { $0.event == "duplicate_skipped" }
+            try await OperationsStore(path: flow.operations).auditEvents().contains { $0.event == "duplicate_skipped" }
         }
         let parked = try await flow.depth("sage-loader.dlq")
         XCTAssertEqual(parked, 0)
@@ -86,7 +87,7 @@ final class SettlementFlowTests: XCTestCase {
         let nothing = try await flow.sage.findJournal(reference: reference)
         XCTAssertNil(nothing, "nothing posted")
         try await eventually("the alert names the account and the rule") {
-            let alerts = try OperationsStore(path: flow.operations).alertGroups().map(\.reason)
+            let alerts = try await OperationsStore(path: flow.operations).alertGroups().map(\.reason)
             return alerts.contains { $0.contains("GL account 4010 (mapping rule sales.revenue) does not exist in Sage company SAMINC") }
         }
 
@@ -126,7 +127,7 @@ final class SettlementFlowTests: XCTestCase {
         let rejected = try await flow.publishClosedBatch(tickets: broken)
         try await eventually("the broken batch is parked at the transformer") { try await flow.depth("transformer.dlq") == 1 }
         try await eventually("an alert gives the reason") {
-            try OperationsStore(path: flow.operations).alertGroups().contains {
+            try await OperationsStore(path: flow.operations).alertGroups().contains {
                 $0.stage == "transformer" && $0.reason.contains("ticket 2") && $0.reason.contains("payments[0].payment_type")
                     && $0.reason.contains("Barter")
             }
@@ -144,29 +145,30 @@ final class SettlementFlowTests: XCTestCase {
         let flow = try await BridgeFlow.start(loaderArguments: ["--pause-seconds", "0.2"], retryDelays: [.seconds(2), .seconds(4), .seconds(6), .seconds(8)])
         try await flow.sageFaults(#"{"rate_limit_burst": 2, "retry_after_seconds": 1}"#)
         // Progress is read from the alerter's store, not from Sage: a request of the test's own would use up the 429s.
-        let reconciled = { @Sendable (references: [String]) throws -> Bool in
-            let done = Set(try OperationsStore(path: flow.operations).reconciliations().filter { $0.status == .matched }.map(\.reference))
+        let reconciled = { @Sendable (references: [String]) async throws -> Bool in
+            let done = Set(try await OperationsStore(path: flow.operations).reconciliations().filter { $0.status == .matched }.map(\.reference))
             return done.isSuperset(of: references)
         }
         // Two journals meet two 429s in a row: the circuit opens for Retry-After, both come back from a delay tier and post.
         let first = [try await flow.publishClosedBatch(), try await flow.publishClosedBatch()]
-        try await eventually(timeout: .seconds(60), "posted after the burst") { try reconciled(first) }
+        try await eventually(timeout: .seconds(60), "posted after the burst") { try await reconciled(first) }
         XCTAssertTrue(flow.processes["sage-loader-1"]!.log.contains("circuit open"), "the stage paused")
         let loaderLog = flow.processes["sage-loader-1"]!.log
         XCTAssertTrue(loaderLog.contains("rate limit"), "the 429 was met and handled")
-        XCTAssertFalse(try OperationsStore(path: flow.operations).alertGroups().contains { $0.stage == "sage-loader" },
+        let alertGroups = try await OperationsStore(path: flow.operations).alertGroups()
+        XCTAssertFalse(alertGroups.contains { $0.stage == "sage-loader" },
                        "a short burst is not worth an alert")
 
         try await flow.sageFaults(#"{"rate_limit_burst": 100000, "retry_after_seconds": 1}"#)
         var waiting: [String] = []
         for _ in 0..<3 { waiting.append(try await flow.publishClosedBatch()) }
         try await eventually(timeout: .seconds(60), "an alert that sage-loader keeps pausing") {
-            try OperationsStore(path: flow.operations).alertGroups().contains {
+            try await OperationsStore(path: flow.operations).alertGroups().contains {
                 $0.stage == "sage-loader" && $0.kind == "target_failing" && $0.reason.contains("rate limit")
             }
         }
         try await flow.sageFaults(nil)
-        try await eventually(timeout: .seconds(90), "all posted once Sage accepts again") { try reconciled(waiting) }
+        try await eventually(timeout: .seconds(90), "all posted once Sage accepts again") { try await reconciled(waiting) }
         let parked = try await flow.depth("sage-loader.dlq")
         XCTAssertEqual(parked, 0)
     }

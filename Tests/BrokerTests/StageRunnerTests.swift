@@ -81,18 +81,21 @@ final class StageRunnerTests: XCTestCase {
                                   "--concurrency", "1", "--batch", "1", "--prefetch", "5"])
         try await p.publish(count: 20, to: "a")
         let store = try IdempotencyStore(path: db)
-        try await eventually("some messages reach the sink") { try store.count() >= 3 }
+        try await eventually("some messages reach the sink") { try await store.count() >= 3 }
         a.signal(SIGKILL)
         _ = try await a.waitForExit()
-        XCTAssertLessThan(try store.count(), 20, "killed while messages were still in flight")
+        let count2 = try await store.count()
+        XCTAssertLessThan(count2, 20, "killed while messages were still in flight")
         a = try p.relay("a", ["--to-exchange", p.exchange, "--to-key", p.stage("b")])
-        try await eventually("all 20 reach the sink") { try store.count() == 20 }
-        XCTAssertEqual(try store.keys(), (0..<20).map { "\(p.prefix):\($0)" }.sorted())
+        try await eventually("all 20 reach the sink") { try await store.count() == 20 }
+        let keys = try await store.keys()
+        XCTAssertEqual(keys, (0..<20).map { "\(p.prefix):\($0)" }.sorted())
         try await eventually("queues drained") {
             let a = try await p.depth(p.stage("a")), b = try await p.depth(p.stage("b"))
             return a == 0 && b == 0
         }
-        XCTAssertEqual(try store.count(), 20, "each message had exactly one effect at the idempotent end")
+        let count = try await store.count()
+        XCTAssertEqual(count, 20, "each message had exactly one effect at the idempotent end")
         _ = sink
     }
 
@@ -104,14 +107,14 @@ final class StageRunnerTests: XCTestCase {
                                   "--concurrency", "1", "--batch", "1", "--prefetch", "50"])
         try await p.publish(count: 30, to: "a")
         let store = try IdempotencyStore(path: db)
-        try await eventually("processing has started") { try store.count() >= 1 }
+        try await eventually("processing has started") { try await store.count() >= 1 }
         a.signal(SIGTERM)
         let status = try await a.waitForExit()
         XCTAssertEqual(status, 0, "graceful shutdown exits 0:\n\(a.log)")
         // Every prefetched message was finished and acked before exit: nothing left in the stage, none lost.
         let leftInStage = try await p.depth(p.stage("a"))
         XCTAssertEqual(leftInStage, 0)
-        try await eventually("all 30 reach the sink") { try store.count() == 30 }
+        try await eventually("all 30 reach the sink") { try await store.count() == 30 }
         _ = sink
     }
 
@@ -176,7 +179,7 @@ final class StageRunnerTests: XCTestCase {
         XCTAssertEqual(replayStatus, 0, replay.log)
         XCTAssertTrue(replay.log.contains("replayed 3 message(s)"), replay.log)
         let store = try IdempotencyStore(path: db)
-        try await eventually("replayed messages processed") { try store.count() == 3 }
+        try await eventually("replayed messages processed") { try await store.count() == 3 }
         let parkedAfterReplay = try await p.depth(p.stage("a") + ".dlq")
         XCTAssertEqual(parkedAfterReplay, 0)
         _ = worker

@@ -2,6 +2,7 @@ import AMQP
 import BrokerAdmin
 import Foundation
 import Messaging
+import TestPrograms
 import XCTest
 
 /// `bridgectl status` on a real node: per stage its queues, consumers and the oldest message's age
@@ -34,7 +35,7 @@ final class StatusAndConsoleUserTests: XCTestCase {
             return age >= expected && age <= expected + Int(Date().timeIntervalSince(started)) + 2
         }
         try await eventually(timeout: .seconds(60), "status reports every age") {
-            rows = try self.status(p, ["--metrics-url", "http://127.0.0.1:\(port)/metrics"])
+            rows = try await self.status(p, ["--metrics-url", "http://127.0.0.1:\(port)/metrics"])
             // The management API's counts of quorum queues lag a few seconds.
             func count(_ queue: String) -> Int { (rows[queue]?["ready"] as? Int ?? 0) + (rows[queue]?["unacked"] as? Int ?? 0) }
             // The management API learns of the worker's consumer a few seconds after the worker registered it.
@@ -56,12 +57,12 @@ final class StatusAndConsoleUserTests: XCTestCase {
         // Reading the parking lot leaves it as it was, and a human table is the default.
         let parked = try await p.depth(p.stage("a") + ".dlq")
         XCTAssertEqual(parked, 2)
-        let table = try bridgectl(["status", "--topology", p.topologyFile, "--management-url", p.broker.managementURL,
+        let table = try await bridgectl(["status", "--topology", p.topologyFile, "--management-url", p.broker.managementURL,
                                    "--amqp-url", p.broker.amqpURL, "--metrics-url", "http://127.0.0.1:\(port)/metrics"])
         XCTAssertTrue(table.contains("OLDEST") && table.contains("2h00m") && table.contains("DEAD LETTERS") && table.contains("NO CONSUMER"), table)
 
         // Without a source for the workers' figure, the work queue's age is unknown and says what to pass.
-        let blind = try status(p, [])
+        let blind = try await status(p, [])
         XCTAssertNil(blind[p.stage("a")]?["oldestMessageAgeSeconds"] as Any? as? Int)
         XCTAssertEqual(blind[p.stage("a")]?["note"] as? String, "age: pass --metrics-url or --prometheus-url")
         _ = worker
@@ -73,7 +74,7 @@ final class StatusAndConsoleUserTests: XCTestCase {
         let p = try await TestPipeline.make(stages: ["a"])
         let name = "console-\(p.prefix)", password = "pw-\(UUID().uuidString)"
         // The file has no users; `--console-user` adds the console's, with permissions derived from the stages.
-        let applied = try bridgectl(["topology", "apply", "--topology", p.topologyFile, "--management-url", p.broker.managementURL,
+        let applied = try await bridgectl(["topology", "apply", "--topology", p.topologyFile, "--management-url", p.broker.managementURL,
                                      "--console-user", name, "--json"],
                                     environment: ["BRIDGE_PASSWORD_" + name.uppercased().replacingOccurrences(of: "-", with: "_"): password])
         XCTAssertTrue(applied.contains("\"passwordsSet\" : 1"), applied)
@@ -137,31 +138,21 @@ final class StatusAndConsoleUserTests: XCTestCase {
     }
 
     /// `bridgectl status --json` as rows by queue name.
-    private func status(_ p: TestPipeline, _ extra: [String]) throws -> [String: [String: Any]] {
-        let output = try bridgectl(["status", "--json", "--topology", p.topologyFile, "--management-url", p.broker.managementURL,
+    private func status(_ p: TestPipeline, _ extra: [String]) async throws -> [String: [String: Any]] {
+        let output = try await bridgectl(["status", "--json", "--topology", p.topologyFile, "--management-url", p.broker.managementURL,
                                     "--amqp-url", p.broker.amqpURL] + extra)
         let rows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]], output)
         return Dictionary(rows.compactMap { row in (row["queue"] as? String).map { ($0, row) } }, uniquingKeysWith: { first, _ in first })
     }
 
-    private func bridgectl(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
-        let process = Process()
-        process.executableURL = WorkerProcess.binDirectory().appendingPathComponent("bridgectl")
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }.filter { $0.key != "BRIDGE_METRICS_URLS" && $0.key != "BRIDGE_PROMETHEUS_URL" }
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw NSError(domain: "bridgectl", code: Int(process.terminationStatus),
-                          userInfo: [NSLocalizedDescriptionKey: "bridgectl \(arguments.joined(separator: " ")) failed: \(text) \(errorText)"])
+    private func bridgectl(_ arguments: [String], environment: [String: String] = [:]) async throws -> String {
+        let result = try await ChildProcess.run(WorkerProcess.binDirectory().appendingPathComponent("bridgectl"), arguments, environment: environment,
+                                                unsetting: ["BRIDGE_METRICS_URLS", "BRIDGE_PROMETHEUS_URL"])
+        guard result.succeeded else {
+            throw NSError(domain: "bridgectl", code: Int(result.status),
+                          userInfo: [NSLocalizedDescriptionKey: "bridgectl \(arguments.joined(separator: " ")) failed: \(result.output) \(result.error)"])
         }
-        return text
+        return result.output
     }
 }
 

@@ -51,7 +51,7 @@ final class SyncFlow: @unchecked Sendable {
 
     /// Starts the simulators, seeds Sage with `seedSage` (before any poller runs), then starts the bridge.
     static func start(seedSage: (SyncFlow) async throws -> Void) async throws -> SyncFlow {
-        let broker = TestBroker.shared
+        let broker = try await TestBroker.shared
         let topology = repositoryRoot.appendingPathComponent("Topology/definitions.json").path
         try await broker.management().importDefinitions(try Topology.load(from: topology))
         try await eventually("no stage consumers left from an earlier test") { try await consumers(broker, stages + ["fraud-scorer", "alerter"]) == 0 }
@@ -179,9 +179,9 @@ final class SyncFlow: @unchecked Sendable {
     }
 
     /// The idempotency keys a loader's ledger holds.
-    func ledgerKeys(_ path: String) throws -> [String] {
+    func ledgerKeys(_ path: String) async throws -> [String] {
         guard FileManager.default.fileExists(atPath: path) else { return [] }
-        return try IdempotencyStore(path: path).keys()
+        return try await IdempotencyStore(path: path).keys()
     }
 
     deinit {

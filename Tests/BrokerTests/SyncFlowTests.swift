@@ -31,7 +31,7 @@ final class SyncFlowTests: XCTestCase {
         let flow = try await SyncFlow.start(seedSage: Self.seedCatalogue)
         // First sighting: Heartland already holds these values → recorded, nothing written.
         try await eventually("the first sightings are applied") {
-            try flow.ledgerKeys(flow.heartlandLedger).filter { $0.hasPrefix("sage:item:") }.count == 2
+            try await flow.ledgerKeys(flow.heartlandLedger).filter { $0.hasPrefix("sage:item:") }.count == 2
         }
         let untouched = try await heartlandItem(flow, "10001")
         XCTAssertEqual(untouched["updated_at"] as? String, "2024-01-01T00:00:00Z", "an identical item is not written")
@@ -47,7 +47,7 @@ final class SyncFlowTests: XCTestCase {
         let written = try await heartlandItem(flow, "10001")
         XCTAssertEqual((written["price"] as? NSNumber)?.decimalValue, Decimal(string: "21.5"))
         XCTAssertEqual(written["description"] as? String, "Cotton T-shirt", "fields Sage did not change stay")
-        let keys = try flow.ledgerKeys(flow.heartlandLedger).filter { $0.hasPrefix("sage:item:10001:") }
+        let keys = try await flow.ledgerKeys(flow.heartlandLedger).filter { $0.hasPrefix("sage:item:10001:") }
         XCTAssertEqual(keys.count, 2, "one ledger entry per version of item 10001: \(keys)")
 
         // sage-ingest loses its state: every item is published again under the same keys, and nothing is written twice.
@@ -77,7 +77,7 @@ final class SyncFlowTests: XCTestCase {
         func onHand() async throws -> Int? {
             try await flow.heartlandRows("inventory/values", filter: #"{"item_id":1,"location_id":1}"#).first?["qty_on_hand"] as? Int
         }
-        try await eventually("the first sighting is applied") { try flow.ledgerKeys(flow.heartlandLedger).contains { $0.hasPrefix("sage:stock:10001:1:") } }
+        try await eventually("the first sighting is applied") { try await flow.ledgerKeys(flow.heartlandLedger).contains { $0.hasPrefix("sage:stock:10001:1:") } }
         let still = try await onHand()
         XCTAssertEqual(still, 40, "equal stock is not adjusted")
         _ = try await flow.sage("PATCH", "IC/ICLocationDetails(ItemNumber='10001',Location='1')", #"{"QuantityOnHand":75}"#)
@@ -135,7 +135,7 @@ final class SyncFlowTests: XCTestCase {
         let caraID = try XCTUnwrap(cara["id"] as? Int)
         let caraInSage = try unwrapped(try await flow.sageRows("AR/ARCustomers", filter: "CustomerNumber eq '1300'").first)
         try await eventually("the echo of Cara reached sage-loader") {
-            try flow.ledgerKeys(flow.sageLedger).contains { $0.hasPrefix("heartland:customer:\(caraID):") }
+            try await flow.ledgerKeys(flow.sageLedger).contains { $0.hasPrefix("heartland:customer:\(caraID):") }
         }
         let caraAfter = try unwrapped(try await flow.sageRows("AR/ARCustomers", filter: "CustomerNumber eq '1300'").first)
         XCTAssertEqual(caraAfter["DateLastMaintained"] as? String, caraInSage["DateLastMaintained"] as? String, "the echo wrote nothing in Sage")

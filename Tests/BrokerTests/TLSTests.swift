@@ -6,7 +6,7 @@ import XCTest
 final class TLSTests: XCTestCase {
     /// amqps:// verifies the broker against the given CA, then publishes with confirms and reads back.
     func testPublishAndGetOverTLS() async throws {
-        let broker = TestBroker.shared
+        let broker = try await TestBroker.shared
         guard let raw = broker.amqpsURL else { throw XCTSkip("the test broker has no TLS listener (node started without scripts/rabbitmq-node TLS)") }
         let url = try AMQPURL(raw)
         XCTAssertTrue(url.useTLS)
@@ -26,10 +26,11 @@ final class TLSTests: XCTestCase {
 
     /// A broker whose certificate does not chain to the trusted CA is refused.
     func testUntrustedBrokerCertificateIsRefused() async throws {
-        guard let raw = TestBroker.shared.amqpsURL, let range = raw.range(of: "cacertfile=") else { throw XCTSkip("no TLS listener") }
+        let broker = try await TestBroker.shared
+        guard let raw = broker.amqpsURL, let range = raw.range(of: "cacertfile=") else { throw XCTSkip("no TLS listener") }
         let untrusted = String(raw[..<range.upperBound]) + "/etc/ssl/certs/ca-certificates.crt"
         do {
-            let session = try await AMQPSession.connect(url: try AMQPURL(untrusted), name: "tls-untrusted", logger: TestBroker.shared.logger)
+            let session = try await AMQPSession.connect(url: try AMQPURL(untrusted), name: "tls-untrusted", logger: broker.logger)
             await session.close()
             XCTFail("connected to a broker whose certificate is not trusted")
         } catch let error as AMQPError {

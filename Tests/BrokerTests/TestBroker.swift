@@ -3,6 +3,8 @@ import BrokerAdmin
 import Foundation
 import Logging
 import Messaging
+import Synchronization
+import TestPrograms
 import XCTest
 
 /// The repository root, from this file's path.
@@ -19,17 +21,24 @@ final class TestBroker: @unchecked Sendable {
     let amqpsURL: String?
     private let owned: Bool
 
-    static let shared: TestBroker = {
+    /// The node `scripts/test` passed in the environment, or one started on first use.
+    static var shared: TestBroker {
+        get async throws { try await sharedNode.value }
+    }
+
+    private static let sharedNode = Task<TestBroker, any Error> {
         let env = ProcessInfo.processInfo.environment
         if let dir = env["BRIDGE_TEST_BROKER_DIR"], let amqp = env["BRIDGE_TEST_AMQP_URL"], let mgmt = env["BRIDGE_TEST_MANAGEMENT_URL"] {
             return TestBroker(directory: dir, amqpURL: amqp, managementURL: mgmt, amqpsURL: env["BRIDGE_TEST_AMQPS_URL"], owned: false)
         }
-        let broker = try! TestBroker.start(name: "swifttest-\(ProcessInfo.processInfo.processIdentifier)")
-        atexit { TestBroker.destroyOwned() }
-        return broker
-    }()
+        return try await TestBroker.start(name: "swifttest-\(ProcessInfo.processInfo.processIdentifier)")
+    }
 
-    nonisolated(unsafe) private static var ownedDirectories: [String] = []
+    /// Nodes this process started and has not destroyed yet: destroyed when it exits.
+    private static let ownedDirectories: Mutex<[String]> = {
+        atexit { RabbitMQNode.destroyAtExit(TestBroker.ownedDirectories.withLock { $0 }) }
+        return Mutex([])
+    }()
 
     private init(directory: String, amqpURL: String, managementURL: String, amqpsURL: String?, owned: Bool) {
         self.directory = directory
@@ -40,40 +49,19 @@ final class TestBroker: @unchecked Sendable {
     }
 
     /// Starts a node of its own (used directly by the broker-restart test, which must not disturb others).
-    static func start(name: String) throws -> TestBroker {
+    static func start(name: String) async throws -> TestBroker {
         let directory = repositoryRoot.appendingPathComponent(".rabbitmq/\(name)").path
-        let output = try run(["start", directory])
-        var values: [String: String] = [:]
-        for line in output.split(separator: "\n") {
-            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
-            if parts.count == 2 { values[parts[0]] = parts[1] }
-        }
-        guard let amqp = values["BRIDGE_AMQP_URL"], let mgmt = values["BRIDGE_MANAGEMENT_URL"] else {
-            throw NSError(domain: "TestBroker", code: 1, userInfo: [NSLocalizedDescriptionKey: "rabbitmq-node start printed: \(output)"])
-        }
-        ownedDirectories.append(directory)
-        return TestBroker(directory: directory, amqpURL: amqp, managementURL: mgmt, amqpsURL: values["BRIDGE_AMQPS_URL"], owned: true)
+        let values = try await RabbitMQNode.start(directory: directory)
+        ownedDirectories.withLock { $0.append(directory) }
+        return TestBroker(directory: directory, amqpURL: values["BRIDGE_AMQP_URL"]!, managementURL: values["BRIDGE_MANAGEMENT_URL"]!,
+                          amqpsURL: values["BRIDGE_AMQPS_URL"], owned: true)
     }
 
-    func stopNode() throws { _ = try Self.run(["stop", directory]) }
-    func startNode() throws { _ = try Self.run(["start", directory]) }
-    func destroy() { _ = try? Self.run(["destroy", directory]) }
-
-    private static func destroyOwned() {
-        for directory in ownedDirectories { _ = try? run(["destroy", directory]) }
-    }
-
-    @discardableResult
-    static func run(_ arguments: [String]) throws -> String {
-        let node = try WorkerProcess.start(path: repositoryRoot.appendingPathComponent("scripts/rabbitmq-node"), arguments: arguments)
-        node.process.waitUntilExit()
-        let output = node.log
-        try? FileManager.default.removeItem(at: node.logFile)
-        guard node.process.terminationStatus == 0 else {
-            throw NSError(domain: "TestBroker", code: Int(node.process.terminationStatus),
-                          userInfo: [NSLocalizedDescriptionKey: "rabbitmq-node \(arguments.joined(separator: " ")) failed: \(output)"])
-        }
-        return output
+    func stopNode() async throws { try await RabbitMQNode.run(["stop", directory]) }
+    func startNode() async throws { try await RabbitMQNode.run(["start", directory]) }
+    func destroy() async {
+        _ = try? await RabbitMQNode.run(["destroy", directory])
+        Self.ownedDirectories.withLock { $0.removeAll { $0 == directory } }
     }
 
     var logger: Logger {

@@ -20,8 +20,9 @@ struct TestPipeline {
 
     /// Stages `names`, each bound to `exchange` with its own name as key, plus queues that catch
     /// every alert and audit notice (`<prefix>.alerts.all`, `<prefix>.audit.all`) and a final `sink`-less queue `out`.
-    static func make(broker: TestBroker = .shared, stages names: [String], retryDelays: [Duration] = [.milliseconds(300), .milliseconds(600)],
+    static func make(broker: TestBroker? = nil, stages names: [String], retryDelays: [Duration] = [.milliseconds(300), .milliseconds(600)],
                      deliveryLimit: Int = 3) async throws -> TestPipeline {
+        let broker = if let broker { broker } else { try await TestBroker.shared }
         let prefix = "t\(UInt32.random(in: 0...UInt32.max))"
         let exchange = "\(prefix).x"
         var builder = TopologyBuilder(

@@ -2,6 +2,7 @@ import AMQP
 import BrokerAdmin
 import Foundation
 import Messaging
+import TestPrograms
 import XCTest
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -10,7 +11,7 @@ import FoundationNetworking
 final class TopologyAndEndpointTests: XCTestCase {
     /// The committed definitions file, applied to the broker with `bridgectl topology apply`, is what the broker then holds.
     func testAppliedTopologyEqualsTheFile() async throws {
-        let broker = TestBroker.shared
+        let broker = try await TestBroker.shared
         let file = repositoryRoot.appendingPathComponent("Topology/definitions.json").path
         let apply = try WorkerProcess.start(executable: "bridgectl", arguments: [
             "topology", "apply", "--topology", file, "--management-url", broker.managementURL])
@@ -38,17 +39,12 @@ final class TopologyAndEndpointTests: XCTestCase {
 
     /// A worker's own user can do its work with the permissions the file grants, and nothing more.
     func testWorkerUserHasLeastPrivilege() async throws {
-        let broker = TestBroker.shared
+        let broker = try await TestBroker.shared
         let file = repositoryRoot.appendingPathComponent("Topology/definitions.json").path
-        var environment = ProcessInfo.processInfo.environment
-        environment["BRIDGE_PASSWORD_TRANSFORMER"] = "transformer-secret"
-        let apply = Process()
-        apply.executableURL = WorkerProcess.binDirectory().appendingPathComponent("bridgectl")
-        apply.arguments = ["topology", "apply", "--topology", file, "--management-url", broker.managementURL]
-        apply.environment = environment
-        try apply.run()
-        apply.waitUntilExit()
-        XCTAssertEqual(apply.terminationStatus, 0)
+        let apply = try await ChildProcess.run(WorkerProcess.binDirectory().appendingPathComponent("bridgectl"),
+                                               ["topology", "apply", "--topology", file, "--management-url", broker.managementURL],
+                                               environment: ["BRIDGE_PASSWORD_TRANSFORMER": "transformer-secret"])
+        XCTAssertEqual(apply.status, 0)
 
         var url = try AMQPURL(broker.amqpURL)
         url.user = "transformer"

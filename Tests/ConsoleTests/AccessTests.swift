@@ -51,9 +51,9 @@ final class AccessTests: XCTestCase {
 
     func testViewerGets403OnEveryAction() async throws {
         let fixture = try ConsoleFixture.make()
-        let group = try fixture.recordAlert()
-        let held = try fixture.holdDocument()
-        let exception = try fixture.raiseException()
+        let group = try await fixture.recordAlert()
+        let held = try await fixture.holdDocument()
+        let exception = try await fixture.raiseException()
         let viewer = try await fixture.login("victor", "view-secret")
         for (path, form) in [("/alerts/acknowledge", ["fingerprint": group.fingerprint]), ("/reviews/\(held.id)/approve", ["why": "ok"]),
                              ("/reviews/\(held.id)/reject", ["why": "no"]), ("/dlq/sage-loader/replay", [:]), ("/dlq/sage-loader/purge", [:]),
@@ -64,13 +64,17 @@ final class AccessTests: XCTestCase {
         }
         let token = await fixture.post("/alerts/acknowledge", ["authorization": "Bearer view-token"], form: ["fingerprint": group.fingerprint])
         XCTAssertEqual(token.status, 403)
-        XCTAssertNil(try fixture.operations.alertGroups().first?.acknowledgedBy, "nothing was acknowledged")
-        XCTAssertEqual(try fixture.reviews.show(id: held.id).status, .held, "nothing was decided")
+        let alertGroups = try await fixture.operations.alertGroups()
+        XCTAssertNil(alertGroups.first?.acknowledgedBy, "nothing was acknowledged")
+        let document = try await fixture.reviews.show(id: held.id)
+        XCTAssertEqual(document.status, .held, "nothing was decided")
         let scripted = await fixture.post("/reviews/exceptions/\(exception.label)/acknowledge", ["authorization": "Bearer view-token"],
                                           form: ["why": "seen"])
         XCTAssertEqual(scripted.status, 403, scripted.text)
-        XCTAssertEqual(try fixture.reviews.exception(id: exception.id).status, .open, "nothing was acknowledged")
-        XCTAssertTrue(try fixture.operations.auditTrail().isEmpty, "nothing was audited")
+        let stored = try await fixture.reviews.exception(id: exception.id)
+        XCTAssertEqual(stored.status, .open, "nothing was acknowledged")
+        let auditTrail = try await fixture.operations.auditTrail()
+        XCTAssertTrue(auditTrail.isEmpty, "nothing was audited")
         let page = await fixture.get("/alerts", ["cookie": viewer.cookie])
         XCTAssertFalse(page.text.contains("Acknowledge</button>"), "a viewer is not offered actions")
         let reviews = await fixture.get("/reviews", ["cookie": viewer.cookie])
@@ -80,7 +84,7 @@ final class AccessTests: XCTestCase {
 
     func testActionsWithoutTheSessionsCSRFTokenAreRefused() async throws {
         let fixture = try ConsoleFixture.make()
-        let group = try fixture.recordAlert()
+        let group = try await fixture.recordAlert()
         let operatorSession = try await fixture.login("olivia", "op-secret")
         let other = try await fixture.login("olivia", "op-secret")
         XCTAssertNotEqual(operatorSession.csrf, other.csrf, "one token per session")
@@ -91,22 +95,25 @@ final class AccessTests: XCTestCase {
             XCTAssertEqual(response.status, 403, response.text)
             XCTAssertTrue(response.text.contains("CSRF"), response.text)
         }
-        XCTAssertNil(try fixture.operations.alertGroups().first?.acknowledgedBy)
+        let refused = try await fixture.operations.alertGroups()
+        XCTAssertNil(refused.first?.acknowledgedBy)
 
         let accepted = await fixture.post("/alerts/acknowledge", ["cookie": operatorSession.cookie],
                                           form: ["fingerprint": group.fingerprint, "csrf": operatorSession.csrf])
         XCTAssertEqual(accepted.status, 303, accepted.text)
         XCTAssertTrue(accepted.headers["Location"]?.hasPrefix("/alerts?notice=") == true)
-        let acknowledged = try XCTUnwrap(try fixture.operations.alertGroups().first)
+        let groups = try await fixture.operations.alertGroups()
+        let acknowledged = try XCTUnwrap(groups.first)
         XCTAssertEqual(acknowledged.acknowledgedBy, "olivia")
         XCTAssertNotNil(acknowledged.acknowledgedAt)
-        let audit = try fixture.operations.auditTrail()
+        let audit = try await fixture.operations.auditTrail()
         XCTAssertEqual(audit.map(\.event), ["alert_acknowledged"])
         XCTAssertEqual(audit.first?.actor, "olivia")
 
         // A new occurrence of the same alert needs a person again.
-        _ = try fixture.recordAlert()
-        XCTAssertNil(try fixture.operations.alertGroups().first?.acknowledgedBy)
+        _ = try await fixture.recordAlert()
+        let alertGroups = try await fixture.operations.alertGroups()
+        XCTAssertNil(alertGroups.first?.acknowledgedBy)
     }
 
     func testLogoutEndsTheSession() async throws {

@@ -9,7 +9,7 @@ import XCTest
 /// on stdout; without one it serves nothing (today's behaviour).
 final class AlerterConsoleTests: XCTestCase {
     func testAlerterServesTheConsoleWhenGivenAPort() async throws {
-        let broker = TestBroker.shared
+        let broker = try await TestBroker.shared
         try await broker.importStandardTopology()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("alerter-console-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

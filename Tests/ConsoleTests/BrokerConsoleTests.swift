@@ -16,7 +16,7 @@ struct ConsoleTestStage {
     var commands: String { "\(name).commands" }
 
     static func make() async throws -> ConsoleTestStage {
-        let broker = TestBroker.shared
+        let broker = try await TestBroker.shared
         try await broker.importStandardTopology()
         let stage = ConsoleTestStage(broker: broker, name: "console\(UInt32.random(in: 0...UInt32.max)).sage-loader")
         let queues = [stage.name, stage.dlq, stage.commands]
@@ -112,7 +112,7 @@ final class BrokerConsoleTests: XCTestCase {
 
         let unknown = await fixture.post("/dlq/not-a-stage/purge", operatorToken)
         XCTAssertEqual(unknown.status, 404)
-        let audit = try fixture.operations.auditTrail()
+        let audit = try await fixture.operations.auditTrail()
         XCTAssertEqual(Set(audit.map(\.event)), ["dlq_replayed", "dlq_purged"])
         XCTAssertTrue(audit.allSatisfy { $0.actor == "ci-operator" })
     }
@@ -120,7 +120,7 @@ final class BrokerConsoleTests: XCTestCase {
     /// An operator acknowledges a fraud exception through the review page's form: once, with who and
     /// why in the review store and the audit trail, and one notice on `bridge.audit` as bridgectl sends.
     func testFraudExceptionAcknowledgedOnceWithItsAuditNotice() async throws {
-        let broker = TestBroker.shared
+        let broker = try await TestBroker.shared
         try await broker.importStandardTopology()
         let notices = "console\(UInt32.random(in: 0...UInt32.max)).audit"
         try await broker.perform { connection in
@@ -129,7 +129,7 @@ final class BrokerConsoleTests: XCTestCase {
         }
         defer { Task { try? await broker.management().deleteQueue(notices) } }
         let fixture = try ConsoleFixture.make(amqpURL: broker.amqpURL, managementURL: broker.managementURL)
-        let exception = try fixture.raiseException(transaction: "TRN_ACK1")
+        let exception = try await fixture.raiseException(transaction: "TRN_ACK1")
         let session = try await fixture.login("olivia", "op-secret")
         let page = await fixture.get("/reviews", ["cookie": session.cookie])
         XCTAssertTrue(page.text.contains("id=\"ack-\(exception.label)\""), page.text)
@@ -138,12 +138,12 @@ final class BrokerConsoleTests: XCTestCase {
         let first = await fixture.post(path, ["cookie": session.cookie], form: ["csrf": session.csrf, "why": "refund already issued by the store"])
         XCTAssertEqual(first.status, 303, first.text)
         XCTAssertTrue(first.headers["Location"]?.hasPrefix("/reviews?notice=acknowledged") == true, "\(first.headers)")
-        let acknowledged = try fixture.reviews.exception(id: exception.id)
+        let acknowledged = try await fixture.reviews.exception(id: exception.id)
         XCTAssertEqual(acknowledged.status, .acknowledged)
         XCTAssertEqual(acknowledged.acknowledgedBy, "olivia")
         XCTAssertEqual(acknowledged.acknowledgedWhy, "refund already issued by the store")
 
-        let trail = try fixture.operations.auditTrail()
+        let trail = try await fixture.operations.auditTrail()
         XCTAssertEqual(trail.map(\.event), ["exception_acknowledged"])
         XCTAssertEqual(trail.first?.actor, "olivia")
         XCTAssertTrue(trail.first?.detail.contains("refund already issued by the store") == true, "\(trail)")
@@ -160,8 +160,10 @@ final class BrokerConsoleTests: XCTestCase {
         let scripted = await fixture.post(path, ["authorization": "Bearer op-token"], form: ["why": "again"])
         XCTAssertEqual(scripted.status, 409, scripted.text)
         XCTAssertTrue(scripted.text.contains("already acknowledged by olivia"), scripted.text)
-        XCTAssertEqual(try fixture.reviews.exception(id: exception.id).acknowledgedWhy, "refund already issued by the store")
-        XCTAssertEqual(try fixture.operations.auditTrail().count, 1, "a refused acknowledgement is not audited")
+        let stored = try await fixture.reviews.exception(id: exception.id)
+        XCTAssertEqual(stored.acknowledgedWhy, "refund already issued by the store")
+        let auditTrail = try await fixture.operations.auditTrail()
+        XCTAssertEqual(auditTrail.count, 1, "a refused acknowledgement is not audited")
         let after = try await broker.depth(notices)
         XCTAssertEqual(after, 0, "no second notice")
         let list = await fixture.get("/reviews", ["cookie": session.cookie])

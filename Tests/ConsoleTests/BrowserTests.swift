@@ -38,7 +38,7 @@ final class BrowserTests: XCTestCase {
     private func scenario(browser: WebDriver, url: String, stage: ConsoleTestStage, fixture: ConsoleFixture) async throws {
         let parked = try await stage.park(reason: "GL account 4010 does not exist in Sage company SAMINC", key: "browser:1")
         let staying = try await stage.park(reason: "unmapped tender GIFT", key: "browser:2")
-        let held = try fixture.holdDocument(key: "heartland:batch:BAT_BROWSER1")
+        let held = try await fixture.holdDocument(key: "heartland:batch:BAT_BROWSER1")
 
         // Any page sends an anonymous visitor to the login form; logging in returns there.
         try await browser.go(url + "/dlq")
@@ -75,7 +75,7 @@ final class BrowserTests: XCTestCase {
         try await browser.waitForText("#review-status", "the review shows approved") { $0 == "approved" }
         let notice = try await browser.text(try await browser.element("#notice"))
         XCTAssertTrue(notice.contains("released to the loaders"), notice)
-        let decided = try fixture.reviews.show(id: held.id)
+        let decided = try await fixture.reviews.show(id: held.id)
         XCTAssertEqual(decided.status, .approved)
         XCTAssertEqual(decided.decidedBy, "olivia")
         XCTAssertEqual(decided.decidedWhy, "called the store: a quiet day")
@@ -92,7 +92,7 @@ final class BrowserTests: XCTestCase {
         XCTAssertEqual(released.first?.properties.headers["x-fraud-assessment"]?.stringValue, "approved")
 
         // Both actions are in the audit trail with the actor, and the audit page shows them.
-        let audit = try fixture.operations.auditTrail()
+        let audit = try await fixture.operations.auditTrail()
         XCTAssertTrue(audit.contains { $0.event == "review_approved" && $0.actor == "olivia" && $0.detail.contains("quiet day") }, "\(audit)")
         XCTAssertTrue(audit.contains { $0.event == "dlq_replayed" && $0.actor == "olivia" }, "\(audit)")
         try await browser.go(url + "/audit")

@@ -71,22 +71,23 @@ struct ConsoleFixture {
 
     /// A held settlement document: cash 5.40 and Visa 12.80 in; revenue 15.00, tax 1.20, tips 2.00 out.
     @discardableResult
-    func holdDocument(key: String = "heartland:batch:BAT_\(UUID().uuidString.prefix(8))") throws -> ReviewStore.HeldDocument {
-        try reviews.hold(document: try JSONEncoder().encode(Self.document(key: key)), idempotencyKey: key,
-                         reasons: ["sales 21.60 are 5.1 standard deviations below the store's history"])
+    func holdDocument(key: String = "heartland:batch:BAT_\(UUID().uuidString.prefix(8))") async throws -> ReviewStore.HeldDocument {
+        try await reviews.hold(document: try JSONEncoder().encode(Self.document(key: key)), idempotencyKey: key,
+                               reasons: ["sales 21.60 are 5.1 standard deviations below the store's history"])
     }
 
     /// A card sale of a posted batch that the rules sent to `review`, as the fraud-scorer records it
     /// (the summary as `SettlementSales.summary` writes it).
     @discardableResult
     func raiseException(transaction: String = "TRN_\(UUID().uuidString.prefix(8))", cents: Int64 = 61250,
-                        card: String = "VISA:??????******4444") throws -> FraudException {
+                        card: String = "VISA:??????******4444") async throws -> FraudException {
         let key = "heartland:batch:BAT_EXC1"
-        return try XCTUnwrap(try reviews.recordExceptions([FraudException.Raised(
+        let recorded = try await reviews.recordExceptions([FraudException.Raised(
             key: "\(key)|\(transaction)", reference: "HL-S01-20261127-BAT_EXC1", transactionId: transaction, store: "S01", amountCents: cents,
             summary: "sale \(transaction) $\(Money.decimalString(cents)) on \(card) (ticket S01-7, 10:30 local, station 101, clerk Ava)",
             riskScore: 87, decidedBy: "line 3",
-            reasons: ["rule line 3: review if :amount: > 50000", "4 declines on this terminal within 10 minutes (card testing?) (model)"])]).first)
+            reasons: ["rule line 3: review if :amount: > 50000", "4 declines on this terminal within 10 minutes (card testing?) (model)"])])
+        return try XCTUnwrap(recorded.first)
     }
 
     static func document(key: String) throws -> JournalDocument {
@@ -103,7 +104,7 @@ struct ConsoleFixture {
     }
 
     /// A mismatched report for S-1's batch of 2026-11-26 (Visa clearing 0.40 short) and a matched one for S-2.
-    func recordReconciliations() throws {
+    func recordReconciliations() async throws {
         for json in [
             """
             {"storeID":"S-1","businessDate":"2026-11-26","batchID":"BAT_1","reference":"HL-S-1-20261126-BAT_1","status":"mismatched",
@@ -116,13 +117,13 @@ struct ConsoleFixture {
              "lines":[{"check":"account","label":"Cash","account":"1100","expectedCents":100,"sageCents":100}]}
             """,
         ] {
-            try operations.record(try JSONDecoder().decode(ReconciliationReport.self, from: Data(json.utf8)))
+            try await operations.record(try JSONDecoder().decode(ReconciliationReport.self, from: Data(json.utf8)))
         }
     }
 
-    func recordAlert(reason: String = "GL account 4010 does not exist in Sage") throws -> OperationsStore.AlertGroup {
-        try operations.record(AlertNotice(kind: "dead_lettered", severity: "error", stage: "sage-loader", reason: reason),
-                              messageID: UUID().uuidString).group
+    func recordAlert(reason: String = "GL account 4010 does not exist in Sage") async throws -> OperationsStore.AlertGroup {
+        try await operations.record(AlertNotice(kind: "dead_lettered", severity: "error", stage: "sage-loader", reason: reason),
+                                    messageID: UUID().uuidString).group
     }
 }
 

@@ -1,18 +1,17 @@
 import Alerter
 import Foundation
 import Messaging
+import TestPrograms
 import XCTest
 
 /// The console's columns (`alert_group.acknowledged_at`, `audit_event.actor`) are added to an
 /// operations store written by an earlier alerter, keeping what it holds.
 final class OperationsStoreMigrationTests: XCTestCase {
-    func testAnEarlierStoreGainsTheAcknowledgementAndActorColumns() throws {
+    func testAnEarlierStoreGainsTheAcknowledgementAndActorColumns() async throws {
         let sqlite = "/usr/bin/sqlite3"
         guard FileManager.default.isExecutableFile(atPath: sqlite) else { throw XCTSkip("needs the sqlite3 command to write an earlier store") }
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("operations-v1-\(UUID().uuidString).sqlite").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: sqlite)
-        process.arguments = [path, """
+        let created = try await ChildProcess.run(URL(fileURLWithPath: sqlite), [path, """
             CREATE TABLE seen_message (message_id TEXT PRIMARY KEY);
             CREATE TABLE alert_group (fingerprint TEXT PRIMARY KEY, kind TEXT NOT NULL, stage TEXT NOT NULL, severity TEXT NOT NULL,
                 reason TEXT NOT NULL, count INTEGER NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
@@ -24,18 +23,20 @@ final class OperationsStoreMigrationTests: XCTestCase {
             INSERT INTO alert_group VALUES ('dead_lettered|sage-loader|x', 'dead_lettered', 'sage-loader', 'error', 'x', 3,
                 '2026-11-26T10:00:00Z', '2026-11-26T11:00:00Z', 1, NULL);
             INSERT INTO audit_event VALUES ('m1', 'duplicate_skipped', 'sage-loader', 'old', NULL, NULL, '2026-11-26T10:00:00Z');
-            """]
-        try process.run()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
+            """])
+        XCTAssertEqual(created.status, 0, created.error)
 
         let store = try OperationsStore(path: path)
-        XCTAssertEqual(try store.alertGroups().map(\.count), [3], "kept")
-        XCTAssertTrue(try store.acknowledge(fingerprint: "dead_lettered|sage-loader|x", by: "olivia"))
-        XCTAssertFalse(try store.acknowledge(fingerprint: "no such group", by: "olivia"))
-        XCTAssertEqual(try store.alertGroups().first?.acknowledgedBy, "olivia")
-        try store.record(AuditNotice(event: "dlq_replayed", stage: "sage-loader", detail: "new", actor: "olivia"), messageID: "m2", correlationID: nil)
-        let trail = try store.auditTrail()
+        let kept = try await store.alertGroups()
+        XCTAssertEqual(kept.map(\.count), [3], "kept")
+        let acknowledged = try await store.acknowledge(fingerprint: "dead_lettered|sage-loader|x", by: "olivia")
+        XCTAssertTrue(acknowledged)
+        let unknown = try await store.acknowledge(fingerprint: "no such group", by: "olivia")
+        XCTAssertFalse(unknown)
+        let groups = try await store.alertGroups()
+        XCTAssertEqual(groups.first?.acknowledgedBy, "olivia")
+        try await store.record(AuditNotice(event: "dlq_replayed", stage: "sage-loader", detail: "new", actor: "olivia"), messageID: "m2", correlationID: nil)
+        let trail = try await store.auditTrail()
         XCTAssertEqual(trail.map(\.messageId), ["m2", "m1"], "newest first")
         XCTAssertEqual(trail.map(\.actor), ["olivia", nil])
         _ = try OperationsStore(path: path)  // opening again migrates nothing twice

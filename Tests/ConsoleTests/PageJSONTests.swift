@@ -17,7 +17,7 @@ final class PageJSONTests: XCTestCase {
 
     func testReviewQueueJSONAndPage() async throws {
         let fixture = try ConsoleFixture.make()
-        let held = try fixture.holdDocument(key: "heartland:batch:BAT_JSON0001")
+        let held = try await fixture.holdDocument(key: "heartland:batch:BAT_JSON0001")
         let token = ["authorization": "Bearer view-token"]
         let list = try decodeJSON([Review].self, await fixture.get("/api/reviews", token))
         XCTAssertEqual(list.map(\.id), [held.id])
@@ -41,10 +41,11 @@ final class PageJSONTests: XCTestCase {
 
     func testApprovalNeedsTheBrokerFirstAndLeavesTheDocumentHeldWithoutIt() async throws {
         let fixture = try ConsoleFixture.make(amqpURL: "amqp://nobody:nothing@127.0.0.1:1/")
-        let held = try fixture.holdDocument()
+        let held = try await fixture.holdDocument()
         let response = await fixture.post("/reviews/\(held.id)/approve", ["authorization": "Bearer op-token"], form: ["why": "looks fine"])
         XCTAssertEqual(response.status, 503, response.text)
-        XCTAssertEqual(try fixture.reviews.show(id: held.id).status, .held, "not approved while nothing can be sent")
+        let document = try await fixture.reviews.show(id: held.id)
+        XCTAssertEqual(document.status, .held, "not approved while nothing can be sent")
     }
 
     struct Exception: Decodable {
@@ -62,10 +63,10 @@ final class PageJSONTests: XCTestCase {
     /// open ones, a viewer only the list.
     func testFraudExceptionsJSONAndReviewPage() async throws {
         let fixture = try ConsoleFixture.make()
-        let held = try fixture.holdDocument()
-        let open = try fixture.raiseException(transaction: "TRN_OPEN1")
-        let closed = try fixture.raiseException(transaction: "TRN_DONE1", cents: 7500, card: "MC:??????******5454")
-        _ = try fixture.reviews.acknowledge(exception: closed.id, by: "ana", why: "the store confirmed the sale")
+        let held = try await fixture.holdDocument()
+        let open = try await fixture.raiseException(transaction: "TRN_OPEN1")
+        let closed = try await fixture.raiseException(transaction: "TRN_DONE1", cents: 7500, card: "MC:??????******5454")
+        _ = try await fixture.reviews.acknowledge(exception: closed.id, by: "ana", why: "the store confirmed the sale")
         let token = ["authorization": "Bearer view-token"]
 
         let all = try decodeJSON([Exception].self, await fixture.get("/api/reviews/exceptions", token))
@@ -123,7 +124,7 @@ final class PageJSONTests: XCTestCase {
     /// an exception already acknowledged (here by bridgectl) is refused with 409, without the broker.
     func testExceptionAcknowledgementIsRefusedTwiceAndWaitsForTheBroker() async throws {
         let fixture = try ConsoleFixture.make(amqpURL: "amqp://nobody:nothing@127.0.0.1:1/")
-        let exception = try fixture.raiseException()
+        let exception = try await fixture.raiseException()
         let operatorToken = ["authorization": "Bearer op-token"]
         let path = "/reviews/exceptions/\(exception.label)/acknowledge"
 
@@ -132,19 +133,22 @@ final class PageJSONTests: XCTestCase {
         XCTAssertTrue(noWhy.text.contains("why"), noWhy.text)
         let noBroker = await fixture.post(path, operatorToken, form: ["why": "checked with the store"])
         XCTAssertEqual(noBroker.status, 503, noBroker.text)
-        XCTAssertEqual(try fixture.reviews.exception(id: exception.id).status, .open, "not acknowledged while no notice can be sent")
-        XCTAssertTrue(try fixture.operations.auditTrail().isEmpty)
+        let exception3 = try await fixture.reviews.exception(id: exception.id)
+        XCTAssertEqual(exception3.status, .open, "not acknowledged while no notice can be sent")
+        let auditTrail = try await fixture.operations.auditTrail()
+        XCTAssertTrue(auditTrail.isEmpty)
 
         for missing in ["/reviews/exceptions/E999/acknowledge", "/reviews/exceptions/X1/acknowledge"] {
             let response = await fixture.post(missing, operatorToken, form: ["why": "x"])
             XCTAssertEqual(response.status, 404, "\(missing): \(response.text)")
         }
 
-        _ = try fixture.reviews.acknowledge(exception: exception.id, by: "ana", why: "seen in bridgectl")
+        _ = try await fixture.reviews.acknowledge(exception: exception.id, by: "ana", why: "seen in bridgectl")
         let again = await fixture.post(path, operatorToken, form: ["why": "me too"])
         XCTAssertEqual(again.status, 409, again.text)
         XCTAssertTrue(again.text.contains("already acknowledged by ana"), again.text)
-        XCTAssertEqual(try fixture.reviews.exception(id: exception.id).acknowledgedWhy, "seen in bridgectl", "the first acknowledgement stands")
+        let stored = try await fixture.reviews.exception(id: exception.id)
+        XCTAssertEqual(stored.acknowledgedWhy, "seen in bridgectl", "the first acknowledgement stands")
     }
 
     func testReconciliationJSONPerDayAndDrillDown() async throws {
@@ -160,7 +164,7 @@ final class PageJSONTests: XCTestCase {
             var lines: [Line]
         }
         let fixture = try ConsoleFixture.make()
-        try fixture.recordReconciliations()
+        try await fixture.recordReconciliations()
         let token = ["authorization": "Bearer view-token"]
         let days = try decodeJSON([Day].self, await fixture.get("/api/reconciliations", token))
         XCTAssertEqual(days.map(\.date), ["2026-11-26"])
@@ -195,9 +199,9 @@ final class PageJSONTests: XCTestCase {
              "refunds":[{"reference":"HL-S-1-20261126-R9","ticket":"S-1-9","idempotencyKey":"heartland:return:9","amountCents":1250,
                          "status":"pending"}]}
             """.utf8))
-        try fixture.operations.record(batch)
-        try fixture.operations.record(AuditNotice(event: "held_for_review", stage: "fraud-scorer", detail: "HL-S-1-20261126-R9 held as review 1",
-                                                  idempotencyKey: "heartland:return:9"), messageID: "m1", correlationID: nil)
+        try await fixture.operations.record(batch)
+        try await fixture.operations.record(AuditNotice(event: "held_for_review", stage: "fraud-scorer", detail: "HL-S-1-20261126-R9 held as review 1",
+                                                        idempotencyKey: "heartland:return:9"), messageID: "m1", correlationID: nil)
         let token = ["authorization": "Bearer view-token"]
         var page = await fixture.get("/reconciliations/HL-S-1-20261126-BAT_1", token)
         XCTAssertTrue(page.text.contains("HL-S-1-20261126-R9"), page.text)
@@ -208,9 +212,11 @@ final class PageJSONTests: XCTestCase {
              "lines":[{"check":"account","label":"Returns","account":"4200","expectedCents":1250,"sageCents":1250},
                       {"check":"account","label":"Visa clearing","account":"1210","expectedCents":-1250,"sageCents":-1250}]}
             """.utf8))
-        let merged = try XCTUnwrap(try fixture.operations.record(refund))
+        let record = try await fixture.operations.record(refund)
+        let merged = try XCTUnwrap(record)
         XCTAssertEqual(merged.status, .matched, merged.reason ?? "")
-        XCTAssertEqual(try fixture.operations.reconciliations().map(\.reference), ["HL-S-1-20261126-BAT_1"], "the refund's own report is not a batch")
+        let reconciliations = try await fixture.operations.reconciliations()
+        XCTAssertEqual(reconciliations.map(\.reference), ["HL-S-1-20261126-BAT_1"], "the refund's own report is not a batch")
         page = await fixture.get("/reconciliations/HL-S-1-20261126-BAT_1", token)
         XCTAssertTrue(page.text.contains(">matched<"), page.text)
         XCTAssertTrue(page.text.contains(">posted<"), page.text)
@@ -219,8 +225,8 @@ final class PageJSONTests: XCTestCase {
     func testAlertsJSONAndEscapedPage() async throws {
         struct Alert: Decodable { var fingerprint, kind, stage, reason: String; var count: Int; var acknowledgedBy: String? }
         let fixture = try ConsoleFixture.make()
-        _ = try fixture.recordAlert(reason: "account <script>alert(1)</script> missing")
-        _ = try fixture.recordAlert(reason: "account <script>alert(1)</script> missing")
+        _ = try await fixture.recordAlert(reason: "account <script>alert(1)</script> missing")
+        _ = try await fixture.recordAlert(reason: "account <script>alert(1)</script> missing")
         let alerts = try decodeJSON([Alert].self, await fixture.get("/api/alerts", ["authorization": "Bearer view-token"]))
         XCTAssertEqual(alerts.count, 1)
         XCTAssertEqual(alerts.first?.count, 2)

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Messaging
 import Synchronization
+import TestPrograms
 
 /// The RabbitMQ node for the console's broker tests, as in BrokerTests: `scripts/test` passes one in
 /// the environment (`BRIDGE_TEST_AMQP_URL`, `BRIDGE_TEST_MANAGEMENT_URL`); otherwise a project-local
@@ -12,23 +13,22 @@ final class TestBroker: Sendable {
     let amqpURL: String
     let managementURL: String
 
-    static let shared: TestBroker = {
+    /// The node `scripts/test` passed in the environment, or one started on first use.
+    static var shared: TestBroker {
+        get async throws { try await sharedNode.value }
+    }
+
+    private static let sharedNode = Task<TestBroker, any Error> {
         let env = ProcessInfo.processInfo.environment
         if let amqp = env["BRIDGE_TEST_AMQP_URL"], let mgmt = env["BRIDGE_TEST_MANAGEMENT_URL"], !amqp.isEmpty, !mgmt.isEmpty {
             return TestBroker(amqpURL: amqp, managementURL: mgmt)
         }
         let directory = repositoryRoot.appendingPathComponent(".rabbitmq/console-\(ProcessInfo.processInfo.processIdentifier)").path
-        let output = try! runNodeScript(["start", directory])
-        var values: [String: String] = [:]
-        for line in output.split(separator: "\n") {
-            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
-            if parts.count == 2 { values[parts[0]] = parts[1] }
-        }
-        guard let amqp = values["BRIDGE_AMQP_URL"], let mgmt = values["BRIDGE_MANAGEMENT_URL"] else { fatalError("rabbitmq-node start printed: \(output)") }
+        let values = try await RabbitMQNode.start(directory: directory)
         ownedDirectory.withLock { $0 = directory }
-        atexit { if let directory = TestBroker.ownedDirectory.withLock({ $0 }) { _ = try? runNodeScript(["destroy", directory]) } }
-        return TestBroker(amqpURL: amqp, managementURL: mgmt)
-    }()
+        atexit { RabbitMQNode.destroyAtExit(TestBroker.ownedDirectory.withLock { $0 }.map { [$0] } ?? []) }
+        return TestBroker(amqpURL: values["BRIDGE_AMQP_URL"]!, managementURL: values["BRIDGE_MANAGEMENT_URL"]!)
+    }
 
     private static let ownedDirectory = Mutex<String?>(nil)
 
@@ -75,26 +75,4 @@ final class TestBroker: Sendable {
             return got
         }
     }
-}
-
-/// `scripts/rabbitmq-node`, output through a file (the node's daemons would hold a pipe open).
-func runNodeScript(_ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = repositoryRoot.appendingPathComponent("scripts/rabbitmq-node")
-    process.arguments = arguments
-    let log = FileManager.default.temporaryDirectory.appendingPathComponent("rabbitmq-node-\(UUID().uuidString).log")
-    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-    let handle = try FileHandle(forWritingTo: log)
-    process.standardOutput = handle
-    process.standardError = handle
-    try process.run()
-    process.waitUntilExit()
-    try? handle.close()
-    let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-    try? FileManager.default.removeItem(at: log)
-    guard process.terminationStatus == 0 else {
-        throw NSError(domain: "TestBroker", code: Int(process.terminationStatus),
-                      userInfo: [NSLocalizedDescriptionKey: "rabbitmq-node \(arguments.joined(separator: " ")) failed: \(output)"])
-    }
-    return output
 }

@@ -9,18 +9,18 @@ struct ComposeFile {
     var secrets: [String: [String: Any]]
 
     /// `docker-compose config` (Debian's docker-compose 1.29; no Docker engine is needed).
-    static func config(profiles: [String], quiet: Bool) throws -> CommandResult {
+    static func config(profiles: [String], quiet: Bool) async throws -> CommandResult {
         var arguments = ["-f", Repository.url(path).path]
         for profile in profiles { arguments += ["--profile", profile] }
         arguments += ["config"] + (quiet ? ["-q"] : [])
         // Defaults only: a deployment's own settings in the environment must not change what is checked.
-        return try Shell.run("docker-compose", arguments, environment: ["BRIDGE_SECRETS_DIR": "./secrets"])
+        return try await Shell.run("docker-compose", arguments, environment: ["BRIDGE_SECRETS_DIR": "./secrets"])
     }
 
-    static func resolved(profiles: [String] = ["demo"]) throws -> ComposeFile {
-        let result = try config(profiles: profiles, quiet: false)
+    static func resolved(profiles: [String] = ["demo"]) async throws -> ComposeFile {
+        let result = try await config(profiles: profiles, quiet: false)
         guard result.succeeded else { throw YAML.Unreadable(description: "docker-compose config failed: \(result.error)") }
-        let root = try YAML.load(text: result.output) as? [String: Any] ?? [:]
+        let root = try await YAML.load(text: result.output) as? [String: Any] ?? [:]
         return ComposeFile(services: root.object("services").compactMapValues { $0 as? [String: Any] },
                            secrets: root.object("secrets").compactMapValues { $0 as? [String: Any] })
     }

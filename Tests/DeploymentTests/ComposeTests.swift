@@ -8,15 +8,15 @@ import Testing
     /// Executables that are not deployed, with the reason.
     static let notDeployed = ["bridge-relay": "the relay stage of the integration tests and scripts/bench"]
 
-    @Test func composeFileIsValidWithAndWithoutTheDemoProfile() throws {
+    @Test func composeFileIsValidWithAndWithoutTheDemoProfile() async throws {
         try #require(Shell.available("docker-compose"), "docker-compose is not installed (scripts/install-deps installs it)")
         for profiles in [[], ["demo"]] {
-            let result = try ComposeFile.config(profiles: profiles, quiet: true)
+            let result = try await ComposeFile.config(profiles: profiles, quiet: true)
             #expect(result.succeeded, "docker-compose config \(profiles) failed: \(result.error)")
             #expect(!result.error.contains("WARNING"), "docker-compose config \(profiles) warns: \(result.error)")
         }
         // docker-compose 1.29 prints every service whatever the profiles (`config --services` too): check the profiles themselves.
-        let compose = try ComposeFile.resolved()
+        let compose = try await ComposeFile.resolved()
         for (name, service) in compose.services {
             let profiles = service["profiles"] as? [String] ?? []
             if ["heartland-sim", "sage-pro-sim"].contains(name) {
@@ -28,8 +28,8 @@ import Testing
         #expect(compose.services["heartland-sim"] != nil && compose.services["sage-pro-sim"] != nil, "a simulator service is missing")
     }
 
-    @Test func everyExecutableIsDeployedAndEveryWorkerHasItsService() throws {
-        let compose = try ComposeFile.resolved()
+    @Test func everyExecutableIsDeployedAndEveryWorkerHasItsService() async throws {
+        let compose = try await ComposeFile.resolved()
         let commands = Set(compose.bridgeServices.values.compactMap { ComposeFile.command($0).first })
         for product in try Repository.executableProducts() where Self.notDeployed[product] == nil {
             #expect(commands.contains(product), "executable \(product) is not the command of any service in \(ComposeFile.path)")
@@ -44,8 +44,8 @@ import Testing
         }
     }
 
-    @Test func everyCommandNamesAnExecutableAndFlagsItAccepts() throws {
-        let compose = try ComposeFile.resolved()
+    @Test func everyCommandNamesAnExecutableAndFlagsItAccepts() async throws {
+        let compose = try await ComposeFile.resolved()
         let bin = Repository.binDirectory()
         let products = Set(try Repository.executableProducts())
         for (name, service) in compose.bridgeServices {
@@ -55,7 +55,7 @@ import Testing
             let path = bin.appendingPathComponent(executable).path
             try #require(FileManager.default.isExecutableFile(atPath: path), "\(path) is not built (swift build, or set BRIDGE_BIN_DIR)")
             let subcommands = Array(command.dropFirst().prefix { !$0.hasPrefix("-") })
-            let help = try Shell.run(path, subcommands + ["--help"])
+            let help = try await Shell.run(path, subcommands + ["--help"])
             #expect(help.succeeded, "\(executable) \(subcommands.joined(separator: " ")) --help failed: \(help.error)")
             let text = help.output + help.error
             for flag in command.dropFirst(subcommands.count + 1) where flag.hasPrefix("--") {
@@ -68,8 +68,8 @@ import Testing
 
     /// Every variable a bridge service sets is read by the code or by Compose/entrypoint.sh, so a
     /// misspelt name cannot silently fall back to a default.
-    @Test func everyEnvironmentVariableIsReadBySomething() throws {
-        let compose = try ComposeFile.resolved()
+    @Test func everyEnvironmentVariableIsReadBySomething() async throws {
+        let compose = try await ComposeFile.resolved()
         let entrypoint = try Repository.text("Compose/entrypoint.sh")
         func read(_ name: String) -> Bool {
             Repository.sources.contains("\"\(name)\"") || Repository.sources.contains("[\"\(name)\"]")
@@ -100,8 +100,8 @@ import Testing
         }
     }
 
-    @Test func healthChecksCallEndpointsTheProgramsServe() throws {
-        let compose = try ComposeFile.resolved()
+    @Test func healthChecksCallEndpointsTheProgramsServe() async throws {
+        let compose = try await ComposeFile.resolved()
         let workers = Set(try Repository.workerExecutables())
         for (name, service) in compose.bridgeServices where name != "topology" {
             let target = try #require(ComposeFile.healthCheckTarget(service), "service \(name) has no HTTP health check")
@@ -122,8 +122,8 @@ import Testing
         }
     }
 
-    @Test func everyWorkerUserHasItsSecretAndEveryWorkerLogsInAsItself() throws {
-        let compose = try ComposeFile.resolved()
+    @Test func everyWorkerUserHasItsSecretAndEveryWorkerLogsInAsItself() async throws {
+        let compose = try await ComposeFile.resolved()
         let topology = try Topology.load(from: Repository.url("Topology/definitions.json").path)
         let users = topology.users.map(\.name)
         #expect(!users.isEmpty)
@@ -152,8 +152,8 @@ import Testing
     }
 
     /// `--scale` works only for services without a fixed name, host port or shared writable state.
-    @Test func scalableWorkersShareNothing() throws {
-        let compose = try ComposeFile.resolved()
+    @Test func scalableWorkersShareNothing() async throws {
+        let compose = try await ComposeFile.resolved()
         for name in ["transformer", "sage-loader"] {
             let service = try #require(compose.services[name])
             #expect(service["container_name"] == nil, "\(name) has a container_name: it cannot be scaled")
@@ -172,8 +172,8 @@ import Testing
 
     /// A worker's SQLite state (inbox, ledger, watermarks, stores) is on a volume or a tmpfs: written
     /// into the container's own layer it would vanish silently with `docker compose up` re-creating it.
-    @Test func stateFilesAreOnVolumesOrTmpfs() throws {
-        let compose = try ComposeFile.resolved()
+    @Test func stateFilesAreOnVolumesOrTmpfs() async throws {
+        let compose = try await ComposeFile.resolved()
         let stateVariables = ["BRIDGE_INBOX", "BRIDGE_LEDGER", "BRIDGE_SYNC_STATE", "BRIDGE_OPERATIONS_DB", "BRIDGE_TRACE_DB",
                               "BRIDGE_REVIEW_DB", "BRIDGE_BATCH_HISTORY"]
         for (name, service) in compose.bridgeServices {
@@ -190,8 +190,8 @@ import Testing
 
     /// Every executable that reads the two-way sync policy (`--sync-config`) is told where the mounted
     /// Config/sync.yaml is, and has Config/ mounted.
-    @Test func syncPolicyIsMountedWhereverItIsRead() throws {
-        let compose = try ComposeFile.resolved()
+    @Test func syncPolicyIsMountedWhereverItIsRead() async throws {
+        let compose = try await ComposeFile.resolved()
         #expect(Repository.exists("Config/sync.yaml"))
         for (name, service) in compose.bridgeServices {
             guard let executable = ComposeFile.command(service).first, executable != "bridgectl" else { continue }
@@ -210,8 +210,8 @@ import Testing
 
     /// Documents held for review must survive the fraud-scorer and be where the deciders are: the review
     /// store is on a named volume the alerter (console) mounts too, at the same path.
-    @Test func heldDocumentsAreDurableAndSharedWithTheDeciders() throws {
-        let compose = try ComposeFile.resolved()
+    @Test func heldDocumentsAreDurableAndSharedWithTheDeciders() async throws {
+        let compose = try await ComposeFile.resolved()
         let scorer = try #require(compose.services["fraud-scorer"]), alerter = try #require(compose.services["alerter"])
         let path = try #require(ComposeFile.environment(scorer)["BRIDGE_REVIEW_DB"], "fraud-scorer has no BRIDGE_REVIEW_DB")
         #expect(ComposeFile.environment(alerter)["BRIDGE_REVIEW_DB"] == path, "the alerter reads another review store")
@@ -220,8 +220,8 @@ import Testing
         #expect(!Set(scorerVolumes).intersection(alerterVolumes).isEmpty, "fraud-scorer \(scorerVolumes) and alerter \(alerterVolumes) share no volume")
     }
 
-    @Test func rabbitmqImportsTheTopologyAtBoot() throws {
-        let compose = try ComposeFile.resolved()
+    @Test func rabbitmqImportsTheTopologyAtBoot() async throws {
+        let compose = try await ComposeFile.resolved()
         let rabbit = try #require(compose.services["rabbitmq"])
         let mounts = (rabbit["volumes"] as? [Any] ?? []).compactMap { entry -> (String, String)? in
             if let text = entry as? String { let parts = text.split(separator: ":").map(String.init); return (parts[0], parts[1]) }

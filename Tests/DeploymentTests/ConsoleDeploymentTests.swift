@@ -4,8 +4,8 @@ import Testing
 /// The operations console in Compose: served by the alerter, published, health-checked, its users
 /// file a secret, and its broker access through a RabbitMQ user of its own (not the alerter's).
 @Suite struct ConsoleDeploymentTests {
-    @Test func alerterServesThePublishedAndHealthCheckedConsole() throws {
-        let compose = try ComposeFile.resolved()
+    @Test func alerterServesThePublishedAndHealthCheckedConsole() async throws {
+        let compose = try await ComposeFile.resolved()
         let alerter = try #require(compose.services["alerter"])
         let environment = ComposeFile.environment(alerter)
         let port = try #require(environment["BRIDGE_CONSOLE_PORT"].flatMap(Int.init), "the alerter serves no console (BRIDGE_CONSOLE_PORT)")
@@ -25,8 +25,8 @@ import Testing
         #expect(Repository.sources.contains("parts == [\"login\"]"), "the console no longer serves /login")
     }
 
-    @Test func consoleUsersAreASecretAndGenerateSecretsWritesAValidFile() throws {
-        let compose = try ComposeFile.resolved()
+    @Test func consoleUsersAreASecretAndGenerateSecretsWritesAValidFile() async throws {
+        let compose = try await ComposeFile.resolved()
         let alerter = try #require(compose.services["alerter"])
         let file = try #require(ComposeFile.environment(alerter)["BRIDGE_CONSOLE_USERS_FILE"])
         #expect(file == "/run/secrets/console-users")
@@ -34,14 +34,14 @@ import Testing
         #expect(compose.secrets["console-users"] != nil)
 
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("console-secrets-\(UUID().uuidString)")
-        let result = try Shell.run(Repository.url("Compose/generate-secrets").path, [folder.path])
+        let result = try await Shell.run(Repository.url("Compose/generate-secrets").path, [folder.path])
         #expect(result.succeeded, "\(result.error)")
         let users = try String(contentsOf: folder.appendingPathComponent("console-users"), encoding: .utf8)
         let password = try String(contentsOf: folder.appendingPathComponent("console-admin-password"), encoding: .utf8)
-        let hash = try Shell.run("sh", ["-c", "printf %s \"$1\" | sha256sum | cut -d' ' -f1", "sh", password])
+        let hash = try await Shell.run("sh", ["-c", "printf %s \"$1\" | sha256sum | cut -d' ' -f1", "sh", password])
         #expect(users == "admin:operator:\(hash.output.trimmingCharacters(in: .whitespacesAndNewlines))\n",
                 "the users file must be name:role:sha256(password) of the password written beside it")
-        let rerun = try Shell.run(Repository.url("Compose/generate-secrets").path, [folder.path])
+        let rerun = try await Shell.run(Repository.url("Compose/generate-secrets").path, [folder.path])
         #expect(rerun.succeeded)
         #expect(try String(contentsOf: folder.appendingPathComponent("console-users"), encoding: .utf8) == users, "a re-run keeps the users")
         try? FileManager.default.removeItem(at: folder)
@@ -49,8 +49,8 @@ import Testing
 
     /// The console reads every S.dlq and publishes replays and releases, which the alerter's stage user
     /// may not; it gets a user of its own, created by the topology service, for AMQP and management.
-    @Test func consoleUsesItsOwnBrokerUserCreatedByTheTopologyService() throws {
-        let compose = try ComposeFile.resolved()
+    @Test func consoleUsesItsOwnBrokerUserCreatedByTheTopologyService() async throws {
+        let compose = try await ComposeFile.resolved()
         let alerter = try #require(compose.services["alerter"])
         let environment = ComposeFile.environment(alerter)
         let user = try #require(environment["BRIDGE_CONSOLE_AMQP_USER"], "the console would use the alerter's stage user")
@@ -67,21 +67,21 @@ import Testing
         #expect(ComposeFile.secretNames(topology).contains(user), "the topology service cannot set the console user's password")
     }
 
-    @Test func entrypointBuildsTheConsolesBrokerURLFromItsSecret() throws {
+    @Test func entrypointBuildsTheConsolesBrokerURLFromItsSecret() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("console-entrypoint-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let stage = folder.appendingPathComponent("alerter"), console = folder.appendingPathComponent("operations-console")
         try "stage-pw\n".write(to: stage, atomically: true, encoding: .utf8)
         try "c0ns/le\n".write(to: console, atomically: true, encoding: .utf8)
-        let result = try Shell.run(Repository.url("Compose/entrypoint.sh").path,
-                                   ["sh", "-c", "printf '%s|%s' \"$BRIDGE_AMQP_URL\" \"$BRIDGE_CONSOLE_AMQP_URL\""],
-                                   environment: ["BRIDGE_AMQP_USER": "alerter", "BRIDGE_AMQP_PASSWORD_FILE": stage.path, "BRIDGE_AMQP_URL": "",
+        let result = try await Shell.run(Repository.url("Compose/entrypoint.sh").path,
+                                         ["sh", "-c", "printf '%s|%s' \"$BRIDGE_AMQP_URL\" \"$BRIDGE_CONSOLE_AMQP_URL\""],
+                                         environment: ["BRIDGE_AMQP_USER": "alerter", "BRIDGE_AMQP_PASSWORD_FILE": stage.path, "BRIDGE_AMQP_URL": "",
                                                  "BRIDGE_CONSOLE_AMQP_USER": "operations-console", "BRIDGE_CONSOLE_AMQP_PASSWORD_FILE": console.path,
                                                  "BRIDGE_CONSOLE_AMQP_URL": ""])
         #expect(result.succeeded, "\(result.error)")
         #expect(result.output == "amqp://alerter:stage-pw@rabbitmq:5672/?heartbeat=30|amqp://operations-console:c0ns%2Fle@rabbitmq:5672/?heartbeat=30")
-        let missing = try Shell.run(Repository.url("Compose/entrypoint.sh").path, ["true"],
-                                    environment: ["BRIDGE_CONSOLE_AMQP_USER": "operations-console", "BRIDGE_CONSOLE_AMQP_URL": "",
+        let missing = try await Shell.run(Repository.url("Compose/entrypoint.sh").path, ["true"],
+                                          environment: ["BRIDGE_CONSOLE_AMQP_USER": "operations-console", "BRIDGE_CONSOLE_AMQP_URL": "",
                                                   "BRIDGE_CONSOLE_AMQP_PASSWORD_FILE": folder.appendingPathComponent("none").path])
         #expect(missing.status == 78)
         #expect(missing.error.contains("password of RabbitMQ user operations-console"))

@@ -28,7 +28,7 @@ import Testing
         }
     }
 
-    @Test func imageHoldsEveryExecutableComposeRunsAndOnlyRuntimeLibraries() throws {
+    @Test func imageHoldsEveryExecutableComposeRunsAndOnlyRuntimeLibraries() async throws {
         let text = try Self.instructions().joined(separator: "\n")
         let built = Set(try Repository.matches(of: #"--product ([a-z-]+)"#, in: text))
         // What is built must also be copied into the image (`for exe in …; do cp …`).
@@ -36,7 +36,7 @@ import Testing
         #expect(Set(copied.split(separator: " ").map(String.init)) == built, "the Dockerfile builds \(built.sorted()) but copies \(copied)")
         let products = Set(try Repository.executableProducts())
         #expect(built.isSubset(of: products), "Dockerfile builds \(built.subtracting(products)), which are not products")
-        let compose = try ComposeFile.resolved()
+        let compose = try await ComposeFile.resolved()
         for (name, service) in compose.bridgeServices {
             let executable = ComposeFile.command(service).first ?? ""
             #expect(built.contains(executable), "service \(name) runs \(executable), which the Dockerfile does not build")
@@ -60,7 +60,7 @@ import Testing
     /// The release image links the Swift runtime statically; what is left are system libraries.
     /// Each one the debug binaries load (outside the Swift toolchain) must come with a package the
     /// runtime stage installs, or with the base image.
-    @Test func runtimePackagesCoverTheLibrariesTheExecutablesLoad() throws {
+    @Test func runtimePackagesCoverTheLibrariesTheExecutablesLoad() async throws {
         try #require(Shell.available("ldd") && Shell.available("dpkg-query"))
         let text = try Self.instructions().joined(separator: "\n")
         let runtime = String(text[try #require(text.range(of: "AS runtime")).lowerBound...])
@@ -71,12 +71,12 @@ import Testing
         for executable in ["sage-loader", "heartland-ingest"] {
             let path = bin.appendingPathComponent(executable).path
             try #require(FileManager.default.isExecutableFile(atPath: path), "\(path) is not built")
-            let ldd = try Shell.run("ldd", [path])
+            let ldd = try await Shell.run("ldd", [path])
             for library in try Repository.matches(of: #"=> (/\S+)"#, in: ldd.output) where packages[library] == nil {
                 // usrmerge: ldd may report /lib/… for a file the package registered as /usr/lib/…, or the reverse.
                 let alternative = library.hasPrefix("/usr/") ? String(library.dropFirst(4)) : "/usr" + library
-                var owner = try Shell.run("dpkg-query", ["-S", library])
-                if !owner.succeeded { owner = try Shell.run("dpkg-query", ["-S", alternative]) }
+                var owner = try await Shell.run("dpkg-query", ["-S", library])
+                if !owner.succeeded { owner = try await Shell.run("dpkg-query", ["-S", alternative]) }
                 // Not from a Debian package: the Swift toolchain's own libraries, linked statically in the image.
                 guard owner.succeeded, let package = owner.output.split(separator: ":").first.map(String.init) else { continue }
                 packages[library] = package
@@ -89,7 +89,7 @@ import Testing
         var closure = Set(installed)
         var frontier = installed
         while let package = frontier.popLast() {
-            let depends = try Shell.run("dpkg-query", ["-W", "-f", "${Depends}", package])
+            let depends = try await Shell.run("dpkg-query", ["-W", "-f", "${Depends}", package])
             for dependency in try Repository.matches(of: #"(?:^|, |\| )([a-z0-9.+-]+)"#, in: depends.output) where !closure.contains(dependency) {
                 closure.insert(dependency)
                 frontier.append(dependency)

@@ -16,10 +16,10 @@ import Testing
         return file.path
     }
 
-    @Test func workerURLIsBuiltFromItsOwnUsersSecretWithThePasswordEscaped() throws {
+    @Test func workerURLIsBuiltFromItsOwnUsersSecretWithThePasswordEscaped() async throws {
         let file = try secret("sage-loader", "p@ss/w:rd %x")
-        let result = try Shell.run(Repository.url("Compose/entrypoint.sh").path, ["sh", "-c", "printf %s \"$BRIDGE_AMQP_URL\""],
-                                   environment: ["BRIDGE_AMQP_USER": "sage-loader", "BRIDGE_AMQP_PASSWORD_FILE": file,
+        let result = try await Shell.run(Repository.url("Compose/entrypoint.sh").path, ["sh", "-c", "printf %s \"$BRIDGE_AMQP_URL\""],
+                                         environment: ["BRIDGE_AMQP_USER": "sage-loader", "BRIDGE_AMQP_PASSWORD_FILE": file,
                                                  "BRIDGE_AMQP_URL": "", "BRIDGE_AMQP_HOST": "rabbit-1"])
         #expect(result.succeeded, "\(result.error)")
         #expect(result.output == "amqp://sage-loader:p%40ss%2Fw%3Ard%20%25x@rabbit-1:5672/?heartbeat=30")
@@ -27,18 +27,18 @@ import Testing
         #expect(url.user == "sage-loader" && url.password == "p@ss/w:rd %x" && url.host == "rabbit-1")
     }
 
-    @Test func missingSecretStopsTheContainerWithAReason() throws {
-        let result = try Shell.run(Repository.url("Compose/entrypoint.sh").path, ["true"],
-                                   environment: ["BRIDGE_AMQP_USER": "alerter", "BRIDGE_AMQP_URL": "",
+    @Test func missingSecretStopsTheContainerWithAReason() async throws {
+        let result = try await Shell.run(Repository.url("Compose/entrypoint.sh").path, ["true"],
+                                         environment: ["BRIDGE_AMQP_USER": "alerter", "BRIDGE_AMQP_URL": "",
                                                  "BRIDGE_AMQP_PASSWORD_FILE": scratch.appendingPathComponent("none").path])
         #expect(result.status == 78)
         #expect(result.error.contains("password of RabbitMQ user alerter"))
     }
 
-    @Test func simulatorSecretsBecomeVariablesAndManagementURLIsBuilt() throws {
+    @Test func simulatorSecretsBecomeVariablesAndManagementURLIsBuilt() async throws {
         let key = try secret("heartland-app-key", "k3y"), admin = try secret("rabbitmq-admin", "adm1n")
-        let result = try Shell.run(Repository.url("Compose/entrypoint.sh").path, ["sh", "-c", "printf '%s|%s' \"$HEARTLAND_SIM_APP_KEY\" \"$BRIDGE_MANAGEMENT_URL\""],
-                                   environment: ["BRIDGE_SECRET_ENV": "HEARTLAND_SIM_APP_KEY", "HEARTLAND_SIM_APP_KEY_FILE": key,
+        let result = try await Shell.run(Repository.url("Compose/entrypoint.sh").path, ["sh", "-c", "printf '%s|%s' \"$HEARTLAND_SIM_APP_KEY\" \"$BRIDGE_MANAGEMENT_URL\""],
+                                         environment: ["BRIDGE_SECRET_ENV": "HEARTLAND_SIM_APP_KEY", "HEARTLAND_SIM_APP_KEY_FILE": key,
                                                  "BRIDGE_MANAGEMENT_USER": "admin", "BRIDGE_MANAGEMENT_PASSWORD_FILE": admin,
                                                  "BRIDGE_MANAGEMENT_URL": ""])
         #expect(result.succeeded, "\(result.error)")
@@ -47,7 +47,7 @@ import Testing
 
     /// The administrator imported at boot gets RabbitMQ's salted SHA-256 of the secret, and the
     /// topology is copied next to it; the salt is kept so that a restart imports nothing new.
-    @Test func rabbitmqAdministratorHashIsRabbitMQsSaltedSHA256() throws {
+    @Test func rabbitmqAdministratorHashIsRabbitMQsSaltedSHA256() async throws {
         let admin = try secret("rabbitmq-admin", "correct horse")
         let bin = scratch.appendingPathComponent("bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
@@ -59,7 +59,7 @@ import Testing
                            "RABBITMQ_ADMIN_PASSWORD_FILE": admin, "RABBITMQ_DEFINITIONS_DIR": definitions.path,
                            "RABBITMQ_ADMIN_SALT_FILE": salt.path, "BRIDGE_TOPOLOGY_FILE": Repository.url("Topology/definitions.json").path]
         let entrypoint = Repository.url("Compose/rabbitmq/entrypoint.sh").path
-        let first = try Shell.run(entrypoint, ["rabbitmq-server"], environment: environment)
+        let first = try await Shell.run(entrypoint, ["rabbitmq-server"], environment: environment)
         #expect(first.succeeded, "\(first.error)")
         #expect(first.output.contains("handed over: rabbitmq-server"))
         let adminFile = definitions.appendingPathComponent("00-admin.json")
@@ -68,14 +68,14 @@ import Testing
         let user = try #require((json["users"] as? [[String: Any]])?.first)
         #expect(user["name"] as? String == "admin")
         let hash = try #require(user["password_hash"] as? String)
-        let check = try Shell.run("python3", ["-c", """
+        let check = try await Shell.run("python3", ["-c", """
             import base64, hashlib, sys
             raw = base64.b64decode(sys.argv[1]); salt = raw[:4]
             sys.exit(0 if len(raw) == 36 and raw[4:] == hashlib.sha256(salt + sys.argv[2].encode()).digest() else 1)
             """, hash, "correct horse"])
         #expect(check.succeeded, "password_hash \(hash) is not base64(salt + sha256(salt + password))")
         #expect(try Data(contentsOf: definitions.appendingPathComponent("10-topology.json")) == Data(contentsOf: Repository.url("Topology/definitions.json")))
-        _ = try Shell.run(entrypoint, ["rabbitmq-server"], environment: environment)
+        _ = try await Shell.run(entrypoint, ["rabbitmq-server"], environment: environment)
         #expect(try Data(contentsOf: adminFile) == firstContent, "a restart must produce the same definitions (skip_if_unchanged)")
     }
 }

@@ -8,12 +8,12 @@ import Testing
     /// Remove an entry once the metric exists (the test fails if it already does).
     static let awaitingExport: [String: String] = [:]
 
-    static func prometheus() throws -> [String: Any] {
-        try #require(try YAML.load(Repository.url("Compose/prometheus/prometheus.yml")) as? [String: Any])
+    static func prometheus() async throws -> [String: Any] {
+        try #require(try await YAML.load(Repository.url("Compose/prometheus/prometheus.yml")) as? [String: Any])
     }
 
-    static func alertRules() throws -> [[String: Any]] {
-        let file = try #require(try YAML.load(Repository.url("Compose/prometheus/alerts.yml")) as? [String: Any])
+    static func alertRules() async throws -> [[String: Any]] {
+        let file = try #require(try await YAML.load(Repository.url("Compose/prometheus/alerts.yml")) as? [String: Any])
         return file.array("groups").compactMap { $0 as? [String: Any] }.flatMap { $0.array("rules").compactMap { $0 as? [String: Any] } }
     }
 
@@ -27,11 +27,11 @@ import Testing
             .flatMap { $0.array("targets").compactMap { ($0 as? [String: Any])?.string("expr") } }
     }
 
-    @Test func prometheusScrapesEveryWorkerByDNSSoReplicasAreFound() throws {
-        let configuration = try Self.prometheus()
+    @Test func prometheusScrapesEveryWorkerByDNSSoReplicasAreFound() async throws {
+        let configuration = try await Self.prometheus()
         #expect(configuration.array("rule_files").contains { $0 as? String == "/etc/prometheus/alerts.yml" })
         let jobs = configuration.array("scrape_configs").compactMap { $0 as? [String: Any] }
-        let compose = try ComposeFile.resolved()
+        let compose = try await ComposeFile.resolved()
         for worker in try Repository.workerExecutables() where ComposeTests.notDeployed[worker] == nil {
             let job = try #require(jobs.first { $0.string("job_name") == worker }, "Prometheus has no job for \(worker)")
             let discovery = try #require(job.array("dns_sd_configs").first as? [String: Any],
@@ -47,13 +47,13 @@ import Testing
         #expect(try Repository.text("Compose/rabbitmq/enabled_plugins").contains("rabbitmq_prometheus"))
         #expect(rabbitConfiguration.contains("prometheus.tcp.port = 15692"))
         if Shell.available("promtool") {
-            let result = try Shell.run("promtool", ["check", "rules", Repository.url("Compose/prometheus/alerts.yml").path])
+            let result = try await Shell.run("promtool", ["check", "rules", Repository.url("Compose/prometheus/alerts.yml").path])
             #expect(result.succeeded, "promtool check rules: \(result.output) \(result.error)")
         }
     }
 
-    @Test func alertRulesCoverTheRunbook() throws {
-        let rules = try Self.alertRules()
+    @Test func alertRulesCoverTheRunbook() async throws {
+        let rules = try await Self.alertRules()
         let names = Set(rules.compactMap { $0.string("alert") })
         for required in ["BridgeDeadLetterQueueNotEmpty", "BridgeStageLagging", "BridgeReconciliationMismatch", "BridgeWorkerDown"] {
             #expect(names.contains(required), "alert rule \(required) is missing")
@@ -65,18 +65,18 @@ import Testing
         }
     }
 
-    @Test func dashboardIsProvisionedAndShowsTheFlow() throws {
+    @Test func dashboardIsProvisionedAndShowsTheFlow() async throws {
         let dashboard = try Self.dashboard()
         #expect(dashboard.string("uid") != nil && dashboard.string("title") != nil)
-        let datasources = try #require(try YAML.load(Repository.url("Compose/grafana/provisioning/datasources/prometheus.yml")) as? [String: Any])
+        let datasources = try #require(try await YAML.load(Repository.url("Compose/grafana/provisioning/datasources/prometheus.yml")) as? [String: Any])
         let uid = try #require((datasources.array("datasources").first as? [String: Any])?.string("uid"))
         for panel in dashboard.array("panels").compactMap({ $0 as? [String: Any] }) {
             #expect(panel.object("datasource").string("uid") == uid, "panel \(panel.string("title") ?? "?") does not use the provisioned datasource")
             #expect(!panel.array("targets").isEmpty, "panel \(panel.string("title") ?? "?") has no query")
         }
-        let providers = try #require(try YAML.load(Repository.url("Compose/grafana/provisioning/dashboards/bridge.yml")) as? [String: Any])
+        let providers = try #require(try await YAML.load(Repository.url("Compose/grafana/provisioning/dashboards/bridge.yml")) as? [String: Any])
         let path = (providers.array("providers").first as? [String: Any])?.object("options").string("path")
-        let compose = try ComposeFile.resolved()
+        let compose = try await ComposeFile.resolved()
         let grafanaMounts = (compose.services["grafana"]?["volumes"] as? [Any] ?? []).map { "\($0)" }.joined(separator: " ")
         #expect(path != nil && grafanaMounts.contains(path!), "the dashboards folder \(path ?? "-") is not mounted into Grafana")
         let expressions = Self.dashboardExpressions(dashboard).joined(separator: "\n")
@@ -89,8 +89,8 @@ import Testing
 
     /// Every bridge_* metric queried is registered somewhere in Sources/ (a Timer is a histogram:
     /// _bucket, _sum, _count), so a renamed metric cannot leave an empty panel or a silent alert.
-    @Test func everyQueriedMetricIsExported() throws {
-        let expressions = try Self.alertRules().compactMap { $0.string("expr") } + Self.dashboardExpressions(try Self.dashboard())
+    @Test func everyQueriedMetricIsExported() async throws {
+        let expressions = try await Self.alertRules().compactMap { $0.string("expr") } + Self.dashboardExpressions(try Self.dashboard())
         let used = Set(try expressions.flatMap { try Repository.matches(of: #"\b(bridge_[a-z_]+)\b"#, in: $0) })
         #expect(!used.isEmpty)
         let exported = Set(try Repository.matches(of: #"(?:Counter|Timer|Gauge|Recorder|Meter|FloatingPointCounter)\(label: "(bridge_[a-z_]+)""#,

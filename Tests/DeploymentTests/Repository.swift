@@ -1,3 +1,4 @@
+import TestPrograms
 import Foundation
 import Testing
 
@@ -65,60 +66,22 @@ enum Repository {
     }
 }
 
-struct CommandResult {
-    var status: Int32
-    var output: String
-    var error: String
-    var succeeded: Bool { status == 0 }
-}
+typealias CommandResult = ChildProcess.Result
 
 enum Shell {
-    struct Timeout: Error, CustomStringConvertible {
-        var command: String
-        var description: String { "\(command) did not finish within the deadline" }
-    }
-
-    /// Runs a program found on PATH (or at an absolute path) and waits for it with a deadline.
-    /// Output goes to files, not pipes, so a chatty program cannot block on a full pipe.
+    /// Runs a program found on PATH (or at an absolute path) and awaits it with a deadline.
     static func run(_ program: String, _ arguments: [String], environment: [String: String] = [:],
-                    directory: URL = Repository.root, deadline seconds: Double = 60) throws -> CommandResult {
-        let process = Process()
-        if program.hasPrefix("/") {
-            process.executableURL = URL(fileURLWithPath: program)
-            process.arguments = arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [program] + arguments
-        }
-        process.currentDirectoryURL = directory
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("deployment-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let end = Date().addingTimeInterval(seconds)
-        while process.isRunning && Date() < end { usleep(10_000) }
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-            throw Timeout(command: ([program] + arguments).joined(separator: " "))
-        }
-        try? out.close()
-        try? err.close()
-        return CommandResult(status: process.terminationStatus,
-                             output: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-                             error: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+                    directory: URL = Repository.root, deadline seconds: Double = 60) async throws -> CommandResult {
+        let executable = program.hasPrefix("/") ? URL(fileURLWithPath: program) : URL(fileURLWithPath: "/usr/bin/env")
+        return try await ChildProcess.run(executable, program.hasPrefix("/") ? arguments : [program] + arguments, environment: environment,
+                                          directory: directory, deadline: .seconds(seconds))
     }
 
+    /// Whether a program is on PATH (looked up in the file system, not by running a shell).
     static func available(_ program: String) -> Bool {
-        (try? run("sh", ["-c", "command -v \(program)"]))?.succeeded == true
+        (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains { folder in
+            FileManager.default.isExecutableFile(atPath: URL(fileURLWithPath: String(folder)).appendingPathComponent(program).path)
+        }
     }
 }
 
@@ -128,19 +91,19 @@ enum YAML {
         var description: String
     }
 
-    static func load(_ url: URL) throws -> Any {
-        let result = try Shell.run("python3", ["-c", "import sys, yaml, json; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)", url.path])
+    static func load(_ url: URL) async throws -> Any {
+        let result = try await Shell.run("python3", ["-c", "import sys, yaml, json; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)", url.path])
         guard result.succeeded else {
             throw Unreadable(description: "\(url.path) is not valid YAML (or python3-yaml is missing: scripts/install-deps): \(result.error)")
         }
         return try JSONSerialization.jsonObject(with: Data(result.output.utf8))
     }
 
-    static func load(text: String) throws -> Any {
+    static func load(text: String) async throws -> Any {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("deployment-\(UUID().uuidString).yml")
         try text.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        return try load(file)
+        return try await load(file)
     }
 }
 

@@ -45,7 +45,7 @@ import Testing
         let outputs = published(try await handler.handle(try message(salesCents: 500_000), logger: logger))
         #expect(outputs.map(\.exchange) == ["bridge.commands"])
         #expect(outputs.first?.headers["x-fraud-assessment"] == .string("allowed"))
-        #expect(try reviews.list().isEmpty)
+        #expect(try await reviews.list().isEmpty)
     }
 
     @Test func batchFarFromItsHistoryIsHeldNotForwarded() async throws {
@@ -56,12 +56,12 @@ import Testing
         let unusual = try message(salesCents: 9_000_000, batchID: "BAT_BIG", day: "2026-11-20")
         let outputs = published(try await handler.handle(unusual, logger: logger))
         #expect(outputs.map(\.exchange) == ["bridge.alerts", "bridge.audit"], "an alert and an audit record; nothing to the loaders")
-        let held = try reviews.list(status: .held)
+        let held = try await reviews.list(status: .held)
         #expect(held.count == 1)
         #expect(held.first?.reasons.first?.contains("standard deviations") == true)
         // A redelivery of the same document is the same hold.
         _ = try await handler.handle(unusual, logger: logger)
-        #expect(try reviews.list(status: .held).count == 1)
+        #expect(try await reviews.list(status: .held).count == 1)
     }
 
     @Test func payrollIsNotFraudScored() async throws {

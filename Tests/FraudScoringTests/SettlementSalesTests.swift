@@ -75,9 +75,9 @@ import Testing
         #expect(outputs.first?.headers["x-fraud-assessment"] == .string("allowed (3 card sales scored, highest risk 0)"))
         let forwarded = try decoded(JournalDocument.self, outputs.first)
         #expect(forwarded.cardActivity?.transactions.count == 3, "the activity travels on with the journal")
-        #expect(try stage.reviews.exceptions().isEmpty)
-        #expect(try stage.reviews.list().isEmpty)
-        #expect(try stage.features.eventCount() == 3, "every sale is history for the next batch")
+        #expect(try await stage.reviews.exceptions().isEmpty)
+        #expect(try await stage.reviews.list().isEmpty)
+        #expect(try await stage.features.eventCount() == 3, "every sale is history for the next batch")
     }
 
     @Test func aReviewedSaleIsAnExceptionAndTheJournalStillPosts() async throws {
@@ -88,7 +88,7 @@ import Testing
         #expect(outputs.map(\.exchange) == ["bridge.commands", "bridge.alerts", "bridge.audit"], "posted, one alert, one audit record")
         #expect(outputs.first?.headers["x-fraud-assessment"] == .string("allowed with 1 exception (4 card sales scored, highest risk 0)"))
 
-        let exceptions = try stage.reviews.exceptions(status: .open)
+        let exceptions = try await stage.reviews.exceptions(status: .open)
         #expect(exceptions.count == 1)
         let exception = try #require(exceptions.first)
         #expect(exception.transactionId == "TRN_BIG")
@@ -108,16 +108,16 @@ import Testing
 
         // A redelivered batch is the same exception, not a second one.
         _ = try await stage.handler.handle(inbound, logger: logger)
-        #expect(try stage.reviews.exceptions().count == 1)
+        #expect(try await stage.reviews.exceptions().count == 1)
 
         // An analyst acknowledges it once; a second acknowledgement is refused.
-        let acknowledged = try stage.reviews.acknowledge(exception: exception.id, by: "alice", why: "regular customer, receipt seen")
+        let acknowledged = try await stage.reviews.acknowledge(exception: exception.id, by: "alice", why: "regular customer, receipt seen")
         #expect(acknowledged.status == .acknowledged)
-        #expect(throws: FraudExceptionError.alreadyAcknowledged(id: exception.id, by: "alice")) {
-            try stage.reviews.acknowledge(exception: exception.id, by: "bob", why: "again")
+        await #expect(throws: FraudExceptionError.alreadyAcknowledged(id: exception.id, by: "alice")) {
+            try await stage.reviews.acknowledge(exception: exception.id, by: "bob", why: "again")
         }
-        #expect(throws: FraudExceptionError.missingDecider) { try stage.reviews.acknowledge(exception: exception.id, by: "bob", why: " ") }
-        #expect(try stage.reviews.exceptions(status: .open).isEmpty)
+        await #expect(throws: FraudExceptionError.missingDecider) { try await stage.reviews.acknowledge(exception: exception.id, by: "bob", why: " ") }
+        #expect(try await stage.reviews.exceptions(status: .open).isEmpty)
         let message = try ReviewRelease.audit(acknowledged: acknowledged, actor: "alice", why: "regular customer, receipt seen")
         #expect(message.routingKey == "audit.exception_acknowledged.bridgectl")
     }
@@ -133,7 +133,7 @@ import Testing
         #expect(!outputs.contains { $0.exchange == "bridge.commands" }, "held: nothing to the loaders")
         #expect(outputs.map(\.routingKey) == ["alert.review_required.fraud-scorer", "audit.held_for_review.fraud-scorer",
                                               "alert.fraud_exception.fraud-scorer", "audit.fraud_exception.fraud-scorer"])
-        let held = try stage.reviews.list(status: .held)
+        let held = try await stage.reviews.list(status: .held)
         #expect(held.count == 1)
         let why = held.first?.reasons.joined(separator: "; ") ?? ""
         #expect(why.contains("sale TRN_STOLEN $89.00 on VISA:??????******6666"), "\(why)")
@@ -143,7 +143,7 @@ import Testing
         #expect(document.fraudAssessment == "review")
         #expect(document.cardActivity?.transactions.count == 5, "approving releases the document as it came")
         // The reviewed sale of the same batch is still an exception of its own.
-        #expect(try stage.reviews.exceptions().map(\.transactionId) == ["TRN_BIG"])
+        #expect(try await stage.reviews.exceptions().map(\.transactionId) == ["TRN_BIG"])
     }
 
     @Test func theDaysRefundsAreNotScoredAgain() async throws {
@@ -152,8 +152,8 @@ import Testing
                        Self.sale("TRN_R2", cents: 80_000, minute: 25, kind: .refund)]
         let outputs = published(try await stage.handler.handle(try message(Self.ordinaryDay + refunds), logger: logger))
         #expect(outputs.map(\.exchange) == ["bridge.commands"])
-        #expect(try stage.reviews.exceptions().isEmpty)
-        #expect(try stage.features.eventCount() == 3, "only the sales are recorded")
+        #expect(try await stage.reviews.exceptions().isEmpty)
+        #expect(try await stage.features.eventCount() == 3, "only the sales are recorded")
     }
 
     @Test func aRuleFileChangeAppliesToTheNextBatch() async throws {
@@ -173,6 +173,6 @@ import Testing
         let second = published(try await handler.handle(try message([Self.sale("TRN_2", cents: 3_000, minute: 40)], batchID: "BAT_2"),
                                                         logger: logger))
         #expect(!second.contains { $0.exchange == "bridge.commands" })
-        #expect(try reviews.list(status: .held).first?.reasons.first?.contains("blocked by line 1") == true)
+        #expect(try await reviews.list(status: .held).first?.reasons.first?.contains("blocked by line 1") == true)
     }
 }

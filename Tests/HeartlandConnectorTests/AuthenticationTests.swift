@@ -8,7 +8,7 @@ import Testing
     @Test func tokenIsFetchedOnceAndReused() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
-        try harness.loadDay(stores: 1, tickets: 10)
+        try await harness.loadDay(stores: 1, tickets: 10)
         let client = harness.client()
         _ = try await client.transactions(TransactionQuery()).collect()
         _ = try await client.batches(BatchQuery()).collect()
@@ -16,7 +16,7 @@ import Testing
         async let b = client.transactions(TransactionQuery(type: .sale)).collect()
         _ = try await (a, b)
         #expect(await client.authenticator.tokensFetched == 1)
-        #expect(try harness.count("SELECT COUNT(*) FROM access_token") == 1)
+        #expect(try await harness.count("SELECT COUNT(*) FROM access_token") == 1)
     }
 
     @Test func concurrentFirstCallersShareOneTokenFetch() async throws {
@@ -48,7 +48,7 @@ import Testing
     @Test func refusedTokenIsRefreshedOnceAndTheRequestRetried() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
-        try harness.loadDay(stores: 1, tickets: 10)
+        try await harness.loadDay(stores: 1, tickets: 10)
         let client = harness.client(secondsToExpire: 3600)
         let before = try await client.transactions(TransactionQuery()).collect()
         // Only the server's clock moves: the cached token looks valid but is refused (401).

@@ -12,7 +12,7 @@ import FoundationNetworking
     @Test func ticketsUpdatedSinceAWatermark() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
-        try harness.loadDay(stores: 1, tickets: 40)
+        try await harness.loadDay(stores: 1, tickets: 40)
         let client = harness.client(retailPageSize: 7)
         let all = try await client.tickets(TicketQuery()).collect()
         let stamps = all.compactMap { $0.updatedAt.flatMap { try? Date($0, strategy: .iso8601) } }.sorted()
@@ -27,7 +27,7 @@ import FoundationNetworking
     @Test func settledTransactionsAndClosedBatchesAfterClose() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
-        try harness.loadDay(stores: 2, tickets: 20)
+        try await harness.loadDay(stores: 2, tickets: 20)
         let client = harness.client(pageSize: 5)
         let open = try await client.batches(BatchQuery(status: .open, businessDay: "2026-11-27")).collect()
         #expect(open.count == 2)

@@ -53,7 +53,7 @@ import Testing
     @Test func downtimeIsUnavailableUntilItEnds() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
-        try harness.loadDay(stores: 1, tickets: 5)
+        try await harness.loadDay(stores: 1, tickets: 5)
         let client = harness.client()
         harness.faults { $0.downtimeSeconds = 600 }
         let error = await heartlandError { _ = try await client.transactions(TransactionQuery()).collect() }
@@ -69,7 +69,7 @@ import Testing
     @Test func malformedBodiesAreUnavailable() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
-        try harness.loadDay(stores: 1, tickets: 5)
+        try await harness.loadDay(stores: 1, tickets: 5)
         let client = harness.client()
         _ = try await client.batches(BatchQuery()).collect()
         harness.faults { $0.malformedRate = 1 }

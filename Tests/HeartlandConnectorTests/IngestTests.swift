@@ -95,13 +95,13 @@ import FoundationNetworking
     @Test func duplicateWebhooksAndThePollerRecordEachBatchOnceAndPublishItOnce() async throws {
         let harness = try await Harness.start { $0.webhookPolicy.duplicateRate = 1 }  // every event delivered twice
         defer { Task { await harness.stop() } }
-        try harness.loadDay(stores: 2, tickets: 20)
+        try await harness.loadDay(stores: 2, tickets: 20)
         let ingest = try Ingest(harness: harness)
         try await listening(ingest.receiver) { url in
             try await harness.simulatorAddWebhook(url)
             try await harness.closeBatches()
             try await eventually("both batches recorded and repeated") {
-                let entries = try ingest.inbox.entries()
+                let entries = try await ingest.inbox.entries()
                 return entries.count == 2 && entries.allSatisfy { $0.sightings >= 2 }
             }
         }
@@ -110,10 +110,10 @@ import FoundationNetworking
         #expect(!refunds.isEmpty)
         let new = try await ingest.poller.sweep()
         #expect(new == refunds.count)
-        let entries = try ingest.inbox.entries().filter { $0.kind == "batch" }
+        let entries = try await ingest.inbox.entries().filter { $0.kind == "batch" }
         #expect(entries.map(\.firstSeenBy) == ["webhook", "webhook"])
         #expect(entries.allSatisfy { $0.sightings >= 3 && $0.status == .pending })
-        #expect(Set(try ingest.inbox.entries().filter { $0.kind == "refund" }.map(\.sourceID)) == Set(refunds.map(\.id)))
+        #expect(Set(try await ingest.inbox.entries().filter { $0.kind == "refund" }.map(\.sourceID)) == Set(refunds.map(\.id)))
 
         #expect(try await forwardAll(ingest) == 2 + refunds.count)
         #expect(try await ingest.forwarder.forwardDue() == 0, "published is final")
@@ -129,7 +129,7 @@ import FoundationNetworking
             .compactMap { try? JSONDecoder().decode(HopNotice.self, from: Data($0.body)) }
         #expect(Set(entries.map(\.key)).isSubset(of: Set(hops.map(\.correlationId))))
         #expect(hops.filter { entries.map(\.key).contains($0.correlationId) }.allSatisfy { $0.outcome.contains("first seen by webhook") })
-        #expect(try ingest.inbox.entries().allSatisfy { $0.status == .published && $0.messageID != nil })
+        #expect(try await ingest.inbox.entries().allSatisfy { $0.status == .published && $0.messageID != nil })
     }
 
     /// With the poller off and no refund webhooks, a closed batch's card refunds are still found: the
@@ -137,7 +137,7 @@ import FoundationNetworking
     @Test func aClosedBatchBringsItsCardRefundsWithIt() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
-        try harness.loadDay(stores: 2, tickets: 100)
+        try await harness.loadDay(stores: 2, tickets: 100)
         let ingest = try Ingest(harness: harness)
         try await harness.closeBatches()
         var found: (batch: HeartlandConnector.SettlementBatch, refunds: [HeartlandConnector.CardTransaction])?
@@ -146,10 +146,10 @@ import FoundationNetworking
             if !refunds.isEmpty { found = (batch, refunds) }
         }
         let (batch, inBatch) = try #require(found, "a generated batch with card refunds")
-        try ingest.inbox.accept(key: "heartland:batch:\(batch.id)", kind: "batch", sourceID: batch.id, seenBy: "webhook")
+        try await ingest.inbox.accept(key: "heartland:batch:\(batch.id)", kind: "batch", sourceID: batch.id, seenBy: "webhook")
         #expect(try await forwardAll(ingest) == 1 + inBatch.count)
         #expect(Set(try ingest.publisher.refundEvents().map(\.transactionId)) == Set(inBatch.map(\.id)))
-        #expect(try ingest.inbox.entries().filter { $0.kind == "refund" }.allSatisfy { $0.firstSeenBy == "batch" })
+        #expect(try await ingest.inbox.entries().filter { $0.kind == "refund" }.allSatisfy { $0.firstSeenBy == "batch" })
     }
 
     @Test func badSignatureIs401AndNothingIsRecorded() async throws {
@@ -157,18 +157,18 @@ import FoundationNetworking
         defer { Task { await harness.stop() } }
         let ingest = try Ingest(harness: harness)
         let body = Data(#"{"id":"EVT_1","event":"batch.closed","data":{"id":"BAT_X","status":"CLOSED"}}"#.utf8)
-        let forged = ingest.receiver.receive(body: body) { $0 == "x-heartland-signature" ? "sha256=" + String(repeating: "ab", count: 32) : nil }
+        let forged = await ingest.receiver.receive(body: body) { $0 == "x-heartland-signature" ? "sha256=" + String(repeating: "ab", count: 32) : nil }
         #expect(forged.status == .unauthorized)
-        let unsigned = ingest.receiver.receive(body: body) { _ in nil }
+        let unsigned = await ingest.receiver.receive(body: body) { _ in nil }
         #expect(unsigned.status == .unauthorized)
-        #expect(try ingest.inbox.entries().isEmpty)
+        #expect(try await ingest.inbox.entries().isEmpty)
         #expect(ingest.publisher.messages.withLock { $0.isEmpty })
     }
 
     @Test func pollerCatchesUpOnBatchesClosedWhileIngestWasDown() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
-        try harness.loadDay(stores: 3, day: "2026-11-25", tickets: 10)
+        try await harness.loadDay(stores: 3, day: "2026-11-25", tickets: 10)
         try await harness.closeBatches()  // no webhook endpoint: only polling can find them
         // The generated day also holds yesterday's closed batch of a store whose returns refer to it.
         let closed = try await harness.client().batches(BatchQuery(status: .closed)).collect()
@@ -176,9 +176,9 @@ import FoundationNetworking
         let ingest = try Ingest(harness: harness, day: "2026-11-27")
         let refunds = try await refunds(harness)
         #expect(try await ingest.poller.sweep() == closed.count + refunds.count)
-        #expect(Set(try ingest.inbox.entries().filter { $0.kind == "batch" }.map(\.sourceID)) == Set(closed.map(\.id)))
-        #expect(Set(try ingest.inbox.entries().filter { $0.kind == "refund" }.map(\.sourceID)) == Set(refunds.map(\.id)))
-        #expect(try ingest.inbox.entries().allSatisfy { $0.firstSeenBy == "poller" })
+        #expect(Set(try await ingest.inbox.entries().filter { $0.kind == "batch" }.map(\.sourceID)) == Set(closed.map(\.id)))
+        #expect(Set(try await ingest.inbox.entries().filter { $0.kind == "refund" }.map(\.sourceID)) == Set(refunds.map(\.id)))
+        #expect(try await ingest.inbox.entries().allSatisfy { $0.firstSeenBy == "poller" })
         #expect(try await ingest.poller.sweep() == 0)
         #expect(try await forwardAll(ingest) == closed.count + refunds.count)
     }
@@ -188,7 +188,7 @@ import FoundationNetworking
     @Test func eventCarriesTheBatchAndEveryTicketPageAsServed() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
-        try harness.loadDay(stores: 1, tickets: 45)
+        try await harness.loadDay(stores: 1, tickets: 45)
         try await harness.closeBatches()
         let client = harness.client(retailPageSize: 10)  // five pages
         let batch = try #require(try await client.batches(BatchQuery(status: .closed)).collect().first)
@@ -212,19 +212,19 @@ import FoundationNetworking
     @Test func heartlandDownIsRetriedAlertedAndNothingIsLost() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
-        try harness.loadDay(stores: 1, tickets: 10)
+        try await harness.loadDay(stores: 1, tickets: 10)
         try await harness.closeBatches()
         let ingest = try Ingest(harness: harness)
         #expect(try await ingest.poller.sweep() == 1)
         harness.faults { $0.errorRate = 1; $0.errorStatus = 503 }
 
-        let key = try #require(try ingest.inbox.entries().first?.key)
+        let key = try #require(try await ingest.inbox.entries().first?.key)
         try await eventually("five failed attempts") {
             try await ingest.forwarder.forwardDue()
-            return try ingest.inbox.entry(key)?.attempts ?? 0 >= 5
+            return try await ingest.inbox.entry(key)?.attempts ?? 0 >= 5
         }
-        #expect(try ingest.inbox.entry(key)?.status == .pending)
-        #expect(try ingest.inbox.entry(key)?.lastError?.contains("503") == true)
+        #expect(try await ingest.inbox.entry(key)?.status == .pending)
+        #expect(try await ingest.inbox.entry(key)?.lastError?.contains("503") == true)
         #expect(try ingest.publisher.events().isEmpty)
         let alerts = ingest.publisher.on("bridge.alerts").map { try? JSONDecoder().decode(AlertNotice.self, from: Data($0.body)) }
         #expect(alerts.count == 1, "one alert at the third attempt, not one per attempt")
@@ -234,7 +234,7 @@ import FoundationNetworking
         harness.faults { _ in }
         try await eventually("published once Heartland is back") {
             try await ingest.forwarder.forwardDue()
-            return try ingest.inbox.entry(key)?.status == .published
+            return try await ingest.inbox.entry(key)?.status == .published
         }
         #expect(try ingest.publisher.events().count == 1)
         let audits = ingest.publisher.on("bridge.audit").compactMap { try? JSONDecoder().decode(AuditNotice.self, from: Data($0.body)) }
@@ -246,18 +246,18 @@ import FoundationNetworking
     @Test func completedPayRunIsRecordedOnceAndPublishedAsServed() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
-        try harness.loadDay(stores: 1, tickets: 5)
+        try await harness.loadDay(stores: 1, tickets: 5)
         let ingest = try Ingest(harness: harness)
         let client = harness.client()
         let run = try #require(try await client.payRuns(status: nil).first)
         try await listening(ingest.receiver) { url in
             try await harness.simulatorAddWebhook(url)
             try await harness.adminPost("admin/pay_runs/\(run.id)/complete")
-            try await eventually("payroll.completed recorded") { try ingest.inbox.entry("heartland:pay_run:\(run.id)") != nil }
+            try await eventually("payroll.completed recorded") { try await ingest.inbox.entry("heartland:pay_run:\(run.id)") != nil }
         }
         _ = try await ingest.poller.sweep()
-        #expect(try ingest.inbox.entry("heartland:pay_run:\(run.id)")?.sightings == 2, "the poller sees the same run: a sighting")
-        #expect(try ingest.inbox.entries().filter { $0.kind == "pay_run" }.count == 1)
+        #expect(try await ingest.inbox.entry("heartland:pay_run:\(run.id)")?.sightings == 2, "the poller sees the same run: a sighting")
+        #expect(try await ingest.inbox.entries().filter { $0.kind == "pay_run" }.count == 1)
         _ = try await forwardAll(ingest)
         let message = try #require(ingest.publisher.on("bridge.events").first { $0.routingKey == PayrollCompletedEvent.routingKey })
         #expect(message.routingKey == PayrollCompletedEvent.routingKey)
@@ -275,14 +275,14 @@ import FoundationNetworking
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
         let ingest = try Ingest(harness: harness)
-        try ingest.inbox.accept(key: "heartland:batch:BAT_NOPE", kind: "batch", sourceID: "BAT_NOPE", seenBy: "webhook")
+        try await ingest.inbox.accept(key: "heartland:batch:BAT_NOPE", kind: "batch", sourceID: "BAT_NOPE", seenBy: "webhook")
         #expect(try await ingest.forwarder.forwardDue() == 0)
-        #expect(try ingest.inbox.entry("heartland:batch:BAT_NOPE")?.status == .failed)
+        #expect(try await ingest.inbox.entry("heartland:batch:BAT_NOPE")?.status == .failed)
         let alert = try #require(ingest.publisher.on("bridge.alerts").first)
         let notice = try JSONDecoder().decode(AlertNotice.self, from: Data(alert.body))
         #expect(notice.kind == "ingest_failed")
         #expect(notice.reason.contains("BAT_NOPE"))
-        #expect(try ingest.inbox.retryFailed() == 1)
+        #expect(try await ingest.inbox.retryFailed() == 1)
     }
 }
 

@@ -7,10 +7,10 @@ import Testing
     @Test func everyTransactionExactlyOnceAcrossSmallPages() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
-        try harness.loadDay(stores: 2, tickets: 60)
+        try await harness.loadDay(stores: 2, tickets: 60)
         let client = harness.client(pageSize: 7)
         let transactions = try await client.transactions(TransactionQuery()).collect()
-        let expected = try harness.count("SELECT COUNT(*) FROM card_transaction")
+        let expected = try await harness.count("SELECT COUNT(*) FROM card_transaction")
         #expect(expected > 20)
         #expect(transactions.count == expected)
         #expect(Set(transactions.map(\.id)).count == expected)
@@ -20,18 +20,18 @@ import Testing
             #expect(transaction.card?.last4?.count == 4)
         }
         let refunds = try await client.transactions(TransactionQuery(type: .refund)).collect()
-        #expect(refunds.count == (try harness.count("SELECT COUNT(*) FROM card_transaction WHERE type = 'REFUND'")))
+        #expect(refunds.count == (try await harness.count("SELECT COUNT(*) FROM card_transaction WHERE type = 'REFUND'")))
         #expect(refunds.allSatisfy { $0.type == .refund && $0.parentResourceId != nil })
     }
 
     @Test func everyTicketOfALocationDayExactlyOnce() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
-        try harness.loadDay(stores: 2, tickets: 60)
+        try await harness.loadDay(stores: 2, tickets: 60)
         let client = harness.client(retailPageSize: 9)
         for location in [Int64(1), 2] {
             let tickets = try await client.tickets(locationId: location, fromBusinessDay: "2026-11-27", throughBusinessDay: "2026-11-27")
-            let expected = try harness.count(
+            let expected = try await harness.count(
                 "SELECT COUNT(*) FROM ticket WHERE locationId = ? AND businessDay = '2026-11-27'", [location])
             #expect(expected >= 60)
             #expect(tickets.count == expected)
@@ -47,16 +47,16 @@ import Testing
         }
         // The day before (re-derived for returns) is outside the range.
         let both = try await client.tickets(TicketQuery(fromBusinessDay: "2026-11-26", throughBusinessDay: "2026-11-27")).collect()
-        #expect(both.count == (try harness.count("SELECT COUNT(*) FROM ticket")))
+        #expect(both.count == (try await harness.count("SELECT COUNT(*) FROM ticket")))
     }
 
     @Test func batchTotalsEqualTheSumOfTheirTransactions() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
-        try harness.loadDay(stores: 2, tickets: 60)
+        try await harness.loadDay(stores: 2, tickets: 60)
         let client = harness.client(pageSize: 11)
         let batches = try await client.batches(BatchQuery()).collect()
-        #expect(batches.count == (try harness.count("SELECT COUNT(*) FROM settlement_batch")))
+        #expect(batches.count == (try await harness.count("SELECT COUNT(*) FROM settlement_batch")))
         #expect(!batches.isEmpty)
         for summary in batches {
             let detail = try await client.batchDetail(id: summary.id)
@@ -80,7 +80,7 @@ import Testing
     @Test func payRunsListAndRead() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
-        try harness.loadDay(stores: 1, tickets: 5)
+        try await harness.loadDay(stores: 1, tickets: 5)
         let client = harness.client()
         let runs = try await client.payRuns(status: nil)
         #expect(!runs.isEmpty)
@@ -100,12 +100,12 @@ import Testing
     @Test func catalogAndInventoryPages() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }
-        try harness.loadDay(stores: 1, tickets: 5)
+        try await harness.loadDay(stores: 1, tickets: 5)
         let client = harness.client(retailPageSize: 3)
         let items = try await client.items(updatedSince: nil).collect()
-        #expect(items.count == (try harness.count("SELECT COUNT(*) FROM item")))
+        #expect(items.count == (try await harness.count("SELECT COUNT(*) FROM item")))
         let customers = try await client.customers(updatedSince: nil).collect()
-        #expect(customers.count == (try harness.count("SELECT COUNT(*) FROM customer")))
+        #expect(customers.count == (try await harness.count("SELECT COUNT(*) FROM customer")))
         let stock = try await client.inventory(locationId: 1).collect()
         #expect(!stock.isEmpty && stock.allSatisfy { $0.locationId == 1 })
     }

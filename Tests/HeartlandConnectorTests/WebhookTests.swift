@@ -14,7 +14,7 @@ import FoundationNetworking
         defer { Task { await receiver.stop() } }
         let harness = try await Harness.start(webhookURL: receiver.url)
         defer { Task { await harness.stop() } }
-        try harness.loadDay(stores: 1, tickets: 10)
+        try await harness.loadDay(stores: 1, tickets: 10)
         let client = harness.client()
         let open = try await client.batches(BatchQuery(status: .open)).collect()
         let batchId = try #require(open.first?.id)

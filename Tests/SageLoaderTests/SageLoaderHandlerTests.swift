@@ -118,7 +118,7 @@ import Testing
             let posted = outcomes.filter { if case .publish = $0 { return true } else { return false } }
             #expect(posted.count == 1)
             #expect(outcomes.count == 4)
-            #expect(try await sage.client.batchNumbers(reference: "HL-S-LA-20261126-B4").count == 1, "one entry left in Sage")
+            #expect(try await sage.client.postedJournals(reference: "HL-S-LA-20261126-B4").count == 1, "one entry left in Sage")
         }
     }
 

@@ -110,9 +110,9 @@ extension ReviewStore {
     /// Records exceptions in one transaction, in order; a key recorded before (a redelivered batch)
     /// returns the first record.
     @discardableResult
-    public func recordExceptions(_ raised: [FraudException.Raised], at: Date = Date()) throws -> [FraudException] {
+    public func recordExceptions(_ raised: [FraudException.Raised], at: Date = Date()) async throws -> [FraudException] {
         let reasons = try raised.map { String(decoding: try JSONEncoder().encode($0.reasons), as: UTF8.self) }
-        return try database.write { db in
+        return try await database.write { db in
             try zip(raised, reasons).map { raised, reasonsJSON in
                 try db.cachedStatement(sql: """
                     INSERT OR IGNORE INTO fraud_exception
@@ -127,8 +127,8 @@ extension ReviewStore {
     }
 
     /// Exceptions with this status (all when nil), oldest first.
-    public func exceptions(status: FraudException.Status? = nil) throws -> [FraudException] {
-        try database.read { db in
+    public func exceptions(status: FraudException.Status? = nil) async throws -> [FraudException] {
+        try await database.read { db in
             let rows = if let status {
                 try Row.fetchAll(db, sql: "SELECT * FROM fraud_exception WHERE status = ? ORDER BY id", arguments: [status.rawValue])
             } else {
@@ -138,8 +138,8 @@ extension ReviewStore {
         }
     }
 
-    public func exception(id: Int64) throws -> FraudException {
-        try database.read { db in
+    public func exception(id: Int64) async throws -> FraudException {
+        try await database.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM fraud_exception WHERE id = ?", arguments: [id]) else {
                 throw FraudExceptionError.notFound(id: id)
             }
@@ -148,11 +148,11 @@ extension ReviewStore {
     }
 
     /// Marks an open exception as seen and dealt with; only the first acknowledgement counts.
-    public func acknowledge(exception id: Int64, by: String, why: String, at: Date = Date()) throws -> FraudException {
+    public func acknowledge(exception id: Int64, by: String, why: String, at: Date = Date()) async throws -> FraudException {
         guard !by.trimmingCharacters(in: .whitespaces).isEmpty, !why.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw FraudExceptionError.missingDecider
         }
-        return try database.write { db in
+        return try await database.write { db in
             try db.execute(sql: """
                 UPDATE fraud_exception SET status = 'acknowledged', acknowledged_by = ?, acknowledged_why = ?, acknowledged_at = ?
                 WHERE id = ? AND status = 'open'

@@ -40,29 +40,43 @@ public final class ReviewStore: Sendable {
     /// `path` nil: in memory (tests).
     public init(path: String?) throws {
         database = try path.map { try SQLiteFile.pool(path: $0) } ?? DatabaseQueue()
-        try database.write { db in
-            try db.execute(sql: """
-                CREATE TABLE IF NOT EXISTS held_document (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    idempotency_key TEXT NOT NULL UNIQUE,
-                    document BLOB NOT NULL,
-                    reasons TEXT NOT NULL,
-                    status TEXT NOT NULL,
-                    held_at REAL NOT NULL,
-                    decided_by TEXT,
-                    decided_why TEXT,
-                    decided_at REAL
-                )
-                """)
-            try Self.createExceptionTable(db)
-        }
+        try database.prepareSchema(Self.createTables)
+    }
+
+    private init(database: DatabasePool) {
+        self.database = database
+    }
+
+    /// Opens the file from a process that is already serving (the operations console opens the
+    /// fraud-scorer's file on first use), making the tables through the async API.
+    public static func open(path: String) async throws -> ReviewStore {
+        let store = ReviewStore(database: try SQLiteFile.pool(path: path))
+        try await store.database.write { db in try createTables(db) }
+        return store
+    }
+
+    static func createTables(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE IF NOT EXISTS held_document (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                idempotency_key TEXT NOT NULL UNIQUE,
+                document BLOB NOT NULL,
+                reasons TEXT NOT NULL,
+                status TEXT NOT NULL,
+                held_at REAL NOT NULL,
+                decided_by TEXT,
+                decided_why TEXT,
+                decided_at REAL
+            )
+            """)
+        try createExceptionTable(db)
     }
 
     /// Holds a document; holding the same idempotency key again (a redelivery) returns the first hold.
     @discardableResult
-    public func hold(document: Data, idempotencyKey: String, reasons: [String], at: Date = Date()) throws -> HeldDocument {
+    public func hold(document: Data, idempotencyKey: String, reasons: [String], at: Date = Date()) async throws -> HeldDocument {
         let reasonsJSON = String(decoding: try JSONEncoder().encode(reasons), as: UTF8.self)
-        return try database.write { db in
+        return try await database.write { db in
             try db.execute(sql: """
                 INSERT OR IGNORE INTO held_document (idempotency_key, document, reasons, status, held_at) VALUES (?, ?, ?, 'held', ?)
                 """, arguments: [idempotencyKey, document, reasonsJSON, at.timeIntervalSince1970])
@@ -71,8 +85,8 @@ public final class ReviewStore: Sendable {
         }
     }
 
-    public func list(status: Status? = nil) throws -> [HeldDocument] {
-        try database.read { db in
+    public func list(status: Status? = nil) async throws -> [HeldDocument] {
+        try await database.read { db in
             let rows = if let status {
                 try Row.fetchAll(db, sql: "SELECT * FROM held_document WHERE status = ? ORDER BY id", arguments: [status.rawValue])
             } else {
@@ -82,8 +96,8 @@ public final class ReviewStore: Sendable {
         }
     }
 
-    public func show(id: Int64) throws -> HeldDocument {
-        try database.read { db in
+    public func show(id: Int64) async throws -> HeldDocument {
+        try await database.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM held_document WHERE id = ?", arguments: [id]) else {
                 throw ReviewError.notFound(id: id)
             }
@@ -93,19 +107,19 @@ public final class ReviewStore: Sendable {
 
     /// Approves a held document and returns it for release. Only the first approval of a document gets
     /// it back; any later approve or reject fails with `alreadyDecided`.
-    public func approve(id: Int64, by: String, why: String, at: Date = Date()) throws -> HeldDocument {
-        try decide(id: id, status: .approved, by: by, why: why, at: at)
+    public func approve(id: Int64, by: String, why: String, at: Date = Date()) async throws -> HeldDocument {
+        try await decide(id: id, status: .approved, by: by, why: why, at: at)
     }
 
-    public func reject(id: Int64, by: String, why: String, at: Date = Date()) throws -> HeldDocument {
-        try decide(id: id, status: .rejected, by: by, why: why, at: at)
+    public func reject(id: Int64, by: String, why: String, at: Date = Date()) async throws -> HeldDocument {
+        try await decide(id: id, status: .rejected, by: by, why: why, at: at)
     }
 
-    private func decide(id: Int64, status: Status, by: String, why: String, at: Date) throws -> HeldDocument {
+    private func decide(id: Int64, status: Status, by: String, why: String, at: Date) async throws -> HeldDocument {
         guard !by.trimmingCharacters(in: .whitespaces).isEmpty, !why.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw ReviewError.missingDecider
         }
-        return try database.write { db in
+        return try await database.write { db in
             // The status test in the UPDATE is what makes the release exactly-once: writes are serialised,
             // and only one of two concurrent approvals can still find the document `held`.
             try db.execute(sql: """

@@ -80,26 +80,26 @@ public enum HistoryFile {
 
 /// Replays labelled history through a fresh in-memory feature store, batch by batch, as the scorer would.
 public enum HistoryReplay {
-    public static func features(_ events: [LabelledEvent]) throws
+    public static func features(_ events: [LabelledEvent]) async throws
         -> [(LabelledEvent, FeatureVector)]
     {
         let store = try FeatureStore(path: nil)
         var result: [(LabelledEvent, FeatureVector)] = []
         result.reserveCapacity(events.count)
         for batch in HistoryFile.batches(events) {
-            result += zip(batch, try store.observe(batch.map(\.event))).map { ($0, $1) }
+            result += zip(batch, try await store.observe(batch.map(\.event))).map { ($0, $1) }
         }
         return result
     }
 
-    public static func assess(_ events: [LabelledEvent], model: FraudModel, rules: RuleSet? = nil) throws
+    public static func assess(_ events: [LabelledEvent], model: FraudModel, rules: RuleSet? = nil) async throws
         -> [(LabelledEvent, Assessment)]
     {
         let scorer = FraudScorer(store: try FeatureStore(path: nil), model: model, ruleSet: rules)
         var result: [(LabelledEvent, Assessment)] = []
         result.reserveCapacity(events.count)
         for batch in HistoryFile.batches(events) {
-            result += zip(batch, try scorer.assess(batch.map(\.event))).map { ($0, $1) }
+            result += zip(batch, try await scorer.assess(batch.map(\.event))).map { ($0, $1) }
         }
         return result
     }

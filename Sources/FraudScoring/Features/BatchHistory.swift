@@ -14,7 +14,7 @@ public final class BatchHistory: Sendable {
 
     public init(path: String?) throws {
         database = try path.map { try SQLiteFile.pool(path: $0) } ?? DatabaseQueue()
-        try database.write { db in
+        try database.prepareSchema { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS batch_summary (
                     batch_id TEXT PRIMARY KEY,
@@ -28,9 +28,9 @@ public final class BatchHistory: Sendable {
     }
 
     /// Compares the batch with the store's previous batches, then records it. Empty: nothing unusual.
-    public func check(_ batch: BatchSummary) throws -> [String] {
+    public func check(_ batch: BatchSummary) async throws -> [String] {
         let json = String(decoding: try JSONEncoder().encode(batch), as: UTF8.self)
-        return try database.write { db in
+        return try await database.write { db in
             let history = try String.fetchAll(db, sql: """
                 SELECT summary FROM batch_summary WHERE store = ? AND business_day < ? AND batch_id <> ?
                 ORDER BY business_day DESC LIMIT ?

@@ -48,7 +48,7 @@ public final class FeatureStore: Sendable {
         self.limits = limits
         self.hours = hours
         self.defaultHours = defaultHours
-        try database.write { db in
+        try database.prepareSchema { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS event (
                     id TEXT PRIMARY KEY,
@@ -83,8 +83,8 @@ public final class FeatureStore: Sendable {
 
     /// Records the events (a redelivered event is recorded once) and returns their features, in the
     /// order given. Baselines move in time order, after each event's own features are taken.
-    public func observe(_ events: [ScoredEvent]) throws -> [FeatureVector] {
-        try database.write { db in
+    public func observe(_ events: [ScoredEvent]) async throws -> [FeatureVector] {
+        try await database.write { db in
             var fresh = Set<String>()
             for event in events where try insert(event, db) { fresh.insert(event.id) }
             var voidRates: [String: Double] = [:]
@@ -109,13 +109,13 @@ public final class FeatureStore: Sendable {
         }
     }
 
-    public func eventCount() throws -> Int {
-        try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event") ?? 0 }
+    public func eventCount() async throws -> Int {
+        try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event") ?? 0 }
     }
 
     /// Drops events older than `maxAge` before the newest and then the oldest beyond `maxEvents`.
     @discardableResult
-    public func prune() throws -> Int { try database.write { db in try prune(db) } }
+    public func prune() async throws -> Int { try await database.write { db in try prune(db) } }
 
     private func prune(_ db: Database) throws -> Int {
         guard let newest = try Double.fetchOne(db, sql: "SELECT MAX(at) FROM event") else { return 0 }

@@ -32,8 +32,8 @@ public final class FraudScorer: Sendable {
     /// Assesses one event whose facts are known better than the store's own history can tell (a
     /// refund's earlier returns and card, as Heartland holds them): those features are set from the
     /// facts before the model and the rules see them.
-    public func assess(_ event: ScoredEvent, facts: [FeatureName: Double]) throws -> Assessment {
-        var vector = try store.observe([event])[0]
+    public func assess(_ event: ScoredEvent, facts: [FeatureName: Double]) async throws -> Assessment {
+        var vector = try await store.observe([event])[0]
         for (name, value) in facts { vector[name] = value }
         let score = model.assess(vector)
         let decision = rules().evaluate(.init(event: event, features: vector, score: score))
@@ -41,8 +41,8 @@ public final class FraudScorer: Sendable {
     }
 
     /// Assesses a batch of events (a settlement batch, or one event), recording them in the store.
-    public func assess(_ events: [ScoredEvent]) throws -> [Assessment] {
-        let features = try store.observe(events)
+    public func assess(_ events: [ScoredEvent]) async throws -> [Assessment] {
+        let features = try await store.observe(events)
         let ruleSet = rules()
         return zip(events, features).map { event, vector in
             let score = model.assess(vector)

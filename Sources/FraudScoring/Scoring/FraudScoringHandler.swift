@@ -45,33 +45,37 @@ public struct FraudScoringHandler: StageHandler {
         var document = try message.decode(JournalDocument.self)
         let key = message.idempotencyKey ?? document.journal.idempotencyKey
         if let facts = document.refund {
-            return try refund(document, facts: facts, key: key, logger: logger)
+            return try await refund(document, facts: facts, key: key, logger: logger)
         }
         guard let batch = document.batch, let store = document.storeID else {
             document.fraudAssessment = "not_applicable"
             return .publish([try Self.command(document, key: key, exchange: commandsExchange)])
         }
-        var reasons = try history.check(Self.summary(of: batch, store: store))
+        var reasons = try await history.check(Self.summary(of: batch, store: store))
         var exceptionOutputs: [OutboundMessage] = []
-        let sales = try document.cardActivity.map { try scoreSales($0, store: store, logger: logger) }
+        let sales: SettlementSales? = if let activity = document.cardActivity {
+            try await scoreSales(activity, store: store, logger: logger)
+        } else {
+            nil
+        }
         if let sales {
             reasons += sales.blocked.map { judged in
                 "\(sales.summary(judged)) blocked by \(judged.assessment.decision.decidedBy ?? "the rules"): \(sales.explanation(judged))"
             }
-            exceptionOutputs = try exceptions(sales, document: document, key: key, logger: logger)
+            exceptionOutputs = try await exceptions(sales, document: document, key: key, logger: logger)
         }
         Counter(label: "bridge_fraud_decisions_total", dimensions: [("action", reasons.isEmpty ? "allow" : "review")]).increment()
         guard !reasons.isEmpty else {
             document.fraudAssessment = Self.assessment(sales)
             return .publish([try Self.command(document, key: key, exchange: commandsExchange)] + exceptionOutputs)
         }
-        return .publish(try holdMessages(document, key: key, reasons: reasons, logger: logger) + exceptionOutputs)
+        return .publish(try await holdMessages(document, key: key, reasons: reasons, logger: logger) + exceptionOutputs)
     }
 
     /// Scores the batch's card sales, with the time it took and the decisions counted.
-    func scoreSales(_ activity: CardActivity, store: String, logger: Logger) throws -> SettlementSales {
+    func scoreSales(_ activity: CardActivity, store: String, logger: Logger) async throws -> SettlementSales {
         let started = ContinuousClock.now
-        let sales = try SettlementSales.score(activity, store: store, with: scorer)
+        let sales = try await SettlementSales.score(activity, store: store, with: scorer)
         let elapsed = ContinuousClock.now - started
         Metrics.Timer(label: "bridge_fraud_batch_scoring_seconds").recordNanoseconds(
             elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
@@ -88,13 +92,13 @@ public struct FraudScoringHandler: StageHandler {
 
     /// The `review` sales of a batch that posts anyway: each recorded as an exception with an audit
     /// record, and one alert for the batch naming them (the first five) with their reasons.
-    func exceptions(_ sales: SettlementSales, document: JournalDocument, key: String, logger: Logger) throws -> [OutboundMessage] {
+    func exceptions(_ sales: SettlementSales, document: JournalDocument, key: String, logger: Logger) async throws -> [OutboundMessage] {
         let flagged = sales.exceptions
         guard !flagged.isEmpty else { return [] }
         let reference = document.journal.reference
         var outputs: [OutboundMessage] = []
         var lines: [String] = []
-        let recorded = try reviews.recordExceptions(flagged.map { judged in
+        let recorded = try await reviews.recordExceptions(flagged.map { judged in
             let decision = judged.assessment.decision
             return FraudException.Raised(
                 key: "\(key)|\(judged.transaction.transactionId)", reference: reference, transactionId: judged.transaction.transactionId,
@@ -126,9 +130,9 @@ public struct FraudScoringHandler: StageHandler {
     }
 
     /// A refund: scored as one event with Heartland's facts, then allowed, held or blocked.
-    func refund(_ document: JournalDocument, facts: RefundFacts, key: String, logger: Logger) throws -> StageOutcome {
+    func refund(_ document: JournalDocument, facts: RefundFacts, key: String, logger: Logger) async throws -> StageOutcome {
         var document = document
-        let assessment = try scorer.assess(Self.event(facts, store: document.storeID ?? "?"), facts: [
+        let assessment = try await scorer.assess(Self.event(facts, store: document.storeID ?? "?"), facts: [
             .refundUnlinked: facts.isUnlinked ? 1 : 0,
             .refundOverOriginal: facts.exceedsOriginal ? 1 : 0,
             .refundCardMismatch: facts.toAnotherCard ? 1 : 0,
@@ -151,7 +155,7 @@ public struct FraudScoringHandler: StageHandler {
             }
             return .publish(outputs)
         case .review:
-            return try hold(document, key: key, reasons: reasons.isEmpty ? ["risk score \(decision.riskScore)"] : reasons, logger: logger)
+            return try await hold(document, key: key, reasons: reasons.isEmpty ? ["risk score \(decision.riskScore)"] : reasons, logger: logger)
         case .block:
             logger.warning("refund blocked", metadata: ["reference": .string(reference), "why": .string(why)])
             let alert = AlertNotice(kind: "refund_blocked", severity: "error", stage: "fraud-scorer",
@@ -178,14 +182,14 @@ public struct FraudScoringHandler: StageHandler {
     }
 
     /// Holds the document in the review store, with an alert and an audit record saying why.
-    func hold(_ document: JournalDocument, key: String, reasons: [String], logger: Logger) throws -> StageOutcome {
-        .publish(try holdMessages(document, key: key, reasons: reasons, logger: logger))
+    func hold(_ document: JournalDocument, key: String, reasons: [String], logger: Logger) async throws -> StageOutcome {
+        .publish(try await holdMessages(document, key: key, reasons: reasons, logger: logger))
     }
 
-    func holdMessages(_ document: JournalDocument, key: String, reasons: [String], logger: Logger) throws -> [OutboundMessage] {
+    func holdMessages(_ document: JournalDocument, key: String, reasons: [String], logger: Logger) async throws -> [OutboundMessage] {
         var document = document
         document.fraudAssessment = "review"
-        let held = try reviews.hold(document: Data(try JSONEncoder().encode(document)), idempotencyKey: key, reasons: reasons)
+        let held = try await reviews.hold(document: Data(try JSONEncoder().encode(document)), idempotencyKey: key, reasons: reasons)
         let why = reasons.joined(separator: "; ")
         logger.warning("journal held for review", metadata: ["reference": .string(document.journal.reference), "review_id": "\(held.id)", "why": .string(why)])
         let alert = AlertNotice(kind: "review_required", severity: "warning", stage: "fraud-scorer",

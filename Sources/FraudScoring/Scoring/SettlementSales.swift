@@ -23,10 +23,10 @@ public struct SettlementSales: Sendable {
     /// Scores every sale of the activity as one batch (features see the whole day; the rules in force
     /// are read once). Recording them in the feature store is what later batches' velocity and
     /// baselines are built on.
-    public static func score(_ activity: CardActivity, store: String, with scorer: FraudScorer) throws -> SettlementSales {
+    public static func score(_ activity: CardActivity, store: String, with scorer: FraudScorer) async throws -> SettlementSales {
         let sales = activity.sales
         let events = sales.map { event($0, store: store, timeZone: activity.timeZone) }
-        let assessments = try scorer.assess(events)
+        let assessments = try await scorer.assess(events)
         return SettlementSales(judged: zip(sales, assessments).map { Judged(transaction: $0, assessment: $1) }, timeZone: activity.timeZone)
     }
 

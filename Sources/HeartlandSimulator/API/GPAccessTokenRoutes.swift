@@ -14,14 +14,14 @@ struct GPAccessTokenRoutes {
     static let defaultLifetime = 86_400
 
     func add(to table: inout RouteTable) {
-        table.add("POST", "/ucp/accesstoken") { request in try answering { try issue(request) } }
+        table.add("POST", "/ucp/accesstoken") { request in try await answering { try await issue(request) } }
     }
 
     static func secret(nonce: String, appKey: String) -> String {
         WebhookSignature.hex(SHA512.hash(data: Data((nonce + appKey).utf8)))
     }
 
-    private func issue(_ request: SimRequest) throws -> SimResponse {
+    private func issue(_ request: SimRequest) async throws -> SimResponse {
         let body = try request.json()
         guard let appId = body["app_id"]?.stringValue, let nonce = body["nonce"]?.stringValue,
             let secret = body["secret"]?.stringValue
@@ -49,7 +49,7 @@ struct GPAccessTokenRoutes {
         let token = AccessToken(
             token: UUID().uuidString.replacingOccurrences(of: "-", with: "") + UUID().uuidString.prefix(8),
             appId: appId, createdAt: now, expiresAt: now.addingTimeInterval(TimeInterval(lifetime)))
-        try context.database.write { try token.insert($0) }
+        try await context.database.write { try token.insert($0) }
         let suffix = credentials.merchantId.replacingOccurrences(of: "MER_", with: "")
         return .json([
             "token": .string(token.token), "type": "Bearer", "app_id": .string(appId),

@@ -8,18 +8,18 @@ struct GPBatchRoutes {
     let context: HeartlandContext
 
     func add(to table: inout RouteTable) {
-        table.add("GET", "/ucp/batches") { request in try answering { try list(request) } }
+        table.add("GET", "/ucp/batches") { request in try await answering { try await list(request) } }
         table.add("GET", "/ucp/batches/{id}") { request in
-            try answering {
-                _ = try context.requireAccessToken(request)
-                return .json(try context.database.read { db in try Self.render(db, id: request.parameter("id")) })
+            try await answering {
+                _ = try await context.requireAccessToken(request)
+                return .json(try await context.database.read { db in try Self.render(db, id: request.parameter("id")) })
             }
         }
         table.add("POST", "/ucp/batches/{id}") { request in
-            try answering {
-                _ = try context.requireAccessToken(request)
+            try await answering {
+                _ = try await context.requireAccessToken(request)
                 let now = context.clock.now()
-                return .json(try context.database.write { db in
+                return .json(try await context.database.write { db in
                     try GPTransactionRoutes.claimIdempotencyKey(db, request, now: now)
                     return try close(db, id: request.parameter("id"), now: now)
                 })
@@ -65,14 +65,14 @@ struct GPBatchRoutes {
         return batch
     }
 
-    private func list(_ request: SimRequest) throws -> SimResponse {
-        _ = try context.requireAccessToken(request)
+    private func list(_ request: SimRequest) async throws -> SimResponse {
+        _ = try await context.requireAccessToken(request)
         let paging = try Paging(request, sizeParameter: "page_size", defaultSize: 20, maxSize: 1000) { GPError.invalid($0, code: "40092") }
         var query = SettlementBatch.all()
         if let location = request.queryValue("location_id") { query = query.filter(Column("locationId") == (Int64(location) ?? -1)) }
         if let status = request.queryValue("status") { query = query.filter(Column("status") == status) }
         if let day = request.queryValue("business_day") { query = query.filter(Column("businessDay") == day) }
-        let (total, batches) = try context.database.read { db in
+        let (total, batches) = try await context.database.read { [query] db in
             let total = try query.fetchCount(db)
             let ids = try query.order(Column("businessDay").desc, Column("id")).limit(paging.size, offset: paging.offset).fetchAll(db)
             return (total, try ids.map { try Self.render(db, id: $0.id) })

@@ -7,12 +7,12 @@ struct GPTransactionRoutes {
     let context: HeartlandContext
 
     func add(to table: inout RouteTable) {
-        table.add("GET", "/ucp/transactions") { request in try answering { try list(request, settledOnly: false) } }
-        table.add("GET", "/ucp/settlement/transactions") { request in try answering { try list(request, settledOnly: true) } }
+        table.add("GET", "/ucp/transactions") { request in try await answering { try await list(request, settledOnly: false) } }
+        table.add("GET", "/ucp/settlement/transactions") { request in try await answering { try await list(request, settledOnly: true) } }
         table.add("GET", "/ucp/transactions/{id}") { request in
-            try answering {
-                _ = try context.requireAccessToken(request)
-                return try context.database.read { db in
+            try await answering {
+                _ = try await context.requireAccessToken(request)
+                return try await context.database.read { db in
                     guard let t = try CardTransaction.fetchOne(db, key: request.parameter("id")) else {
                         throw GPError.notFound("Transaction \(request.parameter("id"))")
                     }
@@ -20,8 +20,8 @@ struct GPTransactionRoutes {
                 }
             }
         }
-        table.add("POST", "/ucp/transactions/{id}/refund") { request in try answering { try refund(request) } }
-        table.add("POST", "/ucp/transactions/{id}/reversal") { request in try answering { try reverse(request) } }
+        table.add("POST", "/ucp/transactions/{id}/refund") { request in try await answering { try await refund(request) } }
+        table.add("POST", "/ucp/transactions/{id}/reversal") { request in try await answering { try await reverse(request) } }
     }
 
     static let filterColumns: [String: String] = [
@@ -31,8 +31,8 @@ struct GPTransactionRoutes {
     ]
     static let orderColumns = ["TIME_CREATED": "timeCreated", "STATUS": "status", "TYPE": "type", "ID": "id"]
 
-    private func list(_ request: SimRequest, settledOnly: Bool) throws -> SimResponse {
-        _ = try context.requireAccessToken(request)
+    private func list(_ request: SimRequest, settledOnly: Bool) async throws -> SimResponse {
+        _ = try await context.requireAccessToken(request)
         let paging = try Paging(request, sizeParameter: "page_size", defaultSize: 5, maxSize: 1000) { GPError.invalid($0, code: "40092") }
         var conditions: [String] = []
         var arguments: [any DatabaseValueConvertible] = []
@@ -59,12 +59,12 @@ struct GPTransactionRoutes {
         guard let orderColumn = Self.orderColumns[orderBy] else { throw GPError.invalid("Invalid order_by", code: "40095") }
         let order = (request.queryValue("order") ?? "DESC").uppercased() == "ASC" ? "ASC" : "DESC"
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        let (total, rows, locations) = try context.database.read { db in
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM card_transaction \(whereClause)",
-                arguments: StatementArguments(arguments)) ?? 0
+        let filter: StatementArguments = StatementArguments(arguments)
+        let (total, rows, locations) = try await context.database.read { db in
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM card_transaction \(whereClause)", arguments: filter) ?? 0
             let rows = try CardTransaction.fetchAll(
                 db, sql: "SELECT * FROM card_transaction \(whereClause) ORDER BY \(orderColumn) \(order), id LIMIT ? OFFSET ?",
-                arguments: StatementArguments(arguments + [paging.size, paging.offset]))
+                arguments: filter + [paging.size, paging.offset])
             return (total, rows, Dictionary(uniqueKeysWithValues: try Location.fetchAll(db).map { ($0.id, $0) }))
         }
         return .json([
@@ -87,11 +87,11 @@ struct GPTransactionRoutes {
         try db.execute(sql: "INSERT INTO idempotency_key (key, createdAt) VALUES (?, ?)", arguments: [key, now])
     }
 
-    private func refund(_ request: SimRequest) throws -> SimResponse {
-        _ = try context.requireAccessToken(request)
+    private func refund(_ request: SimRequest) async throws -> SimResponse {
+        _ = try await context.requireAccessToken(request)
         let body = try request.json()
         let now = context.clock.now()
-        let json: JSONValue = try context.database.write { db in
+        let json: JSONValue = try await context.database.write { db in
             try Self.claimIdempotencyKey(db, request, now: now)
             guard let sale = try CardTransaction.fetchOne(db, key: request.parameter("id")), sale.type == "SALE" else {
                 throw GPError.notFound("Transaction \(request.parameter("id"))")
@@ -118,10 +118,10 @@ struct GPTransactionRoutes {
         return .json(json)
     }
 
-    private func reverse(_ request: SimRequest) throws -> SimResponse {
-        _ = try context.requireAccessToken(request)
+    private func reverse(_ request: SimRequest) async throws -> SimResponse {
+        _ = try await context.requireAccessToken(request)
         let now = context.clock.now()
-        let json: JSONValue = try context.database.write { db in
+        let json: JSONValue = try await context.database.write { db in
             try Self.claimIdempotencyKey(db, request, now: now)
             guard var t = try CardTransaction.fetchOne(db, key: request.parameter("id")) else {
                 throw GPError.notFound("Transaction \(request.parameter("id"))")

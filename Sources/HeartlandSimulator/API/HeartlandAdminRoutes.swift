@@ -15,7 +15,7 @@ struct HeartlandAdminRoutes {
             do { fixture = try StoreDayFixture.decode(request.body) } catch {
                 return .json(["error": .string("fixture does not decode: \(error)")], status: 400)
             }
-            try fixture.load(into: context.database)
+            try await fixture.load(into: context.database)
             return .json(fixture.summary)
         }
         table.add("POST", "/admin/generate") { request in
@@ -26,7 +26,7 @@ struct HeartlandAdminRoutes {
                 ticketsPerStore: Int(body["tickets_per_store"]?.int64Value ?? 300))
             do {
                 let fixture = try StoreDayGenerator.generate(options)
-                try fixture.load(into: context.database)
+                try await fixture.load(into: context.database)
                 return .json(fixture.summary)
             } catch let error as StoreDayGenerator.GeneratorError {
                 return .json(["error": .string(error.description)], status: 400)
@@ -35,8 +35,8 @@ struct HeartlandAdminRoutes {
         table.add("POST", "/admin/batches/close") { request in
             let body = try request.json()
             let now = context.clock.now()
-            return try answering {
-                let closed: [JSONValue] = try context.database.write { db in
+            return try await answering {
+                let closed: [JSONValue] = try await context.database.write { db in
                     var query = SettlementBatch.filter(Column("status") == "OPEN")
                     if let id = body["batch_id"]?.stringValue { query = query.filter(Column("id") == id) }
                     if let location = body["location_id"]?.int64Value { query = query.filter(Column("locationId") == location) }
@@ -48,20 +48,20 @@ struct HeartlandAdminRoutes {
             }
         }
         table.add("POST", "/admin/pay_runs/{id}/complete") { request in
-            try answering { .json(try PayrollRoutes(context: context).complete(request.parameter("id"))) }
+            try await answering { await .json(try PayrollRoutes(context: context).complete(request.parameter("id"))) }
         }
-        table.add("GET", "/admin/webhooks") { _ in .json(["urls": .array(try outbox.endpoints().map { .string($0) })]) }
+        table.add("GET", "/admin/webhooks") { _ in await .json(["urls": .array(try outbox.endpoints().map { .string($0) })]) }
         table.add("POST", "/admin/webhooks") { request in
             guard let url = try request.json()["url"]?.stringValue, URL(string: url)?.scheme?.hasPrefix("http") == true else {
                 return .json(["error": "url (http or https) is required"], status: 400)
             }
-            try outbox.addEndpoint(url, now: context.clock.now())
-            return .json(["urls": .array(try outbox.endpoints().map { .string($0) })], status: 201)
+            try await outbox.addEndpoint(url, now: context.clock.now())
+            return await .json(["urls": .array(try outbox.endpoints().map { .string($0) })], status: 201)
         }
         table.add("DELETE", "/admin/webhooks") { request in
             guard let url = try request.json()["url"]?.stringValue else { return .json(["error": "url is required"], status: 400) }
-            try outbox.removeEndpoint(url)
-            return .json(["urls": .array(try outbox.endpoints().map { .string($0) })])
+            try await outbox.removeEndpoint(url)
+            return await .json(["urls": .array(try outbox.endpoints().map { .string($0) })])
         }
         table.add("GET", "/admin/webhooks/policy") { _ in .json(webhookSettings.json) }
         table.add("POST", "/admin/webhooks/policy") { request in
@@ -79,6 +79,6 @@ struct HeartlandAdminRoutes {
             }
             return .json(webhookSettings.json)
         }
-        table.add("GET", "/admin/webhooks/deliveries") { _ in .json(["deliveries": .array(try outbox.all().map(\.json))]) }
+        table.add("GET", "/admin/webhooks/deliveries") { _ in await .json(["deliveries": .array(try outbox.all().map(\.json))]) }
     }
 }

@@ -9,10 +9,10 @@ struct HeartlandContext: Sendable {
     let credentials: HeartlandCredentials
 
     /// GP-API: a live access token from `POST /ucp/accesstoken`.
-    func requireAccessToken(_ request: SimRequest) throws -> AccessToken {
+    func requireAccessToken(_ request: SimRequest) async throws -> AccessToken {
         guard let token = bearer(request) else { throw GPError.invalidToken }
         let now = clock.now()
-        guard let record = try database.read({ try AccessToken.fetchOne($0, key: token) }), record.expiresAt > now else {
+        guard let record = try await database.read({ try AccessToken.fetchOne($0, key: token) }), record.expiresAt > now else {
             throw GPError.invalidToken
         }
         return record
@@ -24,10 +24,10 @@ struct HeartlandContext: Sendable {
     }
 
     /// Runs a Retail or payroll handler behind the static-token check.
-    func retail(_ request: SimRequest, _ body: () throws -> SimResponse) throws -> SimResponse {
-        try answering {
+    func retail(_ request: SimRequest, _ body: () async throws -> SimResponse) async throws -> SimResponse {
+        try await answering {
             try requireRetailToken(request)
-            return try body()
+            return try await body()
         }
     }
 

@@ -75,9 +75,9 @@ struct HeartlandErrorRenderer: ErrorRenderer {
 }
 
 /// Runs a handler and turns the simulator's typed errors into their responses.
-func answering(_ body: () throws -> SimResponse) throws -> SimResponse {
+func answering(_ body: () async throws -> SimResponse) async throws -> SimResponse {
     do {
-        return try body()
+        return try await body()
     } catch let error as GPError {
         return error.response
     } catch let error as RetailError {

@@ -9,30 +9,30 @@ struct PayrollRoutes {
 
     func add(to table: inout RouteTable) {
         table.add("GET", "/payroll/pay_runs") { request in
-            try context.retail(request) {
+            try await context.retail(request) {
                 var query = PayRun.order(Column("checkDate").desc, Column("id"))
                 if let status = request.queryValue("status") { query = query.filter(Column("status") == status) }
-                let runs = try context.database.read { try query.fetchAll($0) }
+                let runs = try await context.database.read { [query] in try query.fetchAll($0) }
                 return envelope(runs.map(Self.render))
             }
         }
         table.add("GET", "/payroll/pay_runs/{id}") { request in
-            try context.retail(request) {
-                guard let run = try context.database.read({ try PayRun.fetchOne($0, key: request.parameter("id")) }) else {
+            try await context.retail(request) {
+                guard let run = try await context.database.read({ try PayRun.fetchOne($0, key: request.parameter("id")) }) else {
                     throw RetailError.notFound("Pay run \(request.parameter("id"))")
                 }
                 return envelope([Self.render(run)])
             }
         }
         table.add("POST", "/payroll/pay_runs/{id}/complete") { request in
-            try context.retail(request) { envelope([try complete(request.parameter("id"))]) }
+            try await context.retail(request) { await envelope([try complete(request.parameter("id"))]) }
         }
     }
 
     /// Marks a run `PROCESSED` and queues `payroll.completed`.
-    func complete(_ id: String) throws -> JSONValue {
+    func complete(_ id: String) async throws -> JSONValue {
         let now = context.clock.now()
-        return try context.database.write { db in
+        return try await context.database.write { db in
             guard var run = try PayRun.fetchOne(db, key: id) else { throw RetailError.notFound("Pay run \(id)") }
             guard run.status == "OPEN" else { throw RetailError(status: 409, message: "Pay run \(id) is already \(run.status)") }
             run.status = "PROCESSED"

@@ -21,25 +21,25 @@ struct RetailCatalogRoutes {
 
     func add(to table: inout RouteTable) {
         table.add("GET", "/api/customers") { request in
-            try context.retail(request) {
+            try await context.retail(request) {
                 let query = try RetailQuery(request, fields: Self.customerFields)
-                let (total, rows) = try context.database.read { try query.fetch(Customer.self, $0) }
+                let (total, rows) = try await context.database.read { try query.fetch(Customer.self, $0) }
                 return .json(RetailRendering.page(rows.map(RetailRendering.customer), total: total, paging: query.paging))
             }
         }
         table.add("GET", "/api/customers/{id}") { request in
-            try context.retail(request) { .json(RetailRendering.customer(try context.database.read { try customer($0, request) })) }
+            try await context.retail(request) { .json(RetailRendering.customer(try await context.database.read { try customer($0, request) })) }
         }
         table.add("GET", "/api/customers/{id}/addresses") { request in
-            try context.retail(request) {
-                .json(RetailRendering.wholePage(try context.database.read { try customer($0, request) }.addresses.map(RetailRendering.address)))
+            try await context.retail(request) {
+                .json(RetailRendering.wholePage(try await context.database.read { try customer($0, request) }.addresses.map(RetailRendering.address)))
             }
         }
         table.add("POST", "/api/customers") { request in
-            try context.retail(request) {
+            try await context.retail(request) {
                 let body = try request.json()
                 let now = context.clock.now()
-                let created = try context.database.write { db in
+                let created = try await context.database.write { db in
                     let id = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM customer") ?? 0) + 1
                     var record = Customer(
                         id: id, publicId: body["public_id"]?.stringValue ?? String(format: "C%05lld", id), firstName: "",
@@ -53,10 +53,10 @@ struct RetailCatalogRoutes {
             }
         }
         table.add("PUT", "/api/customers/{id}") { request in
-            try context.retail(request) {
+            try await context.retail(request) {
                 let body = try request.json()
                 let now = context.clock.now()
-                return .json(RetailRendering.customer(try context.database.write { db in
+                return .json(RetailRendering.customer(try await context.database.write { db in
                     var record = try customer(db, request)
                     try Self.apply(body, to: &record, requireNames: false)
                     record.updatedAt = now
@@ -66,10 +66,10 @@ struct RetailCatalogRoutes {
             }
         }
         table.add("POST", "/api/customers/{id}/addresses") { request in
-            try context.retail(request) {
+            try await context.retail(request) {
                 let body = try request.json()
                 let now = context.clock.now()
-                let address: CustomerAddress = try context.database.write { db in
+                let address: CustomerAddress = try await context.database.write { db in
                     var record = try customer(db, request)
                     let address = Self.address(body, id: record.id * 100 + Int64(record.addresses.count + 1))
                     record.addresses.append(address)

@@ -15,31 +15,31 @@ struct RetailOrderRoutes {
 
     func add(to table: inout RouteTable) {
         table.add("GET", "/api/sales/orders") { request in
-            try context.retail(request) {
+            try await context.retail(request) {
                 let query = try RetailQuery(request, fields: Self.fields)
-                let (total, rows) = try context.database.read { try query.fetch(SalesOrder.self, $0) }
+                let (total, rows) = try await context.database.read { try query.fetch(SalesOrder.self, $0) }
                 return .json(RetailRendering.page(rows.map(Self.render), total: total, paging: query.paging))
             }
         }
         table.add("GET", "/api/sales/orders/{id}") { request in
-            try context.retail(request) { .json(Self.render(try context.database.read { try order($0, request) })) }
+            try await context.retail(request) { .json(Self.render(try await context.database.read { try order($0, request) })) }
         }
         table.add("GET", "/api/sales/orders/{id}/lines") { request in
-            try context.retail(request) { .json(RetailRendering.wholePage(try context.database.read { try order($0, request) }.lines.map(Self.line))) }
+            try await context.retail(request) { .json(RetailRendering.wholePage(try await context.database.read { try order($0, request) }.lines.map(Self.line))) }
         }
         table.add("POST", "/api/sales/orders") { request in
-            try context.retail(request) {
+            try await context.retail(request) {
                 let body = try request.json()
                 let now = context.clock.now()
-                let created = try context.database.write { db in try create(db, body, now: now) }
+                let created = try await context.database.write { db in try create(db, body, now: now) }
                 return .json(Self.render(created), status: 201, headers: ["Location": "/api/sales/orders/\(created.id)"])
             }
         }
         table.add("PUT", "/api/sales/orders/{id}") { request in
-            try context.retail(request) {
+            try await context.retail(request) {
                 let body = try request.json()
                 let now = context.clock.now()
-                return .json(Self.render(try context.database.write { db in
+                return .json(Self.render(try await context.database.write { db in
                     var record = try order(db, request)
                     if let status = body["status"]?.stringValue, status != record.status {
                         guard SalesOrder.transitions[record.status]?.contains(status) == true else {

@@ -5,11 +5,11 @@ import SimulatorKit
 /// Heartland Retail `_filter` / `sort[]` / `page` / `per_page` turned into SQL over a whitelist of
 /// fields. `_filter` is JSON: `{"field": value}` or `{"field": {"$gt": v, "$lte": v, "$ne": v, "$in": [...]}}`;
 /// several `_filter[]` parameters are combined with AND.
-struct RetailQuery {
+struct RetailQuery: Sendable {
     enum Kind { case int, text, date, bool }
 
     let whereClause: String
-    let arguments: [any DatabaseValueConvertible]
+    let arguments: StatementArguments
     let orderClause: String
     let paging: Paging
 
@@ -58,7 +58,7 @@ struct RetailQuery {
             arguments.append(Int64(value) ?? -1)
         }
         whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        self.arguments = arguments
+        self.arguments = StatementArguments(arguments)
         var orders: [String] = []
         for sort in (request.query["sort[]"] ?? []) + (request.query["sort"] ?? []) {
             let parts = sort.split(separator: ",")
@@ -90,10 +90,10 @@ struct RetailQuery {
     /// Counts and fetches one page of a record type.
     func fetch<Record: FetchableRecord & TableRecord>(_ type: Record.Type, _ db: Database) throws -> (Int, [Record]) {
         let table = Record.databaseTableName
-        let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) \(whereClause)", arguments: StatementArguments(arguments)) ?? 0
+        let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) \(whereClause)", arguments: arguments) ?? 0
         let rows = try Record.fetchAll(
             db, sql: "SELECT * FROM \(table) \(whereClause) \(orderClause) LIMIT ? OFFSET ?",
-            arguments: StatementArguments(arguments + [paging.size, paging.offset]))
+            arguments: arguments + [paging.size, paging.offset])
         return (total, rows)
     }
 }

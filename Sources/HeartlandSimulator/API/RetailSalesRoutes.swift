@@ -15,9 +15,9 @@ struct RetailSalesRoutes {
 
     func add(to table: inout RouteTable) {
         table.add("GET", "/api/sales/tickets") { request in
-            try context.retail(request) {
+            try await context.retail(request) {
                 let query = try RetailQuery(request, fields: Self.ticketFields)
-                let (total, tickets, zones) = try context.database.read { db in
+                let (total, tickets, zones) = try await context.database.read { db in
                     let (total, tickets) = try query.fetch(Ticket.self, db)
                     return (total, tickets, try Self.zones(db))
                 }
@@ -26,32 +26,32 @@ struct RetailSalesRoutes {
             }
         }
         table.add("GET", "/api/sales/tickets/{id}") { request in
-            try context.retail(request) {
-                let (ticket, zones) = try loadTicket(request)
+            try await context.retail(request) {
+                let (ticket, zones) = try await loadTicket(request)
                 return .json(RetailRendering.ticket(ticket, zone: zones[ticket.locationId] ?? .gmt))
             }
         }
         table.add("GET", "/api/sales/tickets/{id}/lines") { request in
-            try context.retail(request) {
-                .json(RetailRendering.wholePage(try loadTicket(request).0.lines.map(RetailRendering.line)))
+            try await context.retail(request) {
+                await .json(RetailRendering.wholePage(try loadTicket(request).0.lines.map(RetailRendering.line)))
             }
         }
         table.add("GET", "/api/sales/tickets/{id}/payments") { request in
-            try context.retail(request) {
-                .json(RetailRendering.wholePage(try loadTicket(request).0.payments.map(RetailRendering.payment)))
+            try await context.retail(request) {
+                await .json(RetailRendering.wholePage(try loadTicket(request).0.payments.map(RetailRendering.payment)))
             }
         }
         table.add("GET", "/api/locations") { request in
-            try context.retail(request) {
-                let locations = try context.database.read { try Location.order(Column("id")).fetchAll($0) }
+            try await context.retail(request) {
+                let locations = try await context.database.read { try Location.order(Column("id")).fetchAll($0) }
                 let paging = try Paging(request, sizeParameter: "per_page", defaultSize: 20, maxSize: 5000) { RetailError.invalid("paging", $0) }
                 let page = Array(locations.dropFirst(paging.offset).prefix(paging.size))
                 return .json(RetailRendering.page(page.map(RetailRendering.location), total: locations.count, paging: paging))
             }
         }
         table.add("GET", "/api/gift_cards/{number}") { request in
-            try context.retail(request) {
-                guard let card = try context.database.read({ try GiftCard.fetchOne($0, key: request.parameter("number")) }) else {
+            try await context.retail(request) {
+                guard let card = try await context.database.read({ try GiftCard.fetchOne($0, key: request.parameter("number")) }) else {
                     throw RetailError.notFound("Gift card")
                 }
                 return .json(["number": .string(card.number), "balance": Money.dollars(card.balanceCents)])
@@ -59,9 +59,9 @@ struct RetailSalesRoutes {
         }
     }
 
-    private func loadTicket(_ request: SimRequest) throws -> (Ticket, [Int64: TimeZone]) {
+    private func loadTicket(_ request: SimRequest) async throws -> (Ticket, [Int64: TimeZone]) {
         guard let id = Int64(request.parameter("id")) else { throw RetailError.notFound("Ticket") }
-        return try context.database.read { db in
+        return try await context.database.read { db in
             guard let ticket = try Ticket.fetchOne(db, key: id) else { throw RetailError.notFound("Ticket") }
             return (ticket, try Self.zones(db))
         }

@@ -8,20 +8,20 @@ struct RetailStockRoutes {
 
     func add(to table: inout RouteTable) {
         table.add("GET", "/api/items") { request in
-            try context.retail(request) {
+            try await context.retail(request) {
                 let query = try RetailQuery(request, fields: RetailCatalogRoutes.itemFields)
-                let (total, rows) = try context.database.read { try query.fetch(Item.self, $0) }
+                let (total, rows) = try await context.database.read { try query.fetch(Item.self, $0) }
                 return .json(RetailRendering.page(rows.map(RetailRendering.item), total: total, paging: query.paging))
             }
         }
         table.add("GET", "/api/items/{id}") { request in
-            try context.retail(request) { .json(RetailRendering.item(try context.database.read { try item($0, request.parameter("id")) })) }
+            try await context.retail(request) { .json(RetailRendering.item(try await context.database.read { try item($0, request.parameter("id")) })) }
         }
         table.add("POST", "/api/items") { request in
-            try context.retail(request) {
+            try await context.retail(request) {
                 let body = try request.json()
                 let now = context.clock.now()
-                let created = try context.database.write { db in
+                let created = try await context.database.write { db in
                     let id = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM item") ?? 0) + 1
                     var record = Item(
                         id: id, publicId: body["public_id"]?.stringValue ?? String(id), description: "", longDescription: nil,
@@ -34,10 +34,10 @@ struct RetailStockRoutes {
             }
         }
         table.add("PUT", "/api/items/{id}") { request in
-            try context.retail(request) {
+            try await context.retail(request) {
                 let body = try request.json()
                 let now = context.clock.now()
-                return .json(RetailRendering.item(try context.database.write { db in
+                return .json(RetailRendering.item(try await context.database.write { db in
                     var record = try item(db, request.parameter("id"))
                     try Self.apply(body, to: &record, creating: false)
                     record.updatedAt = now
@@ -47,22 +47,22 @@ struct RetailStockRoutes {
             }
         }
         table.add("GET", "/api/inventory/values") { request in
-            try context.retail(request) {
+            try await context.retail(request) {
                 let query = try RetailQuery(request, fields: RetailCatalogRoutes.inventoryFields, defaultSort: "itemId, locationId")
-                let (total, rows) = try context.database.read { try query.fetch(InventoryValue.self, $0) }
+                let (total, rows) = try await context.database.read { try query.fetch(InventoryValue.self, $0) }
                 return .json(RetailRendering.page(rows.map(RetailRendering.inventory), total: total, paging: query.paging))
             }
         }
-        table.add("POST", "/api/inventory/adjustment_sets") { request in try context.retail(request) { try adjust(request) } }
+        table.add("POST", "/api/inventory/adjustment_sets") { request in try await context.retail(request) { try await adjust(request) } }
     }
 
     /// `{location_id, reason, lines: [{item_id, qty (delta), unit_cost?}]}`, applied atomically.
-    private func adjust(_ request: SimRequest) throws -> SimResponse {
+    private func adjust(_ request: SimRequest) async throws -> SimResponse {
         let body = try request.json()
         guard let locationId = body["location_id"]?.int64Value else { throw RetailError.invalid("location_id", "is required") }
         guard let lines = body["lines"]?.arrayValue, !lines.isEmpty else { throw RetailError.invalid("lines", "must not be empty") }
         let now = context.clock.now()
-        let values: [InventoryValue] = try context.database.write { db in
+        let values: [InventoryValue] = try await context.database.write { db in
             guard try Location.exists(db, key: locationId) else { throw RetailError.invalid("location_id", "does not exist") }
             return try lines.enumerated().map { index, line in
                 guard let itemId = line["item_id"]?.int64Value, let qty = line["qty"]?.int64Value else {

@@ -11,10 +11,10 @@ struct RetailTicketCreate {
 
     func add(to table: inout RouteTable) {
         table.add("POST", "/api/sales/tickets") { request in
-            try context.retail(request) {
+            try await context.retail(request) {
                 let body = try request.json()
-                let ticket = try context.database.write { db in try create(db, body) }
-                let zone = try context.database.read { try Location.fetchOne($0, key: ticket.locationId)?.zone } ?? .gmt
+                let ticket = try await context.database.write { db in try create(db, body) }
+                let zone = try await context.database.read { try Location.fetchOne($0, key: ticket.locationId)?.zone } ?? .gmt
                 return .json(RetailRendering.ticket(ticket, zone: zone), status: 201,
                     headers: ["Location": "/api/sales/tickets/\(ticket.id)"])
             }

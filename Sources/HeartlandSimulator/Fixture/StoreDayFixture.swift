@@ -47,18 +47,21 @@ public struct StoreDayFixture: Codable, Sendable, Equatable {
     }
 
     /// Inserts or replaces everything in one transaction.
-    public func load(into database: DatabasePool) throws {
-        try database.write { db in
-            for record in locations { try record.save(db) }
-            for record in customers { try record.save(db) }
-            for record in items { try record.save(db) }
-            for record in inventory { try record.save(db) }
-            for record in giftCards { try record.save(db) }
-            for record in batches { try record.save(db) }
-            for record in transactions { try record.save(db) }
-            for record in tickets { try record.save(db) }
-            for record in payRuns { try record.save(db) }
-        }
+    public func load(into database: DatabasePool) async throws {
+        try await database.write { db in try save(db) }
+    }
+
+    /// Inserts or replaces everything, in the caller's transaction (a simulator seeded at start-up).
+    public func save(_ db: Database) throws {
+        for record in locations { try record.save(db) }
+        for record in customers { try record.save(db) }
+        for record in items { try record.save(db) }
+        for record in inventory { try record.save(db) }
+        for record in giftCards { try record.save(db) }
+        for record in batches { try record.save(db) }
+        for record in transactions { try record.save(db) }
+        for record in tickets { try record.save(db) }
+        for record in payRuns { try record.save(db) }
     }
 
     public var summary: JSONValue {

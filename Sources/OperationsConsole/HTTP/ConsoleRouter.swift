@@ -159,29 +159,29 @@ extension OperationsConsole {
             let detail = try await deadLetter(stage: try knownStage(parts[1]), messageID: parts[2])
             return json ? .json(detail) : page("Dead letter \(parts[2])", HTML.deadLetter(detail, principal: principal))
         case ["reviews"]:
-            let rows = try reviews(status: request.query["status"] ?? "held")
+            let rows = try await reviews(status: request.query["status"] ?? "held")
             if json { return .json(rows) }
-            return page("Fraud review", HTML.reviews(rows, status: request.query["status"] ?? "held", exceptions: try fraudExceptions(status: "all"),
-                                                     principal: principal))
+            return await page("Fraud review", HTML.reviews(rows, status: request.query["status"] ?? "held", exceptions: try fraudExceptions(status: "all"),
+                                                           principal: principal))
         case ["reviews", "exceptions"]:
             let status = request.query["status"] ?? "all"
-            let rows = try fraudExceptions(status: status)
+            let rows = try await fraudExceptions(status: status)
             return json ? .json(rows) : page("Fraud exceptions", HTML.fraudExceptions(rows, status: status, principal: principal))
         case let parts where parts.count == 2 && parts[0] == "reviews":
             guard let id = Int64(parts[1]) else { throw ConsoleError.notFound("no review \(parts[1])") }
-            let detail = try review(id: id)
+            let detail = try await review(id: id)
             return json ? .json(detail) : page("Review \(id)", HTML.review(detail, principal: principal))
         case ["reconciliations"]:
-            let days = try reconciliationDays(date: request.query["date"])
+            let days = try await reconciliationDays(date: request.query["date"])
             return json ? .json(days) : page("Reconciliation", HTML.reconciliations(days))
         case let parts where parts.count == 2 && parts[0] == "reconciliations":
-            let report = try reconciliation(reference: parts[1])
+            let report = try await reconciliation(reference: parts[1])
             return json ? .json(report) : page("Reconciliation \(parts[1])", HTML.reconciliation(report))
         case ["alerts"]:
-            let alerts = try alerts()
+            let alerts = try await alerts()
             return json ? .json(alerts) : page("Alerts", HTML.alerts(alerts, principal: principal))
         case ["audit"]:
-            let trail = try configuration.operations.auditTrail()
+            let trail = try await configuration.operations.auditTrail()
             return json ? .json(trail) : page("Audit trail", HTML.audit(trail))
         default:
             throw ConsoleError.notFound("no page \(request.path)")

@@ -15,13 +15,13 @@ struct AlertRow: Encodable, Sendable {
 }
 
 extension OperationsConsole {
-    func alerts() throws -> [AlertRow] { try configuration.operations.alertGroups().map(AlertRow.init) }
+    func alerts() async throws -> [AlertRow] { try await configuration.operations.alertGroups().map(AlertRow.init) }
 
     func acknowledge(fingerprint: String, actor: String) async throws -> String {
-        guard let group = try configuration.operations.alertGroups().first(where: { $0.fingerprint == fingerprint }) else {
+        guard let group = try await configuration.operations.alertGroups().first(where: { $0.fingerprint == fingerprint }) else {
             throw ConsoleError.notFound("no alert group \(fingerprint)")
         }
-        try configuration.operations.acknowledge(fingerprint: fingerprint, by: actor)
+        try await configuration.operations.acknowledge(fingerprint: fingerprint, by: actor)
         let session = configuration.amqpURL == nil ? nil : try? await brokerSession()
         await audit(event: "alert_acknowledged", stage: group.stage, detail: "\(group.kind): \(group.reason) (\(group.count) times)",
                     actor: actor, session: session)

@@ -46,10 +46,10 @@ struct ExceptionRow: Encodable, Sendable {
 
 extension OperationsConsole {
     /// Oldest first, as the review store keeps them.
-    func fraudExceptions(status: String) throws -> [ExceptionRow] {
+    func fraudExceptions(status: String) async throws -> [ExceptionRow] {
         let wanted = status == "all" ? nil : FraudException.Status(rawValue: status)
         guard status == "all" || wanted != nil else { throw ConsoleError.badRequest("status must be open, acknowledged or all") }
-        return try reviewStore().exceptions(status: wanted).map(ExceptionRow.init)
+        return try await reviewStore().exceptions(status: wanted).map(ExceptionRow.init)
     }
 
     /// Acknowledges once. The exception is read first, so that a missing or already acknowledged one
@@ -61,15 +61,15 @@ extension OperationsConsole {
         guard !why.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw ConsoleError.badRequest("say why (the why field): it is recorded in the audit trail")
         }
-        let store = try reviewStore()
-        let current = try store.exception(id: id)
+        let store = try await reviewStore()
+        let current = try await store.exception(id: id)
         guard current.status == .open else { throw FraudExceptionError.alreadyAcknowledged(id: id, by: current.acknowledgedBy) }
         let session = try await brokerSession()
         defer { Task { await session.close() } }
-        let exception = try store.acknowledge(exception: id, by: actor, why: why)
+        let exception = try await store.acknowledge(exception: id, by: actor, why: why)
         let audit = try ReviewRelease.audit(acknowledged: exception, actor: actor, why: why, origin: "console")
         // In the trail at once: the acknowledgement stands even if the notice below cannot be sent.
-        recordPublishedAudit(audit)
+        await recordPublishedAudit(audit)
         do {
             try await session.publish([audit])
         } catch {

@@ -15,8 +15,8 @@ struct ReconciliationDay: Encodable, Sendable {
 }
 
 extension OperationsConsole {
-    func reconciliationDays(date: String?) throws -> [ReconciliationDay] {
-        let reports = try configuration.operations.reconciliations(businessDate: date.flatMap { $0.isEmpty ? nil : $0 })
+    func reconciliationDays(date: String?) async throws -> [ReconciliationDay] {
+        let reports = try await configuration.operations.reconciliations(businessDate: date.flatMap { $0.isEmpty ? nil : $0 })
         let days = Dictionary(grouping: reports, by: { $0.businessDate.iso })
         return days.keys.sorted(by: >).map { day in
             let reports = days[day] ?? []
@@ -30,8 +30,8 @@ extension OperationsConsole {
         }
     }
 
-    func reconciliation(reference: String) throws -> ReconciliationReport {
-        guard let report = try configuration.operations.reconciliations().first(where: { $0.reference == reference }) else {
+    func reconciliation(reference: String) async throws -> ReconciliationReport {
+        guard let report = try await configuration.operations.reconciliations().first(where: { $0.reference == reference }) else {
             throw ConsoleError.notFound("no reconciliation report for \(reference)")
         }
         return report

@@ -40,14 +40,14 @@ struct ReviewDetail: Encodable, Sendable {
 }
 
 extension OperationsConsole {
-    func reviews(status: String) throws -> [ReviewRow] {
+    func reviews(status: String) async throws -> [ReviewRow] {
         let wanted = status == "all" ? nil : ReviewStore.Status(rawValue: status)
         guard status == "all" || wanted != nil else { throw ConsoleError.badRequest("status must be held, approved, rejected or all") }
-        return try reviewStore().list(status: wanted).map { ReviewRow($0, document: Self.document($0)) }
+        return try await reviewStore().list(status: wanted).map { ReviewRow($0, document: Self.document($0)) }
     }
 
-    func review(id: Int64) throws -> ReviewDetail {
-        let held = try reviewStore().show(id: id)
+    func review(id: Int64) async throws -> ReviewDetail {
+        let held = try await reviewStore().show(id: id)
         let document = Self.document(held)
         return ReviewDetail(review: ReviewRow(held, document: document), description: document?.journal.description,
                             postingDate: document?.journal.postingDate.iso,
@@ -62,7 +62,7 @@ extension OperationsConsole {
     func approve(id: Int64, actor: String, why: String) async throws -> String {
         let session = try await brokerSession()
         defer { Task { await session.close() } }
-        let held = try reviewStore().approve(id: id, by: actor, why: why)
+        let held = try await reviewStore().approve(id: id, by: actor, why: why)
         let (release, document) = try ReviewRelease.release(held)
         let audit = try ReviewRelease.audit("review_approved", held, document: document, actor: actor, why: why, origin: "console")
         do {
@@ -72,7 +72,7 @@ extension OperationsConsole {
                                + "run `bridgectl review release \(held.id)` to send it again")
         }
         await session.close()
-        recordPublishedAudit(audit)
+        await recordPublishedAudit(audit)
         logger.notice("review approved", metadata: ["review": .stringConvertible(id), "actor": .string(actor)])
         return "approved review \(held.id) (\(document.journal.reference)); released to the loaders"
     }
@@ -80,12 +80,12 @@ extension OperationsConsole {
     func reject(id: Int64, actor: String, why: String) async throws -> String {
         let session = try await brokerSession()
         defer { Task { await session.close() } }
-        let held = try reviewStore().reject(id: id, by: actor, why: why)
+        let held = try await reviewStore().reject(id: id, by: actor, why: why)
         let document = Self.document(held)
         let audit = try ReviewRelease.audit("review_rejected", held, document: document, actor: actor, why: why, origin: "console")
         try await session.publish([audit])
         await session.close()
-        recordPublishedAudit(audit)
+        await recordPublishedAudit(audit)
         logger.notice("review rejected", metadata: ["review": .stringConvertible(id), "actor": .string(actor)])
         return "rejected review \(held.id) (\(document?.journal.reference ?? held.idempotencyKey)); it will not be posted"
     }

@@ -46,10 +46,13 @@ public struct SageWebAPIClient: SageClient {
         return journals
     }
 
-    public func batchNumbers(reference: String) async throws -> [SageBatchNumber] {
+    public func postedJournals(reference: String) async throws -> [SagePostedJournal] {
         let filter = "DocumentNumber eq \(ODataQuery.literal(reference))"
-        let headers: [GLJournalHeaderRef] = try await list("GL/GLJournalHeaders", filter: filter, select: "BatchNumber,EntryNumber,DocumentNumber")
-        return Set(headers.map(\.BatchNumber)).sorted().map { SageBatchNumber($0) }
+        let headers: [GLJournalHeaderWire] = try await list("GL/GLJournalHeaders", filter: filter, expand: "JournalDetails")
+        let batches = Dictionary(grouping: headers) { $0.BatchNumber ?? "" }
+        return try batches.keys.sorted().map { number throws(SageError) in
+            try GLJournalBatchWire(BatchNumber: number, JournalHeaders: batches[number] ?? []).posted()
+        }
     }
 
     public func deleteBatch(_ batchNumber: SageBatchNumber) async throws {
@@ -79,7 +82,7 @@ public struct SageWebAPIClient: SageClient {
 
     /// Every row of a collection matching `filter`, following `@odata.nextLink` (or `$skip` when
     /// the server sends no link but fills the page).
-    func list<Row: Decodable & Sendable>(_ resource: String, filter: String?, select: String? = nil) async throws(SageError)
+    func list<Row: Decodable & Sendable>(_ resource: String, filter: String?, select: String? = nil, expand: String? = nil) async throws(SageError)
         -> [Row]
     {
         let pageSize = max(1, transport.connection.pageSize)
@@ -87,6 +90,7 @@ public struct SageWebAPIClient: SageClient {
         var options: [(String, String)] = []
         if let filter { options.append(("$filter", filter)) }
         if let select { options.append(("$select", select)) }
+        if let expand { options.append(("$expand", expand)) }
         var next: URL? = URL(string: resource + "?" + ODataQuery.encode(options + [("$top", "\(pageSize)")]), relativeTo: transport.connection.companyURL)?.absoluteURL
         var pages = 0
         while let url = next {

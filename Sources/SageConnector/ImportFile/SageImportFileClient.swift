@@ -84,8 +84,8 @@ public struct SageImportFileClient: SageClient {
     }
 
     /// Import files are named after the reference, so a folder holds at most one per reference.
-    public func batchNumbers(reference: String) async throws -> [SageBatchNumber] {
-        try findJournal(referenceSync: reference).map { [$0.batchNumber] } ?? []
+    public func postedJournals(reference: String) async throws -> [SagePostedJournal] {
+        try findJournal(referenceSync: reference).map { [$0] } ?? []
     }
 
     /// Never needed: a second file for one reference has the same name and is not written.

@@ -28,7 +28,7 @@ public struct GLImportWatcher: Service {
     public func run() async throws {
         try prepareFolders()
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            for file in pendingFiles() { _ = importFile(file) }
+            for file in pendingFiles() { _ = await importFile(file) }
             try? await Task.sleep(for: pollInterval)
         }
     }
@@ -50,12 +50,12 @@ public struct GLImportWatcher: Service {
 
     /// Imports one file and moves it; returns what happened.
     @discardableResult
-    public func importFile(_ file: URL) -> Outcome {
+    public func importFile(_ file: URL) async -> Outcome {
         let name = file.lastPathComponent
         let outcome: Outcome
         do {
             let body = try GLImportFile.batchBody(fileName: name, data: try Data(contentsOf: file))
-            let batch = try ledger.createBatch(body, enteredBy: "IMPORT")
+            let batch = try await ledger.createBatch(body, enteredBy: "IMPORT")
             outcome = .processed(batchNumber: batch["BatchNumber"]?.stringValue ?? "")
         } catch let error as SageError {
             outcome = .rejected(reason: "\(error.code): \(error.message)")

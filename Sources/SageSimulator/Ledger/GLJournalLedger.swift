@@ -26,16 +26,16 @@ public struct GLJournalLedger: Sendable {
     }
 
     /// Deletes an entered batch with its entries; false when there is none.
-    public func deleteBatch(_ batchNumber: String) throws -> Bool {
-        try database.write { db in
+    public func deleteBatch(_ batchNumber: String) async throws -> Bool {
+        try await database.write { db in
             try db.execute(sql: "DELETE FROM gl_entry_reference WHERE batch_number = ?", arguments: [batchNumber])
             try db.execute(sql: "DELETE FROM sage_record WHERE resource = ? AND key = ?", arguments: [Self.resource, batchNumber])
             return db.changesCount > 0
         }
     }
 
-    public func createBatch(_ body: JSONValue, enteredBy: String) throws -> JSONValue {
-        try database.write { db in try createBatch(db, body: body, enteredBy: enteredBy) }
+    public func createBatch(_ body: JSONValue, enteredBy: String) async throws -> JSONValue {
+        try await database.write { db in try createBatch(db, body: body, enteredBy: enteredBy) }
     }
 
     public func createBatch(_ db: Database, body: JSONValue, enteredBy: String) throws -> JSONValue {

@@ -1,16 +1,19 @@
 import Foundation
 import GRDB
 
-/// Opens the simulator's SQLite file (WAL, via `DatabasePool`) and runs its migrations.
+/// Opens the simulator's SQLite file (WAL, via `DatabasePool`), runs its migrations and seeds it.
 public enum SimDatabase {
     /// `path` nil: a fresh file in the temporary directory (state then lasts only for the process).
-    public static func open(path: String?, migrator: DatabaseMigrator) throws -> DatabasePool {
+    /// `seed` writes start-up data (a default chart, a fixture) in one transaction, before anything is
+    /// served; every request afterwards reads and writes through GRDB's async API.
+    public static func open(path: String?, migrator: DatabaseMigrator, seed: (Database) throws -> Void = { _ in }) throws -> DatabasePool {
         let file = path ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("sim-\(UUID().uuidString).sqlite").path
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         let pool = try DatabasePool(path: file, configuration: configuration)
         try migrator.migrate(pool)
+        try pool.write(seed)  // blocking-ok: start-up seeding, before the simulator serves
         return pool
     }
 }

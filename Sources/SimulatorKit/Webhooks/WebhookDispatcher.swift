@@ -66,7 +66,7 @@ public struct WebhookDispatcher: Service {
     public func run() async throws {
         let session = URLSession(configuration: .ephemeral)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let due = (try? outbox.due(now: clock.now())) ?? []
+            let due = await (try? outbox.due(now: clock.now())) ?? []
             for delivery in due { await attempt(delivery, session: session) }
             if due.isEmpty {
                 try? await Task.sleep(for: policy.pollInterval)
@@ -103,7 +103,7 @@ public struct WebhookDispatcher: Service {
                 metadata: ["event": "\(delivery.event)", "url": "\(delivery.url)", "attempt": "\(delivery.attempts)",
                     "reason": "\(reason)"])
         }
-        do { try outbox.save(delivery) } catch {
+        do { try await outbox.save(delivery) } catch {
             logger.error("could not record webhook delivery", metadata: ["error": "\(error)"])
         }
     }

@@ -40,19 +40,21 @@ public struct WebhookOutbox: Sendable {
         }
     }
 
-    public func addEndpoint(_ url: String, now: Date) throws {
-        try database.write { db in
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO webhook_endpoint (url, created_at) VALUES (?, ?)", arguments: [url, now])
-        }
+    public func addEndpoint(_ url: String, now: Date) async throws {
+        try await database.write { db in try Self.addEndpoint(db, url: url, now: now) }
     }
 
-    public func removeEndpoint(_ url: String) throws {
-        try database.write { db in try db.execute(sql: "DELETE FROM webhook_endpoint WHERE url = ?", arguments: [url]) }
+    /// In the caller's transaction (a simulator seeded at start-up).
+    public static func addEndpoint(_ db: Database, url: String, now: Date) throws {
+        try db.execute(sql: "INSERT OR IGNORE INTO webhook_endpoint (url, created_at) VALUES (?, ?)", arguments: [url, now])
     }
 
-    public func endpoints() throws -> [String] {
-        try database.read { db in try String.fetchAll(db, sql: "SELECT url FROM webhook_endpoint ORDER BY url") }
+    public func removeEndpoint(_ url: String) async throws {
+        try await database.write { db in try db.execute(sql: "DELETE FROM webhook_endpoint WHERE url = ?", arguments: [url]) }
+    }
+
+    public func endpoints() async throws -> [String] {
+        try await database.read { db in try String.fetchAll(db, sql: "SELECT url FROM webhook_endpoint ORDER BY url") }
     }
 
     /// Queues one delivery per configured endpoint, inside the caller's transaction so the event
@@ -68,8 +70,8 @@ public struct WebhookOutbox: Sendable {
         }
     }
 
-    public func due(now: Date, limit: Int = 50) throws -> [Delivery] {
-        try database.read { db in
+    public func due(now: Date, limit: Int = 50) async throws -> [Delivery] {
+        try await database.read { db in
             try Delivery.fetchAll(
                 db,
                 sql: "SELECT * FROM webhook_delivery WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
@@ -77,13 +79,13 @@ public struct WebhookOutbox: Sendable {
         }
     }
 
-    public func all(limit: Int = 500) throws -> [Delivery] {
-        try database.read { db in
+    public func all(limit: Int = 500) async throws -> [Delivery] {
+        try await database.read { db in
             try Delivery.fetchAll(db, sql: "SELECT * FROM webhook_delivery ORDER BY id DESC LIMIT ?", arguments: [limit])
         }
     }
 
-    public func save(_ delivery: Delivery) throws {
-        try database.write { db in try delivery.update(db) }
+    public func save(_ delivery: Delivery) async throws {
+        try await database.write { db in try delivery.update(db) }
     }
 }

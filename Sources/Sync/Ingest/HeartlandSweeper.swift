@@ -40,9 +40,9 @@ public struct HeartlandSweeper: SyncSweeper {
         let owned = policy.owned(.customer, by: .heartland)
         for customer in customers where customer.publicId != Self.walkInCustomer {
             let record = Self.record(customer)
-            try batch.add(state, entity: "customer", key: record.id, fingerprint: SyncState.fingerprint(owned.map(record.value)),
-                          version: record.version, routingKey: SyncRoute.heartlandCustomerChanged, record: record, fields: owned,
-                          idempotencyKey: SyncKey.heartlandCustomer(record.id, record.version), exchange: exchange)
+            try await batch.add(state, entity: "customer", key: record.id, fingerprint: SyncState.fingerprint(owned.map(record.value)),
+                                version: record.version, routingKey: SyncRoute.heartlandCustomerChanged, record: record, fields: owned,
+                                idempotencyKey: SyncKey.heartlandCustomer(record.id, record.version), exchange: exchange)
         }
     }
 
@@ -51,7 +51,7 @@ public struct HeartlandSweeper: SyncSweeper {
     func orders(_ batch: inout SweepBatch) async throws {
         let orders = try await client.orders(updatedSince: try state.watermark("heartland.orders"))
         batch.advance("heartland.orders", to: orders.compactMap(\.updatedAt).max())
-        for order in orders where try state.fingerprint("order", String(order.id)) == nil && order.status == "open" {
+        for order in orders where try await state.fingerprint("order", String(order.id)) == nil && order.status == "open" {
             var customer: SyncCustomer?
             if let id = order.customerId {
                 let found = try await client.customer(id: id)
@@ -65,9 +65,9 @@ public struct HeartlandSweeper: SyncSweeper {
             let record = OrderRecord(heartlandId: order.id, publicId: order.publicId,
                                      sageLocation: order.locationId.flatMap { policy.sageLocation(heartland: $0) },
                                      customer: customer, lines: lines, createdAt: order.createdAt)
-            try batch.add(state, entity: "order", key: String(order.id), fingerprint: "created", version: order.updatedAt ?? "",
-                          routingKey: SyncRoute.heartlandOrderCreated, record: record, fields: [],
-                          idempotencyKey: SyncKey.heartlandOrder(order.id), exchange: exchange)
+            try await batch.add(state, entity: "order", key: String(order.id), fingerprint: "created", version: order.updatedAt ?? "",
+                                routingKey: SyncRoute.heartlandOrderCreated, record: record, fields: [],
+                                idempotencyKey: SyncKey.heartlandOrder(order.id), exchange: exchange)
         }
     }
 

@@ -64,9 +64,9 @@ public struct SageSweeper: SyncSweeper {
                 default: return String(record.active)
                 }
             }
-            try batch.add(state, entity: "item", key: number, fingerprint: SyncState.fingerprint(values), version: version,
-                          routingKey: SyncRoute.sageItemChanged, record: record, fields: owned,
-                          idempotencyKey: SyncKey.sageItem(number, version), exchange: exchange)
+            try await batch.add(state, entity: "item", key: number, fingerprint: SyncState.fingerprint(values), version: version,
+                                routingKey: SyncRoute.sageItemChanged, record: record, fields: owned,
+                                idempotencyKey: SyncKey.sageItem(number, version), exchange: exchange)
         }
     }
 
@@ -77,9 +77,9 @@ public struct SageSweeper: SyncSweeper {
             let quantity = "\(detail.QuantityOnHand)"
             let version = detail.DateLastMaintained ?? ""
             let record = StockRecord(itemNumber: detail.ItemNumber, location: detail.Location, quantityOnHand: quantity, version: version)
-            try batch.add(state, entity: "stock", key: "\(detail.ItemNumber)|\(detail.Location)", fingerprint: SyncState.fingerprint([quantity]),
-                          version: version, routingKey: SyncRoute.sageStockChanged, record: record, fields: ["quantity_on_hand"],
-                          idempotencyKey: SyncKey.sageStock(detail.ItemNumber, detail.Location, version), exchange: exchange)
+            try await batch.add(state, entity: "stock", key: "\(detail.ItemNumber)|\(detail.Location)", fingerprint: SyncState.fingerprint([quantity]),
+                                version: version, routingKey: SyncRoute.sageStockChanged, record: record, fields: ["quantity_on_hand"],
+                                idempotencyKey: SyncKey.sageStock(detail.ItemNumber, detail.Location, version), exchange: exchange)
         }
     }
 
@@ -89,9 +89,9 @@ public struct SageSweeper: SyncSweeper {
         let owned = policy.owned(.customer, by: .sage)
         for customer in customers {
             let record = Self.record(customer)
-            try batch.add(state, entity: "customer", key: customer.CustomerNumber, fingerprint: SyncState.fingerprint(owned.map(record.value)),
-                          version: record.version, routingKey: SyncRoute.sageCustomerChanged, record: record, fields: owned,
-                          idempotencyKey: SyncKey.sageCustomer(customer.CustomerNumber, record.version), exchange: exchange)
+            try await batch.add(state, entity: "customer", key: customer.CustomerNumber, fingerprint: SyncState.fingerprint(owned.map(record.value)),
+                                version: record.version, routingKey: SyncRoute.sageCustomerChanged, record: record, fields: owned,
+                                idempotencyKey: SyncKey.sageCustomer(customer.CustomerNumber, record.version), exchange: exchange)
         }
     }
 
@@ -103,16 +103,16 @@ public struct SageSweeper: SyncSweeper {
         batch.advance("sage.orders", to: orders.compactMap(\.DateLastEdited).max())
         for order in orders {
             let status = order.fulfilment
-            if status == "open", try state.fingerprint("order", order.OrderNumber) == nil {
+            if status == "open", try await state.fingerprint("order", order.OrderNumber) == nil {
                 batch.unchanged += 1
                 continue
             }
             let record = OrderStatusRecord(orderNumber: order.OrderNumber, heartlandPublicId: String(order.OrderNumber.dropFirst(policy.orderPrefix.count)),
                                            status: status, version: order.DateLastEdited ?? "")
             guard status != "open" else { continue }
-            try batch.add(state, entity: "order", key: order.OrderNumber, fingerprint: SyncState.fingerprint([status]), version: record.version,
-                          routingKey: SyncRoute.sageOrderStatusChanged, record: record, fields: ["status"],
-                          idempotencyKey: SyncKey.sageOrder(order.OrderNumber, status), exchange: exchange)
+            try await batch.add(state, entity: "order", key: order.OrderNumber, fingerprint: SyncState.fingerprint([status]), version: record.version,
+                                routingKey: SyncRoute.sageOrderStatusChanged, record: record, fields: ["status"],
+                                idempotencyKey: SyncKey.sageOrder(order.OrderNumber, status), exchange: exchange)
         }
     }
 

@@ -13,7 +13,7 @@ public final class SyncState: Sendable {
 
     public init(path: String) throws {
         database = try SQLiteFile.pool(path: path)
-        try database.write { db in
+        try database.prepareSchema { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS sync_watermark (name TEXT PRIMARY KEY, value TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS sync_record (
@@ -24,20 +24,20 @@ public final class SyncState: Sendable {
         }
     }
 
-    public func watermark(_ name: String) throws -> String? {
-        try database.read { try String.fetchOne($0, sql: "SELECT value FROM sync_watermark WHERE name = ?", arguments: [name]) }
+    public func watermark(_ name: String) async throws -> String? {
+        try await database.read { try String.fetchOne($0, sql: "SELECT value FROM sync_watermark WHERE name = ?", arguments: [name]) }
     }
 
-    public func fingerprint(_ entity: String, _ key: String) throws -> String? {
-        try database.read {
+    public func fingerprint(_ entity: String, _ key: String) async throws -> String? {
+        try await database.read {
             try String.fetchOne($0, sql: "SELECT fingerprint FROM sync_record WHERE entity = ? AND key = ?", arguments: [entity, key])
         }
     }
 
     /// Records a sweep's outcome in one transaction, after its messages were confirmed by the broker.
-    public func commit(records: [(entity: String, key: String, fingerprint: String, version: String)], watermarks: [String: String]) throws {
+    public func commit(records: [(entity: String, key: String, fingerprint: String, version: String)], watermarks: [String: String]) async throws {
         let now = ISO8601DateFormatter().string(from: Date())
-        try database.write { db in
+        try await database.write { db in
             for record in records {
                 try db.execute(sql: """
                     INSERT INTO sync_record (entity, key, fingerprint, version, published_at) VALUES (?, ?, ?, ?, ?)
@@ -67,10 +67,10 @@ struct SweepBatch {
 
     /// Adds a record whose owned fields changed, unless the state already has this fingerprint.
     mutating func add<Record>(_ state: SyncState, entity: String, key: String, fingerprint: String, version: String,
-                              routingKey: String, record: Record, fields: [String], idempotencyKey: String, exchange: String) throws
+                              routingKey: String, record: Record, fields: [String], idempotencyKey: String, exchange: String) async throws
         where Record: Sendable & Codable & Equatable
     {
-        guard try state.fingerprint(entity, key) != fingerprint, !records.contains(where: { $0.entity == entity && $0.key == key }) else {
+        guard try await state.fingerprint(entity, key) != fingerprint, !records.contains(where: { $0.entity == entity && $0.key == key }) else {
             unchanged += 1
             return
         }
@@ -86,7 +86,7 @@ struct SweepBatch {
     /// in between repeats the sweep, republishing the same message ids), then counts.
     func complete(source: String, publisher: any SyncEventPublisher, state: SyncState) async throws -> SweepReport {
         if !messages.isEmpty { try await publisher.publish(messages) }
-        try state.commit(records: records, watermarks: watermarks)
+        try await state.commit(records: records, watermarks: watermarks)
         SyncMetrics.published(source, messages.count)
         SyncMetrics.unchanged(source, unchanged)
         return SweepReport(published: messages.count, unchanged: unchanged)

@@ -9,9 +9,14 @@ import Messaging
 public final class CustomerLinks: Sendable {
     private let database: DatabasePool
 
-    public init(path: String) throws {
-        database = try SQLiteFile.pool(path: path)
-        try database.write { db in
+    public convenience init(path: String) throws {
+        try self.init(database: SQLiteFile.pool(path: path))
+    }
+
+    /// On the ledger's pool: one pool per file and process.
+    public init(database: DatabasePool) throws {
+        self.database = database
+        try database.prepareSchema { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS customer_link (
                     heartland_number TEXT PRIMARY KEY, sage_number TEXT NOT NULL, because TEXT NOT NULL, linked_at TEXT NOT NULL
@@ -20,8 +25,8 @@ public final class CustomerLinks: Sendable {
         }
     }
 
-    public func link(heartland: String, sage: String, because: String) throws {
-        try database.write { db in
+    public func link(heartland: String, sage: String, because: String) async throws {
+        try await database.write { db in
             try db.execute(sql: """
                 INSERT INTO customer_link (heartland_number, sage_number, because, linked_at) VALUES (?, ?, ?, ?)
                 ON CONFLICT(heartland_number) DO UPDATE SET sage_number = excluded.sage_number, because = excluded.because
@@ -29,11 +34,11 @@ public final class CustomerLinks: Sendable {
         }
     }
 
-    public func sage(forHeartland number: String) throws -> String? {
-        try database.read { try String.fetchOne($0, sql: "SELECT sage_number FROM customer_link WHERE heartland_number = ?", arguments: [number]) }
+    public func sage(forHeartland number: String) async throws -> String? {
+        try await database.read { try String.fetchOne($0, sql: "SELECT sage_number FROM customer_link WHERE heartland_number = ?", arguments: [number]) }
     }
 
-    public func heartland(forSage number: String) throws -> String? {
-        try database.read { try String.fetchOne($0, sql: "SELECT heartland_number FROM customer_link WHERE sage_number = ?", arguments: [number]) }
+    public func heartland(forSage number: String) async throws -> String? {
+        try await database.read { try String.fetchOne($0, sql: "SELECT heartland_number FROM customer_link WHERE sage_number = ?", arguments: [number]) }
     }
 }

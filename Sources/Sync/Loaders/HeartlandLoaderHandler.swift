@@ -155,7 +155,7 @@ public struct HeartlandLoaderHandler: StageHandler {
     /// The same number (a customer the bridge created, either way), a remembered link, or a confident match.
     func resolve(_ record: SyncCustomer) async throws -> CustomerResolution<Customer> {
         if let same = try await client.customer(publicId: record.number) { return .existing(same, how: "same number") }
-        if let linked = try links.heartland(forSage: record.number), let found = try await client.customer(publicId: linked) {
+        if let linked = try await links.heartland(forSage: record.number), let found = try await client.customer(publicId: linked) {
             return .existing(found, how: "linked to Sage \(record.number)")
         }
         let candidates = try await client.allCustomers().filter { $0.publicId != HeartlandSweeper.walkInCustomer }
@@ -164,7 +164,7 @@ public struct HeartlandLoaderHandler: StageHandler {
                                              stage: Self.stage),
               let found = candidates.first(where: { String($0.id) == match.id })
         else { return .create }
-        try links.link(heartland: found.publicId, sage: record.number, because: match.because)
+        try await links.link(heartland: found.publicId, sage: record.number, because: match.because)
         return .existing(found, how: "matched: \(match.because)")
     }
 

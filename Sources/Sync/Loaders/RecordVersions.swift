@@ -9,9 +9,14 @@ import Messaging
 public final class RecordVersions: Sendable {
     private let database: DatabasePool
 
-    public init(path: String) throws {
-        database = try SQLiteFile.pool(path: path)
-        try database.write { db in
+    public convenience init(path: String) throws {
+        try self.init(database: SQLiteFile.pool(path: path))
+    }
+
+    /// On the ledger's pool: one pool per file and process.
+    public init(database: DatabasePool) throws {
+        self.database = database
+        try database.prepareSchema { db in
             try db.execute(sql: "CREATE TABLE IF NOT EXISTS record_version (record TEXT PRIMARY KEY, version TEXT NOT NULL, applied_at TEXT NOT NULL)")
         }
     }

@@ -101,7 +101,7 @@ public struct SageMasterDataHandler: StageHandler {
     func resolve(_ record: SyncCustomer) async throws -> CustomerResolution<SageCustomer> {
         let number = record.number.uppercased()
         if number.count <= 12, let same = try await client.customer(number: number) { return .existing(same, how: "same number") }
-        if let linked = try links.sage(forHeartland: record.number), let found = try await client.customer(number: linked) {
+        if let linked = try await links.sage(forHeartland: record.number), let found = try await client.customer(number: linked) {
             return .existing(found, how: "linked to Heartland \(record.number)")
         }
         let candidates = try await client.customers(changedSince: nil)
@@ -110,7 +110,7 @@ public struct SageMasterDataHandler: StageHandler {
                                              stage: Self.stage),
               let found = candidates.first(where: { $0.CustomerNumber == match.id })
         else { return .create }
-        try links.link(heartland: record.number, sage: found.CustomerNumber, because: match.because)
+        try await links.link(heartland: record.number, sage: found.CustomerNumber, because: match.because)
         return .existing(found, how: "matched: \(match.because)")
     }
 

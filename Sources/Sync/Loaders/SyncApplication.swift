@@ -29,7 +29,7 @@ struct SyncLoaderSupport: Sendable {
         guard let key = message.idempotencyKey else {
             throw StageError.permanent("\(message.routingKey) message \(message.messageID) has no \(Header.idempotencyKey)")
         }
-        if let earlier = try ledger.result(for: key) {
+        if let earlier = try await ledger.result(for: key) {
             return .duplicate("\(key) was applied before: \(earlier)")
         }
         guard let record, let lock else { return try await applyOnce(message, key: key, record: record, logger: logger, body) }
@@ -39,7 +39,7 @@ struct SyncLoaderSupport: Sendable {
     private func applyOnce(_ message: InboundMessage, key: String, record: RecordVersion?, logger: Logger,
                            _ body: (String) async throws -> SyncApplied) async throws -> StageOutcome {
         if let record, let versions, let newest = try await versions.newest(record.record), newest > record.version {
-            _ = try ledger.record(key: key, messageID: message.messageID, result: "older than version \(newest) already applied")
+            _ = try await ledger.record(key: key, messageID: message.messageID, result: "older than version \(newest) already applied")
             return .duplicate("\(key): \(record.record) version \(record.version) is older than version \(newest) already applied; nothing written")
         }
         let applied: SyncApplied
@@ -52,7 +52,7 @@ struct SyncLoaderSupport: Sendable {
             throw error.isTransient ? StageError.transient("Sage: \(error)", retryAfter: error.retryAfter)
                 : StageError.permanent("Sage refused \(key): \(error)")
         }
-        _ = try ledger.record(key: key, messageID: message.messageID, result: applied.detail)
+        _ = try await ledger.record(key: key, messageID: message.messageID, result: applied.detail)
         if let record, let versions { try await versions.advance(record.record, to: record.version) }
         guard applied.wrote else { return .duplicate(applied.detail) }
         logger.info("synced", metadata: ["idempotency_key": .string(key), "detail": .string(applied.detail)])

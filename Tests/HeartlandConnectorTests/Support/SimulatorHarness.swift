@@ -58,13 +58,13 @@ struct Harness {
     }
 
     /// Loads a generated store day straight into the simulator's database.
-    func loadDay(stores: Int = 2, day: String = "2026-11-27", seed: UInt64 = 11, tickets: Int = 60) throws {
+    func loadDay(stores: Int = 2, day: String = "2026-11-27", seed: UInt64 = 11, tickets: Int = 60) async throws {
         let fixture = try StoreDayGenerator.generate(.init(stores: stores, day: day, seed: seed, ticketsPerStore: tickets))
-        try fixture.load(into: simulator.database)
+        try await fixture.load(into: simulator.database)
     }
 
-    func count(_ sql: String, _ arguments: StatementArguments = []) throws -> Int {
-        try simulator.database.read { try Int.fetchOne($0, sql: sql, arguments: arguments) ?? 0 }
+    func count(_ sql: String, _ arguments: StatementArguments = []) async throws -> Int {
+        try await simulator.database.read { try Int.fetchOne($0, sql: sql, arguments: arguments) ?? 0 }
     }
 
     func faults(_ configure: (inout FaultPlan) -> Void) {
