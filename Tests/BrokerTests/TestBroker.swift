@@ -87,7 +87,7 @@ final class TestBroker: @unchecked Sendable {
 }
 
 /// Waits until `condition` holds, polling; fails the test after `timeout`. Never a fixed sleep.
-func eventually(timeout: Duration = .seconds(30), _ what: String, file: StaticString = #filePath, line: UInt = #line,
+func eventually(timeout: Duration = .seconds(90), _ what: String, file: StaticString = #filePath, line: UInt = #line,
                 _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
