@@ -77,8 +77,7 @@ public struct TopologyBuilder: Sendable {
             }
             bindings.append(binding(deadLetterExchange, "\(stage.name).dlq", stage.name))
 
-            // Its queues, and the key locks and in-flight markers it declares for itself (`KeyLock`).
-            let own = "^\(escape(stage.name))(\\.retry\\.[0-9a-z]+|\\.dlq|\\.key\\..+)?$"
+            let own = "^\(escape(stage.name))(\\.retry\\.[0-9a-z]+|\\.dlq)?$"
             let readsFrom = stage.consumes.map(\.exchange) + [deadLetterExchange]
             let writesTo = stage.publishesTo + [alertExchange, auditExchange, deadLetterExchange, "amq.default"]
             users.append(user(stage.name))

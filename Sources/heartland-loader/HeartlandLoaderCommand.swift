@@ -41,9 +41,8 @@ struct HeartlandLoaderCommand: AsyncParsableCommand {
         let handler = HeartlandLoaderHandler(
             client: RetailMasterDataClient(retailBaseURL: retail, token: token, logger: logger), ledger: try IdempotencyStore(database: ledgerFile),
             links: try CustomerLinks(database: ledgerFile), policy: try SyncPolicy.load(path: syncConfig),
-            // Writes to one record one at a time, across handlers and replicas, and never an older version over a newer one.
-            versions: try RecordVersions(database: ledgerFile),
-            lock: KeyLock(stage: HeartlandLoaderHandler.stage, connector: BrokerConnector(url: try worker.brokerURL(), name: HeartlandLoaderHandler.stage, logger: logger)))
+            // Never an older version of a record over a newer one (writes to one record also run one at a time).
+            versions: try RecordVersions(database: ledgerFile))
         try await Worker.run(stage: HeartlandLoaderHandler.stage, handler: handler, options: worker)
     }
 }

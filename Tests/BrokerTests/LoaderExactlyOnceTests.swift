@@ -63,7 +63,7 @@ final class LoaderExactlyOnceTests: XCTestCase {
             let entries = try await flow.sageEntries(reference: reference)
             XCTAssertEqual(entries, 1, "\(reference) is in Sage exactly once")
         }
-        try await eventually(timeout: .seconds(60), "every reconciliation arrived") {
+        try await eventually(timeout: .seconds(180), "every reconciliation arrived") {
             let reconciled = Set(try await OperationsStore(path: flow.operations).reconciliations().map(\.reference))
             return reconciled.isSuperset(of: references)
         }

@@ -8,8 +8,8 @@ import SimulatorKit
 @testable import Sync
 import XCTest
 
-/// heartland-loader against the Heartland simulator (in-process) with the broker's key locks: writes to one
-/// record happen one at a time, and an older version arriving after a newer one changes nothing.
+/// heartland-loader against the Heartland simulator (in-process): writes to one record happen one at a time,
+/// and an older version arriving after a newer one changes nothing.
 final class RecordOrderingTests: XCTestCase {
     static let logger: Logger = { var logger = Logger(label: "ordering"); logger.logLevel = .critical; return logger }()
 
@@ -30,12 +30,10 @@ final class RecordOrderingTests: XCTestCase {
         let simulator = try HeartlandSimulator(options: options, logger: Self.logger)
         let running = try await RunningSimulator.start(server: simulator.server, services: simulator.services, logger: Self.logger)
         let client = RetailMasterDataClient(retailBaseURL: running.baseURL.appendingPathComponent("api"), token: "sim-retail-token", logger: Self.logger)
-        let url = try XCTUnwrap(ProcessInfo.processInfo.environment["BRIDGE_TEST_AMQP_URL"], "run with scripts/test: it starts a broker")
         let ledger = folder.appendingPathComponent("ledger.sqlite").path
         let handler = HeartlandLoaderHandler(
             client: client, ledger: try IdempotencyStore(path: ledger), links: try CustomerLinks(path: ledger), policy: .standard,
-            versions: try RecordVersions(path: ledger),
-            lock: KeyLock(stage: "ordering-\(folder.lastPathComponent)", connector: BrokerConnector(url: try AMQPURL(url), name: "ordering", logger: Self.logger)))
+            versions: try RecordVersions(path: ledger))
         return Harness(running: running, client: client, handler: handler, folder: folder)
     }
 

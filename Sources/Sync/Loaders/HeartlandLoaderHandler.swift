@@ -21,15 +21,14 @@ public struct HeartlandLoaderHandler: StageHandler {
     let policy: SyncPolicy
     let support: SyncLoaderSupport
 
-    /// - Parameters:
-    ///   - versions: the newest version applied per record (an older command is a no-op); nil: not checked.
-    ///   - lock: one writer per record across handlers and replicas; nil: not serialized.
+    /// Writes to one record happen one at a time across the handlers; `versions` keeps the newest version
+    /// applied per record, so an older command is a no-op (nil: not checked).
     public init(client: RetailMasterDataClient, ledger: IdempotencyStore, links: CustomerLinks, policy: SyncPolicy,
-                auditExchange: String = "bridge.audit", versions: RecordVersions? = nil, lock: KeyLock? = nil) {
+                auditExchange: String = "bridge.audit", versions: RecordVersions? = nil) {
         self.client = client
         self.links = links
         self.policy = policy
-        support = SyncLoaderSupport(stage: Self.stage, ledger: ledger, auditExchange: auditExchange, versions: versions, lock: lock)
+        support = SyncLoaderSupport(stage: Self.stage, ledger: ledger, auditExchange: auditExchange, versions: versions)
     }
 
     public func handle(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome {

@@ -13,16 +13,16 @@ struct SyncApplied {
 }
 
 /// The loader side every sync handler shares: the Idempotent Consumer check on the ledger, writes to one
-/// record one at a time and never older over newer (with `versions` and `lock`), the audit record of a
-/// write, and the classification of the target's errors.
+/// record one at a time and never older over newer (with `versions`), the audit record of a write, and the
+/// classification of the target's errors.
 struct SyncLoaderSupport: Sendable {
     let stage: String
     let ledger: IdempotencyStore
     let auditExchange: String
     /// The newest version applied per record: an older one is a no-op.
     var versions: RecordVersions?
-    /// One writer per record across handlers and replicas (a read-then-adjust is not raced).
-    var lock: KeyLock?
+    /// One writer per record across this process's handlers (a read-then-adjust is not raced).
+    let locks = RecordLocks()
 
     func apply(_ message: InboundMessage, record: RecordVersion? = nil, logger: Logger,
                _ body: (String) async throws -> SyncApplied) async throws -> StageOutcome {
@@ -32,8 +32,8 @@ struct SyncLoaderSupport: Sendable {
         if let earlier = try await ledger.result(for: key) {
             return .duplicate("\(key) was applied before: \(earlier)")
         }
-        guard let record, let lock else { return try await applyOnce(message, key: key, record: record, logger: logger, body) }
-        return try await lock.withLock(record.record) { try await applyOnce(message, key: key, record: record, logger: logger, body) }
+        guard let record else { return try await applyOnce(message, key: key, record: nil, logger: logger, body) }
+        return try await locks.withLock(record.record) { try await applyOnce(message, key: key, record: record, logger: logger, body) }
     }
 
     private func applyOnce(_ message: InboundMessage, key: String, record: RecordVersion?, logger: Logger,
