@@ -42,6 +42,20 @@ public struct RetryTier: Sendable, Equatable, Hashable {
         self.delay = delay
     }
 
+    /// The stage's tier of this delay: `S.delay.30s`.
+    public init(stage: String, delay: Duration) {
+        self.init(queue: "\(stage).\(Self.infix).\(Self.label(delay))", delay: delay)
+    }
+
+    /// Tier queues are `<stage>.delay.<label>` (quorum). `<stage>.retry.<label>` were the classic tiers of
+    /// earlier releases; see `Topology.retiredRetryTiers`.
+    public static let infix = "delay"
+
+    /// Whether `queue` is one of `stage`'s delay tiers.
+    public static func isTier(_ queue: String, of stage: String) -> Bool {
+        queue.hasPrefix("\(stage).\(infix).")
+    }
+
     /// `5s`, `30s`, `5m`, `30m`, `200ms`: the suffix of the tier's queue name.
     public static func label(_ delay: Duration) -> String {
         let ms = delay.milliseconds

@@ -26,7 +26,7 @@ final class TopologyAndEndpointTests: XCTestCase {
         XCTAssertEqual(loader.arguments["x-queue-type"], .string("quorum"))
         XCTAssertEqual(loader.arguments["x-dead-letter-exchange"], .string("bridge.dead"))
         XCTAssertNotNil(loader.arguments["x-delivery-limit"])
-        let tier = try XCTUnwrap(onBroker.queues.first { $0.name == "sage-loader.retry.30s" })
+        let tier = try XCTUnwrap(onBroker.queues.first { $0.name == "sage-loader.delay.30s" })
         XCTAssertEqual(tier.arguments["x-message-ttl"], .int(30_000))
         XCTAssertEqual(tier.arguments["x-dead-letter-routing-key"], .string("sage-loader"))
         XCTAssertTrue(onBroker.bindings.contains { $0.source == "bridge.dead" && $0.destination == "sage-loader.dlq" && $0.routingKey == "sage-loader" })
@@ -97,7 +97,7 @@ final class TopologyAndEndpointTests: XCTestCase {
         XCTAssertEqual(sum(metrics, "bridge_circuit_open"), 1)
         let waiting = try await p.depth(p.stage("a"))
         XCTAssertEqual(waiting, 0, "the other 7 are held by the paused consumer (unacked), not cycled through retries")
-        let first = try await p.depth(p.stage("a") + ".retry.30s"), second = try await p.depth(p.stage("a") + ".retry.1m")
+        let first = try await p.depth(p.stage("a") + ".delay.30s"), second = try await p.depth(p.stage("a") + ".delay.1m")
         XCTAssertEqual(first + second, 3, "jitter may send a failure one tier up")
         _ = worker
     }
