@@ -304,7 +304,8 @@ public final class StageRunner: Service, Sendable {
         if properties.messageID == nil { properties.messageID = MessageID.random() }
 
         if error.errorClass == .transient,
-           case .retry(let tier) = stage.retryPolicy.decide(failedAttempt: message.attempt, retryAfter: error.retryAfter) {
+           case .retry(let tier) = stage.retryPolicy.decide(failedAttempt: message.attempt, retryAfter: error.retryAfter,
+                                                            failingFor: message.failingFor()) {
             properties.headers[Header.attempt] = .int(Int64(message.attempt + 1))
             properties.headers[Header.retryTier] = .string(RetryTier.label(tier.delay))
             metrics.retried(tier: tier)

@@ -23,8 +23,8 @@ public struct WorkerOptions: ParsableArguments, Sendable {
     public var logLevel: String = ProcessInfo.processInfo.environment["BRIDGE_LOG_LEVEL"] ?? "info"
 
     @Option(name: .customLong("pause-seconds"),
-            help: "First pause when the stage's target keeps failing (circuit breaker); doubles up to 300 s. Default: $BRIDGE_PAUSE_SECONDS or 15.")
-    public var pauseSeconds: Double = ProcessInfo.processInfo.environment["BRIDGE_PAUSE_SECONDS"].flatMap(Double.init) ?? 15
+            help: "First pause when the stage's target keeps failing and sent no Retry-After (circuit breaker); each re-opening doubles the last pause, up to 60 s. Default: $BRIDGE_PAUSE_SECONDS or 2.")
+    public var pauseSeconds: Double = ProcessInfo.processInfo.environment["BRIDGE_PAUSE_SECONDS"].flatMap(Double.init) ?? 2
 
     public init() {}
 
