@@ -12,6 +12,10 @@ import SageConnector
 /// Duplicate protection has two layers: the local ledger (a cache: key → Sage batch number) and Sage
 /// itself, which is the authority across replicas and hosts: the external reference is looked up
 /// before posting, and Sage refuses a second journal with the same reference.
+///
+/// Notices are derived, not remembered: whenever a journal is known to be posted (ledger or Sage) and
+/// the ledger has not recorded its notices as confirmed, the `posted` audit and the reconciliation are
+/// sent from Sage's copy; the runner records them confirmed once the broker has them.
 public struct SageLoaderHandler: StageHandler {
     public let client: any SageClient
     public let ledger: IdempotencyStore
@@ -31,52 +35,70 @@ public struct SageLoaderHandler: StageHandler {
         let document = try message.decode(JournalDocument.self)
         let journal = document.journal
         let key = message.idempotencyKey ?? journal.idempotencyKey
-        if let batchNumber = try ledger.result(for: key) {
-            return .duplicate("\(journal.reference) already posted as Sage batch \(batchNumber) (local ledger)")
+        let ledgered = try ledger.result(for: key)
+        if let batchNumber = ledgered, try ledger.noticesConfirmed(key: key) {
+            return .duplicate("\(journal.reference) already posted as Sage batch \(batchNumber), its notices confirmed (local ledger)")
         }
+        // Once the broker has confirmed the notices, they need not be derived again.
+        let confirm: @Sendable () async throws -> Void = { [ledger] in try ledger.confirmNotices(key: key) }
         do {
             if let existing = try await client.findJournal(reference: journal.reference) {
-                // Posted before, but not by this ledger: a replica, or this stage before a crash that may have come
-                // before its results went out. The reconciliation is sent again from Sage's copy (the alerter keeps
-                // one per reference), so that a crash between posting and acking cannot lose it.
-                _ = try ledger.record(key: key, messageID: message.messageID, result: existing.batchNumber.rawValue)
-                return .duplicate("Sage already holds \(journal.reference) as batch \(existing.batchNumber)",
-                                  also: try await notices(document, batchNumber: existing.batchNumber, readBack: existing, posted: false))
+                // Posted before: by this loader before a failure (the read-back, the reconciliation or a crash came
+                // between posting and confirming the notices), or by a replica that may have failed the same way.
+                // Notices are derived, not remembered: they are sent from Sage's copy until they are confirmed.
+                if ledgered == nil { _ = try ledger.record(key: key, messageID: message.messageID, result: existing.batchNumber.rawValue) }
+                let source = ledgered == nil ? "" : " (local ledger)"
+                return .confirming(.duplicate("Sage already holds \(journal.reference) as batch \(existing.batchNumber)\(source); notices sent from Sage's copy",
+                                              also: try await notices(document, batchNumber: existing.batchNumber, readBack: existing, postedNow: false)),
+                                   then: confirm)
+            }
+            if let batchNumber = ledgered {
+                // The ledger says posted but Sage does not show it (yet: an import file not processed): never post twice.
+                throw StageError.transient("\(journal.reference) was posted as Sage batch \(batchNumber) (local ledger) but Sage does not show it; "
+                                           + "its notices wait for Sage's copy")
             }
             let receipt = try await client.post(SageBatchMapping.batch(for: journal))
             _ = try ledger.record(key: key, messageID: message.messageID, result: receipt.batchNumber.rawValue)
             let readBack = try await client.readJournal(batchNumber: receipt.batchNumber)
             logger.info("posted", metadata: ["reference": .string(journal.reference), "sage_batch": .string(receipt.batchNumber.rawValue)])
             BusinessMetrics.posted(journal)
-            return .publish(try await notices(document, batchNumber: receipt.batchNumber, readBack: readBack))
+            return .confirming(.publish(try await notices(document, batchNumber: receipt.batchNumber, readBack: readBack, postedNow: true)),
+                               then: confirm)
         } catch SageError.duplicateReference(let existing) {
             // Another delivery of the same journal (a replica, or a concurrent handler) posted it first: Sage refused ours.
+            // That one may not get its notices out; they are derived here from Sage's copy as well.
             let batch = existing.batchNumber?.rawValue ?? "unknown"
             _ = try ledger.record(key: key, messageID: message.messageID, result: batch)
-            return .duplicate("Sage refused a second \(journal.reference): already posted as batch \(batch)")
+            guard let held = try await client.findJournal(reference: journal.reference) else {
+                return .duplicate("Sage refused a second \(journal.reference): already posted as batch \(batch)")
+            }
+            return .confirming(.duplicate("Sage refused a second \(journal.reference): already posted as batch \(batch); notices sent from Sage's copy",
+                                          also: try await notices(document, batchNumber: held.batchNumber, readBack: held, postedNow: false)),
+                               then: confirm)
         } catch let error as SageError {
             throw stageError(error, journal: journal)
         }
     }
 
-    /// The `posted` audit record (when this delivery posted it) and the reconciliation of a settlement
-    /// journal (with its batch's real-time refunds as Sage holds them now) or of a refund.
-    func notices(_ document: JournalDocument, batchNumber: SageBatchNumber, readBack: SagePostedJournal, posted: Bool = true) async throws
+    /// The `posted` audit record and the reconciliation of a settlement journal (with its batch's real-time
+    /// refunds as Sage holds them now) or of a refund. `postedNow`: this delivery posted it (else the notices
+    /// come from Sage's copy of an earlier posting, and the refund latency is not measured again).
+    func notices(_ document: JournalDocument, batchNumber: SageBatchNumber, readBack: SagePostedJournal, postedNow: Bool) async throws
         -> [OutboundMessage]
     {
         let journal = document.journal
         var outputs: [OutboundMessage] = []
-        if posted {
-            var detail = "\(journal.reference) posted as Sage batch \(batchNumber) in company \(company)"
-            if let facts = document.refund, let received = try? Date(facts.receivedAt, strategy: .iso8601) {
-                let latency = Date().timeIntervalSince(received)
-                Metrics.Timer(label: "bridge_refund_latency_seconds").recordNanoseconds(Int64(max(0, latency) * 1e9))
-                detail += String(format: ", %.3f s after Heartland reported refund %@", latency, facts.transactionId)
-            }
-            let notice = AuditNotice(event: "posted", stage: "sage-loader", detail: detail, idempotencyKey: journal.idempotencyKey)
-            outputs.append(try OutboundMessage(exchange: auditExchange, routingKey: "audit.posted.sage-loader", json: notice,
-                                               idempotencyKey: journal.idempotencyKey, schema: "bridge.audit.v1"))
+        var detail = "\(journal.reference) posted as Sage batch \(batchNumber) in company \(company)"
+        if !postedNow {
+            detail += " (confirmed from Sage's copy)"
+        } else if let facts = document.refund, let received = try? Date(facts.receivedAt, strategy: .iso8601) {
+            let latency = Date().timeIntervalSince(received)
+            Metrics.Timer(label: "bridge_refund_latency_seconds").recordNanoseconds(Int64(max(0, latency) * 1e9))
+            detail += String(format: ", %.3f s after Heartland reported refund %@", latency, facts.transactionId)
         }
+        let notice = AuditNotice(event: "posted", stage: "sage-loader", detail: detail, idempotencyKey: journal.idempotencyKey)
+        outputs.append(try OutboundMessage(exchange: auditExchange, routingKey: "audit.posted.sage-loader", json: notice,
+                                           idempotencyKey: journal.idempotencyKey, schema: "bridge.audit.v1"))
         if let store = document.storeID {
             var refunds: [(refund: RealTimeRefund, sage: SageReadBack?)] = []
             for refund in document.refunds ?? [] {
