@@ -12,16 +12,17 @@ public struct RetryPolicy: Sendable {
     /// Probability of moving one tier up.
     public var jitter: Double
 
-    public init(tiers: [RetryTier], jitter: Double = 0.25) {
+    /// How long a message keeps being retried after its first failure: by default the sum of the tiers' delays.
+    public var budget: Duration
+
+    public init(tiers: [RetryTier], jitter: Double = 0.25, budget: Duration? = nil) {
         self.tiers = tiers.sorted { $0.delay < $1.delay }
         self.jitter = jitter
+        self.budget = budget ?? tiers.reduce(.zero) { $0 + $1.delay }
     }
 
     /// Attempts at least: the first one plus one per tier.
     public var maxAttempts: Int { tiers.count + 1 }
-
-    /// How long a message keeps being retried: the sum of the tiers' delays.
-    public var budget: Duration { tiers.reduce(.zero) { $0 + $1.delay } }
 
     public enum Decision: Equatable, Sendable {
         case retry(RetryTier)
