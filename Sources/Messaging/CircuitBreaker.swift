@@ -1,6 +1,7 @@
 /// Pauses a stage whose target keeps failing, instead of cycling the whole queue through the
 /// retry tiers (ARCHITECTURE.md, stage runner). Closed → open after `threshold` consecutive
-/// transient failures → half-open after the pause (one message probes) → closed on success.
+/// transient failures → half-open after the pause (messages one at a time) → closed on the first
+/// success, open again after `threshold` consecutive failures.
 ///
 /// The pause is proportional to the outage: the first is the target's `Retry-After` or the short
 /// `basePause`; each re-opening without a success in between multiplies the previous pause by
@@ -41,7 +42,10 @@ public struct CircuitBreaker: Sendable {
         // Failures of messages handled together with the one that opened it belong to the same episode.
         if case .open = state { return nil }
         consecutiveFailures += 1
-        let opens = state == .halfOpen || consecutiveFailures >= threshold || retryAfter != nil && consecutiveFailures >= 2
+        // Half-open, messages go one at a time, and it takes as many failures in a row to re-open as it took to
+        // open: a target failing one request in five must not be paused longer each time one probe is unlucky,
+        // while a target that is down fails `threshold` probes in a row within moments.
+        let opens = consecutiveFailures >= threshold || retryAfter != nil && consecutiveFailures >= 2
         guard opens else { return nil }
         // The target said when to come back: the first pause is exactly that; if it keeps refusing, the
         // growing pause applies (grown from the previous pause, not from a default), never shorter than asked.
