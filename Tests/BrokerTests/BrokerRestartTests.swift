@@ -8,7 +8,7 @@ final class BrokerRestartTests: XCTestCase {
     /// idempotent end, and the workers reconnect without being restarted.
     func testThousandMessagesSurviveABrokerRestart() async throws {
         // A node of its own: stopping the shared one would disturb the other tests.
-        let broker = try TestBroker.start(name: "restart-\(ProcessInfo.processInfo.processIdentifier)")
+        let broker = try await TestBroker.start(name: "restart-\(ProcessInfo.processInfo.processIdentifier)")
         defer { broker.destroy() }
         let p = try await TestPipeline.make(broker: broker, stages: ["a", "b"])
         let db = FileManager.default.temporaryDirectory.appendingPathComponent("\(p.prefix)-sink.sqlite").path
@@ -24,8 +24,8 @@ final class BrokerRestartTests: XCTestCase {
             }
         }
         try await eventually("messages are flowing") { try store.count() >= 100 }
-        try broker.stopNode()
-        try broker.startNode()
+        try await broker.stopNode()
+        try await broker.startNode()
         try await publishing.value
         try await eventually(timeout: .seconds(120), "all 1,000 arrive after the restart") { try store.count() == 1000 }
         XCTAssertTrue(sink.isRunning && relay.isRunning, "workers reconnected by themselves")

@@ -57,6 +57,38 @@ final class TestBroker: @unchecked Sendable {
 
     func stopNode() throws { _ = try Self.run(["stop", directory]) }
     func startNode() throws { _ = try Self.run(["start", directory]) }
+
+    // The same from async code, without holding a thread of the cooperative pool while the script runs.
+    static func start(name: String) async throws -> TestBroker {
+        let directory = repositoryRoot.appendingPathComponent(".rabbitmq/\(name)").path
+        let output = try await run(["start", directory])
+        var values: [String: String] = [:]
+        for line in output.split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { values[parts[0]] = parts[1] }
+        }
+        guard let amqp = values["BRIDGE_AMQP_URL"], let mgmt = values["BRIDGE_MANAGEMENT_URL"] else {
+            throw NSError(domain: "TestBroker", code: 1, userInfo: [NSLocalizedDescriptionKey: "rabbitmq-node start printed: \(output)"])
+        }
+        ownedDirectories.append(directory)
+        return TestBroker(directory: directory, amqpURL: amqp, managementURL: mgmt, amqpsURL: values["BRIDGE_AMQPS_URL"], owned: true)
+    }
+    func stopNode() async throws { _ = try await Self.run(["stop", directory]) }
+    func startNode() async throws { _ = try await Self.run(["start", directory]) }
+    func destroy() async { _ = try? await Self.run(["destroy", directory]) }
+
+    @discardableResult
+    static func run(_ arguments: [String]) async throws -> String {
+        let node = try WorkerProcess.start(path: repositoryRoot.appendingPathComponent("scripts/rabbitmq-node"), arguments: arguments)
+        let status = try await node.waitForExit(timeout: .seconds(300))
+        let output = node.log
+        try? FileManager.default.removeItem(at: node.logFile)
+        guard status == 0 else {
+            throw NSError(domain: "TestBroker", code: Int(status),
+                          userInfo: [NSLocalizedDescriptionKey: "rabbitmq-node \(arguments.joined(separator: " ")) failed: \(output)"])
+        }
+        return output
+    }
     func destroy() { _ = try? Self.run(["destroy", directory]) }
 
     private static func destroyOwned() {
