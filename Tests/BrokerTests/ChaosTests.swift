@@ -306,20 +306,7 @@ actor Tap {
     }
 
     /// Takes what has arrived since the last look.
-    private func drain() async throws {
-        let session = try await broker.session("tap-read")
-        let queue = self.queue
-        let taken = try await session.perform { connection -> [Delivery] in
-            var got: [Delivery] = []
-            while let delivery = try connection.get(channel: 3, queue: queue, generation: 0) {
-                try connection.ack(channel: 3, deliveryTag: delivery.deliveryTag)
-                got.append(delivery)
-            }
-            return got
-        }
-        await session.close()
-        seen += taken
-    }
+    private func drain() async throws { seen += try await broker.take(queue) }
 
     func count(exchange: String) async throws -> Int {
         try await drain()

@@ -42,7 +42,11 @@ final class TestBroker: @unchecked Sendable {
     /// Starts a node of its own (used directly by the broker-restart test, which must not disturb others).
     static func start(name: String) throws -> TestBroker {
         let directory = repositoryRoot.appendingPathComponent(".rabbitmq/\(name)").path
-        let output = try run(["start", directory])
+        return try owned(directory: directory, started: try run(["start", directory]))
+    }
+
+    /// The node `rabbitmq-node start` printed the URLs of, destroyed when the test process exits.
+    private static func owned(directory: String, started output: String) throws -> TestBroker {
         var values: [String: String] = [:]
         for line in output.split(separator: "\n") {
             let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
@@ -61,17 +65,7 @@ final class TestBroker: @unchecked Sendable {
     // The same from async code, without holding a thread of the cooperative pool while the script runs.
     static func start(name: String) async throws -> TestBroker {
         let directory = repositoryRoot.appendingPathComponent(".rabbitmq/\(name)").path
-        let output = try await run(["start", directory])
-        var values: [String: String] = [:]
-        for line in output.split(separator: "\n") {
-            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
-            if parts.count == 2 { values[parts[0]] = parts[1] }
-        }
-        guard let amqp = values["BRIDGE_AMQP_URL"], let mgmt = values["BRIDGE_MANAGEMENT_URL"] else {
-            throw NSError(domain: "TestBroker", code: 1, userInfo: [NSLocalizedDescriptionKey: "rabbitmq-node start printed: \(output)"])
-        }
-        ownedDirectories.append(directory)
-        return TestBroker(directory: directory, amqpURL: amqp, managementURL: mgmt, amqpsURL: values["BRIDGE_AMQPS_URL"], owned: true)
+        return try owned(directory: directory, started: try await run(["start", directory]))
     }
     func stopNode() async throws { _ = try await Self.run(["stop", directory]) }
     func startNode() async throws { _ = try await Self.run(["start", directory]) }
@@ -125,6 +119,21 @@ final class TestBroker: @unchecked Sendable {
         let counts = try await session.perform { try $0.declareQueue(channel: 3, name: queue, passive: true) }
         await session.close()
         return Int(counts.messages)
+    }
+
+    /// Takes (acks) up to `max` messages from a queue with basic.get.
+    func take(_ queue: String, max: Int = 10_000) async throws -> [Delivery] {
+        let session = try await session("take")
+        let taken = try await session.perform { connection -> [Delivery] in
+            var got: [Delivery] = []
+            while got.count < max, let delivery = try connection.get(channel: 3, queue: queue, generation: 0) {
+                try connection.ack(channel: 3, deliveryTag: delivery.deliveryTag)
+                got.append(delivery)
+            }
+            return got
+        }
+        await session.close()
+        return taken
     }
 
     func management() throws -> ManagementClient { try ManagementClient(url: managementURL) }
