@@ -36,6 +36,36 @@ final class TopologyAndEndpointTests: XCTestCase {
         XCTAssertEqual(diffStatus, 0, diffCommand.log)
     }
 
+    /// An upgrade from the classic delay tiers: `apply` deletes an old tier that has drained and keeps (and
+    /// names) one that still holds a message, which goes on to its stage when its TTL runs out.
+    func testApplyRetiresTheClassicTiersOnceTheyHaveDrained() async throws {
+        let broker = TestBroker.shared
+        let session = try await broker.session("classic-tiers")
+        try await session.perform { connection in
+            for (name, ttl) in [("transformer.retry.5m", 300_000), ("fraud-scorer.retry.30m", 1_800_000)] {
+                _ = try connection.declareQueue(channel: 3, name: name, arguments: [
+                    "x-message-ttl": .int(Int64(ttl)), "x-dead-letter-exchange": .string(""),
+                    "x-dead-letter-routing-key": .string(String(name.prefix { $0 != "." }))])
+            }
+        }
+        try await session.publish([OutgoingMessage(exchange: "", routingKey: "fraud-scorer.retry.30m",
+                                                   properties: MessageProperties(messageID: MessageID.random()), body: Array("{}".utf8))])
+        await session.close()
+        let apply = try WorkerProcess.start(executable: "bridgectl", arguments: [
+            "topology", "apply", "--topology", repositoryRoot.appendingPathComponent("Topology/definitions.json").path,
+            "--management-url", broker.managementURL])
+        let status = try await apply.waitForExit()
+        XCTAssertEqual(status, 0, apply.log)
+        XCTAssertTrue(apply.log.contains("deleted the retired classic delay tier transformer.retry.5m (empty)"), apply.log)
+        XCTAssertTrue(apply.log.contains("fraud-scorer.retry.30m still holds"), apply.log)
+        let names = try await broker.management().queues().map(\.name)
+        XCTAssertFalse(names.contains("transformer.retry.5m"))
+        XCTAssertTrue(names.contains("fraud-scorer.retry.30m"))
+        let cleanup = try await broker.session("classic-tiers")
+        try await cleanup.perform { try $0.deleteQueue(channel: 3, name: "fraud-scorer.retry.30m") }
+        await cleanup.close()
+    }
+
     /// A worker's own user can do its work with the permissions the file grants, and nothing more.
     func testWorkerUserHasLeastPrivilege() async throws {
         let broker = TestBroker.shared
