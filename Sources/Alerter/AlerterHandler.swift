@@ -25,8 +25,13 @@ public struct AlerterHandler: StageHandler {
     }
 
     public func handle(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome {
-        let key = message.delivery.routingKey
-        if message.delivery.exchange == deadLetterExchange {
+        // The message's own type, not the delivery's routing key: a message back from a delay tier was
+        // dead-lettered to this queue under the key `alerter`, through the default exchange.
+        let key = message.routingKey
+        let headers = message.delivery.properties.headers
+        let parked = message.delivery.exchange == deadLetterExchange
+            || !key.hasPrefix("alert.") && !key.hasPrefix("audit.") && (headers["x-death"] != nil || headers[Header.errorClass] != nil)
+        if parked {
             try await raise(deadLetterAlert(message), messageID: "dead:\(message.messageID):\(message.attempt)", logger: logger)
         } else if key.hasPrefix("alert.") {
             try await raise(message.decode(AlertNotice.self), messageID: message.messageID, logger: logger)

@@ -42,8 +42,8 @@ public struct ManagementClient: Sendable {
         return try JSONDecoder().decode([QueueStatistics].self, from: data)
     }
 
-    public func deleteQueue(_ name: String, vhost: String = "/") async throws {
-        _ = try await request("DELETE", "/api/queues/\(escape(vhost))/\(escape(name))")
+    public func deleteQueue(_ name: String, vhost: String = "/", ifEmpty: Bool = false) async throws {
+        _ = try await request("DELETE", "/api/queues/\(escape(vhost))/\(escape(name))" + (ifEmpty ? "?if-empty=true" : ""))
     }
 
     private func escape(_ part: String) -> String {

@@ -35,6 +35,11 @@ public struct InboundMessage: Sendable {
     public var idempotencyKey: String? { delivery.properties.headers[Header.idempotencyKey]?.stringValue }
     public var attempt: Int { Int(delivery.properties.headers[Header.attempt]?.intValue ?? 1) }
     public var firstFailedAt: String? { delivery.properties.headers[Header.firstFailedAt]?.stringValue }
+    /// How long since this message first failed (zero if it never has): how long its target has been failing.
+    public func failingFor(now: Date = Date()) -> Duration {
+        guard let first = firstFailedAt.flatMap(Timestamp.parse) else { return .zero }
+        return .milliseconds(Int64(max(0, now.timeIntervalSince(first)) * 1000))
+    }
     public var traceparent: String? { delivery.properties.headers[Header.traceparent]?.stringValue }
     /// The broker delivered this message before (to a consumer that died, lost its connection or was
     /// cancelled): a handler may have been working on it.
@@ -122,5 +127,14 @@ enum Timestamp {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: date)
+    }
+
+    /// Reads what `rfc3339` writes (and the same without fractional seconds).
+    static func parse(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)
     }
 }

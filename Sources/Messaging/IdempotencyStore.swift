@@ -22,6 +22,14 @@ public final class IdempotencyStore: Sendable {
                     processed_at TEXT NOT NULL
                 )
                 """)
+            // Apart from `processed`: a key can be applied (a journal posted) while what must be said about it
+            // (its `posted` audit and reconciliation) has not been confirmed by the broker yet.
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS notices_confirmed (
+                    idempotency_key TEXT PRIMARY KEY,
+                    confirmed_at TEXT NOT NULL
+                )
+                """)
         }
     }
 
@@ -37,6 +45,20 @@ public final class IdempotencyStore: Sendable {
     public func result(for key: String) async throws -> String? {
         try await database.read { db in
             try String.fetchOne(db, sql: "SELECT result FROM processed WHERE idempotency_key = ?", arguments: [key])
+        }
+    }
+
+    /// Records that the notices about an applied key were published and confirmed.
+    public func confirmNotices(key: String) async throws {
+        try await database.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO notices_confirmed (idempotency_key, confirmed_at) VALUES (?, ?)",
+                           arguments: [key, ISO8601DateFormatter().string(from: Date())])
+        }
+    }
+
+    public func noticesConfirmed(key: String) async throws -> Bool {
+        try await database.read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM notices_confirmed WHERE idempotency_key = ?", arguments: [key]) ?? false
         }
     }
 

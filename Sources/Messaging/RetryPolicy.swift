@@ -1,17 +1,27 @@
 /// Chooses the delay tier for a failed attempt. Tiers are queues with a fixed TTL, so jitter is
 /// applied by sometimes choosing the next tier up: concurrent failures spread over two delays
 /// instead of returning as one wave (symfony/symfony#53328).
+///
+/// The wait is proportional to the outage: each attempt goes one tier further, but never to a tier
+/// longer than the message has been failing (from `x-first-failed-at`), so three failures within
+/// 35 s wait 30 s, not 30 min. A `Retry-After` still picks a tier at least that long. Because short
+/// outages now use short tiers, giving up is decided by time too: a message is parked only once it
+/// has had one attempt per tier and has been failing for as long as the whole schedule lasts.
 public struct RetryPolicy: Sendable {
     public var tiers: [RetryTier]
     /// Probability of moving one tier up.
     public var jitter: Double
 
-    public init(tiers: [RetryTier], jitter: Double = 0.25) {
+    /// How long a message keeps being retried after its first failure: by default the sum of the tiers' delays.
+    public var budget: Duration
+
+    public init(tiers: [RetryTier], jitter: Double = 0.25, budget: Duration? = nil) {
         self.tiers = tiers.sorted { $0.delay < $1.delay }
         self.jitter = jitter
+        self.budget = budget ?? tiers.reduce(.zero) { $0 + $1.delay }
     }
 
-    /// Attempts in all: the first one plus one per tier.
+    /// Attempts at least: the first one plus one per tier.
     public var maxAttempts: Int { tiers.count + 1 }
 
     public enum Decision: Equatable, Sendable {
@@ -19,11 +29,22 @@ public struct RetryPolicy: Sendable {
         case exhausted
     }
 
-    /// `attempt` is the number of the attempt that just failed (1 for a first delivery).
-    public func decide(failedAttempt attempt: Int, retryAfter: Duration?, random: Double = Double.random(in: 0..<1)) -> Decision {
-        guard attempt >= 1, attempt <= tiers.count else { return .exhausted }
-        var index = attempt - 1
+    /// - Parameters:
+    ///   - attempt: the number of the attempt that just failed (1 for a first delivery).
+    ///   - failingFor: how long since the message's first failure (nil: unknown, the attempt alone decides).
+    public func decide(failedAttempt attempt: Int, retryAfter: Duration?, failingFor: Duration? = nil,
+                       random: Double = Double.random(in: 0..<1)) -> Decision {
+        guard attempt >= 1, !tiers.isEmpty else { return .exhausted }
+        if attempt > tiers.count {
+            guard let failingFor, failingFor < budget else { return .exhausted }
+        }
+        var index = min(attempt, tiers.count) - 1
         if index + 1 < tiers.count, random < jitter { index += 1 }
+        if let failingFor {
+            // Never wait longer than the target has been failing (the shortest tier at least).
+            let bound = tiers.lastIndex { $0.delay <= failingFor } ?? 0
+            index = min(index, bound)
+        }
         if let retryAfter, let longEnough = tiers.firstIndex(where: { $0.delay >= retryAfter }) {
             index = max(index, longEnough)
         } else if retryAfter != nil {
@@ -40,6 +61,20 @@ public struct RetryTier: Sendable, Equatable, Hashable {
     public init(queue: String, delay: Duration) {
         self.queue = queue
         self.delay = delay
+    }
+
+    /// The stage's tier of this delay: `S.delay.30s`.
+    public init(stage: String, delay: Duration) {
+        self.init(queue: "\(stage).\(Self.infix).\(Self.label(delay))", delay: delay)
+    }
+
+    /// Tier queues are `<stage>.delay.<label>` (quorum). `<stage>.retry.<label>` were the classic tiers of
+    /// earlier releases; see `Topology.retiredRetryTiers`.
+    public static let infix = "delay"
+
+    /// Whether `queue` is one of `stage`'s delay tiers.
+    public static func isTier(_ queue: String, of stage: String) -> Bool {
+        queue.hasPrefix("\(stage).\(infix).")
     }
 
     /// `5s`, `30s`, `5m`, `30m`, `200ms`: the suffix of the tier's queue name.

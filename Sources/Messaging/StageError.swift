@@ -44,6 +44,22 @@ public enum StageOutcome: Sendable {
     /// Already done earlier (same idempotency key): ack and report `duplicate_skipped` on `bridge.audit`;
     /// `also` are results to publish all the same (e.g. a report the first attempt may not have sent).
     case duplicate(String, also: [OutboundMessage] = [])
+    /// `outcome`, and once the broker has confirmed everything it publishes (before the input is acked),
+    /// `then` runs: e.g. the loader records that a journal's notices are out. A crash before that leaves the
+    /// record unwritten and the input unacked, so the notices are derived and sent again: at least once.
+    indirect case confirming(StageOutcome, then: @Sendable () async throws -> Void)
 
     public static let done = StageOutcome.publish([])
+
+    /// The outcome without its confirmation steps.
+    public var base: StageOutcome {
+        if case .confirming(let outcome, _) = self { return outcome.base }
+        return self
+    }
+
+    /// What to run once the outcome's messages are confirmed, innermost first.
+    public var onConfirmed: [@Sendable () async throws -> Void] {
+        if case .confirming(let outcome, let then) = self { return outcome.onConfirmed + [then] }
+        return []
+    }
 }

@@ -161,6 +161,7 @@ public final class StageRunner: Service, Sendable {
     private func settle(_ batch: [Delivery], _ resolutions: [Resolution], on session: AMQPSession) async -> Bool {
         do {
             try await session.publish(resolutions.flatMap(\.messages))
+            for resolution in resolutions { await confirmed(resolution) }
             session.ack(batch[batch.count - 1], multiple: true)
             return true
         } catch let error as AMQPError where error.isConnectionFailure {
@@ -179,6 +180,7 @@ public final class StageRunner: Service, Sendable {
     private func settleOne(_ delivery: Delivery, _ resolution: Resolution, on session: AMQPSession) async -> Bool {
         do {
             try await session.publish(resolution.messages)
+            await confirmed(resolution)
             session.ack(delivery)
             return true
         } catch let error as AMQPError where error.isConnectionFailure {
@@ -199,6 +201,16 @@ public final class StageRunner: Service, Sendable {
         }
     }
 
+    /// Runs what the handler asked to run once its messages are confirmed. A failure is logged, not retried:
+    /// the messages are out, and what was not recorded is only sent again on the next delivery.
+    private func confirmed(_ resolution: Resolution) async {
+        for step in resolution.onConfirmed {
+            do { try await step() } catch {
+                logger.warning("could not record that the results were confirmed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
     // MARK: resolving messages
 
     struct Resolution: Sendable {
@@ -207,6 +219,7 @@ public final class StageRunner: Service, Sendable {
         var succeeded: Bool
         /// In words, for the trace.
         var outcome: String = ""
+        var onConfirmed: [@Sendable () async throws -> Void] = []
     }
 
     private func resolve(_ batch: [Delivery]) async -> [Resolution] {
@@ -261,20 +274,25 @@ public final class StageRunner: Service, Sendable {
         do {
             let outcome = try await handler.handle(message, logger: log)
             metrics.handlerLatency(ContinuousClock.now - started)
-            switch outcome {
+            var resolution: Resolution
+            switch outcome.base {
             case .publish(let outputs):
                 metrics.handled(duplicate: false)
-                return Resolution(messages: amqpMessages(outputs, for: message), succeeded: true,
-                                  outcome: "published \(outputs.count)" + (outputs.isEmpty ? "" : " (" + Set(outputs.map(\.routingKey)).sorted().joined(separator: ", ") + ")"))
+                resolution = Resolution(messages: amqpMessages(outputs, for: message), succeeded: true,
+                                        outcome: "published \(outputs.count)" + (outputs.isEmpty ? "" : " (" + Set(outputs.map(\.routingKey)).sorted().joined(separator: ", ") + ")"))
             case .duplicate(let detail, let also):
                 metrics.handled(duplicate: true)
                 log.info("duplicate skipped", metadata: ["detail": "\(detail)"])
                 let notice = AuditNotice(event: "duplicate_skipped", stage: stage.name, detail: detail, messageId: message.messageID,
                                          correlationId: message.correlationID, idempotencyKey: message.idempotencyKey)
-                return Resolution(messages: amqpMessages(also, for: message)
-                                      + [notify(configuration.auditExchange, "audit.duplicate_skipped.\(stage.name)", notice, message)],
-                                  succeeded: true, outcome: "duplicate: \(detail)")
+                resolution = Resolution(messages: amqpMessages(also, for: message)
+                                            + [notify(configuration.auditExchange, "audit.duplicate_skipped.\(stage.name)", notice, message)],
+                                        succeeded: true, outcome: "duplicate: \(detail)")
+            case .confirming:
+                preconditionFailure("StageOutcome.base never returns .confirming")
             }
+            resolution.onConfirmed = outcome.onConfirmed
+            return resolution
         } catch {
             metrics.handlerLatency(ContinuousClock.now - started)
             let stageError = StageError.classify(error)
@@ -304,7 +322,8 @@ public final class StageRunner: Service, Sendable {
         if properties.messageID == nil { properties.messageID = MessageID.random() }
 
         if error.errorClass == .transient,
-           case .retry(let tier) = stage.retryPolicy.decide(failedAttempt: message.attempt, retryAfter: error.retryAfter) {
+           case .retry(let tier) = stage.retryPolicy.decide(failedAttempt: message.attempt, retryAfter: error.retryAfter,
+                                                            failingFor: message.failingFor()) {
             properties.headers[Header.attempt] = .int(Int64(message.attempt + 1))
             properties.headers[Header.retryTier] = .string(RetryTier.label(tier.delay))
             metrics.retried(tier: tier)

@@ -151,7 +151,7 @@ public struct Topology: Codable, Sendable, Equatable {
     public func stage(_ name: String) throws -> StageTopology {
         guard let work = queues.first(where: { $0.name == name }) else { throw TopologyError.unknownStage(name) }
         let tiers = queues.compactMap { queue -> RetryTier? in
-            guard queue.name.hasPrefix("\(name).retry."), let ttl = queue.arguments["x-message-ttl"]?.intValue else { return nil }
+            guard RetryTier.isTier(queue.name, of: name), let ttl = queue.arguments["x-message-ttl"]?.intValue else { return nil }
             return RetryTier(queue: queue.name, delay: .milliseconds(ttl))
         }
         guard let dlq = queues.first(where: { $0.name == "\(name).dlq" }) else { throw TopologyError.missingDeadLetterQueue(name) }
@@ -159,7 +159,7 @@ public struct Topology: Codable, Sendable, Equatable {
         return StageTopology(
             name: name,
             workQueue: work,
-            retryQueues: queues.filter { owned.contains($0.name) && $0.name.hasPrefix("\(name).retry.") },
+            retryQueues: queues.filter { owned.contains($0.name) && RetryTier.isTier($0.name, of: name) },
             deadLetterQueue: dlq,
             bindings: bindings.filter { owned.contains($0.destination) },
             retryPolicy: RetryPolicy(tiers: tiers),
@@ -210,6 +210,16 @@ public struct StageTopology: Sendable {
 }
 
 extension Topology {
+    /// The names the delay tiers had in earlier releases (`S.retry.<delay>`, classic queues, which could lose
+    /// messages at a broker restart). A queue's arguments cannot change in place (PRECONDITION_FAILED), so the
+    /// quorum tiers have new names and `bridgectl topology apply` deletes these once they have drained.
+    public var retiredRetryTiers: [String] {
+        queues.compactMap { queue in
+            guard queue.arguments["x-message-ttl"] != nil, let range = queue.name.range(of: ".\(RetryTier.infix).", options: .backwards) else { return nil }
+            return queue.name.replacingCharacters(in: range, with: ".retry.")
+        }
+    }
+
     /// Declares every exchange, queue and binding over AMQP. Users, permissions and policies need the
     /// management API (`BrokerAdmin`); this is what tests and a worker with configure rights can do alone.
     public func declareEntities(on connection: AMQPConnection, channel: UInt16) throws {

@@ -64,11 +64,17 @@ public struct TopologyBuilder: Sendable {
                 "x-dead-letter-routing-key": .string(stage.name),
             ]))
             for delay in stage.retryDelays {
-                let tier = RetryTier(queue: "\(stage.name).retry.\(RetryTier.label(delay))", delay: delay)
+                // A quorum queue whose expired messages leave only once the work queue has confirmed them
+                // (at-least-once dead-lettering, RabbitMQ 3.10; it requires reject-publish). A classic tier
+                // dead-letters at most once: messages expiring while the node boots were dropped.
+                let tier = RetryTier(stage: stage.name, delay: delay)
                 queues.append(queue(tier.queue, [
+                    "x-queue-type": .string("quorum"),
                     "x-message-ttl": .int(tier.milliseconds),
                     "x-dead-letter-exchange": .string(""),
                     "x-dead-letter-routing-key": .string(stage.name),
+                    "x-dead-letter-strategy": .string("at-least-once"),
+                    "x-overflow": .string("reject-publish"),
                 ]))
             }
             queues.append(queue("\(stage.name).dlq", ["x-queue-type": .string("quorum")]))
@@ -77,7 +83,7 @@ public struct TopologyBuilder: Sendable {
             }
             bindings.append(binding(deadLetterExchange, "\(stage.name).dlq", stage.name))
 
-            let own = "^\(escape(stage.name))(\\.retry\\.[0-9a-z]+|\\.dlq)?$"
+            let own = "^\(escape(stage.name))(\\.\(RetryTier.infix)\\.[0-9a-z]+|\\.dlq)?$"
             let readsFrom = stage.consumes.map(\.exchange) + [deadLetterExchange]
             let writesTo = stage.publishesTo + [alertExchange, auditExchange, deadLetterExchange, "amq.default"]
             users.append(user(stage.name))

@@ -16,6 +16,10 @@ import SageConnector
 /// (unposted) batch, by whichever delivery sees it (the later poster, or any later delivery). A message
 /// redelivered after a crash whose journal Sage does not hold yet is retried after `inDoubtWindow`, so a
 /// post the crashed handler had sent lands (and is found) before anyone posts again.
+///
+/// Notices are derived, not remembered: whenever a journal is known to be posted (ledger or Sage) and
+/// the ledger has not recorded its notices as confirmed, the `posted` audit and the reconciliation are
+/// sent from Sage's copy; the runner records them confirmed once the broker has them.
 public struct SageLoaderHandler: StageHandler {
     public let client: any SageClient
     public let ledger: IdempotencyStore
@@ -42,17 +46,27 @@ public struct SageLoaderHandler: StageHandler {
         let journal = document.journal
         try validation.check(journal)
         let key = message.idempotencyKey ?? journal.idempotencyKey
-        if let batchNumber = try await ledger.result(for: key) {
-            return .duplicate("\(journal.reference) already posted as Sage batch \(batchNumber) (local ledger)")
+        let ledgered = try await ledger.result(for: key)
+        if let batchNumber = ledgered, try await ledger.noticesConfirmed(key: key) {
+            return .duplicate("\(journal.reference) already posted as Sage batch \(batchNumber), its notices confirmed (local ledger)")
         }
+        // Once the broker has confirmed the notices, they need not be derived again.
+        let confirm: @Sendable () async throws -> Void = { [ledger] in try await ledger.confirmNotices(key: key) }
         do {
             if let kept = try await onlyOne(journal.reference, logger: logger) {
-                // Posted before, but not by this ledger: a replica, or this stage before a crash that may have come
-                // before its results went out. The reconciliation is sent again from Sage's copy (the alerter keeps
-                // one per reference), so that a crash between posting and acking cannot lose it.
-                _ = try await ledger.record(key: key, messageID: message.messageID, result: kept.batchNumber.rawValue)
-                return .duplicate("Sage already holds \(journal.reference) as batch \(kept.batchNumber)",
-                                  also: try await notices(document, batchNumber: kept.batchNumber, readBack: kept, posted: false))
+                // Posted before: by this loader before a failure (the read-back, the reconciliation or a crash came
+                // between posting and confirming the notices), or by a replica that may have failed the same way.
+                // Notices are derived, not remembered: they are sent from Sage's copy until they are confirmed.
+                if ledgered == nil { _ = try await ledger.record(key: key, messageID: message.messageID, result: kept.batchNumber.rawValue) }
+                let source = ledgered == nil ? "" : " (local ledger)"
+                return .confirming(.duplicate("Sage already holds \(journal.reference) as batch \(kept.batchNumber)\(source); notices sent from Sage's copy",
+                                              also: try await notices(document, batchNumber: kept.batchNumber, readBack: kept, postedNow: false)),
+                                   then: confirm)
+            }
+            if let batchNumber = ledgered {
+                // The ledger says posted but Sage does not show it (yet: an import file not processed): never post twice.
+                throw StageError.transient("\(journal.reference) was posted as Sage batch \(batchNumber) (local ledger) but Sage does not show it; "
+                                           + "its notices wait for Sage's copy")
             }
             if message.redelivered {
                 // The delivery before this one may have died with its post on the way to Sage: let it land first.
@@ -65,20 +79,27 @@ public struct SageLoaderHandler: StageHandler {
             guard let kept = try await onlyOne(journal.reference, logger: logger) else {
                 throw StageError.transient("\(journal.reference) was posted as batch \(receipt.batchNumber) but Sage does not list it; looking again")
             }
+            _ = try await ledger.record(key: key, messageID: message.messageID, result: kept.batchNumber.rawValue)
             guard kept.batchNumber == receipt.batchNumber else {
-                _ = try await ledger.record(key: key, messageID: message.messageID, result: kept.batchNumber.rawValue)
+                // The keeper's own delivery says what was posted; if it died, its redelivery derives the notices.
                 return .duplicate("\(journal.reference) was posted by another delivery at the same time as batch \(kept.batchNumber); "
                     + "this delivery's batch \(receipt.batchNumber) was deleted")
             }
-            _ = try await ledger.record(key: key, messageID: message.messageID, result: receipt.batchNumber.rawValue)
             logger.info("posted", metadata: ["reference": .string(journal.reference), "sage_batch": .string(receipt.batchNumber.rawValue)])
             BusinessMetrics.posted(journal)
-            return .publish(try await notices(document, batchNumber: receipt.batchNumber, readBack: kept))
+            return .confirming(.publish(try await notices(document, batchNumber: receipt.batchNumber, readBack: kept, postedNow: true)),
+                               then: confirm)
         } catch SageError.duplicateReference(let existing) {
             // A Sage that refuses a second reference (sage-pro-sim --unique-references) turned our copy away.
+            // The delivery that posted it may not get its notices out; they are derived here from Sage's copy as well.
             let batch = existing.batchNumber?.rawValue ?? "unknown"
             _ = try await ledger.record(key: key, messageID: message.messageID, result: batch)
-            return .duplicate("Sage refused a second \(journal.reference): already posted as batch \(batch)")
+            guard let held = try await client.findJournal(reference: journal.reference) else {
+                return .duplicate("Sage refused a second \(journal.reference): already posted as batch \(batch)")
+            }
+            return .confirming(.duplicate("Sage refused a second \(journal.reference): already posted as batch \(batch); notices sent from Sage's copy",
+                                          also: try await notices(document, batchNumber: held.batchNumber, readBack: held, postedNow: false)),
+                               then: confirm)
         } catch let error as SageError {
             throw stageError(error, journal: journal)
         }
@@ -102,24 +123,25 @@ public struct SageLoaderHandler: StageHandler {
         return kept
     }
 
-    /// The `posted` audit record (when this delivery posted it) and the reconciliation of a settlement
-    /// journal (with its batch's real-time refunds as Sage holds them now) or of a refund.
-    func notices(_ document: JournalDocument, batchNumber: SageBatchNumber, readBack: SagePostedJournal, posted: Bool = true) async throws
+    /// The `posted` audit record and the reconciliation of a settlement journal (with its batch's real-time
+    /// refunds as Sage holds them now) or of a refund. `postedNow`: this delivery posted it (else the notices
+    /// come from Sage's copy of an earlier posting, and the refund latency is not measured again).
+    func notices(_ document: JournalDocument, batchNumber: SageBatchNumber, readBack: SagePostedJournal, postedNow: Bool) async throws
         -> [OutboundMessage]
     {
         let journal = document.journal
         var outputs: [OutboundMessage] = []
-        if posted {
-            var detail = "\(journal.reference) posted as Sage batch \(batchNumber) in company \(company)"
-            if let facts = document.refund, let received = try? Date(facts.receivedAt, strategy: .iso8601) {
-                let latency = Date().timeIntervalSince(received)
-                Metrics.Timer(label: "bridge_refund_latency_seconds").recordNanoseconds(Int64(max(0, latency) * 1e9))
-                detail += String(format: ", %.3f s after Heartland reported refund %@", latency, facts.transactionId)
-            }
-            let notice = AuditNotice(event: "posted", stage: "sage-loader", detail: detail, idempotencyKey: journal.idempotencyKey)
-            outputs.append(try OutboundMessage(exchange: auditExchange, routingKey: "audit.posted.sage-loader", json: notice,
-                                               idempotencyKey: journal.idempotencyKey, schema: "bridge.audit.v1"))
+        var detail = "\(journal.reference) posted as Sage batch \(batchNumber) in company \(company)"
+        if !postedNow {
+            detail += " (confirmed from Sage's copy)"
+        } else if let facts = document.refund, let received = try? Date(facts.receivedAt, strategy: .iso8601) {
+            let latency = Date().timeIntervalSince(received)
+            Metrics.Timer(label: "bridge_refund_latency_seconds").recordNanoseconds(Int64(max(0, latency) * 1e9))
+            detail += String(format: ", %.3f s after Heartland reported refund %@", latency, facts.transactionId)
         }
+        let notice = AuditNotice(event: "posted", stage: "sage-loader", detail: detail, idempotencyKey: journal.idempotencyKey)
+        outputs.append(try OutboundMessage(exchange: auditExchange, routingKey: "audit.posted.sage-loader", json: notice,
+                                           idempotencyKey: journal.idempotencyKey, schema: "bridge.audit.v1"))
         if let store = document.storeID {
             var refunds: [(refund: RealTimeRefund, sage: SageReadBack?)] = []
             for refund in document.refunds ?? [] {

@@ -15,6 +15,7 @@ public enum Worker {
         let topology = try options.loadTopology()
         var configuration = StageRunnerConfiguration(stage: try topology.stage(name))
         configuration.breaker.basePause = .milliseconds(Int64(options.pauseSeconds * 1000))
+        if let budget = options.retryBudgetSeconds { configuration.stage.retryPolicy.budget = .milliseconds(Int64(budget * 1000)) }
         configuration.traceExchange = configuration.auditExchange  // every hop, for `bridgectl trace`
         tune(&configuration)
         let connector = BrokerConnector(url: try options.brokerURL(), name: name, logger: logger)

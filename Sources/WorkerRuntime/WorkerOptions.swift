@@ -23,13 +23,18 @@ public struct WorkerOptions: ParsableArguments, Sendable {
     public var logLevel: String = ProcessInfo.processInfo.environment["BRIDGE_LOG_LEVEL"] ?? "info"
 
     @Option(name: .customLong("pause-seconds"),
-            help: "First pause when the stage's target keeps failing (circuit breaker); doubles up to 300 s. Default: $BRIDGE_PAUSE_SECONDS or 15.")
-    public var pauseSeconds: Double = ProcessInfo.processInfo.environment["BRIDGE_PAUSE_SECONDS"].flatMap(Double.init) ?? 15
+            help: "First pause when the stage's target keeps failing and sent no Retry-After (circuit breaker); each re-opening doubles the last pause, up to 60 s. Default: $BRIDGE_PAUSE_SECONDS or 2.")
+    public var pauseSeconds: Double = ProcessInfo.processInfo.environment["BRIDGE_PAUSE_SECONDS"].flatMap(Double.init) ?? 2
+
+    @Option(name: .customLong("retry-budget-seconds"),
+            help: "How long a message whose target keeps failing is retried before it is parked (after one attempt per delay tier at least). Default: $BRIDGE_RETRY_BUDGET_SECONDS or the sum of the delay tiers.")
+    public var retryBudgetSeconds: Double? = ProcessInfo.processInfo.environment["BRIDGE_RETRY_BUDGET_SECONDS"].flatMap(Double.init)
 
     public init() {}
 
     public func validate() throws {
         guard pauseSeconds > 0 else { throw ValidationError("--pause-seconds must be positive") }
+        if let retryBudgetSeconds, retryBudgetSeconds <= 0 { throw ValidationError("--retry-budget-seconds must be positive") }
     }
 
     public func brokerURL() throws -> AMQPURL {

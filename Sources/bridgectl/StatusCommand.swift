@@ -12,7 +12,8 @@ struct StatusCommand: AsyncParsableCommand {
               work queue   the workers: the oldest message a replica is handling now (quorum queues have no
                            head timestamp in RabbitMQ, and reading their head would count against x-delivery-limit);
                            give --metrics-url (each worker's /metrics) or --prometheus-url
-              retry tiers  RabbitMQ's head_message_timestamp (classic queues)
+              delay tiers  none: quorum queues have no head timestamp; a message leaves its tier when its TTL
+                           (the tier's delay) is over, so the note gives that bound
               dlq          the parked messages themselves, read and left in place as `dlq list` does (needs --amqp-url)
             """)
     @OptionGroup var broker: BrokerOptions
@@ -43,7 +44,8 @@ struct StatusCommand: AsyncParsableCommand {
             rows.append(QueueStatus(stage: stage.name, role: "work", stats: queues[stage.workQueue.name], name: stage.workQueue.name)
                 .withWorkQueueAge(figures, now: now))
             for tier in stage.retryQueues {
-                rows.append(QueueStatus(stage: stage.name, role: "retry", stats: queues[tier.name], name: tier.name).withHeadAge(now: now))
+                rows.append(QueueStatus(stage: stage.name, role: "retry", stats: queues[tier.name], name: tier.name)
+                    .withHeadAge(now: now, tierDelay: stage.retryPolicy.tiers.first { $0.queue == tier.name }?.delay))
             }
             rows.append(QueueStatus(stage: stage.name, role: "dlq", stats: queues[stage.deadLetterQueue.name], name: stage.deadLetterQueue.name)
                 .withParkedAge(parked[stage.name], scanLimit: dlqScan, now: now))
@@ -142,12 +144,12 @@ struct QueueStatus: Encodable {
         oldestFrom = source
     }
 
-    func withHeadAge(now: Date) -> QueueStatus {
+    func withHeadAge(now: Date, tierDelay: Duration? = nil) -> QueueStatus {
         var row = self
         if let head = headTimestamp, !isEmpty {
             row.setOldest(head, from: "broker", now: now)
         } else if !isEmpty && role == "retry" {
-            row.note = "head message has no timestamp"
+            row.note = tierDelay.map { "each back in \(RetryTier.label($0)) at most (quorum tier: no head timestamp)" } ?? "head message has no timestamp"
         }
         return row
     }

@@ -15,6 +15,11 @@ struct TopologyCommand: AsyncParsableCommand {
                 Passwords are never in the file. For each worker user U, the password is taken from \
                 $BRIDGE_PASSWORD_<U> (upper case, '-' as '_'), e.g. BRIDGE_PASSWORD_SAGE_LOADER, or from the file \
                 <secrets-dir>/<U>. Users that exist keep their password when none is given.
+
+                Upgrading from classic delay tiers (S.retry.<delay>): the quorum tiers (S.delay.<delay>) are \
+                created next to them; workers of this release use only the new ones, and the old ones keep \
+                returning their messages to S as their TTL runs out. Each old tier is deleted here once it is \
+                empty (at most its delay after the last old worker stopped); run apply again until it says none is left.
                 """)
         @OptionGroup var broker: BrokerOptions
         @Option(help: "Folder with one file per worker user holding its password.") var secretsDir: String?
@@ -44,19 +49,47 @@ struct TopologyCommand: AsyncParsableCommand {
                     passwords += 1
                 }
             }
+            let retired = try await retireDrainedTiers(file, management)
             let diff = TopologyDiff(file: file, broker: try await management.definitions())
             if broker.json {
-                struct Applied: Encodable { var exchanges, queues, bindings, policies, users, passwordsSet: Int; var missing, different: [String] }
+                struct Applied: Encodable {
+                    var exchanges, queues, bindings, policies, users, passwordsSet: Int
+                    var missing, different, retiredTiersDeleted, retiredTiersDraining: [String]
+                }
                 print(try Output.json(Applied(exchanges: file.exchanges.count, queues: file.queues.count, bindings: file.bindings.count,
                                               policies: file.policies.count, users: file.users.count, passwordsSet: passwords,
-                                              missing: diff.missing, different: diff.different)))
+                                              missing: diff.missing, different: diff.different,
+                                              retiredTiersDeleted: retired.deleted, retiredTiersDraining: retired.draining.map(\.name))))
             } else {
                 print("applied \(file.exchanges.count) exchanges, \(file.queues.count) queues, \(file.bindings.count) bindings, "
                       + "\(file.policies.count) policies, \(file.users.count) users (\(passwords) passwords set)")
+                for name in retired.deleted { print("deleted the retired classic delay tier \(name) (empty)") }
+                for (name, messages) in retired.draining {
+                    print("the retired classic delay tier \(name) still holds \(messages) messages; they return to their stage as their "
+                          + "delay runs out: run `bridgectl topology apply` again after that to delete it")
+                }
             }
             if !diff.missing.isEmpty || !diff.different.isEmpty {
                 throw ValidationError("the broker still differs from the file: \((diff.missing + diff.different).joined(separator: ", "))")
             }
+        }
+
+        /// Deletes each classic delay tier of an earlier release that has drained; reports the others.
+        private func retireDrainedTiers(_ file: Topology, _ management: ManagementClient) async throws
+            -> (deleted: [String], draining: [(name: String, messages: Int)])
+        {
+            let retired = Set(file.retiredRetryTiers)
+            var deleted: [String] = [], draining: [(String, Int)] = []
+            for queue in try await management.queues() where retired.contains(queue.name) {
+                let messages = queue.messagesReady + queue.messagesUnacknowledged
+                // if-empty: the broker refuses if a message arrived since the figures were taken.
+                if messages == 0, (try? await management.deleteQueue(queue.name, ifEmpty: true)) != nil {
+                    deleted.append(queue.name)
+                } else {
+                    draining.append((queue.name, messages))
+                }
+            }
+            return (deleted.sorted(), draining.sorted { $0.0 < $1.0 })
         }
 
         private func password(for user: String) -> String? {

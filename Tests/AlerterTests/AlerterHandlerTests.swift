@@ -65,6 +65,20 @@ import Testing
         #expect(groups[0].count == 12)
     }
 
+    /// A notice whose first handling failed comes back from the alerter's delay tier through the default
+    /// exchange under the key `alerter`: its own type says what it is, so it is stored, not refused.
+    @Test func aNoticeBackFromADelayTierIsKnownByItsType() async throws {
+        let store = try store()
+        let handler = AlerterHandler(store: store, webhook: nil)
+        let notice = AuditNotice(event: "posted", stage: "sage-loader", detail: "HL-1 posted as Sage batch 7")
+        let back = InboundMessage(Delivery(exchange: "", routingKey: "alerter", properties: MessageProperties(
+            messageID: "m-back", correlationID: "c", type: "audit.posted.sage-loader", headers: [Header.attempt: .int(2)]),
+            body: Array(try JSONEncoder().encode(notice))))
+        _ = try await handler.handle(back, logger: logger)
+        let events = try await store.auditEvents()
+        #expect(events.contains { $0.event == "posted" && $0.detail == "HL-1 posted as Sage batch 7" })
+    }
+
     @Test func deadLetterCopiesJoinTheRunnersAlertGroup() async throws {
         let store = try store()
         let handler = AlerterHandler(store: store, webhook: nil)

@@ -51,17 +51,24 @@ final class BridgeFlow: @unchecked Sendable {
     ///   - retryDelays: delay tiers other than the standard 5 s / 30 s / 5 min / 30 min (the stages declare their
     ///     own tier queues from the topology file they are given).
     ///   - clock: now for the simulators and ingest; by default 15:00 UTC today (see `BridgeClock.timeMatrix` for the others).
+    ///   - broker: a node of the test's own (one it stops and starts) instead of the shared one.
+    ///   - adjustTopology: changes to the stages' topology file (with `retryDelays`), e.g. an earlier release's tiers.
+    ///   - stageArguments: extra flags for every stage process.
     static func start(mapping: String = repositoryRoot.appendingPathComponent("Config/mapping.yaml").path, loaders: Int = 1,
                       loaderArguments: [String] = [], loaderEnvironment: [String: String] = [:], scorerArguments: [String]? = nil,
-                      retryDelays: [Duration]? = nil, clock: BridgeClock = .flowDefault) async throws -> BridgeFlow {
-        let broker = try await TestBroker.shared
+                      retryDelays: [Duration]? = nil, clock: BridgeClock = .flowDefault, broker: TestBroker? = nil,
+                      adjustTopology: (inout Topology) -> Void = { _ in }, stageArguments: [String] = []) async throws -> BridgeFlow {
+        let shared = try await TestBroker.shared
+        let broker = broker ?? shared
         var topology = repositoryRoot.appendingPathComponent("Topology/definitions.json").path
         try await broker.management().importDefinitions(try Topology.load(from: topology))
         if let retryDelays {
             var builder = BridgeTopology.standard
             for index in builder.stages.indices { builder.stages[index].retryDelays = retryDelays }
+            var custom = builder.build()
+            adjustTopology(&custom)
             topology = FileManager.default.temporaryDirectory.appendingPathComponent("definitions-\(UUID().uuidString).json").path
-            try builder.build().encoded().write(to: URL(fileURLWithPath: topology))
+            try custom.encoded().write(to: URL(fileURLWithPath: topology))
         }
         // The stages of an earlier test must be gone before this test's start.
         try await eventually("no stage consumers left from an earlier test") { try await consumers(broker) == 0 }
@@ -76,7 +83,7 @@ final class BridgeFlow: @unchecked Sendable {
             "--port", "0", "--db", folder.appendingPathComponent("sage.sqlite").path, "--user", "ADMIN", "--password", "pw", "--rate-limit", "off",
             "--clock=\(clock.offsetText)"])
         let sageURL = try await firstLine(of: sage, after: "listening on ")
-        let common = ["--amqp-url", broker.amqpURL, "--topology", topology, "--log-level", "info"]
+        let common = ["--amqp-url", broker.amqpURL, "--topology", topology, "--log-level", "info"] + stageArguments
         let operations = folder.appendingPathComponent("operations.sqlite").path
         var processes = [
             "sage-pro-sim": sage,
@@ -167,6 +174,13 @@ final class BridgeFlow: @unchecked Sendable {
         try await eventually("the transformer consumes again") { try await Self.consumers(self.broker) == self.processes.keys.filter { $0.hasPrefix("sage-loader") }.count + 3 }
     }
 
+    /// Starts a process of the flow again with the same executable, arguments and environment (after a crash).
+    func restart(_ name: String) throws {
+        let old = processes[name]!
+        processes[name] = try WorkerProcess.start(path: old.process.executableURL!, arguments: old.process.arguments ?? [],
+                                                  environment: old.process.environment ?? [:])
+    }
+
     // MARK: Heartland side
 
     static let appID = "flow-app", appKey = "flow-key", retailToken = "flow-retail"
@@ -175,8 +189,8 @@ final class BridgeFlow: @unchecked Sendable {
     /// with its webhook registered. Returns the generated fixture (for independent expectations).
     /// The day is `day` if given, else the last business day over at every store at the flow's clock.
     @discardableResult
-    func startHeartland(stores: Int, day: String? = nil, seed: Int = 7, tickets: Int, duplicateRate: Double = 0, pollSeconds: Double = 0)
-        async throws -> Data
+    func startHeartland(stores: Int, day: String? = nil, seed: Int = 7, tickets: Int, duplicateRate: Double = 0, pollSeconds: Double = 0,
+                        ingestArguments: [String] = []) async throws -> Data
     {
         let day = day ?? StoreDayGenerator.lastFinishedDay(stores: stores, at: clock.now())
         self.day = day
@@ -200,7 +214,7 @@ final class BridgeFlow: @unchecked Sendable {
             "--amqp-url", broker.amqpURL, "--inbox", inbox, "--webhook-port", "0", "--poll-interval", String(pollSeconds),
             "--catch-up-days", "2", "--retry-initial", "0.2", "--retry-max", "1", "--log-level", "info", "--clock=\(clock.offsetText)",
             "--sync-state", folder.appendingPathComponent("heartland-sync.sqlite").path,
-        ], environment: ["HEARTLAND_URL": url, "HEARTLAND_APP_ID": Self.appID, "HEARTLAND_APP_KEY": Self.appKey,
+        ] + ingestArguments, environment: ["HEARTLAND_URL": url, "HEARTLAND_APP_ID": Self.appID, "HEARTLAND_APP_KEY": Self.appKey,
                          "HEARTLAND_RETAIL_TOKEN": Self.retailToken])
         processes["heartland-ingest"] = ingest
         let webhook = try await Self.firstLine(of: ingest, after: "webhooks listening on ")

@@ -64,10 +64,13 @@ final class StageRunnerTests: XCTestCase {
         try await eventually("message parked after the last tier") { try await p.depth(p.stage("a") + ".dlq") == 1 }
         let parked = try await p.take(p.stage("a") + ".dlq")[0]
         XCTAssertEqual(header(parked, Header.errorClass)?.stringValue, "transient")
-        XCTAssertEqual(header(parked, Header.attempt)?.intValue, 3, "first attempt plus one per tier (2 tiers)")
+        // At least the first attempt plus one per tier (2 tiers), and failing for as long as the tiers last (0.9 s):
+        // a short tier chosen because the failure was young can add an attempt.
+        let attempts = try XCTUnwrap(header(parked, Header.attempt)?.intValue)
+        XCTAssertTrue((3...5).contains(attempts), "\(attempts) attempts")
         try await eventually("alert published") { try await p.depth("\(p.prefix).alerts.all") == 1 }
         let alert = try JSONDecoder().decode(AlertNotice.self, from: Data(try await p.take("\(p.prefix).alerts.all")[0].body))
-        XCTAssertTrue(alert.reason.hasPrefix("gave up after 3 attempts"), alert.reason)
+        XCTAssertTrue(alert.reason.hasPrefix("gave up after \(attempts) attempts"), alert.reason)
         let forwarded = try await p.depth("\(p.prefix).out")
         XCTAssertEqual(forwarded, 0)
         _ = worker

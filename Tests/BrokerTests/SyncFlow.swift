@@ -164,19 +164,7 @@ final class SyncFlow: @unchecked Sendable {
     // MARK: broker
 
     /// Takes (acks) every message now in a queue.
-    func take(_ queue: String) async throws -> [Delivery] {
-        let session = try await broker.session("take")
-        let taken = try await session.perform { connection -> [Delivery] in
-            var got: [Delivery] = []
-            while let delivery = try connection.get(channel: 3, queue: queue, generation: 0) {
-                try connection.ack(channel: 3, deliveryTag: delivery.deliveryTag)
-                got.append(delivery)
-            }
-            return got
-        }
-        await session.close()
-        return taken
-    }
+    func take(_ queue: String) async throws -> [Delivery] { try await broker.take(queue) }
 
     /// The idempotency keys a loader's ledger holds.
     func ledgerKeys(_ path: String) async throws -> [String] {

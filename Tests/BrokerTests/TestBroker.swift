@@ -83,6 +83,21 @@ final class TestBroker: @unchecked Sendable {
         return Int(counts.messages)
     }
 
+    /// Takes (acks) up to `max` messages from a queue with basic.get.
+    func take(_ queue: String, max: Int = 10_000) async throws -> [Delivery] {
+        let session = try await session("take")
+        let taken = try await session.perform { connection -> [Delivery] in
+            var got: [Delivery] = []
+            while got.count < max, let delivery = try connection.get(channel: 3, queue: queue, generation: 0) {
+                try connection.ack(channel: 3, deliveryTag: delivery.deliveryTag)
+                got.append(delivery)
+            }
+            return got
+        }
+        await session.close()
+        return taken
+    }
+
     func management() throws -> ManagementClient { try ManagementClient(url: managementURL) }
 }
 

@@ -68,19 +68,7 @@ struct TestPipeline {
     func depth(_ queue: String) async throws -> Int { try await broker.depth(queue) }
 
     /// Takes (acks) up to `max` messages from a queue with basic.get.
-    func take(_ queue: String, max: Int = 10_000) async throws -> [Delivery] {
-        let session = try await broker.session("take")
-        let taken = try await session.perform { connection -> [Delivery] in
-            var got: [Delivery] = []
-            while got.count < max, let d = try connection.get(channel: 3, queue: queue, generation: 0) {
-                try connection.ack(channel: 3, deliveryTag: d.deliveryTag)
-                got.append(d)
-            }
-            return got
-        }
-        await session.close()
-        return taken
-    }
+    func take(_ queue: String, max: Int = 10_000) async throws -> [Delivery] { try await broker.take(queue, max: max) }
 
     /// Starts `bridge-relay` for a stage of this pipeline.
     func relay(_ stageName: String, _ arguments: [String], httpPort: Int = 0) throws -> WorkerProcess {

@@ -27,7 +27,7 @@ final class TopologyAndEndpointTests: XCTestCase {
         XCTAssertEqual(loader.arguments["x-queue-type"], .string("quorum"))
         XCTAssertEqual(loader.arguments["x-dead-letter-exchange"], .string("bridge.dead"))
         XCTAssertNotNil(loader.arguments["x-delivery-limit"])
-        let tier = try XCTUnwrap(onBroker.queues.first { $0.name == "sage-loader.retry.30s" })
+        let tier = try XCTUnwrap(onBroker.queues.first { $0.name == "sage-loader.delay.30s" })
         XCTAssertEqual(tier.arguments["x-message-ttl"], .int(30_000))
         XCTAssertEqual(tier.arguments["x-dead-letter-routing-key"], .string("sage-loader"))
         XCTAssertTrue(onBroker.bindings.contains { $0.source == "bridge.dead" && $0.destination == "sage-loader.dlq" && $0.routingKey == "sage-loader" })
@@ -35,6 +35,36 @@ final class TopologyAndEndpointTests: XCTestCase {
             "topology", "diff", "--topology", file, "--management-url", broker.managementURL])
         let diffStatus = try await diffCommand.waitForExit()
         XCTAssertEqual(diffStatus, 0, diffCommand.log)
+    }
+
+    /// An upgrade from the classic delay tiers: `apply` deletes an old tier that has drained and keeps (and
+    /// names) one that still holds a message, which goes on to its stage when its TTL runs out.
+    func testApplyRetiresTheClassicTiersOnceTheyHaveDrained() async throws {
+        let broker = try await TestBroker.shared
+        let session = try await broker.session("classic-tiers")
+        try await session.perform { connection in
+            for (name, ttl) in [("transformer.retry.5m", 300_000), ("fraud-scorer.retry.30m", 1_800_000)] {
+                _ = try connection.declareQueue(channel: 3, name: name, arguments: [
+                    "x-message-ttl": .int(Int64(ttl)), "x-dead-letter-exchange": .string(""),
+                    "x-dead-letter-routing-key": .string(String(name.prefix { $0 != "." }))])
+            }
+        }
+        try await session.publish([OutgoingMessage(exchange: "", routingKey: "fraud-scorer.retry.30m",
+                                                   properties: MessageProperties(messageID: MessageID.random()), body: Array("{}".utf8))])
+        await session.close()
+        let apply = try WorkerProcess.start(executable: "bridgectl", arguments: [
+            "topology", "apply", "--topology", repositoryRoot.appendingPathComponent("Topology/definitions.json").path,
+            "--management-url", broker.managementURL])
+        let status = try await apply.waitForExit()
+        XCTAssertEqual(status, 0, apply.log)
+        XCTAssertTrue(apply.log.contains("deleted the retired classic delay tier transformer.retry.5m (empty)"), apply.log)
+        XCTAssertTrue(apply.log.contains("fraud-scorer.retry.30m still holds"), apply.log)
+        let names = try await broker.management().queues().map(\.name)
+        XCTAssertFalse(names.contains("transformer.retry.5m"))
+        XCTAssertTrue(names.contains("fraud-scorer.retry.30m"))
+        let cleanup = try await broker.session("classic-tiers")
+        try await cleanup.perform { try $0.deleteQueue(channel: 3, name: "fraud-scorer.retry.30m") }
+        await cleanup.close()
     }
 
     /// A worker's own user can do its work with the permissions the file grants, and nothing more.
@@ -93,7 +123,7 @@ final class TopologyAndEndpointTests: XCTestCase {
         XCTAssertEqual(sum(metrics, "bridge_circuit_open"), 1)
         let waiting = try await p.depth(p.stage("a"))
         XCTAssertEqual(waiting, 0, "the other 7 are held by the paused consumer (unacked), not cycled through retries")
-        let first = try await p.depth(p.stage("a") + ".retry.30s"), second = try await p.depth(p.stage("a") + ".retry.1m")
+        let first = try await p.depth(p.stage("a") + ".delay.30s"), second = try await p.depth(p.stage("a") + ".delay.1m")
         XCTAssertEqual(first + second, 3, "jitter may send a failure one tier up")
         _ = worker
     }

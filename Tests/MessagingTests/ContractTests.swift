@@ -21,16 +21,28 @@ import Testing
             #expect(stage.deliveryLimit == 5)
             #expect(stage.retryPolicy.tiers.map(\.delay) == [.seconds(5), .seconds(30), .seconds(300), .seconds(1800)])
             #expect(stage.retryQueues.allSatisfy { $0.arguments["x-dead-letter-routing-key"] == .string(name) && $0.arguments["x-dead-letter-exchange"] == .string("") })
+            // Every hand-off at least once: a tier's expired messages leave only once the work queue has them.
+            #expect(stage.retryQueues.map(\.name) == ["5s", "30s", "5m", "30m"].map { "\(name).delay.\($0)" })
+            #expect(stage.retryQueues.allSatisfy {
+                $0.arguments["x-queue-type"] == .string("quorum") && $0.arguments["x-dead-letter-strategy"] == .string("at-least-once")
+                    && $0.arguments["x-overflow"] == .string("reject-publish")
+            })
             #expect(stage.bindings.contains { $0.source == "bridge.dead" && $0.destination == "\(name).dlq" && $0.routingKey == name })
             #expect(topology.users.contains { $0.name == name && $0.passwordHash.isEmpty }, "no password in the committed file")
         }
+    }
+
+    @Test func theClassicTiersOfEarlierReleasesAreKnownForTheMigration() throws {
+        let retired = try Topology.load(from: Self.file).retiredRetryTiers
+        #expect(retired.contains("sage-loader.retry.30s") && retired.contains("alerter.retry.30m"))
+        #expect(retired.count == 5 * 4)
     }
 
     @Test func workerPermissionsAreLeastPrivilege() throws {
         let topology = try Topology.load(from: Self.file)
         let loader = try #require(topology.permissions.first { $0.user == "sage-loader" })
         let configure = try Regex(loader.configure), write = try Regex(loader.write), read = try Regex(loader.read)
-        #expect("sage-loader.retry.30s".wholeMatch(of: configure) != nil)
+        #expect("sage-loader.delay.30s".wholeMatch(of: configure) != nil)
         #expect("transformer".wholeMatch(of: configure) == nil)
         #expect("bridge.audit".wholeMatch(of: write) != nil)
         #expect("bridge.events".wholeMatch(of: write) == nil)

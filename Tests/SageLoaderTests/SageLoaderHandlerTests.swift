@@ -31,10 +31,36 @@ import Testing
                              logger: logger)
         }
         /// A loader as one replica runs it, with its own ledger.
-        func handler(ledger name: String = "ledger") throws -> SageLoaderHandler {
-            SageLoaderHandler(client: client, ledger: try IdempotencyStore(path: folder.appendingPathComponent("\(name).sqlite").path),
+        func handler(ledger name: String = "ledger", client: (any SageClient)? = nil) throws -> SageLoaderHandler {
+            SageLoaderHandler(client: client ?? self.client, ledger: try IdempotencyStore(path: folder.appendingPathComponent("\(name).sqlite").path),
                               rules: rules, company: "SAMINC")
         }
+    }
+
+    /// What the stage runner does once the broker has confirmed an outcome's messages.
+    static func confirmed(_ outcome: StageOutcome) async throws -> StageOutcome {
+        for step in outcome.onConfirmed { try await step() }
+        return outcome.base
+    }
+
+    /// The real client, except that its first read-back (the look-up right after a post) fails as a timeout
+    /// would, after the post went through.
+    final class ReadBackFailsOnce: SageClient, @unchecked Sendable {
+        let real: any SageClient
+        private var posted = false, failed = false
+        init(_ real: any SageClient) { self.real = real }
+        func post(_ batch: SageJournalBatch) async throws -> SagePostingReceipt {
+            defer { posted = true }
+            return try await real.post(batch)
+        }
+        func findJournal(reference: String) async throws -> SagePostedJournal? { try await real.findJournal(reference: reference) }
+        func readJournal(batchNumber: SageBatchNumber) async throws -> SagePostedJournal { try await real.readJournal(batchNumber: batchNumber) }
+        func postedJournals(reference: String) async throws -> [SagePostedJournal] {
+            if posted && !failed { failed = true; throw SageError.unavailable(.timeout) }
+            return try await real.postedJournals(reference: reference)
+        }
+        func deleteBatch(_ batchNumber: SageBatchNumber) async throws { try await real.deleteBatch(batchNumber) }
+        func accountExists(_ account: String) async throws -> Bool { try await real.accountExists(account) }
     }
 
     static func withSage(_ body: (Sage) async throws -> Void) async throws {
@@ -73,7 +99,7 @@ import Testing
     @Test func postsOnceReadsBackAndReconciles() async throws {
         try await Self.withSage { sage in
             let document = try Self.document(reference: "HL-S-LA-20261126-B1")
-            let outcome = try await sage.handler().handle(try Self.message(document), logger: Self.logger)
+            let outcome = try await Self.confirmed(try await sage.handler().handle(try Self.message(document), logger: Self.logger))
             guard case .publish(let notices) = outcome else { Issue.record("expected notices"); return }
             #expect(notices.map(\.routingKey) == ["audit.posted.sage-loader", "audit.reconciliation.matched"])
             let report = try JSONDecoder().decode(ReconciliationReport.self, from: Data(notices[1].body))
@@ -86,18 +112,48 @@ import Testing
     @Test func aSecondDeliveryOrASecondReplicaIsADuplicateNotASecondPosting() async throws {
         try await Self.withSage { sage in
             let document = try Self.document(reference: "HL-S-LA-20261126-B2")
-            _ = try await sage.handler().handle(try Self.message(document), logger: Self.logger)
+            _ = try await Self.confirmed(try await sage.handler().handle(try Self.message(document), logger: Self.logger))
             // Same process (local ledger) and another replica with an empty ledger (Sage is the authority).
-            let again = try await sage.handler().handle(try Self.message(document), logger: Self.logger)
-            let otherReplica = try await sage.handler(ledger: "replica-2").handle(try Self.message(document), logger: Self.logger)
+            let again = try await Self.confirmed(try await sage.handler().handle(try Self.message(document), logger: Self.logger))
+            let otherReplica = try await Self.confirmed(try await sage.handler(ledger: "replica-2").handle(try Self.message(document), logger: Self.logger))
             guard case .duplicate(let local, _) = again, case .duplicate(let remote, let resent) = otherReplica else {
                 Issue.record("expected duplicates"); return
             }
             #expect(local.contains("local ledger"))
             #expect(remote.contains("Sage already holds"))
-            // The replica cannot know whether the first poster's reconciliation went out (it may have crashed
-            // before its results were published): it sends the reconciliation again, from Sage's copy.
-            #expect(resent.map(\.routingKey) == ["audit.reconciliation.matched"])
+            // The replica cannot know whether the first poster's notices went out (it may have crashed before
+            // its results were published): it sends them again, from Sage's copy.
+            #expect(resent.map(\.routingKey) == ["audit.posted.sage-loader", "audit.reconciliation.matched"])
+        }
+    }
+
+    /// The post succeeds and the read-back fails (or the process dies before the broker confirmed the notices):
+    /// the retry finds the ledger entry, and because the notices were never confirmed it sends the `posted`
+    /// audit and the reconciliation from Sage's copy instead of answering "already posted" with nothing.
+    /// Once they are confirmed, a further copy is a plain duplicate.
+    @Test func noticesLostAfterAPostAreDerivedFromSagesCopy() async throws {
+        try await Self.withSage { sage in
+            let document = try Self.document(reference: "HL-S-LA-20261126-B5")
+            let handler = try sage.handler(client: ReadBackFailsOnce(sage.client))
+            await #expect(throws: StageError.self) { try await handler.handle(try Self.message(document), logger: Self.logger) }
+            #expect(try await sage.client.findJournal(reference: "HL-S-LA-20261126-B5") != nil, "posted before the read-back failed")
+
+            let retried = try await handler.handle(try Self.message(document), logger: Self.logger)
+            guard case .duplicate(let detail, let notices) = retried.base else { Issue.record("expected a duplicate with notices"); return }
+            #expect(detail.contains("notices sent from Sage's copy"), "\(detail)")
+            #expect(notices.map(\.routingKey) == ["audit.posted.sage-loader", "audit.reconciliation.matched"])
+            let posted = try JSONDecoder().decode(AuditNotice.self, from: Data(notices[0].body))
+            #expect(posted.event == "posted" && posted.detail.contains("confirmed from Sage's copy"))
+
+            // The broker did not confirm them (a crash): the next copy derives them again.
+            let afterCrash = try await Self.confirmed(try await handler.handle(try Self.message(document), logger: Self.logger))
+            guard case .duplicate(_, let again) = afterCrash else { Issue.record("expected a duplicate"); return }
+            #expect(again.count == 2)
+            // Confirmed now: nothing more to say.
+            let later = try await handler.handle(try Self.message(document), logger: Self.logger)
+            guard case .duplicate(let plain, let none) = later else { Issue.record("expected a plain duplicate"); return }
+            #expect(none.isEmpty && plain.contains("notices confirmed"), "\(plain)")
+            #expect(try await sage.client.findJournal(reference: "HL-S-LA-20261126-B5")?.entries.count == 1)
         }
     }
 
@@ -115,7 +171,7 @@ import Testing
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
-            let posted = outcomes.filter { if case .publish = $0 { return true } else { return false } }
+            let posted = outcomes.filter { if case .publish = $0.base { return true } else { return false } }
             #expect(posted.count == 1)
             #expect(outcomes.count == 4)
             #expect(try await sage.client.postedJournals(reference: "HL-S-LA-20261126-B4").count == 1, "one entry left in Sage")
