@@ -44,7 +44,7 @@ struct SageRoutes {
         let path = "\(Self.prefix)/\(resource.resource)"
         let name = resource.resource.split(separator: "/").last.map(String.init) ?? resource.resource
         let keyed = "\(Self.prefix)/\(resource.resource.split(separator: "/").first!)/\(name)({key})"
-        table.add("GET", path) { try list($0, resource.resource) }
+        table.add("GET", path) { try list($0, resource.resource, keyFields: resource.keyFields) }
         table.add("POST", path) { request in
             try guarded(request) { _ in
                 let body = try request.json()
@@ -87,7 +87,7 @@ struct SageRoutes {
     }
 
     private func list(
-        _ request: SimRequest, _ resource: String, flatten: (@Sendable ([JSONValue]) -> [JSONValue])? = nil
+        _ request: SimRequest, _ resource: String, keyFields: [String] = [], flatten: (@Sendable ([JSONValue]) -> [JSONValue])? = nil
     ) throws -> SimResponse {
         try guarded(request) { _ in
             let query: ODataQuery
@@ -102,7 +102,14 @@ struct SageRoutes {
                                                arguments: [reference])
                         .compactMap { try SageRecords.fetch(db, resource: resource, key: $0) }
                 }
+                if flatten == nil, let narrowed = try SageQueryPlan(resource: resource, keyFields: keyFields, query: query).rows(db) {
+                    return narrowed
+                }
                 return try SageRecords.all(db, resource: resource)
+            }
+            if flatten == nil, query.isPlainPage, !keyFields.isEmpty {
+                let total = try database.read { try SageRecords.count($0, resource: resource) }
+                return .json(query.apply(page: rows, total: total, path: request.path))
             }
             return .json(query.apply(to: flatten.map { $0(rows) } ?? rows, path: request.path))
         }

@@ -39,7 +39,7 @@ struct HeartlandLoaderCommand: AsyncParsableCommand {
         logger.logLevel = worker.level
         let handler = HeartlandLoaderHandler(
             client: RetailMasterDataClient(retailBaseURL: retail, token: token, logger: logger), ledger: try IdempotencyStore(path: ledger),
-            links: try CustomerLinks(path: ledger), policy: try SyncPolicy.load(path: syncConfig))
+            links: try CustomerLinks(path: ledger), index: try CustomerIndex(path: ledger, side: .heartland), policy: try SyncPolicy.load(path: syncConfig))
         try await Worker.run(stage: HeartlandLoaderHandler.stage, handler: handler, options: worker)
     }
 }

@@ -60,6 +60,34 @@ public struct ODataQuery: Sendable {
         return .object(result)
     }
 
+    /// True when a page of the collection in its natural (key) order answers the query: no filter, no
+    /// ordering. The simulator then reads only that page, as a database would.
+    public var isPlainPage: Bool { filter == nil && orderBy.isEmpty }
+
+    /// Wraps one page already read in key order (`isPlainPage`), with the collection's size.
+    public func apply(page rows: [JSONValue], total: Int, path: String) -> JSONValue {
+        var result: [String: JSONValue] = ["value": .array(rows.map(project))]
+        if count { result["@odata.count"] = .int(total) }
+        if let top, skip + top < total {
+            let options = otherOptions + [("$skip", String(skip + top)), ("$top", String(top))]
+            let query = options.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .urlQueryValueAllowed) ?? $0.1)" }
+            result["@odata.nextLink"] = .string("\(path)?" + query.joined(separator: "&"))
+        }
+        return .object(result)
+    }
+
+    /// The comparisons every match must satisfy (the top-level `and` terms of `$filter`).
+    public var requiredComparisons: [(field: String, op: String, literal: JSONValue)] {
+        func terms(_ filter: ODataFilter?) -> [(String, String, JSONValue)] {
+            switch filter {
+            case .compare(let field, let op, let literal)?: return [(field, op, literal)]
+            case .and(let left, let right)?: return terms(left) + terms(right)
+            default: return []
+            }
+        }
+        return terms(filter)
+    }
+
     private func project(_ entity: JSONValue) -> JSONValue {
         guard let select, case .object(let fields) = entity else { return entity }
         return .object(fields.filter { select.contains($0.key) })

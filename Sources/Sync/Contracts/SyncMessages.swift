@@ -67,6 +67,14 @@ public struct SyncCustomer: Sendable, Codable, Equatable {
     public var matchable: CustomerRecord {
         CustomerRecord(id: id, firstName: firstName, lastName: lastName, email: email, phone: phone)
     }
+
+    /// True when this record already holds `other`'s value of a field: the same text, or for the
+    /// names the same name however it is written (`Brown, Michael` holds `Michael` `Brown`).
+    public func holds(_ field: String, of other: SyncCustomer) -> Bool {
+        if value(field) == other.value(field) { return true }
+        guard field == "first_name" || field == "last_name" else { return false }
+        return PersonName.from(first: firstName, last: lastName).key == PersonName.from(first: other.firstName, last: other.lastName).key
+    }
 }
 
 /// A Heartland sales order (customer / special order) for Sage OE.
@@ -104,12 +112,16 @@ public struct SyncMessage<Record: Sendable & Codable & Equatable>: Sendable, Cod
     public var record: Record
     public var fields: [String]
     public var idempotencyKey: String
+    /// Fields the source side does not own whose value changed there since its last sweep: the
+    /// receiving loader reports a `sync_conflict` for each one that now differs from its owner's value.
+    public var changedElsewhere: [String]?
 
-    public init(schema: String, record: Record, fields: [String] = [], idempotencyKey: String) {
+    public init(schema: String, record: Record, fields: [String] = [], idempotencyKey: String, changedElsewhere: [String]? = nil) {
         self.schema = schema
         self.record = record
         self.fields = fields
         self.idempotencyKey = idempotencyKey
+        self.changedElsewhere = changedElsewhere
     }
 }
 
@@ -129,6 +141,9 @@ public enum SyncRoute {
     public static let heartlandOrderStatus = "heartland.order.status"
     public static let sageCustomerUpsert = "sage.customer.upsert"
     public static let sageOrderCreate = "sage.order.create"
+    /// A person's decision about an uncertain customer match (`CustomerMatchDecision`), from the console to each loader.
+    public static let heartlandCustomerDecision = "heartland.customer.decision"
+    public static let sageCustomerDecision = "sage.customer.decision"
 
     /// `bridge.sync.<routing key with _>.v1`.
     public static func schema(_ routingKey: String) -> String {

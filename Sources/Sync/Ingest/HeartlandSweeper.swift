@@ -38,11 +38,14 @@ public struct HeartlandSweeper: SyncSweeper {
         let customers = try await client.customers(updatedSince: try state.watermark("heartland.customers"))
         batch.advance("heartland.customers", to: customers.compactMap(\.updatedAt).max())
         let owned = policy.owned(.customer, by: .heartland)
+        let others = policy.owned(.customer, by: .sage)
         for customer in customers where customer.publicId != Self.walkInCustomer {
             let record = Self.record(customer)
+            let changedElsewhere = try batch.shadow(state, entity: "customer", key: record.id, fields: others, values: record.value)
             try batch.add(state, entity: "customer", key: record.id, fingerprint: SyncState.fingerprint(owned.map(record.value)),
                           version: record.version, routingKey: SyncRoute.heartlandCustomerChanged, record: record, fields: owned,
-                          idempotencyKey: SyncKey.heartlandCustomer(record.id, record.version), exchange: exchange)
+                          idempotencyKey: SyncKey.heartlandCustomer(record.id, record.version), exchange: exchange,
+                          changedElsewhere: changedElsewhere)
         }
     }
 
@@ -60,7 +63,8 @@ public struct HeartlandSweeper: SyncSweeper {
             var lines: [OrderRecord.Line] = []
             for line in order.lines {
                 let item = try await client.item(id: line.itemId)
-                lines.append(.init(itemNumber: item.publicId, quantity: line.qty, unitPriceCents: line.unitPriceCents, description: line.description))
+                lines.append(.init(itemNumber: item.publicId, quantity: line.qty, unitPriceCents: line.unitPriceCents,
+                                   description: line.description.map(CardMask.mask)))
             }
             let record = OrderRecord(heartlandId: order.id, publicId: order.publicId,
                                      sageLocation: order.locationId.flatMap { policy.sageLocation(heartland: $0) },
@@ -71,10 +75,11 @@ public struct HeartlandSweeper: SyncSweeper {
         }
     }
 
+    /// Card numbers a clerk typed into a customer's fields are masked here, before anything is published or logged.
     public static func record(_ customer: Customer) -> SyncCustomer {
-        SyncCustomer(side: .heartland, id: String(customer.id), number: customer.publicId, firstName: customer.firstName ?? "",
-                     lastName: customer.lastName ?? "", email: customer.email?.nilIfEmpty,
-                     phone: customer.addresses.compactMap { $0.phone?.nilIfEmpty }.first, active: customer.active ?? true,
+        SyncCustomer(side: .heartland, id: String(customer.id), number: customer.publicId, firstName: CardMask.mask(customer.firstName ?? ""),
+                     lastName: CardMask.mask(customer.lastName ?? ""), email: customer.email?.nilIfEmpty.map(CardMask.mask),
+                     phone: customer.addresses.compactMap { $0.phone?.nilIfEmpty }.first.map(CardMask.mask), active: customer.active ?? true,
                      version: customer.updatedAt ?? "")
     }
 }

@@ -87,11 +87,14 @@ public struct SageSweeper: SyncSweeper {
         let customers = try await client.customers(changedSince: try state.watermark("sage.customers"))
         batch.advance("sage.customers", to: customers.compactMap(\.DateLastMaintained).max())
         let owned = policy.owned(.customer, by: .sage)
+        let others = policy.owned(.customer, by: .heartland)
         for customer in customers {
             let record = Self.record(customer)
+            let changedElsewhere = try batch.shadow(state, entity: "customer", key: customer.CustomerNumber, fields: others, values: record.value)
             try batch.add(state, entity: "customer", key: customer.CustomerNumber, fingerprint: SyncState.fingerprint(owned.map(record.value)),
                           version: record.version, routingKey: SyncRoute.sageCustomerChanged, record: record, fields: owned,
-                          idempotencyKey: SyncKey.sageCustomer(customer.CustomerNumber, record.version), exchange: exchange)
+                          idempotencyKey: SyncKey.sageCustomer(customer.CustomerNumber, record.version), exchange: exchange,
+                          changedElsewhere: changedElsewhere)
         }
     }
 
@@ -126,10 +129,10 @@ public struct SageSweeper: SyncSweeper {
 }
 
 enum CustomerNames {
+    /// `Brown, Michael` → (`Michael`, `Brown`); `Dr. Michael J. Brown Jr.` → (`Michael J.`, `Brown Jr.`); a company's name is its last name.
     static func split(_ name: String) -> (String, String) {
-        let words = name.split(separator: " ", omittingEmptySubsequences: true)
-        guard let first = words.first else { return ("", "") }
-        return (String(first), words.dropFirst().joined(separator: " "))
+        let parsed = PersonName.parse(name)
+        return (parsed.first, parsed.last)
     }
 
     static func join(_ first: String, _ last: String) -> String {
