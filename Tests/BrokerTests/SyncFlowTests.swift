@@ -1,6 +1,7 @@
 import AMQP
 import Foundation
 import Messaging
+import PipelineContracts
 import XCTest
 
 /// The two-way sync end to end: both simulators over HTTP, the real broker, every part a process
@@ -95,26 +96,34 @@ final class SyncFlowTests: XCTestCase {
         XCTAssertEqual(unchanged, 70)
     }
 
-    /// (3) Customers both ways: a Heartland customer confidently matching a Sage one (e-mail in other case,
-    /// phone in another format) updates it instead of creating a duplicate; an uncertain match (same
-    /// e-mail, another first name) is held for review with the candidates and nothing is created; a new
+    /// (3) Customers both ways: a Heartland customer confidently matching a Sage one written `Kim, Ava`
+    /// (e-mail in other case, phone in another format) updates it instead of creating a duplicate; an
+    /// uncertain match (same e-mail, another first name) is held as one review item, whichever loader
+    /// found it, nothing is created, and a person's decision ("different people") releases it; a new
     /// Sage customer is created in Heartland, and its echo back writes nothing in Sage; the ownership
-    /// policy decides which side's change travels (Sage: active; Heartland: contact fields).
+    /// policy decides which side's change travels (Sage: active; Heartland: contact fields), and a
+    /// non-owner's change is reported as a `sync_conflict`.
     func testCustomersSyncBothWaysWithDeduplicationReviewAndOwnership() async throws {
         let flow = try await SyncFlow.start { flow in
             try await Self.seedCatalogue(flow)
             for body in [
-                #"{"CustomerNumber":"1100","CustomerName":"Ava Kim","Email":"ava.kim@example.com","PhoneNumber":"(555) 010-1234"}"#,
-                #"{"CustomerNumber":"1200","CustomerName":"Robert Stone","Email":"B.Stone@example.com"}"#,
+                #"{"CustomerNumber":"1100","CustomerName":"Kim, Ava","Email":"ava.kim@example.com","PhoneNumber":"(555) 010-1234"}"#,
+                #"{"CustomerNumber":"1200","CustomerName":"Stone, Jane","Email":"B.Stone@example.com"}"#,
                 #"{"CustomerNumber":"1300","CustomerName":"Cara Diaz","Email":"cara@example.com","PhoneNumber":"555-010-9999"}"#,
             ] { _ = try await flow.sage("POST", "AR/ARCustomers", body) }
         }
-        // Review: Bob Stone (Heartland) and Robert Stone (Sage) share an e-mail.
-        try await eventually("the uncertain match is held for review") { try await flow.broker.depth("sage-loader.dlq") >= 1 }
-        let held = try await flow.take("sage-loader.dlq")
-        let reasons = held.compactMap { $0.properties.headers[Header.lastError]?.stringValue }
-        XCTAssertTrue(reasons.contains { $0.contains("customer review required") && $0.contains("C00002") && $0.contains("1200") }, "\(reasons)")
-        XCTAssertEqual(held.count, 1, "only the uncertain customer is held: \(reasons)")
+        // Review: Bob Stone (Heartland) and Jane Stone (Sage) share an e-mail. Each loader finds the other: one review item.
+        var reviews: [Delivery] = []
+        try await eventually("the uncertain match is held for review by both loaders") {
+            reviews += try await flow.take("alerter").filter { $0.routingKey.hasPrefix("audit.customer_review.") }
+            return Set(reviews.map(\.routingKey)).count == 2
+        }
+        let notices = try reviews.map { try JSONDecoder().decode(CustomerReviewNotice.self, from: Data($0.body)) }
+        XCTAssertEqual(Set(notices.map(\.reviewId)), ["heartland:C00002|sage:1200"], "one review item, whichever direction found it")
+        XCTAssertTrue(notices.allSatisfy { $0.reason.contains("customer review required") && !$0.reason.contains("Heartland or Heartland") },
+                      "\(notices.map(\.reason))")
+        let parkedAtFirst = try await flow.broker.depth("sage-loader.dlq") + flow.broker.depth("heartland-loader.dlq")
+        XCTAssertEqual(parkedAtFirst, 0, "a review hold is not a dead letter")
 
         // Confident match: C00001 is Sage's 1100; its Heartland-owned e-mail is written there, no new Sage customer.
         try await eventually("Sage 1100 has Heartland's e-mail") {
@@ -128,6 +137,19 @@ final class SyncFlowTests: XCTestCase {
         }
         let sageNumbers = Set(try await flow.sageRows("AR/ARCustomers", filter: "CustomerNumber ne ''").compactMap { $0["CustomerNumber"] as? String })
         XCTAssertEqual(sageNumbers, ["1100", "1200", "1300", "C00003"], "no duplicate of Ava, no Bob before review")
+        let janeInHeartland = try await flow.heartlandRows("customers", filter: #"{"public_id":"1200"}"#)
+        XCTAssertTrue(janeInHeartland.isEmpty, "no Jane in Heartland before review")
+
+        // The person decides "different people", as the console's customer match page does: the decision to
+        // both loaders, then every held command with the decision in a header.
+        let decision = CustomerMatchDecision(reviewId: "heartland:C00002|sage:1200", verdict: .different,
+                                             pairs: [.init(heartland: "C00002", sage: "1200")], by: "olivia", why: "a couple")
+        try await release(decision, held: notices.map(\.held), on: flow)
+        try await eventually("Bob is created in Sage and Jane in Heartland") {
+            let bob = try await flow.sageRows("AR/ARCustomers", filter: "CustomerNumber eq 'C00002'")
+            let jane = try await flow.heartlandRows("customers", filter: #"{"public_id":"1200"}"#)
+            return bob.first?["CustomerName"] as? String == "Bob Stone" && jane.first?["first_name"] as? String == "Jane"
+        }
         let cara = try unwrapped(try await flow.heartlandRows("customers", filter: #"{"public_id":"1300"}"#).first)
         XCTAssertEqual(((cara["addresses"] as? [[String: Any]])?.first?["phone"]) as? String, "555-010-9999", "the phone lives on an address")
 
@@ -147,6 +169,15 @@ final class SyncFlowTests: XCTestCase {
         }
         let ava = try unwrapped(try await flow.heartlandRows("customers", filter: #"{"public_id":"C00001"}"#).first)
         XCTAssertEqual(ava["email"] as? String, " Ava.Kim@Example.com ", "Sage's edit of a Heartland-owned field does not travel")
+        var conflicts: [String] = []
+        try await eventually("Sage's edit of Ava's e-mail is reported as a conflict") {
+            for delivery in try await flow.take("alerter") where delivery.routingKey == "audit.sync_conflict.heartland-loader" {
+                conflicts.append((try JSONDecoder().decode(AuditNotice.self, from: Data(delivery.body))).detail)
+            }
+            return !conflicts.isEmpty
+        }
+        XCTAssertTrue(conflicts.contains { $0.contains("ava@sage-side.example") && $0.contains("Ava.Kim@Example.com") && $0.contains("Heartland owns") },
+                      "\(conflicts)")
         // Heartland changes Ava's e-mail: it overwrites Sage's (Heartland owns it); the status Sage set stays.
         _ = try await flow.heartland("PUT", "customers/1", #"{"email":"ava.kim@new.example"}"#)
         try await eventually("Heartland's e-mail wins in Sage") {
@@ -187,5 +218,23 @@ final class SyncFlowTests: XCTestCase {
         XCTAssertEqual(orders.count, 1, "the order was created once (the status changes it caused did not come back as orders)")
         let parked = try await flow.broker.depth("sage-loader.dlq") + flow.broker.depth("heartland-loader.dlq") + flow.broker.depth("transformer.dlq")
         XCTAssertEqual(parked, 0)
+    }
+
+    /// What the console does with a decision (`OperationsConsole.release`): the decision to both loaders, then the held commands carrying it.
+    func release(_ decision: CustomerMatchDecision, held: [HeldCommand], on flow: SyncFlow) async throws {
+        let key = "customer-decision:\(decision.reviewId):\(decision.verdict.rawValue)"
+        var messages = try ["sage.customer.decision", "heartland.customer.decision"].map { route in
+            try OutboundMessage(exchange: "bridge.commands", routingKey: route, json: decision, idempotencyKey: key)
+                .amqpMessage(correlationID: key, messageID: MessageID.derived(key, route), traceparent: nil)
+        }
+        let header = String(decoding: try JSONEncoder().encode(decision), as: UTF8.self)
+        for command in held {
+            messages.append(OutboundMessage(exchange: "bridge.commands", routingKey: command.routingKey, body: Array(command.body.utf8),
+                                            idempotencyKey: command.idempotencyKey, headers: [CustomerMatchDecision.header: .string(header)])
+                .amqpMessage(correlationID: command.messageId, messageID: MessageID.derived("released", command.messageId), traceparent: nil))
+        }
+        let session = try await flow.broker.session("release")
+        try await session.publish(messages)
+        await session.close()
     }
 }

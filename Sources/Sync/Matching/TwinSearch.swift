@@ -8,23 +8,30 @@ import PipelineContracts
 /// throws `CustomerReviewHold`. Searches run one at a time (`CustomerIndex.searches`), together with
 /// the creation that follows a miss, so that two records of one person arriving together do not both
 /// create a customer.
-struct TwinSearch: Sendable {
+public struct TwinSearch: Sendable {
     let index: CustomerIndex
     let links: CustomerLinks
     let matcher: CustomerMatcher
     /// Reads the side's customers changed since a watermark (all of them for nil).
     let changed: @Sendable (String?) async throws -> [SyncCustomer]
 
+    public init(index: CustomerIndex, links: CustomerLinks, matcher: CustomerMatcher, changed: @escaping @Sendable (String?) async throws -> [SyncCustomer]) {
+        self.index = index
+        self.links = links
+        self.matcher = matcher
+        self.changed = changed
+    }
+
     var side: SyncSide { index.side }
 
-    enum Found {
+    public enum Found: Sendable {
         /// The twin's number on this side, and why.
         case twin(number: String, id: String, because: String)
         case none
     }
 
     /// The linked or matching customer on this side for `record` (from the other side).
-    func find(_ record: SyncCustomer) async throws -> Found {
+    public func find(_ record: SyncCustomer) async throws -> Found {
         if let linked = try linkedNumber(record) { return .twin(number: linked, id: "", because: "linked to \(record.side.rawValue) \(record.number)") }
         try await index.refresh(changed)
         let distinct = try await index.distinct(from: record)
@@ -43,6 +50,10 @@ struct TwinSearch: Sendable {
             return .none
         }
     }
+
+    /// Brings the index up to date now (the first time: reads every customer of the side). Returns the records read.
+    @discardableResult
+    public func warm() async throws -> Int { try await index.refresh(changed) }
 
     /// Runs a search and what follows it (an update or a creation) before the next search starts.
     func serially<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
