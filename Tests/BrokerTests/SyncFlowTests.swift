@@ -220,6 +220,80 @@ final class SyncFlowTests: XCTestCase {
         XCTAssertEqual(parked, 0)
     }
 
+    /// (5) Items both ways under the shipped ownership (Sage owns description, price, active): an item
+    /// created in Heartland is created in Sage with its price, and comes back without being written
+    /// again; a price set at the POS (Heartland does not own it) is a `sync_conflict` with both values
+    /// and does not reach Sage; a price change in Sage reaches Heartland.
+    func testItemsBothWaysWithCreationConflictAndNoEcho() async throws {
+        let flow = try await SyncFlow.start(seedSage: Self.seedCatalogue)
+        try await eventually("the first sightings are applied") {
+            try flow.ledgerKeys(flow.heartlandLedger).filter { $0.hasPrefix("sage:item:") }.count == 2
+        }
+        _ = try await flow.heartland("POST", "items", #"{"public_id":"20001","description":"Wool socks","price":9.5}"#)
+        try await eventually("the Heartland item is in Sage with its price") {
+            let price = try await flow.sageRows("IC/ICItemPricing", filter: "ItemNumber eq '20001' and PriceListCode eq 'BASE'").first
+            return (price?["BasePrice"] as? NSNumber)?.decimalValue == Decimal(string: "9.5")
+        }
+        let socks = try await heartlandItem(flow, "20001")
+        try await eventually("Sage's copy came back to heartland-loader") {
+            try flow.ledgerKeys(flow.heartlandLedger).contains { $0.hasPrefix("sage:item:20001:") }
+        }
+        let socksAfter = try await heartlandItem(flow, "20001")
+        XCTAssertEqual(socksAfter["updated_at"] as? String, socks["updated_at"] as? String, "the item the bridge created in Sage is not written back")
+
+        // A price set at the POS for an item whose price Sage owns: reported, not synced.
+        _ = try await flow.take("alerter")
+        _ = try await flow.heartland("PUT", "items/1", #"{"price":17.25}"#)
+        var conflicts: [String] = []
+        try await eventually("the POS price is reported as a conflict") {
+            for delivery in try await flow.take("alerter") where delivery.routingKey == "audit.sync_conflict.sage-loader" {
+                conflicts.append(try JSONDecoder().decode(AuditNotice.self, from: Data(delivery.body)).detail)
+            }
+            return !conflicts.isEmpty
+        }
+        XCTAssertTrue(conflicts.contains { $0.contains("17.25") && $0.contains("19.99") && $0.contains("Sage owns price") }, "\(conflicts)")
+        let sagePrice = try await flow.sageRows("IC/ICItemPricing", filter: "ItemNumber eq '10001' and PriceListCode eq 'BASE'").first
+        XCTAssertEqual((sagePrice?["BasePrice"] as? NSNumber)?.doubleValue, 19.99, "the owner's price stands")
+
+        // A price change in Sage, the owner, reaches Heartland: how long it takes is printed, for the report.
+        let clock = ContinuousClock(), start = clock.now
+        _ = try await flow.sage("PATCH", "IC/ICItemPricing(CurrencyCode='USD',ItemNumber='10001',PriceListCode='BASE')", #"{"BasePrice":22.00}"#)
+        try await eventually("Sage's price is in Heartland") { (try await self.heartlandItem(flow, "10001")["price"] as? NSNumber)?.decimalValue == 22 }
+        print("item price round trip Sage → Heartland: \(clock.now - start) (pollers every 0.3 s)")
+        let parked = try await flow.broker.depth("sage-loader.dlq") + flow.broker.depth("heartland-loader.dlq") + flow.broker.depth("transformer.dlq")
+        XCTAssertEqual(parked, 0)
+    }
+
+    /// (6) A merchant whose prices are set at the POS (`ownership.item.price: heartland`): a Heartland
+    /// price change reaches Sage's price list and is not echoed back; Sage still owns the description.
+    func testHeartlandOwnedPriceReachesSageWithoutEcho() async throws {
+        let policy = try String(contentsOf: repositoryRoot.appendingPathComponent("Config/sync.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "    price: sage", with: "    price: heartland")
+        XCTAssertTrue(policy.contains("price: heartland"))
+        let flow = try await SyncFlow.start(syncPolicy: policy, seedSage: Self.seedCatalogue)
+        try await eventually("the first sightings are applied") {
+            try flow.ledgerKeys(flow.heartlandLedger).filter { $0.hasPrefix("sage:item:") }.count == 2
+        }
+        let clock = ContinuousClock(), start = clock.now
+        _ = try await flow.heartland("PUT", "items/2", #"{"price":13.75}"#)
+        try await eventually("Heartland's price is in Sage") {
+            let price = try await flow.sageRows("IC/ICItemPricing", filter: "ItemNumber eq '10002' and PriceListCode eq 'BASE'").first
+            return (price?["BasePrice"] as? NSNumber)?.decimalValue == Decimal(string: "13.75")
+        }
+        print("item price round trip Heartland → Sage: \(clock.now - start) (pollers every 0.3 s)")
+        let tote = try await heartlandItem(flow, "10002")
+        try await eventually("Sage's new price came back to heartland-loader") {
+            try flow.ledgerKeys(flow.heartlandLedger).filter { $0.hasPrefix("sage:item:10002:") }.count >= 2
+        }
+        let toteAfter = try await heartlandItem(flow, "10002")
+        XCTAssertEqual(toteAfter["updated_at"] as? String, tote["updated_at"] as? String, "the price the bridge wrote in Sage is not written back")
+        // Sage still owns the description.
+        _ = try await flow.sage("PATCH", "IC/ICItems('10002')", #"{"Description":"Canvas tote bag"}"#)
+        try await eventually("Sage's description is in Heartland") { try await self.heartlandItem(flow, "10002")["description"] as? String == "Canvas tote bag" }
+        let parked = try await flow.broker.depth("sage-loader.dlq") + flow.broker.depth("heartland-loader.dlq") + flow.broker.depth("transformer.dlq")
+        XCTAssertEqual(parked, 0)
+    }
+
     /// What the console does with a decision (`OperationsConsole.release`): the decision to both loaders, then the held commands carrying it.
     func release(_ decision: CustomerMatchDecision, held: [HeldCommand], on flow: SyncFlow) async throws {
         let key = "customer-decision:\(decision.reviewId):\(decision.verdict.rawValue)"

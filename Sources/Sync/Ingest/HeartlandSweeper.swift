@@ -30,6 +30,7 @@ public struct HeartlandSweeper: SyncSweeper {
     public func sweep() async throws -> SweepReport {
         var batch = SweepBatch()
         try await customers(&batch)
+        try await items(&batch)
         try await orders(&batch)
         return try await batch.complete(source: source, publisher: publisher, state: state)
     }
@@ -47,6 +48,29 @@ public struct HeartlandSweeper: SyncSweeper {
                           idempotencyKey: SyncKey.heartlandCustomer(record.id, record.version), exchange: exchange,
                           changedElsewhere: changedElsewhere)
         }
+    }
+
+    /// Items changed in Heartland: published when a Heartland-owned field changed, or when the item is
+    /// first seen (so that an item created in Heartland is created in Sage), or when a Sage-owned field
+    /// was changed here (the loader reports the conflict).
+    func items(_ batch: inout SweepBatch) async throws {
+        let items = try await client.items(updatedSince: try state.watermark("heartland.items"))
+        batch.advance("heartland.items", to: items.compactMap(\.updatedAt).max())
+        let owned = policy.owned(.item, by: .heartland)
+        let others = policy.owned(.item, by: .sage)
+        for item in items where !item.publicId.isEmpty {
+            let record = Self.record(item)
+            let changedElsewhere = try batch.shadow(state, entity: "item", key: item.publicId, fields: others, values: record.value)
+            try batch.add(state, entity: "item", key: item.publicId, fingerprint: SyncState.fingerprint(owned.map(record.value)),
+                          version: record.version, routingKey: SyncRoute.heartlandItemChanged, record: record, fields: owned,
+                          idempotencyKey: SyncKey.heartlandItem(item.publicId, record.version), exchange: exchange, changedElsewhere: changedElsewhere)
+        }
+    }
+
+    /// Card numbers typed into an item's description are masked here, before anything is published or logged.
+    public static func record(_ item: Item) -> ItemRecord {
+        ItemRecord(itemNumber: item.publicId, description: CardMask.mask(item.description ?? ""), priceCents: item.priceCents,
+                   active: item.active ?? true, version: item.updatedAt ?? "")
     }
 
     /// A sales order goes to Sage once, when first seen; later changes to it in Heartland are not

@@ -46,6 +46,7 @@ public struct SageSweeper: SyncSweeper {
         var itemsByNumber = Dictionary(changedItems.map { ($0.ItemNumber, $0) }, uniquingKeysWith: { $1 })
         var pricesByNumber = Dictionary(changedPrices.map { ($0.itemNumber, $0) }, uniquingKeysWith: { $1 })
         let owned = policy.owned(.item, by: .sage)
+        let others = policy.owned(.item, by: .heartland)
         for number in Set(itemsByNumber.keys).union(pricesByNumber.keys).sorted() {
             if itemsByNumber[number] == nil { itemsByNumber[number] = try await client.item(number: number) }
             if pricesByNumber[number] == nil {
@@ -57,16 +58,10 @@ public struct SageSweeper: SyncSweeper {
             let version = [item.DateLastMaintained, price?.dateLastMaintained].compactMap { $0 }.max() ?? ""
             let record = ItemRecord(itemNumber: number, description: item.Description ?? "", priceCents: price?.basePriceCents,
                                     active: item.isActive, version: version)
-            let values = owned.map { field -> String? in
-                switch field {
-                case "description": return record.description
-                case "price": return record.priceCents.map(String.init)
-                default: return String(record.active)
-                }
-            }
-            try batch.add(state, entity: "item", key: number, fingerprint: SyncState.fingerprint(values), version: version,
+            let changedElsewhere = try batch.shadow(state, entity: "item", key: number, fields: others, values: record.value)
+            try batch.add(state, entity: "item", key: number, fingerprint: SyncState.fingerprint(owned.map(record.value)), version: version,
                           routingKey: SyncRoute.sageItemChanged, record: record, fields: owned,
-                          idempotencyKey: SyncKey.sageItem(number, version), exchange: exchange)
+                          idempotencyKey: SyncKey.sageItem(number, version), exchange: exchange, changedElsewhere: changedElsewhere)
         }
     }
 

@@ -72,12 +72,17 @@ public struct HeartlandLoaderHandler: StageHandler {
             default: break
             }
         }
+        let conflicts = try SyncConflicts.notices(
+            .item, changedOn: .sage, fields: command.changedElsewhere ?? [], policy: policy, what: record.itemNumber,
+            twin: "Heartland item \(existing.id)", theirs: record.value, ours: HeartlandSweeper.record(existing).value, stage: Self.stage,
+            exchange: support.auditExchange, key: key)
         guard !changes.isEmpty else {
-            return SyncApplied(wrote: false, detail: "Heartland item \(existing.id) (Item # \(record.itemNumber)) already holds Sage version \(record.version): nothing written")
+            return SyncApplied(wrote: false, detail: "Heartland item \(existing.id) (Item # \(record.itemNumber)) already holds Sage version \(record.version): nothing written",
+                               notices: conflicts)
         }
         _ = try await client.updateItem(id: existing.id, changes)
         return SyncApplied(wrote: true, detail: "Heartland item \(existing.id) (Item # \(record.itemNumber)): \(changes.keys.sorted().joined(separator: ", ")) "
-            + "from Sage version \(record.version)" + (record.priceCents.map { ", price \(Self.dollars($0))" } ?? ""))
+            + "from Sage version \(record.version)" + (record.priceCents.map { ", price \(Self.dollars($0))" } ?? ""), notices: conflicts)
     }
 
     func stock(_ command: SyncMessage<StockRecord>, key: String) async throws -> SyncApplied {

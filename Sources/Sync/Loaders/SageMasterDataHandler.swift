@@ -39,6 +39,7 @@ public struct SageMasterDataHandler: StageHandler {
             case SyncRoute.sageCustomerUpsert: return try await customer(message.decode(SyncMessage<SyncCustomer>.self), key: key)
             case SyncRoute.sageOrderCreate: return try await order(message.decode(SyncMessage<OrderRecord>.self))
             case SyncRoute.sageCustomerDecision: return try await decision(message.decode(CustomerMatchDecision.self))
+            case SyncRoute.sageItemUpsert: return try await item(message.decode(SyncMessage<ItemRecord>.self), key: key)
             default: throw StageError.permanent("sage-loader has no master-data rule for commands of type '\(message.routingKey)'")
             }
         }
@@ -82,6 +83,48 @@ public struct SageMasterDataHandler: StageHandler {
                 return SyncApplied(wrote: true, detail: "created Sage customer \(created.CustomerNumber) from Heartland customer \(record.number)")
             }
         }
+    }
+
+    /// A Heartland item: its Heartland-owned fields on the Sage item with the same `ItemNumber`, or a
+    /// new IC item (with its price in the price list) when Sage has none.
+    func item(_ command: SyncMessage<ItemRecord>, key: String) async throws -> SyncApplied {
+        let record = command.record
+        let priceList = policy.priceList, currency = policy.currency
+        guard let existing = try await client.item(number: record.itemNumber) else {
+            _ = try await client.createItem(["ItemNumber": record.itemNumber, "Description": record.description,
+                                             "Status": record.active ? "Active" : "Inactive"])
+            if let price = record.priceCents {
+                try await client.setPrice(itemNumber: record.itemNumber, priceList: priceList, currency: currency, cents: price)
+            }
+            return SyncApplied(wrote: true, detail: "created Sage item \(record.itemNumber) from Heartland version \(record.version)"
+                + (record.priceCents.map { ", \(priceList) price \(SageAmount.decimal(cents: $0))" } ?? ""))
+        }
+        let price = try await client.prices(priceList: priceList, currency: currency, changedSince: nil, itemNumber: record.itemNumber).first
+        let current = ItemRecord(itemNumber: existing.ItemNumber, description: existing.Description ?? "", priceCents: price?.basePriceCents,
+                                 active: existing.isActive, version: existing.DateLastMaintained ?? "")
+        var fields: [String: String] = [:]
+        var newPrice: Int64?
+        for field in command.fields where current.value(field) != record.value(field) {
+            switch field {
+            case "description": fields["Description"] = record.description
+            case "active": fields["Status"] = record.active ? "Active" : "Inactive"
+            case "price": newPrice = record.priceCents
+            default: break
+            }
+        }
+        let conflicts = try SyncConflicts.notices(
+            .item, changedOn: .heartland, fields: command.changedElsewhere ?? [], policy: policy, what: record.itemNumber,
+            twin: "Sage item \(existing.ItemNumber)", theirs: record.value, ours: current.value, stage: Self.stage,
+            exchange: support.auditExchange, key: key)
+        guard !fields.isEmpty || newPrice != nil else {
+            return SyncApplied(wrote: false, detail: "Sage item \(existing.ItemNumber) already holds Heartland version \(record.version): nothing written",
+                               notices: conflicts)
+        }
+        if !fields.isEmpty { _ = try await client.updateItem(number: existing.ItemNumber, fields) }
+        if let newPrice { try await client.setPrice(itemNumber: existing.ItemNumber, priceList: priceList, currency: currency, cents: newPrice) }
+        let written = fields.keys.sorted() + (newPrice == nil ? [] : ["\(priceList) price \(SageAmount.decimal(cents: newPrice!))"])
+        return SyncApplied(wrote: true, detail: "Sage item \(existing.ItemNumber): \(written.joined(separator: ", ")) from Heartland version \(record.version)",
+                           notices: conflicts)
     }
 
     /// A person's decision about an uncertain match, sent by the console to both loaders.

@@ -1,4 +1,5 @@
 import Foundation
+import HeartlandConnector
 import Messaging
 import Metrics
 
@@ -17,8 +18,8 @@ enum SyncConflicts {
             guard let owner = policy.owner(entity, field), owner != side, !equivalent(field, theirs(field), ours(field)) else { continue }
             Counter(label: "bridge_sync_conflicts_total", dimensions: [("entity", entity.rawValue), ("field", field), ("changed_on", side.rawValue)])
                 .increment()
-            let detail = "\(side.displayName) changed \(field) of \(entity.rawValue) \(what) to \(quoted(theirs(field))), but \(owner.displayName) owns "
-                + "\(field): \(owner.displayName)'s \(quoted(ours(field))) stands (\(twin)); change it in \(owner.displayName) to change it everywhere"
+            let detail = "\(side.displayName) changed \(field) of \(entity.rawValue) \(what) to \(quoted(field, theirs(field))), but \(owner.displayName) owns "
+                + "\(field): \(owner.displayName)'s \(quoted(field, ours(field))) stands (\(twin)); change it in \(owner.displayName) to change it everywhere"
             let notice = AuditNotice(event: SyncAuditEvent.syncConflict.rawValue, stage: stage, detail: detail, idempotencyKey: key)
             notices.append(try OutboundMessage(exchange: exchange, routingKey: "audit.\(SyncAuditEvent.syncConflict.rawValue).\(stage)", json: notice,
                                                idempotencyKey: key, schema: "bridge.audit.v1"))
@@ -37,5 +38,10 @@ enum SyncConflicts {
         }
     }
 
-    static func quoted(_ value: String?) -> String { value.map { "'\(ContactKeys.shown($0) ?? "")'" } ?? "nothing" }
+    /// A value as people read it: prices in dollars, text without its padding.
+    static func quoted(_ field: String, _ value: String?) -> String {
+        guard let value else { return "nothing" }
+        if field == "price", let cents = Int64(value) { return "\(RetailAmount.decimal(cents: cents))" }
+        return "'\(ContactKeys.shown(value) ?? "")'"
+    }
 }
