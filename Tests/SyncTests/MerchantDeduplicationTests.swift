@@ -1,4 +1,5 @@
 import Foundation
+import HeartlandSimulator
 import PipelineContracts
 import SageConnector
 import Synchronization
@@ -75,7 +76,7 @@ import Testing
         // sage-loader searches Sage for Heartland's customers; heartland-loader searches Heartland for Sage's.
         let searches: [SyncSide: TwinSearch] = [.sage: try search(.sage, "sage-loader.sqlite"), .heartland: try search(.heartland, "heartland-loader.sqlite")]
         var queue = sides.all(.sage) + sides.all(.heartland)
-        var random = SplitMix(seed: seed ^ 0x5EED)
+        var random = SeededRandom(seed: seed ^ 0x5EED)
         queue.sort { $0.number < $1.number }
         for i in stride(from: queue.count - 1, to: 0, by: -1) { queue.swapAt(i, Int(random.next() % UInt64(i + 1))) }
 

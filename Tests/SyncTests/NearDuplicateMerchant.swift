@@ -1,4 +1,5 @@
 import Foundation
+import HeartlandSimulator
 import Sync
 
 /// A generated merchant whose customers are kept in both Sage and Heartland, written the way people
@@ -29,7 +30,7 @@ struct NearDuplicateMerchant {
 
     private(set) var records: [Record] = []
     private(set) var kinds: [Int: Kind] = [:]
-    private var random: SplitMix
+    private var random: SeededRandom
     private var nextPerson = 0
     private var nextCluster = 0
     private var sageNumber = 1000
@@ -42,7 +43,7 @@ struct NearDuplicateMerchant {
 
     /// `clustersPerKind` clusters of each kind (name twins, households and couples are clusters too).
     init(seed: UInt64, clustersPerKind: Int = 2) {
-        random = SplitMix(seed: seed)
+        random = SeededRandom(seed: seed)
         for _ in 0..<clustersPerKind {
             for kind in Kind.allCases { add(kind) }
         }
@@ -171,17 +172,4 @@ struct NearDuplicateMerchant {
     private mutating func int(_ bound: Int) -> Int { Int(random.next() % UInt64(bound)) }
 
     private mutating func pick<T>(_ values: [T]) -> T { values[int(values.count)] }
-}
-
-/// SplitMix64: a small seeded generator, the same numbers on every platform.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

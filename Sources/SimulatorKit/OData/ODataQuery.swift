@@ -48,23 +48,14 @@ public struct ODataQuery: Sendable {
                 return false
             }
         }
-        let total = rows.count
-        let page = Array(rows.dropFirst(skip).prefix(top ?? Int.max))
-        var result: [String: JSONValue] = ["value": .array(page.map(project))]
-        if count { result["@odata.count"] = .int(total) }
-        if let top, skip + top < total {
-            let options = otherOptions + [("$skip", String(skip + top)), ("$top", String(top))]
-            let query = options.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .urlQueryValueAllowed) ?? $0.1)" }
-            result["@odata.nextLink"] = .string("\(path)?" + query.joined(separator: "&"))
-        }
-        return .object(result)
+        return apply(page: Array(rows.dropFirst(skip).prefix(top ?? Int.max)), total: rows.count, path: path)
     }
 
     /// True when a page of the collection in its natural (key) order answers the query: no filter, no
     /// ordering. The simulator then reads only that page, as a database would.
     public var isPlainPage: Bool { filter == nil && orderBy.isEmpty }
 
-    /// Wraps one page already read in key order (`isPlainPage`), with the collection's size.
+    /// Wraps one page of the answer (cut by `apply(to:)`, or read in key order when `isPlainPage`) with the size of the whole answer.
     public func apply(page rows: [JSONValue], total: Int, path: String) -> JSONValue {
         var result: [String: JSONValue] = ["value": .array(rows.map(project))]
         if count { result["@odata.count"] = .int(total) }

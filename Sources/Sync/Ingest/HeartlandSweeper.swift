@@ -45,7 +45,8 @@ public struct HeartlandSweeper: SyncSweeper {
             let changedElsewhere = try batch.shadow(state, entity: "customer", key: record.id, fields: others, values: record.value)
             try batch.add(state, entity: "customer", key: record.id, fingerprint: SyncState.fingerprint(owned.map(record.value)),
                           version: record.version, routingKey: SyncRoute.heartlandCustomerChanged, record: record, fields: owned,
-                          idempotencyKey: SyncKey.heartlandCustomer(record.id, record.version), exchange: exchange,
+                          idempotencyKey: SyncKey.heartlandCustomer(record.id, Self.version(record.version, SyncEntity.customer.fields.map(record.value))),
+                          exchange: exchange,
                           changedElsewhere: changedElsewhere)
         }
     }
@@ -63,8 +64,15 @@ public struct HeartlandSweeper: SyncSweeper {
             let changedElsewhere = try batch.shadow(state, entity: "item", key: item.publicId, fields: others, values: record.value)
             try batch.add(state, entity: "item", key: item.publicId, fingerprint: SyncState.fingerprint(owned.map(record.value)),
                           version: record.version, routingKey: SyncRoute.heartlandItemChanged, record: record, fields: owned,
-                          idempotencyKey: SyncKey.heartlandItem(item.publicId, record.version), exchange: exchange, changedElsewhere: changedElsewhere)
+                          idempotencyKey: SyncKey.heartlandItem(item.publicId, Self.version(record.version, SyncEntity.item.fields.map(record.value))),
+                          exchange: exchange, changedElsewhere: changedElsewhere)
         }
+    }
+
+    /// A record version for idempotency keys: Heartland's `updated_at` is to the second, so two changes in
+    /// one second (the bridge's write, then a person's) would share it; the values' fingerprint tells them apart.
+    static func version(_ updatedAt: String, _ values: [String?]) -> String {
+        "\(updatedAt)~\(SyncState.fingerprint(values).prefix(8))"
     }
 
     /// Card numbers typed into an item's description are masked here, before anything is published or logged.
