@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "heartland-ingest", targets: ["heartland-ingest"]),
         .executable(name: "sage-ingest", targets: ["sage-ingest"]),
         .executable(name: "heartland-loader", targets: ["heartland-loader"]),
+        .executable(name: "sync-bench", targets: ["sync-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -168,7 +169,8 @@ let package = Package(
                                                              "PipelineContracts", "Accounting", "Messaging", "AMQP"]),
         .target(
             name: "Alerter",
-            dependencies: ["Accounting", "Messaging", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Metrics", package: "swift-metrics")]
+            dependencies: ["Accounting", "Messaging", "PipelineContracts", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "Metrics", package: "swift-metrics")]
         ),
         .executableTarget(
             name: "alerter",
@@ -221,6 +223,13 @@ let package = Package(
         .executableTarget(
             name: "heartland-loader",
             dependencies: ["Sync", "HeartlandConnector", "Messaging", "WorkerRuntime",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // The twin-check cost at N customers, both simulators in-process (scripts/bench-sync).
+        .executableTarget(
+            name: "sync-bench",
+            dependencies: ["Sync", "SageConnector", "HeartlandConnector", "SageSimulator", "HeartlandSimulator", "SimulatorKit",
+                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "SyncTests", dependencies: ["Sync", "SageConnector", "HeartlandConnector", "SageSimulator", "HeartlandSimulator",

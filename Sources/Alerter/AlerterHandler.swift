@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Messaging
 import Metrics
+import PipelineContracts
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -16,12 +17,16 @@ public struct AlerterHandler: StageHandler {
     public let deadLetterExchange: String
     /// Where the stages' hop records go (`bridgectl trace`); nil: they are acknowledged and dropped.
     public let traces: TraceStore?
+    /// Uncertain customer matches held by the sync loaders, one item per set of records; nil: kept as audit entries only.
+    public let customerReviews: CustomerReviewStore?
 
-    public init(store: OperationsStore, webhook: URL?, deadLetterExchange: String = "bridge.dead", traces: TraceStore? = nil) {
+    public init(store: OperationsStore, webhook: URL?, deadLetterExchange: String = "bridge.dead", traces: TraceStore? = nil,
+                customerReviews: CustomerReviewStore? = nil) {
         self.store = store
         self.webhook = webhook
         self.deadLetterExchange = deadLetterExchange
         self.traces = traces
+        self.customerReviews = customerReviews
     }
 
     public func handle(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome {
@@ -48,6 +53,15 @@ public struct AlerterHandler: StageHandler {
                                             reason: "\(report.reference) does not reconcile: \(differences.joined(separator: "; "))",
                                             correlationId: message.correlationID),
                                 messageID: "mismatch:\(message.messageID)", logger: logger)
+            }
+        } else if key.hasPrefix("audit.customer_review."), let customerReviews {
+            // Both loaders may hold the same records (each finds the other side's customer): one item, one alert.
+            let notice = try message.decode(CustomerReviewNotice.self)
+            if try await customerReviews.record(notice) {
+                try await raise(AlertNotice(kind: "customer_review", severity: "warning", stage: notice.stage,
+                                            reason: "customer review \(notice.reviewId): \(notice.reason)", correlationId: message.correlationID,
+                                            idempotencyKey: notice.held.idempotencyKey),
+                                messageID: "review:\(notice.reviewId)", logger: logger)
             }
         } else if key.hasPrefix("audit.") {
             try await store.record(message.decode(AuditNotice.self), messageID: message.messageID, correlationID: message.correlationID)

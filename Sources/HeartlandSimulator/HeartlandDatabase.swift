@@ -119,6 +119,14 @@ public enum HeartlandDatabase {
             }
         }
         registerOrderMigration(&migrator)
+        migrator.registerMigration("heartland-v3-lookup-indexes") { db in
+            // Heartland answers `_filter` on these from indexes: change polling and lookups by number or e-mail.
+            try db.create(index: "customer_by_updated_at", on: "customer", columns: ["updatedAt"])
+            try db.create(index: "customer_by_public_id", on: "customer", columns: ["publicId"])
+            try db.create(index: "customer_by_email", on: "customer", columns: ["email"])
+            try db.create(index: "item_by_public_id", on: "item", columns: ["publicId"])
+            try db.create(index: "item_by_updated_at", on: "item", columns: ["updatedAt"])
+        }
         return migrator
     }
 

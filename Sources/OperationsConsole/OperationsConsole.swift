@@ -32,6 +32,8 @@ public final class OperationsConsole: Sendable {
         public var sessionIdleTimeout: TimeInterval = 30 * 60
         /// Failed logins allowed per user name and per client address within the window.
         public var loginLimits = LoginLimits()
+        /// Uncertain customer matches of the two-way sync (the alerter's); nil: the page says so.
+        public var customerReviews: CustomerReviewStore?
         /// The time, for sessions and login limits (tests move it).
         var clock: @Sendable () -> Date = { Date() }
 

@@ -50,6 +50,10 @@ public enum SageDatabase {
             try db.create(index: "gl_entry_reference_by_reference", on: "gl_entry_reference", columns: ["reference"])
             try db.create(index: "gl_entry_reference_by_source", on: "gl_entry_reference", columns: ["source_ledger", "source_type", "reference"])
         }
+        migrator.registerMigration("sage-v3-last-edited-index") { db in
+            // Change polling (`DateLastMaintained ge …`) reads only what changed, as Sage's database does.
+            try db.create(index: "sage_record_by_last_edited", on: "sage_record", columns: ["resource", "date_last_edited"])
+        }
         return migrator
     }
 
@@ -87,6 +91,22 @@ public enum SageRecords {
     public static func all(_ db: Database, resource: String) throws -> [JSONValue] {
         try Data.fetchAll(db, sql: "SELECT json FROM sage_record WHERE resource = ? ORDER BY key", arguments: [resource])
             .map { try JSONValue.parse($0) }
+    }
+
+    public static func count(_ db: Database, resource: String) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sage_record WHERE resource = ?", arguments: [resource]) ?? 0
+    }
+
+    /// One page of a collection in key order.
+    public static func page(_ db: Database, resource: String, offset: Int, limit: Int) throws -> [JSONValue] {
+        try Data.fetchAll(db, sql: "SELECT json FROM sage_record WHERE resource = ? ORDER BY key LIMIT ? OFFSET ?",
+                          arguments: [resource, limit, offset]).map { try JSONValue.parse($0) }
+    }
+
+    /// The records of a collection last edited at or after a stamp (`Timestamps.iso8601Millis`), in key order.
+    public static func edited(_ db: Database, resource: String, since stamp: String) throws -> [JSONValue] {
+        try Data.fetchAll(db, sql: "SELECT json FROM sage_record WHERE resource = ? AND date_last_edited >= ? ORDER BY key",
+                          arguments: [resource, stamp]).map { try JSONValue.parse($0) }
     }
 
     public static func exists(_ db: Database, resource: String, key: String) throws -> Bool {

@@ -52,7 +52,7 @@ struct SageRoutes {
         let path = "\(Self.prefix)/\(resource.resource)"
         let name = resource.resource.split(separator: "/").last.map(String.init) ?? resource.resource
         let keyed = "\(Self.prefix)/\(resource.resource.split(separator: "/").first!)/\(name)({key})"
-        table.add("GET", path) { try await list($0, resource.resource) }
+        table.add("GET", path) { try await list($0, resource.resource, keyFields: resource.keyFields) }
         table.add("POST", path) { request in
             try await guarded(request) { _ in
                 let body = try request.json()
@@ -95,7 +95,7 @@ struct SageRoutes {
     }
 
     private func list(
-        _ request: SimRequest, _ resource: String, flatten: (@Sendable ([JSONValue]) -> [JSONValue])? = nil
+        _ request: SimRequest, _ resource: String, keyFields: [String] = [], flatten: (@Sendable ([JSONValue]) -> [JSONValue])? = nil
     ) async throws -> SimResponse {
         try await guarded(request) { _ in
             let query: ODataQuery
@@ -110,7 +110,14 @@ struct SageRoutes {
                                                arguments: [reference])
                         .compactMap { try SageRecords.fetch(db, resource: resource, key: $0) }
                 }
+                if flatten == nil, let narrowed = try SageQueryPlan(resource: resource, keyFields: keyFields, query: query).rows(db) {
+                    return narrowed
+                }
                 return try SageRecords.all(db, resource: resource)
+            }
+            if flatten == nil, query.isPlainPage, !keyFields.isEmpty {
+                let total = try await database.read { try SageRecords.count($0, resource: resource) }
+                return .json(query.apply(page: rows, total: total, path: request.path))
             }
             return .json(query.apply(to: flatten.map { $0(rows) } ?? rows, path: request.path))
         }

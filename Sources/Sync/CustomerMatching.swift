@@ -15,6 +15,9 @@ public struct CustomerRecord: Sendable, Hashable {
         self.email = email
         self.phone = phone
     }
+
+    /// The name read from its two fields, whichever way it was written in them.
+    public var name: PersonName { PersonName.from(first: firstName, last: lastName) }
 }
 
 /// What to do with an incoming customer before creating it on the other side.
@@ -28,22 +31,26 @@ public enum CustomerMatch: Sendable, Equatable {
 }
 
 /// Finds the record an incoming customer already has on the other side, so that the sync updates it
-/// instead of creating a duplicate. Evidence, strongest first:
+/// instead of creating a duplicate. Contact details are the evidence, names decide what it means:
 ///
-/// 1. the same normalised e-mail (trimmed, case-insensitive);
-/// 2. the same normalised phone (digits only, a US country code `1` stripped, extensions dropped);
-/// 3. the names, compared with Jaro–Winkler on normalised first and last names (`nameThreshold`), as
-///    the tie-breaker.
+/// 1. the same e-mail (`ContactKeys.email`: no spaces, any case, without a `+tag`);
+/// 2. the same phone (`ContactKeys.phone`: 10 digits for North America, `+<digits>` for other countries);
+/// 3. the same local number (`ContactKeys.localNumber`), when one side wrote it without its area code;
+/// 4. the names (`PersonName`: `Brown, Michael` is `Michael Brown`; honorifics, middle names and degrees
+///    do not count; a known nickname or a fitting initial agrees), compared with Jaro–Winkler
+///    (`nameThreshold`) whichever order they were written in.
 ///
 /// | contact evidence | first name | last name | decision |
 /// |---|---|---|---|
-/// | e-mail or phone | agrees | agrees | the same person (if they are the only such candidate) |
+/// | any | agrees | agrees | the same person (unless only one of them is `Jr.`/`Sr.`: review) |
 /// | e-mail or phone | agrees | differs | review (a married name? a typo?) |
-/// | e-mail | differs | any | review (a couple's shared address?) |
+/// | e-mail | differs | any | review (a couple's shared address?) — unless another candidate is the same person |
 /// | phone only | differs | any | not this record: another person of the household |
 /// | none | any | any | not this record: a name alone never merges |
 ///
-/// Two candidates, or one candidate to merge and another to review, go to review.
+/// Several candidates that are each the same person (a customer entered twice on the other side)
+/// give the one with the strongest evidence; a candidate to merge beside one whose last name differs
+/// goes to review.
 public struct CustomerMatcher: Sendable {
     public var nameThreshold: Double
 
@@ -51,34 +58,68 @@ public struct CustomerMatcher: Sendable {
         self.nameThreshold = nameThreshold
     }
 
+    /// The contact evidence one record gives about another.
+    public struct Evidence: OptionSet, Sendable, Hashable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        public static let email = Evidence(rawValue: 1)
+        public static let phone = Evidence(rawValue: 2)
+        public static let localNumber = Evidence(rawValue: 4)
+
+        var weight: Int { (contains(.email) ? 4 : 0) + (contains(.phone) ? 3 : 0) + (contains(.localNumber) ? 1 : 0) }
+
+        var description: String {
+            var parts: [String] = []
+            if contains(.email) { parts.append("e-mail") }
+            if contains(.phone) { parts.append("phone") }
+            if contains(.localNumber) { parts.append("local number") }
+            return parts.joined(separator: " and ")
+        }
+    }
+
+    public static func evidence(_ a: CustomerRecord, _ b: CustomerRecord) -> Evidence {
+        var found: Evidence = []
+        if let email = ContactKeys.email(a.email), email == ContactKeys.email(b.email) { found.insert(.email) }
+        let phoneA = ContactKeys.phone(a.phone), phoneB = ContactKeys.phone(b.phone)
+        if let phoneA, phoneA == phoneB { found.insert(.phone) }
+        if phoneA == nil || phoneB == nil, let local = ContactKeys.localNumber(a.phone), local == ContactKeys.localNumber(b.phone) {
+            found.insert(.localNumber)
+        }
+        return found
+    }
+
     public func match(_ incoming: CustomerRecord, among existing: [CustomerRecord]) -> CustomerMatch {
-        let email = Self.normalisedEmail(incoming.email)
-        let phone = Self.normalisedPhone(incoming.phone)
-        var merges: [(id: String, confidence: Double, because: String)] = []
+        let name = incoming.name
+        var merges: [(id: String, score: Double, because: String)] = []
         var reviews: [(id: String, because: String)] = []
+        var others: [(id: String, because: String)] = []
         for candidate in existing {
-            let sameEmail = email != nil && email == Self.normalisedEmail(candidate.email)
-            let samePhone = phone != nil && phone == Self.normalisedPhone(candidate.phone)
-            guard sameEmail || samePhone else { continue }
-            let first = Self.similarity(Self.normalisedName(incoming.firstName), Self.normalisedName(candidate.firstName))
-            let last = Self.similarity(Self.normalisedName(incoming.lastName), Self.normalisedName(candidate.lastName))
-            let contact = sameEmail && samePhone ? "e-mail and phone" : sameEmail ? "e-mail" : "phone"
-            let detail = "same \(contact) as \(candidate.id), first-name similarity \(Self.format(first)), last-name \(Self.format(last))"
-            switch (first >= nameThreshold, last >= nameThreshold) {
+            let evidence = Self.evidence(incoming, candidate)
+            guard !evidence.isEmpty else { continue }
+            let names = NameAgreement.between(name, candidate.name)
+            let first = names.suffixConflict ? 0 : names.first
+            let detail = "same \(evidence.description) as \(candidate.id), first-name similarity \(Self.format(names.first)), "
+                + "last-name \(Self.format(names.last))"
+            switch (first >= nameThreshold, names.last >= nameThreshold) {
+            case (true, true) where names.suffixOnOneSide:
+                reviews.append((candidate.id, detail + ": only one of them is Jr./Sr."))
             case (true, true):
-                merges.append((candidate.id, (first + last) / 2, detail))
-            case (true, false):
+                merges.append((candidate.id, Double(evidence.weight) + (first + names.last) / 2, detail))
+            case (true, false) where evidence != .localNumber:
                 reviews.append((candidate.id, detail + ": last names differ"))
-            case (false, _) where sameEmail:
-                reviews.append((candidate.id, detail + ": first names differ"))
-            case (false, _):
+            case (false, _) where evidence.contains(.email):
+                others.append((candidate.id, detail + (names.suffixConflict ? ": Jr. and Sr." : ": first names differ")))
+            default:
                 continue  // a shared phone, another first name: another person of the household
             }
         }
-        if merges.count == 1, reviews.isEmpty, let only = merges.first {
-            return .existing(id: only.id, confidence: only.confidence, because: only.because)
+        // Another person who shares the e-mail does not stand in the way of the one who is the same person.
+        if reviews.isEmpty, let best = merges.max(by: { ($0.score, $1.id) < ($1.score, $0.id) }) {
+            let alternatives = merges.filter { $0.id != best.id }.map(\.id)
+            let because = best.because + (alternatives.isEmpty ? "" : " (strongest of \(merges.count) records of this person: also \(alternatives.joined(separator: ", ")))")
+            return .existing(id: best.id, confidence: best.score, because: because)
         }
-        let uncertain = merges.map { ($0.id, $0.because) } + reviews
+        let uncertain = merges.map { ($0.id, $0.because) } + reviews + others
         if !uncertain.isEmpty {
             return .review(candidates: uncertain.map(\.0), because: uncertain.map(\.1).joined(separator: "; "))
         }
@@ -87,58 +128,12 @@ public struct CustomerMatcher: Sendable {
 
     static func format(_ value: Double) -> String { String(format: "%.2f", value) }
 
-    // MARK: normalisation
+    // MARK: normalisation (kept for callers of the first version)
 
-    public static func normalisedEmail(_ email: String?) -> String? {
-        guard let trimmed = email?.trimmingCharacters(in: .whitespacesAndNewlines).lowercased(), trimmed.contains("@") else { return nil }
-        return trimmed
-    }
+    public static func normalisedEmail(_ email: String?) -> String? { ContactKeys.email(email) }
 
-    /// `(555) 010-1234`, `555.010.1234`, `+1 555 010 1234`, `555-010-1234 x12` → `5550101234`; nil when not 10 digits.
-    public static func normalisedPhone(_ phone: String?) -> String? {
-        guard var text = phone?.lowercased() else { return nil }
-        for marker in ["ext", "x", "#"] {
-            if let range = text.range(of: marker) { text = String(text[..<range.lowerBound]) }
-        }
-        var digits = text.filter(\.isASCII).filter(\.isNumber)
-        if digits.count == 11, digits.first == "1" { digits.removeFirst() }
-        return digits.count == 10 ? digits : nil
-    }
-
-    static func normalisedName(_ name: String) -> String {
-        let folded = name.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: Locale(identifier: "en_US_POSIX"))
-        return folded.filter { $0.isLetter || $0 == " " }.split(separator: " ").joined(separator: " ")
-    }
+    public static func normalisedPhone(_ phone: String?) -> String? { ContactKeys.phone(phone) }
 
     /// Jaro–Winkler similarity, 0…1.
-    static func similarity(_ a: String, _ b: String) -> Double {
-        let s = Array(a), t = Array(b)
-        if s.isEmpty && t.isEmpty { return 1 }
-        if s.isEmpty || t.isEmpty { return 0 }
-        let window = max(0, max(s.count, t.count) / 2 - 1)
-        var sMatched = [Bool](repeating: false, count: s.count), tMatched = [Bool](repeating: false, count: t.count)
-        var matches = 0
-        for i in s.indices {
-            let lower = max(0, i - window), upper = min(t.count - 1, i + window)
-            guard lower <= upper else { continue }
-            for j in lower...upper where !tMatched[j] && s[i] == t[j] {
-                sMatched[i] = true
-                tMatched[j] = true
-                matches += 1
-                break
-            }
-        }
-        guard matches > 0 else { return 0 }
-        var transpositions = 0, j = 0
-        for i in s.indices where sMatched[i] {
-            while !tMatched[j] { j += 1 }
-            if s[i] != t[j] { transpositions += 1 }
-            j += 1
-        }
-        let m = Double(matches)
-        let jaro = (m / Double(s.count) + m / Double(t.count) + (m - Double(transpositions) / 2) / m) / 3
-        var prefix = 0
-        while prefix < min(4, s.count, t.count), s[prefix] == t[prefix] { prefix += 1 }
-        return jaro + Double(prefix) * 0.1 * (1 - jaro)
-    }
+    static func similarity(_ a: String, _ b: String) -> Double { JaroWinkler.similarity(a, b) }
 }

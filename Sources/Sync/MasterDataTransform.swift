@@ -15,10 +15,12 @@ import Messaging
 /// | `sage.order.status_changed` | `heartland.order.status` | `shipped` or `invoiced` |
 /// | `heartland.customer.changed` | `sage.customer.upsert` | a name |
 /// | `heartland.order.created` | `sage.order.create` | lines, positive quantities, prices ≥ 0 |
+/// | `heartland.item.changed` | `sage.item.upsert` | item number, description, price ≥ 0 |
 public enum MasterDataTransform {
     /// True for the routing keys this transform owns.
     public static func handles(_ routingKey: String) -> Bool {
         routingKey.hasPrefix("sage.") || routingKey.hasPrefix("heartland.customer.") || routingKey.hasPrefix("heartland.order.")
+            || routingKey.hasPrefix("heartland.item.")
     }
 
     public static func outcome(for message: InboundMessage, commandsExchange: String, logger: Logger) throws -> StageOutcome {
@@ -29,6 +31,12 @@ public enum MasterDataTransform {
                 try require(!item.itemNumber.isEmpty, "item without an ItemNumber")
                 try require(!item.description.trimmingCharacters(in: .whitespaces).isEmpty, "item \(item.itemNumber) has no description")
                 try require((item.priceCents ?? 0) >= 0, "item \(item.itemNumber) has a negative price")
+            }
+        case SyncRoute.heartlandItemChanged:
+            command = try forward(message, SyncMessage<ItemRecord>.self, to: SyncRoute.sageItemUpsert, commandsExchange) { item in
+                try require(!item.itemNumber.isEmpty, "Heartland item without an Item # (public_id): Sage needs an ItemNumber")
+                try require(!item.description.trimmingCharacters(in: .whitespaces).isEmpty, "Heartland item \(item.itemNumber) has no description")
+                try require((item.priceCents ?? 0) >= 0, "Heartland item \(item.itemNumber) has a negative price")
             }
         case SyncRoute.sageStockChanged:
             command = try forward(message, SyncMessage<StockRecord>.self, to: SyncRoute.heartlandStockSet, commandsExchange) { stock in

@@ -24,11 +24,13 @@ struct AlerterCommand: AsyncParsableCommand {
             return url
         }
         let operations = try OperationsStore(path: store)
+        let customerReviews = try CustomerReviewStore(path: store)
         let worker = self.worker, console = self.console
-        try await Worker.run(stage: "alerter", handler: AlerterHandler(store: operations, webhook: webhook, traces: try TraceStore(path: traceStore)), options: worker,
+        try await Worker.run(stage: "alerter", handler: AlerterHandler(store: operations, webhook: webhook, traces: try TraceStore(path: traceStore),
+                                                                       customerReviews: customerReviews), options: worker,
                              extraServices: { logger in
             guard console.resolvedPort > 0 else { return [] }
-            return [try console.server(operations: operations, worker: worker, logger: logger)]
+            return [try console.server(operations: operations, customerReviews: customerReviews, worker: worker, logger: logger)]
         })
     }
 }

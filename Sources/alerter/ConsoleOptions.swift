@@ -26,14 +26,16 @@ struct ConsoleOptions: ParsableArguments {
         consolePort ?? ProcessInfo.processInfo.environment["BRIDGE_CONSOLE_PORT"].flatMap(Int.init) ?? 0
     }
 
-    func server(operations: OperationsStore, worker: WorkerOptions, logger: Logger) throws -> ConsoleServer {
+    func server(operations: OperationsStore, customerReviews: CustomerReviewStore? = nil, worker: WorkerOptions, logger: Logger) throws -> ConsoleServer {
         let environment = ProcessInfo.processInfo.environment
         let users = try ConsoleUsers.load(file: consoleUsersFile)
         let amqpURL = consoleAMQPURL ?? environment["BRIDGE_CONSOLE_AMQP_URL"] ?? worker.amqpURL ?? environment["BRIDGE_AMQP_URL"]
         let configuration = OperationsConsole.Configuration(
             users: users, stages: OperationsConsole.Configuration.stages(in: try worker.loadTopology()), operations: operations,
             reviewStorePath: reviewStore, amqpURL: amqpURL, managementURL: managementURL ?? environment["BRIDGE_MANAGEMENT_URL"])
-        let console = OperationsConsole(configuration: configuration, logger: logger)
+        var withReviews = configuration
+        withReviews.customerReviews = customerReviews
+        let console = OperationsConsole(configuration: withReviews, logger: logger)
         return ConsoleServer(console: console, host: consoleHost, port: resolvedPort) { host, port in
             // A line on stdout, for scripts and tests that start the alerter with port 0.
             FileHandle.standardOutput.write(Data("console listening on http://\(host):\(port)\n".utf8))

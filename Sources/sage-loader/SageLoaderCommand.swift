@@ -39,7 +39,8 @@ struct SageLoaderCommand: AsyncParsableCommand {
         var masterData: SageMasterDataHandler?
         if case .webAPI(let connection) = settings {
             masterData = SageMasterDataHandler(client: SageMasterDataClient(connection: connection, logger: logger), ledger: store,
-                                               links: try CustomerLinks(database: ledgerFile), policy: try SyncPolicy.load(path: syncConfig))
+                                               links: try CustomerLinks(database: ledgerFile), index: try CustomerIndex(database: ledgerFile, side: .sage),
+                                               policy: try SyncPolicy.load(path: syncConfig))
         }
         try await Worker.run(stage: "sage-loader", handler: SageCommandDispatch(journals: journals, masterData: masterData), options: worker)
     }

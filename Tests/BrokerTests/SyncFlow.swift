@@ -41,16 +41,21 @@ final class SyncFlow: @unchecked Sendable {
             "addresses": [{"id": 301, "phone": "+1 555 010 7777"}]}]}
         """
 
-    private init(broker: TestBroker, folder: URL, sageURL: String, heartlandURL: String, common: [String]) {
+    /// The sync policy every part reads (Config/sync.yaml unless a test gives its merchant another).
+    let syncConfig: String
+
+    private init(broker: TestBroker, folder: URL, sageURL: String, heartlandURL: String, common: [String], syncConfig: String) {
         self.broker = broker
         self.folder = folder
         self.sageURL = sageURL
         self.heartlandURL = heartlandURL
         self.common = common
+        self.syncConfig = syncConfig
     }
 
     /// Starts the simulators, seeds Sage with `seedSage` (before any poller runs), then starts the bridge.
-    static func start(seedSage: (SyncFlow) async throws -> Void) async throws -> SyncFlow {
+    /// `syncPolicy`: the text of the merchant's sync policy (default: Config/sync.yaml).
+    static func start(syncPolicy: String? = nil, seedSage: (SyncFlow) async throws -> Void) async throws -> SyncFlow {
         let broker = try await TestBroker.shared
         let topology = repositoryRoot.appendingPathComponent("Topology/definitions.json").path
         try await broker.management().importDefinitions(try Topology.load(from: topology))
@@ -69,14 +74,18 @@ final class SyncFlow: @unchecked Sendable {
         let heartland = try WorkerProcess.start(executable: "heartland-sim", arguments: [
             "serve", "--db", folder.appendingPathComponent("heartland.sqlite").path, "--port", "0", "--fixture", fixture.path,
             "--app-id", appID, "--app-key", appKey, "--retail-token", retailToken, "--rate-limit", "off"])
+        var config = repositoryRoot.appendingPathComponent("Config/sync.yaml").path
+        if let syncPolicy {
+            config = folder.appendingPathComponent("sync.yaml").path
+            try Data(syncPolicy.utf8).write(to: URL(fileURLWithPath: config))
+        }
         let flow = SyncFlow(broker: broker, folder: folder, sageURL: try await BridgeFlow.firstLine(of: sage, after: "listening on "),
                             heartlandURL: try await BridgeFlow.firstLine(of: heartland, after: "listening on "),
-                            common: ["--amqp-url", broker.amqpURL, "--topology", topology, "--log-level", "info"])
+                            common: ["--amqp-url", broker.amqpURL, "--topology", topology, "--log-level", "info"], syncConfig: config)
         flow.processes["sage-pro-sim"] = sage
         flow.processes["heartland-sim"] = heartland
         try await seedSage(flow)
 
-        let config = repositoryRoot.appendingPathComponent("Config/sync.yaml").path
         let sageEnvironment = ["SAGE_URL": flow.sageURL, "SAGE_USER": "ADMIN", "SAGE_PASSWORD": "pw", "SAGE_COMPANY": "SAMINC"]
         let heartlandEnvironment = ["HEARTLAND_URL": flow.heartlandURL, "HEARTLAND_APP_ID": appID, "HEARTLAND_APP_KEY": appKey,
                                     "HEARTLAND_RETAIL_TOKEN": retailToken]
@@ -103,8 +112,7 @@ final class SyncFlow: @unchecked Sendable {
     /// (Re)starts sage-ingest, with its state file as it is.
     func startSageIngest() throws {
         processes["sage-ingest"] = try WorkerProcess.start(executable: "sage-ingest", arguments: common + [
-            "--state", sageIngestState, "--poll-interval", "0.3",
-            "--sync-config", repositoryRoot.appendingPathComponent("Config/sync.yaml").path,
+            "--state", sageIngestState, "--poll-interval", "0.3", "--sync-config", syncConfig,
         ], environment: ["SAGE_URL": sageURL, "SAGE_USER": "ADMIN", "SAGE_PASSWORD": "pw", "SAGE_COMPANY": "SAMINC"])
     }
 

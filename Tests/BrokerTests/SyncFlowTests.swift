@@ -1,6 +1,7 @@
 import AMQP
 import Foundation
 import Messaging
+import PipelineContracts
 import XCTest
 
 /// The two-way sync end to end: both simulators over HTTP, the real broker, every part a process
@@ -95,26 +96,34 @@ final class SyncFlowTests: XCTestCase {
         XCTAssertEqual(unchanged, 70)
     }
 
-    /// (3) Customers both ways: a Heartland customer confidently matching a Sage one (e-mail in other case,
-    /// phone in another format) updates it instead of creating a duplicate; an uncertain match (same
-    /// e-mail, another first name) is held for review with the candidates and nothing is created; a new
+    /// (3) Customers both ways: a Heartland customer confidently matching a Sage one written `Kim, Ava`
+    /// (e-mail in other case, phone in another format) updates it instead of creating a duplicate; an
+    /// uncertain match (same e-mail, another first name) is held as one review item, whichever loader
+    /// found it, nothing is created, and a person's decision ("different people") releases it; a new
     /// Sage customer is created in Heartland, and its echo back writes nothing in Sage; the ownership
-    /// policy decides which side's change travels (Sage: active; Heartland: contact fields).
+    /// policy decides which side's change travels (Sage: active; Heartland: contact fields), and a
+    /// non-owner's change is reported as a `sync_conflict`.
     func testCustomersSyncBothWaysWithDeduplicationReviewAndOwnership() async throws {
         let flow = try await SyncFlow.start { flow in
             try await Self.seedCatalogue(flow)
             for body in [
-                #"{"CustomerNumber":"1100","CustomerName":"Ava Kim","Email":"ava.kim@example.com","PhoneNumber":"(555) 010-1234"}"#,
-                #"{"CustomerNumber":"1200","CustomerName":"Robert Stone","Email":"B.Stone@example.com"}"#,
+                #"{"CustomerNumber":"1100","CustomerName":"Kim, Ava","Email":"ava.kim@example.com","PhoneNumber":"(555) 010-1234"}"#,
+                #"{"CustomerNumber":"1200","CustomerName":"Stone, Jane","Email":"B.Stone@example.com"}"#,
                 #"{"CustomerNumber":"1300","CustomerName":"Cara Diaz","Email":"cara@example.com","PhoneNumber":"555-010-9999"}"#,
             ] { _ = try await flow.sage("POST", "AR/ARCustomers", body) }
         }
-        // Review: Bob Stone (Heartland) and Robert Stone (Sage) share an e-mail.
-        try await eventually("the uncertain match is held for review") { try await flow.broker.depth("sage-loader.dlq") >= 1 }
-        let held = try await flow.take("sage-loader.dlq")
-        let reasons = held.compactMap { $0.properties.headers[Header.lastError]?.stringValue }
-        XCTAssertTrue(reasons.contains { $0.contains("customer review required") && $0.contains("C00002") && $0.contains("1200") }, "\(reasons)")
-        XCTAssertEqual(held.count, 1, "only the uncertain customer is held: \(reasons)")
+        // Review: Bob Stone (Heartland) and Jane Stone (Sage) share an e-mail. Each loader finds the other: one review item.
+        var reviews: [Delivery] = []
+        try await eventually("the uncertain match is held for review by both loaders") {
+            reviews += try await flow.take("alerter").filter { $0.routingKey.hasPrefix("audit.customer_review.") }
+            return Set(reviews.map(\.routingKey)).count == 2
+        }
+        let notices = try reviews.map { try JSONDecoder().decode(CustomerReviewNotice.self, from: Data($0.body)) }
+        XCTAssertEqual(Set(notices.map(\.reviewId)), ["heartland:C00002|sage:1200"], "one review item, whichever direction found it")
+        XCTAssertTrue(notices.allSatisfy { $0.reason.contains("customer review required") && !$0.reason.contains("Heartland or Heartland") },
+                      "\(notices.map(\.reason))")
+        let parkedAtFirst = try await flow.broker.depth("sage-loader.dlq") + flow.broker.depth("heartland-loader.dlq")
+        XCTAssertEqual(parkedAtFirst, 0, "a review hold is not a dead letter")
 
         // Confident match: C00001 is Sage's 1100; its Heartland-owned e-mail is written there, no new Sage customer.
         try await eventually("Sage 1100 has Heartland's e-mail") {
@@ -128,6 +137,19 @@ final class SyncFlowTests: XCTestCase {
         }
         let sageNumbers = Set(try await flow.sageRows("AR/ARCustomers", filter: "CustomerNumber ne ''").compactMap { $0["CustomerNumber"] as? String })
         XCTAssertEqual(sageNumbers, ["1100", "1200", "1300", "C00003"], "no duplicate of Ava, no Bob before review")
+        let janeInHeartland = try await flow.heartlandRows("customers", filter: #"{"public_id":"1200"}"#)
+        XCTAssertTrue(janeInHeartland.isEmpty, "no Jane in Heartland before review")
+
+        // The person decides "different people", as the console's customer match page does: the decision to
+        // both loaders, then every held command with the decision in a header.
+        let decision = CustomerMatchDecision(reviewId: "heartland:C00002|sage:1200", verdict: .different,
+                                             pairs: [.init(heartland: "C00002", sage: "1200")], by: "olivia", why: "a couple")
+        try await release(decision, held: notices.map(\.held), on: flow)
+        try await eventually("Bob is created in Sage and Jane in Heartland") {
+            let bob = try await flow.sageRows("AR/ARCustomers", filter: "CustomerNumber eq 'C00002'")
+            let jane = try await flow.heartlandRows("customers", filter: #"{"public_id":"1200"}"#)
+            return bob.first?["CustomerName"] as? String == "Bob Stone" && jane.first?["first_name"] as? String == "Jane"
+        }
         let cara = try unwrapped(try await flow.heartlandRows("customers", filter: #"{"public_id":"1300"}"#).first)
         XCTAssertEqual(((cara["addresses"] as? [[String: Any]])?.first?["phone"]) as? String, "555-010-9999", "the phone lives on an address")
 
@@ -147,6 +169,15 @@ final class SyncFlowTests: XCTestCase {
         }
         let ava = try unwrapped(try await flow.heartlandRows("customers", filter: #"{"public_id":"C00001"}"#).first)
         XCTAssertEqual(ava["email"] as? String, " Ava.Kim@Example.com ", "Sage's edit of a Heartland-owned field does not travel")
+        var conflicts: [String] = []
+        try await eventually("Sage's edit of Ava's e-mail is reported as a conflict") {
+            for delivery in try await flow.take("alerter") where delivery.routingKey == "audit.sync_conflict.heartland-loader" {
+                conflicts.append((try JSONDecoder().decode(AuditNotice.self, from: Data(delivery.body))).detail)
+            }
+            return !conflicts.isEmpty
+        }
+        XCTAssertTrue(conflicts.contains { $0.contains("ava@sage-side.example") && $0.contains("Ava.Kim@Example.com") && $0.contains("Heartland owns") },
+                      "\(conflicts)")
         // Heartland changes Ava's e-mail: it overwrites Sage's (Heartland owns it); the status Sage set stays.
         _ = try await flow.heartland("PUT", "customers/1", #"{"email":"ava.kim@new.example"}"#)
         try await eventually("Heartland's e-mail wins in Sage") {
@@ -187,5 +218,97 @@ final class SyncFlowTests: XCTestCase {
         XCTAssertEqual(orders.count, 1, "the order was created once (the status changes it caused did not come back as orders)")
         let parked = try await flow.broker.depth("sage-loader.dlq") + flow.broker.depth("heartland-loader.dlq") + flow.broker.depth("transformer.dlq")
         XCTAssertEqual(parked, 0)
+    }
+
+    /// (5) Items both ways under the shipped ownership (Sage owns description, price, active): an item
+    /// created in Heartland is created in Sage with its price, and comes back without being written
+    /// again; a price set at the POS (Heartland does not own it) is a `sync_conflict` with both values
+    /// and does not reach Sage; a price change in Sage reaches Heartland.
+    func testItemsBothWaysWithCreationConflictAndNoEcho() async throws {
+        let flow = try await SyncFlow.start(seedSage: Self.seedCatalogue)
+        try await eventually("the first sightings are applied") {
+            try flow.ledgerKeys(flow.heartlandLedger).filter { $0.hasPrefix("sage:item:") }.count == 2
+        }
+        _ = try await flow.heartland("POST", "items", #"{"public_id":"20001","description":"Wool socks","price":9.5}"#)
+        try await eventually("the Heartland item is in Sage with its price") {
+            let price = try await flow.sageRows("IC/ICItemPricing", filter: "ItemNumber eq '20001' and PriceListCode eq 'BASE'").first
+            return (price?["BasePrice"] as? NSNumber)?.decimalValue == Decimal(string: "9.5")
+        }
+        let socks = try await heartlandItem(flow, "20001")
+        try await eventually("Sage's copy came back to heartland-loader") {
+            try flow.ledgerKeys(flow.heartlandLedger).contains { $0.hasPrefix("sage:item:20001:") }
+        }
+        let socksAfter = try await heartlandItem(flow, "20001")
+        XCTAssertEqual(socksAfter["updated_at"] as? String, socks["updated_at"] as? String, "the item the bridge created in Sage is not written back")
+
+        // A price set at the POS for an item whose price Sage owns: reported, not synced.
+        _ = try await flow.take("alerter")
+        _ = try await flow.heartland("PUT", "items/1", #"{"price":17.25}"#)
+        var conflicts: [String] = []
+        try await eventually("the POS price is reported as a conflict") {
+            for delivery in try await flow.take("alerter") where delivery.routingKey == "audit.sync_conflict.sage-loader" {
+                conflicts.append(try JSONDecoder().decode(AuditNotice.self, from: Data(delivery.body)).detail)
+            }
+            return !conflicts.isEmpty
+        }
+        XCTAssertTrue(conflicts.contains { $0.contains("17.25") && $0.contains("19.99") && $0.contains("Sage owns price") }, "\(conflicts)")
+        let sagePrice = try await flow.sageRows("IC/ICItemPricing", filter: "ItemNumber eq '10001' and PriceListCode eq 'BASE'").first
+        XCTAssertEqual((sagePrice?["BasePrice"] as? NSNumber)?.doubleValue, 19.99, "the owner's price stands")
+
+        // A price change in Sage, the owner, reaches Heartland: how long it takes is printed, for the report.
+        let clock = ContinuousClock(), start = clock.now
+        _ = try await flow.sage("PATCH", "IC/ICItemPricing(CurrencyCode='USD',ItemNumber='10001',PriceListCode='BASE')", #"{"BasePrice":22.00}"#)
+        try await eventually("Sage's price is in Heartland") { (try await self.heartlandItem(flow, "10001")["price"] as? NSNumber)?.decimalValue == 22 }
+        print("item price round trip Sage → Heartland: \(clock.now - start) (pollers every 0.3 s)")
+        let parked = try await flow.broker.depth("sage-loader.dlq") + flow.broker.depth("heartland-loader.dlq") + flow.broker.depth("transformer.dlq")
+        XCTAssertEqual(parked, 0)
+    }
+
+    /// (6) A merchant whose prices are set at the POS (`ownership.item.price: heartland`): a Heartland
+    /// price change reaches Sage's price list and is not echoed back; Sage still owns the description.
+    func testHeartlandOwnedPriceReachesSageWithoutEcho() async throws {
+        let policy = try String(contentsOf: repositoryRoot.appendingPathComponent("Config/sync.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "    price: sage", with: "    price: heartland")
+        XCTAssertTrue(policy.contains("price: heartland"))
+        let flow = try await SyncFlow.start(syncPolicy: policy, seedSage: Self.seedCatalogue)
+        try await eventually("the first sightings are applied") {
+            try flow.ledgerKeys(flow.heartlandLedger).filter { $0.hasPrefix("sage:item:") }.count == 2
+        }
+        let clock = ContinuousClock(), start = clock.now
+        _ = try await flow.heartland("PUT", "items/2", #"{"price":13.75}"#)
+        try await eventually("Heartland's price is in Sage") {
+            let price = try await flow.sageRows("IC/ICItemPricing", filter: "ItemNumber eq '10002' and PriceListCode eq 'BASE'").first
+            return (price?["BasePrice"] as? NSNumber)?.decimalValue == Decimal(string: "13.75")
+        }
+        print("item price round trip Heartland → Sage: \(clock.now - start) (pollers every 0.3 s)")
+        let tote = try await heartlandItem(flow, "10002")
+        try await eventually("Sage's new price came back to heartland-loader") {
+            try flow.ledgerKeys(flow.heartlandLedger).filter { $0.hasPrefix("sage:item:10002:") }.count >= 2
+        }
+        let toteAfter = try await heartlandItem(flow, "10002")
+        XCTAssertEqual(toteAfter["updated_at"] as? String, tote["updated_at"] as? String, "the price the bridge wrote in Sage is not written back")
+        // Sage still owns the description.
+        _ = try await flow.sage("PATCH", "IC/ICItems('10002')", #"{"Description":"Canvas tote bag"}"#)
+        try await eventually("Sage's description is in Heartland") { try await self.heartlandItem(flow, "10002")["description"] as? String == "Canvas tote bag" }
+        let parked = try await flow.broker.depth("sage-loader.dlq") + flow.broker.depth("heartland-loader.dlq") + flow.broker.depth("transformer.dlq")
+        XCTAssertEqual(parked, 0)
+    }
+
+    /// What the console does with a decision (`OperationsConsole.release`): the decision to both loaders, then the held commands carrying it.
+    func release(_ decision: CustomerMatchDecision, held: [HeldCommand], on flow: SyncFlow) async throws {
+        let key = "customer-decision:\(decision.reviewId):\(decision.verdict.rawValue)"
+        var messages = try ["sage.customer.decision", "heartland.customer.decision"].map { route in
+            try OutboundMessage(exchange: "bridge.commands", routingKey: route, json: decision, idempotencyKey: key)
+                .amqpMessage(correlationID: key, messageID: MessageID.derived(key, route), traceparent: nil)
+        }
+        let header = String(decoding: try JSONEncoder().encode(decision), as: UTF8.self)
+        for command in held {
+            messages.append(OutboundMessage(exchange: "bridge.commands", routingKey: command.routingKey, body: Array(command.body.utf8),
+                                            idempotencyKey: command.idempotencyKey, headers: [CustomerMatchDecision.header: .string(header)])
+                .amqpMessage(correlationID: command.messageId, messageID: MessageID.derived("released", command.messageId), traceparent: nil))
+        }
+        let session = try await flow.broker.session("release")
+        try await session.publish(messages)
+        await session.close()
     }
 }

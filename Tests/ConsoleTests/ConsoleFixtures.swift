@@ -28,7 +28,8 @@ struct ConsoleFixture {
         ConsoleUsers.line(name: "dashboard", role: .viewer, secret: "view-token"),
     ].joined(separator: "\n")
 
-    static func make(stages: [String] = ["sage-loader"], amqpURL: String? = nil, managementURL: String? = nil) throws -> ConsoleFixture {
+    static func make(stages: [String] = ["sage-loader"], amqpURL: String? = nil, managementURL: String? = nil,
+                     customerReviews: Bool = false) throws -> ConsoleFixture {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("console-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let usersPath = folder.appendingPathComponent("users").path
@@ -36,9 +37,10 @@ struct ConsoleFixture {
         let operations = try OperationsStore(path: folder.appendingPathComponent("operations.sqlite").path)
         let reviewPath = folder.appendingPathComponent("reviews.sqlite").path
         let reviews = try ReviewStore(path: reviewPath)
-        let configuration = OperationsConsole.Configuration(
+        var configuration = OperationsConsole.Configuration(
             users: try ConsoleUsers.load(file: usersPath, environment: [:]), stages: stages, operations: operations,
             reviewStorePath: reviewPath, amqpURL: amqpURL, managementURL: managementURL)
+        if customerReviews { configuration.customerReviews = try CustomerReviewStore(path: folder.appendingPathComponent("operations.sqlite").path) }
         var logger = Logger(label: "console-test")
         logger.logLevel = .warning
         return ConsoleFixture(console: OperationsConsole(configuration: configuration, logger: logger), operations: operations,

@@ -34,6 +34,12 @@ public struct RetailMasterDataClient: Sendable {
         try await first("items", filter: ["public_id": publicId], what: "Retail item \(publicId)")
     }
 
+    /// Items changed since `stamp` (every item for nil), for the reverse sync of Heartland-owned item fields and new items.
+    public func items(updatedSince stamp: String?) async throws -> [Item] {
+        try await all("items", stamp.map { [("_filter", Self.json(["updated_at": .object(["$gte": .string($0)])]))] } ?? [],
+                      what: "Retail items")
+    }
+
     public func item(id: Int64) async throws -> Item {
         try await get("items/\(id)", [], what: "Retail item \(id)")
     }

@@ -177,6 +177,13 @@ extension OperationsConsole {
         case let parts where parts.count == 2 && parts[0] == "reconciliations":
             let report = try await reconciliation(reference: parts[1])
             return json ? .json(report) : page("Reconciliation \(parts[1])", HTML.reconciliation(report))
+        case ["matches"]:
+            let status = request.query["status"] ?? "open"
+            let items = try await customerMatches(status: status)
+            return json ? .json(items) : page("Customer matches", HTML.customerMatches(items, status: status))
+        case let parts where parts.count == 2 && parts[0] == "matches":
+            let item = try await customerMatch(parts[1])
+            return json ? .json(item) : page("Customer match \(parts[1])", HTML.customerMatch(item, principal: principal))
         case ["alerts"]:
             let alerts = try await alerts()
             return json ? .json(alerts) : page("Alerts", HTML.alerts(alerts, principal: principal))
@@ -211,6 +218,11 @@ extension OperationsConsole {
         case let parts where parts.count == 4 && parts[0] == "reviews" && parts[1] == "exceptions" && parts[3] == "acknowledge":
             let message = try await acknowledge(exception: parts[2], actor: principal.user.name, why: form["why"] ?? "")
             return (message, "/reviews")
+        case let parts where parts.count == 3 && parts[0] == "matches" && (parts[2] == "same" || parts[2] == "different"):
+            let why = form["why"].flatMap { $0.isEmpty ? nil : $0 }
+            let message = try await decide(match: parts[1], verdict: parts[2] == "same" ? .same : .different, heartland: form["heartland"],
+                                           sage: form["sage"], actor: principal.user.name, why: why)
+            return (message, "/matches/\(HTML.url(parts[1]))")
         case ["alerts", "acknowledge"]:
             guard let fingerprint = form["fingerprint"], !fingerprint.isEmpty else { throw ConsoleError.badRequest("which alert group? (fingerprint)") }
             return (try await acknowledge(fingerprint: fingerprint, actor: principal.user.name), "/alerts")

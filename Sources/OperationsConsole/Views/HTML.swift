@@ -36,7 +36,8 @@ enum HTML {
         """
 
     static func page(title: String, principal: Principal, notice: String?, body: String) -> String {
-        let links = [("/pipeline", "Pipeline"), ("/dlq", "Dead letters"), ("/reviews", "Fraud review"), ("/reconciliations", "Reconciliation"),
+        let links = [("/pipeline", "Pipeline"), ("/dlq", "Dead letters"), ("/reviews", "Fraud review"), ("/matches", "Customer matches"),
+                     ("/reconciliations", "Reconciliation"),
                      ("/alerts", "Alerts"), ("/audit", "Audit trail")]
         return """
             <!doctype html>

@@ -51,6 +51,33 @@ public struct SageMasterDataClient: Sendable {
         return rows.first
     }
 
+    public func createItem(_ fields: [String: String]) async throws(SageError) -> SageItem {
+        let answer = try await transport.send("POST", "IC/ICItems", body: try Self.encode(fields))
+        return try transport.decode(SageItem.self, from: answer, what: "created item")
+    }
+
+    public func updateItem(number: String, _ fields: [String: String]) async throws(SageError) -> SageItem {
+        let answer = try await transport.send("PATCH", "IC/ICItems(\(ODataQuery.keyLiteral(number)))", body: try Self.encode(fields))
+        return try transport.decode(SageItem.self, from: answer, what: "item \(number)")
+    }
+
+    /// Sets an item's base price in a price list: PATCH when it has one, POST when it has none.
+    public func setPrice(itemNumber: String, priceList: String, currency: String, cents: Int64) async throws(SageError) {
+        struct Price: Encodable {
+            var ItemNumber: String?, PriceListCode: String?, CurrencyCode: String?
+            var BasePrice: Decimal
+        }
+        let price = SageAmount.decimal(cents: cents)
+        if try await prices(priceList: priceList, currency: currency, changedSince: nil, itemNumber: itemNumber).isEmpty {
+            let body = try Self.encode(Price(ItemNumber: itemNumber, PriceListCode: priceList, CurrencyCode: currency, BasePrice: price))
+            _ = try await transport.send("POST", "IC/ICItemPricing", body: body)
+        } else {
+            let key = "CurrencyCode=\(ODataQuery.keyLiteral(currency)),ItemNumber=\(ODataQuery.keyLiteral(itemNumber)),"
+                + "PriceListCode=\(ODataQuery.keyLiteral(priceList))"
+            _ = try await transport.send("PATCH", "IC/ICItemPricing(\(key))", body: try Self.encode(Price(BasePrice: price)))
+        }
+    }
+
     /// Prices of one price list and currency changed since `stamp`.
     public func prices(priceList: String, currency: String, changedSince stamp: String?, itemNumber: String? = nil)
         async throws(SageError) -> [SageItemPrice]
@@ -98,7 +125,7 @@ public struct SageMasterDataClient: Sendable {
         return try transport.decode(SageOrder.self, from: answer, what: "created order \(order.OrderNumber)")
     }
 
-    static func encode(_ fields: [String: String]) throws(SageError) -> Data {
+    static func encode<T: Encodable>(_ fields: T) throws(SageError) -> Data {
         do { return try JSONEncoder().encode(fields) } catch {
             throw .validation(message: "fields could not be encoded: \(error)", account: nil)
         }

@@ -48,9 +48,16 @@ public struct ODataQuery: Sendable {
                 return false
             }
         }
-        let total = rows.count
-        let page = Array(rows.dropFirst(skip).prefix(top ?? Int.max))
-        var result: [String: JSONValue] = ["value": .array(page.map(project))]
+        return apply(page: Array(rows.dropFirst(skip).prefix(top ?? Int.max)), total: rows.count, path: path)
+    }
+
+    /// True when a page of the collection in its natural (key) order answers the query: no filter, no
+    /// ordering. The simulator then reads only that page, as a database would.
+    public var isPlainPage: Bool { filter == nil && orderBy.isEmpty }
+
+    /// Wraps one page of the answer (cut by `apply(to:)`, or read in key order when `isPlainPage`) with the size of the whole answer.
+    public func apply(page rows: [JSONValue], total: Int, path: String) -> JSONValue {
+        var result: [String: JSONValue] = ["value": .array(rows.map(project))]
         if count { result["@odata.count"] = .int(total) }
         if let top, skip + top < total {
             let options = otherOptions + [("$skip", String(skip + top)), ("$top", String(top))]
@@ -58,6 +65,18 @@ public struct ODataQuery: Sendable {
             result["@odata.nextLink"] = .string("\(path)?" + query.joined(separator: "&"))
         }
         return .object(result)
+    }
+
+    /// The comparisons every match must satisfy (the top-level `and` terms of `$filter`).
+    public var requiredComparisons: [(field: String, op: String, literal: JSONValue)] {
+        func terms(_ filter: ODataFilter?) -> [(String, String, JSONValue)] {
+            switch filter {
+            case .compare(let field, let op, let literal)?: return [(field, op, literal)]
+            case .and(let left, let right)?: return terms(left) + terms(right)
+            default: return []
+            }
+        }
+        return terms(filter)
     }
 
     private func project(_ entity: JSONValue) -> JSONValue {

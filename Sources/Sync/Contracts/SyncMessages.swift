@@ -5,15 +5,34 @@ import Foundation
 // other side's loader. The idempotency key travels unchanged from the source to the loader: one key
 // per record version (`sage:item:<ItemNumber>:<DateLastMaintained>` and the like).
 
-/// An item as Sage holds it: IC item + its price in the configured price list.
+/// An item as one side holds it: Sage's IC item + its price in the configured price list, or
+/// Heartland's item (`public_id` = Sage's `ItemNumber`).
 public struct ItemRecord: Sendable, Codable, Equatable {
     public var itemNumber: String
     public var description: String
     /// Nil when the item has no price in the price list.
     public var priceCents: Int64?
     public var active: Bool
-    /// `max(DateLastMaintained)` of the item and its price.
+    /// Sage: `max(DateLastMaintained)` of the item and its price; Heartland: the item's `updated_at`.
     public var version: String
+
+    public init(itemNumber: String, description: String, priceCents: Int64?, active: Bool, version: String) {
+        self.itemNumber = itemNumber
+        self.description = description
+        self.priceCents = priceCents
+        self.active = active
+        self.version = version
+    }
+
+    /// The value of a synced field, as text (for fingerprints and comparisons).
+    public func value(_ field: String) -> String? {
+        switch field {
+        case "description": return description
+        case "price": return priceCents.map(String.init)
+        case "active": return String(active)
+        default: return nil
+        }
+    }
 }
 
 /// Stock on hand of one item at one Sage location (whole units; Sage sends a decimal).
@@ -67,6 +86,14 @@ public struct SyncCustomer: Sendable, Codable, Equatable {
     public var matchable: CustomerRecord {
         CustomerRecord(id: id, firstName: firstName, lastName: lastName, email: email, phone: phone)
     }
+
+    /// True when this record already holds `other`'s value of a field: the same text, or for the
+    /// names the same name however it is written (`Brown, Michael` holds `Michael` `Brown`).
+    public func holds(_ field: String, of other: SyncCustomer) -> Bool {
+        if value(field) == other.value(field) { return true }
+        guard field == "first_name" || field == "last_name" else { return false }
+        return PersonName.from(first: firstName, last: lastName).key == PersonName.from(first: other.firstName, last: other.lastName).key
+    }
 }
 
 /// A Heartland sales order (customer / special order) for Sage OE.
@@ -104,12 +131,16 @@ public struct SyncMessage<Record: Sendable & Codable & Equatable>: Sendable, Cod
     public var record: Record
     public var fields: [String]
     public var idempotencyKey: String
+    /// Fields the source side does not own whose value changed there since its last sweep: the
+    /// receiving loader reports a `sync_conflict` for each one that now differs from its owner's value.
+    public var changedElsewhere: [String]?
 
-    public init(schema: String, record: Record, fields: [String] = [], idempotencyKey: String) {
+    public init(schema: String, record: Record, fields: [String] = [], idempotencyKey: String, changedElsewhere: [String]? = nil) {
         self.schema = schema
         self.record = record
         self.fields = fields
         self.idempotencyKey = idempotencyKey
+        self.changedElsewhere = changedElsewhere
     }
 }
 
@@ -122,6 +153,7 @@ public enum SyncRoute {
     public static let sageOrderStatusChanged = "sage.order.status_changed"
     public static let heartlandCustomerChanged = "heartland.customer.changed"
     public static let heartlandOrderCreated = "heartland.order.created"
+    public static let heartlandItemChanged = "heartland.item.changed"
     // commands on bridge.commands
     public static let heartlandItemUpdate = "heartland.item.update"
     public static let heartlandStockSet = "heartland.stock.set"
@@ -129,6 +161,10 @@ public enum SyncRoute {
     public static let heartlandOrderStatus = "heartland.order.status"
     public static let sageCustomerUpsert = "sage.customer.upsert"
     public static let sageOrderCreate = "sage.order.create"
+    public static let sageItemUpsert = "sage.item.upsert"
+    /// A person's decision about an uncertain customer match (`CustomerMatchDecision`), from the console to each loader.
+    public static let heartlandCustomerDecision = "heartland.customer.decision"
+    public static let sageCustomerDecision = "sage.customer.decision"
 
     /// `bridge.sync.<routing key with _>.v1`.
     public static func schema(_ routingKey: String) -> String {
@@ -144,4 +180,5 @@ public enum SyncKey {
     public static func sageOrder(_ number: String, _ status: String) -> String { "sage:order:\(number):\(status)" }
     public static func heartlandCustomer(_ id: String, _ version: String) -> String { "heartland:customer:\(id):\(version)" }
     public static func heartlandOrder(_ id: Int64) -> String { "heartland:order:\(id)" }
+    public static func heartlandItem(_ number: String, _ version: String) -> String { "heartland:item:\(number):\(version)" }
 }

@@ -30,6 +30,7 @@ public struct HeartlandSweeper: SyncSweeper {
     public func sweep() async throws -> SweepReport {
         var batch = SweepBatch()
         try await customers(&batch)
+        try await items(&batch)
         try await orders(&batch)
         return try await batch.complete(source: source, publisher: publisher, state: state)
     }
@@ -38,12 +39,46 @@ public struct HeartlandSweeper: SyncSweeper {
         let customers = try await client.customers(updatedSince: try state.watermark("heartland.customers"))
         batch.advance("heartland.customers", to: customers.compactMap(\.updatedAt).max())
         let owned = policy.owned(.customer, by: .heartland)
+        let others = policy.owned(.customer, by: .sage)
         for customer in customers where customer.publicId != Self.walkInCustomer {
             let record = Self.record(customer)
+            let changedElsewhere = try await batch.shadow(state, entity: "customer", key: record.id, fields: others, values: record.value)
             try await batch.add(state, entity: "customer", key: record.id, fingerprint: SyncState.fingerprint(owned.map(record.value)),
                                 version: record.version, routingKey: SyncRoute.heartlandCustomerChanged, record: record, fields: owned,
-                                idempotencyKey: SyncKey.heartlandCustomer(record.id, record.version), exchange: exchange)
+                                idempotencyKey: SyncKey.heartlandCustomer(record.id, Self.version(record.version, SyncEntity.customer.fields.map(record.value))),
+                                exchange: exchange,
+                                changedElsewhere: changedElsewhere)
         }
+    }
+
+    /// Items changed in Heartland: published when a Heartland-owned field changed, or when the item is
+    /// first seen (so that an item created in Heartland is created in Sage), or when a Sage-owned field
+    /// was changed here (the loader reports the conflict).
+    func items(_ batch: inout SweepBatch) async throws {
+        let items = try await client.items(updatedSince: try state.watermark("heartland.items"))
+        batch.advance("heartland.items", to: items.compactMap(\.updatedAt).max())
+        let owned = policy.owned(.item, by: .heartland)
+        let others = policy.owned(.item, by: .sage)
+        for item in items where !item.publicId.isEmpty {
+            let record = Self.record(item)
+            let changedElsewhere = try batch.shadow(state, entity: "item", key: item.publicId, fields: others, values: record.value)
+            try batch.add(state, entity: "item", key: item.publicId, fingerprint: SyncState.fingerprint(owned.map(record.value)),
+                          version: record.version, routingKey: SyncRoute.heartlandItemChanged, record: record, fields: owned,
+                          idempotencyKey: SyncKey.heartlandItem(item.publicId, Self.version(record.version, SyncEntity.item.fields.map(record.value))),
+                          exchange: exchange, changedElsewhere: changedElsewhere)
+        }
+    }
+
+    /// A record version for idempotency keys: Heartland's `updated_at` is to the second, so two changes in
+    /// one second (the bridge's write, then a person's) would share it; the values' fingerprint tells them apart.
+    static func version(_ updatedAt: String, _ values: [String?]) -> String {
+        "\(updatedAt)~\(SyncState.fingerprint(values).prefix(8))"
+    }
+
+    /// Card numbers typed into an item's description are masked here, before anything is published or logged.
+    public static func record(_ item: Item) -> ItemRecord {
+        ItemRecord(itemNumber: item.publicId, description: CardMask.mask(item.description ?? ""), priceCents: item.priceCents,
+                   active: item.active ?? true, version: item.updatedAt ?? "")
     }
 
     /// A sales order goes to Sage once, when first seen; later changes to it in Heartland are not
@@ -60,7 +95,8 @@ public struct HeartlandSweeper: SyncSweeper {
             var lines: [OrderRecord.Line] = []
             for line in order.lines {
                 let item = try await client.item(id: line.itemId)
-                lines.append(.init(itemNumber: item.publicId, quantity: line.qty, unitPriceCents: line.unitPriceCents, description: line.description))
+                lines.append(.init(itemNumber: item.publicId, quantity: line.qty, unitPriceCents: line.unitPriceCents,
+                                   description: line.description.map(CardMask.mask)))
             }
             let record = OrderRecord(heartlandId: order.id, publicId: order.publicId,
                                      sageLocation: order.locationId.flatMap { policy.sageLocation(heartland: $0) },
@@ -71,10 +107,11 @@ public struct HeartlandSweeper: SyncSweeper {
         }
     }
 
+    /// Card numbers a clerk typed into a customer's fields are masked here, before anything is published or logged.
     public static func record(_ customer: Customer) -> SyncCustomer {
-        SyncCustomer(side: .heartland, id: String(customer.id), number: customer.publicId, firstName: customer.firstName ?? "",
-                     lastName: customer.lastName ?? "", email: customer.email?.nilIfEmpty,
-                     phone: customer.addresses.compactMap { $0.phone?.nilIfEmpty }.first, active: customer.active ?? true,
+        SyncCustomer(side: .heartland, id: String(customer.id), number: customer.publicId, firstName: CardMask.mask(customer.firstName ?? ""),
+                     lastName: CardMask.mask(customer.lastName ?? ""), email: customer.email?.nilIfEmpty.map(CardMask.mask),
+                     phone: customer.addresses.compactMap { $0.phone?.nilIfEmpty }.first.map(CardMask.mask), active: customer.active ?? true,
                      version: customer.updatedAt ?? "")
     }
 }

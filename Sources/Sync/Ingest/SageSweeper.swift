@@ -46,6 +46,7 @@ public struct SageSweeper: SyncSweeper {
         var itemsByNumber = Dictionary(changedItems.map { ($0.ItemNumber, $0) }, uniquingKeysWith: { $1 })
         var pricesByNumber = Dictionary(changedPrices.map { ($0.itemNumber, $0) }, uniquingKeysWith: { $1 })
         let owned = policy.owned(.item, by: .sage)
+        let others = policy.owned(.item, by: .heartland)
         for number in Set(itemsByNumber.keys).union(pricesByNumber.keys).sorted() {
             if itemsByNumber[number] == nil { itemsByNumber[number] = try await client.item(number: number) }
             if pricesByNumber[number] == nil {
@@ -57,16 +58,10 @@ public struct SageSweeper: SyncSweeper {
             let version = [item.DateLastMaintained, price?.dateLastMaintained].compactMap { $0 }.max() ?? ""
             let record = ItemRecord(itemNumber: number, description: item.Description ?? "", priceCents: price?.basePriceCents,
                                     active: item.isActive, version: version)
-            let values = owned.map { field -> String? in
-                switch field {
-                case "description": return record.description
-                case "price": return record.priceCents.map(String.init)
-                default: return String(record.active)
-                }
-            }
-            try await batch.add(state, entity: "item", key: number, fingerprint: SyncState.fingerprint(values), version: version,
+            let changedElsewhere = try await batch.shadow(state, entity: "item", key: number, fields: others, values: record.value)
+            try await batch.add(state, entity: "item", key: number, fingerprint: SyncState.fingerprint(owned.map(record.value)), version: version,
                                 routingKey: SyncRoute.sageItemChanged, record: record, fields: owned,
-                                idempotencyKey: SyncKey.sageItem(number, version), exchange: exchange)
+                                idempotencyKey: SyncKey.sageItem(number, version), exchange: exchange, changedElsewhere: changedElsewhere)
         }
     }
 
@@ -87,11 +82,14 @@ public struct SageSweeper: SyncSweeper {
         let customers = try await client.customers(changedSince: try state.watermark("sage.customers"))
         batch.advance("sage.customers", to: customers.compactMap(\.DateLastMaintained).max())
         let owned = policy.owned(.customer, by: .sage)
+        let others = policy.owned(.customer, by: .heartland)
         for customer in customers {
             let record = Self.record(customer)
+            let changedElsewhere = try await batch.shadow(state, entity: "customer", key: customer.CustomerNumber, fields: others, values: record.value)
             try await batch.add(state, entity: "customer", key: customer.CustomerNumber, fingerprint: SyncState.fingerprint(owned.map(record.value)),
                                 version: record.version, routingKey: SyncRoute.sageCustomerChanged, record: record, fields: owned,
-                                idempotencyKey: SyncKey.sageCustomer(customer.CustomerNumber, record.version), exchange: exchange)
+                                idempotencyKey: SyncKey.sageCustomer(customer.CustomerNumber, record.version), exchange: exchange,
+                                changedElsewhere: changedElsewhere)
         }
     }
 
@@ -126,10 +124,10 @@ public struct SageSweeper: SyncSweeper {
 }
 
 enum CustomerNames {
+    /// `Brown, Michael` → (`Michael`, `Brown`); `Dr. Michael J. Brown Jr.` → (`Michael J.`, `Brown Jr.`); a company's name is its last name.
     static func split(_ name: String) -> (String, String) {
-        let words = name.split(separator: " ", omittingEmptySubsequences: true)
-        guard let first = words.first else { return ("", "") }
-        return (String(first), words.dropFirst().joined(separator: " "))
+        let parsed = PersonName.parse(name)
+        return (parsed.first, parsed.last)
     }
 
     static func join(_ first: String, _ last: String) -> String {

@@ -66,16 +66,20 @@ struct SweepBatch {
     var unchanged = 0
 
     /// Adds a record whose owned fields changed, unless the state already has this fingerprint.
+    /// `changedElsewhere` (fields this side does not own that changed here) is published even when no owned field changed.
     mutating func add<Record>(_ state: SyncState, entity: String, key: String, fingerprint: String, version: String,
-                              routingKey: String, record: Record, fields: [String], idempotencyKey: String, exchange: String) async throws
+                              routingKey: String, record: Record, fields: [String], idempotencyKey: String, exchange: String,
+                              changedElsewhere: [String] = []) async throws
         where Record: Sendable & Codable & Equatable
     {
-        guard try await state.fingerprint(entity, key) != fingerprint, !records.contains(where: { $0.entity == entity && $0.key == key }) else {
+        guard try await state.fingerprint(entity, key) != fingerprint || !changedElsewhere.isEmpty,
+              !records.contains(where: { $0.entity == entity && $0.key == key }) else {
             unchanged += 1
             return
         }
         let schema = SyncRoute.schema(routingKey)
-        let document = SyncMessage(schema: schema, record: record, fields: fields, idempotencyKey: idempotencyKey)
+        let document = SyncMessage(schema: schema, record: record, fields: fields, idempotencyKey: idempotencyKey,
+                                   changedElsewhere: changedElsewhere.isEmpty ? nil : changedElsewhere)
         let output = try OutboundMessage(exchange: exchange, routingKey: routingKey, json: document, idempotencyKey: idempotencyKey, schema: schema)
         // The message id is a function of the record version: a sweep repeated after a crash republishes the same ids.
         messages.append(output.amqpMessage(correlationID: idempotencyKey, messageID: MessageID.derived("sync", idempotencyKey), traceparent: nil))

@@ -2,6 +2,7 @@ import Foundation
 import HeartlandConnector
 import Logging
 import Messaging
+import PipelineContracts
 
 /// The heartland-loader stage: applies Sage's master data to Heartland Retail, exactly once per
 /// record version (the ledger), writing only what differs (so a repeat or the bridge's own change
@@ -20,15 +21,23 @@ public struct HeartlandLoaderHandler: StageHandler {
     let links: CustomerLinks
     let policy: SyncPolicy
     let support: SyncLoaderSupport
+    let twins: TwinSearch
 
-    /// Writes to one record happen one at a time across the handlers; `versions` keeps the newest version
-    /// applied per record, so an older command is a no-op (nil: not checked).
-    public init(client: RetailMasterDataClient, ledger: IdempotencyStore, links: CustomerLinks, policy: SyncPolicy,
+    /// - Parameters:
+    ///   - index: the index of Heartland's customers for the twin search (in the ledger's file).
+    ///   - versions: the newest version applied per record, so an older command is a no-op (nil: not checked).
+    ///     Writes to one record happen one at a time across the handlers.
+    public init(client: RetailMasterDataClient, ledger: IdempotencyStore, links: CustomerLinks, index: CustomerIndex, policy: SyncPolicy,
                 auditExchange: String = "bridge.audit", versions: RecordVersions? = nil) {
         self.client = client
         self.links = links
         self.policy = policy
-        support = SyncLoaderSupport(stage: Self.stage, ledger: ledger, auditExchange: auditExchange, versions: versions)
+        let twins = TwinSearch(index: index, links: links, matcher: CustomerMatcher(nameThreshold: policy.nameThreshold)) { since in
+            try await client.customers(updatedSince: since).filter { $0.publicId != HeartlandSweeper.walkInCustomer }.map(HeartlandSweeper.record)
+        }
+        self.twins = twins
+        support = SyncLoaderSupport(stage: Self.stage, ledger: ledger, auditExchange: auditExchange, versions: versions,
+                                    decisions: { try await twins.apply($0) })
     }
 
     public func handle(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome {
@@ -46,7 +55,9 @@ public struct HeartlandLoaderHandler: StageHandler {
             let command = try message.decode(SyncMessage<SyncCustomer>.self)
             let record = "customer:\(command.record.side.rawValue):\(command.record.id)"
             return try await support.apply(message, record: RecordVersion(record: record, version: command.record.version),
-                                           logger: logger) { _ in try await customer(command) }
+                                           logger: logger) { key in try await customer(command, key: key) }
+        case SyncRoute.heartlandCustomerDecision:
+            return try await support.apply(message, logger: logger) { _ in try await decision(message.decode(CustomerMatchDecision.self)) }
         case SyncRoute.heartlandOrderStatus:
             let command = try message.decode(SyncMessage<OrderStatusRecord>.self)
             return try await support.apply(message, record: RecordVersion(record: "order:\(command.record.orderNumber)", version: command.record.version),
@@ -79,12 +90,17 @@ public struct HeartlandLoaderHandler: StageHandler {
             default: break
             }
         }
+        let conflicts = try SyncConflicts.notices(
+            .item, changedOn: .sage, fields: command.changedElsewhere ?? [], policy: policy, what: record.itemNumber,
+            twin: "Heartland item \(existing.id)", theirs: record.value, ours: HeartlandSweeper.record(existing).value, stage: Self.stage,
+            exchange: support.auditExchange, key: key)
         guard !changes.isEmpty else {
-            return SyncApplied(wrote: false, detail: "Heartland item \(existing.id) (Item # \(record.itemNumber)) already holds Sage version \(record.version): nothing written")
+            return SyncApplied(wrote: false, detail: "Heartland item \(existing.id) (Item # \(record.itemNumber)) already holds Sage version \(record.version): nothing written",
+                               notices: conflicts)
         }
         _ = try await client.updateItem(id: existing.id, changes)
         return SyncApplied(wrote: true, detail: "Heartland item \(existing.id) (Item # \(record.itemNumber)): \(changes.keys.sorted().joined(separator: ", ")) "
-            + "from Sage version \(record.version)" + (record.priceCents.map { ", price \(Self.dollars($0))" } ?? ""))
+            + "from Sage version \(record.version)" + (record.priceCents.map { ", price \(Self.dollars($0))" } ?? ""), notices: conflicts)
     }
 
     func stock(_ command: SyncMessage<StockRecord>, key: String) async throws -> SyncApplied {
@@ -108,63 +124,78 @@ public struct HeartlandLoaderHandler: StageHandler {
         return SyncApplied(wrote: true, detail: "Heartland stock of \(record.itemNumber) at location \(location): \(current) → \(quantity) (Sage version \(record.version))")
     }
 
-    func customer(_ command: SyncMessage<SyncCustomer>) async throws -> SyncApplied {
+    func customer(_ command: SyncMessage<SyncCustomer>, key: String) async throws -> SyncApplied {
         let record = command.record
-        switch try await resolve(record) {
-        case .existing(let existing, let how):
-            var changes: [String: RetailValue] = [:]
-            var phone: String?
-            let current = HeartlandSweeper.record(existing)
-            for field in command.fields where current.value(field) != record.value(field) {
-                switch field {
-                case "first_name": changes["first_name"] = .string(record.firstName)
-                case "last_name": changes["last_name"] = .string(record.lastName)
-                case "email": changes["email"] = record.email.map { .string($0) } ?? .null
-                case "active": changes["active"] = .bool(record.active)
-                case "phone": phone = record.phone
-                default: break
+        return try await twins.serially {
+            switch try await resolve(record) {
+            case .existing(let existing, let how):
+                var changes: [String: RetailValue] = [:]
+                var phone: String?
+                let current = HeartlandSweeper.record(existing)
+                for field in command.fields where !current.holds(field, of: record) {
+                    switch field {
+                    case "first_name": changes["first_name"] = .string(record.firstName)
+                    case "last_name": changes["last_name"] = .string(record.lastName)
+                    case "email": changes["email"] = record.email.map { .string($0) } ?? .null
+                    case "active": changes["active"] = .bool(record.active)
+                    case "phone": phone = record.phone
+                    default: break
+                    }
                 }
+                let conflicts = try SyncConflicts.notices(
+                    .customer, changedOn: record.side, fields: command.changedElsewhere ?? [], policy: policy,
+                    what: "customer \(record.number)", twin: "Heartland customer \(existing.publicId)",
+                    theirs: record.value, ours: current.value, stage: Self.stage, exchange: support.auditExchange, key: key)
+                if changes.isEmpty && phone == nil {
+                    try await twins.index.remember(current)
+                    return SyncApplied(wrote: false, detail: "Heartland customer \(existing.publicId) (\(how)) already holds Sage customer \(record.number) "
+                        + "version \(record.version): nothing written", notices: conflicts)
+                }
+                var updated = existing
+                if !changes.isEmpty { updated = try await client.updateCustomer(id: existing.id, changes) }
+                if let phone {
+                    try await client.addAddress(customerId: existing.id, ["first_name": .string(record.firstName), "last_name": .string(record.lastName),
+                                                                         "phone": .string(phone)])
+                }
+                var remembered = HeartlandSweeper.record(updated)
+                if let phone { remembered.phone = phone }
+                try await twins.index.remember(remembered)
+                let written = (changes.keys.sorted() + (phone == nil ? [] : ["phone"])).joined(separator: ", ")
+                return SyncApplied(wrote: true, detail: "Heartland customer \(existing.publicId) (\(how)): \(written) from Sage customer \(record.number)",
+                                   notices: conflicts)
+            case .create:
+                var fields: [String: RetailValue] = [
+                    "public_id": .string(record.number), "first_name": .string(record.firstName), "last_name": .string(record.lastName),
+                    "active": .bool(record.active),
+                ]
+                if let email = record.email { fields["email"] = .string(email) }
+                if let phone = record.phone {
+                    fields["addresses"] = .array([.object(["first_name": .string(record.firstName), "last_name": .string(record.lastName),
+                                                           "phone": .string(phone)])])
+                }
+                let created = try await client.createCustomer(fields)
+                try await twins.index.remember(HeartlandSweeper.record(created))
+                return SyncApplied(wrote: true, detail: "created Heartland customer \(created.publicId) (id \(created.id)) from Sage customer \(record.number)")
             }
-            if changes.isEmpty && phone == nil {
-                return SyncApplied(wrote: false, detail: "Heartland customer \(existing.publicId) (\(how)) already holds Sage customer \(record.number) "
-                    + "version \(record.version): nothing written")
-            }
-            if !changes.isEmpty { _ = try await client.updateCustomer(id: existing.id, changes) }
-            if let phone {
-                try await client.addAddress(customerId: existing.id, ["first_name": .string(record.firstName), "last_name": .string(record.lastName),
-                                                                     "phone": .string(phone)])
-            }
-            let written = (changes.keys.sorted() + (phone == nil ? [] : ["phone"])).joined(separator: ", ")
-            return SyncApplied(wrote: true, detail: "Heartland customer \(existing.publicId) (\(how)): \(written) from Sage customer \(record.number)")
-        case .create:
-            var fields: [String: RetailValue] = [
-                "public_id": .string(record.number), "first_name": .string(record.firstName), "last_name": .string(record.lastName),
-                "active": .bool(record.active),
-            ]
-            if let email = record.email { fields["email"] = .string(email) }
-            if let phone = record.phone {
-                fields["addresses"] = .array([.object(["first_name": .string(record.firstName), "last_name": .string(record.lastName),
-                                                       "phone": .string(phone)])])
-            }
-            let created = try await client.createCustomer(fields)
-            return SyncApplied(wrote: true, detail: "created Heartland customer \(created.publicId) (id \(created.id)) from Sage customer \(record.number)")
         }
     }
 
-    /// The same number (a customer the bridge created, either way), a remembered link, or a confident match.
+    /// The same number (a customer the bridge created, either way), a remembered link, or a confident
+    /// match found through the index; an uncertain match throws `CustomerReviewHold`.
     func resolve(_ record: SyncCustomer) async throws -> CustomerResolution<Customer> {
         if let same = try await client.customer(publicId: record.number) { return .existing(same, how: "same number") }
-        if let linked = try await links.heartland(forSage: record.number), let found = try await client.customer(publicId: linked) {
-            return .existing(found, how: "linked to Sage \(record.number)")
-        }
-        let candidates = try await client.allCustomers().filter { $0.publicId != HeartlandSweeper.walkInCustomer }
-        let matcher = CustomerMatcher(nameThreshold: policy.nameThreshold)
-        guard let match = try matcher.decide(record, among: candidates.map { HeartlandSweeper.record($0).matchable }, target: "Heartland",
-                                             stage: Self.stage),
-              let found = candidates.first(where: { String($0.id) == match.id })
+        guard case .twin(let number, _, let because) = try await twins.find(record),
+              let found = try await client.customer(publicId: number)
         else { return .create }
-        try await links.link(heartland: found.publicId, sage: record.number, because: match.because)
-        return .existing(found, how: "matched: \(match.because)")
+        return .existing(found, how: because)
+    }
+
+    /// A person's decision about an uncertain match, sent by the console to both loaders.
+    func decision(_ decision: CustomerMatchDecision) async throws -> SyncApplied {
+        try await twins.apply(decision)
+        let pairs = decision.pairs.map { "Heartland \($0.heartland) / Sage \($0.sage)" }.joined(separator: ", ")
+        return SyncApplied(wrote: true, detail: "customer decision by \(decision.by) recorded: \(pairs) "
+            + (decision.verdict == .same ? "are the same person (linked)" : "are different people (never matched again)"))
     }
 
     func orderStatus(_ command: SyncMessage<OrderStatusRecord>) async throws -> SyncApplied {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Messaging
+import PipelineContracts
 import SageConnector
 
 /// sage-loader's master-data half: applies Heartland's customers and sales orders to Sage 300,
@@ -17,55 +18,121 @@ public struct SageMasterDataHandler: StageHandler {
     let links: CustomerLinks
     let policy: SyncPolicy
     let support: SyncLoaderSupport
+    let twins: TwinSearch
 
-    public init(client: SageMasterDataClient, ledger: IdempotencyStore, links: CustomerLinks, policy: SyncPolicy,
+    /// - Parameter index: the index of Sage's customers for the twin search (in the ledger's file).
+    public init(client: SageMasterDataClient, ledger: IdempotencyStore, links: CustomerLinks, index: CustomerIndex, policy: SyncPolicy,
                 auditExchange: String = "bridge.audit") {
         self.client = client
         self.links = links
         self.policy = policy
-        support = SyncLoaderSupport(stage: Self.stage, ledger: ledger, auditExchange: auditExchange)
+        let twins = TwinSearch(index: index, links: links, matcher: CustomerMatcher(nameThreshold: policy.nameThreshold)) { since in
+            try await client.customers(changedSince: since).map(SageSweeper.record)
+        }
+        self.twins = twins
+        support = SyncLoaderSupport(stage: Self.stage, ledger: ledger, auditExchange: auditExchange, decisions: { try await twins.apply($0) })
     }
 
     public func handle(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome {
-        try await support.apply(message, logger: logger) { _ in
+        try await support.apply(message, logger: logger) { key in
             switch message.routingKey {
-            case SyncRoute.sageCustomerUpsert: return try await customer(message.decode(SyncMessage<SyncCustomer>.self))
+            case SyncRoute.sageCustomerUpsert: return try await customer(message.decode(SyncMessage<SyncCustomer>.self), key: key)
             case SyncRoute.sageOrderCreate: return try await order(message.decode(SyncMessage<OrderRecord>.self))
+            case SyncRoute.sageCustomerDecision: return try await decision(message.decode(CustomerMatchDecision.self))
+            case SyncRoute.sageItemUpsert: return try await item(message.decode(SyncMessage<ItemRecord>.self), key: key)
             default: throw StageError.permanent("sage-loader has no master-data rule for commands of type '\(message.routingKey)'")
             }
         }
     }
 
-    func customer(_ command: SyncMessage<SyncCustomer>) async throws -> SyncApplied {
+    func customer(_ command: SyncMessage<SyncCustomer>, key: String) async throws -> SyncApplied {
         let record = command.record
-        switch try await resolve(record) {
-        case .existing(let existing, let how):
-            let current = SageSweeper.record(existing)
-            var changes: [String: String] = [:]
-            for field in command.fields where current.value(field) != record.value(field) {
-                switch field {
-                case "first_name", "last_name":
-                    let first = policy.owner(.customer, "first_name") == record.side ? record.firstName : current.firstName
-                    let last = policy.owner(.customer, "last_name") == record.side ? record.lastName : current.lastName
-                    changes["CustomerName"] = CustomerNames.join(first, last)
-                    changes["ContactName"] = changes["CustomerName"]
-                case "email": changes["Email"] = record.email ?? ""
-                case "phone": changes["PhoneNumber"] = record.phone ?? ""
-                case "active": changes["Status"] = record.active ? "Active" : "Inactive"
-                default: break
+        return try await twins.serially {
+            switch try await resolve(record) {
+            case .existing(let existing, let how):
+                let current = SageSweeper.record(existing)
+                var changes: [String: String] = [:]
+                for field in command.fields where !current.holds(field, of: record) {
+                    switch field {
+                    case "first_name", "last_name":
+                        let first = policy.owner(.customer, "first_name") == record.side ? record.firstName : current.firstName
+                        let last = policy.owner(.customer, "last_name") == record.side ? record.lastName : current.lastName
+                        changes["CustomerName"] = CustomerNames.join(first, last)
+                        changes["ContactName"] = changes["CustomerName"]
+                    case "email": changes["Email"] = record.email ?? ""
+                    case "phone": changes["PhoneNumber"] = record.phone ?? ""
+                    case "active": changes["Status"] = record.active ? "Active" : "Inactive"
+                    default: break
+                    }
                 }
+                let conflicts = try SyncConflicts.notices(
+                    .customer, changedOn: record.side, fields: command.changedElsewhere ?? [], policy: policy,
+                    what: "customer \(record.number)", twin: "Sage customer \(existing.CustomerNumber)",
+                    theirs: record.value, ours: current.value, stage: Self.stage, exchange: support.auditExchange, key: key)
+                guard !changes.isEmpty else {
+                    try await twins.index.remember(current)
+                    return SyncApplied(wrote: false, detail: "Sage customer \(existing.CustomerNumber) (\(how)) already holds Heartland customer "
+                        + "\(record.number) version \(record.version): nothing written", notices: conflicts)
+                }
+                let updated = try await client.updateCustomer(number: existing.CustomerNumber, changes)
+                try await twins.index.remember(SageSweeper.record(updated))
+                return SyncApplied(wrote: true, detail: "Sage customer \(existing.CustomerNumber) (\(how)): \(changes.keys.sorted().joined(separator: ", ")) "
+                    + "from Heartland customer \(record.number)", notices: conflicts)
+            case .create:
+                let created = try await create(record)
+                return SyncApplied(wrote: true, detail: "created Sage customer \(created.CustomerNumber) from Heartland customer \(record.number)")
             }
-            guard !changes.isEmpty else {
-                return SyncApplied(wrote: false, detail: "Sage customer \(existing.CustomerNumber) (\(how)) already holds Heartland customer "
-                    + "\(record.number) version \(record.version): nothing written")
-            }
-            _ = try await client.updateCustomer(number: existing.CustomerNumber, changes)
-            return SyncApplied(wrote: true, detail: "Sage customer \(existing.CustomerNumber) (\(how)): \(changes.keys.sorted().joined(separator: ", ")) "
-                + "from Heartland customer \(record.number)")
-        case .create:
-            let created = try await create(record)
-            return SyncApplied(wrote: true, detail: "created Sage customer \(created.CustomerNumber) from Heartland customer \(record.number)")
         }
+    }
+
+    /// A Heartland item: its Heartland-owned fields on the Sage item with the same `ItemNumber`, or a
+    /// new IC item (with its price in the price list) when Sage has none.
+    func item(_ command: SyncMessage<ItemRecord>, key: String) async throws -> SyncApplied {
+        let record = command.record
+        let priceList = policy.priceList, currency = policy.currency
+        guard let existing = try await client.item(number: record.itemNumber) else {
+            _ = try await client.createItem(["ItemNumber": record.itemNumber, "Description": record.description,
+                                             "Status": record.active ? "Active" : "Inactive"])
+            if let price = record.priceCents {
+                try await client.setPrice(itemNumber: record.itemNumber, priceList: priceList, currency: currency, cents: price)
+            }
+            return SyncApplied(wrote: true, detail: "created Sage item \(record.itemNumber) from Heartland version \(record.version)"
+                + (record.priceCents.map { ", \(priceList) price \(SageAmount.decimal(cents: $0))" } ?? ""))
+        }
+        let price = try await client.prices(priceList: priceList, currency: currency, changedSince: nil, itemNumber: record.itemNumber).first
+        let current = ItemRecord(itemNumber: existing.ItemNumber, description: existing.Description ?? "", priceCents: price?.basePriceCents,
+                                 active: existing.isActive, version: existing.DateLastMaintained ?? "")
+        var fields: [String: String] = [:]
+        var newPrice: Int64?
+        for field in command.fields where current.value(field) != record.value(field) {
+            switch field {
+            case "description": fields["Description"] = record.description
+            case "active": fields["Status"] = record.active ? "Active" : "Inactive"
+            case "price": newPrice = record.priceCents
+            default: break
+            }
+        }
+        let conflicts = try SyncConflicts.notices(
+            .item, changedOn: .heartland, fields: command.changedElsewhere ?? [], policy: policy, what: record.itemNumber,
+            twin: "Sage item \(existing.ItemNumber)", theirs: record.value, ours: current.value, stage: Self.stage,
+            exchange: support.auditExchange, key: key)
+        guard !fields.isEmpty || newPrice != nil else {
+            return SyncApplied(wrote: false, detail: "Sage item \(existing.ItemNumber) already holds Heartland version \(record.version): nothing written",
+                               notices: conflicts)
+        }
+        if !fields.isEmpty { _ = try await client.updateItem(number: existing.ItemNumber, fields) }
+        if let newPrice { try await client.setPrice(itemNumber: existing.ItemNumber, priceList: priceList, currency: currency, cents: newPrice) }
+        let written = fields.keys.sorted() + (newPrice == nil ? [] : ["\(priceList) price \(SageAmount.decimal(cents: newPrice!))"])
+        return SyncApplied(wrote: true, detail: "Sage item \(existing.ItemNumber): \(written.joined(separator: ", ")) from Heartland version \(record.version)",
+                           notices: conflicts)
+    }
+
+    /// A person's decision about an uncertain match, sent by the console to both loaders.
+    func decision(_ decision: CustomerMatchDecision) async throws -> SyncApplied {
+        try await twins.apply(decision)
+        let pairs = decision.pairs.map { "Heartland \($0.heartland) / Sage \($0.sage)" }.joined(separator: ", ")
+        return SyncApplied(wrote: true, detail: "customer decision by \(decision.by) recorded: \(pairs) "
+            + (decision.verdict == .same ? "are the same person (linked)" : "are different people (never matched again)"))
     }
 
     func create(_ record: SyncCustomer) async throws -> SageCustomer {
@@ -85,6 +152,7 @@ public struct SageMasterDataHandler: StageHandler {
         do { result = .success(try await client.createCustomer(fields)) } catch { result = .failure(error) }
         switch result {
         case .success(let created):
+            try await twins.index.remember(SageSweeper.record(created))
             return created
         case .failure(.duplicateReference):
             // Another delivery created it a moment ago.
@@ -97,21 +165,15 @@ public struct SageMasterDataHandler: StageHandler {
         }
     }
 
-    /// The same number, a remembered link, or a confident match among Sage's customers.
+    /// The same number, a remembered link, or a confident match found through the index; an uncertain
+    /// match throws `CustomerReviewHold`.
     func resolve(_ record: SyncCustomer) async throws -> CustomerResolution<SageCustomer> {
         let number = record.number.uppercased()
         if number.count <= 12, let same = try await client.customer(number: number) { return .existing(same, how: "same number") }
-        if let linked = try await links.sage(forHeartland: record.number), let found = try await client.customer(number: linked) {
-            return .existing(found, how: "linked to Heartland \(record.number)")
+        guard case .twin(let twin, _, let because) = try await twins.find(record), let found = try await client.customer(number: twin) else {
+            return .create
         }
-        let candidates = try await client.customers(changedSince: nil)
-        let matcher = CustomerMatcher(nameThreshold: policy.nameThreshold)
-        guard let match = try matcher.decide(record, among: candidates.map { SageSweeper.record($0).matchable }, target: "Sage",
-                                             stage: Self.stage),
-              let found = candidates.first(where: { $0.CustomerNumber == match.id })
-        else { return .create }
-        try await links.link(heartland: record.number, sage: found.CustomerNumber, because: match.because)
-        return .existing(found, how: "matched: \(match.because)")
+        return .existing(found, how: because)
     }
 
     func order(_ command: SyncMessage<OrderRecord>) async throws -> SyncApplied {
@@ -143,9 +205,11 @@ public struct SageMasterDataHandler: StageHandler {
 
     /// The Sage customer of an order: its twin, or a new one (an uncertain match holds the order for review).
     func sageCustomerNumber(for customer: SyncCustomer) async throws -> String {
-        let resolution = try await resolve(customer)
-        if case .existing(let existing, _) = resolution { return existing.CustomerNumber }
-        let created = try await create(customer)
-        return created.CustomerNumber
+        try await twins.serially {
+            let resolution = try await resolve(customer)
+            if case .existing(let existing, _) = resolution { return existing.CustomerNumber }
+            let created = try await create(customer)
+            return created.CustomerNumber
+        }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HeartlandConnector
 import Logging
 import Messaging
+import PipelineContracts
 import SageConnector
 
 /// What a loader did with one sync command.
@@ -10,6 +11,8 @@ struct SyncApplied {
     /// bridge's own change coming back).
     var wrote: Bool
     var detail: String
+    /// Notices to publish besides the `synced` audit (e.g. `sync_conflict`).
+    var notices: [OutboundMessage] = []
 }
 
 /// The loader side every sync handler shares: the Idempotent Consumer check on the ledger, writes to one
@@ -23,6 +26,8 @@ struct SyncLoaderSupport: Sendable {
     var versions: RecordVersions?
     /// One writer per record across this process's handlers (a read-then-adjust is not raced).
     let locks = RecordLocks()
+    /// Records a person's match decision in the loader's memory (links, different people).
+    var decisions: (@Sendable (CustomerMatchDecision) async throws -> Void)? = nil
 
     func apply(_ message: InboundMessage, record: RecordVersion? = nil, logger: Logger,
                _ body: (String) async throws -> SyncApplied) async throws -> StageOutcome {
@@ -44,7 +49,18 @@ struct SyncLoaderSupport: Sendable {
         }
         let applied: SyncApplied
         do {
+            if let decision = try Self.decision(in: message) { try await decisions?(decision) }
             applied = try await body(key)
+        } catch let hold as CustomerReviewHold {
+            // Held for a person, not failed: the alerter keeps one review item per set of records and the
+            // console releases the command with the decision. The key is not recorded, so it runs again then.
+            logger.notice("customer review required", metadata: ["idempotency_key": .string(key), "review": .string(hold.reviewId)])
+            let held = HeldCommand(routingKey: message.routingKey, body: String(decoding: message.body, as: UTF8.self), idempotencyKey: key,
+                                   messageId: message.messageID, correlationId: message.correlationID)
+            let notice = CustomerReviewNotice(stage: stage, customer: hold.customer, candidates: hold.candidates, reason: CardMask.mask(hold.reason),
+                                              held: held, at: ISO8601DateFormatter().string(from: Date()))
+            return .publish([try OutboundMessage(exchange: auditExchange, routingKey: "audit.customer_review.\(stage)", json: notice,
+                                                 idempotencyKey: key, schema: CustomerReviewNotice.schema)])
         } catch let error as HeartlandError {
             throw error.isTransient ? StageError.transient("Heartland: \(error)", retryAfter: error.retryAfterDuration)
                 : StageError.permanent("Heartland refused \(key): \(error)")
@@ -54,12 +70,20 @@ struct SyncLoaderSupport: Sendable {
         }
         _ = try await ledger.record(key: key, messageID: message.messageID, result: applied.detail)
         if let record, let versions { try await versions.advance(record.record, to: record.version) }
-        guard applied.wrote else { return .duplicate(applied.detail) }
-        logger.info("synced", metadata: ["idempotency_key": .string(key), "detail": .string(applied.detail)])
-        let notice = AuditNotice(event: "synced", stage: stage, detail: applied.detail, messageId: message.messageID,
+        guard applied.wrote else { return .duplicate(applied.detail, also: applied.notices) }
+        logger.info("synced", metadata: ["idempotency_key": .string(key), "detail": .string(CardMask.mask(applied.detail))])
+        let notice = AuditNotice(event: SyncAuditEvent.synced.rawValue, stage: stage, detail: applied.detail, messageId: message.messageID,
                                  correlationId: message.correlationID, idempotencyKey: key)
         return .publish([try OutboundMessage(exchange: auditExchange, routingKey: "audit.synced.\(stage)", json: notice,
-                                             idempotencyKey: key, schema: "bridge.audit.v1")])
+                                             idempotencyKey: key, schema: "bridge.audit.v1")] + applied.notices)
+    }
+
+    /// The decision a released held command carries (header `x-customer-decision`), applied before the command.
+    static func decision(in message: InboundMessage) throws -> CustomerMatchDecision? {
+        guard let text = message.delivery.properties.headers[CustomerMatchDecision.header]?.stringValue else { return nil }
+        do { return try JSONDecoder().decode(CustomerMatchDecision.self, from: Data(text.utf8)) } catch {
+            throw StageError.permanent("\(message.routingKey) message \(message.messageID): \(CustomerMatchDecision.header) is not a decision: \(error)")
+        }
     }
 }
 
@@ -79,22 +103,4 @@ extension HeartlandError {
 enum CustomerResolution<Existing> {
     case existing(Existing, how: String)
     case create
-}
-
-extension CustomerMatcher {
-    /// `.existing` → the candidate; `.review` → a permanent error that explains the hold; `.new` → nil.
-    func decide(_ incoming: SyncCustomer, among candidates: [CustomerRecord], target: String, stage: String) throws -> (id: String, because: String)? {
-        switch match(incoming.matchable, among: candidates) {
-        case .existing(let id, _, let because):
-            return (id, because)
-        case .review(let ids, let because):
-            throw StageError.permanent(
-                "customer review required: \(incoming.side.rawValue) customer \(incoming.number) (\(incoming.firstName) \(incoming.lastName), "
-                    + "\(incoming.email ?? "no e-mail"), \(incoming.phone ?? "no phone")) may already exist in \(target) as "
-                    + "\(ids.joined(separator: ", ")): \(because). Nothing was created or changed. Merge or correct the records in "
-                    + "\(target) or Heartland so that they match confidently or clearly differ, then run `bridgectl dlq replay \(stage)`")
-        case .new:
-            return nil
-        }
-    }
 }
