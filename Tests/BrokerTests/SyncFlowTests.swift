@@ -227,7 +227,7 @@ final class SyncFlowTests: XCTestCase {
     func testItemsBothWaysWithCreationConflictAndNoEcho() async throws {
         let flow = try await SyncFlow.start(seedSage: Self.seedCatalogue)
         try await eventually("the first sightings are applied") {
-            try flow.ledgerKeys(flow.heartlandLedger).filter { $0.hasPrefix("sage:item:") }.count == 2
+            try await flow.ledgerKeys(flow.heartlandLedger).filter { $0.hasPrefix("sage:item:") }.count == 2
         }
         _ = try await flow.heartland("POST", "items", #"{"public_id":"20001","description":"Wool socks","price":9.5}"#)
         try await eventually("the Heartland item is in Sage with its price") {
@@ -236,7 +236,7 @@ final class SyncFlowTests: XCTestCase {
         }
         let socks = try await heartlandItem(flow, "20001")
         try await eventually("Sage's copy came back to heartland-loader") {
-            try flow.ledgerKeys(flow.heartlandLedger).contains { $0.hasPrefix("sage:item:20001:") }
+            try await flow.ledgerKeys(flow.heartlandLedger).contains { $0.hasPrefix("sage:item:20001:") }
         }
         let socksAfter = try await heartlandItem(flow, "20001")
         XCTAssertEqual(socksAfter["updated_at"] as? String, socks["updated_at"] as? String, "the item the bridge created in Sage is not written back")
@@ -272,7 +272,7 @@ final class SyncFlowTests: XCTestCase {
         XCTAssertTrue(policy.contains("price: heartland"))
         let flow = try await SyncFlow.start(syncPolicy: policy, seedSage: Self.seedCatalogue)
         try await eventually("the first sightings are applied") {
-            try flow.ledgerKeys(flow.heartlandLedger).filter { $0.hasPrefix("sage:item:") }.count == 2
+            try await flow.ledgerKeys(flow.heartlandLedger).filter { $0.hasPrefix("sage:item:") }.count == 2
         }
         let clock = ContinuousClock(), start = clock.now
         _ = try await flow.heartland("PUT", "items/2", #"{"price":13.75}"#)
@@ -283,7 +283,7 @@ final class SyncFlowTests: XCTestCase {
         print("item price round trip Heartland → Sage: \(clock.now - start) (pollers every 0.3 s)")
         let tote = try await heartlandItem(flow, "10002")
         try await eventually("Sage's new price came back to heartland-loader") {
-            try flow.ledgerKeys(flow.heartlandLedger).filter { $0.hasPrefix("sage:item:10002:") }.count >= 2
+            try await flow.ledgerKeys(flow.heartlandLedger).filter { $0.hasPrefix("sage:item:10002:") }.count >= 2
         }
         let toteAfter = try await heartlandItem(flow, "10002")
         XCTAssertEqual(toteAfter["updated_at"] as? String, tote["updated_at"] as? String, "the price the bridge wrote in Sage is not written back")

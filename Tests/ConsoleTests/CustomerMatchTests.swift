@@ -70,7 +70,7 @@ final class CustomerMatchTests: XCTestCase {
     }
 
     func testSamePersonGoesToBothLoadersWithTheHeldCommandsOnce() async throws {
-        let broker = TestBroker.shared
+        let broker = try await TestBroker.shared
         try await broker.importStandardTopology()
         let queue = "console\(UInt32.random(in: 0...UInt32.max)).customer-commands"
         try await broker.perform { connection in
@@ -112,7 +112,7 @@ final class CustomerMatchTests: XCTestCase {
         let item = try await store.item("heartland:C00002|sage:1200")
         XCTAssertEqual(item.status, "decided")
         XCTAssertEqual(item.decidedBy, "ci-operator")
-        let trail = try fixture.operations.auditTrail()
+        let trail = try await fixture.operations.auditTrail()
         XCTAssertTrue(trail.contains { $0.event == "customer_match_same" && $0.actor == "ci-operator" && $0.detail.contains("Heartland C00002 and Sage 1200") },
                       "\(trail.map(\.event))")
         let again = await fixture.post("/matches/heartland:C00002%7Csage:1200/different", ["authorization": "Bearer op-token"])

@@ -32,7 +32,8 @@ final class RecordOrderingTests: XCTestCase {
         let client = RetailMasterDataClient(retailBaseURL: running.baseURL.appendingPathComponent("api"), token: "sim-retail-token", logger: Self.logger)
         let ledger = folder.appendingPathComponent("ledger.sqlite").path
         let handler = HeartlandLoaderHandler(
-            client: client, ledger: try IdempotencyStore(path: ledger), links: try CustomerLinks(path: ledger), policy: .standard,
+            client: client, ledger: try IdempotencyStore(path: ledger), links: try CustomerLinks(path: ledger),
+            index: try CustomerIndex(path: ledger, side: .heartland), policy: .standard,
             versions: try RecordVersions(path: ledger))
         return Harness(running: running, client: client, handler: handler, folder: folder)
     }

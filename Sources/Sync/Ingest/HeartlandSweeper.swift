@@ -61,8 +61,8 @@ public struct HeartlandSweeper: SyncSweeper {
         let others = policy.owned(.item, by: .sage)
         for item in items where !item.publicId.isEmpty {
             let record = Self.record(item)
-            let changedElsewhere = try batch.shadow(state, entity: "item", key: item.publicId, fields: others, values: record.value)
-            try batch.add(state, entity: "item", key: item.publicId, fingerprint: SyncState.fingerprint(owned.map(record.value)),
+            let changedElsewhere = try await batch.shadow(state, entity: "item", key: item.publicId, fields: others, values: record.value)
+            try await batch.add(state, entity: "item", key: item.publicId, fingerprint: SyncState.fingerprint(owned.map(record.value)),
                           version: record.version, routingKey: SyncRoute.heartlandItemChanged, record: record, fields: owned,
                           idempotencyKey: SyncKey.heartlandItem(item.publicId, Self.version(record.version, SyncEntity.item.fields.map(record.value))),
                           exchange: exchange, changedElsewhere: changedElsewhere)

@@ -32,14 +32,14 @@ public struct TwinSearch: Sendable {
 
     /// The linked or matching customer on this side for `record` (from the other side).
     public func find(_ record: SyncCustomer) async throws -> Found {
-        if let linked = try linkedNumber(record) { return .twin(number: linked, id: "", because: "linked to \(record.side.rawValue) \(record.number)") }
+        if let linked = try await linkedNumber(record) { return .twin(number: linked, id: "", because: "linked to \(record.side.rawValue) \(record.number)") }
         try await index.refresh(changed)
         let distinct = try await index.distinct(from: record)
         let candidates = try await index.candidates(for: record).filter { !distinct.contains($0.number) }
         switch matcher.match(record.matchable, among: candidates.map(\.matchable)) {
         case .existing(let id, _, let because):
             guard let twin = candidates.first(where: { $0.id == id }) else { return .none }
-            try link(record, twin, because: because)
+            try await link(record, twin, because: because)
             return .twin(number: twin.number, id: twin.id, because: "matched: \(because)")
         case .review(let ids, let because):
             let held = candidates.filter { ids.contains($0.id) }
@@ -65,24 +65,24 @@ public struct TwinSearch: Sendable {
         for pair in decision.pairs {
             switch decision.verdict {
             case .same:
-                try links.link(heartland: pair.heartland, sage: pair.sage, because: "decided the same person by \(decision.by) (review \(decision.reviewId))")
+                try await links.link(heartland: pair.heartland, sage: pair.sage, because: "decided the same person by \(decision.by) (review \(decision.reviewId))")
             case .different:
                 try await index.markDistinct(heartland: pair.heartland, sage: pair.sage, by: decision.by)
             }
         }
     }
 
-    private func linkedNumber(_ record: SyncCustomer) throws -> String? {
+    private func linkedNumber(_ record: SyncCustomer) async throws -> String? {
         switch record.side {
-        case .heartland: return try links.sage(forHeartland: record.number)
-        case .sage: return try links.heartland(forSage: record.number)
+        case .heartland: return try await links.sage(forHeartland: record.number)
+        case .sage: return try await links.heartland(forSage: record.number)
         }
     }
 
-    private func link(_ record: SyncCustomer, _ twin: SyncCustomer, because: String) throws {
+    private func link(_ record: SyncCustomer, _ twin: SyncCustomer, because: String) async throws {
         switch record.side {
-        case .heartland: try links.link(heartland: record.number, sage: twin.number, because: because)
-        case .sage: try links.link(heartland: twin.number, sage: record.number, because: because)
+        case .heartland: try await links.link(heartland: record.number, sage: twin.number, because: because)
+        case .sage: try await links.link(heartland: twin.number, sage: record.number, because: because)
         }
     }
 }
