@@ -37,6 +37,13 @@ public struct ManagementClient: Sendable {
         _ = try await request("PUT", "/api/users/\(escape(user))", body: body)
     }
 
+    /// Names of the broker's feature flags that are enabled.
+    public func enabledFeatureFlags() async throws -> Set<String> {
+        struct Flag: Decodable { var name: String; var state: String }
+        let flags = try JSONDecoder().decode([Flag].self, from: try await request("GET", "/api/feature-flags"))
+        return Set(flags.filter { $0.state == "enabled" }.map(\.name))
+    }
+
     public func queues(vhost: String = "/") async throws -> [QueueStatistics] {
         let data = try await request("GET", "/api/queues/\(escape(vhost))?disable_stats=false")
         return try JSONDecoder().decode([QueueStatistics].self, from: data)

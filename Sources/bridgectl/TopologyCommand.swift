@@ -32,6 +32,11 @@ struct TopologyCommand: AsyncParsableCommand {
             var file = try broker.loadTopology()
             if let consoleUser { file = try ConsoleBrokerUser.adding(consoleUser, to: file) }
             let management = try broker.management()
+            // Quorum queues fall back to at-most-once dead-lettering without it (nodes upgraded from 3.9 or older).
+            guard try await management.enabledFeatureFlags().contains("stream_queue") else {
+                throw ValidationError("the broker's feature flag stream_queue is disabled, and the delay tiers' at-least-once dead-lettering "
+                                      + "needs it: run `rabbitmqctl enable_feature_flag stream_queue` on a node, then apply again")
+            }
             let current = try await management.definitions()
             var topology = file
             // Re-importing a user replaces its password hash: keep the hash of users that already exist.
