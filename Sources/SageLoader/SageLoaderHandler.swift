@@ -14,8 +14,8 @@ import SageConnector
 /// one: the local ledger is a cache; Sage is looked up before the post and again right after it, the entry
 /// with the lowest batch number is the journal, and any other is deleted while it is still an entered
 /// (unposted) batch, by whichever delivery sees it (the later poster, or any later delivery). A message
-/// redelivered after a crash whose journal Sage does not hold yet is retried after `inDoubtWindow`, so a
-/// post the crashed handler had sent lands (and is found) before anyone posts again.
+/// redelivered after a crash is retried after `inDoubtWindow` before anything else, so a post the crashed
+/// handler had sent lands, and is found (and its copy deleted), before anyone looks or posts again.
 ///
 /// Notices are derived, not remembered: whenever a journal is known to be posted (ledger or Sage) and
 /// the ledger has not recorded its notices as confirmed, the `posted` audit and the reconciliation are
@@ -46,6 +46,12 @@ public struct SageLoaderHandler: StageHandler {
         let journal = document.journal
         try validation.check(journal)
         let key = message.idempotencyKey ?? journal.idempotencyKey
+        if message.redelivered {
+            // The delivery before this one may have died with its post on the way to Sage (on this loader or another,
+            // whatever their ledgers say): let that post land before Sage is looked at, so the copy is found and deleted.
+            throw StageError.transient("\(journal.reference) was redelivered: a post sent before a crash may still land, so Sage is looked "
+                + "at again in \(inDoubtWindow)", retryAfter: inDoubtWindow)
+        }
         let ledgered = try await ledger.result(for: key)
         if let batchNumber = ledgered, try await ledger.noticesConfirmed(key: key) {
             return .duplicate("\(journal.reference) already posted as Sage batch \(batchNumber), its notices confirmed (local ledger)")
@@ -67,11 +73,6 @@ public struct SageLoaderHandler: StageHandler {
                 // The ledger says posted but Sage does not show it (yet: an import file not processed): never post twice.
                 throw StageError.transient("\(journal.reference) was posted as Sage batch \(batchNumber) (local ledger) but Sage does not show it; "
                                            + "its notices wait for Sage's copy")
-            }
-            if message.redelivered {
-                // The delivery before this one may have died with its post on the way to Sage: let it land first.
-                throw StageError.transient("\(journal.reference) was redelivered and Sage does not hold it yet; a post sent before a crash "
-                    + "may still land, so it is looked up again in \(inDoubtWindow) before posting", retryAfter: inDoubtWindow)
             }
             let receipt = try await client.post(try SageBatchMapping.batch(for: journal))
             // Another delivery may have posted the same journal meanwhile: the lowest batch number stays. The

@@ -148,17 +148,22 @@ final class BridgeFlow: @unchecked Sendable {
     /// Nothing of `stage` left anywhere: its work queue and retry tiers hold no message, ready or being handled
     /// (the management API's counts, refreshed every second on the test node, and the exact ready count).
     func settled(_ stage: String) async throws -> Bool {
-        let queues = try Topology.load(from: topology).queues.map(\.name).filter { $0 == stage || $0.hasPrefix("\(stage).retry.") }
+        let queues = try Topology.load(from: topology).queues.map(\.name).filter { $0 == stage || Self.isDelayTier($0, of: stage) }
         let statistics = try await broker.management().queues().filter { queues.contains($0.name) }
         let unfinished = statistics.reduce(0) { $0 + $1.messagesReady + $1.messagesUnacknowledged }
         let waiting = try await depth(stage) + retryDepth(stage)
         return unfinished == 0 && waiting == 0
     }
 
+    /// A delay tier of `stage`: `S.delay.X` (quorum), or `S.retry.X` (classic, earlier releases).
+    static func isDelayTier(_ queue: String, of stage: String) -> Bool {
+        queue.hasPrefix("\(stage).delay.") || queue.hasPrefix("\(stage).retry.")
+    }
+
     /// Messages waiting in the retry tiers of `stage` (as the flow's topology names them).
     func retryDepth(_ stage: String) async throws -> Int {
         var total = 0
-        for queue in try Topology.load(from: topology).queues where queue.name.hasPrefix("\(stage).retry.") {
+        for queue in try Topology.load(from: topology).queues where Self.isDelayTier(queue.name, of: stage) {
             total += try await depth(queue.name)
         }
         return total

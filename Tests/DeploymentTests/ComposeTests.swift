@@ -6,7 +6,8 @@ import Testing
 /// `docker compose up` would trip over is checked against the file, the package and the binaries.
 @Suite struct ComposeTests {
     /// Executables that are not deployed, with the reason.
-    static let notDeployed = ["bridge-relay": "the relay stage of the integration tests and scripts/bench"]
+    static let notDeployed = ["bridge-relay": "the relay stage of the integration tests and scripts/bench",
+                              "sync-bench": "the twin-check benchmark behind scripts/bench-sync"]
 
     @Test func composeFileIsValidWithAndWithoutTheDemoProfile() async throws {
         try #require(Shell.available("docker-compose"), "docker-compose is not installed (scripts/install-deps installs it)")
