@@ -14,8 +14,8 @@ import SageConnector
 /// one: the local ledger is a cache; Sage is looked up before the post and again right after it, the entry
 /// with the lowest batch number is the journal, and any other is deleted while it is still an entered
 /// (unposted) batch, by whichever delivery sees it (the later poster, or any later delivery). A message
-/// redelivered after a crash is retried after `inDoubtWindow` before anything else, so a post the crashed
-/// handler had sent lands, and is found (and its copy deleted), before anyone looks or posts again.
+/// redelivered after a crash waits `inDoubtWindow` before anything else, so a post the crashed handler had
+/// sent lands, and is found (and its copy deleted), before it looks or posts.
 ///
 /// Notices are derived, not remembered: whenever a journal is known to be posted (ledger or Sage) and
 /// the ledger has not recorded its notices as confirmed, the `posted` audit and the reconciliation are
@@ -49,8 +49,10 @@ public struct SageLoaderHandler: StageHandler {
         if message.redelivered {
             // The delivery before this one may have died with its post on the way to Sage (on this loader or another,
             // whatever their ledgers say): let that post land before Sage is looked at, so the copy is found and deleted.
-            throw StageError.transient("\(journal.reference) was redelivered: a post sent before a crash may still land, so Sage is looked "
-                + "at again in \(inDoubtWindow)", retryAfter: inDoubtWindow)
+            // Waited here rather than in a delay tier: the tier at least this long would be minutes.
+            logger.notice("redelivered journal: waiting for a post in doubt to land before looking at Sage",
+                          metadata: ["reference": .string(journal.reference), "wait": "\(inDoubtWindow)"])
+            try await Task.sleep(for: inDoubtWindow)
         }
         let ledgered = try await ledger.result(for: key)
         if let batchNumber = ledgered, try await ledger.noticesConfirmed(key: key) {

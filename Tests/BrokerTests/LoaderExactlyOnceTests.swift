@@ -58,6 +58,11 @@ final class LoaderExactlyOnceTests: XCTestCase {
         }
         try await eventually(timeout: .seconds(240), "every journal in Sage") { await inSage() >= references.count }
         try await flow.sageFaults(nil)
+        // Each reference exactly once: copies posted by racing deliveries are deleted, journals still waiting post.
+        try await eventually(timeout: .seconds(240), "every journal in Sage exactly once") {
+            for reference in references where try await flow.sageEntries(reference: reference) != 1 { return false }
+            return true
+        }
         try await eventually(timeout: .seconds(120), "every copy handled: nothing waiting, nothing in a handler") { try await flow.settled("sage-loader") }
         for reference in references {
             let entries = try await flow.sageEntries(reference: reference)
