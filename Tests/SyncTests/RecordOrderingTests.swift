@@ -65,7 +65,8 @@ final class RecordOrderingTests: XCTestCase {
     func testConcurrentStockVersionsEndAtTheNewestQuantity() async throws {
         let h = try await harness()
         let number = "10001"
-        let item = try await XCTUnwrapAsync(try await h.client.item(publicId: number))
+        let found = try await h.client.item(publicId: number)
+        let item = try XCTUnwrap(found)
         let versions = (1...8).map { (version: String(format: "2026-11-27T10:00:%02dZ", $0), quantity: 100 + $0) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for entry in versions.shuffled() {
@@ -80,8 +81,4 @@ final class RecordOrderingTests: XCTestCase {
         XCTAssertEqual(stock, 108, "the newest version's quantity, whatever order the eight were handled in")
         await h.running.stop()
     }
-}
-
-func XCTUnwrapAsync<T>(_ value: T?, file: StaticString = #filePath, line: UInt = #line) async throws -> T {
-    try XCTUnwrap(value, file: file, line: line)
 }
