@@ -68,7 +68,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "bridgectl",
-            dependencies: ["BrokerAdmin", "Messaging", "Alerter", "Accounting", "SageConnector", "FraudScoring", "PipelineContracts", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["BrokerAdmin", "Messaging", "Alerter", "Accounting", "SageConnector", "FraudScoring", "PipelineContracts",
+                           "HeartlandConnector", "HeartlandIngest", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "bridge-relay",
@@ -189,7 +190,7 @@ let package = Package(
                                                          .product(name: "Hummingbird", package: "hummingbird")]),
         .target(
             name: "HeartlandIngest",
-            dependencies: ["HeartlandConnector", "PipelineContracts", "Messaging", "AMQP", "BridgeClock",
+            dependencies: ["HeartlandConnector", "PipelineContracts", "Accounting", "Messaging", "AMQP", "BridgeClock",
                            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]

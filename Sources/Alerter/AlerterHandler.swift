@@ -42,8 +42,17 @@ public struct AlerterHandler: StageHandler {
             try await raise(message.decode(AlertNotice.self), messageID: message.messageID, logger: logger)
         } else if key.hasPrefix("audit.hop.") {
             try await traces?.record(message.decode(HopNotice.self))
+        } else if key == QuarantinedDocument.routingKey {
+            // A ticket set aside by the transformer: kept until its corrected version posts (the alert came on bridge.alerts).
+            let document = try message.decode(QuarantinedDocument.self)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            try await store.recordQuarantine(QuarantinedDocumentRecord(json: String(decoding: try encoder.encode(document), as: UTF8.self)))
         } else if key.hasPrefix("audit.reconciliation.") {
             let received = try message.decode(ReconciliationReport.self)
+            if let resolves = received.resolves, received.status != .incomplete {
+                try await store.resolveQuarantine(storeID: received.storeID.rawValue, documentID: resolves, reference: received.reference)
+            }
             // A refund's report is folded into its batch's: the batch report as it now stands is what is judged.
             let batch = try await store.record(received)
             let report = received.status == .mismatched ? received : (batch ?? received)

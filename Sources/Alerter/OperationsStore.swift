@@ -26,6 +26,10 @@ public final class OperationsStore: Sendable {
                 CREATE TABLE IF NOT EXISTS refund_reconciliation (
                     reference TEXT PRIMARY KEY, part_of TEXT, report TEXT NOT NULL, recorded_at TEXT NOT NULL);
                 CREATE INDEX IF NOT EXISTS audit_event_key ON audit_event (idempotency_key);
+                CREATE TABLE IF NOT EXISTS quarantine (
+                    store_id TEXT NOT NULL, document_id TEXT NOT NULL, status TEXT NOT NULL, document TEXT NOT NULL,
+                    quarantined_at TEXT NOT NULL, times INTEGER NOT NULL DEFAULT 1, resolved_reference TEXT, resolved_at TEXT,
+                    PRIMARY KEY (store_id, document_id));
                 """)
             // Added for the operations console (issue 7): who acknowledged an alert group and when, who did an action.
             if try !db.columns(in: "alert_group").contains(where: { $0.name == "acknowledged_at" }) {
@@ -136,11 +140,13 @@ public final class OperationsStore: Sendable {
                 return merged
             }
             var merged = report
-            for pending in (report.refunds ?? []) where pending.status == .pending {
-                if let text = try String.fetchOne(db, sql: "SELECT report FROM refund_reconciliation WHERE reference = ?",
-                                                  arguments: [pending.reference]) {
-                    merged = merged.applying(try JSONDecoder().decode(ReconciliationReport.self, from: Data(text.utf8)))
-                }
+            // Everything of the batch posted apart that arrived first: its refunds, other days' journals, supplementary journals.
+            let parts = Set((report.refunds ?? []).filter { $0.status == .pending }.map(\.reference))
+            for row in try Row.fetchAll(db, sql: "SELECT reference, part_of, report FROM refund_reconciliation WHERE part_of = ? OR reference IN (\(
+                    Array(repeating: "?", count: parts.count).joined(separator: ",").ifEmpty("NULL")))",
+                    arguments: StatementArguments([report.reference] + parts.sorted())) {
+                let text: String = row["report"]
+                merged = merged.applying(try JSONDecoder().decode(ReconciliationReport.self, from: Data(text.utf8)))
             }
             try Self.upsert(merged, db, now: now)
             return merged
@@ -207,4 +213,83 @@ public final class OperationsStore: Sendable {
                    count: row["count"], firstSeen: row["first_seen"], lastSeen: row["last_seen"], notifiedCount: row["notified_count"],
                    acknowledgedBy: row["acknowledged_by"], acknowledgedAt: row["acknowledged_at"])
     }
+}
+
+/// Set-aside documents (issue 14): held until a corrected version posts.
+extension OperationsStore {
+    public struct Quarantined: Sendable, Equatable {
+        public enum Status: String, Sendable { case held, posted }
+        public var status: Status
+        /// The latest record (a replay that is still invalid replaces the reason).
+        public var document: QuarantinedDocumentRecord
+        /// How often it was set aside (1 + replays that were still invalid).
+        public var times: Int
+        public var resolvedReference: String?
+        public var resolvedAt: String?
+    }
+
+    /// Records a set-aside document (held again if a replay was still invalid). Returns true when it is new.
+    @discardableResult
+    public func recordQuarantine(_ record: QuarantinedDocumentRecord) async throws -> Bool {
+        try await database.write { db in
+            let existing = try Row.fetchOne(db, sql: "SELECT status, document FROM quarantine WHERE store_id = ? AND document_id = ?",
+                                            arguments: [record.storeID, record.documentID])
+            if let existing, existing["document"] as String == record.json {
+                return false  // the same record again (a redelivery or the batch processed twice)
+            }
+            try db.execute(sql: """
+                INSERT INTO quarantine (store_id, document_id, status, document, quarantined_at) VALUES (?, ?, 'held', ?, ?)
+                ON CONFLICT(store_id, document_id) DO UPDATE SET status = 'held', document = excluded.document,
+                    quarantined_at = excluded.quarantined_at, times = times + 1, resolved_reference = NULL, resolved_at = NULL
+                """, arguments: [record.storeID, record.documentID, record.json, record.quarantinedAt])
+            return existing == nil
+        }
+    }
+
+    /// A corrected version of the document is in Sage under `reference`.
+    public func resolveQuarantine(storeID: String, documentID: String, reference: String) async throws {
+        try await database.write { db in
+            try db.execute(sql: """
+                UPDATE quarantine SET status = 'posted', resolved_reference = ?, resolved_at = ? WHERE store_id = ? AND document_id = ?
+                """, arguments: [reference, ISO8601DateFormatter().string(from: Date()), storeID, documentID])
+        }
+    }
+
+    public func quarantined(status: Quarantined.Status? = nil) async throws -> [Quarantined] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM quarantine WHERE ?1 IS NULL OR status = ?1 ORDER BY quarantined_at, store_id, document_id
+                """, arguments: [status?.rawValue]).map { row in
+                Quarantined(status: Quarantined.Status(rawValue: row["status"]) ?? .held,
+                            document: QuarantinedDocumentRecord(json: row["document"]), times: row["times"],
+                            resolvedReference: row["resolved_reference"], resolvedAt: row["resolved_at"])
+            }
+        }
+    }
+}
+
+/// A quarantine record as the operations store keeps it: the JSON of `QuarantinedDocument` and its keys.
+public struct QuarantinedDocumentRecord: Sendable, Equatable {
+    public var json: String
+    public var storeID: String
+    public var documentID: String
+    public var quarantinedAt: String
+
+    public init(json: String) {
+        struct Keys: Decodable {
+            struct Store: Decodable { var id: String }
+            var store: Store
+            var documentId: String
+            var quarantinedAt: String
+        }
+        let keys = try? JSONDecoder().decode(Keys.self, from: Data(json.utf8))
+        self.json = json
+        self.storeID = keys?.store.id ?? "?"
+        self.documentID = keys?.documentId ?? "?"
+        self.quarantinedAt = keys?.quarantinedAt ?? ""
+    }
+}
+
+private extension String {
+    func ifEmpty(_ other: String) -> String { isEmpty ? other : self }
 }

@@ -1,3 +1,4 @@
+import Accounting
 import Foundation
 import HeartlandConnector
 import Messaging
@@ -19,10 +20,13 @@ public final class HeartlandEventSource: Sendable {
     }
 
     let client: any HeartlandClient
+    /// Where documents are claimed by their batch and built events kept; nil (tests): no claims are kept.
+    let inbox: IngestInbox?
     private let stores = Mutex<[Int64: Location]>([:])
 
-    public init(client: any HeartlandClient) {
+    public init(client: any HeartlandClient, inbox: IngestInbox? = nil) {
         self.client = client
+        self.inbox = inbox
     }
 
     /// The message for an inbox record, by its kind (`batch`, `pay_run`).
@@ -56,18 +60,66 @@ public final class HeartlandEventSource: Sendable {
         return PayrollCompletedEvent(currency: "USD", runId: run.id, payRun: RawJSON(json))
     }
 
+    /// The batch and the documents that belong to it (README "Batches and documents"): every ticket with a card tender
+    /// the batch settled, and every ticket without a card transaction completed before the batch closed that no other
+    /// batch has claimed (or whose time cannot be read: it is set aside downstream). A document belongs to the first
+    /// batch that claims it, for good; the event is built once and kept, so publishing it again gives the same journals.
     public func event(batchID: String) async throws -> BatchClosedEvent {
+        let decoder = JSONDecoder()
+        if let kept = try await inbox?.batchEvent(batchID), let event = try? decoder.decode(BatchClosedEvent.self, from: kept) {
+            return event
+        }
         let (batch, json) = try await client.batchJSON(id: batchID)
         guard batch.status == .closed else {
             throw Failure.unusable("batch \(batchID) is \(batch.status.rawValue), not CLOSED")
         }
         guard let day = batch.businessDay, !day.isEmpty else { throw Failure.unusable("batch \(batchID) has no business_day") }
         guard let locationID = batch.locationId else { throw Failure.unusable("batch \(batchID) has no location_id") }
+        guard let date = try? BusinessDate(parsing: day) else { throw Failure.unusable("batch \(batchID) has business_day \(day), not YYYY-MM-DD") }
         let store = try await store(locationID, currency: batch.currency ?? "USD")
-        let tickets = Self.array(try await client.ticketPagesJSON(.location(locationID, businessDays: day, through: day)).collect())
-        return BatchClosedEvent(
-            store: store,
-            businessDate: day, batchId: batch.id, batch: RawJSON(json), tickets: RawJSON(tickets))
+        let settled = Set(try await client.batchDetail(id: batchID).transactions.map(\.id))
+        let closed = batch.timeClosed.flatMap { try? Date($0, strategy: .iso8601) }
+        // A batch closed after midnight carries the previous day's late tickets and the new day's first ones.
+        let pages = try await client.ticketPagesJSON(.location(locationID, businessDays: date.adding(days: -1).iso,
+                                                               through: date.adding(days: 1).iso)).collect()
+        let sketches = try HeartlandJSON.ticketSketches(from: Self.array(pages))
+        // A ticket without a card transaction belongs to the first batch of its store that closes after it. One completed
+        // before the previous close is that batch's; taken here only if that batch has been forwarded without it (a ticket
+        // that reached Heartland late), so nothing waits for a batch that already went.
+        let earlier = try await previousBatch(of: locationID, around: date, closedBefore: closed, except: batchID)
+        let earlierForwarded = if let earlier { try await inbox?.batchEvent(earlier.id) != nil } else { false }
+        let candidates = sketches.filter { sketch in
+            if !sketch.transactionIDs.isEmpty { return sketch.transactionIDs.contains(where: settled.contains) }
+            guard let closed, let completed = sketch.completedAt else { return true }
+            guard completed <= closed else { return false }
+            guard let earlier, completed <= earlier.closed else { return true }
+            return earlierForwarded
+        }
+        let ids = candidates.map { $0.id ?? "?\(RawJSON.fingerprint($0.raw))" }
+        let mine = try await inbox?.claim(store: store.id, batchID: batchID, documents: Array(Set(ids)).sorted()) ?? Set(ids)
+        let records = zip(candidates, ids).filter { mine.contains($0.1) }.map(\.0.raw)
+        let event = BatchClosedEvent(store: store, businessDate: day, batchId: batch.id, batch: RawJSON(json),
+                                     tickets: RawJSON(HeartlandJSON.array(of: records)), closedAt: batch.timeClosed)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try await inbox?.keepBatchEvent(batchID, body: try encoder.encode(event))
+        return event
+    }
+
+    /// The latest batch of the location closed before `closed` (business days around `date`).
+    private func previousBatch(of locationID: Int64, around date: BusinessDate, closedBefore closed: Date?, except batchID: String) async throws
+        -> (id: String, closed: Date)?
+    {
+        guard let closed else { return nil }
+        var latest: (id: String, closed: Date)?
+        for day in [date.adding(days: -1), date, date.adding(days: 1)] {
+            for other in try await client.batches(BatchQuery(locationId: locationID, status: .closed, businessDay: day.iso)).collect()
+            where other.id != batchID && other.locationId == locationID {
+                guard let time = other.timeClosed.flatMap({ try? Date($0, strategy: .iso8601) }), time < closed else { continue }
+                if latest.map({ time > $0.closed }) ?? true { latest = (other.id, time) }
+            }
+        }
+        return latest
     }
 
     /// A card refund with its return ticket (the Retail ticket with this refund as a card tender, found

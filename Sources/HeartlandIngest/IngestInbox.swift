@@ -46,6 +46,10 @@ public final class IngestInbox: Sendable {
                 );
                 CREATE INDEX IF NOT EXISTS inbox_due ON inbox (status, next_attempt_at);
                 CREATE TABLE IF NOT EXISTS poll_state (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS document_claim (
+                    store TEXT NOT NULL, document_id TEXT NOT NULL, batch_id TEXT NOT NULL, claimed_at TEXT NOT NULL,
+                    PRIMARY KEY (store, document_id));
+                CREATE TABLE IF NOT EXISTS batch_event (batch_id TEXT PRIMARY KEY, body BLOB NOT NULL, built_at TEXT NOT NULL);
                 """)
         }
     }
@@ -126,6 +130,41 @@ public final class IngestInbox: Sendable {
         try await database.write { db in
             try db.execute(sql: "INSERT INTO poll_state (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
                            arguments: [name, value])
+        }
+    }
+
+    /// Claims documents for a batch: a document belongs to the first batch that claims it, for good. Returns
+    /// the candidates that belong to `batchID` (claimed now or before).
+    public func claim(store: String, batchID: String, documents: [String], now: Date = Date()) async throws -> Set<String> {
+        try await database.write { db in
+            var mine: Set<String> = []
+            for document in documents {
+                try db.execute(sql: "INSERT OR IGNORE INTO document_claim (store, document_id, batch_id, claimed_at) VALUES (?, ?, ?, ?)",
+                               arguments: [store, document, batchID, Self.stamp(now)])
+                let owner = try String.fetchOne(db, sql: "SELECT batch_id FROM document_claim WHERE store = ? AND document_id = ?",
+                                                arguments: [store, document])
+                if owner == batchID { mine.insert(document) }
+            }
+            return mine
+        }
+    }
+
+    /// Documents of a store claimed by a batch.
+    public func claims(store: String, batchID: String) async throws -> Set<String> {
+        try await database.read { db in
+            Set(try String.fetchAll(db, sql: "SELECT document_id FROM document_claim WHERE store = ? AND batch_id = ?", arguments: [store, batchID]))
+        }
+    }
+
+    /// The event built for a batch, kept so that publishing it again (after a crash, or a replay) gives the same journals.
+    public func batchEvent(_ batchID: String) async throws -> Data? {
+        try await database.read { db in try Data.fetchOne(db, sql: "SELECT body FROM batch_event WHERE batch_id = ?", arguments: [batchID]) }
+    }
+
+    public func keepBatchEvent(_ batchID: String, body: Data, now: Date = Date()) async throws {
+        try await database.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO batch_event (batch_id, body, built_at) VALUES (?, ?, ?)",
+                           arguments: [batchID, body, Self.stamp(now)])
         }
     }
 

@@ -28,11 +28,15 @@ public struct BatchClosedEvent: Codable, Sendable {
     public var businessDate: String
     /// GP-API batch JSON.
     public var batch: RawJSON
-    /// Heartland Retail tickets for the store and day: an array of tickets, or of ticket pages as served.
+    /// Heartland Retail tickets assigned to the batch (its card tenders' tickets and the cash tickets completed
+    /// before it closed that no earlier batch took): an array of tickets, or of ticket pages as served.
     public var tickets: RawJSON
+    /// When the batch closed (RFC 3339), when known.
+    public var closedAt: String?
 
-    public init(store: Store, businessDate: String, batchId: String? = nil, batch: RawJSON, tickets: RawJSON) {
+    public init(store: Store, businessDate: String, batchId: String? = nil, batch: RawJSON, tickets: RawJSON, closedAt: String? = nil) {
         self.schema = Self.schema
+        self.closedAt = closedAt
         self.store = store
         self.batchId = batchId
         self.businessDate = businessDate
@@ -40,7 +44,7 @@ public struct BatchClosedEvent: Codable, Sendable {
         self.tickets = tickets
     }
 
-    enum CodingKeys: String, CodingKey { case schema, store, batchId = "batch_id", businessDate = "business_date", batch, tickets }
+    enum CodingKeys: String, CodingKey { case schema, store, batchId = "batch_id", businessDate = "business_date", batch, tickets, closedAt = "closed_at" }
 
     /// The idempotency key of the fact: one batch is one journal (the key heartland-ingest's inbox uses).
     public var idempotencyKey: String { batchId.map { "heartland:batch:\($0)" } ?? "heartland:batch:\(store.id):\(businessDate)" }
@@ -209,9 +213,21 @@ public struct JournalDocument: Codable, Sendable {
     /// A settlement journal: the day's card tenders, one per transaction, for the fraud scorer's
     /// per-transaction check (nil from a transformer that predates it, and for other journals).
     public var cardActivity: CardActivity?
+    /// A settlement journal that is not its batch's own (another business day of the batch, or a supplementary journal
+    /// of a corrected ticket): the reference the batch's reconciliation is filed under.
+    public var partOf: String?
+    /// On the batch's own journal: the batch's tickets set aside (their batch reconciliation stays incomplete until
+    /// each corrected version posts).
+    public var quarantined: [QuarantinedDocument]?
+    /// A supplementary journal: the set-aside document it posts once corrected.
+    public var resolves: String?
 
     public init(journal: JournalEntry, storeID: String? = nil, batch: SettlementBatch?, fraudAssessment: String? = nil,
-                refunds: [RealTimeRefund]? = nil, refund: RefundFacts? = nil, cardActivity: CardActivity? = nil) {
+                refunds: [RealTimeRefund]? = nil, refund: RefundFacts? = nil, cardActivity: CardActivity? = nil,
+                partOf: String? = nil, quarantined: [QuarantinedDocument]? = nil, resolves: String? = nil) {
+        self.partOf = partOf
+        self.quarantined = quarantined
+        self.resolves = resolves
         self.schema = Self.schema
         self.journal = journal
         self.storeID = storeID

@@ -151,9 +151,14 @@ public struct SageLoaderHandler: StageHandler {
                 let found = try await client.findJournal(reference: refund.journal.reference)
                 refunds.append((refund, found.map { Self.readBack($0, reference: refund.journal.reference) }))
             }
+            let setAside = (document.quarantined ?? []).map {
+                SetAsideReconciliation(documentId: $0.documentId, number: $0.number, field: $0.field, reason: $0.reason, netByAccount: $0.netByAccount)
+            }
             var report = Reconciler.reconcile(storeID: StoreID(store), expected: journal, batch: document.batch,
-                                              sage: Self.readBack(readBack, reference: journal.reference), refunds: refunds, rules: rules)
-            report.partOf = document.refund?.dayReference
+                                              sage: Self.readBack(readBack, reference: journal.reference), refunds: refunds, rules: rules,
+                                              setAside: setAside)
+            report.partOf = document.refund?.dayReference ?? document.partOf
+            report.resolves = document.resolves
             BusinessMetrics.reconciled(report.status)
             outputs.append(try OutboundMessage(exchange: auditExchange, routingKey: "audit.reconciliation.\(report.status.rawValue)",
                                                json: report, idempotencyKey: "reconciliation:\(journal.reference)",

@@ -13,9 +13,14 @@ public struct TransformerHandler: StageHandler {
     public let scoringExchange: String
     public let commandsExchange: String
     public let auditExchange: String
+    public let alertExchange: String
+    /// Now, for the quarantine records' times (tests pass a fixed one).
+    public let now: @Sendable () -> Date
 
     public init(rules: MappingRules, scoringExchange: String = "bridge.scoring", commandsExchange: String = "bridge.commands",
-                auditExchange: String = "bridge.audit") {
+                auditExchange: String = "bridge.audit", alertExchange: String = "bridge.alerts", now: @escaping @Sendable () -> Date = { Date() }) {
+        self.alertExchange = alertExchange
+        self.now = now
         self.rules = rules
         self.scoringExchange = scoringExchange
         self.commandsExchange = commandsExchange
@@ -29,16 +34,9 @@ public struct TransformerHandler: StageHandler {
         let document: JournalDocument
         switch message.routingKey {
         case BatchClosedEvent.routingKey:
-            let event = try message.decode(BatchClosedEvent.self)
-            guard let built = try settlement(event) else {
-                // Every ticket of the day is a card refund already posted on its own: nothing is left for a day journal.
-                let notice = AuditNotice(event: "nothing_to_post", stage: "transformer",
-                                         detail: "batch \(event.batchId ?? "?") of store \(event.store.id) on \(event.businessDate) holds only card "
-                                             + "refunds, each posted on its own; no day journal", idempotencyKey: event.idempotencyKey)
-                return .publish([try OutboundMessage(exchange: auditExchange, routingKey: "audit.nothing_to_post.transformer", json: notice,
-                                                     idempotencyKey: event.idempotencyKey)])
-            }
-            document = built
+            return try settlementOutcome(message.decode(BatchClosedEvent.self), logger: logger)
+        case TicketCorrectedEvent.routingKey:
+            return try correctedOutcome(message.decode(TicketCorrectedEvent.self), logger: logger)
         case PayrollCompletedEvent.routingKey:
             document = try payroll(message.decode(PayrollCompletedEvent.self))
         case RefundCreatedEvent.routingKey:
@@ -56,27 +54,6 @@ public struct TransformerHandler: StageHandler {
         ])
         return .publish([try OutboundMessage(exchange: scoringExchange, routingKey: document.routingKey, json: document,
                                              idempotencyKey: document.journal.idempotencyKey, schema: JournalDocument.schema)])
-    }
-
-    /// The day's journal document; nil when the day holds nothing but card refunds posted on their own.
-    func settlement(_ event: BatchClosedEvent) throws -> JournalDocument? {
-        try permanent(record: "batch of store \(event.store.id) on \(event.businessDate)") { () throws -> JournalDocument? in
-            guard event.schema == BatchClosedEvent.schema else { throw StageError.permanent("unknown schema \(event.schema)") }
-            let currency = try CurrencyCode(event.store.currency)
-            let timeZone = try StoreTimeZone(event.store.timeZone)
-            let businessDate = try BusinessDate(parsing: event.businessDate)
-            let batch = try HeartlandJSON.settlementBatch(from: event.batch.data)
-            let tickets = try HeartlandJSON.tickets(from: event.tickets.data, currency: currency)
-                .filter { $0.businessDate(in: timeZone) == businessDate }
-            let day = StoreDay(storeID: StoreID(event.store.id), timeZone: timeZone, businessDate: businessDate, currency: currency,
-                               batch: batch, tickets: tickets)
-            let built = try SettlementJournalBuilder(rules: rules).buildSeparatingRefunds(day)
-            guard let journal = built.journal else { return nil }
-            // The scorer's view of the day's card tenders; details it cannot read never stop the journal.
-            let details = (try? TicketDetails.parse(tickets: event.tickets.data)) ?? [:]
-            return JournalDocument(journal: journal, storeID: event.store.id, batch: batch, refunds: built.refunds,
-                                   cardActivity: Self.cardActivity(tickets, details: details, timeZone: timeZone))
-        }
     }
 
     /// The day's card tenders, one per card transaction, from the tickets the journal was built from
@@ -182,7 +159,7 @@ public struct TransformerHandler: StageHandler {
     }
 
     /// Every failure here is about the data or the mapping: retrying cannot help.
-    private func permanent<T>(record: String, _ body: () throws -> T) throws -> T {
+    func permanent<T>(record: String, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as StageError {

@@ -62,7 +62,7 @@ struct HeartlandIngestCommand: AsyncParsableCommand {
         var forwarding = InboxForwarder.Settings()
         forwarding.initialBackoff = .milliseconds(Int64(retryInitial * 1000))
         forwarding.maxBackoff = .milliseconds(Int64(retryMax * 1000))
-        let forwarder = InboxForwarder(inbox: store, source: HeartlandEventSource(client: client), publisher: publisher, alerts: alerts,
+        let forwarder = InboxForwarder(inbox: store, source: HeartlandEventSource(client: client, inbox: store), publisher: publisher, alerts: alerts,
                                        settings: forwarding, logger: logger)
         let receiver = WebhookReceiver(verifier: WebhookVerifier(appKey: settings.configuration.credentials.appKey, webhookSecret: settings.webhookSecret),
                                        inbox: store, logger: logger)

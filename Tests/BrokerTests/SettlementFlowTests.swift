@@ -109,7 +109,7 @@ final class SettlementFlowTests: XCTestCase {
     /// "VISA DEBIT" are repaired and posted; a ticket paid in a tender
     /// nobody maps is dead-lettered at the transformer with a reason that names the record and field,
     /// and an alert says the same.
-    func testInvalidHeartlandDataIsRepairedOrDeadLetteredWithTheReason() async throws {
+    func testInvalidHeartlandDataIsRepairedOrSetAsideWithTheReasonAndPostedOnceCorrected() async throws {
         let flow = try await BridgeFlow.start()
         let messyBatch = Self.batch.replacingOccurrences(of: #""amount": "2160""#, with: #""amount": 2160"#)
             .replacingOccurrences(of: #""brand": "VISA""#, with: #""brand": "visa credit""#)
@@ -123,17 +123,48 @@ final class SettlementFlowTests: XCTestCase {
         }
         XCTAssertEqual(posted?.netByAccount, ["1210": 2160, "1100": 1080, "4000": -3000, "2200": -140, "2210": -100])
 
+        // A ticket that cannot be repaired is set aside on its own (issue 14): the rest of the batch posts, an alert names
+        // store, ticket and field, the batch's reconciliation is incomplete and names it, and once corrected it posts in a
+        // supplementary journal that completes the batch.
         let broken = Self.tickets.replacingOccurrences(of: #""payment_type": "Cash""#, with: #""payment_type": "Barter""#)
-        let rejected = try await flow.publishClosedBatch(tickets: broken)
-        try await eventually("the broken batch is parked at the transformer") { try await flow.depth("transformer.dlq") == 1 }
-        try await eventually("an alert gives the reason") {
+        let store = "S-E2E-\(UInt32.random(in: 0...UInt32.max))"
+        let partial = try await flow.publishClosedBatch(tickets: broken, store: store)
+        try await eventually("the rest of the batch is posted") { try await flow.sage.findJournal(reference: partial) != nil }
+        let rest = try await flow.sage.findJournal(reference: partial)
+        XCTAssertEqual(rest?.netByAccount, ["1210": 2160, "4000": -2000, "2200": -60, "2210": -100])
+        try await eventually("an alert names store, ticket and field") {
             try await OperationsStore(path: flow.operations).alertGroups().contains {
-                $0.stage == "transformer" && $0.reason.contains("ticket 2") && $0.reason.contains("payments[0].payment_type")
-                    && $0.reason.contains("Barter")
+                $0.stage == "transformer" && $0.reason.contains("store \(store)") && $0.reason.contains("E2E-2")
+                    && $0.reason.contains("payments[0].payment_type") && $0.reason.contains("Barter")
             }
         }
-        let nothing = try await flow.sage.findJournal(reference: rejected)
-        XCTAssertNil(nothing)
+        try await eventually("the ticket is in the quarantine") {
+            try await OperationsStore(path: flow.operations).quarantined(status: .held).contains { $0.document.storeID == store && $0.document.documentID == "2" }
+        }
+        try await eventually("the batch's reconciliation is incomplete and names the ticket") {
+            try await OperationsStore(path: flow.operations).reconciliations().contains {
+                $0.reference == partial && $0.status == .incomplete && ($0.reason ?? "").contains("E2E-2")
+            }
+        }
+        XCTAssertEqual(try await flow.depth("transformer.dlq"), 0, "nothing of the batch is dead-lettered")
+
+        // Corrected at the source, as `bridgectl quarantine replay` sends it.
+        let corrected = TicketCorrectedEvent(store: .init(id: store, timeZone: "America/Chicago", currency: "USD"), documentId: "2", locationId: nil,
+                                             batchId: partial.components(separatedBy: "-").last, batchReference: partial,
+                                             ticket: RawJSON(Data(Self.tickets.utf8)).ticketRecord(id: 2))
+        let session = try await flow.broker.session()
+        try await session.publish([OutgoingMessage(exchange: "bridge.events", routingKey: TicketCorrectedEvent.routingKey, properties: MessageProperties(
+            messageID: MessageID.random(), correlationID: "e2e-\(store)", type: TicketCorrectedEvent.routingKey,
+            headers: [Header.idempotencyKey: .string(corrected.idempotencyKey)]), body: Array(try JSONEncoder().encode(corrected)))])
+        await session.close()
+        try await eventually("the supplementary journal completes the batch") {
+            try await OperationsStore(path: flow.operations).reconciliations().contains { $0.reference == partial && $0.status == .matched }
+        }
+        let supplement = try await flow.sage.findJournal(reference: "\(partial)-T2")
+        XCTAssertEqual(supplement?.netByAccount, ["1100": 1080, "4000": -1000, "2200": -80])
+        let resolved = try await OperationsStore(path: flow.operations).quarantined().first { $0.document.storeID == store }
+        XCTAssertEqual(resolved?.status, .posted)
+        XCTAssertEqual(resolved?.resolvedReference, "\(partial)-T2")
     }
 
     /// The seed's error case "API rate limit exceeded": Sage answers 429 with Retry-After 1. A short burst
@@ -207,5 +238,14 @@ extension BridgeFlow {
         for _ in 0..<times { try await session.publish([message]) }
         await session.close()
         return "HL-\(store)-20261126-\(batchID)"
+    }
+}
+
+extension RawJSON {
+    /// One ticket of a JSON array of tickets, as Heartland serves a single record.
+    func ticketRecord(id: Int) -> RawJSON {
+        let all = (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]] ?? []
+        let one = all.first { ($0["id"] as? Int) == id } ?? [:]
+        return RawJSON((try? JSONSerialization.data(withJSONObject: one)) ?? Data())
     }
 }

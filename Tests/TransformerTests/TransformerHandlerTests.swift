@@ -44,35 +44,61 @@ import Testing
             headers: [Header.idempotencyKey: .string(event.idempotencyKey)]), body: Array(body)))
     }
 
-    func journal(_ outcome: StageOutcome) throws -> (OutboundMessage, JournalDocument) {
-        guard case .publish(let outputs) = outcome, outputs.count == 1 else { throw StageError.permanent("expected one output") }
-        return (outputs[0], try JSONDecoder().decode(JournalDocument.self, from: Data(outputs[0].body)))
+    /// The journal documents of an outcome, and everything else it publishes.
+    func documents(_ outcome: StageOutcome) throws -> (journals: [(OutboundMessage, JournalDocument)], others: [OutboundMessage]) {
+        guard case .publish(let outputs) = outcome else { throw StageError.permanent("expected messages") }
+        let journals = try outputs.filter { $0.exchange == "bridge.scoring" }.map { ($0, try JSONDecoder().decode(JournalDocument.self, from: Data($0.body))) }
+        return (journals, outputs.filter { $0.exchange != "bridge.scoring" })
     }
 
-    @Test func batchClosedBecomesOneBalancedJournalOnTheStoresLocalDay() async throws {
-        let (output, document) = try journal(await TransformerHandler(rules: Self.rules).handle(try event(), logger: logger))
+    @Test func batchClosedBecomesOneBalancedJournalPerBusinessDayOfItsTickets() async throws {
+        let (journals, others) = try documents(await TransformerHandler(rules: Self.rules).handle(try event(), logger: logger))
+        #expect(others.isEmpty)
+        try #require(journals.count == 2)
+        let (output, document) = journals[0]
         #expect(output.exchange == "bridge.scoring")
         #expect(output.routingKey == "sage.journal.settlement")
         #expect(output.schema == "bridge.journal.v1")
         #expect(output.idempotencyKey == document.journal.idempotencyKey)
         let entry = document.journal
         #expect(entry.sagePostingDate == "11/26/2026")
+        #expect(entry.reference == "HL-S-LA-20261126-BAT_LA_1126")
+        #expect(entry.idempotencyKey == "heartland:batch:BAT_LA_1126")
         #expect(entry.totalDebits == entry.totalCredits)
         // By hand: Visa 12.80 (incl. 2.00 tip) and cash 5.40 in; revenue 15.00, tax 1.20, tips 2.00 out.
-        // The 00:30 sale (7.00 cash) is the next day's.
         #expect(entry.netByAccount == ["1210": 1280, "1100": 540, "4000": -1500, "2200": -120, "2210": -200])
         #expect(document.batch?.id == "BAT_LA_1126")
+        // The 00:30 sale (7.00 cash) came with the batch but is the next business day's: a journal of its own, dated that day.
+        let (_, next) = journals[1]
+        #expect(next.journal.sagePostingDate == "11/27/2026")
+        #expect(next.journal.reference == "HL-S-LA-20261127-BAT_LA_1126")
+        #expect(next.journal.idempotencyKey == "heartland:batch:BAT_LA_1126:20261127")
+        #expect(next.journal.netByAccount == ["1100": 700, "4000": -700])
+        #expect(next.partOf == entry.reference)
+        #expect(next.batch == nil)
+        // The batch's own journal counts the other day's journal in its reconciliation.
+        #expect(document.refunds?.map(\.journal.reference) == [next.journal.reference])
+        // Processed again, the same journals with the same references and keys.
+        let (again, _) = try documents(await TransformerHandler(rules: Self.rules).handle(try event(), logger: logger))
+        #expect(again.map(\.1.journal) == journals.map(\.1.journal))
     }
 
-    @Test func dataThatCannotBeRepairedIsAPermanentErrorNamingTheRecord() async throws {
-        do {
-            _ = try await TransformerHandler(rules: Self.rules).handle(try event(tickets: Self.tickets(itemPrice: "ten dollars")), logger: logger)
-            Issue.record("expected a permanent error")
-        } catch let error as StageError {
-            #expect(error.errorClass == .permanent)
-            #expect(error.description.contains("store S-LA"), "\(error)")
-            #expect(error.description.contains("ten dollars") || error.description.contains("unit_price"), "\(error)")
-        }
+    @Test func aTicketThatCannotBeReadIsSetAsideAndTheRestPosts() async throws {
+        let (journals, others) = try documents(await TransformerHandler(rules: Self.rules, now: { Date(timeIntervalSince1970: 1_800_000_000) })
+            .handle(try event(tickets: Self.tickets(itemPrice: "ten dollars")), logger: logger))
+        // Ticket 1 (the Visa sale) is set aside; the cash sales of both days post.
+        #expect(journals.map(\.1.journal.netByAccount) == [["1100": 540, "4000": -500, "2200": -40], ["1100": 700, "4000": -700]])
+        let held = try #require(journals[0].1.quarantined)
+        #expect(held.map(\.documentId) == ["1"])
+        #expect(held[0].field == "lines[0].unit_price")
+        #expect(held[0].reason.contains("ten dollars"), "\(held[0].reason)")
+        #expect(held[0].number == "LA-1")
+        #expect(held[0].batchReference == "HL-S-LA-20261126-BAT_LA_1126")
+        let audit = try #require(others.first { $0.routingKey == QuarantinedDocument.routingKey })
+        #expect(try JSONDecoder().decode(QuarantinedDocument.self, from: Data(audit.body)).documentId == "1")
+        let alert = try #require(others.first { $0.exchange == "bridge.alerts" })
+        let notice = try JSONDecoder().decode(AlertNotice.self, from: Data(alert.body))
+        #expect(notice.reason.contains("store S-LA") && notice.reason.contains("LA-1") && notice.reason.contains("lines[0].unit_price"), "\(notice.reason)")
     }
 
     @Test func unknownEventTypeIsPermanent() async throws {

@@ -44,7 +44,7 @@ public enum HeartlandJSON {
         return try decoder.decode(WirePayRun.self, from: data).payRun(currency: currency)
     }
 
-    private static var decoder: JSONDecoder {
+    static var decoder: JSONDecoder {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         return decoder
@@ -120,7 +120,7 @@ private struct WireBatch: Decodable {
     }
 }
 
-private struct WireTicket: Decodable {
+struct WireTicket: Decodable {
     struct Line: Decodable {
         var id: Int64?
         var type: String
@@ -144,6 +144,8 @@ private struct WireTicket: Decodable {
     var publicId: String?
     var status: String
     var completedAt: String
+    /// Retail writes none (the store's currency); a record that names another one does not post.
+    var currency: String?
     var returnOfTicketId: Int64?
     var lines: [Line]
     var payments: [Payment]
@@ -151,6 +153,9 @@ private struct WireTicket: Decodable {
     func ticket(currency: CurrencyCode) throws(HeartlandDataError) -> Ticket {
         let record = "ticket \(id)"
         let zero = Money.zero(currency)
+        if let written = self.currency, written.uppercased() != currency.description.uppercased() {
+            throw HeartlandDataError(record: record, field: "currency", problem: "is \(written), not the store's \(currency); currencies are never converted")
+        }
         func amount(_ value: HeartlandAmount?, _ field: String) throws(HeartlandDataError) -> Money {
             try value?.money(.major, currency: currency, field: field, record: record) ?? zero
         }
@@ -182,6 +187,10 @@ private struct WireTicket: Decodable {
             let value = try amount(payment.amount, "\(field).amount")
             switch MappingRules.normalisedSpelling(payment.paymentType) {
             case "CASH":
+                if let tip = try payment.tipAmount.map({ tip throws(HeartlandDataError) in try amount(tip, "\(field).tip_amount") }), !tip.isZero {
+                    throw HeartlandDataError(record: record, field: "\(field).tip_amount",
+                                             problem: "a cash tender carries a tip of \(tip); tips are taken on cards only, so the ticket cannot be posted as written")
+                }
                 tenders.append(.cash(amount: value))
             case "CREDITCARD", "DEBITCARD", "CARD", "CREDIT", "DEBIT":
                 tenders.append(.card(brand: payment.cardType ?? "", amount: value, tip: try amount(payment.tipAmount, "\(field).tip_amount"),

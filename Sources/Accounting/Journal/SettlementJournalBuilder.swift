@@ -121,7 +121,7 @@ public struct SettlementJournalBuilder: Sendable {
         return Day(journal: journal, refunds: refunds)
     }
 
-    private func post(_ ticket: Ticket, into ledger: inout JournalLedger, cardNetByBrand: inout [String: Int64]) throws(PostingError) {
+    func post(_ ticket: Ticket, into ledger: inout JournalLedger, cardNetByBrand: inout [String: Int64]) throws(PostingError) {
         let record = "ticket \(ticket.id) (\(ticket.number))"
         var owed: Int64 = 0
         var tendered: Int64 = 0
@@ -197,7 +197,7 @@ public struct SettlementJournalBuilder: Sendable {
 
     /// The batch is Heartland's own account of the card tenders; if it disagrees with the
     /// tickets per brand, posting either would be wrong.
-    private func checkBatch(_ batch: SettlementBatch, againstTickets tickets: [String: Int64]) throws(PostingError) {
+    func checkBatch(_ batch: SettlementBatch, againstTickets tickets: [String: Int64]) throws(PostingError) {
         var batchNet: [String: Int64] = [:]
         for brand in batch.brands {
             let canonical = rules.canonicalBrand(brand.brand)
@@ -225,10 +225,12 @@ public struct SettlementJournalBuilder: Sendable {
     }
 
     /// Fees: debit the fees account, credit the clearing account of the brand that charged them.
-    private func postFees(_ batch: SettlementBatch, into ledger: inout JournalLedger) throws(PostingError) {
+    func postFees(_ batch: SettlementBatch, into ledger: inout JournalLedger) throws(PostingError) {
         let record = "settlement batch \(batch.id)"
+        let brands = batch.brands.allSatisfy(\.totals.fees.isZero) && !batch.totals.fees.isZero
+            ? Self.splittingUnsplitFee(batch) : batch.brands
         var brandFees: Int64 = 0
-        for brand in batch.brands where !brand.totals.fees.isZero {
+        for brand in brands where !brand.totals.fees.isZero {
             let canonical = rules.canonicalBrand(brand.brand)
             let label = canonical == MappingRules.otherBrand ? "other brands" : canonical
             try ledger.postSigned(brand.totals.fees, positive: .debit, rules.processingFees,
@@ -241,9 +243,39 @@ public struct SettlementJournalBuilder: Sendable {
             guard !overflow else { throw .overflow(record: record, detail: "fees exceed 64-bit cents") }
             brandFees = sum
         }
-        guard brandFees == batch.totals.fees.minorUnits else {
+        guard brandFees == batch.totals.fees.minorUnits || brands.isEmpty else {
             throw .invalidData(record: record, problem: "carries fees of \(batch.totals.fees) but its brand breakdown sums to "
                 + "\(Money.decimalString(brandFees)); fees cannot be attributed to a clearing account")
+        }
+    }
+
+    /// A fee the batch carries only as a total is split over its brands in proportion to their sales, to the cent
+    /// (largest remainder; ties to the brand named first alphabetically), so each brand's clearing account is
+    /// credited with its share. A batch without a brand breakdown credits the other-brands clearing account.
+    static func splittingUnsplitFee(_ batch: SettlementBatch) -> [BrandTotals] {
+        let fee = batch.totals.fees
+        let weighted = batch.brands.filter { $0.totals.sales.minorUnits > 0 }
+        guard !weighted.isEmpty else {
+            var whole = batch.totals
+            whole.fees = fee
+            return [BrandTotals(brand: MappingRules.otherBrand, totals: whole)]
+        }
+        let total = weighted.reduce(Int64(0)) { $0 &+ $1.totals.sales.minorUnits }
+        var shares = weighted.map { brand -> (brand: BrandTotals, cents: Int64, remainder: Int64) in
+            let product = fee.minorUnits.multipliedFullWidth(by: brand.totals.sales.minorUnits)
+            let (quotient, remainder) = total.dividingFullWidth(product)
+            return (brand, quotient, remainder)
+        }
+        var left = fee.minorUnits &- shares.reduce(Int64(0)) { $0 &+ $1.cents }
+        for index in shares.indices.sorted(by: { (shares[$1].remainder, shares[$0].brand.brand) < (shares[$0].remainder, shares[$1].brand.brand) })
+        where left > 0 {
+            shares[index].cents &+= 1
+            left -= 1
+        }
+        return shares.map { share in
+            var brand = share.brand
+            brand.totals.fees = Money(minorUnits: share.cents, currency: fee.currency)
+            return brand
         }
     }
 }

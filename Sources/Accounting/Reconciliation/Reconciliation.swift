@@ -97,6 +97,10 @@ public struct ReconciliationReport: Hashable, Sendable, Codable {
     public var refunds: [RefundReconciliation]?
     /// On a refund's own report: the reference of the day's journal whose batch the refund is part of.
     public var partOf: String?
+    /// The batch's tickets set aside as they could not post (nil or empty: none); held ones keep the report incomplete.
+    public var quarantined: [SetAsideReconciliation]?
+    /// On a supplementary journal's own report: the set-aside document it posts.
+    public var resolves: String?
 
     public var differences: [ReconciliationLine] { lines.filter { !$0.isMatched } }
 
@@ -104,9 +108,9 @@ public struct ReconciliationReport: Hashable, Sendable, Codable {
     /// added to the batch's, and the status is decided again. Unchanged if the refund is not one of
     /// the batch's pending refunds (already applied, or another batch's).
     public func applying(_ refund: ReconciliationReport) -> ReconciliationReport {
-        guard var refunds, let index = refunds.firstIndex(where: { $0.reference == refund.reference && $0.status == .pending }),
-              refund.status != .incomplete
-        else { return self }
+        guard refund.status != .incomplete else { return self }
+        guard var refunds, let index = refunds.firstIndex(where: { $0.reference == refund.reference && $0.status == .pending })
+        else { return addingPart(refund) }
         var report = self
         refunds[index].status = .posted
         report.refunds = refunds
@@ -125,8 +129,83 @@ public struct ReconciliationReport: Hashable, Sendable, Codable {
             }
         }
         (report.status, report.reason) = Reconciler.status(lines: report.lines, refunds: refunds, pendingReason: nil,
-                                                            sageHoldsDay: true, reference: reference)
+                                                            sageHoldsDay: true, reference: reference, setAside: quarantined)
         return report
+    }
+
+    /// A journal of the batch posted apart that the report did not expect when it was made (a set-aside ticket's
+    /// supplementary journal, a gateway-only refund): its expected and Sage amounts are both added, once.
+    func addingPart(_ part: ReconciliationReport) -> ReconciliationReport {
+        guard part.partOf == reference, !(refunds ?? []).contains(where: { $0.reference == part.reference }) else { return self }
+        var report = self
+        for line in part.lines where line.check == .account {
+            let sage = line.sageCents ?? 0
+            if let index = report.lines.firstIndex(where: { $0.check == .account && $0.account == line.account }) {
+                report.lines[index].expectedCents &+= line.expectedCents
+            } else {
+                report.lines.append(ReconciliationLine(check: .account, label: line.label, account: line.account, expectedCents: line.expectedCents,
+                                                       sageCents: 0))
+            }
+            for i in report.lines.indices where report.lines[i].account == line.account {
+                let signed = report.lines[i].check == .tips ? 0 &- sage : sage
+                report.lines[i].sageCents = (report.lines[i].sageCents ?? 0) &+ signed
+            }
+        }
+        var parts = report.refunds ?? []
+        let label = part.resolves.map { id in
+            "ticket \(quarantined?.first { $0.documentId == id }?.number ?? id) corrected"
+        } ?? part.reference
+        parts.append(RefundReconciliation(reference: part.reference, ticket: label, idempotencyKey: "", amountCents: 0, status: .posted))
+        report.refunds = parts
+        if let resolves = part.resolves, var held = report.quarantined {
+            for index in held.indices where held[index].documentId == resolves {
+                held[index].status = .posted
+                held[index].reference = part.reference
+            }
+            report.quarantined = held
+        }
+        (report.status, report.reason) = Reconciler.status(lines: report.lines, refunds: report.refunds, pendingReason: nil,
+                                                            sageHoldsDay: true, reference: reference, setAside: report.quarantined)
+        return report
+    }
+}
+
+/// A ticket of a batch set aside as it could not post, as the batch's reconciliation names it.
+public struct SetAsideReconciliation: Hashable, Sendable, Codable {
+    public enum Status: String, Hashable, Sendable, Codable {
+        /// Not in Sage: waiting for a correction at the source and `bridgectl quarantine replay`.
+        case held
+        /// Its corrected version is in Sage (`reference`).
+        case posted
+    }
+
+    public var documentId: String
+    public var number: String?
+    public var field: String
+    public var reason: String
+    /// What it would post as written, per account (debit positive); nil when the record cannot be read.
+    public var netByAccount: [String: Int64]?
+    public var status: Status
+    /// The supplementary journal that posted it.
+    public var reference: String?
+
+    public init(documentId: String, number: String?, field: String, reason: String, netByAccount: [String: Int64]?, status: Status = .held,
+                reference: String? = nil) {
+        self.documentId = documentId
+        self.number = number
+        self.field = field
+        self.reason = reason
+        self.netByAccount = netByAccount
+        self.status = status
+        self.reference = reference
+    }
+
+    /// `ticket S01-… (id 123), field …: 4000 -12.00, 1100 12.01`.
+    public var summary: String {
+        let amounts = netByAccount.map { net in
+            net.keys.sorted().map { "\($0) \(Money.decimalString(net[$0]!))" }.joined(separator: ", ")
+        } ?? "amounts unreadable"
+        return "ticket \(number ?? documentId) (id \(documentId)), field \(field): \(amounts)"
     }
 }
 
@@ -142,7 +221,7 @@ public enum Reconciler {
     public static func reconcile(
         storeID: StoreID, expected: JournalEntry, batch: SettlementBatch?, sage: SageReadBack?,
         refunds: [(refund: RealTimeRefund, sage: SageReadBack?)] = [],
-        pendingReason: String? = nil, rules: MappingRules
+        pendingReason: String? = nil, rules: MappingRules, setAside: [SetAsideReconciliation] = []
     ) -> ReconciliationReport {
         var sageNet: [AccountNumber: Int64]? = sage.map { readBack in
             readBack.lines.reduce(into: [:]) { $0[$1.account, default: 0] &+= $1.signedCents }
@@ -185,22 +264,30 @@ public enum Reconciler {
                 sageCents: sageNet.map { 0 &- $0[rules.tips.account, default: 0] }))
         }
         let (status, reason) = Self.status(lines: lines, refunds: refunds.isEmpty ? nil : refundStatus, pendingReason: pendingReason,
-                                           sageHoldsDay: !(sage == nil || sage?.lines.isEmpty == true), reference: expected.reference)
+                                           sageHoldsDay: !(sage == nil || sage?.lines.isEmpty == true), reference: expected.reference,
+                                           setAside: setAside)
         return ReconciliationReport(
             storeID: storeID, businessDate: expected.postingDate, batchID: batch?.id, reference: expected.reference,
-            status: status, reason: reason, heartlandTotals: batch?.totals, lines: lines, refunds: refunds.isEmpty ? nil : refundStatus)
+            status: status, reason: reason, heartlandTotals: batch?.totals, lines: lines, refunds: refunds.isEmpty ? nil : refundStatus,
+            quarantined: setAside.isEmpty ? nil : setAside)
     }
 
     /// Incomplete while anything is not in Sage (the day's entry or a refund); then matched or mismatched.
     static func status(lines: [ReconciliationLine], refunds: [RefundReconciliation]?, pendingReason: String?, sageHoldsDay: Bool,
-                       reference: String) -> (ReconciliationStatus, String?) {
+                       reference: String, setAside: [SetAsideReconciliation]? = nil) -> (ReconciliationStatus, String?) {
         if let pendingReason { return (.incomplete, pendingReason) }
         if !sageHoldsDay { return (.incomplete, "Sage holds no journal entry with reference \(reference) yet") }
+        var waiting: [String] = []
         let pending = (refunds ?? []).filter { $0.status == .pending }
         if !pending.isEmpty {
-            return (.incomplete, "\(pending.count) refund(s) not in Sage yet (held for review or retrying): "
-                + pending.map { "\($0.ticket) \(Money.decimalString($0.amountCents))" }.joined(separator: ", "))
+            waiting.append("\(pending.count) refund(s) or journal(s) of the batch not in Sage yet (held for review or retrying): "
+                + pending.map { $0.amountCents == 0 ? $0.ticket : "\($0.ticket) \(Money.decimalString($0.amountCents))" }.joined(separator: ", "))
         }
+        let held = (setAside ?? []).filter { $0.status == .held }
+        if !held.isEmpty {
+            waiting.append("\(held.count) ticket(s) set aside (bridgectl quarantine list): " + held.map(\.summary).joined(separator: "; "))
+        }
+        if !waiting.isEmpty { return (.incomplete, waiting.joined(separator: ". ")) }
         if lines.allSatisfy(\.isMatched) { return (.matched, nil) }
         return (.mismatched, lines.filter { !$0.isMatched }.map {
             "\($0.check.rawValue) \($0.label) (\($0.account)) differs by \(Money.decimalString($0.differenceCents ?? 0))"

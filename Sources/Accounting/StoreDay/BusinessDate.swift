@@ -50,6 +50,15 @@ public struct BusinessDate: Hashable, Sendable, Comparable, Codable, CustomStrin
     public var iso: String { String(format: "%04d-%02d-%02d", year, month, day) }
     public var description: String { iso }
 
+    /// The date `days` calendar days later (earlier when negative).
+    public func adding(days: Int) -> BusinessDate {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let noon = calendar.date(from: DateComponents(year: year, month: month, day: day, hour: 12))!
+        let parts = calendar.dateComponents([.year, .month, .day], from: calendar.date(byAdding: .day, value: days, to: noon)!)
+        return try! BusinessDate(year: parts.year!, month: parts.month!, day: parts.day!)
+    }
+
     public static func < (lhs: BusinessDate, rhs: BusinessDate) -> Bool {
         (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
     }

@@ -92,6 +92,11 @@ public struct URLSessionHeartlandClient: HeartlandClient {
         return (try decode(body, what: what), body)
     }
 
+    /// `GET /api/sales/tickets/{id}` as served, not decoded: a record that is still malformed is the transformer's to judge.
+    public func rawTicketJSON(id: String) async throws -> Data {
+        try await retailBody(configuration.retailBaseURL, "sales/tickets/\(id)", [], what: "Retail ticket \(id)")
+    }
+
     public func ticketPagesJSON(_ query: TicketQuery) -> HeartlandPages<Data> {
         let parameters = query.filterJSON.map { [("_filter", $0)] } ?? []
         let size = configuration.retailPageSize

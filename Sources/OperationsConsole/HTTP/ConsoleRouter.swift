@@ -177,6 +177,9 @@ extension OperationsConsole {
         case let parts where parts.count == 2 && parts[0] == "reconciliations":
             let report = try await reconciliation(reference: parts[1])
             return json ? .json(report) : page("Reconciliation \(parts[1])", HTML.reconciliation(report))
+        case ["quarantine"]:
+            let rows = try await quarantine(all: request.query["status"] == "all")
+            return json ? .json(rows) : page("Quarantine", HTML.quarantine(rows))
         case ["matches"]:
             let status = request.query["status"] ?? "open"
             let items = try await customerMatches(status: status)

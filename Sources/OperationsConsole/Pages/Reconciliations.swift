@@ -1,5 +1,6 @@
 import Accounting
 import Foundation
+import PipelineContracts
 
 /// Reconciliation reports per business day and batch; the JSON of one report is the report itself.
 struct ReconciliationDay: Encodable, Sendable {
@@ -35,5 +36,23 @@ extension OperationsConsole {
             throw ConsoleError.notFound("no reconciliation report for \(reference)")
         }
         return report
+    }
+}
+
+/// A set-aside document as the console lists it.
+struct QuarantineRow: Encodable, Sendable {
+    var status, store, documentId, field, reason, quarantinedAt: String
+    var number, batchId, postedAs: String?
+    var netByAccount: [String: Int64]?
+}
+
+extension OperationsConsole {
+    func quarantine(all: Bool) async throws -> [QuarantineRow] {
+        try await configuration.operations.quarantined(status: all ? nil : .held).compactMap { entry in
+            guard let document = try? JSONDecoder().decode(QuarantinedDocument.self, from: Data(entry.document.json.utf8)) else { return nil }
+            return QuarantineRow(status: entry.status.rawValue, store: document.store.id, documentId: document.documentId, field: document.field,
+                                 reason: document.reason, quarantinedAt: document.quarantinedAt, number: document.number, batchId: document.batchId,
+                                 postedAs: entry.resolvedReference, netByAccount: document.netByAccount)
+        }
     }
 }

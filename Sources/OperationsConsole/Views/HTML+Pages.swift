@@ -142,7 +142,28 @@ extension HTML {
                  "<span class=\"\(refund.status == .posted ? "ok" : "bad")\">\(escape(refund.status.rawValue))</span>", escape(refund.detail ?? "")]
             })
         }
+        if let held = report.quarantined, !held.isEmpty {
+            html += "<h3>Tickets set aside</h3>"
+            html += table(id: "quarantined", ["Ticket", "Id", "Field", "Amount per account", "Status", "Posted as"], held.map { document in
+                [escape(document.number ?? "-"), escape(document.documentId), escape(document.field),
+                 escape(document.netByAccount.map { net in net.keys.sorted().map { "\($0) \(Money.decimalString(net[$0]!))" }.joined(separator: ", ") }
+                     ?? "unreadable"),
+                 "<span class=\"\(document.status == .posted ? "ok" : "bad")\">\(escape(document.status.rawValue))</span>", escape(document.reference ?? "")]
+            })
+        }
         return html
+    }
+
+    /// Documents the transformer set aside, with the field and the reason (card numbers masked).
+    static func quarantine(_ rows: [QuarantineRow]) -> String {
+        guard !rows.isEmpty else { return "<p id=\"quarantine\">No document is set aside.</p>" }
+        return "<p>Correct the ticket in Heartland, then <code>bridgectl quarantine replay STORE ID</code>: it posts in a supplementary "
+            + "journal on its own business day.</p>"
+            + table(id: "quarantine", ["Status", "Store", "Ticket", "Id", "Batch", "Field", "Reason", "Set aside", "Posted as"], rows.map { row in
+                ["<span class=\"\(row.status == "posted" ? "ok" : "bad")\">\(escape(row.status))</span>", escape(row.store), escape(row.number ?? "-"),
+                 escape(row.documentId), escape(row.batchId ?? "-"), escape(row.field), escape(row.reason), escape(row.quarantinedAt),
+                 escape(row.postedAs ?? "")]
+            })
     }
 
     static func alerts(_ alerts: [AlertRow], principal: Principal) -> String {

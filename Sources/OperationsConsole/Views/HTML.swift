@@ -37,7 +37,7 @@ enum HTML {
 
     static func page(title: String, principal: Principal, notice: String?, body: String) -> String {
         let links = [("/pipeline", "Pipeline"), ("/dlq", "Dead letters"), ("/reviews", "Fraud review"), ("/matches", "Customer matches"),
-                     ("/reconciliations", "Reconciliation"),
+                     ("/reconciliations", "Reconciliation"), ("/quarantine", "Quarantine"),
                      ("/alerts", "Alerts"), ("/audit", "Audit trail")]
         return """
             <!doctype html>
