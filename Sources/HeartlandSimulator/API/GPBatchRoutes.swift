@@ -14,7 +14,7 @@ struct GPBatchRoutes {
                 _ = try await context.requireAccessToken(request)
                 return try await context.database.read { db in
                     if let raw = try RawRecordStore.bodies(db, .batch, id: request.parameter("id")).first {
-                        return SimResponse(status: 200, headers: ["Content-Type": "application/json"], body: raw)
+                        return .raw(raw)
                     }
                     return .json(try Self.render(db, id: request.parameter("id")))
                 }

@@ -14,7 +14,7 @@ struct GPTransactionRoutes {
                 _ = try await context.requireAccessToken(request)
                 return try await context.database.read { db in
                     if let raw = try RawRecordStore.bodies(db, .transaction, id: request.parameter("id")).first {
-                        return SimResponse(status: 200, headers: ["Content-Type": "application/json"], body: raw)
+                        return .raw(raw)
                     }
                     guard let t = try CardTransaction.fetchOne(db, key: request.parameter("id")) else {
                         throw GPError.notFound("Transaction \(request.parameter("id"))")

@@ -20,19 +20,19 @@ struct RetailSalesRoutes {
         table.add("GET", "/api/sales/tickets/{id}") { request in
             try await context.retail(request) {
                 switch try await loadTicket(request) {
-                case .raw(let bytes): return SimResponse(status: 200, headers: ["Content-Type": "application/json"], body: bytes)
+                case .raw(let bytes): return .raw(bytes)
                 case .record(let (ticket, zones, cards)):
                     return .json(RetailRendering.ticket(ticket, zone: zones[ticket.locationId] ?? .gmt, cards: cards))
                 }
             }
         }
-        for (part, key) in [("lines", "lines"), ("payments", "payments")] {
+        for part in ["lines", "payments"] {
             table.add("GET", "/api/sales/tickets/{id}/\(part)") { request in
                 try await context.retail(request) {
                     var splice = RawJSONSplice()
                     let results: [JSONValue]
                     switch try await loadTicket(request) {
-                    case .raw(let bytes): results = (RawJSON.arrayElements(forKey: key, in: bytes) ?? []).map { splice.placeholder(for: $0) }
+                    case .raw(let bytes): results = (RawJSON.arrayElements(forKey: part, in: bytes) ?? []).map { splice.placeholder(for: $0) }
                     case .record(let (ticket, _, cards)):
                         results = part == "lines" ? ticket.lines.map(RetailRendering.line)
                             : ticket.payments.map { RetailRendering.payment($0, cards: cards) }

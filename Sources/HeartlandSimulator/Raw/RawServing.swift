@@ -58,6 +58,11 @@ extension Served {
 }
 
 extension SimResponse {
+    /// One raw record as the whole body.
+    static func raw(_ bytes: Data) -> SimResponse {
+        SimResponse(status: 200, headers: ["Content-Type": "application/json"], body: bytes)
+    }
+
     /// A JSON response holding raw records at their placeholders.
     static func json(_ value: JSONValue, splicing splice: RawJSONSplice, status: Int = 200) -> SimResponse {
         SimResponse(status: status, headers: ["Content-Type": "application/json"], body: splice.serialize(value))
