@@ -127,6 +127,7 @@ public enum HeartlandDatabase {
             try db.create(index: "item_by_public_id", on: "item", columns: ["publicId"])
             try db.create(index: "item_by_updated_at", on: "item", columns: ["updatedAt"])
         }
+        RawRecordStore.registerMigration(&migrator)
         return migrator
     }
 

@@ -49,6 +49,7 @@ public struct HeartlandSimulator: Sendable {
         PayrollRoutes(context: context).add(to: &routes)
         var admin = RouteTable()
         HeartlandAdminRoutes(context: context, outbox: outbox, webhookSettings: webhookSettings).add(to: &admin)
+        HeartlandRawAdminRoutes(context: context).add(to: &admin)
         faults = FaultInjector(plan: options.server.faults, clock: clock)
         rateLimiter = RateLimiter(limit: options.server.rateLimit)
         let pipeline = SimulatorPipeline(

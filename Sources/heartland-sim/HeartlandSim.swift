@@ -57,12 +57,15 @@ struct Generate: ParsableCommand {
     @Option(help: "Now, when --day is omitted: an instant or an offset in seconds. Default: $BRIDGE_CLOCK or the system clock.") var clock: String?
     @Option(help: "Seed; the same seed gives the same data.") var seed: UInt64 = 1
     @Option(help: "Sales tickets per store (returns come on top, about 4 %).") var ticketsPerStore = 300
+    @Option(help: "Batches closed during each store's day, 1...4; above 1 the day is messy (see docs/heartland-sim-fixtures.md).") var batchesPerDay = 1
+    @Option(help: "Share of defective documents, 0...5 %; above 0 the day is messy.") var badPercent = 0
     @Option(help: "SQLite file to load the day into.") var db: String?
     @Option(help: "Write the day as a fixture JSON file.") var out: String?
 
     func run() throws {
         let fixture = try StoreDayGenerator.generate(
-            .init(stores: stores, day: try day ?? LastDay.day(stores: stores, clock: clock), seed: seed, ticketsPerStore: ticketsPerStore))
+            .init(stores: stores, day: try day ?? LastDay.day(stores: stores, clock: clock), seed: seed, ticketsPerStore: ticketsPerStore,
+                batchesPerDay: batchesPerDay, badPercent: badPercent))
         if let out { try fixture.encoded().write(to: URL(fileURLWithPath: out)) }
         if let db { _ = try HeartlandDatabase.open(path: db, seed: fixture.save) }
         if db == nil && out == nil { FileHandle.standardOutput.write(try fixture.encoded()) } else { print(fixture.summary.text) }

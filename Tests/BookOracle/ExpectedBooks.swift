@@ -1,3 +1,4 @@
+import Foundation
 import HeartlandSimulator
 
 /// What the books should say, worked out a second time, apart from the product.
@@ -22,6 +23,7 @@ public enum ExpectedBooks {
         public static let salesDiscounts = "4100"
         public static let salesReturns = "4200"
         public static let cardProcessingFees = "6100"
+        public static let suspenseRefunds = "2900"
     }
 
     /// Net cents per GL account (debit positive, credit negative) that ACCOUNTING.md's sales-day rules give for one store's business day,
@@ -63,6 +65,112 @@ public enum ExpectedBooks {
             books.credit(clearingAccount(brand: transaction.brand), fee)
         }
         return books.net.filter { $0.value != 0 }
+    }
+
+    /// Which documents of a messy day the oracle counts.
+    public enum Documents: Sendable {
+        /// The documents as served before any correction: the fixture's normal tickets (a bad ticket is only
+        /// raw, so it is not among them; a duplicated ticket's original is) and the transactions that no
+        /// bad-document entry names.
+        case valid
+        /// Every document with each bad one replaced by its valid version (`bad_documents[].ticket` /
+        /// `.transaction`), as after `PUT /admin/raw/...` with its `corrected` JSON and a replay.
+        case corrected
+    }
+
+    /// Net cents per GL account for one store's business day of a fixture that may be messy: several batches,
+    /// raw and bad documents, explicit fee statements, gateway-only refunds. Zero nets are omitted.
+    ///
+    /// - Tickets: as `settlement` (same per-line and per-tender rules), over `documents`.
+    /// - Gateway-only refunds: a `REFUND` transaction of the store with no ticket (`ticket_id` absent and no
+    ///   ticket's tender names it) whose status moves money (not `DECLINED`, `PREAUTHORIZED`, `REVERSED`),
+    ///   counted on the store's local date of its `time_created`: debit 2900, credit its brand's clearing account.
+    ///   Under `.valid`, one that a bad-document entry names is left out.
+    /// - Fees: every batch of the store whose `business_day` is `businessDay` (whenever it closed), debit 6100 and
+    ///   credit each brand's clearing account with `batchFees`.
+    public static func messySettlement(
+        fixture: StoreDayFixture, locationID: Int64, businessDay: String, documents: Documents
+    ) -> [String: Int64] {
+        var books = Books()
+        let replaced = fixture.badDocuments.filter { $0.kind == .ticket && $0.defect != .duplicateId }
+        let replacedIDs = Set(replaced.map(\.id))
+        var tickets = fixture.tickets.filter { !replacedIDs.contains(String($0.id)) }
+        let validVersions = replaced.compactMap(\.ticket)
+        if documents == .corrected { tickets += validVersions }
+        let transactionBrands = Dictionary(fixture.transactions.map { ($0.id, $0.brand) }, uniquingKeysWith: { first, _ in first })
+        for ticket in tickets
+        where ticket.locationId == locationID && ticket.businessDay == businessDay && ticket.status == "complete" {
+            post(ticket, into: &books, transactionBrands: transactionBrands)
+        }
+
+        let tendered = Set((fixture.tickets + validVersions).flatMap(\.payments).compactMap(\.gatewayTransactionId))
+        let badTransactions = Set(fixture.badDocuments.filter { $0.kind == .transaction }.map(\.id))
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = fixture.locations.first { $0.id == locationID }?.zone ?? TimeZone(identifier: "UTC")!
+        for refund in fixture.transactions
+        where refund.locationId == locationID && refund.type == "REFUND" && refund.ticketId == nil && !tendered.contains(refund.id)
+            && movesMoney(refund) && !(documents == .valid && badTransactions.contains(refund.id))
+        {
+            let date = calendar.dateComponents([.year, .month, .day], from: refund.timeCreated)
+            guard String(format: "%04d-%02d-%02d", date.year!, date.month!, date.day!) == businessDay else { continue }
+            books.debit(Account.suspenseRefunds, refund.amountCents)
+            books.credit(clearingAccount(brand: refund.brand), refund.amountCents)
+        }
+
+        for batch in fixture.batches where batch.locationId == locationID && batch.businessDay == businessDay {
+            for (brand, fee) in batchFees(batch, transactions: fixture.transactions.filter { $0.batchId == batch.id }) {
+                books.debit(Account.cardProcessingFees, fee)
+                books.credit(clearingAccount(brand: brand), fee)
+            }
+        }
+        return books.net.filter { $0.value != 0 }
+    }
+
+    /// A batch's processing fee per brand, as its fee statement says:
+    /// - none stated: the simulator's invented fee (`processingFee`) on each of its sales that moves money;
+    /// - `per_brand`: the stated cents per brand; `none`: nothing;
+    /// - `unsplit`: `total_cents` split by `unsplitFeeShares` over the batch's brands in proportion to their net
+    ///   sales (sales minus refunds, tips included, of the transactions that move money: the brand breakdown's
+    ///   `amount`).
+    public static func batchFees(_ batch: SettlementBatch, transactions: [CardTransaction]) -> [String: Int64] {
+        let moving = transactions.filter(movesMoney)
+        guard let fees = batch.fees else {
+            var perBrand: [String: Int64] = [:]
+            for sale in moving where sale.type == "SALE" { perBrand[sale.brand, default: 0] += processingFee(sale) }
+            return perBrand
+        }
+        switch fees.mode {
+        case .perBrand: return fees.perBrandCents ?? [:]
+        case .noFees: return [:]
+        case .unsplit:
+            var net: [String: Int64] = [:]
+            for t in moving { net[t.brand, default: 0] += t.type == "REFUND" ? -t.amountCents : t.amountCents }
+            return unsplitFeeShares(fees.totalCents ?? 0, netSalesByBrand: net)
+        }
+    }
+
+    /// An unsplit fee shared over brands in proportion to their net sales, to the cent: each brand gets the
+    /// floor of its exact share, and the cents left over go one each to the largest remainders, ties to the
+    /// brand name first in alphabetical order. A brand with no positive net sales gets nothing; when no brand
+    /// has any, the whole fee goes to the first brand by name (to `""`, other brands' clearing, when there is
+    /// none).
+    public static func unsplitFeeShares(_ total: Int64, netSalesByBrand: [String: Int64]) -> [String: Int64] {
+        let weights = netSalesByBrand.mapValues { max($0, 0) }
+        let sum = weights.values.reduce(0, +)
+        guard sum > 0 else { return [netSalesByBrand.keys.sorted().first ?? "": total] }
+        var shares = weights.mapValues { total * $0 / sum }
+        let leftover = total - shares.values.reduce(0, +)
+        let byRemainder = weights.keys.sorted { a, b in
+            let (ra, rb) = (total * weights[a]! % sum, total * weights[b]! % sum)
+            return ra != rb ? ra > rb : a < b
+        }
+        for brand in byRemainder.prefix(Int(leftover)) { shares[brand]! += 1 }
+        return shares.filter { $0.value != 0 }
+    }
+
+    /// Settles money: not declined, not only pre-authorised, not reversed.
+    private static func movesMoney(_ transaction: CardTransaction) -> Bool {
+        !["DECLINED", "PREAUTHORIZED", "REVERSED"].contains(transaction.status)
     }
 
     /// The simulator's processing fee on one card sale: 300 basis points of the amount when the brand is spelled

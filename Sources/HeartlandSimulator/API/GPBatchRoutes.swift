@@ -12,7 +12,12 @@ struct GPBatchRoutes {
         table.add("GET", "/ucp/batches/{id}") { request in
             try await answering {
                 _ = try await context.requireAccessToken(request)
-                return .json(try await context.database.read { db in try Self.render(db, id: request.parameter("id")) })
+                return try await context.database.read { db in
+                    if let raw = try RawRecordStore.bodies(db, .batch, id: request.parameter("id")).first {
+                        return .raw(raw)
+                    }
+                    return .json(try Self.render(db, id: request.parameter("id")))
+                }
             }
         }
         table.add("POST", "/ucp/batches/{id}") { request in
@@ -37,8 +42,7 @@ struct GPBatchRoutes {
     func close(_ db: Database, id: String, now: Date) throws -> JSONValue {
         guard var batch = try SettlementBatch.fetchOne(db, key: id) else { throw GPError.notFound("Batch \(id)") }
         guard batch.status == "OPEN" else { throw GPError.invalid("Batch \(id) is already closed", code: "40224") }
-        let live = try Int.fetchOne(
-            db, sql: "SELECT COUNT(*) FROM card_transaction WHERE batchId = ? AND status != 'REVERSED'", arguments: [id]) ?? 0
+        let live = try CardTransaction.filter(Column("batchId") == id).fetchAll(db).filter(\.settles).count
         guard live > 0 else { throw GPError.missing("Request expects the batch_id", code: "40223") }
         batch.status = "CLOSED"
         batch.timeClosed = now
@@ -68,18 +72,35 @@ struct GPBatchRoutes {
     private func list(_ request: SimRequest) async throws -> SimResponse {
         _ = try await context.requireAccessToken(request)
         let paging = try Paging(request, sizeParameter: "page_size", defaultSize: 20, maxSize: 1000) { GPError.invalid($0, code: "40092") }
-        var query = SettlementBatch.all()
-        if let location = request.queryValue("location_id") { query = query.filter(Column("locationId") == (Int64(location) ?? -1)) }
-        if let status = request.queryValue("status") { query = query.filter(Column("status") == status) }
-        if let day = request.queryValue("business_day") { query = query.filter(Column("businessDay") == day) }
-        let (total, batches) = try await context.database.read { [query] db in
-            let total = try query.fetchCount(db)
-            let ids = try query.order(Column("businessDay").desc, Column("id")).limit(paging.size, offset: paging.offset).fetchAll(db)
-            return (total, try ids.map { try Self.render(db, id: $0.id) })
+        var conditions: [String] = []
+        var arguments: [any DatabaseValueConvertible] = []
+        if let location = request.queryValue("location_id") {
+            conditions.append("locationId = ?")
+            arguments.append(Int64(location) ?? -1)
         }
+        for (parameter, column) in [("status", "status"), ("business_day", "businessDay")] {
+            guard let value = request.queryValue(parameter) else { continue }
+            conditions.append("\(column) = ?")
+            arguments.append(value)
+        }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let filter: StatementArguments = StatementArguments(arguments)
+        let (total, batches) = try await context.database.read { db in
+            let (total, rows): (Int, [Served<SettlementBatch>]) = try RawRecordStore.page(
+                db, .batch, whereClause: whereClause, arguments: filter, order: "businessDay DESC, id",
+                limit: paging.size, offset: paging.offset)
+            return (total, try rows.map { row -> Served<JSONValue> in
+                switch row {
+                case .record(let batch): .record(try Self.render(db, id: batch.id))
+                case .raw(let bytes): .raw(bytes)
+                }
+            })
+        }
+        var splice = RawJSONSplice()
         return .json([
-            "batches": .array(batches), "total_record_count": .int(total), "current_page_size": .int(batches.count),
+            "batches": .array(batches.map { $0.json(&splice) { $0 } }), "total_record_count": .int(total),
+            "current_page_size": .int(batches.count),
             "paging": ["page": .int(paging.page), "page_size": .int(paging.size), "total_record_count": .int(total)],
-        ])
+        ], splicing: splice)
     }
 }

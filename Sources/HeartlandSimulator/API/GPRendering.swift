@@ -48,7 +48,7 @@ enum GPRendering {
         }
 
         mutating func add(_ t: CardTransaction) {
-            guard t.status != "REVERSED" else { return }
+            guard t.settles else { return }
             count += 1
             if t.type == "REFUND" {
                 refundsCount += 1
@@ -74,7 +74,7 @@ enum GPRendering {
     static func batch(_ batch: SettlementBatch, transactions: [CardTransaction], location: Location?) -> JSONValue {
         var totals = Totals()
         var brands: [String: Totals] = [:]
-        for t in transactions {
+        for t in transactions where t.settles {
             totals.add(t)
             brands[t.brand, default: Totals()].add(t)
         }
@@ -90,12 +90,31 @@ enum GPRendering {
         json["currency"] = "USD"
         json["time_created"] = .string(Timestamps.iso8601(batch.timeCreated))
         json["time_closed"] = batch.timeClosed.map { .string(Timestamps.iso8601($0)) } ?? .null
+        if let fees = batch.fees {
+            json.removeValue(forKey: "fee_amount")
+            if fees.mode != .noFees { json["fee_amount"] = Money.minorUnits(stated(fees).batch) }
+        }
         json["brand_breakdown"] = .array(brands.keys.sorted().map { brand in
             var entry = brands[brand]!.json
             entry["brand"] = .string(brand)
+            if let fees = batch.fees {
+                entry.removeValue(forKey: "fee_amount")
+                if fees.mode == .perBrand { entry["fee_amount"] = Money.minorUnits(stated(fees).brands[brand] ?? 0) }
+            }
             return .object(entry)
         })
         json["host_breakdown"] = ["count": .int(totals.count), "amount": Money.minorUnits(totals.netCents)]
         return .object(json)
+    }
+
+    /// The batch's own fee statement: its total and, for `per_brand`, each brand's share.
+    private static func stated(_ fees: BatchFees) -> (batch: Int64, brands: [String: Int64]) {
+        switch fees.mode {
+        case .perBrand:
+            let brands = fees.perBrandCents ?? [:]
+            return (brands.values.reduce(0, +), brands)
+        case .unsplit: return (fees.totalCents ?? 0, [:])
+        case .noFees: return (0, [:])
+        }
     }
 }

@@ -13,6 +13,9 @@ struct GPTransactionRoutes {
             try await answering {
                 _ = try await context.requireAccessToken(request)
                 return try await context.database.read { db in
+                    if let raw = try RawRecordStore.bodies(db, .transaction, id: request.parameter("id")).first {
+                        return .raw(raw)
+                    }
                     guard let t = try CardTransaction.fetchOne(db, key: request.parameter("id")) else {
                         throw GPError.notFound("Transaction \(request.parameter("id"))")
                     }
@@ -61,20 +64,28 @@ struct GPTransactionRoutes {
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let filter: StatementArguments = StatementArguments(arguments)
         let (total, rows, locations) = try await context.database.read { db in
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM card_transaction \(whereClause)", arguments: filter) ?? 0
-            let rows = try CardTransaction.fetchAll(
-                db, sql: "SELECT * FROM card_transaction \(whereClause) ORDER BY \(orderColumn) \(order), id LIMIT ? OFFSET ?",
-                arguments: filter + [paging.size, paging.offset])
+            let (total, rows): (Int, [Served<CardTransaction>])
+            if try RawRecordStore.isEmpty(db, .transaction) {
+                total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM card_transaction \(whereClause)", arguments: filter) ?? 0
+                rows = try CardTransaction.fetchAll(
+                    db, sql: "SELECT * FROM card_transaction \(whereClause) ORDER BY \(orderColumn) \(order), id LIMIT ? OFFSET ?",
+                    arguments: filter + [paging.size, paging.offset]).map(Served.record)
+            } else {
+                (total, rows) = try RawRecordStore.page(
+                    db, .transaction, whereClause: whereClause, arguments: filter, order: "\(orderColumn) \(order), id",
+                    limit: paging.size, offset: paging.offset)
+            }
             return (total, rows, Dictionary(uniqueKeysWithValues: try Location.fetchAll(db).map { ($0.id, $0) }))
         }
+        var splice = RawJSONSplice()
         return .json([
-            "transactions": .array(rows.map { GPRendering.transaction($0, location: locations[$0.locationId]) }),
+            "transactions": .array(rows.map { $0.json(&splice) { GPRendering.transaction($0, location: locations[$0.locationId]) } }),
             "total_record_count": .int(total), "current_page_size": .int(rows.count),
             "paging": [
                 "page": .int(paging.page), "page_size": .int(paging.size), "order": .string(order),
                 "order_by": .string(orderBy), "total_record_count": .int(total),
             ],
-        ])
+        ], splicing: splice)
     }
 
     /// Rejects a replayed `x-gp-idempotency` key with `DUPLICATE_ACTION` / 40039.
@@ -96,8 +107,9 @@ struct GPTransactionRoutes {
             guard let sale = try CardTransaction.fetchOne(db, key: request.parameter("id")), sale.type == "SALE" else {
                 throw GPError.notFound("Transaction \(request.parameter("id"))")
             }
-            guard sale.status != "REVERSED" else { throw GPError.invalid("Transaction was reversed", code: "40008") }
-            let refunded = try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(amountCents), 0) FROM card_transaction WHERE parentResourceId = ? AND type = 'REFUND' AND status != 'REVERSED'", arguments: [sale.id]) ?? 0
+            guard sale.settles else { throw GPError.invalid("Transaction is \(sale.status), nothing to refund", code: "40008") }
+            let refunded = try CardTransaction.filter(Column("parentResourceId") == sale.id && Column("type") == "REFUND")
+                .fetchAll(db).filter(\.settles).reduce(Int64(0)) { $0 + $1.amountCents }
             let amount = body["amount"] == nil ? sale.amountCents - refunded : (Money.cents(fromMinorUnits: body["amount"]) ?? -1)
             guard amount > 0, amount <= sale.amountCents - refunded else {
                 throw GPError.invalid("amount must be between 1 and the unrefunded \(sale.amountCents - refunded)", code: "40009")

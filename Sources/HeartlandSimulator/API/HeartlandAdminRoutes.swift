@@ -23,7 +23,8 @@ struct HeartlandAdminRoutes {
             guard let day = body["day"]?.stringValue else { return .json(["error": "day (YYYY-MM-DD) is required"], status: 400) }
             let options = StoreDayGenerator.Options(
                 stores: Int(body["stores"]?.int64Value ?? 2), day: day, seed: UInt64(body["seed"]?.int64Value ?? 1),
-                ticketsPerStore: Int(body["tickets_per_store"]?.int64Value ?? 300))
+                ticketsPerStore: Int(body["tickets_per_store"]?.int64Value ?? 300),
+                batchesPerDay: Int(body["batches_per_day"]?.int64Value ?? 1), badPercent: Int(body["bad_percent"]?.int64Value ?? 0))
             do {
                 let fixture = try StoreDayGenerator.generate(options)
                 try await fixture.load(into: context.database)

@@ -3,7 +3,9 @@ import SimulatorKit
 
 /// Heartland Retail JSON. Amounts are dollars as JSON decimals, rendered exactly from cents.
 enum RetailRendering {
-    static func ticket(_ t: Ticket, zone: TimeZone) -> JSONValue {
+    /// `cards`: the gateway transactions of the ticket's card tenders by id, for the card's first six digits
+    /// and entry mode (the ticket itself keeps brand, last four and auth code).
+    static func ticket(_ t: Ticket, zone: TimeZone, cards: [String: CardTransaction] = [:]) -> JSONValue {
         [
             "id": .int(t.id), "public_id": .string(t.publicId), "status": .string(t.status),
             "customer_id": t.customerId.map { .int($0) } ?? .null, "station_id": .int(t.stationId),
@@ -16,7 +18,8 @@ enum RetailRendering {
             "tax_total": Money.dollars(t.taxCents), "gift_card_total": Money.dollars(t.giftCardSoldCents),
             "total": Money.dollars(t.totalCents), "tip_total": Money.dollars(t.tipCents),
             "total_paid": Money.dollars(t.paidCents),
-            "lines": .array(t.lines.map(line)), "payments": .array(t.payments.map(payment)),
+            "lines": .array(t.lines.map(line)), "payments": .array(t.payments.map { payment($0, cards: cards) }),
+            "notes": .optional(t.notes),
         ]
     }
 
@@ -31,12 +34,14 @@ enum RetailRendering {
         ]
     }
 
-    static func payment(_ p: TicketPayment) -> JSONValue {
-        [
+    static func payment(_ p: TicketPayment, cards: [String: CardTransaction]) -> JSONValue {
+        let card = p.gatewayTransactionId.flatMap { cards[$0] }
+        return [
             "id": .int(p.id), "type": "Payments::ExternalPayment", "payment_type": .string(p.paymentType),
             "amount": Money.dollars(p.amountCents), "tip_amount": Money.dollars(p.tipCents),
             "card_type": .optional(p.cardBrand), "last4": .optional(p.last4), "auth_code": .optional(p.authCode),
             "gateway_transaction_id": .optional(p.gatewayTransactionId), "gift_card_number": .optional(p.giftCardNumber),
+            "first6": .optional(card?.first6), "entry_mode": .optional(card?.entryMode),
         ]
     }
 

@@ -15,30 +15,30 @@ struct RetailSalesRoutes {
 
     func add(to table: inout RouteTable) {
         table.add("GET", "/api/sales/tickets") { request in
-            try await context.retail(request) {
-                let query = try RetailQuery(request, fields: Self.ticketFields)
-                let (total, tickets, zones) = try await context.database.read { db in
-                    let (total, tickets) = try query.fetch(Ticket.self, db)
-                    return (total, tickets, try Self.zones(db))
-                }
-                return .json(RetailRendering.page(tickets.map { RetailRendering.ticket($0, zone: zones[$0.locationId] ?? .gmt) },
-                    total: total, paging: query.paging))
-            }
+            try await context.retail(request) { try await list(request) }
         }
         table.add("GET", "/api/sales/tickets/{id}") { request in
             try await context.retail(request) {
-                let (ticket, zones) = try await loadTicket(request)
-                return .json(RetailRendering.ticket(ticket, zone: zones[ticket.locationId] ?? .gmt))
+                switch try await loadTicket(request) {
+                case .raw(let bytes): return .raw(bytes)
+                case .record(let (ticket, zones, cards)):
+                    return .json(RetailRendering.ticket(ticket, zone: zones[ticket.locationId] ?? .gmt, cards: cards))
+                }
             }
         }
-        table.add("GET", "/api/sales/tickets/{id}/lines") { request in
-            try await context.retail(request) {
-                await .json(RetailRendering.wholePage(try loadTicket(request).0.lines.map(RetailRendering.line)))
-            }
-        }
-        table.add("GET", "/api/sales/tickets/{id}/payments") { request in
-            try await context.retail(request) {
-                await .json(RetailRendering.wholePage(try loadTicket(request).0.payments.map(RetailRendering.payment)))
+        for part in ["lines", "payments"] {
+            table.add("GET", "/api/sales/tickets/{id}/\(part)") { request in
+                try await context.retail(request) {
+                    var splice = RawJSONSplice()
+                    let results: [JSONValue]
+                    switch try await loadTicket(request) {
+                    case .raw(let bytes): results = (RawJSON.arrayElements(forKey: part, in: bytes) ?? []).map { splice.placeholder(for: $0) }
+                    case .record(let (ticket, _, cards)):
+                        results = part == "lines" ? ticket.lines.map(RetailRendering.line)
+                            : ticket.payments.map { RetailRendering.payment($0, cards: cards) }
+                    }
+                    return .json(RetailRendering.wholePage(results), splicing: splice)
+                }
             }
         }
         table.add("GET", "/api/locations") { request in
@@ -59,12 +59,41 @@ struct RetailSalesRoutes {
         }
     }
 
-    private func loadTicket(_ request: SimRequest) async throws -> (Ticket, [Int64: TimeZone]) {
-        guard let id = Int64(request.parameter("id")) else { throw RetailError.notFound("Ticket") }
-        return try await context.database.read { db in
-            guard let ticket = try Ticket.fetchOne(db, key: id) else { throw RetailError.notFound("Ticket") }
-            return (ticket, try Self.zones(db))
+    private func list(_ request: SimRequest) async throws -> SimResponse {
+        let query = try RetailQuery(request, fields: Self.ticketFields)
+        let (total, rows, zones, cards) = try await context.database.read { db in
+            let (total, rows): (Int, [Served<Ticket>])
+            if try RawRecordStore.isEmpty(db, .ticket) {
+                let (count, tickets) = try query.fetch(Ticket.self, db)
+                (total, rows) = (count, tickets.map(Served.record))
+            } else {
+                (total, rows) = try RawRecordStore.page(
+                    db, .ticket, whereClause: query.whereClause, arguments: query.arguments,
+                    order: String(query.orderClause.dropFirst("ORDER BY ".count)), limit: query.paging.size, offset: query.paging.offset)
+            }
+            let tickets = rows.compactMap { if case .record(let ticket) = $0 { ticket } else { nil } }
+            return (total, rows, try Self.zones(db), try Self.cards(db, of: tickets))
         }
+        var splice = RawJSONSplice()
+        let results = rows.map { $0.json(&splice) { RetailRendering.ticket($0, zone: zones[$0.locationId] ?? .gmt, cards: cards) } }
+        return .json(RetailRendering.page(results, total: total, paging: query.paging), splicing: splice)
+    }
+
+    /// The ticket `{id}`: its first raw record if it has one, else the normal ticket with what renders it.
+    private func loadTicket(_ request: SimRequest) async throws -> Served<(Ticket, [Int64: TimeZone], [String: CardTransaction])> {
+        let id = request.parameter("id")
+        return try await context.database.read { db in
+            if let raw = try RawRecordStore.bodies(db, .ticket, id: id).first { return .raw(raw) }
+            guard let key = Int64(id), let ticket = try Ticket.fetchOne(db, key: key) else { throw RetailError.notFound("Ticket") }
+            return .record((ticket, try Self.zones(db), try Self.cards(db, of: [ticket])))
+        }
+    }
+
+    /// The gateway transactions behind the tickets' card tenders, by id.
+    static func cards(_ db: Database, of tickets: [Ticket]) throws -> [String: CardTransaction] {
+        let ids = tickets.flatMap(\.payments).compactMap(\.gatewayTransactionId)
+        guard !ids.isEmpty else { return [:] }
+        return Dictionary(try CardTransaction.fetchAll(db, keys: ids).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     static func zones(_ db: Database) throws -> [Int64: TimeZone] {

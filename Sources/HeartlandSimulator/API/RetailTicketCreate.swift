@@ -14,8 +14,10 @@ struct RetailTicketCreate {
             try await context.retail(request) {
                 let body = try request.json()
                 let ticket = try await context.database.write { db in try create(db, body) }
-                let zone = try await context.database.read { try Location.fetchOne($0, key: ticket.locationId)?.zone } ?? .gmt
-                return .json(RetailRendering.ticket(ticket, zone: zone), status: 201,
+                let (zone, cards) = try await context.database.read { db in
+                    (try Location.fetchOne(db, key: ticket.locationId)?.zone ?? .gmt, try RetailSalesRoutes.cards(db, of: [ticket]))
+                }
+                return .json(RetailRendering.ticket(ticket, zone: zone, cards: cards), status: 201,
                     headers: ["Location": "/api/sales/tickets/\(ticket.id)"])
             }
         }
@@ -61,7 +63,8 @@ struct RetailTicketCreate {
             id: id, publicId: body["public_id"]?.stringValue ?? String(id), locationId: location.id, stationId: location.stationId,
             customerId: body["customer_id"]?.int64Value, status: "complete", createdAt: now, completedAt: completedAt,
             businessDay: Timestamps.day(completedAt, in: location.zone), salesRep: body["sales_rep"]?.stringValue ?? "",
-            returnOfTicketId: body["return_of_ticket_id"]?.int64Value, lines: lines, payments: [], updatedAt: now)
+            returnOfTicketId: body["return_of_ticket_id"]?.int64Value, lines: lines, payments: [], updatedAt: now,
+            notes: body["notes"]?.stringValue)
         for (index, payment) in (body["payments"]?.arrayValue ?? []).enumerated() {
             ticket.payments.append(try tender(db, payment, index: index, ticket: ticket, location: location, now: now))
         }

@@ -37,6 +37,9 @@ enum SampleData {
         .init(publicId: "50002", description: "Phone charger", priceCents: 2499, costCents: 700, taxable: true),
     ]
 
+    static let ticketNotes = ["Gift receipt printed", "Price match approved by manager", "Customer will pick up the rest tomorrow",
+        "Exchange, original receipt #", "Loyalty card not found", "Tax-exempt form on file? No – charged tax"]
+
     static let firstNames = ["Ava", "Liam", "Noah", "Emma", "Mia", "Lucas", "Sofia", "Mateo", "Zoe", "Ethan", "Aria",
         "James", "Maya", "Leo", "Chloe", "Omar", "Priya", "Diego", "Hana", "Kofi"]
     static let lastNames = ["Smith", "Garcia", "Nguyen", "Johnson", "Patel", "Brown", "Kim", "Lopez", "Miller", "Davis",

@@ -40,10 +40,14 @@ struct StoreDayClock {
     func ticketNumber(_ sequence: Int) -> String { String(format: "%@-%@-%05d", location.publicId, compactDay, sequence) }
 
     /// The previous calendar day as `YYYY-MM-DD`.
-    var previousDay: String {
+    var previousDay: String { day(shiftedBy: -1) }
+    /// The next calendar day as `YYYY-MM-DD`.
+    var nextDay: String { day(shiftedBy: 1) }
+
+    private func day(shiftedBy days: Int) -> String {
         let date = calendar.date(from: DateComponents(year: year, month: month, day: dayOfMonth, hour: 12))!
-        let previous = calendar.date(byAdding: .day, value: -1, to: date)!
-        let c = calendar.dateComponents([.year, .month, .day], from: previous)
+        let shifted = calendar.date(byAdding: .day, value: days, to: date)!
+        let c = calendar.dateComponents([.year, .month, .day], from: shifted)
         return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
     }
 }

@@ -8,13 +8,22 @@ public enum StoreDayGenerator {
         public var day: String
         public var seed: UInt64
         public var ticketsPerStore: Int
+        /// Batches closed during each store's day (1...4). Above 1, or with `badPercent` above 0, the day is
+        /// messy: see `MessyDayGenerator`. 1 and 0 give the plain day, one open batch per store.
+        public var batchesPerDay: Int
+        /// Share of defective documents, 0...5 %.
+        public var badPercent: Int
 
-        public init(stores: Int, day: String, seed: UInt64, ticketsPerStore: Int = 300) {
+        public init(stores: Int, day: String, seed: UInt64, ticketsPerStore: Int = 300, batchesPerDay: Int = 1, badPercent: Int = 0) {
             self.stores = stores
             self.day = day
             self.seed = seed
             self.ticketsPerStore = ticketsPerStore
+            self.batchesPerDay = batchesPerDay
+            self.badPercent = badPercent
         }
+
+        public var isMessy: Bool { batchesPerDay > 1 || badPercent > 0 }
     }
 
     public enum GeneratorError: Error, CustomStringConvertible {
@@ -24,7 +33,7 @@ public enum StoreDayGenerator {
         public var description: String {
             switch self {
             case .badDay(let day): return "--day \(day) is not a valid YYYY-MM-DD date"
-            case .badCounts: return "--stores must be 1...99 and --tickets-per-store 1...49999"
+            case .badCounts: return "--stores must be 1...99, --tickets-per-store 1...49999, --batches-per-day 1...4 and --bad-percent 0...5"
             }
         }
     }
@@ -45,7 +54,9 @@ public enum StoreDayGenerator {
     }
 
     public static func generate(_ options: Options) throws -> StoreDayFixture {
-        guard (1...99).contains(options.stores), (1...49_999).contains(options.ticketsPerStore) else {
+        guard (1...99).contains(options.stores), (1...49_999).contains(options.ticketsPerStore),
+            (1...4).contains(options.batchesPerDay), (0...5).contains(options.badPercent)
+        else {
             throw GeneratorError.badCounts
         }
         var fixture = StoreDayFixture()
@@ -91,7 +102,31 @@ public enum StoreDayGenerator {
         let returns = ReturnsGenerator(
             seed: options.seed, clock: clock, sales: sales, count: max(1, options.ticketsPerStore * 4 / 100)
         ).generate(today: today, yesterday: yesterday)
+        if options.isMessy {
+            let day = MessyDayGenerator(
+                seed: options.seed, clock: clock, yesterdayClock: yesterdayClock, batchesPerDay: options.batchesPerDay,
+                badPercent: options.badPercent
+            ).generate(today: today, yesterday: yesterday, returns: returns)
+            fixture.tickets += day.tickets
+            fixture.transactions += day.transactions
+            fixture.batches += day.batches
+            fixture.rawTickets += day.rawTickets
+            fixture.rawTransactions += day.rawTransactions
+            fixture.badDocuments += day.badDocuments
+        } else {
+            addPlainDay(clock: clock, yesterdayClock: yesterdayClock, today: today, yesterday: yesterday, returns: returns, fixture: &fixture)
+        }
+        fixture.giftCards += today.giftCardBalances.keys.sorted().map { GiftCard(number: $0, balanceCents: today.giftCardBalances[$0]!) }
+        fixture.inventory += inventory(seed: options.seed, clock: clock, items: fixture.items,
+            tickets: today.tickets + returns.tickets)
+    }
 
+    /// One open batch for the day, and the previous day's (closed just after midnight) when today's
+    /// returns refund its sales.
+    private static func addPlainDay(
+        clock: StoreDayClock, yesterdayClock: StoreDayClock, today: SalesDayGenerator.Output,
+        yesterday: SalesDayGenerator.Output, returns: ReturnsGenerator.Output, fixture: inout StoreDayFixture
+    ) {
         let referencedIds = Set(returns.referencedSales.map(\.id))
         fixture.tickets += returns.referencedSales + (today.tickets + returns.tickets).sorted { $0.completedAt < $1.completedAt }
         fixture.transactions += yesterday.transactions.filter { referencedIds.contains($0.ticketId ?? -1) }.map { sale in
@@ -108,9 +143,6 @@ public enum StoreDayGenerator {
         fixture.batches.append(SettlementBatch(
             id: clock.batchId, locationId: clock.location.id, businessDay: clock.day, status: "OPEN",
             timeCreated: clock.instant(secondOfDay: 25_200), timeClosed: nil))
-        fixture.giftCards += today.giftCardBalances.keys.sorted().map { GiftCard(number: $0, balanceCents: today.giftCardBalances[$0]!) }
-        fixture.inventory += inventory(seed: options.seed, clock: clock, items: fixture.items,
-            tickets: today.tickets + returns.tickets)
     }
 
     /// Opening stock per item, less what the day's completed tickets sold (returns add back).

@@ -21,6 +21,8 @@ public struct Ticket: Codable, Sendable, Equatable, FetchableRecord, Persistable
     public var lines: [TicketLine]
     public var payments: [TicketPayment]
     public var updatedAt: Date
+    /// Free text the cashier typed on the ticket.
+    public var notes: String? = nil
 
     public var itemLines: [TicketLine] { lines.filter { $0.type == TicketLine.item } }
     /// Sum of item lines at their sold price before discounts (negative for returns).
