@@ -77,7 +77,7 @@ public final class HeartlandEventSource: Sendable {
         guard let locationID = batch.locationId else { throw Failure.unusable("batch \(batchID) has no location_id") }
         guard let date = try? BusinessDate(parsing: day) else { throw Failure.unusable("batch \(batchID) has business_day \(day), not YYYY-MM-DD") }
         let store = try await store(locationID, currency: batch.currency ?? "USD")
-        let settled = Set(try await client.batchDetail(id: batchID).transactions.map(\.id))
+        let settled = Set(try await client.transactionIDs(TransactionQuery(batchId: batchID)))
         let closed = batch.timeClosed.flatMap { try? Date($0, strategy: .iso8601) }
         // A batch closed after midnight carries the previous day's late tickets and the new day's first ones.
         let pages = try await client.ticketPagesJSON(.location(locationID, businessDays: date.adding(days: -1).iso,
@@ -159,7 +159,7 @@ public final class HeartlandEventSource: Sendable {
 
     /// The card refunds settled in a batch.
     public func refundIDs(batchID: String) async throws -> [String] {
-        try await client.transactions(TransactionQuery(batchId: batchID, type: .refund)).collect().filter { $0.type == .refund }.map(\.id)
+        try await client.transactionIDs(TransactionQuery(batchId: batchID, type: .refund))
     }
 
     /// Nil when Heartland answers 404; any other failure is thrown (and retried).

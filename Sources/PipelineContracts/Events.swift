@@ -221,6 +221,8 @@ public struct JournalDocument: Codable, Sendable {
     public var quarantined: [QuarantinedDocument]?
     /// A supplementary journal: the set-aside document it posts once corrected.
     public var resolves: String?
+    /// A settlement journal: the Heartland tickets it contains (ids); a ticket is in one journal only.
+    public var documents: [String]?
 
     public init(journal: JournalEntry, storeID: String? = nil, batch: SettlementBatch?, fraudAssessment: String? = nil,
                 refunds: [RealTimeRefund]? = nil, refund: RefundFacts? = nil, cardActivity: CardActivity? = nil,

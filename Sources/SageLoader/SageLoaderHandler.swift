@@ -135,6 +135,9 @@ public struct SageLoaderHandler: StageHandler {
         let journal = document.journal
         var outputs: [OutboundMessage] = []
         var detail = "\(journal.reference) posted as Sage batch \(batchNumber) in company \(company)"
+        if let tickets = document.documents, !tickets.isEmpty {
+            detail += ", tickets \(tickets.joined(separator: " "))"
+        }
         if !postedNow {
             detail += " (confirmed from Sage's copy)"
         } else if let facts = document.refund, let received = try? Date(facts.receivedAt, strategy: .iso8601) {

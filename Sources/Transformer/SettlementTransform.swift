@@ -84,6 +84,7 @@ extension TransformerHandler {
             let others = built.journals.filter { $0 != home }
             var documents: [JournalDocument] = []
             for journal in built.journals {
+                defer { documents[documents.count - 1].documents = (built.documents[journal.reference] ?? []).map(\.rawValue) }
                 let dayTickets = tickets.filter { valid.contains($0.id) && $0.businessDate(in: timeZone) == journal.postingDate }
                 let activity = Self.cardActivity(dayTickets, details: details, timeZone: timeZone)
                 if journal == home {
@@ -133,9 +134,10 @@ extension TransformerHandler {
             return try again(field: Self.field(of: error), reason: error.description, net: nil)
         }
         let details = (try? TicketDetails.parse(tickets: record.raw)) ?? [:]
-        let document = JournalDocument(journal: journal, storeID: event.store.id, batch: nil,
+        var document = JournalDocument(journal: journal, storeID: event.store.id, batch: nil,
                                        cardActivity: Self.cardActivity([ticket], details: details, timeZone: timeZone),
                                        partOf: event.batchReference, resolves: record.documentID)
+        document.documents = [ticket.id.rawValue]
         logger.info("supplementary journal built", metadata: ["reference": .string(journal.reference), "ticket": .string(record.documentID)])
         return .publish([try OutboundMessage(exchange: scoringExchange, routingKey: document.routingKey, json: document,
                                              idempotencyKey: journal.idempotencyKey, schema: JournalDocument.schema)])

@@ -16,6 +16,8 @@ public struct BatchJournals: Sendable {
 
     /// The batch's own business day (nil without a batch).
     public var batchDate: BusinessDate?
+    /// The tickets each journal contains, by reference (a ticket is in one journal only).
+    public var documents: [String: [TicketID]] = [:]
 
     /// The journal of the batch's own business day, else the first (the batch's reconciliation is filed under it).
     public var home: JournalEntry? { journals.first { $0.postingDate == batchDate } ?? journals.first }
@@ -37,6 +39,7 @@ extension SettlementJournalBuilder {
             throw .currencyMismatch(record: "store \(storeID) batch \(batch?.id.rawValue ?? "none")", found: currency, expected: rules.currency)
         }
         var ledgers: [BusinessDate: JournalLedger] = [:]
+        var contents: [BusinessDate: [TicketID]] = [:]
         var cardNetByBrand: [String: Int64] = [:]
         var refunds: [RealTimeRefund] = []
         var rejected: [RejectedTicket] = []
@@ -62,6 +65,7 @@ extension SettlementJournalBuilder {
             var ignored: [String: Int64] = [:]
             try post(ticket, into: &ledger, cardNetByBrand: &ignored)
             ledgers[date] = ledger
+            contents[date, default: []].append(ticket.id)
         }
         var disagreements: [PostingError] = []
         if let batch {
@@ -77,7 +81,8 @@ extension SettlementJournalBuilder {
                 description: "Heartland store \(storeID) sales \(date.sageFormat)" + (batch.map { " batch \($0.id)" } ?? ""),
                 currency: currency, lines: ledgers[date]!.lines)
         }
-        return BatchJournals(journals: journals, refunds: refunds, rejected: rejected, disagreements: disagreements, batchDate: batch?.businessDate)
+        return BatchJournals(journals: journals, refunds: refunds, rejected: rejected, disagreements: disagreements, batchDate: batch?.businessDate,
+                             documents: Dictionary(uniqueKeysWithValues: journals.map { ($0.reference, contents[$0.postingDate] ?? []) }))
     }
 
     /// `heartland:batch:<id>` for the batch's own business day, `heartland:batch:<id>:<yyyymmdd>` for another

@@ -6,6 +6,8 @@ import Foundation
 public protocol HeartlandClient: Sendable {
     /// Card transactions, oldest first, every page.
     func transactions(_ query: TransactionQuery) -> HeartlandPages<CardTransaction>
+    /// The ids of the transactions a query finds, read leniently: one malformed transaction does not hide the others.
+    func transactionIDs(_ query: TransactionQuery) async throws -> [String]
     func transaction(id: String) async throws -> CardTransaction
     /// Settlement batches, every page.
     func batches(_ query: BatchQuery) -> HeartlandPages<SettlementBatch>

@@ -34,6 +34,16 @@ public struct URLSessionHeartlandClient: HeartlandClient {
         }
     }
 
+    public func transactionIDs(_ query: TransactionQuery) async throws -> [String] {
+        struct Identity: Decodable, Sendable { var id: String }
+        let size = configuration.gpPageSize
+        return try await HeartlandPages<String> { page in
+            let parameters = query.parameters + [("page", String(page)), ("page_size", String(size))]
+            let result: GPPage<Identity> = try await gp("transactions", parameters, what: "GP-API transaction ids page \(page)")
+            return (result.records.map(\.id), Self.hasMore(page: page, size: size, received: result.records.count, total: result.totalRecordCount))
+        }.collect()
+    }
+
     public func transaction(id: String) async throws -> CardTransaction {
         try await gp("transactions/\(id)", [], what: "GP-API transaction \(id)")
     }
