@@ -41,6 +41,7 @@ public struct TransformerHandler: StageHandler {
             document = try payroll(message.decode(PayrollCompletedEvent.self))
         case RefundCreatedEvent.routingKey:
             let event = try message.decode(RefundCreatedEvent.self)
+            if event.returnTicket == nil { return try gatewayRefundOutcome(event, logger: logger) }
             guard let built = try refund(event) else {
                 return .duplicate("refund \(event.transactionId) is part of an exchange ticket: it posts with the day's journal, not on its own")
             }
@@ -82,18 +83,21 @@ public struct TransformerHandler: StageHandler {
 
     /// One card refund as it happens: the return ticket's journal, and the facts the fraud scorer
     /// judges it on (its sale, earlier returns of that sale, the card). Nil when the return ticket is
-    /// an exchange, which the day's journal carries.
+    /// an exchange, which the day's journal carries. With no return ticket at all (keyed on the gateway)
+    /// the suspense journal, which an operator later allocates.
     func refund(_ event: RefundCreatedEvent) throws -> JournalDocument? {
         try permanent(record: "refund \(event.transactionId) of store \(event.store.id)") { () throws -> JournalDocument? in
             guard event.schema == RefundCreatedEvent.schema else { throw StageError.permanent("unknown schema \(event.schema)") }
             let currency = try CurrencyCode(event.store.currency)
             let timeZone = try StoreTimeZone(event.store.timeZone)
             let transaction = try GatewayTransaction.parse(event.refundTransaction.data, currency: currency)
-            guard let returnJSON = event.returnTicket, let ticket = try HeartlandJSON.tickets(from: returnJSON.data, currency: currency).first
-            else {
-                throw StageError.permanent("Heartland Retail has no return ticket for refund \(event.transactionId): the merchandise and tax "
-                    + "it gives back are unknown, so it cannot be posted on its own. Ring the return up at the POS (or post it by hand), "
-                    + "then replay")
+            guard let returnJSON = event.returnTicket else {
+                // Keyed on the gateway: what it gave back is unknown, so it waits in suspense for an operator.
+                return try gatewayOnlyRefund(event, transaction: transaction, timeZone: timeZone, currency: currency)
+            }
+            guard let ticket = try HeartlandJSON.tickets(from: returnJSON.data, currency: currency).first else {
+                throw StageError.permanent("the return ticket Heartland Retail sent for refund \(event.transactionId) holds no ticket: the "
+                    + "merchandise and tax it gives back are unknown. Check the return in Heartland Retail, then replay")
             }
             guard ticket.postsAsRealTimeRefund else { return nil }
             let store = StoreID(event.store.id)

@@ -15,6 +15,8 @@ import Testing
         #expect(rules.tips.account == "2210")
         #expect(rules.giftCardSold.account == "2300")
         #expect(rules.processingFees.account == "6100")
+        #expect(rules.refundSuspense == AccountRule(account: "2900", rule: "sales.refund_suspense"))
+        #expect(rules.name(of: "2900") == "Suspense - refunds awaiting allocation")
         #expect(rules.otherCardBrands.account == "1219")
         #expect(rules.cardBrands.mapValues(\.account) == ["visa": "1210", "mastercard": "1211", "amex": "1212", "discover": "1213"])
         #expect(rules.wages.account == "6000" && rules.employerTaxes.account == "6010" && rules.netPay.account == "1000")
@@ -56,6 +58,17 @@ import Testing
         let failure = error("  tips: \"2210\"", with: "")
         #expect(failure?.rule == "sales.tips")
         #expect(failure?.description == "Config/mapping.yaml: rule sales.tips: is missing; every rule of ACCOUNTING.md must be in the file")
+    }
+
+    /// Required like every rule: a file from before gateway-only refunds posted names the line to add
+    /// instead of posting them to an account its chart may not have.
+    @Test func suspenseRuleIsRequiredAndChecked() {
+        let missing = error("  refund_suspense: \"2900\"", with: "")
+        #expect(missing?.rule == "sales.refund_suspense")
+        #expect(missing?.problem == "is missing; every rule of ACCOUNTING.md must be in the file")
+        #expect(error("  refund_suspense: \"2900\"", with: "  refund_suspense: \"2999\"")?.rule == "sales.refund_suspense")
+        #expect(error("  \"2900\": Suspense - refunds awaiting allocation\n", with: "")?.problem
+            == "account 2900 is not in the chart of accounts (accounts:); add it there or change the rule")
     }
 
     @Test func accountOutsideTheChartIsNamed() {

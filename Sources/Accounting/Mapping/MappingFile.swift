@@ -53,6 +53,7 @@ struct MappingFile: Decodable {
         var tips: String
         var gift_card_sold: String
         var processing_fees: String
+        var refund_suspense: String
     }
     struct Brand: Decodable {
         var account: String
@@ -152,6 +153,7 @@ struct MappingFileValidator {
             tips: try account("sales.tips", sales.tips),
             giftCardSold: try account("sales.gift_card_sold", sales.gift_card_sold),
             processingFees: try account("sales.processing_fees", sales.processing_fees),
+            refundSuspense: try account("sales.refund_suspense", sales.refund_suspense),
             cash: try account("tenders.cash", file.tenders.cash),
             giftCardRedeemed: try account("tenders.gift_card", file.tenders.gift_card),
             cardBrands: brands, brandSpellings: spellings,

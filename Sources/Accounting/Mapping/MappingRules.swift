@@ -30,6 +30,9 @@ public struct MappingRules: Hashable, Sendable {
     public var tips: AccountRule
     public var giftCardSold: AccountRule
     public var processingFees: AccountRule
+    /// A card refund keyed on the gateway with no return ticket: its merchandise and tax are unknown, so it
+    /// waits here (debited) until an operator allocates it to `returns` and `salesTax`.
+    public var refundSuspense: AccountRule
 
     public var cash: AccountRule
     public var giftCardRedeemed: AccountRule
@@ -75,7 +78,7 @@ public struct MappingRules: Hashable, Sendable {
 
     /// Every account the rules can post to, with the first rule naming it.
     public var referencedAccounts: [AccountRule] {
-        var all = [revenue, discounts, returns, salesTax, tips, giftCardSold, processingFees, cash, giftCardRedeemed,
+        var all = [revenue, discounts, returns, salesTax, tips, giftCardSold, processingFees, refundSuspense, cash, giftCardRedeemed,
                    otherCardBrands, wages, employerTaxes, netPay]
         all += cardBrands.keys.sorted().map { cardBrands[$0]! }
         all += payrollTaxes.keys.sorted().map { payrollTaxes[$0]! }

@@ -28,6 +28,7 @@ public enum ChartOfAccounts {
         Account(number: "2200", description: "Sales tax payable", normalBalance: "C", type: "B"),
         Account(number: "2210", description: "Tips payable", normalBalance: "C", type: "B"),
         Account(number: "2300", description: "Gift card liability", normalBalance: "C", type: "B"),
+        Account(number: "2900", description: "Suspense – refunds awaiting allocation", normalBalance: "D", type: "B"),
         Account(number: "4000", description: "Sales revenue", normalBalance: "C", type: "I"),
         Account(number: "4100", description: "Sales discounts", normalBalance: "D", type: "I"),
         Account(number: "4200", description: "Sales returns and allowances", normalBalance: "D", type: "I"),
