@@ -202,7 +202,7 @@ let package = Package(
         ),
         // An oracle of ACCOUNTING.md written apart from the transformer, for tests that check generated days.
         .target(name: "BookOracle", dependencies: ["HeartlandSimulator"], path: "Tests/BookOracle"),
-        .testTarget(name: "BooksTests", dependencies: ["BookOracle", "HeartlandIngest", "HeartlandConnector", "HeartlandSimulator", "SimulatorKit",
+        .testTarget(name: "BooksTests", dependencies: ["BridgeClock", "BookOracle", "HeartlandIngest", "HeartlandConnector", "HeartlandSimulator", "SimulatorKit",
                                                        "Transformer", "Accounting", "PipelineContracts", "Messaging"]),
         // MARK: end pipeline stages
 

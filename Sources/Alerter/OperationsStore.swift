@@ -142,9 +142,9 @@ public final class OperationsStore: Sendable {
             var merged = report
             // Everything of the batch posted apart that arrived first: its refunds, other days' journals, supplementary journals.
             let parts = Set((report.refunds ?? []).filter { $0.status == .pending }.map(\.reference))
-            for row in try Row.fetchAll(db, sql: "SELECT reference, part_of, report FROM refund_reconciliation WHERE part_of = ? OR reference IN (\(
-                    Array(repeating: "?", count: parts.count).joined(separator: ",").ifEmpty("NULL")))",
-                    arguments: StatementArguments([report.reference] + parts.sorted())) {
+            let placeholders = parts.isEmpty ? "NULL" : Array(repeating: "?", count: parts.count).joined(separator: ",")
+            let sql = "SELECT reference, part_of, report FROM refund_reconciliation WHERE part_of = ? OR reference IN (\(placeholders))"
+            for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments([report.reference] + parts.sorted())) {
                 let text: String = row["report"]
                 merged = merged.applying(try JSONDecoder().decode(ReconciliationReport.self, from: Data(text.utf8)))
             }
@@ -288,8 +288,4 @@ public struct QuarantinedDocumentRecord: Sendable, Equatable {
         self.documentID = keys?.documentId ?? "?"
         self.quarantinedAt = keys?.quarantinedAt ?? ""
     }
-}
-
-private extension String {
-    func ifEmpty(_ other: String) -> String { isEmpty ? other : self }
 }

@@ -95,9 +95,12 @@ public final class HeartlandEventSource: Sendable {
             guard let earlier, completed <= earlier.closed else { return true }
             return earlierForwarded
         }
-        let ids = candidates.map { $0.id ?? "?\(RawJSON.fingerprint($0.raw))" }
-        let mine = try await inbox?.claim(store: store.id, batchID: batchID, documents: Array(Set(ids)).sorted()) ?? Set(ids)
-        let records = zip(candidates, ids).filter { mine.contains($0.1) }.map(\.0.raw)
+        // Records go with their id: two records Heartland serves under one id travel together (the transformer sets
+        // both aside), whichever of them made the id a candidate.
+        func key(_ sketch: TicketSketch) -> String { sketch.id ?? "?\(RawJSON.fingerprint(sketch.raw))" }
+        let ids = Set(candidates.map(key))
+        let mine = try await inbox?.claim(store: store.id, batchID: batchID, documents: ids.sorted()) ?? ids
+        let records = sketches.filter { mine.contains(key($0)) }.map(\.raw)
         let event = BatchClosedEvent(store: store, businessDate: day, batchId: batch.id, batch: RawJSON(json),
                                      tickets: RawJSON(HeartlandJSON.array(of: records)), closedAt: batch.timeClosed)
         let encoder = JSONEncoder()
@@ -131,14 +134,14 @@ public final class HeartlandEventSource: Sendable {
         guard refund.type == .refund else { throw Failure.unusable("transaction \(transactionID) is a \(refund.type.rawValue), not a REFUND") }
         guard let locationID = refund.locationId else { throw Failure.unusable("refund \(transactionID) has no location_id") }
         let store = try await store(locationID, currency: refund.currency)
-        var returnTicket: (ticket: Ticket, json: Data)?
+        var returnTicket: (ticket: HeartlandConnector.Ticket, json: Data)?
         if let reference = refund.reference, !reference.isEmpty {
             let candidates = try await client.tickets(TicketQuery(locationId: locationID, publicId: reference)).collect()
             if let found = candidates.first(where: { $0.payments.contains { $0.gatewayTransactionId == transactionID } }) {
                 returnTicket = try await client.ticketJSON(id: found.id)
             }
         }
-        var original: (ticket: Ticket, json: Data)?
+        var original: (ticket: HeartlandConnector.Ticket, json: Data)?
         if let originalID = returnTicket?.ticket.returnOfTicketId {
             original = try await optional { try await self.client.ticketJSON(id: originalID) }
         }
@@ -163,8 +166,10 @@ public final class HeartlandEventSource: Sendable {
     }
 
     /// Nil when Heartland answers 404; any other failure is thrown (and retried).
+    /// Nil when Heartland answers 404 or serves a record that does not have its documented shape (the event is
+    /// context; the transformer judges what is missing); any other failure is thrown (and retried).
     private func optional<T: Sendable>(_ fetch: @Sendable () async throws -> T) async throws -> T? {
-        do { return try await fetch() } catch HeartlandError.notFound { return nil }
+        do { return try await fetch() } catch HeartlandError.notFound { return nil } catch HeartlandError.invalidResponse { return nil }
     }
 
     /// Pages as served, as one JSON array of pages.

@@ -36,7 +36,8 @@ extension TransformerHandler {
         let store = StoreID(event.store.id)
         let journal = try GatewayRefundJournalBuilder(rules: rules).buildSuspense(transaction, storeID: store, timeZone: timeZone,
                                                                                   currency: currency)
-        let sale = try event.saleTransaction.map { try GatewayTransaction.parse($0.data, currency: currency) }
+        // The sale is context for the fraud scorer: one Heartland serves malformed is treated as unknown, not fatal to the refund.
+        let sale = event.saleTransaction.flatMap { try? GatewayTransaction.parse($0.data, currency: currency) }
         var facts = RefundFacts(
             transactionId: event.transactionId, batchId: transaction.batchId,
             dayReference: transaction.batchId.map {

@@ -103,9 +103,11 @@ public struct TransformerHandler: StageHandler {
             let store = StoreID(event.store.id)
             let journal = try SettlementJournalBuilder(rules: rules).buildRefund(ticket, storeID: store, timeZone: timeZone, currency: currency)
             let details = try TicketDetails.parse(tickets: returnJSON.data)[ticket.id]
-            let original = try event.originalTicket.flatMap { try HeartlandJSON.tickets(from: $0.data, currency: currency).first }
-            let sale = try event.saleTransaction.map { try GatewayTransaction.parse($0.data, currency: currency) }
-            let earlier = try HeartlandJSON.tickets(from: event.earlierReturns.data, currency: currency)
+            // The original sale and earlier returns are context too: a record among them that cannot be read is left out.
+            let original = event.originalTicket.flatMap { try? HeartlandJSON.ticketRecords(from: $0.data, currency: currency).first?.ticket }
+            // The sale is context for the fraud scorer: one Heartland serves malformed is treated as unknown, not fatal to the refund.
+            let sale = event.saleTransaction.flatMap { try? GatewayTransaction.parse($0.data, currency: currency) }
+            let earlier = try HeartlandJSON.ticketRecords(from: event.earlierReturns.data, currency: currency).compactMap(\.ticket)
                 .filter { !$0.isVoid && ($0.completedAt, Int64($0.id.rawValue) ?? 0) < (ticket.completedAt, Int64(ticket.id.rawValue) ?? 0) }
                 .reduce(Int64(0)) { $0 + $1.refundedCents }
             var mix = (card: Int64(0), cash: Int64(0), giftCard: Int64(0))

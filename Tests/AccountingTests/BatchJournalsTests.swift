@@ -27,7 +27,7 @@ import Testing
         #expect(built.journals.map(\.postingDate.iso) == ["2026-11-27", "2026-11-28"])
         #expect(built.journals.map(\.reference) == ["HL-1-20261127-BAT_20261127_01", "HL-1-20261128-BAT_20261127_01"])
         #expect(built.journals.map(\.idempotencyKey) == ["heartland:batch:BAT_20261127_01", "heartland:batch:BAT_20261127_01:20261128"])
-        #expect(built.journals[0].netByAccount == ["1210": 2000 - 62, "6100": 62, "4000": -2000])
+        #expect(built.journals[0].netByAccount == ["1210": 1938, "6100": 62, "4000": -2000])
         #expect(built.journals[1].netByAccount == ["1100": 500, "4000": -500])
         #expect(built.home == built.journals[0])
         #expect(built.rejected.isEmpty && built.disagreements.isEmpty)

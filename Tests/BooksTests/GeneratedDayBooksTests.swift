@@ -45,7 +45,7 @@ import Testing
     func journalOfEveryBatchMatchesTheOracle(_ day: Day) async throws {
         let fixture = try StoreDayGenerator.generate(.init(stores: day.stores, day: day.day, seed: day.seed, ticketsPerStore: day.tickets))
         let rules = try MappingRules.load(path: Self.mappingPath)
-        let simulator = try await StoreDaySimulator.start(fixture: fixture)
+        let simulator = try await StoreDaySimulator.start(fixture: fixture, now: StoreDaySimulator.after(day.day))
         do {
             try await simulator.closeOpenBatches()
             let client = simulator.client()

@@ -146,7 +146,8 @@ final class SettlementFlowTests: XCTestCase {
                 $0.reference == partial && $0.status == .incomplete && ($0.reason ?? "").contains("E2E-2")
             }
         }
-        XCTAssertEqual(try await flow.depth("transformer.dlq"), 0, "nothing of the batch is dead-lettered")
+        let parked = try await flow.depth("transformer.dlq")
+        XCTAssertEqual(parked, 0, "nothing of the batch is dead-lettered")
 
         // Corrected at the source, as `bridgectl quarantine replay` sends it.
         let corrected = TicketCorrectedEvent(store: .init(id: store, timeZone: "America/Chicago", currency: "USD"), documentId: "2", locationId: nil,

@@ -54,7 +54,7 @@ import Testing
         ("an amount that is not one", cashTicket(id: 3, amount: "\"12.3x\""), "payments[0].amount"),
         ("a timestamp without an offset", cashTicket(id: 3, completedAt: "2026-11-26T14:00:00"), "completed_at"),
         ("another currency", cashTicket(id: 3, extra: ", \"currency\": \"CAD\""), "currency"),
-        ("a missing field", #"{"id": 3, "public_id": "S01-3", "status": "complete", "lines": [], "payments": []}"#, "completed_at"),
+        ("a missing field", #"{"id": 3, "public_id": "S01-3", "status": "complete", "location_id": 1, "lines": [], "payments": []}"#, "completed_at"),
     ])
     func eachKindOfBadTicketIsSetAsideAloneWithItsField(_ kind: String, _ bad: String, _ field: String) throws {
         let built = try built(bad)

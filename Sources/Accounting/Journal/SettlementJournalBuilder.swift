@@ -249,20 +249,23 @@ public struct SettlementJournalBuilder: Sendable {
         }
     }
 
-    /// A fee the batch carries only as a total is split over its brands in proportion to their sales, to the cent
-    /// (largest remainder; ties to the brand named first alphabetically), so each brand's clearing account is
-    /// credited with its share. A batch without a brand breakdown credits the other-brands clearing account.
+    /// A fee the batch carries only as a total is split over its brands in proportion to their net sales (sales less
+    /// refunds, tips included), to the cent (largest remainder; ties to the brand named first alphabetically), so each
+    /// brand's clearing account is credited with its share. A batch without a brand breakdown credits the other-brands
+    /// clearing account.
     static func splittingUnsplitFee(_ batch: SettlementBatch) -> [BrandTotals] {
         let fee = batch.totals.fees
-        let weighted = batch.brands.filter { $0.totals.sales.minorUnits > 0 }
+        func net(_ brand: BrandTotals) -> Int64 { brand.totals.sales.minorUnits &- brand.totals.refunds.minorUnits }
+        let weighted = batch.brands.filter { net($0) > 0 }
         guard !weighted.isEmpty else {
-            var whole = batch.totals
-            whole.fees = fee
-            return [BrandTotals(brand: MappingRules.otherBrand, totals: whole)]
+            // No brand sold more than it refunded: the whole fee to the first brand by name (other brands without any).
+            var whole = batch.brands.min { $0.brand < $1.brand } ?? BrandTotals(brand: MappingRules.otherBrand, totals: batch.totals)
+            whole.totals.fees = fee
+            return [whole]
         }
-        let total = weighted.reduce(Int64(0)) { $0 &+ $1.totals.sales.minorUnits }
+        let total = weighted.reduce(Int64(0)) { $0 &+ net($1) }
         var shares = weighted.map { brand -> (brand: BrandTotals, cents: Int64, remainder: Int64) in
-            let product = fee.minorUnits.multipliedFullWidth(by: brand.totals.sales.minorUnits)
+            let product = fee.minorUnits.multipliedFullWidth(by: net(brand))
             let (quotient, remainder) = total.dividingFullWidth(product)
             return (brand, quotient, remainder)
         }

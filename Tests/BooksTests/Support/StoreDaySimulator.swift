@@ -1,3 +1,4 @@
+import BridgeClock
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -17,8 +18,10 @@ struct StoreDaySimulator {
     let simulator: HeartlandSimulator
     let running: RunningSimulator
 
-    static func start(fixture: StoreDayFixture) async throws -> StoreDaySimulator {
+    /// `now`: the simulator's clock starts there (a batch closed by the test closes then); default the system clock.
+    static func start(fixture: StoreDayFixture, now: Date? = nil) async throws -> StoreDaySimulator {
         var options = HeartlandSimulator.Options()
+        if let now { options.server.clock = BridgeClock(startingAt: now) }
         options.credentials = HeartlandCredentials(appId: appId, appKey: appKey, retailTokens: [retailToken])
         options.server.rateLimit = RateLimiter.Limit(enabled: false)
         options.fixture = fixture
@@ -72,4 +75,11 @@ var quietLogger: Logger {
     var logger = Logger(label: "books-tests")
     logger.logLevel = .critical
     return logger
+}
+
+extension StoreDaySimulator {
+    /// Noon UTC two days after a generated day: every store's day is over, so a batch the test closes closes after it.
+    static func after(_ day: String) -> Date {
+        try! Date("\(BridgeClock.day(day, plus: 2))T12:00:00Z", strategy: .iso8601)
+    }
 }
