@@ -195,7 +195,7 @@ final class BridgeFlow: @unchecked Sendable {
     /// The day is `day` if given, else the last business day over at every store at the flow's clock.
     @discardableResult
     func startHeartland(stores: Int, day: String? = nil, seed: Int = 7, tickets: Int, duplicateRate: Double = 0, pollSeconds: Double = 0,
-                        ingestArguments: [String] = []) async throws -> Data
+                        ingestArguments: [String] = [], generateArguments: [String] = []) async throws -> Data
     {
         let day = day ?? StoreDayGenerator.lastFinishedDay(stores: stores, at: clock.now())
         self.day = day
@@ -203,7 +203,7 @@ final class BridgeFlow: @unchecked Sendable {
         let fixtureFile = folder.appendingPathComponent("fixture.json").path
         let generate = try WorkerProcess.start(executable: "heartland-sim", arguments: [
             "generate", "--stores", String(stores), "--day", day, "--seed", String(seed), "--tickets-per-store", String(tickets),
-            "--db", db, "--out", fixtureFile])
+            "--db", db, "--out", fixtureFile] + generateArguments)
         let generated = try await generate.waitForExit(timeout: .seconds(120))
         XCTAssertEqual(generated, 0, generate.log)
         let sim = try WorkerProcess.start(executable: "heartland-sim", arguments: [
