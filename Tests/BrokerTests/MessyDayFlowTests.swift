@@ -55,21 +55,26 @@ final class MessyDayFlowTests: XCTestCase {
 
     static func store(_ location: Int64) -> String { String(format: "S%02d", location) }
 
-    /// Every batch and refund forwarded, and nothing in flight in the stages, twice in a row a second apart.
+    /// Every batch Heartland has closed forwarded, every refund too, and nothing in flight in the stages, on several
+    /// checks in a row (a message between two stages is in one of the queues).
     func waitUntilSettled(_ flow: BridgeFlow, fixture: StoreDayFixture) async throws {
         let inbox = try IngestInbox(path: try XCTUnwrap(flow.inboxPath))
         let stages = ["transformer", "fraud-scorer", "sage-loader", "alerter"]
+        let page = try JSONSerialization.jsonObject(with: try await flow.heartlandAdmin("GET", "ucp/batches?status=CLOSED&page_size=100", nil))
+        let closed = Set(((page as? [String: Any])?["batches"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String })
+        XCTAssertGreaterThanOrEqual(closed.count, fixture.locations.count * 3, "three batches a day per store, at least")
         var quietRounds = 0
         try await eventually(timeout: .seconds(240), "the pipeline has settled") {
             let entries = try await inbox.entries()
-            var busy = entries.contains { $0.status == .pending }
+            let published = Set(entries.filter { $0.kind == "batch" && $0.status == .published }.map(\.sourceID))
+            var busy = entries.contains { $0.status == .pending } || !closed.isSubset(of: published)
             for stage in stages where !busy {
                 for queue in [stage] + ["5s", "30s", "5m", "30m"].map({ "\(stage).delay.\($0)" }) {
                     if try await flow.depth(queue) > 0 { busy = true }
                 }
             }
             quietRounds = busy ? 0 : quietRounds + 1
-            return quietRounds >= 3
+            return quietRounds >= 10
         }
     }
 
