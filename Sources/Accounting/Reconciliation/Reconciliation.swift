@@ -153,7 +153,7 @@ public struct ReconciliationReport: Hashable, Sendable, Codable {
         }
         var parts = report.refunds ?? []
         let label = part.resolves.map { id in
-            "ticket \(quarantined?.first { $0.documentId == id }?.number ?? id) corrected"
+            "corrected ticket \(quarantined?.first { $0.documentId == id }?.number ?? id)"
         } ?? part.reference
         parts.append(RefundReconciliation(reference: part.reference, ticket: label, idempotencyKey: "", amountCents: 0, status: .posted))
         report.refunds = parts

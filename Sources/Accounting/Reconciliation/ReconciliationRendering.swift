@@ -57,10 +57,11 @@ extension ReconciliationReport {
                 out.append(contentsOf: rows.map(render))
             }
             if let refunds = report.refunds, !refunds.isEmpty {
-                out.append("  card refunds posted on their own (included above once in Sage):")
+                out.append("  posted apart: card refunds, the batch's other days, corrected tickets (included above once in Sage):")
                 for refund in refunds {
-                    out.append("    \(refund.reference)  ticket \(refund.ticket)  \(Money.decimalString(refund.amountCents))  "
-                        + refund.status.rawValue + (refund.detail.map { " (\($0))" } ?? ""))
+                    // A refund names its return ticket and the money given back; another journal of the batch says what it is.
+                    let what = refund.amountCents == 0 ? refund.ticket : "ticket \(refund.ticket)  \(Money.decimalString(refund.amountCents))"
+                    out.append("    \(refund.reference)  \(what)  " + refund.status.rawValue + (refund.detail.map { " (\($0))" } ?? ""))
                 }
             }
             out.append("")

@@ -136,7 +136,7 @@ extension HTML {
              "<span class=\"\(line.isMatched ? "ok" : "bad")\">\(line.differenceCents.map { money($0) } ?? "missing")</span>"]
         })
         if let refunds = report.refunds, !refunds.isEmpty {
-            html += "<h3>Card refunds posted on their own</h3>"
+            html += "<h3>Posted apart: card refunds, the batch's other days, corrected tickets</h3>"
             html += table(id: "refunds", ["Reference", "Return ticket", "Refunded", "Status", "Where"], refunds.map { refund in
                 [escape(refund.reference), escape(refund.ticket), money(refund.amountCents),
                  "<span class=\"\(refund.status == .posted ? "ok" : "bad")\">\(escape(refund.status.rawValue))</span>", escape(refund.detail ?? "")]
