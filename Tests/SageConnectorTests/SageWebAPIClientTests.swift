@@ -131,8 +131,8 @@ import Testing
 
     static func chartIsListedAcrossPages(_ sage: SageHarness) async throws {
         let accounts = try await sage.webClient(pageSize: 5).accounts()
-        #expect(accounts.count == 22)
-        #expect(Set(accounts.map(\.accountNumber)).count == 22)
+        #expect(accounts.count == 23)
+        #expect(Set(accounts.map(\.accountNumber)).count == 23)
         let sales = try #require(try await sage.webClient().account("4000"))
         #expect(sales.description == "Sales revenue")
         #expect(sales.isActive)
