@@ -117,7 +117,9 @@ public final class StageRunner: Service, Sendable {
                 let deliveries = try await session.consume(queue: stage.name, prefetch: configuration.prefetch, consumerTag: tag)
                 if stopping { await session.cancelConsumer() }
                 logger.info("consuming", metadata: ["queue": "\(stage.name)", "prefetch": "\(configuration.prefetch)"])
+                let watchdog = Task { await self.watchTiers(on: session) }
                 await consume(deliveries, on: session)
+                watchdog.cancel()
             } catch {
                 logger.warning("consumer failed; reconnecting", metadata: ["error": "\(error)"])
             }
@@ -247,6 +249,8 @@ public final class StageRunner: Service, Sendable {
     }
 
     private func resolve(_ message: InboundMessage) async -> Resolution {
+        // Neither a success nor a failure: it says nothing about the stage's downstream, so the circuit breaker does not count it.
+        if Self.isTierPoke(message.delivery) { return Resolution(messages: [], transientFailure: nil, succeeded: false, outcome: "tier poke") }
         let started = ContinuousClock.now
         var resolution = await handle(message)
         if let exchange = traceExchange {
@@ -326,6 +330,7 @@ public final class StageRunner: Service, Sendable {
                                                             failingFor: message.failingFor()) {
             properties.headers[Header.attempt] = .int(Int64(message.attempt + 1))
             properties.headers[Header.retryTier] = .string(RetryTier.label(tier.delay))
+            properties.headers[Header.delayedAt] = .string(Timestamp.rfc3339())
             metrics.retried(tier: tier)
             let retry = OutgoingMessage(exchange: "", routingKey: tier.queue, properties: properties, body: message.body)
             return Resolution(messages: [retry], transientFailure: error, succeeded: false,

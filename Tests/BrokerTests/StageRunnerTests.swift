@@ -36,6 +36,31 @@ final class StageRunnerTests: XCTestCase {
         _ = worker
     }
 
+    /// The tier watchdog pokes a tier that holds a message (rabbitmq-server#10718: a quorum tier may not expire on its own);
+    /// the pokes expire at once and come back to the stage, which acknowledges them without handling them; the waiting
+    /// message stays in its tier until its time.
+    func testTierWatchdogPokesAreNeverHandledAndLeaveWaitingMessagesInTheirTier() async throws {
+        let p = try await TestPipeline.make(stages: ["a"], retryDelays: [.seconds(600)])
+        let tier = RetryTier(stage: p.stage("a"), delay: .seconds(600)).queue
+        var waiting = p.message("{\"n\":1}", key: p.stage("a"), idempotencyKey: "\(p.prefix):waiting")
+        waiting.exchange = ""
+        waiting.routingKey = tier
+        let session = try await p.broker.session()
+        try await session.publish([waiting])
+        await session.close()
+        let worker = try p.relay("a", ["--to-exchange", p.exchange, "--to-key", "\(p.prefix).out"])
+        // An observation window of three watchdog rounds (5 s each): what must not happen is checked at its end.
+        let windowEnds = Date().addingTimeInterval(16)
+        try await eventually(timeout: .seconds(60), "three watchdog rounds") { Date() > windowEnds }
+        let inTier = try await p.depth(tier), forwarded = try await p.depth("\(p.prefix).out"), parked = try await p.depth(p.stage("a") + ".dlq")
+        let inStage = try await p.depth(p.stage("a"))
+        XCTAssertEqual(inTier, 1, "the waiting message is still in its tier")
+        XCTAssertEqual(forwarded, 0, "no poke was handled as a message")
+        XCTAssertEqual(parked, 0)
+        XCTAssertEqual(inStage, 0, "every poke that came back was acknowledged")
+        _ = worker
+    }
+
     func testPermanentFailureIsParkedAtOnceWithItsReasonAndAlerted() async throws {
         let p = try await TestPipeline.make(stages: ["a"])
         let worker = try p.relay("a", ["--to-exchange", p.exchange, "--to-key", "\(p.prefix).out", "--permanent-if-body-contains", "POISON"])
