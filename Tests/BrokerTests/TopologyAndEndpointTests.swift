@@ -95,7 +95,7 @@ final class TopologyAndEndpointTests: XCTestCase {
 
     func testWorkerServesHealthAndMetrics() async throws {
         let p = try await TestPipeline.make(stages: ["a"])
-        let port = Int.random(in: 20_000...40_000)
+        let port = Int.random(in: 20_000...32_000)  // below Linux's ephemeral ports (32768–60999), which outgoing connections take
         let worker = try p.relay("a", ["--to-exchange", p.exchange, "--to-key", "\(p.prefix).out"], httpPort: port)
         try await eventually("ready") { (try? await get(port, "/health/ready"))?.status == 200 }
         let live = try await get(port, "/health/live")
@@ -112,7 +112,7 @@ final class TopologyAndEndpointTests: XCTestCase {
     /// cycling the whole queue through the retry tiers, and readiness says why.
     func testCircuitBreakerPausesAStageWhoseTargetKeepsFailing() async throws {
         let p = try await TestPipeline.make(stages: ["a"], retryDelays: [.seconds(30), .seconds(60)])
-        let port = Int.random(in: 20_000...40_000)
+        let port = Int.random(in: 20_000...32_000)  // below Linux's ephemeral ports (32768–60999), which outgoing connections take
         let worker = try p.relay("a", ["--to-exchange", p.exchange, "--to-key", "\(p.prefix).out", "--fail-until-attempt", "99",
                                        "--breaker-threshold", "3", "--breaker-pause-ms", "60000", "--concurrency", "1", "--batch", "1"],
                                  httpPort: port)
