@@ -173,15 +173,7 @@ public final class HeartlandEventSource: Sendable {
     }
 
     /// Pages as served, as one JSON array of pages.
-    static func array(_ pages: [Data]) -> Data {
-        var out = Data("[".utf8)
-        for (index, page) in pages.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(page)
-        }
-        out.append(UInt8(ascii: "]"))
-        return out
-    }
+    static func array(_ pages: [Data]) -> Data { HeartlandJSON.array(of: pages) }
 
     /// The location, from a cache refreshed when an unknown id appears (a store opened since).
     /// The store as events carry it: its public id (the location id when it has none) and its time zone.
