@@ -12,8 +12,6 @@ public enum Header {
     public static let errorClass = "x-error-class"
     public static let failedStage = "x-failed-stage"
     public static let retryTier = "x-retry-tier"
-    /// When the message was put in its delay tier (RFC 3339).
-    public static let delayedAt = "x-delayed-at"
     /// On the tier watchdog's poke (see `TierWatchdog.swift`): acknowledged by the stage, never handled.
     public static let tierPoke = "x-tier-poke"
     public static let replayedAt = "x-replayed-at"

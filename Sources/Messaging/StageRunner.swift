@@ -330,7 +330,6 @@ public final class StageRunner: Service, Sendable {
                                                             failingFor: message.failingFor()) {
             properties.headers[Header.attempt] = .int(Int64(message.attempt + 1))
             properties.headers[Header.retryTier] = .string(RetryTier.label(tier.delay))
-            properties.headers[Header.delayedAt] = .string(Timestamp.rfc3339())
             metrics.retried(tier: tier)
             let retry = OutgoingMessage(exchange: "", routingKey: tier.queue, properties: properties, body: message.body)
             return Resolution(messages: [retry], transientFailure: error, succeeded: false,
