@@ -97,7 +97,7 @@ public final class HeartlandEventSource: Sendable {
         }
         // Records go with their id: two records Heartland serves under one id travel together (the transformer sets
         // both aside), whichever of them made the id a candidate.
-        func key(_ sketch: TicketSketch) -> String { sketch.id ?? "?\(RawJSON.fingerprint(sketch.raw))" }
+        func key(_ sketch: TicketSketch) -> String { sketch.id ?? "?" + HeartlandJSON.fingerprint(sketch.raw) }
         let ids = Set(candidates.map(key))
         let mine = try await inbox?.claim(store: store.id, batchID: batchID, documents: ids.sorted()) ?? ids
         let records = sketches.filter { mine.contains(key($0)) }.map(\.raw)

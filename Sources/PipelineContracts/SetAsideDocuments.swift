@@ -82,7 +82,5 @@ public struct TicketCorrectedEvent: Codable, Sendable {
 
 extension RawJSON {
     /// A short, stable fingerprint of bytes (FNV-1a, base 36): two versions of a record differ in it.
-    public static func fingerprint(_ data: Data) -> String {
-        String(data.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }, radix: 36)
-    }
+    public static func fingerprint(_ data: Data) -> String { HeartlandJSON.fingerprint(data) }
 }

@@ -13,11 +13,17 @@ public struct TicketRecord: Sendable, Equatable {
     public var ticket: Ticket?
     public var problem: HeartlandDataError?
 
-    /// `T<id>`, or `T?<first bytes' hash>` for a record without a readable id.
-    public var documentID: String { id ?? "?" + String(raw.reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 }, radix: 36) }
+    /// The record's id, or `?<fingerprint of its bytes>` for a record without a readable id (heartland-ingest claims it
+    /// under the same name).
+    public var documentID: String { id ?? "?" + HeartlandJSON.fingerprint(raw) }
 }
 
 extension HeartlandJSON {
+    /// A short, stable fingerprint of a record's bytes (FNV-1a, 64 bits, base 36): two versions of a record differ in it.
+    public static func fingerprint(_ data: Data) -> String {
+        String(data.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }, radix: 36)
+    }
+
     /// Every ticket record of a payload (a page, an array of pages, an array of records or one record),
     /// each read and checked on its own: a record that cannot be read (an amount `"12.3x"`, a timestamp
     /// without an offset, another currency, a cash tender with a tip) carries its problem instead of a
