@@ -62,8 +62,7 @@ extension SettlementJournalBuilder {
             }
             let date = ticket.businessDate(in: timeZone)
             var ledger = ledgers[date] ?? JournalLedger(currency: currency)
-            var ignored: [String: Int64] = [:]
-            try post(ticket, into: &ledger, cardNetByBrand: &ignored)
+            try ledger.absorb(scratch, record: "ticket \(ticket.id) (\(ticket.number))")
             ledgers[date] = ledger
             contents[date, default: []].append(ticket.id)
         }

@@ -45,6 +45,13 @@ struct JournalLedger {
         }
     }
 
+    /// Adds every line of another ledger (a ticket checked on its own, then kept), overflow-checked.
+    mutating func absorb(_ other: JournalLedger, record: @autoclosure () -> String) throws(PostingError) {
+        for key in other.order {
+            try post(key.side, key.rule, key.description, Money(minorUnits: other.totals[key]!, currency: other.currency), record: record())
+        }
+    }
+
     var lines: [JournalLine] {
         order.sorted { a, b in
             (a.rule.account.rawValue, a.side == .debit ? 0 : 1, a.description, a.rule.rule)
