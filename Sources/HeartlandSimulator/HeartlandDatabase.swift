@@ -128,6 +128,7 @@ public enum HeartlandDatabase {
             try db.create(index: "item_by_updated_at", on: "item", columns: ["updatedAt"])
         }
         RawRecordStore.registerMigration(&migrator)
+        registerOrderCustomFieldsMigration(&migrator)
         return migrator
     }
 

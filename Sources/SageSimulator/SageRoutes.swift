@@ -41,7 +41,7 @@ struct SageRoutes {
         table.add("GET", "\(p)/GL/GLJournalDetails") { try await list($0, GLJournalLedger.resource, flatten: GLJournalLedger.details) }
         for resource in [
             GLAccounts.accounts, ARResources.customers, ARResources.receiptBatches, ARResources.invoiceBatches, ICResources.items,
-            ICResources.locations, ICResources.locationDetails, ICPricingResources.itemPricing, OEResources.orders,
+            ICResources.locations, ICResources.locationDetails, ICPricingResources.itemPricing, OEResources.orders, OEResources.shipments,
         ] {
             add(resource, to: &table)
         }
@@ -76,6 +76,15 @@ struct SageRoutes {
                     let body = try request.json()
                     let now = clock.now()
                     return .json(try await database.write { try resource.patch($0, key: key, body: body, now: now) })
+                }
+            }
+        }
+        if resource.delete != nil {
+            table.add("DELETE", keyed) { request in
+                try await guarded(request) { _ in
+                    let key = try resource.storageKey(fromODataKey: request.parameter("key"))
+                    try await database.write { try resource.remove($0, key: key) }
+                    return .empty()
                 }
             }
         }

@@ -12,9 +12,10 @@ import Messaging
 /// | `sage.item.changed` | `heartland.item.update` | item number, description, price ≥ 0 |
 /// | `sage.stock.changed` | `heartland.stock.set` | whole quantity |
 /// | `sage.customer.changed` | `heartland.customer.upsert` | a name |
-/// | `sage.order.status_changed` | `heartland.order.status` | `shipped` or `invoiced` |
+/// | `sage.order.status_changed` | `heartland.order.status` | `partially_shipped`, `shipped` or `invoiced` |
 /// | `heartland.customer.changed` | `sage.customer.upsert` | a name |
 /// | `heartland.order.created` | `sage.order.create` | lines, positive quantities, prices ≥ 0 |
+/// | `heartland.order.changed` | `sage.order.update` | the same, and `open` or `cancelled` |
 /// | `heartland.item.changed` | `sage.item.upsert` | item number, description, price ≥ 0 |
 public enum MasterDataTransform {
     /// True for the routing keys this transform owns.
@@ -50,18 +51,20 @@ public enum MasterDataTransform {
             command = try forward(message, SyncMessage<SyncCustomer>.self, to: SyncRoute.sageCustomerUpsert, commandsExchange, check: named)
         case SyncRoute.sageOrderStatusChanged:
             command = try forward(message, SyncMessage<OrderStatusRecord>.self, to: SyncRoute.heartlandOrderStatus, commandsExchange) { status in
-                try require(["shipped", "invoiced"].contains(status.status),
-                            "Sage order \(status.orderNumber): status '\(status.status)' is not shipped or invoiced")
+                try require(["partially_shipped", "shipped", "invoiced"].contains(status.status),
+                            "Sage order \(status.orderNumber): status '\(status.status)' is not partially_shipped, shipped or invoiced")
+                for line in status.lines ?? [] {
+                    try require(line.shipped >= 0 && line.shipped <= line.ordered,
+                                "Sage order \(status.orderNumber), item \(line.itemNumber): \(line.shipped) shipped of \(line.ordered) ordered")
+                }
             }
         case SyncRoute.heartlandOrderCreated:
-            command = try forward(message, SyncMessage<OrderRecord>.self, to: SyncRoute.sageOrderCreate, commandsExchange) { order in
-                try require(!order.lines.isEmpty, "Heartland order \(order.publicId) has no lines")
-                for (index, line) in order.lines.enumerated() {
-                    try require(line.quantity > 0 && line.unitPriceCents >= 0 && !line.itemNumber.isEmpty,
-                                "Heartland order \(order.publicId), line \(index + 1): item '\(line.itemNumber)', quantity \(line.quantity), "
-                                    + "unit price \(line.unitPriceCents) cents: needs an item, a positive quantity and a price ≥ 0")
-                }
-                if let customer = order.customer { try named(customer) }
+            command = try forward(message, SyncMessage<OrderRecord>.self, to: SyncRoute.sageOrderCreate, commandsExchange, check: validOrder)
+        case SyncRoute.heartlandOrderChanged:
+            command = try forward(message, SyncMessage<OrderRecord>.self, to: SyncRoute.sageOrderUpdate, commandsExchange) { order in
+                try require(order.status == nil || ["open", "cancelled"].contains(order.status!),
+                            "Heartland order \(order.publicId): status '\(order.status ?? "")' is not open or cancelled")
+                try validOrder(order)
             }
         default:
             throw StageError.permanent("master-data sync has no rule for events of type '\(message.routingKey)'")
@@ -80,6 +83,16 @@ public enum MasterDataTransform {
         document.schema = SyncRoute.schema(routingKey)
         let key = message.idempotencyKey ?? document.idempotencyKey
         return try OutboundMessage(exchange: exchange, routingKey: routingKey, json: document, idempotencyKey: key, schema: document.schema)
+    }
+
+    static func validOrder(_ order: OrderRecord) throws {
+        try require(!order.lines.isEmpty, "Heartland order \(order.publicId) has no lines")
+        for (index, line) in order.lines.enumerated() {
+            try require(line.quantity > 0 && line.unitPriceCents >= 0 && !line.itemNumber.isEmpty,
+                        "Heartland order \(order.publicId), line \(index + 1): item '\(line.itemNumber)', quantity \(line.quantity), "
+                            + "unit price \(line.unitPriceCents) cents: needs an item, a positive quantity and a price ≥ 0")
+        }
+        if let customer = order.customer { try named(customer) }
     }
 
     static func named(_ customer: SyncCustomer) throws {

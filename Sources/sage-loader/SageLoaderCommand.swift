@@ -40,7 +40,7 @@ struct SageLoaderCommand: AsyncParsableCommand {
         if case .webAPI(let connection) = settings {
             masterData = SageMasterDataHandler(client: SageMasterDataClient(connection: connection, logger: logger), ledger: store,
                                                links: try CustomerLinks(database: ledgerFile), index: try CustomerIndex(database: ledgerFile, side: .sage),
-                                               policy: try SyncPolicy.load(path: syncConfig))
+                                               policy: try SyncPolicy.load(path: syncConfig), versions: try RecordVersions(database: ledgerFile))
         }
         try await Worker.run(stage: "sage-loader", handler: SageCommandDispatch(journals: journals, masterData: masterData), options: worker)
     }

@@ -220,6 +220,56 @@ final class SyncFlowTests: XCTestCase {
         XCTAssertEqual(parked, 0)
     }
 
+    /// (4b) An order's life after it reached Sage: a line edit at the POS changes the Sage order's lines (keeping its
+    /// line numbers); a partial shipment in Sage shows on the Heartland order (still open) with what each line shipped;
+    /// an order cancelled in Heartland with nothing shipped is deleted in Sage. None of the bridge's own writes comes
+    /// back: the first order reaches sage-loader exactly twice (created, edited).
+    func testOrderEditsPartialShipmentAndCancellationFlowBothWaysWithoutEcho() async throws {
+        let flow = try await SyncFlow.start(seedSage: Self.seedCatalogue)
+        let created = try await flow.heartland("POST", "sales/orders",
+            #"{"public_id":"SO-78","location_id":1,"customer_id":3,"lines":[{"item_id":1,"qty":3},{"item_id":2,"qty":1}]}"#) as! [String: Any]
+        let id = try unwrapped(created["id"] as? Int)
+        let lineIDs = try unwrapped(created["lines"] as? [[String: Any]]).compactMap { $0["id"] as? Int }
+        func sageOrder(_ number: String) async throws -> [String: Any]? {
+            try await flow.sageRows("OE/OEOrders", filter: "OrderNumber eq '\(number)'").first
+        }
+        func sageLines(_ order: [String: Any]?) -> [String] {
+            (order?["OrderDetails"] as? [[String: Any]] ?? []).map { "\($0["LineNumber"] ?? "?") \($0["Item"] ?? "?") × \($0["QuantityOrdered"] ?? "?")" }
+        }
+        try await eventually("the Sage sales order exists") { try await sageOrder("HL-SO-78") != nil }
+
+        // The customer wants 4 shirts and no tote.
+        let clock = ContinuousClock(), start = clock.now
+        _ = try await flow.heartland("PUT", "sales/orders/\(id)", #"{"lines":[{"id":\#(lineIDs[0]),"item_id":1,"qty":4}]}"#)
+        try await eventually("the edit is in Sage") { sageLines(try await sageOrder("HL-SO-78")) == ["1 10001 × 4"] }
+        print("order line edit Heartland → Sage: \(clock.now - start) (pollers every 0.3 s)")
+
+        // Sage ships 1 of the 4.
+        _ = try await flow.sage("POST", "OE/OEShipments", #"{"OrderNumber":"HL-SO-78","ShipmentDetails":[{"LineNumber":1,"QuantityShipped":1}]}"#)
+        func heartlandOrder(_ number: String) async throws -> [String: Any]? {
+            try await flow.heartlandRows("sales/orders", filter: #"{"public_id":"\#(number)"}"#).first
+        }
+        try await eventually("the partial shipment shows in Heartland") {
+            let custom = try await heartlandOrder("SO-78")?["custom"] as? [String: Any]
+            return (custom?["sage_fulfilment"] as? String)?.hasPrefix("partially shipped: 10001 1 of 4") == true
+        }
+        XCTAssertEqual(try await heartlandOrder("SO-78")?["status"] as? String, "open", "Heartland has no partial status: the order stays open")
+
+        // Another order, cancelled at the POS once it reached Sage: deleted there.
+        let second = try await flow.heartland("POST", "sales/orders",
+            #"{"public_id":"SO-79","location_id":1,"customer_id":3,"lines":[{"item_id":2,"qty":2}]}"#) as! [String: Any]
+        try await eventually("the second Sage order exists") { try await sageOrder("HL-SO-79") != nil }
+        _ = try await flow.heartland("PUT", "sales/orders/\(try unwrapped(second["id"] as? Int))", #"{"status":"cancelled"}"#)
+        try await eventually("the cancelled order is gone from Sage") { try await sageOrder("HL-SO-79") == nil }
+
+        // By now heartland-ingest has swept past the fulfilment note the bridge wrote on SO-78: it was not published.
+        let keys = try await flow.ledgerKeys(flow.sageLedger).filter { $0 == "heartland:order:\(id)" || $0.hasPrefix("heartland:order:\(id):") }
+        XCTAssertEqual(keys.count, 2, "SO-78 reached sage-loader as created and edited, nothing more: \(keys)")
+        XCTAssertEqual(sageLines(try await sageOrder("HL-SO-78")), ["1 10001 × 4"])
+        let parked = try await flow.broker.depth("sage-loader.dlq") + flow.broker.depth("heartland-loader.dlq") + flow.broker.depth("transformer.dlq")
+        XCTAssertEqual(parked, 0)
+    }
+
     /// (5) Items both ways under the shipped ownership (Sage owns description, price, active): an item
     /// created in Heartland is created in Sage with its price, and comes back without being written
     /// again; a price set at the POS (Heartland does not own it) is a `sync_conflict` with both values

@@ -86,6 +86,10 @@ final class MasterDataTransformTests: XCTestCase {
             (SyncRoute.heartlandOrderCreated, SyncRoute.sageOrderCreate,
              try inbound(SyncRoute.heartlandOrderCreated, OrderRecord(heartlandId: 1, publicId: "SO1", sageLocation: "1", customer: customer,
                                                                       lines: [.init(itemNumber: "10001", quantity: 2, unitPriceCents: 1999)], createdAt: nil), key: "k5")),
+            (SyncRoute.heartlandOrderChanged, SyncRoute.sageOrderUpdate,
+             try inbound(SyncRoute.heartlandOrderChanged, OrderRecord(heartlandId: 1, publicId: "SO1", sageLocation: "1", customer: customer,
+                                                                      lines: [.init(itemNumber: "10001", quantity: 1, unitPriceCents: 1999)], createdAt: nil,
+                                                                      status: "cancelled", version: "v2"), key: "k6")),
         ]
         for (event, expected, message) in pairs {
             XCTAssertTrue(MasterDataTransform.handles(event))
@@ -103,7 +107,7 @@ final class MasterDataTransformTests: XCTestCase {
             (try inbound(SyncRoute.sageItemChanged, ItemRecord(itemNumber: "10001", description: "T", priceCents: -1, active: true, version: "v"), key: "b"),
              "item 10001 has a negative price"),
             (try inbound(SyncRoute.sageOrderStatusChanged, OrderStatusRecord(orderNumber: "HL-1", heartlandPublicId: "1", status: "lost", version: "v"), key: "c"),
-             "status 'lost' is not shipped or invoiced"),
+             "status 'lost' is not partially_shipped, shipped or invoiced"),
             (try inbound(SyncRoute.heartlandOrderCreated, OrderRecord(heartlandId: 1, publicId: "SO1", sageLocation: nil, customer: nil,
                                                                       lines: [.init(itemNumber: "10001", quantity: 0, unitPriceCents: 5)], createdAt: nil), key: "d"),
              "Heartland order SO1, line 1"),

@@ -108,8 +108,12 @@ public struct RetailMasterDataClient: Sendable {
         try await first("sales/orders", filter: ["public_id": publicId], what: "Retail sales order \(publicId)")
     }
 
-    public func updateOrder(id: Int64, status: String) async throws -> RetailOrder {
-        try await send("PUT", "sales/orders/\(id)", ["status": .string(status)], what: "update Retail sales order \(id)")
+    /// Sets an order's status and/or custom fields (nil: unchanged).
+    public func updateOrder(id: Int64, status: String? = nil, custom: [String: String] = [:]) async throws -> RetailOrder {
+        var fields: [String: RetailValue] = [:]
+        if let status { fields["status"] = .string(status) }
+        if !custom.isEmpty { fields["custom"] = .object(custom.mapValues { .string($0) }) }
+        return try await send("PUT", "sales/orders/\(id)", fields, what: "update Retail sales order \(id)")
     }
 
     // MARK: requests

@@ -1,7 +1,8 @@
 import Foundation
 
 /// A Heartland Retail sales order (`sales/orders`): a customer order or special order taken at the
-/// POS and fulfilled later. Status: `open` → `shipped` → `invoiced` (or `cancelled` while open).
+/// POS and fulfilled later. Status: `open` → `shipped` → `invoiced` (or `cancelled` while open); an open order's
+/// lines can be edited. `custom` holds the merchant's custom fields (the bridge writes `sage_fulfilment` there).
 public struct RetailOrder: Sendable, Hashable, Decodable {
     public var id: Int64
     public var publicId: String
@@ -11,9 +12,13 @@ public struct RetailOrder: Sendable, Hashable, Decodable {
     public var createdAt: String?
     public var updatedAt: String?
     public var lines: [RetailOrderLine]
+    public var custom: [String: String]
+
+    /// The custom field where the bridge shows what Sage has shipped of the order.
+    public static let fulfilmentField = "sage_fulfilment"
 
     enum CodingKeys: String, CodingKey {
-        case id, status, lines
+        case id, status, lines, custom
         case publicId = "public_id", customerId = "customer_id", locationId = "location_id"
         case createdAt = "created_at", updatedAt = "updated_at"
     }
@@ -28,10 +33,12 @@ public struct RetailOrder: Sendable, Hashable, Decodable {
         createdAt = try c.decodeIfPresent(String.self, forKey: .createdAt)
         updatedAt = try c.decodeIfPresent(String.self, forKey: .updatedAt)
         lines = try c.decodeIfPresent([RetailOrderLine].self, forKey: .lines) ?? []
+        custom = (try? c.decodeIfPresent([String: String].self, forKey: .custom)) ?? [:]
     }
 }
 
 public struct RetailOrderLine: Sendable, Hashable, Decodable {
+    public var id: Int64?
     public var itemId: Int64
     public var qty: Int64
     /// `adjusted_unit_price` in cents (Heartland sends dollars as JSON decimals).
@@ -39,12 +46,13 @@ public struct RetailOrderLine: Sendable, Hashable, Decodable {
     public var description: String?
 
     enum CodingKeys: String, CodingKey {
-        case itemId = "item_id", qty, description
+        case id, itemId = "item_id", qty, description
         case adjustedUnitPrice = "adjusted_unit_price", unitPrice = "unit_price"
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decodeIfPresent(Int64.self, forKey: .id)
         itemId = try c.decode(Int64.self, forKey: .itemId)
         qty = try c.decode(Int64.self, forKey: .qty)
         description = try c.decodeIfPresent(String.self, forKey: .description)

@@ -4,7 +4,8 @@ import SimulatorKit
 
 /// Heartland Retail `sales/orders`: customer orders and special orders (reference §3b: lines with
 /// `item_id`, `qty`, `adjusted_unit_price`; status `open` on creation). Status moves only forward
-/// (`SalesOrder.transitions`); any other change is a 422.
+/// (`SalesOrder.transitions`); any other change is a 422. An open order's lines can be edited (PUT `lines`: a line
+/// keeping its `id` is changed, the others are new, the missing ones removed); `custom` fields can be written at any time.
 struct RetailOrderRoutes {
     let context: HeartlandContext
 
@@ -48,6 +49,11 @@ struct RetailOrderRoutes {
                         record.status = status
                     }
                     if let customer = body["customer_id"] { record.customerId = customer.int64Value }
+                    if let lines = body["lines"] {
+                        guard record.status == "open" else { throw RetailError.invalid("lines", "cannot be changed on a \(record.status) order") }
+                        record.lines = try Self.lines(db, lines, replacing: record.lines, orderId: record.id)
+                    }
+                    for (name, value) in body["custom"]?.objectValue ?? [:] { record.custom[name] = value.stringValue }
                     record.updatedAt = now
                     try record.update(db)
                     return record
@@ -63,24 +69,38 @@ struct RetailOrderRoutes {
         let customerId = body["customer_id"]?.int64Value
         if let customerId, try !Customer.exists(db, key: customerId) { throw RetailError.invalid("customer_id", "does not exist") }
         let id = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM sales_order") ?? 0) + 1
-        var lines: [SalesOrderLine] = []
-        for (index, line) in (body["lines"]?.arrayValue ?? []).enumerated() {
-            guard let itemId = line["item_id"]?.int64Value, let qty = line["qty"]?.int64Value, qty > 0,
-                  let item = try Item.fetchOne(db, key: itemId)
-            else { throw RetailError.invalid("lines[\(index)]", "needs an existing item_id and a positive integer qty") }
-            let price = line["adjusted_unit_price"].flatMap { Money.cents(fromDollars: $0) } ?? item.priceCents
-            lines.append(SalesOrderLine(id: id * 100 + Int64(index + 1), itemId: itemId, qty: qty, adjustedUnitPriceCents: price,
-                                        description: item.description))
-        }
-        guard !lines.isEmpty else { throw RetailError.invalid("lines", "must not be empty") }
+        let lines = try Self.lines(db, body["lines"] ?? .array([]), replacing: [], orderId: id)
         let publicId = body["public_id"]?.stringValue ?? String(format: "SO%06lld", id)
         if try SalesOrder.filter(Column("publicId") == publicId).fetchCount(db) > 0 {
             throw RetailError.invalid("public_id", "has already been taken")
         }
         let record = SalesOrder(id: id, publicId: publicId, status: "open", customerId: customerId, locationId: locationId, lines: lines,
-                                createdAt: now, updatedAt: now)
+                                custom: [:], createdAt: now, updatedAt: now)
         try record.insert(db)
         return record
+    }
+
+    /// An order's lines from a request: a line with the `id` of one of `existing` keeps that id (an edit), any other
+    /// line gets a new one; the price defaults to the item's.
+    static func lines(_ db: Database, _ body: JSONValue, replacing existing: [SalesOrderLine], orderId: Int64) throws -> [SalesOrderLine] {
+        var nextId = max(existing.map(\.id).max() ?? 0, orderId * 100)
+        var lines: [SalesOrderLine] = []
+        for (index, line) in (body.arrayValue ?? []).enumerated() {
+            guard let itemId = line["item_id"]?.int64Value, let qty = line["qty"]?.int64Value, qty > 0,
+                  let item = try Item.fetchOne(db, key: itemId)
+            else { throw RetailError.invalid("lines[\(index)]", "needs an existing item_id and a positive integer qty") }
+            let price = line["adjusted_unit_price"].flatMap { Money.cents(fromDollars: $0) } ?? item.priceCents
+            let id: Int64
+            if let kept = line["id"]?.int64Value, existing.contains(where: { $0.id == kept }), !lines.contains(where: { $0.id == kept }) {
+                id = kept
+            } else {
+                nextId += 1
+                id = nextId
+            }
+            lines.append(SalesOrderLine(id: id, itemId: itemId, qty: qty, adjustedUnitPriceCents: price, description: item.description))
+        }
+        guard !lines.isEmpty else { throw RetailError.invalid("lines", "must not be empty") }
+        return lines
     }
 
     private func order(_ db: Database, _ request: SimRequest) throws -> SalesOrder {
@@ -97,6 +117,7 @@ struct RetailOrderRoutes {
             "customer_id": o.customerId.map { .int($0) } ?? .null, "location_id": .int(o.locationId),
             "created_at": .string(Timestamps.iso8601(o.createdAt)), "updated_at": .string(Timestamps.iso8601(o.updatedAt)),
             "total": Money.dollars(total), "lines": .array(o.lines.map(line)),
+            "custom": .object(o.custom.mapValues { .string($0) }),
         ]
     }
 

@@ -10,6 +10,9 @@ public struct SalesOrder: Codable, Sendable, Equatable, FetchableRecord, Persist
     public var customerId: Int64?
     public var locationId: Int64
     public var lines: [SalesOrderLine]
+    /// Custom fields (`custom@<name>` in filters; `custom` in the JSON): free text an integration may write, such as
+    /// the bridge's note of what Sage has shipped.
+    public var custom: [String: String]
     public var createdAt: Date
     public var updatedAt: Date
 
@@ -40,6 +43,12 @@ extension HeartlandDatabase {
                 t.column("createdAt", .datetime).notNull()
                 t.column("updatedAt", .datetime).notNull().indexed()
             }
+        }
+    }
+
+    static func registerOrderCustomFieldsMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("heartland-v5-order-custom-fields") { db in
+            try db.alter(table: "sales_order") { t in t.add(column: "custom", .text).notNull().defaults(to: "{}") }
         }
     }
 }

@@ -125,6 +125,19 @@ public struct SageMasterDataClient: Sendable {
         return try transport.decode(SageOrder.self, from: answer, what: "created order \(order.OrderNumber)")
     }
 
+    /// Replaces an order's lines: a line with a `LineNumber` changes that line, a line without one is added, and a
+    /// line left out is removed. Sage refuses to go below what a line has shipped.
+    public func updateOrderLines(uniquifier: Int64, _ lines: [SageOrderLine]) async throws(SageError) -> SageOrder {
+        struct Patch: Encodable { var OrderDetails: [SageOrderLine] }
+        let answer = try await transport.send("PATCH", "OE/OEOrders(\(uniquifier))", body: try Self.encode(Patch(OrderDetails: lines)))
+        return try transport.decode(SageOrder.self, from: answer, what: "order \(uniquifier)")
+    }
+
+    /// Deletes an order; Sage refuses once anything of it has shipped or been invoiced.
+    public func deleteOrder(uniquifier: Int64) async throws(SageError) {
+        _ = try await transport.send("DELETE", "OE/OEOrders(\(uniquifier))")
+    }
+
     static func encode<T: Encodable>(_ fields: T) throws(SageError) -> Data {
         do { return try JSONEncoder().encode(fields) } catch {
             throw .validation(message: "fields could not be encoded: \(error)", account: nil)

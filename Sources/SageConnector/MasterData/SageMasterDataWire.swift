@@ -90,24 +90,37 @@ public struct SageOrder: Sendable, Hashable, Codable {
         self.OrderDetails = OrderDetails
     }
 
-    /// Where the order stands, from Sage's documents: `invoiced`, `shipped` or `open`.
+    /// Where the order stands, from Sage's documents: `invoiced`; `shipped` when every line has shipped in full (or a
+    /// shipment was recorded without line quantities); `partially_shipped` when some of it has; else `open`.
     public var fulfilment: String {
         if let invoice = LastInvoiceNumber, !invoice.isEmpty { return "invoiced" }
+        let lines = OrderDetails ?? []
+        let shipped = lines.reduce(Int64(0)) { $0 + ($1.QuantityShippedToDate ?? 0) }
+        if shipped > 0 {
+            return lines.allSatisfy { ($0.QuantityShippedToDate ?? 0) >= $0.QuantityOrdered } ? "shipped" : "partially_shipped"
+        }
         if let shipment = LastShipmentNumber, !shipment.isEmpty { return "shipped" }
         return "open"
     }
 }
 
 public struct SageOrderLine: Sendable, Hashable, Codable {
+    /// Sage's number of the line within its order (nil on a line not yet in Sage).
+    public var LineNumber: Int64?
     public var Item: String
     public var Location: String?
     public var QuantityOrdered: Int64
     public var PricingUnitPrice: Decimal
+    /// Units of this line shipped so far (read; Sage keeps it across edits).
+    public var QuantityShippedToDate: Int64?
 
-    public init(item: String, location: String?, quantity: Int64, unitPriceCents: Int64) {
+    public init(item: String, location: String?, quantity: Int64, unitPriceCents: Int64, lineNumber: Int64? = nil) {
+        LineNumber = lineNumber
         Item = item
         Location = location
         QuantityOrdered = quantity
         PricingUnitPrice = SageAmount.decimal(cents: unitPriceCents)
     }
+
+    public var unitPriceCents: Int64? { SageAmount.cents(PricingUnitPrice) }
 }

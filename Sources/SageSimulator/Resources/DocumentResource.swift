@@ -3,21 +3,25 @@ import GRDB
 import SimulatorKit
 
 /// A Sage 300 entity collection kept as JSON documents: list with OData, create, read by key,
-/// and (where the resource allows it) PATCH.
+/// and (where the resource allows it) PATCH and DELETE.
 public struct DocumentResource: Sendable {
     public typealias Create = @Sendable (Database, JSONValue, Date) throws -> JSONValue
     public typealias Update = @Sendable (Database, _ existing: JSONValue, _ patch: JSONValue, Date) throws -> JSONValue
+    /// Throws when the entity cannot be deleted (as Sage refuses to delete an order with shipments).
+    public typealias Delete = @Sendable (Database, _ existing: JSONValue) throws -> Void
 
     public let resource: String
     public let keyFields: [String]
     public let create: Create
     public let update: Update?
+    public let delete: Delete?
 
-    public init(resource: String, keyFields: [String], create: @escaping Create, update: Update? = nil) {
+    public init(resource: String, keyFields: [String], create: @escaping Create, update: Update? = nil, delete: Delete? = nil) {
         self.resource = resource
         self.keyFields = keyFields
         self.create = create
         self.update = update
+        self.delete = delete
     }
 
     /// Storage key of an entity: its key field values joined by `|`.
@@ -67,6 +71,15 @@ public struct DocumentResource: Sendable {
         let entity = try update(db, existing, body, now)
         try SageRecords.update(db, resource: resource, key: key, json: entity, now: Timestamps.iso8601Millis(now))
         return entity
+    }
+
+    public func remove(_ db: Database, key: String) throws {
+        guard let delete else { throw SageError.general("\(resource) cannot be deleted.") }
+        guard let existing = try SageRecords.fetch(db, resource: resource, key: key) else {
+            throw SageError.notFound("\(resource) record '\(key)' does not exist.")
+        }
+        try delete(db, existing)
+        try db.execute(sql: "DELETE FROM sage_record WHERE resource = ? AND key = ?", arguments: [resource, key])
     }
 
     /// Copies every field of `patch` except the key fields onto `existing`.

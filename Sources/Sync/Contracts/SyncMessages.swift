@@ -96,7 +96,8 @@ public struct SyncCustomer: Sendable, Codable, Equatable {
     }
 }
 
-/// A Heartland sales order (customer / special order) for Sage OE.
+/// A Heartland sales order (customer / special order) for Sage OE: the whole order as Heartland holds it now, so
+/// that any one version can create, change or cancel the Sage order on its own.
 public struct OrderRecord: Sendable, Codable, Equatable {
     public struct Line: Sendable, Codable, Equatable {
         /// Heartland item `public_id`, which is Sage's `ItemNumber` for synced items.
@@ -112,6 +113,24 @@ public struct OrderRecord: Sendable, Codable, Equatable {
     public var customer: SyncCustomer?
     public var lines: [Line]
     public var createdAt: String?
+    /// `open` or `cancelled` (nil in messages from before order changes were synced: open).
+    public var status: String?
+    /// Heartland's `updated_at`: an older version never overwrites a newer one (nil: not compared).
+    public var version: String?
+
+    public init(heartlandId: Int64, publicId: String, sageLocation: String?, customer: SyncCustomer?, lines: [Line], createdAt: String?,
+                status: String? = nil, version: String? = nil) {
+        self.heartlandId = heartlandId
+        self.publicId = publicId
+        self.sageLocation = sageLocation
+        self.customer = customer
+        self.lines = lines
+        self.createdAt = createdAt
+        self.status = status
+        self.version = version
+    }
+
+    public var isCancelled: Bool { status == "cancelled" }
 }
 
 /// Where a Sage order stands, for the Heartland order it came from.
@@ -119,9 +138,36 @@ public struct OrderStatusRecord: Sendable, Codable, Equatable {
     public var orderNumber: String
     /// The Heartland order's `public_id` (from the Sage order number `HL-<public_id>`).
     public var heartlandPublicId: String
-    /// `shipped` or `invoiced`.
+    /// `partially_shipped`, `shipped` or `invoiced`.
     public var status: String
     public var version: String
+    /// What each line has shipped (nil in messages from before partial shipments were synced).
+    public var lines: [ShippedLine]?
+
+    public struct ShippedLine: Sendable, Codable, Equatable {
+        public var itemNumber: String
+        public var ordered: Int64
+        public var shipped: Int64
+
+        public init(itemNumber: String, ordered: Int64, shipped: Int64) {
+            self.itemNumber = itemNumber
+            self.ordered = ordered
+            self.shipped = shipped
+        }
+    }
+
+    public init(orderNumber: String, heartlandPublicId: String, status: String, version: String, lines: [ShippedLine]? = nil) {
+        self.orderNumber = orderNumber
+        self.heartlandPublicId = heartlandPublicId
+        self.status = status
+        self.version = version
+        self.lines = lines
+    }
+
+    /// What Sage has shipped, as a person reads it: `10001 2 of 3, 10002 0 of 1`.
+    public var shippedText: String {
+        (lines ?? []).map { "\($0.itemNumber) \($0.shipped) of \($0.ordered)" }.joined(separator: ", ")
+    }
 }
 
 /// The envelope of every sync message: the record, the fields the receiving loader may write on an
@@ -153,6 +199,8 @@ public enum SyncRoute {
     public static let sageOrderStatusChanged = "sage.order.status_changed"
     public static let heartlandCustomerChanged = "heartland.customer.changed"
     public static let heartlandOrderCreated = "heartland.order.created"
+    /// A later version of an order already published: lines edited, or cancelled.
+    public static let heartlandOrderChanged = "heartland.order.changed"
     public static let heartlandItemChanged = "heartland.item.changed"
     // commands on bridge.commands
     public static let heartlandItemUpdate = "heartland.item.update"
@@ -161,6 +209,7 @@ public enum SyncRoute {
     public static let heartlandOrderStatus = "heartland.order.status"
     public static let sageCustomerUpsert = "sage.customer.upsert"
     public static let sageOrderCreate = "sage.order.create"
+    public static let sageOrderUpdate = "sage.order.update"
     public static let sageItemUpsert = "sage.item.upsert"
     /// A person's decision about an uncertain customer match (`CustomerMatchDecision`), from the console to each loader.
     public static let heartlandCustomerDecision = "heartland.customer.decision"
@@ -178,7 +227,13 @@ public enum SyncKey {
     public static func sageStock(_ item: String, _ location: String, _ version: String) -> String { "sage:stock:\(item):\(location):\(version)" }
     public static func sageCustomer(_ number: String, _ version: String) -> String { "sage:customer:\(number):\(version)" }
     public static func sageOrder(_ number: String, _ status: String) -> String { "sage:order:\(number):\(status)" }
+    /// A fulfilment of a Sage order: its status and what each line has shipped.
+    public static func sageOrder(_ number: String, _ status: String, shipped fingerprint: String) -> String {
+        "sage:order:\(number):\(status):\(fingerprint.prefix(8))"
+    }
     public static func heartlandCustomer(_ id: String, _ version: String) -> String { "heartland:customer:\(id):\(version)" }
     public static func heartlandOrder(_ id: Int64) -> String { "heartland:order:\(id)" }
+    /// A later version of a Heartland order (`updated_at` and a fingerprint of what changed).
+    public static func heartlandOrder(_ id: Int64, version: String) -> String { "heartland:order:\(id):\(version)" }
     public static func heartlandItem(_ number: String, _ version: String) -> String { "heartland:item:\(number):\(version)" }
 }

@@ -4,8 +4,8 @@ import Logging
 import Messaging
 
 /// heartland-ingest's master-data sweep of Heartland Retail: customers changed since the watermark
-/// (published when a Heartland-owned field changed) and new sales orders (customer / special orders,
-/// published once each, with their customer and items resolved for Sage).
+/// (published when a Heartland-owned field changed), items, and sales orders (customer / special orders: new ones,
+/// then each later version whose lines or cancellation changed, with their customer and items resolved for Sage).
 public struct HeartlandSweeper: SyncSweeper {
     public let source = "heartland-ingest"
     let client: RetailMasterDataClient
@@ -81,12 +81,20 @@ public struct HeartlandSweeper: SyncSweeper {
                    active: item.active ?? true, version: item.updatedAt ?? "")
     }
 
-    /// A sales order goes to Sage once, when first seen; later changes to it in Heartland are not
-    /// synced (its fulfilment is Sage's, and flows the other way).
+    /// Sales orders: an open order goes to Sage when first seen (`heartland.order.created`); after that, a change to
+    /// its lines or its cancellation goes as a new version (`heartland.order.changed`, carrying the whole order).
+    /// Its status moving to shipped or invoiced is Sage's fulfilment written back by the bridge, and is not a change
+    /// (the fingerprint leaves it out), nor is the fulfilment note the bridge writes in a custom field.
     func orders(_ batch: inout SweepBatch) async throws {
         let orders = try await client.orders(updatedSince: try state.watermark("heartland.orders"))
         batch.advance("heartland.orders", to: orders.compactMap(\.updatedAt).max())
-        for order in orders where try await state.fingerprint("order", String(order.id)) == nil && order.status == "open" {
+        for order in orders {
+            let fingerprint = Self.fingerprint(order)
+            let seen = try await state.fingerprint("order", String(order.id))
+            guard seen != fingerprint, seen != nil || order.status == "open" else {
+                batch.unchanged += 1
+                continue
+            }
             var customer: SyncCustomer?
             if let id = order.customerId {
                 let found = try await client.customer(id: id)
@@ -98,13 +106,24 @@ public struct HeartlandSweeper: SyncSweeper {
                 lines.append(.init(itemNumber: item.publicId, quantity: line.qty, unitPriceCents: line.unitPriceCents,
                                    description: line.description.map(CardMask.mask)))
             }
+            let version = order.updatedAt ?? ""
             let record = OrderRecord(heartlandId: order.id, publicId: order.publicId,
                                      sageLocation: order.locationId.flatMap { policy.sageLocation(heartland: $0) },
-                                     customer: customer, lines: lines, createdAt: order.createdAt)
-            try await batch.add(state, entity: "order", key: String(order.id), fingerprint: "created", version: order.updatedAt ?? "",
-                                routingKey: SyncRoute.heartlandOrderCreated, record: record, fields: [],
-                                idempotencyKey: SyncKey.heartlandOrder(order.id), exchange: exchange)
+                                     customer: customer, lines: lines, createdAt: order.createdAt,
+                                     status: order.status == "cancelled" ? "cancelled" : "open", version: version)
+            let first = seen == nil
+            try await batch.add(state, entity: "order", key: String(order.id), fingerprint: fingerprint, version: version,
+                                routingKey: first ? SyncRoute.heartlandOrderCreated : SyncRoute.heartlandOrderChanged, record: record, fields: [],
+                                idempotencyKey: first ? SyncKey.heartlandOrder(order.id)
+                                    : SyncKey.heartlandOrder(order.id, version: "\(version)~\(fingerprint.prefix(8))"),
+                                exchange: exchange)
         }
+    }
+
+    /// What of an order the bridge carries to Sage: cancelled or not, and its lines.
+    static func fingerprint(_ order: RetailOrder) -> String {
+        SyncState.fingerprint([order.status == "cancelled" ? "cancelled" : "active"]
+            + order.lines.map { "\($0.itemId)×\($0.qty)@\($0.unitPriceCents)" })
     }
 
     /// Card numbers a clerk typed into a customer's fields are masked here, before anything is published or logged.

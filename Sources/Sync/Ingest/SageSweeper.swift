@@ -93,24 +93,31 @@ public struct SageSweeper: SyncSweeper {
         }
     }
 
-    /// Orders that came from Heartland: their fulfilment (shipped, invoiced) goes back. An order the
-    /// bridge has just created is `open`, which Heartland already knows: that is the bridge's own
-    /// write seen again, and it is not published.
+    /// Orders that came from Heartland: their fulfilment (partially shipped, shipped, invoiced, with what each line
+    /// has shipped) goes back. An order the bridge has just created or edited is `open` with nothing shipped, which
+    /// Heartland already knows: that is the bridge's own write seen again, and it is not published; nor is an edit
+    /// that leaves the fulfilment as it was (the fingerprint is the fulfilment alone).
     func orders(_ batch: inout SweepBatch) async throws {
         let orders = try await client.orders(changedSince: try state.watermark("sage.orders"), numberPrefix: policy.orderPrefix)
         batch.advance("sage.orders", to: orders.compactMap(\.DateLastEdited).max())
         for order in orders {
             let status = order.fulfilment
+            var lines: [OrderStatusRecord.ShippedLine]? = (order.OrderDetails ?? []).map {
+                OrderStatusRecord.ShippedLine(itemNumber: $0.Item, ordered: $0.QuantityOrdered, shipped: $0.QuantityShippedToDate ?? 0)
+            }
+            // A shipment recorded without line quantities says nothing per line.
+            if lines?.allSatisfy({ $0.shipped == 0 }) == true { lines = nil }
+            let fingerprint = SyncState.fingerprint([status] + (lines ?? []).map { "\($0.itemNumber):\($0.shipped)/\($0.ordered)" })
             if status == "open", try await state.fingerprint("order", order.OrderNumber) == nil {
                 batch.unchanged += 1
                 continue
             }
             let record = OrderStatusRecord(orderNumber: order.OrderNumber, heartlandPublicId: String(order.OrderNumber.dropFirst(policy.orderPrefix.count)),
-                                           status: status, version: order.DateLastEdited ?? "")
+                                           status: status, version: order.DateLastEdited ?? "", lines: lines)
             guard status != "open" else { continue }
-            try await batch.add(state, entity: "order", key: order.OrderNumber, fingerprint: SyncState.fingerprint([status]), version: record.version,
+            try await batch.add(state, entity: "order", key: order.OrderNumber, fingerprint: fingerprint, version: record.version,
                                 routingKey: SyncRoute.sageOrderStatusChanged, record: record, fields: ["status"],
-                                idempotencyKey: SyncKey.sageOrder(order.OrderNumber, status), exchange: exchange)
+                                idempotencyKey: SyncKey.sageOrder(order.OrderNumber, status, shipped: fingerprint), exchange: exchange)
         }
     }
 

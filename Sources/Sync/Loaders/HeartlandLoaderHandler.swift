@@ -14,7 +14,8 @@ import PipelineContracts
 ///   adjustment set of the difference (recomputed on every attempt, so a retry never adjusts twice);
 /// - `heartland.customer.upsert`: the Sage-owned fields of the twin customer (same number, a link, or
 ///   a confident match), a new customer when there is none, a review hold when the match is uncertain;
-/// - `heartland.order.status`: Sage's fulfilment (`shipped`, `invoiced`) on the Heartland order.
+/// - `heartland.order.status`: Sage's fulfilment (partially shipped, shipped, invoiced; what each line shipped) on the
+///   Heartland order.
 public struct HeartlandLoaderHandler: StageHandler {
     public static let stage = "heartland-loader"
     let client: RetailMasterDataClient
@@ -198,6 +199,9 @@ public struct HeartlandLoaderHandler: StageHandler {
             + (decision.verdict == .same ? "are the same person (linked)" : "are different people (never matched again)"))
     }
 
+    /// Sage's fulfilment on the Heartland order: its status moves forward to shipped or invoiced (Heartland has no
+    /// status for a partial shipment: the order stays open), and the custom field `sage_fulfilment` says what each line
+    /// has shipped. Older fulfilments than one applied never arrive here (the record's version).
     func orderStatus(_ command: SyncMessage<OrderStatusRecord>) async throws -> SyncApplied {
         let record = command.record
         guard let order = try await client.order(publicId: record.heartlandPublicId) else {
@@ -205,14 +209,19 @@ public struct HeartlandLoaderHandler: StageHandler {
         }
         let rank = ["open": 0, "shipped": 1, "invoiced": 2]
         guard let now = rank[order.status] else {
-            throw StageError.permanent("Sage order \(record.orderNumber) is \(record.status), but Heartland order \(order.publicId) is \(order.status); "
-                + "resolve it in Heartland or Sage, then run `bridgectl dlq replay heartland-loader`")
+            throw StageError.permanent("Sage order \(record.orderNumber) is \(record.status.replacingOccurrences(of: "_", with: " ")), but Heartland order "
+                + "\(order.publicId) is \(order.status); resolve it in Heartland or Sage, then run `bridgectl dlq replay heartland-loader`")
         }
-        guard now < rank[record.status, default: 0] else {
-            return SyncApplied(wrote: false, detail: "Heartland order \(order.publicId) is already \(order.status): nothing written")
+        let target = record.status == "partially_shipped" ? "open" : record.status
+        let status = now < rank[target, default: 0] ? target : nil
+        let shown = record.status.replacingOccurrences(of: "_", with: " ") + (record.lines == nil ? "" : ": \(record.shippedText)")
+            + " (Sage order \(record.orderNumber))"
+        let note = order.custom[RetailOrder.fulfilmentField] == shown ? nil : shown
+        guard status != nil || note != nil else {
+            return SyncApplied(wrote: false, detail: "Heartland order \(order.publicId) is already \(order.status) with \(shown): nothing written")
         }
-        _ = try await client.updateOrder(id: order.id, status: record.status)
-        return SyncApplied(wrote: true, detail: "Heartland order \(order.publicId): \(order.status) → \(record.status) (Sage order \(record.orderNumber))")
+        _ = try await client.updateOrder(id: order.id, status: status, custom: note.map { [RetailOrder.fulfilmentField: $0] } ?? [:])
+        return SyncApplied(wrote: true, detail: "Heartland order \(order.publicId): " + (status.map { "\(order.status) → \($0), " } ?? "") + shown)
     }
 
     static func dollars(_ cents: Int64) -> String { "\(RetailAmount.decimal(cents: cents))" }

@@ -11,7 +11,9 @@ import SageConnector
 /// - `sage.customer.upsert`: the Heartland-owned fields of the twin AR customer (same number, a link,
 ///   or a confident match), a new customer numbered like Heartland's when there is none, a review hold
 ///   when the match is uncertain;
-/// - `sage.order.create`: an OE order `HL-<Heartland order #>` for the customer (resolved the same way).
+/// - `sage.order.create`, `sage.order.update`: the OE order `HL-<Heartland order #>` for the customer (resolved the
+///   same way) made to hold the Heartland order's version: created when missing, its lines changed (never below what
+///   Sage has shipped), deleted when cancelled with nothing shipped; an older version than one applied is a no-op.
 public struct SageMasterDataHandler: StageHandler {
     public static let stage = "sage-loader"
     let client: SageMasterDataClient
@@ -20,9 +22,11 @@ public struct SageMasterDataHandler: StageHandler {
     let support: SyncLoaderSupport
     let twins: TwinSearch
 
-    /// - Parameter index: the index of Sage's customers for the twin search (in the ledger's file).
+    /// - Parameters:
+    ///   - index: the index of Sage's customers for the twin search (in the ledger's file).
+    ///   - versions: the newest version applied per order, so an older one is a no-op (nil: not checked).
     public init(client: SageMasterDataClient, ledger: IdempotencyStore, links: CustomerLinks, index: CustomerIndex, policy: SyncPolicy,
-                auditExchange: String = "bridge.audit") {
+                auditExchange: String = "bridge.audit", versions: RecordVersions? = nil) {
         self.client = client
         self.links = links
         self.policy = policy
@@ -30,14 +34,19 @@ public struct SageMasterDataHandler: StageHandler {
             try await client.customers(changedSince: since).map(SageSweeper.record)
         }
         self.twins = twins
-        support = SyncLoaderSupport(stage: Self.stage, ledger: ledger, auditExchange: auditExchange, decisions: { try await twins.apply($0) })
+        support = SyncLoaderSupport(stage: Self.stage, ledger: ledger, auditExchange: auditExchange, versions: versions,
+                                    decisions: { try await twins.apply($0) })
     }
 
     public func handle(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome {
-        try await support.apply(message, logger: logger) { key in
+        if message.routingKey == SyncRoute.sageOrderCreate || message.routingKey == SyncRoute.sageOrderUpdate {
+            let command = try message.decode(SyncMessage<OrderRecord>.self)
+            let version = command.record.version.map { RecordVersion(record: "order:\(command.record.heartlandId)", version: $0) }
+            return try await support.apply(message, record: version, logger: logger) { _ in try await order(command) }
+        }
+        return try await support.apply(message, logger: logger) { key in
             switch message.routingKey {
             case SyncRoute.sageCustomerUpsert: return try await customer(message.decode(SyncMessage<SyncCustomer>.self), key: key)
-            case SyncRoute.sageOrderCreate: return try await order(message.decode(SyncMessage<OrderRecord>.self))
             case SyncRoute.sageCustomerDecision: return try await decision(message.decode(CustomerMatchDecision.self))
             case SyncRoute.sageItemUpsert: return try await item(message.decode(SyncMessage<ItemRecord>.self), key: key)
             default: throw StageError.permanent("sage-loader has no master-data rule for commands of type '\(message.routingKey)'")
@@ -176,11 +185,28 @@ public struct SageMasterDataHandler: StageHandler {
         return .existing(found, how: because)
     }
 
+    /// Makes the Sage order hold this version of the Heartland order.
     func order(_ command: SyncMessage<OrderRecord>) async throws -> SyncApplied {
         let record = command.record
         let number = policy.orderPrefix + record.publicId
+        let version = record.version.map { " version \($0)" } ?? ""
         if let existing = try await client.order(number: number) {
-            return SyncApplied(wrote: false, detail: "Sage already holds order \(number) (uniquifier \(existing.OrderUniquifier.map(String.init) ?? "?")): nothing written")
+            guard let uniquifier = existing.OrderUniquifier else {
+                throw StageError.transient("Sage order \(number) was read without its OrderUniquifier")
+            }
+            if record.isCancelled { return try await cancel(existing, uniquifier: uniquifier, record) }
+            guard let lines = try OrderLinePlan.lines(current: existing.OrderDetails ?? [], wanted: record.lines, location: record.sageLocation,
+                                                      order: number, heartland: record.publicId)
+            else {
+                return SyncApplied(wrote: false, detail: "Sage order \(number) (uniquifier \(uniquifier)) already holds Heartland order "
+                    + "\(record.publicId)\(version): nothing written")
+            }
+            let updated = try await client.updateOrderLines(uniquifier: uniquifier, lines)
+            return SyncApplied(wrote: true, detail: "Sage order \(number): lines \(OrderLinePlan.describe(updated.OrderDetails ?? lines)) "
+                + "from Heartland order \(record.publicId)\(version)")
+        }
+        if record.isCancelled {
+            return SyncApplied(wrote: false, detail: "Heartland order \(record.publicId) was cancelled before it reached Sage: nothing written")
         }
         guard let customer = record.customer else {
             throw StageError.permanent("Heartland order \(record.publicId) has no customer; a Sage sales order needs one. "
@@ -201,6 +227,21 @@ public struct SageMasterDataHandler: StageHandler {
         case .failure(let error):
             throw error
         }
+    }
+
+    /// A cancelled Heartland order: its Sage order is deleted while nothing of it has shipped or been invoiced; after
+    /// that Sage cannot take it back, and a person decides.
+    func cancel(_ existing: SageOrder, uniquifier: Int64, _ record: OrderRecord) async throws -> SyncApplied {
+        let shipped = (existing.OrderDetails ?? []).filter { ($0.QuantityShippedToDate ?? 0) > 0 }
+        guard existing.fulfilment == "open" else {
+            throw StageError.permanent("Heartland order \(record.publicId) was cancelled, but Sage order \(existing.OrderNumber) is \(existing.fulfilment)"
+                + (shipped.isEmpty ? "" : " (\(shipped.map { "\($0.Item): \($0.QuantityShippedToDate ?? 0) of \($0.QuantityOrdered)" }.joined(separator: ", ")))")
+                + ": Sage cannot delete an order once it has shipped or been invoiced. Settle it with the customer (a return, a credit note) in Sage, "
+                + "then discard this dead letter with `bridgectl dlq`")
+        }
+        try await client.deleteOrder(uniquifier: uniquifier)
+        return SyncApplied(wrote: true, detail: "Sage order \(existing.OrderNumber) (uniquifier \(uniquifier)) deleted: Heartland order "
+            + "\(record.publicId) was cancelled" + (record.version.map { " (version \($0))" } ?? ""))
     }
 
     /// The Sage customer of an order: its twin, or a new one (an uncertain match holds the order for review).
