@@ -253,7 +253,8 @@ final class SyncFlowTests: XCTestCase {
             let custom = try await heartlandOrder("SO-78")?["custom"] as? [String: Any]
             return (custom?["sage_fulfilment"] as? String)?.hasPrefix("partially shipped: 10001 1 of 4") == true
         }
-        XCTAssertEqual(try await heartlandOrder("SO-78")?["status"] as? String, "open", "Heartland has no partial status: the order stays open")
+        let partial = try await heartlandOrder("SO-78")
+        XCTAssertEqual(partial?["status"] as? String, "open", "Heartland has no partial status: the order stays open")
 
         // Another order, cancelled at the POS once it reached Sage: deleted there.
         let second = try await flow.heartland("POST", "sales/orders",
@@ -265,7 +266,8 @@ final class SyncFlowTests: XCTestCase {
         // By now heartland-ingest has swept past the fulfilment note the bridge wrote on SO-78: it was not published.
         let keys = try await flow.ledgerKeys(flow.sageLedger).filter { $0 == "heartland:order:\(id)" || $0.hasPrefix("heartland:order:\(id):") }
         XCTAssertEqual(keys.count, 2, "SO-78 reached sage-loader as created and edited, nothing more: \(keys)")
-        XCTAssertEqual(sageLines(try await sageOrder("HL-SO-78")), ["1 10001 × 4"])
+        let finalOrder = try await sageOrder("HL-SO-78")
+        XCTAssertEqual(sageLines(finalOrder), ["1 10001 × 4"])
         let parked = try await flow.broker.depth("sage-loader.dlq") + flow.broker.depth("heartland-loader.dlq") + flow.broker.depth("transformer.dlq")
         XCTAssertEqual(parked, 0)
     }
