@@ -38,9 +38,11 @@ let package = Package(
         ),
         // The instant taken as now: the system clock, or one set for tests and demos (BRIDGE_CLOCK).
         .target(name: "BridgeClock"),
+        // Plain HTTP / AMQP allowed or refused (BRIDGE_REQUIRE_TLS): checked where each URL is read.
+        .target(name: "TransportSecurity"),
         .target(
             name: "AMQP",
-            dependencies: ["CRabbitMQ", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CRabbitMQ", "TransportSecurity", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "Messaging",
@@ -59,6 +61,7 @@ let package = Package(
         .target(
             name: "WorkerRuntime",
             dependencies: [
+                "TransportSecurity",
                 "Messaging",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -75,7 +78,7 @@ let package = Package(
             name: "bridge-relay",
             dependencies: ["WorkerRuntime", "Messaging", "AMQP", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP", "BridgeClock"]),
+        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP", "BridgeClock", "TransportSecurity"]),
         // Programs the tests run (any program, the project-local RabbitMQ node), awaited without blocking the cooperative pool.
         .target(name: "TestPrograms", path: "Tests/TestPrograms"),
         .testTarget(name: "BrokerTests", dependencies: ["BridgeClock", "TestPrograms", "Messaging", "BrokerAdmin", "AMQP", "WorkerRuntime", "SageConnector", "PipelineContracts", "Alerter",
@@ -123,12 +126,12 @@ let package = Package(
         // MARK: connectors (issue 4)
         .target(
             name: "SageConnector",
-            dependencies: [.product(name: "Logging", package: "swift-log")]
+            dependencies: ["TransportSecurity", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "SageConnectorTests", dependencies: ["SageConnector", "SageSimulator", "SimulatorKit"]),
         .target(
             name: "HeartlandConnector",
-            dependencies: [.product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["TransportSecurity", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(name: "HeartlandConnectorTests", dependencies: ["HeartlandConnector", "HeartlandSimulator", "SimulatorKit",
                                                                      // heartland-ingest is tested here, on the same simulator harness
@@ -190,7 +193,7 @@ let package = Package(
                                                          .product(name: "Hummingbird", package: "hummingbird")]),
         .target(
             name: "HeartlandIngest",
-            dependencies: ["HeartlandConnector", "PipelineContracts", "Accounting", "Messaging", "AMQP", "BridgeClock",
+            dependencies: ["TransportSecurity", "HeartlandConnector", "PipelineContracts", "Accounting", "Messaging", "AMQP", "BridgeClock",
                            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
@@ -223,7 +226,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "heartland-loader",
-            dependencies: ["Sync", "HeartlandConnector", "Messaging", "WorkerRuntime",
+            dependencies: ["Sync", "HeartlandConnector", "Messaging", "WorkerRuntime", "TransportSecurity",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // The twin-check cost at N customers, both simulators in-process (scripts/bench-sync).

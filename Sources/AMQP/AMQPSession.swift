@@ -1,4 +1,5 @@
 import Foundation
+import TransportSecurity
 import Logging
 import Synchronization
 import CRabbitMQ
@@ -52,6 +53,7 @@ public final class AMQPSession: Sendable {
 
     /// Opens a connection on a new thread; throws `connectFailed` if the broker cannot be reached.
     public static func connect(url: AMQPURL, name: String, logger: Logger) async throws -> AMQPSession {
+        do { try url.checkTransport(try TransportPolicy.fromEnvironment()) } catch { throw AMQPError.connectFailed(error.description) }
         let session = AMQPSession(url: url, logger: logger)
         try await withCheckedThrowingContinuation { (ready: CheckedContinuation<Void, any Error>) in
             let thread = Thread {

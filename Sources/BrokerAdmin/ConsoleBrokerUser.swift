@@ -37,7 +37,23 @@ public enum ConsoleBrokerUser {
         result.permissions.removeAll { $0.user == name }
         result.users.append(user(name))
         result.permissions.append(try permission(name, in: topology, releaseExchange: releaseExchange, auditExchange: auditExchange))
+        result.topicPermissions.removeAll { $0.user == name }
+        result.topicPermissions += try topicPermissions(name, vhost: topology.vhosts.first?.name ?? "/", releaseExchange: releaseExchange,
+                                                        auditExchange: auditExchange)
         return result
+    }
+
+    /// What the console may publish by routing key: on `bridge.commands` the documents a person approved
+    /// (`sage.journal.*`), customer match decisions and the sync commands held for them; on `bridge.audit` only
+    /// notices ending in `.console`.
+    public static func topicPermissions(_ name: String = defaultName, vhost: String = "/", releaseExchange: String = "bridge.commands",
+                                        auditExchange: String = "bridge.audit") throws -> [Topology.TopicPermission] {
+        let releases = "\(BridgeTopology.journals)|^(heartland|sage)\\.customer\\.decision$|\(BridgeTopology.syncCommands)"
+        let definitions = [
+            ["user": name, "vhost": vhost, "exchange": releaseExchange, "write": releases, "read": ".*"],
+            ["user": name, "vhost": vhost, "exchange": auditExchange, "write": "^audit\\.[a-z_]+\\.console$", "read": ".*"],
+        ]
+        return try JSONDecoder().decode([Topology.TopicPermission].self, from: JSONSerialization.data(withJSONObject: definitions))
     }
 
     private static func exact(_ names: [String]) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import TransportSecurity
 import HeartlandConnector
 
 /// Where heartland-ingest finds Heartland and with which secrets, read once in `main` from the
@@ -44,6 +45,9 @@ public struct HeartlandSettings: Sendable {
             }
             guard let parsed = URL(string: text), parsed.scheme == "http" || parsed.scheme == "https", parsed.host != nil else {
                 throw Invalid(description: "\(name) '\(text)' is not an http(s) URL")
+            }
+            do { try TransportPolicy.fromEnvironment(environment).check(http: parsed, name: name) } catch {
+                throw Invalid(description: error.description)
             }
             return parsed
         }

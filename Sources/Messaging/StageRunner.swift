@@ -331,7 +331,7 @@ public final class StageRunner: Service, Sendable {
             properties.headers[Header.attempt] = .int(Int64(message.attempt + 1))
             properties.headers[Header.retryTier] = .string(RetryTier.label(tier.delay))
             metrics.retried(tier: tier)
-            let retry = OutgoingMessage(exchange: "", routingKey: tier.queue, properties: properties, body: message.body)
+            let retry = OutgoingMessage(exchange: stage.retryExchange, routingKey: tier.queue, properties: properties, body: message.body)
             return Resolution(messages: [retry], transientFailure: error, succeeded: false,
                               outcome: "retry in \(RetryTier.label(tier.delay)): \(reason)")
         }

@@ -48,7 +48,7 @@ extension StageRunner {
     }
 
     func poke(_ tier: RetryTier, on session: AMQPSession) async throws {
-        try await session.publish([OutgoingMessage(exchange: "", routingKey: tier.queue, properties: MessageProperties(
+        try await session.publish([OutgoingMessage(exchange: stage.retryExchange, routingKey: tier.queue, properties: MessageProperties(
             messageID: MessageID.random(), type: Header.tierPoke, persistent: false, headers: [Header.tierPoke: .bool(true)], expiration: "0"),
             body: [])])
     }

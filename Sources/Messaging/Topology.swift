@@ -12,9 +12,48 @@ public struct Topology: Codable, Sendable, Equatable {
     public var queues: [Queue]
     public var bindings: [Binding]
     public var policies: [Policy]
+    /// Which routing keys each user may publish on each topic exchange (RabbitMQ topic authorisation): the broker
+    /// refuses any other key with ACCESS_REFUSED. An exchange a user has no entry for is not restricted by key.
+    public var topicPermissions: [TopicPermission]
 
     enum CodingKeys: String, CodingKey {
         case rabbitVersion = "rabbit_version", vhosts, users, permissions, exchanges, queues, bindings, policies
+        case topicPermissions = "topic_permissions"
+    }
+
+    public init(rabbitVersion: String?, vhosts: [VHost], users: [User], permissions: [Permission], exchanges: [Exchange], queues: [Queue],
+                bindings: [Binding], policies: [Policy], topicPermissions: [TopicPermission] = []) {
+        self.rabbitVersion = rabbitVersion
+        self.vhosts = vhosts
+        self.users = users
+        self.permissions = permissions
+        self.exchanges = exchanges
+        self.queues = queues
+        self.bindings = bindings
+        self.policies = policies
+        self.topicPermissions = topicPermissions
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        rabbitVersion = try c.decodeIfPresent(String.self, forKey: .rabbitVersion)
+        vhosts = try c.decodeIfPresent([VHost].self, forKey: .vhosts) ?? []
+        users = try c.decodeIfPresent([User].self, forKey: .users) ?? []
+        permissions = try c.decodeIfPresent([Permission].self, forKey: .permissions) ?? []
+        exchanges = try c.decodeIfPresent([Exchange].self, forKey: .exchanges) ?? []
+        queues = try c.decodeIfPresent([Queue].self, forKey: .queues) ?? []
+        bindings = try c.decodeIfPresent([Binding].self, forKey: .bindings) ?? []
+        policies = try c.decodeIfPresent([Policy].self, forKey: .policies) ?? []
+        topicPermissions = try c.decodeIfPresent([TopicPermission].self, forKey: .topicPermissions) ?? []
+    }
+
+    public struct TopicPermission: Codable, Sendable, Hashable {
+        public var user: String
+        public var vhost: String
+        public var exchange: String
+        /// A regular expression the routing key of every publish must match.
+        public var write: String
+        public var read: String
     }
 
     public struct VHost: Codable, Sendable, Hashable { public var name: String }
@@ -191,6 +230,12 @@ public struct StageTopology: Sendable {
     public var deliveryLimit: Int?
 
     public var queues: [Topology.Queue] { [workQueue] + retryQueues + [deadLetterQueue] }
+
+    /// The exchange retries (and tier pokes) are published to: the one the delay tiers are bound from
+    /// (`bridge.retry`), or the default exchange for a topology from before it existed.
+    public var retryExchange: String {
+        bindings.first { RetryTier.isTier($0.destination, of: name) }?.source ?? ""
+    }
 
     /// Declares this stage's queues and bindings (idempotent: same arguments as the file) and checks that
     /// the exchanges it is bound to exist. Run on every (re)connect.

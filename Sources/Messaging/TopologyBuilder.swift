@@ -1,6 +1,12 @@
 /// Builds definitions from a short description of the pipeline, so that every stage gets the same
 /// shape (quorum work queue, delay tiers, parking lot, least-privilege user). `BridgeTopology.standard`
 /// is what `Topology/definitions.json` holds; tests build small pipelines of their own the same way.
+///
+/// Least privilege that enforces the pipeline: a stage's user may publish only to the exchanges it names, and on
+/// each of them (topic permissions) only its own routing keys: its results (`routingKeys`), alerts and audit
+/// notices ending in its own name, its own parking-lot key on `bridge.dead` and its own tiers on `bridge.retry`.
+/// No user may write the default exchange (`amq.default`), which reaches every queue by name: retries go through
+/// `bridge.retry`, where each tier is bound under its own name.
 public struct TopologyBuilder: Sendable {
     public struct StageSpec: Sendable {
         public var name: String
@@ -8,14 +14,18 @@ public struct TopologyBuilder: Sendable {
         public var consumes: [(exchange: String, key: String)]
         /// Exchanges the stage publishes its results to.
         public var publishesTo: [String]
+        /// Per exchange of `publishesTo` (and the audit exchange, for notices that do not end in the stage's name), a
+        /// regular expression of the routing keys the stage may publish there; an exchange without one takes any key.
+        public var routingKeys: [String: String]
         public var deliveryLimit: Int
         public var retryDelays: [Duration]
 
-        public init(name: String, consumes: [(exchange: String, key: String)], publishesTo: [String], deliveryLimit: Int = 5,
-                    retryDelays: [Duration] = BridgeTopology.defaultRetryDelays) {
+        public init(name: String, consumes: [(exchange: String, key: String)], publishesTo: [String], routingKeys: [String: String] = [:],
+                    deliveryLimit: Int = 5, retryDelays: [Duration] = BridgeTopology.defaultRetryDelays) {
             self.name = name
             self.consumes = consumes
             self.publishesTo = publishesTo
+            self.routingKeys = routingKeys
             self.deliveryLimit = deliveryLimit
             self.retryDelays = retryDelays
         }
@@ -25,9 +35,12 @@ public struct TopologyBuilder: Sendable {
     public struct SourceSpec: Sendable {
         public var name: String
         public var publishesTo: [String]
-        public init(name: String, publishesTo: [String]) {
+        /// As `StageSpec.routingKeys`.
+        public var routingKeys: [String: String]
+        public init(name: String, publishesTo: [String], routingKeys: [String: String] = [:]) {
             self.name = name
             self.publishesTo = publishesTo
+            self.routingKeys = routingKeys
         }
     }
 
@@ -36,15 +49,18 @@ public struct TopologyBuilder: Sendable {
     public var deadLetterExchange: String
     public var alertExchange: String
     public var auditExchange: String
+    /// Where stages publish retries: each delay tier is bound here under its own queue name.
+    public var retryExchange: String
     public var stages: [StageSpec]
     public var sources: [SourceSpec]
 
     public init(exchanges: [String], deadLetterExchange: String = "bridge.dead", alertExchange: String = "bridge.alerts",
-                auditExchange: String = "bridge.audit", stages: [StageSpec], sources: [SourceSpec] = []) {
+                auditExchange: String = "bridge.audit", retryExchange: String = "bridge.retry", stages: [StageSpec], sources: [SourceSpec] = []) {
         self.exchanges = exchanges
         self.deadLetterExchange = deadLetterExchange
         self.alertExchange = alertExchange
         self.auditExchange = auditExchange
+        self.retryExchange = retryExchange
         self.stages = stages
         self.sources = sources
     }
@@ -54,7 +70,8 @@ public struct TopologyBuilder: Sendable {
         var bindings: [Topology.Binding] = []
         var users: [Topology.User] = []
         var permissions: [Topology.Permission] = []
-        let allExchanges = (exchanges + [deadLetterExchange]).uniqued()
+        var topicPermissions: [Topology.TopicPermission] = []
+        let allExchanges = (exchanges + [deadLetterExchange, retryExchange]).uniqued()
 
         for stage in stages {
             queues.append(queue(stage.name, [
@@ -76,6 +93,7 @@ public struct TopologyBuilder: Sendable {
                     "x-dead-letter-strategy": .string("at-least-once"),
                     "x-overflow": .string("reject-publish"),
                 ]))
+                bindings.append(binding(retryExchange, tier.queue, tier.queue))
             }
             queues.append(queue("\(stage.name).dlq", ["x-queue-type": .string("quorum")]))
             for (exchange, key) in stage.consumes {
@@ -84,13 +102,18 @@ public struct TopologyBuilder: Sendable {
             bindings.append(binding(deadLetterExchange, "\(stage.name).dlq", stage.name))
 
             let own = "^\(escape(stage.name))(\\.\(RetryTier.infix)\\.[0-9a-z]+|\\.dlq)?$"
-            let readsFrom = stage.consumes.map(\.exchange) + [deadLetterExchange]
-            let writesTo = stage.publishesTo + [alertExchange, auditExchange, deadLetterExchange, "amq.default"]
+            let readsFrom = stage.consumes.map(\.exchange) + [deadLetterExchange, retryExchange]
+            let writesTo = stage.publishesTo + [alertExchange, auditExchange, deadLetterExchange, retryExchange]
             users.append(user(stage.name))
             permissions.append(Topology.Permission(
                 user: stage.name, vhost: vhost, configure: own,
                 write: alternation(writesTo, plus: own),
                 read: alternation(readsFrom, plus: own)))
+            var keys = ownKeys(stage.name, stage.routingKeys)
+            keys[deadLetterExchange] = "^\(escape(stage.name))$"
+            keys[retryExchange] = "^\(escape(stage.name))\\.\(RetryTier.infix)\\.[0-9a-z]+$"
+            for exchange in stage.publishesTo where keys[exchange] == nil { keys[exchange] = stage.routingKeys[exchange] ?? ".*" }
+            topicPermissions += keyPermissions(stage.name, keys)
         }
         for source in sources {
             users.append(user(source.name))
@@ -98,6 +121,9 @@ public struct TopologyBuilder: Sendable {
                 user: source.name, vhost: vhost, configure: "^$",
                 write: alternation(source.publishesTo + [alertExchange, auditExchange], plus: nil),
                 read: alternation(source.publishesTo, plus: nil)))
+            var keys = ownKeys(source.name, source.routingKeys)
+            for exchange in source.publishesTo where keys[exchange] == nil { keys[exchange] = source.routingKeys[exchange] ?? ".*" }
+            topicPermissions += keyPermissions(source.name, keys)
         }
 
         let workQueues = stages.map { escape($0.name) }.joined(separator: "|")
@@ -117,7 +143,21 @@ public struct TopologyBuilder: Sendable {
                 Topology.Policy(vhost: vhost, name: "bridge-work-queues", pattern: "^(\(workQueues))$", applyTo: "queues",
                                 definition: ["dead-letter-strategy": .string("at-least-once"), "overflow": .string("reject-publish")],
                                 priority: 0),
-            ])
+            ],
+            topicPermissions: topicPermissions)
+    }
+
+    /// Alerts and audit notices a process may publish: those ending in its own name (`alert.<kind>.<name>`,
+    /// `audit.<event>.<name>`), and on the audit exchange whatever else `routingKeys` names for it.
+    private func ownKeys(_ name: String, _ routingKeys: [String: String]) -> [String: String] {
+        let suffix = "\\.\(escape(name))$"
+        var audit = "^audit\\.[a-z_]+\(suffix)"
+        if let extra = routingKeys[auditExchange] { audit += "|\(extra)" }
+        return [alertExchange: "^alert\\.[a-z_]+\(suffix)", auditExchange: audit]
+    }
+
+    private func keyPermissions(_ user: String, _ keys: [String: String]) -> [Topology.TopicPermission] {
+        keys.keys.sorted().map { Topology.TopicPermission(user: user, vhost: vhost, exchange: $0, write: keys[$0]!, read: ".*") }
     }
 
     private func queue(_ name: String, _ arguments: [String: JSONValue]) -> Topology.Queue {
@@ -153,10 +193,16 @@ public enum BridgeTopology {
         TopologyBuilder(
             exchanges: exchanges,
             stages: [
+                // Journals go to the fraud scorer, never straight to the loaders: the transformer may publish on
+                // bridge.commands only the master-data commands of the two-way sync.
                 .init(name: "transformer", consumes: [("bridge.events", "heartland.#"), ("bridge.events", "sage.#")],
-                      publishesTo: ["bridge.scoring", "bridge.commands"]),
-                .init(name: "fraud-scorer", consumes: [("bridge.scoring", "#")], publishesTo: ["bridge.commands"]),
-                .init(name: "sage-loader", consumes: [("bridge.commands", "sage.#")], publishesTo: []),
+                      publishesTo: ["bridge.scoring", "bridge.commands"],
+                      routingKeys: ["bridge.scoring": journals, "bridge.commands": syncCommands]),
+                .init(name: "fraud-scorer", consumes: [("bridge.scoring", "#")], publishesTo: ["bridge.commands"],
+                      routingKeys: ["bridge.commands": journals]),
+                // A reconciliation report is named by its status (`audit.reconciliation.matched`).
+                .init(name: "sage-loader", consumes: [("bridge.commands", "sage.#")], publishesTo: [],
+                      routingKeys: ["bridge.audit": "^audit\\.reconciliation\\.[a-z_]+$"]),
                 .init(name: "heartland-loader", consumes: [("bridge.commands", "heartland.#")], publishesTo: []),
                 .init(name: "alerter",
                       consumes: [("bridge.alerts", "#"), ("bridge.audit", "#")]
@@ -164,10 +210,18 @@ public enum BridgeTopology {
                       publishesTo: []),
             ],
             sources: [
-                .init(name: "heartland-ingest", publishesTo: ["bridge.events"]),
-                .init(name: "sage-ingest", publishesTo: ["bridge.events"]),
+                .init(name: "heartland-ingest", publishesTo: ["bridge.events"], routingKeys: ["bridge.events": "^heartland\\.[a-z_]+\\.[a-z_]+$"]),
+                .init(name: "sage-ingest", publishesTo: ["bridge.events"], routingKeys: ["bridge.events": "^sage\\.[a-z_]+\\.[a-z_]+$"]),
             ])
     }
+
+    /// Journal documents (`sage.journal.<source>`).
+    public static let journals = "^sage\\.journal\\.[a-z_]+$"
+
+    /// The master-data commands the transformer makes of the two-way sync's events (`MasterDataTransform`); not the
+    /// console's customer decisions, not journals.
+    public static let syncCommands = "^(heartland\\.(item\\.update|stock\\.set|customer\\.upsert|order\\.status)"
+        + "|sage\\.(customer\\.upsert|order\\.create|order\\.update|item\\.upsert))$"
 }
 
 extension Array where Element: Hashable {

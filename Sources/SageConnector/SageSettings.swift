@@ -1,4 +1,5 @@
 import Foundation
+import TransportSecurity
 import Logging
 
 /// Which `SageClient` to build and how, read once in `main` from the environment. Secrets come
@@ -40,6 +41,9 @@ public enum SageSettings: Sendable, CustomStringConvertible {
             let urlText = try required("SAGE_URL")
             guard let url = URL(string: urlText), url.scheme == "http" || url.scheme == "https", url.host != nil else {
                 throw Invalid(description: "SAGE_URL '\(urlText)' is not an http(s) URL")
+            }
+            do { try TransportPolicy.fromEnvironment(environment).check(http: url, name: "SAGE_URL") } catch {
+                throw Invalid(description: error.description)
             }
             let password: String
             if let file = value("SAGE_PASSWORD_FILE") {

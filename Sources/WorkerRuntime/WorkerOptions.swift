@@ -1,6 +1,7 @@
 import AMQP
 import ArgumentParser
 import Foundation
+import TransportSecurity
 import Logging
 import Messaging
 
@@ -41,7 +42,12 @@ public struct WorkerOptions: ParsableArguments, Sendable {
         guard let raw = amqpURL ?? ProcessInfo.processInfo.environment["BRIDGE_AMQP_URL"], !raw.isEmpty else {
             throw ValidationError("no broker URL: pass --amqp-url or set BRIDGE_AMQP_URL (e.g. amqp://user:pass@127.0.0.1:5672/)")
         }
-        return try AMQPURL(raw)
+        let url = try AMQPURL(raw)
+        // Refused at start-up, not at every reconnection.
+        do { try url.checkTransport(try TransportPolicy.fromEnvironment(), name: "--amqp-url / BRIDGE_AMQP_URL") } catch {
+            throw ValidationError(error.description)
+        }
+        return url
     }
 
     public func loadTopology() throws -> Topology {

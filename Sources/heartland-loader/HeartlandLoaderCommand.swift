@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TransportSecurity
 import HeartlandConnector
 import Logging
 import Messaging
@@ -26,6 +27,9 @@ struct HeartlandLoaderCommand: AsyncParsableCommand {
         guard let retail = value("HEARTLAND_RETAIL_URL").flatMap(URL.init(string:))
             ?? value("HEARTLAND_URL").flatMap(URL.init(string:))?.appendingPathComponent("api")
         else { throw ValidationError("HEARTLAND_RETAIL_URL or HEARTLAND_URL is required") }
+        do { try TransportPolicy.fromEnvironment(environment).check(http: retail, name: "HEARTLAND_RETAIL_URL / HEARTLAND_URL") } catch {
+            throw ValidationError(error.description)
+        }
         let token: String
         if let file = value("HEARTLAND_RETAIL_TOKEN_FILE") {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("HEARTLAND_RETAIL_TOKEN_FILE \(file) cannot be read") }

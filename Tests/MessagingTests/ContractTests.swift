@@ -49,6 +49,32 @@ import Testing
         #expect("bridge.commands".wholeMatch(of: read) != nil)
         #expect("transformer".wholeMatch(of: read) == nil)
     }
+
+    /// RabbitMQ matches a topic permission's regular expression anywhere in the routing key (`re:run`), as here.
+    @Test func noWorkerWritesTheDefaultExchangeAndEachPublishesOnlyItsOwnRoutingKeys() throws {
+        let topology = try Topology.load(from: Self.file)
+        for permission in topology.permissions {
+            #expect("amq.default".wholeMatch(of: try Regex(permission.write)) == nil, "\(permission.user) may write the default exchange")
+        }
+        func may(_ user: String, _ exchange: String, _ key: String) throws -> Bool {
+            let permission = try #require(topology.topicPermissions.first { $0.user == user && $0.exchange == exchange },
+                                          "\(user) has no topic permission on \(exchange)")
+            return key.firstMatch(of: try Regex(permission.write)) != nil
+        }
+        #expect(try !may("transformer", "bridge.commands", "sage.journal.settlement"), "the transformer must not skip the fraud scorer")
+        #expect(try may("transformer", "bridge.commands", "sage.order.update"))
+        #expect(try may("fraud-scorer", "bridge.commands", "sage.journal.refund"))
+        #expect(try !may("sage-loader", "bridge.audit", "audit.review_approved.console"))
+        #expect(try may("sage-loader", "bridge.audit", "audit.reconciliation.mismatched"))
+        #expect(try !may("transformer", "bridge.retry", "sage-loader.delay.5s"))
+        #expect(try may("alerter", "bridge.dead", "alerter"))
+        for stage in ["transformer", "fraud-scorer", "sage-loader", "heartland-loader", "alerter"] {
+            for tier in try topology.stage(stage).retryQueues {
+                #expect(topology.bindings.contains { $0.source == "bridge.retry" && $0.destination == tier.name && $0.routingKey == tier.name })
+            }
+            #expect(try topology.stage(stage).retryExchange == "bridge.retry")
+        }
+    }
 }
 
 @Suite struct MessageContractTests {

@@ -45,4 +45,15 @@ import Testing
         #expect(throws: SageSettings.Invalid.self) { try SageSettings(environment: ["SAGE_MODE": "ftp"]) }
         #expect(throws: SageSettings.Invalid.self) { try SageSettings(environment: ["SAGE_MODE": "file"]) }
     }
+
+    /// `BRIDGE_REQUIRE_TLS`: a plain-HTTP Sage beyond loopback is refused when the process starts, with the reason.
+    @Test func plainHTTPSageIsRefusedWhenTLSIsRequired() throws {
+        let base = ["SAGE_USER": "ADMIN", "SAGE_PASSWORD": "pw", "BRIDGE_REQUIRE_TLS": "1"]
+        let refused = #expect(throws: SageSettings.Invalid.self) {
+            try SageSettings(environment: base.merging(["SAGE_URL": "http://sage.example.com"]) { $1 })
+        }
+        #expect(refused?.description.contains("plain HTTP and BRIDGE_REQUIRE_TLS is on") == true)
+        _ = try SageSettings(environment: base.merging(["SAGE_URL": "https://sage.example.com"]) { $1 })
+        _ = try SageSettings(environment: base.merging(["SAGE_URL": "http://127.0.0.1:8080"]) { $1 })
+    }
 }
