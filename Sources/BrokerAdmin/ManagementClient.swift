@@ -37,6 +37,11 @@ public struct ManagementClient: Sendable {
         _ = try await request("PUT", "/api/users/\(escape(user))", body: body)
     }
 
+    /// Deletes a virtual host and everything in it.
+    public func deleteVirtualHost(_ name: String) async throws {
+        _ = try await request("DELETE", "/api/vhosts/\(escape(name))")
+    }
+
     /// Names of the broker's feature flags that are enabled.
     public func enabledFeatureFlags() async throws -> Set<String> {
         struct Flag: Decodable { var name: String; var state: String }

@@ -84,6 +84,7 @@ final class LeastPrivilegeTests: XCTestCase {
                     + (attempt.allowed ? "refused, but the stage publishes it" : "accepted, but it is forbidden"))
             }
         }
+        try await management.deleteVirtualHost(builder.vhost)
         XCTAssertEqual(wrong, [], "\n" + wrong.joined(separator: "\n"))
     }
 }

@@ -34,6 +34,7 @@ struct TestPipeline {
         var topology = builder.build()
         topology.users = []
         topology.permissions = []
+        topology.topicPermissions = []
         for extra in ["out", "alerts.all", "audit.all"] {
             topology.queues.append(.init(name: "\(prefix).\(extra)", vhost: "/", durable: true, autoDelete: false, arguments: ["x-queue-type": .string("quorum")]))
         }

@@ -83,8 +83,9 @@ final class TopologyAndEndpointTests: XCTestCase {
         let topology = try Topology.load(from: file)
         let stage = try topology.stage("transformer")
         try await session.perform { try stage.declare(on: $0, channel: 3) }
-        // It may publish to its output exchange, and may not publish to another stage's input.
-        let allowed = OutgoingMessage(exchange: "bridge.scoring", routingKey: "probe.none", properties: .init(), body: [], mandatory: false)
+        // It may publish a journal to its output exchange (topic permissions allow its own routing keys only, see
+        // LeastPrivilegeTests), and may not publish to another stage's input.
+        let allowed = OutgoingMessage(exchange: "bridge.scoring", routingKey: "sage.journal.probe", properties: .init(), body: [], mandatory: false)
         try await session.publish([allowed])
         do {
             try await session.publish([OutgoingMessage(exchange: "bridge.events", routingKey: "heartland.x", properties: .init(), body: [], mandatory: false)])
