@@ -24,7 +24,8 @@ final class AlerterConsoleTests: XCTestCase {
         alerter.arguments = [
             "--amqp-url", broker.amqpURL, "--topology", repositoryRoot.appendingPathComponent("Topology/definitions.json").path,
             "--store", folder.appendingPathComponent("operations.sqlite").path, "--log-level", "warning",
-            "--console-port", String(port), "--console-users-file", users, "--management-url", broker.managementURL,
+            "--console-port", String(port), "--console-users-file", users, "--console-tokens-file", try ConsoleFixture.writeTokens(in: folder),
+            "--management-url", broker.managementURL,
             "--review-store", folder.appendingPathComponent("reviews.sqlite").path,
         ]
         alerter.standardOutput = handle
