@@ -75,11 +75,14 @@ final class SecurityTests: XCTestCase {
         XCTAssertTrue(ok)
         print("one bcrypt verification at cost 12: \(one)")
 
+        final class FirstTick: Sendable {
+            let instant = Mutex<ContinuousClock.Instant?>(nil)
+        }
         let begin = clock.now
-        let firstTick = Mutex<ContinuousClock.Instant?>(nil)
+        let firstTick = FirstTick()
         let ticker = Task {
             while !Task.isCancelled {
-                firstTick.withLock { if $0 == nil { $0 = clock.now } }
+                firstTick.instant.withLock { if $0 == nil { $0 = clock.now } }
                 try? await Task.sleep(for: .milliseconds(5))
             }
         }
@@ -90,7 +93,7 @@ final class SecurityTests: XCTestCase {
         ticker.cancel()
         XCTAssertEqual(results.0, true)
         XCTAssertEqual(results.1, false)
-        let tick = try XCTUnwrap(firstTick.withLock { $0 })
+        let tick = try XCTUnwrap(firstTick.instant.withLock { $0 })
         XCTAssertLessThan(tick - begin, (finished - begin) / 2, "the cooperative pool ran other work while bcrypt ran")
     }
 
@@ -309,7 +312,8 @@ final class SecurityTests: XCTestCase {
             XCTAssertEqual(asset.status, 200, path)
             XCTAssertTrue(asset.headers["Content-Type"]?.hasPrefix(type) == true, path)
         }
-        XCTAssertTrue(await fixture.get("/static/console.js").text.contains("dataset.confirm"))
+        let script = await fixture.get("/static/console.js")
+        XCTAssertTrue(script.text.contains("dataset.confirm"))
     }
 }
 

@@ -80,13 +80,17 @@ import FoundationNetworking
 
     @Test func aDeliverySignedMoreThanFiveMinutesAgoIsRefused() async throws {
         let signedAt = Date(timeIntervalSince1970: 1_800_000_000)
-        let clock = Mutex(signedAt.addingTimeInterval(301))
-        let (receiver, inbox) = try receiver(now: { clock.withLock { $0 } })
+        final class Now: Sendable {
+            let date: Mutex<Date>
+            init(_ date: Date) { self.date = Mutex(date) }
+        }
+        let clock = Now(signedAt.addingTimeInterval(301))
+        let (receiver, inbox) = try receiver(now: { clock.date.withLock { $0 } })
         let signature = WebhookSignature.heartlandSignature(body: Self.body, secret: "hook-secret", at: signedAt)
         let late = await receiver.receive(body: Self.body) { $0 == "x-heartland-signature" ? signature : nil }
         #expect(late.status == .unauthorized)
         #expect(try await inbox.entries().isEmpty, "a late delivery is not recorded")
-        clock.withLock { $0 = signedAt.addingTimeInterval(30) }
+        clock.date.withLock { $0 = signedAt.addingTimeInterval(30) }
         let fresh = await receiver.receive(body: Self.body) { $0 == "x-heartland-signature" ? signature : nil }
         #expect(fresh.status == .ok)
         #expect(try await inbox.entries().map(\.key) == ["heartland:batch:BAT_X"])

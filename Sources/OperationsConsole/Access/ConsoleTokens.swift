@@ -55,7 +55,8 @@ public struct ConsoleTokens: Sendable {
     public static func create(name: String, role: ConsoleRole, file: String) throws -> String {
         guard isName(name) else { throw ConsoleConfigurationError("token name \(name): use letters, digits, '.', '_' and '-'") }
         let text = try read(file)
-        guard !(try ConsoleTokens(lines: text, origin: file)).tokens.contains(where: { $0.name == name }) else {
+        let existing = try ConsoleTokens(lines: text, origin: file)
+        guard !existing.tokens.contains(where: { $0.name == name }) else {
             throw ConsoleConfigurationError("\(file) already has a token \(name): revoke it first, or choose another name")
         }
         let token = generate()
