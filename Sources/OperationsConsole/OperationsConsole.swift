@@ -78,9 +78,10 @@ public final class OperationsConsole: Sendable {
         }
         let legacy = configuration.users.legacyNames
         if !legacy.isEmpty {
-            logger.warning("console users still on unsalted SHA-256 passwords: give each a bcrypt line "
-                           + "(bridgectl console hash-password NAME ROLE < password-file); the SHA-256 form will be refused in a later release",
-                           metadata: ["users": .string(legacy.joined(separator: ", "))])
+            logger.warning("""
+                console users still on unsalted SHA-256 passwords: give each a bcrypt line \
+                (bridgectl console hash-password NAME ROLE < password-file); the SHA-256 form will be refused in a later release
+                """, metadata: ["users": .string(legacy.joined(separator: ", "))])
         }
     }
 

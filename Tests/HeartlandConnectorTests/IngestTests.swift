@@ -139,7 +139,8 @@ import FoundationNetworking
         defer { Task { await harness.stop() } }
         let ingest = try Ingest(harness: harness)
         let body = Data(#"{"id":"EVT_1","event":"batch.closed","data":{"id":"BAT_X","status":"CLOSED"}}"#.utf8)
-        let forged = await ingest.receiver.receive(body: body) { $0 == "x-heartland-signature" ? "sha256=" + String(repeating: "ab", count: 32) : nil }
+        let forgedSignature = "t=\(Int(Date().timeIntervalSince1970)),sha256=" + String(repeating: "ab", count: 32)
+        let forged = await ingest.receiver.receive(body: body) { $0.lowercased() == "x-heartland-signature" ? forgedSignature : nil }
         #expect(forged.status == .unauthorized)
         let unsigned = await ingest.receiver.receive(body: body) { _ in nil }
         #expect(unsigned.status == .unauthorized)
