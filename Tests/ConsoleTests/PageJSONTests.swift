@@ -103,7 +103,8 @@ final class PageJSONTests: XCTestCase {
         let documents = try decodeJSON([Review].self, await fixture.get("/api/reviews", token))
         XCTAssertEqual(documents.map(\.id), [held.id], "the held documents' JSON keeps its shape")
 
-        let operatorPage = await fixture.get("/reviews", ["authorization": "Basic " + Data("olivia:op-secret".utf8).base64EncodedString()])
+        let operatorSession = try await fixture.login("olivia", "op-secret")
+        let operatorPage = await fixture.get("/reviews", ["cookie": operatorSession.cookie])
         XCTAssertEqual(operatorPage.status, 200, operatorPage.text)
         XCTAssertTrue(operatorPage.text.contains("Fraud exceptions: 1 open"), operatorPage.text)
         XCTAssertTrue(operatorPage.text.contains("action=\"/reviews/exceptions/\(open.label)/acknowledge\""), operatorPage.text)
