@@ -98,9 +98,13 @@ final class SecurityTests: XCTestCase {
     }
 
     func testAPasswordIsNotATokenAndTokensAreNamedAndRevocable() async throws {
-        let fixture = try ConsoleFixture.make()
+        let fixture = try ConsoleFixture.make {
+            $0.users = try ConsoleUsers(lines: ConsoleFixture.usersFile + "\nold-timer:operator:\(SecretHash.hex("legacy password"))")
+        }
         let password = await fixture.get("/api/alerts", ["authorization": "Bearer op-secret"])
         XCTAssertEqual(password.status, 401, "olivia's password does not work as a bearer token")
+        let legacy = await fixture.get("/api/alerts", ["authorization": "Bearer legacy password"])
+        XCTAssertEqual(legacy.status, 401, "nor does a password on the old SHA-256 line (whose hash a token used to be)")
 
         let token = try ConsoleTokens.create(name: "grafana", role: .viewer, file: fixture.tokensPath)
         XCTAssertTrue(token.hasPrefix("bct_") && token.count == 68, token)

@@ -57,7 +57,8 @@ import FoundationNetworking
         let (receiver, inbox) = try receiver()
         try await listening(receiver) { address in
             let url = try #require(URL(string: address))
-            let big = Data(repeating: UInt8(ascii: " "), count: WebhookReceiver.defaultMaxBodyBytes + 1)
+            #expect(WebhookReceiver.defaultMaxBodyBytes == 1 << 20, "the documented limit (docs/SECURITY.md)")
+            let big = Data(repeating: UInt8(ascii: " "), count: 2 << 20)
             var declared = URLRequest(url: url)
             declared.httpMethod = "POST"
             declared.httpBody = big  // with Content-Length: refused on the header
