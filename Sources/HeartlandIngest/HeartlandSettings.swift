@@ -11,7 +11,7 @@ import HeartlandConnector
 /// | `HEARTLAND_GP_API_URL`, `HEARTLAND_RETAIL_URL`, `HEARTLAND_PAYROLL_URL` | from `HEARTLAND_URL` | e.g. `https://apis.globalpay.com/ucp` |
 /// | `HEARTLAND_APP_ID`, `HEARTLAND_APP_KEY` / `_FILE` | | GP-API credentials |
 /// | `HEARTLAND_RETAIL_TOKEN` / `_FILE` | | Heartland Retail API token |
-/// | `HEARTLAND_WEBHOOK_SECRET` / `_FILE` | the app key | HMAC key of `X-Heartland-Signature` |
+/// | `HEARTLAND_WEBHOOK_SECRET` / `_FILE` | none: heartland-ingest refuses to start | HMAC key of `X-Heartland-Signature`; never the app key |
 /// | `HEARTLAND_RETAIL_PAGE_SIZE` | `2000` | tickets per Retail page (1…5000) |
 public struct HeartlandSettings: Sendable {
     public struct Invalid: Error, CustomStringConvertible {
@@ -19,7 +19,8 @@ public struct HeartlandSettings: Sendable {
     }
 
     public var configuration: HeartlandConfiguration
-    public var webhookSecret: String
+    /// Nil when not set: only the webhook receiver needs it (`requireWebhookSecret`).
+    public var webhookSecret: String?
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws(Invalid) {
         func value(_ name: String) -> String? {
@@ -59,7 +60,11 @@ public struct HeartlandSettings: Sendable {
             payrollBaseURL: try url("HEARTLAND_PAYROLL_URL", root?.appendingPathComponent("payroll")),
             credentials: .init(appId: try required("HEARTLAND_APP_ID", value("HEARTLAND_APP_ID")), appKey: appKey),
             retailToken: try required("HEARTLAND_RETAIL_TOKEN", try secret("HEARTLAND_RETAIL_TOKEN")))
-        webhookSecret = try secret("HEARTLAND_WEBHOOK_SECRET") ?? appKey
+        webhookSecret = try secret("HEARTLAND_WEBHOOK_SECRET")
+        if let webhookSecret, webhookSecret == appKey {
+            throw Invalid(description: "HEARTLAND_WEBHOOK_SECRET is the app key: give webhooks their own secret (the one set for this endpoint "
+                          + "in Heartland's webhook settings), so that a leaked webhook secret cannot call the API")
+        }
         // A store day is thousands of tickets: fewer, larger pages (Heartland's own importer uses up to 5000).
         configuration.retailPageSize = 2000
         if let text = value("HEARTLAND_RETAIL_PAGE_SIZE") {
@@ -68,5 +73,14 @@ public struct HeartlandSettings: Sendable {
             }
             configuration.retailPageSize = size
         }
+    }
+
+    /// The webhook secret, or an error that says where to set it.
+    public func requireWebhookSecret() throws(Invalid) -> String {
+        guard let webhookSecret else {
+            throw Invalid(description: "HEARTLAND_WEBHOOK_SECRET (or HEARTLAND_WEBHOOK_SECRET_FILE) is required: the secret Heartland signs "
+                          + "webhooks with (X-Heartland-Signature). It is its own secret and never defaults to the app key; see docs/SECURITY.md")
+        }
+        return webhookSecret
     }
 }

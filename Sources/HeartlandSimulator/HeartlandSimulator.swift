@@ -57,10 +57,10 @@ public struct HeartlandSimulator: Sendable {
             errors: HeartlandErrorRenderer(), logger: logger)
         server = SimulatorServer(host: options.server.host, port: options.server.port, pipeline: pipeline)
         let credentials = options.credentials
-        services = [WebhookDispatcher(outbox: outbox, settings: webhookSettings, clock: clock, logger: logger) { body in
+        services = [WebhookDispatcher(outbox: outbox, settings: webhookSettings, clock: clock, logger: logger) { body, now in
             [
                 "X-GP-Signature": WebhookSignature.gpSignature(body: body, appKey: credentials.appKey),
-                "X-Heartland-Signature": WebhookSignature.hmacSHA256(body: body, secret: credentials.webhookSecret),
+                "X-Heartland-Signature": WebhookSignature.heartlandSignature(body: body, secret: credentials.webhookSecret, at: now),
             ]
         }]
     }

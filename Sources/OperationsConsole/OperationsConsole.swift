@@ -9,11 +9,18 @@ import Synchronization
 
 /// The operations console (issue 7): pipeline overview, dead letters, the fraud review queue,
 /// reconciliation reports and alerts, for finance and SRE, served by the alerter. Every page at
-/// `/X` has a JSON twin at `/api/X`. Reading needs a logged-in user; actions need the operator role,
-/// the session's CSRF token (form posts) and are recorded in the audit trail.
+/// `/X` has a JSON twin at `/api/X`. Reading needs a logged-in user or an API token; actions need the
+/// role `ConsoleAction` names, the session's CSRF token (form posts), and an audit trail that can be
+/// written (docs/SECURITY.md).
 public final class OperationsConsole: Sendable {
     public struct Configuration: Sendable {
         public var users: ConsoleUsers
+        /// API tokens for scripts (`ConsoleTokens`), read again when the file changes; nil: no token is accepted.
+        public var tokensFile: String?
+        /// The session cookie's `Secure` attribute; turn it off only for plain-HTTP development.
+        public var secureCookies = true
+        /// Proxies whose `X-Forwarded-For` names the client, for the login limits.
+        public var trustedProxies = TrustedProxies()
         /// The stages whose queues and parking lots the console shows.
         public var stages: [String]
         public var operations: OperationsStore
@@ -57,6 +64,7 @@ public final class OperationsConsole: Sendable {
     let configuration: Configuration
     let sessions: SessionStore
     let loginThrottle: LoginThrottle
+    let tokens: TokenRegistry
     let logger: Logger
     private let reviewStoreCache = ReviewStoreCache()
 
@@ -65,6 +73,16 @@ public final class OperationsConsole: Sendable {
         self.logger = logger
         sessions = SessionStore(lifetime: configuration.sessionLifetime, idleTimeout: configuration.sessionIdleTimeout, now: configuration.clock)
         loginThrottle = LoginThrottle(policy: configuration.loginLimits, now: configuration.clock)
+        tokens = TokenRegistry(path: configuration.tokensFile) { problem in
+            logger.error("console API tokens unusable", metadata: ["problem": .string(problem)])
+        }
+        let legacy = configuration.users.legacyNames
+        if !legacy.isEmpty {
+            logger.warning("""
+                console users still on unsalted SHA-256 passwords: give each a bcrypt line \
+                (bridgectl console hash-password NAME ROLE < password-file); the SHA-256 form will be refused in a later release
+                """, metadata: ["users": .string(legacy.joined(separator: ", "))])
+        }
     }
 
     // MARK: edges
@@ -116,7 +134,8 @@ public final class OperationsConsole: Sendable {
                 .amqpMessage(correlationID: messageID, messageID: messageID, traceparent: nil)
             try await session?.publish([message])
         } catch {
-            logger.warning("audit notice not published", metadata: ["event": .string(event), "error": .string("\(error)")])
+            // The request itself is in the trail already (`auditRequest`): this is its outcome.
+            logger.error("audit notice not recorded or published", metadata: ["event": .string(event), "error": .string("\(error)")])
         }
     }
 

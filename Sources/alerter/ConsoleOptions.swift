@@ -12,8 +12,14 @@ struct ConsoleOptions: ParsableArguments {
     var consolePort: Int?
     @Option(help: "Address of the operations console. Default: $BRIDGE_CONSOLE_HOST or 127.0.0.1.")
     var consoleHost: String = ProcessInfo.processInfo.environment["BRIDGE_CONSOLE_HOST"] ?? "127.0.0.1"
-    @Option(help: "Console users, lines name:viewer|operator:sha256-hex-of-secret. Default: $BRIDGE_CONSOLE_USERS_FILE (and/or $BRIDGE_CONSOLE_USERS).")
+    @Option(help: "Console users, lines name:viewer|operator|approver|admin:bcrypt-hash (bridgectl console hash-password). Default: $BRIDGE_CONSOLE_USERS_FILE (and/or $BRIDGE_CONSOLE_USERS).")
     var consoleUsersFile: String?
+    @Option(help: "API tokens for scripts, lines name:role:sha256-of-token (bridgectl console token create). Default: $BRIDGE_CONSOLE_TOKENS_FILE; none: no token is accepted.")
+    var consoleTokensFile: String?
+    @Option(help: "Reverse proxies whose X-Forwarded-For names the client (addresses, IPv4 blocks; comma-separated). Default: $BRIDGE_CONSOLE_TRUSTED_PROXIES.")
+    var consoleTrustedProxies: String?
+    @Flag(help: "Session cookie without Secure, for plain-HTTP development only. Default: on when $BRIDGE_CONSOLE_INSECURE_COOKIES is 1.")
+    var consoleInsecureCookies = false
     @Option(help: "The fraud-scorer's review store, for the review pages. Default: $BRIDGE_REVIEW_DB or var/fraud-reviews.sqlite.")
     var reviewStore: String = ProcessInfo.processInfo.environment["BRIDGE_REVIEW_DB"] ?? "var/fraud-reviews.sqlite"
     @Option(name: .customLong("management-url"), help: "RabbitMQ management API for the pipeline page. Default: $BRIDGE_MANAGEMENT_URL.")
@@ -35,6 +41,9 @@ struct ConsoleOptions: ParsableArguments {
             reviewStorePath: reviewStore, amqpURL: amqpURL, managementURL: managementURL ?? environment["BRIDGE_MANAGEMENT_URL"])
         var withReviews = configuration
         withReviews.customerReviews = customerReviews
+        withReviews.tokensFile = consoleTokensFile ?? environment["BRIDGE_CONSOLE_TOKENS_FILE"]
+        withReviews.trustedProxies = try TrustedProxies(consoleTrustedProxies ?? environment["BRIDGE_CONSOLE_TRUSTED_PROXIES"] ?? "")
+        withReviews.secureCookies = !(consoleInsecureCookies || environment["BRIDGE_CONSOLE_INSECURE_COOKIES"] == "1")
         let console = OperationsConsole(configuration: withReviews, logger: logger)
         return ConsoleServer(console: console, host: consoleHost, port: resolvedPort) { host, port in
             // A line on stdout, for scripts and tests that start the alerter with port 0.

@@ -17,7 +17,8 @@ struct HeartlandIngestCommand: AsyncParsableCommand {
         discussion: """
             Heartland settings come from the environment: HEARTLAND_URL (or HEARTLAND_GP_API_URL, HEARTLAND_RETAIL_URL, \
             HEARTLAND_PAYROLL_URL), HEARTLAND_APP_ID, HEARTLAND_APP_KEY[_FILE], HEARTLAND_RETAIL_TOKEN[_FILE], \
-            HEARTLAND_WEBHOOK_SECRET[_FILE]. The first line on stdout is "webhooks listening on <url>".
+            HEARTLAND_WEBHOOK_SECRET[_FILE] (required: the webhook signing secret, never the app key; docs/SECURITY.md). \
+            The first line on stdout is "webhooks listening on <url>".
             """)
 
     @OptionGroup var worker: WorkerOptions
@@ -27,6 +28,11 @@ struct HeartlandIngestCommand: AsyncParsableCommand {
     var webhookHost: String = ProcessInfo.processInfo.environment["BRIDGE_WEBHOOK_HOST"] ?? "127.0.0.1"
     @Option(name: .customLong("webhook-port"), help: "Webhook receiver port (0: a free port). Default: $BRIDGE_WEBHOOK_PORT or 8088.")
     var webhookPort: Int = ProcessInfo.processInfo.environment["BRIDGE_WEBHOOK_PORT"].flatMap(Int.init) ?? 8088
+    @Option(name: .customLong("webhook-max-age"),
+            help: "Seconds a delivery's signed timestamp may be from now, either way; older ones are refused. Default: $HEARTLAND_WEBHOOK_MAX_AGE_SECONDS or 300.")
+    var webhookMaxAge: Double = ProcessInfo.processInfo.environment["HEARTLAND_WEBHOOK_MAX_AGE_SECONDS"].flatMap(Double.init) ?? WebhookVerifier.defaultMaxAge
+    @Option(name: .customLong("webhook-max-bytes"), help: "Larger webhook bodies are refused with 413. Default: $HEARTLAND_WEBHOOK_MAX_BYTES or 1048576.")
+    var webhookMaxBytes: Int = ProcessInfo.processInfo.environment["HEARTLAND_WEBHOOK_MAX_BYTES"].flatMap(Int.init) ?? WebhookReceiver.defaultMaxBodyBytes
     @Option(name: .customLong("poll-interval"), help: "Seconds between polls for closed batches (0: no polling). Default: $HEARTLAND_POLL_SECONDS or 300.")
     var pollInterval: Double = ProcessInfo.processInfo.environment["HEARTLAND_POLL_SECONDS"].flatMap(Double.init) ?? 300
     @Option(name: .customLong("catch-up-days"), help: "Business days polled back on a first start.")
@@ -49,11 +55,17 @@ struct HeartlandIngestCommand: AsyncParsableCommand {
         guard pollInterval >= 0, syncPollInterval >= 0, retryInitial > 0, retryMax >= retryInitial, catchUpDays >= 0 else {
             throw ValidationError("--poll-interval ≥ 0, --retry-initial > 0, --retry-max ≥ --retry-initial and --catch-up-days ≥ 0")
         }
+        guard webhookMaxAge > 0, webhookMaxBytes > 0 else { throw ValidationError("--webhook-max-age and --webhook-max-bytes must be positive") }
     }
 
     func run() async throws {
         let settings: HeartlandSettings
-        do { settings = try HeartlandSettings() } catch { throw ValidationError(error.description) }
+        let webhookSecret: String
+        do {
+            settings = try HeartlandSettings()
+            webhookSecret = try settings.requireWebhookSecret()
+        } catch { throw ValidationError(error.description) }
+        let now = try BridgeClock.resolve(flag: clock)
         let (logger, registry) = Bootstrap.run(label: "heartland-ingest", level: worker.level)
         let store = try IngestInbox(path: inbox)
         let client = URLSessionHeartlandClient(configuration: settings.configuration, logger: logger)
@@ -64,8 +76,9 @@ struct HeartlandIngestCommand: AsyncParsableCommand {
         forwarding.maxBackoff = .milliseconds(Int64(retryMax * 1000))
         let forwarder = InboxForwarder(inbox: store, source: HeartlandEventSource(client: client, inbox: store), publisher: publisher, alerts: alerts,
                                        settings: forwarding, logger: logger)
-        let receiver = WebhookReceiver(verifier: WebhookVerifier(appKey: settings.configuration.credentials.appKey, webhookSecret: settings.webhookSecret),
-                                       inbox: store, logger: logger)
+        let receiver = WebhookReceiver(
+            verifier: WebhookVerifier(appKey: settings.configuration.credentials.appKey, webhookSecret: webhookSecret, maxAge: webhookMaxAge),
+            inbox: store, maxBodyBytes: webhookMaxBytes, now: { now.now() }, logger: logger)
         let host = webhookHost
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: forwarder),
@@ -77,7 +90,6 @@ struct HeartlandIngestCommand: AsyncParsableCommand {
             var polling = HeartlandPoller.Settings()
             polling.interval = .milliseconds(Int64(pollInterval * 1000))
             polling.catchUpDays = catchUpDays
-            let now = try BridgeClock.resolve(flag: clock)
             services.append(.init(service: HeartlandPoller(client: client, inbox: store, alerts: alerts, settings: polling, logger: logger,
                                                            today: { now.now() })))
         }

@@ -20,7 +20,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "GP-API app id (env HEARTLAND_SIM_APP_ID).") var appId: String?
     @Option(help: "GP-API app key (env HEARTLAND_SIM_APP_KEY).") var appKey: String?
     @Option(help: "Static Heartland Retail API token (repeatable; env HEARTLAND_SIM_RETAIL_TOKEN).") var retailToken: [String] = []
-    @Option(help: "Secret for X-Heartland-Signature (default: the app key).") var webhookSecret: String?
+    @Option(help: "Secret for X-Heartland-Signature (env HEARTLAND_SIM_WEBHOOK_SECRET; default sim-webhook-secret, never the app key).") var webhookSecret: String?
     @Option(help: "Webhook endpoint (repeatable).") var webhookUrl: [String] = []
     @Option(help: "Share of delivered webhooks sent twice.") var webhookDuplicateRate = 0.02
     @Option(help: "First webhook retry delay in milliseconds (doubles per attempt).") var webhookRetryMs = 1000
@@ -36,7 +36,8 @@ struct Serve: AsyncParsableCommand {
         options.credentials = HeartlandCredentials(
             appId: appId ?? environment["HEARTLAND_SIM_APP_ID"] ?? "sim-app-id",
             appKey: appKey ?? environment["HEARTLAND_SIM_APP_KEY"] ?? "sim-app-key",
-            retailTokens: Set(tokens.isEmpty ? ["sim-retail-token"] : tokens), webhookSecret: webhookSecret)
+            retailTokens: Set(tokens.isEmpty ? ["sim-retail-token"] : tokens),
+            webhookSecret: webhookSecret ?? environment["HEARTLAND_SIM_WEBHOOK_SECRET"] ?? HeartlandCredentials.defaultWebhookSecret)
         options.webhookURLs = webhookUrl
         options.webhookPolicy.duplicateRate = webhookDuplicateRate
         options.webhookPolicy.baseDelay = .milliseconds(webhookRetryMs)

@@ -188,7 +188,7 @@ final class BridgeFlow: @unchecked Sendable {
 
     // MARK: Heartland side
 
-    static let appID = "flow-app", appKey = "flow-key", retailToken = "flow-retail"
+    static let appID = "flow-app", appKey = "flow-key", retailToken = "flow-retail", webhookSecret = "flow-webhook-secret"
 
     /// Generates a store day into heartland-sim's database, serves it, and starts heartland-ingest
     /// with its webhook registered. Returns the generated fixture (for independent expectations).
@@ -208,7 +208,7 @@ final class BridgeFlow: @unchecked Sendable {
         XCTAssertEqual(generated, 0, generate.log)
         let sim = try WorkerProcess.start(executable: "heartland-sim", arguments: [
             "serve", "--db", db, "--port", "0", "--app-id", Self.appID, "--app-key", Self.appKey, "--retail-token", Self.retailToken,
-            "--webhook-duplicate-rate", String(duplicateRate), "--webhook-retry-ms", "100", "--rate-limit", "off",
+            "--webhook-secret", Self.webhookSecret, "--webhook-duplicate-rate", String(duplicateRate), "--webhook-retry-ms", "100", "--rate-limit", "off",
             "--clock=\(clock.offsetText)"])
         processes["heartland-sim"] = sim
         let url = try await Self.firstLine(of: sim, after: "listening on ")
@@ -220,7 +220,7 @@ final class BridgeFlow: @unchecked Sendable {
             "--catch-up-days", "2", "--retry-initial", "0.2", "--retry-max", "1", "--log-level", "info", "--clock=\(clock.offsetText)",
             "--sync-state", folder.appendingPathComponent("heartland-sync.sqlite").path,
         ] + ingestArguments, environment: ["HEARTLAND_URL": url, "HEARTLAND_APP_ID": Self.appID, "HEARTLAND_APP_KEY": Self.appKey,
-                         "HEARTLAND_RETAIL_TOKEN": Self.retailToken])
+                         "HEARTLAND_RETAIL_TOKEN": Self.retailToken, "HEARTLAND_WEBHOOK_SECRET": Self.webhookSecret])
         processes["heartland-ingest"] = ingest
         let webhook = try await Self.firstLine(of: ingest, after: "webhooks listening on ")
         try await heartlandAdmin("POST", "admin/webhooks", #"{"url":"\#(webhook)"}"#)

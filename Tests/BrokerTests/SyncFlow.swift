@@ -73,7 +73,7 @@ final class SyncFlow: @unchecked Sendable {
             "--port", "0", "--db", folder.appendingPathComponent("sage.sqlite").path, "--user", "ADMIN", "--password", "pw", "--rate-limit", "off"])
         let heartland = try WorkerProcess.start(executable: "heartland-sim", arguments: [
             "serve", "--db", folder.appendingPathComponent("heartland.sqlite").path, "--port", "0", "--fixture", fixture.path,
-            "--app-id", appID, "--app-key", appKey, "--retail-token", retailToken, "--rate-limit", "off"])
+            "--app-id", appID, "--app-key", appKey, "--retail-token", retailToken, "--webhook-secret", BridgeFlow.webhookSecret, "--rate-limit", "off"])
         var config = repositoryRoot.appendingPathComponent("Config/sync.yaml").path
         if let syncPolicy {
             config = folder.appendingPathComponent("sync.yaml").path
@@ -101,7 +101,8 @@ final class SyncFlow: @unchecked Sendable {
         flow.processes["heartland-ingest"] = try WorkerProcess.start(executable: "heartland-ingest", arguments: [
             "--amqp-url", broker.amqpURL, "--inbox", folder.appendingPathComponent("inbox.sqlite").path, "--webhook-port", "0",
             "--poll-interval", "0", "--sync-poll-interval", "0.3", "--sync-state", folder.appendingPathComponent("heartland-sync.sqlite").path,
-            "--sync-config", config, "--log-level", "info"], environment: heartlandEnvironment)
+            "--sync-config", config, "--log-level", "info"],
+            environment: heartlandEnvironment.merging(["HEARTLAND_WEBHOOK_SECRET": BridgeFlow.webhookSecret]) { $1 })
         return flow
     }
 

@@ -14,10 +14,11 @@ final class AccessTests: XCTestCase {
     }
 
     func testUsersFileRejectsMalformedLines() {
-        XCTAssertThrowsError(try ConsoleUsers(lines: "olivia:admin:\(String(repeating: "a", count: 64))"))
+        XCTAssertThrowsError(try ConsoleUsers(lines: "olivia:root:\(String(repeating: "a", count: 64))"))
         XCTAssertThrowsError(try ConsoleUsers(lines: "olivia:operator:plaintext-password"))
+        XCTAssertThrowsError(try ConsoleUsers(lines: "olivia:operator:$2b$12$tooshort"))
         XCTAssertThrowsError(try ConsoleUsers.load(file: nil, environment: [:]), "no users: the console refuses to start")
-        let users = try? ConsoleUsers.load(file: nil, environment: ["BRIDGE_CONSOLE_USERS": ConsoleUsers.line(name: "a", role: .viewer, secret: "s")])
+        let users = try? ConsoleUsers.load(file: nil, environment: ["BRIDGE_CONSOLE_USERS": ConsoleUsers.line(name: "a", role: .viewer, password: "s", cost: 4)])
         XCTAssertEqual(users?.users.map(\.name), ["a"])
     }
 
@@ -46,7 +47,7 @@ final class AccessTests: XCTestCase {
         let forged = await fixture.get("/alerts", ["cookie": "bridge_console=\(String(repeating: "0", count: 64))"])
         XCTAssertEqual(forged.status, 303, "an unknown session id is no session")
         let offsite = await fixture.post("/login", form: ["name": "olivia", "password": "op-secret", "next": "//evil.example/"])
-        XCTAssertEqual(offsite.headers["Location"], "/pipeline", "never redirected off the console")
+        XCTAssertEqual(offsite.headers["Location"], "/", "never redirected off the console")
     }
 
     func testViewerGets403OnEveryAction() async throws {
@@ -106,7 +107,7 @@ final class AccessTests: XCTestCase {
         let acknowledged = try XCTUnwrap(groups.first)
         XCTAssertEqual(acknowledged.acknowledgedBy, "olivia")
         XCTAssertNotNil(acknowledged.acknowledgedAt)
-        let audit = try await fixture.operations.auditTrail()
+        let audit = try await fixture.actionAudit()
         XCTAssertEqual(audit.map(\.event), ["alert_acknowledged"])
         XCTAssertEqual(audit.first?.actor, "olivia")
 

@@ -15,6 +15,7 @@ final class AlerterConsoleTests: XCTestCase {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let users = folder.appendingPathComponent("users").path
         try ConsoleFixture.usersFile.write(toFile: users, atomically: true, encoding: .utf8)
+        let tokens = try ConsoleFixture.writeTokens(in: folder)
         let port = try WebDriver.freePort()
         let output = folder.appendingPathComponent("alerter.log")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
@@ -24,7 +25,8 @@ final class AlerterConsoleTests: XCTestCase {
         alerter.arguments = [
             "--amqp-url", broker.amqpURL, "--topology", repositoryRoot.appendingPathComponent("Topology/definitions.json").path,
             "--store", folder.appendingPathComponent("operations.sqlite").path, "--log-level", "warning",
-            "--console-port", String(port), "--console-users-file", users, "--management-url", broker.managementURL,
+            "--console-port", String(port), "--console-users-file", users, "--console-tokens-file", tokens,
+            "--management-url", broker.managementURL,
             "--review-store", folder.appendingPathComponent("reviews.sqlite").path,
         ]
         alerter.standardOutput = handle

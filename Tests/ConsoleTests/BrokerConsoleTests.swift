@@ -95,7 +95,7 @@ final class BrokerConsoleTests: XCTestCase {
         XCTAssertTrue(replayOne.text.contains("replayed 1 message"), replayOne.text)
         let replayed = try await stage.broker.take(stage.name)
         XCTAssertEqual(replayed.map { $0.properties.messageID }, [other])
-        XCTAssertEqual(replayed.first?.properties.headers["x-replayed-by"]?.stringValue, "ci-operator")
+        XCTAssertEqual(replayed.first?.properties.headers["x-replayed-by"]?.stringValue, "token:ci-operator")
 
         let group = await fixture.post("/dlq/\(stage.name)/replay", operatorToken,
                                        form: ["error_class": "permanent", "last_error": "GL account 4010 does not exist"])
@@ -105,16 +105,18 @@ final class BrokerConsoleTests: XCTestCase {
         XCTAssertEqual(leftParked, 0)
 
         try await stage.park(reason: "something else", key: "k4")
-        let purge = await fixture.post("/dlq/\(stage.name)/purge", operatorToken)
+        let refused = await fixture.post("/dlq/\(stage.name)/purge", operatorToken)
+        XCTAssertEqual(refused.status, 403, "purging needs the admin role: \(refused.text)")
+        let purge = await fixture.post("/dlq/\(stage.name)/purge", ["authorization": "Bearer admin-token"])
         XCTAssertTrue(purge.text.contains("purged 1 message"), purge.text)
         let afterPurge = try await stage.broker.depth(stage.dlq)
         XCTAssertEqual(afterPurge, 0)
 
-        let unknown = await fixture.post("/dlq/not-a-stage/purge", operatorToken)
+        let unknown = await fixture.post("/dlq/not-a-stage/purge", ["authorization": "Bearer admin-token"])
         XCTAssertEqual(unknown.status, 404)
-        let audit = try await fixture.operations.auditTrail()
+        let audit = try await fixture.actionAudit()
         XCTAssertEqual(Set(audit.map(\.event)), ["dlq_replayed", "dlq_purged"])
-        XCTAssertTrue(audit.allSatisfy { $0.actor == "ci-operator" })
+        XCTAssertEqual(Set(audit.map(\.actor)), ["token:ci-operator", "token:ci-admin"])
     }
 
     /// An operator acknowledges a fraud exception through the review page's form: once, with who and
@@ -143,7 +145,7 @@ final class BrokerConsoleTests: XCTestCase {
         XCTAssertEqual(acknowledged.acknowledgedBy, "olivia")
         XCTAssertEqual(acknowledged.acknowledgedWhy, "refund already issued by the store")
 
-        let trail = try await fixture.operations.auditTrail()
+        let trail = try await fixture.actionAudit()
         XCTAssertEqual(trail.map(\.event), ["exception_acknowledged"])
         XCTAssertEqual(trail.first?.actor, "olivia")
         XCTAssertTrue(trail.first?.detail.contains("refund already issued by the store") == true, "\(trail)")
@@ -162,8 +164,8 @@ final class BrokerConsoleTests: XCTestCase {
         XCTAssertTrue(scripted.text.contains("already acknowledged by olivia"), scripted.text)
         let stored = try await fixture.reviews.exception(id: exception.id)
         XCTAssertEqual(stored.acknowledgedWhy, "refund already issued by the store")
-        let auditTrail = try await fixture.operations.auditTrail()
-        XCTAssertEqual(auditTrail.count, 1, "a refused acknowledgement is not audited")
+        let auditTrail = try await fixture.actionAudit()
+        XCTAssertEqual(auditTrail.count, 1, "a refused acknowledgement has no outcome in the trail (only its request)")
         let after = try await broker.depth(notices)
         XCTAssertEqual(after, 0, "no second notice")
         let list = await fixture.get("/reviews", ["cookie": session.cookie])

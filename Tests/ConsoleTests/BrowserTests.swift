@@ -6,17 +6,21 @@ import Messaging
 @testable import OperationsConsole
 import XCTest
 
-/// The console in a real headless Chromium, through chromedriver: an operator logs in with the form,
+/// The console in a real headless Chromium, through chromedriver: an approver logs in with the form,
 /// looks at the pipeline, replays a dead letter and approves a held document by clicking, and the
-/// outcome is checked on the broker and in the stores.
+/// outcome is checked on the broker and in the stores. The pages run under the console's
+/// Content-Security-Policy (no inline script), so the clicks also show that console.js works.
 final class BrowserTests: XCTestCase {
-    func testOperatorReplaysADeadLetterAndApprovesAReviewInChromium() async throws {
+    func testApproverReplaysADeadLetterAndApprovesAReviewInChromium() async throws {
         guard WebDriver.isAvailable else {
             XCTFail("chromium and chromium-driver are not installed (scripts/install-deps installs them)")
             return
         }
         let stage = try await ConsoleTestStage.make()
-        let fixture = try ConsoleFixture.make(stages: [stage.name], amqpURL: stage.broker.amqpURL, managementURL: stage.broker.managementURL)
+        // Plain HTTP on 127.0.0.1 in the test: the development setting without the cookie's Secure attribute.
+        let fixture = try ConsoleFixture.make(stages: [stage.name], amqpURL: stage.broker.amqpURL, managementURL: stage.broker.managementURL) {
+            $0.secureCookies = false
+        }
         let running = try await ConsoleServer.start(fixture.console)
         do {
             let browser = try await WebDriver.start()
@@ -42,10 +46,10 @@ final class BrowserTests: XCTestCase {
 
         // Any page sends an anonymous visitor to the login form; logging in returns there.
         try await browser.go(url + "/dlq")
-        try await browser.type(try await browser.element("#name"), "olivia")
-        try await browser.type(try await browser.element("#password"), "op-secret")
+        try await browser.type(try await browser.element("#name"), "april")
+        try await browser.type(try await browser.element("#password"), "approve-secret")
         try await browser.click(try await browser.element("#login"))
-        try await browser.waitForText("#who", "logged in as the operator") { $0.contains("olivia (operator)") }
+        try await browser.waitForText("#who", "logged in as the approver") { $0.contains("april (approver)") }
         let afterLogin = try await browser.currentURL()
         XCTAssertTrue(afterLogin.hasSuffix("/dlq"), afterLogin)
 
@@ -62,7 +66,7 @@ final class BrowserTests: XCTestCase {
         }
         let replayed = try await stage.broker.take(stage.name)
         XCTAssertEqual(replayed.map { $0.properties.messageID }, [parked])
-        XCTAssertEqual(replayed.first?.properties.headers["x-replayed-by"]?.stringValue, "olivia")
+        XCTAssertEqual(replayed.first?.properties.headers["x-replayed-by"]?.stringValue, "april")
         XCTAssertEqual(replayed.first?.properties.headers[Header.replayCount]?.intValue, 1)
         let stillParked = try await browser.exists("#replay-\(staying)")
         XCTAssertTrue(stillParked, "the other message is still listed")
@@ -77,14 +81,14 @@ final class BrowserTests: XCTestCase {
         XCTAssertTrue(notice.contains("released to the loaders"), notice)
         let decided = try await fixture.reviews.show(id: held.id)
         XCTAssertEqual(decided.status, .approved)
-        XCTAssertEqual(decided.decidedBy, "olivia")
+        XCTAssertEqual(decided.decidedBy, "april")
         XCTAssertEqual(decided.decidedWhy, "called the store: a quiet day")
         let decisionFormGone = try await browser.exists("#approve")
         XCTAssertFalse(decisionFormGone, "a decided review offers no second approval")
 
         // Released once: exactly one command for the loaders, with the release's id, and a second approval is refused.
         try await eventually("the release reached the loaders' exchange") { try await stage.broker.depth(stage.commands) >= 1 }
-        let again = await fixture.post("/reviews/\(held.id)/approve", ["authorization": "Bearer op-token"], form: ["why": "again"])
+        let again = await fixture.post("/reviews/\(held.id)/approve", ["authorization": "Bearer approve-token"], form: ["why": "again"])
         XCTAssertEqual(again.status, 409, again.text)
         let released = try await stage.broker.take(stage.commands).filter { $0.properties.headers[Header.idempotencyKey]?.stringValue == held.idempotencyKey }
         XCTAssertEqual(released.count, 1)
@@ -93,8 +97,8 @@ final class BrowserTests: XCTestCase {
 
         // Both actions are in the audit trail with the actor, and the audit page shows them.
         let audit = try await fixture.operations.auditTrail()
-        XCTAssertTrue(audit.contains { $0.event == "review_approved" && $0.actor == "olivia" && $0.detail.contains("quiet day") }, "\(audit)")
-        XCTAssertTrue(audit.contains { $0.event == "dlq_replayed" && $0.actor == "olivia" }, "\(audit)")
+        XCTAssertTrue(audit.contains { $0.event == "review_approved" && $0.actor == "april" && $0.detail.contains("quiet day") }, "\(audit)")
+        XCTAssertTrue(audit.contains { $0.event == "dlq_replayed" && $0.actor == "april" }, "\(audit)")
         try await browser.go(url + "/audit")
         try await browser.waitForText("#audit", "the audit page lists the approval") { $0.contains("review_approved") && $0.contains("dlq_replayed") }
 

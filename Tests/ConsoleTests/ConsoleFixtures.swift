@@ -12,24 +12,43 @@ import XCTest
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// A console over fresh stores in a temporary folder, with an operator (`olivia`/`op-secret`), a viewer
-/// (`victor`/`view-secret`) and a script token for each (`op-token`, `view-token`).
+/// (`victor`/`view-secret`), an approver (`april`/`approve-secret`) and an admin (`ada`/`admin-secret`),
+/// and an API token for each role (`op-token`, `view-token`, `approve-token`, `admin-token`, named
+/// `ci-operator`, `dashboard`, `ci-approver`, `ci-admin`). Bcrypt at its lowest cost (4), so that the
+/// many logins of the tests stay fast; the console reads any cost.
 struct ConsoleFixture {
     let console: OperationsConsole
     let operations: OperationsStore
     let reviews: ReviewStore
     let reviewPath: String
     let folder: URL
+    let tokensPath: String
 
     static let usersFile = [
         "# the console's users",
-        ConsoleUsers.line(name: "olivia", role: .operator, secret: "op-secret"),
-        ConsoleUsers.line(name: "victor", role: .viewer, secret: "view-secret"),
-        ConsoleUsers.line(name: "ci-operator", role: .operator, secret: "op-token"),
-        ConsoleUsers.line(name: "dashboard", role: .viewer, secret: "view-token"),
+        ConsoleUsers.line(name: "olivia", role: .operator, password: "op-secret", cost: 4),
+        ConsoleUsers.line(name: "victor", role: .viewer, password: "view-secret", cost: 4),
+        ConsoleUsers.line(name: "april", role: .approver, password: "approve-secret", cost: 4),
+        ConsoleUsers.line(name: "ada", role: .admin, password: "admin-secret", cost: 4),
     ].joined(separator: "\n")
 
+    static let tokensFile = [
+        "# API tokens",
+        ConsoleTokens.line(name: "ci-operator", role: .operator, token: "op-token"),
+        ConsoleTokens.line(name: "dashboard", role: .viewer, token: "view-token"),
+        ConsoleTokens.line(name: "ci-approver", role: .approver, token: "approve-token"),
+        ConsoleTokens.line(name: "ci-admin", role: .admin, token: "admin-token"),
+    ].joined(separator: "\n") + "\n"
+
+    /// Writes the tokens file into `folder`; returns its path.
+    static func writeTokens(in folder: URL) throws -> String {
+        let path = folder.appendingPathComponent("tokens").path
+        try tokensFile.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     static func make(stages: [String] = ["sage-loader"], amqpURL: String? = nil, managementURL: String? = nil,
-                     customerReviews: Bool = false) throws -> ConsoleFixture {
+                     customerReviews: Bool = false, _ configure: (inout OperationsConsole.Configuration) throws -> Void = { _ in }) throws -> ConsoleFixture {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("console-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let usersPath = folder.appendingPathComponent("users").path
@@ -41,10 +60,13 @@ struct ConsoleFixture {
             users: try ConsoleUsers.load(file: usersPath, environment: [:]), stages: stages, operations: operations,
             reviewStorePath: reviewPath, amqpURL: amqpURL, managementURL: managementURL)
         if customerReviews { configuration.customerReviews = try CustomerReviewStore(path: folder.appendingPathComponent("operations.sqlite").path) }
+        let tokensPath = try writeTokens(in: folder)
+        configuration.tokensFile = tokensPath
+        try configure(&configuration)
         var logger = Logger(label: "console-test")
         logger.logLevel = .warning
         return ConsoleFixture(console: OperationsConsole(configuration: configuration, logger: logger), operations: operations,
-                              reviews: reviews, reviewPath: reviewPath, folder: folder)
+                              reviews: reviews, reviewPath: reviewPath, folder: folder, tokensPath: tokensPath)
     }
 
     /// Logs in through the form; returns the cookie header and the session's CSRF token.
@@ -56,6 +78,11 @@ struct ConsoleFixture {
         let page = await console.respond(to: ConsoleRequest(method: "GET", path: "/alerts", headers: ["cookie": cookie]))
         let csrf = try XCTUnwrap(Self.csrf(in: page.text), "no CSRF token on the alerts page")
         return (cookie, csrf)
+    }
+
+    /// The audit trail without the requests written before each action (`console_action_requested`).
+    func actionAudit() async throws -> [OperationsStore.AuditEntry] {
+        try await operations.auditTrail().filter { $0.event != OperationsConsole.requestedEvent }
     }
 
     static func csrf(in html: String) -> String? {

@@ -53,8 +53,8 @@ final class CustomerMatchTests: XCTestCase {
         XCTAssertEqual(Set(items.first?.records.map(\.reference) ?? []), ["heartland:C00002", "sage:1200"])
         XCTAssertEqual(items.first?.reasons.count, 2)
 
-        let operatorAuth = ["authorization": "Basic " + Data("olivia:op-secret".utf8).base64EncodedString()]
-        let page = await fixture.get("/matches/heartland:C00002%7Csage:1200", operatorAuth)
+        let operatorSession = try await fixture.login("olivia", "op-secret")
+        let page = await fixture.get("/matches/heartland:C00002%7Csage:1200", ["cookie": operatorSession.cookie])
         XCTAssertEqual(page.status, 200, page.text)
         for expected in ["record-heartland-C00002", "record-sage-1200", "Bob Stone", "Jane Stone", "same e-mail", "id=\"same\"", "id=\"different\""] {
             XCTAssertTrue(page.text.contains(expected), "\(expected) on the page")
@@ -103,7 +103,7 @@ final class CustomerMatchTests: XCTestCase {
         let decision = try JSONDecoder().decode(CustomerMatchDecision.self, from: Data(try XCTUnwrap(got.first { $0.routingKey == "sage.customer.decision" }).body))
         XCTAssertEqual(decision.verdict, .same)
         XCTAssertEqual(decision.pairs, [.init(heartland: "C00002", sage: "1200")])
-        XCTAssertEqual(decision.by, "ci-operator")
+        XCTAssertEqual(decision.by, "token:ci-operator")
         let released = try XCTUnwrap(got.first { $0.routingKey == "sage.customer.upsert" })
         XCTAssertEqual(String(decoding: released.body, as: UTF8.self), #"{"record":"bob"}"#, "the held command as it was")
         XCTAssertEqual(released.properties.headers[Header.idempotencyKey]?.stringValue, "heartland:customer:2:v1")
@@ -111,9 +111,9 @@ final class CustomerMatchTests: XCTestCase {
 
         let item = try await store.item("heartland:C00002|sage:1200")
         XCTAssertEqual(item.status, "decided")
-        XCTAssertEqual(item.decidedBy, "ci-operator")
+        XCTAssertEqual(item.decidedBy, "token:ci-operator")
         let trail = try await fixture.operations.auditTrail()
-        XCTAssertTrue(trail.contains { $0.event == "customer_match_same" && $0.actor == "ci-operator" && $0.detail.contains("Heartland C00002 and Sage 1200") },
+        XCTAssertTrue(trail.contains { $0.event == "customer_match_same" && $0.actor == "token:ci-operator" && $0.detail.contains("Heartland C00002 and Sage 1200") },
                       "\(trail.map(\.event))")
         let again = await fixture.post("/matches/heartland:C00002%7Csage:1200/different", ["authorization": "Bearer op-token"])
         XCTAssertEqual(again.status, 409, again.text)

@@ -34,15 +34,20 @@ final class PageJSONTests: XCTestCase {
         let missing = await fixture.get("/api/reviews/999", token)
         XCTAssertEqual(missing.status, 404)
 
-        let page = await fixture.get("/reviews/\(held.id)", ["authorization": "Basic " + Data("olivia:op-secret".utf8).base64EncodedString()])
+        let approver = try await fixture.login("april", "approve-secret")
+        let page = await fixture.get("/reviews/\(held.id)", ["cookie": approver.cookie])
         XCTAssertEqual(page.status, 200)
-        XCTAssertTrue(page.text.contains("id=\"approve\""), "an operator is offered the decision")
+        XCTAssertTrue(page.text.contains("id=\"approve\""), "an approver is offered the approval")
+        let operatorSession = try await fixture.login("olivia", "op-secret")
+        let operatorPage = await fixture.get("/reviews/\(held.id)", ["cookie": operatorSession.cookie])
+        XCTAssertFalse(operatorPage.text.contains("id=\"approve\""), "an operator is not: approving needs the approver role")
+        XCTAssertTrue(operatorPage.text.contains("id=\"reject\""), "but may reject")
     }
 
     func testApprovalNeedsTheBrokerFirstAndLeavesTheDocumentHeldWithoutIt() async throws {
         let fixture = try ConsoleFixture.make(amqpURL: "amqp://nobody:nothing@127.0.0.1:1/")
         let held = try await fixture.holdDocument()
-        let response = await fixture.post("/reviews/\(held.id)/approve", ["authorization": "Bearer op-token"], form: ["why": "looks fine"])
+        let response = await fixture.post("/reviews/\(held.id)/approve", ["authorization": "Bearer approve-token"], form: ["why": "looks fine"])
         XCTAssertEqual(response.status, 503, response.text)
         let document = try await fixture.reviews.show(id: held.id)
         XCTAssertEqual(document.status, .held, "not approved while nothing can be sent")
@@ -98,7 +103,8 @@ final class PageJSONTests: XCTestCase {
         let documents = try decodeJSON([Review].self, await fixture.get("/api/reviews", token))
         XCTAssertEqual(documents.map(\.id), [held.id], "the held documents' JSON keeps its shape")
 
-        let operatorPage = await fixture.get("/reviews", ["authorization": "Basic " + Data("olivia:op-secret".utf8).base64EncodedString()])
+        let operatorSession = try await fixture.login("olivia", "op-secret")
+        let operatorPage = await fixture.get("/reviews", ["cookie": operatorSession.cookie])
         XCTAssertEqual(operatorPage.status, 200, operatorPage.text)
         XCTAssertTrue(operatorPage.text.contains("Fraud exceptions: 1 open"), operatorPage.text)
         XCTAssertTrue(operatorPage.text.contains("action=\"/reviews/exceptions/\(open.label)/acknowledge\""), operatorPage.text)
@@ -135,7 +141,7 @@ final class PageJSONTests: XCTestCase {
         XCTAssertEqual(noBroker.status, 503, noBroker.text)
         let exception3 = try await fixture.reviews.exception(id: exception.id)
         XCTAssertEqual(exception3.status, .open, "not acknowledged while no notice can be sent")
-        let auditTrail = try await fixture.operations.auditTrail()
+        let auditTrail = try await fixture.actionAudit()
         XCTAssertTrue(auditTrail.isEmpty)
 
         for missing in ["/reviews/exceptions/E999/acknowledge", "/reviews/exceptions/X1/acknowledge"] {
@@ -236,7 +242,7 @@ final class PageJSONTests: XCTestCase {
                                               form: ["fingerprint": try XCTUnwrap(alerts.first?.fingerprint)])
         XCTAssertEqual(acknowledged.status, 200, acknowledged.text)
         let after = try decodeJSON([Alert].self, await fixture.get("/api/alerts", ["authorization": "Bearer view-token"]))
-        XCTAssertEqual(after.first?.acknowledgedBy, "ci-operator")
+        XCTAssertEqual(after.first?.acknowledgedBy, "token:ci-operator")
 
         let page = await fixture.get("/alerts", ["authorization": "Bearer view-token"])
         XCTAssertFalse(page.text.contains("<script>alert(1)"), "values are escaped")
@@ -245,7 +251,7 @@ final class PageJSONTests: XCTestCase {
         struct Entry: Decodable { var event: String; var actor: String? }
         let audit = try decodeJSON([Entry].self, await fixture.get("/api/audit", ["authorization": "Bearer view-token"]))
         XCTAssertEqual(audit.first?.event, "alert_acknowledged")
-        XCTAssertEqual(audit.first?.actor, "ci-operator")
+        XCTAssertEqual(audit.first?.actor, "token:ci-operator")
     }
 
     func testPagesWithoutTheBrokerSayWhy() async throws {

@@ -11,8 +11,24 @@ import Testing
         #expect(settings.configuration.gpAPIBaseURL.absoluteString == "http://127.0.0.1:9000/ucp")
         #expect(settings.configuration.retailBaseURL.absoluteString == "http://127.0.0.1:9000/api")
         #expect(settings.configuration.payrollBaseURL.absoluteString == "http://127.0.0.1:9000/payroll")
-        #expect(settings.webhookSecret == "key", "the webhook secret defaults to the app key")
+        #expect(settings.webhookSecret == nil, "the webhook secret never defaults to the app key")
         #expect(settings.configuration.retailPageSize == 2000)
+    }
+
+    /// The webhook secret is its own: heartland-ingest cannot start without it, and the app key is refused as one.
+    @Test func theWebhookSecretIsRequiredAndIsNotTheAppKey() throws {
+        let without = try HeartlandSettings(environment: base)
+        #expect(throws: HeartlandSettings.Invalid.self) { try without.requireWebhookSecret() }
+        do {
+            _ = try without.requireWebhookSecret()
+        } catch {
+            #expect(error.description.contains("HEARTLAND_WEBHOOK_SECRET") && error.description.contains("never defaults to the app key"))
+        }
+        var environment = base
+        environment["HEARTLAND_WEBHOOK_SECRET"] = "hook-secret"
+        #expect(try HeartlandSettings(environment: environment).requireWebhookSecret() == "hook-secret")
+        environment["HEARTLAND_WEBHOOK_SECRET"] = "key"
+        #expect(throws: HeartlandSettings.Invalid.self) { try HeartlandSettings(environment: environment) }
     }
 
     @Test func secretsComeFromFiles() throws {

@@ -60,17 +60,48 @@ import FoundationNetworking
         #expect(throws: WebhookVerifier.Rejection.malformedSignature(header: "X-Heartland-Signature")) {
             try verifier.verify(body: delivery.body, headers: ["X-Heartland-Signature": "md5=abc"])
         }
-        // Either signature alone is enough when it matches.
+        // The timestamped Heartland signature is required: the GP one (app key, no timestamp) is never enough alone.
         let gpOnly = delivery.headers.filter { $0.key.lowercased() != "x-heartland-signature" }
-        #expect(try verifier.verify(body: delivery.body, headers: gpOnly).eventId == verified.eventId)
+        #expect(throws: WebhookVerifier.Rejection.missingSignature) { try verifier.verify(body: delivery.body, headers: gpOnly) }
+        let heartlandOnly = delivery.headers.filter { $0.key.lowercased() != "x-gp-signature" }
+        #expect(try verifier.verify(body: delivery.body, headers: heartlandOnly).eventId == verified.eventId)
+    }
+
+    /// A delivery is refused once its signed timestamp is more than the window (5 minutes) from now, either
+    /// way; the timestamp cannot be changed without the secret, and the old untimed form is refused.
+    @Test func signedTimestampsOutsideTheWindowAreRefused() throws {
+        let verifier = WebhookVerifier(appKey: "k", webhookSecret: "s")
+        let body = Data(#"{"id":"EVT_1","event":"batch.closed","data":{"id":"BAT_1","status":"CLOSED"}}"#.utf8)
+        let signedAt = Date(timeIntervalSince1970: 1_800_000_000)
+        let headers = ["X-Heartland-Signature": WebhookSignature.heartlandSignature(body: body, secret: "s", at: signedAt)]
+        #expect(try verifier.verify(body: body, headers: headers, now: signedAt.addingTimeInterval(299)).eventId == "EVT_1")
+        #expect(throws: WebhookVerifier.Rejection.stale(ageSeconds: 301)) {
+            try verifier.verify(body: body, headers: headers, now: signedAt.addingTimeInterval(301))
+        }
+        #expect(throws: WebhookVerifier.Rejection.stale(ageSeconds: -301)) {
+            try verifier.verify(body: body, headers: headers, now: signedAt.addingTimeInterval(-301))
+        }
+        // A replay with a fresh timestamp but the old MAC does not verify.
+        let mac = try #require(headers["X-Heartland-Signature"]?.split(separator: ",").last)
+        let moved = ["X-Heartland-Signature": "t=\(Int(signedAt.timeIntervalSince1970) + 600),\(mac)"]
+        #expect(throws: WebhookVerifier.Rejection.badSignature(header: "X-Heartland-Signature")) {
+            try verifier.verify(body: body, headers: moved, now: signedAt.addingTimeInterval(600))
+        }
+        #expect(throws: WebhookVerifier.Rejection.malformedSignature(header: "X-Heartland-Signature"), "the untimed sha256=… form") {
+            try verifier.verify(body: body, headers: ["X-Heartland-Signature": String(mac)], now: signedAt)
+        }
+        let narrow = WebhookVerifier(appKey: "k", webhookSecret: "s", maxAge: 60)
+        #expect(throws: WebhookVerifier.Rejection.stale(ageSeconds: 61)) {
+            try narrow.verify(body: body, headers: headers, now: signedAt.addingTimeInterval(61))
+        }
     }
 
     @Test func refundAndPayrollEventsKeyOnTheirRecords() throws {
-        let verifier = WebhookVerifier(appKey: "k")
+        let verifier = WebhookVerifier(appKey: "k", webhookSecret: "s")
         func signed(_ json: String) -> (Data, [String: String]) {
             let body = Data(json.utf8)
             return (body, ["X-GP-Signature": WebhookSignature.gpSignature(body: body, appKey: "k"),
-                           "X-Heartland-Signature": WebhookSignature.hmacSHA256(body: body, secret: "k")])
+                           "X-Heartland-Signature": WebhookSignature.heartlandSignature(body: body, secret: "s", at: Date())])
         }
         let (refundBody, refundHeaders) = signed("""
             {"id":"EVT_1","event":"transaction.refunded","created_at":"2026-11-28T06:00:00Z","account":"MER_1",

@@ -22,8 +22,13 @@ import Testing
         #expect(body["data"]?["status"] == "CLOSED")
         let gp = SHA512.hash(data: delivery.body + Data("test-key".utf8)).map { String(format: "%02x", $0) }.joined()
         #expect(delivery.headers["x-gp-signature"] == gp)
-        let mac = HMAC<SHA256>.authenticationCode(for: delivery.body, using: SymmetricKey(data: Data("test-key".utf8)))
-        #expect(delivery.headers["x-heartland-signature"] == "sha256=" + mac.map { String(format: "%02x", $0) }.joined())
+        // t=<unix seconds of the attempt>,sha256=HMAC(webhook secret, "<t>." + body); the secret is not the app key.
+        let signature = try #require(delivery.headers["x-heartland-signature"])
+        let t = try #require(signature.split(separator: ",").first.flatMap { $0.hasPrefix("t=") ? Int($0.dropFirst(2)) : nil })
+        #expect(abs(Double(t) - Date().timeIntervalSince1970) < 60, "signed at the attempt")
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(t).".utf8) + delivery.body,
+                                                  using: SymmetricKey(data: Data(HeartlandCredentials.defaultWebhookSecret.utf8)))
+        #expect(signature == "t=\(t),sha256=" + mac.map { String(format: "%02x", $0) }.joined())
         #expect(delivery.headers["x-webhook-event"] == "batch.closed")
     }
 

@@ -12,7 +12,7 @@
 #   bridge_sync         1 (default): also sage-ingest and heartland-loader (two-way sync); 0: not
 #   heartland_sim_args  extra arguments for `heartland-sim serve` (array), e.g. more --retail-token values
 #
-# After bridge_start_all: bin, heartland_url, sage_url, webhook_url, app_id, app_key, retail_token,
+# After bridge_start_all: bin, heartland_url, sage_url, webhook_url, app_id, app_key, webhook_secret, retail_token,
 # sage_password; SAGE_URL, SAGE_USER, SAGE_PASSWORD, SAGE_COMPANY, BRIDGE_AMQP_URL (the admin user),
 # BRIDGE_MANAGEMENT_URL, BRIDGE_TOPOLOGY and BRIDGE_MAPPING are exported, so `$bin/bridgectl` works.
 # bridge_traps makes Ctrl-C, an error or the end of the caller stop everything started here (SIGTERM,
@@ -94,7 +94,10 @@ start() {  # start NAME COMMAND...: runs in the background, output to $logs/NAME
 bridge_start_simulators() {
   say "starting heartland-sim and sage-pro-sim"
   app_id=demo-app app_key=$(openssl rand -hex 12) retail_token=$(openssl rand -hex 12) sage_password=$(openssl rand -hex 12)
-  start heartland-sim "$bin/heartland-sim" serve --db "$state/heartland.sqlite" --port 0 --app-id "$app_id" --app-key "$app_key" \
+  # The webhook signing secret is its own, never the app key (docs/SECURITY.md).
+  webhook_secret=$(openssl rand -hex 16)
+  HEARTLAND_SIM_WEBHOOK_SECRET=$webhook_secret \
+    start heartland-sim "$bin/heartland-sim" serve --db "$state/heartland.sqlite" --port 0 --app-id "$app_id" --app-key "$app_key" \
     --retail-token "$retail_token" --webhook-retry-ms 500 "${heartland_sim_args[@]}"
   start sage-pro-sim "$bin/sage-pro-sim" --db "$state/sage.sqlite" --port 0 --user ADMIN --password "$sage_password"
   wait_for 30 "heartland-sim" has_line "$logs/heartland-sim.log" "listening on "
@@ -110,7 +113,7 @@ bridge_start_workers() {
   say "starting the workers"
   export BRIDGE_TOPOLOGY=$PWD/Topology/definitions.json BRIDGE_MAPPING=$PWD/Config/mapping.yaml
   HEARTLAND_URL=$heartland_url HEARTLAND_APP_ID=$app_id HEARTLAND_APP_KEY=$app_key HEARTLAND_RETAIL_TOKEN=$retail_token \
-    start heartland-ingest "$bin/heartland-ingest" --amqp-url "$(url_for heartland-ingest)" --inbox "$state/heartland-ingest.sqlite" \
+    HEARTLAND_WEBHOOK_SECRET=$webhook_secret start heartland-ingest "$bin/heartland-ingest" --amqp-url "$(url_for heartland-ingest)" --inbox "$state/heartland-ingest.sqlite" \
     --webhook-port 0 --poll-interval 30 --catch-up-days 2  # the generated day is up to two UTC dates back (US stores at 02:00 UTC)
   start transformer "$bin/transformer" --amqp-url "$(url_for transformer)"
   start fraud-scorer "$bin/fraud-scorer" --amqp-url "$(url_for fraud-scorer)" --review-store "$state/fraud-reviews.sqlite" \

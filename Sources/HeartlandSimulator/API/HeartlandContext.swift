@@ -57,14 +57,16 @@ public struct HeartlandCredentials: Sendable {
     public var merchantName = "Simulated Merchant"
     /// Static Heartland Retail API tokens (non-expiring, as merchants create them in the back office).
     public var retailTokens: Set<String>
-    /// Secret for `X-Heartland-Signature` (defaults to the app key).
+    /// Secret for `X-Heartland-Signature`: its own, never the app key (a receiver holding the
+    /// webhook secret cannot call the API, and the other way round).
     public var webhookSecret: String
+    public static let defaultWebhookSecret = "sim-webhook-secret"
 
-    public init(appId: String, appKey: String, retailTokens: Set<String>, webhookSecret: String? = nil) {
+    public init(appId: String, appKey: String, retailTokens: Set<String>, webhookSecret: String = defaultWebhookSecret) {
         self.appId = appId
         self.appKey = appKey
         self.retailTokens = retailTokens
-        self.webhookSecret = webhookSecret ?? appKey
+        self.webhookSecret = webhookSecret
     }
 }
 

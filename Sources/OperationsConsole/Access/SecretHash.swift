@@ -1,7 +1,8 @@
 import Crypto
 import Foundation
 
-/// The users file's password hashes: lowercase hex SHA-256 of the secret (what `sha256sum` prints).
+/// Lowercase hex SHA-256 (what `sha256sum` prints): how API tokens are stored (256 random bits need no
+/// slow hash), and the users file's legacy password form (`PasswordHash.legacySHA256`).
 enum SecretHash {
     static func hex(_ text: String) -> String {
         Crypto.SHA256.hash(data: Data(text.utf8)).map { byte in

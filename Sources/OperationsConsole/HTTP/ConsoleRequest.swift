@@ -6,11 +6,12 @@ public struct ConsoleRequest: Sendable {
     public var method: String
     public var path: String
     public var query: [String: String]
-    /// Lower-case names: `cookie`, `authorization`, `accept`.
+    /// Lower-case names: `cookie`, `authorization`, `accept`, `x-forwarded-for`.
     public var headers: [String: String]
     /// The `application/x-www-form-urlencoded` body of a POST.
     public var form: [String: String]
-    /// The TCP peer's IP address (behind a reverse proxy: the proxy's), for the login limits.
+    /// The TCP peer's IP address, for the login limits; `respond(to:)` replaces it with the client's
+    /// when the peer is a trusted proxy (`TrustedProxies`).
     public var clientAddress: String?
 
     public init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:], form: [String: String] = [:],
@@ -86,6 +87,16 @@ public struct ConsoleResponse: Sendable {
         let body = (try? encoder.encode(value)).map(Array.init) ?? Array("{\"error\":\"could not encode the response\"}".utf8)
         return ConsoleResponse(status: status, headers: ["Content-Type": "application/json", "Cache-Control": "no-store"], body: body)
     }
+
+    /// On every answer: scripts and styles only from the console's own files (`StaticAsset`), no
+    /// inline script or style, no framing, no referrer leaving the console.
+    static let securityHeaders = [
+        "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+            + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    ]
 
     static func redirect(_ location: String) -> ConsoleResponse {
         ConsoleResponse(status: 303, headers: ["Location": location])

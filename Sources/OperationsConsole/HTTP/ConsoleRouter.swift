@@ -1,7 +1,7 @@
 import Foundation
 import FraudScoring
 
-/// Who is asking: a browser session (with its CSRF token) or a script with a token or basic credentials.
+/// Who is asking: a browser session (with its CSRF token) or a script with an API token (`token:NAME`).
 struct Principal: Sendable {
     var user: ConsoleUsers.User
     /// Nil for requests authenticated by an `Authorization` header: no cookie, so no cross-site forgery.
@@ -10,18 +10,34 @@ struct Principal: Sendable {
 }
 
 extension OperationsConsole {
-    /// Answers one request: login, then the pages (GET) and actions (POST).
+    /// Answers one request: static files, login, then the pages (GET) and actions (POST); every
+    /// answer carries the security headers (`ConsoleResponse.securityHeaders`).
     public func respond(to request: ConsoleRequest) async -> ConsoleResponse {
+        var response = await answer(resolvingClientAddress(request))
+        for (name, value) in ConsoleResponse.securityHeaders where response.headers[name] == nil { response.headers[name] = value }
+        return response
+    }
+
+    /// The client behind a trusted proxy (`Configuration.trustedProxies`), else the TCP peer.
+    func resolvingClientAddress(_ request: ConsoleRequest) -> ConsoleRequest {
+        var request = request
+        request.clientAddress = configuration.trustedProxies.clientAddress(peer: request.clientAddress, forwardedFor: request.headers["x-forwarded-for"])
+        return request
+    }
+
+    private func answer(_ request: ConsoleRequest) async -> ConsoleResponse {
         let (isAPI, parts) = request.route
+        if request.method == "GET", let asset = StaticAsset(path: request.path) { return asset.response }
         if parts == ["login"] {
-            return request.method == "POST" ? login(request) : .html(HTML.login(error: nil, next: request.query["next"]))
+            return request.method == "POST" ? await login(request) : .html(HTML.login(error: nil, next: LocalRedirect.target(request.query["next"])))
         }
-        if request.headers["authorization"] != nil, let refusal = loginThrottle.refusal(user: basicName(request), address: request.clientAddress) {
+        if request.headers["authorization"] != nil, let refusal = loginThrottle.refusal(user: nil, address: request.clientAddress) {
             return Self.tooManyAttempts(refusal, json: true)
         }
         guard let principal = authenticate(request) else {
             if isAPI || request.method != "GET" || request.headers["authorization"] != nil {
-                return .json(401, ["error": "log in first (the login form, or Authorization: Bearer TOKEN / Basic)"])
+                return .json(401, ["error": "log in first (the login form), or send an API token: Authorization: Bearer TOKEN "
+                                   + "(bridgectl console token create; a password is not a token)"])
             }
             return .redirect("/login?next=" + (request.path.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"))
         }
@@ -37,10 +53,13 @@ extension OperationsConsole {
                     }
                 }
                 if parts == ["logout"] { return logout(principal) }
-                guard principal.user.role >= .operator else {
-                    throw ConsoleError.forbidden("\(principal.user.name) is a viewer: replay, purge, approve, reject and acknowledge need the operator role")
+                guard let action = ConsoleAction(parts) else { throw ConsoleError.notFound("no action \(request.path)") }
+                guard principal.user.role >= action.requiredRole else {
+                    throw ConsoleError.forbidden("\(principal.user.name) has the \(principal.user.role.rawValue) role: \(action.what) needs "
+                                                 + "\(action.requiredRole.rawValue) (\(ConsoleAction.rolesInWords))")
                 }
-                let outcome = try await act(parts, request: request, principal: principal)
+                try await auditRequest(action, principal: principal, request: request)
+                let outcome = try await act(action, request: request, principal: principal)
                 if wantsJSON { return .json(ActionResult(ok: true, result: outcome.message)) }
                 let separator = outcome.page.contains("?") ? "&" : "?"
                 return .redirect(outcome.page + separator + "notice=" + (outcome.message.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
@@ -75,70 +94,6 @@ extension OperationsConsole {
             }
         default: return ConsoleError(status: 502, description: "\(error)")
         }
-    }
-
-    /// Scripts' credentials count towards the login limits like the form's: a wrong token or password is a failed login.
-    func authenticate(_ request: ConsoleRequest) -> Principal? {
-        if let authorization = request.headers["authorization"] {
-            var user: ConsoleUsers.User?
-            if authorization.hasPrefix("Bearer ") {
-                user = configuration.users.authenticate(token: String(authorization.dropFirst(7)))
-            } else if let pair = basicCredentials(authorization) {
-                user = configuration.users.authenticate(name: pair.name, secret: pair.secret)
-            }
-            guard let user else {
-                loginThrottle.failed(user: basicCredentials(authorization)?.name, address: request.clientAddress)
-                return nil
-            }
-            return Principal(user: user)
-        }
-        guard let id = request.cookies[SessionStore.cookieName], let session = sessions.session(id: id) else { return nil }
-        return Principal(user: session.user, csrfToken: session.csrfToken, sessionID: id)
-    }
-
-    private func basicCredentials(_ authorization: String) -> (name: String, secret: String)? {
-        guard authorization.hasPrefix("Basic "), let data = Data(base64Encoded: String(authorization.dropFirst(6))) else { return nil }
-        let pair = String(decoding: data, as: UTF8.self).split(separator: ":", maxSplits: 1).map(String.init)
-        return pair.count == 2 ? (pair[0], pair[1]) : nil
-    }
-
-    private func basicName(_ request: ConsoleRequest) -> String? {
-        request.headers["authorization"].flatMap(basicCredentials)?.name
-    }
-
-    /// 429 with `Retry-After` and a message that says what to do.
-    private static func tooManyAttempts(_ refusal: LoginThrottle.Refusal, json: Bool, next: String? = nil) -> ConsoleResponse {
-        var response: ConsoleResponse = json ? .json(429, ["error": refusal.message]) : .html(429, HTML.login(error: refusal.message, next: next))
-        response.headers["Retry-After"] = String(Int(refusal.retryAfter.rounded(.up)))
-        return response
-    }
-
-    private func login(_ request: ConsoleRequest) -> ConsoleResponse {
-        let next = request.form["next"].flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") && !$0.hasPrefix("/login") ? $0 : nil } ?? "/pipeline"
-        let name = request.form["name"] ?? ""
-        // Checked before the password, so that a locked name cannot be probed with more guesses.
-        if let refusal = loginThrottle.refusal(user: name, address: request.clientAddress) {
-            logger.warning("console login refused: too many failures", metadata: ["user": .string(name), "address": .string(request.clientAddress ?? "?")])
-            return Self.tooManyAttempts(refusal, json: false, next: next)
-        }
-        guard let user = configuration.users.authenticate(name: name, secret: request.form["password"] ?? "") else {
-            loginThrottle.failed(user: name, address: request.clientAddress)
-            logger.notice("console login refused", metadata: ["user": .string(name), "address": .string(request.clientAddress ?? "?")])
-            return .html(401, HTML.login(error: "Wrong name or password.", next: next))
-        }
-        loginThrottle.succeeded(user: user.name)
-        let (id, _) = sessions.open(for: user)
-        logger.info("console login", metadata: ["user": .string(user.name), "role": .string(user.role.rawValue)])
-        var response = ConsoleResponse.redirect(next)
-        response.headers["Set-Cookie"] = "\(SessionStore.cookieName)=\(id); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Int(sessions.lifetime))"
-        return response
-    }
-
-    private func logout(_ principal: Principal) -> ConsoleResponse {
-        if let id = principal.sessionID { sessions.close(id: id) }
-        var response = ConsoleResponse.redirect("/login")
-        response.headers["Set-Cookie"] = "\(SessionStore.cookieName)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
-        return response
     }
 
     /// Pages and their JSON twins.
@@ -198,39 +153,32 @@ extension OperationsConsole {
         }
     }
 
-    /// Actions (operator only). Returns what was done and the page to go back to.
-    private func act(_ parts: [String], request: ConsoleRequest, principal: Principal) async throws -> (message: String, page: String) {
-        let form = request.form
-        switch parts {
-        case let parts where parts.count == 3 && parts[0] == "dlq" && parts[2] == "replay":
-            let stage = try knownStage(parts[1])
+    /// Actions, once the role and the audit trail allowed them. Returns what was done and the page to go back to.
+    private func act(_ action: ConsoleAction, request: ConsoleRequest, principal: Principal) async throws -> (message: String, page: String) {
+        let form = request.form, actor = principal.user.name
+        switch action {
+        case .replay(let stage):
+            let stage = try knownStage(stage)
             let count = try await replay(stage: stage, messageID: form["message_id"].flatMap { $0.isEmpty ? nil : $0 },
-                                         errorClass: form["error_class"], lastError: form["last_error"], actor: principal.user.name)
+                                         errorClass: form["error_class"], lastError: form["last_error"], actor: actor)
             return ("replayed \(count) message(s) from \(stage).dlq to \(stage)", "/dlq")
-        case let parts where parts.count == 3 && parts[0] == "dlq" && parts[2] == "purge":
-            let stage = try knownStage(parts[1])
-            let count = try await purge(stage: stage, actor: principal.user.name)
+        case .purge(let stage):
+            let stage = try knownStage(stage)
+            let count = try await purge(stage: stage, actor: actor)
             return ("purged \(count) message(s) from \(stage).dlq", "/dlq")
-        case let parts where parts.count == 3 && parts[0] == "reviews" && (parts[2] == "approve" || parts[2] == "reject"):
-            guard let id = Int64(parts[1]) else { throw ConsoleError.notFound("no review \(parts[1])") }
-            let why = form["why"] ?? ""
-            let message = parts[2] == "approve"
-                ? try await approve(id: id, actor: principal.user.name, why: why)
-                : try await reject(id: id, actor: principal.user.name, why: why)
-            return (message, "/reviews/\(id)")
-        case let parts where parts.count == 4 && parts[0] == "reviews" && parts[1] == "exceptions" && parts[3] == "acknowledge":
-            let message = try await acknowledge(exception: parts[2], actor: principal.user.name, why: form["why"] ?? "")
-            return (message, "/reviews")
-        case let parts where parts.count == 3 && parts[0] == "matches" && (parts[2] == "same" || parts[2] == "different"):
+        case .approve(let id):
+            return (try await approve(id: id, actor: actor, why: form["why"] ?? ""), "/reviews/\(id)")
+        case .reject(let id):
+            return (try await reject(id: id, actor: actor, why: form["why"] ?? ""), "/reviews/\(id)")
+        case .acknowledgeException(let label):
+            return (try await acknowledge(exception: label, actor: actor, why: form["why"] ?? ""), "/reviews")
+        case .decideMatch(let id, let verdict):
             let why = form["why"].flatMap { $0.isEmpty ? nil : $0 }
-            let message = try await decide(match: parts[1], verdict: parts[2] == "same" ? .same : .different, heartland: form["heartland"],
-                                           sage: form["sage"], actor: principal.user.name, why: why)
-            return (message, "/matches/\(HTML.url(parts[1]))")
-        case ["alerts", "acknowledge"]:
+            let message = try await decide(match: id, verdict: verdict, heartland: form["heartland"], sage: form["sage"], actor: actor, why: why)
+            return (message, "/matches/\(HTML.url(id))")
+        case .acknowledgeAlert:
             guard let fingerprint = form["fingerprint"], !fingerprint.isEmpty else { throw ConsoleError.badRequest("which alert group? (fingerprint)") }
-            return (try await acknowledge(fingerprint: fingerprint, actor: principal.user.name), "/alerts")
-        default:
-            throw ConsoleError.notFound("no action \(request.path)")
+            return (try await acknowledge(fingerprint: fingerprint, actor: actor), "/alerts")
         }
     }
 }

@@ -27,7 +27,7 @@ public struct ConsoleServer: Service {
             let isForm = request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true
             let body = request.method == .post ? try await request.collectBody(upTo: 1 << 20) : ByteBuffer()
             var headers: [String: String] = [:]
-            for name in [HTTPField.Name.cookie, .authorization, .accept] {
+            for name in [HTTPField.Name.cookie, .authorization, .accept, HTTPField.Name("X-Forwarded-For")!] {
                 let values = request.headers[values: name]
                 if !values.isEmpty { headers[name.canonicalName] = values.joined(separator: name == .cookie ? "; " : ", ") }
             }
@@ -39,8 +39,6 @@ public struct ConsoleServer: Service {
             for (name, value) in answer.headers {
                 if let field = HTTPField.Name(name) { fields[field] = value }
             }
-            fields[.init("X-Frame-Options")!] = "DENY"
-            fields[.init("Content-Security-Policy")!] = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; frame-ancestors 'none'"
             return Response(status: .init(code: answer.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
         }
         let application = Application(

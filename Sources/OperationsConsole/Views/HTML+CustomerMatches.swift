@@ -37,9 +37,9 @@ extension HTML {
                     <tr><th>Evidence</th><td>\(escape(record.evidence ?? "the customer being synced"))</td></tr></table>
                     """
             }
-            columns += "<div class=\"side\" style=\"flex:1\"><h2>\(title)</h2>\(cards.joined())</div>"
+            columns += "<div class=\"side\"><h2>\(title)</h2>\(cards.joined())</div>"
         }
-        var html = "<div style=\"display:flex;gap:2em\" id=\"sides\">\(columns)</div>"
+        var html = "<div class=\"sides\" id=\"sides\">\(columns)</div>"
         html += "<h2>Why a person must decide</h2><ul id=\"reasons\">" + item.reasons.map { "<li>\(escape($0))</li>" }.joined() + "</ul>"
         html += "<p>Held: " + item.held.map { escape("\($0.routingKey) \($0.idempotencyKey)") }.joined(separator: "; ") + "</p>"
         if item.status == "decided" {

@@ -8,28 +8,11 @@ extension HTML {
             [escape(s.stage), "\(s.ready)", "\(s.unacked)", "\(s.consumers)", rate(s.publishRate), rate(s.deliverRate), rate(s.ackRate),
              "\(s.retrying)", s.deadLettered > 0 ? "<a class=\"bad\" href=\"/dlq\">\(s.deadLettered)</a>" : "0"]
         }
-        // A little script refreshes the table from the JSON twin every 5 seconds.
+        // console.js refreshes the table from the JSON twin every 5 seconds (data-refresh).
         return """
             <p>Queues as RabbitMQ's management API reports them (quorum queue depths lag by up to 5 s). Updated <span id="updated">\(escape(overview.at))</span>.</p>
-            \(table(id: "pipeline", ["Stage", "Ready", "Unacked", "Consumers", "In /s", "Delivered /s", "Acked /s", "Retrying", "Dead letters"], rows))
-            <script>
-            setInterval(async () => {
-              const response = await fetch('/api/pipeline', {headers: {Accept: 'application/json'}});
-              if (!response.ok) return;
-              const overview = await response.json();
-              const body = document.querySelector('#pipeline tbody');
-              if (!body) return;
-              body.replaceChildren(...overview.stages.map(s => {
-                const row = document.createElement('tr');
-                for (const value of [s.stage, s.ready, s.unacked, s.consumers, s.publishRate.toFixed(1), s.deliverRate.toFixed(1),
-                                     s.ackRate.toFixed(1), s.retrying, s.deadLettered]) {
-                  const cell = document.createElement('td'); cell.textContent = value; row.appendChild(cell);
-                }
-                return row;
-              }));
-              document.getElementById('updated').textContent = overview.at;
-            }, 5000);
-            </script>
+            \(table(id: "pipeline", refresh: "/api/pipeline", ["Stage", "Ready", "Unacked", "Consumers", "In /s", "Delivered /s", "Acked /s", "Retrying",
+                                                             "Dead letters"], rows))
             """
     }
 
@@ -40,7 +23,7 @@ extension HTML {
         return stages.map { stage -> String in
             var html = "<section id=\"dlq-\(escape(stage.stage))\"><h2>\(escape(stage.stage)).dlq: \(stage.count)\(stage.truncated ? "+" : "") message(s)</h2>"
             guard stage.count > 0 else { return html + "<p>Empty.</p></section>" }
-            if canAct {
+            if principal.user.role >= ConsoleAction.purge(stage: stage.stage).requiredRole {
                 html += "<p>" + form(action: "/dlq/\(url(stage.stage))/purge", principal: principal, fields: [:], button: "Purge \(stage.stage).dlq",
                                      id: "purge-\(stage.stage)", confirm: "Delete every parked message of \(stage.stage) for good?") + "</p>"
             }
@@ -103,7 +86,8 @@ extension HTML {
                 <form method="post" id="decision">
                 <input type="hidden" name="csrf" value="\(escape(principal.csrfToken ?? ""))">
                 <p><label>Why (recorded in the audit trail)<br><textarea id="why" name="why" rows="3" cols="60" required></textarea></label></p>
-                <button type="submit" id="approve" formaction="/reviews/\(r.id)/approve">Approve and release to the loaders</button>
+                \(principal.user.role >= ConsoleAction.approve(review: r.id).requiredRole
+                    ? "<button type=\"submit\" id=\"approve\" formaction=\"/reviews/\(r.id)/approve\">Approve and release to the loaders</button>" : "")
                 <button type="submit" id="reject" formaction="/reviews/\(r.id)/reject">Reject (never post)</button>
                 </form>
                 """

@@ -1,6 +1,7 @@
 import Foundation
 
-/// The console's pages: server-rendered HTML, one stylesheet inline, no external resources.
+/// The console's pages: server-rendered HTML with one stylesheet and one script, both the console's
+/// own files (`StaticAsset`), so the Content-Security-Policy allows no inline script or style.
 /// Every value shown is escaped; every form carries the session's CSRF token.
 enum HTML {
     static func escape(_ text: String) -> String {
@@ -23,17 +24,7 @@ enum HTML {
         part.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? part
     }
 
-    static let style = """
-        body{font-family:system-ui,sans-serif;margin:0;color:#1d2330}
-        nav{background:#1d2330;padding:.6em 1em;display:flex;gap:1.2em;align-items:center}
-        nav a{color:#fff;text-decoration:none} nav .who{margin-left:auto;color:#c8cfdc}
-        main{padding:1em 1.5em} table{border-collapse:collapse;margin:.5em 0 1.5em}
-        th,td{border-bottom:1px solid #dde2ea;padding:.3em .7em;text-align:left;vertical-align:top}
-        th{background:#f2f4f8} .num{text-align:right} .notice{background:#e6f4ea;padding:.5em 1em}
-        .error{background:#fdecea;padding:.5em 1em} .bad{color:#b3261e;font-weight:600} .ok{color:#1e7b34}
-        pre{background:#f6f8fa;padding:1em;overflow:auto;max-width:100%} form.inline{display:inline}
-        button{cursor:pointer}
-        """
+    static let head = "<link rel=\"stylesheet\" href=\"\(StaticAsset.stylesheet.path)\"><script src=\"\(StaticAsset.script.path)\" defer></script>"
 
     static func page(title: String, principal: Principal, notice: String?, body: String) -> String {
         let links = [("/pipeline", "Pipeline"), ("/dlq", "Dead letters"), ("/reviews", "Fraud review"), ("/matches", "Customer matches"),
@@ -42,7 +33,7 @@ enum HTML {
         return """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><title>\(escape(title)) · bridge console</title>
-            <style>\(style)</style></head>
+            \(head)</head>
             <body><nav>\(links.map { "<a href=\"\($0.0)\">\($0.1)</a>" }.joined())
             <span class="who" id="who">\(escape(principal.user.name)) (\(principal.user.role.rawValue))</span>
             \(form(action: "/logout", principal: principal, fields: [:], button: "Log out", id: "logout"))</nav>
@@ -56,11 +47,11 @@ enum HTML {
     static func login(error: String?, next: String?) -> String {
         """
         <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><title>Log in · bridge console</title><style>\(style)</style></head>
+        <html lang="en"><head><meta charset="utf-8"><title>Log in · bridge console</title>\(head)</head>
         <body><main><h1>Heartland ⇄ Sage bridge: operations console</h1>
         \(error.map { "<p class=\"error\" id=\"error\">\(escape($0))</p>" } ?? "")
         <form method="post" action="/login">
-        <input type="hidden" name="next" value="\(escape(next ?? "/pipeline"))">
+        <input type="hidden" name="next" value="\(escape(next ?? "/"))">
         <p><label>Name <input id="name" name="name" autocomplete="username" required></label></p>
         <p><label>Password <input id="password" name="password" type="password" autocomplete="current-password" required></label></p>
         <p><button id="login" type="submit">Log in</button></p>
@@ -73,20 +64,21 @@ enum HTML {
     static func form(action: String, principal: Principal, fields: [String: String], button: String, id: String,
                      confirm: String? = nil, whyPrompt: String? = nil) -> String {
         let hidden = fields.sorted { $0.key < $1.key }.map { "<input type=\"hidden\" name=\"\(escape($0.key))\" value=\"\(escape($0.value))\">" }
-        let onsubmit = confirm.map { " onsubmit=\"return confirm('\(escape($0))')\"" } ?? ""
+        let confirmation = confirm.map { " data-confirm=\"\(escape($0))\"" } ?? ""  // asked by console.js
         let why = whyPrompt.map {
             "<input name=\"why\" id=\"why-\(escape(id))\" required placeholder=\"\(escape($0))\" aria-label=\"\(escape($0))\"> "
         } ?? ""
         return """
-            <form class="inline" method="post" action="\(escape(action))"\(onsubmit)>\
+            <form class="inline" method="post" action="\(escape(action))"\(confirmation)>\
             <input type="hidden" name="csrf" value="\(escape(principal.csrfToken ?? ""))">\(hidden.joined())\(why)\
             <button type="submit" id="\(escape(id))">\(escape(button))</button></form>
             """
     }
 
-    static func table(id: String, _ header: [String], _ rows: [[String]]) -> String {
+    /// `refresh`: a JSON twin console.js reloads the rows from (the pipeline).
+    static func table(id: String, refresh: String? = nil, _ header: [String], _ rows: [[String]]) -> String {
         guard !rows.isEmpty else { return "<p id=\"\(id)\" class=\"empty\">Nothing here.</p>" }
-        return "<table id=\"\(id)\"><thead><tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead><tbody>"
+        return "<table id=\"\(id)\"\(refresh.map { " data-refresh=\"\(escape($0))\"" } ?? "")><thead><tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead><tbody>"
             + rows.map { "<tr>" + $0.map { "<td>\($0)</td>" }.joined() + "</tr>" }.joined() + "</tbody></table>"
     }
 

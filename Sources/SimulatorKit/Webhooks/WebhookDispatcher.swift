@@ -45,8 +45,8 @@ public struct WebhookDispatcher: Service {
         }
     }
 
-    /// Extra headers for a body (the signature).
-    public typealias Signer = @Sendable (Data) -> [String: String]
+    /// Extra headers for a body sent at an instant (the signatures, made again for every attempt).
+    public typealias Signer = @Sendable (Data, Date) -> [String: String]
 
     let outbox: WebhookOutbox
     let settings: Settings
@@ -122,7 +122,7 @@ public struct WebhookDispatcher: Service {
         request.setValue(delivery.eventId, forHTTPHeaderField: "X-Webhook-Id")
         request.setValue(delivery.event, forHTTPHeaderField: "X-Webhook-Event")
         request.setValue(String(delivery.attempts), forHTTPHeaderField: "X-Webhook-Attempt")
-        for (name, value) in sign(delivery.body) { request.setValue(value, forHTTPHeaderField: name) }
+        for (name, value) in sign(delivery.body, clock.now()) { request.setValue(value, forHTTPHeaderField: name) }
         do {
             let (_, response) = try await session.data(for: request)
             let status = (response as? HTTPURLResponse)?.statusCode ?? 0
@@ -140,10 +140,13 @@ public enum WebhookSignature {
         hex(SHA512.hash(data: body + Data(appKey.utf8)))
     }
 
-    /// `X-Heartland-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>` (invented; see SIMULATORS.md).
-    public static func hmacSHA256(body: Data, secret: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
-        return "sha256=" + hex(mac)
+    /// `X-Heartland-Signature: t=<unix seconds>,sha256=<hex HMAC-SHA256(secret, "<t>." + raw body)>`
+    /// (invented; see SIMULATORS.md): the time of the attempt is signed with the body, so a receiver
+    /// can refuse a delivery replayed later.
+    public static func heartlandSignature(body: Data, secret: String, at timestamp: Date) -> String {
+        let t = Int(timestamp.timeIntervalSince1970.rounded(.down))
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(t).".utf8) + body, using: SymmetricKey(data: Data(secret.utf8)))
+        return "t=\(t),sha256=" + hex(mac)
     }
 
     public static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
