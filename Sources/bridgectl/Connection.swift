@@ -16,8 +16,17 @@ struct BrokerOptions: ParsableArguments {
     @Option(help: "Topology definitions file. Default: $BRIDGE_TOPOLOGY or Topology/definitions.json.")
     var topology: String?
 
+    @Option(help: ArgumentHelp(
+        "How long parked messages (S.dlq) are kept before the alerter records and drops them. Default: $\(Topology.parkedRetentionVariable), else the topology file's (30 days).",
+        discussion: "Set by a policy, so it changes on existing queues; use the same value for `topology diff`. See docs/SECURITY.md."))
+    var parkedRetentionSeconds: Int? = ProcessInfo.processInfo.environment[Topology.parkedRetentionVariable].flatMap { Int($0) }
+
     @Flag(help: "Print JSON instead of tables.")
     var json = false
+
+    func validate() throws {
+        if let parkedRetentionSeconds, parkedRetentionSeconds <= 0 { throw ValidationError("--parked-retention-seconds must be positive") }
+    }
 
     func management() throws -> ManagementClient {
         guard let url = managementURL ?? ProcessInfo.processInfo.environment["BRIDGE_MANAGEMENT_URL"] else {
@@ -35,8 +44,11 @@ struct BrokerOptions: ParsableArguments {
         return try await AMQPSession.connect(url: try AMQPURL(raw), name: "bridgectl", logger: logger)
     }
 
+    /// The topology file, with the parked-message retention configured here if any.
     func loadTopology() throws -> Topology {
-        try Topology.load(from: topology ?? Topology.defaultPath())
+        let file = try Topology.load(from: topology ?? Topology.defaultPath())
+        guard let parkedRetentionSeconds else { return file }
+        return file.keepingParkedMessages(for: .seconds(parkedRetentionSeconds))
     }
 }
 
