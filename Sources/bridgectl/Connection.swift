@@ -19,13 +19,22 @@ struct BrokerOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "How long parked messages (S.dlq) are kept before the alerter records and drops them. Default: $\(Topology.parkedRetentionVariable), else the topology file's (30 days).",
         discussion: "Set by a policy, so it changes on existing queues; use the same value for `topology diff`. See docs/SECURITY.md."))
-    var parkedRetentionSeconds: Int? = ProcessInfo.processInfo.environment[Topology.parkedRetentionVariable].flatMap { Int($0) }
+    var parkedRetentionSeconds: Int?
 
     @Flag(help: "Print JSON instead of tables.")
     var json = false
 
-    func validate() throws {
-        if let parkedRetentionSeconds, parkedRetentionSeconds <= 0 { throw ValidationError("--parked-retention-seconds must be positive") }
+    /// `--parked-retention-seconds`, else `$BRIDGE_PARKED_RETENTION_SECONDS`, else nil (the file's).
+    var parkedRetention: Duration? {
+        get throws {
+            guard let text = parkedRetentionSeconds.map(String.init) ?? ProcessInfo.processInfo.environment[Topology.parkedRetentionVariable] else {
+                return nil
+            }
+            guard let seconds = Int(text), seconds > 0 else {
+                throw ValidationError("the parked-message retention must be a positive number of seconds, not '\(text)'")
+            }
+            return .seconds(seconds)
+        }
     }
 
     func management() throws -> ManagementClient {
@@ -47,8 +56,8 @@ struct BrokerOptions: ParsableArguments {
     /// The topology file, with the parked-message retention configured here if any.
     func loadTopology() throws -> Topology {
         let file = try Topology.load(from: topology ?? Topology.defaultPath())
-        guard let parkedRetentionSeconds else { return file }
-        return file.keepingParkedMessages(for: .seconds(parkedRetentionSeconds))
+        guard let retention = try parkedRetention else { return file }
+        return file.keepingParkedMessages(for: retention)
     }
 }
 

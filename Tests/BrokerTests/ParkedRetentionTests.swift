@@ -32,7 +32,8 @@ final class ParkedRetentionTests: XCTestCase {
         try await eventually("the parked message expires out of \(p.stage("a")).dlq") { try await p.depth(expiredCopies) == 1 }
         let dlqDepth = try await p.depth("\(p.stage("a")).dlq")
         XCTAssertEqual(dlqDepth, 0)
-        let delivery = try XCTUnwrap(try await p.take(expiredCopies).first)
+        let taken = try await p.take(expiredCopies)
+        let delivery = try XCTUnwrap(taken.first)
         let copy = DeadLetterChannel.ParkedMessage(delivery: delivery)
         XCTAssertEqual(copy.expiredFromParkingLot, "\(p.stage("a")).dlq", "expired by the policy, out of the parking lot")
         XCTAssertEqual(delivery.routingKey, p.stage("a"))
