@@ -135,7 +135,8 @@ let package = Package(
         .testTarget(name: "SageConnectorTests", dependencies: ["SageConnector", "SageSimulator", "SimulatorKit"]),
         .target(
             name: "HeartlandConnector",
-            dependencies: ["TransportSecurity", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")]
+            // Messaging: CardMask, the one masking function, applied to every body before it is decoded.
+            dependencies: ["Messaging", "TransportSecurity", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(name: "HeartlandConnectorTests", dependencies: ["HeartlandConnector", "HeartlandSimulator", "SimulatorKit",
                                                                      // heartland-ingest is tested here, on the same simulator harness

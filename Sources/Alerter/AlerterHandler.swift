@@ -8,8 +8,8 @@ import PipelineContracts
 import FoundationNetworking
 #endif
 
-/// The alerter stage: stores alerts, audit notices, reconciliation reports and dead-letter copies in
-/// the operations store, and tells a person. Alerts with the same cause are grouped: a group is
+/// The alerter stage: stores alerts, audit notices, reconciliation reports, dead-letter copies and the
+/// expiry of parked messages (an audit line, never the body) in the operations store, and tells a person. Alerts with the same cause are grouped: a group is
 /// announced when it first appears and again at 10, 100, 1000… occurrences, not once per message.
 public struct AlerterHandler: StageHandler {
     public let store: OperationsStore
@@ -34,6 +34,10 @@ public struct AlerterHandler: StageHandler {
         // dead-lettered to this queue under the key `alerter`, through the default exchange.
         let key = message.routingKey
         let headers = message.delivery.properties.headers
+        if let parkingLot = DeadLetterChannel.ParkedMessage(delivery: message.delivery).expiredFromParkingLot {
+            try await recordExpiry(message, from: parkingLot, logger: logger)
+            return .done
+        }
         let parked = message.delivery.exchange == deadLetterExchange
             || !key.hasPrefix("alert.") && !key.hasPrefix("audit.") && (headers["x-death"] != nil || headers[Header.errorClass] != nil)
         if parked {
@@ -86,6 +90,24 @@ public struct AlerterHandler: StageHandler {
         return AlertNotice(kind: "dead_lettered", severity: "error", stage: parked.failedStage ?? message.delivery.routingKey,
                            reason: parked.lastError, errorClass: parked.errorClass, attempt: parked.attempt,
                            messageId: message.messageID, correlationId: message.correlationID, idempotencyKey: message.idempotencyKey)
+    }
+
+    /// A parked message whose retention ran out: an audit line says which message left and when, without its
+    /// body (the reason it may not be kept), and the message is dropped.
+    func recordExpiry(_ message: InboundMessage, from parkingLot: String, logger: Logger) async throws {
+        let parked = DeadLetterChannel.ParkedMessage(delivery: message.delivery)
+        let stage = parked.failedStage ?? String(parkingLot.dropLast(".dlq".count))
+        let age = parked.age().components.seconds
+        let detail = "parked message \(message.messageID) (routing key \(parked.routingKey), idempotency key \(parked.idempotencyKey ?? "none")) "
+            + "expired from \(parkingLot) after its retention, \(age / 86_400) d \(age % 86_400 / 3600) h since it first failed "
+            + "(\(age) s); dropped, body not kept"
+        try await store.record(AuditNotice(event: "parked_expired", stage: stage, detail: detail, messageId: message.messageID,
+                                           correlationId: message.correlationID, idempotencyKey: parked.idempotencyKey),
+                               messageID: "expired:\(message.messageID)", correlationID: message.correlationID)
+        logger.notice("parked message expired", metadata: [
+            "stage": .string(stage), "queue": .string(parkingLot), "message_id": .string(message.messageID),
+            "routing_key": .string(parked.routingKey), "idempotency_key": .string(parked.idempotencyKey ?? ""), "age_s": .stringConvertible(age),
+        ])
     }
 
     func raise(_ alert: AlertNotice, messageID: String, logger: Logger) async throws {

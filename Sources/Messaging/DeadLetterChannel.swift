@@ -36,6 +36,31 @@ public struct DeadLetterChannel: Sendable {
             return first["reason"]?.stringValue
         }
 
+        /// The parking lot this message expired from, when its retention ran out (a broker death `expired` out of
+        /// an `S.dlq`; a delay tier's expiry is not one, and a later retry of the alerter keeps the entry).
+        public var expiredFromParkingLot: String? {
+            for case .table(let death) in deaths where death["reason"]?.stringValue == "expired" {
+                if let queue = death["queue"]?.stringValue, queue.hasSuffix(".dlq") { return queue }
+            }
+            return nil
+        }
+
+        /// How long since the message first failed (`x-first-failed-at`), else since the broker first dead-lettered it.
+        public func age(now: Date = Date()) -> Duration {
+            var since = firstFailedAt.flatMap(Timestamp.parse)
+            if since == nil, case .table(let oldest)? = deaths.last, case .timestamp(let seconds)? = oldest["time"] {
+                since = Date(timeIntervalSince1970: TimeInterval(seconds))
+            }
+            guard let since else { return .zero }
+            return .seconds(max(0, Int64(now.timeIntervalSince(since))))
+        }
+
+        /// The broker's `x-death` entries, latest first.
+        private var deaths: [FieldValue] {
+            guard case .array(let deaths)? = delivery.properties.headers["x-death"] else { return [] }
+            return deaths
+        }
+
         private func header(_ name: String) -> String? { delivery.properties.headers[name]?.stringValue }
     }
 

@@ -45,8 +45,16 @@ public struct TopologyBuilder: Sendable {
     }
 
     public var vhost = "/"
+    /// Policy names start with it (`bridge-work-queues`); a test pipeline gives its own so that it does not
+    /// replace the bridge's policies on a shared broker.
+    public var policyPrefix = "bridge"
     public var exchanges: [String]
     public var deadLetterExchange: String
+    /// Where parked messages go when their retention runs out (`parkedRetention`): the alerter records
+    /// each (without its body) and lets it go.
+    public var expiredExchange = "bridge.expired"
+    /// How long a parked message (`S.dlq`) is kept: parked Heartland pages hold names, e-mails and phones.
+    public var parkedRetention = BridgeTopology.defaultParkedRetention
     public var alertExchange: String
     public var auditExchange: String
     /// Where stages publish retries: each delay tier is bound here under its own queue name.
@@ -71,7 +79,7 @@ public struct TopologyBuilder: Sendable {
         var users: [Topology.User] = []
         var permissions: [Topology.Permission] = []
         var topicPermissions: [Topology.TopicPermission] = []
-        let allExchanges = (exchanges + [deadLetterExchange, retryExchange]).uniqued()
+        let allExchanges = (exchanges + [deadLetterExchange, retryExchange, expiredExchange]).uniqued()
 
         for stage in stages {
             queues.append(queue(stage.name, [
@@ -126,7 +134,7 @@ public struct TopologyBuilder: Sendable {
             topicPermissions += keyPermissions(source.name, keys)
         }
 
-        let workQueues = stages.map { escape($0.name) }.joined(separator: "|")
+        let stageNames = stages.map { escape($0.name) }.joined(separator: "|")
         return Topology(
             rabbitVersion: "3.10.8",
             vhosts: [.init(name: vhost)],
@@ -140,9 +148,10 @@ public struct TopologyBuilder: Sendable {
             policies: stages.isEmpty ? [] : [
                 // At-least-once dead-lettering: a message over the delivery limit stays in its queue until
                 // the parking lot has confirmed it, instead of the default fire-and-forget (anchors §2.3).
-                Topology.Policy(vhost: vhost, name: "bridge-work-queues", pattern: "^(\(workQueues))$", applyTo: "queues",
+                Topology.Policy(vhost: vhost, name: "\(policyPrefix)-work-queues", pattern: "^(\(stageNames))$", applyTo: "queues",
                                 definition: ["dead-letter-strategy": .string("at-least-once"), "overflow": .string("reject-publish")],
                                 priority: 0),
+                parkedMessagesPolicy(pattern: "^(\(stageNames))\\.dlq$"),
             ],
             topicPermissions: topicPermissions)
     }
@@ -158,6 +167,20 @@ public struct TopologyBuilder: Sendable {
 
     private func keyPermissions(_ user: String, _ keys: [String: String]) -> [Topology.TopicPermission] {
         keys.keys.sorted().map { Topology.TopicPermission(user: user, vhost: vhost, exchange: $0, write: keys[$0]!, read: ".*") }
+    }
+
+    /// Retention of parked messages (docs/SECURITY.md): a policy, not queue arguments, so that it can change on
+    /// queues that exist (new arguments on an existing queue fail with PRECONDITION_FAILED). Only one policy
+    /// applies to a queue, the one of highest priority: no other policy matches `S.dlq`. Expired messages are
+    /// dead-lettered at least once to `expiredExchange`, under their own routing key (the stage's name).
+    private func parkedMessagesPolicy(pattern: String) -> Topology.Policy {
+        Topology.Policy(vhost: vhost, name: "\(policyPrefix)-\(Topology.parkedMessagesPolicySuffix)", pattern: pattern, applyTo: "queues",
+                        definition: [
+                            "message-ttl": .int(parkedRetention.milliseconds),
+                            "dead-letter-exchange": .string(expiredExchange),
+                            "dead-letter-strategy": .string("at-least-once"),
+                            "overflow": .string("reject-publish"),
+                        ], priority: 0)
     }
 
     private func queue(_ name: String, _ arguments: [String: JSONValue]) -> Topology.Queue {
@@ -187,6 +210,9 @@ public struct TopologyBuilder: Sendable {
 public enum BridgeTopology {
     public static let defaultRetryDelays: [Duration] = [.seconds(5), .seconds(30), .seconds(300), .seconds(1800)]
 
+    /// Parked messages are kept 30 days, then recorded by the alerter and dropped (docs/SECURITY.md).
+    public static let defaultParkedRetention: Duration = .seconds(30 * 24 * 3600)
+
     public static let exchanges = ["bridge.events", "bridge.scoring", "bridge.commands", "bridge.audit", "bridge.alerts"]
 
     public static var standard: TopologyBuilder {
@@ -205,7 +231,7 @@ public enum BridgeTopology {
                       routingKeys: ["bridge.audit": "^audit\\.reconciliation\\.[a-z_]+$"]),
                 .init(name: "heartland-loader", consumes: [("bridge.commands", "heartland.#")], publishesTo: []),
                 .init(name: "alerter",
-                      consumes: [("bridge.alerts", "#"), ("bridge.audit", "#")]
+                      consumes: [("bridge.alerts", "#"), ("bridge.audit", "#"), ("bridge.expired", "#")]
                           + ["transformer", "fraud-scorer", "sage-loader", "heartland-loader"].map { ("bridge.dead", $0) },
                       publishesTo: []),
             ],

@@ -16,8 +16,26 @@ struct BrokerOptions: ParsableArguments {
     @Option(help: "Topology definitions file. Default: $BRIDGE_TOPOLOGY or Topology/definitions.json.")
     var topology: String?
 
+    @Option(help: ArgumentHelp(
+        "How long parked messages (S.dlq) are kept before the alerter records and drops them. Default: $\(Topology.parkedRetentionVariable), else the topology file's (30 days).",
+        discussion: "Set by a policy, so it changes on existing queues; use the same value for `topology diff`. See docs/SECURITY.md."))
+    var parkedRetentionSeconds: Int?
+
     @Flag(help: "Print JSON instead of tables.")
     var json = false
+
+    /// `--parked-retention-seconds`, else `$BRIDGE_PARKED_RETENTION_SECONDS`, else nil (the file's).
+    var parkedRetention: Duration? {
+        get throws {
+            guard let text = parkedRetentionSeconds.map(String.init) ?? ProcessInfo.processInfo.environment[Topology.parkedRetentionVariable] else {
+                return nil
+            }
+            guard let seconds = Int(text), seconds > 0 else {
+                throw ValidationError("the parked-message retention must be a positive number of seconds, not '\(text)'")
+            }
+            return .seconds(seconds)
+        }
+    }
 
     func management() throws -> ManagementClient {
         guard let url = managementURL ?? ProcessInfo.processInfo.environment["BRIDGE_MANAGEMENT_URL"] else {
@@ -35,8 +53,11 @@ struct BrokerOptions: ParsableArguments {
         return try await AMQPSession.connect(url: try AMQPURL(raw), name: "bridgectl", logger: logger)
     }
 
+    /// The topology file, with the parked-message retention configured here if any.
     func loadTopology() throws -> Topology {
-        try Topology.load(from: topology ?? Topology.defaultPath())
+        let file = try Topology.load(from: topology ?? Topology.defaultPath())
+        guard let retention = try parkedRetention else { return file }
+        return file.keepingParkedMessages(for: retention)
     }
 }
 

@@ -68,6 +68,9 @@ struct TopologyCommand: AsyncParsableCommand {
             } else {
                 print("applied \(file.exchanges.count) exchanges, \(file.queues.count) queues, \(file.bindings.count) bindings, "
                       + "\(file.policies.count) policies, \(file.users.count) users (\(passwords) passwords set)")
+                if let retention = file.parkedRetention?.components.seconds {
+                    print("parked messages (S.dlq) are kept \(retention) s (\(retention / 86_400) days), then recorded by the alerter and dropped")
+                }
                 for name in retired.deleted { print("deleted the retired classic delay tier \(name) (empty)") }
                 for (name, messages) in retired.draining {
                     print("the retired classic delay tier \(name) still holds \(messages) messages; they return to their stage as their "

@@ -15,13 +15,14 @@ struct TestPipeline {
     var alerts: String { "\(prefix).alerts" }
     var audit: String { "\(prefix).audit" }
     var dead: String { "\(prefix).dead" }
+    var expired: String { "\(prefix).expired" }
 
     func stage(_ name: String) -> String { "\(prefix).\(name)" }
 
     /// Stages `names`, each bound to `exchange` with its own name as key, plus queues that catch
     /// every alert and audit notice (`<prefix>.alerts.all`, `<prefix>.audit.all`) and a final `sink`-less queue `out`.
     static func make(broker: TestBroker? = nil, stages names: [String], retryDelays: [Duration] = [.milliseconds(300), .milliseconds(600)],
-                     deliveryLimit: Int = 3) async throws -> TestPipeline {
+                     deliveryLimit: Int = 3, parkedRetention: Duration = BridgeTopology.defaultParkedRetention) async throws -> TestPipeline {
         let broker = if let broker { broker } else { try await TestBroker.shared }
         let prefix = "t\(UInt32.random(in: 0...UInt32.max))"
         let exchange = "\(prefix).x"
@@ -31,6 +32,10 @@ struct TestPipeline {
             stages: names.map { .init(name: "\(prefix).\($0)", consumes: [(exchange, "\(prefix).\($0)")], publishesTo: [exchange],
                                       deliveryLimit: deliveryLimit, retryDelays: retryDelays) })
         builder.vhost = "/"
+        // Policies and the expired exchange of its own: the bridge's `bridge-*` policies on the shared broker stay as applied.
+        builder.policyPrefix = prefix
+        builder.expiredExchange = "\(prefix).expired"
+        builder.parkedRetention = parkedRetention
         var topology = builder.build()
         topology.users = []
         topology.permissions = []

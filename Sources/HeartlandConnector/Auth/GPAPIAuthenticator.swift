@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import Messaging  // Duration.seconds
 
 /// GP-API access tokens (`POST /ucp/accesstoken`): app id, an RFC 3339 nonce and
 /// secret = lowercase hex SHA-512(nonce + app key). The token is cached until shortly before

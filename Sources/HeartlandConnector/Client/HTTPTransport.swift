@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import Messaging
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -76,9 +78,19 @@ struct HTTPTransport: Sendable {
     }
 }
 
-extension Duration {
-    var seconds: TimeInterval {
-        let parts = components
-        return TimeInterval(parts.seconds) + TimeInterval(parts.attoseconds) / 1e18
+extension HTTPTransport.Answer {
+    /// The body of a 2xx answer with card numbers masked (`CardMask.scrub`), for every Heartland body the
+    /// bridge decodes; any other status as a classified `HeartlandError`, its detail masked too.
+    func checkedBody(what: String, logger: Logger) throws -> Data {
+        guard (200...299).contains(status) else {
+            let error = HeartlandError.from(status: status, body: body, retryAfterHeader: header("Retry-After"), what: what)
+            logger.warning("heartland request failed", metadata: ["request": "\(what)", "error": "\(error)"])
+            throw error
+        }
+        let (scrubbed, masked) = CardMask.scrub(body)
+        if masked > 0 {
+            logger.warning("masked card numbers in a Heartland answer", metadata: ["request": "\(what)", "count": "\(masked)"])
+        }
+        return scrubbed
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Messaging
 
 /// Every failure the connector reports, classified for the stage runner: `rateLimited` and
 /// `unavailable` are transient (retry, honouring `retryAfter`), the rest are permanent.
@@ -48,9 +49,11 @@ extension HeartlandError {
     }
 
     /// Classifies an HTTP status and body (GP-API `{error_code, detailed_error_code,
-    /// detailed_error_description}` or Retail `{message}`).
+    /// detailed_error_description}` or Retail `{message}`). The detail is masked here, where the error is
+    /// built: an error body can echo a card number (a rejected field, a gateway message), and the error
+    /// goes on to logs, the ingest inbox's error column and alerts.
     static func from(status: Int, body: Data, retryAfterHeader: String?, what: String) -> HeartlandError {
-        let detail = "\(what): HTTP \(status) \(errorSummary(body))"
+        let detail = CardMask.mask("\(what): HTTP \(status) \(errorSummary(body))")
         switch status {
         case 429: return .rateLimited(retryAfter: retryAfter(retryAfterHeader))
         case 401, 403: return .unauthorized(detail)
@@ -60,6 +63,7 @@ extension HeartlandError {
         }
     }
 
+    /// The error's own words, card numbers masked.
     static func errorSummary(_ body: Data) -> String {
         struct Body: Decodable {
             var error_code: String?
@@ -70,8 +74,9 @@ extension HeartlandError {
         if let parsed = try? JSONDecoder().decode(Body.self, from: body) {
             let parts = [parsed.error_code, parsed.detailed_error_code, parsed.detailed_error_description ?? parsed.message]
             let text = parts.compactMap { $0 }.joined(separator: " ")
-            if !text.isEmpty { return text }
+            if !text.isEmpty { return CardMask.mask(text) }
         }
-        return CardDataGuard.mask(String(decoding: body.prefix(200), as: UTF8.self))
+        // Masked before it is cut: a cut through a card number would leave digits no rule recognises.
+        return String(CardMask.mask(String(decoding: body, as: UTF8.self)).prefix(200))
     }
 }

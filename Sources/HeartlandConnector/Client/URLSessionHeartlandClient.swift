@@ -3,7 +3,7 @@ import Logging
 
 /// `HeartlandClient` over HTTP. GP-API calls carry the cached access token and are retried once
 /// with a fresh token after a 401; Retail and payroll calls carry the static API token. Bodies
-/// pass `CardDataGuard.scrub` before they are decoded.
+/// pass `CardMask.scrub` before they are decoded.
 public struct URLSessionHeartlandClient: HeartlandClient {
     public let configuration: HeartlandConfiguration
     public let authenticator: GPAPIAuthenticator
@@ -200,7 +200,7 @@ public struct URLSessionHeartlandClient: HeartlandClient {
             token = try await authenticator.token()
             answer = try await transport.send("GET", url, headers: gpHeaders(token), what: what)
         }
-        return try checkedBody(answer, what: what)
+        return try answer.checkedBody(what: what, logger: logger)
     }
 
     private func gpHeaders(_ token: String) -> [String: String] {
@@ -214,22 +214,7 @@ public struct URLSessionHeartlandClient: HeartlandClient {
     private func retailBody(_ base: URL, _ path: String, _ parameters: [(String, String)], what: String) async throws -> Data {
         let answer = try await transport.send(
             "GET", Self.url(base, path, parameters), headers: ["Authorization": "Bearer \(configuration.retailToken)"], what: what)
-        return try checkedBody(answer, what: what)
-    }
-
-    /// The body of a 2xx answer with card numbers masked; any other status as a classified error.
-    private func checkedBody(_ answer: HTTPTransport.Answer, what: String) throws -> Data {
-        guard (200...299).contains(answer.status) else {
-            let error = HeartlandError.from(
-                status: answer.status, body: answer.body, retryAfterHeader: answer.header("Retry-After"), what: what)
-            logger.warning("heartland request failed", metadata: ["request": "\(what)", "error": "\(error)"])
-            throw error
-        }
-        let (body, masked) = CardDataGuard.scrub(answer.body)
-        if masked > 0 {
-            logger.warning("masked card numbers in a Heartland answer", metadata: ["request": "\(what)", "count": "\(masked)"])
-        }
-        return body
+        return try answer.checkedBody(what: what, logger: logger)
     }
 
     private func decode<T: Decodable>(_ body: Data, what: String) throws -> T {

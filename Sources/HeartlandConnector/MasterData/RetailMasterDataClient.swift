@@ -140,7 +140,7 @@ public struct RetailMasterDataClient: Sendable {
     private func get<T: Decodable>(_ path: String, _ parameters: [(String, String)], what: String) async throws -> T {
         let answer = try await transport.send("GET", URLSessionHeartlandClient.url(retailBaseURL, path, parameters),
                                               headers: headers, what: what)
-        return try decode(try checked(answer, what: what), what: what)
+        return try decode(try answer.checkedBody(what: what, logger: logger), what: what)
     }
 
     private func send<T: Decodable>(_ method: String, _ path: String, _ fields: [String: RetailValue], what: String) async throws -> T {
@@ -151,19 +151,12 @@ public struct RetailMasterDataClient: Sendable {
         let body = try JSONEncoder().encode(fields)
         let answer = try await transport.send(method, URLSessionHeartlandClient.url(retailBaseURL, path, []),
                                               headers: headers.merging(["Content-Type": "application/json"]) { $1 }, body: body, what: what)
-        let data = try checked(answer, what: what)
+        let data = try answer.checkedBody(what: what, logger: logger)
         logger.debug("heartland write", metadata: ["request": "\(what)", "status": "\(answer.status)"])
         return data
     }
 
     private var headers: [String: String] { ["Authorization": "Bearer \(token)", "Accept": "application/json"] }
-
-    private func checked(_ answer: HTTPTransport.Answer, what: String) throws -> Data {
-        guard (200...299).contains(answer.status) else {
-            throw HeartlandError.from(status: answer.status, body: answer.body, retryAfterHeader: answer.header("Retry-After"), what: what)
-        }
-        return answer.body
-    }
 
     private func decode<T: Decodable>(_ body: Data, what: String) throws -> T {
         do { return try JSONDecoder().decode(T.self, from: body) } catch {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Messaging
 
 /// Verifies Heartland webhook deliveries before anything is recorded or published.
 ///
@@ -87,7 +88,7 @@ public struct WebhookVerifier: Sendable {
         try checkSignature(body: body, now: now, header: header)
         let event: WebhookEvent
         do {
-            event = try JSONDecoder().decode(WebhookEvent.self, from: CardDataGuard.scrub(body).body)
+            event = try JSONDecoder().decode(WebhookEvent.self, from: CardMask.scrub(body).body)
         } catch {
             throw .undecodableBody(URLSessionHeartlandClient.describe(error))
         }
