@@ -226,7 +226,6 @@ public enum SyncKey {
     public static func sageItem(_ number: String, _ version: String) -> String { "sage:item:\(number):\(version)" }
     public static func sageStock(_ item: String, _ location: String, _ version: String) -> String { "sage:stock:\(item):\(location):\(version)" }
     public static func sageCustomer(_ number: String, _ version: String) -> String { "sage:customer:\(number):\(version)" }
-    public static func sageOrder(_ number: String, _ status: String) -> String { "sage:order:\(number):\(status)" }
     /// A fulfilment of a Sage order: its status and what each line has shipped.
     public static func sageOrder(_ number: String, _ status: String, shipped fingerprint: String) -> String {
         "sage:order:\(number):\(status):\(fingerprint.prefix(8))"

@@ -102,19 +102,18 @@ public struct SageSweeper: SyncSweeper {
         batch.advance("sage.orders", to: orders.compactMap(\.DateLastEdited).max())
         for order in orders {
             let status = order.fulfilment
+            guard status != "open" else {
+                if try await state.fingerprint("order", order.OrderNumber) == nil { batch.unchanged += 1 }
+                continue
+            }
             var lines: [OrderStatusRecord.ShippedLine]? = (order.OrderDetails ?? []).map {
                 OrderStatusRecord.ShippedLine(itemNumber: $0.Item, ordered: $0.QuantityOrdered, shipped: $0.QuantityShippedToDate ?? 0)
             }
             // A shipment recorded without line quantities says nothing per line.
             if lines?.allSatisfy({ $0.shipped == 0 }) == true { lines = nil }
             let fingerprint = SyncState.fingerprint([status] + (lines ?? []).map { "\($0.itemNumber):\($0.shipped)/\($0.ordered)" })
-            if status == "open", try await state.fingerprint("order", order.OrderNumber) == nil {
-                batch.unchanged += 1
-                continue
-            }
             let record = OrderStatusRecord(orderNumber: order.OrderNumber, heartlandPublicId: String(order.OrderNumber.dropFirst(policy.orderPrefix.count)),
                                            status: status, version: order.DateLastEdited ?? "", lines: lines)
-            guard status != "open" else { continue }
             try await batch.add(state, entity: "order", key: order.OrderNumber, fingerprint: fingerprint, version: record.version,
                                 routingKey: SyncRoute.sageOrderStatusChanged, record: record, fields: ["status"],
                                 idempotencyKey: SyncKey.sageOrder(order.OrderNumber, status, shipped: fingerprint), exchange: exchange)
