@@ -37,6 +37,18 @@ import FoundationNetworking
         #expect(try await sim.call("GET", "/api/items", headers: sim.retail).status == 200)
     }
 
+    /// A gateway that echoes what it choked on: the injected message is the answer's message, in both API shapes.
+    @Test func serverErrorsCarryTheInjectedMessage() async throws {
+        let sim = try await HeartlandUnderTest.start()
+        defer { Task { await sim.stop() } }
+        let echo = "declined: card 4111 1111 1111 1111 on file"
+        #expect(try await sim.call("POST", "/admin/faults", ["error_rate": 1, "error_message": .string(echo)]).status == 200)
+        #expect(try await sim.call("GET", "/api/items", headers: sim.retail).json["message"] == .string(echo))
+        #expect(try await sim.call("POST", "/ucp/accesstoken", sim.tokenRequest()).json["detailed_error_description"] == .string(echo))
+        #expect(try await sim.call("POST", "/admin/faults", ["error_message": 7]).status == 400)
+        #expect(try FaultPlan(flags: ["error_rate=1", "error_message=a=b c"]).errorMessage == "a=b c")
+    }
+
     @Test func rateLimitBurstAnswers429WithRetryAfter() async throws {
         let sage = try await SageUnderTest.start()
         defer { Task { await sage.stop() } }

@@ -11,6 +11,9 @@
 #   bridge_who          name in messages ("the demo")
 #   bridge_sync         1 (default): also sage-ingest and heartland-loader (two-way sync); 0: not
 #   heartland_sim_args  extra arguments for `heartland-sim serve` (array), e.g. more --retail-token values
+#   alerter_args        extra arguments for the alerter (array), e.g. --console-port 0 --alert-webhook URL
+#   sage_mode           http (default): loaders post through Sage's Web API; file: through GL import files in
+#                       $state/sage-import, which sage-pro-sim watches (no two-way sync: set bridge_sync=0)
 #
 # After bridge_start_all: bin, heartland_url, sage_url, webhook_url, app_id, app_key, webhook_secret, retail_token,
 # sage_password; SAGE_URL, SAGE_USER, SAGE_PASSWORD, SAGE_COMPANY, BRIDGE_AMQP_URL (the admin user),
@@ -21,7 +24,9 @@
 pids=()
 bridge_who=${bridge_who:-the script}
 bridge_sync=${bridge_sync:-1}
+sage_mode=${sage_mode:-http}
 if [ -z "${heartland_sim_args+x}" ]; then heartland_sim_args=(); fi
+if [ -z "${alerter_args+x}" ]; then alerter_args=(); fi
 
 bridge_stop_all() {
   trap - EXIT INT TERM
@@ -52,7 +57,7 @@ wait_for() {
 }
 
 # The value after "$2" on the first line of log file $1 that starts with it.
-line_value() { sed -n "s|^$2||p" "$1" | head -n1; }
+line_value() { sed -n "s|^$2||p" "$1" 2>/dev/null | head -n1; }
 has_line() { [ -n "$(line_value "$1" "$2")" ]; }
 
 # bridge_build [debug|release]: builds every product; sets bin.
@@ -77,10 +82,11 @@ bridge_start_broker() {
   amqp_host=${admin_amqp#*@}
   secrets=$node_dir/worker-secrets
   mkdir -p "$secrets" && chmod 700 "$secrets"
-  for user in heartland-ingest sage-ingest transformer fraud-scorer sage-loader heartland-loader alerter; do
+  for user in heartland-ingest sage-ingest transformer fraud-scorer sage-loader heartland-loader alerter operations-console; do
     [ -s "$secrets/$user" ] || (umask 077; openssl rand -hex 16 >"$secrets/$user")
   done
-  "$bin/bridgectl" topology apply --secrets-dir "$secrets" >"$logs/topology.log" 2>&1 || { cat "$logs/topology.log" >&2; fail "topology apply failed"; }
+  # operations-console: the broker user of the alerter's console when one is started (docs/CONSOLE.md), as in Compose.
+  "$bin/bridgectl" topology apply --secrets-dir "$secrets" --console-user operations-console >"$logs/topology.log" 2>&1 || { cat "$logs/topology.log" >&2; fail "topology apply failed"; }
 }
 url_for() { echo "amqp://$1:$(cat "$secrets/$1")@$amqp_host"; }
 
@@ -99,7 +105,10 @@ bridge_start_simulators() {
   HEARTLAND_SIM_WEBHOOK_SECRET=$webhook_secret \
     start heartland-sim "$bin/heartland-sim" serve --db "$state/heartland.sqlite" --port 0 --app-id "$app_id" --app-key "$app_key" \
     --retail-token "$retail_token" --webhook-retry-ms 500 "${heartland_sim_args[@]}"
-  start sage-pro-sim "$bin/sage-pro-sim" --db "$state/sage.sqlite" --port 0 --user ADMIN --password "$sage_password"
+  local import_args=()
+  [ "$sage_mode" != file ] || import_args=(--import-dir "$state/sage-import")
+  start sage-pro-sim "$bin/sage-pro-sim" --db "$state/sage.sqlite" --port 0 --user ADMIN --password "$sage_password" \
+    ${import_args[@]+"${import_args[@]}"}
   wait_for 30 "heartland-sim" has_line "$logs/heartland-sim.log" "listening on "
   wait_for 30 "sage-pro-sim" has_line "$logs/sage-pro-sim.log" "listening on "
   heartland_url=$(line_value "$logs/heartland-sim.log" "listening on ")
@@ -114,15 +123,21 @@ bridge_start_workers() {
   export BRIDGE_TOPOLOGY=$PWD/Topology/definitions.json BRIDGE_MAPPING=$PWD/Config/mapping.yaml
   HEARTLAND_URL=$heartland_url HEARTLAND_APP_ID=$app_id HEARTLAND_APP_KEY=$app_key HEARTLAND_RETAIL_TOKEN=$retail_token \
     HEARTLAND_WEBHOOK_SECRET=$webhook_secret start heartland-ingest "$bin/heartland-ingest" --amqp-url "$(url_for heartland-ingest)" --inbox "$state/heartland-ingest.sqlite" \
-    --webhook-port 0 --poll-interval 30 --catch-up-days 2  # the generated day is up to two UTC dates back (US stores at 02:00 UTC)
+    --sync-state "$state/heartland-sync.sqlite" --webhook-port 0 --poll-interval 30 --catch-up-days 2  # the generated day is up to two UTC dates back (US stores at 02:00 UTC)
   start transformer "$bin/transformer" --amqp-url "$(url_for transformer)"
   start fraud-scorer "$bin/fraud-scorer" --amqp-url "$(url_for fraud-scorer)" --review-store "$state/fraud-reviews.sqlite" \
     --batch-history "$state/fraud-batch-history.sqlite" --feature-store "$state/fraud-features.sqlite"
   local i
   for i in $(seq 1 "$loaders"); do
-    start "sage-loader-$i" "$bin/sage-loader" --amqp-url "$(url_for sage-loader)" --ledger "$state/sage-loader-$i.sqlite"
+    if [ "$sage_mode" = file ]; then
+      SAGE_MODE=file SAGE_IMPORT_DIR=$state/sage-import \
+        start "sage-loader-$i" "$bin/sage-loader" --amqp-url "$(url_for sage-loader)" --ledger "$state/sage-loader-$i.sqlite"
+    else
+      start "sage-loader-$i" "$bin/sage-loader" --amqp-url "$(url_for sage-loader)" --ledger "$state/sage-loader-$i.sqlite"
+    fi
   done
-  start alerter "$bin/alerter" --amqp-url "$(url_for alerter)" --store "$state/operations.sqlite" --trace-store "$state/traces.sqlite"
+  start alerter "$bin/alerter" --amqp-url "$(url_for alerter)" --store "$state/operations.sqlite" --trace-store "$state/traces.sqlite" \
+    ${alerter_args[@]+"${alerter_args[@]}"}
   if [ "$bridge_sync" = 1 ]; then
     # Two-way sync (docs/SYNC.md): Sage's items, stock, customers and order fulfilment to Heartland.
     export BRIDGE_SYNC_CONFIG=$PWD/Config/sync.yaml

@@ -8,7 +8,7 @@ public final class FaultInjector: Sendable {
         case proceed(malformed: Bool)
         case down
         case tooManyRequests(retryAfter: Int)
-        case serverError(status: Int)
+        case serverError(status: Int, message: String?)
         case hang(seconds: Int)
     }
 
@@ -59,7 +59,7 @@ public final class FaultInjector: Sendable {
                 return .hang(seconds: plan.timeoutSeconds)
             }
             if plan.errorRate > 0, Double.random(in: 0..<1) < plan.errorRate {
-                return .serverError(status: plan.errorStatus)
+                return .serverError(status: plan.errorStatus, message: plan.errorMessage)
             }
             return .proceed(malformed: plan.malformedRate > 0 && Double.random(in: 0..<1) < plan.malformedRate)
         }

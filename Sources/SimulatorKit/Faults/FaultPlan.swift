@@ -10,6 +10,9 @@ public struct FaultPlan: Sendable, Equatable {
     /// Share of requests answered with `errorStatus` (a 5xx).
     public var errorRate: Double = 0
     public var errorStatus: Int = 503
+    /// The message of those answers; nil: "simulated server error". A real gateway sometimes echoes
+    /// what it was sent (a card number a clerk typed into a note, say): this lets a test make it so.
+    public var errorMessage: String? = nil
     /// The next N requests answer 429 with `Retry-After: retryAfterSeconds`.
     public var rateLimitBurst: Int = 0
     public var retryAfterSeconds: Int = 1
@@ -24,7 +27,7 @@ public struct FaultPlan: Sendable, Equatable {
     public init() {}
 
     public static let keys = [
-        "latency_ms", "latency_jitter_ms", "error_rate", "error_status", "rate_limit_burst",
+        "latency_ms", "latency_jitter_ms", "error_rate", "error_status", "error_message", "rate_limit_burst",
         "retry_after_seconds", "downtime_seconds", "timeout_rate", "timeout_seconds", "malformed_rate",
     ]
 
@@ -47,6 +50,11 @@ public struct FaultPlan: Sendable, Equatable {
         errorRate = try share("error_rate", errorRate)
         errorStatus = try int("error_status", errorStatus)
         guard (500...599).contains(errorStatus) else { throw FaultPlanError.badValue("error_status") }
+        switch fields["error_message"] {
+        case nil, .null?: break
+        case .string(let text)?: errorMessage = text
+        default: throw FaultPlanError.badValue("error_message")
+        }
         rateLimitBurst = try int("rate_limit_burst", rateLimitBurst)
         retryAfterSeconds = try int("retry_after_seconds", retryAfterSeconds)
         downtimeSeconds = try int("downtime_seconds", downtimeSeconds)
@@ -60,9 +68,12 @@ public struct FaultPlan: Sendable, Equatable {
         var fields: [String: JSONValue] = [:]
         for flag in flags {
             let parts = flag.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, let number = Decimal(string: String(parts[1])) else {
-                throw FaultPlanError.badFlag(flag)
+            guard parts.count == 2 else { throw FaultPlanError.badFlag(flag) }
+            if parts[0] == "error_message" {
+                fields["error_message"] = .string(String(parts[1]))
+                continue
             }
+            guard let number = Decimal(string: String(parts[1])) else { throw FaultPlanError.badFlag(flag) }
             fields[String(parts[0])] = .number(number)
         }
         try self.init(json: .object(fields))
@@ -72,6 +83,7 @@ public struct FaultPlan: Sendable, Equatable {
         [
             "latency_ms": .int(latencyMs), "latency_jitter_ms": .int(latencyJitterMs),
             "error_rate": .number(Decimal(errorRate)), "error_status": .int(errorStatus),
+            "error_message": errorMessage.map(JSONValue.string) ?? .null,
             "rate_limit_burst": .int(rateLimitBurst), "retry_after_seconds": .int(retryAfterSeconds),
             "downtime_seconds": .int(downtimeSeconds), "timeout_rate": .number(Decimal(timeoutRate)),
             "timeout_seconds": .int(timeoutSeconds), "malformed_rate": .number(Decimal(malformedRate)),

@@ -41,8 +41,8 @@ public struct SimulatorPipeline: Sendable {
             return errors.render(status: 503, code: "SERVICE_UNAVAILABLE", message: "simulated downtime", request: request)
         case .tooManyRequests(let retryAfter):
             return tooMany(request, retryAfter: retryAfter)
-        case .serverError(let status):
-            return errors.render(status: status, code: "SYSTEM_ERROR", message: "simulated server error", request: request)
+        case .serverError(let status, let message):
+            return errors.render(status: status, code: "SYSTEM_ERROR", message: message ?? "simulated server error", request: request)
         case .hang(let seconds):
             try? await Task.sleep(for: .seconds(seconds))
             return errors.render(status: 504, code: "GATEWAY_TIMEOUT", message: "simulated timeout", request: request)
