@@ -3,6 +3,31 @@ import Testing
 @testable import FraudScoring
 
 @Suite struct ModelTests {
+    /// The model the demo and Compose load (docs/FRAUD-MODEL.md): this scorer computes every feature it names, and
+    /// it scores a card-testing probe above its review threshold and an ordinary sale below it.
+    @Test func theShippedModelLoadsAndSeparatesAProbeFromASale() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Config/fraud-model.json").path
+        let model = try FraudModel.load(path: path)
+        #expect(model.reviewThreshold > 0 && model.reviewThreshold < 100)
+        var sale = FeatureVector()
+        sale[.logAmount] = log1p(4_250)
+        sale[.cardVelocity1h] = 1
+        sale[.cardVelocity24h] = 1
+        sale[.terminalVelocity10m] = 2
+        var probe = FeatureVector()
+        probe[.logAmount] = log1p(99)
+        probe[.isDecline] = 1
+        probe[.keyedEntry] = 1
+        probe[.smallAuth] = 1
+        probe[.terminalVelocity10m] = 12
+        probe[.terminalDeclines10m] = 8
+        probe[.terminalSmallAuths10m] = 11
+        probe[.terminalKeyed1h] = 10
+        #expect(model.assess(sale).value < model.reviewThreshold)
+        #expect(model.assess(probe).value >= model.reviewThreshold)
+    }
+
     /// Legitimate events with a few keyed, out-of-hours ones as fraud: a pattern the model must learn.
     static func samples(seed: UInt64, count: Int = 2_000) -> [LogisticRegression.Sample] {
         var rng = SeededGenerator(seed: seed)

@@ -12,6 +12,7 @@
 #   bridge_sync         1 (default): also sage-ingest and heartland-loader (two-way sync); 0: not
 #   heartland_sim_args  extra arguments for `heartland-sim serve` (array), e.g. more --retail-token values
 #   alerter_args        extra arguments for the alerter (array), e.g. --console-port 0 --alert-webhook URL
+#   fraud_model         the fraud-scorer's model file (default Config/fraud-model.json, the shipped one); none: rules only
 #   sage_mode           http (default): loaders post through Sage's Web API; file: through GL import files in
 #                       $state/sage-import, which sage-pro-sim watches (no two-way sync: set bridge_sync=0)
 #
@@ -125,7 +126,13 @@ bridge_start_workers() {
     HEARTLAND_WEBHOOK_SECRET=$webhook_secret start heartland-ingest "$bin/heartland-ingest" --amqp-url "$(url_for heartland-ingest)" --inbox "$state/heartland-ingest.sqlite" \
     --sync-state "$state/heartland-sync.sqlite" --webhook-port 0 --poll-interval 30 --catch-up-days 2  # the generated day is up to two UTC dates back (US stores at 02:00 UTC)
   start transformer "$bin/transformer" --amqp-url "$(url_for transformer)"
-  start fraud-scorer "$bin/fraud-scorer" --amqp-url "$(url_for fraud-scorer)" --review-store "$state/fraud-reviews.sqlite" \
+  # The shipped model (docs/FRAUD-MODEL.md) unless the caller names another, or none (fraud_model=none: rules only).
+  local model_args=()
+  case "${fraud_model:-$PWD/Config/fraud-model.json}" in
+    none) ;;
+    *) model_args=(--model "${fraud_model:-$PWD/Config/fraud-model.json}") ;;
+  esac
+  start fraud-scorer "$bin/fraud-scorer" --amqp-url "$(url_for fraud-scorer)" --review-store "$state/fraud-reviews.sqlite" ${model_args[@]+"${model_args[@]}"} \
     --batch-history "$state/fraud-batch-history.sqlite" --feature-store "$state/fraud-features.sqlite"
   local i
   for i in $(seq 1 "$loaders"); do
