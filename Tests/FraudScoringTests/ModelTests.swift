@@ -14,16 +14,17 @@ import Testing
         sale[.logAmount] = log1p(4_250)
         sale[.cardVelocity1h] = 1
         sale[.cardVelocity24h] = 1
-        sale[.terminalVelocity10m] = 2
+        sale[.terminalBusyRatio] = 1
+        sale[.clerkBusyRatio] = 3
         var probe = FeatureVector()
         probe[.logAmount] = log1p(99)
         probe[.isDecline] = 1
         probe[.keyedEntry] = 1
         probe[.smallAuth] = 1
-        probe[.terminalVelocity10m] = 12
-        probe[.terminalDeclines10m] = 8
-        probe[.terminalSmallAuths10m] = 11
-        probe[.terminalKeyed1h] = 10
+        probe[.terminalBusyRatio] = 6
+        probe[.terminalDeclinesExcess] = 7.5
+        probe[.terminalSmallAuthsExcess] = 10.5
+        probe[.terminalKeyedExcess] = 9
         #expect(model.assess(sale).value < model.reviewThreshold)
         #expect(model.assess(probe).value >= model.reviewThreshold)
     }

@@ -27,9 +27,23 @@ public enum FeatureName: String, Codable, Sendable, CaseIterable {
     case clerkVoidExcess = "clerk_void_excess"
     case outsideHours = "outside_hours"
     case minutesOutsideHours = "minutes_outside_hours"
+    // The counts above judged against the day's own volume (±12 h around the event), so a busy store's ordinary
+    // hour does not look like a burst: what the model sees instead of the raw counts (rules may use both).
+    case terminalBusyRatio = "terminal_busy_ratio"
+    case clerkBusyRatio = "clerk_busy_ratio"
+    case terminalKeyedExcess = "terminal_keyed_excess"
+    case terminalDeclinesExcess = "terminal_declines_excess"
+    case terminalSmallAuthsExcess = "terminal_small_auths_excess"
+    case clerkVoidsExcessDay = "clerk_voids_excess_day"
 
     /// The features the learned model sees (the raw amount is in there as its logarithm).
-    public static let modelFeatures: [FeatureName] = allCases.filter { $0 != .amount }
+    /// The raw counts that grow with a store's volume are left to the rules: the model sees them relative to the
+    /// day's volume, so the same model flags as little on a 1,500-ticket day as on a 300-ticket one.
+    public static let modelFeatures: [FeatureName] = allCases.filter { !volumeDependent.contains($0) && $0 != .amount }
+    public static let volumeDependent: Set<FeatureName> = [
+        .terminalVelocity10m, .clerkVelocity1h, .terminalKeyed1h, .terminalDeclines10m, .terminalSmallAuths10m,
+        .clerkVoidsShift, .clerkVoidExcess,
+    ]
 
     /// The value the model is fed: counts are compressed (`log(1 + n)`) so one burst does not dwarf the rest.
     public func modelValue(_ raw: Double) -> Double {
@@ -37,8 +51,10 @@ public enum FeatureName: String, Codable, Sendable, CaseIterable {
         case .cardVelocity1h, .cardVelocity24h, .terminalVelocity10m, .clerkVelocity1h, .terminalKeyed1h,
             .terminalDeclines10m, .terminalSmallAuths10m, .clerkVoidsShift, .minutesOutsideHours:
             return log1p(max(0, raw))
-        case .clerkVoidExcess:
+        case .clerkVoidExcess, .terminalKeyedExcess, .terminalDeclinesExcess, .terminalSmallAuthsExcess, .clerkVoidsExcessDay:
             return raw >= 0 ? log1p(raw) : -log1p(-raw)
+        case .terminalBusyRatio, .clerkBusyRatio:
+            return log1p(max(0, raw))
         case .amountZStore, .amountZTerminal:
             return min(10, max(-10, raw))
         default:
@@ -74,6 +90,12 @@ public enum FeatureName: String, Codable, Sendable, CaseIterable {
         case .clerkVoidExcess: return String(format: "%.1f more voids by this clerk in the shift than the store's usual", raw)
         case .outsideHours: return raw > 0 ? "outside the store's opening hours" : "within opening hours"
         case .minutesOutsideHours: return "\(n) minutes outside the store's opening hours"
+        case .terminalBusyRatio: return String(format: "%.1f× this terminal's usual pace for the day", raw)
+        case .clerkBusyRatio: return String(format: "%.1f× this clerk's usual pace for the day", raw)
+        case .terminalKeyedExcess: return String(format: "%.1f more keyed-in cards on this terminal within an hour than the day's share", raw)
+        case .terminalDeclinesExcess: return String(format: "%.1f more declines on this terminal within 10 minutes than the day's share (card testing?)", raw)
+        case .terminalSmallAuthsExcess: return String(format: "%.1f more tiny authorisations on this terminal within 10 minutes than the day's share (card testing?)", raw)
+        case .clerkVoidsExcessDay: return String(format: "%.1f more voids by this clerk today than the store's share", raw)
         }
     }
 }

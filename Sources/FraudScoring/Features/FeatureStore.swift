@@ -197,6 +197,7 @@ public final class FeatureStore: Sendable {
                 f[.clerkVoidExcess] = voids - rate
             }
         }
+        try relativeToTheDay(event, at: at, &f, db)
         if event.kind == .sale || event.kind == .decline {
             f[.amountZStore] = try zScore("store:\(event.store)", event, db)
             f[.amountZTerminal] = try zScore("terminal:\(terminalKey(event))", event, db)
@@ -225,6 +226,45 @@ public final class FeatureStore: Sendable {
         f[.outsideHours] = outside > 0 ? 1 : 0
         f[.minutesOutsideHours] = Double(outside)
         return f
+    }
+
+    /// The volume-dependent counts (computed first) against the day's own volume (±12 h): the terminal's and the clerk's pace as a
+    /// multiple of their average over the day, and the keyed, declined, tiny and voided events beyond what the day's
+    /// share of each would put in the window.
+    private func relativeToTheDay(_ event: ScoredEvent, at: Double, _ f: inout FeatureVector, _ db: Database) throws {
+        let day = 12 * 3600.0, span = 2 * day
+        if let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT COUNT(*) AS events, COALESCE(SUM(keyed), 0) AS keyed, COALESCE(SUM(kind = 'decline'), 0) AS declines,
+                   COALESCE(SUM(small), 0) AS small, COALESCE(SUM(at BETWEEN ? AND ?), 0) AS hour
+            FROM event WHERE terminal = ? AND at BETWEEN ? AND ?
+            """), arguments: [at - 3600, at + 3600, terminalKey(event), at - day, at + day]) {
+            let events: Double = row["events"], hour: Double = row["hour"]
+            let tenMinutes = f[.terminalVelocity10m]
+            f[.terminalBusyRatio] = tenMinutes / max(1, events * 1200 / span)
+            if events > 0 {
+                f[.terminalKeyedExcess] = f[.terminalKeyed1h] - (row["keyed"] as Double) / events * hour
+                f[.terminalDeclinesExcess] = f[.terminalDeclines10m] - (row["declines"] as Double) / events * tenMinutes
+                f[.terminalSmallAuthsExcess] = f[.terminalSmallAuths10m] - (row["small"] as Double) / events * tenMinutes
+            }
+        }
+        guard let clerk = event.clerk else { return }
+        let store = event.store.rawValue
+        let clerkDay = try Double.fetchOne(db.cachedStatement(sql: """
+            SELECT COUNT(*) FROM event WHERE store = ? AND clerk = ? AND at BETWEEN ? AND ?
+            """), arguments: [store, clerk, at - day, at + day]) ?? 0
+        f[.clerkBusyRatio] = f[.clerkVelocity1h] / max(1, clerkDay * 7200 / span)
+        if event.kind == .void {
+            let row = try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT COUNT(*) AS events, COALESCE(SUM(kind = 'void'), 0) AS voids,
+                       COALESCE(SUM(clerk = ?), 0) AS clerkEvents, COALESCE(SUM(clerk = ? AND kind = 'void'), 0) AS clerkVoids
+                FROM event WHERE store = ? AND local_day = ?
+                """), arguments: [clerk, clerk, store, event.localTime.day])
+            let events: Double = row?["events"] ?? 0
+            if events > 0 {
+                let clerkVoids: Double = row?["clerkVoids"] ?? 0, clerkEvents: Double = row?["clerkEvents"] ?? 0
+                f[.clerkVoidsExcessDay] = clerkVoids - (row?["voids"] ?? 0) / events * clerkEvents
+            }
+        }
     }
 
     /// The store's voids per clerk per shift over the last 30 days, shifts of `excludingDay` left out.
