@@ -20,11 +20,14 @@ struct Serve: AsyncParsableCommand {
     var model: String?
     @Option(help: "Rule file, re-read when it changes (default: $BRIDGE_FRAUD_RULES; none: the pipeline's default rules, see docs/FRAUD.md).")
     var rules: String?
+    @Option(help: "Each store's opening hours, for the out-of-hours features (YAML `S01: \"07:00-22:00\"`, see docs/FRAUD.md). Default: $BRIDGE_STORE_HOURS; none: 06:30-24:00 everywhere.")
+    var storeHours: String?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let loaded = try (model ?? environment["BRIDGE_FRAUD_MODEL"]).map { try FraudModel.load(path: $0) } ?? .unscored
-        let features = try FeatureStore(path: featureStore)
+        let hours = try (storeHours ?? environment["BRIDGE_STORE_HOURS"]).map { try StoreHoursFile(path: $0) } ?? StoreHoursFile()
+        let features = try FeatureStore(path: featureStore, hours: hours.stores, defaultHours: hours.fallback)
         let scorer = try (rules ?? environment["BRIDGE_FRAUD_RULES"]).map { FraudScorer(store: features, model: loaded, rules: try RuleSetFile(path: $0)) }
             ?? FraudScorer(store: features, model: loaded, ruleSet: .pipelineDefault(reviewThreshold: loaded.reviewThreshold))
         let handler = try FraudScoringHandler(history: try BatchHistory(path: batchHistory), reviews: try ReviewStore(path: reviewStore),

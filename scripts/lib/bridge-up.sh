@@ -133,6 +133,7 @@ bridge_start_workers() {
     *) model_args=(--model "${fraud_model:-$PWD/Config/fraud-model.json}") ;;
   esac
   start fraud-scorer "$bin/fraud-scorer" --amqp-url "$(url_for fraud-scorer)" --review-store "$state/fraud-reviews.sqlite" ${model_args[@]+"${model_args[@]}"} \
+    --store-hours "$PWD/Config/store-hours.yaml" \
     --batch-history "$state/fraud-batch-history.sqlite" --feature-store "$state/fraud-features.sqlite"
   local i
   for i in $(seq 1 "$loaders"); do
