@@ -21,7 +21,7 @@ final class ClusterTests: XCTestCase {
     func testLeaderLossAndRollingRestart() async throws {
         let cluster = try await RabbitMQCluster.start(name: "cluster-\(ProcessInfo.processInfo.processIdentifier)", netns: false)
         do {
-            try await leaderLoss(cluster)
+            try await lose(.crash, cluster, seconds: 30)
             try await rollingRestart(cluster)
         } catch {
             await cluster.destroy()
@@ -36,7 +36,7 @@ final class ClusterTests: XCTestCase {
         }
         let cluster = try await RabbitMQCluster.start(name: "netns-\(ProcessInfo.processInfo.processIdentifier)", netns: true)
         do {
-            try await partition(cluster)
+            try await lose(.partition, cluster, seconds: 40)
         } catch {
             await cluster.destroy()
             throw error
@@ -46,17 +46,41 @@ final class ClusterTests: XCTestCase {
 
     // MARK: scenarios
 
-    private func leaderLoss(_ cluster: RabbitMQCluster) async throws {
-        let stream = try await ClusterStream.start(cluster, messages: Self.messages, seconds: 30)
+    /// How the node leading the work queues goes away, and comes back.
+    private enum LeaderLoss {
+        /// SIGKILL; started again once the stream flows without it.
+        case crash
+        /// Its link taken down (each node in its own network namespace); restored once the stream flows without it.
+        case partition
+    }
+
+    private func lose(_ loss: LeaderLoss, _ cluster: RabbitMQCluster, seconds streamSeconds: Int) async throws {
+        let stream = try await ClusterStream.start(cluster, messages: Self.messages, seconds: streamSeconds)
         let leader = stream.leader
+        let majority = leader % 3 + 1
         try await stream.waitForProgress(Self.messages / 5)
         let fault = ContinuousClock.now
-        try await cluster.kill(leader)
+        switch loss {
+        case .crash:
+            try await cluster.kill(leader)
+        case .partition:
+            try await cluster.cut(leader)
+            try await stream.waitForRunningNodes(2, askingNode: majority)
+            stream.note("partition: n\(leader) cut off; the majority saw it gone (pause_minority) after \(seconds(ContinuousClock.now - fault)) s")
+        }
         let (flowing, consumersBack) = try await stream.recovery(since: fault, excludingNode: leader)
-        try await cluster.start(leader)
+        let back = ContinuousClock.now
+        switch loss {
+        case .crash: try await cluster.start(leader)
+        case .partition: try await cluster.heal(leader)
+        }
+        try await stream.waitForRunningNodes(3, askingNode: majority)
+        stream.note("n\(leader) running in the cluster again \(seconds(ContinuousClock.now - back)) s after it was \(loss == .crash ? "started" : "reconnected")")
         try await stream.finish()
-        stream.report("leader node n\(leader) SIGKILLed, restarted after the stream resumed", fault: fault, consumersBack: consumersBack, flowing: flowing)
-        XCTAssertTrue(stream.connectionsLost.prefix(2).allSatisfy { $0 > 0 }, "the workers on the killed node failed over: \(stream.connectionsLost)")
+        let scenario = loss == .crash ? "leader node n\(leader) SIGKILLed, restarted after the stream resumed"
+                                      : "leader node n\(leader) cut off by its link going down, healed after the stream resumed"
+        stream.report(scenario, fault: fault, consumersBack: consumersBack, flowing: flowing)
+        XCTAssertTrue(stream.connectionsLost.prefix(2).allSatisfy { $0 > 0 }, "the workers on the lost node failed over: \(stream.connectionsLost)")
     }
 
     private func rollingRestart(_ cluster: RabbitMQCluster) async throws {
@@ -76,25 +100,6 @@ final class ClusterTests: XCTestCase {
         stream.report("rolling restart of n1, n2, n3 (\(seconds(restarted)) s for the three)", fault: fault, consumersBack: nil, flowing: nil)
     }
 
-    private func partition(_ cluster: RabbitMQCluster) async throws {
-        let stream = try await ClusterStream.start(cluster, messages: Self.messages, seconds: 40)
-        let leader = stream.leader
-        try await stream.waitForProgress(Self.messages / 5)
-        let fault = ContinuousClock.now
-        try await cluster.cut(leader)
-        let majority = leader % 3 + 1
-        try await stream.waitForRunningNodes(2, askingNode: majority)
-        stream.note("partition: n\(leader) cut off; the majority saw it gone (pause_minority) after \(seconds(ContinuousClock.now - fault)) s")
-        let (flowing, consumersBack) = try await stream.recovery(since: fault, excludingNode: leader)
-        let healed = ContinuousClock.now
-        try await cluster.heal(leader)
-        try await stream.waitForRunningNodes(3, askingNode: majority)
-        stream.note("partition healed: n\(leader) running in the cluster again after \(seconds(ContinuousClock.now - healed)) s")
-        try await stream.finish()
-        stream.report("leader node n\(leader) cut off by its link going down, healed after the stream resumed", fault: fault,
-                      consumersBack: consumersBack, flowing: flowing)
-        XCTAssertTrue(stream.connectionsLost.prefix(2).allSatisfy { $0 > 0 }, "the workers on the cut-off node failed over: \(stream.connectionsLost)")
-    }
 }
 
 private func seconds(_ duration: Duration) -> String { String(format: "%.1f", duration.seconds) }
