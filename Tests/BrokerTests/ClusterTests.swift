@@ -249,14 +249,37 @@ private final class ClusterStream: Sendable {
         let keys = try await store.keys()
         XCTAssertEqual(keys, (0..<count).map { "\(pipeline.prefix):\($0)" }.sorted(), "every message exactly once at the idempotent end")
         let work = pipeline.topology.queues.map(\.name).filter { !$0.hasSuffix(".out") && !$0.hasSuffix(".alerts.all") && !$0.hasSuffix(".audit.all") }
-        try await eventually(timeout: .seconds(120), "no message left in the work, retry and parking queues") {
-            for queue in work where (try? await pipeline.depth(queue)) != 0 { return false }
-            return true
+        // Asked of any node that answers; on failure the message names what each queue still held.
+        let left = Mutex<[String: String]>([:])
+        do {
+            try await eventually(timeout: .seconds(120), "no message left in the work, retry and parking queues") {
+                var holding: [String: String] = [:]
+                for queue in work {
+                    let depth = await depth(queue)
+                    if depth != "0" { holding[queue] = depth }
+                }
+                left.withLock { $0 = holding }
+                return holding.isEmpty
+            }
+        } catch {
+            XCTFail("still held: \(left.withLock { $0 })")
+            throw error
         }
         try await waitForConsumers()
         for worker in workers { XCTAssertTrue(worker.isRunning, "a worker died:\n\(worker.log.suffix(2000))") }
         sampler.withLock { $0?.cancel() }
         await publisher.close()
+    }
+
+    /// A queue's ready count from the first node that answers, or why none did.
+    private func depth(_ queue: String) async -> String {
+        var errors: [String] = []
+        for node in 0..<3 {
+            let broker = TestBroker.attached(directory: cluster.directory, amqpURL: cluster.nodeAMQPURLs[node],
+                                             managementURL: cluster.nodeManagementURLs[node])
+            do { return String(try await broker.depth(queue)) } catch { errors.append("n\(node + 1): \(error)") }
+        }
+        return errors.joined(separator: "; ")
     }
 
     /// Prints the scenario's recovery figures (and appends them to $BRIDGE_CLUSTER_REPORT).
