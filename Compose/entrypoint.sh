@@ -5,7 +5,7 @@
 #   BRIDGE_AMQP_USER=sage-loader    the worker's own RabbitMQ user; its password is read from
 #                                   /run/secrets/<user> (or BRIDGE_AMQP_PASSWORD_FILE) and
 #                                   BRIDGE_AMQP_URL is built as amqp://user:pass@HOST:PORT/VHOST
-#   BRIDGE_AMQP_HOST (rabbitmq), BRIDGE_AMQP_PORT (5672), BRIDGE_AMQP_VHOST (/), BRIDGE_AMQP_SCHEME (amqp),
+#   BRIDGE_AMQP_HOST (rabbitmq; a cluster: rabbitmq,rabbitmq-2,rabbitmq-3), BRIDGE_AMQP_PORT (5672), BRIDGE_AMQP_VHOST (/), BRIDGE_AMQP_SCHEME (amqp),
 #   BRIDGE_AMQP_QUERY (heartbeat=30)
 #   BRIDGE_CONSOLE_AMQP_USER=operations-console   the same for the alerter's operations console:
 #                                   BRIDGE_CONSOLE_AMQP_URL from /run/secrets/<user> (or BRIDGE_CONSOLE_AMQP_PASSWORD_FILE)
@@ -43,7 +43,13 @@ amqp_url() {  # user, password file
   password=$(read_secret "$2" "password of RabbitMQ user $1") || return $?
   vhost=${BRIDGE_AMQP_VHOST:-/}
   [ "$vhost" = / ] && vhost="" || vhost=$(urlencode "$vhost")
-  printf '%s' "${BRIDGE_AMQP_SCHEME:-amqp}://$(urlencode "$1"):$(urlencode "$password")@${BRIDGE_AMQP_HOST:-rabbitmq}:${BRIDGE_AMQP_PORT:-5672}/$vhost?${BRIDGE_AMQP_QUERY:-heartbeat=30}"
+  # BRIDGE_AMQP_HOST may name the nodes of a cluster, comma-separated: one URL per node, comma-separated (failover).
+  local host hosts urls=()
+  IFS=, read -r -a hosts <<< "${BRIDGE_AMQP_HOST:-rabbitmq}"
+  for host in "${hosts[@]}"; do
+    urls+=("${BRIDGE_AMQP_SCHEME:-amqp}://$(urlencode "$1"):$(urlencode "$password")@$host:${BRIDGE_AMQP_PORT:-5672}/$vhost?${BRIDGE_AMQP_QUERY:-heartbeat=30}")
+  done
+  (IFS=,; printf '%s' "${urls[*]}")
 }
 
 if [ -z "${BRIDGE_AMQP_URL:-}" ] && [ -n "${BRIDGE_AMQP_USER:-}" ]; then

@@ -38,4 +38,24 @@ JSON
 cp "$topology" "$definitions/10-topology.json"
 [ "$(id -u)" != 0 ] || chown -R rabbitmq:rabbitmq "$definitions" "$salt_file"
 
+# A cluster (the `cluster` profile): every node gets the same Erlang cookie from a secret, and the node list for
+# classic-config peer discovery, with pause_minority (docs/DEPLOYMENT.md, "Several hosts").
+cookie_file=${RABBITMQ_ERLANG_COOKIE_FILE:-/run/secrets/rabbitmq-cookie}
+if [ -r "$cookie_file" ]; then
+  home=${RABBITMQ_HOME_DIR:-/var/lib/rabbitmq}
+  tr -d '\r\n' < "$cookie_file" > "$home/.erlang.cookie"
+  chmod 400 "$home/.erlang.cookie"
+  [ "$(id -u)" != 0 ] || chown rabbitmq:rabbitmq "$home/.erlang.cookie"
+fi
+if [ -n "${RABBITMQ_CLUSTER_NODES:-}" ]; then
+  conf_dir=${RABBITMQ_CONF_DIR:-/etc/rabbitmq/conf.d}
+  mkdir -p "$conf_dir"
+  {
+    echo "cluster_formation.peer_discovery_backend = classic_config"
+    i=0
+    for node in ${RABBITMQ_CLUSTER_NODES//,/ }; do i=$((i + 1)); echo "cluster_formation.classic_config.nodes.$i = $node"; done
+    echo "cluster_partition_handling = pause_minority"
+  } > "$conf_dir/20-cluster.conf"
+fi
+
 exec docker-entrypoint.sh "$@"

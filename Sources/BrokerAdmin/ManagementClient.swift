@@ -54,6 +54,13 @@ public struct ManagementClient: Sendable {
         return try JSONDecoder().decode([QueueStatistics].self, from: data)
     }
 
+    /// The cluster's nodes as this node sees them: name and whether it runs (a paused minority node does not).
+    public func nodes() async throws -> [(name: String, running: Bool)] {
+        struct Node: Decodable { var name: String; var running: Bool? }
+        let data = try await request("GET", "/api/nodes")
+        return try JSONDecoder().decode([Node].self, from: data).map { ($0.name, $0.running ?? false) }
+    }
+
     public func deleteQueue(_ name: String, vhost: String = "/", ifEmpty: Bool = false) async throws {
         _ = try await request("DELETE", "/api/queues/\(escape(vhost))/\(escape(name))" + (ifEmpty ? "?if-empty=true" : ""))
     }
@@ -110,9 +117,12 @@ public struct QueueStatistics: Decodable, Sendable {
     /// The AMQP `timestamp` of the message at the queue's head. RabbitMQ reports it for classic queues
     /// whose head message carries one; quorum queues have none (3.10 to 3.13, rabbitmq-server#6813).
     public var headMessageTimestamp: Date?
+    /// Quorum queues: the node of the Raft leader, and every member's node.
+    public var leader: String?
+    public var members: [String]
 
     enum CodingKeys: String, CodingKey {
-        case name, type, consumers
+        case name, type, consumers, leader, members
         case headMessageTimestamp = "head_message_timestamp"
         case messagesReady = "messages_ready", messagesUnacknowledged = "messages_unacknowledged", messageStats = "message_stats"
     }
@@ -131,6 +141,8 @@ public struct QueueStatistics: Decodable, Sendable {
         messagesReady = try c.decodeIfPresent(Int.self, forKey: .messagesReady) ?? 0
         messagesUnacknowledged = try c.decodeIfPresent(Int.self, forKey: .messagesUnacknowledged) ?? 0
         consumers = try c.decodeIfPresent(Int.self, forKey: .consumers) ?? 0
+        leader = try c.decodeIfPresent(String.self, forKey: .leader)
+        members = try c.decodeIfPresent([String].self, forKey: .members) ?? []
         let rates = try c.decodeIfPresent(Rates.self, forKey: .messageStats)
         publishRate = rates?.publish_details?.rate ?? 0
         deliverRate = rates?.deliver_get_details?.rate ?? 0

@@ -94,7 +94,7 @@ public final class OperationsConsole: Sendable {
         var quiet = logger
         quiet.logLevel = .error
         do {
-            return try await AMQPSession.connect(url: try AMQPURL(raw), name: "operations-console", logger: quiet)
+            return try await AMQPSession.connect(anyOf: try AMQPURL.list(raw), name: "operations-console", logger: quiet)
         } catch {
             throw ConsoleError.unavailable("the broker is not reachable: \(error)")
         }

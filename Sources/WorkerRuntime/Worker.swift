@@ -18,7 +18,7 @@ public enum Worker {
         if let budget = options.retryBudgetSeconds { configuration.stage.retryPolicy.budget = .milliseconds(Int64(budget * 1000)) }
         configuration.traceExchange = configuration.auditExchange  // every hop, for `bridgectl trace`
         tune(&configuration)
-        let connector = BrokerConnector(url: try options.brokerURL(), name: name, logger: logger)
+        let connector = try options.brokerConnector(name: name, logger: logger)
         let runner = StageRunner(configuration: configuration, connector: connector,
                                  handler: InFlightMessages(stage: name, wrapping: handler), logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [

@@ -8,8 +8,13 @@ import Messaging
 /// The options every worker takes, from flags or the environment (12-factor: configuration only
 /// through environment and mounted files; secrets never in flags' defaults or in logs).
 public struct WorkerOptions: ParsableArguments, Sendable {
-    @Option(name: .customLong("amqp-url"), help: "Broker URL (amqp:// or amqps://). Default: $BRIDGE_AMQP_URL.")
+    @Option(name: .customLong("amqp-url"),
+            help: "Broker URL (amqp:// or amqps://), or the nodes of a cluster separated by commas (failover). Default: $BRIDGE_AMQP_URL.")
     public var amqpURL: String?
+
+    @Option(name: .customLong("amqp-node-order"),
+            help: "With several broker nodes: start at a random one (replicas spread over the cluster) or at the first listed. Default: $BRIDGE_AMQP_NODE_ORDER or random.")
+    public var amqpNodeOrder: String = ProcessInfo.processInfo.environment["BRIDGE_AMQP_NODE_ORDER"] ?? "random"
 
     @Option(help: "Topology definitions file. Default: $BRIDGE_TOPOLOGY or Topology/definitions.json.")
     public var topology: String?
@@ -34,20 +39,32 @@ public struct WorkerOptions: ParsableArguments, Sendable {
     public init() {}
 
     public func validate() throws {
+        guard BrokerConnector.NodeOrder(rawValue: amqpNodeOrder) != nil else {
+            throw ValidationError("--amqp-node-order must be random or listed, not \(amqpNodeOrder)")
+        }
         guard pauseSeconds > 0 else { throw ValidationError("--pause-seconds must be positive") }
         if let retryBudgetSeconds, retryBudgetSeconds <= 0 { throw ValidationError("--retry-budget-seconds must be positive") }
     }
 
-    public func brokerURL() throws -> AMQPURL {
+    /// The broker's nodes: one URL, or a cluster's nodes separated by commas.
+    public func brokerURLs() throws -> [AMQPURL] {
         guard let raw = amqpURL ?? ProcessInfo.processInfo.environment["BRIDGE_AMQP_URL"], !raw.isEmpty else {
             throw ValidationError("no broker URL: pass --amqp-url or set BRIDGE_AMQP_URL (e.g. amqp://user:pass@127.0.0.1:5672/)")
         }
-        let url = try AMQPURL(raw)
+        let urls = try AMQPURL.list(raw)
         // Refused at start-up, not at every reconnection.
-        do { try url.checkTransport(try TransportPolicy.fromEnvironment(), name: "--amqp-url / BRIDGE_AMQP_URL") } catch {
+        do {
+            let policy = try TransportPolicy.fromEnvironment()
+            for url in urls { try url.checkTransport(policy, name: "--amqp-url / BRIDGE_AMQP_URL") }
+        } catch {
             throw ValidationError(error.description)
         }
-        return url
+        return urls
+    }
+
+    /// Connects this process to the broker's nodes (fails over between them).
+    public func brokerConnector(name: String, logger: Logger) throws -> BrokerConnector {
+        BrokerConnector(urls: try brokerURLs(), order: BrokerConnector.NodeOrder(rawValue: amqpNodeOrder) ?? .random, name: name, logger: logger)
     }
 
     public func loadTopology() throws -> Topology {

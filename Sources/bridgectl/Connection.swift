@@ -7,7 +7,7 @@ import Messaging
 
 /// Where the broker is, for every subcommand.
 struct BrokerOptions: ParsableArguments {
-    @Option(name: .customLong("amqp-url"), help: "Broker URL. Default: $BRIDGE_AMQP_URL.")
+    @Option(name: .customLong("amqp-url"), help: "Broker URL, or the nodes of a cluster separated by commas. Default: $BRIDGE_AMQP_URL.")
     var amqpURL: String?
 
     @Option(name: .customLong("management-url"), help: "Management API, http://user:pass@host:15672. Default: $BRIDGE_MANAGEMENT_URL.")
@@ -50,7 +50,7 @@ struct BrokerOptions: ParsableArguments {
         }
         var logger = Logger(label: "bridgectl")
         logger.logLevel = .error
-        return try await AMQPSession.connect(url: try AMQPURL(raw), name: "bridgectl", logger: logger)
+        return try await AMQPSession.connect(anyOf: try AMQPURL.list(raw), name: "bridgectl", logger: logger)
     }
 
     /// The topology file, with the parked-message retention configured here if any.

@@ -69,7 +69,7 @@ struct HeartlandIngestCommand: AsyncParsableCommand {
         let (logger, registry) = Bootstrap.run(label: "heartland-ingest", level: worker.level)
         let store = try IngestInbox(path: inbox)
         let client = URLSessionHeartlandClient(configuration: settings.configuration, logger: logger)
-        let publisher = ReliablePublisher(connector: BrokerConnector(url: try worker.brokerURL(), name: "heartland-ingest", logger: logger), logger: logger)
+        let publisher = ReliablePublisher(connector: try worker.brokerConnector(name: "heartland-ingest", logger: logger), logger: logger)
         let alerts = IngestAlerts(publisher: publisher, logger: logger)
         var forwarding = InboxForwarder.Settings()
         forwarding.initialBackoff = .milliseconds(Int64(retryInitial * 1000))

@@ -35,7 +35,7 @@ struct SageIngestCommand: AsyncParsableCommand {
         } catch let error as SageSettings.Invalid { throw ValidationError(error.description) }
         let policy = try SyncPolicy.load(path: syncConfig)
         let (logger, registry) = Bootstrap.run(label: "sage-ingest", level: worker.level)
-        let publisher = ReliablePublisher(connector: BrokerConnector(url: try worker.brokerURL(), name: "sage-ingest", logger: logger), logger: logger)
+        let publisher = ReliablePublisher(connector: try worker.brokerConnector(name: "sage-ingest", logger: logger), logger: logger)
         let sweeper = SageSweeper(client: SageMasterDataClient(connection: connection, logger: logger), state: try SyncState(path: state),
                                   policy: policy, publisher: publisher, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [

@@ -48,6 +48,11 @@ final class TestBroker: @unchecked Sendable {
         self.owned = owned
     }
 
+    /// A node this process did not start (a node of a `RabbitMQCluster`): the cluster owns it.
+    static func attached(directory: String, amqpURL: String, managementURL: String) -> TestBroker {
+        TestBroker(directory: directory, amqpURL: amqpURL, managementURL: managementURL, amqpsURL: nil, owned: false)
+    }
+
     /// Starts a node of its own (used directly by the broker-restart test, which must not disturb others).
     static func start(name: String) async throws -> TestBroker {
         let directory = repositoryRoot.appendingPathComponent(".rabbitmq/\(name)").path

@@ -76,10 +76,10 @@ struct TestPipeline {
     /// Takes (acks) up to `max` messages from a queue with basic.get.
     func take(_ queue: String, max: Int = 10_000) async throws -> [Delivery] { try await broker.take(queue, max: max) }
 
-    /// Starts `bridge-relay` for a stage of this pipeline.
-    func relay(_ stageName: String, _ arguments: [String], httpPort: Int = 0) throws -> WorkerProcess {
+    /// Starts `bridge-relay` for a stage of this pipeline, on the test broker or on `amqpURL` (a cluster's nodes).
+    func relay(_ stageName: String, _ arguments: [String], httpPort: Int = 0, amqpURL: String? = nil) throws -> WorkerProcess {
         try WorkerProcess.start(executable: "bridge-relay", arguments: [
-            "--stage", stage(stageName), "--amqp-url", broker.amqpURL, "--topology", topologyFile, "--http-port", String(httpPort),
+            "--stage", stage(stageName), "--amqp-url", amqpURL ?? broker.amqpURL, "--topology", topologyFile, "--http-port", String(httpPort),
             "--log-level", "warning", "--alert-exchange", alerts, "--audit-exchange", audit,
         ] + arguments)
     }

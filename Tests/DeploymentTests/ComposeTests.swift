@@ -9,9 +9,9 @@ import Testing
     static let notDeployed = ["bridge-relay": "the relay stage of the integration tests and scripts/bench",
                               "sync-bench": "the twin-check benchmark behind scripts/bench-sync"]
 
-    @Test func composeFileIsValidWithAndWithoutTheDemoProfile() async throws {
+    @Test func composeFileIsValidWithAndWithoutTheDemoAndClusterProfiles() async throws {
         try #require(Shell.available("docker-compose"), "docker-compose is not installed (scripts/install-deps installs it)")
-        for profiles in [[], ["demo"]] {
+        for profiles in [[], ["demo"], ["cluster"]] {
             let result = try await ComposeFile.config(profiles: profiles, quiet: true)
             #expect(result.succeeded, "docker-compose config \(profiles) failed: \(result.error)")
             #expect(!result.error.contains("WARNING"), "docker-compose config \(profiles) warns: \(result.error)")
@@ -22,6 +22,8 @@ import Testing
             let profiles = service["profiles"] as? [String] ?? []
             if ["heartland-sim", "sage-pro-sim"].contains(name) {
                 #expect(profiles == ["demo"], "\(name) must only run with --profile demo")
+            } else if ["rabbitmq-2", "rabbitmq-3", "rabbitmq-cluster-grow"].contains(name) {
+                #expect(profiles == ["cluster"], "\(name) must only run with --profile cluster")
             } else {
                 #expect(profiles.isEmpty, "\(name) must run without a profile")
             }

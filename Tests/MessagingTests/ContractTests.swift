@@ -129,4 +129,13 @@ import Testing
         #expect(throws: AMQPError.self) { try AMQPURL("http://rabbit") }
         #expect(throws: AMQPError.self) { try AMQPURL("amqp://rabbit?heartbeat=soon") }
     }
+
+    @Test func aClusterIsAListOfNodes() throws {
+        let nodes = try AMQPURL.list("amqp://u:p%2Cq@rmq1:5672/, amqp://u:p%2Cq@rmq2:5672/,amqp://u:p%2Cq@rmq3:5672/?heartbeat=5")
+        #expect(nodes.map(\.host) == ["rmq1", "rmq2", "rmq3"])
+        #expect(nodes.allSatisfy { $0.password == "p,q" } && nodes[2].heartbeatSeconds == 5)
+        #expect(try AMQPURL.list("amqp://rabbit/").count == 1)
+        #expect(throws: AMQPError.self) { try AMQPURL.list(" , ") }
+        #expect(throws: AMQPError.self) { try AMQPURL.list("amqp://rmq1/,http://rmq2") }
+    }
 }
