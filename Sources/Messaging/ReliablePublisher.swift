@@ -39,6 +39,17 @@ public final class ReliablePublisher: Sendable {
         }
     }
 
+    /// Connects now, and again whenever the connection is lost while nothing is being published. Without it the
+    /// publisher reconnects only on its next publish, and readiness (`isConnected`) says "not connected" until then:
+    /// after a broker restart, heartland-ingest stayed unhealthy for as long as Heartland sent nothing new (seen with
+    /// scripts/compose-test). Runs until its task is cancelled.
+    public func keepConnected(checkEvery interval: Duration = .seconds(2)) async {
+        while !Task.isCancelled {
+            if !isConnected { try? await publish([]) }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
     public func close() async {
         let current = session.withLock { current -> AMQPSession? in
             defer { current = nil }

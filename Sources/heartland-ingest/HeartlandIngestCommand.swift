@@ -106,9 +106,12 @@ struct HeartlandIngestCommand: AsyncParsableCommand {
                 return .init(ready: connected, detail: connected ? "connected to the broker" : "not connected to the broker yet")
             }))
         }
-        Task { try? await publisher.publish([]) }  // connect now, so that readiness tells the truth before the first batch
+        // Connected now and after every broker restart, so that readiness tells the truth before the next batch.
+        let keeper = Task { await publisher.keepConnected() }
+        defer { keeper.cancel() }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        keeper.cancel()
         await publisher.close()
     }
 }

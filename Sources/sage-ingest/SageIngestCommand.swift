@@ -48,9 +48,12 @@ struct SageIngestCommand: AsyncParsableCommand {
             }))
         }
         logger.info("polling Sage", metadata: ["sage": "\(connection)", "interval_seconds": "\(pollInterval)"])
-        Task { try? await publisher.publish([]) }  // connect now, so that readiness tells the truth before Sage first changes
+        // Connected now and after every broker restart, so that readiness tells the truth before Sage next changes.
+        let keeper = Task { await publisher.keepConnected() }
+        defer { keeper.cancel() }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        keeper.cancel()
         await publisher.close()
     }
 }

@@ -178,7 +178,7 @@ import Testing
     @Test func stateFilesAreOnVolumesOrTmpfs() async throws {
         let compose = try await ComposeFile.resolved()
         let stateVariables = ["BRIDGE_INBOX", "BRIDGE_LEDGER", "BRIDGE_SYNC_STATE", "BRIDGE_OPERATIONS_DB", "BRIDGE_TRACE_DB",
-                              "BRIDGE_REVIEW_DB", "BRIDGE_BATCH_HISTORY"]
+                              "BRIDGE_REVIEW_DB", "BRIDGE_BATCH_HISTORY", "BRIDGE_FEATURE_STORE"]
         for (name, service) in compose.bridgeServices {
             let environment = ComposeFile.environment(service)
             let mounts = ComposeFile.writableMountTargets(service)
@@ -187,6 +187,29 @@ import Testing
                 guard let path = environment[variable], !path.isEmpty else { continue }
                 #expect((mounts + tmpfs).contains { path.hasPrefix($0 + "/") },
                         "service \(name): \(variable)=\(path) is in the container's own layer, not on a volume or tmpfs")
+            }
+        }
+    }
+
+    /// Every container of the bridge image runs hardened: read-only root filesystem with a tmpfs on /tmp, no
+    /// capability, no privilege gained through set-uid files, memory and CPU limits. What it writes goes to a
+    /// volume mounted on a folder the image gives to its user (a new named volume takes that folder's owner), or
+    /// to a tmpfs. scripts/compose-test runs the containers this way; this checks that nobody drops a line.
+    @Test func bridgeContainersAreHardened() async throws {
+        let compose = try await ComposeFile.resolved()
+        let dockerfile = try DockerfileTests.instructions().joined(separator: "\n")
+        let owned = Set(try Repository.matches(of: #"chown bridge:bridge ((?:/\S+ ?)+)"#, in: dockerfile)
+            .flatMap { $0.split(separator: " ").map(String.init) })
+        #expect(owned.contains("/app/var") && owned.contains("/app/fraud"), "the image must own /app/var and /app/fraud, owns \(owned)")
+        for (name, service) in compose.bridgeServices {
+            #expect(service["read_only"] as? Bool == true, "service \(name): root filesystem not read-only")
+            #expect((service["cap_drop"] as? [String] ?? []).contains("ALL"), "service \(name): capabilities not dropped (cap_drop: [ALL])")
+            #expect((service["security_opt"] as? [String] ?? []).contains("no-new-privileges:true"), "service \(name): no no-new-privileges")
+            let tmpfs = (service["tmpfs"] as? [String] ?? (service["tmpfs"] as? String).map { [$0] } ?? []).map { String($0.split(separator: ":")[0]) }
+            #expect(tmpfs.contains("/tmp"), "service \(name): no tmpfs on /tmp (the root filesystem is read-only)")
+            #expect(service["mem_limit"] != nil && service["cpus"] != nil, "service \(name): no memory or CPU limit")
+            for target in ComposeFile.writableMountTargets(service) {
+                #expect(owned.contains(target), "service \(name) writes to a volume on \(target), which the image does not give to user bridge")
             }
         }
     }
