@@ -34,4 +34,32 @@ final class BrokerRestartTests: XCTestCase {
         await publisher.close()
         await broker.destroy()
     }
+
+    /// A publisher with nothing to publish (an ingest on a quiet day) reconnects by itself after a broker restart when
+    /// it keeps its connection (`keepConnected`), so its readiness is true again; one that does not stays disconnected
+    /// until its next publish (the fault scripts/compose-test found: heartland-ingest unhealthy for minutes).
+    func testAnIdlePublisherKeepingItsConnectionReconnectsAfterABrokerRestart() async throws {
+        let broker = try await TestBroker.start(name: "idle-\(ProcessInfo.processInfo.processIdentifier)")
+        func publisher(_ name: String) throws -> ReliablePublisher {
+            ReliablePublisher(connector: BrokerConnector(url: try AMQPURL(broker.amqpURL), name: name, initialBackoff: .milliseconds(100),
+                                                         maxBackoff: .seconds(1), logger: broker.logger), logger: broker.logger)
+        }
+        let keeping = try publisher("keeps-connected"), idle = try publisher("idle")
+        let keeper = Task { await keeping.keepConnected(checkEvery: .milliseconds(200)) }
+        try await idle.publish([])
+        try await eventually("both connected") { keeping.isConnected && idle.isConnected }
+
+        try await broker.stopNode()
+        try await eventually("both see the broker gone") { !keeping.isConnected && !idle.isConnected }
+        try await broker.startNode()
+        try await eventually(timeout: .seconds(120), "the keeping publisher connected again by itself") { keeping.isConnected }
+        XCTAssertFalse(idle.isConnected, "a publisher without keepConnected reconnects only when it next publishes")
+        try await idle.publish([])
+        XCTAssertTrue(idle.isConnected)
+
+        keeper.cancel()
+        await keeping.close()
+        await idle.close()
+        await broker.destroy()
+    }
 }
