@@ -73,8 +73,8 @@ ESCAPE = re.compile(r"\\+u00([0-9a-fA-F]{2})")
 SEPARATED = re.compile(r"(?<=\d)(?:[ \-./]|\\+/)(?=\d)")
 
 
-def normalised(text):
-    return SEPARATED.sub("", ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text))
+def decoded(text):
+    return ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
 def masked_pattern(pan):
@@ -97,13 +97,14 @@ class Finder:
     def look(self, place, text):
         self.places += 1
         self.bytes += len(text)
-        flat = normalised(text)
+        unescaped = decoded(text)
+        flat = SEPARATED.sub("", unescaped)
         for channel, needle in self.needles.items():
             at = flat.find(needle)
             if at >= 0:
                 self.leaks.append({"place": place, "channel": channel,
                                    "context": flat[max(0, at - 60):at + 60].replace(needle, "<PAN>")})
-            if self.masks[channel].search(text) or self.masks[channel].search(ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)):
+            if self.masks[channel].search(text) or self.masks[channel].search(unescaped):
                 self.evidence[channel].add(place)
 
     def file(self, path):

@@ -254,15 +254,15 @@ public final class FeatureStore: Sendable {
             """), arguments: [store, clerk, at - day, at + day]) ?? 0
         f[.clerkBusyRatio] = f[.clerkVelocity1h] / max(1, clerkDay * 7200 / span)
         if event.kind == .void {
+            // The clerk's voids of the local day are `clerk_voids_shift`, counted above.
             let row = try Row.fetchOne(db.cachedStatement(sql: """
-                SELECT COUNT(*) AS events, COALESCE(SUM(kind = 'void'), 0) AS voids,
-                       COALESCE(SUM(clerk = ?), 0) AS clerkEvents, COALESCE(SUM(clerk = ? AND kind = 'void'), 0) AS clerkVoids
+                SELECT COUNT(*) AS events, COALESCE(SUM(kind = 'void'), 0) AS voids, COALESCE(SUM(clerk = ?), 0) AS clerkEvents
                 FROM event WHERE store = ? AND local_day = ?
-                """), arguments: [clerk, clerk, store, event.localTime.day])
+                """), arguments: [clerk, store, event.localTime.day])
             let events: Double = row?["events"] ?? 0
             if events > 0 {
-                let clerkVoids: Double = row?["clerkVoids"] ?? 0, clerkEvents: Double = row?["clerkEvents"] ?? 0
-                f[.clerkVoidsExcessDay] = clerkVoids - (row?["voids"] ?? 0) / events * clerkEvents
+                let clerkEvents: Double = row?["clerkEvents"] ?? 0
+                f[.clerkVoidsExcessDay] = f[.clerkVoidsShift] - (row?["voids"] ?? 0) / events * clerkEvents
             }
         }
     }
