@@ -33,6 +33,12 @@ public enum AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// A basic.nack: the broker could not take responsibility for the message (e.g. a quorum queue between leaders).
+    public var isNack: Bool {
+        if case .publishNacked = self { return true }
+        return false
+    }
+
     /// True when the failure is about the connection rather than the message: retry after reconnecting.
     public var isConnectionFailure: Bool {
         switch self {

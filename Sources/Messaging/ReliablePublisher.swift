@@ -4,7 +4,11 @@ import Synchronization
 
 /// Publishes with confirms for processes that only publish (ingest connectors, tools). On a lost
 /// connection it reconnects and republishes whatever was not confirmed, with the same message ids,
-/// until `deadline`; a nack or an unroutable message is an error at once.
+/// until `deadline`. A nack (the broker could not take the message: a quorum queue without a leader
+/// for the moment) is retried the same way, on a new session after a short backoff: on a three-node
+/// cluster, a channel that published while its queues' leader node was SIGKILLed was refused every
+/// publish for as long as it lived (minutes, in ClusterTests' store day), while new channels were
+/// served at once. An unroutable message is an error at once (the topology is missing).
 public final class ReliablePublisher: Sendable {
     private let connector: BrokerConnector
     private let session = Mutex<AMQPSession?>(nil)
@@ -25,19 +29,30 @@ public final class ReliablePublisher: Sendable {
         for index in messages.indices where messages[index].properties.messageID == nil {
             messages[index].properties.messageID = MessageID.random()
         }
+        var backoff = Self.nackBackoff
         while true {
             let current = try await currentSession()
             do {
                 try await current.publish(messages)
                 return
-            } catch let error as AMQPError where error.isConnectionFailure {
+            } catch let error as AMQPError where error.isConnectionFailure || error.isNack {
                 guard ContinuousClock.now < giveUp else { throw error }
-                logger.warning("publish interrupted; republishing after reconnect", metadata: ["error": "\(error)", "messages": "\(messages.count)"])
                 session.withLock { if $0 === current { $0 = nil } }
                 await current.close()
+                if error.isNack {
+                    logger.warning("broker refused a publish; republishing on a new session", metadata: [
+                        "error": "\(error)", "messages": "\(messages.count)", "backoff_ms": "\(backoff.milliseconds)"])
+                    try await Task.sleep(for: backoff)
+                    backoff = min(backoff * 2, .seconds(5))
+                } else {
+                    logger.warning("publish interrupted; republishing after reconnect", metadata: ["error": "\(error)", "messages": "\(messages.count)"])
+                }
             }
         }
     }
+
+    /// The first wait before republishing refused messages (doubling up to 5 s).
+    static let nackBackoff: Duration = .milliseconds(200)
 
     /// Connects now, and again whenever the connection is lost while nothing is being published. Without it the
     /// publisher reconnects only on its next publish, and readiness (`isConnected`) says "not connected" until then:

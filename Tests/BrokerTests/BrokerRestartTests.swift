@@ -1,6 +1,8 @@
 import AMQP
 import Foundation
+import Logging
 import Messaging
+import Synchronization
 import XCTest
 
 final class BrokerRestartTests: XCTestCase {
@@ -61,5 +63,65 @@ final class BrokerRestartTests: XCTestCase {
         await keeping.close()
         await idle.close()
         await broker.destroy()
+    }
+
+    /// A message the broker refuses (basic.nack: here a full queue with `reject-publish`, on a cluster a quorum queue
+    /// between leaders) is published again on a new session after a backoff, until it is taken: the publish returns
+    /// once the queue has room, and the message is there once. (On the cluster, ClusterTests' store day found a channel
+    /// refused for minutes while new channels were served; the ingest's forwarder used to retry on the same channel.)
+    func testAReliablePublisherRepublishesARefusedMessageUntilTheBrokerTakesIt() async throws {
+        let broker = try await TestBroker.shared
+        let queue = "nack-\(UInt32.random(in: 0...UInt32.max))"
+        let control = try await broker.session("nack-control")
+        try await control.perform { connection in
+            try connection.declareQueue(channel: AMQPSession.controlChannel, name: queue, arguments: [
+                "x-max-length": .int(1), "x-overflow": .string("reject-publish")])
+        }
+        func message(_ body: String) -> OutgoingMessage {
+            OutgoingMessage(exchange: "", routingKey: queue, properties: MessageProperties(messageID: MessageID.random()), body: Array(body.utf8))
+        }
+        try await control.publish([message("first")])
+        let lines = LogLines()
+        var logger = Logger(label: "nack-test") { _ in CapturingLogHandler(sink: lines) }
+        logger.logLevel = .info
+        let publisher = ReliablePublisher(connector: BrokerConnector(url: try AMQPURL(broker.amqpURL), name: "nack-test", logger: logger), logger: logger)
+        let publishing = Task { try await publisher.publish([message("second")]) }
+        try await eventually("the publish refused twice, each time on a new session") {
+            lines.all.filter { $0.contains("broker refused a publish; republishing on a new session") }.count >= 2
+        }
+        let first = try await control.perform { connection in
+            let delivery = try connection.get(channel: AMQPSession.controlChannel, queue: queue, generation: control.generation)
+            if let delivery { try connection.ack(channel: AMQPSession.controlChannel, deliveryTag: delivery.deliveryTag) }
+            return delivery.map { String(decoding: $0.body, as: UTF8.self) }
+        }
+        XCTAssertEqual(first, "first")
+        try await publishing.value
+        let left = try await control.perform { connection in
+            try connection.get(channel: AMQPSession.controlChannel, queue: queue, generation: control.generation).map { String(decoding: $0.body, as: UTF8.self) }
+        }
+        XCTAssertEqual(left, "second", "the refused message is in the queue once the broker took it")
+        try await control.perform { try $0.deleteQueue(channel: AMQPSession.controlChannel, name: queue) }
+        await control.close()
+        await publisher.close()
+    }
+}
+
+/// Log lines a test reads back (`CapturingLogHandler`).
+final class LogLines: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    var all: [String] { lines.withLock { $0 } }
+}
+
+struct CapturingLogHandler: LogHandler {
+    let sink: LogLines
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        sink.append("\(message)")
     }
 }
