@@ -63,13 +63,22 @@ public final class InboxForwarder: Service, Sendable {
         }
     }
 
-    /// Forwards every record that is due now; returns how many were published.
+    /// Forwards every record that is due now; returns how many were published. A record that cannot be published
+    /// (the broker refused it past the publisher's deadline) stays due for the next scan and does not hold back the
+    /// records after it.
     @discardableResult
     public func forwardDue(now: Date = Date()) async throws -> Int {
         var published = 0
         for entry in try await inbox.due(now: now) {
             try Task.checkCancellation()
-            if try await forward(entry) { published += 1 }
+            do {
+                if try await forward(entry) { published += 1 }
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                logger.error("publishing failed; the record stays in the inbox and is tried again", metadata: [
+                    "idempotency_key": .string(entry.key), "error": "\(error)"])
+            }
         }
         return published
     }

@@ -19,9 +19,10 @@ import FoundationNetworking
 /// (The same process on a real broker is in BrokerTests/SettlementFlowTests.)
 @Suite struct IngestTests {
     /// Messages "published", for checking what ingest would have sent.
-    final class RecordingPublisher: EventPublisher {
+    class RecordingPublisher: EventPublisher, @unchecked Sendable {
         let messages = Mutex<[OutgoingMessage]>([])
         func publish(_ batch: [OutgoingMessage]) async throws { messages.withLock { $0 += batch } }
+        init() {}
         func on(_ exchange: String) -> [OutgoingMessage] { messages.withLock { $0.filter { $0.exchange == exchange } } }
         func events() throws -> [BatchClosedEvent] {
             try on("bridge.events").filter { $0.routingKey == BatchClosedEvent.routingKey }
@@ -37,13 +38,14 @@ import FoundationNetworking
     struct Ingest {
         let harness: Harness
         let inbox: IngestInbox
-        let publisher = RecordingPublisher()
+        let publisher: RecordingPublisher
         let forwarder: InboxForwarder
         let poller: HeartlandPoller
         let receiver: WebhookReceiver
 
-        init(harness: Harness, day: String = "2026-11-27") throws {
+        init(harness: Harness, day: String = "2026-11-27", publisher: RecordingPublisher = RecordingPublisher()) throws {
             self.harness = harness
+            self.publisher = publisher
             inbox = try IngestInbox(path: FileManager.default.temporaryDirectory.appendingPathComponent("inbox-\(UUID().uuidString).sqlite").path)
             let client = harness.client()
             let alerts = IngestAlerts(publisher: publisher, logger: quietLogger)
@@ -222,6 +224,41 @@ import FoundationNetworking
         #expect(try ingest.publisher.events().count == 1)
         let audits = ingest.publisher.on("bridge.audit").compactMap { try? JSONDecoder().decode(AuditNotice.self, from: Data($0.body)) }
         #expect(audits.map(\.event) == ["source_recovered"])
+    }
+
+    /// Per document: a record whose publish fails (the broker refusing it) stays pending and does not hold back the
+    /// records after it; it is published on a later scan once the broker takes it.
+    @Test func aRecordTheBrokerRefusesDoesNotHoldBackTheOthers() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        try await harness.loadDay(stores: 3, tickets: 5)
+        try await harness.closeBatches()
+        let publisher = RefusingPublisher()
+        let ingest = try Ingest(harness: harness, publisher: publisher)
+        try await ingest.poller.sweep()
+        let keys = try await ingest.inbox.entries().map(\.key).sorted()
+        #expect(keys.count >= 3, "\(keys)")
+        let refused = try #require(keys.first)
+        publisher.refused.withLock { $0 = [refused] }
+
+        #expect(try await ingest.forwarder.forwardDue() == keys.count - 1, "the others published in the same scan")
+        #expect(try await ingest.inbox.entry(refused)?.status == .pending)
+
+        publisher.refused.withLock { $0 = [] }
+        #expect(try await ingest.forwarder.forwardDue() == 1)
+        #expect(try await ingest.inbox.entry(refused)?.status == .published)
+    }
+
+    /// Refuses (as a broker's nack would) every message whose correlation id is listed.
+    final class RefusingPublisher: RecordingPublisher, @unchecked Sendable {
+        let refused = Mutex<Set<String>>([])
+        override func publish(_ batch: [OutgoingMessage]) async throws {
+            let refused = refused.withLock { $0 }
+            if batch.contains(where: { refused.contains($0.properties.correlationID ?? "") }) {
+                throw AMQPError.publishNacked(messageID: batch[0].properties.messageID ?? "")
+            }
+            try await super.publish(batch)
+        }
     }
 
     /// A completed pay run (webhook and poller alike) becomes one `heartland.payroll.completed` event whose
