@@ -169,8 +169,28 @@ public final class StageRunner: Service, Sendable {
         } catch let error as AMQPError where error.isConnectionFailure {
             logger.warning("publish failed with the connection; inputs will be redelivered", metadata: ["error": "\(error)"])
             return false
+        } catch let error as AMQPError where error.isNack {
+            // The broker could not take the results for now (a quorum queue between leaders). On a cluster, a channel that
+            // published while its queues' leader node died was refused for minutes while new channels were served: the
+            // results go out on a new connection, the inputs stay held (unacked, their delivery count unchanged) until
+            // they are confirmed, and this session is replaced. Retrying or parking them would turn a broker hiccup
+            // into parked messages (seen with compose-test's cluster day: 51 parked by the transformer).
+            logger.warning("broker refused the results; republishing them on a new connection", metadata: [
+                "error": "\(error)", "messages": "\(batch.count)"])
+            let republisher = ReliablePublisher(connector: connector, deadline: Self.refusedResultsDeadline, logger: logger)
+            do {
+                try await republisher.publish(resolutions.flatMap(\.messages))
+                await republisher.close()
+            } catch {
+                await republisher.close()
+                logger.error("results still refused; inputs will be redelivered", metadata: ["error": "\(error)"])
+                return false
+            }
+            for resolution in resolutions { await confirmed(resolution) }
+            session.ack(batch[batch.count - 1], multiple: true)
+            return false
         } catch {
-            // A nack or an unroutable result: settle one by one so one bad message cannot hold the others.
+            // An unroutable result: settle one by one so one bad message cannot hold the others.
             logger.error("batch publish refused; settling messages one by one", metadata: ["error": "\(error)"])
             for (delivery, resolution) in zip(batch, resolutions) {
                 guard await settleOne(delivery, resolution, on: session) else { return false }
@@ -178,6 +198,9 @@ public final class StageRunner: Service, Sendable {
             return true
         }
     }
+
+    /// How long refused results are offered again before their inputs are given back to the queue.
+    static let refusedResultsDeadline: Duration = .seconds(300)
 
     private func settleOne(_ delivery: Delivery, _ resolution: Resolution, on session: AMQPSession) async -> Bool {
         do {

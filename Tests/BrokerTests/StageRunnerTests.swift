@@ -36,6 +36,43 @@ final class StageRunnerTests: XCTestCase {
         _ = worker
     }
 
+    /// Results the broker refuses (basic.nack: here a full queue with `reject-publish`; on a cluster, a quorum queue
+    /// between leaders) go out again on a new connection until they are taken; the inputs are held meanwhile, not
+    /// retried and not parked. (compose-test's cluster day parked 51 transformer inputs when every result was refused
+    /// while the leader node was down.)
+    func testResultsTheBrokerRefusesAreRepublishedNotRetriedOrParked() async throws {
+        let p = try await TestPipeline.make(stages: ["a"])
+        let full = "\(p.prefix).full"
+        let control = try await p.broker.session("full-control")
+        try await control.perform { connection in
+            try connection.declareQueue(channel: AMQPSession.controlChannel, name: full, arguments: [
+                "x-max-length": .int(1), "x-overflow": .string("reject-publish")])
+            try connection.bindQueue(channel: AMQPSession.controlChannel, queue: full, exchange: p.exchange, routingKey: full)
+        }
+        try await control.publish([p.message("{\"filler\":1}", key: full, idempotencyKey: "\(p.prefix):filler")])
+        // One input at a time: a batch is offered again whole, and a queue with room for one would take its first
+        // message every time (a cluster's refusals are all-or-nothing: no leader, no message).
+        let worker = try p.relay("a", ["--to-exchange", p.exchange, "--to-key", full, "--prefetch", "1", "--batch", "1"])
+        try await p.publish(count: 3, to: "a")
+        try await eventually("the results refused, and refused again on a new connection") {
+            let log = worker.log
+            return log.contains("broker refused the results") && log.contains("broker refused a publish; republishing on a new session")
+        }
+        var results: [Delivery] = []
+        try await eventually(timeout: .seconds(120), "the three results taken from the full queue, one at a time") {
+            results += try await p.take(full, max: 1)
+            return Set(results.compactMap { header($0, Header.idempotencyKey)?.stringValue }).isSuperset(of: (0..<3).map { "\(p.prefix):\($0)" })
+        }
+        XCTAssertEqual(results.compactMap { header($0, "x-handled-attempt")?.intValue }.filter { $0 > 1 }, [],
+                       "no result came from a retry: the inputs were held, not failed")
+        let parked = try await p.depth(p.stage("a") + ".dlq")
+        XCTAssertEqual(parked, 0, "nothing parked")
+        try await eventually("the inputs acknowledged") { try await p.depth(p.stage("a")) == 0 }
+        try await control.perform { try $0.deleteQueue(channel: AMQPSession.controlChannel, name: full) }
+        await control.close()
+        _ = worker
+    }
+
     /// The tier watchdog pokes a tier that holds a message (rabbitmq-server#10718: a quorum tier may not expire on its own);
     /// the pokes expire at once and come back to the stage, which acknowledges them without handling them; the waiting
     /// message stays in its tier until its time.
