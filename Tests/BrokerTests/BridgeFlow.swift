@@ -83,7 +83,7 @@ final class BridgeFlow: @unchecked Sendable {
             "--port", "0", "--db", folder.appendingPathComponent("sage.sqlite").path, "--user", "ADMIN", "--password", "pw", "--rate-limit", "off",
             "--clock=\(clock.offsetText)"])
         let sageURL = try await firstLine(of: sage, after: "listening on ")
-        let common = ["--amqp-url", broker.amqpURL, "--topology", topology, "--log-level", "info"] + stageArguments
+        let common = ["--amqp-url", broker.workerAMQPURL, "--topology", topology, "--log-level", "info"] + stageArguments
         let operations = folder.appendingPathComponent("operations.sqlite").path
         var processes = [
             "sage-pro-sim": sage,
@@ -175,7 +175,7 @@ final class BridgeFlow: @unchecked Sendable {
         old.signal(SIGTERM)
         _ = try await old.waitForExit()
         processes["transformer"] = try WorkerProcess.start(executable: "transformer", arguments: [
-            "--amqp-url", broker.amqpURL, "--topology", topology, "--log-level", "info", "--mapping", mapping])
+            "--amqp-url", broker.workerAMQPURL, "--topology", topology, "--log-level", "info", "--mapping", mapping])
         try await eventually("the transformer consumes again") { try await Self.consumers(self.broker) == self.processes.keys.filter { $0.hasPrefix("sage-loader") }.count + 3 }
     }
 
@@ -216,7 +216,7 @@ final class BridgeFlow: @unchecked Sendable {
         let inbox = folder.appendingPathComponent("inbox.sqlite").path
         inboxPath = inbox
         let ingest = try WorkerProcess.start(executable: "heartland-ingest", arguments: [
-            "--amqp-url", broker.amqpURL, "--inbox", inbox, "--webhook-port", "0", "--poll-interval", String(pollSeconds),
+            "--amqp-url", broker.workerAMQPURL, "--inbox", inbox, "--webhook-port", "0", "--poll-interval", String(pollSeconds),
             "--catch-up-days", "2", "--retry-initial", "0.2", "--retry-max", "1", "--log-level", "info", "--clock=\(clock.offsetText)",
             "--sync-state", folder.appendingPathComponent("heartland-sync.sqlite").path,
         ] + ingestArguments, environment: ["HEARTLAND_URL": url, "HEARTLAND_APP_ID": Self.appID, "HEARTLAND_APP_KEY": Self.appKey,

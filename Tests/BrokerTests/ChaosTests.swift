@@ -126,12 +126,9 @@ final class ChaosTests: XCTestCase {
         timeline.mark("every stage consuming again")
 
         // What must be in Sage: each batch's journal, each card refund on its own, the payroll journal, every probe.
-        let batches = try await flow.closedBatches(day: Self.day)
-        XCTAssertEqual(batches.count, stores)
-        let compact = Self.day.replacingOccurrences(of: "-", with: "")
-        let batchReferences = batches.map { "HL-\($0.store)-\(compact)-\($0.id)" }
-        let refundReferences = Self.cardRefunds(fixture).map { "HL-\($0.store)-\(compact)-R\($0.ticket)" }
-        let natural = batchReferences + refundReferences + ["HL-PAY-\(payRun.id)"]
+        let journals = try await Self.expectedJournals(flow, fixture: fixture, payRun: payRun.id)
+        XCTAssertEqual(journals.batches.count, stores)
+        let natural = journals.all
         let expected = natural + probes.journals
 
         // Settled: every expected journal posted (read from the audit trail: requests of the test's own would
@@ -188,21 +185,7 @@ final class ChaosTests: XCTestCase {
         }
         XCTAssertTrue(settled, "the pipeline did not settle: audit probes stored: \(probesStored), messages left in \(leftIn)\n\(queueDetails)")
 
-        // Sage's books for each store day equal the oracle's, and each batch reconciles with its refunds.
-        let reports = try await OperationsStore(path: flow.operations).reconciliations(businessDate: Self.day)
-        for (batch, reference) in zip(batches, batchReferences) {
-            var held: [String: Int64] = [:]
-            let refunds = refundReferences.filter { $0.hasPrefix("HL-\(batch.store)-") }
-            for posted in [reference] + refunds {
-                for (account, cents) in try await flow.sage.findJournal(reference: posted)?.netByAccount ?? [:] { held[account, default: 0] += cents }
-            }
-            let location = try XCTUnwrap(fixture.locations.first { $0.publicId == batch.store }).id
-            XCTAssertEqual(held.filter { $0.value != 0 }, ExpectedBooks.settlement(fixture: fixture, locationID: location, businessDay: Self.day),
-                           "\(reference): Sage against the oracle")
-            let report = reports.first { $0.reference == reference }
-            XCTAssertEqual(report?.status, .matched, "\(reference) reconciled with its refunds: \(String(describing: report?.status))")
-            XCTAssertEqual(Set(report?.refunds?.map(\.reference) ?? []), Set(refunds), "\(reference): the refunds its reconciliation counts")
-        }
+        try await Self.checkBooks(flow, fixture: fixture, journals)
         for (name, process) in flow.processes.sorted(by: { $0.key < $1.key }) {
             XCTAssertTrue(process.isRunning, "\(name) is still running (reconnected by itself)")
         }
@@ -210,6 +193,44 @@ final class ChaosTests: XCTestCase {
     }
 
     // MARK: the scenario's parts
+
+    /// The journals a store day of `day` must leave in Sage: each closed batch's, each card refund on its own, the pay run's.
+    struct DayJournals {
+        var batches: [(id: String, store: String)]
+        var batchReferences: [String]
+        var refundReferences: [String]
+        var payroll: String
+        var all: [String] { batchReferences + refundReferences + [payroll] }
+    }
+
+    static func expectedJournals(_ flow: BridgeFlow, fixture: StoreDayFixture, payRun: String) async throws -> DayJournals {
+        let batches = try await flow.closedBatches(day: day)
+        let compact = day.replacingOccurrences(of: "-", with: "")
+        return DayJournals(batches: batches, batchReferences: batches.map { "HL-\($0.store)-\(compact)-\($0.id)" },
+                           refundReferences: cardRefunds(fixture).map { "HL-\($0.store)-\(compact)-R\($0.ticket)" },
+                           payroll: "HL-PAY-\(payRun)")
+    }
+
+    /// Sage's books for each store day equal the oracle's, and each batch reconciles (matched) with its refunds.
+    static func checkBooks(_ flow: BridgeFlow, fixture: StoreDayFixture, _ journals: DayJournals,
+                           file: StaticString = #filePath, line: UInt = #line) async throws {
+        let reports = try await OperationsStore(path: flow.operations).reconciliations(businessDate: day)
+        for (batch, reference) in zip(journals.batches, journals.batchReferences) {
+            var held: [String: Int64] = [:]
+            let refunds = journals.refundReferences.filter { $0.hasPrefix("HL-\(batch.store)-") }
+            for posted in [reference] + refunds {
+                for (account, cents) in try await flow.sage.findJournal(reference: posted)?.netByAccount ?? [:] { held[account, default: 0] += cents }
+            }
+            let location = try XCTUnwrap(fixture.locations.first { $0.publicId == batch.store }, file: file, line: line).id
+            XCTAssertEqual(held.filter { $0.value != 0 }, ExpectedBooks.settlement(fixture: fixture, locationID: location, businessDay: day),
+                           "\(reference): Sage against the oracle", file: file, line: line)
+            let report = reports.first { $0.reference == reference }
+            XCTAssertEqual(report?.status, .matched, "\(reference) reconciled with its refunds: \(String(describing: report?.status))",
+                           file: file, line: line)
+            XCTAssertEqual(Set(report?.refunds?.map(\.reference) ?? []), Set(refunds), "\(reference): the refunds its reconciliation counts",
+                           file: file, line: line)
+        }
+    }
 
     /// An earlier release's delay tiers: classic queues, dead-lettered at most once.
     static func makeTiersClassic(_ topology: inout Topology) {

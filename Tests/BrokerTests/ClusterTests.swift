@@ -1,6 +1,8 @@
 import AMQP
 import BrokerAdmin
 import Foundation
+import HeartlandSimulator
+import HeartlandIngest
 import Messaging
 import Synchronization
 import TestPrograms
@@ -13,8 +15,11 @@ import XCTest
 /// off from the other two by taking its link down (each node in its own network namespace).
 /// After each: every message at the idempotent end exactly once, no queue holding anything, the workers still running
 /// and consuming again, and the recovery times printed (and appended to $BRIDGE_CLUSTER_REPORT if set).
+/// Then, on the partitioned cluster, what a minority does with a publish (never confirmed); and on a cluster of its own,
+/// a store day through the bridge's own workers while the node leading every queue is SIGKILLed.
 ///
-/// Size: $BRIDGE_CLUSTER_MESSAGES (default 2,000; `scripts/cluster-test` runs 10,000).
+/// Size: $BRIDGE_CLUSTER_MESSAGES (default 2,000; `scripts/cluster-test` runs 10,000) and $BRIDGE_CLUSTER_STORES for the
+/// store day (default 5 stores × 40 tickets; `scripts/cluster-test` runs 20).
 final class ClusterTests: XCTestCase {
     static var messages: Int { ProcessInfo.processInfo.environment["BRIDGE_CLUSTER_MESSAGES"].flatMap(Int.init) ?? 2_000 }
 
@@ -37,11 +42,110 @@ final class ClusterTests: XCTestCase {
         let cluster = try await RabbitMQCluster.start(name: "netns-\(ProcessInfo.processInfo.processIdentifier)", netns: true)
         do {
             try await lose(.partition, cluster, seconds: 40)
+            try await publishToTheMinority(cluster)
         } catch {
             await cluster.destroy()
             throw error
         }
         await cluster.destroy()
+    }
+
+    /// A store day through the bridge's own workers (heartland-ingest, transformer, fraud-scorer, two sage-loaders,
+    /// alerter), every one given the three nodes with the first listed first, while that node, which leads every queue of
+    /// the topology, is SIGKILLed once ingest has published its first events. The whole day must reach Sage through the
+    /// two others before the node is started again. Then every journal of the day is in Sage exactly once, Sage's books
+    /// equal the oracle's, every batch is matched, no queue holds anything and every worker is still the process it
+    /// was (reconnected by itself), consuming once.
+    func testAStoreDayThroughTheBridgeWhileTheLeaderNodeIsKilled() async throws {
+        let cluster = try await RabbitMQCluster.start(name: "cluster-storeday-\(ProcessInfo.processInfo.processIdentifier)", netns: false)
+        do {
+            try await storeDay(cluster)
+        } catch {
+            await cluster.destroy()
+            throw error
+        }
+        await cluster.destroy()
+    }
+
+    private func storeDay(_ cluster: RabbitMQCluster) async throws {
+        let stores = ProcessInfo.processInfo.environment["BRIDGE_CLUSTER_STORES"].flatMap(Int.init) ?? 5, tickets = 40
+        let urls = cluster.nodeAMQPURLs.map { $0 + "?heartbeat=5&connection_timeout=3" }.joined(separator: ",")
+        func node(_ n: Int) -> TestBroker {
+            TestBroker.attached(directory: cluster.directory, amqpURL: cluster.nodeAMQPURLs[n - 1], managementURL: cluster.nodeManagementURLs[n - 1],
+                                workerAMQPURL: urls)
+        }
+        // The topology is imported through n1, so n1 leads every queue; every worker lists n1 first (`listed`), so the
+        // kill takes every connection with it; the test's own reads go to n2 while n1 is down.
+        let listed = ["--amqp-node-order", "listed"]
+        let flow = try await BridgeFlow.start(loaders: 2, broker: node(1), stageArguments: listed)
+        let leaders = Set(try await node(1).management().queues().filter { $0.type == "quorum" }.compactMap(\.leader))
+        XCTAssertEqual(leaders, [try cluster.nodeName(1)], "n1 leads every quorum queue of the topology")
+        let fixture = try StoreDayFixture.decode(try await flow.startHeartland(stores: stores, day: ChaosTests.day, tickets: tickets,
+                                                                                 ingestArguments: listed))
+        let payRun = try XCTUnwrap(fixture.payRuns.first)
+        let workers = flow.processes.keys.filter { !$0.hasSuffix("-sim") }.sorted()
+        func connections(_ name: String) -> Int { flow.processes[name]!.log.components(separatedBy: "connected to the broker").count - 1 }
+        try await eventually(timeout: .seconds(60), "every worker connected") { workers.allSatisfy { connections($0) > 0 } }
+        let before = Dictionary(uniqueKeysWithValues: workers.map { ($0, connections($0)) })
+
+        try await flow.closeBatches()
+        try await flow.heartlandAdmin("POST", "admin/pay_runs/\(payRun.id)/complete", "{}")
+        let journals = try await ChaosTests.expectedJournals(flow, fixture: fixture, payRun: payRun.id)
+        XCTAssertEqual(journals.batches.count, stores)
+        // Killed while the day is in flight: ingest has published its first events, few journals (if any) are in Sage.
+        let inbox = try IngestInbox(path: flow.inboxPath!)
+        try await eventually(timeout: .seconds(120), "ingest published a first event") { try await inbox.entries().contains { $0.status == .published } }
+        let postedBefore = try await ChaosTests.posted(flow).count
+        try await cluster.kill(1)
+        let killed = ContinuousClock.now
+        try await eventually(timeout: .seconds(180), "every worker connected to n2 or n3") { workers.allSatisfy { connections($0) > before[$0]! } }
+        let reconnected = ContinuousClock.now - killed
+        // The whole day through n2 and n3 alone: n1 stays down until every journal is in Sage.
+        do {
+            try await eventually(timeout: .seconds(300), "every journal of the day posted without n1") {
+                try await ChaosTests.posted(flow).isSuperset(of: journals.all)
+            }
+        } catch {
+            for (name, process) in flow.processes { try? process.log.write(toFile: flow.folder.appendingPathComponent("\(name).log").path, atomically: true, encoding: .utf8) }
+            print("the workers' logs: \(flow.folder.path)/*.log; heartland-ingest's last lines:\n\(flow.processes["heartland-ingest"]!.log.suffix(4000))")
+            throw error
+        }
+        let settledAfter = ContinuousClock.now - killed
+        try await cluster.start(1)
+        try await eventually(timeout: .seconds(180), "n1 running in the cluster again") {
+            try await node(2).management().nodes().filter(\.running).count == 3
+        }
+        // (While n1 is down its consumers stay counted, "suspected down", by the quorum queues: counted once it is back.)
+        try await eventually(timeout: .seconds(180), "every stage consuming once") { try await BridgeFlow.consumers(node(2)) == 3 + 2 }
+        do {
+            try await eventually(timeout: .seconds(180), "every queue empty") { try await ChaosTests.allQueuesEmpty(flow) }
+        } catch {
+            let held = (try? await ChaosTests.nonEmptyQueues(flow)) ?? []
+            let listing = (try? await RabbitMQNode.run(["ctl", "\(cluster.directory)/n2", "list_queues", "name", "messages_ready",
+                                                        "messages_unacknowledged", "consumers", "leader"])) ?? ""
+            print("queues still holding messages (asked of n1): \(held)\n\(listing)")
+            throw error
+        }
+
+        var lost: [String] = [], duplicated: [String] = []
+        for reference in journals.all {
+            let entries = try await flow.sageEntries(reference: reference)
+            if entries == 0 { lost.append(reference) } else if entries > 1 { duplicated.append(reference) }
+        }
+        XCTAssertEqual(lost, [], "never reached Sage")
+        XCTAssertEqual(duplicated, [], "reached Sage more than once")
+        try await ChaosTests.checkBooks(flow, fixture: fixture, journals)
+        for (name, process) in flow.processes.sorted(by: { $0.key < $1.key }) {
+            XCTAssertTrue(process.isRunning, "\(name) is still running (reconnected by itself):\n\(process.log.suffix(2000))")
+        }
+        let text = """
+            store day on the cluster (\(stores) stores × \(tickets) tickets, \(journals.all.count) journals; n1, leader of every queue and every \
+            worker's node, SIGKILLed with \(postedBefore) posted): \(workers.count) workers connected to n2/n3 \(seconds(reconnected)) s after the kill; \
+            the day complete in Sage \(seconds(settledAfter)) s after it; each journal once, books equal to the oracle's, every batch matched
+
+            """
+        print(text, terminator: "")
+        if let path = ProcessInfo.processInfo.environment["BRIDGE_CLUSTER_REPORT"] { try? appendLine(text, to: path) }
     }
 
     // MARK: scenarios
@@ -81,6 +185,96 @@ final class ClusterTests: XCTestCase {
                                       : "leader node n\(leader) cut off by its link going down, healed after the stream resumed"
         stream.report(scenario, fault: fault, consumersBack: consumersBack, flowing: flowing)
         XCTAssertTrue(stream.connectionsLost.prefix(2).allSatisfy { $0 > 0 }, "the workers on the lost node failed over: \(stream.connectionsLost)")
+    }
+
+    /// What the cluster promises a publisher, observed: a node cut off from the other two (`pause_minority`) accepts
+    /// publishes from a client that still reaches it (its side link) but never confirms them, and closes the
+    /// connection when it pauses; a `ReliablePublisher` listing that node first publishes the same way, gets no confirm
+    /// there either, and has every message confirmed by the majority after failing over. The raw publishes that were
+    /// never confirmed may or may not be in the queue afterwards (counted, not asserted): unconfirmed means "publish
+    /// again", which is what the bridge's publishers do.
+    private func publishToTheMinority(_ cluster: RabbitMQCluster) async throws {
+        let first = TestBroker.attached(directory: cluster.directory, amqpURL: cluster.nodeAMQPURLs[0], managementURL: cluster.nodeManagementURLs[0])
+        let pipeline = try await TestPipeline.make(broker: first, stages: ["m"])
+        let queue = pipeline.stage("m")
+        let queues = try await first.management().queues()
+        let leaderName = try XCTUnwrap(queues.first { $0.name == queue }?.leader)
+        let leader = try XCTUnwrap((1...3).first { (try? cluster.nodeName($0)) == leaderName })
+        let minority = leader % 3 + 1
+        let majority = (1...3).filter { $0 != minority }
+        let query = "?heartbeat=5&connection_timeout=3"
+        let side = try AMQPURL(cluster.nodeSideAMQPURLs[minority - 1] + query)
+        let logger = first.logger
+        func messages(_ source: String, _ count: Int) -> [OutgoingMessage] {
+            (0..<count).map { pipeline.message("\(source):\($0)", key: queue, idempotencyKey: "\(pipeline.prefix):\(source):\($0)") }
+        }
+
+        // Whole cluster: the minority-to-be confirms through its side link.
+        let raw = try await AMQPSession.connect(url: side, name: "minority-raw", logger: logger)
+        try await raw.publish(messages("before", 1), confirmTimeout: .seconds(30))
+        let reliable = ReliablePublisher(
+            connector: BrokerConnector(urls: [side] + (try majority.map { try AMQPURL(cluster.nodeAMQPURLs[$0 - 1] + query) }), order: .listed,
+                                       name: "minority-reliable", logger: logger), logger: logger)
+        try await reliable.publish(messages("warm", 1))
+
+        try await cluster.cut(minority)
+        let cut = ContinuousClock.now
+        let count = 50
+        async let rawOutcome: Result<Duration, any Error> = {
+            do {
+                try await raw.publish(messages("raw", count), confirmTimeout: .seconds(120))
+                return .success(ContinuousClock.now - cut)
+            } catch {
+                return .failure(error)
+            }
+        }()
+        async let reliableDone: Duration = {
+            try await reliable.publish(messages("reliable", count))
+            return ContinuousClock.now - cut
+        }()
+        let outcome = await rawOutcome
+        let rawFailedAfter = ContinuousClock.now - cut
+        let reliableAfter = try await reliableDone
+        if case .success(let after) = outcome {
+            XCTFail("n\(minority), cut off from the majority, confirmed \(count) publishes after \(seconds(after)) s")
+        }
+        await raw.close()
+        await reliable.close()
+
+        try await cluster.heal(minority)
+        try await eventually(timeout: .seconds(300), "n\(minority) back in the cluster") {
+            try await ManagementClient(url: cluster.nodeManagementURLs[leader - 1]).nodes().filter(\.running).count == 3
+        }
+        let bodies = try await drain(queue, on: first)
+        let reliableKeys = Set(bodies.filter { $0.hasPrefix("reliable:") })
+        XCTAssertEqual(reliableKeys, Set((0..<count).map { "reliable:\($0)" }), "every message the ReliablePublisher published is in the queue")
+        XCTAssertTrue(bodies.contains("before:0") && bodies.contains("warm:0"), "the publishes confirmed before the cut are there")
+        let unconfirmedArrived = bodies.filter { $0.hasPrefix("raw:") }.count
+        let error = if case .failure(let error) = outcome { "\(error)" } else { "none" }
+        let text = """
+            publish to the minority: n\(minority) cut off (n\(leader) leads the queue); \(count) publishes on a connection to n\(minority)'s side link: \
+            no confirm, the publish failed \(seconds(rawFailedAfter)) s after the cut (\(error)); \(unconfirmedArrived) of them in the queue afterwards; \
+            a ReliablePublisher listing n\(minority) first had all \(count) confirmed \(seconds(reliableAfter)) s after the cut (\(bodies.count - reliableKeys.count - unconfirmedArrived - 2) duplicates)
+
+            """
+        print(text, terminator: "")
+        if let path = ProcessInfo.processInfo.environment["BRIDGE_CLUSTER_REPORT"] { try? appendLine(text, to: path) }
+    }
+
+    /// Every message in `queue` (basic.get and ack until it is empty): their bodies.
+    private func drain(_ queue: String, on broker: TestBroker) async throws -> [String] {
+        let session = try await broker.session("drain")
+        let generation = session.generation
+        let bodies = try await session.perform { connection in
+            var bodies: [String] = []
+            while let delivery = try connection.get(channel: AMQPSession.controlChannel, queue: queue, generation: generation) {
+                bodies.append(String(decoding: delivery.body, as: UTF8.self))
+                try connection.ack(channel: AMQPSession.controlChannel, deliveryTag: delivery.deliveryTag)
+            }
+            return bodies
+        }
+        await session.close()
+        return bodies
     }
 
     private func rollingRestart(_ cluster: RabbitMQCluster) async throws {
@@ -293,13 +487,15 @@ private final class ClusterStream: Sendable {
         lines.append("  all \(count) there \(seconds(ContinuousClock.now - fault)) s after the fault; each exactly once; connections lost (and made again) by sink, relay, relay: \(losses)")
         let text = lines.joined(separator: "\n") + "\n"
         print(text, terminator: "")
-        if let path = ProcessInfo.processInfo.environment["BRIDGE_CLUSTER_REPORT"] {
-            if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-            if let handle = FileHandle(forWritingAtPath: path) {
-                handle.seekToEndOfFile()
-                handle.write(Data(text.utf8))
-                try? handle.close()
-            }
-        }
+        if let path = ProcessInfo.processInfo.environment["BRIDGE_CLUSTER_REPORT"] { try? appendLine(text, to: path) }
     }
+}
+
+/// Appends `text` to the file at `path` (made if missing): the cluster tests' report for `scripts/cluster-test`.
+private func appendLine(_ text: String, to path: String) throws {
+    if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+    guard let handle = FileHandle(forWritingAtPath: path) else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
+    defer { try? handle.close() }
+    try handle.seekToEnd()
+    try handle.write(contentsOf: Data(text.utf8))
 }

@@ -19,6 +19,9 @@ final class TestBroker: @unchecked Sendable {
     let managementURL: String
     /// amqps:// on the node's TLS listener, with `cacertfile` pointing at the node's private CA.
     let amqpsURL: String?
+    /// What the workers of a `BridgeFlow` get as `--amqp-url`: this node, or every node of a cluster (comma-separated),
+    /// while the test's own sessions and management calls stay on this node.
+    let workerAMQPURL: String
     private let owned: Bool
 
     /// The node `scripts/test` passed in the environment, or one started on first use.
@@ -40,17 +43,19 @@ final class TestBroker: @unchecked Sendable {
         return Mutex([])
     }()
 
-    private init(directory: String, amqpURL: String, managementURL: String, amqpsURL: String?, owned: Bool) {
+    private init(directory: String, amqpURL: String, managementURL: String, amqpsURL: String?, owned: Bool, workerAMQPURL: String? = nil) {
         self.directory = directory
         self.amqpURL = amqpURL
+        self.workerAMQPURL = workerAMQPURL ?? amqpURL
         self.managementURL = managementURL
         self.amqpsURL = amqpsURL
         self.owned = owned
     }
 
-    /// A node this process did not start (a node of a `RabbitMQCluster`): the cluster owns it.
-    static func attached(directory: String, amqpURL: String, managementURL: String) -> TestBroker {
-        TestBroker(directory: directory, amqpURL: amqpURL, managementURL: managementURL, amqpsURL: nil, owned: false)
+    /// A node this process did not start (a node of a `RabbitMQCluster`): the cluster owns it. `workerAMQPURL`: what a
+    /// flow's workers connect to instead of this node (the cluster's nodes).
+    static func attached(directory: String, amqpURL: String, managementURL: String, workerAMQPURL: String? = nil) -> TestBroker {
+        TestBroker(directory: directory, amqpURL: amqpURL, managementURL: managementURL, amqpsURL: nil, owned: false, workerAMQPURL: workerAMQPURL)
     }
 
     /// Starts a node of its own (used directly by the broker-restart test, which must not disturb others).

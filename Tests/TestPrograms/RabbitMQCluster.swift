@@ -14,6 +14,9 @@ public final class RabbitMQCluster: Sendable {
     public let amqpURLs: String
     public let nodeAMQPURLs: [String]
     public let nodeManagementURLs: [String]
+    /// netns clusters: each node's AMQP listener on its side link, which `cut` leaves up (a client there stays with
+    /// the node when it is cut off). Empty strings on loopback clusters.
+    public let nodeSideAMQPURLs: [String]
 
     private static let live = LiveDirectories()
 
@@ -30,15 +33,18 @@ public final class RabbitMQCluster: Sendable {
         guard let all = values["BRIDGE_AMQP_URL"] else { throw RabbitMQNode.Failure(arguments: ["start", directory], output: output) }
         return RabbitMQCluster(directory: directory, netns: netns, amqpURLs: all,
                                nodeAMQPURLs: (1...3).map { values["BRIDGE_NODE\($0)_AMQP_URL"] ?? "" },
-                               nodeManagementURLs: (1...3).map { values["BRIDGE_NODE\($0)_MANAGEMENT_URL"] ?? "" })
+                               nodeManagementURLs: (1...3).map { values["BRIDGE_NODE\($0)_MANAGEMENT_URL"] ?? "" },
+                               nodeSideAMQPURLs: (1...3).map { values["BRIDGE_NODE\($0)_SIDE_AMQP_URL"] ?? "" })
     }
 
-    private init(directory: String, netns: Bool, amqpURLs: String, nodeAMQPURLs: [String], nodeManagementURLs: [String]) {
+    private init(directory: String, netns: Bool, amqpURLs: String, nodeAMQPURLs: [String], nodeManagementURLs: [String],
+                 nodeSideAMQPURLs: [String]) {
         self.directory = directory
         self.netns = netns
         self.amqpURLs = amqpURLs
         self.nodeAMQPURLs = nodeAMQPURLs
         self.nodeManagementURLs = nodeManagementURLs
+        self.nodeSideAMQPURLs = nodeSideAMQPURLs
     }
 
     /// The Erlang node name of node `n` (1…3), as the management API reports leaders and members.
@@ -52,7 +58,8 @@ public final class RabbitMQCluster: Sendable {
     public func stop(_ n: Int) async throws { try await Self.run(Self.nodeScript, ["stop", "\(directory)/n\(n)"]) }
     /// Starts node `n` again; it rejoins the cluster with its data.
     public func start(_ n: Int) async throws { try await Self.run(Self.nodeScript, ["start", "\(directory)/n\(n)"]) }
-    /// Takes node `n`'s link down (netns clusters): it is cut off from the other two and from the clients.
+    /// Takes node `n`'s link down (netns clusters): it is cut off from the other two and from the clients that reach it
+    /// through `nodeAMQPURLs`; its side link (`nodeSideAMQPURLs`) stays up.
     public func cut(_ n: Int) async throws { try await Self.run(Self.script, ["cut", directory, "\(n)"]) }
     public func heal(_ n: Int) async throws { try await Self.run(Self.script, ["heal", directory, "\(n)"]) }
 
