@@ -6,9 +6,9 @@
 # 2. A store day (the last business day): once the first journal is posted, the node leading most work queues is
 #    `docker kill`ed. Meanwhile the /metrics of transformer, fraud-scorer and sage-loader are sampled back to back
 #    (messages handled, journals posted), so the pause in the flow is seen from the workers. Once every worker is ready
-#    again and a journal has been posted since (or the day is done), the node is started again (`docker start`) and
-#    must be back in the cluster with every quorum member online. At least one journal must be posted after the kill
-#    (the kill was mid-flow).
+#    again and a journal has been posted since (or the day is done; at most 120 s, recorded), the node is started again
+#    (`docker start`) and must be back in the cluster with every quorum member online. At least one journal must be
+#    posted after the kill (the kill was mid-flow).
 # 3. After the day: every batch reconciled, every journal in Sage once, every queue empty, nothing parked, every
 #    container healthy, no worker restarted (same container start time, restart count 0) and every worker user
 #    connected to the broker again; the recovery figures go to the summary.
@@ -167,15 +167,22 @@ wait_for 300 "every worker ready again (/health/ready) after the kill" workers_r
 t_ready=$(date +%s.%N); ready_after=$(since_kill)
 wait_for 300 "every work queue consumed again after the kill" stages_consumed
 consumed_after=$(since_kill)
-wait_for 300 "a journal posted after the workers were ready again (or the day done)" flowing_or_done
-flowing_seen_after=$(since_kill)
+# Does the flow resume on two nodes? Up to 120 s for a journal posted after the workers were ready (or the day done);
+# if none comes, that is recorded and the node is started anyway (not a failure: the checks after the day decide).
+two_nodes_deadline=$((SECONDS + 120))
+until flowing_or_done || [ $SECONDS -ge $two_nodes_deadline ]; do sleep 0.5; done
+if flowing_or_done; then
+  two_nodes="a journal posted after that (or the day done) seen at +$(since_kill)s"
+else
+  two_nodes="no journal posted in the 120 s after that with the node down (+$(since_kill)s)"
+fi
 # Started again by the test: `docker kill` counts as an operator's stop for `restart: unless-stopped`.
 [ "$(docker inspect -f '{{.State.Status}}' "$leader_id")" = exited ] || fail "$leader_service was running again before the test started it"
 t_start=$SECONDS started_at_kill=$(since_kill)
 docker start "$leader_id" >/dev/null
 back_in_cluster() { one_cluster && quorum_on_every_node; }
 wait_for 300 "$leader_service back in the cluster, every quorum member online" back_in_cluster
-note "  after the kill: every worker ready (/health/ready) at +${ready_after}s, every work queue consumed at +${consumed_after}s (management API, lags ≤ 5 s), a journal posted after that (or the day done) seen at +${flowing_seen_after}s; docker start $leader_service at +${started_at_kill}s: back in the cluster with every quorum member online $((SECONDS - t_start))s later"
+note "  after the kill: every worker ready (/health/ready) at +${ready_after}s, every work queue consumed at +${consumed_after}s (management API, lags ≤ 5 s), $two_nodes; docker start $leader_service at +${started_at_kill}s: back in the cluster with every quorum member online $((SECONDS - t_start))s later"
 
 wait_for 600 "every batch of $day reconciled after the kill" day_done
 reconciled_after=$(since_kill)
