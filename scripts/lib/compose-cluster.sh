@@ -184,7 +184,25 @@ back_in_cluster() { one_cluster && quorum_on_every_node; }
 wait_for 300 "$leader_service back in the cluster, every quorum member online" back_in_cluster
 note "  after the kill: every worker ready (/health/ready) at +${ready_after}s, every work queue consumed at +${consumed_after}s (management API, lags ≤ 5 s), $two_nodes; docker start $leader_service at +${started_at_kill}s: back in the cluster with every quorum member online $((SECONDS - t_start))s later"
 
-wait_for 600 "every batch of $day reconciled after the kill" day_done
+# A parked message (S.dlq) stays until an operator acts: the day cannot finish by itself, so stop waiting and name it.
+parked_any() {
+  queues_json | python3 -c '
+import json, sys
+sys.exit(0 if any(q["name"].endswith(".dlq") and q.get("messages", 0) for q in json.load(sys.stdin)) else 1)' 2>/dev/null
+}
+day_done_or_parked() { day_done || parked_any; }
+wait_for 600 "every batch of $day reconciled after the kill (or a message parked)" day_done_or_parked
+# Publishes the broker refused (basic.nack) after the kill, as the workers logged them (whole seconds).
+refused=$(compose logs --no-color $workers 2>/dev/null | python3 -c '
+import collections, datetime, re, sys
+t_kill = float(sys.argv[1])
+seen = collections.defaultdict(list)
+for line in sys.stdin:
+    m = re.match(r"(\S+?)_\d+\s+\| (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}) .*basic\.nack", line)
+    if m: seen[m.group(1)].append(datetime.datetime.strptime(m.group(2), "%Y-%m-%dT%H:%M:%S%z").timestamp() - t_kill)
+print("; ".join(f"{w}: {len(t)} refused, from {min(t):+.0f}s to {max(t):+.0f}s" for w, t in sorted(seen.items())) or "none")' "$t_kill")
+note "  publishes refused by the broker (basic.nack) after the kill, from the workers' logs: $refused"
+nothing_parked
 reconciled_after=$(since_kill)
 sage_latency 0
 wait_for 120 "the queues to drain" pipeline_empty
@@ -234,15 +252,5 @@ print("; ".join(lines))
 PY
 ) || fail "recovery: $recovery"
 note "  recovery: $recovery"
-# Publishes the broker refused (basic.nack) after the kill, as the workers logged them (whole seconds).
-refused=$(compose logs --no-color $workers 2>/dev/null | python3 -c '
-import collections, datetime, re, sys
-t_kill = float(sys.argv[1])
-seen = collections.defaultdict(list)
-for line in sys.stdin:
-    m = re.match(r"(\S+?)_\d+\s+\| (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}) .*basic\.nack", line)
-    if m: seen[m.group(1)].append(datetime.datetime.strptime(m.group(2), "%Y-%m-%dT%H:%M:%S%z").timestamp() - t_kill)
-print("; ".join(f"{w}: {len(t)} refused, from {min(t):+.0f}s to {max(t):+.0f}s" for w, t in sorted(seen.items())) or "none")' "$t_kill")
-note "  publishes refused by the broker (basic.nack) after the kill, from the workers' logs: $refused"
 note "memory under the cluster day (highest of the docker stats samples, one every 5 s or more):"
 note "$(memory_table "$work/stats-day.txt")"
