@@ -20,8 +20,18 @@ salt_file=${RABBITMQ_ADMIN_SALT_FILE:-/var/lib/rabbitmq/admin-password.salt}
 password=$(tr -d '\r\n' < "$admin_secret")
 
 mkdir -p "$definitions"
-[ -s "$salt_file" ] || head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$salt_file"
-salt=$(cat "$salt_file")
+# The salt. With the Erlang cookie at hand (always in Compose), it is derived from the cookie, so that every node of a
+# cluster writes the same file: skip_if_unchanged compares with one hash kept cluster-wide, and a node whose file
+# differed would import it again at every boot, resetting the worker users' passwords (they have none in the file)
+# under the running workers. Without a cookie (a test run), it is random and kept in the data volume.
+cookie_file=${RABBITMQ_ERLANG_COOKIE_FILE:-/run/secrets/rabbitmq-cookie}
+if [ -r "$cookie_file" ]; then
+  salt=$({ printf 'bridge admin password salt:'; tr -d '\r\n' < "$cookie_file"; } | sha256sum | cut -c1-8)
+  printf '%s' "$salt" > "$salt_file"
+else
+  [ -s "$salt_file" ] || head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$salt_file"
+  salt=$(cat "$salt_file")
+fi
 
 hex_to_bytes() { printf "$(printf '%s' "$1" | sed 's/../\\x&/g')"; }
 digest=$({ hex_to_bytes "$salt"; printf '%s' "$password"; } | sha256sum | cut -c1-64)
@@ -40,7 +50,6 @@ cp "$topology" "$definitions/10-topology.json"
 
 # A cluster (the `cluster` profile): every node gets the same Erlang cookie from a secret, and the node list for
 # classic-config peer discovery, with pause_minority (docs/DEPLOYMENT.md, "Several hosts").
-cookie_file=${RABBITMQ_ERLANG_COOKIE_FILE:-/run/secrets/rabbitmq-cookie}
 if [ -r "$cookie_file" ]; then
   home=${RABBITMQ_HOME_DIR:-/var/lib/rabbitmq}
   tr -d '\r\n' < "$cookie_file" > "$home/.erlang.cookie"
