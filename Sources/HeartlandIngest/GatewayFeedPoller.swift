@@ -58,7 +58,7 @@ public final class GatewayFeedPoller: Service, Sendable {
             .run { try await self.sweep() }
     }
 
-    /// One sweep; returns how many transactions (and reversals) were new to the inbox.
+    /// One sweep; returns how many transactions, reversals and voided tickets were new to the inbox.
     @discardableResult
     public func sweep() async throws -> Int {
         let seenAt = now()
@@ -93,19 +93,10 @@ public final class GatewayFeedPoller: Service, Sendable {
         }
         // Recorded, and so published, oldest first: the scorer sees a burst in the order it happened.
         found.sort { (Self.instant($0.0.timeCreated) ?? seenAt, $0.0.id) < (Self.instant($1.0.timeCreated) ?? seenAt, $1.0.id) }
-        let keys = found.map { GatewayTransactionEvent.idempotencyKey($0.0.id, $0.1) }
-        let unknown = try await inbox.unknownKeys(keys)
-        var new = 0
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        for ((transaction, sighting), key) in zip(found, keys) where unknown.contains(key) {
-            let event = try await event(transaction, sighting: sighting, seenAt: seenAt)
-            if try await inbox.acceptFeedEvent(key: key, kind: Self.kind, sourceID: transaction.id, body: try encoder.encode(event), now: seenAt) {
-                new += 1
-                logger.debug("gateway transaction listed", metadata: [
-                    "transaction": "\(transaction.id)", "status": "\(transaction.status.rawValue)", "sighting": "\(sighting.rawValue)",
-                ])
-            }
+        let new = try await record(found, kind: Self.kind, seenAt: seenAt) { transaction, sighting in
+            (GatewayTransactionEvent.idempotencyKey(transaction.id, sighting), transaction.id)
+        } event: { transaction, sighting in
+            try await self.event(transaction, sighting: sighting, seenAt: seenAt)
         }
         if newest > cursor { try await inbox.setPollState(Self.cursorName, Self.stamp(newest)) }
         return new + (try await sweepVoidedTickets(start: start, seenAt: seenAt))
@@ -121,18 +112,34 @@ public final class GatewayFeedPoller: Service, Sendable {
             if let changed = ticket.updatedAt.flatMap(Self.instant) { newest = max(newest, changed) }
             found.append(ticket)
         }
-        let keys = found.map { TicketVoidedEvent.idempotencyKey($0.id) }
-        let unknown = try await inbox.unknownKeys(keys)
-        var new = 0
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        for (ticket, key) in zip(found, keys) where unknown.contains(key) {
-            let event = try await voided(ticket, seenAt: seenAt)
-            if try await inbox.acceptFeedEvent(key: key, kind: Self.voidKind, sourceID: String(ticket.id), body: try encoder.encode(event), now: seenAt) {
-                new += 1
-            }
+        let new = try await record(found, kind: Self.voidKind, seenAt: seenAt) { ticket in
+            (TicketVoidedEvent.idempotencyKey(ticket.id), String(ticket.id))
+        } event: { ticket in
+            try await self.voided(ticket, seenAt: seenAt)
         }
         if newest > cursor { try await inbox.setPollState(Self.voidCursorName, Self.stamp(newest)) }
+        return new
+    }
+
+    /// Records in the inbox, in order, the records it has not heard of, each with its event (built only for those);
+    /// returns how many were new.
+    private func record<Record, Event: Encodable>(
+        _ records: [Record], kind: String, seenAt: Date, identity: (Record) -> (key: String, sourceID: String),
+        event: (Record) async throws -> Event
+    ) async throws -> Int {
+        let unknown = try await inbox.unknownKeys(records.map { identity($0).key })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var new = 0
+        for record in records {
+            let (key, sourceID) = identity(record)
+            guard unknown.contains(key) else { continue }
+            let body = try encoder.encode(try await event(record))
+            if try await inbox.acceptFeedEvent(key: key, kind: kind, sourceID: sourceID, body: body, now: seenAt) {
+                new += 1
+                logger.debug("gateway feed record listed", metadata: ["idempotency_key": "\(key)"])
+            }
+        }
         return new
     }
 
