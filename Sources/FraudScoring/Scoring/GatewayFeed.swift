@@ -54,6 +54,15 @@ public enum GatewayFeed {
         (try? Date(text, strategy: .iso8601)) ?? (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
     }
 
+    /// How an exception's first reason starts when the event was part of a card-testing burst.
+    public static let cardTestingPrefix = "card testing: "
+
+    /// The burst in words, from the event's features: `card testing: 4 tiny authorisations, 3 declined, on terminal DEV0001 within 10 minutes`.
+    public static func cardTestingReason(_ features: FeatureVector, terminal: String) -> String {
+        cardTestingPrefix + "\(Int(features[.terminalSmallAuths10m])) tiny authorisations, \(Int(features[.terminalDeclines10m])) declined, "
+            + "on terminal \(terminal) within 10 minutes"
+    }
+
     /// True when the features show a card-testing burst on the event's terminal.
     public static func isCardTesting(_ features: FeatureVector) -> Bool {
         features[.smallAuth] > 0 && features[.terminalSmallAuths10m] >= Double(cardTestingSmallAuths)
@@ -103,36 +112,38 @@ extension FraudScoringHandler {
     private func scoreFromFeed(_ event: ScoredEvent, summary: String, reference: String, key: String, logger: Logger) async throws -> StageOutcome {
         let exceptionKey = "gateway:\(event.id)"
         let seen = try await scorer.store.isRecorded(event.id)
-        let assessment = try await scorer.assess([event])[0]
-        let cardTesting = GatewayFeed.isCardTesting(assessment.features)
         if seen {
             let why = "\(event.kind.rawValue) \(event.id) of the gateway feed was scored before"
             guard let exception = try await reviews.exception(key: exceptionKey) else { return .duplicate(why) }
-            return .duplicate(why, also: try notices(exception, event: event, features: assessment.features, cardTesting: cardTesting, key: key))
+            return .duplicate(why, also: try notices(exception, event: event, key: key))
         }
+        let assessment = try await scorer.assess([event])[0]
         let decision = assessment.decision
         Counter(label: "bridge_fraud_feed_decisions_total", dimensions: [("kind", event.kind.rawValue), ("action", decision.action.rawValue)]).increment()
         guard decision.action != .allow else { return .done }
+        let cardTesting = GatewayFeed.isCardTesting(assessment.features)
+        let reasons = (cardTesting ? [GatewayFeed.cardTestingReason(assessment.features, terminal: event.terminal)] : []) + decision.reasons
         let raised = FraudException.Raised(
             key: exceptionKey, reference: reference, transactionId: event.id, store: event.store.rawValue, amountCents: event.amountCents,
-            summary: summary, riskScore: decision.riskScore, decidedBy: decision.decidedBy, reasons: decision.reasons)
+            summary: summary, riskScore: decision.riskScore, decidedBy: decision.decidedBy, reasons: reasons)
         let exception = try await reviews.recordExceptions([raised])[0]
         logger.warning(cardTesting ? "card testing on a terminal" : "gateway feed event flagged", metadata: [
             "event": .string(event.id), "exception": .string(exception.label), "terminal": .string(event.terminal),
         ])
-        return .publish(try notices(exception, event: event, features: assessment.features, cardTesting: cardTesting, key: key))
+        return .publish(try notices(exception, event: event, key: key))
     }
 
-    /// The alert (`card_testing`, error, or `fraud_exception`, warning) and the audit record of a feed exception.
-    private func notices(_ exception: FraudException, event: ScoredEvent, features: FeatureVector, cardTesting: Bool, key: String) throws
-        -> [OutboundMessage]
-    {
+    /// The alert (`card_testing`, error, or `fraud_exception`, warning) and the audit record of a feed exception, from the
+    /// exception as recorded, so that a redelivery sends the same. A burst's alerts share one text but the transaction id
+    /// (one alert group per terminal, counting the probes); the counts and the card are in the exception and the audit record.
+    private func notices(_ exception: FraudException, event: ScoredEvent, key: String) throws -> [OutboundMessage] {
         let why = "risk \(exception.riskScore)/100; " + (exception.reasons.isEmpty ? ["no reason given"] : exception.reasons).joined(separator: "; ")
         let line = "\(exception.label): \(exception.summary), \(why)"
+        let cardTesting = exception.reasons.first?.hasPrefix(GatewayFeed.cardTestingPrefix) == true
         let kind = cardTesting ? "card_testing" : "fraud_exception"
         let reason = cardTesting
-            ? "card testing on terminal \(event.terminal) of store \(event.store): \(Int(features[.terminalSmallAuths10m])) tiny "
-                + "authorisations, \(Int(features[.terminalDeclines10m])) declined, within 10 minutes; latest \(line)"
+            ? "card testing on terminal \(event.terminal) of store \(event.store): a burst of tiny authorisations, some declined; "
+                + "latest \(event.id) (bridgectl review list)"
             : "gateway feed \(event.kind.rawValue) for an analyst (bridgectl review list): \(line)"
         let alert = AlertNotice(kind: kind, severity: cardTesting ? "error" : "warning", stage: "fraud-scorer", reason: reason, idempotencyKey: key)
         let audit = AuditNotice(event: "fraud_exception", stage: "fraud-scorer", detail: "gateway feed exception \(line)", idempotencyKey: exception.key)
