@@ -63,8 +63,17 @@ public final class OperationsStore: Sendable {
                     VALUES (?, ?, ?, ?, ?, 1, ?, ?)
                     ON CONFLICT(fingerprint) DO UPDATE SET count = count + 1, last_seen = excluded.last_seen, acknowledged_by = NULL, acknowledged_at = NULL
                     """, arguments: [fingerprint, alert.kind, alert.stage, alert.severity, alert.reason, alert.at, alert.at])
+            } else {
+                // A message seen before whose text has changed since (a stage that rebuilt it on redelivery) has no group
+                // under its new text: it gets one, counted once, instead of the alerter crashing on every delivery of it.
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO alert_group (fingerprint, kind, stage, severity, reason, count, first_seen, last_seen)
+                    VALUES (?, ?, ?, ?, ?, 1, ?, ?)
+                    """, arguments: [fingerprint, alert.kind, alert.stage, alert.severity, alert.reason, alert.at, alert.at])
             }
-            let row = try Row.fetchOne(db, sql: "SELECT * FROM alert_group WHERE fingerprint = ?", arguments: [fingerprint])!
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM alert_group WHERE fingerprint = ?", arguments: [fingerprint]) else {
+                throw DatabaseError(message: "alert group \(fingerprint) was not written")
+            }
             return (Self.group(row), isNew)
         }
     }

@@ -29,9 +29,22 @@ public final class HeartlandEventSource: Sendable {
         self.inbox = inbox
     }
 
-    /// The message for an inbox record, by its kind (`batch`, `pay_run`).
-    public func message(for entry: IngestInbox.Entry, eventsExchange: String) async throws -> (message: OutboundMessage, detail: String) {
+    /// The message for an inbox record, by its kind (`batch`, `pay_run`, `refund`, `gateway_transaction`).
+    public func message(for entry: IngestInbox.Entry, eventsExchange: String, scoringExchange: String = "bridge.scoring") async throws
+        -> (message: OutboundMessage, detail: String)
+    {
         switch entry.kind {
+        case GatewayFeedPoller.kind:
+            // Built from the listing when the feed recorded it: no second request to Heartland.
+            let event = try JSONDecoder().decode(GatewayTransactionEvent.self, from: try await feedEvent(entry))
+            return (try OutboundMessage(exchange: scoringExchange, routingKey: event.routingKey, json: event, idempotencyKey: event.idempotencyKey,
+                                        schema: GatewayTransactionEvent.schema),
+                    "\(event.type) \(event.status) at \(event.store.id)/\(event.terminal ?? "?"), created \(event.timeCreated)")
+        case GatewayFeedPoller.voidKind:
+            let event = try JSONDecoder().decode(TicketVoidedEvent.self, from: try await feedEvent(entry))
+            return (try OutboundMessage(exchange: scoringExchange, routingKey: TicketVoidedEvent.routingKey, json: event,
+                                        idempotencyKey: event.idempotencyKey, schema: TicketVoidedEvent.schema),
+                    "ticket \(event.publicId) voided at \(event.store.id), clerk \(event.clerk ?? "?")")
         case "batch":
             let event = try await event(batchID: entry.sourceID)
             return (try OutboundMessage(exchange: eventsExchange, routingKey: BatchClosedEvent.routingKey, json: event,
@@ -50,6 +63,12 @@ public final class HeartlandEventSource: Sendable {
         default:
             throw Failure.unusable("inbox records of kind '\(entry.kind)' are not forwarded")
         }
+    }
+
+    /// The event the gateway feed kept with its inbox record.
+    private func feedEvent(_ entry: IngestInbox.Entry) async throws -> Data {
+        guard let body = try await inbox?.feedEvent(entry.key) else { throw Failure.unusable("\(entry.kind) \(entry.sourceID) has no kept event") }
+        return body
     }
 
     public func payrollEvent(runID: String) async throws -> PayrollCompletedEvent {
@@ -177,7 +196,7 @@ public final class HeartlandEventSource: Sendable {
 
     /// The location, from a cache refreshed when an unknown id appears (a store opened since).
     /// The store as events carry it: its public id (the location id when it has none) and its time zone.
-    private func store(_ locationID: Int64, currency: String) async throws -> BatchClosedEvent.Store {
+    func store(_ locationID: Int64, currency: String) async throws -> BatchClosedEvent.Store {
         let location = try await location(locationID)
         guard let timeZone = location.timeZone, !timeZone.isEmpty else {
             throw Failure.unusable("location \(locationID) (\(location.publicId)) has no time_zone")

@@ -37,29 +37,8 @@ public final class HeartlandPoller: Service, Sendable {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            var failures = 0
-            while !Task.isCancelled {
-                do {
-                    let found = try await self.sweep()
-                    if failures >= self.settings.alertAfterFailures {
-                        self.logger.notice("Heartland polling works again", metadata: ["failed_sweeps": "\(failures)"])
-                    }
-                    failures = 0
-                    self.logger.info("poll sweep done", metadata: ["new_batches": "\(found)"])
-                } catch is CancellationError {
-                    return
-                } catch {
-                    failures += 1
-                    self.logger.warning("poll sweep failed", metadata: ["consecutive_failures": "\(failures)", "error": "\(error)"])
-                    if failures == self.settings.alertAfterFailures {
-                        await self.alerts.raise(kind: "source_unavailable", severity: "warning",
-                                                reason: "polling Heartland failed \(failures) times in a row: \(error)", key: "poller")
-                    }
-                }
-                try? await Task.sleep(for: self.settings.interval)
-            }
-        }
+        await PollingLoop(name: "poller", interval: settings.interval, alertAfterFailures: settings.alertAfterFailures, alerts: alerts, logger: logger)
+            .run { try await self.sweep() }
     }
 
     /// One sweep; returns how many records were new to the inbox.

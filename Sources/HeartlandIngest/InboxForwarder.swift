@@ -22,6 +22,8 @@ extension ReliablePublisher: EventPublisher {}
 public final class InboxForwarder: Service, Sendable {
     public struct Settings: Sendable {
         public var eventsExchange = "bridge.events"
+        /// Where the gateway feed goes: straight to the fraud scorer.
+        public var scoringExchange = "bridge.scoring"
         public var initialBackoff: Duration = .seconds(1)
         public var maxBackoff: Duration = .seconds(300)
         public var alertAfterAttempts = 3
@@ -89,7 +91,7 @@ public final class InboxForwarder: Service, Sendable {
         let output: OutboundMessage, detail: String
         let started = ContinuousClock.now
         do {
-            (output, detail) = try await source.message(for: entry, eventsExchange: settings.eventsExchange)
+            (output, detail) = try await source.message(for: entry, eventsExchange: settings.eventsExchange, scoringExchange: settings.scoringExchange)
             if entry.kind == "batch" {
                 // A safety net for lost refund webhooks and a poller that is off: every card refund of the batch
                 // is posted on its own, since the day's journal leaves them out.

@@ -50,6 +50,7 @@ public final class IngestInbox: Sendable {
                     store TEXT NOT NULL, document_id TEXT NOT NULL, batch_id TEXT NOT NULL, claimed_at TEXT NOT NULL,
                     PRIMARY KEY (store, document_id));
                 CREATE TABLE IF NOT EXISTS batch_event (batch_id TEXT PRIMARY KEY, body BLOB NOT NULL, built_at TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS feed_event (idempotency_key TEXT PRIMARY KEY, body BLOB NOT NULL);
                 """)
         }
     }
@@ -67,11 +68,47 @@ public final class IngestInbox: Sendable {
         }
     }
 
+    /// Records a gateway feed event with its body, built from the listing, in one transaction (the forwarder never sees
+    /// the record without its body); true when it is new, false for a repeat sighting.
+    @discardableResult
+    public func acceptFeedEvent(key: String, kind: String, sourceID: String, body: Data, now: Date = Date()) async throws -> Bool {
+        try await database.write { db in
+            try db.execute(sql: """
+                INSERT INTO inbox (idempotency_key, kind, source_id, first_seen_by, status, next_attempt_at, received_at)
+                VALUES (?, ?, ?, 'gateway_feed', 'pending', ?, ?)
+                ON CONFLICT(idempotency_key) DO UPDATE SET sightings = sightings + 1
+                """, arguments: [key, kind, sourceID, now.timeIntervalSince1970, Self.stamp(now)])
+            try db.execute(sql: "INSERT OR IGNORE INTO feed_event (idempotency_key, body) VALUES (?, ?)", arguments: [key, body])
+            return try Int.fetchOne(db, sql: "SELECT sightings FROM inbox WHERE idempotency_key = ?", arguments: [key]) == 1
+        }
+    }
+
+    /// The body kept with a gateway feed record.
+    public func feedEvent(_ key: String) async throws -> Data? {
+        try await database.read { db in try Data.fetchOne(db, sql: "SELECT body FROM feed_event WHERE idempotency_key = ?", arguments: [key]) }
+    }
+
+    /// The keys among these that the inbox has never recorded (one read instead of a write per repeat sighting).
+    public func unknownKeys(_ keys: [String]) async throws -> Set<String> {
+        guard !keys.isEmpty else { return [] }
+        return try await database.read { db in
+            var unknown = Set(keys)
+            for chunk in stride(from: 0, to: keys.count, by: 500).map({ Array(keys[$0..<min($0 + 500, keys.count)]) }) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                for known in try String.fetchAll(db, sql: "SELECT idempotency_key FROM inbox WHERE idempotency_key IN (\(marks))",
+                                                 arguments: StatementArguments(chunk)) {
+                    unknown.remove(known)
+                }
+            }
+            return unknown
+        }
+    }
+
     /// Pending records whose next attempt is due, oldest first.
     public func due(now: Date = Date(), limit: Int = 20) async throws -> [Entry] {
         try await database.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT * FROM inbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY received_at LIMIT ?
+                SELECT * FROM inbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY received_at, rowid LIMIT ?
                 """, arguments: [now.timeIntervalSince1970, limit]).map(Self.entry)
         }
     }

@@ -236,7 +236,9 @@ public enum BridgeTopology {
                       publishesTo: []),
             ],
             sources: [
-                .init(name: "heartland-ingest", publishesTo: ["bridge.events"], routingKeys: ["bridge.events": "^heartland\\.[a-z_]+\\.[a-z_]+$"]),
+                // The gateway feed (every GP-API transaction, declines included, and voided tickets) goes straight to the fraud scorer.
+                .init(name: "heartland-ingest", publishesTo: ["bridge.events", "bridge.scoring"],
+                      routingKeys: ["bridge.events": "^heartland\\.[a-z_]+\\.[a-z_]+$", "bridge.scoring": "^heartland\\.(gateway\\.[a-z_]+|ticket\\.voided)$"]),
                 .init(name: "sage-ingest", publishesTo: ["bridge.events"], routingKeys: ["bridge.events": "^sage\\.[a-z_]+\\.[a-z_]+$"]),
             ])
     }

@@ -13,7 +13,7 @@ import WorkerRuntime
 struct HeartlandIngestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "heartland-ingest",
-        abstract: "Receive Heartland webhooks and poll for closed batches; publish each batch once on bridge.events.",
+        abstract: "Receive Heartland webhooks and poll for closed batches; publish each batch once on bridge.events, and the gateway feed on bridge.scoring.",
         discussion: """
             Heartland settings come from the environment: HEARTLAND_URL (or HEARTLAND_GP_API_URL, HEARTLAND_RETAIL_URL, \
             HEARTLAND_PAYROLL_URL), HEARTLAND_APP_ID, HEARTLAND_APP_KEY[_FILE], HEARTLAND_RETAIL_TOKEN[_FILE], \
@@ -35,6 +35,11 @@ struct HeartlandIngestCommand: AsyncParsableCommand {
     var webhookMaxBytes: Int = ProcessInfo.processInfo.environment["HEARTLAND_WEBHOOK_MAX_BYTES"].flatMap(Int.init) ?? WebhookReceiver.defaultMaxBodyBytes
     @Option(name: .customLong("poll-interval"), help: "Seconds between polls for closed batches (0: no polling). Default: $HEARTLAND_POLL_SECONDS or 300.")
     var pollInterval: Double = ProcessInfo.processInfo.environment["HEARTLAND_POLL_SECONDS"].flatMap(Double.init) ?? 300
+    @Option(name: .customLong("gateway-feed-interval"),
+            help: "Seconds between reads of GP-API's transaction list for the fraud scorer's gateway feed: every transaction, declined, pre-authorised and reversed ones too, published to bridge.scoring (0: off). Default: $HEARTLAND_GATEWAY_FEED_SECONDS or 5.")
+    var gatewayFeedInterval: Double = ProcessInfo.processInfo.environment["HEARTLAND_GATEWAY_FEED_SECONDS"].flatMap(Double.init) ?? 5
+    @Option(name: .customLong("gateway-feed-catch-up"), help: "On the gateway feed's first start, how many seconds before now it begins.")
+    var gatewayFeedCatchUp: Double = 900
     @Option(name: .customLong("catch-up-days"), help: "Business days polled back on a first start.")
     var catchUpDays: Int = 7
     @Option(help: "Now, for tests and demos: an instant (2026-12-02T07:30:00Z) or an offset in seconds; the poller's business days follow it. Default: $BRIDGE_CLOCK or the system clock.")
@@ -52,6 +57,7 @@ struct HeartlandIngestCommand: AsyncParsableCommand {
     var syncConfig: String = SyncPolicy.defaultPath
 
     func validate() throws {
+        guard gatewayFeedInterval >= 0, gatewayFeedCatchUp >= 0 else { throw ValidationError("--gateway-feed-interval and --gateway-feed-catch-up must not be negative") }
         guard pollInterval >= 0, syncPollInterval >= 0, retryInitial > 0, retryMax >= retryInitial, catchUpDays >= 0 else {
             throw ValidationError("--poll-interval ≥ 0, --retry-initial > 0, --retry-max ≥ --retry-initial and --catch-up-days ≥ 0")
         }
@@ -74,7 +80,8 @@ struct HeartlandIngestCommand: AsyncParsableCommand {
         var forwarding = InboxForwarder.Settings()
         forwarding.initialBackoff = .milliseconds(Int64(retryInitial * 1000))
         forwarding.maxBackoff = .milliseconds(Int64(retryMax * 1000))
-        let forwarder = InboxForwarder(inbox: store, source: HeartlandEventSource(client: client, inbox: store), publisher: publisher, alerts: alerts,
+        let source = HeartlandEventSource(client: client, inbox: store)
+        let forwarder = InboxForwarder(inbox: store, source: source, publisher: publisher, alerts: alerts,
                                        settings: forwarding, logger: logger)
         let receiver = WebhookReceiver(
             verifier: WebhookVerifier(appKey: settings.configuration.credentials.appKey, webhookSecret: webhookSecret, maxAge: webhookMaxAge),
@@ -92,6 +99,13 @@ struct HeartlandIngestCommand: AsyncParsableCommand {
             polling.catchUpDays = catchUpDays
             services.append(.init(service: HeartlandPoller(client: client, inbox: store, alerts: alerts, settings: polling, logger: logger,
                                                            today: { now.now() })))
+        }
+        if gatewayFeedInterval > 0 {
+            var feed = GatewayFeedPoller.Settings()
+            feed.interval = .milliseconds(Int64(gatewayFeedInterval * 1000))
+            feed.catchUp = gatewayFeedCatchUp
+            services.append(.init(service: GatewayFeedPoller(client: client, source: source, inbox: store, alerts: alerts, settings: feed,
+                                                             logger: logger, now: { now.now() })))
         }
         if syncPollInterval > 0 {
             let sweeper = HeartlandSweeper(client: RetailMasterDataClient(configuration: settings.configuration, logger: logger),

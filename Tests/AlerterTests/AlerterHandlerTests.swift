@@ -65,6 +65,19 @@ import Testing
         #expect(groups[0].count == 12)
     }
 
+    /// A message delivered again under its id but with another text (a stage that rebuilt it) is kept once under that
+    /// text; the alerter used to crash on it, on every delivery, until the broker parked it.
+    @Test func aMessageSeenBeforeWithAnotherTextIsKeptNotACrash() async throws {
+        let store = try store()
+        let handler = AlerterHandler(store: store, webhook: nil)
+        let first = AlertNotice(kind: "card_testing", severity: "error", stage: "fraud-scorer", reason: "card testing: 4 tiny authorisations")
+        _ = try await handler.handle(try message("alert.card_testing.fraud-scorer", first, id: "m1"), logger: logger)
+        let rebuilt = AlertNotice(kind: "card_testing", severity: "error", stage: "fraud-scorer", reason: "card testing: 9 tiny authorisations")
+        _ = try await handler.handle(try message("alert.card_testing.fraud-scorer", rebuilt, id: "m1"), logger: logger)
+        let groups = try await store.alertGroups()
+        #expect(groups.map(\.count) == [1, 1])
+    }
+
     /// A notice whose first handling failed comes back from the alerter's delay tier through the default
     /// exchange under the key `alerter`: its own type says what it is, so it is stored, not refused.
     @Test func aNoticeBackFromADelayTierIsKnownByItsType() async throws {

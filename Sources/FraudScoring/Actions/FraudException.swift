@@ -138,6 +138,13 @@ extension ReviewStore {
         }
     }
 
+    /// The exception recorded under an idempotency key, if any.
+    public func exception(key: String) async throws -> FraudException? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM fraud_exception WHERE key = ?", arguments: [key]).map(Self.exception)
+        }
+    }
+
     public func exception(id: Int64) async throws -> FraudException {
         try await database.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM fraud_exception WHERE id = ?", arguments: [id]) else {

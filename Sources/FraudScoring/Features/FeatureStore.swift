@@ -83,15 +83,27 @@ public final class FeatureStore: Sendable {
 
     /// Records the events (a redelivered event is recorded once) and returns their features, in the
     /// order given. Baselines move in time order, after each event's own features are taken.
+    ///
+    /// An event whose id is already recorded (a redelivery, or a settled sale the gateway feed recorded when it was
+    /// authorised) is not recorded again and moves no baseline; its features are those of the recorded copy, with
+    /// what only the later copy knows added (the clerk). So a sale is counted once in every window, under one terminal
+    /// and one card token, whichever path saw it first.
     public func observe(_ events: [ScoredEvent]) async throws -> [FeatureVector] {
         try await database.write { db in
             var fresh = Set<String>()
-            for event in events where try insert(event, db) { fresh.insert(event.id) }
+            var recorded: [Int: ScoredEvent] = [:]
+            for (index, event) in events.enumerated() {
+                if try insert(event, db) {
+                    fresh.insert(event.id)
+                } else {
+                    recorded[index] = try merge(event, db)
+                }
+            }
             var voidRates: [String: Double] = [:]
             var features = [FeatureVector](repeating: FeatureVector(), count: events.count)
             let order = events.indices.sorted { (events[$0].occurredAt, events[$0].id) < (events[$1].occurredAt, events[$1].id) }
             for index in order {
-                let event = events[index]
+                let event = recorded[index] ?? events[index]
                 features[index] = try compute(event, db, voidRates: &voidRates)
                 if fresh.contains(event.id), event.kind == .sale {
                     try updateBaseline("store:\(event.store)", event, db)
@@ -107,6 +119,11 @@ public final class FeatureStore: Sendable {
             if due { _ = try prune(db) }
             return features
         }
+    }
+
+    /// Whether an event with this id has been recorded.
+    public func isRecorded(_ id: String) async throws -> Bool {
+        try await database.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM event WHERE id = ?", arguments: [id]) ?? false }
     }
 
     public func eventCount() async throws -> Int {
@@ -143,6 +160,25 @@ public final class FeatureStore: Sendable {
                 event.occurredAt.timeIntervalSince1970, event.localTime.day, event.originalSale?.id,
             ])
         return db.changesCount == 1
+    }
+
+    /// The recorded copy of an event seen before, as `event` with the recorded terminal, card and keyed entry; a clerk the
+    /// recorded copy lacks is added to it.
+    private func merge(_ event: ScoredEvent, _ db: Database) throws -> ScoredEvent {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT terminal, card, keyed, clerk FROM event WHERE id = ?"),
+                                         arguments: [event.id]) else { return event }
+        var merged = event
+        let terminal: String = row["terminal"]
+        let prefix = "\(event.store)/"
+        if terminal.hasPrefix(prefix) { merged.terminal = String(terminal.dropFirst(prefix.count)) }
+        if let card: String = row["card"] { merged.cardToken = CardToken(card) }
+        if row["keyed"] as Bool { merged.entryMode = .keyed }
+        if let clerk: String = row["clerk"] {
+            merged.clerk = clerk
+        } else if let clerk = event.clerk {
+            try db.cachedStatement(sql: "UPDATE event SET clerk = ? WHERE id = ?").execute(arguments: [clerk, event.id])
+        }
+        return merged
     }
 
     private func compute(_ event: ScoredEvent, _ db: Database, voidRates: inout [String: Double]) throws -> FeatureVector {

@@ -23,13 +23,15 @@ public struct RuleSet: Sendable, Hashable {
     }
 
     /// What the pipeline stage runs with when no rule file is given: a refund with no original sale,
-    /// over its sale or to another card is held for a person; then the standard rules.
+    /// over its sale or to another card is held for a person; a tiny authorisation on a terminal with a burst of
+    /// them, some declined (card testing, from the gateway feed), is reviewed; then the standard rules.
     public static func pipelineDefault(reviewThreshold: Int) -> RuleSet {
         // The literal is built by us, so it parses.
         try! RuleParser.parse("""
             review if :refund_unlinked:
             review if :refund_over_original:
             review if :refund_card_mismatch:
+            review if :small_auth: and :terminal_small_auths_10m: >= \(GatewayFeed.cardTestingSmallAuths) and :terminal_declines_10m: >= \(GatewayFeed.cardTestingDeclines)
             block if :risk_score: >= 95 and (:refund_unlinked: or :refund_card_mismatch:)
             review if :risk_score: >= \(reviewThreshold)
             """, file: "pipeline default rules")

@@ -11,6 +11,10 @@ import PipelineContracts
 /// why and an audit record, until a person approves it (`bridgectl review approve`) or rejects it.
 /// Everything else is forwarded marked `allowed`; payroll is not fraud-scored (`not_applicable`).
 ///
+/// The gateway feed (`heartland.gateway.*` and `heartland.ticket.voided`, from heartland-ingest) is scored one event at a
+/// time as it happens, declines, reversals and voided tickets included (`GatewayFeed`): nothing to hold, an exception and
+/// an alert when flagged.
+///
 /// A real-time refund is scored on its own: the model and the rules (hot-reloaded from the rule file)
 /// see it with the transformer's facts (no original sale, over the original, another card), and the
 /// decision is carried out: allow forwards it (with an alert if it has a problem a rule let through),
@@ -42,6 +46,14 @@ public struct FraudScoringHandler: StageHandler {
     }
 
     public func handle(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome {
+        if message.routingKey.hasPrefix(GatewayTransactionEvent.routingKeyPrefix) {
+            let feed = try message.decode(GatewayTransactionEvent.self)
+            return try await gatewayTransaction(feed, key: message.idempotencyKey ?? feed.idempotencyKey, logger: logger)
+        }
+        if message.routingKey == TicketVoidedEvent.routingKey {
+            let voided = try message.decode(TicketVoidedEvent.self)
+            return try await voidedTicket(voided, key: message.idempotencyKey ?? voided.idempotencyKey, logger: logger)
+        }
         var document = try message.decode(JournalDocument.self)
         let key = message.idempotencyKey ?? document.journal.idempotencyKey
         if let facts = document.refund {

@@ -4,8 +4,10 @@ import Foundation
 /// Retail tickets and catalog, payroll runs. Every error thrown is a `HeartlandError`
 /// (or `CancellationError`). One implementation: `URLSessionHeartlandClient`.
 public protocol HeartlandClient: Sendable {
-    /// Card transactions, oldest first, every page.
+    /// Card transactions, oldest first (newest first with `newestFirst`), every page.
     func transactions(_ query: TransactionQuery) -> HeartlandPages<CardTransaction>
+    /// The same list with each transaction decoded on its own: one malformed transaction does not hide the others.
+    func listedTransactions(_ query: TransactionQuery) -> HeartlandPages<ListedTransaction>
     /// The ids of the transactions a query finds, read leniently: one malformed transaction does not hide the others.
     func transactionIDs(_ query: TransactionQuery) async throws -> [String]
     func transaction(id: String) async throws -> CardTransaction

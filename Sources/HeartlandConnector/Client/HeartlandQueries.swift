@@ -12,11 +12,17 @@ public struct TransactionQuery: Sendable, Hashable {
     public var toDay: String?
     /// Only `BATCHED` transactions, from `/ucp/settlement/transactions`.
     public var settledOnly = false
+    /// `order=DESC` by `TIME_CREATED` (the gateway feed reads the newest first and stops at its cursor); else oldest first.
+    public var newestFirst = false
+    /// `page_size` for this query; nil: the configuration's.
+    public var pageSize: Int?
 
     public init(batchId: String? = nil, locationId: Int64? = nil, type: TransactionType? = nil,
                 status: TransactionStatus? = nil, brand: CardBrand? = nil, reference: String? = nil,
-                fromDay: String? = nil, toDay: String? = nil, settledOnly: Bool = false)
+                fromDay: String? = nil, toDay: String? = nil, settledOnly: Bool = false, newestFirst: Bool = false, pageSize: Int? = nil)
     {
+        self.newestFirst = newestFirst
+        self.pageSize = pageSize
         self.batchId = batchId
         self.locationId = locationId
         self.type = type

@@ -23,13 +23,21 @@ public struct URLSessionHeartlandClient: HeartlandClient {
     // MARK: GP-API
 
     public func transactions(_ query: TransactionQuery) -> HeartlandPages<CardTransaction> {
+        transactionPages(query)
+    }
+
+    public func listedTransactions(_ query: TransactionQuery) -> HeartlandPages<ListedTransaction> {
+        transactionPages(query)
+    }
+
+    private func transactionPages<Record: Decodable & Sendable>(_ query: TransactionQuery) -> HeartlandPages<Record> {
         let path = query.settledOnly ? "settlement/transactions" : "transactions"
-        let size = configuration.gpPageSize
+        let size = query.pageSize ?? configuration.gpPageSize
         return HeartlandPages { page in
             let parameters = query.parameters + [
-                ("page", String(page)), ("page_size", String(size)), ("order_by", "TIME_CREATED"), ("order", "ASC"),
+                ("page", String(page)), ("page_size", String(size)), ("order_by", "TIME_CREATED"), ("order", query.newestFirst ? "DESC" : "ASC"),
             ]
-            let result: GPPage<CardTransaction> = try await gp(path, parameters, what: "GP-API \(path) page \(page)")
+            let result: GPPage<Record> = try await gp(path, parameters, what: "GP-API \(path) page \(page)")
             return (result.records, Self.hasMore(page: page, size: size, received: result.records.count, total: result.totalRecordCount))
         }
     }

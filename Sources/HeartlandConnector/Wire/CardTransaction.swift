@@ -112,3 +112,28 @@ public struct CardSummary: Sendable, Hashable, Decodable {
         brandReference = try c.decodeLenientString(.brandReference)
     }
 }
+
+/// A transaction of a list decoded on its own (the gateway feed): `transaction` is nil when Heartland served this
+/// one malformed, and `id` (when readable) and `problem` say which and why, so the others are not lost with it.
+public struct ListedTransaction: Sendable, Decodable {
+    public var transaction: CardTransaction?
+    public var id: String?
+    public var problem: String?
+
+    public init(transaction: CardTransaction) {
+        self.transaction = transaction
+        id = transaction.id
+    }
+
+    public init(from decoder: any Decoder) throws {
+        do {
+            let decoded = try CardTransaction(from: decoder)
+            transaction = decoded
+            id = decoded.id
+        } catch {
+            let c = try? decoder.container(keyedBy: AnyKey.self)
+            id = try? c?.decodeLenientString(AnyKey("id"))
+            problem = "\(error)"
+        }
+    }
+}

@@ -19,7 +19,9 @@ enum GPRendering {
                 "hierarchy": .string("000-\(location?.id ?? 0)"),
             ],
             "payment_method": [
-                "result": "00", "message": "SUCCESS", "entry_mode": .string(t.entryMode), "name": "",
+                // A decline carries the issuer's refusal (05, "do not honour"), as GP-API's `payment_method.result` / `.message` do.
+                "result": t.status == "DECLINED" ? "05" : "00", "message": t.status == "DECLINED" ? "DECLINED" : "SUCCESS",
+                "entry_mode": .string(t.entryMode), "name": "",
                 "card": [
                     "brand": .string(t.brand), "masked_number_first6last4": .string("\(t.first6)XXXXXX\(t.last4)"),
                     "authcode": .string(t.authCode), "brand_reference": .string("BR\(t.authCode)"), "arn": "",

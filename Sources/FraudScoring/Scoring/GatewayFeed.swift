@@ -1,0 +1,155 @@
+import Accounting
+import Foundation
+import Logging
+import Messaging
+import Metrics
+import PipelineContracts
+
+/// The gateway feed (`heartland.gateway.*`, `GatewayTransactionEvent`) as the scorer's events: every GP-API
+/// transaction seconds after it happened, declined, pre-authorised and reversed ones included, which no settlement
+/// batch carries. Each is scored alone, so its windows see the past only: card testing is flagged from the probe
+/// that makes the burst visible, while the burst goes on, not at batch close.
+public enum GatewayFeed {
+    /// A burst of tiny authorisations, some declined, on one terminal within ±10 minutes: card testing. The pipeline's
+    /// default rules review an event from here on (`RuleSet.pipelineDefault`), and the alert is then `card_testing`.
+    public static let cardTestingSmallAuths = 4
+    public static let cardTestingDeclines = 2
+
+    /// The scorer's event for a feed message; nil for a refund, which the refund path judges with Heartland's facts
+    /// (original sale, earlier returns) under the same transaction id.
+    ///
+    /// - `created`, `DECLINED` or `REJECTED`: a decline;
+    /// - `created`, any other status of a sale (`PREAUTHORIZED`, `CAPTURED`, `BATCHED`, even `REVERSED`): a sale, i.e. an
+    ///   authorisation; its id is the transaction id, which the settled sale carries too, so the batch does not count
+    ///   it again (`FeatureStore.observe`);
+    /// - `reversed`: a void at the gateway, `<id>:reversal`, with no clerk (GP-API names none).
+    public static func event(_ feed: GatewayTransactionEvent) -> ScoredEvent? {
+        let kind: ScoredEvent.Kind
+        var id = feed.transactionId
+        switch feed.sighting {
+        case .reversed:
+            kind = .void
+            id += ":reversal"
+        case .created:
+            if feed.type.uppercased() == "REFUND" { return nil }
+            kind = ["DECLINED", "REJECTED"].contains(feed.status.uppercased()) ? .decline : .sale
+        }
+        let card = feed.brand.flatMap { $0.isEmpty ? nil : CardToken(brand: $0, first6: feed.first6, last4: feed.last4) }
+        let occurred = instant(feed.timeCreated) ?? Date()
+        return ScoredEvent(
+            id: id, kind: kind, store: StoreID(feed.store.id), terminal: feed.terminal.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown", clerk: nil,
+            tender: .card, cardToken: card, entryMode: ScoredEvent.EntryMode(heartland: feed.entryMode), amountCents: feed.amountCents,
+            occurredAt: occurred, timeZone: feed.store.timeZone)
+    }
+
+    /// A voided ticket as the scorer's event: a void by the ticket's clerk at its station, `ticket:<id>:void`.
+    public static func event(_ voided: TicketVoidedEvent) -> ScoredEvent {
+        ScoredEvent(
+            id: "ticket:\(voided.ticketId):void", kind: .void, store: StoreID(voided.store.id), terminal: voided.station ?? "unknown",
+            clerk: voided.clerk.flatMap { $0.isEmpty ? nil : $0 }, tender: ScoredEvent.Tender(rawValue: voided.tender) ?? .cash, cardToken: nil,
+            entryMode: .none, amountCents: voided.totalCents, occurredAt: instant(voided.voidedAt) ?? Date(), timeZone: voided.store.timeZone)
+    }
+
+    static func instant(_ text: String) -> Date? {
+        (try? Date(text, strategy: .iso8601)) ?? (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+    }
+
+    /// How an exception's first reason starts when the event was part of a card-testing burst.
+    public static let cardTestingPrefix = "card testing: "
+
+    /// The burst in words, from the event's features: `card testing: 4 tiny authorisations, 3 declined, on terminal DEV0001 within 10 minutes`.
+    public static func cardTestingReason(_ features: FeatureVector, terminal: String) -> String {
+        cardTestingPrefix + "\(Int(features[.terminalSmallAuths10m])) tiny authorisations, \(Int(features[.terminalDeclines10m])) declined, "
+            + "on terminal \(terminal) within 10 minutes"
+    }
+
+    /// True when the features show a card-testing burst on the event's terminal.
+    public static func isCardTesting(_ features: FeatureVector) -> Bool {
+        features[.smallAuth] > 0 && features[.terminalSmallAuths10m] >= Double(cardTestingSmallAuths)
+            && features[.terminalDeclines10m] >= Double(cardTestingDeclines)
+    }
+
+    /// The transaction in words: `decline TRN_1 $0.51 on VISA:411111******0005, keyed (store S01, terminal DEV0001, 14:02 local, status DECLINED)`.
+    public static func summary(_ feed: GatewayTransactionEvent, _ event: ScoredEvent) -> String {
+        let card = event.cardToken.map { " on \($0)" } ?? ""
+        return "\(event.kind.rawValue) \(feed.transactionId) $\(Money.decimalString(feed.amountCents))\(card), \(event.entryMode.rawValue) "
+            + "(store \(feed.store.id), terminal \(event.terminal), \(localTime(event)), status \(feed.status))"
+    }
+
+    /// The void in words: `void of ticket S01-20261120-7 $12.00 cash by clerk Ava (store S01, station 101, 14:02 local)`.
+    public static func summary(_ voided: TicketVoidedEvent, _ event: ScoredEvent) -> String {
+        "void of ticket \(voided.publicId) $\(Money.decimalString(voided.totalCents)) \(voided.tender) by clerk \(voided.clerk ?? "?") "
+            + "(store \(voided.store.id), station \(event.terminal), \(localTime(event)))"
+    }
+
+    static func localTime(_ event: ScoredEvent) -> String {
+        let local = event.localTime.minuteOfDay
+        return String(format: "%02d:%02d local", local / 60, local % 60)
+    }
+}
+
+extension FraudScoringHandler {
+    /// One transaction of the gateway feed: recorded in the feature store (once, whatever the redeliveries) and scored.
+    /// Nothing is held (the authorisation has happened); what the rules send to review or block becomes a fraud exception
+    /// for an analyst (`bridgectl review list`), with an audit record and an alert: `card_testing` (error) when the
+    /// terminal shows a burst of tiny, declined authorisations, else `fraud_exception`.
+    func gatewayTransaction(_ feed: GatewayTransactionEvent, key: String, logger: Logger) async throws -> StageOutcome {
+        guard let event = GatewayFeed.event(feed) else { return .done }
+        return try await scoreFromFeed(event, summary: GatewayFeed.summary(feed, event), reference: "gateway \(feed.store.id)/\(event.terminal)",
+                                       key: key, logger: logger)
+    }
+
+    /// A voided ticket: recorded and scored like a transaction of the feed (void abuse: the clerk's voids of the day).
+    func voidedTicket(_ voided: TicketVoidedEvent, key: String, logger: Logger) async throws -> StageOutcome {
+        let event = GatewayFeed.event(voided)
+        return try await scoreFromFeed(event, summary: GatewayFeed.summary(voided, event), reference: "ticket \(voided.publicId)", key: key, logger: logger)
+    }
+
+    /// Scores a feed event once. A redelivery (the event already recorded) is a duplicate: judged again with hindsight, the
+    /// first probes of a burst would look like the burst, so the first decision stands; if it raised an exception, its
+    /// alert and audit record go out again (same message ids: the alerter keeps them once), in case the first attempt
+    /// ended before they were confirmed.
+    private func scoreFromFeed(_ event: ScoredEvent, summary: String, reference: String, key: String, logger: Logger) async throws -> StageOutcome {
+        let exceptionKey = "gateway:\(event.id)"
+        let seen = try await scorer.store.isRecorded(event.id)
+        if seen {
+            let why = "\(event.kind.rawValue) \(event.id) of the gateway feed was scored before"
+            guard let exception = try await reviews.exception(key: exceptionKey) else { return .duplicate(why) }
+            return .duplicate(why, also: try notices(exception, event: event, key: key))
+        }
+        let assessment = try await scorer.assess([event])[0]
+        let decision = assessment.decision
+        Counter(label: "bridge_fraud_feed_decisions_total", dimensions: [("kind", event.kind.rawValue), ("action", decision.action.rawValue)]).increment()
+        guard decision.action != .allow else { return .done }
+        let cardTesting = GatewayFeed.isCardTesting(assessment.features)
+        let reasons = (cardTesting ? [GatewayFeed.cardTestingReason(assessment.features, terminal: event.terminal)] : []) + decision.reasons
+        let raised = FraudException.Raised(
+            key: exceptionKey, reference: reference, transactionId: event.id, store: event.store.rawValue, amountCents: event.amountCents,
+            summary: summary, riskScore: decision.riskScore, decidedBy: decision.decidedBy, reasons: reasons)
+        let exception = try await reviews.recordExceptions([raised])[0]
+        logger.warning(cardTesting ? "card testing on a terminal" : "gateway feed event flagged", metadata: [
+            "event": .string(event.id), "exception": .string(exception.label), "terminal": .string(event.terminal),
+        ])
+        return .publish(try notices(exception, event: event, key: key))
+    }
+
+    /// The alert (`card_testing`, error, or `fraud_exception`, warning) and the audit record of a feed exception, from the
+    /// exception as recorded, so that a redelivery sends the same. A burst's alerts share one text but the transaction id
+    /// (one alert group per terminal, counting the probes); the counts and the card are in the exception and the audit record.
+    private func notices(_ exception: FraudException, event: ScoredEvent, key: String) throws -> [OutboundMessage] {
+        let why = "risk \(exception.riskScore)/100; " + (exception.reasons.isEmpty ? ["no reason given"] : exception.reasons).joined(separator: "; ")
+        let line = "\(exception.label): \(exception.summary), \(why)"
+        let cardTesting = exception.reasons.first?.hasPrefix(GatewayFeed.cardTestingPrefix) == true
+        let kind = cardTesting ? "card_testing" : "fraud_exception"
+        let reason = cardTesting
+            ? "card testing on terminal \(event.terminal) of store \(event.store): a burst of tiny authorisations, some declined; "
+                + "latest \(event.id) (bridgectl review list)"
+            : "gateway feed \(event.kind.rawValue) for an analyst (bridgectl review list): \(line)"
+        let alert = AlertNotice(kind: kind, severity: cardTesting ? "error" : "warning", stage: "fraud-scorer", reason: reason, idempotencyKey: key)
+        let audit = AuditNotice(event: "fraud_exception", stage: "fraud-scorer", detail: "gateway feed exception \(line)", idempotencyKey: exception.key)
+        return [
+            try OutboundMessage(exchange: alertExchange, routingKey: "alert.\(kind).fraud-scorer", json: alert),
+            try OutboundMessage(exchange: auditExchange, routingKey: "audit.fraud_exception.fraud-scorer", json: audit, idempotencyKey: exception.key),
+        ]
+    }
+}

@@ -1,0 +1,179 @@
+import AMQP
+import Accounting
+import Foundation
+@testable import FraudScoring
+import Logging
+import Messaging
+import PipelineContracts
+import Testing
+
+/// The gateway feed in the scorer: each GP-API status becomes its event, a card-testing burst raises a
+/// `card_testing` alert from the probe that makes it visible, a redelivered transaction counts once, and a settled
+/// sale the feed saw first is not counted again at batch close.
+@Suite struct GatewayFeedTests {
+    let logger = Logger(label: "test")
+    static let store = BatchClosedEvent.Store(id: "S01", timeZone: "America/New_York", currency: "USD")
+
+    static func feed(_ id: String, status: String = "DECLINED", type: String = "SALE", cents: Int64 = 51, second: Int = 0,
+                     sighting: GatewayTransactionEvent.Sighting = .created, entry: String = "MANUAL", first6: String = "411111",
+                     last4: String = "0005", terminal: String = "DEV0001") -> GatewayTransactionEvent {
+        let time = Date(timeIntervalSince1970: 1_795_186_800 + Double(second))  // 2026-11-20T15:00:00Z
+        return GatewayTransactionEvent(
+            sighting: sighting, transactionId: id, type: type, status: status, amountCents: cents, currency: "USD", brand: "VISA",
+            first6: first6, last4: last4, entryMode: entry, terminal: terminal, locationId: 1, store: store,
+            timeCreated: time.formatted(.iso8601), resultCode: status == "DECLINED" ? "05" : "00", parentResourceId: nil,
+            seenAt: time.addingTimeInterval(3).formatted(.iso8601))
+    }
+
+    func message(_ feed: GatewayTransactionEvent) throws -> InboundMessage {
+        InboundMessage(Delivery(routingKey: feed.routingKey, properties: MessageProperties(
+            messageID: "m-\(feed.idempotencyKey)", type: feed.routingKey, headers: [Header.idempotencyKey: .string(feed.idempotencyKey)]),
+            body: Array(try JSONEncoder().encode(feed))))
+    }
+
+    func stage() throws -> SettlementSalesTests.Stage {
+        let reviews = try ReviewStore(path: nil), features = try FeatureStore(path: nil)
+        let scorer = FraudScorer(store: features, model: .unscored, ruleSet: .pipelineDefault(reviewThreshold: FraudModel.unscored.reviewThreshold))
+        return .init(handler: try FraudScoringHandler(history: try BatchHistory(path: nil), reviews: reviews, scorer: scorer),
+                     reviews: reviews, features: features)
+    }
+
+    func published(_ outcome: StageOutcome) -> [OutboundMessage] {
+        if case .publish(let outputs) = outcome { return outputs }
+        return []
+    }
+
+    @Test func eachGatewayStatusBecomesItsEvent() throws {
+        let declined = try #require(GatewayFeed.event(Self.feed("TRN_D", status: "DECLINED")))
+        #expect(declined.kind == .decline)
+        #expect(declined.id == "TRN_D")
+        #expect(declined.cardToken == CardToken("VISA:411111******0005"))
+        #expect(declined.entryMode == .keyed)
+        #expect(declined.terminal == "DEV0001")
+        #expect(declined.store == StoreID("S01"))
+        #expect(declined.timeZone == "America/New_York")
+        #expect(declined.clerk == nil)
+        #expect(declined.amountCents == 51)
+        #expect(declined.occurredAt == Date(timeIntervalSince1970: 1_795_186_800))
+        #expect(GatewayFeed.event(Self.feed("TRN_R", status: "REJECTED"))?.kind == .decline)
+        for status in ["PREAUTHORIZED", "CAPTURED", "BATCHED", "REVERSED"] {
+            let sale = try #require(GatewayFeed.event(Self.feed("TRN_S", status: status, entry: "CHIP")))
+            #expect(sale.kind == .sale, "\(status) is an authorisation that happened")
+            #expect(sale.id == "TRN_S", "the id a settled sale carries too")
+            #expect(sale.entryMode == .chip)
+        }
+        let void = try #require(GatewayFeed.event(Self.feed("TRN_S", status: "REVERSED", sighting: .reversed)))
+        #expect(void.kind == .void)
+        #expect(void.id == "TRN_S:reversal", "a reversal is an event of its own, beside the sale it voids")
+        #expect(GatewayFeed.event(Self.feed("TRN_F", status: "CAPTURED", type: "REFUND")) == nil, "refunds are the refund path's")
+        var noBrand = Self.feed("TRN_N")
+        noBrand.brand = nil
+        #expect(GatewayFeed.event(noBrand)?.cardToken == nil)
+        #expect(Self.feed("TRN_S", sighting: .reversed).idempotencyKey == "heartland:gateway:TRN_S:reversed")
+        #expect(Self.feed("TRN_S").routingKey == "heartland.gateway.created")
+    }
+
+    @Test func aVoidedTicketIsAVoidByItsClerkAtItsStation() throws {
+        let voided = TicketVoidedEvent(ticketId: 7, publicId: "S01-20261120-7", store: Self.store, station: "101", clerk: "Ava", totalCents: 1_200,
+                                       tender: "cash", voidedAt: "2026-11-20T15:00:00Z", seenAt: "2026-11-20T15:00:03Z")
+        let event = GatewayFeed.event(voided)
+        #expect(event.id == "ticket:7:void")
+        #expect(event.kind == .void)
+        #expect(event.clerk == "Ava")
+        #expect(event.terminal == "101")
+        #expect(event.tender == .cash)
+        #expect(event.cardToken == nil)
+        #expect(event.amountCents == 1_200)
+        #expect(event.occurredAt == Date(timeIntervalSince1970: 1_795_186_800))
+        #expect(GatewayFeed.summary(voided, event) == "void of ticket S01-20261120-7 $12.00 cash by clerk Ava (store S01, station 101, 10:00 local)")
+    }
+
+    @Test func aCardTestingBurstIsAlertedWhileItHappensAndARedeliveryCountsOnce() async throws {
+        let stage = try stage()
+        // An ordinary sale first: nothing to say.
+        let ordinary = published(try await stage.handler.handle(try message(Self.feed("TRN_OK", status: "CAPTURED", cents: 4_250, entry: "CHIP",
+                                                                                      last4: "4242")), logger: logger))
+        #expect(ordinary.isEmpty)
+        // Eight probes 20 s apart: tiny, keyed, mostly declined, other cards of one BIN.
+        let statuses = ["DECLINED", "DECLINED", "PREAUTHORIZED", "DECLINED", "DECLINED", "PREAUTHORIZED", "DECLINED", "DECLINED"]
+        let probes = statuses.enumerated().map { n, status in
+            Self.feed("TRN_P\(n)", status: status, cents: Int64(1 + n * 17), second: 60 + n * 20, last4: String(format: "%04d", 10 + n))
+        }
+        var firstAlert: Int?
+        var alerts: [AlertNotice] = []
+        for (n, probe) in probes.enumerated() {
+            let outputs = published(try await stage.handler.handle(try message(probe), logger: logger))
+            let alert = try outputs.first { $0.exchange == "bridge.alerts" }.map { try JSONDecoder().decode(AlertNotice.self, from: Data($0.body)) }
+            if let alert {
+                alerts.append(alert)
+                firstAlert = firstAlert ?? n
+                #expect(outputs.contains { $0.exchange == "bridge.audit" && $0.routingKey == "audit.fraud_exception.fraud-scorer" })
+            }
+        }
+        // The fourth probe makes four tiny authorisations, three declined, within 10 minutes.
+        #expect(firstAlert == GatewayFeed.cardTestingSmallAuths - 1)
+        #expect(alerts.count == probes.count - firstAlert!, "every probe from then on")
+        let alert = try #require(alerts.first)
+        #expect(alert.kind == "card_testing")
+        #expect(alert.severity == "error")
+        #expect(alert.reason == "card testing on terminal DEV0001 of store S01: a burst of tiny authorisations, some declined; latest TRN_P3 "
+            + "(bridgectl review list)")
+        #expect(Set(alerts.map { $0.reason.replacingOccurrences(of: "TRN_P[0-9]", with: "", options: .regularExpression) }).count == 1,
+                "one text for the burst but the transaction: one alert group")
+        let exceptions = try await stage.reviews.exceptions(status: .open)
+        #expect(exceptions.count == alerts.count)
+        let first = try #require(exceptions.first)
+        #expect(first.transactionId == "TRN_P3")
+        #expect(first.reference == "gateway S01/DEV0001")
+        #expect(first.reasons.first == "card testing: 4 tiny authorisations, 3 declined, on terminal DEV0001 within 10 minutes")
+        #expect(first.summary.contains("decline TRN_P3 $0.52 on VISA:411111******0013, keyed"), "\(first.summary)")
+
+        // Every message delivered again: nothing counted twice, no second exception.
+        let recorded = try await stage.features.eventCount()
+        #expect(recorded == probes.count + 1)
+        for (n, probe) in probes.enumerated() {
+            let outcome = try await stage.handler.handle(try message(probe), logger: logger)
+            guard case .duplicate(_, let also) = outcome else {
+                Issue.record("a redelivered probe is a duplicate: \(outcome)")
+                continue
+            }
+            // A flagged probe's alert goes out again with it, the same (the first attempt may have ended before it was confirmed).
+            let again = try also.first { $0.exchange == "bridge.alerts" }.map { try JSONDecoder().decode(AlertNotice.self, from: Data($0.body)) }
+            #expect(again?.reason == (n >= firstAlert! ? alerts[n - firstAlert!].reason : nil), "probe \(n)")
+        }
+        let again = try await stage.features.eventCount()
+        #expect(again == recorded)
+        let exceptionsAgain = try await stage.reviews.exceptions()
+        #expect(exceptionsAgain.count == exceptions.count)
+        // The next probe sees nine tiny authorisations in its window, not seventeen.
+        let next = try await stage.handler.scorer.assess([try #require(GatewayFeed.event(Self.feed("TRN_P8", second: 60 + 8 * 20, last4: "0018")))])[0]
+        #expect(next.features[.terminalSmallAuths10m] == 9)
+        #expect(next.features[.terminalDeclines10m] == 7)
+    }
+
+    @Test func aSettledSaleTheFeedSawIsCountedOnceUnderTheFeedsTerminalAndCard() async throws {
+        let features = try FeatureStore(path: nil)
+        // The feed saw the authorisation at 15:01 UTC: terminal DEV0001, card with its first six.
+        let authorised = try #require(GatewayFeed.event(Self.feed("TRN_A", status: "CAPTURED", cents: 2_500, second: 60, entry: "CHIP", last4: "1111")))
+        _ = try await features.observe([authorised])
+        // At batch close the same sale comes from the tickets: station 101, no first six, the clerk.
+        let settled = SettlementSales.event(SettlementSalesTests.sale("TRN_A", cents: 2_500, minute: 1), store: "S01", timeZone: "America/New_York")
+        #expect(settled.terminal == "101")
+        let vectors = try await features.observe([settled])
+        let count = try await features.eventCount()
+        #expect(count == 1, "one sale, one event")
+        #expect(vectors[0][.terminalVelocity10m] == 1, "counted under the feed's terminal, once")
+        #expect(vectors[0][.cardVelocity1h] == 1, "and under the feed's card token, once")
+        #expect(vectors[0][.clerkVelocity1h] == 1, "the clerk only the ticket knows is added to the recorded sale")
+
+        // Through the stage: the feed's sale and a batch carrying it and one more sale: two events recorded.
+        let stage = try stage()
+        _ = try await stage.handler.handle(try message(Self.feed("TRN_A", status: "CAPTURED", cents: 2_500, second: 60, entry: "CHIP", last4: "1111")),
+                                           logger: logger)
+        _ = try await stage.handler.handle(try SettlementSalesTests().message([SettlementSalesTests.sale("TRN_A", cents: 2_500, minute: 1),
+                                                                               SettlementSalesTests.sale("TRN_B", cents: 4_200, last4: "2222", minute: 7)]),
+                                           logger: logger)
+        let recorded = try await stage.features.eventCount()
+        #expect(recorded == 2)
+    }
+}
