@@ -93,7 +93,7 @@ public final class GatewayFeedPoller: Service, Sendable {
         }
         // Recorded, and so published, oldest first: the scorer sees a burst in the order it happened.
         found.sort { (Self.instant($0.0.timeCreated) ?? seenAt, $0.0.id) < (Self.instant($1.0.timeCreated) ?? seenAt, $1.0.id) }
-        let new = try await record(found, kind: Self.kind, seenAt: seenAt) { transaction, sighting in
+        let new = try await record(found, kind: Self.kind) { transaction, sighting in
             (GatewayTransactionEvent.idempotencyKey(transaction.id, sighting), transaction.id)
         } event: { transaction, sighting in
             try await self.event(transaction, sighting: sighting, seenAt: seenAt)
@@ -112,7 +112,7 @@ public final class GatewayFeedPoller: Service, Sendable {
             if let changed = ticket.updatedAt.flatMap(Self.instant) { newest = max(newest, changed) }
             found.append(ticket)
         }
-        let new = try await record(found, kind: Self.voidKind, seenAt: seenAt) { ticket in
+        let new = try await record(found, kind: Self.voidKind) { ticket in
             (TicketVoidedEvent.idempotencyKey(ticket.id), String(ticket.id))
         } event: { ticket in
             try await self.voided(ticket, seenAt: seenAt)
@@ -124,7 +124,7 @@ public final class GatewayFeedPoller: Service, Sendable {
     /// Records in the inbox, in order, the records it has not heard of, each with its event (built only for those);
     /// returns how many were new.
     private func record<Record, Event: Encodable>(
-        _ records: [Record], kind: String, seenAt: Date, identity: (Record) -> (key: String, sourceID: String),
+        _ records: [Record], kind: String, identity: (Record) -> (key: String, sourceID: String),
         event: (Record) async throws -> Event
     ) async throws -> Int {
         let unknown = try await inbox.unknownKeys(records.map { identity($0).key })
@@ -135,7 +135,8 @@ public final class GatewayFeedPoller: Service, Sendable {
             let (key, sourceID) = identity(record)
             guard unknown.contains(key) else { continue }
             let body = try encoder.encode(try await event(record))
-            if try await inbox.acceptFeedEvent(key: key, kind: kind, sourceID: sourceID, body: body, now: seenAt) {
+            // Scheduled on the machine's clock, as every inbox record: `seenAt` is the business clock, which may say another hour.
+            if try await inbox.acceptFeedEvent(key: key, kind: kind, sourceID: sourceID, body: body) {
                 new += 1
                 logger.debug("gateway feed record listed", metadata: ["idempotency_key": "\(key)"])
             }

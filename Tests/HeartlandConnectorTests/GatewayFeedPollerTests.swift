@@ -66,12 +66,12 @@ import Testing
 
     typealias Row = (id: String, status: String, type: String, cents: Int64, entry: String, seconds: Int)
 
-    /// Transactions in fixture form at `now` plus `seconds`.
-    static func transactions(location: Int64, _ rows: [Row]) throws
+    /// Transactions in fixture form at `at` (by default `now`) plus `seconds`.
+    static func transactions(location: Int64, at: Date = now, _ rows: [Row]) throws
         -> StoreDayFixture
     {
         let records = rows.map { row in
-            let time = now.addingTimeInterval(Double(row.seconds)).formatted(.iso8601)
+            let time = at.addingTimeInterval(Double(row.seconds)).formatted(.iso8601)
             return """
                 {"id": "\(row.id)", "location_id": \(location), "batch_id": "BAT_FEED", "type": "\(row.type)", "status": "\(row.status)",
                  "amount_cents": \(row.cents), "gratuity_cents": 0, "currency": "USD", "brand": "VISA", "first6": "411111", "last4": "0005",
@@ -87,6 +87,22 @@ import Testing
         let day = try StoreDayGenerator.generate(.init(stores: 1, day: "2026-11-27", seed: 11, ticketsPerStore: 10))
         try await day.load(into: harness.simulator.database)
         return (harness, day)
+    }
+
+    /// The business clock (the feed's window) may say any hour while the machine's says another (the suite runs at any
+    /// hour with a clock of 15:00): what the feed records is due for the forwarder at once, on the machine's clock.
+    /// (GatewayFeedFlowTests timed out at 03:40 UTC: the feed's records were scheduled eleven hours ahead.)
+    @Test func whatTheFeedRecordsIsForwardedAtOnceWhateverHourTheBusinessClockSays() async throws {
+        let (harness, day) = try await Self.simulatorWithADay()
+        defer { Task { await harness.stop() } }
+        let location = try #require(day.locations.first)
+        let ahead = Date().addingTimeInterval(12 * 3_600)
+        try await Self.transactions(location: location.id, at: ahead, [("TRN_AHEAD", "DECLINED", "SALE", 51, "MANUAL", -10)])
+            .load(into: harness.simulator.database)
+        let inboxPath = FileManager.default.temporaryDirectory.appendingPathComponent("feed-\(UUID().uuidString).sqlite").path
+        let feed = try Feed(harness: harness, inboxPath: inboxPath, now: ahead)
+        #expect(try await feed.poller().sweep() == 1)
+        #expect(try await feed.forward().map(\.event.transactionId) == ["TRN_AHEAD"])
     }
 
     @Test func everyStatusIsPublishedOnceWithItsCardDataAndAReversalOnceMore() async throws {
