@@ -15,7 +15,7 @@ public protocol EventPublisher: Sendable {
 extension ReliablePublisher: EventPublisher {}
 
 /// Turns pending inbox records into events on `bridge.events`: fetch from Heartland, publish with a
-/// confirm, then mark published (publish-then-record: a crash in between republishes the same
+/// confirm, then mark published, as soon as the inbox rings (publish-then-record: a crash in between republishes the same
 /// message id, which sage-loader's ledger and Sage's reference check absorb). While Heartland fails, a record
 /// waits with exponential backoff (or the server's `Retry-After`); after `alertAfterAttempts`
 /// failed attempts an alert goes to `bridge.alerts`, then every `alertEvery` attempts more.
@@ -28,8 +28,9 @@ public final class InboxForwarder: Service, Sendable {
         public var maxBackoff: Duration = .seconds(300)
         public var alertAfterAttempts = 3
         public var alertEvery = 20
-        /// How often the inbox is checked for due records.
-        public var scanInterval: Duration = .milliseconds(250)
+        /// How often the inbox is checked for due records when nothing rings (`IngestInbox.recorded` wakes the forwarder
+        /// as soon as a record is written): the safety net, and when records waiting for a retry are found due.
+        public var scanInterval: Duration = .seconds(1)
         public init() {}
     }
 
@@ -60,7 +61,7 @@ public final class InboxForwarder: Service, Sendable {
                 } catch {
                     self.logger.error("inbox forwarding failed; retrying", metadata: ["error": "\(error)"])
                 }
-                try? await Task.sleep(for: self.settings.scanInterval)
+                await self.inbox.recorded.wait(atMost: self.settings.scanInterval)
             }
         }
     }

@@ -25,6 +25,8 @@ public final class IngestInbox: Sendable {
     }
 
     private let database: DatabasePool
+    /// Rung whenever a new pending record is written: the forwarder publishes it at once instead of at its next scan.
+    public let recorded = Doorbell()
 
     public init(path: String) throws {
         database = try SQLiteFile.pool(path: path)
@@ -58,7 +60,7 @@ public final class IngestInbox: Sendable {
     /// Records a source record; true when it is new (and now pending), false for a repeat sighting.
     @discardableResult
     public func accept(key: String, kind: String, sourceID: String, seenBy: String, status: Status = .pending, now: Date = Date()) async throws -> Bool {
-        try await database.write { db in
+        let new = try await database.write { db in
             try db.execute(sql: """
                 INSERT INTO inbox (idempotency_key, kind, source_id, first_seen_by, status, next_attempt_at, received_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -66,13 +68,15 @@ public final class IngestInbox: Sendable {
                 """, arguments: [key, kind, sourceID, seenBy, status.rawValue, now.timeIntervalSince1970, Self.stamp(now)])
             return try Int.fetchOne(db, sql: "SELECT sightings FROM inbox WHERE idempotency_key = ?", arguments: [key]) == 1
         }
+        if new && status == .pending { recorded.ring() }
+        return new
     }
 
     /// Records a gateway feed event with its body, built from the listing, in one transaction (the forwarder never sees
     /// the record without its body); true when it is new, false for a repeat sighting.
     @discardableResult
     public func acceptFeedEvent(key: String, kind: String, sourceID: String, body: Data, now: Date = Date()) async throws -> Bool {
-        try await database.write { db in
+        let new = try await database.write { db in
             try db.execute(sql: """
                 INSERT INTO inbox (idempotency_key, kind, source_id, first_seen_by, status, next_attempt_at, received_at)
                 VALUES (?, ?, ?, 'gateway_feed', 'pending', ?, ?)
@@ -81,6 +85,8 @@ public final class IngestInbox: Sendable {
             try db.execute(sql: "INSERT OR IGNORE INTO feed_event (idempotency_key, body) VALUES (?, ?)", arguments: [key, body])
             return try Int.fetchOne(db, sql: "SELECT sightings FROM inbox WHERE idempotency_key = ?", arguments: [key]) == 1
         }
+        if new { recorded.ring() }
+        return new
     }
 
     /// The body kept with a gateway feed record.

@@ -249,6 +249,49 @@ import FoundationNetworking
         #expect(try await ingest.inbox.entry(refused)?.status == .published)
     }
 
+    /// Event-driven: a webhook's record is published as soon as it is written, not at the forwarder's next scan
+    /// (here an hour away: the scan is only the safety net).
+    @Test func aRecordedWebhookIsPublishedAtOnceNotAtTheNextScan() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        try await harness.loadDay(stores: 1, tickets: 5)
+        let ingest = try Ingest(harness: harness)
+        var settings = InboxForwarder.Settings()
+        settings.scanInterval = .seconds(3_600)
+        let forwarder = InboxForwarder(inbox: ingest.inbox, source: HeartlandEventSource(client: harness.client()), publisher: ingest.publisher,
+                                       alerts: IngestAlerts(publisher: ingest.publisher, logger: quietLogger), settings: settings,
+                                       logger: quietLogger)
+        let running = Task { try await forwarder.run() }
+        defer { running.cancel() }
+        try await listening(ingest.receiver) { url in
+            try await harness.simulatorAddWebhook(url)
+            try await harness.closeBatches()
+            try await eventually(within: 30, "the batch published while the scan sleeps") { try ingest.publisher.events().count == 1 }
+        }
+        running.cancel()
+        _ = try? await running.value
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aDoorbellRungWhileNobodyWaitsIsKeptForTheNextWait() async throws {
+        let bell = Doorbell()
+        bell.ring()
+        bell.ring()
+        let started = ContinuousClock.now
+        await bell.wait(atMost: .seconds(3_600))
+        #expect(ContinuousClock.now - started < .seconds(60), "the kept ring answered at once")
+        // One ring kept, however many: the next wait times out.
+        let second = ContinuousClock.now
+        await bell.wait(atMost: .milliseconds(50))
+        #expect(ContinuousClock.now - second >= .milliseconds(50))
+        // A waiter is woken by a ring from another task (the time limit fails the test if not), and a cancelled wait returns.
+        let waiting = Task { await bell.wait(atMost: .seconds(3_600)) }
+        bell.ring()
+        await waiting.value
+        let cancelled = Task { await bell.wait(atMost: .seconds(3_600)) }
+        cancelled.cancel()
+        await cancelled.value
+    }
+
     /// Refuses (as a broker's nack would) every message whose correlation id is listed.
     final class RefusingPublisher: RecordingPublisher, @unchecked Sendable {
         let refused = Mutex<Set<String>>([])
