@@ -36,6 +36,11 @@ public final class EventHistory: Sendable {
     public struct Slice: Codable, Sendable, Hashable {
         public var events: [Event]
         public var truncated: Bool
+
+        public init(events: [Event], truncated: Bool) {
+            self.events = events
+            self.truncated = truncated
+        }
     }
 
     private let database: any DatabaseReader

@@ -106,20 +106,31 @@ extension OperationsConsole {
         let history = try await configuration.operations.auditTrail(idempotencyKey: exception.key)
         var detail = ExceptionDetail(exception: ExceptionRow(exception), evidenceKind: .of(exception, event: nil, minutesOutsideHours: nil),
                                      findings: [], evidence: [], history: history)
-        let events: EventHistory
-        do {
-            events = try await eventHistory()
-        } catch {
-            detail.evidenceMissing = "\(error)"
-            return detail
+        let missing = await withRecordedEvent(exception.transactionId) { event, events in
+            try await collectEvidence(&detail, exception: exception, event: event, events: events)
         }
-        guard let event = try await events.event(id: exception.transactionId) else {
-            detail.evidenceMissing = "transaction \(exception.transactionId) is not in the fraud-scorer's feature store "
-                + "(pruned after 120 days, or recorded under another id)"
-            return detail
-        }
-        try await collectEvidence(&detail, exception: exception, event: event, events: events)
+        detail.evidenceMissing = missing
         return detail
+    }
+
+    /// Runs `collect` on the transaction as the feature store recorded it. The evidence helps, but must not keep anyone
+    /// from the page and its form: instead of failing, returns why there is none (no feature store, unreadable, not there).
+    func withRecordedEvent(_ transactionId: String, _ collect: (EventHistory.Event, EventHistory) async throws -> Void) async -> String? {
+        do {
+            let events = try await eventHistory()
+            guard let event = try await events.event(id: transactionId) else {
+                return "transaction \(transactionId) is not in the fraud-scorer's feature store (pruned after 120 days, or recorded under another id)"
+            }
+            try await collect(event, events)
+            return nil
+        } catch let error as ConsoleError {
+            return error.description
+        } catch let error as EventHistory.Problem {
+            return error.description
+        } catch {
+            logger.error("feature store not readable for the evidence", metadata: ["transaction": .string(transactionId), "error": .string("\(error)")])
+            return "the fraud-scorer's feature store could not be read (\(error)); the rest of the page stands"
+        }
     }
 
     private func collectEvidence(_ detail: inout ExceptionDetail, exception: FraudException, event: EventHistory.Event,
@@ -151,19 +162,7 @@ extension OperationsConsole {
             detail.evidence = [EvidenceGroup(id: "evidence-voids", title: "Voids by clerk \(clerk) on \(event.localDay)", rows: rows(voids),
                                              truncated: voids.truncated)]
         case .refund:
-            guard let original = event.originalId else {
-                detail.findings = ["the refund names no original sale"]
-                detail.evidence = try await dayOfCardAndTerminal(event, events: events, rows: rows)
-                return
-            }
-            let linked = try await events.refunds(ofSale: original, limit: limit)
-            detail.findings = [linked.sale == nil ? "the original sale \(original) is not in the feature store"
-                               : "original sale \(original): $\(Money.decimalString(linked.sale?.amountCents ?? 0))"]
-            detail.evidence = [
-                EvidenceGroup(id: "evidence-sale", title: "The original sale",
-                              rows: linked.sale.map { [EvidenceRow($0, flaggedId: event.id, utcOffsetMinutes: offset)] } ?? [], truncated: false),
-                EvidenceGroup(id: "evidence-refunds", title: "Refunds of that sale", rows: rows(linked.refunds), truncated: linked.refunds.truncated),
-            ]
+            (detail.findings, detail.evidence) = try await saleAndRefunds(event, events: events, rows: rows)
         case .outsideHours:
             detail.storeHours = hours.text
             detail.minutesOutsideHours = outside
@@ -174,8 +173,24 @@ extension OperationsConsole {
         }
     }
 
+    /// A refund's sale (when the store has it under the id the refund links to) and every refund of that sale, then the
+    /// card's and the terminal's day.
+    func saleAndRefunds(_ event: EventHistory.Event, events: EventHistory,
+                        rows: (EventHistory.Slice) -> [EvidenceRow]) async throws -> (findings: [String], groups: [EvidenceGroup]) {
+        let day = try await dayOfCardAndTerminal(event, events: events, rows: rows)
+        guard let original = event.originalId else { return (["the refund names no original sale"], day) }
+        let linked = try await events.refunds(ofSale: original, limit: ExceptionDetail.evidenceLimit)
+        let sale = EventHistory.Slice(events: linked.sale.map { [$0] } ?? [], truncated: false)
+        let finding = linked.sale.map { "original sale \(original): $\(Money.decimalString($0.amountCents))" }
+            ?? "the original sale \(original) is not in the feature store (a settled sale is recorded under its transaction id)"
+        return ([finding], [
+            EvidenceGroup(id: "evidence-sale", title: "The original sale", rows: rows(sale), truncated: false),
+            EvidenceGroup(id: "evidence-refunds", title: "Refunds of \(original)", rows: rows(linked.refunds), truncated: linked.refunds.truncated),
+        ] + day)
+    }
+
     /// The card's and the terminal's transactions of the flagged one's local day.
-    private func dayOfCardAndTerminal(_ event: EventHistory.Event, events: EventHistory,
+    func dayOfCardAndTerminal(_ event: EventHistory.Event, events: EventHistory,
                                       rows: (EventHistory.Slice) -> [EvidenceRow]) async throws -> [EvidenceGroup] {
         let limit = ExceptionDetail.evidenceLimit
         var groups: [EvidenceGroup] = []

@@ -1,7 +1,7 @@
 import Foundation
 
 /// One fraud exception on its own page (`/reviews/exceptions/E<n>`): the facts, every reason, the acknowledgement and
-/// its audit records, and the related transactions.
+/// its audit records, and the related transactions; a held refund's sale and related transactions on its review page.
 extension HTML {
     static func exceptionDetail(_ detail: ExceptionDetail, principal: Principal) -> String {
         let e = detail.exception
@@ -32,7 +32,12 @@ extension HTML {
             ("Terminal / station", t?.terminal ?? ""), ("Clerk", t?.clerk ?? ""), ("Local time", t?.localTime ?? ""),
             ("At (UTC)", t?.at ?? ""), ("Kind", t?.kind ?? ""), ("Raised at", e.raisedAt),
         ]
-        return "<table id=\"facts\"><tbody>" + rows.filter { !$0.1.isEmpty }.map { "<tr><th>\(escape($0.0))</th><td>\(escape($0.1))</td></tr>" }.joined()
+        return factsTable(id: "facts", rows)
+    }
+
+    /// A label and a value a row, the empty ones left out.
+    private static func factsTable(id: String, _ rows: [(String, String)]) -> String {
+        "<table id=\"\(id)\"><tbody>" + rows.filter { !$0.1.isEmpty }.map { "<tr><th>\(escape($0.0))</th><td>\(escape($0.1))</td></tr>" }.joined()
             + "</tbody></table>"
     }
 
@@ -42,8 +47,13 @@ extension HTML {
         if let hours = detail.storeHours {
             html += "<p id=\"store-hours\">The store's hours: <b>\(escape(hours))</b> (its own clock).</p>"
         }
-        if !detail.findings.isEmpty { html += "<ul id=\"findings\">" + detail.findings.map { "<li>\(escape($0))</li>" }.joined() + "</ul>" }
-        for group in detail.evidence {
+        return html + evidenceTables(findings: detail.findings, detail.evidence)
+    }
+
+    /// What the evidence shows in words, then a table per group, the flagged transaction marked.
+    private static func evidenceTables(findings: [String], _ groups: [EvidenceGroup]) -> String {
+        var html = findings.isEmpty ? "" : "<ul id=\"findings\">" + findings.map { "<li>\(escape($0))</li>" }.joined() + "</ul>"
+        for group in groups {
             html += "<h3>\(escape(group.title))</h3>"
             html += table(id: group.id, ["Transaction", "Kind", "Amount", "Card", "Terminal", "Clerk", "Keyed", "Local time", "At (UTC)"],
                           group.rows.map { r in
@@ -53,5 +63,19 @@ extension HTML {
             if group.truncated { html += "<p>Only the first \(ExceptionDetail.evidenceLimit) are shown.</p>" }
         }
         return html
+    }
+
+    /// A held refund's review page: the sale it returns as Heartland has it, and the related transactions.
+    static func refundEvidence(_ r: RefundEvidence) -> String {
+        let facts: [(String, String)] = [
+            ("Refund", r.transactionId), ("Return ticket", r.returnTicket), ("Refunded", r.refunded), ("To card", r.refundCard ?? ""),
+            ("Local time", r.transaction?.localTime ?? ""), ("Terminal / station", r.transaction?.terminal ?? ""),
+            ("Clerk", r.transaction?.clerk ?? ""), ("Original ticket", r.originalTicket ?? "none named"),
+            ("Original total", r.originalAmount ?? ""), ("Refunded before", r.earlierRefunded), ("Sale paid", r.saleTenders),
+            ("Sale cards", r.saleCards.joined(separator: ", ")), ("Problems", r.problems.joined(separator: "; ")),
+        ]
+        let html = "<h2>The refund and its sale</h2>" + factsTable(id: "refund-facts", facts) + "<h2>Evidence: related transactions</h2>"
+        if let missing = r.evidenceMissing { return html + "<p class=\"empty\" id=\"evidence-missing\">\(escape(missing))</p>" }
+        return html + evidenceTables(findings: r.findings, r.evidence)
     }
 }
