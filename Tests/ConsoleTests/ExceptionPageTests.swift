@@ -4,6 +4,7 @@ import Foundation
 import FraudScoring
 import Messaging
 @testable import OperationsConsole
+import PipelineContracts
 import XCTest
 
 /// One fraud exception on its own page (`/reviews/exceptions/E<n>`, JSON under `/api`): the facts, every reason, and
@@ -143,6 +144,57 @@ final class ExceptionPageTests: XCTestCase {
         XCTAssertTrue(page.text.contains("id=\"store-hours\"") && page.text.contains("07:00-22:00"), page.text)
     }
 
+    /// A held refund has its own review page (`/reviews/ID`): the sale it returns as Heartland has it, and from the
+    /// feature store every refund of that sale and the card's and terminal's day; not a refund of another sale.
+    func testHeldRefundReviewShowsItsSaleAndTheRefundsOfThatSale() async throws {
+        func refund(_ id: String, of ticket: String, terminal: String, card: String, at: String) -> ScoredEvent {
+            var event = Self.event(id, .refund, terminal: terminal, card: card, clerk: "Ava", cents: 3_000, at: at)
+            event.originalSale = ScoredEvent.OriginalSale(id: "ticket:\(ticket)", amountCents: 5_000, cardToken: CardToken(card),
+                                                          tenderMix: TenderMix(cardCents: 5_000))
+            return event
+        }
+        let fixture = try await ConsoleFixture.withEvents([
+            refund("REF_EARLIER", of: "77", terminal: "102", card: "VISA:??????******1111", at: "2026-11-25T16:00:00Z"),
+            refund("REF_HELD", of: "77", terminal: "101", card: "VISA:??????******4444", at: "2026-11-27T16:00:00Z"),
+            refund("REF_OTHERSALE", of: "78", terminal: "103", card: "MC:??????******5454", at: "2026-11-27T16:05:00Z"),
+        ])
+        var document = try ConsoleFixture.document(key: "heartland:refund:REF_HELD")
+        document.refund = RefundFacts(
+            transactionId: "REF_HELD", batchId: nil, dayReference: nil, returnTicketId: "90", returnTicketNumber: "S01-90", originalTicketId: "77",
+            originalTicketNumber: "S01-77", originalCents: 5_000, earlierRefundedCents: 3_000, refundedCents: 3_000,
+            refundCard: "VISA:??????******4444", saleCards: ["VISA:??????******1111"], saleCardCents: 5_000, saleCashCents: 0,
+            saleGiftCardCents: 0, entryMode: "KEYED", terminal: "101", clerk: "Ava", occurredAt: "2026-11-27T16:00:00Z",
+            timeZone: "America/Chicago", receivedAt: "2026-11-27T16:00:05Z",
+            problems: ["refund 30.00 over what is left of sale S01-77 (20.00)", "refund to another card than the sale's"])
+        let held = try await fixture.reviews.hold(document: try JSONEncoder().encode(document), idempotencyKey: "heartland:refund:REF_HELD",
+                                                  reasons: document.refund?.problems ?? [])
+
+        struct Review: Decodable {
+            struct Refund: Decodable {
+                var originalTicket, originalAmount, earlierRefunded: String?
+                var transaction: Detail.Row?
+                var findings: [String]
+                var evidence: [Detail.Group]
+            }
+            var refund: Refund?
+        }
+        let detail = try decodeJSON(Review.self, await fixture.get("/api/reviews/\(held.id)", Self.viewer))
+        let refund = try XCTUnwrap(detail.refund)
+        XCTAssertEqual(refund.originalTicket, "S01-77")
+        XCTAssertEqual(refund.originalAmount, "50.00")
+        XCTAssertEqual(refund.earlierRefunded, "30.00")
+        XCTAssertEqual(refund.transaction?.localTime, "2026-11-27 10:00")
+        XCTAssertEqual(refund.evidence.map(\.id), ["evidence-sale", "evidence-refunds", "evidence-card", "evidence-terminal"])
+        XCTAssertEqual(refund.evidence[1].rows.map(\.id), ["REF_EARLIER", "REF_HELD"])
+        XCTAssertTrue(refund.findings.first?.contains("ticket:77 is not in the feature store") == true, "\(refund.findings)")
+
+        let page = await fixture.get("/reviews/\(held.id)", try await fixture.session("olivia", "op-secret"))
+        XCTAssertEqual(page.status, 200, page.text)
+        XCTAssertTrue(page.text.contains("id=\"refund-facts\"") && page.text.contains("S01-77") && page.text.contains("REF_EARLIER"), page.text)
+        XCTAssertFalse(page.text.contains("REF_OTHERSALE"), "a refund of another sale is not evidence")
+        XCTAssertTrue(page.text.contains("id=\"approve\"") == false && page.text.contains("id=\"reject\""), "the decision form stays")
+    }
+
     /// An id that names no exception is a 404 page saying so; the lists link each exception to its page; a viewer sees
     /// the page without the form and is refused the action; an operator gets the form, which comes back to the page.
     func testUnknownIdIs404AndAViewerCannotAcknowledge() async throws {
@@ -191,6 +243,16 @@ final class ExceptionPageTests: XCTestCase {
         let noStore = try ConsoleFixture.make()
         let withoutFeatures = try decodeJSON(Detail.self, await noStore.get("/api/reviews/exceptions/\(try await noStore.raiseException().label)", Self.viewer))
         XCTAssertTrue(withoutFeatures.evidenceMissing?.contains("BRIDGE_FEATURE_STORE") == true, "\(withoutFeatures)")
+
+        // A feature store that cannot be read costs the evidence, not the page or its form.
+        let garbage = FileManager.default.temporaryDirectory.appendingPathComponent("features-\(UUID().uuidString).sqlite").path
+        try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: garbage))
+        let broken = try ConsoleFixture.make { $0.featureStorePath = garbage }
+        let brokenException = try await broken.raiseException()
+        let brokenPage = await broken.get("/reviews/exceptions/\(brokenException.label)", try await broken.session("olivia", "op-secret"))
+        XCTAssertEqual(brokenPage.status, 200, brokenPage.text)
+        XCTAssertTrue(brokenPage.text.contains("id=\"evidence-missing\"") && brokenPage.text.contains("id=\"ack-\(brokenException.label)\""),
+                      brokenPage.text)
     }
 
     /// Text from the feed (a clerk's name, a summary, a reason) is escaped, and a card number that slipped into one is masked.
