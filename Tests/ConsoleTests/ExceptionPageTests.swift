@@ -2,6 +2,7 @@ import Accounting
 import Alerter
 import Foundation
 import FraudScoring
+import GRDB
 import Messaging
 @testable import OperationsConsole
 import PipelineContracts
@@ -15,7 +16,9 @@ final class ExceptionPageTests: XCTestCase {
         struct Exception: Decodable { var id, status, transactionId: String; var reasons: [String]; var cardToken: String? }
         struct Row: Decodable { var id, kind, terminal: String; var card, clerk, localTime: String?; var flagged: Bool }
         struct Group: Decodable { var id, title: String; var rows: [Row]; var truncated: Bool }
+        struct Feature: Decodable { var name: String; var value: Double; var words: String }
         var exception: Exception
+        var ruleFeatures: [Feature]
         var evidenceKind: String
         var transaction: Row?
         var storeHours: String?
@@ -44,7 +47,8 @@ final class ExceptionPageTests: XCTestCase {
         let rule = "rule line 4: review if :small_auth: and :terminal_small_auths_10m: >= 4 and :terminal_declines_10m: >= 2"
         let exception = try await fixture.raise(transaction: "TRN_PROBE5", reference: "gateway S01/DEV0001", cents: 51,
                                                 summary: "decline TRN_PROBE5 $0.51 on VISA:411111******0005, keyed (store S01, terminal DEV0001, 13:05 local, status DECLINED)",
-                                                reasons: [burst, rule], decidedBy: "line 4")
+                                                reasons: [burst, rule], decidedBy: "line 4",
+                                                features: ["small_auth": 1, "terminal_small_auths_10m": 5, "terminal_declines_10m": 3])
 
         let detail = try decodeJSON(Detail.self, await fixture.get("/api/reviews/exceptions/\(exception.label)", Self.viewer))
         XCTAssertEqual(detail.evidenceKind, "card_testing")
@@ -56,11 +60,15 @@ final class ExceptionPageTests: XCTestCase {
         XCTAssertEqual(shown, ["TRN_PROBE1", "TRN_PROBE2", "TRN_PROBE3", "TRN_PROBE4", "TRN_PROBE5"])
         XCTAssertEqual(detail.evidence.first?.rows.filter(\.flagged).map(\.id), ["TRN_PROBE5"])
         XCTAssertTrue(detail.findings.first?.contains("3 of them declined") == true, "\(detail.findings)")
+        XCTAssertEqual(detail.ruleFeatures.map(\.name), ["small_auth", "terminal_declines_10m", "terminal_small_auths_10m"])
+        XCTAssertEqual(detail.ruleFeatures.last?.value, 5)
 
         let page = await fixture.get("/reviews/exceptions/\(exception.label)", try await fixture.session("victor", "view-secret"))
         XCTAssertEqual(page.status, 200, page.text)
         XCTAssertTrue(page.text.contains(HTML.escape(burst)) && page.text.contains(HTML.escape(rule)), "every reason")
         XCTAssertTrue(page.text.contains("id=\"evidence-probes\""), page.text)
+        XCTAssertTrue(page.text.contains("id=\"rule-features\"") && page.text.contains("5 tiny authorisations on this terminal within 10 minutes"),
+                      "the feature values the rule looked at")
         for id in shown { XCTAssertTrue(page.text.contains(id), id) }
         for absent in ["TRN_OTHERTERM", "TRN_BIGSALE", "TRN_LATERPROBE", "TRN_NEXTDAY"] {
             XCTAssertFalse(page.text.contains(absent), "\(absent) is not evidence of this burst")
@@ -277,6 +285,39 @@ final class ExceptionPageTests: XCTestCase {
         XCTAssertFalse(json.text.contains("4111111111111111"), json.text)
     }
 
+    /// A review store written before exceptions kept their rule's feature values gains the column when the console opens
+    /// it; an old exception's page says that none were kept, and a new one keeps its values.
+    func testAnOlderReviewStoreGainsTheFeatureValues() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("console-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent("old-reviews.sqlite").path
+        let old = try DatabaseQueue(path: path)
+        try await old.write { db in
+            try db.execute(sql: """
+                CREATE TABLE fraud_exception (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, reference TEXT NOT NULL, transaction_id TEXT NOT NULL,
+                    store TEXT NOT NULL, amount_cents INTEGER NOT NULL, summary TEXT NOT NULL, risk_score INTEGER NOT NULL, decided_by TEXT,
+                    reasons TEXT NOT NULL, status TEXT NOT NULL, raised_at REAL NOT NULL, acknowledged_by TEXT, acknowledged_why TEXT,
+                    acknowledged_at REAL);
+                INSERT INTO fraud_exception (key, reference, transaction_id, store, amount_cents, summary, risk_score, reasons, status, raised_at)
+                VALUES ('k1', 'HL-1', 'TRN_OLD', 'S01', 100, 'sale TRN_OLD', 80, '["rule line 1: review if :amount: > 50"]', 'open', 0);
+                """)
+        }
+        try old.close()
+        let fixture = try ConsoleFixture.make { $0.reviewStorePath = path }
+        let page = await fixture.get("/reviews/exceptions/E1", Self.viewer)
+        XCTAssertEqual(page.status, 200, page.text)
+        XCTAssertTrue(page.text.contains("TRN_OLD") && page.text.contains("No feature values were kept"), page.text)
+
+        let store = try ReviewStore(path: path)
+        let new = try await store.recordExceptions([FraudException.Raised(
+            key: "k2", reference: "HL-2", transactionId: "TRN_NEW", store: "S01", amountCents: 100, summary: "sale TRN_NEW", riskScore: 80,
+            decidedBy: "line 1", reasons: ["rule line 1: review if :amount: > 50"], features: ["amount": 100])])
+        let detail = try decodeJSON(Detail.self, await fixture.get("/api/reviews/exceptions/\(new[0].label)", Self.viewer))
+        XCTAssertEqual(detail.ruleFeatures.map(\.name), ["amount"])
+        XCTAssertEqual(detail.ruleFeatures.first?.words, "amount $1.00")
+    }
+
     // MARK: fixtures
 
     static func event(_ id: String, _ kind: ScoredEvent.Kind, terminal: String, card: String?, clerk: String? = nil, cents: Int64, at: String,
@@ -300,10 +341,11 @@ extension ConsoleFixture {
     }
 
     /// An exception as the fraud-scorer records it, for a transaction of the feature store.
-    func raise(transaction: String, reference: String, cents: Int64, summary: String, reasons: [String], decidedBy: String?) async throws -> FraudException {
+    func raise(transaction: String, reference: String, cents: Int64, summary: String, reasons: [String], decidedBy: String?,
+               features: [String: Double] = [:]) async throws -> FraudException {
         let recorded = try await reviews.recordExceptions([FraudException.Raised(
             key: "gateway:\(transaction)", reference: reference, transactionId: transaction, store: "S01", amountCents: cents, summary: summary,
-            riskScore: 91, decidedBy: decidedBy, reasons: reasons)])
+            riskScore: 91, decidedBy: decidedBy, reasons: reasons, features: features)])
         return try XCTUnwrap(recorded.first)
     }
 

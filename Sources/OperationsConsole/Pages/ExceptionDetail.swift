@@ -75,10 +75,26 @@ struct EvidenceGroup: Encodable, Sendable {
     var truncated: Bool
 }
 
+/// A feature the deciding rule names, with the value the scorer saw.
+struct RuleFeature: Encodable, Sendable {
+    var name: String
+    var value: Double
+    /// `5 tiny authorisations on this terminal within 10 minutes (card testing?)`.
+    var words: String
+
+    static func all(_ exception: FraudException) -> [RuleFeature] {
+        exception.features.sorted { $0.key < $1.key }.map { name, value in
+            RuleFeature(name: name, value: value, words: FeatureName(rawValue: name)?.reason(value) ?? "")
+        }
+    }
+}
+
 /// `/reviews/exceptions/E<n>`: one exception with its facts, every reason, its acknowledgement and audit records, and
 /// the evidence: the related transactions from the fraud-scorer's feature store (`EventHistory`).
 struct ExceptionDetail: Encodable, Sendable {
     var exception: ExceptionRow
+    /// What the deciding rule looked at, as the scorer saw it; empty when not recorded (see `FraudException.features`).
+    var ruleFeatures: [RuleFeature]
     var evidenceKind: EvidenceKind
     /// The flagged transaction as the feature store recorded it (terminal, clerk, card); nil when it is not there.
     var transaction: EvidenceRow?
@@ -104,7 +120,7 @@ extension OperationsConsole {
         guard let id = FraudException.id(label) else { throw ConsoleError.notFound("no fraud exception \(label) (exceptions are E<number>)") }
         let exception = try await reviewStore().exception(id: id)
         let history = try await configuration.operations.auditTrail(idempotencyKey: exception.key)
-        var detail = ExceptionDetail(exception: ExceptionRow(exception), evidenceKind: .of(exception, event: nil, minutesOutsideHours: nil),
+        var detail = ExceptionDetail(exception: ExceptionRow(exception), ruleFeatures: RuleFeature.all(exception), evidenceKind: .of(exception, event: nil, minutesOutsideHours: nil),
                                      findings: [], evidence: [], history: history)
         let missing = await withRecordedEvent(exception.transactionId) { event, events in
             try await collectEvidence(&detail, exception: exception, event: event, events: events)

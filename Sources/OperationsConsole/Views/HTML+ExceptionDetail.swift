@@ -15,13 +15,23 @@ extension HTML {
         html += "<h2>The transaction</h2>" + facts(detail)
         html += "<h2>Why it was flagged</h2><p>Risk score <span class=\"num\">\(e.riskScore)/100</span>, decided by "
             + "\(escape(e.decidedBy ?? "the model's threshold"))</p><ul id=\"reasons\">" + e.reasons.map { "<li>\(escape($0))</li>" }.joined() + "</ul>"
-            + "<p class=\"empty\">The rule's text is as it read when the transaction was scored; the feature values behind it are not recorded "
-            + "(the model's reasons and the card-testing count carry theirs).</p>"
+            + ruleFeatures(detail.ruleFeatures)
         html += "<h2>Evidence: related transactions</h2>" + evidence(detail)
         html += "<h2>History</h2>" + table(id: "history", ["At", "Event", "By", "Detail"], detail.history.map { h in
             [escape(h.at), escape(h.event), escape(h.actor ?? h.stage), escape(h.detail)]
         })
         return html
+    }
+
+    private static func ruleFeatures(_ features: [RuleFeature]) -> String {
+        guard !features.isEmpty else {
+            return "<p class=\"empty\" id=\"rule-features\">No feature values were kept with this exception (a list or the risk score decided, "
+                + "or it was raised before they were kept); the model's reasons and the card-testing count carry theirs.</p>"
+        }
+        return "<p>What the rule looked at, as the scorer saw it:</p>"
+            + table(id: "rule-features", ["Feature", "Value", "In words"], features.map { f in
+                [escape(f.name), "<span class=\"num\">\(escape(String(format: "%g", f.value)))</span>", escape(f.words)]
+            })
     }
 
     private static func facts(_ detail: ExceptionDetail) -> String {
