@@ -13,8 +13,9 @@ extension HTML {
                                  button: "Acknowledge", id: "ack-\(e.id)", whyPrompt: "why (audit trail)") + "</p>"
         }
         html += "<h2>The transaction</h2>" + facts(detail)
-        html += "<h2>Why it was flagged</h2><p>Risk score <span class=\"num\">\(e.riskScore)/100</span>, decided by "
-            + "\(escape(e.decidedBy ?? "the model's threshold"))</p><ul id=\"reasons\">" + e.reasons.map { "<li>\(escape($0))</li>" }.joined() + "</ul>"
+        html += "<h2>Why it was flagged</h2><p>Risk score <span class=\"num\">\(e.riskScore)/100</span>, "
+            + "\(e.decidedBy.map { "decided by \(escape($0))" } ?? "no deciding rule recorded")</p>"
+            + "<ul id=\"reasons\">" + e.reasons.map { "<li>\(escape($0))</li>" }.joined() + "</ul>"
             + ruleFeatures(detail.ruleFeatures)
         html += "<h2>Evidence: related transactions</h2>" + evidence(detail)
         html += "<h2>History</h2>" + table(id: "history", ["At", "Event", "By", "Detail"], detail.history.map { h in
