@@ -116,10 +116,20 @@ public final class OperationsStore: Sendable {
 
     public func auditTrail(limit: Int = 500) async throws -> [AuditEntry] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit_event ORDER BY at DESC, rowid DESC LIMIT ?", arguments: [limit]).map {
-                AuditEntry(messageId: $0["message_id"], event: $0["event"], stage: $0["stage"], detail: $0["detail"], at: $0["at"],
-                           actor: $0["actor"], idempotencyKey: $0["idempotency_key"])
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_event ORDER BY at DESC, rowid DESC LIMIT ?", arguments: [limit]).map(Self.auditEntry)
+        }
+    }
+
+    private static func auditEntry(_ row: Row) -> AuditEntry {
+        AuditEntry(messageId: row["message_id"], event: row["event"], stage: row["stage"], detail: row["detail"], at: row["at"],
+                   actor: row["actor"], idempotencyKey: row["idempotency_key"])
+    }
+
+    /// The audit records of one thing (an exception, a held document), oldest first: what its idempotency key names.
+    public func auditTrail(idempotencyKey: String, limit: Int = 100) async throws -> [AuditEntry] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_event WHERE idempotency_key = ? ORDER BY at, rowid LIMIT ?",
+                             arguments: [idempotencyKey, limit]).map(Self.auditEntry)
         }
     }
 

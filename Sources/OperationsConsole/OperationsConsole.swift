@@ -26,6 +26,11 @@ public final class OperationsConsole: Sendable {
         public var operations: OperationsStore
         /// The fraud-scorer's review store (SQLite); nil or missing: the review pages say so.
         public var reviewStorePath: String?
+        /// The fraud-scorer's feature store (SQLite), read-only: the evidence on an exception's page; nil or missing: the
+        /// page says so.
+        public var featureStorePath: String?
+        /// Each store's opening hours, as the fraud-scorer has them (`--store-hours`): shown on an out-of-hours exception.
+        public var storeHours = StoreHoursFile()
         /// Broker URL for dead letters, releases and audit notices; nil: those pages say so.
         public var amqpURL: String?
         /// RabbitMQ management API (`http://user:pass@host:15672`) for the pipeline overview.
@@ -54,6 +59,11 @@ public final class OperationsConsole: Sendable {
             self.managementURL = managementURL
         }
 
+        /// Reads the store-hours file the fraud-scorer is given (`--store-hours`), once, at start-up; nil: the default hours.
+        public mutating func loadStoreHours(from path: String?) throws {
+            storeHours = try path.map { try StoreHoursFile(path: $0) } ?? StoreHoursFile()
+        }
+
         /// The stages of a topology: every queue with a parking lot `S.dlq`.
         public static func stages(in topology: Topology) -> [String] {
             let names = Set(topology.queues.map(\.name))
@@ -66,7 +76,8 @@ public final class OperationsConsole: Sendable {
     let loginThrottle: LoginThrottle
     let tokens: TokenRegistry
     let logger: Logger
-    private let reviewStoreCache = ReviewStoreCache()
+    private let reviewStoreCache = OpenedOnce { try await ReviewStore.open(path: $0) }
+    private let eventHistoryCache = OpenedOnce { try await EventHistory.open(path: $0) }
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -115,6 +126,14 @@ public final class OperationsConsole: Sendable {
         return try await reviewStoreCache.open(path)
     }
 
+    /// The fraud-scorer's events, read-only, for the evidence of an exception.
+    func eventHistory() async throws -> EventHistory {
+        guard let path = configuration.featureStorePath else {
+            throw ConsoleError.unavailable("the console has no feature store: pass --feature-store or set BRIDGE_FEATURE_STORE to the fraud-scorer's file")
+        }
+        return try await eventHistoryCache.open(path)
+    }
+
     func knownStage(_ stage: String) throws -> String {
         guard configuration.stages.contains(stage) else { throw ConsoleError.notFound("no stage \(stage) (known: \(configuration.stages.joined(separator: ", ")))") }
         return stage
@@ -147,14 +166,20 @@ public final class OperationsConsole: Sendable {
     }
 }
 
-/// The review store is opened once, when its file exists.
-private final class ReviewStoreCache: Sendable {
-    private let opening = Mutex<Task<ReviewStore, any Error>?>(nil)
+/// A store of the fraud-scorer's (the review store, the feature store) is opened once, when its file exists; a failed
+/// opening is tried again on the next request.
+private final class OpenedOnce<Store: Sendable>: Sendable {
+    private let opening = Mutex<Task<Store, any Error>?>(nil)
+    private let make: @Sendable (String) async throws -> Store
 
-    func open(_ path: String) async throws -> ReviewStore {
+    init(_ make: @escaping @Sendable (String) async throws -> Store) {
+        self.make = make
+    }
+
+    func open(_ path: String) async throws -> Store {
         let task = opening.withLock { opening in
             if let opening { return opening }
-            let task = Task { try await ReviewStore.open(path: path) }
+            let task = Task { [make] in try await make(path) }
             opening = task
             return task
         }

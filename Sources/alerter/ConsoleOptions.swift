@@ -22,6 +22,10 @@ struct ConsoleOptions: ParsableArguments {
     var consoleInsecureCookies = false
     @Option(help: "The fraud-scorer's review store, for the review pages. Default: $BRIDGE_REVIEW_DB or var/fraud-reviews.sqlite.")
     var reviewStore: String = ProcessInfo.processInfo.environment["BRIDGE_REVIEW_DB"] ?? "var/fraud-reviews.sqlite"
+    @Option(help: "The fraud-scorer's feature store, read-only: the evidence on a fraud exception's page. Default: $BRIDGE_FEATURE_STORE or var/fraud-features.sqlite.")
+    var featureStore: String = ProcessInfo.processInfo.environment["BRIDGE_FEATURE_STORE"] ?? "var/fraud-features.sqlite"
+    @Option(help: "Each store's opening hours, as the fraud-scorer has them (shown on an out-of-hours exception). Default: $BRIDGE_STORE_HOURS; none: 06:30-24:00 everywhere.")
+    var storeHours: String?
     @Option(name: .customLong("management-url"), help: "RabbitMQ management API for the pipeline page. Default: $BRIDGE_MANAGEMENT_URL.")
     var managementURL: String?
     @Option(name: .customLong("console-amqp-url"),
@@ -41,6 +45,8 @@ struct ConsoleOptions: ParsableArguments {
             reviewStorePath: reviewStore, amqpURL: amqpURL, managementURL: managementURL ?? environment["BRIDGE_MANAGEMENT_URL"])
         var withReviews = configuration
         withReviews.customerReviews = customerReviews
+        withReviews.featureStorePath = featureStore
+        try withReviews.loadStoreHours(from: storeHours ?? environment["BRIDGE_STORE_HOURS"])
         withReviews.tokensFile = consoleTokensFile ?? environment["BRIDGE_CONSOLE_TOKENS_FILE"]
         withReviews.trustedProxies = try TrustedProxies(consoleTrustedProxies ?? environment["BRIDGE_CONSOLE_TRUSTED_PROXIES"] ?? "")
         withReviews.secureCookies = !(consoleInsecureCookies || environment["BRIDGE_CONSOLE_INSECURE_COOKIES"] == "1")

@@ -22,18 +22,8 @@ final class BrowserTests: XCTestCase {
             $0.secureCookies = false
         }
         let running = try await ConsoleServer.start(fixture.console)
-        do {
-            let browser = try await WebDriver.start()
-            do {
-                try await scenario(browser: browser, url: running.url, stage: stage, fixture: fixture)
-            } catch {
-                let page = (try? await browser.source()) ?? ""
-                let main = page.range(of: "<main>").map { String(page[$0.lowerBound...]) } ?? page
-                XCTFail("browser scenario failed: \(error)\nlast page:\n\(main.prefix(3000))")
-            }
-            await browser.quit()
-        } catch {
-            XCTFail("could not start chromedriver and Chromium: \(error)")
+        await WebDriver.run { browser in
+            try await scenario(browser: browser, url: running.url, stage: stage, fixture: fixture)
         }
         await running.stop()
         await stage.remove()

@@ -25,6 +25,26 @@ final class WebDriver: @unchecked Sendable {
         self.log = log
     }
 
+    /// Starts a browser, runs the scenario in it and quits; a failing scenario fails the test with the last page's
+    /// `<main>`, and a browser that cannot start fails it too.
+    static func run(file: StaticString = #filePath, line: UInt = #line, _ scenario: (WebDriver) async throws -> Void) async {
+        let browser: WebDriver
+        do {
+            browser = try await start()
+        } catch {
+            XCTFail("could not start chromedriver and Chromium: \(error)", file: file, line: line)
+            return
+        }
+        do {
+            try await scenario(browser)
+        } catch {
+            let page = (try? await browser.source()) ?? ""
+            let main = page.range(of: "<main>").map { String(page[$0.lowerBound...]) } ?? page
+            XCTFail("browser scenario failed: \(error)\nlast page:\n\(main.prefix(3000))", file: file, line: line)
+        }
+        await browser.quit()
+    }
+
     static func start() async throws -> WebDriver {
         let port = try freePort()
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("chromedriver-\(UUID().uuidString).log")

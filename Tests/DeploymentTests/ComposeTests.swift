@@ -241,6 +241,8 @@ import Testing
         let scorer = try #require(compose.services["fraud-scorer"]), alerter = try #require(compose.services["alerter"])
         let path = try #require(ComposeFile.environment(scorer)["BRIDGE_REVIEW_DB"], "fraud-scorer has no BRIDGE_REVIEW_DB")
         #expect(ComposeFile.environment(alerter)["BRIDGE_REVIEW_DB"] == path, "the alerter reads another review store")
+        #expect(ComposeFile.environment(alerter)["BRIDGE_FEATURE_STORE"] == ComposeFile.environment(scorer)["BRIDGE_FEATURE_STORE"],
+                "the console's exception pages read another feature store than the fraud-scorer writes")
         #expect(ComposeFile.environment(scorer)["BRIDGE_BATCH_HISTORY"] != nil, "the batch history would be lost with the container")
         let scorerVolumes = ComposeFile.writableNamedVolumes(scorer), alerterVolumes = ComposeFile.writableNamedVolumes(alerter)
         #expect(!Set(scorerVolumes).intersection(alerterVolumes).isEmpty, "fraud-scorer \(scorerVolumes) and alerter \(alerterVolumes) share no volume")

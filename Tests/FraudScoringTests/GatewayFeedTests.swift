@@ -127,6 +127,8 @@ import Testing
         #expect(first.reference == "gateway S01/DEV0001")
         #expect(first.reasons.first == "card testing: 4 tiny authorisations, 3 declined, on terminal DEV0001 within 10 minutes")
         #expect(first.summary.contains("decline TRN_P3 $0.52 on VISA:411111******0013, keyed"), "\(first.summary)")
+        #expect(first.features == ["small_auth": 1, "terminal_small_auths_10m": 4, "terminal_declines_10m": 3],
+                "the values the card-testing rule looked at are kept")
 
         // Every message delivered again: nothing counted twice, no second exception.
         let recorded = try await stage.features.eventCount()

@@ -96,6 +96,7 @@ import Testing
         #expect(exception.reference == "HL-S01-20261120-BAT_1")
         #expect(exception.decidedBy == "line 1")
         #expect(exception.reasons.first == "rule line 1: review if :amount: > 50000")
+        #expect(exception.features == ["amount": 61_250], "the value the rule looked at is kept")
         #expect(exception.summary == "sale TRN_BIG $612.50 on VISA:??????******4444 (ticket S01-20261120-30, 10:30 local, station 101, clerk Ava)")
 
         let alert = try decoded(AlertNotice.self, outputs[1])

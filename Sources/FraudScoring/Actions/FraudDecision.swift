@@ -33,3 +33,12 @@ public struct FraudDecision: Codable, Sendable, Hashable {
         self.riskScore = riskScore
     }
 }
+
+extension FraudDecision {
+    /// The features the deciding rule names (`:terminal_small_auths_10m:` in its text), with their values in `vector`:
+    /// what made the rule hold, kept with an exception for the analyst. Empty when a list or no rule decided.
+    public func ruleFeatures(_ vector: FeatureVector) -> [String: Double] {
+        let named = reasons.filter { $0.hasPrefix("rule ") }.flatMap { $0.split(separator: ":") }.compactMap { FeatureName(rawValue: String($0)) }
+        return Dictionary(named.map { ($0.rawValue, vector[$0]) }, uniquingKeysWith: { first, _ in first })
+    }
+}

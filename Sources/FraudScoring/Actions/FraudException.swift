@@ -22,6 +22,9 @@ public struct FraudException: Codable, Sendable, Hashable {
     public var decidedBy: String?
     /// The rule's text and the model's top reasons.
     public var reasons: [String]
+    /// The values of the features the deciding rule names, as the scorer saw them (`FraudDecision.ruleFeatures`); empty
+    /// for an exception raised before they were kept, or decided by a list or the risk score alone.
+    public var features: [String: Double] = [:]
     public var status: Status
     public var raisedAt: Date
     public var acknowledgedBy: String?
@@ -36,9 +39,10 @@ public struct FraudException: Codable, Sendable, Hashable {
         public var riskScore: Int
         public var decidedBy: String?
         public var reasons: [String]
+        public var features: [String: Double]
 
         public init(key: String, reference: String, transactionId: String, store: String, amountCents: Int64, summary: String,
-                    riskScore: Int, decidedBy: String?, reasons: [String]) {
+                    riskScore: Int, decidedBy: String?, reasons: [String], features: [String: Double] = [:]) {
             self.key = key
             self.reference = reference
             self.transactionId = transactionId
@@ -48,6 +52,7 @@ public struct FraudException: Codable, Sendable, Hashable {
             self.riskScore = riskScore
             self.decidedBy = decidedBy
             self.reasons = reasons
+            self.features = features
         }
     }
 
@@ -105,6 +110,10 @@ extension ReviewStore {
             );
             CREATE INDEX IF NOT EXISTS fraud_exception_status ON fraud_exception(status, id);
             """)
+        // Added for the console's exception page (issue 20): the deciding rule's feature values, JSON.
+        if try !db.columns(in: "fraud_exception").contains(where: { $0.name == "features" }) {
+            try db.execute(sql: "ALTER TABLE fraud_exception ADD COLUMN features TEXT")
+        }
     }
 
     /// Records exceptions in one transaction, in order; a key recorded before (a redelivered batch)
@@ -112,14 +121,15 @@ extension ReviewStore {
     @discardableResult
     public func recordExceptions(_ raised: [FraudException.Raised], at: Date = Date()) async throws -> [FraudException] {
         let reasons = try raised.map { String(decoding: try JSONEncoder().encode($0.reasons), as: UTF8.self) }
+        let features = try raised.map { String(decoding: try JSONEncoder().encode($0.features), as: UTF8.self) }
         return try await database.write { db in
-            try zip(raised, reasons).map { raised, reasonsJSON in
+            try zip(raised, zip(reasons, features)).map { raised, json in
                 try db.cachedStatement(sql: """
                     INSERT OR IGNORE INTO fraud_exception
-                        (key, reference, transaction_id, store, amount_cents, summary, risk_score, decided_by, reasons, status, raised_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)
+                        (key, reference, transaction_id, store, amount_cents, summary, risk_score, decided_by, reasons, status, raised_at, features)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)
                     """).execute(arguments: [raised.key, raised.reference, raised.transactionId, raised.store, raised.amountCents, raised.summary,
-                                             raised.riskScore, raised.decidedBy, reasonsJSON, at.timeIntervalSince1970])
+                                             raised.riskScore, raised.decidedBy, json.0, at.timeIntervalSince1970, json.1])
                 let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM fraud_exception WHERE key = ?"), arguments: [raised.key])!
                 return try Self.exception(row)
             }
@@ -178,10 +188,12 @@ extension ReviewStore {
         let reasonsText: String = row["reasons"]
         let raisedAt: Double = row["raised_at"]
         let acknowledgedAt: Double? = row["acknowledged_at"]
+        let featuresText: String? = row["features"]
         return FraudException(
             id: row["id"], key: row["key"], reference: row["reference"], transactionId: row["transaction_id"], store: row["store"],
             amountCents: row["amount_cents"], summary: row["summary"], riskScore: row["risk_score"], decidedBy: row["decided_by"],
             reasons: try JSONDecoder().decode([String].self, from: Data(reasonsText.utf8)),
+            features: try featuresText.map { try JSONDecoder().decode([String: Double].self, from: Data($0.utf8)) } ?? [:],
             status: FraudException.Status(rawValue: row["status"]) ?? .open, raisedAt: Date(timeIntervalSince1970: raisedAt),
             acknowledgedBy: row["acknowledged_by"], acknowledgedWhy: row["acknowledged_why"],
             acknowledgedAt: acknowledgedAt.map(Date.init(timeIntervalSince1970:)))

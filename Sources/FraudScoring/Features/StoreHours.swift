@@ -16,6 +16,11 @@ public struct StoreHours: Codable, Sendable, Hashable {
     /// 06:30 to midnight: the simulator's stores trade from 07:00 and take returns until 23:45.
     public static let standard = StoreHours(opening: 6 * 60 + 30, closing: 24 * 60)
 
+    /// As the hours file writes them: `07:00-22:00`, `10:00-26:00` (closing after midnight).
+    public var text: String {
+        String(format: "%02d:%02d-%02d:%02d", opening / 60, opening % 60, closing / 60, closing % 60)
+    }
+
     /// 0 inside the hours, else the minutes to the nearer of the last closing and the next opening (at least 1).
     public func minutesOutside(minuteOfDay m: Int) -> Int {
         let day = 24 * 60
@@ -69,6 +74,9 @@ public struct StoreHoursFile: Sendable, Equatable {
             if store == "default" { fallback = hours } else { stores[StoreID(store)] = hours }
         }
     }
+
+    /// The store's hours, or the default for a store not listed.
+    public func hours(of store: StoreID) -> StoreHours { stores[store] ?? fallback }
 
     static func parse(_ text: String) -> StoreHours? {
         let parts = text.split(separator: "-").map { $0.trimmingCharacters(in: .whitespaces) }

@@ -115,7 +115,8 @@ public struct FraudScoringHandler: StageHandler {
             return FraudException.Raised(
                 key: "\(key)|\(judged.transaction.transactionId)", reference: reference, transactionId: judged.transaction.transactionId,
                 store: document.storeID ?? "?", amountCents: judged.transaction.amountCents, summary: sales.summary(judged),
-                riskScore: decision.riskScore, decidedBy: decision.decidedBy, reasons: decision.reasons)
+                riskScore: decision.riskScore, decidedBy: decision.decidedBy, reasons: decision.reasons,
+                features: decision.ruleFeatures(judged.assessment.features))
         })
         for (judged, exception) in zip(flagged, recorded) {
             let line = "\(exception.label): \(exception.summary), \(sales.explanation(judged))"

@@ -125,7 +125,8 @@ extension FraudScoringHandler {
         let reasons = (cardTesting ? [GatewayFeed.cardTestingReason(assessment.features, terminal: event.terminal)] : []) + decision.reasons
         let raised = FraudException.Raised(
             key: exceptionKey, reference: reference, transactionId: event.id, store: event.store.rawValue, amountCents: event.amountCents,
-            summary: summary, riskScore: decision.riskScore, decidedBy: decision.decidedBy, reasons: reasons)
+            summary: summary, riskScore: decision.riskScore, decidedBy: decision.decidedBy, reasons: reasons,
+            features: decision.ruleFeatures(assessment.features))
         let exception = try await reviews.recordExceptions([raised])[0]
         logger.warning(cardTesting ? "card testing on a terminal" : "gateway feed event flagged", metadata: [
             "event": .string(event.id), "exception": .string(exception.label), "terminal": .string(event.terminal),

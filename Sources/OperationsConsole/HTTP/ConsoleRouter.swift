@@ -122,6 +122,9 @@ extension OperationsConsole {
             let status = request.query["status"] ?? "all"
             let rows = try await fraudExceptions(status: status)
             return json ? .json(rows) : page("Fraud exceptions", HTML.fraudExceptions(rows, status: status, principal: principal))
+        case let parts where parts.count == 3 && parts[0] == "reviews" && parts[1] == "exceptions":
+            let detail = try await exceptionDetail(parts[2])
+            return json ? .json(detail) : page("Fraud exception \(detail.exception.id)", HTML.exceptionDetail(detail, principal: principal))
         case let parts where parts.count == 2 && parts[0] == "reviews":
             guard let id = Int64(parts[1]) else { throw ConsoleError.notFound("no review \(parts[1])") }
             let detail = try await review(id: id)
@@ -171,7 +174,9 @@ extension OperationsConsole {
         case .reject(let id):
             return (try await reject(id: id, actor: actor, why: form["why"] ?? ""), "/reviews/\(id)")
         case .acknowledgeException(let label):
-            return (try await acknowledge(exception: label, actor: actor, why: form["why"] ?? ""), "/reviews")
+            // From the exception's own page, back to it; from the lists, to the review queue.
+            let back = form["back"] == "exception" ? "/reviews/exceptions/\(HTML.url(label))" : "/reviews"
+            return (try await acknowledge(exception: label, actor: actor, why: form["why"] ?? ""), back)
         case .decideMatch(let id, let verdict):
             let why = form["why"].flatMap { $0.isEmpty ? nil : $0 }
             let message = try await decide(match: id, verdict: verdict, heartland: form["heartland"], sage: form["sage"], actor: actor, why: why)

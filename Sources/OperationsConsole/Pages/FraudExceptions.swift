@@ -1,6 +1,7 @@
 import Accounting
 import Foundation
 import FraudScoring
+import Messaging
 
 /// Fraud exceptions: card sales the rules sent to `review` in batches that posted anyway (the money
 /// had moved). Nothing is held; an analyst looks at each and acknowledges it once, exactly as
@@ -32,11 +33,11 @@ struct ExceptionRow: Encodable, Sendable {
         storeId = exception.store
         amount = Money.decimalString(exception.amountCents)
         amountCents = exception.amountCents
-        cardToken = exception.cardToken
+        cardToken = exception.cardToken.map(CardMask.mask)
         riskScore = exception.riskScore
         decidedBy = exception.decidedBy
-        reasons = exception.reasons
-        sale = exception.summary
+        reasons = exception.reasons.map(CardMask.mask)
+        sale = CardMask.mask(exception.summary)
         raisedAt = format.string(from: exception.raisedAt)
         acknowledgedBy = exception.acknowledgedBy
         acknowledgedWhy = exception.acknowledgedWhy

@@ -37,6 +37,8 @@ struct ReviewDetail: Encodable, Sendable {
     var description: String?
     var postingDate: String?
     var lines: [Line]
+    /// A held refund's sale and related transactions; nil for other documents.
+    var refund: RefundEvidence?
 }
 
 extension OperationsConsole {
@@ -49,12 +51,14 @@ extension OperationsConsole {
     func review(id: Int64) async throws -> ReviewDetail {
         let held = try await reviewStore().show(id: id)
         let document = Self.document(held)
+        let refund: RefundEvidence? = if let facts = document?.refund { await refundEvidence(facts) } else { nil }
         return ReviewDetail(review: ReviewRow(held, document: document), description: document?.journal.description,
                             postingDate: document?.journal.postingDate.iso,
                             lines: document?.journal.lines.map {
                                 .init(account: $0.account.rawValue, description: $0.description, side: $0.side.rawValue,
                                       amount: Money.decimalString($0.amount.minorUnits))
-                            } ?? [])
+                            } ?? [],
+                            refund: refund)
     }
 
     /// Approves and releases to the loaders; the broker is reached first, so that an unreachable broker

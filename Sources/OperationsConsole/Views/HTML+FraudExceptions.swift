@@ -52,7 +52,7 @@ extension HTML {
 
     private static func sale(_ e: ExceptionRow) -> [String] {
         let why = e.reasons.joined(separator: "; ") + (e.decidedBy.map { " (decided by \($0))" } ?? "")
-        return [escape(e.id), escape(e.sale), "<span class=\"num\">\(escape(e.amount))</span>", escape(e.cardToken ?? ""), escape(e.storeId),
+        return ["<a href=\"/reviews/exceptions/\(url(e.id))\">\(escape(e.id))</a>", escape(e.sale), "<span class=\"num\">\(escape(e.amount))</span>", escape(e.cardToken ?? ""), escape(e.storeId),
                 "<span class=\"num\">\(e.riskScore)/100</span>", escape(why), escape(e.reference),
                 escape(e.raisedAt)]
     }

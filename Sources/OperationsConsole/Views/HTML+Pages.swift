@@ -81,6 +81,7 @@ extension HTML {
             """
         html += table(id: "lines", ["Account", "Description", "Side", "Amount"],
                       detail.lines.map { [escape($0.account), escape($0.description), escape($0.side), "<span class=\"num\">\(escape($0.amount))</span>"] })
+        if let refund = detail.refund { html += refundEvidence(refund) }
         if r.status == "held" && principal.user.role >= .operator {
             html += """
                 <form method="post" id="decision">
