@@ -5,6 +5,7 @@ import Messaging
 import Metrics
 import PipelineContracts
 import SageConnector
+import Synchronization
 
 /// The sage-loader stage: posts each journal to Sage exactly once, reads it back, and publishes the
 /// reconciliation on `bridge.audit`.
@@ -15,7 +16,10 @@ import SageConnector
 /// with the lowest batch number is the journal, and any other is deleted while it is still an entered
 /// (unposted) batch, by whichever delivery sees it (the later poster, or any later delivery). A message
 /// redelivered after a crash waits `inDoubtWindow` before anything else, so a post the crashed handler had
-/// sent lands, and is found (and its copy deleted), before it looks or posts.
+/// sent lands, and is found (and its copy deleted), before it looks or posts. A message this process has
+/// already handled to the end (its connection to the broker was lost before the ack: a node of the cluster
+/// went away) has no post in doubt and does not wait: the Compose cluster day stalled 35 s per round of
+/// redeliveries before.
 ///
 /// Notices are derived, not remembered: whenever a journal is known to be posted (ledger or Sage) and
 /// the ledger has not recorded its notices as confirmed, the `posted` audit and the reconciliation are
@@ -41,12 +45,23 @@ public struct SageLoaderHandler: StageHandler {
         self.inDoubtWindow = inDoubtWindow
     }
 
+    /// The messages this process has handled to the end, without an error (the latest `HandledHere.capacity`).
+    let handledHere = HandledHere()
+
     public func handle(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome {
+        let outcome = try await handleJournal(message, logger: logger)
+        handledHere.record(message.messageID)
+        return outcome
+    }
+
+    private func handleJournal(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome {
         let document = try message.decode(JournalDocument.self)
         let journal = document.journal
         try validation.check(journal)
         let key = message.idempotencyKey ?? journal.idempotencyKey
-        if message.redelivered {
+        if message.redelivered && handledHere.contains(message.messageID) {
+            logger.info("redelivered journal handled here to the end before: no post in doubt", metadata: ["reference": .string(journal.reference)])
+        } else if message.redelivered {
             // The delivery before this one may have died with its post on the way to Sage (on this loader or another,
             // whatever their ledgers say): let that post land before Sage is looked at, so the copy is found and deleted.
             // Waited here rather than in a delay tier: the tier at least this long would be minutes.
@@ -219,4 +234,31 @@ enum BusinessMetrics {
     static func reconciled(_ status: ReconciliationStatus) {
         Counter(label: "bridge_reconciliations_total", dimensions: [("status", status.rawValue)]).increment()
     }
+}
+
+/// Message ids a loader process has handled to the end, without an error, so none of its posts for them can still be
+/// on the way to Sage. Bounded: the oldest are forgotten first (a forgotten one only waits the in-doubt window again).
+final class HandledHere: Sendable {
+    static let capacity = 10_000
+    private struct State {
+        var ids: Set<String> = []
+        var order: [String] = []
+    }
+
+    private let state = Mutex(State())
+
+    func record(_ id: String) {
+        guard !id.isEmpty else { return }  // a message without an id is never taken for another
+        state.withLock { state in
+            guard state.ids.insert(id).inserted else { return }
+            state.order.append(id)
+            if state.order.count > Self.capacity {
+                let forgotten = state.order.prefix(state.order.count - Self.capacity)
+                state.ids.subtract(forgotten)
+                state.order.removeFirst(forgotten.count)
+            }
+        }
+    }
+
+    func contains(_ id: String) -> Bool { !id.isEmpty && state.withLock { $0.ids.contains(id) } }
 }

@@ -90,8 +90,8 @@ import Testing
         return JournalDocument(journal: entry, storeID: "S-LA", batch: nil, fraudAssessment: "not_assessed")
     }
 
-    static func message(_ document: JournalDocument, id: String = UUID().uuidString) throws -> InboundMessage {
-        InboundMessage(Delivery(routingKey: document.routingKey, properties: MessageProperties(
+    static func message(_ document: JournalDocument, id: String = UUID().uuidString, redelivered: Bool = false) throws -> InboundMessage {
+        InboundMessage(Delivery(redelivered: redelivered, routingKey: document.routingKey, properties: MessageProperties(
             messageID: id, type: document.routingKey, headers: [Header.idempotencyKey: .string(document.journal.idempotencyKey)]),
             body: Array(try JSONEncoder().encode(document))))
     }
@@ -124,6 +124,32 @@ import Testing
             // The replica cannot know whether the first poster's notices went out (it may have crashed before
             // its results were published): it sends them again, from Sage's copy.
             #expect(resent.map(\.routingKey) == ["audit.posted.sage-loader", "audit.reconciliation.matched"])
+        }
+    }
+
+    /// A journal this loader handled to the end, redelivered because its connection to the broker was lost before the
+    /// ack (a cluster node gone), is answered at once: none of this process's posts for it can be in doubt. The same
+    /// redelivery on another replica (or on this loader restarted) waits the in-doubt window first.
+    @Test(.timeLimit(.minutes(1))) func aRedeliveryOfAJournalHandledHereToTheEndDoesNotWaitTheInDoubtWindow() async throws {
+        try await Self.withSage { sage in
+            func loader(_ ledger: String, window: Duration) throws -> SageLoaderHandler {
+                SageLoaderHandler(client: sage.client, ledger: try IdempotencyStore(path: sage.folder.appendingPathComponent("\(ledger).sqlite").path),
+                                  rules: Self.rules, company: "SAMINC", inDoubtWindow: window)
+            }
+            let document = try Self.document(reference: "HL-S-LA-20261126-R1")
+            let id = UUID().uuidString
+            let here = try loader("ledger", window: .seconds(3_600))
+            _ = try await Self.confirmed(try await here.handle(try Self.message(document, id: id), logger: Self.logger))
+            let again = try await Self.confirmed(try await here.handle(try Self.message(document, id: id, redelivered: true), logger: Self.logger))
+            guard case .duplicate = again else { Issue.record("expected a duplicate, got \(again)"); return }
+
+            let window = Duration.milliseconds(300)
+            let elsewhere = try loader("replica-2", window: window)
+            let started = ContinuousClock.now
+            let there = try await Self.confirmed(try await elsewhere.handle(try Self.message(document, id: id, redelivered: true), logger: Self.logger))
+            #expect(ContinuousClock.now - started >= window, "a replica that did not handle it waits for a post in doubt")
+            guard case .duplicate = there else { Issue.record("expected a duplicate, got \(there)"); return }
+            #expect(try await sage.client.postedJournals(reference: "HL-S-LA-20261126-R1").count == 1)
         }
     }
 
