@@ -135,7 +135,8 @@ public final class GatewayFeedPoller: Service, Sendable {
             let (key, sourceID) = identity(record)
             guard unknown.contains(key) else { continue }
             let body = try encoder.encode(try await event(record))
-            if try await inbox.acceptFeedEvent(key: key, kind: kind, sourceID: sourceID, body: body, now: seenAt) {
+            // Due by the wall clock, which the forwarder reads: the bridge clock (`--clock`) may be hours ahead of it.
+            if try await inbox.acceptFeedEvent(key: key, kind: kind, sourceID: sourceID, body: body) {
                 new += 1
                 logger.debug("gateway feed record listed", metadata: ["idempotency_key": "\(key)"])
             }

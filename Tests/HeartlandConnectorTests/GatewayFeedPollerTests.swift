@@ -170,6 +170,22 @@ import Testing
         #expect(state?.hasPrefix("2026-11-29T15:00:20") == true, "the cursor is the newest transaction seen: \(state ?? "none")")
     }
 
+    /// The bridge clock ahead of the wall clock (`--clock`: the demo at a chosen hour, the flows' 15:00 UTC in the morning):
+    /// what the feed records is due at once for the forwarder, which reads the wall clock, not hours later.
+    @Test func whatTheFeedRecordsIsForwardedAtOnceWhenTheBridgeClockIsAheadOfTheWallClock() async throws {
+        let (harness, day) = try await Self.simulatorWithADay()
+        defer { Task { await harness.stop() } }
+        let location = try #require(day.locations.first)
+        let ahead = Date().addingTimeInterval(11 * 3600)
+        let offset = Int(ahead.timeIntervalSince(Self.now))
+        try await Self.transactions(location: location.id, [("TRN_AHEAD", "DECLINED", "SALE", 51, "MANUAL", offset - 60)])
+            .load(into: harness.simulator.database)
+        let inboxPath = FileManager.default.temporaryDirectory.appendingPathComponent("feed-\(UUID().uuidString).sqlite").path
+        let feed = try Feed(harness: harness, inboxPath: inboxPath, now: ahead)
+        #expect(try await feed.poller().sweep() == 1)
+        #expect(try await feed.forward().map(\.event.transactionId) == ["TRN_AHEAD"])
+    }
+
     @Test func theFeedCanBeReadPageByPageNewestFirst() async throws {
         let (harness, day) = try await Self.simulatorWithADay()
         defer { Task { await harness.stop() } }
