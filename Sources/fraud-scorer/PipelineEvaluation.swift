@@ -130,7 +130,8 @@ struct PipelineFlags {
         }
         for reference in blockedRefunds {
             // `HL-S01-20261201-R<return ticket>`
-            guard let ticket = reference.split(separator: "R").last, let id = expected.refundOfReturnTicket[String(ticket)] else { continue }
+            guard let marker = reference.range(of: "-R", options: .backwards),
+                  let id = expected.refundOfReturnTicket[String(reference[marker.upperBound...])] else { continue }
             flags.add(id, source: "blocked refund", reasons: ["refund_blocked alert on \(reference)"])
         }
         return flags
