@@ -192,10 +192,12 @@ final class BridgeFlow: @unchecked Sendable {
 
     /// Generates a store day into heartland-sim's database, serves it, and starts heartland-ingest
     /// with its webhook registered. Returns the generated fixture (for independent expectations).
-    /// The day is `day` if given, else the last business day over at every store at the flow's clock.
+    /// The day is `day` if given, else the last business day over at every store at the flow's clock. `prepare` may add
+    /// to heartland-sim's database (its path, the day) before heartland-sim serves it.
     @discardableResult
     func startHeartland(stores: Int, day: String? = nil, seed: Int = 7, tickets: Int, duplicateRate: Double = 0, pollSeconds: Double = 0,
-                        ingestArguments: [String] = [], generateArguments: [String] = []) async throws -> Data
+                        ingestArguments: [String] = [], generateArguments: [String] = [],
+                        prepare: ((_ database: String, _ day: String) async throws -> Void)? = nil) async throws -> Data
     {
         let day = day ?? StoreDayGenerator.lastFinishedDay(stores: stores, at: clock.now())
         self.day = day
@@ -206,6 +208,7 @@ final class BridgeFlow: @unchecked Sendable {
             "--db", db, "--out", fixtureFile] + generateArguments)
         let generated = try await generate.waitForExit(timeout: .seconds(120))
         XCTAssertEqual(generated, 0, generate.log)
+        try await prepare?(db, day)
         let sim = try WorkerProcess.start(executable: "heartland-sim", arguments: [
             "serve", "--db", db, "--port", "0", "--app-id", Self.appID, "--app-key", Self.appKey, "--retail-token", Self.retailToken,
             "--webhook-secret", Self.webhookSecret, "--webhook-duplicate-rate", String(duplicateRate), "--webhook-retry-ms", "100", "--rate-limit", "off",

@@ -12,6 +12,7 @@
 #   bridge_sync         1 (default): also sage-ingest and heartland-loader (two-way sync); 0: not
 #   heartland_sim_args  extra arguments for `heartland-sim serve` (array), e.g. more --retail-token values
 #   alerter_args        extra arguments for the alerter (array), e.g. --console-port 0 --alert-webhook URL
+#   ingest_args         extra arguments for heartland-ingest (array), e.g. --gateway-feed-catch-up SECONDS
 #   fraud_model         the fraud-scorer's model file (default Config/fraud-model.json, the shipped one); none: rules only
 #   sage_mode           http (default): loaders post through Sage's Web API; file: through GL import files in
 #                       $state/sage-import, which sage-pro-sim watches (no two-way sync: set bridge_sync=0)
@@ -28,6 +29,7 @@ bridge_sync=${bridge_sync:-1}
 sage_mode=${sage_mode:-http}
 if [ -z "${heartland_sim_args+x}" ]; then heartland_sim_args=(); fi
 if [ -z "${alerter_args+x}" ]; then alerter_args=(); fi
+if [ -z "${ingest_args+x}" ]; then ingest_args=(); fi
 
 bridge_stop_all() {
   trap - EXIT INT TERM
@@ -124,7 +126,8 @@ bridge_start_workers() {
   export BRIDGE_TOPOLOGY=$PWD/Topology/definitions.json BRIDGE_MAPPING=$PWD/Config/mapping.yaml
   HEARTLAND_URL=$heartland_url HEARTLAND_APP_ID=$app_id HEARTLAND_APP_KEY=$app_key HEARTLAND_RETAIL_TOKEN=$retail_token \
     HEARTLAND_WEBHOOK_SECRET=$webhook_secret start heartland-ingest "$bin/heartland-ingest" --amqp-url "$(url_for heartland-ingest)" --inbox "$state/heartland-ingest.sqlite" \
-    --sync-state "$state/heartland-sync.sqlite" --webhook-port 0 --poll-interval 30 --catch-up-days 2  # the generated day is up to two UTC dates back (US stores at 02:00 UTC)
+    --sync-state "$state/heartland-sync.sqlite" --webhook-port 0 --poll-interval 30 --catch-up-days 2 \
+    ${ingest_args[@]+"${ingest_args[@]}"}  # the generated day is up to two UTC dates back (US stores at 02:00 UTC)
   start transformer "$bin/transformer" --amqp-url "$(url_for transformer)"
   # The shipped model (docs/FRAUD-MODEL.md) unless the caller names another, or none (fraud_model=none: rules only).
   local model_args=()

@@ -126,6 +126,18 @@ public final class FeatureStore: Sendable {
         try await database.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM event WHERE id = ?", arguments: [id]) ?? false }
     }
 
+    /// Every recorded event's id and kind: what the scorer has seen (the pipeline evaluation counts its clean events here).
+    public func recordedKinds() async throws -> [String: ScoredEvent.Kind] {
+        try await database.read { db in
+            var kinds: [String: ScoredEvent.Kind] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT id, kind FROM event") {
+                let id: String = row["id"]
+                kinds[id] = ScoredEvent.Kind(rawValue: row["kind"]) ?? .sale
+            }
+            return kinds
+        }
+    }
+
     public func eventCount() async throws -> Int {
         try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event") ?? 0 }
     }
