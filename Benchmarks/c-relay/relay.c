@@ -2,7 +2,9 @@
  * A minimal relay over the same rabbitmq-c calls the Swift stage runner uses, to measure what the
  * runner costs. Three modes, so the load and the measurement are the same for both relays:
  *
- *   relay-bench produce HOST PORT USER PASS EXCHANGE KEY COUNT SIZE   publish COUNT persistent messages with confirms
+ *   relay-bench produce HOST PORT USER PASS EXCHANGE KEY COUNT SIZE [RATE]
+ *                                                           publish COUNT persistent messages with confirms; with RATE,
+ *                                                           paced at RATE msg/s (confirms awaited every 10 messages)
  *   relay-bench relay   HOST PORT USER PASS QUEUE EXCHANGE KEY COUNT  consume, publish with confirms (batches of 100), ack (multiple)
  *   relay-bench sink    HOST PORT USER PASS QUEUE COUNT               consume COUNT messages; print msgs/s and latency p50/p99
  *
@@ -75,7 +77,9 @@ int main(int argc, char **argv) {
     const char *mode = argv[1], *host = argv[2], *user = argv[4], *pass = argv[5];
     int port = atoi(argv[3]);
 
-    if (!strcmp(mode, "produce") && argc == 10) {
+    if (!strcmp(mode, "produce") && (argc == 10 || argc == 11)) {
+        double rate = argc == 11 ? atof(argv[10]) : 0;
+        int confirm_every = rate > 0 ? 10 : BATCH;
         amqp_connection_state_t c = open_conn(host, port, user, pass);
         amqp_confirm_select(c, 1);
         die("confirm.select", amqp_get_rpc_reply(c));
@@ -84,13 +88,21 @@ int main(int argc, char **argv) {
         memset(body, 'x', size);
         amqp_basic_properties_t p = persistent();
         uint64_t published = 0, confirmed = 0;
+        int64_t start = now_ns();
         for (long i = 0; i < count; i++) {
+            if (rate > 0) {  /* message i is due at start + i / rate; sent late if the confirms held the producer up */
+                int64_t wait = start + (int64_t)(i * 1e9 / rate) - now_ns();
+                if (wait > 0) {
+                    struct timespec ts = { wait / 1000000000, wait % 1000000000 };
+                    nanosleep(&ts, NULL);
+                }
+            }
             int64_t t = now_ns();
             memcpy(body, &t, sizeof t);
             amqp_bytes_t b = { (size_t)size, body };
             if (amqp_basic_publish(c, 1, amqp_cstring_bytes(argv[6]), amqp_cstring_bytes(argv[7]), 0, 0, &p, b)) { fprintf(stderr, "publish failed\n"); return 1; }
             published++;
-            if (published % BATCH == 0) wait_confirms(c, &confirmed, published);
+            if (published % confirm_every == 0) wait_confirms(c, &confirmed, published);
         }
         wait_confirms(c, &confirmed, published);
         return 0;
