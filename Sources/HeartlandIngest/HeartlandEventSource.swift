@@ -79,7 +79,7 @@ public final class HeartlandEventSource: Sendable {
         return PayrollCompletedEvent(currency: "USD", runId: run.id, payRun: RawJSON(json))
     }
 
-    /// The batch and the documents that belong to it (README "Batches and documents"): every ticket with a card tender
+    /// The batch and the documents that belong to it (docs/FLOWS.md "Batches and documents"): every ticket with a card tender
     /// the batch settled, and every ticket without a card transaction completed before the batch closed that no other
     /// batch has claimed (or whose time cannot be read: it is set aside downstream). A document belongs to the first
     /// batch that claims it, for good; the event is built once and kept, so publishing it again gives the same journals.
