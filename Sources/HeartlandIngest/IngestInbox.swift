@@ -75,7 +75,8 @@ public final class IngestInbox: Sendable {
     /// Records a gateway feed event with its body, built from the listing, in one transaction (the forwarder never sees
     /// the record without its body); true when it is new, false for a repeat sighting.
     @discardableResult
-    public func acceptFeedEvent(key: String, kind: String, sourceID: String, body: Data, now: Date = Date()) async throws -> Bool {
+    public func acceptFeedEvent(key: String, kind: String, sourceID: String, body: Data) async throws -> Bool {
+        let now = Date()  // the machine's clock, which the forwarder reads: never the business clock (`--clock`)
         let new = try await database.write { db in
             try db.execute(sql: """
                 INSERT INTO inbox (idempotency_key, kind, source_id, first_seen_by, status, next_attempt_at, received_at)
