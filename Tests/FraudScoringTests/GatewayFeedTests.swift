@@ -120,7 +120,14 @@ import Testing
             + "(bridgectl review list)")
         #expect(Set(alerts.map { $0.reason.replacingOccurrences(of: "TRN_P[0-9]", with: "", options: .regularExpression) }).count == 1,
                 "one text for the burst but the transaction: one alert group")
-        let exceptions = try await stage.reviews.exceptions(status: .open)
+        let all = try await stage.reviews.exceptions(status: .open)
+        // The probes before the one that made the burst visible are raised with it, each saying which flag revealed it.
+        let run = all.filter { $0.decidedBy == "run of TRN_P3" }
+        #expect(run.map(\.transactionId) == ["TRN_P0", "TRN_P1", "TRN_P2"])
+        #expect(run.first?.reasons.first == "part of a run: card testing: 4 tiny or declined authorisations on terminal DEV0001 within 10 minutes "
+            + "(this one at 10:01 local); flagged when TRN_P3 was scored")
+        #expect(run.first?.summary == "decline TRN_P0 $0.01 card on VISA:411111******0010, keyed (store S01, terminal DEV0001, 10:01 local)")
+        let exceptions = all.filter { $0.decidedBy != "run of TRN_P3" }
         #expect(exceptions.count == alerts.count)
         let first = try #require(exceptions.first)
         #expect(first.transactionId == "TRN_P3")
@@ -142,15 +149,55 @@ import Testing
             // A flagged probe's alert goes out again with it, the same (the first attempt may have ended before it was confirmed).
             let again = try also.first { $0.exchange == "bridge.alerts" }.map { try JSONDecoder().decode(AlertNotice.self, from: Data($0.body)) }
             #expect(again?.reason == (n >= firstAlert! ? alerts[n - firstAlert!].reason : nil), "probe \(n)")
+            let audits = also.filter { $0.exchange == "bridge.audit" }.count
+            #expect(audits == (n < firstAlert! ? 1 : n == firstAlert! ? 4 : 1),
+                    "probe \(n): its audit record again; the flagged one's with those of the run it raised")
         }
         let again = try await stage.features.eventCount()
         #expect(again == recorded)
         let exceptionsAgain = try await stage.reviews.exceptions()
-        #expect(exceptionsAgain.count == exceptions.count)
+        #expect(exceptionsAgain.count == all.count)
         // The next probe sees nine tiny authorisations in its window, not seventeen.
         let next = try await stage.handler.scorer.assess([try #require(GatewayFeed.event(Self.feed("TRN_P8", second: 60 + 8 * 20, last4: "0018")))])[0]
         #expect(next.features[.terminalSmallAuths10m] == 9)
         #expect(next.features[.terminalDeclines10m] == 7)
+    }
+
+    @Test func aClerksVoidRunIsRaisedWholeWhenItsLaterVoidIsFlagged() async throws {
+        let reviews = try ReviewStore(path: nil), features = try FeatureStore(path: nil)
+        let rules = try RuleParser.parse("""
+            review if :is_void: and :clerk_voids_shift: >= 4
+            review if :is_void: and :amount: >= 50000
+            """, file: "test rules")
+        let handler = try FraudScoringHandler(history: try BatchHistory(path: nil), reviews: reviews,
+                                              scorer: FraudScorer(store: features, model: .unscored, ruleSet: rules))
+        func void(_ ticket: Int64, clerk: String, minute: Int, cents: Int64 = 1_200) throws -> InboundMessage {
+            let at = Date(timeIntervalSince1970: 1_795_186_800 + Double(minute * 60))
+            let voided = TicketVoidedEvent(ticketId: ticket, publicId: "S01-20261120-\(ticket)", store: Self.store, station: "101", clerk: clerk,
+                                           totalCents: cents, tender: "cash", voidedAt: at.formatted(.iso8601), seenAt: at.formatted(.iso8601))
+            return InboundMessage(Delivery(routingKey: TicketVoidedEvent.routingKey, properties: MessageProperties(
+                messageID: "m-\(voided.idempotencyKey)", type: TicketVoidedEvent.routingKey, headers: [Header.idempotencyKey: .string(voided.idempotencyKey)]),
+                body: Array(try JSONEncoder().encode(voided))))
+        }
+        // Bob voids one ticket, then a big one the amount rule flags: one earlier void is not a run.
+        _ = try await handler.handle(try void(1, clerk: "Bob", minute: 0), logger: logger)
+        _ = try await handler.handle(try void(2, clerk: "Bob", minute: 30, cents: 60_000), logger: logger)
+        // Ava voids five tickets through the afternoon; the fourth is flagged.
+        var audits: [Int] = []
+        for n in 0..<5 {
+            let outputs = published(try await handler.handle(try void(Int64(10 + n), clerk: "Ava", minute: 60 + n * 25), logger: logger))
+            audits.append(outputs.filter { $0.exchange == "bridge.audit" }.count)
+        }
+        #expect(audits == [0, 0, 0, 4, 1], "the fourth void's exception and the three before it; the fifth alone")
+        let exceptions = try await reviews.exceptions()
+        #expect(exceptions.map(\.transactionId) == ["ticket:2:void", "ticket:13:void", "ticket:10:void", "ticket:11:void", "ticket:12:void",
+                                                    "ticket:14:void"])
+        let earliest = try #require(exceptions.first { $0.transactionId == "ticket:10:void" })
+        #expect(earliest.decidedBy == "run of ticket:13:void")
+        #expect(earliest.reasons == ["part of a run: 4 voids by clerk Ava on 2026-11-20 (this one at 11:00 local); flagged when ticket:13:void was scored",
+                                     "rule line 1: review if :is_void: and :clerk_voids_shift: >= 4"])
+        #expect(earliest.summary == "void ticket:10:void $12.00 cash by clerk Ava (store S01, terminal 101, 11:00 local)")
+        #expect(earliest.reference == "ticket S01-20261120-13")
     }
 
     @Test func aSettledSaleTheFeedSawIsCountedOnceUnderTheFeedsTerminalAndCard() async throws {

@@ -148,6 +148,13 @@ extension ReviewStore {
         }
     }
 
+    /// The exceptions one rule, list or flag decided (`FeedRun.decidedBy`), oldest first.
+    public func exceptions(decidedBy: String) async throws -> [FraudException] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM fraud_exception WHERE decided_by = ? ORDER BY id", arguments: [decidedBy]).map(Self.exception)
+        }
+    }
+
     /// The exception recorded under an idempotency key, if any.
     public func exception(key: String) async throws -> FraudException? {
         try await database.read { db in

@@ -45,7 +45,8 @@ public final class EventHistory: Sendable {
 
     private let database: any DatabaseReader
 
-    private init(database: any DatabaseReader) {
+    /// A view over a feature store's own connection (`FeatureStore.history`): the scorer reads a flagged event's run with it.
+    init(database: any DatabaseReader) {
         self.database = database
     }
 
@@ -81,6 +82,14 @@ public final class EventHistory: Sendable {
     public func probes(store: String, terminal: String, from: Date, to: Date, limit: Int) async throws -> Slice {
         try await slice(limit: limit, sql: """
             SELECT * FROM event INDEXED BY event_terminal WHERE terminal = ? AND at BETWEEN ? AND ? AND (small OR kind = 'decline')
+            ORDER BY at, id LIMIT ?
+            """, arguments: ["\(store)/\(terminal)", from.timeIntervalSince1970, to.timeIntervalSince1970])
+    }
+
+    /// The terminal's keyed-in sales from `from` to `to` (a keyed spike), in time order.
+    public func keyedSales(store: String, terminal: String, from: Date, to: Date, limit: Int) async throws -> Slice {
+        try await slice(limit: limit, sql: """
+            SELECT * FROM event INDEXED BY event_terminal WHERE terminal = ? AND at BETWEEN ? AND ? AND keyed AND kind = 'sale'
             ORDER BY at, id LIMIT ?
             """, arguments: ["\(store)/\(terminal)", from.timeIntervalSince1970, to.timeIntervalSince1970])
     }

@@ -36,6 +36,8 @@ public final class FeatureStore: Sendable {
     static let pruneEvery = 1_000
 
     private let database: any DatabaseWriter
+    /// The recorded events as a person (or the scorer, for a flagged event's run) looks at them, on this store's connection.
+    public let history: EventHistory
     private let insertsSincePrune = Mutex(0)
     private let limits: Limits
     private let hours: [StoreID: StoreHours]
@@ -45,6 +47,7 @@ public final class FeatureStore: Sendable {
     public init(path: String?, limits: Limits = Limits(), hours: [StoreID: StoreHours] = [:],
                 defaultHours: StoreHours = .standard) throws {
         database = try path.map { try SQLiteFile.pool(path: $0) } ?? DatabaseQueue()
+        history = EventHistory(database: database)
         self.limits = limits
         self.hours = hours
         self.defaultHours = defaultHours

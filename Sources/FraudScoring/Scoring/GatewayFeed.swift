@@ -107,15 +107,24 @@ extension FraudScoringHandler {
 
     /// Scores a feed event once. A redelivery (the event already recorded) is a duplicate: judged again with hindsight, the
     /// first probes of a burst would look like the burst, so the first decision stands; if it raised an exception, its
-    /// alert and audit record go out again (same message ids: the alerter keeps them once), in case the first attempt
+    /// alert and audit records go out again (same message ids: the alerter keeps them once), in case the first attempt
     /// ended before they were confirmed.
+    ///
+    /// A flagged event that is part of a run (`FeedRun`: a clerk's voids of the day, a card-testing burst, a terminal's
+    /// keyed sales) raises the run's earlier, unflagged events too, in the same transaction as its own exception: the
+    /// first events of a run pass when they are scored, because nothing is unusual yet.
     private func scoreFromFeed(_ event: ScoredEvent, summary: String, reference: String, key: String, logger: Logger) async throws -> StageOutcome {
-        let exceptionKey = "gateway:\(event.id)"
+        let exceptionKey = Self.feedExceptionKey(event.id)
         let seen = try await scorer.store.isRecorded(event.id)
         if seen {
             let why = "\(event.kind.rawValue) \(event.id) of the gateway feed was scored before"
             guard let exception = try await reviews.exception(key: exceptionKey) else { return .duplicate(why) }
-            return .duplicate(why, also: try notices(exception, event: event, key: key))
+            if exception.decidedBy?.hasPrefix(FeedRun.decidedByPrefix) == true {
+                // Raised as part of a later event's run: its audit record only (the alert was that event's).
+                return .duplicate(why, also: [try runAudit(exception)])
+            }
+            let run = try await reviews.exceptions(decidedBy: FeedRun.decidedBy(event))
+            return .duplicate(why, also: try notices(exception, run: run, event: event, key: key))
         }
         let assessment = try await scorer.assess([event])[0]
         let decision = assessment.decision
@@ -127,17 +136,39 @@ extension FraudScoringHandler {
             key: exceptionKey, reference: reference, transactionId: event.id, store: event.store.rawValue, amountCents: event.amountCents,
             summary: summary, riskScore: decision.riskScore, decidedBy: decision.decidedBy, reasons: reasons,
             features: decision.ruleFeatures(assessment.features))
-        let exception = try await reviews.recordExceptions([raised])[0]
+        let earlier = try await runExceptions(of: event, cardTesting: cardTesting, flagged: raised)
+        let recorded = try await reviews.recordExceptions([raised] + earlier)
+        let (exception, run) = (recorded[0], Array(recorded.dropFirst()).filter { $0.decidedBy == FeedRun.decidedBy(event) })
         logger.warning(cardTesting ? "card testing on a terminal" : "gateway feed event flagged", metadata: [
             "event": .string(event.id), "exception": .string(exception.label), "terminal": .string(event.terminal),
+            "earlier_in_run": .stringConvertible(run.count),
         ])
-        return .publish(try notices(exception, event: event, key: key))
+        return .publish(try notices(exception, run: run, event: event, key: key))
+    }
+
+    static func feedExceptionKey(_ eventId: String) -> String { "gateway:\(eventId)" }
+
+    /// Exceptions for the earlier events of the flagged event's run that no exception names yet.
+    private func runExceptions(of event: ScoredEvent, cardTesting: Bool, flagged: FraudException.Raised) async throws -> [FraudException.Raised] {
+        guard let run = FeedRun.of(event, cardTesting: cardTesting) else { return [] }
+        let earlier = try await run.earlierEvents(than: event, in: scorer.store.history)
+        var raised: [FraudException.Raised] = []
+        for past in earlier where try await reviews.exception(key: Self.feedExceptionKey(past.id)) == nil {
+            raised.append(FraudException.Raised(
+                key: Self.feedExceptionKey(past.id), reference: flagged.reference, transactionId: past.id, store: past.store,
+                amountCents: past.amountCents, summary: FeedRun.summary(past, in: event.zone), riskScore: flagged.riskScore,
+                decidedBy: FeedRun.decidedBy(event),
+                reasons: [run.reason(for: past, count: earlier.count + 1, flagged: event)] + flagged.reasons, features: flagged.features))
+        }
+        return raised
     }
 
     /// The alert (`card_testing`, error, or `fraud_exception`, warning) and the audit record of a feed exception, from the
     /// exception as recorded, so that a redelivery sends the same. A burst's alerts share one text but the transaction id
     /// (one alert group per terminal, counting the probes); the counts and the card are in the exception and the audit record.
-    private func notices(_ exception: FraudException, event: ScoredEvent, key: String) throws -> [OutboundMessage] {
+    /// The run's earlier events raised with it get an audit record each; the alert stays one per flagged event, with the
+    /// same text for every event of a burst (one alert group), so they are not alerted again.
+    private func notices(_ exception: FraudException, run: [FraudException], event: ScoredEvent, key: String) throws -> [OutboundMessage] {
         let why = "risk \(exception.riskScore)/100; " + (exception.reasons.isEmpty ? ["no reason given"] : exception.reasons).joined(separator: "; ")
         let line = "\(exception.label): \(exception.summary), \(why)"
         let cardTesting = exception.reasons.first?.hasPrefix(GatewayFeed.cardTestingPrefix) == true
@@ -151,6 +182,14 @@ extension FraudScoringHandler {
         return [
             try OutboundMessage(exchange: alertExchange, routingKey: "alert.\(kind).fraud-scorer", json: alert),
             try OutboundMessage(exchange: auditExchange, routingKey: "audit.fraud_exception.fraud-scorer", json: audit, idempotencyKey: exception.key),
-        ]
+        ] + (try run.map(runAudit))
+    }
+
+    /// The audit record of an earlier event raised with a flagged event's run.
+    private func runAudit(_ earlier: FraudException) throws -> OutboundMessage {
+        let audit = AuditNotice(event: "fraud_exception", stage: "fraud-scorer",
+                                detail: "gateway feed exception \(earlier.label): \(earlier.summary), \(earlier.reasons.first ?? "")",
+                                idempotencyKey: earlier.key)
+        return try OutboundMessage(exchange: auditExchange, routingKey: "audit.fraud_exception.fraud-scorer", json: audit, idempotencyKey: earlier.key)
     }
 }

@@ -1,0 +1,90 @@
+import Accounting
+import Foundation
+
+/// The run a flagged feed event belongs to, when the flag is about a run: the clerk's voids of the day, the terminal's
+/// card-testing probes of the last ten minutes, the terminal's keyed-in sales of the last hour. Scored one by one as they
+/// happen, a run's first events pass (nothing unusual is visible yet); when a later one is flagged, the run's earlier
+/// events are raised as exceptions too, each saying which flag revealed it, so an analyst sees the whole run and not its
+/// tail. Only events the store recorded before the flagged one count, and only a run of at least `minimumEarlier`
+/// earlier events (one or two voids by a clerk are a normal day).
+enum FeedRun: Equatable {
+    case voids(clerk: String, localDay: String)
+    case probes(since: Date)
+    case keyedSales(since: Date)
+
+    static let cardTestingWindow: TimeInterval = 10 * 60
+    static let keyedWindow: TimeInterval = 3600
+    /// At most this many earlier events are raised for one flag.
+    static let limit = 50
+
+    /// The run a flagged event may have revealed; nil for an event that is not part of one.
+    static func of(_ event: ScoredEvent, cardTesting: Bool) -> FeedRun? {
+        if cardTesting { return .probes(since: event.occurredAt.addingTimeInterval(-cardTestingWindow)) }
+        switch event.kind {
+        case .void:
+            guard let clerk = event.clerk else { return nil }
+            return .voids(clerk: clerk, localDay: event.localTime.day)
+        case .sale where event.entryMode == .keyed:
+            return .keyedSales(since: event.occurredAt.addingTimeInterval(-keyedWindow))
+        default:
+            return nil
+        }
+    }
+
+    /// Earlier events of the run a flag must see before it calls them a run: a burst's probes count from the first, a
+    /// clerk's voids or a terminal's keyed sales from two (three with the flagged one).
+    var minimumEarlier: Int {
+        switch self {
+        case .probes: 1
+        case .voids, .keyedSales: 2
+        }
+    }
+
+    /// The run's events recorded before `event`, oldest first; empty when there are fewer than `minimumEarlier`.
+    func earlierEvents(than event: ScoredEvent, in history: EventHistory) async throws -> [EventHistory.Event] {
+        let store = event.store.rawValue
+        let slice = switch self {
+        case .voids(let clerk, let day):
+            try await history.voids(store: store, clerk: clerk, localDay: day, limit: Self.limit + 1)
+        case .probes(let since):
+            try await history.probes(store: store, terminal: event.terminal, from: since, to: event.occurredAt, limit: Self.limit + 1)
+        case .keyedSales(let since):
+            try await history.keyedSales(store: store, terminal: event.terminal, from: since, to: event.occurredAt, limit: Self.limit + 1)
+        }
+        let earlier = slice.events.filter { $0.id != event.id && $0.at <= event.occurredAt }.prefix(Self.limit)
+        return earlier.count >= minimumEarlier ? Array(earlier) : []
+    }
+
+    /// The first reason of an earlier event's exception: `part of a run: 5 voids by clerk Ava on 2026-12-01 (this one at
+    /// 14:02 local); flagged when ticket:9:void was scored`.
+    func reason(for earlier: EventHistory.Event, count: Int, flagged: ScoredEvent) -> String {
+        let run = switch self {
+        case .voids(let clerk, let day): "\(count) voids by clerk \(clerk) on \(day)"
+        case .probes: "card testing: \(count) tiny or declined authorisations on terminal \(flagged.terminal) within 10 minutes"
+        case .keyedSales: "\(count) keyed-in sales on terminal \(flagged.terminal) within an hour"
+        }
+        return "\(Self.runPrefix)\(run) (this one at \(Self.localTime(earlier.at, in: flagged.zone))); flagged when \(flagged.id) was scored"
+    }
+
+    /// The exception's `decidedBy` for the run's earlier events: which flag raised them (a redelivery of the flagged event
+    /// finds them by it, to send their audit records again).
+    static func decidedBy(_ flagged: ScoredEvent) -> String { decidedByPrefix + flagged.id }
+    static let decidedByPrefix = "run of "
+
+    static let runPrefix = "part of a run: "
+
+    /// An earlier event in words: `void ticket:7:void $12.00 cash by clerk Ava (store S01, terminal 101, 13:40 local)`.
+    static func summary(_ earlier: EventHistory.Event, in zone: TimeZone) -> String {
+        let card = earlier.card.map { " on \($0)" } ?? ""
+        let clerk = earlier.clerk.map { " by clerk \($0)" } ?? ""
+        return "\(earlier.kind.rawValue) \(earlier.id) $\(Money.decimalString(earlier.amountCents)) \(earlier.tender)\(card)\(earlier.keyed ? ", keyed" : "")"
+            + "\(clerk) (store \(earlier.store), terminal \(earlier.terminal), \(localTime(earlier.at, in: zone)))"
+    }
+
+    static func localTime(_ at: Date, in zone: TimeZone) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let c = calendar.dateComponents([.hour, .minute], from: at)
+        return String(format: "%02d:%02d local", c.hour ?? 0, c.minute ?? 0)
+    }
+}
