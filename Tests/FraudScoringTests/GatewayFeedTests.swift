@@ -194,7 +194,7 @@ import Testing
                                                     "ticket:14:void"])
         let earliest = try #require(exceptions.first { $0.transactionId == "ticket:10:void" })
         #expect(earliest.decidedBy == "run of ticket:13:void")
-        #expect(earliest.reasons == ["part of a run: 4 voids by clerk Ava on 2026-11-20 (this one at 11:00 local); flagged when ticket:13:void was scored",
+        #expect(earliest.reasons == ["part of a run: 4 voids by clerk Ava within two hours on 2026-11-20 (this one at 11:00 local); flagged when ticket:13:void was scored",
                                      "rule line 1: review if :is_void: and :clerk_voids_shift: >= 4"])
         #expect(earliest.summary == "void ticket:10:void $12.00 cash by clerk Ava (store S01, terminal 101, 11:00 local)")
         #expect(earliest.reference == "ticket S01-20261120-13")

@@ -86,14 +86,6 @@ public final class EventHistory: Sendable {
             """, arguments: ["\(store)/\(terminal)", from.timeIntervalSince1970, to.timeIntervalSince1970])
     }
 
-    /// The terminal's keyed-in sales from `from` to `to` (a keyed spike), in time order.
-    public func keyedSales(store: String, terminal: String, from: Date, to: Date, limit: Int) async throws -> Slice {
-        try await slice(limit: limit, sql: """
-            SELECT * FROM event INDEXED BY event_terminal WHERE terminal = ? AND at BETWEEN ? AND ? AND keyed AND kind = 'sale'
-            ORDER BY at, id LIMIT ?
-            """, arguments: ["\(store)/\(terminal)", from.timeIntervalSince1970, to.timeIntervalSince1970])
-    }
-
     /// The clerk's voids of one local day at the store, in time order.
     public func voids(store: String, clerk: String, localDay: String, limit: Int) async throws -> Slice {
         try await slice(limit: limit, sql: """

@@ -110,8 +110,8 @@ extension FraudScoringHandler {
     /// alert and audit records go out again (same message ids: the alerter keeps them once), in case the first attempt
     /// ended before they were confirmed.
     ///
-    /// A flagged event that is part of a run (`FeedRun`: a clerk's voids of the day, a card-testing burst, a terminal's
-    /// keyed sales) raises the run's earlier, unflagged events too, in the same transaction as its own exception: the
+    /// A flagged event that is part of a run (`FeedRun`: a clerk's voids of the last two hours, a card-testing burst) raises
+    /// the run's earlier, unflagged events too, in the same transaction as its own exception: the
     /// first events of a run pass when they are scored, because nothing is unusual yet.
     private func scoreFromFeed(_ event: ScoredEvent, summary: String, reference: String, key: String, logger: Logger) async throws -> StageOutcome {
         let exceptionKey = Self.feedExceptionKey(event.id)
