@@ -18,6 +18,9 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .customLong("sales"), parsing: .upToNextOption, help: "With --stage: card sales per document.")
     var salesPerDocument: [Int] = [50, 300, 1_000, 3_000]
 
+    @Flag(help: "With --stage: each size also with every window counted by SQL (as before the in-memory windows), for a before/after in one run.")
+    var compareSQLWindows = false
+
     func run() async throws {
         if stage {
             try await runStage()
@@ -59,7 +62,11 @@ struct Bench: AsyncParsableCommand {
         print("fraud-scorer stage, one settlement document at a time, \(days) store days per size, model \(scoringModel.version), "
               + "pipeline default rules (review at risk >= \(scoringModel.reviewThreshold)); SQLite files (WAL)")
         for sales in salesPerDocument {
-            print(try await StageBench.run(sales: sales, days: days, model: scoringModel, folder: folder).line())
+            if compareSQLWindows {
+                print("SQL windows: " + (try await StageBench.run(sales: sales, days: days, model: scoringModel, folder: folder, inMemoryWindowsFrom: .max).line()))
+            }
+            let label = compareSQLWindows ? "in memory:   " : ""
+            print(label + (try await StageBench.run(sales: sales, days: days, model: scoringModel, folder: folder).line()))
         }
     }
 

@@ -29,12 +29,13 @@ enum StageBench {
 
     /// Scores `days` documents of `sales` card sales each (one store, consecutive days); the first two
     /// documents warm the caches and are not counted.
-    static func run(sales: Int, days: Int, model: FraudModel, folder: URL) async throws -> Figures {
+    static func run(sales: Int, days: Int, model: FraudModel, folder: URL,
+                    inMemoryWindowsFrom: Int = FeatureStore.inMemoryWindowsFrom) async throws -> Figures {
         var logger = Logger(label: "bench")
         logger.logLevel = .error
-        let path = folder.appendingPathComponent("stage-\(sales)").path
+        let path = folder.appendingPathComponent("stage-\(sales)-\(inMemoryWindowsFrom)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        let scorer = FraudScorer(store: try FeatureStore(path: path + "/features.sqlite"), model: model,
+        let scorer = FraudScorer(store: try FeatureStore(path: path + "/features.sqlite", inMemoryWindowsFrom: inMemoryWindowsFrom), model: model,
                                  ruleSet: .pipelineDefault(reviewThreshold: model.reviewThreshold))
         let reviews = try ReviewStore(path: path + "/reviews.sqlite")
         let handler = try FraudScoringHandler(history: try BatchHistory(path: path + "/history.sqlite"), reviews: reviews, scorer: scorer)

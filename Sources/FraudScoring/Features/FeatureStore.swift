@@ -32,6 +32,9 @@ public final class FeatureStore: Sendable {
     /// Voids per clerk per shift assumed before a store has history.
     static let defaultVoidRate = 0.25
 
+    /// Calls to `observe` with at least this many events count their windows in memory (`EventWindows`).
+    public static let inMemoryWindowsFrom = 16
+
     /// Pruning runs after this many new events (counting the table on every batch would cost more than scoring).
     static let pruneEvery = 1_000
 
@@ -42,10 +45,14 @@ public final class FeatureStore: Sendable {
     private let limits: Limits
     private let hours: [StoreID: StoreHours]
     private let defaultHours: StoreHours
+    private let inMemoryWindowsFrom: Int
 
-    /// `path` nil: an in-memory store (backtests, evaluation, tests).
+    /// `path` nil: an in-memory store (backtests, evaluation, tests). `inMemoryWindowsFrom`: the smallest call to `observe`
+    /// that counts its windows in memory (`Int.max`: always with SQL, as before issue 21; `fraud-scorer bench --stage
+    /// --sql-windows` compares the two).
     public init(path: String?, limits: Limits = Limits(), hours: [StoreID: StoreHours] = [:],
-                defaultHours: StoreHours = .standard) throws {
+                defaultHours: StoreHours = .standard, inMemoryWindowsFrom: Int = FeatureStore.inMemoryWindowsFrom) throws {
+        self.inMemoryWindowsFrom = inMemoryWindowsFrom
         database = try path.map { try SQLiteFile.pool(path: $0) } ?? DatabaseQueue()
         history = EventHistory(database: database)
         self.limits = limits
@@ -91,7 +98,15 @@ public final class FeatureStore: Sendable {
     /// authorised) is not recorded again and moves no baseline; its features are those of the recorded copy, with
     /// what only the later copy knows added (the clerk). So a sale is counted once in every window, under one terminal
     /// and one card token, whichever path saw it first.
+    ///
+    /// A batch counts its windows in memory (each terminal's, card's and clerk's events around the batch loaded once), a few
+    /// events with SQL (`EventWindows`); the baselines are read once and written back once.
     public func observe(_ events: [ScoredEvent]) async throws -> [FeatureVector] {
+        try await observe(events, windowsInMemory: nil)
+    }
+
+    /// `windowsInMemory` nil: in memory for a call of `inMemoryWindowsFrom` events or more (tests force either way).
+    func observe(_ events: [ScoredEvent], windowsInMemory: Bool?) async throws -> [FeatureVector] {
         try await database.write { db in
             var fresh = Set<String>()
             var recorded: [Int: ScoredEvent] = [:]
@@ -104,15 +119,18 @@ public final class FeatureStore: Sendable {
             }
             var voidRates: [String: Double] = [:]
             var features = [FeatureVector](repeating: FeatureVector(), count: events.count)
+            let merged = events.indices.map { recorded[$0] ?? events[$0] }
+            var windows = EventWindows(events: merged, inMemory: windowsInMemory ?? (events.count >= inMemoryWindowsFrom))
             let order = events.indices.sorted { (events[$0].occurredAt, events[$0].id) < (events[$1].occurredAt, events[$1].id) }
             for index in order {
-                let event = recorded[index] ?? events[index]
-                features[index] = try compute(event, db, voidRates: &voidRates)
+                let event = merged[index]
+                features[index] = try compute(event, db, &windows, voidRates: &voidRates)
                 if fresh.contains(event.id), event.kind == .sale {
-                    try updateBaseline("store:\(event.store)", event, db)
-                    try updateBaseline("terminal:\(terminalKey(event))", event, db)
+                    try updateBaseline("store:\(event.store)", event, &windows, db)
+                    try updateBaseline("terminal:\(terminalKey(event))", event, &windows, db)
                 }
             }
+            try windows.flush(db)
             let due = insertsSincePrune.withLock { count in
                 count += fresh.count
                 guard count >= Self.pruneEvery else { return false }
@@ -196,7 +214,9 @@ public final class FeatureStore: Sendable {
         return merged
     }
 
-    private func compute(_ event: ScoredEvent, _ db: Database, voidRates: inout [String: Double]) throws -> FeatureVector {
+    private func compute(_ event: ScoredEvent, _ db: Database, _ windows: inout EventWindows, voidRates: inout [String: Double]) throws
+        -> FeatureVector
+    {
         var f = FeatureVector()
         let at = event.occurredAt.timeIntervalSince1970
         let local = event.localTime
@@ -209,33 +229,20 @@ public final class FeatureStore: Sendable {
         f[.smallAuth] = (event.kind == .sale || event.kind == .decline) && event.amountCents < Self.smallAuthCents ? 1 : 0
 
         if let card = event.cardToken {
-            let row = try Row.fetchOne(db.cachedStatement(sql: """
-                SELECT COALESCE(SUM(at BETWEEN ? AND ?), 0) AS hour, COUNT(*) AS day FROM event
-                WHERE card = ? AND at BETWEEN ? AND ?
-                """), arguments: [at - 3600, at + 3600, card.rawValue, at - 86_400, at + 86_400])
-            f[.cardVelocity1h] = row?["hour"] ?? 0
-            f[.cardVelocity24h] = row?["day"] ?? 0
+            f[.cardVelocity1h] = Double(try windows.counts(.card(card.rawValue), from: at - 3600, to: at + 3600, db).events)
+            f[.cardVelocity24h] = Double(try windows.counts(.card(card.rawValue), from: at - 86_400, to: at + 86_400, db).events)
         }
-        if let row = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT COALESCE(SUM(at BETWEEN ? AND ?), 0) AS tenMinutes,
-                   COALESCE(SUM(keyed), 0) AS keyed,
-                   COALESCE(SUM(kind = 'decline' AND at BETWEEN ? AND ?), 0) AS declines,
-                   COALESCE(SUM(small AND at BETWEEN ? AND ?), 0) AS small
-            FROM event WHERE terminal = ? AND at BETWEEN ? AND ?
-            """), arguments: [at - 600, at + 600, at - 600, at + 600, at - 600, at + 600, terminalKey(event), at - 3600, at + 3600]) {
-            f[.terminalVelocity10m] = row["tenMinutes"]
-            f[.terminalKeyed1h] = row["keyed"]
-            f[.terminalDeclines10m] = row["declines"]
-            f[.terminalSmallAuths10m] = row["small"]
-        }
+        let terminal = EventWindows.Key.terminal(terminalKey(event))
+        let tenMinutes = try windows.counts(terminal, from: at - 600, to: at + 600, db)
+        let hour = try windows.counts(terminal, from: at - 3600, to: at + 3600, db)
+        f[.terminalVelocity10m] = Double(tenMinutes.events)
+        f[.terminalKeyed1h] = Double(hour.keyed)
+        f[.terminalDeclines10m] = Double(tenMinutes.declines)
+        f[.terminalSmallAuths10m] = Double(tenMinutes.small)
         if let clerk = event.clerk {
-            f[.clerkVelocity1h] = try Double.fetchOne(db.cachedStatement(sql: """
-                SELECT COUNT(*) FROM event WHERE store = ? AND clerk = ? AND at BETWEEN ? AND ?
-                """), arguments: [event.store.rawValue, clerk, at - 3600, at + 3600]) ?? 0
+            f[.clerkVelocity1h] = Double(try windows.counts(.clerk(store: event.store.rawValue, clerk: clerk), from: at - 3600, to: at + 3600, db).events)
             if event.kind == .void {
-                let voids = try Double.fetchOne(db.cachedStatement(sql: """
-                    SELECT COUNT(*) FROM event WHERE store = ? AND clerk = ? AND local_day = ? AND kind = 'void'
-                    """), arguments: [event.store.rawValue, clerk, local.day]) ?? 0
+                let voids = try windows.clerkVoids(store: event.store.rawValue, clerk: clerk, day: local.day, db)
                 let key = "\(event.store)|\(local.day)"
                 let rate: Double
                 if let known = voidRates[key] {
@@ -248,10 +255,10 @@ public final class FeatureStore: Sendable {
                 f[.clerkVoidExcess] = voids - rate
             }
         }
-        try relativeToTheDay(event, at: at, &f, db)
+        try relativeToTheDay(event, at: at, hourEvents: Double(hour.events), &f, &windows, db)
         if event.kind == .sale || event.kind == .decline {
-            f[.amountZStore] = try zScore("store:\(event.store)", event, db)
-            f[.amountZTerminal] = try zScore("terminal:\(terminalKey(event))", event, db)
+            f[.amountZStore] = try zScore("store:\(event.store)", event, &windows, db)
+            f[.amountZTerminal] = try zScore("terminal:\(terminalKey(event))", event, &windows, db)
         }
         if event.kind == .refund {
             if let original = event.originalSale {
@@ -282,38 +289,27 @@ public final class FeatureStore: Sendable {
     /// The volume-dependent counts (computed first) against the day's own volume (±12 h): the terminal's and the clerk's pace as a
     /// multiple of their average over the day, and the keyed, declined, tiny and voided events beyond what the day's
     /// share of each would put in the window.
-    private func relativeToTheDay(_ event: ScoredEvent, at: Double, _ f: inout FeatureVector, _ db: Database) throws {
+    private func relativeToTheDay(_ event: ScoredEvent, at: Double, hourEvents hour: Double, _ f: inout FeatureVector,
+                                  _ windows: inout EventWindows, _ db: Database) throws {
         let day = 12 * 3600.0, span = 2 * day
-        if let row = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT COUNT(*) AS events, COALESCE(SUM(keyed), 0) AS keyed, COALESCE(SUM(kind = 'decline'), 0) AS declines,
-                   COALESCE(SUM(small), 0) AS small, COALESCE(SUM(at BETWEEN ? AND ?), 0) AS hour
-            FROM event WHERE terminal = ? AND at BETWEEN ? AND ?
-            """), arguments: [at - 3600, at + 3600, terminalKey(event), at - day, at + day]) {
-            let events: Double = row["events"], hour: Double = row["hour"]
-            let tenMinutes = f[.terminalVelocity10m]
-            f[.terminalBusyRatio] = tenMinutes / max(1, events * 1200 / span)
-            if events > 0 {
-                f[.terminalKeyedExcess] = f[.terminalKeyed1h] - (row["keyed"] as Double) / events * hour
-                f[.terminalDeclinesExcess] = f[.terminalDeclines10m] - (row["declines"] as Double) / events * tenMinutes
-                f[.terminalSmallAuthsExcess] = f[.terminalSmallAuths10m] - (row["small"] as Double) / events * tenMinutes
-            }
+        let whole = try windows.counts(.terminal(terminalKey(event)), from: at - day, to: at + day, db)
+        let events = Double(whole.events)
+        let tenMinutes = f[.terminalVelocity10m]
+        f[.terminalBusyRatio] = tenMinutes / max(1, events * 1200 / span)
+        if events > 0 {
+            f[.terminalKeyedExcess] = f[.terminalKeyed1h] - Double(whole.keyed) / events * hour
+            f[.terminalDeclinesExcess] = f[.terminalDeclines10m] - Double(whole.declines) / events * tenMinutes
+            f[.terminalSmallAuthsExcess] = f[.terminalSmallAuths10m] - Double(whole.small) / events * tenMinutes
         }
         guard let clerk = event.clerk else { return }
         let store = event.store.rawValue
-        let clerkDay = try Double.fetchOne(db.cachedStatement(sql: """
-            SELECT COUNT(*) FROM event WHERE store = ? AND clerk = ? AND at BETWEEN ? AND ?
-            """), arguments: [store, clerk, at - day, at + day]) ?? 0
+        let clerkDay = Double(try windows.counts(.clerk(store: store, clerk: clerk), from: at - day, to: at + day, db).events)
         f[.clerkBusyRatio] = f[.clerkVelocity1h] / max(1, clerkDay * 7200 / span)
         if event.kind == .void {
             // The clerk's voids of the local day are `clerk_voids_shift`, counted above.
-            let row = try Row.fetchOne(db.cachedStatement(sql: """
-                SELECT COUNT(*) AS events, COALESCE(SUM(kind = 'void'), 0) AS voids, COALESCE(SUM(clerk = ?), 0) AS clerkEvents
-                FROM event WHERE store = ? AND local_day = ?
-                """), arguments: [clerk, store, event.localTime.day])
-            let events: Double = row?["events"] ?? 0
-            if events > 0 {
-                let clerkEvents: Double = row?["clerkEvents"] ?? 0
-                f[.clerkVoidsExcessDay] = f[.clerkVoidsShift] - (row?["voids"] ?? 0) / events * clerkEvents
+            let counts = try windows.day(store: store, day: event.localTime.day, clerk: clerk, db)
+            if counts.events > 0 {
+                f[.clerkVoidsExcessDay] = f[.clerkVoidsShift] - counts.voids / counts.events * counts.clerkEvents
             }
         }
     }
@@ -330,31 +326,24 @@ public final class FeatureStore: Sendable {
         return (voids + Self.defaultVoidRate * 10) / (shifts + 10)
     }
 
-    private func zScore(_ scope: String, _ event: ScoredEvent, _ db: Database) throws -> Double {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT n, mean, variance FROM baseline WHERE scope = ?"),
-                                         arguments: [scope]) else { return 0 }
-        let n: Int = row["n"]
-        guard n >= Self.baselineWarmUp else { return 0 }
-        let mean: Double = row["mean"]
-        let variance: Double = row["variance"]
-        return (log1p(Double(max(0, event.amountCents))) - mean) / max(0.05, variance.squareRoot())
+    private func zScore(_ scope: String, _ event: ScoredEvent, _ windows: inout EventWindows, _ db: Database) throws -> Double {
+        guard let baseline = try windows.baseline(scope, db), baseline.n >= Self.baselineWarmUp else { return 0 }
+        return (log1p(Double(max(0, event.amountCents))) - baseline.mean) / max(0.05, baseline.variance.squareRoot())
     }
 
     /// Exponentially weighted mean and variance of log amounts (West's incremental form); a plain
     /// running mean until 1/alpha amounts have been seen.
-    private func updateBaseline(_ scope: String, _ event: ScoredEvent, _ db: Database) throws {
+    private func updateBaseline(_ scope: String, _ event: ScoredEvent, _ windows: inout EventWindows, _ db: Database) throws {
         let x = log1p(Double(max(0, event.amountCents)))
-        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT n, mean, variance FROM baseline WHERE scope = ?"),
-                                   arguments: [scope])
-        var n: Int = row?["n"] ?? 0
-        var mean: Double = row?["mean"] ?? x
-        var variance: Double = row?["variance"] ?? 0
+        let known = try windows.baseline(scope, db)
+        var n = known?.n ?? 0
+        var mean = known?.mean ?? x
+        var variance = known?.variance ?? 0
         let alpha = max(Self.baselineAlpha, 1 / Double(n + 1))
         let delta = x - mean
         mean += alpha * delta
         variance = (1 - alpha) * (variance + alpha * delta * delta)
         n += 1
-        try db.cachedStatement(sql: "INSERT OR REPLACE INTO baseline (scope, n, mean, variance) VALUES (?, ?, ?, ?)")
-            .execute(arguments: [scope, n, mean, variance])
+        windows.setBaseline(scope, EventWindows.Baseline(n: n, mean: mean, variance: variance))
     }
 }
