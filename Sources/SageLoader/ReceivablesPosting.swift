@@ -45,38 +45,35 @@ public struct ReceivablesPoster: Sendable {
 
     private func postInvoice(_ document: ReceivableDocument, customer: String) async throws {
         let entered = try await client.openInvoiceBatches().first { $0.Invoices.contains { $0.DocumentNumber == document.documentNumber } }
-        let number: Int64
-        if let entered, let batch = entered.BatchNumber {
-            number = batch
-        } else {
+        let number = try await batch(entered?.BatchNumber) {
             let invoice = SageARInvoiceBatch.Invoice(
                 CustomerNumber: customer, DocumentNumber: document.documentNumber,
                 DocumentType: document.kind == .creditNote ? "CreditNote" : "Invoice", DocumentDate: document.documentDate.iso,
                 InvoiceDescription: document.description,
                 InvoiceDetails: [.init(Description: "Heartland ticket \(document.ticketNumber)", Amount: SageAmount.decimal(cents: document.amount.minorUnits))])
-            let created = try await client.createInvoiceBatch(SageARInvoiceBatch(Description: "Heartland \(document.documentNumber)", Invoices: [invoice]))
-            guard let batch = created.BatchNumber else { throw StageError.transient("Sage created an AR invoice batch without a number") }
-            number = batch
+            return try await client.createInvoiceBatch(SageARInvoiceBatch(Description: "Heartland \(document.documentNumber)", Invoices: [invoice])).BatchNumber
         }
         try await postBatch(document) { try await client.postInvoiceBatch(number) }
     }
 
     private func postReceipt(_ document: ReceivableDocument, customer: String) async throws {
         let entered = try await client.openReceiptBatches().first { $0.ReceiptsAdjustments.contains { $0.CheckReceiptNumber == document.documentNumber } }
-        let number: Int64
-        if let entered, let batch = entered.BatchNumber {
-            number = batch
-        } else {
+        let number = try await batch(entered?.BatchNumber) {
             let receipt = SageARReceiptBatch.Receipt(
                 CustomerNumber: customer, ReceiptDateAdjustmentDate: document.documentDate.iso, EntryDescription: document.description,
                 EntryReference: "Heartland ticket \(document.ticketNumber)", CheckReceiptNumber: document.documentNumber,
                 amountCents: document.amount.minorUnits, PaymentCode: paymentCode)
-            let created = try await client.createReceiptBatch(SageARReceiptBatch(Description: "Heartland \(document.documentNumber)",
-                                                                                 ReceiptsAdjustments: [receipt]))
-            guard let batch = created.BatchNumber else { throw StageError.transient("Sage created an AR receipt batch without a number") }
-            number = batch
+            return try await client.createReceiptBatch(SageARReceiptBatch(Description: "Heartland \(document.documentNumber)",
+                                                                          ReceiptsAdjustments: [receipt])).BatchNumber
         }
         try await postBatch(document) { try await client.postReceiptBatch(number) }
+    }
+
+    /// The entered batch's number, else a new batch's (Sage assigns it).
+    private func batch(_ entered: Int64?, orCreate create: () async throws -> Int64?) async throws -> Int64 {
+        if let entered { return entered }
+        guard let number = try await create() else { throw StageError.transient("Sage created an AR batch without a number") }
+        return number
     }
 
     /// Posting a batch another delivery posted a moment ago is refused; the document is then there all the same.

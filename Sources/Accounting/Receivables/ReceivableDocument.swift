@@ -85,7 +85,7 @@ public struct ReceivableDocument: Hashable, Sendable, Codable {
         if charged != 0 {
             documents.append(ReceivableDocument(
                 kind: charged > 0 ? .invoice : .creditNote, ticketID: ticket.id, ticketNumber: ticket.number, customerID: customer,
-                amount: Money(minorUnits: charged.magnitude > Int64.max.magnitude ? Int64.max : Int64(charged.magnitude), currency: currency),
+                amount: Money(minorUnits: Int64(clamping: charged.magnitude), currency: currency),
                 documentDate: date, documentNumber: number,
                 description: "Heartland store \(storeID) ticket \(ticket.number) " + (charged > 0 ? "charged to account" : "returned to account")))
         }
