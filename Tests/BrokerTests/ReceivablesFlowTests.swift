@@ -8,6 +8,7 @@ import FoundationNetworking
 import Messaging
 import PipelineContracts
 import SageConnector
+import Sync
 import XCTest
 
 /// Issue 23 through the real processes: heartland-sim → heartland-ingest → transformer → fraud-scorer → sage-loader →
@@ -62,7 +63,25 @@ final class ReceivablesFlowTests: XCTestCase {
         XCTAssertEqual(control, 3640, "AR control debited 86.40 on account, credited 50.00 paid")
         let reports = try await OperationsStore(path: flow.operations).reconciliations(businessDate: today)
         XCTAssertTrue(reports.allSatisfy { $0.status == .matched }, "\(reports.map { "\($0.reference): \($0.status)" })")
-        // Once each: the loader's duplicate check has nothing to skip, and nothing is parked.
+        // The invoice's command again under another idempotency key (as if the loader's ledger had lost it): the loader finds
+        // the number in Sage's posted documents and writes nothing.
+        let again = ReceivableCommand(
+            store: .init(id: "S01", timeZone: "America/Chicago", currency: "USD"),
+            document: ReceivableDocument(kind: .invoice, ticketID: TicketID(String(saleID)), ticketNumber: String(saleID), customerID: String(customerID),
+                                         amount: Money(minorUnits: 8640, currency: .usd), documentDate: try BusinessDate(parsing: today),
+                                         documentNumber: "HL-T\(saleID)", description: "a second copy"),
+            customer: SyncCustomer(side: .heartland, id: String(customerID), number: customerNumber, firstName: "Ada", lastName: "Byron",
+                                   email: "ada@example.com", phone: nil, active: true, version: "again"),
+            journalReference: nil)
+        let session = try await flow.broker.session()
+        try await session.publish([OutgoingMessage(exchange: "bridge.commands", routingKey: again.routingKey, properties: MessageProperties(
+            messageID: MessageID.random(), correlationID: "e2e-ar-again", type: again.routingKey,
+            headers: [Header.idempotencyKey: .string("e2e:ar:again:\(saleID)")]), body: Array(try JSONEncoder().encode(again)))])
+        await session.close()
+        try await eventually(timeout: .seconds(60), "the copy seen and skipped") {
+            try await OperationsStore(path: flow.operations).auditEvents().contains { $0.detail.contains("already holds invoice HL-T\(saleID)") }
+        }
+        // Once each, and nothing parked.
         let documents = try await sageRows(flow, "AR/ARPostedDocuments", "CustomerNumber eq '\(sageCustomer)'")
         XCTAssertEqual(documents.count, 2)
         for queue in ["transformer.dlq", "sage-loader.dlq"] {

@@ -48,7 +48,8 @@ public struct StoreMappingGap: Error, Hashable, Sendable, CustomStringConvertibl
                 ?? "\(gap.rule) names no account for it (no default, the store is not under stores:)"
         }
         return "store \(store) has no GL account where the mapping needs one: \(rules.joined(separator: "; ")). Its documents are held; "
-            + "complete \(file) (the account under accounts:, and in Sage), then `bridgectl dlq replay transformer`"
+            + "complete \(file) (the account under accounts:, and in Sage) and, once the transformer and sage-loader have read it, run "
+            + "`bridgectl dlq replay transformer`"
     }
 
     /// The same store missing the same accounts is one hold, one alert.
