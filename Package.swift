@@ -145,7 +145,7 @@ let package = Package(
 
         // MARK: pipeline stages (issue 4)
         .target(name: "PipelineContracts", dependencies: ["Accounting"]),
-        .target(name: "Transformer", dependencies: ["PipelineContracts", "Accounting", "Messaging", "Sync"]),
+        .target(name: "Transformer", dependencies: ["PipelineContracts", "Accounting", "Messaging", "Sync", "HeartlandConnector"]),
         .executableTarget(
             name: "transformer",
             dependencies: ["Transformer", "Accounting", "WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -166,7 +166,7 @@ let package = Package(
         .testTarget(name: "FraudScoringTests", dependencies: ["FraudScoring", "PipelineContracts", "Accounting", "Messaging", "AMQP",
                                                                "HeartlandSimulator"]),
         // MARK: end fraud scoring
-        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "PipelineContracts", "Accounting", "Messaging", "AMQP"]),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "PipelineContracts", "Accounting", "Messaging", "AMQP", "Sync"]),
         .target(name: "SageLoader", dependencies: ["PipelineContracts", "Accounting", "Messaging", "SageConnector",
                                                   .product(name: "Metrics", package: "swift-metrics")]),
         .executableTarget(

@@ -41,7 +41,9 @@ public struct AlerterHandler: StageHandler {
         let parked = message.delivery.exchange == deadLetterExchange
             || !key.hasPrefix("alert.") && !key.hasPrefix("audit.") && (headers["x-death"] != nil || headers[Header.errorClass] != nil)
         if parked {
-            try await raise(deadLetterAlert(message), messageID: "dead:\(message.messageID):\(message.attempt)", logger: logger)
+            // Messages held for one cause (a store the mapping gives no account) are one alert between them.
+            let hold = headers[Header.holdKey]?.stringValue.map(StageError.holdAlertID)
+            try await raise(deadLetterAlert(message), messageID: hold ?? "dead:\(message.messageID):\(message.attempt)", logger: logger)
         } else if key.hasPrefix("alert.") {
             try await raise(message.decode(AlertNotice.self), messageID: message.messageID, logger: logger)
         } else if key.hasPrefix("audit.hop.") {

@@ -120,8 +120,17 @@ public final class HeartlandEventSource: Sendable {
         let ids = Set(candidates.map(key))
         let mine = try await inbox?.claim(store: store.id, batchID: batchID, documents: ids.sorted()) ?? ids
         let records = sketches.filter { mine.contains(key($0)) }.map(\.raw)
+        // The customers of tickets charged to (or paying down) a house account travel with the batch: their AR documents
+        // are in their names.
+        var customers: [Data] = []
+        for id in HeartlandJSON.houseAccountCustomerIDs(in: records) {
+            do { customers.append(try await client.customerJSON(id: id)) } catch HeartlandError.notFound {
+                continue  // the transformer sets the ticket aside: its customer is unknown
+            }
+        }
         let event = BatchClosedEvent(store: store, businessDate: day, batchId: batch.id, batch: RawJSON(json),
-                                     tickets: RawJSON(HeartlandJSON.array(of: records)), closedAt: batch.timeClosed)
+                                     tickets: RawJSON(HeartlandJSON.array(of: records)), closedAt: batch.timeClosed,
+                                     customers: customers.isEmpty ? nil : RawJSON(HeartlandJSON.array(of: customers)))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try await inbox?.keepBatchEvent(batchID, body: try encoder.encode(event))

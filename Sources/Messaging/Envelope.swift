@@ -11,6 +11,8 @@ public enum Header {
     public static let lastError = "x-last-error"
     public static let errorClass = "x-error-class"
     public static let failedStage = "x-failed-stage"
+    /// The cause a parked message is held for with others (`StageError.held`): one alert between them.
+    public static let holdKey = "x-hold-key"
     public static let retryTier = "x-retry-tier"
     /// On the tier watchdog's poke (see `TierWatchdog.swift`): acknowledged by the stage, never handled.
     public static let tierPoke = "x-tier-poke"

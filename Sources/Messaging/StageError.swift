@@ -7,18 +7,34 @@ public enum StageError: Error, Sendable, CustomStringConvertible {
     case transient(String, retryAfter: Duration? = nil)
     /// Retrying cannot help: invalid data, an unknown GL account, an unmapped code. Goes to the dead-letter queue at once.
     case permanent(String)
+    /// Permanent, and shared by many messages until a person fixes one cause (a store the mapping gives no account):
+    /// parked like `permanent`, but every message held for the same `holdKey` raises one alert between them, not one each.
+    case held(String, holdKey: String)
 
     public var description: String {
         switch self {
         case .transient(let reason, _): return reason
         case .permanent(let reason): return reason
+        case .held(let reason, _): return reason
         }
     }
 
     public var errorClass: ErrorClass {
-        if case .permanent = self { return .permanent }
-        return .transient
+        switch self {
+        case .permanent, .held: return .permanent
+        case .transient: return .transient
+        }
     }
+
+    /// The cause shared by held messages, when the error is a hold.
+    public var holdKey: String? {
+        if case .held(_, let key) = self { return key }
+        return nil
+    }
+
+    /// The message id of the one alert of a hold: the stage's alert and the alerter's copy of the parked message agree on it,
+    /// so the alerter counts the hold once however many messages it holds.
+    public static func holdAlertID(_ holdKey: String) -> String { MessageID.derived("hold", holdKey) }
 
     public var retryAfter: Duration? {
         if case .transient(_, let after) = self { return after }

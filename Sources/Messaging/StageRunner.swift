@@ -346,6 +346,7 @@ public final class StageRunner: Service, Sendable {
         properties.headers[Header.lastError] = .string(String(reason.prefix(2000)))
         properties.headers[Header.errorClass] = .string(error.errorClass.rawValue)
         properties.headers[Header.failedStage] = .string(stage.name)
+        if let holdKey = error.holdKey { properties.headers[Header.holdKey] = .string(holdKey) }
         if properties.messageID == nil { properties.messageID = MessageID.random() }
 
         if error.errorClass == .transient,
@@ -370,16 +371,17 @@ public final class StageRunner: Service, Sendable {
         logger.error("dead-lettered", metadata: [
             "correlation_id": "\(message.correlationID)", "message_id": "\(message.messageID)", "why": "\(why)", "reason": "\(reason)",
         ])
-        return Resolution(messages: [parked, notify(configuration.alertExchange, "alert.dead_lettered.\(stage.name)", alert, message)],
+        let alertID = error.holdKey.map(StageError.holdAlertID)
+        return Resolution(messages: [parked, notify(configuration.alertExchange, "alert.dead_lettered.\(stage.name)", alert, message, id: alertID)],
                           transientFailure: error.errorClass == .transient ? error : nil, succeeded: false,
                           outcome: "dead-lettered (\(why)): \(reason)")
     }
 
-    private func notify<T: Encodable>(_ exchange: String, _ key: String, _ notice: T, _ message: InboundMessage) -> OutgoingMessage {
+    private func notify<T: Encodable>(_ exchange: String, _ key: String, _ notice: T, _ message: InboundMessage, id: String? = nil) -> OutgoingMessage {
         let output = (try? OutboundMessage(exchange: exchange, routingKey: key, json: notice))
             ?? OutboundMessage(exchange: exchange, routingKey: key, body: [])
         return output.amqpMessage(correlationID: message.correlationID,
-                                  messageID: MessageID.derived(message.messageID, stage.name, key, String(message.attempt)),
+                                  messageID: id ?? MessageID.derived(message.messageID, stage.name, key, String(message.attempt)),
                                   traceparent: message.traceparent)
     }
 

@@ -220,7 +220,7 @@ public enum BridgeTopology {
             exchanges: exchanges,
             stages: [
                 // Journals go to the fraud scorer, never straight to the loaders: the transformer may publish on
-                // bridge.commands only the master-data commands of the two-way sync.
+                // bridge.commands only the master-data commands of the two-way sync and tickets' AR documents.
                 .init(name: "transformer", consumes: [("bridge.events", "heartland.#"), ("bridge.events", "sage.#")],
                       publishesTo: ["bridge.scoring", "bridge.commands"],
                       routingKeys: ["bridge.scoring": journals, "bridge.commands": syncCommands]),
@@ -246,10 +246,11 @@ public enum BridgeTopology {
     /// Journal documents (`sage.journal.<source>`).
     public static let journals = "^sage\\.journal\\.[a-z_]+$"
 
-    /// The master-data commands the transformer makes of the two-way sync's events (`MasterDataTransform`); not the
+    /// The master-data commands the transformer makes of the two-way sync's events (`MasterDataTransform`) and the AR
+    /// documents of tickets charged to or paying down a house account (`sage.ar.invoice`, `sage.ar.receipt`); not the
     /// console's customer decisions, not journals.
     public static let syncCommands = "^(heartland\\.(item\\.update|stock\\.set|customer\\.upsert|order\\.status)"
-        + "|sage\\.(customer\\.upsert|order\\.create|order\\.update|item\\.upsert))$"
+        + "|sage\\.(customer\\.upsert|order\\.create|order\\.update|item\\.upsert|ar\\.invoice|ar\\.receipt))$"
 }
 
 extension Array where Element: Hashable {

@@ -33,10 +33,15 @@ public struct BatchClosedEvent: Codable, Sendable {
     public var tickets: RawJSON
     /// When the batch closed (RFC 3339), when known.
     public var closedAt: String?
+    /// The Retail customers (as served, a JSON array) of the tickets charged to or paying down a house account, for their
+    /// AR documents; nil when no ticket of the batch touches one.
+    public var customers: RawJSON?
 
-    public init(store: Store, businessDate: String, batchId: String? = nil, batch: RawJSON, tickets: RawJSON, closedAt: String? = nil) {
+    public init(store: Store, businessDate: String, batchId: String? = nil, batch: RawJSON, tickets: RawJSON, closedAt: String? = nil,
+                customers: RawJSON? = nil) {
         self.schema = Self.schema
         self.closedAt = closedAt
+        self.customers = customers
         self.store = store
         self.batchId = batchId
         self.businessDate = businessDate
@@ -44,7 +49,9 @@ public struct BatchClosedEvent: Codable, Sendable {
         self.tickets = tickets
     }
 
-    enum CodingKeys: String, CodingKey { case schema, store, batchId = "batch_id", businessDate = "business_date", batch, tickets, closedAt = "closed_at" }
+    enum CodingKeys: String, CodingKey {
+        case schema, store, batchId = "batch_id", businessDate = "business_date", batch, tickets, closedAt = "closed_at", customers
+    }
 
     /// The idempotency key of the fact: one batch is one journal (the key heartland-ingest's inbox uses).
     public var idempotencyKey: String { batchId.map { "heartland:batch:\($0)" } ?? "heartland:batch:\(store.id):\(businessDate)" }

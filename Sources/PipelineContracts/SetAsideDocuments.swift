@@ -66,9 +66,14 @@ public struct TicketCorrectedEvent: Codable, Sendable {
     public var batchReference: String?
     /// The ticket record as Heartland now serves it.
     public var ticket: RawJSON
+    /// The ticket's customer as Heartland serves it (a JSON array of one), when the ticket is charged to or pays down a
+    /// house account: its AR document is in their name.
+    public var customers: RawJSON?
 
-    public init(store: BatchClosedEvent.Store, documentId: String, locationId: Int64?, batchId: String?, batchReference: String?, ticket: RawJSON) {
+    public init(store: BatchClosedEvent.Store, documentId: String, locationId: Int64?, batchId: String?, batchReference: String?, ticket: RawJSON,
+                customers: RawJSON? = nil) {
         self.schema = Self.schema
+        self.customers = customers
         self.store = store
         self.documentId = documentId
         self.locationId = locationId

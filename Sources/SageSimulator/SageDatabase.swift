@@ -65,10 +65,22 @@ public enum SageDatabase {
         }
     }
 
-    /// Inserts the default chart once; accounts created later through the API are left alone.
+    /// Inserts the default chart once; accounts created later through the API are left alone. A company seeded before AR's
+    /// control account joined the default chart gets it once (`chart-seeded-ar`), if it has none by that number.
     static func seedChart(_ db: Database) throws {
-        guard try Int.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'chart-seeded'") == nil else { return }
         let now = Timestamps.iso8601(Date())
+        if try Int.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'chart-seeded'") != nil {
+            guard try Int.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'chart-seeded-ar'") == nil else { return }
+            for account in ChartOfAccounts.defaultAccounts where account.number == "1200" {
+                guard try !SageRecords.exists(db, resource: GLAccounts.resource, key: account.number) else { continue }
+                let json = GLAccounts.render(number: account.number, description: account.description, type: account.type,
+                                             normalBalance: account.normalBalance, now: now)
+                try SageRecords.insert(db, resource: GLAccounts.resource, key: account.number, json: json, now: now)
+            }
+            try db.execute(sql: "INSERT INTO counter (name, value) VALUES ('chart-seeded-ar', 1)")
+            return
+        }
+        try db.execute(sql: "INSERT INTO counter (name, value) VALUES ('chart-seeded-ar', 1)")
         for account in ChartOfAccounts.defaultAccounts {
             let json = GLAccounts.render(
                 number: account.number, description: account.description, type: account.type,

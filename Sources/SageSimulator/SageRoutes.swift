@@ -39,8 +39,18 @@ struct SageRoutes {
         }
         table.add("GET", "\(p)/GL/GLJournalHeaders") { try await list($0, GLJournalLedger.resource, flatten: GLJournalLedger.headers) }
         table.add("GET", "\(p)/GL/GLJournalDetails") { try await list($0, GLJournalLedger.resource, flatten: GLJournalLedger.details) }
+        // Posting an entered AR batch: its documents become readable at AR/ARPostedDocuments.
+        for (action, post) in [("ARPostInvoices", ARPosting.postInvoices), ("ARPostReceiptsAndAdjustments", ARPosting.postReceipts)] {
+            table.add("POST", "\(p)/AR/\(action)") { request in
+                try await guarded(request) { _ in
+                    let body = try request.json()
+                    let now = clock.now()
+                    return .json(try await database.write { try post($0, body, now) })
+                }
+            }
+        }
         for resource in [
-            GLAccounts.accounts, ARResources.customers, ARResources.receiptBatches, ARResources.invoiceBatches, ICResources.items,
+            GLAccounts.accounts, ARResources.customers, ARResources.receiptBatches, ARResources.invoiceBatches, ARPosting.postedDocuments, ICResources.items,
             ICResources.locations, ICResources.locationDetails, ICPricingResources.itemPricing, OEResources.orders, OEResources.shipments,
         ] {
             add(resource, to: &table)

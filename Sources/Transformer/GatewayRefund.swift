@@ -24,7 +24,8 @@ extension TransformerHandler {
         return .publish([
             try OutboundMessage(exchange: scoringExchange, routingKey: document.routingKey, json: document,
                                 idempotencyKey: journal.idempotencyKey, schema: JournalDocument.schema),
-            try AwaitingAllocationAlert(journal: journal, transaction: event.transactionId, store: event.store.id, rules: rules).message(),
+            try AwaitingAllocationAlert(journal: journal, transaction: event.transactionId, store: event.store.id,
+                                        rules: try rules(for: event.store.id)).message(),
         ])
     }
 
@@ -34,7 +35,7 @@ extension TransformerHandler {
                            currency: CurrencyCode) throws -> JournalDocument {
         try Self.checkCurrency(of: event.refundTransaction, is: rules.currency, record: "gateway refund \(event.transactionId)")
         let store = StoreID(event.store.id)
-        let journal = try GatewayRefundJournalBuilder(rules: rules).buildSuspense(transaction, storeID: store, timeZone: timeZone,
+        let journal = try GatewayRefundJournalBuilder(rules: try rules(for: store.rawValue)).buildSuspense(transaction, storeID: store, timeZone: timeZone,
                                                                                   currency: currency)
         // The sale is context for the fraud scorer: one Heartland serves malformed is treated as unknown, not fatal to the refund.
         let sale = event.saleTransaction.flatMap { try? GatewayTransaction.parse($0.data, currency: currency) }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Messaging
 import PipelineContracts
+import Sync
 
 /// A closed batch, document by document: every ticket the batch carries is read and checked on its own; the good
 /// ones post in one journal per business day (the batch's own day also carries its fees), the bad ones are set aside
@@ -14,6 +15,8 @@ public struct BatchTransform: Sendable {
     public var quarantined: [QuarantinedDocument]
     /// Brand totals of the batch that its postable tickets do not explain (nothing set aside, no gateway-only refund).
     public var disagreements: [String]
+    /// The AR documents of the posted tickets charged to or paying down a house account (their GL side is in `documents`).
+    public var receivables: [ReceivableCommand] = []
 }
 
 extension TransformerHandler {
@@ -28,6 +31,7 @@ extension TransformerHandler {
             outputs.append(try OutboundMessage(exchange: scoringExchange, routingKey: document.routingKey, json: document,
                                                idempotencyKey: document.journal.idempotencyKey, schema: JournalDocument.schema))
         }
+        outputs += try receivableMessages(built.receivables)
         outputs += try quarantineMessages(built.quarantined, logger: logger)
         for disagreement in built.disagreements {
             logger.warning("batch disagrees with its tickets", metadata: ["detail": .string(disagreement)])
@@ -56,8 +60,10 @@ extension TransformerHandler {
             _ = try BusinessDate(parsing: event.businessDate)
             let batch = try HeartlandJSON.settlementBatch(from: event.batch.data)
             let store = StoreID(event.store.id)
+            let rules = try rules(for: event.store.id)
             let records = try HeartlandJSON.ticketRecords(from: event.tickets.data, currency: currency)
-            let tickets = records.compactMap(\.ticket)
+            let receivables = ReceivablesPlan(tickets: records.compactMap(\.ticket), customers: event.customers, storeID: store, timeZone: timeZone)
+            let tickets = records.compactMap(\.ticket).filter { receivables.rejected[$0.id] == nil }
             let built = try SettlementJournalBuilder(rules: rules).buildBatch(storeID: store, timeZone: timeZone, currency: currency,
                                                                              batch: batch, tickets: tickets)
             let home = built.home
@@ -68,6 +74,11 @@ extension TransformerHandler {
                 let problem = record.problem ?? HeartlandDataError(record: "ticket", field: "(record)", problem: "cannot be read")
                 quarantined.append(quarantine(record, event: event, batchReference: homeReference, field: problem.field,
                                               reason: problem.description, netByAccount: nil))
+            }
+            for record in records {
+                guard let ticket = record.ticket, let problem = receivables.rejected[ticket.id] else { continue }
+                quarantined.append(quarantine(record, event: event, batchReference: homeReference, field: problem.field, reason: problem.reason,
+                                              netByAccount: nil))
             }
             for rejected in built.rejected {
                 guard let record = records.first(where: { $0.ticket == rejected.ticket }) else { continue }
@@ -101,7 +112,9 @@ extension TransformerHandler {
                 }
             }
             let disagreements = quarantined.isEmpty ? built.disagreements.map(\.description) : []
-            return BatchTransform(documents: documents, quarantined: quarantined, disagreements: disagreements)
+            let journalOf = Dictionary(built.documents.flatMap { reference, tickets in tickets.map { ($0, reference) } }, uniquingKeysWith: { a, _ in a })
+            return BatchTransform(documents: documents, quarantined: quarantined, disagreements: disagreements,
+                                  receivables: receivables.commands(store: event.store, posted: valid, journalOf: { journalOf[$0] }))
         }
     }
 
@@ -126,6 +139,9 @@ extension TransformerHandler {
             let problem = record.problem ?? HeartlandDataError(record: "ticket", field: "(record)", problem: "cannot be read")
             return try again(field: problem.field, reason: problem.description, net: nil)
         }
+        let rules = try rules(for: event.store.id)
+        let receivables = ReceivablesPlan(tickets: [ticket], customers: event.customers, storeID: StoreID(event.store.id), timeZone: timeZone)
+        if let problem = receivables.rejected[ticket.id] { return try again(field: problem.field, reason: problem.reason, net: nil) }
         let journal: JournalEntry
         do {
             journal = try SettlementJournalBuilder(rules: rules).buildSupplement(ticket, storeID: StoreID(event.store.id), timeZone: timeZone,
@@ -140,7 +156,8 @@ extension TransformerHandler {
         document.documents = [ticket.id.rawValue]
         logger.info("supplementary journal built", metadata: ["reference": .string(journal.reference), "ticket": .string(record.documentID)])
         return .publish([try OutboundMessage(exchange: scoringExchange, routingKey: document.routingKey, json: document,
-                                             idempotencyKey: journal.idempotencyKey, schema: JournalDocument.schema)])
+                                             idempotencyKey: journal.idempotencyKey, schema: JournalDocument.schema)]
+            + (try receivableMessages(receivables.commands(store: event.store, posted: [ticket.id], journalOf: { _ in journal.reference }))))
     }
 
     func quarantine(_ record: TicketRecord, event: BatchClosedEvent, batchReference: String?, field: String, reason: String,

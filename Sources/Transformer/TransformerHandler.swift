@@ -101,7 +101,8 @@ public struct TransformerHandler: StageHandler {
             }
             guard ticket.postsAsRealTimeRefund else { return nil }
             let store = StoreID(event.store.id)
-            let journal = try SettlementJournalBuilder(rules: rules).buildRefund(ticket, storeID: store, timeZone: timeZone, currency: currency)
+            let journal = try SettlementJournalBuilder(rules: try rules(for: event.store.id)).buildRefund(ticket, storeID: store, timeZone: timeZone,
+                                                                                                      currency: currency)
             let details = try TicketDetails.parse(tickets: returnJSON.data)[ticket.id]
             // The original sale and earlier returns are context too: a record among them that cannot be read is left out.
             let original = event.originalTicket.flatMap { try? HeartlandJSON.ticketRecords(from: $0.data, currency: currency).first?.ticket }
@@ -116,6 +117,7 @@ public struct TransformerHandler: StageHandler {
                 case .card: mix.card += tender.amount.minorUnits
                 case .cash: mix.cash += tender.amount.minorUnits
                 case .giftCard: mix.giftCard += tender.amount.minorUnits
+                case .onAccount: mix.cash += tender.amount.minorUnits  // not a card: no card to compare the refund's with
                 }
             }
             // The sale's card: the transaction the refund points at, if it is one of the original ticket's card tenders.
@@ -161,6 +163,17 @@ public struct TransformerHandler: StageHandler {
         try permanent(record: "pay run") {
             let run = try HeartlandJSON.payRun(from: event.payRun.data, currency: try CurrencyCode(event.currency))
             return JournalDocument(journal: try PayrollJournalBuilder(rules: rules).build(run), batch: nil)
+        }
+    }
+
+    /// The rules with the store's own accounts (`MappingRules.resolved(for:)`). A store the mapping gives no account where
+    /// it needs one is held: its messages park in the dead-letter queue with one alert between them, and post once the
+    /// mapping is completed and they are replayed (`bridgectl dlq replay transformer`).
+    func rules(for store: String) throws -> MappingRules {
+        do {
+            return try rules.resolved(for: StoreID(store))
+        } catch {
+            throw StageError.held(error.description, holdKey: error.holdKey)
         }
     }
 

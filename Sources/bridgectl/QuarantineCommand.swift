@@ -1,3 +1,4 @@
+import Accounting
 import Alerter
 import ArgumentParser
 import Foundation
@@ -120,8 +121,15 @@ struct QuarantineCommand: AsyncParsableCommand {
             } catch {
                 throw ValidationError("Heartland did not serve ticket \(held.documentId): \(error)")
             }
+            var customers: [Data] = []
+            for id in HeartlandJSON.houseAccountCustomerIDs(in: [record]) {
+                do { customers.append(try await client.customerJSON(id: id)) } catch {
+                    throw ValidationError("Heartland did not serve customer \(id) of ticket \(held.documentId): \(error)")
+                }
+            }
             let event = TicketCorrectedEvent(store: held.store, documentId: held.documentId, locationId: held.locationId, batchId: held.batchId,
-                                             batchReference: held.batchReference, ticket: RawJSON(record))
+                                             batchReference: held.batchReference, ticket: RawJSON(record),
+                                             customers: customers.isEmpty ? nil : RawJSON(HeartlandJSON.array(of: customers)))
             let message = try OutboundMessage(exchange: "bridge.events", routingKey: TicketCorrectedEvent.routingKey, json: event,
                                               idempotencyKey: event.idempotencyKey, schema: TicketCorrectedEvent.schema)
             let audit = AuditNotice(event: "quarantine_replayed", stage: "bridgectl",

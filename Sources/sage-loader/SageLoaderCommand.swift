@@ -40,9 +40,23 @@ struct SageLoaderCommand: AsyncParsableCommand {
         if case .webAPI(let connection) = settings {
             masterData = SageMasterDataHandler(client: SageMasterDataClient(connection: connection, logger: logger), ledger: store,
                                                links: try CustomerLinks(database: ledgerFile), index: try CustomerIndex(database: ledgerFile, side: .sage),
-                                               policy: try SyncPolicy.load(path: syncConfig), versions: try RecordVersions(database: ledgerFile))
+                                               policy: try SyncPolicy.load(path: syncConfig), versions: try RecordVersions(database: ledgerFile),
+                                               receivables: Self.receivables(ReceivablesPoster(client: SageReceivablesClient(connection: connection,
+                                                                                                                             logger: logger))))
         }
         try await Worker.run(stage: "sage-loader", handler: SageCommandDispatch(journals: journals, masterData: masterData), options: worker)
+    }
+}
+
+extension SageLoaderCommand {
+    /// The AR poster as the master-data half calls it (tickets' invoices and receipts, docs/ACCOUNTING-AR.md).
+    static func receivables(_ poster: ReceivablesPoster) -> ReceivablesHooks {
+        @Sendable func describe(_ posted: SageARPostedDocument) -> String {
+            "\(posted.DocumentType) \(posted.DocumentNumber) of Sage customer \(posted.CustomerNumber), batch \(posted.BatchNumber.map(String.init) ?? "?")"
+                + (posted.CheckReceiptNumber.map { $0.isEmpty ? "" : ", check/receipt \($0)" } ?? "")
+        }
+        return ReceivablesHooks(posted: { try await poster.posted($0).map(describe) },
+                                post: { describe(try await poster.post($0, customer: $1)) })
     }
 }
 

@@ -66,7 +66,7 @@ import Testing
     @Test func unknownPaymentTypeIsAPermanentErrorNamingTheRecord() {
         let json = Self.ticketsJSON.replacingOccurrences(of: "\"payment_type\": \"Credit Card\", \"amount\": 23.9", with: "\"payment_type\": \"Bitcoin\", \"amount\": 23.9")
         #expect(throws: HeartlandDataError(record: "ticket 1001", field: "payments[0].payment_type",
-                                           problem: "\"Bitcoin\" is not Cash, Credit Card or Gift Card")) {
+                                           problem: "\"Bitcoin\" is not Cash, Credit Card, Gift Card or On Account")) {
             try HeartlandJSON.tickets(from: Data(json.utf8), currency: .usd)
         }
     }

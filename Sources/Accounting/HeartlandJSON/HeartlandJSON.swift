@@ -5,9 +5,9 @@ import Foundation
 /// batch `batch_id`/`id` → `SettlementBatch.id`, `business_day` → `businessDate`, `sales.amount`
 /// → `totals.sales`, `gratuity_amount` → `tips`, `fee_amount` → `fees`, `brand_breakdown[]` → `brands`;
 /// ticket `public_id` → `number`, `status: void` → `isVoid`, `return_of_ticket_id` → `returnOf`,
-/// `lines[].type` (`ItemLine`, `DiscountLine`, `TaxLine`, `GiftCardLine`) → `TicketLine` cases
+/// `lines[].type` (`ItemLine`, `DiscountLine`, `TaxLine`, `GiftCardLine`, `AccountPaymentLine`) → `TicketLine` cases
 /// with `qty`, `unit_price`, `discount_amount`, `value`; `payments[]` (`payment_type` `Cash`,
-/// `Credit Card`, `Gift Card`; `amount` incl. `tip_amount`; `card_type`) → `Tender`;
+/// `Credit Card`, `Gift Card`, `On Account`; `amount` incl. `tip_amount`; `card_type`) → `Tender`; `customer_id` → `customerID`;
 /// pay run `run_id` → `id`, `paychecks[].gross/net/taxes[]{code,type,amount}/deductions[]`.
 public enum HeartlandJSON {
     /// A GP-API batch (`GET /ucp/batches/{id}` or the `batch.closed` webhook's `data`).
@@ -147,8 +147,18 @@ struct WireTicket: Decodable {
     /// Retail writes none (the store's currency); a record that names another one does not post.
     var currency: String?
     var returnOfTicketId: Int64?
+    /// Read leniently (a number or a string of digits): only on-account tickets need it, and they say so when it is missing.
+    var customerId: LenientID?
     var lines: [Line]
     var payments: [Payment]
+
+    struct LenientID: Decodable {
+        var text: String?
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            text = (try? container.decode(Int64.self)).map(String.init) ?? (try? container.decode(String.self)).flatMap { $0.isEmpty ? nil : $0 }
+        }
+    }
 
     func ticket(currency: CurrencyCode) throws(HeartlandDataError) -> Ticket {
         let record = "ticket \(id)"
@@ -176,9 +186,11 @@ struct WireTicket: Decodable {
                 domainLines.append(.tax(description: line.description ?? "", value: try amount(line.value, "\(field).value")))
             case "GIFTCARDLINE":
                 domainLines.append(.giftCardSale(cardNumber: line.giftCardNumber, value: try amount(line.value, "\(field).value")))
+            case "ACCOUNTPAYMENTLINE":
+                domainLines.append(.accountPayment(description: line.description ?? "", value: try amount(line.value, "\(field).value")))
             default:
                 throw HeartlandDataError(record: record, field: "\(field).type",
-                                         problem: "\"\(line.type)\" is not ItemLine, DiscountLine, TaxLine or GiftCardLine")
+                                         problem: "\"\(line.type)\" is not ItemLine, DiscountLine, TaxLine, GiftCardLine or AccountPaymentLine")
             }
         }
         var tenders: [Tender] = []
@@ -197,9 +209,11 @@ struct WireTicket: Decodable {
                                      transactionID: payment.gatewayTransactionId.map(TransactionID.init)))
             case "GIFTCARD":
                 tenders.append(.giftCard(amount: value, cardNumber: payment.giftCardNumber))
+            case "ONACCOUNT", "HOUSEACCOUNT", "CUSTOMERACCOUNT":
+                tenders.append(.onAccount(amount: value))
             default:
                 throw HeartlandDataError(record: record, field: "\(field).payment_type",
-                                         problem: "\"\(payment.paymentType)\" is not Cash, Credit Card or Gift Card")
+                                         problem: "\"\(payment.paymentType)\" is not Cash, Credit Card, Gift Card or On Account")
             }
         }
         let isVoid: Bool
@@ -210,7 +224,8 @@ struct WireTicket: Decodable {
         }
         return Ticket(id: TicketID(String(id)), number: publicId ?? String(id),
                       completedAt: try HeartlandTimestamp.parse(completedAt, field: "completed_at", record: record),
-                      isVoid: isVoid, returnOf: returnOfTicketId.map { TicketID(String($0)) }, lines: domainLines, tenders: tenders)
+                      isVoid: isVoid, returnOf: returnOfTicketId.map { TicketID(String($0)) }, lines: domainLines, tenders: tenders,
+                      customerID: customerId?.text)
     }
 }
 

@@ -247,6 +247,27 @@ extension HeartlandJSON {
         }
     }
 
+    /// The customers (`customer_id`) of the records that are charged to or pay down a house account (an `On Account`
+    /// payment, an `AccountPaymentLine`), read leniently, sorted, once each: whose Retail record their AR documents need.
+    public static func houseAccountCustomerIDs(in records: [Data]) -> [String] {
+        struct Lenient: Decodable {
+            struct Payment: Decodable { var paymentType: String? }
+            struct Line: Decodable { var type: String? }
+            var customerId: WireTicket.LenientID?
+            var payments: [Payment]?
+            var lines: [Line]?
+        }
+        let onAccount: Set<String> = ["ONACCOUNT", "HOUSEACCOUNT", "CUSTOMERACCOUNT"]
+        var ids = Set<String>()
+        for raw in records {
+            guard let ticket = try? decoder.decode(Lenient.self, from: raw), let id = ticket.customerId?.text else { continue }
+            let charged = (ticket.payments ?? []).contains { onAccount.contains(MappingRules.normalisedSpelling($0.paymentType ?? "")) }
+            let paysDown = (ticket.lines ?? []).contains { MappingRules.normalisedSpelling($0.type ?? "") == "ACCOUNTPAYMENTLINE" }
+            if charged || paysDown { ids.insert(id) }
+        }
+        return ids.sorted()
+    }
+
     /// Records as one JSON array (the shape events carry them in).
     public static func array(of records: [Data]) -> Data {
         var out = Data("[".utf8)

@@ -21,6 +21,10 @@ struct JournalLedger {
             throw .currencyMismatch(record: record(), found: amount.currency, expected: currency)
         }
         guard amount.minorUnits != 0 else { return }
+        guard rule.perStore == nil else {
+            throw .invalidData(record: record(), problem: "would post to mapping rule \(rule.rule), which names its account per store; "
+                + "the rules must be resolved for the store first (MappingRules.resolved(for:))")
+        }
         guard amount.minorUnits > 0 else {
             throw .invalidData(record: record(), problem: "posting a negative \(side.rawValue) of \(amount)")
         }

@@ -162,6 +162,11 @@ public struct SettlementJournalBuilder: Sendable {
                 try ledger.postSigned(value, positive: .credit, rules.giftCardSold, positiveDescription: "Gift cards sold",
                                       negativeDescription: "Gift card sales refunded", record: record)
                 try add(&owed, value.minorUnits)
+            case .accountPayment(_, let value):
+                try ledger.postSigned(value, positive: .credit, try receivablesControl(for: ticket, record: record),
+                                      positiveDescription: "Payments on account received", negativeDescription: "Payments on account reversed",
+                                      record: record)
+                try add(&owed, value.minorUnits)
             }
         }
         for tender in ticket.tenders {
@@ -172,6 +177,9 @@ public struct SettlementJournalBuilder: Sendable {
             case .giftCard(let amount, _):
                 try ledger.postSigned(amount, positive: .debit, rules.giftCardRedeemed, positiveDescription: "Gift cards redeemed",
                                       negativeDescription: "Refunded to gift cards", record: record)
+            case .onAccount(let amount):
+                try ledger.postSigned(amount, positive: .debit, try receivablesControl(for: ticket, record: record),
+                                      positiveDescription: "Sales on account", negativeDescription: "Returns credited to account", record: record)
             case .card(let brand, let amount, let tip, _):
                 guard tip.minorUnits == 0 || (tip.minorUnits > 0) == (amount.minorUnits > 0),
                       tip.minorUnits.magnitude <= amount.minorUnits.magnitude
@@ -193,6 +201,19 @@ public struct SettlementJournalBuilder: Sendable {
             try add(&tendered, tender.amount.minorUnits)
         }
         guard tendered == owed else { throw .ticketOutOfBalance(ticket: ticket.id, tendered: tendered, owed: owed) }
+    }
+
+    /// AR's control account for a ticket charged to (or paying down) a customer's house account: it needs a customer and
+    /// a receivables rule.
+    func receivablesControl(for ticket: Ticket, record: String) throws(PostingError) -> AccountRule {
+        guard ticket.customerID != nil else {
+            throw .invalidData(record: record, problem: "is charged to (or pays down) a house account but names no customer (customer_id)")
+        }
+        guard let control = rules.receivablesControl else {
+            throw .invalidData(record: record, problem: "is charged to (or pays down) a house account, but the mapping \(rules.source) has no "
+                + "accounts_receivable.control rule; add it (AR's control account)")
+        }
+        return control
     }
 
     /// The batch is Heartland's own account of the card tenders; if it disagrees with the

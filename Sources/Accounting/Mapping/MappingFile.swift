@@ -46,24 +46,24 @@ extension MappingRules {
 struct MappingFile: Decodable {
     struct Company: Decodable { var currency: String }
     struct Sales: Decodable {
-        var revenue: String
-        var discounts: String
-        var returns: String
-        var sales_tax: String
-        var tips: String
-        var gift_card_sold: String
-        var processing_fees: String
-        var refund_suspense: String
+        var revenue: AccountSpec
+        var discounts: AccountSpec
+        var returns: AccountSpec
+        var sales_tax: AccountSpec
+        var tips: AccountSpec
+        var gift_card_sold: AccountSpec
+        var processing_fees: AccountSpec
+        var refund_suspense: AccountSpec
     }
     struct Brand: Decodable {
-        var account: String
+        var account: AccountSpec
         var spellings: [String]?
     }
     struct Tenders: Decodable {
-        var cash: String
-        var gift_card: String
+        var cash: AccountSpec
+        var gift_card: AccountSpec
         var card_brands: [String: Brand]
-        var card_other_brands: String
+        var card_other_brands: AccountSpec
     }
     struct Deductions: Decodable {
         var `default`: String?
@@ -76,6 +76,10 @@ struct MappingFile: Decodable {
         var taxes: [String: String]
         var deductions: Deductions
     }
+    /// Optional: without it, a ticket charged to a customer's house account cannot post (it is set aside).
+    struct Receivables: Decodable {
+        var control: AccountSpec
+    }
 
     var version: Int
     var company: Company
@@ -83,6 +87,30 @@ struct MappingFile: Decodable {
     var sales: Sales
     var tenders: Tenders
     var payroll: Payroll
+    var accounts_receivable: Receivables?
+}
+
+/// An account as a sales, tender or receivables rule may name it: one account (`"4000"`), a template with the
+/// store (`"4000-{store}"`), or a map with per-store overrides and an optional default (itself plain or a template):
+/// `{account: "4000", stores: {S01: "4000-S01"}}`. Payroll rules name one account: a pay run has no store.
+struct AccountSpec: Decodable {
+    var account: String?
+    var stores: [String: String]
+
+    init(from decoder: any Decoder) throws {
+        if let plain = try? decoder.singleValueContainer().decode(String.self) {
+            account = plain
+            stores = [:]
+            return
+        }
+        struct PerStore: Decodable {
+            var account: String?
+            var stores: [String: String]?
+        }
+        let map = try PerStore(from: decoder)
+        account = map.account
+        stores = map.stores ?? [:]
+    }
 }
 
 /// Checks a decoded file against the rules ACCOUNTING.md needs and builds `MappingRules`.
@@ -106,10 +134,34 @@ struct MappingFileValidator {
         func account(_ rule: String, _ raw: String) throws(MappingError) -> AccountRule {
             let number = raw.trimmingWhitespace()
             guard !number.isEmpty else { throw fail(rule, "names no account") }
+            guard !number.contains("{") else {
+                throw fail(rule, "\(number) is a per-store template; payroll rules name one account (a pay run has no store)")
+            }
             guard chart[AccountNumber(number)] != nil else {
                 throw fail(rule, "account \(number) is not in the chart of accounts (accounts:); add it there or change the rule")
             }
             return AccountRule(account: AccountNumber(number), rule: rule)
+        }
+        /// A rule that may name an account per store: overrides must be in the chart now; a template is checked per
+        /// store when a store's documents post (`MappingRules.resolved(for:)`).
+        func account(_ rule: String, _ spec: AccountSpec) throws(MappingError) -> AccountRule {
+            let template = spec.account?.trimmingWhitespace()
+            if spec.stores.isEmpty, let template, !template.contains("{") { return try account(rule, template) }
+            if let template {
+                guard !template.isEmpty else { throw fail(rule, "names no account") }
+                guard StoreAccounts.isTemplate(template) else {
+                    throw fail(rule, "\(template) is not an account number or a template with {store} (e.g. 4000-{store})")
+                }
+                if !template.contains("{"), chart[AccountNumber(template)] == nil {
+                    throw fail("\(rule).account", "account \(template) is not in the chart of accounts (accounts:); add it there or change the rule")
+                }
+            }
+            var overrides: [StoreID: AccountNumber] = [:]
+            for (store, raw) in spec.stores.sorted(by: { $0.key < $1.key }) {
+                overrides[StoreID(store.trimmingWhitespace())] = try account("\(rule).stores.\(store)", raw).account
+            }
+            let perStore = StoreAccounts(template: template, stores: overrides)
+            return AccountRule(account: AccountNumber(template ?? StoreAccounts.placeholder), rule: rule, perStore: perStore)
         }
 
         var brands: [String: AccountRule] = [:]
@@ -161,7 +213,10 @@ struct MappingFileValidator {
             wages: try account("payroll.wages", file.payroll.wages),
             employerTaxes: try account("payroll.employer_taxes", file.payroll.employer_taxes),
             netPay: try account("payroll.net_pay", file.payroll.net_pay),
-            payrollTaxes: taxes, deductions: deductions, defaultDeduction: defaultDeduction)
+            payrollTaxes: taxes, deductions: deductions, defaultDeduction: defaultDeduction,
+            receivablesControl: try file.accounts_receivable.map { receivables throws(MappingError) in
+                try account("accounts_receivable.control", receivables.control)
+            })
     }
 
     private func fail(_ rule: String, _ problem: String) -> MappingError {

@@ -4,10 +4,14 @@ public struct AccountRule: Hashable, Sendable, Codable, CustomStringConvertible 
     public var account: AccountNumber
     /// The rule's path in the mapping file.
     public var rule: String
+    /// Set when the rule names an account per store (a template such as `4000-{store}`, overrides): `account` is then
+    /// the template, never posted to; `MappingRules.resolved(for:)` gives the store's own account.
+    public var perStore: StoreAccounts?
 
-    public init(account: AccountNumber, rule: String) {
+    public init(account: AccountNumber, rule: String, perStore: StoreAccounts? = nil) {
         self.account = account
         self.rule = rule
+        self.perStore = perStore
     }
 
     public var description: String { "\(account) (mapping rule \(rule))" }
@@ -52,6 +56,11 @@ public struct MappingRules: Hashable, Sendable {
     /// Nil: every deduction code must be listed.
     public var defaultDeduction: AccountRule?
 
+    /// AR's control account (`accounts_receivable.control`): a tender charged to a customer's house account debits it
+    /// (the customer's invoice is in Sage AR), a payment on account taken at the POS credits it (an AR receipt). Nil:
+    /// the mapping has no receivables section, and such tickets cannot post.
+    public var receivablesControl: AccountRule?
+
     /// The brand name card clearing falls back to.
     public static let otherBrand = "other"
 
@@ -76,7 +85,9 @@ public struct MappingRules: Hashable, Sendable {
     /// The account's name in the chart, for journal line descriptions.
     public func name(of account: AccountNumber) -> String { accounts[account] ?? "" }
 
-    /// Every account the rules can post to, with the first rule naming it.
+    /// Every account the rules can post to, with the first rule naming it. A per-store rule gives its overrides and
+    /// its default when that is one account; a template (`4000-{store}`) is an account only per store
+    /// (`resolved(for:)`).
     public var referencedAccounts: [AccountRule] {
         var all = [revenue, discounts, returns, salesTax, tips, giftCardSold, processingFees, refundSuspense, cash, giftCardRedeemed,
                    otherCardBrands, wages, employerTaxes, netPay]
@@ -84,7 +95,14 @@ public struct MappingRules: Hashable, Sendable {
         all += payrollTaxes.keys.sorted().map { payrollTaxes[$0]! }
         all += deductions.keys.sorted().map { deductions[$0]! }
         if let defaultDeduction { all.append(defaultDeduction) }
-        return all
+        if let receivablesControl { all.append(receivablesControl) }
+        return all.flatMap { rule -> [AccountRule] in
+            guard let perStore = rule.perStore else { return [rule] }
+            let fixed = perStore.template.flatMap { StoreAccounts.isPlaceholderFree($0) ? AccountRule(account: AccountNumber($0), rule: rule.rule) : nil }
+            return (fixed.map { [$0] } ?? []) + perStore.stores.sorted { $0.key < $1.key }.map {
+                AccountRule(account: $0.value, rule: "\(rule.rule).stores.\($0.key)")
+            }
+        }
     }
 
     static func normalisedSpelling(_ text: String) -> String {

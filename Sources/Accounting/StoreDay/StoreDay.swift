@@ -82,9 +82,12 @@ public struct Ticket: Hashable, Sendable, Codable {
     public var returnOf: TicketID?
     public var lines: [TicketLine]
     public var tenders: [Tender]
+    /// Heartland's internal id of the ticket's customer (`customer_id`), when it names one: the customer an
+    /// on-account tender charges and a payment on account credits.
+    public var customerID: String?
 
     public init(id: TicketID, number: String, completedAt: Date, isVoid: Bool = false, returnOf: TicketID? = nil,
-                lines: [TicketLine], tenders: [Tender]) {
+                lines: [TicketLine], tenders: [Tender], customerID: String? = nil) {
         self.id = id
         self.number = number
         self.completedAt = completedAt
@@ -92,6 +95,7 @@ public struct Ticket: Hashable, Sendable, Codable {
         self.returnOf = returnOf
         self.lines = lines
         self.tenders = tenders
+        self.customerID = customerID
     }
 }
 
@@ -105,6 +109,9 @@ public enum TicketLine: Hashable, Sendable, Codable {
     case tax(description: String, value: Money)
     /// A gift card sold (or, negative, a gift card sale refunded).
     case giftCardSale(cardNumber: String?, value: Money)
+    /// A payment on account taken at the POS: the customer pays down their house account (positive), which credits
+    /// AR's control account and posts an AR receipt in the customer's name.
+    case accountPayment(description: String, value: Money)
 }
 
 /// One payment on a ticket. Amounts are positive when taken, negative when refunded.
@@ -113,10 +120,13 @@ public enum Tender: Hashable, Sendable, Codable {
     /// `amount` includes `tip`, as on the card transaction; `brand` is spelled as received.
     case card(brand: String, amount: Money, tip: Money, transactionID: TransactionID?)
     case giftCard(amount: Money, cardNumber: String?)
+    /// Charged to the ticket's customer's house account: AR's control account is debited and Sage AR gets an invoice in
+    /// the customer's name (negative: a return credited to the account, a credit note).
+    case onAccount(amount: Money)
 
     public var amount: Money {
         switch self {
-        case .cash(let amount), .card(_, let amount, _, _), .giftCard(let amount, _): amount
+        case .cash(let amount), .card(_, let amount, _, _), .giftCard(let amount, _), .onAccount(let amount): amount
         }
     }
 }
@@ -135,13 +145,17 @@ extension Ticket {
             if case .card(_, let amount, _, let transaction) = $0 { return amount.minorUnits < 0 && transaction != nil }
             return false
         }
-        let onlyGivesBack = tenders.allSatisfy { $0.amount.minorUnits <= 0 }
+        // A return credited to a house account needs its AR credit note: it posts with the day's journal.
+        let onlyGivesBack = tenders.allSatisfy { tender in
+            if case .onAccount = tender { return false }
+            return tender.amount.minorUnits <= 0
+        }
         let onlyReturns = lines.allSatisfy { line in
             switch line {
             case .item(_, let quantity, _, _): quantity < 0
             case .tax(_, let value): value.minorUnits <= 0
             case .discount(_, let value): value.minorUnits >= 0
-            case .giftCardSale: false
+            case .giftCardSale, .accountPayment: false
             }
         }
         return refundsToCard && onlyGivesBack && onlyReturns

@@ -40,6 +40,8 @@ public protocol HeartlandClient: Sendable {
     func transactionJSON(id: String) async throws -> (transaction: CardTransaction, json: Data)
     /// `GET /api/sales/tickets/{id}` as served (card-scrubbed), with its decoding.
     func ticketJSON(id: Int64) async throws -> (ticket: Ticket, json: Data)
+    /// `GET /api/customers/{id}` as served: the customer a ticket charged to a house account names.
+    func customerJSON(id: String) async throws -> Data
 }
 
 extension HeartlandClient {

@@ -110,6 +110,10 @@ public struct URLSessionHeartlandClient: HeartlandClient {
         return (try decode(body, what: what), body)
     }
 
+    public func customerJSON(id: String) async throws -> Data {
+        try await retailBody(configuration.retailBaseURL, "customers/\(id)", [], what: "Retail customer \(id)")
+    }
+
     /// `GET /api/sales/tickets/{id}` as served, not decoded: a record that is still malformed is the transformer's to judge.
     public func rawTicketJSON(id: String) async throws -> Data {
         try await retailBody(configuration.retailBaseURL, "sales/tickets/\(id)", [], what: "Retail ticket \(id)")

@@ -49,7 +49,7 @@ struct RetailTicketCreate {
                 discountCents: discount, valueCents: qty * price - discount, taxable: item.taxable, giftCardNumber: nil,
                 originalTicketId: line["original_ticket_id"]?.int64Value, originalLineId: line["original_line_id"]?.int64Value))
         }
-        for (key, type) in [("discount_lines", TicketLine.discount), ("tax_lines", TicketLine.tax)] {
+        for (key, type) in [("discount_lines", TicketLine.discount), ("tax_lines", TicketLine.tax), ("account_payment_lines", TicketLine.accountPayment)] {
             for (index, line) in (body[key]?.arrayValue ?? []).enumerated() {
                 let value = try cents(line["value"], default: nil, "\(key)[\(index)].value")
                 lines.append(TicketLine(
@@ -59,6 +59,14 @@ struct RetailTicketCreate {
             }
         }
         guard !lines.isEmpty else { throw RetailError.invalid("item_lines", "must not be empty") }
+        let accountPayments = lines.contains { $0.type == TicketLine.accountPayment }
+        let chargesAccount = (body["payments"]?.arrayValue ?? []).contains { $0["payment_type"]?.stringValue == TicketPayment.onAccount }
+        if accountPayments || chargesAccount {
+            // A house account belongs to a customer of the merchant's books, never to the walk-in customer.
+            guard let customerId = body["customer_id"]?.int64Value, let customer = try Customer.fetchOne(db, key: customerId),
+                  customer.publicId != "CASH"
+            else { throw RetailError.invalid("customer_id", "must name a customer (not the walk-in customer) for a house account") }
+        }
         var ticket = Ticket(
             id: id, publicId: body["public_id"]?.stringValue ?? String(id), locationId: location.id, stationId: location.stationId,
             customerId: body["customer_id"]?.int64Value, status: "complete", createdAt: now, completedAt: completedAt,
@@ -88,7 +96,7 @@ struct RetailTicketCreate {
             id: ticket.id * 10 + Int64(index), paymentType: body["payment_type"]?.stringValue ?? "", amountCents: amount,
             tipCents: tip, cardBrand: nil, last4: nil, authCode: nil, gatewayTransactionId: nil, giftCardNumber: nil)
         switch payment.paymentType {
-        case TicketPayment.cash:
+        case TicketPayment.cash, TicketPayment.onAccount:
             guard tip == 0 else { throw RetailError.invalid("\(field).tip_amount", "is only allowed on card tenders") }
         case TicketPayment.giftCard:
             guard let number = body["gift_card_number"]?.stringValue, var card = try GiftCard.fetchOne(db, key: number) else {
@@ -122,7 +130,7 @@ struct RetailTicketCreate {
             payment.authCode = transaction.authCode
             payment.gatewayTransactionId = transaction.id
         default:
-            throw RetailError.invalid("\(field).payment_type", "must be Cash, Credit Card or Gift Card")
+            throw RetailError.invalid("\(field).payment_type", "must be Cash, Credit Card, Gift Card or On Account")
         }
         return payment
     }

@@ -33,8 +33,10 @@ public struct Ticket: Codable, Sendable, Equatable, FetchableRecord, Persistable
     }
     public var taxCents: Int64 { lines.filter { $0.type == TicketLine.tax }.reduce(0) { $0 + $1.valueCents } }
     public var giftCardSoldCents: Int64 { lines.filter { $0.type == TicketLine.giftCard }.reduce(0) { $0 + $1.valueCents } }
+    /// Payments on account the customer made at the POS (paying down their house account).
+    public var accountPaymentCents: Int64 { lines.filter { $0.type == TicketLine.accountPayment }.reduce(0) { $0 + $1.valueCents } }
     /// What the customer owes, before tips.
-    public var totalCents: Int64 { subtotalCents - discountCents + taxCents + giftCardSoldCents }
+    public var totalCents: Int64 { subtotalCents - discountCents + taxCents + giftCardSoldCents + accountPaymentCents }
     public var tipCents: Int64 { payments.reduce(0) { $0 + $1.tipCents } }
     public var paidCents: Int64 { payments.reduce(0) { $0 + $1.amountCents } }
 }
@@ -44,6 +46,8 @@ public struct TicketLine: Codable, Sendable, Equatable {
     public static let discount = "DiscountLine"
     public static let tax = "TaxLine"
     public static let giftCard = "GiftCardLine"
+    /// A payment on account: the customer pays down their house account at the POS (our name: Heartland Retail's is not public).
+    public static let accountPayment = "AccountPaymentLine"
 
     public var id: Int64
     /// `ItemLine`, `DiscountLine` (ticket-level, negative value), `TaxLine`, `GiftCardLine` (gift card sold).
@@ -69,9 +73,11 @@ public struct TicketPayment: Codable, Sendable, Equatable {
     public static let cash = "Cash"
     public static let card = "Credit Card"
     public static let giftCard = "Gift Card"
+    /// Charged to the ticket's customer's house account (our name: Heartland Retail's built-in tender names are not public).
+    public static let onAccount = "On Account"
 
     public var id: Int64
-    /// `Cash`, `Credit Card` or `Gift Card`.
+    /// `Cash`, `Credit Card`, `Gift Card` or `On Account`.
     public var paymentType: String
     /// Tender amount including tip; negative for a refund.
     public var amountCents: Int64

@@ -19,6 +19,7 @@ public enum ChartOfAccounts {
         Account(number: "1212", description: "Card clearing – American Express", normalBalance: "D", type: "B"),
         Account(number: "1213", description: "Card clearing – Discover", normalBalance: "D", type: "B"),
         Account(number: "1219", description: "Card clearing – other brands", normalBalance: "D", type: "B"),
+        Account(number: "1200", description: "Accounts receivable control", normalBalance: "D", type: "B"),
         Account(number: "2100", description: "Federal income tax withheld", normalBalance: "C", type: "B"),
         Account(number: "2110", description: "State income tax withheld", normalBalance: "C", type: "B"),
         Account(number: "2120", description: "Social Security and Medicare payable (employee and employer)", normalBalance: "C", type: "B"),

@@ -15,7 +15,7 @@ public struct HeartlandSweeper: SyncSweeper {
     let exchange: String
     let logger: Logger
     /// Heartland's walk-in customer is not a customer of the merchant's books.
-    static let walkInCustomer = "CASH"
+    public static let walkInCustomer = "CASH"
 
     public init(client: RetailMasterDataClient, state: SyncState, policy: SyncPolicy, publisher: any SyncEventPublisher,
                 exchange: String = "bridge.events", logger: Logger) {

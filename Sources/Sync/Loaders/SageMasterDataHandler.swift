@@ -1,8 +1,22 @@
+import Accounting
 import Foundation
 import Logging
 import Messaging
 import PipelineContracts
 import SageConnector
+
+/// sage-loader's AR poster (`SageLoader.ReceivablesPoster`) as the master-data half calls it: whether Sage already holds
+/// a document (a description of it), and posting one for a Sage customer number (a description of what Sage holds).
+public struct ReceivablesHooks: Sendable {
+    public var posted: @Sendable (ReceivableDocument) async throws -> String?
+    public var post: @Sendable (ReceivableDocument, _ customer: String) async throws -> String
+
+    public init(posted: @escaping @Sendable (ReceivableDocument) async throws -> String?,
+                post: @escaping @Sendable (ReceivableDocument, _ customer: String) async throws -> String) {
+        self.posted = posted
+        self.post = post
+    }
+}
 
 /// sage-loader's master-data half: applies Heartland's customers and sales orders to Sage 300,
 /// exactly once per record version (the ledger; for orders Sage itself, which refuses a second
@@ -21,13 +35,16 @@ public struct SageMasterDataHandler: StageHandler {
     let policy: SyncPolicy
     let support: SyncLoaderSupport
     let twins: TwinSearch
+    /// Posts tickets' AR documents (`sage.ar.invoice`, `sage.ar.receipt`) for the customer found or created here; nil: none.
+    let receivables: ReceivablesHooks?
 
     /// - Parameters:
     ///   - index: the index of Sage's customers for the twin search (in the ledger's file).
     ///   - versions: the newest version applied per order, so an older one is a no-op (nil: not checked).
     public init(client: SageMasterDataClient, ledger: IdempotencyStore, links: CustomerLinks, index: CustomerIndex, policy: SyncPolicy,
-                auditExchange: String = "bridge.audit", versions: RecordVersions? = nil) {
+                auditExchange: String = "bridge.audit", versions: RecordVersions? = nil, receivables: ReceivablesHooks? = nil) {
         self.client = client
+        self.receivables = receivables
         self.links = links
         self.policy = policy
         let twins = TwinSearch(index: index, links: links, matcher: CustomerMatcher(nameThreshold: policy.nameThreshold)) { since in
@@ -49,6 +66,8 @@ public struct SageMasterDataHandler: StageHandler {
             case SyncRoute.sageCustomerUpsert: return try await customer(message.decode(SyncMessage<SyncCustomer>.self), key: key)
             case SyncRoute.sageCustomerDecision: return try await decision(message.decode(CustomerMatchDecision.self))
             case SyncRoute.sageItemUpsert: return try await item(message.decode(SyncMessage<ItemRecord>.self), key: key)
+            case ReceivableCommand.invoiceRoutingKey, ReceivableCommand.receiptRoutingKey:
+                return try await receivable(message.decode(ReceivableCommand.self))
             default: throw StageError.permanent("sage-loader has no master-data rule for commands of type '\(message.routingKey)'")
             }
         }
@@ -134,6 +153,23 @@ public struct SageMasterDataHandler: StageHandler {
         let written = fields.keys.sorted() + (newPrice == nil ? [] : ["\(priceList) price \(SageAmount.decimal(cents: newPrice!))"])
         return SyncApplied(wrote: true, detail: "Sage item \(existing.ItemNumber): \(written.joined(separator: ", ")) from Heartland version \(record.version)",
                            notices: conflicts)
+    }
+
+    /// A ticket's AR document: nothing when Sage already holds its number; otherwise posted for the customer found (same
+    /// number, a link, a confident match) or created, as for a sales order. An uncertain match holds it for review.
+    func receivable(_ command: ReceivableCommand) async throws -> SyncApplied {
+        guard let receivables else {
+            throw StageError.permanent("\(command.routingKey) \(command.document.documentNumber): this sage-loader posts no AR documents")
+        }
+        guard command.schema == ReceivableCommand.schema else { throw StageError.permanent("unknown schema \(command.schema)") }
+        let document = command.document
+        if let existing = try await receivables.posted(document) {
+            return SyncApplied(wrote: false, detail: "Sage AR already holds \(document.kind.rawValue) \(document.documentNumber): \(existing)")
+        }
+        let customer = try await sageCustomerNumber(for: command.customer)
+        let detail = try await receivables.post(document, customer)
+        return SyncApplied(wrote: true, detail: "\(document.kind.rawValue) \(document.documentNumber) of ticket \(document.ticketNumber) "
+            + "(\(Money.decimalString(document.amount.minorUnits))) for Heartland customer \(command.customer.number): \(detail)")
     }
 
     /// A person's decision about an uncertain match, sent by the console to both loaders.

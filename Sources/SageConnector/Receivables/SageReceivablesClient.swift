@@ -1,0 +1,158 @@
+import Foundation
+import Logging
+
+/// Sage 300 accounts receivable over the Web API (reference §6a): invoice batches (`AR/ARInvoiceBatches`), receipt
+/// batches (`AR/ARReceiptAndAdjustmentBatches`, record type `CA`), posting them (`AR/ARPostInvoices`,
+/// `AR/ARPostReceiptsAndAdjustments`) and the posted documents (`AR/ARPostedDocuments`). Sage refuses a second document
+/// number per customer (409 → `.duplicateReference`) but has no other duplicate key: the caller looks its number up
+/// (`postedDocuments`, `openInvoiceBatches`, `openReceiptBatches`) before creating a batch.
+public struct SageReceivablesClient: Sendable {
+    let api: SageWebAPIClient
+
+    public init(connection: SageConnection, logger: Logger) {
+        api = SageWebAPIClient(connection: connection, logger: logger)
+    }
+
+    var transport: SageHTTPTransport { api.transport }
+
+    /// Posted documents with this number (of any customer): an invoice's `DocumentNumber`, or a receipt's
+    /// `CheckReceiptNumber` when `receipt` is set.
+    public func postedDocuments(number: String, receipt: Bool) async throws(SageError) -> [SageARPostedDocument] {
+        let field = receipt ? "CheckReceiptNumber" : "DocumentNumber"
+        return try await api.list("AR/ARPostedDocuments", filter: "\(field) eq \(ODataQuery.literal(number))")
+    }
+
+    /// A customer's posted documents.
+    public func postedDocuments(customer: String) async throws(SageError) -> [SageARPostedDocument] {
+        try await api.list("AR/ARPostedDocuments", filter: "CustomerNumber eq \(ODataQuery.literal(customer))")
+    }
+
+    /// Entered (unposted) invoice batches: a batch created before a crash, still to be posted.
+    public func openInvoiceBatches() async throws(SageError) -> [SageARInvoiceBatch] {
+        try await api.list("AR/ARInvoiceBatches", filter: "BatchStatus eq 'Open'")
+    }
+
+    public func openReceiptBatches() async throws(SageError) -> [SageARReceiptBatch] {
+        try await api.list("AR/ARReceiptAndAdjustmentBatches", filter: "BatchRecordType eq 'CA' and BatchStatus eq 'Open'")
+    }
+
+    public func createInvoiceBatch(_ batch: SageARInvoiceBatch) async throws(SageError) -> SageARInvoiceBatch {
+        let answer = try await transport.send("POST", "AR/ARInvoiceBatches", body: try SageMasterDataClient.encode(batch))
+        return try transport.decode(SageARInvoiceBatch.self, from: answer, what: "created AR invoice batch")
+    }
+
+    public func createReceiptBatch(_ batch: SageARReceiptBatch) async throws(SageError) -> SageARReceiptBatch {
+        let answer = try await transport.send("POST", "AR/ARReceiptAndAdjustmentBatches", body: try SageMasterDataClient.encode(batch))
+        return try transport.decode(SageARReceiptBatch.self, from: answer, what: "created AR receipt batch")
+    }
+
+    public func postInvoiceBatch(_ number: Int64) async throws(SageError) {
+        struct Post: Encodable { var BatchNumber: Int64 }
+        _ = try await transport.send("POST", "AR/ARPostInvoices", body: try SageMasterDataClient.encode(Post(BatchNumber: number)))
+    }
+
+    public func postReceiptBatch(_ number: Int64) async throws(SageError) {
+        struct Post: Encodable { var BatchRecordType = "CA", BatchNumber: Int64 }
+        _ = try await transport.send("POST", "AR/ARPostReceiptsAndAdjustments", body: try SageMasterDataClient.encode(Post(BatchNumber: number)))
+    }
+}
+
+/// `AR/ARPostedDocuments`: an invoice, credit note or receipt as posted to a customer's account.
+public struct SageARPostedDocument: Sendable, Hashable, Codable {
+    public var CustomerNumber: String
+    public var DocumentNumber: String
+    /// `Invoice`, `CreditNote`, `DebitNote`, `Receipt`, ...
+    public var DocumentType: String
+    public var DocumentDate: String?
+    public var OriginalDocumentAmount: Decimal?
+    public var CurrentBalance: Decimal?
+    public var CheckReceiptNumber: String?
+    public var BatchNumber: Int64?
+    public var EntryNumber: Int64?
+    public var FullyPaid: String?
+    public var Description: String?
+
+    /// The amount in cents, as posted (a receipt or credit note negative).
+    public var amountCents: Int64? { OriginalDocumentAmount.flatMap(SageAmount.cents) }
+}
+
+/// `AR/ARInvoiceBatches`: a batch of invoices (and credit notes), each with its details.
+public struct SageARInvoiceBatch: Sendable, Hashable, Codable {
+    public struct Invoice: Sendable, Hashable, Codable {
+        public struct Detail: Sendable, Hashable, Codable {
+            public var Description: String
+            public var Amount: Decimal
+            public init(Description: String, Amount: Decimal) {
+                self.Description = Description
+                self.Amount = Amount
+            }
+        }
+        public var CustomerNumber: String
+        public var DocumentNumber: String
+        /// `Invoice` or `CreditNote`.
+        public var DocumentType: String
+        public var DocumentDate: String
+        public var InvoiceDescription: String
+        public var InvoiceDetails: [Detail]
+
+        public init(CustomerNumber: String, DocumentNumber: String, DocumentType: String, DocumentDate: String, InvoiceDescription: String,
+                    InvoiceDetails: [Detail]) {
+            self.CustomerNumber = CustomerNumber
+            self.DocumentNumber = DocumentNumber
+            self.DocumentType = DocumentType
+            self.DocumentDate = DocumentDate
+            self.InvoiceDescription = InvoiceDescription
+            self.InvoiceDetails = InvoiceDetails
+        }
+    }
+    public var BatchNumber: Int64?
+    public var Description: String
+    public var BatchStatus: String?
+    public var Invoices: [Invoice]
+
+    public init(Description: String, Invoices: [Invoice]) {
+        self.Description = Description
+        self.Invoices = Invoices
+    }
+}
+
+/// `AR/ARReceiptAndAdjustmentBatches` with `BatchRecordType` `CA`: receipts, each on a customer's account.
+public struct SageARReceiptBatch: Sendable, Hashable, Codable {
+    public struct Receipt: Sendable, Hashable, Codable {
+        public var CustomerNumber: String
+        public var ReceiptDateAdjustmentDate: String
+        public var EntryDescription: String
+        public var EntryReference: String
+        /// Ours: the ticket's number, which the loader looks up before posting.
+        public var CheckReceiptNumber: String
+        public var BankReceiptAmount: Decimal
+        public var CustomerReceiptAmount: Decimal
+        public var PaymentCode: String
+        public var ReceiptTransactionType: String
+        public var DocumentNumber: String?
+
+        public init(CustomerNumber: String, ReceiptDateAdjustmentDate: String, EntryDescription: String, EntryReference: String,
+                    CheckReceiptNumber: String, amountCents: Int64, PaymentCode: String) {
+            self.CustomerNumber = CustomerNumber
+            self.ReceiptDateAdjustmentDate = ReceiptDateAdjustmentDate
+            self.EntryDescription = EntryDescription
+            self.EntryReference = EntryReference
+            self.CheckReceiptNumber = CheckReceiptNumber
+            BankReceiptAmount = SageAmount.decimal(cents: amountCents)
+            CustomerReceiptAmount = BankReceiptAmount
+            self.PaymentCode = PaymentCode
+            ReceiptTransactionType = "Receipt"
+        }
+    }
+    public var BatchRecordType: String
+    public var BatchNumber: Int64?
+    public var BatchStatus: String?
+    public var Description: String
+    public var ReceiptsAdjustments: [Receipt]
+
+    public init(Description: String, ReceiptsAdjustments: [Receipt]) {
+        BatchRecordType = "CA"
+        self.Description = Description
+        self.ReceiptsAdjustments = ReceiptsAdjustments
+    }
+}

@@ -1,0 +1,74 @@
+import Accounting
+import Foundation
+import HeartlandConnector
+import Messaging
+import PipelineContracts
+import Sync
+
+/// Tickets charged to (or paying down) a customer's house account: their GL side goes to AR's control account in the
+/// day journal, their customer's side to Sage AR as a `ReceivableCommand` (docs/ACCOUNTING-AR.md). A ticket whose
+/// customer is unknown (not served with the batch, or Heartland's walk-in customer) is set aside like any ticket that
+/// cannot post as written.
+struct ReceivablesPlan {
+    /// The AR documents of each ticket that has any, with its customer.
+    var documents: [TicketID: (customer: SyncCustomer, documents: [ReceivableDocument])] = [:]
+    /// Tickets that cannot post: the field and the reason.
+    var rejected: [TicketID: (field: String, reason: String)] = [:]
+
+    init(tickets: [Accounting.Ticket], customers: RawJSON?, storeID: StoreID, timeZone: StoreTimeZone) {
+        let known = Self.customers(customers)
+        for ticket in tickets {
+            let found: [ReceivableDocument]
+            do { found = try ReceivableDocument.documents(for: ticket, storeID: storeID, timeZone: timeZone) } catch {
+                rejected[ticket.id] = (TransformerHandler.field(of: error), error.description)
+                continue
+            }
+            guard let first = found.first else { continue }
+            guard let customer = known[first.customerID] else {
+                rejected[ticket.id] = ("customer_id", "ticket \(ticket.id) (\(ticket.number)) is charged to (or pays down) the house account of "
+                    + "customer \(first.customerID), whom Heartland Retail did not serve; check the customer in Heartland, then replay the ticket")
+                continue
+            }
+            guard customer.number != HeartlandSweeper.walkInCustomer else {
+                rejected[ticket.id] = ("customer_id", "ticket \(ticket.id) (\(ticket.number)) is charged to the walk-in customer "
+                    + "\(HeartlandSweeper.walkInCustomer), who has no house account; set the customer on the ticket in Heartland, then replay it")
+                continue
+            }
+            documents[ticket.id] = (customer, found)
+        }
+    }
+
+    /// The customers served with the event, by Heartland id; records that cannot be read are left out (their tickets are
+    /// set aside, naming the customer).
+    static func customers(_ raw: RawJSON?) -> [String: SyncCustomer] {
+        guard let raw, let records = try? JSONDecoder().decode([LenientCustomer].self, from: raw.data) else { return [:] }
+        var found: [String: SyncCustomer] = [:]
+        for case let customer? in records.map(\.customer) {
+            let record = HeartlandSweeper.record(customer)
+            found[record.id] = record
+        }
+        return found
+    }
+
+    private struct LenientCustomer: Decodable {
+        var customer: HeartlandConnector.Customer?
+        init(from decoder: any Decoder) throws { customer = try? HeartlandConnector.Customer(from: decoder) }
+    }
+
+    /// The commands for the tickets that posted, each with the journal carrying its GL side.
+    func commands(store: BatchClosedEvent.Store, posted: Set<TicketID>, journalOf: (TicketID) -> String?) -> [ReceivableCommand] {
+        documents.keys.sorted().filter(posted.contains).flatMap { ticket in
+            let (customer, documents) = documents[ticket]!
+            return documents.map { ReceivableCommand(store: store, document: $0, customer: customer, journalReference: journalOf(ticket)) }
+        }
+    }
+}
+
+extension TransformerHandler {
+    func receivableMessages(_ commands: [ReceivableCommand]) throws -> [OutboundMessage] {
+        try commands.map {
+            try OutboundMessage(exchange: commandsExchange, routingKey: $0.routingKey, json: $0, idempotencyKey: $0.idempotencyKey,
+                                schema: ReceivableCommand.schema)
+        }
+    }
+}
