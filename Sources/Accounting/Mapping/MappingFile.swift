@@ -103,13 +103,17 @@ struct MappingFileValidator {
         }
         guard !chart.isEmpty else { throw fail("accounts", "is empty; list the chart of accounts the rules use") }
 
+        // Every rule read through here is one row of the mapping (`MappingRules.ruleAccounts`, the console's page).
+        var named: [AccountRule] = []
         func account(_ rule: String, _ raw: String) throws(MappingError) -> AccountRule {
             let number = raw.trimmingWhitespace()
             guard !number.isEmpty else { throw fail(rule, "names no account") }
             guard chart[AccountNumber(number)] != nil else {
                 throw fail(rule, "account \(number) is not in the chart of accounts (accounts:); add it there or change the rule")
             }
-            return AccountRule(account: AccountNumber(number), rule: rule)
+            let read = AccountRule(account: AccountNumber(number), rule: rule)
+            named.append(read)
+            return read
         }
 
         var brands: [String: AccountRule] = [:]
@@ -144,7 +148,7 @@ struct MappingFileValidator {
         }
 
         let sales = file.sales
-        return MappingRules(
+        var rules = MappingRules(
             source: source, currency: currency, accounts: chart,
             revenue: try account("sales.revenue", sales.revenue),
             discounts: try account("sales.discounts", sales.discounts),
@@ -162,6 +166,8 @@ struct MappingFileValidator {
             employerTaxes: try account("payroll.employer_taxes", file.payroll.employer_taxes),
             netPay: try account("payroll.net_pay", file.payroll.net_pay),
             payrollTaxes: taxes, deductions: deductions, defaultDeduction: defaultDeduction)
+        rules.ruleAccounts = named
+        return rules
     }
 
     private func fail(_ rule: String, _ problem: String) -> MappingError {

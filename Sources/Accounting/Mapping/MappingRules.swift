@@ -51,6 +51,9 @@ public struct MappingRules: Hashable, Sendable {
     public var deductions: [String: AccountRule]
     /// Nil: every deduction code must be listed.
     public var defaultDeduction: AccountRule?
+    /// Every rule of the file that names an account, in the order the file was read: one row each on the mapping page
+    /// (`MappingRows`). A rule added to the file format is a row as soon as the validator reads it.
+    public var ruleAccounts: [AccountRule] = []
 
     /// The brand name card clearing falls back to.
     public static let otherBrand = "other"
