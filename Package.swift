@@ -192,8 +192,13 @@ let package = Package(
             dependencies: ["Accounting", "PipelineContracts", "Transformer", "SageConnector", "HeartlandIngest", "Messaging",
                            .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "MappingEditorTests", dependencies: ["MappingEditor", "Accounting", "PipelineContracts", "Transformer", "SageConnector",
-                                                               "SageSimulator", "SimulatorKit", "HeartlandIngest", "Messaging", "AMQP"]),
+        // Sage in-process, a kept store day posted to it, a mapping file copy: shared by the mapping tests and the console's.
+        .target(name: "MappingTestSupport", dependencies: ["MappingEditor", "Accounting", "PipelineContracts", "Transformer", "SageConnector",
+                                                           "SageLoader", "SageSimulator", "SimulatorKit", "HeartlandIngest",
+                                                           .product(name: "Logging", package: "swift-log")],
+                path: "Tests/MappingTestSupport"),
+        .testTarget(name: "MappingEditorTests", dependencies: ["MappingTestSupport", "MappingEditor", "Accounting", "PipelineContracts", "Transformer",
+                                                               "SageConnector", "HeartlandIngest", "Messaging", "AMQP"]),
         // The operations console, served by the alerter (issue 7).
         .target(
             name: "OperationsConsole",
@@ -203,8 +208,8 @@ let package = Package(
                            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"), .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .testTarget(name: "ConsoleTests", dependencies: ["TestPrograms", "OperationsConsole", "Alerter", "FraudScoring", "Messaging", "BrokerAdmin", "AMQP",
-                                                         "PipelineContracts", "Accounting", "MappingEditor", "SageConnector", "SageSimulator", "SimulatorKit",
-                                                         "HeartlandIngest", "Transformer",
+                                                         "PipelineContracts", "Accounting", "MappingEditor", "MappingTestSupport", "SageConnector",
+                                                         "Transformer",
                                                          // GRDB: a test makes the audit trail unwritable with a trigger
                                                          .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "AlerterTests", dependencies: ["Alerter", "Accounting", "Messaging", "AMQP",

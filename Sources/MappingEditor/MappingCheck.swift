@@ -44,8 +44,10 @@ public struct MappingCheck: Codable, Sendable, Equatable {
 /// The checks a mapping must pass before it is saved (issue 23): every account it names exists in Sage's chart and
 /// is active; every value Heartland sent in the window is covered (a payroll code without a rule, a card brand that
 /// would fall to the fallback account); and every closed batch and pay run of the window still builds a balanced
-/// journal with it (`JournalEntry.balanced` refuses anything else). A ticket or pay run the mapping in force cannot
-/// post either is not the new mapping's fault: only what it breaks in addition is an error.
+/// journal with it (`JournalEntry.balanced` refuses anything else). A batch or pay run the mapping in force cannot
+/// post either (an unmapped payroll code already failing) is listed as a warning: it is not the change's fault and
+/// does not hold it back; what the change breaks in addition is an error. A ticket set aside for its own data (also
+/// set aside with the mapping in force) is not listed.
 public enum MappingChecker {
     public static func check(_ candidate: MappingDocument, inForce: MappingDocument?, chart: [SageGLAccount], batches: [BatchClosedEvent],
                              payRuns: [PayrollCompletedEvent], since: Date) -> MappingCheck {
@@ -92,7 +94,10 @@ public enum MappingChecker {
                     problems.append(.init(.error, rule: nil, "\(what): document \(held.documentId) would be set aside: \(held.reason)"))
                 }
             } catch {
-                if let before, case .failure(let old) = before, "\(old)" == "\(error)" { continue }
+                if let before, case .failure(let old) = before, "\(old)" == "\(error)" {
+                    problems.append(.init(.warning, rule: nil, "\(what) does not post with the mapping in force either: \(error)"))
+                    continue
+                }
                 problems.append(.init(.error, rule: nil, "\(what) would not post: \(error)"))
             }
         }
@@ -104,7 +109,11 @@ public enum MappingChecker {
             do {
                 _ = try build(candidate.rules)
             } catch {
-                if let inForce, let old = Result(catching: { try build(inForce.rules) }).failure, "\(old)" == "\(error)" { continue }
+                if let inForce, let old = Result(catching: { try build(inForce.rules) }).failure, "\(old)" == "\(error)" {
+                    // Listed before it fails again in production, without holding back an unrelated change.
+                    problems.append(.init(.warning, rule: nil, "\(what) does not post with the mapping in force either: \(error)"))
+                    continue
+                }
                 problems.append(.init(.error, rule: nil, "\(what) would not post: \(error)"))
             }
         }

@@ -44,7 +44,7 @@ public final class ReloadingFile<Value: Sendable>: Sendable {
             } catch {
                 state.lastError = error
                 rejected = error
-                logger.error("\(what) not reloaded; the previous \(what) stays in force", metadata: ["path": "\(path)", "error": "\(error)"])
+                logger.error("\(what) not reloaded; the previous \(what) is kept in force", metadata: ["path": "\(path)", "error": "\(error)"])
             }
             return state.value
         }
