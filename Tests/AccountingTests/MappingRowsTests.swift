@@ -82,3 +82,13 @@ import Testing
         #expect(edited.rules.deductionAccount(code: "HSA")?.account == "2100")
     }
 }
+
+extension MappingRowsTests {
+    @Test func rowsComeInTheOrderOfTheFilesLines() {
+        let rules = document.rows.map(\.rule)
+        #expect(rules.prefix(3) == ["sales.revenue", "sales.discounts", "sales.returns"])
+        #expect(rules.firstIndex(of: "tenders.cash")! < rules.firstIndex(of: "tenders.card_brands.visa.account")!)
+        #expect(rules.firstIndex(of: "tenders.card_brands.visa.account")! < rules.firstIndex(of: "tenders.card_brands.mastercard.account")!)
+        #expect(rules.last == "payroll.deductions.codes.MED125")
+    }
+}

@@ -42,16 +42,19 @@ public struct MappingDocument: Hashable, Sendable {
         rules = try MappingRules(yaml: text, source: source)
     }
 
-    /// Every rule naming an account, in the file's order, with the account's name and the rule's comment.
+    /// Every rule naming an account, in the order of the file's lines, with the account's name and the rule's comment.
     public var rows: [MappingRow] {
         let lines = YAMLLines(text)
+        let position = Dictionary(lines.lines.enumerated().compactMap { index, line in line.path.map { ($0, index) } },
+                                  uniquingKeysWith: { first, _ in first })
         var seen = Set<String>()
-        return rules.ruleAccounts.compactMap { rule in
-            guard seen.insert(rule.rule).inserted else { return nil }
-            let (kind, value) = Self.heartlandSide(rule.rule, rules: rules)
-            return MappingRow(rule: rule.rule, kind: kind, heartland: value, note: lines.line(at: rule.rule)?.comment,
-                              account: rule.account.rawValue, accountName: rules.name(of: rule.account))
-        }
+        let rules = rules.ruleAccounts.filter { seen.insert($0.rule).inserted }
+        return rules.enumerated().sorted { (position[$0.element.rule] ?? Int.max, $0.offset) < (position[$1.element.rule] ?? Int.max, $1.offset) }
+            .map { _, rule in
+                let (kind, value) = Self.heartlandSide(rule.rule, rules: self.rules)
+                return MappingRow(rule: rule.rule, kind: kind, heartland: value, note: lines.line(at: rule.rule)?.comment,
+                                  account: rule.account.rawValue, accountName: self.rules.name(of: rule.account))
+            }
     }
 
     /// The document with each rule of `changes` (rule path → account) set to its account. An account the file's
