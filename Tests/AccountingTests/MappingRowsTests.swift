@@ -92,3 +92,12 @@ extension MappingRowsTests {
         #expect(rules.last == "payroll.deductions.codes.MED125")
     }
 }
+
+extension MappingRowsTests {
+    @Test func aCommentContinuedOnTheNextLineIsOneNote() {
+        let note = document.rows.first { $0.rule == "sales.refund_suspense" }?.note
+        #expect(note == "a card refund with no return ticket (keyed on the gateway) is debited here until an "
+            + "operator allocates it to returns and sales tax (bridgectl refunds allocate)")
+        #expect(document.rows.first { $0.rule == "sales.processing_fees" }?.note == "batch fees debited here, credited to the brand's clearing account")
+    }
+}

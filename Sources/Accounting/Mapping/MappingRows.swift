@@ -162,8 +162,19 @@ struct YAMLLines {
     init(_ text: String) {
         lines = []
         var stack: [(indent: Int, key: String)] = []
+        var commented: (index: Int, column: Int)?  // the last line whose value had a comment, and where its `#` stood
         for raw in text.components(separatedBy: "\n") {
             var line = Self.parse(raw)
+            // A comment alone on the next line, in the same column, continues that comment.
+            if line.key == nil, let last = commented, last.index == lines.count - 1, let column = raw.firstIndex(of: "#"),
+               raw.distance(from: raw.startIndex, to: column) == last.column, raw[..<column].allSatisfy({ $0 == " " }) {
+                lines[last.index].comment = (lines[last.index].comment ?? "") + " " + String(raw[raw.index(after: column)...]).trimmingWhitespace()
+                lines.append(line)
+                commented = (lines.count - 1, last.column)
+                continue
+            }
+            commented = nil
+            if line.comment != nil, let column = Self.commentColumn(raw) { commented = (lines.count, column) }
             if let key = line.key {
                 while let last = stack.last, last.indent >= line.indent { stack.removeLast() }
                 line.path = (stack.map(\.key) + [key]).joined(separator: ".")
@@ -207,6 +218,18 @@ struct YAMLLines {
         let position = entries.first { (lines[$0].key ?? "") > number } ?? (last + 1)
         let text = "\(indent)\(Self.quoted(number)): \(Self.quoted(name))"
         lines.insert(Self.parse(text, path: "accounts.\(number)"), at: position)
+    }
+
+    /// Where the comment of a `key: value  # comment` line starts.
+    private static func commentColumn(_ raw: String) -> Int? {
+        let characters = Array(raw)
+        var quote: Character?
+        for (index, character) in characters.enumerated() {
+            if let open = quote { if character == open { quote = nil }; continue }
+            if character == "\"" || character == "'" { quote = character; continue }
+            if character == "#", index > 0, characters[index - 1] == " " { return index }
+        }
+        return nil
     }
 
     /// A double-quoted YAML scalar.
