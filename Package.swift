@@ -189,7 +189,7 @@ let package = Package(
         // 30 days (heartland-ingest's kept events), the preview of a posted day; shared by the console and bridgectl.
         .target(
             name: "MappingEditor",
-            dependencies: ["Accounting", "PipelineContracts", "Transformer", "SageConnector", "HeartlandIngest", "Messaging",
+            dependencies: ["Accounting", "PipelineContracts", "Transformer", "SageConnector", "HeartlandIngest", "Messaging", "FraudScoring",
                            .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // Sage in-process, a kept store day posted to it, a mapping file copy: shared by the mapping tests and the console's.

@@ -3,8 +3,9 @@ import Foundation
 import GRDB
 import Messaging
 
-/// Every saved version of the mapping file: who, when, why and the whole text, in a small SQLite store. The file on
-/// disk stays the source of truth (the transformer reads it, git reviews it); a save writes the file and records the
+/// Every saved version of a configuration file — the mapping, or the fraud rules (`validate` says which text is
+/// acceptable) — who, when, why and the whole text, in a small SQLite store. The file on disk stays the source of
+/// truth (the transformer or the fraud-scorer reads it, git reviews it); a save writes the file and records the
 /// version in one transaction, and a restore is a new version whose text is an earlier one's.
 public final class MappingVersions: Sendable {
     public struct Version: Codable, Sendable, Equatable {
@@ -36,8 +37,13 @@ public final class MappingVersions: Sendable {
     public static let foundOnDisk = "(file on disk)"
 
     private let database: DatabasePool
+    private let validate: @Sendable (_ text: String, _ source: String) throws -> Void
 
-    public init(path: String) throws {
+    /// `validate` refuses a text that must not be saved; by default, a mapping that does not validate.
+    public init(path: String, validate: @escaping @Sendable (_ text: String, _ source: String) throws -> Void = { text, source in
+        _ = try MappingDocument(yaml: text, source: source)
+    }) throws {
+        self.validate = validate
         database = try SQLiteFile.pool(path: path)
         var migrator = DatabaseMigrator()
         migrator.registerMigration("mapping-version-v1") { db in
@@ -64,13 +70,13 @@ public final class MappingVersions: Sendable {
         return found
     }
 
-    /// Writes `text` to `file` and records it as a new version. The text must validate (`MappingDocument`); when the
+    /// Writes `text` to `file` and records it as a new version. The text must validate (`validate`); when the
     /// file on disk is not the last version recorded here (a first save, or an edit by hand), it is recorded first,
     /// so that it can be restored too. The file is replaced atomically (a reader sees the old or the new file whole).
     @discardableResult
     public func save(_ text: String, to file: String, actor: String, why: String, restoring: Int64? = nil, now: Date = Date()) async throws -> Version {
         guard !why.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw Failure.missingWhy }
-        _ = try MappingDocument(yaml: text, source: file)
+        try validate(text, file)
         let stamp = now.formatted(.iso8601)
         return try await database.write { db in
             let onDisk = try? String(contentsOfFile: file, encoding: .utf8)

@@ -49,6 +49,8 @@ public final class OperationsConsole: Sendable {
         public var customerReviews: CustomerReviewStore?
         /// The GL mapping page's file, versions, Sage chart and Heartland history; nil: the page says so.
         public var mapping: MappingWorkbench?
+        /// The fraud rules on the same page model (`/rules`); nil: the page says so.
+        public var rules: RulesWorkbench?
         /// The time, for sessions and login limits (tests move it).
         var clock: @Sendable () -> Date = { Date() }
 

@@ -41,6 +41,11 @@ struct ConsoleOptions: ParsableArguments {
     @Option(help: "heartland-ingest's inbox, read-only: the last 30 days the mapping page checks against and previews. Default: $BRIDGE_INGEST_INBOX or var/heartland-ingest.sqlite.")
     var ingestInbox: String = ProcessInfo.processInfo.environment["BRIDGE_INGEST_INBOX"] ?? "var/heartland-ingest.sqlite"
 
+    @Option(help: "The fraud-scorer's rule file, edited on the console's rules page. Default: $BRIDGE_FRAUD_RULES; none: no rules page.")
+    var fraudRules: String?
+    @Option(help: "Where the fraud rules' saved versions are kept (SQLite). Default: $BRIDGE_RULES_VERSIONS or var/rules-versions.sqlite.")
+    var rulesVersions: String = ProcessInfo.processInfo.environment["BRIDGE_RULES_VERSIONS"] ?? "var/rules-versions.sqlite"
+
     var resolvedPort: Int {
         consolePort ?? ProcessInfo.processInfo.environment["BRIDGE_CONSOLE_PORT"].flatMap(Int.init) ?? 0
     }
@@ -65,6 +70,10 @@ struct ConsoleOptions: ParsableArguments {
         } else { nil }
         withReviews.mapping = MappingWorkbench(mappingPath: mapping, versions: try MappingVersions(path: mappingVersions), sage: sage,
                                                historyPath: ingestInbox)
+        if let rules = fraudRules ?? environment["BRIDGE_FRAUD_RULES"] {
+            withReviews.rules = RulesWorkbench(rulesPath: rules, versions: try RulesWorkbench.versions(path: rulesVersions), mappingPath: mapping,
+                                               historyPath: ingestInbox, modelPath: environment["BRIDGE_FRAUD_MODEL"])
+        }
         let console = OperationsConsole(configuration: withReviews, logger: logger)
         return ConsoleServer(console: console, host: consoleHost, port: resolvedPort) { host, port in
             // A line on stdout, for scripts and tests that start the alerter with port 0.

@@ -136,3 +136,42 @@ private struct JSONValueProbe: Decodable {
     var rows: [Row]
     var chart: [Account]?
 }
+
+/// `/rules`: the fraud rules' page.
+final class RulesPageTests: XCTestCase {
+    func testTheRulesAreCheckedBacktestedAndSavedByAMapperOnly() async throws {
+        let mapping = try await MappingFixture.start()
+        defer { Task { await mapping.stop() } }
+        let path = mapping.folder.appendingPathComponent("rules.txt").path
+        try "review if :amount: > 100000\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let console = try ConsoleFixture.make {
+            $0.rules = RulesWorkbench(rulesPath: path, versions: try RulesWorkbench.versions(path: mapping.folder.appendingPathComponent("rv.sqlite").path),
+                                      mappingPath: mapping.mappingPath, historyPath: mapping.inboxPath, modelPath: nil)
+        }
+        let mia = try await console.login("mia", "map-secret")
+        let page = await console.get("/rules", ["cookie": mia.cookie])
+        XCTAssertTrue(page.text.contains("aria-label=\"rules\">review if :amount: &gt; 100000\n</textarea>"), page.text)
+        let checked = await console.get("/rules", ["cookie": mia.cookie], query: ["check": "1", "days": "30", "text": "review if :amount: > 1000\n"])
+        XCTAssertTrue(checked.text.contains("Backtest on 1 card sale(s) of 1 closed batch(es) in the last 30 day(s)"), checked.text)
+        XCTAssertTrue(checked.text.contains("<tr><td>review</td><td>0</td><td>1</td></tr>"), checked.text)
+        XCTAssertTrue(checked.text.contains("id=\"rules-save\""))
+        let broken = await console.get("/rules", ["cookie": mia.cookie], query: ["check": "1", "text": "review if :amount >\n"])
+        XCTAssertTrue(broken.text.contains("The rules cannot be saved") && !broken.text.contains("id=\"rules-save\""), broken.text)
+
+        let olivia = try await console.login("olivia", "op-secret")
+        let refused = await console.post("/rules/save", ["cookie": olivia.cookie, "accept": "application/json"],
+                                         form: ["csrf": olivia.csrf, "text": "review if :amount: > 1000\n", "why": "x"])
+        XCTAssertEqual(refused.status, 403, refused.text)
+        let invalid = await console.post("/rules/save", ["cookie": mia.cookie, "accept": "application/json"],
+                                         form: ["csrf": mia.csrf, "text": "review if :amount >\n", "why": "x"])
+        XCTAssertEqual(invalid.status, 400, invalid.text)
+        let saved = await console.post("/rules/save", ["cookie": mia.cookie, "accept": "application/json"],
+                                       form: ["csrf": mia.csrf, "text": "review if :amount: > 1000\r\n", "why": "review more"])
+        XCTAssertEqual(saved.status, 200, saved.text)
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "review if :amount: > 1000\n")
+        let versions = await console.get("/rules/versions", ["cookie": mia.cookie])
+        XCTAssertTrue(versions.text.contains("review more") && versions.text.contains("/rules/versions/1/restore"), versions.text)
+        let audit = try await console.actionAudit()
+        XCTAssertTrue(audit.contains { $0.event == "rules_saved" && $0.actor == "mia" }, "\(audit)")
+    }
+}

@@ -3,7 +3,7 @@ import Foundation
 /// What a console user may do, each role everything the one before it may: a viewer reads; an
 /// operator also replays dead letters, rejects held documents and acknowledges alerts, fraud
 /// exceptions and customer matches; a mapper also saves and restores the GL mapping (which account every
-/// future journal posts to); an approver also approves held journals (releases them to be
+/// future journal posts to) and the fraud rules; an approver also approves held journals (releases them to be
 /// posted); an admin also purges parking lots (deletes messages for good).
 public enum ConsoleRole: String, Sendable, Codable, Comparable, CaseIterable {
     case viewer, `operator`, mapper, approver, admin

@@ -14,6 +14,8 @@ enum ConsoleAction: Equatable, Sendable {
     case acknowledgeAlert
     case saveMapping
     case restoreMapping(Int64)
+    case saveRules
+    case restoreRules(Int64)
 
     /// The action a POST path names, nil for none.
     init?(_ parts: [String]) {
@@ -34,6 +36,10 @@ enum ConsoleAction: Equatable, Sendable {
         case let p where p.count == 4 && p[0] == "mapping" && p[1] == "versions" && p[3] == "restore":
             guard let id = Int64(p[2]) else { return nil }
             self = .restoreMapping(id)
+        case ["rules", "save"]: self = .saveRules
+        case let p where p.count == 4 && p[0] == "rules" && p[1] == "versions" && p[3] == "restore":
+            guard let id = Int64(p[2]) else { return nil }
+            self = .restoreRules(id)
         default: return nil
         }
     }
@@ -42,7 +48,7 @@ enum ConsoleAction: Equatable, Sendable {
         switch self {
         case .purge: .admin
         case .approve: .approver
-        case .saveMapping, .restoreMapping: .mapper
+        case .saveMapping, .restoreMapping, .saveRules, .restoreRules: .mapper
         case .replay, .reject, .acknowledgeException, .decideMatch, .acknowledgeAlert: .operator
         }
     }
@@ -59,9 +65,11 @@ enum ConsoleAction: Equatable, Sendable {
         case .acknowledgeAlert: "acknowledging an alert"
         case .saveMapping: "saving the GL mapping"
         case .restoreMapping(let id): "restoring GL mapping version \(id)"
+        case .saveRules: "saving the fraud rules"
+        case .restoreRules(let id): "restoring fraud rules version \(id)"
         }
     }
 
-    static let rolesInWords = "operator: replay, reject, acknowledge, decide matches; mapper: also save and restore the GL mapping; "
+    static let rolesInWords = "operator: replay, reject, acknowledge, decide matches; mapper: also save and restore the GL mapping and the fraud rules; "
         + "approver: also approve; admin: also purge"
 }

@@ -154,6 +154,15 @@ extension OperationsConsole {
         case let parts where parts.count == 3 && parts[0] == "mapping" && parts[1] == "versions":
             let version = try await mappingVersion(parts[2])
             return json ? .json(version) : page("GL mapping version \(version.id)", HTML.mappingVersion(version))
+        case ["rules"]:
+            let rules = try await rulesPage(request.query)
+            return json ? .json(rules) : page("Fraud rules", HTML.rules(rules, principal: principal))
+        case ["rules", "versions"]:
+            let versions = try await rulesVersions()
+            return json ? .json(versions) : page("Fraud rules versions", HTML.mappingVersions(versions, principal: principal, base: "/rules"))
+        case let parts where parts.count == 3 && parts[0] == "rules" && parts[1] == "versions":
+            let version = try await rulesVersion(parts[2])
+            return json ? .json(version) : page("Fraud rules version \(version.id)", HTML.mappingVersion(version))
         case ["alerts"]:
             let alerts = try await alerts()
             return json ? .json(alerts) : page("Alerts", HTML.alerts(alerts, principal: principal))
@@ -194,6 +203,10 @@ extension OperationsConsole {
             return (try await saveMapping(form, actor: actor), "/mapping")
         case .restoreMapping(let id):
             return (try await restoreMapping(id, why: form["why"] ?? "", actor: actor), "/mapping/versions")
+        case .saveRules:
+            return (try await saveRules(form, actor: actor), "/rules")
+        case .restoreRules(let id):
+            return (try await restoreRules(id, why: form["why"] ?? "", actor: actor), "/rules/versions")
         case .acknowledgeAlert:
             guard let fingerprint = form["fingerprint"], !fingerprint.isEmpty else { throw ConsoleError.badRequest("which alert group? (fingerprint)") }
             return (try await acknowledge(fingerprint: fingerprint, actor: actor), "/alerts")

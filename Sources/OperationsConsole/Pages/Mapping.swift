@@ -111,13 +111,7 @@ extension OperationsConsole {
         do { chart = try await workbench.chart() } catch { throw ConsoleError.unavailable("Sage's chart of accounts could not be read: \(error)") }
         let candidate: MappingDocument
         do { candidate = try workbench.candidate(changes, chart: chart) } catch { throw ConsoleError.badRequest("\(error)") }
-        let version: MappingVersions.Version
-        do {
-            (version, _) = try await workbench.save(candidate, actor: actor, why: why)
-        } catch let failure as MappingWorkbench.Failure {
-            if case .refused = failure { throw ConsoleError(status: 409, description: failure.description) }
-            throw ConsoleError.unavailable(failure.description)
-        }
+        let (version, _) = try await versioned { try await workbench.save(candidate, actor: actor, why: why) }
         let old = Dictionary(document.rows.map { ($0.rule, $0.account) }, uniquingKeysWith: { first, _ in first })
         let detail = changes.keys.sorted().map { "\($0): \(old[$0] ?? "?") → \(changes[$0]!)" }
         await audit(event: "mapping_saved", stage: "console", detail: "version \(version.id): \(detail.joined(separator: ", ")); why: \(why)",
@@ -128,16 +122,7 @@ extension OperationsConsole {
     func restoreMapping(_ id: Int64, why: String, actor: String) async throws -> String {
         let workbench = try mappingWorkbench()
         guard !why.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ConsoleError.badRequest("say why the version is restored") }
-        let version: MappingVersions.Version
-        do {
-            (version, _) = try await workbench.restore(id, actor: actor, why: why)
-        } catch let failure as MappingVersions.Failure {
-            if case .notFound = failure { throw ConsoleError.notFound(failure.description) }
-            throw ConsoleError(status: 409, description: failure.description)
-        } catch let failure as MappingWorkbench.Failure {
-            if case .refused = failure { throw ConsoleError(status: 409, description: failure.description) }
-            throw ConsoleError.unavailable(failure.description)
-        }
+        let (version, _) = try await versioned { try await workbench.restore(id, actor: actor, why: why) }
         await audit(event: "mapping_restored", stage: "console", detail: "version \(version.id) restores version \(id); why: \(why)",
                     actor: actor, idempotencyKey: "mapping:version:\(version.id)", session: nil)
         return "restored mapping version \(id) as version \(version.id)"
@@ -155,6 +140,6 @@ extension OperationsConsole {
         guard let versions = try mappingWorkbench().versions else {
             throw ConsoleError.unavailable("the console has no mapping version store: pass --mapping-versions (or BRIDGE_MAPPING_VERSIONS)")
         }
-        do { return try await versions.version(id) } catch MappingVersions.Failure.notFound { throw ConsoleError.notFound("no mapping version \(id)") }
+        return try await versioned { try await versions.version(id) }
     }
 }

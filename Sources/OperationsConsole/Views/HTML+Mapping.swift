@@ -85,20 +85,65 @@ extension HTML {
                     ["Line", "With this mapping", "Debit", "Credit", "In Sage", "Debit", "Credit", "Difference"], rows)
     }
 
-    static func mappingVersions(_ versions: [MappingVersions.Version], principal: Principal) -> String {
+    /// The versions of the mapping (`base` `/mapping`) or of the fraud rules (`/rules`).
+    static func mappingVersions(_ versions: [MappingVersions.Version], principal: Principal, base: String = "/mapping") -> String {
         let rows = versions.map { version -> [String] in
             let restore = principal.user.role >= .mapper && version.id != versions.first?.id
-                ? form(action: "/mapping/versions/\(version.id)/restore", principal: principal, fields: [:], button: "Restore",
+                ? form(action: "\(base)/versions/\(version.id)/restore", principal: principal, fields: [:], button: "Restore",
                        id: "restore-\(version.id)", whyPrompt: "why restore it")
                 : ""
-            return ["<a href=\"/mapping/versions/\(version.id)\">\(version.id)</a>", escape(version.savedAt), escape(version.actor),
+            return ["<a href=\"\(base)/versions/\(version.id)\">\(version.id)</a>", escape(version.savedAt), escape(version.actor),
                     escape(version.why), version.restoredFrom.map { "restores \($0)" } ?? "", restore]
         }
-        return "<p>Every saved version of the mapping file, newest first (the first is the file in force, unless it was edited by hand since).</p>"
+        return "<p>Every saved version of the file, newest first (the first is the file in force, unless it was edited by hand since).</p>"
             + table(id: "mapping-versions", ["Version", "Saved", "By", "Why", "", ""], rows)
     }
 
     static func mappingVersion(_ version: MappingVersions.Version) -> String {
         "<p>Saved \(escape(version.savedAt)) by \(escape(version.actor)): \(escape(version.why))</p><pre id=\"mapping-text\">\(escape(version.text))</pre>"
+    }
+}
+
+/// `/rules`: the fraud rules on the same page model: the text, its check and backtest, save and restore.
+extension HTML {
+    static func rules(_ page: RulesPage, principal: Principal) -> String {
+        var html = """
+            <p>The fraud-scorer's rule file <code>\(escape(page.file))</code> (read again when it changes; the language: \
+            docs/FRAUD.md). Edit the rules, check them: the text must parse, and the page shows what they would have done on \
+            the card sales of the last days, next to the rules in force. <a href="/rules/versions">Versions</a> · <a href="/mapping">GL mapping</a>.</p>
+            """
+        if let problem = page.problem { html += "<p class=\"error\" id=\"rules-problem\">\(escape(problem))</p>" }
+        if let check = page.check {
+            if let error = check.syntaxError {
+                html += "<p class=\"error\" id=\"rules-verdict\">The rules cannot be saved: \(escape(error))</p>"
+            } else {
+                html += "<p class=\"notice\" id=\"rules-verdict\">The rules parse. Backtest on \(check.events) card sale(s) of \(check.batches) "
+                    + "closed batch(es) in the last \(check.days) day(s).</p>"
+                html += table(id: "rules-actions", ["Action", "Rules in force", "These rules"], check.actions.map {
+                    [escape($0.action), "\($0.inForce)", "\($0.candidate)"]
+                })
+                html += "<h2>These rules</h2>" + table(id: "rules-candidate", ["Events its condition holds for", "Rule"],
+                                                       check.candidateRules.map { ["\($0.matched)", "<code>\(escape($0.label))</code>"] })
+                html += "<h2>The rules in force</h2>" + table(id: "rules-in-force", ["Events its condition holds for", "Rule"],
+                                                              check.inForceRules.map { ["\($0.matched)", "<code>\(escape($0.label))</code>"] })
+                if page.changed, principal.user.role >= .mapper {
+                    html += """
+                        <form id="rules-save-form" method="post" action="/rules/save">\
+                        <input type="hidden" name="csrf" value="\(escape(principal.csrfToken ?? ""))">\
+                        <input type="hidden" name="text" value="\(escape(page.text))">\
+                        <p>Save these rules as a new version: <input name="why" id="rules-why" required placeholder="why (kept with the version)" \
+                        aria-label="why"> <button type="submit" id="rules-save">Save the rules</button></p></form>
+                        """
+                }
+            }
+        }
+        let days = [1, 7, 30, 90].map { "<option value=\"\($0)\"\($0 == page.days ? " selected" : "")>\($0)</option>" }.joined()
+        html += """
+            <form id="rules-form" method="get" action="/rules"><input type="hidden" name="check" value="1">
+            <p><textarea name="text" id="rules-text" rows="14" cols="110" aria-label="rules">\(escape(page.text))</textarea></p>
+            <p><label>Backtest on the last <select name="days" id="rules-days">\(days)</select> day(s)</label>
+            <button type="submit" id="rules-check">Check and backtest</button></p></form>
+            """
+        return html
     }
 }
