@@ -101,3 +101,12 @@ extension MappingRowsTests {
         #expect(document.rows.first { $0.rule == "sales.processing_fees" }?.note == "batch fees debited here, credited to the brand's clearing account")
     }
 }
+
+extension MappingRowsTests {
+    @Test func anAccountNameWithQuotesColonsHashesAndLineBreaksStaysOneLineAndReadsBack() throws {
+        let name = "Clearing \"new\" acquirer: #2\nsecond line\\ end"
+        let edited = try document.setting(["sales.tips": "2211"], names: ["2211": name])
+        #expect(edited.rules.name(of: "2211") == name)
+        #expect(edited.text.components(separatedBy: "\n").count == Fixtures.mappingText.components(separatedBy: "\n").count + 1)
+    }
+}
