@@ -86,15 +86,17 @@ public enum MappingChecker {
         let current = inForce.map { TransformerHandler(rules: $0.rules) }
         for event in batches {
             let what = "store \(event.store.id) batch \(event.batchId ?? "?") of \(event.businessDate)"
-            let before: Result<BatchTransform, any Error>? = current.map { handler in Result { try handler.settlement(batch: event) } }
+            // The mapping in force is tried only when the candidate sets something aside or fails (usually it does not).
+            func before() -> Result<BatchTransform, any Error>? { current.map { handler in Result { try handler.settlement(batch: event) } } }
             do {
                 let built = try proposed.settlement(batch: event)
-                let known = Set(((try? before?.get())?.quarantined ?? []).map { (held: QuarantinedDocument) in held.reason })
+                guard !built.quarantined.isEmpty else { continue }
+                let known = Set(((try? before()?.get())?.quarantined ?? []).map { (held: QuarantinedDocument) in held.reason })
                 for held in built.quarantined where !known.contains(held.reason) {
                     problems.append(.init(.error, rule: nil, "\(what): document \(held.documentId) would be set aside: \(held.reason)"))
                 }
             } catch {
-                if let before, case .failure(let old) = before, "\(old)" == "\(error)" {
+                if let before = before(), case .failure(let old) = before, "\(old)" == "\(error)" {
                     problems.append(.init(.warning, rule: nil, "\(what) does not post with the mapping in force either: \(error)"))
                     continue
                 }
