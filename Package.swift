@@ -75,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "bridgectl",
             dependencies: ["BrokerAdmin", "Messaging", "Alerter", "Accounting", "SageConnector", "FraudScoring", "PipelineContracts",
-                           "HeartlandConnector", "HeartlandIngest", "OperationsConsole",
+                           "HeartlandConnector", "HeartlandIngest", "OperationsConsole", "MappingEditor",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
@@ -183,18 +183,33 @@ let package = Package(
         ),
         .executableTarget(
             name: "alerter",
-            dependencies: ["Alerter", "OperationsConsole", "WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Alerter", "OperationsConsole", "MappingEditor", "SageConnector", "WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // The mapping page's library (issue 23): versions of the mapping file, checks against Sage's chart and Heartland's last
+        // 30 days (heartland-ingest's kept events), the preview of a posted day; shared by the console and bridgectl.
+        .target(
+            name: "MappingEditor",
+            dependencies: ["Accounting", "PipelineContracts", "Transformer", "SageConnector", "HeartlandIngest", "Messaging", "FraudScoring",
+                           .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // Sage in-process, a kept store day posted to it, a mapping file copy: shared by the mapping tests and the console's.
+        .target(name: "MappingTestSupport", dependencies: ["MappingEditor", "Accounting", "PipelineContracts", "Transformer", "SageConnector",
+                                                           "SageLoader", "SageSimulator", "SimulatorKit", "HeartlandIngest",
+                                                           .product(name: "Logging", package: "swift-log")],
+                path: "Tests/MappingTestSupport"),
+        .testTarget(name: "MappingEditorTests", dependencies: ["MappingTestSupport", "MappingEditor", "Accounting", "PipelineContracts", "Transformer",
+                                                               "SageConnector", "HeartlandIngest", "Messaging", "AMQP"]),
         // The operations console, served by the alerter (issue 7).
         .target(
             name: "OperationsConsole",
-            dependencies: ["Alerter", "FraudScoring", "Messaging", "BrokerAdmin", "AMQP", "PipelineContracts", "Accounting",
+            dependencies: ["Alerter", "FraudScoring", "Messaging", "BrokerAdmin", "AMQP", "PipelineContracts", "Accounting", "MappingEditor", "SageConnector",
                            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"), .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .testTarget(name: "ConsoleTests", dependencies: ["TestPrograms", "OperationsConsole", "Alerter", "FraudScoring", "Messaging", "BrokerAdmin", "AMQP",
-                                                         "PipelineContracts", "Accounting",
+                                                         "PipelineContracts", "Accounting", "MappingEditor", "MappingTestSupport", "SageConnector",
+                                                         "Transformer",
                                                          // GRDB: a test makes the audit trail unwritable with a trigger
                                                          .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "AlerterTests", dependencies: ["Alerter", "Accounting", "Messaging", "AMQP",

@@ -76,7 +76,12 @@ public final class HeartlandEventSource: Sendable {
         guard run.status == .processed || run.status == .posted else {
             throw Failure.unusable("pay run \(runID) is \(run.status.rawValue), not PROCESSED")
         }
-        return PayrollCompletedEvent(currency: "USD", runId: run.id, payRun: RawJSON(json))
+        let event = PayrollCompletedEvent(currency: "USD", runId: run.id, payRun: RawJSON(json))
+        // Kept for the mapping page's checks (the payroll codes of the last 30 days); publishing does not depend on it.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try await inbox?.keepPayrollEvent(run.id, body: try encoder.encode(event))
+        return event
     }
 
     /// The batch and the documents that belong to it (docs/FLOWS.md "Batches and documents"): every ticket with a card tender

@@ -53,6 +53,7 @@ public final class IngestInbox: Sendable {
                     PRIMARY KEY (store, document_id));
                 CREATE TABLE IF NOT EXISTS batch_event (batch_id TEXT PRIMARY KEY, body BLOB NOT NULL, built_at TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS feed_event (idempotency_key TEXT PRIMARY KEY, body BLOB NOT NULL);
+                CREATE TABLE IF NOT EXISTS payroll_event (run_id TEXT PRIMARY KEY, body BLOB NOT NULL, built_at TEXT NOT NULL);
                 """)
         }
     }
@@ -212,13 +213,21 @@ public final class IngestInbox: Sendable {
         }
     }
 
+    /// The pay run's event as last published, kept for the mapping page (the payroll codes in use).
+    public func keepPayrollEvent(_ runID: String, body: Data, now: Date = Date()) async throws {
+        try await database.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO payroll_event (run_id, body, built_at) VALUES (?, ?, ?)",
+                           arguments: [runID, body, Self.stamp(now)])
+        }
+    }
+
     private static func entry(_ row: Row) -> Entry {
         Entry(key: row["idempotency_key"], kind: row["kind"], sourceID: row["source_id"], firstSeenBy: row["first_seen_by"],
               sightings: row["sightings"], status: Status(rawValue: row["status"]) ?? .pending, attempts: row["attempts"],
               lastError: row["last_error"], messageID: row["message_id"], receivedAt: row["received_at"])
     }
 
-    private static func stamp(_ date: Date) -> String {
+    static func stamp(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: date)

@@ -3,6 +3,7 @@ import Alerter
 import BrokerAdmin
 import Foundation
 import FraudScoring
+import MappingEditor
 import Logging
 import Messaging
 import Synchronization
@@ -46,6 +47,10 @@ public final class OperationsConsole: Sendable {
         public var loginLimits = LoginLimits()
         /// Uncertain customer matches of the two-way sync (the alerter's); nil: the page says so.
         public var customerReviews: CustomerReviewStore?
+        /// The GL mapping page's file, versions, Sage chart and Heartland history; nil: the page says so.
+        public var mapping: MappingWorkbench?
+        /// The fraud rules on the same page model (`/rules`); nil: the page says so.
+        public var rules: RulesWorkbench?
         /// The time, for sessions and login limits (tests move it).
         var clock: @Sendable () -> Date = { Date() }
 

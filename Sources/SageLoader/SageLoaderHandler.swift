@@ -208,8 +208,8 @@ public struct SageLoaderHandler: StageHandler {
 }
 
 /// From the bridge's journal to Sage's GL batch: one entry, one line per journal line, signed cents.
-enum SageBatchMapping {
-    static func batch(for journal: JournalEntry) throws -> SageJournalBatch {
+public enum SageBatchMapping {
+    public static func batch(for journal: JournalEntry) throws -> SageJournalBatch {
         guard let date = SageDate(mmddyyyy: journal.sagePostingDate) else {
             throw StageError.permanent("\(journal.reference): posting date \(journal.sagePostingDate) is not MM/DD/YYYY")
         }

@@ -9,7 +9,10 @@ import Sync
 /// (amount strings, brand spellings), and turns it into one balanced journal with the mapping file.
 /// Data it cannot repair is a permanent error that names the record and the field.
 public struct TransformerHandler: StageHandler {
-    public let rules: MappingRules
+    /// The mapping this message is handled with (from `mappingFile` when there is one, read once per message).
+    public private(set) var rules: MappingRules
+    /// The mapping file, read again when it changes; nil: `rules` for good (tests).
+    private(set) var mappingFile: MappingFileSource?
     public let scoringExchange: String
     public let commandsExchange: String
     public let auditExchange: String
@@ -22,12 +25,27 @@ public struct TransformerHandler: StageHandler {
         self.alertExchange = alertExchange
         self.now = now
         self.rules = rules
+        self.mappingFile = nil
         self.scoringExchange = scoringExchange
         self.commandsExchange = commandsExchange
         self.auditExchange = auditExchange
     }
 
+    /// A transformer that reads its mapping from `mapping` again whenever the file changes.
+    public init(mapping: MappingFileSource, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.init(rules: mapping.current(), now: now)
+        mappingFile = mapping
+    }
+
     public func handle(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome {
+        guard let mappingFile else { return try await handleWithRules(message, logger: logger) }
+        var pinned = self
+        pinned.rules = mappingFile.current()
+        let outcome = try await pinned.handleWithRules(message, logger: logger)
+        return outcome.publishing(try mappingFile.takeAlerts())
+    }
+
+    private func handleWithRules(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome {
         if MasterDataTransform.handles(message.routingKey) {
             return try MasterDataTransform.outcome(for: message, commandsExchange: commandsExchange, logger: logger)
         }

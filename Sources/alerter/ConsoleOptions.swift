@@ -2,8 +2,10 @@ import Alerter
 import ArgumentParser
 import Foundation
 import Logging
+import MappingEditor
 import Messaging
 import OperationsConsole
+import SageConnector
 import WorkerRuntime
 
 /// The operations console the alerter serves beside its stage (off unless a port is given).
@@ -12,7 +14,7 @@ struct ConsoleOptions: ParsableArguments {
     var consolePort: Int?
     @Option(help: "Address of the operations console. Default: $BRIDGE_CONSOLE_HOST or 127.0.0.1.")
     var consoleHost: String = ProcessInfo.processInfo.environment["BRIDGE_CONSOLE_HOST"] ?? "127.0.0.1"
-    @Option(help: "Console users, lines name:viewer|operator|approver|admin:bcrypt-hash (bridgectl console hash-password). Default: $BRIDGE_CONSOLE_USERS_FILE (and/or $BRIDGE_CONSOLE_USERS).")
+    @Option(help: "Console users, lines name:viewer|operator|mapper|approver|admin:bcrypt-hash (bridgectl console hash-password). Default: $BRIDGE_CONSOLE_USERS_FILE (and/or $BRIDGE_CONSOLE_USERS).")
     var consoleUsersFile: String?
     @Option(help: "API tokens for scripts, lines name:role:sha256-of-token (bridgectl console token create). Default: $BRIDGE_CONSOLE_TOKENS_FILE; none: no token is accepted.")
     var consoleTokensFile: String?
@@ -32,6 +34,18 @@ struct ConsoleOptions: ParsableArguments {
             help: "Broker URL for dead letters, releases and audit notices (a user allowed to read every S.dlq). Default: $BRIDGE_CONSOLE_AMQP_URL, else the worker's.")
     var consoleAMQPURL: String?
 
+    @Option(help: "The GL mapping file the transformer reads, edited on the console's mapping page. Default: $BRIDGE_MAPPING or Config/mapping.yaml.")
+    var mapping: String = ProcessInfo.processInfo.environment["BRIDGE_MAPPING"] ?? "Config/mapping.yaml"
+    @Option(help: "Where the mapping's saved versions are kept (SQLite). Default: $BRIDGE_MAPPING_VERSIONS or var/mapping-versions.sqlite.")
+    var mappingVersions: String = ProcessInfo.processInfo.environment["BRIDGE_MAPPING_VERSIONS"] ?? "var/mapping-versions.sqlite"
+    @Option(help: "heartland-ingest's inbox, read-only: the last 30 days the mapping page checks against and previews. Default: $BRIDGE_INGEST_INBOX or var/heartland-ingest.sqlite.")
+    var ingestInbox: String = ProcessInfo.processInfo.environment["BRIDGE_INGEST_INBOX"] ?? "var/heartland-ingest.sqlite"
+
+    @Option(help: "The fraud-scorer's rule file, edited on the console's rules page. Default: $BRIDGE_FRAUD_RULES; none: no rules page.")
+    var fraudRules: String?
+    @Option(help: "Where the fraud rules' saved versions are kept (SQLite). Default: $BRIDGE_RULES_VERSIONS or var/rules-versions.sqlite.")
+    var rulesVersions: String = ProcessInfo.processInfo.environment["BRIDGE_RULES_VERSIONS"] ?? "var/rules-versions.sqlite"
+
     var resolvedPort: Int {
         consolePort ?? ProcessInfo.processInfo.environment["BRIDGE_CONSOLE_PORT"].flatMap(Int.init) ?? 0
     }
@@ -50,6 +64,16 @@ struct ConsoleOptions: ParsableArguments {
         withReviews.tokensFile = consoleTokensFile ?? environment["BRIDGE_CONSOLE_TOKENS_FILE"]
         withReviews.trustedProxies = try TrustedProxies(consoleTrustedProxies ?? environment["BRIDGE_CONSOLE_TRUSTED_PROXIES"] ?? "")
         withReviews.secureCookies = !(consoleInsecureCookies || environment["BRIDGE_CONSOLE_INSECURE_COOKIES"] == "1")
+        // Sage's chart for the mapping page, through the Web API (SAGE_URL…); without it the page says so.
+        let sage: (any SageChartReader)? = if case .webAPI(let connection)? = try? SageSettings(environment: environment) {
+            SageWebAPIClient(connection: connection, logger: logger)
+        } else { nil }
+        withReviews.mapping = MappingWorkbench(mappingPath: mapping, versions: try MappingVersions(path: mappingVersions), sage: sage,
+                                               historyPath: ingestInbox)
+        if let rules = fraudRules ?? environment["BRIDGE_FRAUD_RULES"] {
+            withReviews.rules = RulesWorkbench(rulesPath: rules, versions: try RulesWorkbench.versions(path: rulesVersions), mappingPath: mapping,
+                                               historyPath: ingestInbox, modelPath: environment["BRIDGE_FRAUD_MODEL"])
+        }
         let console = OperationsConsole(configuration: withReviews, logger: logger)
         return ConsoleServer(console: console, host: consoleHost, port: resolvedPort) { host, port in
             // A line on stdout, for scripts and tests that start the alerter with port 0.

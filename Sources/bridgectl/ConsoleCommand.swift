@@ -17,14 +17,14 @@ struct ConsoleCommand: ParsableCommand {
             abstract: "Print a users-file line name:role:bcrypt for the password read from stdin (its first line).",
             discussion: """
                 printf '%s\\n' "$password" | bridgectl console hash-password olivia approver >> console-users
-                Roles: viewer, operator, approver (also approves held journals), admin (also purges dead letters).
+                Roles: viewer, operator, mapper (also saves and restores the GL mapping), approver (also approves held journals), admin (also purges dead letters).
                 """)
         @Argument(help: "The user's name.") var name: String
-        @Argument(help: "viewer, operator, approver or admin.") var role: String
+        @Argument(help: "viewer, operator, mapper, approver or admin.") var role: String
         @Option(help: "Bcrypt cost (log2 rounds, 10…16).") var cost: UInt8 = 12
 
         func validate() throws {
-            guard ConsoleRole(rawValue: role) != nil else { throw ValidationError("role \(role): viewer, operator, approver or admin") }
+            guard ConsoleRole(rawValue: role) != nil else { throw ValidationError("role \(role): viewer, operator, mapper, approver or admin") }
             guard (10...16).contains(cost) else { throw ValidationError("--cost must be 10…16") }
             guard !name.isEmpty, !name.contains(":"), !name.contains("#"), !name.contains(",") else {
                 throw ValidationError("a name cannot be empty or hold ':', '#' or ','")
@@ -60,10 +60,10 @@ struct ConsoleCommand: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Add a named token; print it on stdout, once (only its SHA-256 is kept).")
             @OptionGroup var file: FileOption
             @Argument(help: "The token's name (letters, digits, . _ -), e.g. grafana.") var name: String
-            @Argument(help: "viewer, operator, approver or admin.") var role: String
+            @Argument(help: "viewer, operator, mapper, approver or admin.") var role: String
 
             func run() throws {
-                guard let role = ConsoleRole(rawValue: role) else { throw ValidationError("role \(self.role): viewer, operator, approver or admin") }
+                guard let role = ConsoleRole(rawValue: role) else { throw ValidationError("role \(self.role): viewer, operator, mapper, approver or admin") }
                 print(try ConsoleTokens.create(name: name, role: role, file: try file.path()))
             }
         }

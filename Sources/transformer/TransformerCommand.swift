@@ -10,11 +10,12 @@ struct TransformerCommand: AsyncParsableCommand {
         commandName: "transformer", abstract: "Turn Heartland events into balanced Sage journals with the mapping file.")
 
     @OptionGroup var worker: WorkerOptions
-    @Option(help: "Mapping file. Default: $BRIDGE_MAPPING or Config/mapping.yaml.")
+    @Option(help: "Mapping file, read again when it changes. Default: $BRIDGE_MAPPING or Config/mapping.yaml.")
     var mapping: String = ProcessInfo.processInfo.environment["BRIDGE_MAPPING"] ?? "Config/mapping.yaml"
 
     func run() async throws {
-        let rules = try MappingRules.load(path: mapping)
-        try await Worker.run(stage: "transformer", handler: TransformerHandler(rules: rules), options: worker)
+        // Read again whenever the file changes (a save from the console's mapping page): no restart needed.
+        let source = try MappingFileSource(path: mapping)
+        try await Worker.run(stage: "transformer", handler: TransformerHandler(mapping: source), options: worker)
     }
 }

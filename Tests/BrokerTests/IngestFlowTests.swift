@@ -132,6 +132,27 @@ final class IngestFlowTests: XCTestCase {
         }
     }
 
+    /// The same unmapped code, fixed by rewriting the transformer's mapping file in place (as the console's mapping page
+    /// saves it): the running transformer reads it again, and the replay posts the run, with no restart.
+    func testAMappingFixedInPlaceIsPickedUpWithoutRestartingTheTransformer() async throws {
+        let fixed = try String(contentsOfFile: repositoryRoot.appendingPathComponent("Config/mapping.yaml").path, encoding: .utf8)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mapping-in-place-\(UUID().uuidString).yaml")
+        try fixed.replacingOccurrences(of: "    SUI: \"2140\"", with: "").write(to: file, atomically: true, encoding: .utf8)
+        let flow = try await BridgeFlow.start(mapping: file.path)
+        let fixture = try StoreDayFixture.decode(try await flow.startHeartland(stores: 1, tickets: 5))
+        let run = try XCTUnwrap(fixture.payRuns.first)
+        try await flow.heartlandAdmin("POST", "admin/pay_runs/\(run.id)/complete", "{}")
+        try await eventually(timeout: .seconds(60), "the run is parked") { try await flow.depth("transformer.dlq") == 1 }
+
+        try fixed.write(to: file, atomically: true, encoding: .utf8)
+        let replay = try WorkerProcess.start(executable: "bridgectl", arguments: ["dlq", "replay", "transformer", "--amqp-url", flow.broker.amqpURL])
+        let replayed = try await replay.waitForExit()
+        XCTAssertEqual(replayed, 0, replay.log)
+        try await eventually(timeout: .seconds(60), "posted after the replay, by the transformer started with the broken file") {
+            try await flow.sage.findJournal(reference: "HL-PAY-\(run.id)") != nil
+        }
+    }
+
     /// Heartland answers 503 to everything when the batch closes: ingest keeps the batch in its inbox,
     /// retries with backoff and alerts; once Heartland is back the batch is posted, nothing lost.
     func testHeartlandDownIsRetriedAlertedAndNothingIsLost() async throws {

@@ -12,7 +12,7 @@ import XCTest
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// A console over fresh stores in a temporary folder, with an operator (`olivia`/`op-secret`), a viewer
-/// (`victor`/`view-secret`), an approver (`april`/`approve-secret`) and an admin (`ada`/`admin-secret`),
+/// (`victor`/`view-secret`), a mapper (`mia`/`map-secret`), an approver (`april`/`approve-secret`) and an admin (`ada`/`admin-secret`),
 /// and an API token for each role (`op-token`, `view-token`, `approve-token`, `admin-token`, named
 /// `ci-operator`, `dashboard`, `ci-approver`, `ci-admin`). Bcrypt at its lowest cost (4), so that the
 /// many logins of the tests stay fast; the console reads any cost.
@@ -29,6 +29,7 @@ struct ConsoleFixture {
         ConsoleUsers.line(name: "olivia", role: .operator, password: "op-secret", cost: 4),
         ConsoleUsers.line(name: "victor", role: .viewer, password: "view-secret", cost: 4),
         ConsoleUsers.line(name: "april", role: .approver, password: "approve-secret", cost: 4),
+        ConsoleUsers.line(name: "mia", role: .mapper, password: "map-secret", cost: 4),
         ConsoleUsers.line(name: "ada", role: .admin, password: "admin-secret", cost: 4),
     ].joined(separator: "\n")
 

@@ -134,6 +134,16 @@ final class WebDriver: @unchecked Sendable {
 
     func click(_ element: String) async throws { _ = try await command("POST", "/element/\(element)/click", [:]) }
 
+    /// The viewport as a PNG.
+    func screenshot() async throws -> Data {
+        guard let text = try await command("GET", "/screenshot") as? String, let png = Data(base64Encoded: text) else {
+            throw WebDriverError("no screenshot from chromedriver")
+        }
+        return png
+    }
+
+    func setWindowSize(width: Int, height: Int) async throws { _ = try await command("POST", "/window/rect", ["width": width, "height": height]) }
+
     func text(_ element: String) async throws -> String { try await command("GET", "/element/\(element)/text") as? String ?? "" }
 
     /// Waits until the element's text satisfies `condition` (the page may still be loading).

@@ -131,6 +131,8 @@ struct MappingFileValidator {
         }
         guard !chart.isEmpty else { throw fail("accounts", "is empty; list the chart of accounts the rules use") }
 
+        // Every rule read through here is one row of the mapping (`MappingRules.ruleAccounts`, the console's page).
+        var named: [AccountRule] = []
         func account(_ rule: String, _ raw: String) throws(MappingError) -> AccountRule {
             let number = raw.trimmingWhitespace()
             guard !number.isEmpty else { throw fail(rule, "names no account") }
@@ -140,7 +142,9 @@ struct MappingFileValidator {
             guard chart[AccountNumber(number)] != nil else {
                 throw fail(rule, "account \(number) is not in the chart of accounts (accounts:); add it there or change the rule")
             }
-            return AccountRule(account: AccountNumber(number), rule: rule)
+            let read = AccountRule(account: AccountNumber(number), rule: rule)
+            named.append(read)
+            return read
         }
         /// A rule that may name an account per store: overrides must be in the chart now; a template is checked per
         /// store when a store's documents post (`MappingRules.resolved(for:)`).
@@ -196,7 +200,7 @@ struct MappingFileValidator {
         }
 
         let sales = file.sales
-        return MappingRules(
+        var rules = MappingRules(
             source: source, currency: currency, accounts: chart,
             revenue: try account("sales.revenue", sales.revenue),
             discounts: try account("sales.discounts", sales.discounts),
@@ -217,6 +221,10 @@ struct MappingFileValidator {
             receivablesControl: try file.accounts_receivable.map { receivables throws(MappingError) in
                 try account("accounts_receivable.control", receivables.control)
             })
+        // The rows of the mapping page: every rule naming one account, and each per-store override (a template is not a
+        // row: it names no account of the chart; it is edited in the file).
+        rules.ruleAccounts = named
+        return rules
     }
 
     private func fail(_ rule: String, _ problem: String) -> MappingError {

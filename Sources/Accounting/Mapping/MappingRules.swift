@@ -55,6 +55,9 @@ public struct MappingRules: Hashable, Sendable {
     public var deductions: [String: AccountRule]
     /// Nil: every deduction code must be listed.
     public var defaultDeduction: AccountRule?
+    /// Every rule of the file that names an account, in the order the file was read: one row each on the mapping page
+    /// (`MappingRows`). A rule added to the file format is a row as soon as the validator reads it.
+    public var ruleAccounts: [AccountRule] = []
 
     /// AR's control account (`accounts_receivable.control`): a tender charged to a customer's house account debits it
     /// (the customer's invoice is in Sage AR), a payment on account taken at the POS credits it (an AR receipt). Nil:

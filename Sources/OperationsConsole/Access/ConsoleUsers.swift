@@ -2,10 +2,11 @@ import Foundation
 
 /// What a console user may do, each role everything the one before it may: a viewer reads; an
 /// operator also replays dead letters, rejects held documents and acknowledges alerts, fraud
-/// exceptions and customer matches; an approver also approves held journals (releases them to be
+/// exceptions and customer matches; a mapper also saves and restores the GL mapping (which account every
+/// future journal posts to) and the fraud rules; an approver also approves held journals (releases them to be
 /// posted); an admin also purges parking lots (deletes messages for good).
 public enum ConsoleRole: String, Sendable, Codable, Comparable, CaseIterable {
-    case viewer, `operator`, approver, admin
+    case viewer, `operator`, mapper, approver, admin
 
     private var rank: Int { Self.allCases.firstIndex(of: self)! }
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rank < rhs.rank }

@@ -12,6 +12,10 @@ enum ConsoleAction: Equatable, Sendable {
     case acknowledgeException(String)
     case decideMatch(String, MatchVerdict)
     case acknowledgeAlert
+    case saveMapping
+    case restoreMapping(Int64)
+    case saveRules
+    case restoreRules(Int64)
 
     /// The action a POST path names, nil for none.
     init?(_ parts: [String]) {
@@ -28,6 +32,14 @@ enum ConsoleAction: Equatable, Sendable {
         case let p where p.count == 3 && p[0] == "matches" && p[2] == "same": self = .decideMatch(p[1], .same)
         case let p where p.count == 3 && p[0] == "matches" && p[2] == "different": self = .decideMatch(p[1], .different)
         case ["alerts", "acknowledge"]: self = .acknowledgeAlert
+        case ["mapping", "save"]: self = .saveMapping
+        case let p where p.count == 4 && p[0] == "mapping" && p[1] == "versions" && p[3] == "restore":
+            guard let id = Int64(p[2]) else { return nil }
+            self = .restoreMapping(id)
+        case ["rules", "save"]: self = .saveRules
+        case let p where p.count == 4 && p[0] == "rules" && p[1] == "versions" && p[3] == "restore":
+            guard let id = Int64(p[2]) else { return nil }
+            self = .restoreRules(id)
         default: return nil
         }
     }
@@ -36,6 +48,7 @@ enum ConsoleAction: Equatable, Sendable {
         switch self {
         case .purge: .admin
         case .approve: .approver
+        case .saveMapping, .restoreMapping, .saveRules, .restoreRules: .mapper
         case .replay, .reject, .acknowledgeException, .decideMatch, .acknowledgeAlert: .operator
         }
     }
@@ -50,8 +63,13 @@ enum ConsoleAction: Equatable, Sendable {
         case .acknowledgeException(let label): "acknowledging fraud exception \(label)"
         case .decideMatch(let id, let verdict): "deciding customer match \(id) (\(verdict.rawValue))"
         case .acknowledgeAlert: "acknowledging an alert"
+        case .saveMapping: "saving the GL mapping"
+        case .restoreMapping(let id): "restoring GL mapping version \(id)"
+        case .saveRules: "saving the fraud rules"
+        case .restoreRules(let id): "restoring fraud rules version \(id)"
         }
     }
 
-    static let rolesInWords = "operator: replay, reject, acknowledge, decide matches; approver: also approve; admin: also purge"
+    static let rolesInWords = "operator: replay, reject, acknowledge, decide matches; mapper: also save and restore the GL mapping and the fraud rules; "
+        + "approver: also approve; admin: also purge"
 }

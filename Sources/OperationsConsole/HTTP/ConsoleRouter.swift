@@ -145,6 +145,24 @@ extension OperationsConsole {
         case let parts where parts.count == 2 && parts[0] == "matches":
             let item = try await customerMatch(parts[1])
             return json ? .json(item) : page("Customer match \(parts[1])", HTML.customerMatch(item, principal: principal))
+        case ["mapping"]:
+            let mapping = try await mappingPage(request.query)
+            return json ? .json(mapping) : page("GL mapping", HTML.mapping(mapping, principal: principal))
+        case ["mapping", "versions"]:
+            let versions = try await mappingVersions()
+            return json ? .json(versions) : page("GL mapping versions", HTML.mappingVersions(versions, principal: principal))
+        case let parts where parts.count == 3 && parts[0] == "mapping" && parts[1] == "versions":
+            let version = try await mappingVersion(parts[2])
+            return json ? .json(version) : page("GL mapping version \(version.id)", HTML.mappingVersion(version))
+        case ["rules"]:
+            let rules = try await rulesPage(request.query)
+            return json ? .json(rules) : page("Fraud rules", HTML.rules(rules, principal: principal))
+        case ["rules", "versions"]:
+            let versions = try await rulesVersions()
+            return json ? .json(versions) : page("Fraud rules versions", HTML.mappingVersions(versions, principal: principal, base: "/rules"))
+        case let parts where parts.count == 3 && parts[0] == "rules" && parts[1] == "versions":
+            let version = try await rulesVersion(parts[2])
+            return json ? .json(version) : page("Fraud rules version \(version.id)", HTML.mappingVersion(version))
         case ["alerts"]:
             let alerts = try await alerts()
             return json ? .json(alerts) : page("Alerts", HTML.alerts(alerts, principal: principal))
@@ -181,6 +199,14 @@ extension OperationsConsole {
             let why = form["why"].flatMap { $0.isEmpty ? nil : $0 }
             let message = try await decide(match: id, verdict: verdict, heartland: form["heartland"], sage: form["sage"], actor: actor, why: why)
             return (message, "/matches/\(HTML.url(id))")
+        case .saveMapping:
+            return (try await saveMapping(form, actor: actor), "/mapping")
+        case .restoreMapping(let id):
+            return (try await restoreMapping(id, why: form["why"] ?? "", actor: actor), "/mapping/versions")
+        case .saveRules:
+            return (try await saveRules(form, actor: actor), "/rules")
+        case .restoreRules(let id):
+            return (try await restoreRules(id, why: form["why"] ?? "", actor: actor), "/rules/versions")
         case .acknowledgeAlert:
             guard let fingerprint = form["fingerprint"], !fingerprint.isEmpty else { throw ConsoleError.badRequest("which alert group? (fingerprint)") }
             return (try await acknowledge(fingerprint: fingerprint, actor: actor), "/alerts")

@@ -28,7 +28,7 @@ enum HTML {
 
     static func page(title: String, principal: Principal, notice: String?, body: String) -> String {
         let links = [("/pipeline", "Pipeline"), ("/dlq", "Dead letters"), ("/reviews", "Fraud review"), ("/matches", "Customer matches"),
-                     ("/reconciliations", "Reconciliation"), ("/quarantine", "Quarantine"),
+                     ("/reconciliations", "Reconciliation"), ("/quarantine", "Quarantine"), ("/mapping", "GL mapping"), ("/rules", "Fraud rules"),
                      ("/alerts", "Alerts"), ("/audit", "Audit trail")]
         return """
             <!doctype html>

@@ -18,10 +18,26 @@ public enum GLAccounts {
         ]
     }
 
-    /// The collection: list, read by `('4000')`, create.
-    public static let accounts = DocumentResource(resource: resource, keyFields: ["AccountNumber"]) { db, body, now in
+    /// The collection: list, read by `('4000')`, create, and PATCH of the description and the status (Sage 300 lets an
+    /// account be made inactive; journals to it are then refused).
+    public static let accounts = DocumentResource(resource: resource, keyFields: ["AccountNumber"], create: { db, body, now in
         try create(db, body: body, now: Timestamps.iso8601(now))
-    }
+    }, update: { _, existing, patch, now in
+        for field in patch.objectValue?.keys.sorted() ?? [] where !["Description", "Status", "AccountNumber", "UnformattedAccount"].contains(field) {
+            throw SageError.fieldInvalid("\(field) cannot be changed here.")
+        }
+        if let status = patch["Status"] {
+            guard status == "Active" || status == "Inactive" else { throw SageError.fieldInvalid("Status must be Active or Inactive.") }
+        }
+        if let description = patch["Description"] {
+            guard let text = description.stringValue, !text.isEmpty else { throw SageError.fieldInvalid("Description is required.") }
+        }
+        guard case .object(var fields) = DocumentResource.merge(existing, patch, keeping: ["AccountNumber", "UnformattedAccount"]) else {
+            return existing
+        }
+        fields["DateLastMaintained"] = .string(Timestamps.iso8601(now))
+        return .object(fields)
+    })
 
     /// Validates a create body and returns the account to store (the insert is the caller's).
     static func create(_ db: Database, body: JSONValue, now: String) throws -> JSONValue {

@@ -1,0 +1,50 @@
+import Foundation
+import GRDB
+import PipelineContracts
+
+/// heartland-ingest's inbox read-only: the batch events it built (each closed batch with its tickets, as the
+/// transformer received it) and the pay runs it published. The mapping page checks a mapping against them and
+/// previews a posted day with them; nothing here writes the inbox.
+public final class KeptEvents: Sendable {
+    private let database: any DatabaseReader
+
+    private init(database: any DatabaseReader) { self.database = database }
+
+    /// Opens the inbox read-only (it must exist: a reader never creates it).
+    public static func open(path: String) throws -> KeptEvents {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw Missing(description: "no heartland-ingest inbox at \(path): pass --ingest-inbox or set BRIDGE_INGEST_INBOX to heartland-ingest's file")
+        }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        return KeptEvents(database: try DatabasePool(path: path, configuration: configuration))
+    }
+
+    public struct Missing: Error, CustomStringConvertible { public var description: String }
+
+    /// The batch events built at or after `since`, oldest first (those that do not decode are left out).
+    public func batches(since: Date) async throws -> [BatchClosedEvent] {
+        let stamp = IngestInbox.stamp(since)
+        let bodies = try await database.read { db in
+            try Data.fetchAll(db, sql: "SELECT body FROM batch_event WHERE built_at >= ? ORDER BY built_at, batch_id", arguments: [stamp])
+        }
+        return bodies.compactMap { try? JSONDecoder().decode(BatchClosedEvent.self, from: $0) }
+    }
+
+    /// One batch's event, whenever it was built.
+    public func batch(id: String) async throws -> BatchClosedEvent? {
+        let body = try await database.read { db in try Data.fetchOne(db, sql: "SELECT body FROM batch_event WHERE batch_id = ?", arguments: [id]) }
+        return try body.map { try JSONDecoder().decode(BatchClosedEvent.self, from: $0) }
+    }
+
+    /// The pay runs published at or after `since` (an inbox of an earlier release has none).
+    public func payRuns(since: Date) async throws -> [PayrollCompletedEvent] {
+        let stamp = IngestInbox.stamp(since)
+        let bodies = try await database.read { db -> [Data] in
+            guard try db.tableExists("payroll_event") else { return [] }
+            return try Data.fetchAll(db, sql: "SELECT body FROM payroll_event WHERE built_at >= ? ORDER BY built_at, run_id", arguments: [stamp])
+        }
+        return bodies.compactMap { try? JSONDecoder().decode(PayrollCompletedEvent.self, from: $0) }
+    }
+}
