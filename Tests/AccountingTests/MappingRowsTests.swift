@@ -8,8 +8,11 @@ import Testing
 
     @Test func everyRuleThatNamesAnAccountIsOneRowWithItsHeartlandSideAndTheAccountsName() throws {
         let rows = document.rows
-        // 8 sales rules, cash, gift card, 4 brands, the fallback; 3 payroll, 7 tax codes, 2 deduction codes and the default.
-        #expect(rows.count == 8 + 2 + 4 + 1 + 3 + 7 + 2 + 1)
+        // 8 sales rules, cash, gift card, 4 brands, the fallback; 3 payroll, 7 tax codes, 2 deduction codes and the default;
+        // AR's control account (a sale on a house account).
+        #expect(rows.count == 8 + 2 + 4 + 1 + 3 + 7 + 2 + 1 + 1)
+        let receivables = try #require(rows.first { $0.rule == "accounts_receivable.control" })
+        #expect(receivables.account == "1200" && receivables.kind == "Tender")
         #expect(Set(rows.map(\.rule)).count == rows.count)
         let visa = try #require(rows.first { $0.rule == "tenders.card_brands.visa.account" })
         #expect(visa.kind == "Card brand")

@@ -136,6 +136,8 @@ public struct MappingDocument: Hashable, Sendable {
             case ["deductions", "default"]: return ("Payroll deduction code", "any other code")
             case let rest: return ("Payroll", words(rest.joined(separator: ".")))
             }
+        case "accounts_receivable":
+            return ("Tender", "on account (house account): AR control")
         default:
             return (parts.first.map(words) ?? rule, words(parts.dropFirst().joined(separator: ".")))
         }
