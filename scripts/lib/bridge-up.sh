@@ -13,6 +13,8 @@
 #   heartland_sim_args  extra arguments for `heartland-sim serve` (array), e.g. more --retail-token values
 #   alerter_args        extra arguments for the alerter (array), e.g. --console-port 0 --alert-webhook URL
 #   ingest_args         extra arguments for heartland-ingest (array), e.g. --gateway-feed-catch-up SECONDS
+#   mapping_file        the GL mapping the transformer reads (default Config/mapping.yaml); the demo gives a copy in its
+#                       state, which the console's mapping page writes
 #   fraud_model         the fraud-scorer's model file (default Config/fraud-model.json, the shipped one); none: rules only
 #   sage_mode           http (default): loaders post through Sage's Web API; file: through GL import files in
 #                       $state/sage-import, which sage-pro-sim watches (no two-way sync: set bridge_sync=0)
@@ -123,7 +125,7 @@ bridge_start_simulators() {
 # heartland-ingest's webhook receiver with Heartland.
 bridge_start_workers() {
   say "starting the workers"
-  export BRIDGE_TOPOLOGY=$PWD/Topology/definitions.json BRIDGE_MAPPING=$PWD/Config/mapping.yaml
+  export BRIDGE_TOPOLOGY=$PWD/Topology/definitions.json BRIDGE_MAPPING=${mapping_file:-$PWD/Config/mapping.yaml}
   HEARTLAND_URL=$heartland_url HEARTLAND_APP_ID=$app_id HEARTLAND_APP_KEY=$app_key HEARTLAND_RETAIL_TOKEN=$retail_token \
     HEARTLAND_WEBHOOK_SECRET=$webhook_secret start heartland-ingest "$bin/heartland-ingest" --amqp-url "$(url_for heartland-ingest)" --inbox "$state/heartland-ingest.sqlite" \
     --sync-state "$state/heartland-sync.sqlite" --webhook-port 0 --poll-interval 30 --catch-up-days 2 \
