@@ -149,9 +149,14 @@ def idle(state, deadline):
         if now > until:
             sys.exit(f"not idle {deadline}s after the workers started: {', '.join(busy) or 'CPU busy'}")
         time.sleep(0.2)
+    waited = time.time() - started
+    try:  # a second wait (after approving held refunds) adds to the first
+        waited += load(state, "idle.json")["waited"]
+    except OSError:
+        pass
     db = sqlite3.connect(f"file:{state}/heartland-ingest.sqlite?mode=ro", uri=True, timeout=5)
     forwarded = dict(db.execute("SELECT kind, COUNT(*) FROM inbox WHERE status = 'published' GROUP BY kind").fetchall())
-    save(state, "idle.json", {"waited": time.time() - started, "forwarded_before_close": forwarded,
+    save(state, "idle.json", {"waited": waited, "forwarded_before_close": forwarded,
                               "rss_kb": {p["name"]: status_kb(p["pid"], "VmRSS") for p in procs},
                               "cpu": {p["name"]: cpu_seconds(p["pid"]) for p in procs}})
 
