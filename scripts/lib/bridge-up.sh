@@ -11,6 +11,7 @@
 #   bridge_who          name in messages ("the demo")
 #   bridge_sync         1 (default): also sage-ingest and heartland-loader (two-way sync); 0: not
 #   heartland_sim_args  extra arguments for `heartland-sim serve` (array), e.g. more --retail-token values
+#   sage_sim_args       extra arguments for `sage-pro-sim` (array), e.g. --rate-limit 500/2000
 #   alerter_args        extra arguments for the alerter (array), e.g. --console-port 0 --alert-webhook URL
 #   ingest_args         extra arguments for heartland-ingest (array), e.g. --gateway-feed-catch-up SECONDS
 #   mapping_file        the GL mapping the transformer reads (default Config/mapping.yaml); the demo gives a copy in its
@@ -30,6 +31,7 @@ bridge_who=${bridge_who:-the script}
 bridge_sync=${bridge_sync:-1}
 sage_mode=${sage_mode:-http}
 if [ -z "${heartland_sim_args+x}" ]; then heartland_sim_args=(); fi
+if [ -z "${sage_sim_args+x}" ]; then sage_sim_args=(); fi
 if [ -z "${alerter_args+x}" ]; then alerter_args=(); fi
 if [ -z "${ingest_args+x}" ]; then ingest_args=(); fi
 
@@ -113,7 +115,7 @@ bridge_start_simulators() {
   local import_args=()
   [ "$sage_mode" != file ] || import_args=(--import-dir "$state/sage-import")
   start sage-pro-sim "$bin/sage-pro-sim" --db "$state/sage.sqlite" --port 0 --user ADMIN --password "$sage_password" \
-    ${import_args[@]+"${import_args[@]}"}
+    ${import_args[@]+"${import_args[@]}"} ${sage_sim_args[@]+"${sage_sim_args[@]}"}
   wait_for 30 "heartland-sim" has_line "$logs/heartland-sim.log" "listening on "
   wait_for 30 "sage-pro-sim" has_line "$logs/sage-pro-sim.log" "listening on "
   heartland_url=$(line_value "$logs/heartland-sim.log" "listening on ")
