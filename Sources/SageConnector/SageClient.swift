@@ -13,6 +13,11 @@ public protocol SageClient: Sendable {
     /// The batch holding the entry with this external reference, or nil if Sage has none.
     func findJournal(reference: String) async throws -> SagePostedJournal?
 
+    /// `findJournal` for many references at once (a batch's real-time refunds): reference → the batch holding its entry
+    /// (lowest batch number first), references Sage does not hold left out. The Web API reads references that share a
+    /// prefix (`HL-S01-20261201-R`) in one paged request, so a day of hundreds of refunds stays within Sage's rate limit.
+    func findJournals(references: [String]) async throws -> [String: SagePostedJournal]
+
     /// What Sage holds for a batch number; `.notFound` if it holds nothing.
     func readJournal(batchNumber: SageBatchNumber) async throws -> SagePostedJournal
 
@@ -25,4 +30,15 @@ public protocol SageClient: Sendable {
 
     /// Whether the GL account exists in the company's chart.
     func accountExists(_ account: String) async throws -> Bool
+}
+
+extension SageClient {
+    /// One `findJournal` per reference.
+    public func findJournals(references: [String]) async throws -> [String: SagePostedJournal] {
+        var found: [String: SagePostedJournal] = [:]
+        for reference in Set(references).sorted() {
+            if let journal = try await findJournal(reference: reference) { found[reference] = journal }
+        }
+        return found
+    }
 }

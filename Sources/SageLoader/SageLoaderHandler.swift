@@ -164,10 +164,12 @@ public struct SageLoaderHandler: StageHandler {
         outputs.append(try OutboundMessage(exchange: auditExchange, routingKey: "audit.posted.sage-loader", json: notice,
                                            idempotencyKey: journal.idempotencyKey, schema: "bridge.audit.v1"))
         if let store = document.storeID {
-            var refunds: [(refund: RealTimeRefund, sage: SageReadBack?)] = []
-            for refund in document.refunds ?? [] {
-                let found = try await client.findJournal(reference: refund.journal.reference)
-                refunds.append((refund, found.map { Self.readBack($0, reference: refund.journal.reference) }))
+            // The batch's real-time refunds as Sage holds them, read together (a day of hundreds of refunds read one by one
+            // would run into Sage's rate limit on every attempt, and the day would never reconcile).
+            let batchRefunds = document.refunds ?? []
+            let held = batchRefunds.isEmpty ? [:] : try await client.findJournals(references: batchRefunds.map(\.journal.reference))
+            let refunds = batchRefunds.map { refund in
+                (refund: refund, sage: held[refund.journal.reference].map { Self.readBack($0, reference: refund.journal.reference) })
             }
             let setAside = (document.quarantined ?? []).map {
                 SetAsideReconciliation(documentId: $0.documentId, number: $0.number, field: $0.field, reason: $0.reason, netByAccount: $0.netByAccount)

@@ -57,6 +57,32 @@ import Testing
         #expect(error?.isTransient == false)
     }
 
+    /// A batch's real-time refunds are read back together: the same batches `findJournal` finds one by one, across pages,
+    /// whatever else shares the day (its settlement journal, another store's refunds, a reference that ends in no number).
+    @Test func manyReferencesAreFoundTogetherAsOneByOne() async throws {
+        try await withSage { sage in
+            let client = sage.webClient(pageSize: 5)
+            var references: [String] = []
+            for n in 1...12 {
+                references.append("HL-S01-20261127-R\(n)")
+                _ = try await client.post(balanced("HL-S01-20261127-R\(n)"))
+            }
+            for other in ["HL-S01-20261127-BAT_01", "HL-S02-20261127-R5", "O'Brien & Co", "HL-S01-20261127-R100"] {
+                _ = try await client.post(balanced(other))
+            }
+            let asked = references + ["HL-S01-20261127-R99", "HL-S02-20261127-R5", "O'Brien & Co"]
+            let together = try await client.findJournals(references: asked)
+            #expect(together.count == 14, "\(together.keys.sorted())")
+            #expect(together["HL-S01-20261127-R99"] == nil, "one Sage does not hold")
+            #expect(together["HL-S01-20261127-R100"] == nil, "only what was asked")
+            for reference in asked {
+                let alone = try await client.findJournal(reference: reference)
+                #expect(together[reference]?.batchNumber == alone?.batchNumber, "\(reference)")
+                #expect(together[reference]?.entry(reference: reference)?.lines == alone?.entry(reference: reference)?.lines, "\(reference)")
+            }
+        }
+    }
+
     @Test func referencesWithQuotesAreLookedUpExactly() async throws {
         try await withSage(Self.referencesWithQuotesAreLookedUpExactly)
     }

@@ -34,6 +34,31 @@ public struct SageWebAPIClient: SageClient {
         return try await readJournal(batchNumber: SageBatchNumber(header.BatchNumber))
     }
 
+    public func findJournals(references: [String]) async throws -> [String: SagePostedJournal] {
+        let wanted = Set(references)
+        var found: [String: SagePostedJournal] = [:]
+        for (prefix, members) in Dictionary(grouping: wanted, by: Self.sharedPrefix).sorted(by: { $0.key < $1.key }) {
+            let filter = members.count == 1 ? "DocumentNumber eq \(ODataQuery.literal(members[0]))"
+                : "startswith(DocumentNumber,\(ODataQuery.literal(prefix)))"
+            let headers: [GLJournalHeaderWire] = try await list("GL/GLJournalHeaders", filter: filter, expand: "JournalDetails")
+            let batches = Dictionary(grouping: headers) { $0.BatchNumber ?? "" }
+            for number in batches.keys.sorted(by: { (Int($0) ?? .max, $0) < (Int($1) ?? .max, $1) }) {
+                let journal = try GLJournalBatchWire(BatchNumber: number, JournalHeaders: batches[number] ?? []).posted()
+                for entry in journal.entries where wanted.contains(entry.reference) && found[entry.reference] == nil {
+                    found[entry.reference] = journal
+                }
+            }
+        }
+        return found
+    }
+
+    /// What references of one family share: the reference without its trailing number (`HL-S01-20261201-R` of
+    /// `HL-S01-20261201-R1042`); a reference that does not end in one is its own family.
+    static func sharedPrefix(_ reference: String) -> String {
+        let stem = String(reference.reversed().drop { $0.isASCII && $0.isNumber }.reversed())
+        return stem.count >= 8 && stem.count < reference.count ? stem : reference
+    }
+
     /// Every journal batch holding an entry whose external reference starts with `referencePrefix`
     /// (e.g. `HL-` for the bridge's settlement journals), in batch order, as Sage holds them.
     public func journals(referencePrefix: String) async throws -> [SagePostedJournal] {
