@@ -73,6 +73,12 @@ public struct HeartlandSettings: Sendable {
             }
             configuration.retailPageSize = size
         }
+        if let text = value("HEARTLAND_RETAIL_PAGE_CONCURRENCY") {
+            guard let pages = Int(text), (1...16).contains(pages) else {
+                throw Invalid(description: "HEARTLAND_RETAIL_PAGE_CONCURRENCY must be 1…16, not '\(text)'")
+            }
+            configuration.retailPageConcurrency = pages
+        }
     }
 
     /// The webhook secret, or an error that says where to set it.

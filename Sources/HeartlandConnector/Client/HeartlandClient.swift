@@ -66,6 +66,9 @@ public struct HeartlandConfiguration: Sendable {
     public var gpPageSize = 1000
     /// Retail `per_page` (max 5000).
     public var retailPageSize = 500
+    /// Retail pages read side by side once the first page says how many there are (`HeartlandPages.collect()`); a 429 ends
+    /// the read and the stage retries it after `Retry-After`.
+    public var retailPageConcurrency = 4
     public var requestTimeout: Duration = .seconds(30)
 
     public init(gpAPIBaseURL: URL, retailBaseURL: URL, payrollBaseURL: URL, credentials: GPAPIAuthenticator.Credentials, retailToken: String) {

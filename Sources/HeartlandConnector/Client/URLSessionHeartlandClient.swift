@@ -122,12 +122,12 @@ public struct URLSessionHeartlandClient: HeartlandClient {
     public func ticketPagesJSON(_ query: TicketQuery) -> HeartlandPages<Data> {
         let parameters = query.filterJSON.map { [("_filter", $0)] } ?? []
         let size = configuration.retailPageSize
-        return HeartlandPages { page in
+        return HeartlandPages(concurrency: configuration.retailPageConcurrency) { page in
             let what = "Retail tickets page \(page)"
             let all = parameters + [("page", String(page)), ("per_page", String(size))]
             let body = try await retailBody(configuration.retailBaseURL, "sales/tickets", all, what: what)
             let shape: RetailPage<AnyRecord> = try decode(body, what: what)
-            return ([body], shape.pages.map { page < $0 } ?? (shape.results.count == size))
+            return ([body], shape.pages.map { page < $0 } ?? (shape.results.count == size), shape.pages)
         }
     }
 
@@ -157,11 +157,11 @@ public struct URLSessionHeartlandClient: HeartlandClient {
         -> HeartlandPages<Element>
     {
         let size = configuration.retailPageSize
-        return HeartlandPages { page in
+        return HeartlandPages(concurrency: configuration.retailPageConcurrency) { page in
             let all = parameters + [("page", String(page)), ("per_page", String(size))]
             let result: RetailPage<Element> = try await retail(configuration.retailBaseURL, path, all, what: "\(what) page \(page)")
             let more = result.pages.map { page < $0 } ?? (result.results.count == size)
-            return (result.results, more)
+            return (result.results, more, result.pages)
         }
     }
 
