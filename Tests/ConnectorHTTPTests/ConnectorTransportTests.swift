@@ -72,7 +72,7 @@ import Testing
                 return response
             case .gate(let n):
                 let until = ContinuousClock.now + .seconds(30)
-                while state.withLock({ $0.inFlight }) < n, ContinuousClock.now < until { try await Task.sleep(for: .milliseconds(5)) }
+                while state.withLock({ $0.peakInFlight }) < n, ContinuousClock.now < until { try await Task.sleep(for: .milliseconds(5)) }
                 return state.withLock { $0.peakInFlight } >= n ? Self.json(.ok, #"{"value":[]}"#) : Self.json(.internalServerError, "{}")
             case .page(let link):
                 return Self.json(.ok, #"{"value":[],"@odata.nextLink":"\#(link)"}"#)
