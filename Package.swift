@@ -31,6 +31,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // The connectors' HTTP client (issue 21): one connection pool per process, keep-alive, no per-host cap of 6.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // TLS settings of that client (certificates always verified), as AsyncHTTPClient itself uses them.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // MARK: messaging runtime
@@ -65,6 +69,7 @@ let package = Package(
             name: "WorkerRuntime",
             dependencies: [
                 "TransportSecurity",
+                "ConnectorHTTP",
                 "Messaging",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -128,15 +133,30 @@ let package = Package(
         // MARK: end accounting
 
         // MARK: connectors (issue 4)
+        // The one HTTP transport of the Heartland and Sage connectors (AsyncHTTPClient): the process's connection pools,
+        // TLS as TransportSecurity documents it, transport failures classified; each connector keeps its own errors.
+        .target(
+            name: "ConnectorHTTP",
+            dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(name: "ConnectorHTTPTests", dependencies: ["ConnectorHTTP", "HeartlandConnector", "SageConnector",
+                                                                .product(name: "Hummingbird", package: "hummingbird"),
+                                                                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                                                                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                                                                "TestPrograms"]),
         .target(
             name: "SageConnector",
-            dependencies: ["TransportSecurity", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["TransportSecurity", "ConnectorHTTP", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "SageConnectorTests", dependencies: ["SageConnector", "SageSimulator", "SimulatorKit"]),
         .target(
             name: "HeartlandConnector",
             // Messaging: CardMask, the one masking function, applied to every body before it is decoded.
-            dependencies: ["Messaging", "TransportSecurity", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["Messaging", "TransportSecurity", "ConnectorHTTP", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(name: "HeartlandConnectorTests", dependencies: ["HeartlandConnector", "HeartlandSimulator", "SimulatorKit",
                                                                      // heartland-ingest is tested here, on the same simulator harness
@@ -178,7 +198,7 @@ let package = Package(
                                                              "PipelineContracts", "Accounting", "Messaging", "AMQP"]),
         .target(
             name: "Alerter",
-            dependencies: ["Accounting", "Messaging", "PipelineContracts", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["Accounting", "ConnectorHTTP", "Messaging", "PipelineContracts", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Metrics", package: "swift-metrics")]
         ),
         .executableTarget(
@@ -223,7 +243,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "heartland-ingest",
-            dependencies: ["HeartlandIngest", "HeartlandConnector", "Messaging", "WorkerRuntime", "Sync", "BridgeClock",
+            dependencies: ["HeartlandIngest", "HeartlandConnector", "ConnectorHTTP", "Messaging", "WorkerRuntime", "Sync", "BridgeClock",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // An oracle of ACCOUNTING.md written apart from the transformer, for tests that check generated days.
@@ -243,7 +263,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "sage-ingest",
-            dependencies: ["Sync", "SageConnector", "Messaging", "WorkerRuntime",
+            dependencies: ["Sync", "SageConnector", "ConnectorHTTP", "Messaging", "WorkerRuntime",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),

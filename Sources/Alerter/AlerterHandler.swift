@@ -1,12 +1,10 @@
 import Accounting
+import ConnectorHTTP
 import Foundation
 import Logging
 import Messaging
 import Metrics
 import PipelineContracts
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// The alerter stage: stores alerts, audit notices, reconciliation reports, dead-letter copies and the
 /// expiry of parked messages (an audit line, never the body) in the operations store, and tells a person. Alerts with the same cause are grouped: a group is
@@ -128,20 +126,17 @@ public struct AlerterHandler: StageHandler {
 
     /// A JSON body chat tools accept (`text`), with the group's fields beside it.
     func post(_ text: String, group: OperationsStore.AlertGroup, to url: URL) async throws {
-        var request = URLRequest(url: url, timeoutInterval: 10)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = try JSONSerialization.data(withJSONObject: [
+        let body = try JSONSerialization.data(withJSONObject: [
             "text": text, "stage": group.stage, "kind": group.kind, "count": group.count, "first_seen": group.firstSeen,
         ], options: [.sortedKeys])
+        // The connectors' transport and pool (docs/HTTP.md): TLS verified, keep-alive, no redirects followed.
+        let status: Int
         do {
-            let (_, response) = try await URLSession.shared.data(for: request)
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            guard (200..<300).contains(status) else { throw StageError.transient("alert webhook answered \(status)") }
-        } catch let error as StageError {
-            throw error
-        } catch {
-            throw StageError.transient("alert webhook unreachable: \(error.localizedDescription)")
+            status = try await ConnectorTransport(settings: HTTPPoolSettings(connectionsPerHost: 2, timeout: .seconds(10)))
+                .send("POST", url, headers: [("Content-Type", "application/json")], body: body).status
+        } catch let failure as ConnectorTransport.Failure {
+            throw StageError.transient("alert webhook unreachable: \(failure)")
         }
+        guard (200..<300).contains(status) else { throw StageError.transient("alert webhook answered \(status)") }
     }
 }

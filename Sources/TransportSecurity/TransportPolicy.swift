@@ -4,8 +4,8 @@ import Foundation
 /// Compose default), a plain `http://` Sage or Heartland URL and a plain `amqp://` broker URL are refused at start-up,
 /// unless the host is loopback (a local TLS-terminating proxy) or listed in `BRIDGE_PLAINTEXT_HOSTS` (a comma-separated
 /// allow-list for hosts on a private network, such as the simulators in Compose); and certificate checks cannot be
-/// turned off (`amqps://…?verify=false` is refused). HTTPS certificates are always verified (URLSession's default: the
-/// bridge never installs a delegate that skips it).
+/// turned off (`amqps://…?verify=false` is refused). HTTPS certificates are always verified (the connectors' one HTTP
+/// client, `ConnectorHTTP.HTTPPools`, sets full verification against the system's trust roots; nothing turns it off).
 public struct TransportPolicy: Sendable, Equatable {
     public var requireTLS: Bool
     public var plaintextHosts: Set<String>

@@ -1,3 +1,4 @@
+import ConnectorHTTP
 import Logging
 import Messaging
 import Prometheus
@@ -14,6 +15,8 @@ public enum Worker {
         let (logger, registry) = Bootstrap.run(label: name, level: options.level)
         let topology = try options.loadTopology()
         var configuration = StageRunnerConfiguration(stage: try topology.stage(name))
+        configuration.prefetch = UInt16(options.prefetch)
+        configuration.concurrency = options.concurrency
         configuration.breaker.basePause = .milliseconds(Int64(options.pauseSeconds * 1000))
         if let budget = options.retryBudgetSeconds { configuration.stage.retryPolicy.budget = .milliseconds(Int64(budget * 1000)) }
         configuration.traceExchange = configuration.auditExchange  // every hop, for `bridgectl trace`
@@ -37,6 +40,7 @@ public enum Worker {
         }
         services += try extraServices(logger).map { .init(service: $0) }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        // The connectors' HTTP pools close after the last handler has returned (docs/HTTP.md).
+        try await HTTPPools.closing { try await group.run() }
     }
 }

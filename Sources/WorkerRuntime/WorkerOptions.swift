@@ -36,12 +36,20 @@ public struct WorkerOptions: ParsableArguments, Sendable {
             help: "How long a message whose target keeps failing is retried before it is parked (after one attempt per delay tier at least). Default: $BRIDGE_RETRY_BUDGET_SECONDS or the sum of the delay tiers.")
     public var retryBudgetSeconds: Double? = ProcessInfo.processInfo.environment["BRIDGE_RETRY_BUDGET_SECONDS"].flatMap(Double.init)
 
+    @Option(help: "Messages the broker hands this replica ahead of the handlers (prefetch); a small value lets replicas share a backlog. Default: $BRIDGE_PREFETCH or 200.")
+    public var prefetch: Int = ProcessInfo.processInfo.environment["BRIDGE_PREFETCH"].flatMap(Int.init) ?? 200
+
+    @Option(help: "Handlers running at once (within a batch); a worker that calls Sage or Heartland also keeps at most this many connections open to each (docs/HTTP.md). Default: $BRIDGE_CONCURRENCY or 8.")
+    public var concurrency: Int = ProcessInfo.processInfo.environment["BRIDGE_CONCURRENCY"].flatMap(Int.init) ?? 8
+
     public init() {}
 
     public func validate() throws {
         guard BrokerConnector.NodeOrder(rawValue: amqpNodeOrder) != nil else {
             throw ValidationError("--amqp-node-order must be random or listed, not \(amqpNodeOrder)")
         }
+        guard (1...Int(UInt16.max)).contains(prefetch) else { throw ValidationError("--prefetch must be between 1 and 65535, not \(prefetch)") }
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1, not \(concurrency)") }
         guard pauseSeconds > 0 else { throw ValidationError("--pause-seconds must be positive") }
         if let retryBudgetSeconds, retryBudgetSeconds <= 0 { throw ValidationError("--retry-budget-seconds must be positive") }
     }

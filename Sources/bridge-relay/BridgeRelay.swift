@@ -14,6 +14,7 @@ struct BridgeRelay: AsyncParsableCommand {
         commandName: "bridge-relay",
         abstract: "Run a relay or sink stage on the bridge's stage runner (tests and benchmarks).")
 
+    /// `--prefetch` and `--concurrency` are the worker's (WorkerOptions).
     @OptionGroup var worker: WorkerOptions
 
     @Option(help: "The stage (work queue) to consume.") var stage: String
@@ -24,9 +25,7 @@ struct BridgeRelay: AsyncParsableCommand {
     @Option(help: "Fail permanently when the body contains this text.") var permanentIfBodyContains: String?
     @Option(help: "Crash the process when the body contains this text.") var crashIfBodyContains: String?
     @Option(help: "Milliseconds each message takes.") var delayMs: Int = 0
-    @Option(help: "Prefetch window.") var prefetch: UInt16 = 200
     @Option(help: "Messages per publish/ack batch.") var batch: Int = 100
-    @Option(help: "Handlers running at once.") var concurrency: Int = 8
     @Option(help: "Consecutive transient failures that open the circuit.") var breakerThreshold: Int = 5
     @Option(help: "Pause when the circuit opens, in milliseconds.") var breakerPauseMs: Int = 15_000
     @Option(help: "Exchange for alerts.") var alertExchange: String = "bridge.alerts"
@@ -38,9 +37,7 @@ struct BridgeRelay: AsyncParsableCommand {
             toExchange: toExchange, toKey: toKey, store: store, failUntilAttempt: failUntilAttempt,
             permanentMarker: permanentIfBodyContains, crashMarker: crashIfBodyContains, delay: .milliseconds(delayMs))
         try await Worker.run(stage: stage, handler: handler, options: worker) { configuration in
-            configuration.prefetch = prefetch
             configuration.maxBatch = batch
-            configuration.concurrency = concurrency
             configuration.breaker = CircuitBreaker(threshold: breakerThreshold, basePause: .milliseconds(breakerPauseMs))
             configuration.alertExchange = alertExchange
             configuration.auditExchange = auditExchange

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BridgeClock
+import ConnectorHTTP
 import Foundation
 import HeartlandConnector
 import HeartlandIngest
@@ -124,7 +125,7 @@ struct HeartlandIngestCommand: AsyncParsableCommand {
         let keeper = Task { await publisher.keepConnected() }
         defer { keeper.cancel() }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await HTTPPools.closing { try await group.run() }  // docs/HTTP.md
         keeper.cancel()
         await publisher.close()
     }

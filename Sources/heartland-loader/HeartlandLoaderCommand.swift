@@ -43,7 +43,8 @@ struct HeartlandLoaderCommand: AsyncParsableCommand {
         logger.logLevel = worker.level
         let ledgerFile = try SQLiteFile.pool(path: ledger)
         let handler = HeartlandLoaderHandler(
-            client: RetailMasterDataClient(retailBaseURL: retail, token: token, logger: logger), ledger: try IdempotencyStore(database: ledgerFile),
+            client: RetailMasterDataClient(retailBaseURL: retail, token: token, connectionsPerHost: worker.concurrency,
+                                           logger: logger), ledger: try IdempotencyStore(database: ledgerFile),
             links: try CustomerLinks(database: ledgerFile), index: try CustomerIndex(database: ledgerFile, side: .heartland),
             policy: try SyncPolicy.load(path: syncConfig),
             // Never an older version of a record over a newer one (writes to one record also run one at a time).

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConnectorHTTP
 import Foundation
 import Logging
 import Messaging
@@ -52,7 +53,7 @@ struct SageIngestCommand: AsyncParsableCommand {
         let keeper = Task { await publisher.keepConnected() }
         defer { keeper.cancel() }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await HTTPPools.closing { try await group.run() }  // docs/HTTP.md
         keeper.cancel()
         await publisher.close()
     }

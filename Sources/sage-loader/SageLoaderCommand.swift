@@ -14,7 +14,8 @@ struct SageLoaderCommand: AsyncParsableCommand {
         commandName: "sage-loader",
         abstract: "Post journals to Sage Pro exactly once (Web API or GL import files), read them back, reconcile; apply Heartland's customers and orders.",
         discussion: "Sage settings come from the environment: SAGE_MODE (http|file), SAGE_URL, SAGE_COMPANY, SAGE_USER, "
-            + "SAGE_PASSWORD or SAGE_PASSWORD_FILE, SAGE_TIMEOUT_SECONDS, SAGE_IMPORT_DIR.")
+            + "SAGE_PASSWORD or SAGE_PASSWORD_FILE, SAGE_TIMEOUT_SECONDS, SAGE_IMPORT_DIR. --concurrency (BRIDGE_CONCURRENCY) is also the number "
+            + "of connections kept open to Sage; --prefetch (BRIDGE_PREFETCH) how many journals one replica takes ahead.")
 
     @OptionGroup var worker: WorkerOptions
     @Option(help: "Mapping file. Default: $BRIDGE_MAPPING or Config/mapping.yaml.")
@@ -25,7 +26,12 @@ struct SageLoaderCommand: AsyncParsableCommand {
     var syncConfig: String = SyncPolicy.defaultPath
 
     func run() async throws {
-        let settings = try SageSettings()
+        var settings = try SageSettings()
+        if case .webAPI(var connection) = settings {
+            // Every handler running at once has its own connection to Sage, and no more are opened (docs/HTTP.md).
+            connection.connectionsPerHost = worker.concurrency
+            settings = .webAPI(connection)
+        }
         var logger = Logger(label: "sage-loader")
         logger.logLevel = worker.level
         // The ledger and the customer links share the ledger's file, and so one pool.

@@ -1,84 +1,35 @@
+import ConnectorHTTP
 import Foundation
 import Logging
 import Messaging
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
-/// One HTTP exchange over URLSession, with transport failures already classified: the only errors
-/// it throws are `HeartlandError.unavailable` and `CancellationError`.
+/// One HTTP exchange with Heartland over the process's shared connection pool (`ConnectorTransport`, AsyncHTTPClient),
+/// with transport failures already classified: the only errors it throws are `HeartlandError.unavailable` and
+/// `CancellationError`.
 struct HTTPTransport: Sendable {
-    struct Answer: Sendable {
-        let status: Int
-        let body: Data
-        let headers: [String: String]
+    typealias Answer = ConnectorTransport.Answer
 
-        func header(_ name: String) -> String? {
-            headers.first { $0.key.caseInsensitiveCompare(name) == .orderedSame }?.value
-        }
-    }
+    let connector: ConnectorTransport
 
-    let session: URLSession
-    let timeout: Duration
-
-    init(session: URLSession? = nil, timeout: Duration) {
-        self.timeout = timeout
-        if let session {
-            self.session = session
-        } else {
-            let configuration = URLSessionConfiguration.ephemeral
-            configuration.timeoutIntervalForRequest = timeout.seconds
-            configuration.httpAdditionalHeaders = ["Accept": "application/json"]
-            self.session = URLSession(configuration: configuration)
-        }
+    init(timeout: Duration, connectionsPerHost: Int = HTTPPoolSettings.defaultConnectionsPerHost) {
+        connector = ConnectorTransport(settings: HTTPPoolSettings(connectionsPerHost: connectionsPerHost, timeout: timeout))
     }
 
     func send(_ method: String, _ url: URL, headers: [String: String] = [:], body: Data? = nil, what: String)
         async throws -> Answer
     {
-        var request = URLRequest(url: url, timeoutInterval: timeout.seconds)
-        request.httpMethod = method
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        if let body {
-            request.httpBody = body
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        let data: Data, response: URLResponse
+        var fields = [("Accept", "application/json")]
+        if body != nil { fields.append(("Content-Type", "application/json")) }
+        fields += headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         do {
-            (data, response) = try await session.data(for: request)
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch let error as URLError where error.code == .cancelled {
-            try Task.checkCancellation()
-            throw HeartlandError.unavailable("\(what): request cancelled (\(url.host ?? "?"))")
-        } catch let error as URLError {
-            throw HeartlandError.unavailable("\(what): \(Self.describe(error)) (\(url.host ?? "?"):\(url.port.map(String.init) ?? "-"))")
-        } catch {
-            throw HeartlandError.unavailable("\(what): \(error)")
-        }
-        guard let http = response as? HTTPURLResponse else {
-            throw HeartlandError.unavailable("\(what): not an HTTP answer")
-        }
-        var fields: [String: String] = [:]
-        for (key, value) in http.allHeaderFields { fields["\(key)"] = "\(value)" }
-        return Answer(status: http.statusCode, body: data, headers: fields)
-    }
-
-    static func describe(_ error: URLError) -> String {
-        switch error.code {
-        case .timedOut: "timed out"
-        case .cannotConnectToHost: "connection refused"
-        case .networkConnectionLost: "connection lost"
-        case .cannotFindHost, .dnsLookupFailed: "host not found"
-        case .notConnectedToInternet: "no network"
-        default: "network error \(error.code.rawValue)"
+            return try await connector.send(method, url, headers: fields, body: body)
+        } catch let failure as ConnectorTransport.Failure {
+            throw HeartlandError.unavailable("\(what): \(failure)")
         }
     }
 }
 
-extension HTTPTransport.Answer {
+extension ConnectorTransport.Answer {
     /// The body of a 2xx answer with card numbers masked (`CardMask.scrub`), for every Heartland body the
     /// bridge decodes; any other status as a classified `HeartlandError`, its detail masked too.
     func checkedBody(what: String, logger: Logger) throws -> Data {

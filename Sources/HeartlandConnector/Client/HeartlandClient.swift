@@ -70,6 +70,9 @@ public struct HeartlandConfiguration: Sendable {
     /// the read and the stage retries it after `Retry-After`.
     public var retailPageConcurrency = 4
     public var requestTimeout: Duration = .seconds(30)
+    /// Connections kept open to one Heartland host at most (the process's pool, docs/HTTP.md): set it to the number of
+    /// requests the caller makes at once (e.g. pages fetched concurrently).
+    public var connectionsPerHost = 8
 
     public init(gpAPIBaseURL: URL, retailBaseURL: URL, payrollBaseURL: URL, credentials: GPAPIAuthenticator.Credentials, retailToken: String) {
         self.gpAPIBaseURL = gpAPIBaseURL

@@ -11,7 +11,7 @@ public struct URLSessionHeartlandClient: HeartlandClient {
     let logger: Logger
 
     public init(configuration: HeartlandConfiguration, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
-        let transport = HTTPTransport(timeout: configuration.requestTimeout)
+        let transport = HTTPTransport(timeout: configuration.requestTimeout, connectionsPerHost: configuration.connectionsPerHost)
         self.configuration = configuration
         self.transport = transport
         self.logger = logger

@@ -14,6 +14,9 @@ public struct SageConnection: Sendable, CustomStringConvertible {
     public var timeout: Duration
     /// `$top` used when listing.
     public var pageSize: Int
+    /// Connections kept open to the Sage server at most (the process's pool, docs/HTTP.md); more requests at once wait
+    /// for a free one. The sage-loader sets it to its handler concurrency (`--concurrency`).
+    public var connectionsPerHost = 8
 
     public init(
         server: URL, company: String, credentials: SageCredentials, apiPath: String = "Sage300WebApi/v1.0/-",

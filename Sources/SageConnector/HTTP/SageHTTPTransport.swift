@@ -1,35 +1,22 @@
+import ConnectorHTTP
 import Foundation
 import Logging
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
-/// One request to the Sage Web API, with every failure turned into a `SageError`: transport
-/// errors and 5xx are `.unavailable`, 4xx are classified from Sage's error body.
+/// One request to the Sage Web API over the process's shared connection pool (`ConnectorTransport`, AsyncHTTPClient),
+/// with every failure turned into a `SageError`: transport errors and 5xx are `.unavailable`, 4xx are classified from
+/// Sage's error body.
 final class SageHTTPTransport: Sendable {
-    struct Answer: Sendable {
-        let status: Int
-        let body: Data
-    }
+    typealias Answer = ConnectorTransport.Answer
 
     let connection: SageConnection
     let logger: Logger
-    private let session: URLSession
+    private let connector: ConnectorTransport
 
     init(connection: SageConnection, logger: Logger) {
         self.connection = connection
         self.logger = logger
-        let configuration = URLSessionConfiguration.ephemeral
-        let seconds = Self.seconds(connection.timeout)
-        configuration.timeoutIntervalForRequest = seconds
-        configuration.timeoutIntervalForResource = seconds
-        configuration.httpShouldSetCookies = false
-        configuration.urlCache = nil
-        session = URLSession(configuration: configuration)
+        connector = ConnectorTransport(settings: HTTPPoolSettings(connectionsPerHost: connection.connectionsPerHost, timeout: connection.timeout))
     }
-
-    deinit { session.finishTasksAndInvalidate() }
 
     /// `resource` is relative to the company URL and may carry an already-encoded query.
     func send(_ method: String, _ resource: String, body: Data? = nil) async throws(SageError) -> Answer {
@@ -40,39 +27,30 @@ final class SageHTTPTransport: Sendable {
     }
 
     func send(_ method: String, url: URL, body: Data? = nil) async throws(SageError) -> Answer {
-        guard url.host == connection.companyURL.host, url.port == connection.companyURL.port else {
+        guard url.scheme == connection.companyURL.scheme, url.host == connection.companyURL.host, url.port == connection.companyURL.port else {
             // Never send the credentials anywhere but the configured server (e.g. a foreign nextLink).
             throw .unavailable(.malformedResponse("link to another server: \(url.absoluteString)"))
         }
-        var request = URLRequest(url: url, timeoutInterval: Self.seconds(connection.timeout))
-        request.httpMethod = method
-        request.setValue(connection.credentials.authorizationHeader, forHTTPHeaderField: "Authorization")
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
-        if let body {
-            request.httpBody = body
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
+        var headers = [("Authorization", connection.credentials.authorizationHeader), ("Accept", "application/json")]
+        if body != nil { headers.append(("Content-Type", "application/json")) }
         let started = ContinuousClock.now
-        let data: Data
-        let response: URLResponse
+        let answer: Answer
         do {
-            (data, response) = try await session.data(for: request)
-        } catch let error as URLError {
-            logger.warning("sage request failed", metadata: ["method": "\(method)", "path": "\(url.path)", "error": "\(error.code.rawValue)"])
-            throw Self.classify(error)
+            answer = try await connector.send(method, url, headers: headers, body: body)
+        } catch let failure as ConnectorTransport.Failure {
+            logger.warning("sage request failed", metadata: ["method": "\(method)", "path": "\(url.path)", "error": "\(failure)"])
+            throw Self.classify(failure)
         } catch {
-            throw .unavailable(.connection("\(error)"))
-        }
-        guard let http = response as? HTTPURLResponse else {
-            throw .unavailable(.malformedResponse("not an HTTP response"))
+            // Only cancellation is left: the caller's task was cancelled (shutdown); the outcome of a post is unknown.
+            throw .unavailable(.connection("request cancelled"))
         }
         logger.debug("sage request", metadata: [
-            "method": "\(method)", "path": "\(url.path)", "status": "\(http.statusCode)", "elapsed": "\(ContinuousClock.now - started)",
+            "method": "\(method)", "path": "\(url.path)", "status": "\(answer.status)", "elapsed": "\(ContinuousClock.now - started)",
         ])
-        guard (200..<300).contains(http.statusCode) else {
-            throw SageFailure.classify(status: http.statusCode, retryAfter: http.value(forHTTPHeaderField: "Retry-After"), body: data)
+        guard (200..<300).contains(answer.status) else {
+            throw SageFailure.classify(status: answer.status, retryAfter: answer.header("Retry-After"), body: answer.body)
         }
-        return Answer(status: http.statusCode, body: data)
+        return answer
     }
 
     /// Decodes a 2xx body; a body that does not decode is `.unavailable(.malformedResponse)`.
@@ -84,16 +62,10 @@ final class SageHTTPTransport: Sendable {
         }
     }
 
-    static func classify(_ error: URLError) -> SageError {
-        switch error.code {
-        case .timedOut: return .unavailable(.timeout)
-        case .userAuthenticationRequired: return .unauthorized(message: "the server asked for authentication")
-        default: return .unavailable(.connection("URLError \(error.code.rawValue): \(error.localizedDescription)"))
+    static func classify(_ failure: ConnectorTransport.Failure) -> SageError {
+        switch failure.kind {
+        case .timedOut: .unavailable(.timeout)
+        default: .unavailable(.connection("\(failure)"))
         }
-    }
-
-    static func seconds(_ duration: Duration) -> TimeInterval {
-        let parts = duration.components
-        return TimeInterval(parts.seconds) + TimeInterval(parts.attoseconds) / 1e18
     }
 }
