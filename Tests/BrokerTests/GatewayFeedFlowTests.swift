@@ -56,15 +56,21 @@ final class GatewayFeedFlowTests: XCTestCase {
         XCTAssertTrue(group.reason.contains("card testing on terminal") && group.reason.contains("of store S01"), group.reason)
         XCTAssertEqual(group.severity, "error")
 
-        // Each flagged probe is an exception for an analyst, once; the first probes handled were not yet a burst.
+        // Each probe is an exception for an analyst, once: those flagged as they came, and the first ones, handled before
+        // they were a burst, raised with the probe that made the burst visible (part of its run).
         try await eventually("the fraud scorer has handled the feed") { try await flow.settled("fraud-scorer") }
         let probeIDs = Set(probes.map(\.id))
-        let exceptions = try await reviews.exceptions().filter { probeIDs.contains($0.transactionId) }
+        let all = try await reviews.exceptions().filter { probeIDs.contains($0.transactionId) }
+        XCTAssertEqual(all.count, statuses.count, "every probe: \(all.map(\.transactionId))")
+        let run = all.filter { $0.decidedBy?.hasPrefix("run of ") == true }
+        XCTAssertTrue((1..<5).contains(run.count), "the probes before the burst was visible: \(run.map(\.transactionId))")
+        XCTAssertTrue(run.allSatisfy { $0.reasons.first?.hasPrefix("part of a run: card testing: ") == true }, "\(run.map(\.reasons))")
+        let exceptions = all.filter { $0.decidedBy?.hasPrefix("run of ") != true }
         XCTAssertTrue((5..<statuses.count).contains(exceptions.count), "\(exceptions.map(\.transactionId))")
-        XCTAssertEqual(Set(exceptions.map(\.transactionId)).count, exceptions.count, "each transaction once")
-        XCTAssertTrue(exceptions.allSatisfy { $0.reference == exceptions.first?.reference && $0.reference.hasPrefix("gateway S01/") })
-        XCTAssertTrue(exceptions.allSatisfy { $0.summary.contains("on VISA:411111******01") && $0.summary.contains("keyed") },
-                      "the card's first six and last four, keyed: \(exceptions.map(\.summary))")
+        XCTAssertEqual(Set(all.map(\.transactionId)).count, all.count, "each transaction once")
+        XCTAssertTrue(all.allSatisfy { $0.reference == exceptions.first?.reference && $0.reference.hasPrefix("gateway S01/") })
+        XCTAssertTrue(all.allSatisfy { $0.summary.contains("on VISA:411111******01") && $0.summary.contains("keyed") },
+                      "the card's first six and last four, keyed: \(all.map(\.summary))")
         XCTAssertTrue(exceptions.allSatisfy { $0.reasons.first?.hasPrefix("card testing: ") == true }, "\(exceptions.map(\.reasons))")
         let groups = try await operations.alertGroups().filter { $0.kind == "card_testing" }
         XCTAssertEqual(groups.count, 1, "one alert group for the burst")
@@ -100,7 +106,7 @@ final class GatewayFeedFlowTests: XCTestCase {
         let recordedAgain = try await features.eventCount()
         XCTAssertEqual(recordedAgain, eventsRecorded, "each transaction recorded once")
         let exceptionsAgain = try await reviews.exceptions().filter { probeIDs.contains($0.transactionId) }
-        XCTAssertEqual(exceptionsAgain.map(\.id), exceptions.map(\.id), "no second exception")
+        XCTAssertEqual(exceptionsAgain.map(\.id), all.map(\.id), "no second exception")
         try await eventually("the alerter has handled every notice") { try await flow.settled("alerter") }
         let alertedAgain = try await operations.alertGroups().filter { $0.kind == "card_testing" }.reduce(0) { $0 + $1.count }
         XCTAssertEqual(alertedAgain, alerted, "the alerts sent again carry the first ones' message ids")
