@@ -118,15 +118,29 @@ public struct SageMasterDataHandler: StageHandler {
     func item(_ command: SyncMessage<ItemRecord>, key: String) async throws -> SyncApplied {
         let record = command.record
         let priceList = policy.priceList, currency = policy.currency
-        guard let existing = try await client.item(number: record.itemNumber) else {
-            _ = try await client.createItem(["ItemNumber": record.itemNumber, "Description": record.description,
-                                             "Status": record.active ? "Active" : "Inactive"])
-            if let price = record.priceCents {
-                try await client.setPrice(itemNumber: record.itemNumber, priceList: priceList, currency: currency, cents: price)
+        var found = try await client.item(number: record.itemNumber)
+        if found == nil {
+            let created: Result<SageItem, SageError>
+            do {
+                created = .success(try await client.createItem(["ItemNumber": record.itemNumber, "Description": record.description,
+                                                                "Status": record.active ? "Active" : "Inactive"]))
+            } catch { created = .failure(error) }
+            switch created {
+            case .success:
+                if let price = record.priceCents {
+                    try await client.setPrice(itemNumber: record.itemNumber, priceList: priceList, currency: currency, cents: price)
+                }
+                return SyncApplied(wrote: true, detail: "created Sage item \(record.itemNumber) from Heartland version \(record.version)"
+                    + (record.priceCents.map { ", \(priceList) price \(SageAmount.decimal(cents: $0))" } ?? ""))
+            case .failure(.duplicateReference):
+                // Another delivery created it a moment ago (a redelivery after a lost connection while the first was still
+                // running, or the other loader): apply the record over what it wrote, as for an item found at once.
+                found = try await client.item(number: record.itemNumber)
+            case .failure(let error):
+                throw error
             }
-            return SyncApplied(wrote: true, detail: "created Sage item \(record.itemNumber) from Heartland version \(record.version)"
-                + (record.priceCents.map { ", \(priceList) price \(SageAmount.decimal(cents: $0))" } ?? ""))
         }
+        guard let existing = found else { throw StageError.transient("Sage item \(record.itemNumber) exists but cannot be read yet") }
         let price = try await client.prices(priceList: priceList, currency: currency, changedSince: nil, itemNumber: record.itemNumber).first
         let current = ItemRecord(itemNumber: existing.ItemNumber, description: existing.Description ?? "", priceCents: price?.basePriceCents,
                                  active: existing.isActive, version: existing.DateLastMaintained ?? "")
