@@ -64,7 +64,7 @@ enum FeedRun: Equatable {
         case .voids(let clerk, let day, _): "\(count) voids by clerk \(clerk) within two hours on \(day)"
         case .probes: "card testing: \(count) tiny or declined authorisations on terminal \(flagged.terminal) within 10 minutes"
         }
-        return "\(Self.runPrefix)\(run) (this one at \(Self.localTime(earlier.at, in: flagged.zone))); flagged when \(flagged.id) was scored"
+        return "\(Self.runPrefix)\(run) (this one at \(GatewayFeed.localTime(earlier.at, in: flagged.zone))); flagged when \(flagged.id) was scored"
     }
 
     /// The exception's `decidedBy` for the run's earlier events: which flag raised them (a redelivery of the flagged event
@@ -79,13 +79,6 @@ enum FeedRun: Equatable {
         let card = earlier.card.map { " on \($0)" } ?? ""
         let clerk = earlier.clerk.map { " by clerk \($0)" } ?? ""
         return "\(earlier.kind.rawValue) \(earlier.id) $\(Money.decimalString(earlier.amountCents)) \(earlier.tender)\(card)\(earlier.keyed ? ", keyed" : "")"
-            + "\(clerk) (store \(earlier.store), terminal \(earlier.terminal), \(localTime(earlier.at, in: zone)))"
-    }
-
-    static func localTime(_ at: Date, in zone: TimeZone) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        let c = calendar.dateComponents([.hour, .minute], from: at)
-        return String(format: "%02d:%02d local", c.hour ?? 0, c.minute ?? 0)
+            + "\(clerk) (store \(earlier.store), terminal \(earlier.terminal), \(GatewayFeed.localTime(earlier.at, in: zone)))"
     }
 }

@@ -82,9 +82,14 @@ public enum GatewayFeed {
             + "(store \(voided.store.id), station \(event.terminal), \(localTime(event)))"
     }
 
-    static func localTime(_ event: ScoredEvent) -> String {
-        let local = event.localTime.minuteOfDay
-        return String(format: "%02d:%02d local", local / 60, local % 60)
+    static func localTime(_ event: ScoredEvent) -> String { localTime(event.occurredAt, in: event.zone) }
+
+    /// An instant as the store's wall clock: `14:02 local`.
+    static func localTime(_ at: Date, in zone: TimeZone) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let c = calendar.dateComponents([.hour, .minute], from: at)
+        return String(format: "%02d:%02d local", c.hour ?? 0, c.minute ?? 0)
     }
 }
 
