@@ -163,6 +163,67 @@ import Testing
         #expect(next.features[.terminalDeclines10m] == 7)
     }
 
+    /// The scorer handles several messages at once, so a burst's probes are not always scored in the order they happened:
+    /// a probe scored after the burst was flagged sees the burst around it (its windows reach ten minutes both ways) and
+    /// is flagged itself.
+    @Test func aProbeScoredAfterTheProbeThatFlaggedItsBurstIsFlaggedToo() async throws {
+        let stage = try stage()
+        let statuses = ["DECLINED", "DECLINED", "PREAUTHORIZED", "DECLINED", "DECLINED", "PREAUTHORIZED", "DECLINED", "DECLINED"]
+        let probes = statuses.enumerated().map { n, status in
+            Self.feed("TRN_P\(n)", status: status, cents: Int64(1 + n * 17), second: 60 + n * 20, last4: String(format: "%04d", 10 + n))
+        }
+        // P3 to P7 first (P6 is the first to see four tiny authorisations, three declined), then P0 to P2.
+        for n in [3, 4, 5, 6, 7, 0, 1, 2] {
+            _ = try await stage.handler.handle(try message(probes[n]), logger: logger)
+        }
+        let all = try await stage.reviews.exceptions()
+        #expect(all.map(\.transactionId).sorted() == probes.map(\.transactionId), "every probe, once")
+        #expect(all.filter { $0.decidedBy == "run of TRN_P6" }.map(\.transactionId) == ["TRN_P3", "TRN_P4", "TRN_P5"])
+        let late = all.filter { ["TRN_P0", "TRN_P1", "TRN_P2"].contains($0.transactionId) }
+        #expect(late.allSatisfy { $0.reasons.first?.hasPrefix("card testing: ") == true }, "\(late.map(\.reasons))")
+    }
+
+    /// A clerk's run told after its flag: a big void flagged by the amount rule first, with no run yet, then two earlier
+    /// voids of the clerk, which pass alone: the second makes the run (two voids before the flagged one), and both are
+    /// raised with it, as they would have been had they been scored in order.
+    @Test func aVoidRunScoredAfterItsFlagIsRaisedWhenItBecomesARun() async throws {
+        let reviews = try ReviewStore(path: nil), features = try FeatureStore(path: nil)
+        let rules = try RuleParser.parse("review if :is_void: and :amount: >= 50000", file: "test rules")
+        let handler = try FraudScoringHandler(history: try BatchHistory(path: nil), reviews: reviews,
+                                              scorer: FraudScorer(store: features, model: .unscored, ruleSet: rules))
+        var audits: [Int] = []
+        for (ticket, minute, cents) in [(12, 110, 60_000), (10, 60, 1_200), (11, 85, 1_500)] as [(Int64, Int, Int64)] {
+            let outputs = published(try await handler.handle(try Self.void(ticket, clerk: "Ava", minute: minute, cents: cents), logger: logger))
+            audits.append(outputs.filter { $0.exchange == "bridge.audit" }.count)
+            #expect(!outputs.contains { $0.exchange == "bridge.alerts" } || ticket == 12, "the alert was the flag's")
+        }
+        #expect(audits == [1, 0, 2], "the flag alone; one earlier void is no run; the second raises both")
+        let exceptions = try await reviews.exceptions()
+        #expect(exceptions.map(\.transactionId) == ["ticket:12:void", "ticket:10:void", "ticket:11:void"])
+        #expect(exceptions.dropFirst().allSatisfy { $0.decidedBy == "run of ticket:12:void" })
+        let first = try #require(exceptions.first { $0.transactionId == "ticket:10:void" })
+        #expect(first.reasons == ["part of a run: 3 voids by clerk Ava within two hours on 2026-11-20 (this one at 11:00 local); flagged when ticket:12:void was scored",
+                                  "rule line 1: review if :is_void: and :amount: >= 50000"])
+        #expect(first.summary == "void ticket:10:void $12.00 cash by clerk Ava (store S01, terminal 101, 11:00 local)")
+        let second = try #require(exceptions.first { $0.transactionId == "ticket:11:void" })
+        #expect(second.summary.hasPrefix("void of ticket S01-20261120-11 $15.00 cash by clerk Ava"), "its own summary: \(second.summary)")
+        // Delivered again: each its own audit record.
+        guard case .duplicate(_, let again) = try await handler.handle(try Self.void(10, clerk: "Ava", minute: 60), logger: logger) else {
+            Issue.record("a redelivered void is a duplicate")
+            return
+        }
+        #expect(again.map(\.exchange) == ["bridge.audit"])
+    }
+
+    static func void(_ ticket: Int64, clerk: String, minute: Int, cents: Int64 = 1_200) throws -> InboundMessage {
+        let at = Date(timeIntervalSince1970: 1_795_186_800 + Double(minute * 60))
+        let voided = TicketVoidedEvent(ticketId: ticket, publicId: "S01-20261120-\(ticket)", store: Self.store, station: "101", clerk: clerk,
+                                       totalCents: cents, tender: "cash", voidedAt: at.formatted(.iso8601), seenAt: at.formatted(.iso8601))
+        return InboundMessage(Delivery(routingKey: TicketVoidedEvent.routingKey, properties: MessageProperties(
+            messageID: "m-\(voided.idempotencyKey)", type: TicketVoidedEvent.routingKey, headers: [Header.idempotencyKey: .string(voided.idempotencyKey)]),
+            body: Array(try JSONEncoder().encode(voided))))
+    }
+
     @Test func aClerksVoidRunIsRaisedWholeWhenItsLaterVoidIsFlagged() async throws {
         let reviews = try ReviewStore(path: nil), features = try FeatureStore(path: nil)
         let rules = try RuleParser.parse("""
@@ -172,12 +233,7 @@ import Testing
         let handler = try FraudScoringHandler(history: try BatchHistory(path: nil), reviews: reviews,
                                               scorer: FraudScorer(store: features, model: .unscored, ruleSet: rules))
         func void(_ ticket: Int64, clerk: String, minute: Int, cents: Int64 = 1_200) throws -> InboundMessage {
-            let at = Date(timeIntervalSince1970: 1_795_186_800 + Double(minute * 60))
-            let voided = TicketVoidedEvent(ticketId: ticket, publicId: "S01-20261120-\(ticket)", store: Self.store, station: "101", clerk: clerk,
-                                           totalCents: cents, tender: "cash", voidedAt: at.formatted(.iso8601), seenAt: at.formatted(.iso8601))
-            return InboundMessage(Delivery(routingKey: TicketVoidedEvent.routingKey, properties: MessageProperties(
-                messageID: "m-\(voided.idempotencyKey)", type: TicketVoidedEvent.routingKey, headers: [Header.idempotencyKey: .string(voided.idempotencyKey)]),
-                body: Array(try JSONEncoder().encode(voided))))
+            try Self.void(ticket, clerk: clerk, minute: minute, cents: cents)
         }
         // Bob voids one ticket, then a big one the amount rule flags: one earlier void is not a run.
         _ = try await handler.handle(try void(1, clerk: "Bob", minute: 0), logger: logger)

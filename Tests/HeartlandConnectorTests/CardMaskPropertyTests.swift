@@ -97,11 +97,13 @@ import Testing
                         let (scrubbed, _) = CardMask.scrub(Data(body.utf8))
                         let parsed = try JSONSerialization.jsonObject(with: scrubbed)
                         let output = String(decoding: scrubbed, as: UTF8.self)
-                        let decoded = PAN.leaves(parsed).joined(separator: " ")
+                        // Leaf by leaf: joined, a dictionary's values (in an order that changes from process to process) could
+                        // put digits of two fields side by side.
+                        let decoded = PAN.leaves(parsed)
                         let checked = form == .number ? [pans[0]] : shape.embedded(pans)
                         for pan in checked {
                             #expect(PAN.survivor(of: pan, in: output) == nil, "\(form) \(shape) \(pan): \(body) → \(output)")
-                            #expect(PAN.survivor(of: pan, in: decoded) == nil, "\(form) \(shape) \(pan) decoded: \(decoded)")
+                            #expect(decoded.allSatisfy { PAN.survivor(of: pan, in: $0) == nil }, "\(form) \(shape) \(pan) decoded: \(decoded)")
                         }
                     }
                 }

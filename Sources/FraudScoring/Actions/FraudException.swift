@@ -162,6 +162,16 @@ extension ReviewStore {
         }
     }
 
+    /// The exceptions recorded under these idempotency keys, by key (one query).
+    public func exceptions(keys: [String]) async throws -> [String: FraudException] {
+        guard !keys.isEmpty else { return [:] }
+        return try await database.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM fraud_exception WHERE key IN (\(databaseQuestionMarks(count: keys.count)))",
+                                        arguments: StatementArguments(keys))
+            return Dictionary(try rows.map(Self.exception).map { ($0.key, $0) }) { first, _ in first }
+        }
+    }
+
     public func exception(id: Int64) async throws -> FraudException {
         try await database.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM fraud_exception WHERE id = ?", arguments: [id]) else {

@@ -22,14 +22,53 @@ enum FeedRun: Equatable {
 
     /// The run a flagged event may have revealed; nil for an event that is not part of one.
     static func of(_ event: ScoredEvent, cardTesting: Bool) -> FeedRun? {
-        if cardTesting { return .probes(since: event.occurredAt.addingTimeInterval(-cardTestingWindow)) }
-        switch event.kind {
-        case .void:
-            guard let clerk = event.clerk else { return nil }
-            return .voids(clerk: clerk, localDay: event.localTime.day, since: event.occurredAt.addingTimeInterval(-voidWindow))
-        default:
-            return nil
+        of(Flag(event), cardTesting: cardTesting)
+    }
+
+    static func of(_ flag: Flag, cardTesting: Bool) -> FeedRun? {
+        if cardTesting { return .probes(since: flag.at.addingTimeInterval(-cardTestingWindow)) }
+        guard flag.kind == .void, let clerk = flag.clerk else { return nil }
+        return .voids(clerk: clerk, localDay: flag.localDay, since: flag.at.addingTimeInterval(-voidWindow))
+    }
+
+    /// The flagged event a run is told from: the one being scored, or one recorded earlier when a member of its run is
+    /// scored after it.
+    struct Flag {
+        var id: String
+        var kind: ScoredEvent.Kind
+        var store: String
+        var terminal: String
+        var clerk: String?
+        var at: Date
+        var localDay: String
+
+        init(_ event: ScoredEvent) {
+            (id, kind, store, terminal, clerk, at, localDay) = (event.id, event.kind, event.store.rawValue, event.terminal, event.clerk,
+                                                                event.occurredAt, event.localTime.day)
         }
+
+        init(_ event: EventHistory.Event) {
+            (id, kind, store, terminal, clerk, at, localDay) = (event.id, event.kind, event.store, event.terminal, event.clerk, event.at,
+                                                                event.localDay)
+        }
+    }
+
+    /// The events recorded after `event` that would have had it in their run had it been recorded before them, oldest
+    /// first: the terminal's probes of the next ten minutes when it is a probe, the clerk's voids of the next two hours
+    /// when it is a void. The scorer handles several feed messages at once (`--concurrency`), so a run's first event
+    /// can be scored after the one that flags the run; it then joins the run it missed.
+    static func laterEvents(than event: EventHistory.Event, in history: EventHistory) async throws -> [EventHistory.Event] {
+        let later: [EventHistory.Event]
+        if event.small || event.kind == .decline {
+            later = try await history.probes(store: event.store, terminal: event.terminal, from: event.at,
+                                             to: event.at.addingTimeInterval(cardTestingWindow), limit: limit).events
+        } else if event.kind == .void, let clerk = event.clerk {
+            later = try await history.voids(store: event.store, clerk: clerk, localDay: event.localDay, limit: 10 * limit).events
+                .filter { $0.at <= event.at.addingTimeInterval(voidWindow) }
+        } else {
+            return []
+        }
+        return later.filter { $0.id != event.id && $0.at >= event.at }
     }
 
     /// Earlier events of the run a flag must see before it calls them a run: a burst's probes count from the first, a
@@ -41,35 +80,34 @@ enum FeedRun: Equatable {
         }
     }
 
-    /// The run's events recorded before `event`, oldest first; empty when there are fewer than `minimumEarlier`.
-    func earlierEvents(than event: ScoredEvent, in history: EventHistory) async throws -> [EventHistory.Event] {
-        let store = event.store.rawValue
+    /// The run's events recorded before the flagged one, oldest first; empty when there are fewer than `minimumEarlier`.
+    func earlierEvents(than flag: Flag, in history: EventHistory) async throws -> [EventHistory.Event] {
         let slice = switch self {
         case .voids(let clerk, let day, _):
-            try await history.voids(store: store, clerk: clerk, localDay: day, limit: Self.limit + 1)
+            try await history.voids(store: flag.store, clerk: clerk, localDay: day, limit: Self.limit + 1)
         case .probes(let since):
-            try await history.probes(store: store, terminal: event.terminal, from: since, to: event.occurredAt, limit: Self.limit + 1)
+            try await history.probes(store: flag.store, terminal: flag.terminal, from: since, to: flag.at, limit: Self.limit + 1)
         }
         let since = switch self {
         case .voids(_, _, let since), .probes(let since): since
         }
-        let earlier = slice.events.filter { $0.id != event.id && $0.at >= since && $0.at <= event.occurredAt }.prefix(Self.limit)
+        let earlier = slice.events.filter { $0.id != flag.id && $0.at >= since && $0.at <= flag.at }.prefix(Self.limit)
         return earlier.count >= minimumEarlier ? Array(earlier) : []
     }
 
     /// The first reason of an earlier event's exception: `part of a run: 5 voids by clerk Ava within two hours on 2026-12-01 (this one at
     /// 14:02 local); flagged when ticket:9:void was scored`.
-    func reason(for earlier: EventHistory.Event, count: Int, flagged: ScoredEvent) -> String {
+    func reason(for earlier: EventHistory.Event, count: Int, flagged: Flag, zone: TimeZone) -> String {
         let run = switch self {
         case .voids(let clerk, let day, _): "\(count) voids by clerk \(clerk) within two hours on \(day)"
         case .probes: "card testing: \(count) tiny or declined authorisations on terminal \(flagged.terminal) within 10 minutes"
         }
-        return "\(Self.runPrefix)\(run) (this one at \(GatewayFeed.localTime(earlier.at, in: flagged.zone))); flagged when \(flagged.id) was scored"
+        return "\(Self.runPrefix)\(run) (this one at \(GatewayFeed.localTime(earlier.at, in: zone))); flagged when \(flagged.id) was scored"
     }
 
     /// The exception's `decidedBy` for the run's earlier events: which flag raised them (a redelivery of the flagged event
     /// finds them by it, to send their audit records again).
-    static func decidedBy(_ flagged: ScoredEvent) -> String { decidedByPrefix + flagged.id }
+    static func decidedBy(_ flaggedID: String) -> String { decidedByPrefix + flaggedID }
     static let decidedByPrefix = "run of "
 
     static let runPrefix = "part of a run: "

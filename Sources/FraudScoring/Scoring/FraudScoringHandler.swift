@@ -33,6 +33,8 @@ public struct FraudScoringHandler: StageHandler {
     public let commandsExchange: String
     public let alertExchange: String
     public let auditExchange: String
+    /// One store's gateway-feed events are scored one at a time (`scoreFromFeed`).
+    let feedGates = SerialGates()
 
     public init(history: BatchHistory, reviews: ReviewStore, scorer: FraudScorer? = nil, commandsExchange: String = "bridge.commands",
                 alertExchange: String = "bridge.alerts", auditExchange: String = "bridge.audit") throws {

@@ -118,7 +118,16 @@ extension FraudScoringHandler {
     /// A flagged event that is part of a run (`FeedRun`: a clerk's voids of the last two hours, a card-testing burst) raises
     /// the run's earlier, unflagged events too, in the same transaction as its own exception: the
     /// first events of a run pass when they are scored, because nothing is unusual yet.
+    ///
+    /// One store's feed events are scored one at a time (`feedGates`; the scorer handles up to `--concurrency` messages at
+    /// once): a run's flag and its members then always see each other, whichever is scored first.
     private func scoreFromFeed(_ event: ScoredEvent, summary: String, reference: String, key: String, logger: Logger) async throws -> StageOutcome {
+        try await feedGates.withLock(event.store.rawValue) {
+            try await scoreFromFeedAlone(event, summary: summary, reference: reference, key: key, logger: logger)
+        }
+    }
+
+    private func scoreFromFeedAlone(_ event: ScoredEvent, summary: String, reference: String, key: String, logger: Logger) async throws -> StageOutcome {
         let exceptionKey = Self.feedExceptionKey(event.id)
         let seen = try await scorer.store.isRecorded(event.id)
         if seen {
@@ -128,13 +137,13 @@ extension FraudScoringHandler {
                 // Raised as part of a later event's run: its audit record only (the alert was that event's).
                 return .duplicate(why, also: [try runAudit(exception)])
             }
-            let run = try await reviews.exceptions(decidedBy: FeedRun.decidedBy(event))
+            let run = try await reviews.exceptions(decidedBy: FeedRun.decidedBy(event.id))
             return .duplicate(why, also: try notices(exception, run: run, event: event, key: key))
         }
         let assessment = try await scorer.assess([event])[0]
         let decision = assessment.decision
         Counter(label: "bridge_fraud_feed_decisions_total", dimensions: [("kind", event.kind.rawValue), ("action", decision.action.rawValue)]).increment()
-        guard decision.action != .allow else { return .done }
+        guard decision.action != .allow else { return try await joinFlaggedRun(event, summary: summary, logger: logger) }
         let cardTesting = GatewayFeed.isCardTesting(assessment.features)
         let reasons = (cardTesting ? [GatewayFeed.cardTestingReason(assessment.features, terminal: event.terminal)] : []) + decision.reasons
         let raised = FraudException.Raised(
@@ -143,7 +152,7 @@ extension FraudScoringHandler {
             features: decision.ruleFeatures(assessment.features))
         let earlier = try await runExceptions(of: event, cardTesting: cardTesting, flagged: raised)
         let recorded = try await reviews.recordExceptions([raised] + earlier)
-        let (exception, run) = (recorded[0], Array(recorded.dropFirst()).filter { $0.decidedBy == FeedRun.decidedBy(event) })
+        let (exception, run) = (recorded[0], Array(recorded.dropFirst()).filter { $0.decidedBy == FeedRun.decidedBy(event.id) })
         logger.warning(cardTesting ? "card testing on a terminal" : "gateway feed event flagged", metadata: [
             "event": .string(event.id), "exception": .string(exception.label), "terminal": .string(event.terminal),
             "earlier_in_run": .stringConvertible(run.count),
@@ -156,16 +165,58 @@ extension FraudScoringHandler {
     /// Exceptions for the earlier events of the flagged event's run that no exception names yet.
     private func runExceptions(of event: ScoredEvent, cardTesting: Bool, flagged: FraudException.Raised) async throws -> [FraudException.Raised] {
         guard let run = FeedRun.of(event, cardTesting: cardTesting) else { return [] }
-        let earlier = try await run.earlierEvents(than: event, in: scorer.store.history)
-        var raised: [FraudException.Raised] = []
-        for past in earlier where try await reviews.exception(key: Self.feedExceptionKey(past.id)) == nil {
-            raised.append(FraudException.Raised(
-                key: Self.feedExceptionKey(past.id), reference: flagged.reference, transactionId: past.id, store: past.store,
-                amountCents: past.amountCents, summary: FeedRun.summary(past, in: event.zone), riskScore: flagged.riskScore,
-                decidedBy: FeedRun.decidedBy(event),
-                reasons: [run.reason(for: past, count: earlier.count + 1, flagged: event)] + flagged.reasons, features: flagged.features))
+        let flag = FeedRun.Flag(event)
+        let earlier = try await run.earlierEvents(than: flag, in: scorer.store.history)
+        return try await unraised(earlier, of: run, flag: flag, flagged: (flagged.reference, flagged.riskScore, flagged.reasons, flagged.features),
+                                  zone: event.zone) { FeedRun.summary($0, in: event.zone) }
+    }
+
+    /// Exceptions for a run's members that no exception names yet, each saying which flag revealed it and carrying the
+    /// flag's reference, risk score, reasons and features.
+    private func unraised(_ members: [EventHistory.Event], of run: FeedRun, flag: FeedRun.Flag,
+                          flagged: (reference: String, riskScore: Int, reasons: [String], features: [String: Double]), zone: TimeZone,
+                          summary: (EventHistory.Event) -> String) async throws -> [FraudException.Raised] {
+        let known = try await reviews.exceptions(keys: members.map { Self.feedExceptionKey($0.id) })
+        return members.filter { known[Self.feedExceptionKey($0.id)] == nil }.map { member in
+            FraudException.Raised(
+                key: Self.feedExceptionKey(member.id), reference: flagged.reference, transactionId: member.id, store: member.store,
+                amountCents: member.amountCents, summary: summary(member), riskScore: flagged.riskScore, decidedBy: FeedRun.decidedBy(flag.id),
+                reasons: [run.reason(for: member, count: members.count + 1, flagged: flag, zone: zone)] + flagged.reasons,
+                features: flagged.features)
         }
-        return raised
+    }
+
+    /// An event that passes alone but belongs to the run of an event flagged before it was scored (the scorer handles
+    /// several messages at once, so a run's first event can come after the one that flagged the run, and the flag then had
+    /// too few earlier events to call them a run): the run is told again with it, and its events that no exception names
+    /// yet are raised as they would have been had they been scored in order, each with its audit record (the alert was
+    /// the flag's).
+    private func joinFlaggedRun(_ event: ScoredEvent, summary: String, logger: Logger) async throws -> StageOutcome {
+        let small = (event.kind == .sale || event.kind == .decline) && event.amountCents < FeatureStore.smallAuthCents
+        guard small || event.kind == .decline || (event.kind == .void && event.clerk != nil) else { return .done }
+        let history = scorer.store.history
+        guard let recorded = try await history.event(id: event.id) else { return .done }
+        let later = try await FeedRun.laterEvents(than: recorded, in: history)
+        let exceptions = try await reviews.exceptions(keys: later.map { Self.feedExceptionKey($0.id) })
+        for candidate in later {
+            guard let flagged = exceptions[Self.feedExceptionKey(candidate.id)], flagged.decidedBy?.hasPrefix(FeedRun.decidedByPrefix) != true
+            else { continue }
+            let flag = FeedRun.Flag(candidate)
+            let cardTesting = flagged.reasons.first?.hasPrefix(GatewayFeed.cardTestingPrefix) == true
+            guard let run = FeedRun.of(flag, cardTesting: cardTesting) else { continue }
+            let earlier = try await run.earlierEvents(than: flag, in: history)
+            guard earlier.contains(where: { $0.id == event.id }) else { continue }
+            let raised = try await unraised(earlier, of: run, flag: flag,
+                                            flagged: (flagged.reference, flagged.riskScore, flagged.reasons, flagged.features), zone: event.zone) {
+                $0.id == event.id ? summary : FeedRun.summary($0, in: event.zone)
+            }
+            let recordedExceptions = try await reviews.recordExceptions(raised)
+            logger.warning("gateway feed event joins a run flagged before it was scored", metadata: [
+                "event": .string(event.id), "flagged": .string(flag.id), "raised": .stringConvertible(recordedExceptions.count),
+            ])
+            return .publish(try recordedExceptions.map(runAudit))
+        }
+        return .done
     }
 
     /// The alert (`card_testing`, error, or `fraud_exception`, warning) and the audit record of a feed exception, from the

@@ -25,7 +25,7 @@ struct SyncLoaderSupport: Sendable {
     /// The newest version applied per record: an older one is a no-op.
     var versions: RecordVersions?
     /// One writer per record across this process's handlers (a read-then-adjust is not raced).
-    let locks = RecordLocks()
+    let locks = SerialGates()
     /// Records a person's match decision in the loader's memory (links, different people).
     var decisions: (@Sendable (CustomerMatchDecision) async throws -> Void)? = nil
 

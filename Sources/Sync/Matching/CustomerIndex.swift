@@ -13,7 +13,7 @@ public final class CustomerIndex: Sendable {
     public let side: SyncSide
     private let database: DatabasePool
     /// One search at a time: a customer created by one search is in the index before the next one looks.
-    let searches = SerialGate()
+    let searches = SerialGates()
 
     public convenience init(path: String, side: SyncSide) throws {
         try self.init(database: SQLiteFile.pool(path: path), side: side)
@@ -117,28 +117,5 @@ public final class CustomerIndex: Sendable {
             """, arguments: [record.side.rawValue, record.id, record.number, record.firstName, record.lastName, record.email, record.phone,
                              record.active, record.version, ContactKeys.email(record.email), ContactKeys.phone(record.phone),
                              ContactKeys.localNumber(record.phone)])
-    }
-}
-
-/// Lets one task at a time through a section of async code, in arrival order, without blocking a thread.
-public actor SerialGate {
-    private var busy = false
-    private var waiting: [CheckedContinuation<Void, Never>] = []
-
-    public init() {}
-
-    public func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
-        await enter()
-        defer { leave() }
-        return try await body()
-    }
-
-    private func enter() async {
-        guard busy else { busy = true; return }
-        await withCheckedContinuation { waiting.append($0) }
-    }
-
-    private func leave() {
-        if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
     }
 }

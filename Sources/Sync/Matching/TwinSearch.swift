@@ -57,7 +57,7 @@ public struct TwinSearch: Sendable {
 
     /// Runs a search and what follows it (an update or a creation) before the next search starts.
     func serially<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
-        try await index.searches.run(body)
+        try await index.searches.withLock("search", body)
     }
 
     /// Records a person's decision: linked pairs, or pairs that never match again.
