@@ -139,6 +139,18 @@ private struct JSONValueProbe: Decodable {
 
 /// `/rules`: the fraud rules' page.
 final class RulesPageTests: XCTestCase {
+    /// A console given no rule file has no rules page: 404 with what to configure, not a failing console (503), which a
+    /// crawler or a monitor would report as broken.
+    func testAConsoleWithoutARuleFileHasNoRulesPage() async throws {
+        let console = try ConsoleFixture.make { _ in }
+        let mia = try await console.login("mia", "map-secret")
+        for path in ["/rules", "/api/rules", "/rules/versions"] {
+            let answer = await console.get(path, ["cookie": mia.cookie])
+            XCTAssertEqual(answer.status, 404, "\(path): \(answer.text)")
+            XCTAssertTrue(answer.text.contains("pass --fraud-rules"), answer.text)
+        }
+    }
+
     func testTheRulesAreCheckedBacktestedAndSavedByAMapperOnly() async throws {
         let mapping = try await MappingFixture.start()
         defer { Task { await mapping.stop() } }

@@ -17,7 +17,9 @@ struct RulesPage: Encodable, Sendable {
 extension OperationsConsole {
     func rulesWorkbench() throws -> RulesWorkbench {
         guard let workbench = configuration.rules else {
-            throw ConsoleError.unavailable("the console has no fraud rule file: pass --fraud-rules (or BRIDGE_FRAUD_RULES, the fraud-scorer's) to the alerter")
+            // Not configured is no page (404, as docs/CONSOLE.md says), not a console that is failing (503).
+            throw ConsoleError.notFound("no fraud rules page: the console has no fraud rule file; pass --fraud-rules (or BRIDGE_FRAUD_RULES, "
+                                        + "the fraud-scorer's) to the alerter")
         }
         return workbench
     }
