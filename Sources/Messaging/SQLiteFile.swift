@@ -35,22 +35,23 @@ extension DatabaseWriter {
     /// The one synchronous write of a store: it runs while the process starts, before anything is served;
     /// every later access is `async` (a process already serving migrates with the `async` form).
     public func migrate(_ migrator: DatabaseMigrator) throws {
-        do {
-            try migrator.migrate(self)  // blocking-ok: a store's tables are made at start-up, before it serves anything
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-            // Another process opened the same new file at the same moment and recorded the same migration first
-            // (every migration is idempotent): what is left is read again.
-            try migrator.migrate(self)  // blocking-ok: as above
+        // Another process that opened the same file at the same moment may record a migration first (every migration is
+        // idempotent; the second to record it fails on `grdb_migrations`' key): what is left is read again. Each such failure
+        // means one more migration is done, so there are at most as many as the migrator has.
+        for attempt in 0... {
+            do {
+                return try migrator.migrate(self)  // blocking-ok: a store's tables are made at start-up, before it serves anything
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT && attempt < migrator.migrations.count {}
         }
     }
 
     /// `migrate(_:)` from a process that is already serving (the console opens the fraud-scorer's review
     /// store on first use): the migrations run on the writer's queue, no cooperative thread waits.
     public func migrate(_ migrator: DatabaseMigrator) async throws {
-        do {
-            try await migrateOnce(migrator)
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-            try await migrateOnce(migrator)
+        for attempt in 0... {
+            do {
+                return try await migrateOnce(migrator)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT && attempt < migrator.migrations.count {}
         }
     }
 

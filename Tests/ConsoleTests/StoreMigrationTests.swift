@@ -83,7 +83,7 @@ import Testing
         for _ in 0..<5 {
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("operations-race-\(UUID().uuidString).sqlite").path
             let opened = await withTaskGroup(of: String.self) { group in
-                for _ in 0..<4 {
+                for _ in 0..<6 {
                     group.addTask {
                         // A process of its own would open its own pool: each opening here has one, on a thread of its own.
                         await withCheckedContinuation { continuation in
@@ -97,7 +97,7 @@ import Testing
                 }
                 return await group.reduce(into: [String]()) { $0.append($1) }
             }
-            #expect(opened == Array(repeating: "opened", count: 4))
+            #expect(opened == Array(repeating: "opened", count: 6))
             #expect(try await Self.migrations(path) == ["operations-v1", "operations-v2-console-actors"])
         }
     }
