@@ -229,8 +229,9 @@ let package = Package(
         ),
         .testTarget(name: "ConsoleTests", dependencies: ["TestPrograms", "OperationsConsole", "Alerter", "FraudScoring", "Messaging", "BrokerAdmin", "AMQP",
                                                          "PipelineContracts", "Accounting", "MappingEditor", "MappingTestSupport", "SageConnector",
-                                                         "Transformer",
-                                                         // GRDB: a test makes the audit trail unwritable with a trigger
+                                                         "Transformer", "Sync", "HeartlandIngest",
+                                                         // GRDB: a test makes the audit trail unwritable with a trigger; files as stores made
+                                                         // them before their migrators (StoreMigrationTests)
                                                          .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "AlerterTests", dependencies: ["Alerter", "Accounting", "Messaging", "AMQP",
                                                          .product(name: "Hummingbird", package: "hummingbird")]),
@@ -275,7 +276,7 @@ let package = Package(
         // The twin-check cost at N customers, both simulators in-process (scripts/bench-sync).
         .executableTarget(
             name: "sync-bench",
-            dependencies: ["Sync", "SageConnector", "HeartlandConnector", "SageSimulator", "HeartlandSimulator", "SimulatorKit",
+            dependencies: ["Sync", "Messaging", "SageConnector", "HeartlandConnector", "SageSimulator", "HeartlandSimulator", "SimulatorKit",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),

@@ -9,8 +9,21 @@ import PipelineContracts
 public final class CustomerReviewStore: Sendable {
     private let database: DatabasePool
 
-    public init(path: String) throws {
-        database = try SQLiteFile.pool(path: path)
+    public convenience init(path: String) throws {
+        try self.init(database: SQLiteFile.pool(path: path))
+    }
+
+    /// In the operations store's file, on its pool: one pool per file and process.
+    public convenience init(sharingFileOf operations: OperationsStore) throws {
+        try self.init(database: operations.database)
+    }
+
+    init(database: DatabasePool) throws {
+        self.database = database
+        try database.migrate(Self.migrator)
+    }
+
+    static let migrator: DatabaseMigrator = {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("customer-review-v1") { db in
             try db.execute(sql: """
@@ -19,8 +32,8 @@ public final class CustomerReviewStore: Sendable {
                     first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, decided_by TEXT, decided_at TEXT, verdict TEXT, why TEXT);
                 """)
         }
-        try migrator.migrate(database)
-    }
+        return migrator
+    }()
 
     /// One review item.
     public struct Item: Sendable, Codable, Equatable {

@@ -6,11 +6,18 @@ import Messaging
 /// The alerter's SQLite operations store: alert groups, the audit trail, reconciliation reports.
 /// Every write is keyed by the message id, so a redelivered message changes nothing.
 public final class OperationsStore: Sendable {
-    private let database: DatabasePool
+    /// Internal: the customer reviews share it (`CustomerReviewStore(sharingFileOf:)`).
+    let database: DatabasePool
 
     public init(path: String) throws {
         database = try SQLiteFile.pool(path: path)
-        try database.prepareSchema { db in
+        try database.migrate(Self.migrator)
+    }
+
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        // The tables as the store made them before it had a migrator (`IF NOT EXISTS`: a file written then is taken as it is).
+        migrator.registerMigration("operations-v1") { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS seen_message (message_id TEXT PRIMARY KEY);
                 CREATE TABLE IF NOT EXISTS alert_group (
@@ -31,15 +38,15 @@ public final class OperationsStore: Sendable {
                     quarantined_at TEXT NOT NULL, times INTEGER NOT NULL DEFAULT 1, resolved_reference TEXT, resolved_at TEXT,
                     PRIMARY KEY (store_id, document_id));
                 """)
-            // Added for the operations console (issue 7): who acknowledged an alert group and when, who did an action.
-            if try !db.columns(in: "alert_group").contains(where: { $0.name == "acknowledged_at" }) {
-                try db.execute(sql: "ALTER TABLE alert_group ADD COLUMN acknowledged_at TEXT")
-            }
-            if try !db.columns(in: "audit_event").contains(where: { $0.name == "actor" }) {
-                try db.execute(sql: "ALTER TABLE audit_event ADD COLUMN actor TEXT")
-            }
         }
-    }
+        // For the operations console (issue 7): who acknowledged an alert group and when, who did an action. Files of the
+        // store before its migrator may have them already (it added them by hand).
+        migrator.registerMigration("operations-v2-console-actors") { db in
+            try db.addColumnIfMissing("acknowledged_at", to: "alert_group", definition: "TEXT")
+            try db.addColumnIfMissing("actor", to: "audit_event", definition: "TEXT")
+        }
+        return migrator
+    }()
 
     public struct AlertGroup: Sendable, Equatable {
         public var fingerprint, kind, stage, severity, reason: String

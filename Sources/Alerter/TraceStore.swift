@@ -12,7 +12,13 @@ public final class TraceStore: Sendable {
     public init(path: String, retention: TimeInterval = 14 * 86_400) throws {
         database = try SQLiteFile.pool(path: path)
         self.retention = retention
-        try database.prepareSchema { db in
+        try database.migrate(Self.migrator)
+    }
+
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        // `IF NOT EXISTS`: a file the store wrote before it had a migrator is taken as it is.
+        migrator.registerMigration("trace-v1") { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS hop (
                     message_id TEXT NOT NULL,
@@ -32,7 +38,8 @@ public final class TraceStore: Sendable {
                 CREATE INDEX IF NOT EXISTS hop_recorded ON hop (recorded_at);
                 """)
         }
-    }
+        return migrator
+    }()
 
     /// Records a hop (a redelivered hop notice is the same row; the same message handled again with
     /// another outcome, e.g. as a duplicate, is a new one).

@@ -30,7 +30,13 @@ public final class IngestInbox: Sendable {
 
     public init(path: String) throws {
         database = try SQLiteFile.pool(path: path)
-        try database.prepareSchema { db in
+        try database.migrate(Self.migrator)
+    }
+
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        // `IF NOT EXISTS`: a file the store wrote before it had a migrator is taken as it is.
+        migrator.registerMigration("ingest-inbox-v1") { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS inbox (
                     idempotency_key TEXT PRIMARY KEY,
@@ -56,7 +62,8 @@ public final class IngestInbox: Sendable {
                 CREATE TABLE IF NOT EXISTS payroll_event (run_id TEXT PRIMARY KEY, body BLOB NOT NULL, built_at TEXT NOT NULL);
                 """)
         }
-    }
+        return migrator
+    }()
 
     /// Records a source record; true when it is new (and now pending), false for a repeat sighting.
     @discardableResult

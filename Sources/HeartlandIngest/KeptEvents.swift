@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
+import Messaging
 import PipelineContracts
+import Synchronization
 
 /// heartland-ingest's inbox read-only: the batch events it built (each closed batch with its tickets, as the
 /// transformer received it) and the pay runs it published. The mapping page checks a mapping against them and
@@ -10,16 +12,21 @@ public final class KeptEvents: Sendable {
 
     private init(database: any DatabaseReader) { self.database = database }
 
-    /// Opens the inbox read-only (it must exist: a reader never creates it).
+    /// Opens the inbox read-only (it must exist: a reader never creates it), once per file and process: the mapping and
+    /// rules pages, and every request of theirs, share one pool.
     public static func open(path: String) throws -> KeptEvents {
         guard FileManager.default.fileExists(atPath: path) else {
             throw Missing(description: "no heartland-ingest inbox at \(path): pass --ingest-inbox or set BRIDGE_INGEST_INBOX to heartland-ingest's file")
         }
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(10)
-        return KeptEvents(database: try DatabasePool(path: path, configuration: configuration))
+        return try opened.withLock { opened in
+            if let kept = opened[path] { return kept }
+            let kept = KeptEvents(database: try SQLiteFile.readOnlyPool(path: path))
+            opened[path] = kept
+            return kept
+        }
     }
+
+    private static let opened = Mutex<[String: KeptEvents]>([:])
 
     public struct Missing: Error, CustomStringConvertible { public var description: String }
 

@@ -56,7 +56,7 @@ public final class MappingVersions: Sendable {
                 t.column("restored_from", .integer)
             }
         }
-        try migrator.migrate(database)
+        try database.migrate(migrator)
     }
 
     /// Every version, newest first.

@@ -13,7 +13,13 @@ public final class IdempotencyStore: Sendable {
     /// On a pool the process already has open on this file (the loaders keep customer links in their ledger).
     public init(database: DatabasePool) throws {
         self.database = database
-        try database.prepareSchema { db in
+        try database.migrate(Self.migrator)
+    }
+
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        // `IF NOT EXISTS`: a file the store wrote before it had a migrator is taken as it is.
+        migrator.registerMigration("idempotency-v1") { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS processed (
                     idempotency_key TEXT PRIMARY KEY,
@@ -31,7 +37,8 @@ public final class IdempotencyStore: Sendable {
                 )
                 """)
         }
-    }
+        return migrator
+    }()
 
     /// Records the key; false when it was already there (a duplicate).
     public func record(key: String, messageID: String, result: String? = nil) async throws -> Bool {

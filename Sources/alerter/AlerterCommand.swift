@@ -24,7 +24,7 @@ struct AlerterCommand: AsyncParsableCommand {
             return url
         }
         let operations = try OperationsStore(path: store)
-        let customerReviews = try CustomerReviewStore(path: store)
+        let customerReviews = try CustomerReviewStore(sharingFileOf: operations)  // one pool per file and process
         let worker = self.worker, console = self.console
         try await Worker.run(stage: "alerter", handler: AlerterHandler(store: operations, webhook: webhook, traces: try TraceStore(path: traceStore),
                                                                        customerReviews: customerReviews), options: worker,

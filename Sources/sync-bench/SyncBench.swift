@@ -4,6 +4,7 @@ import GRDB
 import HeartlandConnector
 import HeartlandSimulator
 import Logging
+import Messaging
 import SageConnector
 import SageSimulator
 import SimulatorKit
@@ -119,8 +120,9 @@ struct SyncBench: AsyncParsableCommand {
                     changed: @escaping @Sendable (String?) async throws -> [SyncCustomer]) throws -> (TwinSearch, CustomerIndex, Counter) {
         let path = folder.appendingPathComponent(file).path
         let counter = Counter()
-        let index = try CustomerIndex(path: path, side: side)
-        let search = TwinSearch(index: index, links: try CustomerLinks(path: path), matcher: CustomerMatcher()) { since in
+        let file = try SQLiteFile.pool(path: path)  // as in the loaders: the index and the links share the ledger's file and pool
+        let index = try CustomerIndex(database: file, side: side)
+        let search = TwinSearch(index: index, links: try CustomerLinks(database: file), matcher: CustomerMatcher()) { since in
             let records = try await changed(since)
             counter.add(records.count)
             return records

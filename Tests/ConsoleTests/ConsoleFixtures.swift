@@ -60,7 +60,7 @@ struct ConsoleFixture {
         var configuration = OperationsConsole.Configuration(
             users: try ConsoleUsers.load(file: usersPath, environment: [:]), stages: stages, operations: operations,
             reviewStorePath: reviewPath, amqpURL: amqpURL, managementURL: managementURL)
-        if customerReviews { configuration.customerReviews = try CustomerReviewStore(path: folder.appendingPathComponent("operations.sqlite").path) }
+        if customerReviews { configuration.customerReviews = try CustomerReviewStore(sharingFileOf: operations) }
         let tokensPath = try writeTokens(in: folder)
         configuration.tokensFile = tokensPath
         try configure(&configuration)

@@ -110,10 +110,6 @@ extension ReviewStore {
             );
             CREATE INDEX IF NOT EXISTS fraud_exception_status ON fraud_exception(status, id);
             """)
-        // Added for the console's exception page (issue 20): the deciding rule's feature values, JSON.
-        if try !db.columns(in: "fraud_exception").contains(where: { $0.name == "features" }) {
-            try db.execute(sql: "ALTER TABLE fraud_exception ADD COLUMN features TEXT")
-        }
     }
 
     /// Records exceptions in one transaction, in order; a key recorded before (a redelivered batch)

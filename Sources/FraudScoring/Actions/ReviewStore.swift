@@ -40,7 +40,7 @@ public final class ReviewStore: Sendable {
     /// `path` nil: in memory (tests).
     public init(path: String?) throws {
         database = try path.map { try SQLiteFile.pool(path: $0) } ?? DatabaseQueue()
-        try database.prepareSchema(Self.createTables)
+        try database.migrate(Self.migrator)
     }
 
     private init(database: DatabasePool) {
@@ -48,14 +48,29 @@ public final class ReviewStore: Sendable {
     }
 
     /// Opens the file from a process that is already serving (the operations console opens the
-    /// fraud-scorer's file on first use), making the tables through the async API.
+    /// fraud-scorer's file on first use), migrating it through the async API.
     public static func open(path: String) async throws -> ReviewStore {
         let store = ReviewStore(database: try SQLiteFile.pool(path: path))
-        try await store.database.write { db in try createTables(db) }
+        try await store.database.migrate(migrator)
         return store
     }
 
-    static func createTables(_ db: Database) throws {
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        // The tables as the store made them before it had a migrator (`IF NOT EXISTS`: a file written then is taken as it is).
+        migrator.registerMigration("review-v1") { db in
+            try createHeldTable(db)
+            try createExceptionTable(db)
+        }
+        // For the console's exception page (issue 20): the deciding rule's feature values, JSON. Files of the store before
+        // its migrator may have it already (it added it by hand).
+        migrator.registerMigration("review-v2-exception-features") { db in
+            try db.addColumnIfMissing("features", to: "fraud_exception", definition: "TEXT")
+        }
+        return migrator
+    }()
+
+    static func createHeldTable(_ db: Database) throws {
         try db.execute(sql: """
             CREATE TABLE IF NOT EXISTS held_document (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -69,7 +84,6 @@ public final class ReviewStore: Sendable {
                 decided_at REAL
             )
             """)
-        try createExceptionTable(db)
     }
 
     /// Holds a document; holding the same idempotency key again (a redelivery) returns the first hold.

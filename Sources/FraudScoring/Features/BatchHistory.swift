@@ -14,7 +14,13 @@ public final class BatchHistory: Sendable {
 
     public init(path: String?) throws {
         database = try path.map { try SQLiteFile.pool(path: $0) } ?? DatabaseQueue()
-        try database.prepareSchema { db in
+        try database.migrate(Self.migrator)
+    }
+
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        // `IF NOT EXISTS`: a file the store wrote before it had a migrator is taken as it is.
+        migrator.registerMigration("batch-history-v1") { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS batch_summary (
                     batch_id TEXT PRIMARY KEY,
@@ -25,7 +31,8 @@ public final class BatchHistory: Sendable {
                 CREATE INDEX IF NOT EXISTS batch_summary_store ON batch_summary(store, business_day);
                 """)
         }
-    }
+        return migrator
+    }()
 
     /// Compares the batch with the store's previous batches, then records it. Empty: nothing unusual.
     public func check(_ batch: BatchSummary) async throws -> [String] {

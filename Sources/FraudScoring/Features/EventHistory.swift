@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Messaging
 
 /// The feature store's events as a person looks at them: what else happened around one flagged transaction (its
 /// terminal's tiny authorisations and declines, its clerk's voids of the day, its card's and terminal's day, a refund's
@@ -54,10 +55,7 @@ public final class EventHistory: Sendable {
     /// Opening reads the file's header once, when the console first needs it, as the review store's opening does.
     public static func open(path: String) async throws -> EventHistory {
         guard FileManager.default.fileExists(atPath: path) else { throw Problem.missing(path: path) }
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(10)
-        return EventHistory(database: try DatabasePool(path: path, configuration: configuration))
+        return EventHistory(database: try SQLiteFile.readOnlyPool(path: path))
     }
 
     public enum Problem: Error, CustomStringConvertible, Equatable {

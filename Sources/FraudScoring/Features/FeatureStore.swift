@@ -58,7 +58,13 @@ public final class FeatureStore: Sendable {
         self.limits = limits
         self.hours = hours
         self.defaultHours = defaultHours
-        try database.prepareSchema { db in
+        try database.migrate(Self.migrator)
+    }
+
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        // `IF NOT EXISTS`: a file the store wrote before it had a migrator is taken as it is.
+        migrator.registerMigration("feature-store-v1") { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS event (
                     id TEXT PRIMARY KEY,
@@ -89,7 +95,8 @@ public final class FeatureStore: Sendable {
                 );
                 """)
         }
-    }
+        return migrator
+    }()
 
     /// Records the events (a redelivered event is recorded once) and returns their features, in the
     /// order given. Baselines move in time order, after each event's own features are taken.

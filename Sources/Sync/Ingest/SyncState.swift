@@ -13,7 +13,13 @@ public final class SyncState: Sendable {
 
     public init(path: String) throws {
         database = try SQLiteFile.pool(path: path)
-        try database.prepareSchema { db in
+        try database.migrate(Self.migrator)
+    }
+
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        // `IF NOT EXISTS`: a file the store wrote before it had a migrator is taken as it is.
+        migrator.registerMigration("sync-state-v1") { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS sync_watermark (name TEXT PRIMARY KEY, value TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS sync_record (
@@ -22,7 +28,8 @@ public final class SyncState: Sendable {
                 );
                 """)
         }
-    }
+        return migrator
+    }()
 
     public func watermark(_ name: String) async throws -> String? {
         try await database.read { try String.fetchOne($0, sql: "SELECT value FROM sync_watermark WHERE name = ?", arguments: [name]) }

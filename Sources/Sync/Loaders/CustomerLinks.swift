@@ -16,14 +16,21 @@ public final class CustomerLinks: Sendable {
     /// On the ledger's pool: one pool per file and process.
     public init(database: DatabasePool) throws {
         self.database = database
-        try database.prepareSchema { db in
+        try database.migrate(Self.migrator)
+    }
+
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        // `IF NOT EXISTS`: a file the store wrote before it had a migrator is taken as it is.
+        migrator.registerMigration("customer-link-v1") { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS customer_link (
                     heartland_number TEXT PRIMARY KEY, sage_number TEXT NOT NULL, because TEXT NOT NULL, linked_at TEXT NOT NULL
                 )
                 """)
         }
-    }
+        return migrator
+    }()
 
     public func link(heartland: String, sage: String, because: String) async throws {
         try await database.write { db in

@@ -16,10 +16,17 @@ public final class RecordVersions: Sendable {
     /// On the ledger's pool: one pool per file and process.
     public init(database: DatabasePool) throws {
         self.database = database
-        try database.prepareSchema { db in
+        try database.migrate(Self.migrator)
+    }
+
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        // `IF NOT EXISTS`: a file the store wrote before it had a migrator is taken as it is.
+        migrator.registerMigration("record-version-v1") { db in
             try db.execute(sql: "CREATE TABLE IF NOT EXISTS record_version (record TEXT PRIMARY KEY, version TEXT NOT NULL, applied_at TEXT NOT NULL)")
         }
-    }
+        return migrator
+    }()
 
     /// The newest version applied for `record`, if any.
     public func newest(_ record: String) async throws -> String? {

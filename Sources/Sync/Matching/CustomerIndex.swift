@@ -39,7 +39,7 @@ public final class CustomerIndex: Sendable {
                     PRIMARY KEY (heartland_number, sage_number));
                 """)
         }
-        try migrator.migrate(database)
+        try database.migrate(migrator)
     }
 
     /// Reads what changed on the indexed side since the last sweep (everything, the first time) and
