@@ -44,7 +44,10 @@ let package = Package(
             providers: [.apt(["librabbitmq-dev"])]
         ),
         // The instant taken as now: the system clock, or one set for tests and demos (BRIDGE_CLOCK).
+        // Also the one RFC 3339 formatter (`Timestamps`) and `Duration`'s seconds and milliseconds.
         .target(name: "BridgeClock"),
+        // Values the same on every run and host: FNV-1a and the seeded generator (store days, training data, fixtures).
+        .target(name: "StableHash"),
         // Plain HTTP / AMQP allowed or refused (BRIDGE_REQUIRE_TLS): checked where each URL is read.
         .target(name: "TransportSecurity"),
         .target(
@@ -54,7 +57,7 @@ let package = Package(
         .target(
             name: "Messaging",
             dependencies: [
-                "AMQP",
+                "AMQP", "BridgeClock", "StableHash",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -79,7 +82,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "bridgectl",
-            dependencies: ["BrokerAdmin", "Messaging", "Alerter", "Accounting", "SageConnector", "FraudScoring", "PipelineContracts",
+            dependencies: ["BrokerAdmin", "Messaging", "Alerter", "Accounting", "SageConnector", "FraudScoring", "PipelineContracts", "BridgeClock",
                            "HeartlandConnector", "HeartlandIngest", "OperationsConsole", "MappingEditor",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
@@ -87,7 +90,8 @@ let package = Package(
             name: "bridge-relay",
             dependencies: ["WorkerRuntime", "Messaging", "AMQP", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP", "BridgeClock", "TransportSecurity"]),
+        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP", "BridgeClock", "TransportSecurity",
+                                                         .product(name: "Logging", package: "swift-log")]),
         // Programs the tests run (any program, the project-local RabbitMQ node), awaited without blocking the cooperative pool.
         .target(name: "TestPrograms", path: "Tests/TestPrograms"),
         .testTarget(name: "BrokerTests", dependencies: ["BridgeClock", "TestPrograms", "Messaging", "BrokerAdmin", "AMQP", "WorkerRuntime", "SageConnector", "PipelineContracts", "Alerter",
@@ -106,8 +110,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "HeartlandSimulator", dependencies: ["SimulatorKit", "BridgeClock"]),
-        .target(name: "SageSimulator", dependencies: ["SimulatorKit"]),
+        .target(name: "HeartlandSimulator", dependencies: ["SimulatorKit", "BridgeClock", "StableHash"]),
+        .target(name: "SageSimulator", dependencies: ["SimulatorKit", "BridgeClock"]),
         .executableTarget(
             name: "heartland-sim",
             dependencies: [
@@ -124,11 +128,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "SimulatorTests", dependencies: ["SimulatorKit", "HeartlandSimulator", "SageSimulator"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["SimulatorKit", "HeartlandSimulator", "SageSimulator", "BridgeClock", "StableHash"]),
         // MARK: end simulators
 
         // MARK: accounting domain (issue 4)
-        .target(name: "Accounting", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Accounting", dependencies: ["BridgeClock", "StableHash", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "AccountingTests", dependencies: ["Accounting"]),
         // MARK: end accounting
 
@@ -150,22 +154,22 @@ let package = Package(
                                                                 "TestPrograms"]),
         .target(
             name: "SageConnector",
-            dependencies: ["TransportSecurity", "ConnectorHTTP", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["TransportSecurity", "ConnectorHTTP", "StableHash", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "SageConnectorTests", dependencies: ["SageConnector", "SageSimulator", "SimulatorKit"]),
         .target(
             name: "HeartlandConnector",
             // Messaging: CardMask, the one masking function, applied to every body before it is decoded.
-            dependencies: ["Messaging", "TransportSecurity", "ConnectorHTTP", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["Messaging", "BridgeClock", "TransportSecurity", "ConnectorHTTP", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(name: "HeartlandConnectorTests", dependencies: ["HeartlandConnector", "HeartlandSimulator", "SimulatorKit",
                                                                      // heartland-ingest is tested here, on the same simulator harness
-                                                                     "HeartlandIngest", "PipelineContracts", "Accounting", "Messaging", "AMQP"]),
+                                                                     "HeartlandIngest", "PipelineContracts", "Accounting", "Messaging", "AMQP", "StableHash"]),
         // MARK: end connectors
 
         // MARK: pipeline stages (issue 4)
         .target(name: "PipelineContracts", dependencies: ["Accounting"]),
-        .target(name: "Transformer", dependencies: ["PipelineContracts", "Accounting", "Messaging", "Sync", "HeartlandConnector"]),
+        .target(name: "Transformer", dependencies: ["PipelineContracts", "Accounting", "Messaging", "Sync", "HeartlandConnector", "BridgeClock"]),
         .executableTarget(
             name: "transformer",
             dependencies: ["Transformer", "Accounting", "WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -173,21 +177,21 @@ let package = Package(
         .executableTarget(
             name: "fraud-scorer",
             // HeartlandSimulator: `fraud-scorer evaluate` generates its labelled days with the simulator's generator.
-            dependencies: ["Transformer", "FraudScoring", "HeartlandSimulator", "WorkerRuntime",
+            dependencies: ["Transformer", "FraudScoring", "HeartlandSimulator", "WorkerRuntime", "BridgeClock", "StableHash",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // MARK: fraud scoring (issue 6)
         .target(
             name: "FraudScoring",
-            dependencies: ["PipelineContracts", "Accounting", "Messaging",
+            dependencies: ["PipelineContracts", "Accounting", "Messaging", "BridgeClock", "StableHash",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
                            .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics")]
         ),
         .testTarget(name: "FraudScoringTests", dependencies: ["FraudScoring", "PipelineContracts", "Accounting", "Messaging", "AMQP",
-                                                               "HeartlandSimulator"]),
+                                                               "HeartlandSimulator", "StableHash"]),
         // MARK: end fraud scoring
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "PipelineContracts", "Accounting", "Messaging", "AMQP", "Sync"]),
-        .target(name: "SageLoader", dependencies: ["PipelineContracts", "Accounting", "Messaging", "SageConnector",
+        .target(name: "SageLoader", dependencies: ["PipelineContracts", "Accounting", "Messaging", "SageConnector", "BridgeClock",
                                                   .product(name: "Metrics", package: "swift-metrics")]),
         .executableTarget(
             name: "sage-loader",
@@ -198,7 +202,7 @@ let package = Package(
                                                              "PipelineContracts", "Accounting", "Messaging", "AMQP"]),
         .target(
             name: "Alerter",
-            dependencies: ["Accounting", "ConnectorHTTP", "Messaging", "PipelineContracts", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["Accounting", "ConnectorHTTP", "Messaging", "PipelineContracts", "BridgeClock", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Metrics", package: "swift-metrics")]
         ),
         .executableTarget(
@@ -210,7 +214,7 @@ let package = Package(
         .target(
             name: "MappingEditor",
             dependencies: ["Accounting", "PipelineContracts", "Transformer", "SageConnector", "HeartlandIngest", "Messaging", "FraudScoring",
-                           .product(name: "GRDB", package: "GRDB.swift")]
+                           "BridgeClock", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // Sage in-process, a kept store day posted to it, a mapping file copy: shared by the mapping tests and the console's.
         .target(name: "MappingTestSupport", dependencies: ["MappingEditor", "Accounting", "PipelineContracts", "Transformer", "SageConnector",
@@ -223,6 +227,7 @@ let package = Package(
         .target(
             name: "OperationsConsole",
             dependencies: ["Alerter", "FraudScoring", "Messaging", "BrokerAdmin", "AMQP", "PipelineContracts", "Accounting", "MappingEditor", "SageConnector",
+                           "BridgeClock",
                            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"), .product(name: "NIOPosix", package: "swift-nio")]
@@ -256,7 +261,7 @@ let package = Package(
         // MARK: two-way sync (issue 5)
         .target(
             name: "Sync",
-            dependencies: ["PipelineContracts", "Messaging", "SageConnector", "HeartlandConnector",
+            dependencies: ["PipelineContracts", "Messaging", "SageConnector", "HeartlandConnector", "BridgeClock",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -276,12 +281,12 @@ let package = Package(
         // The twin-check cost at N customers, both simulators in-process (scripts/bench-sync).
         .executableTarget(
             name: "sync-bench",
-            dependencies: ["Sync", "Messaging", "SageConnector", "HeartlandConnector", "SageSimulator", "HeartlandSimulator", "SimulatorKit",
+            dependencies: ["Sync", "Messaging", "SageConnector", "HeartlandConnector", "SageSimulator", "HeartlandSimulator", "SimulatorKit", "BridgeClock",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "SyncTests", dependencies: ["Sync", "SageConnector", "HeartlandConnector", "SageSimulator", "HeartlandSimulator",
-                                                       "SimulatorKit", "PipelineContracts", "Messaging", "AMQP"]),
+                                                       "SimulatorKit", "PipelineContracts", "Messaging", "AMQP", "StableHash"]),
         // MARK: end two-way sync
 
         // MARK: deployment checks (issue 7)

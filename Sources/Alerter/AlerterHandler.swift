@@ -44,7 +44,7 @@ public struct AlerterHandler: StageHandler {
             try await raise(deadLetterAlert(message), messageID: hold ?? "dead:\(message.messageID):\(message.attempt)", logger: logger)
         } else if key.hasPrefix("alert.") {
             try await raise(message.decode(AlertNotice.self), messageID: message.messageID, logger: logger)
-        } else if key.hasPrefix("audit.hop.") {
+        } else if key.hasPrefix(AuditEvent.hop.routingPrefix) {
             try await traces?.record(message.decode(HopNotice.self))
         } else if key == QuarantinedDocument.routingKey {
             // A ticket set aside by the transformer: kept until its corrected version posts (the alert came on bridge.alerts).
@@ -52,7 +52,7 @@ public struct AlerterHandler: StageHandler {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             try await store.recordQuarantine(QuarantinedDocumentRecord(json: String(decoding: try encoder.encode(document), as: UTF8.self)))
-        } else if key.hasPrefix("audit.reconciliation.") {
+        } else if key.hasPrefix(AuditEvent.reconciliation.routingPrefix) {
             let received = try message.decode(ReconciliationReport.self)
             if let resolves = received.resolves, received.status != .incomplete {
                 try await store.resolveQuarantine(storeID: received.storeID.rawValue, documentID: resolves, reference: received.reference)
@@ -62,16 +62,16 @@ public struct AlerterHandler: StageHandler {
             let report = received.status == .mismatched ? received : (batch ?? received)
             if report.status == .mismatched {
                 let differences = report.differences.map { "\($0.label): \($0.differenceCents.map(Money.decimalString) ?? "missing")" }
-                try await raise(AlertNotice(kind: "reconciliation_mismatch", severity: "error", stage: "sage-loader",
+                try await raise(AlertNotice(kind: .reconciliationMismatch, severity: "error", stage: "sage-loader",
                                             reason: "\(report.reference) does not reconcile: \(differences.joined(separator: "; "))",
                                             correlationId: message.correlationID),
                                 messageID: "mismatch:\(message.messageID)", logger: logger)
             }
-        } else if key.hasPrefix("audit.customer_review."), let customerReviews {
+        } else if key.hasPrefix(AuditEvent.customerReview.routingPrefix), let customerReviews {
             // Both loaders may hold the same records (each finds the other side's customer): one item, one alert.
             let notice = try message.decode(CustomerReviewNotice.self)
             if try await customerReviews.record(notice) {
-                try await raise(AlertNotice(kind: "customer_review", severity: "warning", stage: notice.stage,
+                try await raise(AlertNotice(kind: .customerReview, severity: "warning", stage: notice.stage,
                                             reason: "customer review \(notice.reviewId): \(notice.reason)", correlationId: message.correlationID,
                                             idempotencyKey: notice.held.idempotencyKey),
                                 messageID: "review:\(notice.reviewId)", logger: logger)
@@ -87,7 +87,7 @@ public struct AlerterHandler: StageHandler {
     /// A message the broker or a stage parked: its headers say where and why.
     func deadLetterAlert(_ message: InboundMessage) -> AlertNotice {
         let parked = DeadLetterChannel.ParkedMessage(delivery: message.delivery)
-        return AlertNotice(kind: "dead_lettered", severity: "error", stage: parked.failedStage ?? message.delivery.routingKey,
+        return AlertNotice(kind: .deadLettered, severity: "error", stage: parked.failedStage ?? message.delivery.routingKey,
                            reason: parked.lastError, errorClass: parked.errorClass, attempt: parked.attempt,
                            messageId: message.messageID, correlationId: message.correlationID, idempotencyKey: message.idempotencyKey)
     }
@@ -101,7 +101,7 @@ public struct AlerterHandler: StageHandler {
         let detail = "parked message \(message.messageID) (routing key \(parked.routingKey), idempotency key \(parked.idempotencyKey ?? "none")) "
             + "expired from \(parkingLot) after its retention, \(age / 86_400) d \(age % 86_400 / 3600) h since it first failed "
             + "(\(age) s); dropped, body not kept"
-        try await store.record(AuditNotice(event: "parked_expired", stage: stage, detail: detail, messageId: message.messageID,
+        try await store.record(AuditNotice(event: .parkedExpired, stage: stage, detail: detail, messageId: message.messageID,
                                            correlationId: message.correlationID, idempotencyKey: parked.idempotencyKey),
                                messageID: "expired:\(message.messageID)", correlationID: message.correlationID)
         logger.notice("parked message expired", metadata: [

@@ -1,3 +1,4 @@
+import BridgeClock
 import Foundation
 import GRDB
 import Messaging
@@ -119,7 +120,7 @@ public final class CustomerReviewStore: Sendable {
             if item.status == "decided" { throw ReviewError.alreadyDecided(reviewId, by: item.decidedBy ?? "?") }
             try db.execute(sql: """
                 UPDATE customer_review SET status = 'decided', verdict = ?, decided_by = ?, decided_at = ?, why = ? WHERE review_id = ?
-                """, arguments: [verdict.rawValue, actor, ISO8601DateFormatter().string(from: at), why, reviewId])
+                """, arguments: [verdict.rawValue, actor, Timestamps.iso8601(at), why, reviewId])
             return try Self.item(try Row.fetchOne(db, sql: "SELECT * FROM customer_review WHERE review_id = ?", arguments: [reviewId])!)
         }
     }

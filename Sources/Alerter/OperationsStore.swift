@@ -1,4 +1,5 @@
 import Accounting
+import BridgeClock
 import Foundation
 import GRDB
 import Messaging
@@ -96,7 +97,7 @@ public final class OperationsStore: Sendable {
     public func acknowledge(fingerprint: String, by actor: String, at: Date = Date()) async throws -> Bool {
         try await database.write { db in
             try db.execute(sql: "UPDATE alert_group SET acknowledged_by = ?, acknowledged_at = ? WHERE fingerprint = ?",
-                           arguments: [actor, ISO8601DateFormatter().string(from: at), fingerprint])
+                           arguments: [actor, Timestamps.iso8601(at), fingerprint])
             return db.changesCount == 1
         }
     }
@@ -152,7 +153,7 @@ public final class OperationsStore: Sendable {
     @discardableResult
     public func record(_ report: ReconciliationReport) async throws -> ReconciliationReport? {
         try await database.write { db in
-            let now = ISO8601DateFormatter().string(from: Date())
+            let now = Timestamps.iso8601(Date())
             if let batchReference = report.partOf {
                 try db.execute(sql: """
                     INSERT INTO refund_reconciliation (reference, part_of, report, recorded_at) VALUES (?, ?, ?, ?)
@@ -198,8 +199,8 @@ public final class OperationsStore: Sendable {
             SELECT event FROM audit_event WHERE idempotency_key = ? AND stage = 'fraud-scorer' ORDER BY at DESC LIMIT 1
             """, arguments: [idempotencyKey])
         switch event {
-        case "held_for_review": return "held for fraud review (bridgectl review list)"
-        case "blocked": return "blocked by the fraud rules, never to be posted"
+        case AuditEvent.heldForReview.rawValue: return "held for fraud review (bridgectl review list)"
+        case AuditEvent.blocked.rawValue: return "blocked by the fraud rules, never to be posted"
         case let other?: return "\(other.replacingOccurrences(of: "_", with: " ")) in fraud review"
         case nil: return "retrying or in a dead-letter queue (bridgectl dlq list)"
         }
@@ -277,7 +278,7 @@ extension OperationsStore {
         try await database.write { db in
             try db.execute(sql: """
                 UPDATE quarantine SET status = 'posted', resolved_reference = ?, resolved_at = ? WHERE store_id = ? AND document_id = ?
-                """, arguments: [reference, ISO8601DateFormatter().string(from: Date()), storeID, documentID])
+                """, arguments: [reference, Timestamps.iso8601(Date()), storeID, documentID])
         }
     }
 

@@ -46,9 +46,7 @@ public struct BridgeClock: Sendable, Equatable, CustomStringConvertible {
            let seconds = Double(trimmed.hasPrefix("+") ? String(trimmed.dropFirst()) : trimmed), seconds.isFinite {
             return BridgeClock(offset: seconds)
         }
-        for strategy in [Date.ISO8601FormatStyle(includingFractionalSeconds: true), Date.ISO8601FormatStyle()] {
-            if let instant = try? Date(trimmed, strategy: strategy) { return BridgeClock(startingAt: instant, realNow: realNow) }
-        }
+        if let instant = Timestamps.instant(trimmed) { return BridgeClock(startingAt: instant, realNow: realNow) }
         throw ParseError.unreadable(trimmed)
     }
 

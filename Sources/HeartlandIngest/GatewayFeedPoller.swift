@@ -1,3 +1,4 @@
+import BridgeClock
 import Foundation
 import HeartlandConnector
 import Logging
@@ -187,9 +188,7 @@ public final class GatewayFeedPoller: Service, Sendable {
         return BatchClosedEvent.Store(id: locationID.map(String.init) ?? "unknown", timeZone: "UTC", currency: currency)
     }
 
-    static func instant(_ text: String) -> Date? {
-        (try? Date(text, strategy: .iso8601)) ?? (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
-    }
+    static func instant(_ text: String) -> Date? { Timestamps.instant(text) }
 
-    static func stamp(_ date: Date) -> String { date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)) }
+    static func stamp(_ date: Date) -> String { Timestamps.iso8601Millis(date) }
 }

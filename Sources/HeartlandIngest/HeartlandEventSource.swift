@@ -1,4 +1,5 @@
 import Accounting
+import BridgeClock
 import Foundation
 import HeartlandConnector
 import Messaging
@@ -102,7 +103,7 @@ public final class HeartlandEventSource: Sendable {
         guard let date = try? BusinessDate(parsing: day) else { throw Failure.unusable("batch \(batchID) has business_day \(day), not YYYY-MM-DD") }
         let store = try await store(locationID, currency: batch.currency ?? "USD")
         let settled = Set(try await client.transactionIDs(TransactionQuery(batchId: batchID)))
-        let closed = batch.timeClosed.flatMap { try? Date($0, strategy: .iso8601) }
+        let closed = batch.timeClosed.flatMap(Timestamps.instant)
         // A batch closed after midnight carries the previous day's late tickets and the new day's first ones.
         let pages = try await client.ticketPagesJSON(.location(locationID, businessDays: date.adding(days: -1).iso,
                                                                through: date.adding(days: 1).iso)).collect()
@@ -151,7 +152,7 @@ public final class HeartlandEventSource: Sendable {
         for day in [date.adding(days: -1), date, date.adding(days: 1)] {
             for other in try await client.batches(BatchQuery(locationId: locationID, status: .closed, businessDay: day.iso)).collect()
             where other.id != batchID && other.locationId == locationID {
-                guard let time = other.timeClosed.flatMap({ try? Date($0, strategy: .iso8601) }), time < closed else { continue }
+                guard let time = other.timeClosed.flatMap(Timestamps.instant), time < closed else { continue }
                 if latest.map({ time > $0.closed }) ?? true { latest = (other.id, time) }
             }
         }

@@ -1,18 +1,11 @@
 import AMQP
+import BridgeClock
 import Foundation
 import HeartlandConnector
 import Logging
 import Messaging
 import PipelineContracts
 import ServiceLifecycle
-
-/// Where heartland-ingest's messages go: the broker with confirms (`ReliablePublisher`) in the
-/// worker, anything that records them in a unit test.
-public protocol EventPublisher: Sendable {
-    func publish(_ messages: [OutgoingMessage]) async throws
-}
-
-extension ReliablePublisher: EventPublisher {}
 
 /// Turns pending inbox records into events on `bridge.events`: fetch from Heartland, publish with a
 /// confirm, then mark published, as soon as the inbox rings (publish-then-record: a crash in between republishes the same
@@ -36,12 +29,12 @@ public final class InboxForwarder: Service, Sendable {
 
     let inbox: IngestInbox
     let source: HeartlandEventSource
-    let publisher: any EventPublisher
+    let publisher: any MessagePublisher
     let alerts: IngestAlerts
     let settings: Settings
     let logger: Logger
 
-    public init(inbox: IngestInbox, source: HeartlandEventSource, publisher: any EventPublisher, alerts: IngestAlerts, settings: Settings = Settings(),
+    public init(inbox: IngestInbox, source: HeartlandEventSource, publisher: any MessagePublisher, alerts: IngestAlerts, settings: Settings = Settings(),
                 logger: Logger) {
         self.inbox = inbox
         self.source = source
@@ -112,7 +105,7 @@ public final class InboxForwarder: Service, Sendable {
             let reason = "\(entry.kind) \(entry.sourceID) cannot be ingested: \(error)"
             try await inbox.markFailed(entry.key, error: reason)
             log.error("ingest failed", metadata: ["reason": "\(reason)"])
-            await alerts.raise(kind: "ingest_failed", severity: "error", reason: reason, key: entry.key, attempt: entry.attempts + 1)
+            await alerts.raise(kind: .ingestFailed, severity: "error", reason: reason, key: entry.key, attempt: entry.attempts + 1)
             return false
         }
         let messageID = MessageID.derived(IngestAlerts.stage, entry.key)
@@ -124,7 +117,7 @@ public final class InboxForwarder: Service, Sendable {
                                               duration: ContinuousClock.now - started))
         if entry.attempts >= settings.alertAfterAttempts {
             messages.append(try alerts.auditMessage(
-                event: "source_recovered", detail: "\(entry.kind) \(entry.sourceID) fetched after \(entry.attempts) failed attempts; published",
+                event: .sourceRecovered, detail: "\(entry.kind) \(entry.sourceID) fetched after \(entry.attempts) failed attempts; published",
                 key: entry.key, messageID: messageID))
         }
         try await publisher.publish(messages)
@@ -144,7 +137,7 @@ public final class InboxForwarder: Service, Sendable {
         ])
         if attempt == settings.alertAfterAttempts || attempt > settings.alertAfterAttempts && (attempt - settings.alertAfterAttempts) % settings.alertEvery == 0 {
             let text = "\(reason); \(entry.kind) \(entry.sourceID) waits in the ingest inbox and is retried (attempt \(attempt), next in \(delay.seconds) s)"
-            await alerts.raise(kind: "source_unavailable", severity: "warning", reason: text, key: entry.key, attempt: attempt)
+            await alerts.raise(kind: .sourceUnavailable, severity: "warning", reason: text, key: entry.key, attempt: attempt)
         }
     }
 }

@@ -1,3 +1,4 @@
+import BridgeClock
 import Foundation
 import GRDB
 import Messaging
@@ -234,9 +235,5 @@ public final class IngestInbox: Sendable {
               lastError: row["last_error"], messageID: row["message_id"], receivedAt: row["received_at"])
     }
 
-    static func stamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
-    }
+    static func stamp(_ date: Date) -> String { Timestamps.iso8601Millis(date) }
 }

@@ -28,7 +28,7 @@ struct PollingLoop: Sendable {
                     failures += 1
                     logger.warning("poll sweep failed", metadata: ["poller": "\(name)", "consecutive_failures": "\(failures)", "error": "\(error)"])
                     if failures == alertAfterFailures {
-                        await alerts.raise(kind: "source_unavailable", severity: "warning",
+                        await alerts.raise(kind: .sourceUnavailable, severity: "warning",
                                            reason: "polling Heartland (\(name)) failed \(failures) times in a row: \(error)", key: name)
                     }
                 }

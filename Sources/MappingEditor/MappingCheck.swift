@@ -1,4 +1,5 @@
 import Accounting
+import BridgeClock
 import Foundation
 import PipelineContracts
 import SageConnector
@@ -120,7 +121,7 @@ public enum MappingChecker {
             }
         }
         return MappingCheck(problems: problems, sageAccounts: chart.count, batches: batches.count, payRuns: payRuns.count,
-                            since: since.formatted(.iso8601))
+                            since: Timestamps.iso8601(since))
     }
 }
 

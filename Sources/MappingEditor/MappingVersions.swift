@@ -1,4 +1,5 @@
 import Accounting
+import BridgeClock
 import Foundation
 import GRDB
 import Messaging
@@ -77,7 +78,7 @@ public final class MappingVersions: Sendable {
     public func save(_ text: String, to file: String, actor: String, why: String, restoring: Int64? = nil, now: Date = Date()) async throws -> Version {
         guard !why.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw Failure.missingWhy }
         try validate(text, file)
-        let stamp = now.formatted(.iso8601)
+        let stamp = Timestamps.iso8601(now)
         return try await database.write { db in
             let onDisk = try? String(contentsOfFile: file, encoding: .utf8)
             let last = try String.fetchOne(db, sql: "SELECT text FROM mapping_version ORDER BY id DESC LIMIT 1")

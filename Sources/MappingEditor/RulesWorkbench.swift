@@ -112,8 +112,8 @@ public struct RulesWorkbench: Sendable {
             guard let built = try? transformer.settlement(batch: event) else { continue }
             for document in built.documents {
                 guard let activity = document.cardActivity else { continue }
-                events += activity.sales.map {
-                    LabelledEvent(event: SettlementSales.event($0, store: document.storeID ?? event.store.id, timeZone: activity.timeZone))
+                events += try activity.sales.map {
+                    LabelledEvent(event: try SettlementSales.event($0, store: document.storeID ?? event.store.id, timeZone: activity.timeZone))
                 }
             }
         }

@@ -1,4 +1,5 @@
 import AMQP
+import BridgeClock
 import Logging
 import Synchronization
 
@@ -91,11 +92,4 @@ private final class NodeRotation: Sendable {
             return value
         }
     }
-}
-
-extension Duration {
-    /// Whole milliseconds (for logs, headers, `Thread.sleep`-free arithmetic).
-    public var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
-    /// Seconds as a `Double` (for `Date` arithmetic and `TimeInterval` APIs).
-    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

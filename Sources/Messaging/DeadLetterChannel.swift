@@ -1,4 +1,5 @@
 import AMQP
+import BridgeClock
 import Foundation
 
 /// Inspecting and replaying a stage's parking lot (`S.dlq`).
@@ -47,7 +48,7 @@ public struct DeadLetterChannel: Sendable {
 
         /// How long since the message first failed (`x-first-failed-at`), else since the broker first dead-lettered it.
         public func age(now: Date = Date()) -> Duration {
-            var since = firstFailedAt.flatMap(Timestamp.parse)
+            var since = firstFailedAt.flatMap(Timestamps.instant)
             if since == nil, case .table(let oldest)? = deaths.last, case .timestamp(let seconds)? = oldest["time"] {
                 since = Date(timeIntervalSince1970: TimeInterval(seconds))
             }
@@ -121,7 +122,7 @@ public struct DeadLetterChannel: Sendable {
         // A replayed message starts its retries afresh; its history stays in the headers.
         properties.headers[Header.attempt] = .int(1)
         properties.headers[Header.replayCount] = .int(Int64(parked.replayCount + 1))
-        properties.headers[Header.replayedAt] = .string(Timestamp.rfc3339())
+        properties.headers[Header.replayedAt] = .string(Timestamps.iso8601Millis(Date()))
         properties.headers["x-replayed-by"] = .string(actor)
         properties.headers["x-death"] = nil
         properties.headers["x-first-death-reason"] = nil

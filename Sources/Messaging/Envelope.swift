@@ -1,5 +1,7 @@
 import AMQP
+import BridgeClock
 import Foundation
+import StableHash
 
 /// The message contract (ARCHITECTURE.md, "The message"): header names every stage reads and writes.
 public enum Header {
@@ -41,7 +43,7 @@ public struct InboundMessage: Sendable {
     public var firstFailedAt: String? { delivery.properties.headers[Header.firstFailedAt]?.stringValue }
     /// How long since this message first failed (zero if it never has): how long its target has been failing.
     public func failingFor(now: Date = Date()) -> Duration {
-        guard let first = firstFailedAt.flatMap(Timestamp.parse) else { return .zero }
+        guard let first = firstFailedAt.flatMap(Timestamps.instant) else { return .zero }
         return .milliseconds(Int64(max(0, now.timeIntervalSince(first)) * 1000))
     }
     public var traceparent: String? { delivery.properties.headers[Header.traceparent]?.stringValue }
@@ -104,11 +106,13 @@ extension OutboundMessage {
 public enum MessageID {
     /// A UUID-shaped id that is a pure function of its parts (FNV-1a, 128 bits).
     public static func derived(_ parts: String...) -> String {
-        var a: UInt64 = 0xcbf2_9ce4_8422_2325, b: UInt64 = 0x8422_2325_cbf2_9ce4
+        // Lane a is FNV-1a; lane b starts from the basis with its halves swapped and adds lane a at every step.
+        var lane = FNV1a(), b: UInt64 = 0x8422_2325_cbf2_9ce4
         for byte in parts.joined(separator: "\u{1F}").utf8 {
-            a = (a ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
-            b = (b ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 &+ a
+            lane.add(byte)
+            b = (b ^ UInt64(byte)) &* FNV1a.prime &+ lane.value
         }
+        let a = lane.value
         // Hex by hand: String(format:) is slow on Linux and this runs for every message a stage emits.
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
@@ -124,21 +128,4 @@ public enum MessageID {
     }
 
     public static func random() -> String { UUID().uuidString.lowercased() }
-}
-
-enum Timestamp {
-    static func rfc3339(_ date: Date = Date()) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
-    }
-
-    /// Reads what `rfc3339` writes (and the same without fractional seconds).
-    static func parse(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text)
-    }
 }

@@ -1,3 +1,4 @@
+import BridgeClock
 import Foundation
 import GRDB
 
@@ -44,7 +45,7 @@ public final class IdempotencyStore: Sendable {
     public func record(key: String, messageID: String, result: String? = nil) async throws -> Bool {
         try await database.write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO processed (idempotency_key, message_id, result, processed_at) VALUES (?, ?, ?, ?)",
-                           arguments: [key, messageID, result, ISO8601DateFormatter().string(from: Date())])
+                           arguments: [key, messageID, result, Timestamps.iso8601(Date())])
             return db.changesCount == 1
         }
     }
@@ -59,7 +60,7 @@ public final class IdempotencyStore: Sendable {
     public func confirmNotices(key: String) async throws {
         try await database.write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO notices_confirmed (idempotency_key, confirmed_at) VALUES (?, ?)",
-                           arguments: [key, ISO8601DateFormatter().string(from: Date())])
+                           arguments: [key, Timestamps.iso8601(Date())])
         }
     }
 

@@ -1,3 +1,4 @@
+import BridgeClock
 import Foundation
 
 /// How long parked messages (`S.dlq`) are kept: the `message-ttl` of the topology's parked-messages policy

@@ -1,6 +1,13 @@
 import AMQP
+import BridgeClock
 import Logging
 import Synchronization
+
+/// Where a process that only publishes sends its messages: a `ReliablePublisher` in production, anything that records
+/// them in a unit test.
+public protocol MessagePublisher: Sendable {
+    func publish(_ messages: [OutgoingMessage]) async throws
+}
 
 /// Publishes with confirms for processes that only publish (ingest connectors, tools). On a lost
 /// connection it reconnects and republishes whatever was not confirmed, with the same message ids,
@@ -9,7 +16,7 @@ import Synchronization
 /// cluster, a channel that published while its queues' leader node was SIGKILLed was refused every
 /// publish for as long as it lived (minutes, in ClusterTests' store day), while new channels were
 /// served at once. An unroutable message is an error at once (the topology is missing).
-public final class ReliablePublisher: Sendable {
+public final class ReliablePublisher: MessagePublisher {
     private let connector: BrokerConnector
     private let session = Mutex<AMQPSession?>(nil)
     private let logger: Logger

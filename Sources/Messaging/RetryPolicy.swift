@@ -1,3 +1,4 @@
+import BridgeClock
 /// Chooses the delay tier for a failed attempt. Tiers are queues with a fixed TTL, so jitter is
 /// applied by sometimes choosing the next tier up: concurrent failures spread over two delays
 /// instead of returning as one wave (symfony/symfony#53328).

@@ -1,3 +1,4 @@
+import BridgeClock
 import Metrics
 
 /// The runner's metrics through swift-metrics; the worker's `/metrics` renders them for Prometheus.
@@ -36,7 +37,7 @@ struct StageMetrics: Sendable {
     }
 
     func handlerLatency(_ duration: Duration) {
-        latency.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        latency.recordNanoseconds(duration.nanoseconds)
     }
 
     func circuitOpen(_ open: Bool) {

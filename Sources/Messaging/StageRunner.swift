@@ -1,4 +1,5 @@
 import AMQP
+import BridgeClock
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -280,7 +281,7 @@ public final class StageRunner: Service, Sendable {
             let hop = HopNotice(stage: stage.name, correlationId: message.correlationID, messageId: message.messageID,
                                 idempotencyKey: message.idempotencyKey, routingKey: message.routingKey, attempt: message.attempt,
                                 outcome: resolution.outcome, durationMs: Int((ContinuousClock.now - started).milliseconds))
-            resolution.messages.append(notify(exchange, "audit.hop.\(stage.name)", hop, message))
+            resolution.messages += notify(exchange, AuditEvent.hop.routingKey(stage.name), hop, message)
         }
         return resolution
     }
@@ -310,10 +311,10 @@ public final class StageRunner: Service, Sendable {
             case .duplicate(let detail, let also):
                 metrics.handled(duplicate: true)
                 log.info("duplicate skipped", metadata: ["detail": "\(detail)"])
-                let notice = AuditNotice(event: "duplicate_skipped", stage: stage.name, detail: detail, messageId: message.messageID,
+                let notice = AuditNotice(event: .duplicateSkipped, stage: stage.name, detail: detail, messageId: message.messageID,
                                          correlationId: message.correlationID, idempotencyKey: message.idempotencyKey)
                 resolution = Resolution(messages: amqpMessages(also, for: message)
-                                            + [notify(configuration.auditExchange, "audit.duplicate_skipped.\(stage.name)", notice, message)],
+                                            + notify(configuration.auditExchange, AuditEvent.duplicateSkipped.routingKey(stage.name), notice, message),
                                         succeeded: true, outcome: "duplicate: \(detail)")
             case .confirming:
                 preconditionFailure("StageOutcome.base never returns .confirming")
@@ -342,7 +343,7 @@ public final class StageRunner: Service, Sendable {
         let reason = CardMask.mask(error.description)
         var properties = message.delivery.properties
         properties.headers[Header.attempt] = .int(Int64(message.attempt))
-        properties.headers[Header.firstFailedAt] = .string(message.firstFailedAt ?? Timestamp.rfc3339())
+        properties.headers[Header.firstFailedAt] = .string(message.firstFailedAt ?? Timestamps.iso8601Millis(Date()))
         properties.headers[Header.lastError] = .string(String(reason.prefix(2000)))
         properties.headers[Header.errorClass] = .string(error.errorClass.rawValue)
         properties.headers[Header.failedStage] = .string(stage.name)
@@ -364,7 +365,7 @@ public final class StageRunner: Service, Sendable {
         metrics.deadLettered(why)
         let parked = OutgoingMessage(exchange: configuration.deadLetterExchange, routingKey: stage.name, properties: properties, body: message.body)
         let alert = AlertNotice(
-            kind: "dead_lettered", severity: "error", stage: stage.name,
+            kind: .deadLettered, severity: "error", stage: stage.name,
             reason: error.errorClass == .permanent ? reason : "gave up after \(message.attempt) attempts: \(reason)",
             errorClass: error.errorClass.rawValue, attempt: message.attempt, messageId: message.messageID,
             correlationId: message.correlationID, idempotencyKey: message.idempotencyKey, routingKey: message.routingKey)
@@ -372,17 +373,17 @@ public final class StageRunner: Service, Sendable {
             "correlation_id": "\(message.correlationID)", "message_id": "\(message.messageID)", "why": "\(why)", "reason": "\(reason)",
         ])
         let alertID = error.holdKey.map(StageError.holdAlertID)
-        return Resolution(messages: [parked, notify(configuration.alertExchange, "alert.dead_lettered.\(stage.name)", alert, message, id: alertID)],
+        return Resolution(messages: [parked] + notify(configuration.alertExchange, AlertKind.deadLettered.routingKey(stage.name), alert, message, id: alertID),
                           transientFailure: error.errorClass == .transient ? error : nil, succeeded: false,
                           outcome: "dead-lettered (\(why)): \(reason)")
     }
 
-    private func notify<T: Encodable>(_ exchange: String, _ key: String, _ notice: T, _ message: InboundMessage, id: String? = nil) -> OutgoingMessage {
-        let output = (try? OutboundMessage(exchange: exchange, routingKey: key, json: notice))
-            ?? OutboundMessage(exchange: exchange, routingKey: key, body: [])
-        return output.amqpMessage(correlationID: message.correlationID,
-                                  messageID: id ?? MessageID.derived(message.messageID, stage.name, key, String(message.attempt)),
-                                  traceparent: message.traceparent)
+    /// The notice as a message about `message`; none (logged) when it cannot be encoded.
+    private func notify<T: Encodable>(_ exchange: String, _ key: String, _ notice: T, _ message: InboundMessage, id: String? = nil) -> [OutgoingMessage] {
+        guard let output = OutboundMessage.notice(notice, exchange: exchange, routingKey: key, logger: logger) else { return [] }
+        return [output.amqpMessage(correlationID: message.correlationID,
+                                   messageID: id ?? MessageID.derived(message.messageID, stage.name, key, String(message.attempt)),
+                                   traceparent: message.traceparent)]
     }
 
     // MARK: circuit breaker
@@ -412,12 +413,12 @@ public final class StageRunner: Service, Sendable {
         let threshold = configuration.alertAfterOpens
         guard opened.opens == threshold || opened.opens > threshold && (opened.opens - threshold) % 10 == 0 else { return nil }
         let alert = AlertNotice(
-            kind: "target_failing", severity: "warning", stage: stage.name,
+            kind: .targetFailing, severity: "warning", stage: stage.name,
             reason: "paused \(opened.opens) times in a row, now for \(opened.pause.milliseconds / 1000) s; messages wait in the queue. "
                 + "Last error: \(CardMask.mask(opened.cause.description))",
             errorClass: "transient")
-        let output = (try? OutboundMessage(exchange: configuration.alertExchange, routingKey: "alert.target_failing.\(stage.name)", json: alert))
-            ?? OutboundMessage(exchange: configuration.alertExchange, routingKey: "alert.target_failing.\(stage.name)", body: [])
+        guard let output = OutboundMessage.notice(alert, exchange: configuration.alertExchange,
+                                                  routingKey: AlertKind.targetFailing.routingKey(stage.name), logger: logger) else { return nil }
         return output.amqpMessage(correlationID: "\(stage.name)-circuit", messageID: MessageID.random(), traceparent: nil)
     }
 

@@ -1,4 +1,5 @@
 import AMQP
+import BridgeClock
 import Foundation
 
 /// RabbitMQ's quorum queues can keep a message in a delay tier long past the tier's TTL: expiry is evaluated at the

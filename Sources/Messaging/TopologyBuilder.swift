@@ -1,3 +1,4 @@
+import BridgeClock
 /// Builds definitions from a short description of the pipeline, so that every stage gets the same
 /// shape (quorum work queue, delay tiers, parking lot, least-privilege user). `BridgeTopology.standard`
 /// is what `Topology/definitions.json` holds; tests build small pipelines of their own the same way.

@@ -147,27 +147,39 @@ public final class OperationsConsole: Sendable {
     // MARK: audit trail
 
     /// Records an action: in the operations store at once, and on `bridge.audit` for everyone else
-    /// (the alerter stores it again under the same message id, which changes nothing).
-    func audit(event: String, stage: String, detail: String, actor: String, idempotencyKey: String? = nil, session: AMQPSession?) async {
+    /// (the alerter stores it again under the same message id, which changes nothing). The two are tried apart: a
+    /// record the store refuses still goes to `bridge.audit`, where the alerter records it when it can.
+    func audit(event: AuditEvent, stage: String, detail: String, actor: String, idempotencyKey: String? = nil, session: AMQPSession?) async {
         let notice = AuditNotice(event: event, stage: stage, detail: detail, idempotencyKey: idempotencyKey, actor: actor)
         let messageID = MessageID.random()
+        // The request itself is in the trail already (`auditRequest`): this is its outcome.
         do {
             try await configuration.operations.record(notice, messageID: messageID, correlationID: messageID)
-            let message = try OutboundMessage(exchange: configuration.auditExchange, routingKey: "audit.\(event).console", json: notice,
+        } catch {
+            logger.error("audit notice not recorded in the operations store; it is still published on bridge.audit",
+                         metadata: ["event": .string(event.rawValue), "error": .string("\(error)")])
+        }
+        do {
+            let message = try OutboundMessage(exchange: configuration.auditExchange, routingKey: event.routingKey("console"), json: notice,
                                               idempotencyKey: idempotencyKey)
                 .amqpMessage(correlationID: messageID, messageID: messageID, traceparent: nil)
             try await session?.publish([message])
         } catch {
-            // The request itself is in the trail already (`auditRequest`): this is its outcome.
-            logger.error("audit notice not recorded or published", metadata: ["event": .string(event), "error": .string("\(error)")])
+            logger.error("audit notice not published on bridge.audit", metadata: ["event": .string(event.rawValue), "error": .string("\(error)")])
         }
     }
 
-    /// Records a notice another component built and published (a review decision).
+    /// Records a notice another component built and published (a review decision). A failure is logged, not dropped
+    /// in silence: the notice went to `bridge.audit` too, where the alerter records it under the same message id.
     func recordPublishedAudit(_ message: OutgoingMessage) async {
-        guard let notice = try? JSONDecoder().decode(AuditNotice.self, from: Data(message.body)) else { return }
-        try? await configuration.operations.record(notice, messageID: message.properties.messageID ?? MessageID.random(),
-                                                   correlationID: message.properties.correlationID)
+        do {
+            let notice = try JSONDecoder().decode(AuditNotice.self, from: Data(message.body))
+            try await configuration.operations.record(notice, messageID: message.properties.messageID ?? MessageID.random(),
+                                                      correlationID: message.properties.correlationID)
+        } catch {
+            logger.error("published audit notice not recorded in the operations store; the alerter records it from bridge.audit",
+                         metadata: ["routing_key": .string(message.routingKey), "error": .string("\(error)")])
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import Accounting
+import BridgeClock
 import Foundation
 import Logging
 import Messaging
@@ -155,13 +156,13 @@ public struct SageLoaderHandler: StageHandler {
         }
         if !postedNow {
             detail += " (confirmed from Sage's copy)"
-        } else if let facts = document.refund, let received = try? Date(facts.receivedAt, strategy: .iso8601) {
+        } else if let facts = document.refund, let received = Timestamps.instant(facts.receivedAt) {
             let latency = Date().timeIntervalSince(received)
             Metrics.Timer(label: "bridge_refund_latency_seconds").recordNanoseconds(Int64(max(0, latency) * 1e9))
             detail += String(format: ", %.3f s after Heartland reported refund %@", latency, facts.transactionId)
         }
-        let notice = AuditNotice(event: "posted", stage: "sage-loader", detail: detail, idempotencyKey: journal.idempotencyKey)
-        outputs.append(try OutboundMessage(exchange: auditExchange, routingKey: "audit.posted.sage-loader", json: notice,
+        let notice = AuditNotice(event: .posted, stage: "sage-loader", detail: detail, idempotencyKey: journal.idempotencyKey)
+        outputs.append(try OutboundMessage(exchange: auditExchange, routingKey: AuditEvent.posted.routingKey("sage-loader"), json: notice,
                                            idempotencyKey: journal.idempotencyKey, schema: "bridge.audit.v1"))
         if let store = document.storeID {
             // The batch's real-time refunds as Sage holds them, read together (a day of hundreds of refunds read one by one
@@ -180,7 +181,7 @@ public struct SageLoaderHandler: StageHandler {
             report.partOf = document.refund?.dayReference ?? document.partOf
             report.resolves = document.resolves
             BusinessMetrics.reconciled(report.status)
-            outputs.append(try OutboundMessage(exchange: auditExchange, routingKey: "audit.reconciliation.\(report.status.rawValue)",
+            outputs.append(try OutboundMessage(exchange: auditExchange, routingKey: AuditEvent.reconciliation.routingKey(report.status.rawValue),
                                                json: report, idempotencyKey: "reconciliation:\(journal.reference)",
                                                schema: "bridge.reconciliation.v1"))
         }

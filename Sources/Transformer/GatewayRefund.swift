@@ -1,4 +1,5 @@
 import Accounting
+import BridgeClock
 import Foundation
 import Logging
 import Messaging
@@ -51,7 +52,7 @@ extension TransformerHandler {
             earlierRefundedCents: 0, refundedCents: transaction.amount.minorUnits, refundCard: transaction.card,
             saleCards: sale.map { [$0.card] } ?? [], saleCardCents: sale?.amount.minorUnits ?? 0, saleCashCents: 0, saleGiftCardCents: 0,
             entryMode: transaction.entryMode, terminal: transaction.terminal ?? "unknown", clerk: nil,
-            occurredAt: transaction.createdAt.formatted(.iso8601), timeZone: timeZone.identifier, receivedAt: event.receivedAt, problems: [])
+            occurredAt: Timestamps.iso8601(transaction.createdAt), timeZone: timeZone.identifier, receivedAt: event.receivedAt, problems: [])
         facts.problems = [Self.gatewayOnlyProblem]
             + (facts.isUnlinked ? ["no original sale: refund \(event.transactionId) points at no sale Heartland has"] : Self.problems(facts))
         return JournalDocument(journal: journal, storeID: event.store.id, batch: nil, refund: facts)
@@ -71,7 +72,7 @@ extension TransformerHandler {
 /// operator says how much of it was sales tax; the alert names the store, the transaction, the amount
 /// and the command that allocates it.
 struct AwaitingAllocationAlert {
-    static let kind = "refund_awaiting_allocation"
+    static let kind = AlertKind.refundAwaitingAllocation
     static let exchange = "bridge.alerts"
 
     let journal: JournalEntry
@@ -96,6 +97,6 @@ struct AwaitingAllocationAlert {
     func message() throws -> OutboundMessage {
         let notice = AlertNotice(kind: Self.kind, severity: "warning", stage: "transformer", reason: reason,
                                  idempotencyKey: journal.idempotencyKey)
-        return try OutboundMessage(exchange: Self.exchange, routingKey: "alert.\(Self.kind).transformer", json: notice)
+        return try OutboundMessage(exchange: Self.exchange, routingKey: Self.kind.routingKey("transformer"), json: notice)
     }
 }

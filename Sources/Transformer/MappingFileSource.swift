@@ -32,9 +32,9 @@ public final class MappingFileSource: Sendable {
     /// The alerts for the changes refused since the last call.
     func takeAlerts() throws -> [OutboundMessage] {
         try rejections.take().map { problem in
-            let notice = AlertNotice(kind: "mapping_rejected", severity: "error", stage: "transformer",
+            let notice = AlertNotice(kind: .mappingRejected, severity: "error", stage: "transformer",
                                      reason: "the mapping file \(path) was changed but cannot be used, so the previous mapping stays in force: \(problem)")
-            return try OutboundMessage(exchange: "bridge.alerts", routingKey: "alert.mapping_rejected.transformer", json: notice)
+            return try OutboundMessage(exchange: "bridge.alerts", routingKey: AlertKind.mappingRejected.routingKey("transformer"), json: notice)
         }
     }
 

@@ -1,4 +1,5 @@
 import Accounting
+import BridgeClock
 import Foundation
 import Logging
 import Messaging
@@ -35,16 +36,16 @@ extension TransformerHandler {
         outputs += try quarantineMessages(built.quarantined, logger: logger)
         for disagreement in built.disagreements {
             logger.warning("batch disagrees with its tickets", metadata: ["detail": .string(disagreement)])
-            let notice = AuditNotice(event: "batch_disagrees", stage: "transformer", detail: disagreement, idempotencyKey: event.idempotencyKey)
-            outputs.append(try OutboundMessage(exchange: auditExchange, routingKey: "audit.batch_disagrees.transformer", json: notice,
+            let notice = AuditNotice(event: .batchDisagrees, stage: "transformer", detail: disagreement, idempotencyKey: event.idempotencyKey)
+            outputs.append(try OutboundMessage(exchange: auditExchange, routingKey: AuditEvent.batchDisagrees.routingKey("transformer"), json: notice,
                                                idempotencyKey: event.idempotencyKey))
         }
         if built.documents.isEmpty, built.quarantined.isEmpty {
             // Every ticket of the batch is a card refund already posted on its own: nothing is left for a day journal.
-            let notice = AuditNotice(event: "nothing_to_post", stage: "transformer",
+            let notice = AuditNotice(event: .nothingToPost, stage: "transformer",
                                      detail: "batch \(event.batchId ?? "?") of store \(event.store.id) on \(event.businessDate) holds only card "
                                          + "refunds, each posted on its own; no day journal", idempotencyKey: event.idempotencyKey)
-            outputs.append(try OutboundMessage(exchange: auditExchange, routingKey: "audit.nothing_to_post.transformer", json: notice,
+            outputs.append(try OutboundMessage(exchange: auditExchange, routingKey: AuditEvent.nothingToPost.routingKey("transformer"), json: notice,
                                                idempotencyKey: event.idempotencyKey))
         }
         return .publish(outputs)
@@ -165,7 +166,7 @@ extension TransformerHandler {
         QuarantinedDocument(
             store: event.store, documentId: record.documentID, number: record.number, locationId: Self.locationID(of: record.raw),
             batchId: event.batchId, batchReference: batchReference, field: field, reason: CardMask.mask(reason), netByAccount: netByAccount,
-            raw: RawJSON(Data(CardMask.mask(String(decoding: record.raw, as: UTF8.self)).utf8)), quarantinedAt: now().formatted(.iso8601))
+            raw: RawJSON(Data(CardMask.mask(String(decoding: record.raw, as: UTF8.self)).utf8)), quarantinedAt: Timestamps.iso8601(now()))
     }
 
     /// The record on `bridge.audit` for the operations store, and an alert naming store, document and field.
@@ -173,7 +174,7 @@ extension TransformerHandler {
         try held.flatMap { document -> [OutboundMessage] in
             logger.warning("ticket set aside", metadata: ["ticket": .string(document.documentId), "field": .string(document.field)])
             let alert = AlertNotice(
-                kind: "document_quarantined", severity: "warning", stage: "transformer",
+                kind: .documentQuarantined, severity: "warning", stage: "transformer",
                 reason: "store \(document.store.id) ticket \(document.number ?? document.documentId) (id \(document.documentId)) of batch "
                     + "\(document.batchId ?? "?") is set aside, field \(document.field): \(document.reason). The rest of the batch posts; "
                     + "correct the ticket in Heartland, then `bridgectl quarantine replay \(document.store.id) \(document.documentId)`",
@@ -182,7 +183,7 @@ extension TransformerHandler {
                 try OutboundMessage(exchange: auditExchange, routingKey: QuarantinedDocument.routingKey, json: document,
                                     idempotencyKey: "\(document.idempotencyKey):\(RawJSON.fingerprint(document.raw.data))",
                                     schema: QuarantinedDocument.schema),
-                try OutboundMessage(exchange: alertExchange, routingKey: "alert.document_quarantined.transformer", json: alert,
+                try OutboundMessage(exchange: alertExchange, routingKey: AlertKind.documentQuarantined.routingKey("transformer"), json: alert,
                                     idempotencyKey: document.idempotencyKey),
             ]
         }

@@ -1,4 +1,5 @@
 import Accounting
+import BridgeClock
 import Foundation
 import Logging
 import Messaging
@@ -91,7 +92,7 @@ public struct TransformerHandler: StageHandler {
                     kind: refund ? .refund : .sale, ticketId: ticket.id.rawValue, ticketNumber: ticket.number, brand: brand,
                     cardToken: payment?.last4.map { "\(brand.uppercased()):??????******\($0)" },
                     amountCents: Int64(clamping: amount.minorUnits.magnitude),
-                    tipCents: Int64(clamping: tip.minorUnits.magnitude), completedAt: ticket.completedAt.formatted(.iso8601),
+                    tipCents: Int64(clamping: tip.minorUnits.magnitude), completedAt: Timestamps.iso8601(ticket.completedAt),
                     terminal: detail?.stationId.map(String.init), clerk: detail?.salesRep, entryMode: payment?.entryMode,
                     postsOnItsOwn: refund && ticket.postsAsRealTimeRefund))
             }
@@ -153,7 +154,7 @@ public struct TransformerHandler: StageHandler {
                 earlierRefundedCents: earlier, refundedCents: ticket.refundedCents, refundCard: transaction.card, saleCards: saleCards,
                 saleCardCents: mix.card, saleCashCents: mix.cash, saleGiftCardCents: mix.giftCard, entryMode: transaction.entryMode,
                 terminal: transaction.terminal ?? details?.stationId.map(String.init) ?? "unknown", clerk: details?.salesRep,
-                occurredAt: ticket.completedAt.formatted(.iso8601), timeZone: timeZone.identifier, receivedAt: event.receivedAt, problems: [])
+                occurredAt: Timestamps.iso8601(ticket.completedAt), timeZone: timeZone.identifier, receivedAt: event.receivedAt, problems: [])
             facts.problems = Self.problems(facts)
             return JournalDocument(journal: journal, storeID: event.store.id, batch: nil, refund: facts)
         }

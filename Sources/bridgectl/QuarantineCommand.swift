@@ -132,7 +132,7 @@ struct QuarantineCommand: AsyncParsableCommand {
                                              customers: customers.isEmpty ? nil : RawJSON(HeartlandJSON.array(of: customers)))
             let message = try OutboundMessage(exchange: "bridge.events", routingKey: TicketCorrectedEvent.routingKey, json: event,
                                               idempotencyKey: event.idempotencyKey, schema: TicketCorrectedEvent.schema)
-            let audit = AuditNotice(event: "quarantine_replayed", stage: "bridgectl",
+            let audit = AuditNotice(event: .quarantineReplayed, stage: "bridgectl",
                                     detail: "ticket \(held.number ?? held.documentId) of store \(store) fetched again from Heartland and sent to the transformer",
                                     idempotencyKey: held.idempotencyKey, actor: ProcessInfo.processInfo.environment["USER"])
             let session = try await broker.session()
@@ -140,7 +140,7 @@ struct QuarantineCommand: AsyncParsableCommand {
             let messageID = MessageID.derived("bridgectl", event.idempotencyKey)
             try await session.publish([
                 message.amqpMessage(correlationID: held.idempotencyKey, messageID: messageID, traceparent: nil),
-                try OutboundMessage(exchange: "bridge.audit", routingKey: "audit.quarantine_replayed.bridgectl", json: audit,
+                try OutboundMessage(exchange: "bridge.audit", routingKey: AuditEvent.quarantineReplayed.routingKey("bridgectl"), json: audit,
                                     idempotencyKey: held.idempotencyKey)
                     .amqpMessage(correlationID: held.idempotencyKey, messageID: "\(messageID):audit", traceparent: nil),
             ])

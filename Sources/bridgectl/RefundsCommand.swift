@@ -72,10 +72,10 @@ struct RefundsCommand: AsyncParsableCommand {
             let key = document.journal.idempotencyKey
             let journal = try OutboundMessage(exchange: exchange, routingKey: document.routingKey, json: document, idempotencyKey: key,
                                               schema: JournalDocument.schema)
-            let notice = AuditNotice(event: "refund_allocated", stage: "bridgectl",
+            let notice = AuditNotice(event: .refundAllocated, stage: "bridgectl",
                                      detail: "\(document.journal.reference): \(transaction) allocated, \(amount) of which tax \(tax)",
                                      idempotencyKey: key, actor: actor)
-            let audit = try OutboundMessage(exchange: auditExchange, routingKey: "audit.refund_allocated.bridgectl", json: notice,
+            let audit = try OutboundMessage(exchange: auditExchange, routingKey: AuditEvent.refundAllocated.routingKey("bridgectl"), json: notice,
                                             idempotencyKey: key)
             return [
                 journal.amqpMessage(correlationID: key, messageID: MessageID.derived("allocation", document.journal.reference), traceparent: nil),

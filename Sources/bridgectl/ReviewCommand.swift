@@ -1,5 +1,6 @@
 import AMQP
 import ArgumentParser
+import BridgeClock
 import Foundation
 import FraudScoring
 import Messaging
@@ -40,7 +41,7 @@ struct ReviewCommand: AsyncParsableCommand {
             id = held.id
             status = held.status.rawValue
             reference = (try? JSONDecoder().decode(JournalDocument.self, from: held.document))?.journal.reference ?? held.idempotencyKey
-            heldAt = ISO8601DateFormatter().string(from: held.heldAt)
+            heldAt = Timestamps.iso8601(held.heldAt)
             reasons = held.reasons
             decidedBy = held.decidedBy
             decidedWhy = held.decidedWhy
@@ -67,7 +68,7 @@ struct ReviewCommand: AsyncParsableCommand {
             transaction = exception.transactionId
             riskScore = exception.riskScore
             sale = exception.summary
-            raisedAt = ISO8601DateFormatter().string(from: exception.raisedAt)
+            raisedAt = Timestamps.iso8601(exception.raisedAt)
             reasons = exception.reasons
             acknowledgedBy = exception.acknowledgedBy
             acknowledgedWhy = exception.acknowledgedWhy
@@ -165,7 +166,7 @@ struct ReviewCommand: AsyncParsableCommand {
             defer { Task { await session.close() } }
             let held = try await review.open().approve(id: decision.id, by: decision.actor, why: decision.why)
             let (release, document) = try ReviewCommand.release(held)
-            let audit = try ReviewCommand.audit("review_approved", held, document: document, actor: decision.actor, why: decision.why)
+            let audit = try ReviewCommand.audit(.reviewApproved, held, document: document, actor: decision.actor, why: decision.why)
             do {
                 try await session.publish([release, audit])
             } catch {
@@ -189,7 +190,7 @@ struct ReviewCommand: AsyncParsableCommand {
             defer { Task { await session.close() } }
             let held = try await review.open().reject(id: decision.id, by: decision.actor, why: decision.why)
             let document = try? JSONDecoder().decode(JournalDocument.self, from: held.document)
-            try await session.publish([try ReviewCommand.audit("review_rejected", held, document: document, actor: decision.actor, why: decision.why)])
+            try await session.publish([try ReviewCommand.audit(.reviewRejected, held, document: document, actor: decision.actor, why: decision.why)])
             await session.close()
             if broker.json { print(try Output.json(Row(held))); return }
             print("rejected review \(held.id) (\(document?.journal.reference ?? held.idempotencyKey)); it will not be posted")
@@ -244,7 +245,7 @@ struct ReviewCommand: AsyncParsableCommand {
         try ReviewRelease.release(held)
     }
 
-    static func audit(_ event: String, _ held: ReviewStore.HeldDocument, document: JournalDocument?, actor: String, why: String) throws -> OutgoingMessage {
+    static func audit(_ event: AuditEvent, _ held: ReviewStore.HeldDocument, document: JournalDocument?, actor: String, why: String) throws -> OutgoingMessage {
         try ReviewRelease.audit(event, held, document: document, actor: actor, why: why, origin: "bridgectl")
     }
 }

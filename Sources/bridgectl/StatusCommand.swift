@@ -1,5 +1,6 @@
 import AMQP
 import ArgumentParser
+import BridgeClock
 import BrokerAdmin
 import Foundation
 import Messaging
@@ -140,7 +141,7 @@ struct QueueStatus: Encodable {
 
     private mutating func setOldest(_ published: Date, from source: String, now: Date) {
         oldestMessageAgeSeconds = max(0, Int(now.timeIntervalSince(published)))
-        oldestMessagePublishedAt = ISO8601DateFormatter().string(from: published)
+        oldestMessagePublishedAt = Timestamps.iso8601(published)
         oldestFrom = source
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BridgeClock
 import FraudScoring
 import Foundation
 
@@ -76,7 +77,7 @@ struct Bench: AsyncParsableCommand {
     }
 
     private func report(_ name: String, _ count: Int, _ elapsed: Duration) {
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.seconds
         print(String(format: "%@: %d events in %.2f s = %.0f events/s", name, count, seconds, Double(count) / seconds))
     }
 }

@@ -1,4 +1,5 @@
 import Accounting
+import BridgeClock
 import FraudScoring
 import Foundation
 import HeartlandSimulator
@@ -129,7 +130,7 @@ private struct Builder {
         try! StoreDayFixture.decoder.decode(T.self, from: JSONSerialization.data(withJSONObject: fields))
     }
 
-    static func stamp(_ date: Date) -> String { date.formatted(.iso8601) }
+    static func stamp(_ date: Date) -> String { Timestamps.iso8601(date) }
 
     static func line(_ id: Int64, item: Item, qty: Int64, cents: Int64, original: Int64? = nil) -> [String: Any] {
         var fields: [String: Any] = [

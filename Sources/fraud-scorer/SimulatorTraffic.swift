@@ -5,6 +5,7 @@ import HeartlandSimulator
 import struct HeartlandSimulator.CardTransaction
 import struct HeartlandSimulator.Ticket
 import struct HeartlandSimulator.TicketPayment
+import StableHash
 
 /// Legitimate traffic for training and evaluation: consecutive store days from the simulator's
 /// generator, turned into scored events the way the pipeline sees Heartland data (card transactions
@@ -65,7 +66,7 @@ enum SimulatorTraffic {
             }
             for payment in ticket.payments {
                 let sale = event(payment.gatewayTransactionId ?? "ticket:\(ticket.id):\(payment.id)", .sale, payment, at: ticket.completedAt)
-                var rng = SeededGenerator(seed, ticket.id, payment.id, "decline")
+                var rng = SeededRandom(seed, ticket.id, payment.id, "decline")
                 if sale.tender == .card, rng.chance(0.02) {
                     var declined = sale
                     declined.id = "\(sale.id):declined"

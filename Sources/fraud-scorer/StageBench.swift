@@ -1,5 +1,6 @@
 import AMQP
 import Accounting
+import BridgeClock
 import Foundation
 import FraudScoring
 import Logging
@@ -51,7 +52,7 @@ enum StageBench {
             let elapsed = clock.now - started
             guard index >= 2 else { continue }
             figures.documents += 1
-            figures.milliseconds.append(Double(elapsed.components.seconds) * 1_000 + Double(elapsed.components.attoseconds) / 1e15)
+            figures.milliseconds.append(elapsed.seconds * 1_000)
         }
         figures.exceptions = try await reviews.exceptions().count
         figures.held = try await reviews.list().count
@@ -71,7 +72,7 @@ enum StageBench {
             transactions.append(CardActivity.Transaction(
                 transactionId: sale.id, kind: .sale, ticketId: sale.id, ticketNumber: sale.id, brand: brand,
                 cardToken: sale.cardToken.map { "\(brand):??????******\($0.rawValue.suffix(4))" }, amountCents: sale.amountCents, tipCents: 0,
-                completedAt: sale.occurredAt.formatted(.iso8601), terminal: sale.terminal, clerk: sale.clerk, entryMode: Self.heartland(sale.entryMode)))
+                completedAt: Timestamps.iso8601(sale.occurredAt), terminal: sale.terminal, clerk: sale.clerk, entryMode: Self.heartland(sale.entryMode)))
         }
         let total = byBrand.values.reduce(0, +)
         var lines = byBrand.sorted { $0.key < $1.key }.map { brand, cents in

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BridgeClock
 import Foundation
 import GRDB
 import HeartlandConnector
@@ -182,8 +183,4 @@ final class Counter: Sendable {
     private let value = Mutex(0)
     func add(_ n: Int) { value.withLock { $0 += n } }
     func take() -> Int { value.withLock { let n = $0; $0 = 0; return n } }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -135,6 +135,9 @@ import Testing
         let a = GatewayRefundJournalBuilder.allocationReference(storeID: "S01", date: date, transaction: TransactionID("TRN_\(long)1"))
         let b = GatewayRefundJournalBuilder.allocationReference(storeID: "S01", date: date, transaction: TransactionID("TRN_\(long)2"))
         #expect(a.count == SageReference.maximumLength && b.count == SageReference.maximumLength)
+        // The shortened form is a stored key: pinned to what it was before the hash became StableHash's FNV1a.
+        #expect(SageReference.bounded("STORE-0001/2026-12-01/settlement-batch-000123456789/refunds-and-adjustments/more")
+                    == "STORE-0001/2026-12-01/settlement-batch-0001234567-87968f3e23")
         #expect(a.hasPrefix("HL-S01-20261127-ATRN_XXX"))
         #expect(a != b, "ids that differ only past the cut still get their own reference")
         #expect(a == GatewayRefundJournalBuilder.allocationReference(storeID: "S01", date: date, transaction: TransactionID("TRN_\(long)1")))

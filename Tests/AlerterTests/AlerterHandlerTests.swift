@@ -49,12 +49,12 @@ import Testing
         let posts = try await withWebhook { url in
             let handler = AlerterHandler(store: store, webhook: url)
             for n in 0..<12 {
-                let alert = AlertNotice(kind: "dead_lettered", severity: "error", stage: "sage-loader",
+                let alert = AlertNotice(kind: .deadLettered, severity: "error", stage: "sage-loader",
                                         reason: "GL account 4010 (mapping rule sales.revenue) does not exist", messageId: "m\(n)")
                 _ = try await handler.handle(try message("alert.dead_lettered.sage-loader", alert, id: "m\(n)"), logger: logger)
             }
             // A redelivered message changes nothing.
-            let again = AlertNotice(kind: "dead_lettered", severity: "error", stage: "sage-loader", reason: "GL account 4010 (mapping rule sales.revenue) does not exist")
+            let again = AlertNotice(kind: .deadLettered, severity: "error", stage: "sage-loader", reason: "GL account 4010 (mapping rule sales.revenue) does not exist")
             _ = try await handler.handle(try message("alert.dead_lettered.sage-loader", again, id: "m0"), logger: logger)
         }
         #expect(posts.count == 2, "announced at the first and the tenth occurrence: \(posts)")
@@ -70,9 +70,9 @@ import Testing
     @Test func aMessageSeenBeforeWithAnotherTextIsKeptNotACrash() async throws {
         let store = try store()
         let handler = AlerterHandler(store: store, webhook: nil)
-        let first = AlertNotice(kind: "card_testing", severity: "error", stage: "fraud-scorer", reason: "card testing: 4 tiny authorisations")
+        let first = AlertNotice(kind: .cardTesting, severity: "error", stage: "fraud-scorer", reason: "card testing: 4 tiny authorisations")
         _ = try await handler.handle(try message("alert.card_testing.fraud-scorer", first, id: "m1"), logger: logger)
-        let rebuilt = AlertNotice(kind: "card_testing", severity: "error", stage: "fraud-scorer", reason: "card testing: 9 tiny authorisations")
+        let rebuilt = AlertNotice(kind: .cardTesting, severity: "error", stage: "fraud-scorer", reason: "card testing: 9 tiny authorisations")
         _ = try await handler.handle(try message("alert.card_testing.fraud-scorer", rebuilt, id: "m1"), logger: logger)
         let groups = try await store.alertGroups()
         #expect(groups.map(\.count) == [1, 1])
@@ -83,7 +83,7 @@ import Testing
     @Test func aNoticeBackFromADelayTierIsKnownByItsType() async throws {
         let store = try store()
         let handler = AlerterHandler(store: store, webhook: nil)
-        let notice = AuditNotice(event: "posted", stage: "sage-loader", detail: "HL-1 posted as Sage batch 7")
+        let notice = AuditNotice(event: .posted, stage: "sage-loader", detail: "HL-1 posted as Sage batch 7")
         let back = InboundMessage(Delivery(exchange: "", routingKey: "alerter", properties: MessageProperties(
             messageID: "m-back", correlationID: "c", type: "audit.posted.sage-loader", headers: [Header.attempt: .int(2)]),
             body: Array(try JSONEncoder().encode(notice))))
@@ -95,7 +95,7 @@ import Testing
     @Test func deadLetterCopiesJoinTheRunnersAlertGroup() async throws {
         let store = try store()
         let handler = AlerterHandler(store: store, webhook: nil)
-        let alert = AlertNotice(kind: "dead_lettered", severity: "error", stage: "transformer", reason: "gave up after 5 attempts: Heartland 503")
+        let alert = AlertNotice(kind: .deadLettered, severity: "error", stage: "transformer", reason: "gave up after 5 attempts: Heartland 503")
         _ = try await handler.handle(try message("alert.dead_lettered.transformer", alert), logger: logger)
         let copy = InboundMessage(Delivery(exchange: "bridge.dead", routingKey: "transformer", properties: MessageProperties(
             messageID: "x", headers: [Header.failedStage: .string("transformer"), Header.lastError: .string("Heartland 503"),
@@ -110,12 +110,12 @@ import Testing
     @Test func anOutageIsOneGroupWhateverRecordsAndAttemptsItHits() async throws {
         let store = try store()
         for (record, attempt) in [("TRN_AB12CD", 3), ("TRN_EF34GH", 3), ("TRN_AB12CD", 23)] {
-            let alert = AlertNotice(kind: "source_unavailable", severity: "warning", stage: "heartland-ingest",
+            let alert = AlertNotice(kind: .sourceUnavailable, severity: "warning", stage: "heartland-ingest",
                                     reason: "Heartland unavailable: 503; refund \(record) waits in the ingest inbox and is retried "
                                         + "(attempt \(attempt), next in 4.0 s)")
             _ = try await store.record(alert, messageID: UUID().uuidString)
         }
-        let other = AlertNotice(kind: "source_unavailable", severity: "warning", stage: "heartland-ingest", reason: "Heartland refused the credentials")
+        let other = AlertNotice(kind: .sourceUnavailable, severity: "warning", stage: "heartland-ingest", reason: "Heartland refused the credentials")
         _ = try await store.record(other, messageID: UUID().uuidString)
         #expect(try await store.alertGroups().map(\.count).sorted() == [1, 3])
     }

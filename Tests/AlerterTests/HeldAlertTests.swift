@@ -14,7 +14,7 @@ extension AlerterHandlerTests {
         let posts = try await withWebhook { url in
             let handler = AlerterHandler(store: store, webhook: url)
             for n in 0..<12 {
-                let alert = AlertNotice(kind: "dead_lettered", severity: "error", stage: "transformer", reason: reason, errorClass: "permanent",
+                let alert = AlertNotice(kind: .deadLettered, severity: "error", stage: "transformer", reason: reason, errorClass: "permanent",
                                         messageId: "doc-\(n)")
                 _ = try await handler.handle(try message("alert.dead_lettered.transformer", alert, id: StageError.holdAlertID(key)), logger: logger)
                 let parked: FieldTable = [Header.lastError: .string(reason), Header.failedStage: .string("transformer"),
@@ -23,7 +23,7 @@ extension AlerterHandlerTests {
                                              logger: logger)
             }
             // Another store's gap is an alert of its own.
-            let other = AlertNotice(kind: "dead_lettered", severity: "error", stage: "transformer", reason: reason.replacingOccurrences(of: "S07", with: "S08"))
+            let other = AlertNotice(kind: .deadLettered, severity: "error", stage: "transformer", reason: reason.replacingOccurrences(of: "S07", with: "S08"))
             _ = try await handler.handle(try message("alert.dead_lettered.transformer", other, id: StageError.holdAlertID("mapping-gap:S08:x")),
                                          logger: logger)
         }

@@ -2,6 +2,7 @@ import AMQP
 import Accounting
 import Alerter
 import BookOracle
+import BridgeClock
 import Foundation
 import HeartlandIngest
 import HeartlandSimulator
@@ -384,8 +385,9 @@ struct Probes {
         for delay in tiers {
             for n in 0..<perTier {
                 let detail = "probe in alerter's \(RetryTier.label(delay)) tier #\(n) \(MessageID.random())"
-                let notice = try OutboundMessage(exchange: "", routingKey: "audit.chaos_probe.chaos",
-                                                 json: AuditNotice(event: "chaos_probe", stage: "chaos", detail: detail))
+                var probe = AuditNotice(event: .posted, stage: "chaos", detail: detail)
+                probe.event = "chaos_probe"  // an event no stage writes: the alerter stores it like any other
+                let notice = try OutboundMessage(exchange: "", routingKey: "audit.chaos_probe.chaos", json: probe)
                 var message = notice.amqpMessage(correlationID: "chaos", messageID: MessageID.random(), traceparent: nil)
                 message.routingKey = RetryTier(stage: "alerter", delay: delay).queue
                 message.properties.headers[Header.attempt] = .int(2)

@@ -1,4 +1,5 @@
 import AMQP
+import BridgeClock
 import BrokerAdmin
 import Foundation
 import HeartlandSimulator

@@ -2,6 +2,7 @@ import AMQP
 import Alerter
 import Foundation
 import FraudScoring
+import GRDB
 import Messaging
 @testable import OperationsConsole
 import XCTest
@@ -119,16 +120,22 @@ final class BrokerConsoleTests: XCTestCase {
         XCTAssertEqual(Set(audit.map(\.actor)), ["token:ci-operator", "token:ci-admin"])
     }
 
-    /// An operator acknowledges a fraud exception through the review page's form: once, with who and
-    /// why in the review store and the audit trail, and one notice on `bridge.audit` as bridgectl sends.
-    func testFraudExceptionAcknowledgedOnceWithItsAuditNotice() async throws {
-        let broker = try await TestBroker.shared
+    /// A queue of its own on `bridge.audit` for `routingKey`, with the standard topology in place.
+    static func auditQueue(on broker: TestBroker, routingKey: String) async throws -> String {
         try await broker.importStandardTopology()
         let notices = "console\(UInt32.random(in: 0...UInt32.max)).audit"
         try await broker.perform { connection in
             try connection.declareQueue(channel: 5, name: notices, durable: true, arguments: ["x-queue-type": .string("quorum")])
-            try connection.bindQueue(channel: 5, queue: notices, exchange: "bridge.audit", routingKey: "audit.exception_acknowledged.console")
+            try connection.bindQueue(channel: 5, queue: notices, exchange: "bridge.audit", routingKey: routingKey)
         }
+        return notices
+    }
+
+    /// An operator acknowledges a fraud exception through the review page's form: once, with who and
+    /// why in the review store and the audit trail, and one notice on `bridge.audit` as bridgectl sends.
+    func testFraudExceptionAcknowledgedOnceWithItsAuditNotice() async throws {
+        let broker = try await TestBroker.shared
+        let notices = try await Self.auditQueue(on: broker, routingKey: "audit.exception_acknowledged.console")
         defer { Task { try? await broker.management().deleteQueue(notices) } }
         let fixture = try ConsoleFixture.make(amqpURL: broker.amqpURL, managementURL: broker.managementURL)
         let exception = try await fixture.raiseException(transaction: "TRN_ACK1")
@@ -170,5 +177,31 @@ final class BrokerConsoleTests: XCTestCase {
         XCTAssertEqual(after, 0, "no second notice")
         let list = await fixture.get("/reviews", ["cookie": session.cookie])
         XCTAssertFalse(list.text.contains("id=\"ack-\(exception.label)\""), "no longer offered")
+    }
+    /// The console's record of an action's outcome is not lost when the operations store refuses it: the notice still
+    /// goes to `bridge.audit` (where the alerter records it when it can), instead of neither.
+    func testAnOutcomeTheTrailRefusesStillGoesToBridgeAudit() async throws {
+        let broker = try await TestBroker.shared
+        let notices = try await Self.auditQueue(on: broker, routingKey: "audit.alert_acknowledged.console")
+        defer { Task { try? await broker.management().deleteQueue(notices) } }
+        let fixture = try ConsoleFixture.make(amqpURL: broker.amqpURL, managementURL: broker.managementURL)
+        let group = try await fixture.recordAlert()
+        // The request is recorded (the action may go ahead); its outcome is refused.
+        let database = try DatabaseQueue(path: fixture.folder.appendingPathComponent("operations.sqlite").path)
+        try await database.write { db in
+            try db.execute(sql: """
+                CREATE TRIGGER outcome_refused BEFORE INSERT ON audit_event WHEN NEW.event = 'alert_acknowledged'
+                BEGIN SELECT RAISE(FAIL, 'disk full'); END
+                """)
+        }
+        let response = await fixture.post("/alerts/acknowledge", ["authorization": "Bearer op-token"], form: ["fingerprint": group.fingerprint])
+        XCTAssertEqual(response.status, 200, response.text)
+        let trail = try await fixture.actionAudit()
+        XCTAssertEqual(trail.map(\.event), [], "the store refused the outcome")
+        try await eventually("the notice reaches bridge.audit") { try await broker.depth(notices) == 1 }
+        let sent = try await broker.take(notices)
+        let notice = try JSONDecoder().decode(AuditNotice.self, from: Data(try XCTUnwrap(sent.first).body))
+        XCTAssertEqual(notice.event, "alert_acknowledged")
+        XCTAssertTrue(notice.actor?.contains("ci-operator") == true, "\(String(describing: notice.actor))")
     }
 }

@@ -152,7 +152,7 @@ struct ConsoleFixture {
     }
 
     func recordAlert(reason: String = "GL account 4010 does not exist in Sage") async throws -> OperationsStore.AlertGroup {
-        try await operations.record(AlertNotice(kind: "dead_lettered", severity: "error", stage: "sage-loader", reason: reason),
+        try await operations.record(AlertNotice(kind: .deadLettered, severity: "error", stage: "sage-loader", reason: reason),
                                     messageID: UUID().uuidString).group
     }
 }

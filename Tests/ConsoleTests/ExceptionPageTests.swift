@@ -242,7 +242,7 @@ final class ExceptionPageTests: XCTestCase {
         XCTAssertTrue(operatorPage.text.contains("<input type=\"hidden\" name=\"back\" value=\"exception\">"), "comes back to the page")
 
         _ = try await fixture.reviews.acknowledge(exception: exception.id, by: "ana", why: "seen in bridgectl")
-        try await fixture.operations.record(AuditNotice(event: "exception_acknowledged", stage: "fraud-scorer", detail: "acknowledged by ana",
+        try await fixture.operations.record(AuditNotice(event: .exceptionAcknowledged, stage: "fraud-scorer", detail: "acknowledged by ana",
                                                         idempotencyKey: exception.key, actor: "ana"), messageID: UUID().uuidString, correlationID: nil)
         let acknowledged = await fixture.get("/reviews/exceptions/\(exception.label)", viewerSession)
         XCTAssertTrue(acknowledged.text.contains("<b id=\"exception-status\">acknowledged</b> by ana"), acknowledged.text)

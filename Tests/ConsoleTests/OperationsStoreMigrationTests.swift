@@ -35,7 +35,7 @@ final class OperationsStoreMigrationTests: XCTestCase {
         XCTAssertFalse(unknown)
         let groups = try await store.alertGroups()
         XCTAssertEqual(groups.first?.acknowledgedBy, "olivia")
-        try await store.record(AuditNotice(event: "dlq_replayed", stage: "sage-loader", detail: "new", actor: "olivia"), messageID: "m2", correlationID: nil)
+        try await store.record(AuditNotice(event: .dlqReplayed, stage: "sage-loader", detail: "new", actor: "olivia"), messageID: "m2", correlationID: nil)
         let trail = try await store.auditTrail()
         XCTAssertEqual(trail.map(\.messageId), ["m2", "m1"], "newest first")
         XCTAssertEqual(trail.map(\.actor), ["olivia", nil])

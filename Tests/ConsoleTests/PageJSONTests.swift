@@ -206,7 +206,7 @@ final class PageJSONTests: XCTestCase {
                          "status":"pending"}]}
             """.utf8))
         try await fixture.operations.record(batch)
-        try await fixture.operations.record(AuditNotice(event: "held_for_review", stage: "fraud-scorer", detail: "HL-S-1-20261126-R9 held as review 1",
+        try await fixture.operations.record(AuditNotice(event: .heldForReview, stage: "fraud-scorer", detail: "HL-S-1-20261126-R9 held as review 1",
                                                         idempotencyKey: "heartland:return:9"), messageID: "m1", correlationID: nil)
         let token = ["authorization": "Bearer view-token"]
         var page = await fixture.get("/reconciliations/HL-S-1-20261126-BAT_1", token)

@@ -1,5 +1,6 @@
 import Accounting
 import Foundation
+import StableHash
 import Testing
 @testable import FraudScoring
 
@@ -121,7 +122,7 @@ import Testing
 
     @Test func amountBaselineGivesAZScoreOnceWarm() async throws {
         let store = try FeatureStore(path: nil)
-        var rng = SeededGenerator(seed: 3)
+        var rng = SeededRandom(seed: 3)
         let usual = (0..<100).map { n in
             Traffic.event("u\(n)", at: Traffic.local(day, 8, 0, second: n * 30), amount: Int64(rng.int(2_000...3_000)))
         }

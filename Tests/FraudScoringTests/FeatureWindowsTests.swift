@@ -1,5 +1,6 @@
 import Accounting
 import Foundation
+import StableHash
 import Testing
 @testable import FraudScoring
 
@@ -9,7 +10,7 @@ import Testing
 @Suite struct FeatureWindowsTests {
     static func days() -> [[ScoredEvent]] {
         var events = Traffic.legitimate(seed: 17, days: 3, stores: 2, salesPerDay: 400)
-        var rng = SeededGenerator(seed: 5)
+        var rng = SeededRandom(seed: 5)
         for day in ["2026-03-02", "2026-03-03", "2026-03-04"] {
             // A card-testing burst, a clerk voiding six tickets and a keyed run on store S01's terminal.
             for n in 0..<10 {

@@ -44,7 +44,7 @@ import Testing
     }
 
     @Test func eachGatewayStatusBecomesItsEvent() throws {
-        let declined = try #require(GatewayFeed.event(Self.feed("TRN_D", status: "DECLINED")))
+        let declined = try #require(try GatewayFeed.event(Self.feed("TRN_D", status: "DECLINED")))
         #expect(declined.kind == .decline)
         #expect(declined.id == "TRN_D")
         #expect(declined.cardToken == CardToken("VISA:411111******0005"))
@@ -55,20 +55,20 @@ import Testing
         #expect(declined.clerk == nil)
         #expect(declined.amountCents == 51)
         #expect(declined.occurredAt == Date(timeIntervalSince1970: 1_795_186_800))
-        #expect(GatewayFeed.event(Self.feed("TRN_R", status: "REJECTED"))?.kind == .decline)
+        #expect(try GatewayFeed.event(Self.feed("TRN_R", status: "REJECTED"))?.kind == .decline)
         for status in ["PREAUTHORIZED", "CAPTURED", "BATCHED", "REVERSED"] {
-            let sale = try #require(GatewayFeed.event(Self.feed("TRN_S", status: status, entry: "CHIP")))
+            let sale = try #require(try GatewayFeed.event(Self.feed("TRN_S", status: status, entry: "CHIP")))
             #expect(sale.kind == .sale, "\(status) is an authorisation that happened")
             #expect(sale.id == "TRN_S", "the id a settled sale carries too")
             #expect(sale.entryMode == .chip)
         }
-        let void = try #require(GatewayFeed.event(Self.feed("TRN_S", status: "REVERSED", sighting: .reversed)))
+        let void = try #require(try GatewayFeed.event(Self.feed("TRN_S", status: "REVERSED", sighting: .reversed)))
         #expect(void.kind == .void)
         #expect(void.id == "TRN_S:reversal", "a reversal is an event of its own, beside the sale it voids")
-        #expect(GatewayFeed.event(Self.feed("TRN_F", status: "CAPTURED", type: "REFUND")) == nil, "refunds are the refund path's")
+        #expect(try GatewayFeed.event(Self.feed("TRN_F", status: "CAPTURED", type: "REFUND")) == nil, "refunds are the refund path's")
         var noBrand = Self.feed("TRN_N")
         noBrand.brand = nil
-        #expect(GatewayFeed.event(noBrand)?.cardToken == nil)
+        #expect(try GatewayFeed.event(noBrand)?.cardToken == nil)
         #expect(Self.feed("TRN_S", sighting: .reversed).idempotencyKey == "heartland:gateway:TRN_S:reversed")
         #expect(Self.feed("TRN_S").routingKey == "heartland.gateway.created")
     }
@@ -76,7 +76,7 @@ import Testing
     @Test func aVoidedTicketIsAVoidByItsClerkAtItsStation() throws {
         let voided = TicketVoidedEvent(ticketId: 7, publicId: "S01-20261120-7", store: Self.store, station: "101", clerk: "Ava", totalCents: 1_200,
                                        tender: "cash", voidedAt: "2026-11-20T15:00:00Z", seenAt: "2026-11-20T15:00:03Z")
-        let event = GatewayFeed.event(voided)
+        let event = try GatewayFeed.event(voided)
         #expect(event.id == "ticket:7:void")
         #expect(event.kind == .void)
         #expect(event.clerk == "Ava")
@@ -86,6 +86,20 @@ import Testing
         #expect(event.amountCents == 1_200)
         #expect(event.occurredAt == Date(timeIntervalSince1970: 1_795_186_800))
         #expect(GatewayFeed.summary(voided, event) == "void of ticket S01-20261120-7 $12.00 cash by clerk Ava (store S01, station 101, 10:00 local)")
+    }
+
+    @Test func aFeedEventWhoseTimeCannotBeReadIsAPermanentErrorNotScoredAsNow() async throws {
+        let stage = try stage()
+        var unreadable = Self.feed("TRN_BADTIME", status: "CAPTURED")
+        unreadable.timeCreated = "20/11/2026 15:00"
+        let error = await #expect(throws: StageError.self) { try await stage.handler.handle(try message(unreadable), logger: logger) }
+        #expect(error?.errorClass == .permanent, "dead-lettered at once: a retry reads the same text")
+        #expect(error?.description.contains("gateway transaction TRN_BADTIME: time_created \"20/11/2026 15:00\" is not an RFC 3339 time") == true)
+        #expect(try await stage.features.eventCount() == 0, "nothing recorded in the store's windows")
+
+        let voided = TicketVoidedEvent(ticketId: 8, publicId: "S01-20261120-8", store: Self.store, station: "101", clerk: "Ava", totalCents: 1_200,
+                                       tender: "cash", voidedAt: "", seenAt: "2026-11-20T15:00:03Z")
+        #expect(throws: StageError.self) { try GatewayFeed.event(voided) }
     }
 
     @Test func aCardTestingBurstIsAlertedWhileItHappensAndARedeliveryCountsOnce() async throws {
@@ -158,7 +172,7 @@ import Testing
         let exceptionsAgain = try await stage.reviews.exceptions()
         #expect(exceptionsAgain.count == all.count)
         // The next probe sees nine tiny authorisations in its window, not seventeen.
-        let next = try await stage.handler.scorer.assess([try #require(GatewayFeed.event(Self.feed("TRN_P8", second: 60 + 8 * 20, last4: "0018")))])[0]
+        let next = try await stage.handler.scorer.assess([try #require(try GatewayFeed.event(Self.feed("TRN_P8", second: 60 + 8 * 20, last4: "0018")))])[0]
         #expect(next.features[.terminalSmallAuths10m] == 9)
         #expect(next.features[.terminalDeclines10m] == 7)
     }
@@ -259,10 +273,10 @@ import Testing
     @Test func aSettledSaleTheFeedSawIsCountedOnceUnderTheFeedsTerminalAndCard() async throws {
         let features = try FeatureStore(path: nil)
         // The feed saw the authorisation at 15:01 UTC: terminal DEV0001, card with its first six.
-        let authorised = try #require(GatewayFeed.event(Self.feed("TRN_A", status: "CAPTURED", cents: 2_500, second: 60, entry: "CHIP", last4: "1111")))
+        let authorised = try #require(try GatewayFeed.event(Self.feed("TRN_A", status: "CAPTURED", cents: 2_500, second: 60, entry: "CHIP", last4: "1111")))
         _ = try await features.observe([authorised])
         // At batch close the same sale comes from the tickets: station 101, no first six, the clerk.
-        let settled = SettlementSales.event(SettlementSalesTests.sale("TRN_A", cents: 2_500, minute: 1), store: "S01", timeZone: "America/New_York")
+        let settled = try SettlementSales.event(SettlementSalesTests.sale("TRN_A", cents: 2_500, minute: 1), store: "S01", timeZone: "America/New_York")
         #expect(settled.terminal == "101")
         let vectors = try await features.observe([settled])
         let count = try await features.eventCount()

@@ -1,4 +1,5 @@
 import Foundation
+import StableHash
 import Testing
 @testable import FraudScoring
 
@@ -31,7 +32,7 @@ import Testing
 
     /// Legitimate events with a few keyed, out-of-hours ones as fraud: a pattern the model must learn.
     static func samples(seed: UInt64, count: Int = 2_000) -> [LogisticRegression.Sample] {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SeededRandom(seed: seed)
         return (0..<count).map { _ in
             var f = FeatureVector()
             let fraud = rng.chance(0.1)

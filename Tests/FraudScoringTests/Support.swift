@@ -1,6 +1,7 @@
 import Accounting
 import Foundation
 @testable import FraudScoring
+import StableHash
 
 /// Hand-built events and small legitimate traffic for the tests.
 enum Traffic {
@@ -29,7 +30,7 @@ enum Traffic {
     /// Ordinary days: sales 08:00–22:00 (card mostly by chip or tap, a few keyed; some cash), refunds
     /// of earlier card sales to the same card, a void now and then.
     static func legitimate(seed: UInt64, days: Int = 6, stores: Int = 2, salesPerDay: Int = 150) -> [ScoredEvent] {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SeededRandom(seed: seed)
         let clerks = ["Ava", "Liam", "Noah", "Emma", "Mia", "Lucas"]
         var events: [ScoredEvent] = []
         for day in 0..<days {

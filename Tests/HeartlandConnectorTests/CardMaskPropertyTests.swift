@@ -1,6 +1,7 @@
 import Foundation
 import HeartlandSimulator
 import Messaging
+import StableHash
 import Testing
 
 /// `CardMask`, the one masking function, against seeded random card numbers: every length 13–19, every

@@ -19,7 +19,7 @@ import FoundationNetworking
 /// (The same process on a real broker is in BrokerTests/SettlementFlowTests.)
 @Suite struct IngestTests {
     /// Messages "published", for checking what ingest would have sent.
-    class RecordingPublisher: EventPublisher, @unchecked Sendable {
+    class RecordingPublisher: MessagePublisher, @unchecked Sendable {
         let messages = Mutex<[OutgoingMessage]>([])
         func publish(_ batch: [OutgoingMessage]) async throws { messages.withLock { $0 += batch } }
         init() {}

@@ -1,5 +1,6 @@
 import AMQP
 import Foundation
+import Logging
 import Testing
 @testable import Messaging
 
@@ -82,6 +83,10 @@ import Testing
         #expect(MessageID.derived("m1", "stage", "0") == MessageID.derived("m1", "stage", "0"))
         #expect(MessageID.derived("m1", "stage", "0") != MessageID.derived("m1", "stage", "1"))
         #expect(MessageID.derived("a").count == 36)
+        // Derived ids are stored in ledgers and inboxes: pinned to what they were before the hash became StableHash's FNV1a.
+        #expect(MessageID.derived("msg-1", "hop") == "5e71ae30-0c0d-2754-80e6-1c5fe3ef57b9")
+        #expect(MessageID.derived("a") == "af63dc4c-8601-ec8c-2802-1a861341e28b")
+        #expect(MessageID.derived() == "cbf29ce4-8422-2325-8422-2325cbf29ce4")
     }
 
     @Test func outboundCarriesTheContractHeaders() {
@@ -139,3 +144,46 @@ import Testing
         #expect(throws: AMQPError.self) { try AMQPURL.list("amqp://rmq1/,http://rmq2") }
     }
 }
+
+/// Alert kinds and audit events are names in code and the same strings on the wire; a kind or event this version does
+/// not know (a newer stage's) still decodes, and a notice that cannot be encoded is not sent empty.
+@Suite struct NoticeNameTests {
+    @Test func kindsAndEventsAreWrittenAsTheirStrings() throws {
+        let alert = AlertNotice(kind: .deadLettered, severity: "error", stage: "sage-loader", reason: "r", at: Date(timeIntervalSince1970: 0))
+        let json = String(decoding: try OutboundMessage(exchange: "bridge.alerts", routingKey: AlertKind.deadLettered.routingKey("sage-loader"),
+                                                        json: alert).body, as: UTF8.self)
+        #expect(json == #"{"at":"1970-01-01T00:00:00.000Z","kind":"dead_lettered","reason":"r","schema":"bridge.alert.v1","severity":"error","stage":"sage-loader"}"#)
+        #expect(AlertKind.deadLettered.routingKey("sage-loader") == "alert.dead_lettered.sage-loader")
+        #expect(AuditEvent.hop.routingKey("transformer") == "audit.hop.transformer")
+        #expect(AuditEvent.customerReview.routingPrefix == "audit.customer_review.")
+        #expect(AuditNotice(event: .heldForReview, stage: "fraud-scorer", detail: "d").event == "held_for_review")
+        #expect(Set(AlertKind.allCases.map(\.rawValue)).count == AlertKind.allCases.count)
+        #expect(Set(AuditEvent.allCases.map(\.rawValue)).count == AuditEvent.allCases.count)
+    }
+
+    @Test func anUnknownKindOrEventStillDecodes() throws {
+        let alert = try JSONDecoder().decode(AlertNotice.self, from: Data(#"""
+            {"at":"2026-11-20T15:00:00.000Z","kind":"kind_of_a_later_release","reason":"r","schema":"bridge.alert.v1","severity":"warning","stage":"s"}
+            """#.utf8))
+        #expect(alert.kind == "kind_of_a_later_release")
+        #expect(AlertKind(rawValue: alert.kind) == nil)
+        let audit = try JSONDecoder().decode(AuditNotice.self, from: Data(#"""
+            {"at":"2026-11-20T15:00:00.000Z","event":"event_of_a_later_release","detail":"d","schema":"bridge.audit.v1","stage":"s"}
+            """#.utf8))
+        #expect(audit.event == "event_of_a_later_release")
+    }
+
+    struct Unencodable: Encodable {
+        struct Refused: Error {}
+        func encode(to encoder: any Encoder) throws { throw Refused() }
+    }
+
+    @Test func aNoticeThatCannotBeEncodedIsNotSentEmpty() throws {
+        let logger = Logger(label: "test")
+        #expect(OutboundMessage.notice(Unencodable(), exchange: "bridge.alerts", routingKey: "alert.x.y", logger: logger) == nil)
+        let alert = AlertNotice(kind: .targetFailing, severity: "warning", stage: "s", reason: "r")
+        let message = try #require(OutboundMessage.notice(alert, exchange: "bridge.alerts", routingKey: "alert.target_failing.s", logger: logger))
+        #expect(try JSONDecoder().decode(AlertNotice.self, from: Data(message.body)) == alert)
+    }
+}
+

@@ -1,3 +1,4 @@
+import BridgeClock
 import Foundation
 @testable import HeartlandSimulator
 import SimulatorKit

@@ -1,3 +1,4 @@
+import BridgeClock
 import Foundation
 import HeartlandSimulator
 import SimulatorKit

@@ -2,6 +2,7 @@ import Foundation
 import HeartlandSimulator
 import PipelineContracts
 import SageConnector
+import StableHash
 import Synchronization
 import Testing
 @testable import Sync

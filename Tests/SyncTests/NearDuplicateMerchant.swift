@@ -1,5 +1,6 @@
 import Foundation
 import HeartlandSimulator
+import StableHash
 import Sync
 
 /// A generated merchant whose customers are kept in both Sage and Heartland, written the way people

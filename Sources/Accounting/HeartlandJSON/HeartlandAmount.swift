@@ -1,3 +1,4 @@
+import BridgeClock
 import Foundation
 
 /// An amount as Heartland sends it, kept as text until its currency is known: GP-API writes
@@ -52,8 +53,7 @@ public struct HeartlandDataError: Error, Equatable, Sendable, CustomStringConver
 enum HeartlandTimestamp {
     /// RFC 3339 with or without fractional seconds.
     static func parse(_ text: String, field: String, record: String) throws(HeartlandDataError) -> Date {
-        if let date = try? Date(text, strategy: .iso8601) { return date }
-        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
+        if let date = Timestamps.instant(text) { return date }
         throw HeartlandDataError(record: record, field: field, problem: "\"\(text)\" is not an RFC 3339 timestamp")
     }
 }

@@ -1,3 +1,5 @@
+import StableHash
+
 /// The external reference a journal is stored under in Sage, kept within the length Sage takes.
 ///
 /// Neither sage-pro-sim nor the connector enforces a length, but Sage 300 keeps the reference in
@@ -11,13 +13,7 @@ public enum SageReference {
     /// `text` itself when it fits; else its first 49 characters, `-` and 10 hex digits of its FNV-1a hash.
     public static func bounded(_ text: String) -> String {
         guard text.count > maximumLength else { return text }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        let digits = String(hash, radix: 16)
-        let suffix = String((String(repeating: "0", count: 16 - digits.count) + digits).suffix(10))
+        let suffix = String(FNV1a.hex(text).suffix(10))
         return String(text.prefix(maximumLength - suffix.count - 1)) + "-" + suffix
     }
 }

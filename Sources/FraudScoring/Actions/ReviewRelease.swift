@@ -19,13 +19,13 @@ public enum ReviewRelease {
 
     /// The decision (`review_approved`, `review_rejected`) as an audit notice; `origin` is the tool that
     /// decided, the last part of the routing key.
-    public static func audit(_ event: String, _ held: ReviewStore.HeldDocument, document: JournalDocument?, actor: String, why: String,
+    public static func audit(_ event: AuditEvent, _ held: ReviewStore.HeldDocument, document: JournalDocument?, actor: String, why: String,
                              origin: String = "bridgectl") throws -> OutgoingMessage {
         let notice = AuditNotice(event: event, stage: "fraud-scorer",
                                  detail: "\(document?.journal.reference ?? held.idempotencyKey) (review \(held.id)): \(why)",
                                  idempotencyKey: held.idempotencyKey, actor: actor)
-        return try OutboundMessage(exchange: "bridge.audit", routingKey: "audit.\(event).\(origin)", json: notice, idempotencyKey: held.idempotencyKey)
-            .amqpMessage(correlationID: held.idempotencyKey, messageID: MessageID.derived("review", held.idempotencyKey, event), traceparent: nil)
+        return try OutboundMessage(exchange: "bridge.audit", routingKey: event.routingKey(origin), json: notice, idempotencyKey: held.idempotencyKey)
+            .amqpMessage(correlationID: held.idempotencyKey, messageID: MessageID.derived("review", held.idempotencyKey, event.rawValue), traceparent: nil)
     }
 }
 
@@ -33,10 +33,10 @@ extension ReviewRelease {
     /// An exception's acknowledgement (`exception_acknowledged`) as an audit notice with who and why.
     public static func audit(acknowledged exception: FraudException, actor: String, why: String,
                              origin: String = "bridgectl") throws -> OutgoingMessage {
-        let notice = AuditNotice(event: "exception_acknowledged", stage: "fraud-scorer",
+        let notice = AuditNotice(event: .exceptionAcknowledged, stage: "fraud-scorer",
                                  detail: "\(exception.reference) exception \(exception.label) (\(exception.summary)): \(why)",
                                  idempotencyKey: exception.key, actor: actor)
-        return try OutboundMessage(exchange: "bridge.audit", routingKey: "audit.exception_acknowledged.\(origin)", json: notice,
+        return try OutboundMessage(exchange: "bridge.audit", routingKey: AuditEvent.exceptionAcknowledged.routingKey(origin), json: notice,
                                    idempotencyKey: exception.key)
             .amqpMessage(correlationID: exception.key, messageID: MessageID.derived("exception", exception.key, "acknowledged"), traceparent: nil)
     }

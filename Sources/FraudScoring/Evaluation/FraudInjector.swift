@@ -1,5 +1,6 @@
 import Accounting
 import Foundation
+import StableHash
 
 /// Injects labelled fraud into legitimate traffic, one store day at a time, so the scorer can be
 /// measured: every injected fraud event carries its pattern and incident. Deterministic per seed.
@@ -21,7 +22,7 @@ public struct FraudInjector: Sendable {
         for batch in HistoryFile.batches(output) {
             guard let day = StoreDay(batch.map(\.event)) else { continue }
             for pattern in patterns {
-                var rng = SeededGenerator(seed, day.store, day.day, pattern.rawValue)
+                var rng = SeededRandom(seed, day.store, day.day, pattern.rawValue)
                 var count = Int(incidentsPerStoreDay)
                 if rng.chance(incidentsPerStoreDay - Double(count)) { count += 1 }
                 for number in 0..<count {
@@ -68,7 +69,7 @@ private struct StoreDay {
                                            minute: (second / 60) % 60, second: second % 60))!
     }
 
-    func randomCard(_ rng: inout SeededGenerator, bin: String? = nil) -> CardToken {
+    func randomCard(_ rng: inout SeededRandom, bin: String? = nil) -> CardToken {
         let (brand, first6) = bin.map { ("VISA", $0) } ?? rng.pick([("VISA", "424242"), ("MASTERCARD", "545454"), ("DISCOVER", "601100")])
         return CardToken(brand: brand, first6: first6, last4: rng.digits(4))
     }
@@ -90,7 +91,7 @@ private struct StoreDay {
         return (c.hour ?? 0) * 3600 + (c.minute ?? 0) * 60 + (c.second ?? 0)
     }
 
-    func incident(_ pattern: FraudPattern, id incident: String, rng: inout SeededGenerator) -> [LabelledEvent] {
+    func incident(_ pattern: FraudPattern, id incident: String, rng: inout SeededRandom) -> [LabelledEvent] {
         let clerk = rng.pick(clerks)
         func fraud(_ event: ScoredEvent) -> LabelledEvent { LabelledEvent(event: event, fraud: pattern, incident: incident) }
         switch pattern {
@@ -183,8 +184,4 @@ private struct StoreDay {
             return events
         }
     }
-}
-
-extension SeededGenerator {
-    mutating func pickIfAny<T>(_ items: [T]) -> T? { items.isEmpty ? nil : pick(items) }
 }

@@ -1,4 +1,6 @@
+import BridgeClock
 import Foundation
+import StableHash
 
 /// Trains a `FraudModel`: standardised features, L2-regularised log loss, mini-batch gradient descent
 /// with a seeded shuffle (same data and seed, same weights), classes balanced by weighting fraud.
@@ -44,7 +46,7 @@ public enum LogisticRegression {
         _ samples: [Sample], hyperparameters: FraudModel.Hyperparameters = .init(), validationShare: Double = 0.2,
         targetFalsePositiveRate: Double = 0.005, trainedAt: Date = Date()
     ) throws -> (FraudModel, ValidationReport) {
-        var rng = SeededGenerator(seed: hyperparameters.seed)
+        var rng = SeededRandom(seed: hyperparameters.seed)
         let order = Array(samples.indices).shuffled(using: &rng)
         let validationCount = Int(Double(samples.count) * validationShare)
         let validation = order.prefix(validationCount).map { samples[$0] }
@@ -100,8 +102,7 @@ public enum LogisticRegression {
             }
         }
 
-        let day = ISO8601DateFormatter.string(from: trainedAt, timeZone: TimeZone(identifier: "UTC")!,
-                                              formatOptions: [.withFullDate])
+        let day = Timestamps.day(trainedAt)
         var model = FraudModel(
             format: FraudModel.format, version: "lr-\(day)-seed\(hyperparameters.seed)", trainedAt: trainedAt,
             featureNames: names.map(\.rawValue), means: means, stds: stds, weights: weights, bias: bias,

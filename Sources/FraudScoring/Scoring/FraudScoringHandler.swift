@@ -1,4 +1,5 @@
 import Accounting
+import BridgeClock
 import Foundation
 import Logging
 import Messaging
@@ -91,8 +92,7 @@ public struct FraudScoringHandler: StageHandler {
         let started = ContinuousClock.now
         let sales = try await SettlementSales.score(activity, store: store, with: scorer)
         let elapsed = ContinuousClock.now - started
-        Metrics.Timer(label: "bridge_fraud_batch_scoring_seconds").recordNanoseconds(
-            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        Metrics.Timer(label: "bridge_fraud_batch_scoring_seconds").recordNanoseconds(elapsed.nanoseconds)
         for action in FraudAction.allCases {
             let count = sales.judged.count { $0.action == action }
             if count > 0 { Counter(label: "bridge_fraud_transaction_decisions_total", dimensions: [("action", action.rawValue)]).increment(by: count) }
@@ -123,17 +123,17 @@ public struct FraudScoringHandler: StageHandler {
         for (judged, exception) in zip(flagged, recorded) {
             let line = "\(exception.label): \(exception.summary), \(sales.explanation(judged))"
             lines.append(line)
-            let audit = AuditNotice(event: "fraud_exception", stage: "fraud-scorer", detail: "\(reference) posted with exception \(line)",
+            let audit = AuditNotice(event: .fraudException, stage: "fraud-scorer", detail: "\(reference) posted with exception \(line)",
                                     idempotencyKey: exception.key)
-            outputs.append(try OutboundMessage(exchange: auditExchange, routingKey: "audit.fraud_exception.fraud-scorer", json: audit,
+            outputs.append(try OutboundMessage(exchange: auditExchange, routingKey: AuditEvent.fraudException.routingKey("fraud-scorer"), json: audit,
                                                idempotencyKey: exception.key))
         }
         logger.warning("card sales flagged as exceptions", metadata: ["reference": .string(reference), "exceptions": "\(flagged.count)"])
         let more = lines.count > 5 ? " (and \(lines.count - 5) more)" : ""
-        let alert = AlertNotice(kind: "fraud_exception", severity: "warning", stage: "fraud-scorer",
+        let alert = AlertNotice(kind: .fraudException, severity: "warning", stage: "fraud-scorer",
                                 reason: "\(reference): \(lines.count) card sale(s) for an analyst (bridgectl review list): "
                                     + lines.prefix(5).joined(separator: " | ") + more, idempotencyKey: key)
-        return [try OutboundMessage(exchange: alertExchange, routingKey: "alert.fraud_exception.fraud-scorer", json: alert)] + outputs
+        return [try OutboundMessage(exchange: alertExchange, routingKey: AlertKind.fraudException.routingKey("fraud-scorer"), json: alert)] + outputs
     }
 
     /// The assessment a forwarded settlement journal carries.
@@ -147,7 +147,7 @@ public struct FraudScoringHandler: StageHandler {
     /// A refund: scored as one event with Heartland's facts, then allowed, held or blocked.
     func refund(_ document: JournalDocument, facts: RefundFacts, key: String, logger: Logger) async throws -> StageOutcome {
         var document = document
-        let assessment = try await scorer.assess(Self.event(facts, store: document.storeID ?? "?"), facts: [
+        let assessment = try await scorer.assess(try Self.event(facts, store: document.storeID ?? "?"), facts: [
             .refundUnlinked: facts.isUnlinked ? 1 : 0,
             .refundOverOriginal: facts.exceedsOriginal ? 1 : 0,
             .refundCardMismatch: facts.toAnotherCard ? 1 : 0,
@@ -163,37 +163,38 @@ public struct FraudScoringHandler: StageHandler {
             var outputs = [try Self.command(document, key: key, exchange: commandsExchange)]
             if !facts.problems.isEmpty {
                 // A rule let it through, but a person should still know.
-                let alert = AlertNotice(kind: "refund_exception_allowed", severity: "warning", stage: "fraud-scorer",
+                let alert = AlertNotice(kind: .refundExceptionAllowed, severity: "warning", stage: "fraud-scorer",
                                         reason: "\(reference) posted although \(facts.problems.joined(separator: "; ")) "
                                             + "(allowed by \(decision.decidedBy ?? "no rule"))", idempotencyKey: key)
-                outputs.append(try OutboundMessage(exchange: alertExchange, routingKey: "alert.refund_exception_allowed.fraud-scorer", json: alert))
+                outputs.append(try OutboundMessage(exchange: alertExchange, routingKey: AlertKind.refundExceptionAllowed.routingKey("fraud-scorer"), json: alert))
             }
             return .publish(outputs)
         case .review:
             return try await hold(document, key: key, reasons: reasons.isEmpty ? ["risk score \(decision.riskScore)"] : reasons, logger: logger)
         case .block:
             logger.warning("refund blocked", metadata: ["reference": .string(reference), "why": .string(why)])
-            let alert = AlertNotice(kind: "refund_blocked", severity: "error", stage: "fraud-scorer",
+            let alert = AlertNotice(kind: .refundBlocked, severity: "error", stage: "fraud-scorer",
                                     reason: "\(reference) blocked by \(decision.decidedBy ?? "the rules"), never posted: \(why)", idempotencyKey: key)
-            let audit = AuditNotice(event: "blocked", stage: "fraud-scorer", detail: "\(reference) blocked: \(why)", idempotencyKey: key)
+            let audit = AuditNotice(event: .blocked, stage: "fraud-scorer", detail: "\(reference) blocked: \(why)", idempotencyKey: key)
             return .publish([
-                try OutboundMessage(exchange: alertExchange, routingKey: "alert.refund_blocked.fraud-scorer", json: alert),
-                try OutboundMessage(exchange: auditExchange, routingKey: "audit.blocked.fraud-scorer", json: audit, idempotencyKey: key),
+                try OutboundMessage(exchange: alertExchange, routingKey: AlertKind.refundBlocked.routingKey("fraud-scorer"), json: alert),
+                try OutboundMessage(exchange: auditExchange, routingKey: AuditEvent.blocked.routingKey("fraud-scorer"), json: audit, idempotencyKey: key),
             ])
         }
     }
 
     /// The refund as the scorer's event: a card refund at the store's terminal, linked to its sale if it has one.
-    static func event(_ facts: RefundFacts, store: String) -> ScoredEvent {
+    static func event(_ facts: RefundFacts, store: String) throws(StageError) -> ScoredEvent {
         let original = facts.originalTicketId.map { id in
             ScoredEvent.OriginalSale(
                 id: "ticket:\(id)", amountCents: facts.originalCents ?? 0, cardToken: facts.saleCards.first.map(CardToken.init),
                 tenderMix: TenderMix(cardCents: facts.saleCardCents, cashCents: facts.saleCashCents, giftCardCents: facts.saleGiftCardCents))
         }
+        let occurred = try GatewayFeed.occurredAt(facts.occurredAt, field: "occurredAt", of: "refund \(facts.transactionId)")
         return ScoredEvent(
             id: facts.transactionId, kind: .refund, store: StoreID(store), terminal: facts.terminal, clerk: facts.clerk, tender: .card,
             cardToken: facts.refundCard.map(CardToken.init), entryMode: ScoredEvent.EntryMode(heartland: facts.entryMode),
-            amountCents: facts.refundedCents, occurredAt: (try? Date(facts.occurredAt, strategy: .iso8601)) ?? Date(), timeZone: facts.timeZone, originalSale: original)
+            amountCents: facts.refundedCents, occurredAt: occurred, timeZone: facts.timeZone, originalSale: original)
     }
 
     /// Holds the document in the review store, with an alert and an audit record saying why.
@@ -207,14 +208,14 @@ public struct FraudScoringHandler: StageHandler {
         let held = try await reviews.hold(document: Data(try JSONEncoder().encode(document)), idempotencyKey: key, reasons: reasons)
         let why = reasons.joined(separator: "; ")
         logger.warning("journal held for review", metadata: ["reference": .string(document.journal.reference), "review_id": "\(held.id)", "why": .string(why)])
-        let alert = AlertNotice(kind: "review_required", severity: "warning", stage: "fraud-scorer",
+        let alert = AlertNotice(kind: .reviewRequired, severity: "warning", stage: "fraud-scorer",
                                 reason: "\(document.journal.reference) held for review (bridgectl review show \(held.id)): \(why)",
                                 idempotencyKey: key)
-        let audit = AuditNotice(event: "held_for_review", stage: "fraud-scorer", detail: "\(document.journal.reference) held as review \(held.id): \(why)",
+        let audit = AuditNotice(event: .heldForReview, stage: "fraud-scorer", detail: "\(document.journal.reference) held as review \(held.id): \(why)",
                                 idempotencyKey: key)
         return [
-            try OutboundMessage(exchange: alertExchange, routingKey: "alert.review_required.fraud-scorer", json: alert),
-            try OutboundMessage(exchange: auditExchange, routingKey: "audit.held_for_review.fraud-scorer", json: audit, idempotencyKey: key),
+            try OutboundMessage(exchange: alertExchange, routingKey: AlertKind.reviewRequired.routingKey("fraud-scorer"), json: alert),
+            try OutboundMessage(exchange: auditExchange, routingKey: AuditEvent.heldForReview.routingKey("fraud-scorer"), json: audit, idempotencyKey: key),
         ]
     }
 

@@ -1,4 +1,5 @@
 import Accounting
+import BridgeClock
 import Foundation
 import Logging
 import Messaging
@@ -23,7 +24,9 @@ public enum GatewayFeed {
     ///   authorisation; its id is the transaction id, which the settled sale carries too, so the batch does not count
     ///   it again (`FeatureStore.observe`);
     /// - `reversed`: a void at the gateway, `<id>:reversal`, with no clerk (GP-API names none).
-    public static func event(_ feed: GatewayTransactionEvent) -> ScoredEvent? {
+    ///
+    /// An event whose time cannot be read is a permanent error: scored as "now", it would count in the wrong windows.
+    public static func event(_ feed: GatewayTransactionEvent) throws(StageError) -> ScoredEvent? {
         let kind: ScoredEvent.Kind
         var id = feed.transactionId
         switch feed.sighting {
@@ -35,7 +38,7 @@ public enum GatewayFeed {
             kind = ["DECLINED", "REJECTED"].contains(feed.status.uppercased()) ? .decline : .sale
         }
         let card = feed.brand.flatMap { $0.isEmpty ? nil : CardToken(brand: $0, first6: feed.first6, last4: feed.last4) }
-        let occurred = instant(feed.timeCreated) ?? Date()
+        let occurred = try occurredAt(feed.timeCreated, field: "time_created", of: "gateway transaction \(feed.transactionId)")
         return ScoredEvent(
             id: id, kind: kind, store: StoreID(feed.store.id), terminal: feed.terminal.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown", clerk: nil,
             tender: .card, cardToken: card, entryMode: ScoredEvent.EntryMode(heartland: feed.entryMode), amountCents: feed.amountCents,
@@ -43,15 +46,22 @@ public enum GatewayFeed {
     }
 
     /// A voided ticket as the scorer's event: a void by the ticket's clerk at its station, `ticket:<id>:void`.
-    public static func event(_ voided: TicketVoidedEvent) -> ScoredEvent {
-        ScoredEvent(
+    public static func event(_ voided: TicketVoidedEvent) throws(StageError) -> ScoredEvent {
+        let occurred = try occurredAt(voided.voidedAt, field: "voided_at", of: "voided ticket \(voided.ticketId)")
+        return ScoredEvent(
             id: "ticket:\(voided.ticketId):void", kind: .void, store: StoreID(voided.store.id), terminal: voided.station ?? "unknown",
             clerk: voided.clerk.flatMap { $0.isEmpty ? nil : $0 }, tender: ScoredEvent.Tender(rawValue: voided.tender) ?? .cash, cardToken: nil,
-            entryMode: .none, amountCents: voided.totalCents, occurredAt: instant(voided.voidedAt) ?? Date(), timeZone: voided.store.timeZone)
+            entryMode: .none, amountCents: voided.totalCents, occurredAt: occurred, timeZone: voided.store.timeZone)
     }
 
-    static func instant(_ text: String) -> Date? {
-        (try? Date(text, strategy: .iso8601)) ?? (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+    /// When a scored event happened, from its RFC 3339 text; text that is no instant is a permanent error naming the
+    /// record and the field (the event is dead-lettered, not scored as happening now).
+    static func occurredAt(_ text: String, field: String, of record: String) throws(StageError) -> Date {
+        guard let instant = Timestamps.instant(text) else {
+            throw .permanent("\(record): \(field) \"\(text)\" is not an RFC 3339 time, so the event cannot be placed in its "
+                                 + "store's windows; fix the event at its source, then run `bridgectl dlq replay fraud-scorer`")
+        }
+        return instant
     }
 
     /// How an exception's first reason starts when the event was part of a card-testing burst.
@@ -99,14 +109,14 @@ extension FraudScoringHandler {
     /// for an analyst (`bridgectl review list`), with an audit record and an alert: `card_testing` (error) when the
     /// terminal shows a burst of tiny, declined authorisations, else `fraud_exception`.
     func gatewayTransaction(_ feed: GatewayTransactionEvent, key: String, logger: Logger) async throws -> StageOutcome {
-        guard let event = GatewayFeed.event(feed) else { return .done }
+        guard let event = try GatewayFeed.event(feed) else { return .done }
         return try await scoreFromFeed(event, summary: GatewayFeed.summary(feed, event), reference: "gateway \(feed.store.id)/\(event.terminal)",
                                        key: key, logger: logger)
     }
 
     /// A voided ticket: recorded and scored like a transaction of the feed (void abuse: the clerk's voids of the day).
     func voidedTicket(_ voided: TicketVoidedEvent, key: String, logger: Logger) async throws -> StageOutcome {
-        let event = GatewayFeed.event(voided)
+        let event = try GatewayFeed.event(voided)
         return try await scoreFromFeed(event, summary: GatewayFeed.summary(voided, event), reference: "ticket \(voided.publicId)", key: key, logger: logger)
     }
 
@@ -228,24 +238,24 @@ extension FraudScoringHandler {
         let why = "risk \(exception.riskScore)/100; " + (exception.reasons.isEmpty ? ["no reason given"] : exception.reasons).joined(separator: "; ")
         let line = "\(exception.label): \(exception.summary), \(why)"
         let cardTesting = exception.reasons.first?.hasPrefix(GatewayFeed.cardTestingPrefix) == true
-        let kind = cardTesting ? "card_testing" : "fraud_exception"
+        let kind: AlertKind = cardTesting ? .cardTesting : .fraudException
         let reason = cardTesting
             ? "card testing on terminal \(event.terminal) of store \(event.store): a burst of tiny authorisations, some declined; "
                 + "latest \(event.id) (bridgectl review list)"
             : "gateway feed \(event.kind.rawValue) for an analyst (bridgectl review list): \(line)"
         let alert = AlertNotice(kind: kind, severity: cardTesting ? "error" : "warning", stage: "fraud-scorer", reason: reason, idempotencyKey: key)
-        let audit = AuditNotice(event: "fraud_exception", stage: "fraud-scorer", detail: "gateway feed exception \(line)", idempotencyKey: exception.key)
+        let audit = AuditNotice(event: .fraudException, stage: "fraud-scorer", detail: "gateway feed exception \(line)", idempotencyKey: exception.key)
         return [
-            try OutboundMessage(exchange: alertExchange, routingKey: "alert.\(kind).fraud-scorer", json: alert),
-            try OutboundMessage(exchange: auditExchange, routingKey: "audit.fraud_exception.fraud-scorer", json: audit, idempotencyKey: exception.key),
+            try OutboundMessage(exchange: alertExchange, routingKey: kind.routingKey("fraud-scorer"), json: alert),
+            try OutboundMessage(exchange: auditExchange, routingKey: AuditEvent.fraudException.routingKey("fraud-scorer"), json: audit, idempotencyKey: exception.key),
         ] + (try run.map(runAudit))
     }
 
     /// The audit record of an earlier event raised with a flagged event's run.
     private func runAudit(_ earlier: FraudException) throws -> OutboundMessage {
-        let audit = AuditNotice(event: "fraud_exception", stage: "fraud-scorer",
+        let audit = AuditNotice(event: .fraudException, stage: "fraud-scorer",
                                 detail: "gateway feed exception \(earlier.label): \(earlier.summary), \(earlier.reasons.first ?? "")",
                                 idempotencyKey: earlier.key)
-        return try OutboundMessage(exchange: auditExchange, routingKey: "audit.fraud_exception.fraud-scorer", json: audit, idempotencyKey: earlier.key)
+        return try OutboundMessage(exchange: auditExchange, routingKey: AuditEvent.fraudException.routingKey("fraud-scorer"), json: audit, idempotencyKey: earlier.key)
     }
 }

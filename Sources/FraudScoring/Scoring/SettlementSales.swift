@@ -1,5 +1,6 @@
 import Accounting
 import Foundation
+import Messaging
 import PipelineContracts
 
 /// The card sales of a settlement batch, scored one by one: the transformer's `CardActivity` turned
@@ -25,7 +26,7 @@ public struct SettlementSales: Sendable {
     /// baselines are built on.
     public static func score(_ activity: CardActivity, store: String, with scorer: FraudScorer) async throws -> SettlementSales {
         let sales = activity.sales
-        let events = sales.map { event($0, store: store, timeZone: activity.timeZone) }
+        let events = try sales.map { try event($0, store: store, timeZone: activity.timeZone) }
         let assessments = try await scorer.assess(events)
         return SettlementSales(judged: zip(sales, assessments).map { Judged(transaction: $0, assessment: $1) }, timeZone: activity.timeZone)
     }
@@ -36,11 +37,12 @@ public struct SettlementSales: Sendable {
 
     /// A sale as the scorer's event: the card is `BRAND:??????******last4` (tickets do not give the
     /// first six), the terminal the Retail station.
-    public static func event(_ sale: CardActivity.Transaction, store: String, timeZone: String) -> ScoredEvent {
-        ScoredEvent(
+    public static func event(_ sale: CardActivity.Transaction, store: String, timeZone: String) throws(StageError) -> ScoredEvent {
+        let occurred = try GatewayFeed.occurredAt(sale.completedAt, field: "completedAt", of: "card sale \(sale.transactionId)")
+        return ScoredEvent(
             id: sale.transactionId, kind: .sale, store: StoreID(store), terminal: sale.terminal ?? "unknown", clerk: sale.clerk, tender: .card,
             cardToken: sale.cardToken.map(CardToken.init), entryMode: ScoredEvent.EntryMode(heartland: sale.entryMode),
-            amountCents: sale.amountCents, occurredAt: (try? Date(sale.completedAt, strategy: .iso8601)) ?? Date(), timeZone: timeZone)
+            amountCents: sale.amountCents, occurredAt: occurred, timeZone: timeZone)
     }
 
     /// The sale in words: `sale TRN_1 $512.00 on VISA:??????******1111 (ticket S01-7, 14:02 local, station 101, clerk Ava)`.

@@ -1,7 +1,7 @@
+import BridgeClock
 import Crypto
 import Foundation
 import Logging
-import Messaging  // Duration.seconds
 
 /// GP-API access tokens (`POST /ucp/accesstoken`): app id, an RFC 3339 nonce and
 /// secret = lowercase hex SHA-512(nonce + app key). The token is cached until shortly before
@@ -88,7 +88,7 @@ public actor GPAPIAuthenticator {
     }
 
     static func nonce(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC")!))
+        Timestamps.iso8601(date)
     }
 
     private func fetch() async throws -> CachedToken {

@@ -1,3 +1,4 @@
+import BridgeClock
 import Foundation
 
 /// Filters for `GET /ucp/transactions` (all optional; dates are UTC `YYYY-MM-DD`, inclusive).
@@ -108,7 +109,7 @@ public struct TicketQuery: Sendable, Hashable {
         if let throughBusinessDay { day.append("\"$lte\":\(Self.quoted(throughBusinessDay))") }
         if !day.isEmpty { fields.append("\"business_day\":{\(day.joined(separator: ","))}") }
         if let updatedSince {
-            let stamp = updatedSince.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+            let stamp = Timestamps.iso8601Millis(updatedSince)
             fields.append("\"updated_at\":{\"$gte\":\(Self.quoted(stamp))}")
         }
         if let status { fields.append("\"status\":\(Self.quoted(status))") }

@@ -1,3 +1,4 @@
+import BridgeClock
 import Foundation
 import Logging
 
@@ -149,7 +150,7 @@ public struct URLSessionHeartlandClient: HeartlandClient {
 
     static func updatedFilter(_ since: Date?) -> [(String, String)] {
         guard let since else { return [] }
-        let stamp = since.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        let stamp = Timestamps.iso8601Millis(since)
         return [("_filter", "{\"updated_at\":{\"$gte\":\(TicketQuery.quoted(stamp))}}")]
     }
 

@@ -37,7 +37,7 @@ public struct RetailMasterDataClient: Sendable {
 
     /// Items changed since `stamp` (every item for nil), for the reverse sync of Heartland-owned item fields and new items.
     public func items(updatedSince stamp: String?) async throws -> [Item] {
-        try await all("items", stamp.map { [("_filter", Self.json(["updated_at": .object(["$gte": .string($0)])]))] } ?? [],
+        try await all("items", try stamp.map { [("_filter", try Self.json(["updated_at": .object(["$gte": .string($0)])]))] } ?? [],
                       what: "Retail items")
     }
 
@@ -79,7 +79,7 @@ public struct RetailMasterDataClient: Sendable {
     }
 
     public func customers(updatedSince stamp: String?) async throws -> [Customer] {
-        try await all("customers", stamp.map { [("_filter", Self.json(["updated_at": .object(["$gte": .string($0)])]))] } ?? [],
+        try await all("customers", try stamp.map { [("_filter", try Self.json(["updated_at": .object(["$gte": .string($0)])]))] } ?? [],
                       what: "Retail customers")
     }
 
@@ -101,7 +101,7 @@ public struct RetailMasterDataClient: Sendable {
     // MARK: sales orders
 
     public func orders(updatedSince stamp: String?) async throws -> [RetailOrder] {
-        try await all("sales/orders", stamp.map { [("_filter", Self.json(["updated_at": .object(["$gte": .string($0)])]))] } ?? [],
+        try await all("sales/orders", try stamp.map { [("_filter", try Self.json(["updated_at": .object(["$gte": .string($0)])]))] } ?? [],
                       what: "Retail sales orders")
     }
 
@@ -120,7 +120,7 @@ public struct RetailMasterDataClient: Sendable {
     // MARK: requests
 
     private func first<T: Decodable & Sendable>(_ path: String, filter: [String: String], what: String) async throws -> T? {
-        let page: RetailPage<T> = try await get(path, [("_filter", Self.json(filter.mapValues { .string($0) })), ("per_page", "2")], what: what)
+        let page: RetailPage<T> = try await get(path, [("_filter", try Self.json(filter.mapValues { .string($0) })), ("per_page", "2")], what: what)
         return page.results.first
     }
 
@@ -165,10 +165,11 @@ public struct RetailMasterDataClient: Sendable {
         }
     }
 
-    static func json(_ object: [String: RetailValue]) -> String {
+    /// A `_filter` as JSON. It throws rather than send `{}`, which Heartland reads as no filter at all.
+    static func json(_ object: [String: RetailValue]) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: (try? encoder.encode(object)) ?? Data("{}".utf8), as: UTF8.self)
+        return String(decoding: try encoder.encode(object), as: UTF8.self)
     }
 }
 

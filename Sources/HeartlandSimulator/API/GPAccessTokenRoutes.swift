@@ -1,3 +1,4 @@
+import BridgeClock
 import Crypto
 import Foundation
 import GRDB

@@ -1,3 +1,4 @@
+import BridgeClock
 import Foundation
 import GRDB
 import SimulatorKit

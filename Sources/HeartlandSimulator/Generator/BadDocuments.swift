@@ -1,5 +1,7 @@
+import BridgeClock
 import Foundation
 import SimulatorKit
+import StableHash
 
 /// The defective documents of a messy day: `badPercent` % of the day's tickets and of its card sales,
 /// the defects taken in turn so that each kind appears. A bad ticket is served only raw (its valid
@@ -39,7 +41,7 @@ extension MessyDayGenerator {
                 day.rawTickets.append(RawRecord(RetailRendering.ticket(bad, zone: zone, cards: cards)))
             case .tipOnCash:
                 let payment = bad.payments.firstIndex { $0.paymentType == TicketPayment.cash }!
-                let tip = rng.int(100...300)
+                let tip: Int64 = rng.int(100...300)
                 bad.payments[payment].tipCents += tip
                 bad.payments[payment].amountCents += tip
                 document.field = "payments[\(payment)].tip_amount"

@@ -1,5 +1,6 @@
 import Foundation
 import SimulatorKit
+import StableHash
 
 /// One location's business day shaped like a real Heartland export (see docs/heartland-sim-fixtures.md):
 /// `batchesPerDay` batches closed at seeded times during the day, the previous day's batch closed just

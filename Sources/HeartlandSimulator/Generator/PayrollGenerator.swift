@@ -1,4 +1,5 @@
 import Foundation
+import StableHash
 
 /// One weekly pay run ending on the generated day: four employees per location, hourly pay,
 /// federal/state withholding, FICA, employer FUTA/SUI, and pre-tax 401(k) and medical deductions.
@@ -8,8 +9,8 @@ enum PayrollGenerator {
         var paychecks: [Paycheck] = []
         for location in locations {
             for index in 1...4 {
-                let rate = rng.int(1500...2600)
-                let hours = rng.int(2400...4400)  // hundredths of an hour
+                let rate: Int64 = rng.int(1500...2600)
+                let hours: Int64 = rng.int(2400...4400)  // hundredths of an hour
                 let gross = rate * hours / 100
                 let retirement = rng.chance(0.5) ? gross * 3 / 100 : 0
                 let medical: Int64 = rng.chance(0.4) ? 4500 : 0

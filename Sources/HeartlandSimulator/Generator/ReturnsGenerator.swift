@@ -1,4 +1,5 @@
 import Foundation
+import StableHash
 
 /// Return tickets for a business day: one item line of an earlier single-tender sale, from the same
 /// day or the day before, refunded to the tender it was paid with (card refunds point at the sale's

@@ -1,4 +1,5 @@
 import Foundation
+import StableHash
 
 /// The sales of one location's business day: baskets with line and ticket discounts, zero-tax
 /// items, gift-card sales and redemptions, cash / card / split tenders, tips on cards and a few voids.

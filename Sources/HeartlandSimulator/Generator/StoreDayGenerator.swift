@@ -1,5 +1,6 @@
 import BridgeClock
 import Foundation
+import StableHash
 
 /// `heartland-sim generate`: a deterministic store day for N locations as a `StoreDayFixture`.
 public enum StoreDayGenerator {

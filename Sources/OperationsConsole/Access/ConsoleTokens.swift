@@ -1,3 +1,4 @@
+import BridgeClock
 import Foundation
 import Synchronization
 
@@ -60,7 +61,7 @@ public struct ConsoleTokens: Sendable {
             throw ConsoleConfigurationError("\(file) already has a token \(name): revoke it first, or choose another name")
         }
         let token = generate()
-        let created = ISO8601DateFormatter().string(from: Date())
+        let created = Timestamps.iso8601(Date())
         let separator = text.isEmpty || text.hasSuffix("\n") ? "" : "\n"
         try write(text + separator + line(name: name, role: role, token: token) + "  # created \(created)\n", to: file)
         return token

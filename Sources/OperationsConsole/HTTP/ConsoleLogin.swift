@@ -61,7 +61,7 @@ extension OperationsConsole {
     /// Writes who asked for what in the audit trail before anything is done: an action the trail
     /// cannot record is refused (503), so nothing happens that the trail does not show.
     func auditRequest(_ action: ConsoleAction, principal: Principal, request: ConsoleRequest) async throws {
-        let notice = AuditNotice(event: Self.requestedEvent, stage: "console",
+        let notice = AuditNotice(event: .consoleActionRequested, stage: "console",
                                  detail: "\(principal.user.name) (\(principal.user.role.rawValue)) asked for \(action.what) "
                                      + "from \(request.clientAddress ?? "an unknown address")",
                                  actor: principal.user.name)
@@ -75,5 +75,5 @@ extension OperationsConsole {
     }
 
     /// The audit event written before each action; the action's own event (`dlq_purged`, …) follows it.
-    static let requestedEvent = "console_action_requested"
+    static let requestedEvent = AuditEvent.consoleActionRequested.rawValue
 }

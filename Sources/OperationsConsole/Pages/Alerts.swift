@@ -1,4 +1,5 @@
 import Alerter
+import AMQP
 import Foundation
 
 /// Alert groups from the operations store, with who acknowledged them.
@@ -22,8 +23,17 @@ extension OperationsConsole {
             throw ConsoleError.notFound("no alert group \(fingerprint)")
         }
         try await configuration.operations.acknowledge(fingerprint: fingerprint, by: actor)
-        let session = configuration.amqpURL == nil ? nil : try? await brokerSession()
-        await audit(event: "alert_acknowledged", stage: group.stage, detail: "\(group.kind): \(group.reason) (\(group.count) times)",
+        var session: AMQPSession?
+        if configuration.amqpURL != nil {
+            do {
+                session = try await brokerSession()
+            } catch {
+                // The acknowledgement is done and its outcome goes to the trail here; only the copy on bridge.audit is missing.
+                logger.error("no broker for the acknowledgement's audit notice; it is recorded in the operations store only",
+                             metadata: ["fingerprint": .string(fingerprint), "error": .string("\(error)")])
+            }
+        }
+        await audit(event: .alertAcknowledged, stage: group.stage, detail: "\(group.kind): \(group.reason) (\(group.count) times)",
                     actor: actor, session: session)
         await session?.close()
         return "acknowledged \(group.kind) on \(group.stage)"

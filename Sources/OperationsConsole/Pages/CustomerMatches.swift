@@ -51,7 +51,7 @@ extension OperationsConsole {
             throw ConsoleError(status: 502, description: "the decision on \(id) could not be sent (\(error)); it is open again, decide again")
         }
         let described = pairs.map { "Heartland \($0.heartland) and Sage \($0.sage)" }.joined(separator: ", ")
-        await audit(event: verdict == .same ? "customer_match_same" : "customer_match_different", stage: "console",
+        await audit(event: verdict == .same ? .customerMatchSame : .customerMatchDifferent, stage: "console",
                     detail: "\(described): \(verdict == .same ? "the same person, linked" : "different people, each created on the other side")"
                         + (why.map { " (\($0))" } ?? "") + "; \(item.held.count) held command(s) released",
                     actor: actor, idempotencyKey: "customer-review:\(id)", session: session)

@@ -84,7 +84,7 @@ extension OperationsConsole {
             return (errorClass == nil || parked.errorClass == errorClass) && (lastError == nil || parked.lastError == lastError)
         }
         let what = messageID.map { "message \($0)" } ?? lastError.map { "the group \"\($0)\"" } ?? "everything"
-        await audit(event: "dlq_replayed", stage: stage, detail: "replayed \(count) message(s) from \(stage).dlq (\(what))", actor: actor, session: session)
+        await audit(event: .dlqReplayed, stage: stage, detail: "replayed \(count) message(s) from \(stage).dlq (\(what))", actor: actor, session: session)
         await session.close()
         return count
     }
@@ -93,7 +93,7 @@ extension OperationsConsole {
         let session = try await brokerSession()
         defer { Task { await session.close() } }
         let count = try await DeadLetterChannel(stage: stage).purge(session: session)
-        await audit(event: "dlq_purged", stage: stage, detail: "purged \(count) message(s) from \(stage).dlq", actor: actor, session: session)
+        await audit(event: .dlqPurged, stage: stage, detail: "purged \(count) message(s) from \(stage).dlq", actor: actor, session: session)
         await session.close()
         return count
     }

@@ -1,5 +1,6 @@
 import Accounting
 import Alerter
+import BridgeClock
 import Foundation
 import FraudScoring
 import Messaging
@@ -56,7 +57,7 @@ struct EvidenceRow: Encodable, Sendable {
         terminal = event.terminal
         clerk = event.clerk
         keyed = event.keyed
-        at = ISO8601DateFormatter().string(from: event.at)
+        at = Timestamps.iso8601(event.at)
         localTime = utcOffsetMinutes.map { offset in
             let local = Calendar.utc.dateComponents([.hour, .minute], from: event.at.addingTimeInterval(TimeInterval(offset * 60)))
             return String(format: "%@ %02d:%02d", event.localDay, local.hour ?? 0, local.minute ?? 0)

@@ -1,4 +1,5 @@
 import Accounting
+import BridgeClock
 import Foundation
 import FraudScoring
 import Messaging
@@ -25,7 +26,6 @@ struct ExceptionRow: Encodable, Sendable {
     var acknowledgedBy, acknowledgedWhy, acknowledgedAt: String?
 
     init(_ exception: FraudException) {
-        let format = ISO8601DateFormatter()
         id = exception.label
         status = exception.status.rawValue
         reference = exception.reference
@@ -38,10 +38,10 @@ struct ExceptionRow: Encodable, Sendable {
         decidedBy = exception.decidedBy
         reasons = exception.reasons.map(CardMask.mask)
         sale = CardMask.mask(exception.summary)
-        raisedAt = format.string(from: exception.raisedAt)
+        raisedAt = Timestamps.iso8601(exception.raisedAt)
         acknowledgedBy = exception.acknowledgedBy
         acknowledgedWhy = exception.acknowledgedWhy
-        acknowledgedAt = exception.acknowledgedAt.map(format.string(from:))
+        acknowledgedAt = exception.acknowledgedAt.map(Timestamps.iso8601)
     }
 }
 

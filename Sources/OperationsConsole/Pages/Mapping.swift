@@ -114,7 +114,7 @@ extension OperationsConsole {
         let (version, _) = try await versioned { try await workbench.save(candidate, actor: actor, why: why) }
         let old = Dictionary(document.rows.map { ($0.rule, $0.account) }, uniquingKeysWith: { first, _ in first })
         let detail = changes.keys.sorted().map { "\($0): \(old[$0] ?? "?") → \(changes[$0]!)" }
-        await audit(event: "mapping_saved", stage: "console", detail: "version \(version.id): \(detail.joined(separator: ", ")); why: \(why)",
+        await audit(event: .mappingSaved, stage: "console", detail: "version \(version.id): \(detail.joined(separator: ", ")); why: \(why)",
                     actor: actor, idempotencyKey: "mapping:version:\(version.id)", session: nil)
         return "saved mapping version \(version.id): \(detail.joined(separator: ", "))"
     }
@@ -123,7 +123,7 @@ extension OperationsConsole {
         let workbench = try mappingWorkbench()
         guard !why.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ConsoleError.badRequest("say why the version is restored") }
         let (version, _) = try await versioned { try await workbench.restore(id, actor: actor, why: why) }
-        await audit(event: "mapping_restored", stage: "console", detail: "version \(version.id) restores version \(id); why: \(why)",
+        await audit(event: .mappingRestored, stage: "console", detail: "version \(version.id) restores version \(id); why: \(why)",
                     actor: actor, idempotencyKey: "mapping:version:\(version.id)", session: nil)
         return "restored mapping version \(id) as version \(version.id)"
     }

@@ -1,3 +1,4 @@
+import BridgeClock
 import BrokerAdmin
 import Foundation
 import Messaging
@@ -37,6 +38,6 @@ extension OperationsConsole {
                          publishRate: work?.publishRate ?? 0, deliverRate: work?.deliverRate ?? 0, ackRate: work?.ackRate ?? 0,
                          retrying: retrying, deadLettered: (dlq?.messagesReady ?? 0) + (dlq?.messagesUnacknowledged ?? 0))
         }
-        return PipelineOverview(at: ISO8601DateFormatter().string(from: Date()), stages: stages)
+        return PipelineOverview(at: Timestamps.iso8601(Date()), stages: stages)
     }
 }

@@ -1,4 +1,5 @@
 import Accounting
+import BridgeClock
 import Foundation
 import FraudScoring
 import PipelineContracts
@@ -15,16 +16,15 @@ struct ReviewRow: Encodable, Sendable {
     var decidedBy, decidedWhy, decidedAt: String?
 
     init(_ held: ReviewStore.HeldDocument, document: JournalDocument?) {
-        let format = ISO8601DateFormatter()
         id = held.id
         status = held.status.rawValue
         reference = document?.journal.reference ?? held.idempotencyKey
         storeId = document?.storeID
-        heldAt = format.string(from: held.heldAt)
+        heldAt = Timestamps.iso8601(held.heldAt)
         reasons = held.reasons
         decidedBy = held.decidedBy
         decidedWhy = held.decidedWhy
-        decidedAt = held.decidedAt.map(format.string(from:))
+        decidedAt = held.decidedAt.map(Timestamps.iso8601)
     }
 }
 
@@ -68,7 +68,7 @@ extension OperationsConsole {
         defer { Task { await session.close() } }
         let held = try await reviewStore().approve(id: id, by: actor, why: why)
         let (release, document) = try ReviewRelease.release(held)
-        let audit = try ReviewRelease.audit("review_approved", held, document: document, actor: actor, why: why, origin: "console")
+        let audit = try ReviewRelease.audit(.reviewApproved, held, document: document, actor: actor, why: why, origin: "console")
         do {
             try await session.publish([release, audit])
         } catch {
@@ -86,7 +86,7 @@ extension OperationsConsole {
         defer { Task { await session.close() } }
         let held = try await reviewStore().reject(id: id, by: actor, why: why)
         let document = Self.document(held)
-        let audit = try ReviewRelease.audit("review_rejected", held, document: document, actor: actor, why: why, origin: "console")
+        let audit = try ReviewRelease.audit(.reviewRejected, held, document: document, actor: actor, why: why, origin: "console")
         try await session.publish([audit])
         await session.close()
         await recordPublishedAudit(audit)

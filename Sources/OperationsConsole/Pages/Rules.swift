@@ -42,7 +42,7 @@ extension OperationsConsole {
         guard !why.isEmpty else { throw ConsoleError.badRequest("say why the rules change (kept with the version)") }
         guard let text = fields["text"]?.replacingOccurrences(of: "\r\n", with: "\n") else { throw ConsoleError.badRequest("no rules (text)") }
         let version = try await versioned { try await workbench.save(text, actor: actor, why: why) }
-        await audit(event: "rules_saved", stage: "console", detail: "version \(version.id); why: \(why)", actor: actor,
+        await audit(event: .rulesSaved, stage: "console", detail: "version \(version.id); why: \(why)", actor: actor,
                     idempotencyKey: "rules:version:\(version.id)", session: nil)
         return "saved fraud rules version \(version.id)"
     }
@@ -51,7 +51,7 @@ extension OperationsConsole {
         let workbench = try rulesWorkbench()
         guard !why.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ConsoleError.badRequest("say why the version is restored") }
         let version = try await versioned { try await workbench.restore(id, actor: actor, why: why) }
-        await audit(event: "rules_restored", stage: "console", detail: "version \(version.id) restores version \(id); why: \(why)", actor: actor,
+        await audit(event: .rulesRestored, stage: "console", detail: "version \(version.id) restores version \(id); why: \(why)", actor: actor,
                     idempotencyKey: "rules:version:\(version.id)", session: nil)
         return "restored fraud rules version \(id) as version \(version.id)"
     }

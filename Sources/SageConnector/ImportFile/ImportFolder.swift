@@ -1,4 +1,5 @@
 import Foundation
+import StableHash
 
 /// The layout of Sage's GL import folder: files dropped at the top, moved by the importer to
 /// `processed/` (plus `<name>.result.json` with the batch number) or `rejected/` (plus
@@ -21,7 +22,7 @@ struct ImportFolder: Sendable {
             return (scalar.isASCII && (c.isLetter || c.isNumber)) || c == "-" || c == "_" ? c : "_"
         })
         let exact = safe == reference && !safe.isEmpty
-        return "GL-\(safe.prefix(100))\(exact ? "" : "-" + fnv1a(reference)).json"
+        return "GL-\(safe.prefix(100))\(exact ? "" : "-" + FNV1a.hex(reference)).json"
     }
 
     /// Reason files in `rejected/` for this drop name (the first rejection and any later, prefixed ones).
@@ -73,16 +74,5 @@ struct ImportFolder: Sendable {
         } catch {
             throw .unavailable(.malformedResponse("import result \(resultFile.lastPathComponent): \(error)"))
         }
-    }
-
-    /// 64-bit FNV-1a, hex: stable across runs and hosts (unlike `hashValue`).
-    static func fnv1a(_ text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }

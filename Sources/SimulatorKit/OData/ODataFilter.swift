@@ -1,3 +1,4 @@
+import BridgeClock
 import Foundation
 
 /// A parsed OData `$filter`: comparisons (`eq ne gt ge lt le`), `and`, `or`, `not`, parentheses

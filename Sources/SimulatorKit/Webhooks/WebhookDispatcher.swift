@@ -1,3 +1,4 @@
+import BridgeClock
 import Crypto
 import Foundation
 import Logging
@@ -39,7 +40,7 @@ public struct WebhookDispatcher: Service {
         public var json: JSONValue {
             let p = policy
             return [
-                "base_delay_ms": .int(Int64(p.baseDelay.components.seconds * 1000 + p.baseDelay.components.attoseconds / 1_000_000_000_000_000)),
+                "base_delay_ms": .int(p.baseDelay.milliseconds),
                 "max_attempts": .int(p.maxAttempts), "duplicate_rate": .number(Decimal(p.duplicateRate)),
             ]
         }
@@ -95,7 +96,7 @@ public struct WebhookDispatcher: Service {
                 delivery.status = "failed"
             } else {
                 let wait = policy.delay(afterAttempt: delivery.attempts)
-                let seconds = Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18
+                let seconds = wait.seconds
                 delivery.nextAttemptAt = clock.now().addingTimeInterval(seconds)
             }
             logger.info(

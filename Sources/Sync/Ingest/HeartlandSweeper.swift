@@ -11,13 +11,13 @@ public struct HeartlandSweeper: SyncSweeper {
     let client: RetailMasterDataClient
     let state: SyncState
     let policy: SyncPolicy
-    let publisher: any SyncEventPublisher
+    let publisher: any MessagePublisher
     let exchange: String
     let logger: Logger
     /// Heartland's walk-in customer is not a customer of the merchant's books.
     public static let walkInCustomer = "CASH"
 
-    public init(client: RetailMasterDataClient, state: SyncState, policy: SyncPolicy, publisher: any SyncEventPublisher,
+    public init(client: RetailMasterDataClient, state: SyncState, policy: SyncPolicy, publisher: any MessagePublisher,
                 exchange: String = "bridge.events", logger: Logger) {
         self.client = client
         self.state = state

@@ -12,11 +12,11 @@ public struct SageSweeper: SyncSweeper {
     let client: SageMasterDataClient
     let state: SyncState
     let policy: SyncPolicy
-    let publisher: any SyncEventPublisher
+    let publisher: any MessagePublisher
     let exchange: String
     let logger: Logger
 
-    public init(client: SageMasterDataClient, state: SyncState, policy: SyncPolicy, publisher: any SyncEventPublisher,
+    public init(client: SageMasterDataClient, state: SyncState, policy: SyncPolicy, publisher: any MessagePublisher,
                 exchange: String = "bridge.events", logger: Logger) {
         self.client = client
         self.state = state

@@ -5,13 +5,6 @@ import Messaging
 import Metrics
 import ServiceLifecycle
 
-/// What a poller publishes through (a `ReliablePublisher` in production).
-public protocol SyncEventPublisher: Sendable {
-    func publish(_ messages: [OutgoingMessage]) async throws
-}
-
-extension ReliablePublisher: SyncEventPublisher {}
-
 /// A poller that sweeps one side every `interval`: each sweep publishes what changed, with
 /// confirms, then commits fingerprints and watermarks. A failed sweep commits nothing and is
 /// repeated whole (the same message ids: loaders absorb the repeats); the third failure in a row
@@ -29,11 +22,11 @@ public struct SweepReport: Sendable, Equatable {
 public final class SyncPollingService<Sweeper: SyncSweeper>: Service, Sendable {
     let sweeper: Sweeper
     let interval: Duration
-    let publisher: any SyncEventPublisher
+    let publisher: any MessagePublisher
     let logger: Logger
     let alertAfterFailures = 3
 
-    public init(sweeper: Sweeper, interval: Duration, publisher: any SyncEventPublisher, logger: Logger) {
+    public init(sweeper: Sweeper, interval: Duration, publisher: any MessagePublisher, logger: Logger) {
         self.sweeper = sweeper
         self.interval = interval
         self.publisher = publisher
@@ -67,10 +60,10 @@ public final class SyncPollingService<Sweeper: SyncSweeper>: Service, Sendable {
 
     func alert(_ reason: String) async {
         let stage = sweeper.source
-        let notice = AlertNotice(kind: "source_unavailable", severity: "warning", stage: stage, reason: reason, attempt: nil,
+        let notice = AlertNotice(kind: .sourceUnavailable, severity: "warning", stage: stage, reason: reason, attempt: nil,
                                  correlationId: "\(stage):sync", idempotencyKey: nil)
         do {
-            let message = try OutboundMessage(exchange: "bridge.alerts", routingKey: "alert.source_unavailable.\(stage)", json: notice)
+            let message = try OutboundMessage(exchange: "bridge.alerts", routingKey: AlertKind.sourceUnavailable.routingKey(stage), json: notice)
                 .amqpMessage(correlationID: "\(stage):sync", messageID: MessageID.random(), traceparent: nil)
             try await publisher.publish([message])
         } catch {

@@ -1,4 +1,5 @@
 import AMQP
+import BridgeClock
 import Foundation
 import GRDB
 import Messaging
@@ -43,7 +44,7 @@ public final class SyncState: Sendable {
 
     /// Records a sweep's outcome in one transaction, after its messages were confirmed by the broker.
     public func commit(records: [(entity: String, key: String, fingerprint: String, version: String)], watermarks: [String: String]) async throws {
-        let now = ISO8601DateFormatter().string(from: Date())
+        let now = Timestamps.iso8601(Date())
         try await database.write { db in
             for record in records {
                 try db.execute(sql: """
@@ -95,7 +96,7 @@ struct SweepBatch {
 
     /// Publishes the sweep's messages with confirms, then commits its fingerprints and watermarks (a crash
     /// in between repeats the sweep, republishing the same message ids), then counts.
-    func complete(source: String, publisher: any SyncEventPublisher, state: SyncState) async throws -> SweepReport {
+    func complete(source: String, publisher: any MessagePublisher, state: SyncState) async throws -> SweepReport {
         if !messages.isEmpty { try await publisher.publish(messages) }
         try await state.commit(records: records, watermarks: watermarks)
         SyncMetrics.published(source, messages.count)

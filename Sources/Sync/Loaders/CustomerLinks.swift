@@ -1,3 +1,4 @@
+import BridgeClock
 import Foundation
 import GRDB
 import Messaging
@@ -37,7 +38,7 @@ public final class CustomerLinks: Sendable {
             try db.execute(sql: """
                 INSERT INTO customer_link (heartland_number, sage_number, because, linked_at) VALUES (?, ?, ?, ?)
                 ON CONFLICT(heartland_number) DO UPDATE SET sage_number = excluded.sage_number, because = excluded.because
-                """, arguments: [heartland, sage, because, ISO8601DateFormatter().string(from: Date())])
+                """, arguments: [heartland, sage, because, Timestamps.iso8601(Date())])
         }
     }
 

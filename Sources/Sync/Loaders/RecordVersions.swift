@@ -1,3 +1,4 @@
+import BridgeClock
 import Foundation
 import GRDB
 import Messaging
@@ -40,7 +41,7 @@ public final class RecordVersions: Sendable {
                 INSERT INTO record_version (record, version, applied_at) VALUES (?, ?, ?)
                 ON CONFLICT(record) DO UPDATE SET version = excluded.version, applied_at = excluded.applied_at
                 WHERE excluded.version > record_version.version
-                """, arguments: [record, version, Date().formatted(.iso8601)])
+                """, arguments: [record, version, Timestamps.iso8601(Date())])
         }
     }
 }

@@ -1,3 +1,4 @@
+import BridgeClock
 import Foundation
 import HeartlandConnector
 import Logging
@@ -58,8 +59,8 @@ struct SyncLoaderSupport: Sendable {
             let held = HeldCommand(routingKey: message.routingKey, body: String(decoding: message.body, as: UTF8.self), idempotencyKey: key,
                                    messageId: message.messageID, correlationId: message.correlationID)
             let notice = CustomerReviewNotice(stage: stage, customer: hold.customer, candidates: hold.candidates, reason: CardMask.mask(hold.reason),
-                                              held: held, at: ISO8601DateFormatter().string(from: Date()))
-            return .publish([try OutboundMessage(exchange: auditExchange, routingKey: "audit.customer_review.\(stage)", json: notice,
+                                              held: held, at: Timestamps.iso8601(Date()))
+            return .publish([try OutboundMessage(exchange: auditExchange, routingKey: AuditEvent.customerReview.routingKey(stage), json: notice,
                                                  idempotencyKey: key, schema: CustomerReviewNotice.schema)])
         } catch let error as HeartlandError {
             throw error.isTransient ? StageError.transient("Heartland: \(error)", retryAfter: error.retryAfterDuration)
@@ -72,9 +73,9 @@ struct SyncLoaderSupport: Sendable {
         if let record, let versions { try await versions.advance(record.record, to: record.version) }
         guard applied.wrote else { return .duplicate(applied.detail, also: applied.notices) }
         logger.info("synced", metadata: ["idempotency_key": .string(key), "detail": .string(CardMask.mask(applied.detail))])
-        let notice = AuditNotice(event: SyncAuditEvent.synced.rawValue, stage: stage, detail: applied.detail, messageId: message.messageID,
+        let notice = AuditNotice(event: .synced, stage: stage, detail: applied.detail, messageId: message.messageID,
                                  correlationId: message.correlationID, idempotencyKey: key)
-        return .publish([try OutboundMessage(exchange: auditExchange, routingKey: "audit.synced.\(stage)", json: notice,
+        return .publish([try OutboundMessage(exchange: auditExchange, routingKey: AuditEvent.synced.routingKey(stage), json: notice,
                                              idempotencyKey: key, schema: "bridge.audit.v1")] + applied.notices)
     }
 

@@ -20,8 +20,8 @@ enum SyncConflicts {
                 .increment()
             let detail = "\(side.displayName) changed \(field) of \(entity.rawValue) \(what) to \(quoted(field, theirs(field))), but \(owner.displayName) owns "
                 + "\(field): \(owner.displayName)'s \(quoted(field, ours(field))) stands (\(twin)); change it in \(owner.displayName) to change it everywhere"
-            let notice = AuditNotice(event: SyncAuditEvent.syncConflict.rawValue, stage: stage, detail: detail, idempotencyKey: key)
-            notices.append(try OutboundMessage(exchange: exchange, routingKey: "audit.\(SyncAuditEvent.syncConflict.rawValue).\(stage)", json: notice,
+            let notice = AuditNotice(event: .syncConflict, stage: stage, detail: detail, idempotencyKey: key)
+            notices.append(try OutboundMessage(exchange: exchange, routingKey: AuditEvent.syncConflict.routingKey(stage), json: notice,
                                                idempotencyKey: key, schema: "bridge.audit.v1"))
         }
         return notices

@@ -1,3 +1,4 @@
+import BridgeClock
 import Foundation
 import GRDB
 import Messaging
@@ -94,7 +95,7 @@ public final class CustomerIndex: Sendable {
     public func markDistinct(heartland: String, sage: String, by actor: String) async throws {
         try await database.write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO customer_distinct (heartland_number, sage_number, decided_by, decided_at) VALUES (?, ?, ?, ?)",
-                           arguments: [heartland, sage, actor, ISO8601DateFormatter().string(from: Date())])
+                           arguments: [heartland, sage, actor, Timestamps.iso8601(Date())])
         }
     }
 

@@ -119,13 +119,3 @@ extension SyncSide {
     /// `Sage`, `Heartland`.
     var displayName: String { self == .sage ? "Sage" : "Heartland" }
 }
-
-/// The audit events of the two-way sync, on `bridge.audit` as `audit.<event>.<stage>`.
-enum SyncAuditEvent: String {
-    /// A loader wrote a record version.
-    case synced
-    /// The side that does not own a field changed it; the owner's value stands.
-    case syncConflict = "sync_conflict"
-    /// A person's decision about an uncertain customer match was applied.
-    case customerDecision = "customer_decision"
-}

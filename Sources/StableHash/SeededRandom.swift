@@ -1,20 +1,13 @@
-import Foundation
-
 /// SplitMix64: a small, fast generator whose sequence depends only on its seed, so the same
-/// `--seed` gives the same store day on every machine.
+/// `--seed` gives the same store day, training split and generated fraud on every machine.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     public init(seed: UInt64) { state = seed }
 
-    /// A seed from several parts (FNV-1a over their text; Swift's `Hasher` is randomised per process).
+    /// A seed from several parts (FNV-1a over their text joined by `|`).
     public init(_ parts: CustomStringConvertible...) {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in parts.map(\.description).joined(separator: "|").utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        state = hash
+        state = FNV1a.hash(parts.map(\.description).joined(separator: "|"))
     }
 
     public mutating func next() -> UInt64 {
@@ -27,9 +20,12 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 
     public mutating func chance(_ share: Double) -> Bool { Double.random(in: 0..<1, using: &self) < share }
 
-    public mutating func int(_ range: ClosedRange<Int64>) -> Int64 { Int64.random(in: range, using: &self) }
+    public mutating func int<Integer: FixedWidthInteger>(_ range: ClosedRange<Integer>) -> Integer { Integer.random(in: range, using: &self) }
 
     public mutating func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &self)] }
+
+    /// An element, or nil from an empty array (without drawing).
+    public mutating func pickIfAny<T>(_ items: [T]) -> T? { items.isEmpty ? nil : pick(items) }
 
     /// Picks by integer weights.
     public mutating func weighted<T>(_ choices: [(T, Int)]) -> T {
