@@ -50,6 +50,8 @@ let package = Package(
         .target(name: "StableHash"),
         // Plain HTTP / AMQP allowed or refused (BRIDGE_REQUIRE_TLS): checked where each URL is read.
         .target(name: "TransportSecurity"),
+        // The one reader of settings from the environment: trimmed values, `NAME_FILE` secrets, errors that name the variable.
+        .target(name: "BridgeSettings", dependencies: ["TransportSecurity"]),
         .target(
             name: "AMQP",
             dependencies: ["CRabbitMQ", "TransportSecurity", .product(name: "Logging", package: "swift-log")]
@@ -90,6 +92,7 @@ let package = Package(
             name: "bridge-relay",
             dependencies: ["WorkerRuntime", "Messaging", "AMQP", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .testTarget(name: "BridgeSettingsTests", dependencies: ["BridgeSettings"]),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP", "BridgeClock", "TransportSecurity",
                                                          .product(name: "Logging", package: "swift-log")]),
         // Programs the tests run (any program, the project-local RabbitMQ node), awaited without blocking the cooperative pool.
@@ -154,9 +157,9 @@ let package = Package(
                                                                 "TestPrograms"]),
         .target(
             name: "SageConnector",
-            dependencies: ["TransportSecurity", "ConnectorHTTP", "StableHash", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["BridgeSettings", "TransportSecurity", "ConnectorHTTP", "StableHash", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "SageConnectorTests", dependencies: ["SageConnector", "SageSimulator", "SimulatorKit"]),
+        .testTarget(name: "SageConnectorTests", dependencies: ["SageConnector", "BridgeSettings", "SageSimulator", "SimulatorKit"]),
         .target(
             name: "HeartlandConnector",
             // Messaging: CardMask, the one masking function, applied to every body before it is decoded.
@@ -227,7 +230,7 @@ let package = Package(
         .target(
             name: "OperationsConsole",
             dependencies: ["Alerter", "FraudScoring", "Messaging", "BrokerAdmin", "AMQP", "PipelineContracts", "Accounting", "MappingEditor", "SageConnector",
-                           "BridgeClock",
+                           "BridgeClock", "BridgeSettings",
                            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"), .product(name: "NIOPosix", package: "swift-nio")]
@@ -242,7 +245,7 @@ let package = Package(
                                                          .product(name: "Hummingbird", package: "hummingbird")]),
         .target(
             name: "HeartlandIngest",
-            dependencies: ["TransportSecurity", "HeartlandConnector", "PipelineContracts", "Accounting", "Messaging", "AMQP", "BridgeClock",
+            dependencies: ["BridgeSettings", "TransportSecurity", "HeartlandConnector", "PipelineContracts", "Accounting", "Messaging", "AMQP", "BridgeClock",
                            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
@@ -275,7 +278,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "heartland-loader",
-            dependencies: ["Sync", "HeartlandConnector", "Messaging", "WorkerRuntime", "TransportSecurity",
+            dependencies: ["Sync", "HeartlandConnector", "Messaging", "WorkerRuntime", "BridgeSettings",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // The twin-check cost at N customers, both simulators in-process (scripts/bench-sync).

@@ -1,9 +1,10 @@
+import BridgeSettings
 import Foundation
-import TransportSecurity
 import HeartlandConnector
 
 /// Where heartland-ingest finds Heartland and with which secrets, read once in `main` from the
-/// environment (secrets from the variable or from the file named by `<NAME>_FILE`, never flags).
+/// environment (`EnvironmentReader`: values trimmed, blank is unset; secrets from the variable or from the file named by
+/// `<NAME>_FILE`, not both, never flags).
 ///
 /// | Variable | Default | |
 /// |---|---|---|
@@ -14,77 +15,46 @@ import HeartlandConnector
 /// | `HEARTLAND_WEBHOOK_SECRET` / `_FILE` | none: heartland-ingest refuses to start | HMAC key of `X-Heartland-Signature`; never the app key |
 /// | `HEARTLAND_RETAIL_PAGE_SIZE` | `2000` | tickets per Retail page (1…5000) |
 public struct HeartlandSettings: Sendable {
-    public struct Invalid: Error, CustomStringConvertible {
-        public let description: String
-    }
+    /// A setting missing or wrong (`EnvironmentReader`'s error: the text names the variable).
+    public typealias Invalid = SettingsError
+
+    /// Tickets per Retail page when `HEARTLAND_RETAIL_PAGE_SIZE` is not set: a store day is thousands of tickets, so
+    /// fewer, larger pages (Heartland's own importer uses up to 5000).
+    public static let defaultRetailPageSize = 2000
 
     public var configuration: HeartlandConfiguration
     /// Nil when not set: only the webhook receiver needs it (`requireWebhookSecret`).
     public var webhookSecret: String?
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws(Invalid) {
-        func value(_ name: String) -> String? {
-            environment[name].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
+        let reader = EnvironmentReader(environment)
+        let root = try reader.httpURL("HEARTLAND_URL")
+        func url(_ name: String, _ path: String) throws(Invalid) -> URL {
+            if let url = try reader.httpURL(name) { return url }
+            guard let root else { throw Invalid("HEARTLAND_URL or \(name) is required") }
+            return root.appendingPathComponent(path)
         }
-        func secret(_ name: String) throws(Invalid) -> String? {
-            if let file = value("\(name)_FILE") {
-                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                    throw Invalid(description: "\(name)_FILE \(file) cannot be read")
-                }
-                return text.trimmingCharacters(in: .newlines)
-            }
-            return value(name)
-        }
-        func required(_ name: String, _ found: String?) throws(Invalid) -> String {
-            guard let found else { throw Invalid(description: "\(name) (or \(name)_FILE) is required") }
-            return found
-        }
-        func url(_ name: String, _ fallback: URL?) throws(Invalid) -> URL {
-            guard let text = value(name) else {
-                guard let fallback else { throw Invalid(description: "HEARTLAND_URL or \(name) is required") }
-                return fallback
-            }
-            guard let parsed = URL(string: text), parsed.scheme == "http" || parsed.scheme == "https", parsed.host != nil else {
-                throw Invalid(description: "\(name) '\(text)' is not an http(s) URL")
-            }
-            do { try TransportPolicy.fromEnvironment(environment).check(http: parsed, name: name) } catch {
-                throw Invalid(description: error.description)
-            }
-            return parsed
-        }
-        let root = try value("HEARTLAND_URL").map { text throws(Invalid) in try url("HEARTLAND_URL", nil) }
-        let appKey = try required("HEARTLAND_APP_KEY", try secret("HEARTLAND_APP_KEY"))
+        let appKey = try reader.requiredSecret("HEARTLAND_APP_KEY")
         configuration = HeartlandConfiguration(
-            gpAPIBaseURL: try url("HEARTLAND_GP_API_URL", root?.appendingPathComponent("ucp")),
-            retailBaseURL: try url("HEARTLAND_RETAIL_URL", root?.appendingPathComponent("api")),
-            payrollBaseURL: try url("HEARTLAND_PAYROLL_URL", root?.appendingPathComponent("payroll")),
-            credentials: .init(appId: try required("HEARTLAND_APP_ID", value("HEARTLAND_APP_ID")), appKey: appKey),
-            retailToken: try required("HEARTLAND_RETAIL_TOKEN", try secret("HEARTLAND_RETAIL_TOKEN")))
-        webhookSecret = try secret("HEARTLAND_WEBHOOK_SECRET")
+            gpAPIBaseURL: try url("HEARTLAND_GP_API_URL", "ucp"),
+            retailBaseURL: try url("HEARTLAND_RETAIL_URL", "api"),
+            payrollBaseURL: try url("HEARTLAND_PAYROLL_URL", "payroll"),
+            credentials: .init(appId: try reader.required("HEARTLAND_APP_ID"), appKey: appKey),
+            retailToken: try reader.requiredSecret("HEARTLAND_RETAIL_TOKEN"))
+        webhookSecret = try reader.secret("HEARTLAND_WEBHOOK_SECRET")
         if let webhookSecret, webhookSecret == appKey {
-            throw Invalid(description: "HEARTLAND_WEBHOOK_SECRET is the app key: give webhooks their own secret (the one set for this endpoint "
+            throw Invalid("HEARTLAND_WEBHOOK_SECRET is the app key: give webhooks their own secret (the one set for this endpoint "
                           + "in Heartland's webhook settings), so that a leaked webhook secret cannot call the API")
         }
-        // A store day is thousands of tickets: fewer, larger pages (Heartland's own importer uses up to 5000).
-        configuration.retailPageSize = 2000
-        if let text = value("HEARTLAND_RETAIL_PAGE_SIZE") {
-            guard let size = Int(text), (1...5000).contains(size) else {
-                throw Invalid(description: "HEARTLAND_RETAIL_PAGE_SIZE must be 1…5000, not '\(text)'")
-            }
-            configuration.retailPageSize = size
-        }
-        if let text = value("HEARTLAND_RETAIL_PAGE_CONCURRENCY") {
-            guard let pages = Int(text), (1...16).contains(pages) else {
-                throw Invalid(description: "HEARTLAND_RETAIL_PAGE_CONCURRENCY must be 1…16, not '\(text)'")
-            }
-            configuration.retailPageConcurrency = pages
-        }
+        configuration.retailPageSize = try reader.integer("HEARTLAND_RETAIL_PAGE_SIZE", in: 1...5000, default: Self.defaultRetailPageSize)
+        configuration.retailPageConcurrency = try reader.integer("HEARTLAND_RETAIL_PAGE_CONCURRENCY", in: 1...16,
+                                                                 default: configuration.retailPageConcurrency)
     }
 
     /// The webhook secret, or an error that says where to set it.
     public func requireWebhookSecret() throws(Invalid) -> String {
         guard let webhookSecret else {
-            throw Invalid(description: "HEARTLAND_WEBHOOK_SECRET (or HEARTLAND_WEBHOOK_SECRET_FILE) is required: the secret Heartland signs "
+            throw Invalid("HEARTLAND_WEBHOOK_SECRET (or HEARTLAND_WEBHOOK_SECRET_FILE) is required: the secret Heartland signs "
                           + "webhooks with (X-Heartland-Signature). It is its own secret and never defaults to the app key; see docs/SECURITY.md")
         }
         return webhookSecret

@@ -1,15 +1,16 @@
+import BridgeSettings
 import Foundation
-import TransportSecurity
 import Logging
 
-/// Which `SageClient` to build and how, read once in `main` from the environment. Secrets come
-/// from `SAGE_PASSWORD` or the file named by `SAGE_PASSWORD_FILE`, never from committed config.
+/// Which `SageClient` to build and how, read once in `main` from the environment (`EnvironmentReader`: values
+/// trimmed, blank is unset). Secrets come from `SAGE_PASSWORD` or the file named by `SAGE_PASSWORD_FILE` (not both),
+/// never from committed config.
 ///
 /// | Variable | Default | |
 /// |---|---|---|
 /// | `SAGE_MODE` | `http` | `http` (Web API) or `file` (GL import folder) |
 /// | `SAGE_URL` | | server root, e.g. `http://127.0.0.1:8080` (http) |
-/// | `SAGE_COMPANY` | `SAMINC` | company database id (http) |
+/// | `SAGE_COMPANY` | `SAMINC` | company database id (http; journals name it in both modes) |
 /// | `SAGE_USER`, `SAGE_PASSWORD` / `SAGE_PASSWORD_FILE` | | Web API user (http) |
 /// | `SAGE_TIMEOUT_SECONDS` | `30` | per request (http); import deadline (file) |
 /// | `SAGE_IMPORT_DIR` | | the import folder (file) |
@@ -17,50 +18,34 @@ public enum SageSettings: Sendable, CustomStringConvertible {
     case webAPI(SageConnection)
     case importFile(SageImportFileClient.Configuration)
 
-    public struct Invalid: Error, CustomStringConvertible {
-        public let description: String
+    /// A setting missing or wrong (`EnvironmentReader`'s error: the text names the variable).
+    public typealias Invalid = SettingsError
+
+    /// `SAGE_COMPANY` when it is not set.
+    public static let defaultCompany = "SAMINC"
+    /// `SAGE_TIMEOUT_SECONDS` when it is not set.
+    public static let defaultTimeoutSeconds = 30
+
+    /// The company database id (`SAGE_COMPANY`), in either mode: journals name it too.
+    public static func company(_ environment: EnvironmentReader = EnvironmentReader()) -> String {
+        environment.value("SAGE_COMPANY") ?? defaultCompany
     }
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws(Invalid) {
-        func value(_ name: String) -> String? {
-            environment[name].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
-        }
-        func required(_ name: String) throws(Invalid) -> String {
-            guard let text = value(name) else { throw Invalid(description: "\(name) is required for SAGE_MODE=\(value("SAGE_MODE") ?? "http")") }
-            return text
-        }
-        var timeout = Duration.seconds(30)
-        if let text = value("SAGE_TIMEOUT_SECONDS") {
-            guard let seconds = Int(text), seconds > 0 else {
-                throw Invalid(description: "SAGE_TIMEOUT_SECONDS must be a positive whole number of seconds, not '\(text)'")
-            }
-            timeout = .seconds(seconds)
-        }
-        switch value("SAGE_MODE")?.lowercased() ?? "http" {
+        let reader = EnvironmentReader(environment)
+        let mode = reader.value("SAGE_MODE")?.lowercased() ?? "http"
+        let timeout = Duration.seconds(try reader.integer("SAGE_TIMEOUT_SECONDS", in: 1...Int.max, default: Self.defaultTimeoutSeconds))
+        switch mode {
         case "http":
-            let urlText = try required("SAGE_URL")
-            guard let url = URL(string: urlText), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-                throw Invalid(description: "SAGE_URL '\(urlText)' is not an http(s) URL")
-            }
-            do { try TransportPolicy.fromEnvironment(environment).check(http: url, name: "SAGE_URL") } catch {
-                throw Invalid(description: error.description)
-            }
-            let password: String
-            if let file = value("SAGE_PASSWORD_FILE") {
-                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                    throw Invalid(description: "SAGE_PASSWORD_FILE \(file) cannot be read")
-                }
-                password = text.trimmingCharacters(in: .newlines)
-            } else {
-                password = try required("SAGE_PASSWORD")
-            }
+            guard let url = try reader.httpURL("SAGE_URL") else { throw Invalid("SAGE_URL is required for SAGE_MODE=http") }
+            let password = try reader.requiredSecret("SAGE_PASSWORD", for: "SAGE_MODE=http")
             self = .webAPI(SageConnection(
-                server: url, company: value("SAGE_COMPANY") ?? "SAMINC",
-                credentials: SageCredentials(user: try required("SAGE_USER"), password: password), timeout: timeout))
+                server: url, company: Self.company(reader),
+                credentials: SageCredentials(user: try reader.required("SAGE_USER", for: "SAGE_MODE=http"), password: password), timeout: timeout))
         case "file":
-            self = .importFile(.init(directory: URL(fileURLWithPath: try required("SAGE_IMPORT_DIR")), deadline: timeout))
+            self = .importFile(.init(directory: URL(fileURLWithPath: try reader.required("SAGE_IMPORT_DIR", for: "SAGE_MODE=file")), deadline: timeout))
         case let other:
-            throw Invalid(description: "SAGE_MODE must be 'http' or 'file', not '\(other)'")
+            throw Invalid("SAGE_MODE must be 'http' or 'file', not '\(other)'")
         }
     }
 

@@ -19,6 +19,7 @@ struct AlerterCommand: AsyncParsableCommand {
     @OptionGroup var console: ConsoleOptions
 
     func run() async throws {
+        Worker.bootstrap("alerter", options: worker)
         let webhook = try (alertWebhook ?? ProcessInfo.processInfo.environment["BRIDGE_ALERT_WEBHOOK"]).map { raw -> URL in
             guard let url = URL(string: raw), url.scheme?.hasPrefix("http") == true else { throw ValidationError("--alert-webhook \(raw) is not an http(s) URL") }
             return url

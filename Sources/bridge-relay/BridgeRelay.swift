@@ -32,6 +32,7 @@ struct BridgeRelay: AsyncParsableCommand {
     @Option(help: "Exchange for audit notices.") var auditExchange: String = "bridge.audit"
 
     func run() async throws {
+        Worker.bootstrap(stage, options: worker)
         let store = try sinkDB.map { try IdempotencyStore(path: $0) }
         let handler = RelayHandler(
             toExchange: toExchange, toKey: toKey, store: store, failUntilAttempt: failUntilAttempt,

@@ -24,6 +24,7 @@ struct Serve: AsyncParsableCommand {
     var storeHours: String?
 
     func run() async throws {
+        Worker.bootstrap("fraud-scorer", options: worker)
         let environment = ProcessInfo.processInfo.environment
         let loaded = try (model ?? environment["BRIDGE_FRAUD_MODEL"]).map { try FraudModel.load(path: $0) } ?? .unscored
         let hours = try (storeHours ?? environment["BRIDGE_STORE_HOURS"]).map { try StoreHoursFile(path: $0) } ?? StoreHoursFile()

@@ -1,11 +1,8 @@
 import ArgumentParser
 import BridgeClock
-import ConnectorHTTP
 import Foundation
 import HeartlandConnector
 import HeartlandIngest
-import Logging
-import Messaging
 import ServiceLifecycle
 import Sync
 import WorkerRuntime
@@ -66,6 +63,7 @@ struct HeartlandIngestCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let logger = Worker.bootstrap("heartland-ingest", options: worker)
         let settings: HeartlandSettings
         let webhookSecret: String
         do {
@@ -73,60 +71,44 @@ struct HeartlandIngestCommand: AsyncParsableCommand {
             webhookSecret = try settings.requireWebhookSecret()
         } catch { throw ValidationError(error.description) }
         let now = try BridgeClock.resolve(flag: clock)
-        let (logger, registry) = Bootstrap.run(label: "heartland-ingest", level: worker.level)
         let store = try IngestInbox(path: inbox)
         let client = URLSessionHeartlandClient(configuration: settings.configuration, logger: logger)
-        let publisher = ReliablePublisher(connector: try worker.brokerConnector(name: "heartland-ingest", logger: logger), logger: logger)
+        let publisher = try Worker.publisher("heartland-ingest", options: worker)
         let alerts = IngestAlerts(publisher: publisher, logger: logger)
         var forwarding = InboxForwarder.Settings()
         forwarding.initialBackoff = .milliseconds(Int64(retryInitial * 1000))
         forwarding.maxBackoff = .milliseconds(Int64(retryMax * 1000))
         let source = HeartlandEventSource(client: client, inbox: store)
-        let forwarder = InboxForwarder(inbox: store, source: source, publisher: publisher, alerts: alerts,
-                                       settings: forwarding, logger: logger)
         let receiver = WebhookReceiver(
             verifier: WebhookVerifier(appKey: settings.configuration.credentials.appKey, webhookSecret: webhookSecret, maxAge: webhookMaxAge),
             inbox: store, maxBodyBytes: webhookMaxBytes, now: { now.now() }, logger: logger)
         let host = webhookHost
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: forwarder),
-            .init(service: receiver.application(host: host, port: webhookPort) { port in
+        var services: [any Service] = [
+            InboxForwarder(inbox: store, source: source, publisher: publisher, alerts: alerts, settings: forwarding, logger: logger),
+            receiver.application(host: host, port: webhookPort) { port in
                 FileHandle.standardOutput.write(Data("webhooks listening on http://\(host):\(port)\(WebhookReceiver.path)\n".utf8))
-            }),
+            },
         ]
         if pollInterval > 0 {
             var polling = HeartlandPoller.Settings()
             polling.interval = .milliseconds(Int64(pollInterval * 1000))
             polling.catchUpDays = catchUpDays
-            services.append(.init(service: HeartlandPoller(client: client, inbox: store, alerts: alerts, settings: polling, logger: logger,
-                                                           today: { now.now() })))
+            services.append(HeartlandPoller(client: client, inbox: store, alerts: alerts, settings: polling, logger: logger, today: { now.now() }))
         }
         if gatewayFeedInterval > 0 {
             var feed = GatewayFeedPoller.Settings()
             feed.interval = .milliseconds(Int64(gatewayFeedInterval * 1000))
             feed.catchUp = gatewayFeedCatchUp
-            services.append(.init(service: GatewayFeedPoller(client: client, source: source, inbox: store, alerts: alerts, settings: feed,
-                                                             logger: logger, now: { now.now() })))
+            services.append(GatewayFeedPoller(client: client, source: source, inbox: store, alerts: alerts, settings: feed,
+                                              logger: logger, now: { now.now() }))
         }
         if syncPollInterval > 0 {
             let sweeper = HeartlandSweeper(client: RetailMasterDataClient(configuration: settings.configuration, logger: logger),
                                            state: try SyncState(path: syncState), policy: try SyncPolicy.load(path: syncConfig),
                                            publisher: publisher, logger: logger)
-            services.append(.init(service: SyncPollingService(sweeper: sweeper, interval: .milliseconds(Int64(syncPollInterval * 1000)),
-                                                              publisher: publisher, logger: logger)))
+            services.append(SyncPollingService(sweeper: sweeper, interval: .milliseconds(Int64(syncPollInterval * 1000)),
+                                               publisher: publisher, logger: logger))
         }
-        if worker.resolvedHTTPPort > 0 {
-            services.append(.init(service: OperationsServer.make(host: worker.httpHost, port: worker.resolvedHTTPPort, registry: registry, logger: logger) {
-                let connected = publisher.isConnected
-                return .init(ready: connected, detail: connected ? "connected to the broker" : "not connected to the broker yet")
-            }))
-        }
-        // Connected now and after every broker restart, so that readiness tells the truth before the next batch.
-        let keeper = Task { await publisher.keepConnected() }
-        defer { keeper.cancel() }
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await HTTPPools.closing { try await group.run() }  // docs/HTTP.md
-        keeper.cancel()
-        await publisher.close()
+        try await Worker.run(source: "heartland-ingest", publisher: publisher, options: worker, services: services)
     }
 }

@@ -1,8 +1,7 @@
 import ArgumentParser
 import Foundation
-import TransportSecurity
+import BridgeSettings
 import HeartlandConnector
-import Logging
 import Messaging
 import Sync
 import WorkerRuntime
@@ -22,25 +21,19 @@ struct HeartlandLoaderCommand: AsyncParsableCommand {
     var syncConfig: String = SyncPolicy.defaultPath
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
-        guard let retail = value("HEARTLAND_RETAIL_URL").flatMap(URL.init(string:))
-            ?? value("HEARTLAND_URL").flatMap(URL.init(string:))?.appendingPathComponent("api")
-        else { throw ValidationError("HEARTLAND_RETAIL_URL or HEARTLAND_URL is required") }
-        do { try TransportPolicy.fromEnvironment(environment).check(http: retail, name: "HEARTLAND_RETAIL_URL / HEARTLAND_URL") } catch {
-            throw ValidationError(error.description)
-        }
-        let token: String
-        if let file = value("HEARTLAND_RETAIL_TOKEN_FILE") {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("HEARTLAND_RETAIL_TOKEN_FILE \(file) cannot be read") }
-            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        } else if let text = value("HEARTLAND_RETAIL_TOKEN") {
-            token = text
-        } else {
-            throw ValidationError("HEARTLAND_RETAIL_TOKEN (or HEARTLAND_RETAIL_TOKEN_FILE) is required")
-        }
-        var logger = Logger(label: "heartland-loader")
-        logger.logLevel = worker.level
+        let logger = Worker.bootstrap(HeartlandLoaderHandler.stage, options: worker)
+        let retail: URL, token: String
+        do {
+            let environment = EnvironmentReader()
+            if let url = try environment.httpURL("HEARTLAND_RETAIL_URL") {
+                retail = url
+            } else if let root = try environment.httpURL("HEARTLAND_URL") {
+                retail = root.appendingPathComponent("api")
+            } else {
+                throw SettingsError("HEARTLAND_RETAIL_URL or HEARTLAND_URL is required")
+            }
+            token = try environment.requiredSecret("HEARTLAND_RETAIL_TOKEN")
+        } catch { throw ValidationError("\(error)") }
         let ledgerFile = try SQLiteFile.pool(path: ledger)
         let handler = HeartlandLoaderHandler(
             client: RetailMasterDataClient(retailBaseURL: retail, token: token, connectionsPerHost: worker.concurrency,

@@ -1,8 +1,5 @@
 import ArgumentParser
-import ConnectorHTTP
 import Foundation
-import Logging
-import Messaging
 import SageConnector
 import ServiceLifecycle
 import Sync
@@ -29,32 +26,19 @@ struct SageIngestCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let logger = Worker.bootstrap("sage-ingest", options: worker)
         let connection: SageConnection
         do {
             guard case .webAPI(let webAPI) = try SageSettings() else { throw ValidationError("sage-ingest needs SAGE_MODE=http (the Sage Web API)") }
             connection = webAPI
         } catch let error as SageSettings.Invalid { throw ValidationError(error.description) }
         let policy = try SyncPolicy.load(path: syncConfig)
-        let (logger, registry) = Bootstrap.run(label: "sage-ingest", level: worker.level)
-        let publisher = ReliablePublisher(connector: try worker.brokerConnector(name: "sage-ingest", logger: logger), logger: logger)
+        let publisher = try Worker.publisher("sage-ingest", options: worker)
         let sweeper = SageSweeper(client: SageMasterDataClient(connection: connection, logger: logger), state: try SyncState(path: state),
                                   policy: policy, publisher: publisher, logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: SyncPollingService(sweeper: sweeper, interval: .milliseconds(Int64(pollInterval * 1000)), publisher: publisher, logger: logger)),
-        ]
-        if worker.resolvedHTTPPort > 0 {
-            services.append(.init(service: OperationsServer.make(host: worker.httpHost, port: worker.resolvedHTTPPort, registry: registry, logger: logger) {
-                let connected = publisher.isConnected
-                return .init(ready: connected, detail: connected ? "connected to the broker" : "not connected to the broker yet")
-            }))
-        }
         logger.info("polling Sage", metadata: ["sage": "\(connection)", "interval_seconds": "\(pollInterval)"])
-        // Connected now and after every broker restart, so that readiness tells the truth before Sage next changes.
-        let keeper = Task { await publisher.keepConnected() }
-        defer { keeper.cancel() }
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await HTTPPools.closing { try await group.run() }  // docs/HTTP.md
-        keeper.cancel()
-        await publisher.close()
+        try await Worker.run(source: "sage-ingest", publisher: publisher, options: worker, services: [
+            SyncPollingService(sweeper: sweeper, interval: .milliseconds(Int64(pollInterval * 1000)), publisher: publisher, logger: logger),
+        ])
     }
 }

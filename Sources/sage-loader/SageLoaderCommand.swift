@@ -26,20 +26,19 @@ struct SageLoaderCommand: AsyncParsableCommand {
     var syncConfig: String = SyncPolicy.defaultPath
 
     func run() async throws {
+        let logger = Worker.bootstrap("sage-loader", options: worker)
         var settings = try SageSettings()
         if case .webAPI(var connection) = settings {
             // Every handler running at once has its own connection to Sage, and no more are opened (docs/HTTP.md).
             connection.connectionsPerHost = worker.concurrency
             settings = .webAPI(connection)
         }
-        var logger = Logger(label: "sage-loader")
-        logger.logLevel = worker.level
         // The ledger and the customer links share the ledger's file, and so one pool.
         let ledgerFile = try SQLiteFile.pool(path: ledger)
         let store = try IdempotencyStore(database: ledgerFile)
         let journals = SageLoaderHandler(
             client: settings.makeClient(logger: logger), ledger: store,
-            rules: try MappingRules.load(path: mapping), company: ProcessInfo.processInfo.environment["SAGE_COMPANY"] ?? "SAMINC",
+            rules: try MappingRules.load(path: mapping), company: SageSettings.company(),
             // A post sent by a handler that then died lands within the client's timeout.
             inDoubtWindow: settings.timeout + .seconds(5))
         var masterData: SageMasterDataHandler?
@@ -63,20 +62,5 @@ extension SageLoaderCommand {
         }
         return ReceivablesHooks(posted: { try await poster.posted($0).map(describe) },
                                 post: { describe(try await poster.post($0, customer: $1)) })
-    }
-}
-
-/// `sage.journal.*` to the journal poster, every other `sage.*` command (customers, orders) to the sync.
-struct SageCommandDispatch: StageHandler {
-    let journals: SageLoaderHandler
-    let masterData: SageMasterDataHandler?
-
-    func handle(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome {
-        if message.routingKey.hasPrefix("sage.journal.") { return try await journals.handle(message, logger: logger) }
-        guard let masterData else {
-            throw StageError.permanent("\(message.routingKey): customers and orders need the Sage Web API (SAGE_MODE=http); "
-                + "this sage-loader writes GL import files only")
-        }
-        return try await masterData.handle(message, logger: logger)
     }
 }

@@ -14,6 +14,7 @@ struct TransformerCommand: AsyncParsableCommand {
     var mapping: String = ProcessInfo.processInfo.environment["BRIDGE_MAPPING"] ?? "Config/mapping.yaml"
 
     func run() async throws {
+        Worker.bootstrap("transformer", options: worker)
         // Read again whenever the file changes (a save from the console's mapping page): no restart needed.
         let source = try MappingFileSource(path: mapping)
         try await Worker.run(stage: "transformer", handler: TransformerHandler(mapping: source), options: worker)

@@ -1,3 +1,4 @@
+import BridgeSettings
 import Foundation
 import SageConnector
 import Testing
@@ -55,5 +56,21 @@ import Testing
         #expect(refused?.description.contains("plain HTTP and BRIDGE_REQUIRE_TLS is on") == true)
         _ = try SageSettings(environment: base.merging(["SAGE_URL": "https://sage.example.com"]) { $1 })
         _ = try SageSettings(environment: base.merging(["SAGE_URL": "http://127.0.0.1:8080"]) { $1 })
+    }
+
+    /// The one settings reader's rules, as sage-loader meets them: a password in both places is refused, the company has
+    /// one default in either mode, values are trimmed.
+    @Test func bothPasswordsAreRefusedAndTheCompanyHasOneDefault() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sage-password-\(UUID().uuidString)")
+        try Data("from-file\n".utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let both = #expect(throws: SageSettings.Invalid.self) {
+            try SageSettings(environment: ["SAGE_URL": "http://sage.local", "SAGE_USER": "ADMIN", "SAGE_PASSWORD": "pw", "SAGE_PASSWORD_FILE": file.path])
+        }
+        #expect(both?.description.contains("SAGE_PASSWORD_FILE") == true)
+        #expect(SageSettings.company(.init(["SAGE_MODE": "file"])) == "SAMINC")
+        #expect(SageSettings.company(.init(["SAGE_COMPANY": " SAMLTD\n"])) == "SAMLTD")
+        let missing = #expect(throws: SageSettings.Invalid.self) { try SageSettings(environment: ["SAGE_URL": " http://sage.local ", "SAGE_USER": "ADMIN"]) }
+        #expect(missing?.description == "SAGE_PASSWORD (or SAGE_PASSWORD_FILE) is required for SAGE_MODE=http")
     }
 }

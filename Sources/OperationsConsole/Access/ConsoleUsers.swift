@@ -1,3 +1,4 @@
+import BridgeSettings
 import Foundation
 
 /// What a console user may do, each role everything the one before it may: a viewer reads; an
@@ -48,16 +49,18 @@ public struct ConsoleUsers: Sendable {
         self.users = users
     }
 
-    /// Users from the file and the variable of `environment` (both may be given).
+    /// Users from the file and the variable of `environment` (both may be given: a list, not a secret, so the two are
+    /// joined rather than refused as `EnvironmentReader.secret` refuses both; values trimmed by the same rule).
     public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConsoleUsers {
+        let reader = EnvironmentReader(environment)
         var text = ""
-        if let file = file ?? environment["BRIDGE_CONSOLE_USERS_FILE"] {
+        if let file = file ?? reader.value("BRIDGE_CONSOLE_USERS_FILE") {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw ConsoleConfigurationError("console users file \(file) cannot be read (BRIDGE_CONSOLE_USERS_FILE / --console-users-file)")
             }
             text += String(decoding: data, as: UTF8.self) + "\n"
         }
-        text += environment["BRIDGE_CONSOLE_USERS"] ?? ""
+        text += reader.value("BRIDGE_CONSOLE_USERS") ?? ""
         let users = try ConsoleUsers(lines: text, origin: file ?? "BRIDGE_CONSOLE_USERS")
         guard !users.users.isEmpty else {
             throw ConsoleConfigurationError("the console has no users: set BRIDGE_CONSOLE_USERS_FILE (lines name:role:bcrypt-hash, "
