@@ -64,8 +64,11 @@ struct ConsoleOptions: ParsableArguments {
         withReviews.tokensFile = consoleTokensFile ?? environment["BRIDGE_CONSOLE_TOKENS_FILE"]
         withReviews.trustedProxies = try TrustedProxies(consoleTrustedProxies ?? environment["BRIDGE_CONSOLE_TRUSTED_PROXIES"] ?? "")
         withReviews.secureCookies = !(consoleInsecureCookies || environment["BRIDGE_CONSOLE_INSECURE_COOKIES"] == "1")
-        // Sage's chart for the mapping page, through the Web API (SAGE_URL…); without it the page says so.
-        let sage: (any SageChartReader)? = if case .webAPI(let connection)? = try? SageSettings(environment: environment) {
+        // Sage's chart for the mapping page, through the Web API (SAGE_URL…); without SAGE_URL the page says so. Settings
+        // that name a Sage but are wrong (both SAGE_PASSWORD and SAGE_PASSWORD_FILE, a plain http URL under
+        // BRIDGE_REQUIRE_TLS) stop the alerter with the reason, as they stop the loader: no page that quietly lacks its chart.
+        let namesSage = environment["SAGE_URL"].map { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty } ?? false
+        let sage: (any SageChartReader)? = if namesSage, case .webAPI(let connection) = try SageSettings(environment: environment) {
             SageWebAPIClient(connection: connection, logger: logger)
         } else { nil }
         withReviews.mapping = MappingWorkbench(mappingPath: mapping, versions: try MappingVersions(path: mappingVersions), sage: sage,
