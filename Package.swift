@@ -1,21 +1,23 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// Targets in layers, each depending only on the layers above it:
+// infrastructure → domain → connectors (and the simulators of their services) → stages → executables → tests.
 let package = Package(
     name: "heartland-sage-bridge",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "bridgectl", targets: ["bridgectl"]),
         .executable(name: "bridge-relay", targets: ["bridge-relay"]),
         .executable(name: "heartland-sim", targets: ["heartland-sim"]),
         .executable(name: "sage-pro-sim", targets: ["sage-pro-sim"]),
+        .executable(name: "heartland-ingest", targets: ["heartland-ingest"]),
+        .executable(name: "sage-ingest", targets: ["sage-ingest"]),
         .executable(name: "transformer", targets: ["transformer"]),
         .executable(name: "fraud-scorer", targets: ["fraud-scorer"]),
         .executable(name: "sage-loader", targets: ["sage-loader"]),
-        .executable(name: "alerter", targets: ["alerter"]),
-        .executable(name: "heartland-ingest", targets: ["heartland-ingest"]),
-        .executable(name: "sage-ingest", targets: ["sage-ingest"]),
         .executable(name: "heartland-loader", targets: ["heartland-loader"]),
+        .executable(name: "alerter", targets: ["alerter"]),
+        .executable(name: "bridgectl", targets: ["bridgectl"]),
         .executable(name: "sync-bench", targets: ["sync-bench"]),
     ],
     dependencies: [
@@ -37,12 +39,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
-        // MARK: messaging runtime
-        .systemLibrary(
-            name: "CRabbitMQ",
-            pkgConfig: "librabbitmq",
-            providers: [.apt(["librabbitmq-dev"])]
-        ),
+        // MARK: infrastructure — clock, hashing, settings, AMQP and HTTP transports, messaging, the worker runtime; no business rules.
         // The instant taken as now: the system clock, or one set for tests and demos (BRIDGE_CLOCK).
         // Also the one RFC 3339 formatter (`Timestamps`) and `Duration`'s seconds and milliseconds.
         .target(name: "BridgeClock"),
@@ -52,6 +49,11 @@ let package = Package(
         .target(name: "TransportSecurity"),
         // The one reader of settings from the environment: trimmed values, `NAME_FILE` secrets, errors that name the variable.
         .target(name: "BridgeSettings", dependencies: ["TransportSecurity"]),
+        .systemLibrary(
+            name: "CRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
+        ),
         .target(
             name: "AMQP",
             dependencies: ["CRabbitMQ", "TransportSecurity", .product(name: "Logging", package: "swift-log")]
@@ -70,6 +72,15 @@ let package = Package(
             name: "BrokerAdmin",
             dependencies: ["Messaging"]
         ),
+        // The one HTTP transport of the Heartland and Sage connectors (AsyncHTTPClient): the process's connection pools,
+        // TLS as TransportSecurity documents it, transport failures classified; each connector keeps its own errors.
+        .target(
+            name: "ConnectorHTTP",
+            dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         .target(
             name: "WorkerRuntime",
             dependencies: [
@@ -82,25 +93,21 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(
-            name: "bridgectl",
-            dependencies: ["BrokerAdmin", "Messaging", "Alerter", "Accounting", "SageConnector", "FraudScoring", "PipelineContracts", "BridgeClock",
-                           "HeartlandConnector", "HeartlandIngest", "OperationsConsole", "MappingEditor",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
-        .executableTarget(
-            name: "bridge-relay",
-            dependencies: ["WorkerRuntime", "Messaging", "AMQP", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
-        .testTarget(name: "BridgeSettingsTests", dependencies: ["BridgeSettings"]),
-        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP", "BridgeClock", "TransportSecurity",
-                                                         .product(name: "Logging", package: "swift-log")]),
-        // Programs the tests run (any program, the project-local RabbitMQ node), awaited without blocking the cooperative pool.
-        .target(name: "TestPrograms", path: "Tests/TestPrograms"),
-        .testTarget(name: "BrokerTests", dependencies: ["BridgeClock", "TestPrograms", "Messaging", "BrokerAdmin", "AMQP", "WorkerRuntime", "SageConnector", "PipelineContracts", "Alerter",
-                                                    "BookOracle", "HeartlandSimulator", "Accounting", "HeartlandIngest", "FraudScoring", "Sync"]),
 
-        // MARK: simulators (issue 3)
+        // MARK: domain — the accounting rules and the messages the stages exchange; no IO.
+        .target(name: "Accounting", dependencies: ["BridgeClock", "StableHash", .product(name: "Yams", package: "Yams")]),
+        .target(name: "PipelineContracts", dependencies: ["Accounting"]),
+
+        // MARK: connectors — the clients of Heartland and Sage, and the simulators that stand in for those two services.
+        .target(
+            name: "SageConnector",
+            dependencies: ["BridgeSettings", "TransportSecurity", "ConnectorHTTP", "StableHash", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "HeartlandConnector",
+            // Messaging: CardMask, the one masking function, applied to every body before it is decoded.
+            dependencies: ["Messaging", "BridgeClock", "TransportSecurity", "ConnectorHTTP", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .target(
             name: "SimulatorKit",
             dependencies: [
@@ -115,6 +122,59 @@ let package = Package(
         ),
         .target(name: "HeartlandSimulator", dependencies: ["SimulatorKit", "BridgeClock", "StableHash"]),
         .target(name: "SageSimulator", dependencies: ["SimulatorKit", "BridgeClock"]),
+
+        // MARK: stages — the libraries of the pipeline's workers (ingest, sync, transform, score, load, alert, console).
+        .target(
+            name: "HeartlandIngest",
+            dependencies: ["BridgeSettings", "TransportSecurity", "HeartlandConnector", "PipelineContracts", "Accounting", "Messaging", "AMQP", "BridgeClock",
+                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "Metrics", package: "swift-metrics"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+        ),
+        .target(
+            name: "Sync",
+            dependencies: ["PipelineContracts", "Messaging", "SageConnector", "HeartlandConnector", "BridgeClock",
+                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Metrics", package: "swift-metrics"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Yams", package: "Yams")]
+        ),
+        .target(name: "Transformer", dependencies: ["PipelineContracts", "Accounting", "Messaging", "Sync", "HeartlandConnector", "BridgeClock"]),
+        .target(
+            name: "FraudScoring",
+            dependencies: ["PipelineContracts", "Accounting", "Messaging", "BridgeClock", "StableHash",
+                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
+                           .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics")]
+        ),
+        .target(name: "SageLoader", dependencies: ["PipelineContracts", "Accounting", "Messaging", "SageConnector", "BridgeClock",
+                                                  .product(name: "Metrics", package: "swift-metrics")]),
+        .target(
+            name: "Alerter",
+            dependencies: ["Accounting", "ConnectorHTTP", "Messaging", "PipelineContracts", "BridgeClock", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "Metrics", package: "swift-metrics")]
+        ),
+        // The mapping page's library (issue 23): versions of the mapping file, checks against Sage's chart and Heartland's last
+        // 30 days (heartland-ingest's kept events), the preview of a posted day; shared by the console and bridgectl.
+        .target(
+            name: "MappingEditor",
+            dependencies: ["Accounting", "PipelineContracts", "Transformer", "SageConnector", "HeartlandIngest", "Messaging", "FraudScoring",
+                           "BridgeClock", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // The operations console, served by the alerter (issue 7).
+        .target(
+            name: "OperationsConsole",
+            dependencies: ["Alerter", "FraudScoring", "Messaging", "BrokerAdmin", "AMQP", "PipelineContracts", "Accounting", "MappingEditor", "SageConnector",
+                           "BridgeClock", "BridgeSettings",
+                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"), .product(name: "NIOPosix", package: "swift-nio")]
+        ),
+
+        // MARK: executables — thin mains: options → handler/services → `Worker.run` (and the two simulators, the CLI, a benchmark).
+        .executableTarget(
+            name: "bridge-relay",
+            dependencies: ["WorkerRuntime", "Messaging", "AMQP", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "heartland-sim",
             dependencies: [
@@ -131,48 +191,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "SimulatorTests", dependencies: ["SimulatorKit", "HeartlandSimulator", "SageSimulator", "BridgeClock", "StableHash"]),
-        // MARK: end simulators
-
-        // MARK: accounting domain (issue 4)
-        .target(name: "Accounting", dependencies: ["BridgeClock", "StableHash", .product(name: "Yams", package: "Yams")]),
-        .testTarget(name: "AccountingTests", dependencies: ["Accounting"]),
-        // MARK: end accounting
-
-        // MARK: connectors (issue 4)
-        // The one HTTP transport of the Heartland and Sage connectors (AsyncHTTPClient): the process's connection pools,
-        // TLS as TransportSecurity documents it, transport failures classified; each connector keeps its own errors.
-        .target(
-            name: "ConnectorHTTP",
-            dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client"),
-                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-                           .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                           .product(name: "Logging", package: "swift-log")]
+        .executableTarget(
+            name: "heartland-ingest",
+            dependencies: ["HeartlandIngest", "HeartlandConnector", "ConnectorHTTP", "Messaging", "WorkerRuntime", "Sync", "BridgeClock",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "ConnectorHTTPTests", dependencies: ["ConnectorHTTP", "HeartlandConnector", "SageConnector",
-                                                                .product(name: "Hummingbird", package: "hummingbird"),
-                                                                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                                                                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-                                                                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                                                                "TestPrograms"]),
-        .target(
-            name: "SageConnector",
-            dependencies: ["BridgeSettings", "TransportSecurity", "ConnectorHTTP", "StableHash", .product(name: "Logging", package: "swift-log")]
+        .executableTarget(
+            name: "sage-ingest",
+            dependencies: ["Sync", "SageConnector", "ConnectorHTTP", "Messaging", "WorkerRuntime",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
-        .testTarget(name: "SageConnectorTests", dependencies: ["SageConnector", "BridgeSettings", "SageSimulator", "SimulatorKit"]),
-        .target(
-            name: "HeartlandConnector",
-            // Messaging: CardMask, the one masking function, applied to every body before it is decoded.
-            dependencies: ["Messaging", "BridgeClock", "TransportSecurity", "ConnectorHTTP", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")]
-        ),
-        .testTarget(name: "HeartlandConnectorTests", dependencies: ["HeartlandConnector", "HeartlandSimulator", "SimulatorKit",
-                                                                     // heartland-ingest is tested here, on the same simulator harness
-                                                                     "HeartlandIngest", "PipelineContracts", "Accounting", "Messaging", "AMQP", "StableHash"]),
-        // MARK: end connectors
-
-        // MARK: pipeline stages (issue 4)
-        .target(name: "PipelineContracts", dependencies: ["Accounting"]),
-        .target(name: "Transformer", dependencies: ["PipelineContracts", "Accounting", "Messaging", "Sync", "HeartlandConnector", "BridgeClock"]),
         .executableTarget(
             name: "transformer",
             dependencies: ["Transformer", "Accounting", "WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -183,102 +212,24 @@ let package = Package(
             dependencies: ["Transformer", "FraudScoring", "HeartlandSimulator", "WorkerRuntime", "BridgeClock", "StableHash",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        // MARK: fraud scoring (issue 6)
-        .target(
-            name: "FraudScoring",
-            dependencies: ["PipelineContracts", "Accounting", "Messaging", "BridgeClock", "StableHash",
-                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
-                           .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics")]
-        ),
-        .testTarget(name: "FraudScoringTests", dependencies: ["FraudScoring", "PipelineContracts", "Accounting", "Messaging", "AMQP",
-                                                               "HeartlandSimulator", "StableHash"]),
-        // MARK: end fraud scoring
-        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "PipelineContracts", "Accounting", "Messaging", "AMQP", "Sync"]),
-        .target(name: "SageLoader", dependencies: ["PipelineContracts", "Accounting", "Messaging", "SageConnector", "BridgeClock",
-                                                  .product(name: "Metrics", package: "swift-metrics")]),
         .executableTarget(
             name: "sage-loader",
             dependencies: ["SageLoader", "SageConnector", "Accounting", "Messaging", "WorkerRuntime", "Sync",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "SageLoaderTests", dependencies: ["SageLoader", "SageConnector", "SageSimulator", "SimulatorKit",
-                                                             "PipelineContracts", "Accounting", "Messaging", "AMQP"]),
-        .target(
-            name: "Alerter",
-            dependencies: ["Accounting", "ConnectorHTTP", "Messaging", "PipelineContracts", "BridgeClock", .product(name: "GRDB", package: "GRDB.swift"),
-                           .product(name: "Metrics", package: "swift-metrics")]
+        .executableTarget(
+            name: "heartland-loader",
+            dependencies: ["Sync", "HeartlandConnector", "Messaging", "WorkerRuntime", "BridgeSettings",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "alerter",
             dependencies: ["Alerter", "OperationsConsole", "MappingEditor", "SageConnector", "WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        // The mapping page's library (issue 23): versions of the mapping file, checks against Sage's chart and Heartland's last
-        // 30 days (heartland-ingest's kept events), the preview of a posted day; shared by the console and bridgectl.
-        .target(
-            name: "MappingEditor",
-            dependencies: ["Accounting", "PipelineContracts", "Transformer", "SageConnector", "HeartlandIngest", "Messaging", "FraudScoring",
-                           "BridgeClock", .product(name: "GRDB", package: "GRDB.swift")]
-        ),
-        // Sage in-process, a kept store day posted to it, a mapping file copy: shared by the mapping tests and the console's.
-        .target(name: "MappingTestSupport", dependencies: ["MappingEditor", "Accounting", "PipelineContracts", "Transformer", "SageConnector",
-                                                           "SageLoader", "SageSimulator", "SimulatorKit", "HeartlandIngest",
-                                                           .product(name: "Logging", package: "swift-log")],
-                path: "Tests/MappingTestSupport"),
-        .testTarget(name: "MappingEditorTests", dependencies: ["MappingTestSupport", "MappingEditor", "Accounting", "PipelineContracts", "Transformer",
-                                                               "SageConnector", "HeartlandIngest", "Messaging", "AMQP"]),
-        // The operations console, served by the alerter (issue 7).
-        .target(
-            name: "OperationsConsole",
-            dependencies: ["Alerter", "FraudScoring", "Messaging", "BrokerAdmin", "AMQP", "PipelineContracts", "Accounting", "MappingEditor", "SageConnector",
-                           "BridgeClock", "BridgeSettings",
-                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
-                           .product(name: "Crypto", package: "swift-crypto"),
-                           .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"), .product(name: "NIOPosix", package: "swift-nio")]
-        ),
-        .testTarget(name: "ConsoleTests", dependencies: ["TestPrograms", "OperationsConsole", "Alerter", "FraudScoring", "Messaging", "BrokerAdmin", "AMQP",
-                                                         "PipelineContracts", "Accounting", "MappingEditor", "MappingTestSupport", "SageConnector",
-                                                         "Transformer", "Sync", "HeartlandIngest",
-                                                         // GRDB: a test makes the audit trail unwritable with a trigger; files as stores made
-                                                         // them before their migrators (StoreMigrationTests)
-                                                         .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "AlerterTests", dependencies: ["Alerter", "Accounting", "Messaging", "AMQP",
-                                                         .product(name: "Hummingbird", package: "hummingbird")]),
-        .target(
-            name: "HeartlandIngest",
-            dependencies: ["BridgeSettings", "TransportSecurity", "HeartlandConnector", "PipelineContracts", "Accounting", "Messaging", "AMQP", "BridgeClock",
-                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "GRDB", package: "GRDB.swift"),
-                           .product(name: "Metrics", package: "swift-metrics"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
-        ),
         .executableTarget(
-            name: "heartland-ingest",
-            dependencies: ["HeartlandIngest", "HeartlandConnector", "ConnectorHTTP", "Messaging", "WorkerRuntime", "Sync", "BridgeClock",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
-        // An oracle of ACCOUNTING.md written apart from the transformer, for tests that check generated days.
-        .target(name: "BookOracle", dependencies: ["HeartlandSimulator"], path: "Tests/BookOracle"),
-        .testTarget(name: "BooksTests", dependencies: ["BridgeClock", "BookOracle", "HeartlandIngest", "HeartlandConnector", "HeartlandSimulator", "SimulatorKit",
-                                                       "Transformer", "Accounting", "PipelineContracts", "Messaging"]),
-        // MARK: end pipeline stages
-
-        // MARK: two-way sync (issue 5)
-        .target(
-            name: "Sync",
-            dependencies: ["PipelineContracts", "Messaging", "SageConnector", "HeartlandConnector", "BridgeClock",
-                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
-                           .product(name: "Metrics", package: "swift-metrics"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                           .product(name: "Yams", package: "Yams")]
-        ),
-        .executableTarget(
-            name: "sage-ingest",
-            dependencies: ["Sync", "SageConnector", "ConnectorHTTP", "Messaging", "WorkerRuntime",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
-        ),
-        .executableTarget(
-            name: "heartland-loader",
-            dependencies: ["Sync", "HeartlandConnector", "Messaging", "WorkerRuntime", "BridgeSettings",
+            name: "bridgectl",
+            dependencies: ["BrokerAdmin", "Messaging", "Alerter", "Accounting", "SageConnector", "FraudScoring", "PipelineContracts", "BridgeClock",
+                           "HeartlandConnector", "HeartlandIngest", "OperationsConsole", "MappingEditor",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // The twin-check cost at N customers, both simulators in-process (scripts/bench-sync).
@@ -288,12 +239,54 @@ let package = Package(
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+
+        // MARK: tests — shared test support first, then one suite per layer above, in the same order.
+        // Programs the tests run (any program, the project-local RabbitMQ node), awaited without blocking the cooperative pool.
+        .target(name: "TestPrograms", path: "Tests/TestPrograms"),
+        // An oracle of ACCOUNTING.md written apart from the transformer, for tests that check generated days.
+        .target(name: "BookOracle", dependencies: ["HeartlandSimulator"], path: "Tests/BookOracle"),
+        // Sage in-process, a kept store day posted to it, a mapping file copy: shared by the mapping tests and the console's.
+        .target(name: "MappingTestSupport", dependencies: ["MappingEditor", "Accounting", "PipelineContracts", "Transformer", "SageConnector",
+                                                           "SageLoader", "SageSimulator", "SimulatorKit", "HeartlandIngest",
+                                                           .product(name: "Logging", package: "swift-log")],
+                path: "Tests/MappingTestSupport"),
+        .testTarget(name: "BridgeSettingsTests", dependencies: ["BridgeSettings"]),
+        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP", "BridgeClock", "TransportSecurity",
+                                                         .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "BrokerTests", dependencies: ["BridgeClock", "TestPrograms", "Messaging", "BrokerAdmin", "AMQP", "WorkerRuntime", "SageConnector", "PipelineContracts", "Alerter",
+                                                    "BookOracle", "HeartlandSimulator", "Accounting", "HeartlandIngest", "FraudScoring", "Sync"]),
+        .testTarget(name: "ConnectorHTTPTests", dependencies: ["ConnectorHTTP", "HeartlandConnector", "SageConnector",
+                                                                .product(name: "Hummingbird", package: "hummingbird"),
+                                                                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                                                                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                                                                "TestPrograms"]),
+        .testTarget(name: "AccountingTests", dependencies: ["Accounting"]),
+        .testTarget(name: "SageConnectorTests", dependencies: ["SageConnector", "BridgeSettings", "SageSimulator", "SimulatorKit"]),
+        .testTarget(name: "HeartlandConnectorTests", dependencies: ["HeartlandConnector", "HeartlandSimulator", "SimulatorKit",
+                                                                     // heartland-ingest is tested here, on the same simulator harness
+                                                                     "HeartlandIngest", "PipelineContracts", "Accounting", "Messaging", "AMQP", "StableHash"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["SimulatorKit", "HeartlandSimulator", "SageSimulator", "BridgeClock", "StableHash"]),
         .testTarget(name: "SyncTests", dependencies: ["Sync", "SageConnector", "HeartlandConnector", "SageSimulator", "HeartlandSimulator",
                                                        "SimulatorKit", "PipelineContracts", "Messaging", "AMQP", "StableHash"]),
-        // MARK: end two-way sync
-
-        // MARK: deployment checks (issue 7)
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "PipelineContracts", "Accounting", "Messaging", "AMQP", "Sync"]),
+        .testTarget(name: "BooksTests", dependencies: ["BridgeClock", "BookOracle", "HeartlandIngest", "HeartlandConnector", "HeartlandSimulator", "SimulatorKit",
+                                                       "Transformer", "Accounting", "PipelineContracts", "Messaging"]),
+        .testTarget(name: "FraudScoringTests", dependencies: ["FraudScoring", "PipelineContracts", "Accounting", "Messaging", "AMQP",
+                                                               "HeartlandSimulator", "StableHash"]),
+        .testTarget(name: "SageLoaderTests", dependencies: ["SageLoader", "SageConnector", "SageSimulator", "SimulatorKit",
+                                                             "PipelineContracts", "Accounting", "Messaging", "AMQP"]),
+        .testTarget(name: "AlerterTests", dependencies: ["Alerter", "Accounting", "Messaging", "AMQP",
+                                                         .product(name: "Hummingbird", package: "hummingbird")]),
+        .testTarget(name: "MappingEditorTests", dependencies: ["MappingTestSupport", "MappingEditor", "Accounting", "PipelineContracts", "Transformer",
+                                                               "SageConnector", "HeartlandIngest", "Messaging", "AMQP"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["TestPrograms", "OperationsConsole", "Alerter", "FraudScoring", "Messaging", "BrokerAdmin", "AMQP",
+                                                         "PipelineContracts", "Accounting", "MappingEditor", "MappingTestSupport", "SageConnector",
+                                                         "Transformer", "Sync", "HeartlandIngest",
+                                                         // GRDB: a test makes the audit trail unwritable with a trigger; files as stores made
+                                                         // them before their migrators (StoreMigrationTests)
+                                                         .product(name: "GRDB", package: "GRDB.swift")]),
+        // Checks of the deployment files (issue 7).
         .testTarget(name: "DeploymentTests", dependencies: ["TestPrograms", "Messaging"]),
-        // MARK: end deployment checks
     ]
 )
