@@ -37,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         // TLS settings of that client (certificates always verified), as AsyncHTTPClient itself uses them.
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        // HTTPTypes: the request and response types of Hummingbird's handlers, imported by the simulators' and console's servers.
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // MARK: infrastructure — clock, hashing, settings, AMQP and HTTP transports, messaging, the worker runtime; no business rules.
@@ -86,7 +88,10 @@ let package = Package(
             dependencies: [
                 "TransportSecurity",
                 "ConnectorHTTP",
+                "AMQP",
                 "Messaging",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -101,18 +106,20 @@ let package = Package(
         // MARK: connectors — the clients of Heartland and Sage, and the simulators that stand in for those two services.
         .target(
             name: "SageConnector",
-            dependencies: ["BridgeSettings", "TransportSecurity", "ConnectorHTTP", "StableHash", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["BridgeSettings", "ConnectorHTTP", "StableHash", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "HeartlandConnector",
             // Messaging: CardMask, the one masking function, applied to every body before it is decoded.
-            dependencies: ["Messaging", "BridgeClock", "TransportSecurity", "ConnectorHTTP", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["Messaging", "BridgeClock", "ConnectorHTTP", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "SimulatorKit",
             dependencies: [
                 "BridgeClock",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -120,38 +127,45 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "HeartlandSimulator", dependencies: ["SimulatorKit", "BridgeClock", "StableHash"]),
-        .target(name: "SageSimulator", dependencies: ["SimulatorKit", "BridgeClock"]),
+        .target(name: "HeartlandSimulator", dependencies: ["SimulatorKit", "BridgeClock", "StableHash",
+                                                  .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),
+                                                  .product(name: "Logging", package: "swift-log"),
+                                                  .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+        .target(name: "SageSimulator", dependencies: ["SimulatorKit", "BridgeClock", .product(name: "GRDB", package: "GRDB.swift"),
+                                              .product(name: "Logging", package: "swift-log"),
+                                              .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
 
         // MARK: stages — the libraries of the pipeline's workers (ingest, sync, transform, score, load, alert, console).
         .target(
             name: "HeartlandIngest",
-            dependencies: ["BridgeSettings", "TransportSecurity", "HeartlandConnector", "PipelineContracts", "Accounting", "Messaging", "AMQP", "BridgeClock",
+            dependencies: ["BridgeSettings", "HeartlandConnector", "PipelineContracts", "Accounting", "Messaging", "AMQP", "BridgeClock",
                            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "Logging", package: "swift-log"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
         .target(
             name: "Sync",
-            dependencies: ["PipelineContracts", "Messaging", "SageConnector", "HeartlandConnector", "BridgeClock",
+            dependencies: ["PipelineContracts", "Accounting", "Messaging", "AMQP", "SageConnector", "HeartlandConnector", "BridgeClock",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Yams", package: "Yams")]
         ),
-        .target(name: "Transformer", dependencies: ["PipelineContracts", "Accounting", "Messaging", "Sync", "HeartlandConnector", "BridgeClock"]),
+        .target(name: "Transformer", dependencies: ["PipelineContracts", "Accounting", "Messaging", "Sync", "HeartlandConnector", "BridgeClock",
+                                                .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "FraudScoring",
-            dependencies: ["PipelineContracts", "Accounting", "Messaging", "BridgeClock", "StableHash",
+            dependencies: ["PipelineContracts", "Accounting", "Messaging", "AMQP", "BridgeClock", "StableHash",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
                            .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics")]
         ),
         .target(name: "SageLoader", dependencies: ["PipelineContracts", "Accounting", "Messaging", "SageConnector", "BridgeClock",
-                                                  .product(name: "Metrics", package: "swift-metrics")]),
+                                                  .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics")]),
         .target(
             name: "Alerter",
             dependencies: ["Accounting", "ConnectorHTTP", "Messaging", "PipelineContracts", "BridgeClock", .product(name: "GRDB", package: "GRDB.swift"),
-                           .product(name: "Metrics", package: "swift-metrics")]
+                           .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics")]
         ),
         // The mapping page's library (issue 23): versions of the mapping file, checks against Sage's chart and Heartland's last
         // 30 days (heartland-ingest's kept events), the preview of a posted day; shared by the console and bridgectl.
@@ -165,20 +179,23 @@ let package = Package(
             name: "OperationsConsole",
             dependencies: ["Alerter", "FraudScoring", "Messaging", "BrokerAdmin", "AMQP", "PipelineContracts", "Accounting", "MappingEditor", "SageConnector",
                            "BridgeClock", "BridgeSettings",
-                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
-                           .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"), .product(name: "NIOPosix", package: "swift-nio")]
         ),
 
         // MARK: executables — thin mains: options → handler/services → `Worker.run` (and the two simulators, the CLI, a benchmark).
         .executableTarget(
             name: "bridge-relay",
-            dependencies: ["WorkerRuntime", "Messaging", "AMQP", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["WorkerRuntime", "Messaging", "AMQP", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "heartland-sim",
             dependencies: [
-                "HeartlandSimulator", "BridgeClock",
+                "HeartlandSimulator", "SimulatorKit", "BridgeClock",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -186,19 +203,21 @@ let package = Package(
         .executableTarget(
             name: "sage-pro-sim",
             dependencies: [
-                "SageSimulator",
+                "SageSimulator", "SimulatorKit",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
             name: "heartland-ingest",
-            dependencies: ["HeartlandIngest", "HeartlandConnector", "ConnectorHTTP", "Messaging", "WorkerRuntime", "Sync", "BridgeClock",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["HeartlandIngest", "HeartlandConnector", "WorkerRuntime", "Sync", "BridgeClock",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
         .executableTarget(
             name: "sage-ingest",
-            dependencies: ["Sync", "SageConnector", "ConnectorHTTP", "Messaging", "WorkerRuntime",
+            dependencies: ["Sync", "SageConnector", "WorkerRuntime",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
@@ -209,13 +228,14 @@ let package = Package(
         .executableTarget(
             name: "fraud-scorer",
             // HeartlandSimulator: `fraud-scorer evaluate` generates its labelled days with the simulator's generator.
-            dependencies: ["Transformer", "FraudScoring", "HeartlandSimulator", "WorkerRuntime", "BridgeClock", "StableHash",
+            dependencies: ["FraudScoring", "PipelineContracts", "Accounting", "Messaging", "AMQP", "HeartlandSimulator", "WorkerRuntime",
+                           "BridgeClock", "StableHash", .product(name: "Logging", package: "swift-log"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "sage-loader",
             dependencies: ["SageLoader", "SageConnector", "Accounting", "Messaging", "WorkerRuntime", "Sync",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+                           .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "heartland-loader",
@@ -224,13 +244,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "alerter",
-            dependencies: ["Alerter", "OperationsConsole", "MappingEditor", "SageConnector", "WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Alerter", "OperationsConsole", "MappingEditor", "SageConnector", "Messaging", "WorkerRuntime",
+                           .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "bridgectl",
-            dependencies: ["BrokerAdmin", "Messaging", "Alerter", "Accounting", "SageConnector", "FraudScoring", "PipelineContracts", "BridgeClock",
+            dependencies: ["BrokerAdmin", "Messaging", "AMQP", "Alerter", "Accounting", "SageConnector", "FraudScoring", "PipelineContracts", "BridgeClock",
                            "HeartlandConnector", "HeartlandIngest", "OperationsConsole", "MappingEditor",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+                           .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // The twin-check cost at N customers, both simulators in-process (scripts/bench-sync).
         .executableTarget(
@@ -251,38 +272,46 @@ let package = Package(
                                                            .product(name: "Logging", package: "swift-log")],
                 path: "Tests/MappingTestSupport"),
         .testTarget(name: "BridgeSettingsTests", dependencies: ["BridgeSettings"]),
-        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "BrokerAdmin", "AMQP", "BridgeClock", "TransportSecurity",
+        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "AMQP", "BridgeClock", "TransportSecurity",
                                                          .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "BrokerTests", dependencies: ["BridgeClock", "TestPrograms", "Messaging", "BrokerAdmin", "AMQP", "WorkerRuntime", "SageConnector", "PipelineContracts", "Alerter",
-                                                    "BookOracle", "HeartlandSimulator", "Accounting", "HeartlandIngest", "FraudScoring", "Sync"]),
+        .testTarget(name: "BrokerTests", dependencies: ["BridgeClock", "TestPrograms", "Messaging", "BrokerAdmin", "AMQP", "SageConnector", "PipelineContracts", "Alerter",
+                                                    "BookOracle", "HeartlandSimulator", "Accounting", "HeartlandIngest", "FraudScoring", "Sync",
+                                                    .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ConnectorHTTPTests", dependencies: ["ConnectorHTTP", "HeartlandConnector", "SageConnector",
                                                                 .product(name: "Hummingbird", package: "hummingbird"),
                                                                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                                                                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                                                                "TestPrograms"]),
+                                                                .product(name: "Logging", package: "swift-log"), "TestPrograms"]),
         .testTarget(name: "AccountingTests", dependencies: ["Accounting"]),
-        .testTarget(name: "SageConnectorTests", dependencies: ["SageConnector", "BridgeSettings", "SageSimulator", "SimulatorKit"]),
+        .testTarget(name: "SageConnectorTests", dependencies: ["SageConnector", "BridgeSettings", "SageSimulator", "SimulatorKit",
+                                                                .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "HeartlandConnectorTests", dependencies: ["HeartlandConnector", "HeartlandSimulator", "SimulatorKit",
                                                                      // heartland-ingest is tested here, on the same simulator harness
-                                                                     "HeartlandIngest", "PipelineContracts", "Accounting", "Messaging", "AMQP", "StableHash"]),
-        .testTarget(name: "SimulatorTests", dependencies: ["SimulatorKit", "HeartlandSimulator", "SageSimulator", "BridgeClock", "StableHash"]),
+                                                                     "HeartlandIngest", "PipelineContracts", "Accounting", "Messaging", "AMQP", "StableHash",
+                                                                     .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                                                                     .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+        .testTarget(name: "SimulatorTests", dependencies: ["SimulatorKit", "HeartlandSimulator", "SageSimulator", "BridgeClock", "StableHash",
+                                                            .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SyncTests", dependencies: ["Sync", "SageConnector", "HeartlandConnector", "SageSimulator", "HeartlandSimulator",
-                                                       "SimulatorKit", "PipelineContracts", "Messaging", "AMQP", "StableHash"]),
-        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "PipelineContracts", "Accounting", "Messaging", "AMQP", "Sync"]),
+                                                       "SimulatorKit", "PipelineContracts", "Messaging", "AMQP", "StableHash",
+                                                       .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "PipelineContracts", "Accounting", "Messaging", "AMQP", "Sync",
+                                                              .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "BooksTests", dependencies: ["BridgeClock", "BookOracle", "HeartlandIngest", "HeartlandConnector", "HeartlandSimulator", "SimulatorKit",
-                                                       "Transformer", "Accounting", "PipelineContracts", "Messaging"]),
+                                                       "Transformer", "Accounting", "PipelineContracts", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "FraudScoringTests", dependencies: ["FraudScoring", "PipelineContracts", "Accounting", "Messaging", "AMQP",
-                                                               "HeartlandSimulator", "StableHash"]),
+                                                               "StableHash", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SageLoaderTests", dependencies: ["SageLoader", "SageConnector", "SageSimulator", "SimulatorKit",
-                                                             "PipelineContracts", "Accounting", "Messaging", "AMQP"]),
+                                                             "PipelineContracts", "Accounting", "Messaging", "AMQP",
+                                                             .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "AlerterTests", dependencies: ["Alerter", "Accounting", "Messaging", "AMQP",
-                                                         .product(name: "Hummingbird", package: "hummingbird")]),
+                                                         .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "MappingEditorTests", dependencies: ["MappingTestSupport", "MappingEditor", "Accounting", "PipelineContracts", "Transformer",
-                                                               "SageConnector", "HeartlandIngest", "Messaging", "AMQP"]),
+                                                               "FraudScoring", "Messaging", "AMQP", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ConsoleTests", dependencies: ["TestPrograms", "OperationsConsole", "Alerter", "FraudScoring", "Messaging", "BrokerAdmin", "AMQP",
-                                                         "PipelineContracts", "Accounting", "MappingEditor", "MappingTestSupport", "SageConnector",
-                                                         "Transformer", "Sync", "HeartlandIngest",
+                                                         "PipelineContracts", "Accounting", "MappingEditor", "MappingTestSupport",
+                                                         "Transformer", "Sync", "HeartlandIngest", .product(name: "Logging", package: "swift-log"),
                                                          // GRDB: a test makes the audit trail unwritable with a trigger; files as stores made
                                                          // them before their migrators (StoreMigrationTests)
                                                          .product(name: "GRDB", package: "GRDB.swift")]),
