@@ -3,8 +3,9 @@ import Foundation
 @testable import FraudScoring
 import Testing
 
-/// The pipeline's keyed-spike rule (`RuleSet.pipelineDefault`, last line): on one busy terminal, a run of keyed sales of
-/// $40 or more is reviewed once the day is known (batch close), while the terminal's ordinary keyed sales are not.
+/// The optional keyed-spike rule (`RuleSet.keyedSpikeRule`, after the pipeline's defaults): on one busy terminal, a run of
+/// keyed sales of $40 or more is reviewed once the day is known (batch close), while the terminal's ordinary keyed sales
+/// away from it are not.
 @Suite struct KeyedSpikeRuleTests {
     static let day = Date(timeIntervalSince1970: 1_795_132_800)  // 2026-11-20T00:00:00Z
 
@@ -15,8 +16,9 @@ import Testing
     }
 
     @Test func aRunOfKeyedSalesOnABusyTerminalIsReviewedAndItsOrdinaryKeyedSalesAreNot() async throws {
-        let scorer = FraudScorer(store: try FeatureStore(path: nil), model: .unscored,
-                                 ruleSet: .pipelineDefault(reviewThreshold: FraudModel.unscored.reviewThreshold))
+        var rules = RuleSet.pipelineDefault(reviewThreshold: FraudModel.unscored.reviewThreshold)
+        rules.rules += try RuleParser.parse("\n\n\n\n\n\n" + RuleSet.keyedSpikeRule, file: "keyed spike").rules  // line 7, after the six defaults
+        let scorer = FraudScorer(store: try FeatureStore(path: nil), model: .unscored, ruleSet: rules)
         // A busy day on one terminal: a sale every 90 s from 08:00 to 20:00 (480), one in 25 keyed.
         var events = (0..<480).map { n in Self.sale("TRN_\(n)", second: 8 * 3600 + n * 90, cents: Int64(1_500 + (n * 137) % 9_000), keyed: n % 25 == 0) }
         // A spike at 14:00: six keyed sales of $60–$300, five minutes apart.
