@@ -102,6 +102,14 @@ let package = Package(
         // MARK: domain — the accounting rules and the messages the stages exchange; no IO.
         .target(name: "Accounting", dependencies: ["BridgeClock", "StableHash", .product(name: "Yams", package: "Yams")]),
         .target(name: "PipelineContracts", dependencies: ["Accounting"]),
+        // Heartland Retail's customer, item, stock and location records as its API sends them, and the lenient decoding of its
+        // payloads (Foundation only): read by the Heartland connector, and by the transformer without linking that connector.
+        .target(name: "HeartlandWire"),
+        // The two-way sync's messages (`SyncMessage`, `SyncCustomer`, `SyncRoute`...), the AR documents' `ReceivableCommand`,
+        // the transformer's master-data rules (`MasterDataTransform`) and the names matching reads (`PersonName`): what the
+        // sync stage and the transformer share, so that the transformer links neither the sync stage nor the HTTP connectors.
+        .target(name: "SyncContracts", dependencies: ["Accounting", "PipelineContracts", "Messaging", "HeartlandWire",
+                                                      .product(name: "Logging", package: "swift-log")]),
 
         // MARK: connectors — the clients of Heartland and Sage, and the simulators that stand in for those two services.
         .target(
@@ -111,7 +119,8 @@ let package = Package(
         .target(
             name: "HeartlandConnector",
             // Messaging: CardMask, the one masking function, applied to every body before it is decoded.
-            dependencies: ["Messaging", "BridgeClock", "ConnectorHTTP", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["HeartlandWire", "Messaging", "BridgeClock", "ConnectorHTTP", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "SimulatorKit",
@@ -146,13 +155,13 @@ let package = Package(
         ),
         .target(
             name: "Sync",
-            dependencies: ["PipelineContracts", "Accounting", "Messaging", "AMQP", "SageConnector", "HeartlandConnector", "BridgeClock",
+            dependencies: ["SyncContracts", "PipelineContracts", "Accounting", "Messaging", "AMQP", "SageConnector", "HeartlandConnector", "BridgeClock",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Yams", package: "Yams")]
         ),
-        .target(name: "Transformer", dependencies: ["PipelineContracts", "Accounting", "Messaging", "Sync", "HeartlandConnector", "BridgeClock",
+        .target(name: "Transformer", dependencies: ["PipelineContracts", "Accounting", "Messaging", "SyncContracts", "HeartlandWire", "BridgeClock",
                                                 .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "FraudScoring",
@@ -256,7 +265,7 @@ let package = Package(
         // The twin-check cost at N customers, both simulators in-process (scripts/bench-sync).
         .executableTarget(
             name: "sync-bench",
-            dependencies: ["Sync", "Messaging", "SageConnector", "HeartlandConnector", "SageSimulator", "HeartlandSimulator", "SimulatorKit", "BridgeClock",
+            dependencies: ["Sync", "SyncContracts", "Messaging", "SageConnector", "HeartlandConnector", "SageSimulator", "HeartlandSimulator", "SimulatorKit", "BridgeClock",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
@@ -275,7 +284,7 @@ let package = Package(
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "AMQP", "BridgeClock", "TransportSecurity",
                                                          .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "BrokerTests", dependencies: ["BridgeClock", "TestPrograms", "Messaging", "BrokerAdmin", "AMQP", "SageConnector", "PipelineContracts", "Alerter",
-                                                    "BookOracle", "HeartlandSimulator", "Accounting", "HeartlandIngest", "FraudScoring", "Sync",
+                                                    "BookOracle", "HeartlandSimulator", "Accounting", "HeartlandIngest", "FraudScoring", "SyncContracts",
                                                     .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ConnectorHTTPTests", dependencies: ["ConnectorHTTP", "HeartlandConnector", "SageConnector",
                                                                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -293,10 +302,10 @@ let package = Package(
                                                                      .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .testTarget(name: "SimulatorTests", dependencies: ["SimulatorKit", "HeartlandSimulator", "SageSimulator", "BridgeClock", "StableHash",
                                                             .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "SyncTests", dependencies: ["Sync", "SageConnector", "HeartlandConnector", "SageSimulator", "HeartlandSimulator",
+        .testTarget(name: "SyncTests", dependencies: ["Sync", "SyncContracts", "SageConnector", "HeartlandConnector", "SageSimulator", "HeartlandSimulator",
                                                        "SimulatorKit", "PipelineContracts", "Messaging", "AMQP", "StableHash",
                                                        .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "PipelineContracts", "Accounting", "Messaging", "AMQP", "Sync",
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "PipelineContracts", "Accounting", "Messaging", "AMQP", "SyncContracts",
                                                               .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "BooksTests", dependencies: ["BridgeClock", "BookOracle", "HeartlandIngest", "HeartlandConnector", "HeartlandSimulator", "SimulatorKit",
                                                        "Transformer", "Accounting", "PipelineContracts", .product(name: "Logging", package: "swift-log")]),

@@ -1,9 +1,9 @@
 import Accounting
 import Foundation
-import HeartlandConnector
+import HeartlandWire
 import Messaging
 import PipelineContracts
-import Sync
+import SyncContracts
 
 /// Tickets charged to (or paying down) a customer's house account: their GL side goes to AR's control account in the
 /// day journal, their customer's side to Sage AR as a `ReceivableCommand` (docs/ACCOUNTING-AR.md). A ticket whose
@@ -29,9 +29,9 @@ struct ReceivablesPlan {
                     + "customer \(first.customerID), whom Heartland Retail did not serve; check the customer in Heartland, then replay the ticket")
                 continue
             }
-            guard customer.number != HeartlandSweeper.walkInCustomer else {
+            guard customer.number != SyncCustomer.heartlandWalkIn else {
                 rejected[ticket.id] = ("customer_id", "ticket \(ticket.id) (\(ticket.number)) is charged to the walk-in customer "
-                    + "\(HeartlandSweeper.walkInCustomer), who has no house account; set the customer on the ticket in Heartland, then replay it")
+                    + "\(SyncCustomer.heartlandWalkIn), who has no house account; set the customer on the ticket in Heartland, then replay it")
                 continue
             }
             documents[ticket.id] = (customer, found)
@@ -44,15 +44,15 @@ struct ReceivablesPlan {
         guard let raw, let records = try? JSONDecoder().decode([LenientCustomer].self, from: raw.data) else { return [:] }
         var found: [String: SyncCustomer] = [:]
         for case let customer? in records.map(\.customer) {
-            let record = HeartlandSweeper.record(customer)
+            let record = SyncCustomer(heartland: customer)
             found[record.id] = record
         }
         return found
     }
 
     private struct LenientCustomer: Decodable {
-        var customer: HeartlandConnector.Customer?
-        init(from decoder: any Decoder) throws { customer = try? HeartlandConnector.Customer(from: decoder) }
+        var customer: HeartlandWire.Customer?
+        init(from decoder: any Decoder) throws { customer = try? HeartlandWire.Customer(from: decoder) }
     }
 
     /// The commands for the tickets that posted, each with the journal carrying its GL side.

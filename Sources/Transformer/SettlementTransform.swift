@@ -4,7 +4,7 @@ import Foundation
 import Logging
 import Messaging
 import PipelineContracts
-import Sync
+import SyncContracts
 
 /// A closed batch, document by document: every ticket the batch carries is read and checked on its own; the good
 /// ones post in one journal per business day (the batch's own day also carries its fees), the bad ones are set aside

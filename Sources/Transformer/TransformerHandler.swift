@@ -4,7 +4,7 @@ import Foundation
 import Logging
 import Messaging
 import PipelineContracts
-import Sync
+import SyncContracts
 
 /// The transformer stage: validates a Heartland event, repairs what the mapping rules can repair
 /// (amount strings, brand spellings), and turns it into one balanced journal with the mapping file.

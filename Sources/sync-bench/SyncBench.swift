@@ -10,6 +10,7 @@ import SageConnector
 import SageSimulator
 import SimulatorKit
 import Sync
+import SyncContracts
 import Synchronization
 
 /// The cost of finding a customer's twin on the other side, at merchants of growing size: both
@@ -64,7 +65,7 @@ struct SyncBench: AsyncParsableCommand {
         let client = RetailMasterDataClient(retailBaseURL: running.baseURL.appendingPathComponent("api"), token: "bench", logger: logger)
         let old = try await timed(listings) { try await client.allCustomers().count }
         let search = try twinSearch(folder, "heartland-loader.sqlite", side: .heartland) { since in
-            try await client.customers(updatedSince: since).map(HeartlandSweeper.record)
+            try await client.customers(updatedSince: since).map(SyncCustomer.init(heartland:))
         }
         try await measure(size: size, side: "Heartland", old: old, search: search) { n in
             _ = try await client.updateCustomer(id: Int64(n), ["last_name": .string(Person(n).last + "e")])

@@ -8,7 +8,7 @@ import FoundationNetworking
 import Messaging
 import PipelineContracts
 import SageConnector
-import Sync
+import SyncContracts
 import XCTest
 
 /// Issue 23 through the real processes: heartland-sim → heartland-ingest → transformer → fraud-scorer → sage-loader →

@@ -1,4 +1,5 @@
 import Sync
+import SyncContracts
 import Testing
 
 /// Customer deduplication on a set with realistic near-duplicates: case and spaces in e-mails, phones

@@ -3,6 +3,7 @@ import HeartlandSimulator
 import PipelineContracts
 import SageConnector
 import StableHash
+import SyncContracts
 import Synchronization
 import Testing
 @testable import Sync

@@ -2,6 +2,7 @@ import Foundation
 import HeartlandSimulator
 import StableHash
 import Sync
+import SyncContracts
 
 /// A generated merchant whose customers are kept in both Sage and Heartland, written the way people
 /// write them: the same person in clusters of near-duplicates (e-mail case and spaces, a plus tag,

@@ -6,6 +6,7 @@ import SageConnector
 import SageSimulator
 import SimulatorKit
 @testable import Sync
+import SyncContracts
 import Testing
 
 #if canImport(FoundationNetworking)

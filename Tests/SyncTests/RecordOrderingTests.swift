@@ -6,6 +6,7 @@ import Logging
 import Messaging
 import SimulatorKit
 @testable import Sync
+import SyncContracts
 import XCTest
 
 /// heartland-loader against the Heartland simulator (in-process): writes to one record happen one at a time,

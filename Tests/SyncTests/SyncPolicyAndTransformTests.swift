@@ -2,6 +2,7 @@ import AMQP
 import Foundation
 import Messaging
 @testable import Sync
+import SyncContracts
 import XCTest
 
 final class SyncPolicyTests: XCTestCase {

@@ -4,7 +4,7 @@ import Foundation
 import Logging
 import Messaging
 import PipelineContracts
-import Sync
+import SyncContracts
 import Testing
 @testable import Transformer
 

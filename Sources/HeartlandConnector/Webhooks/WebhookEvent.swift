@@ -1,4 +1,5 @@
 import Foundation
+import HeartlandWire
 
 /// A Heartland webhook: `{id, event, created_at, account, data}` where `data` is the closed batch,
 /// the refund transaction or the completed pay run.

@@ -1,4 +1,5 @@
 import Foundation
+import HeartlandWire
 
 /// A GP-API card transaction (`GET /ucp/transactions`, refund webhooks). Amounts are cents;
 /// `amountCents` includes the tip. Card data is reduced to what the pipeline may hold.

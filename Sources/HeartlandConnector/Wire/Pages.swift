@@ -1,4 +1,5 @@
 import Foundation
+import HeartlandWire
 
 /// One page of a GP-API list: `{transactions|batches: [...], total_record_count, paging{...}}`.
 struct GPPage<Element: Decodable & Sendable>: Decodable, Sendable {

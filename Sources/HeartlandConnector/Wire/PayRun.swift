@@ -1,4 +1,5 @@
 import Foundation
+import HeartlandWire
 
 /// A payroll run (invented shape, see docs/SIMULATORS.md). `checkDate` is `MM/DD/YYYY` as sent.
 public struct PayRun: Sendable, Hashable, Decodable {

@@ -1,4 +1,5 @@
 import Foundation
+import HeartlandWire
 
 /// A GP-API settlement batch with its totals (`GET /ucp/batches/{id}`, `batch.closed`).
 /// `amountCents` is net of refunds and before processing fees.

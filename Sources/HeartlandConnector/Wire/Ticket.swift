@@ -1,4 +1,5 @@
 import Foundation
+import HeartlandWire
 
 /// A Heartland Retail ticket (`GET /api/sales/tickets`), with its lines and tenders embedded.
 /// Amounts are cents; `totalCents = subtotal − discounts + tax + gift cards sold`,

@@ -2,6 +2,7 @@ import Foundation
 import HeartlandConnector
 import Logging
 import Messaging
+import SyncContracts
 
 /// heartland-ingest's master-data sweep of Heartland Retail: customers changed since the watermark
 /// (published when a Heartland-owned field changed), items, and sales orders (customer / special orders: new ones,
@@ -14,8 +15,6 @@ public struct HeartlandSweeper: SyncSweeper {
     let publisher: any MessagePublisher
     let exchange: String
     let logger: Logger
-    /// Heartland's walk-in customer is not a customer of the merchant's books.
-    public static let walkInCustomer = "CASH"
 
     public init(client: RetailMasterDataClient, state: SyncState, policy: SyncPolicy, publisher: any MessagePublisher,
                 exchange: String = "bridge.events", logger: Logger) {
@@ -40,8 +39,8 @@ public struct HeartlandSweeper: SyncSweeper {
         batch.advance("heartland.customers", to: customers.compactMap(\.updatedAt).max())
         let owned = policy.owned(.customer, by: .heartland)
         let others = policy.owned(.customer, by: .sage)
-        for customer in customers where customer.publicId != Self.walkInCustomer {
-            let record = Self.record(customer)
+        for customer in customers where customer.publicId != SyncCustomer.heartlandWalkIn {
+            let record = SyncCustomer(heartland: customer)
             let changedElsewhere = try await batch.shadow(state, entity: "customer", key: record.id, fields: others, values: record.value)
             try await batch.add(state, entity: "customer", key: record.id, fingerprint: SyncState.fingerprint(owned.map(record.value)),
                                 version: record.version, routingKey: SyncRoute.heartlandCustomerChanged, record: record, fields: owned,
@@ -98,7 +97,7 @@ public struct HeartlandSweeper: SyncSweeper {
             var customer: SyncCustomer?
             if let id = order.customerId {
                 let found = try await client.customer(id: id)
-                if found.publicId != Self.walkInCustomer { customer = Self.record(found) }
+                if found.publicId != SyncCustomer.heartlandWalkIn { customer = SyncCustomer(heartland: found) }
             }
             var lines: [OrderRecord.Line] = []
             for line in order.lines {
@@ -124,13 +123,5 @@ public struct HeartlandSweeper: SyncSweeper {
     static func fingerprint(_ order: RetailOrder) -> String {
         SyncState.fingerprint([order.status == "cancelled" ? "cancelled" : "active"]
             + order.lines.map { "\($0.itemId)×\($0.qty)@\($0.unitPriceCents)" })
-    }
-
-    /// Card numbers a clerk typed into a customer's fields are masked here, before anything is published or logged.
-    public static func record(_ customer: Customer) -> SyncCustomer {
-        SyncCustomer(side: .heartland, id: String(customer.id), number: customer.publicId, firstName: CardMask.mask(customer.firstName ?? ""),
-                     lastName: CardMask.mask(customer.lastName ?? ""), email: customer.email?.nilIfEmpty.map(CardMask.mask),
-                     phone: customer.addresses.compactMap { $0.phone?.nilIfEmpty }.first.map(CardMask.mask), active: customer.active ?? true,
-                     version: customer.updatedAt ?? "")
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Messaging
 import SageConnector
+import SyncContracts
 
 /// sage-ingest's sweep of Sage 300: items and their price-list prices, stock per location, AR
 /// customers, and the orders the bridge created from Heartland (`HL-…`), each since its watermark.
@@ -138,12 +139,5 @@ enum CustomerNames {
 
     static func join(_ first: String, _ last: String) -> String {
         [first, last].map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
-    }
-}
-
-extension String {
-    var nilIfEmpty: String? {
-        let trimmed = trimmingCharacters(in: .whitespacesAndNewlines)
-        return trimmed.isEmpty ? nil : self
     }
 }

@@ -3,6 +3,7 @@ import BridgeClock
 import Foundation
 import GRDB
 import Messaging
+import SyncContracts
 
 /// An ingest's memory of the other side's records, in SQLite: a watermark per source collection
 /// (the newest `DateLastMaintained` / `updated_at` seen) and, per record, the fingerprint of the fields

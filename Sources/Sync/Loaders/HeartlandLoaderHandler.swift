@@ -3,6 +3,7 @@ import HeartlandConnector
 import Logging
 import Messaging
 import PipelineContracts
+import SyncContracts
 
 /// The heartland-loader stage: applies Sage's master data to Heartland Retail, exactly once per
 /// record version (the ledger), writing only what differs (so a repeat or the bridge's own change
@@ -34,7 +35,7 @@ public struct HeartlandLoaderHandler: StageHandler {
         self.links = links
         self.policy = policy
         let twins = TwinSearch(index: index, links: links, matcher: CustomerMatcher(nameThreshold: policy.nameThreshold)) { since in
-            try await client.customers(updatedSince: since).filter { $0.publicId != HeartlandSweeper.walkInCustomer }.map(HeartlandSweeper.record)
+            try await client.customers(updatedSince: since).filter { $0.publicId != SyncCustomer.heartlandWalkIn }.map(SyncCustomer.init(heartland:))
         }
         self.twins = twins
         support = SyncLoaderSupport(stage: Self.stage, ledger: ledger, auditExchange: auditExchange, versions: versions,
@@ -132,7 +133,7 @@ public struct HeartlandLoaderHandler: StageHandler {
             case .existing(let existing, let how):
                 var changes: [String: RetailValue] = [:]
                 var phone: String?
-                let current = HeartlandSweeper.record(existing)
+                let current = SyncCustomer(heartland: existing)
                 for field in command.fields where !current.holds(field, of: record) {
                     switch field {
                     case "first_name": changes["first_name"] = .string(record.firstName)
@@ -158,7 +159,7 @@ public struct HeartlandLoaderHandler: StageHandler {
                     try await client.addAddress(customerId: existing.id, ["first_name": .string(record.firstName), "last_name": .string(record.lastName),
                                                                          "phone": .string(phone)])
                 }
-                var remembered = HeartlandSweeper.record(updated)
+                var remembered = SyncCustomer(heartland: updated)
                 if let phone { remembered.phone = phone }
                 try await twins.index.remember(remembered)
                 let written = (changes.keys.sorted() + (phone == nil ? [] : ["phone"])).joined(separator: ", ")
@@ -175,7 +176,7 @@ public struct HeartlandLoaderHandler: StageHandler {
                                                            "phone": .string(phone)])])
                 }
                 let created = try await client.createCustomer(fields)
-                try await twins.index.remember(HeartlandSweeper.record(created))
+                try await twins.index.remember(SyncCustomer(heartland: created))
                 return SyncApplied(wrote: true, detail: "created Heartland customer \(created.publicId) (id \(created.id)) from Sage customer \(record.number)")
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Messaging
 import SageConnector
+import SyncContracts
 
 /// The lines a Sage order must have to hold a version of its Heartland order. Lines are matched by item and unit
 /// price (Heartland's lines of one item at one price are one Sage line): a matched Sage line keeps its

@@ -4,6 +4,7 @@ import Logging
 import Messaging
 import PipelineContracts
 import SageConnector
+import SyncContracts
 
 /// sage-loader's AR poster (`SageLoader.ReceivablesPoster`) as the master-data half calls it: whether Sage already holds
 /// a document (a description of it), and posting one for a Sage customer number (a description of what Sage holds).

@@ -2,6 +2,7 @@ import Foundation
 import HeartlandConnector
 import Messaging
 import Metrics
+import SyncContracts
 
 /// `sync_conflict`: the side that does not own a field changed it. The owner's value stands (the
 /// loader does not write the other side's change); the audit notice names both values, and

@@ -2,6 +2,7 @@ import BridgeClock
 import Foundation
 import GRDB
 import Messaging
+import SyncContracts
 
 /// A loader's index of the other side's customers by normalised e-mail, phone and local number, so
 /// that finding an incoming customer's twin reads a handful of rows instead of every customer the

@@ -1,6 +1,7 @@
 import Foundation
 import Messaging
 import PipelineContracts
+import SyncContracts
 
 /// Finds the record a customer already has on the loader's side, if any: a remembered link, then the
 /// `CustomerIndex` (refreshed from the side's changes first) for candidates sharing an e-mail, a phone

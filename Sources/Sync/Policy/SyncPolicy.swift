@@ -1,10 +1,6 @@
 import Foundation
+import SyncContracts
 import Yams
-
-/// Which side of the sync owns a field.
-public enum SyncSide: String, Sendable, Codable, Hashable {
-    case sage, heartland
-}
 
 /// Entities synced field by field.
 public enum SyncEntity: String, Sendable, Codable, Hashable, CaseIterable {

@@ -25,12 +25,12 @@ public struct PersonName: Sendable, Hashable {
 
     public var isCompany: Bool { companyKey != nil }
 
-    static let honorifics: Set<String> = ["mr", "mrs", "ms", "miss", "mx", "dr", "prof", "rev", "sir", "dame", "mme", "mlle", "fr"]
-    static let suffixes: Set<String> = ["jr", "sr", "ii", "iii", "iv", "phd", "md", "esq", "dds", "cpa"]
+    package static let honorifics: Set<String> = ["mr", "mrs", "ms", "miss", "mx", "dr", "prof", "rev", "sir", "dame", "mme", "mlle", "fr"]
+    package static let suffixes: Set<String> = ["jr", "sr", "ii", "iii", "iv", "phd", "md", "esq", "dds", "cpa"]
     /// Suffixes that tell two people of one family apart (a degree does not).
-    static let generational: Set<String> = ["jr", "sr", "ii", "iii", "iv"]
-    static let particles: Set<String> = ["van", "von", "der", "den", "de", "la", "le", "del", "della", "da", "di", "du", "dos", "das", "st", "ter", "ten", "bin", "ibn", "al"]
-    static let legalForms: Set<String> = ["inc", "llc", "ltd", "co", "corp", "corporation", "company", "gmbh", "plc", "llp", "lp", "pllc",
+    package static let generational: Set<String> = ["jr", "sr", "ii", "iii", "iv"]
+    package static let particles: Set<String> = ["van", "von", "der", "den", "de", "la", "le", "del", "della", "da", "di", "du", "dos", "das", "st", "ter", "ten", "bin", "ibn", "al"]
+    package static let legalForms: Set<String> = ["inc", "llc", "ltd", "co", "corp", "corporation", "company", "gmbh", "plc", "llp", "lp", "pllc",
                                           "incorporated", "limited", "ag", "bv", "pty", "sarl"]
 
     /// A name written in one field (Sage's `CustomerName`).
@@ -124,7 +124,7 @@ public struct PersonName: Sendable, Hashable {
     }
 
     /// The normalised name of a company without its legal form, or nil for a person.
-    static func companyKey(_ text: String) -> String? {
+    package static func companyKey(_ text: String) -> String? {
         let tokens = text.replacingOccurrences(of: "&", with: " & ").split(whereSeparator: { $0.isWhitespace || $0 == "," })
             .map { normalised(String($0)) }.filter { !$0.isEmpty || false }
         let isCompany = text.contains("&") || tokens.contains(where: legalForms.contains)
@@ -173,14 +173,14 @@ public struct NameAgreement: Sendable, Equatable {
         return NameAgreement(first: best.0, last: best.1, suffixConflict: conflict, suffixOnOneSide: oneSided)
     }
 
-    static func given(_ a: String, _ b: String) -> Double {
+    package static func given(_ a: String, _ b: String) -> Double {
         if a.isEmpty || b.isEmpty { return a == b ? 1 : 0 }
         if a == b || Nicknames.same(a, b) { return 1 }
         if (a.count == 1 || b.count == 1), a.first == b.first { return 0.9 }
         return JaroWinkler.similarity(a, b)
     }
 
-    static func family(_ a: PersonName, _ b: PersonName) -> Double {
+    package static func family(_ a: PersonName, _ b: PersonName) -> Double {
         if a.family.isEmpty || b.family.isEmpty { return a.family == b.family ? 1 : 0 }
         let direct = JaroWinkler.similarity(a.family, b.family)
         // `Garcia Lopez` and `Garcia`, or `Garcia` kept as a middle name: one family name inside the other's names.
@@ -196,8 +196,8 @@ public struct NameAgreement: Sendable, Equatable {
 }
 
 /// Common English given names and their short forms: `Bob` is `Robert`, `Liz` is `Elizabeth`.
-enum Nicknames {
-    static let groups: [[String]] = [
+package enum Nicknames {
+    package static let groups: [[String]] = [
         ["robert", "rob", "bob", "bobby", "robbie", "bert"], ["william", "will", "bill", "billy", "liam", "willy"],
         ["richard", "rick", "ricky", "dick", "rich", "richie"], ["michael", "mike", "mikey", "mick", "mickey"],
         ["james", "jim", "jimmy", "jamie"], ["john", "jack", "johnny", "jon"], ["jonathan", "jon", "jonny", "nathan"],
@@ -220,21 +220,21 @@ enum Nicknames {
         ["maria", "mary", "marie"], ["susanna", "sue", "susie"], ["allison", "ali", "allie"], ["madeline", "maddie", "maddy"],
     ]
 
-    static let index: [String: Set<Int>] = {
+    package static let index: [String: Set<Int>] = {
         var index: [String: Set<Int>] = [:]
         for (number, group) in groups.enumerated() { for name in group { index[name, default: []].insert(number) } }
         return index
     }()
 
-    static func same(_ a: String, _ b: String) -> Bool {
+    package static func same(_ a: String, _ b: String) -> Bool {
         guard let x = index[a], let y = index[b] else { return false }
         return !x.isDisjoint(with: y)
     }
 }
 
 /// Jaro–Winkler similarity, 0…1.
-enum JaroWinkler {
-    static func similarity(_ a: String, _ b: String) -> Double {
+package enum JaroWinkler {
+    package static func similarity(_ a: String, _ b: String) -> Double {
         let s = Array(a), t = Array(b)
         if s.isEmpty && t.isEmpty { return 1 }
         if s.isEmpty || t.isEmpty { return 0 }

@@ -42,6 +42,13 @@ public struct StockRecord: Sendable, Codable, Equatable {
     /// Sage's `QuantityOnHand` as decimal text; the transformer checks that it is whole.
     public var quantityOnHand: String
     public var version: String
+
+    public init(itemNumber: String, location: String, quantityOnHand: String, version: String) {
+        self.itemNumber = itemNumber
+        self.location = location
+        self.quantityOnHand = quantityOnHand
+        self.version = version
+    }
 }
 
 /// A customer as one side holds it, in the bridge's terms.
@@ -105,6 +112,13 @@ public struct OrderRecord: Sendable, Codable, Equatable {
         public var quantity: Int64
         public var unitPriceCents: Int64
         public var description: String?
+
+        public init(itemNumber: String, quantity: Int64, unitPriceCents: Int64, description: String? = nil) {
+            self.itemNumber = itemNumber
+            self.quantity = quantity
+            self.unitPriceCents = unitPriceCents
+            self.description = description
+        }
     }
     public var heartlandId: Int64
     public var publicId: String

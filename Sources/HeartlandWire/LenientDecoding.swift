@@ -3,8 +3,8 @@ import Foundation
 /// How real Heartland payloads spell amounts: GP-API sends minor units ("1234" or 1234), Heartland
 /// Retail and payroll send dollars (12.34 or "12.34"). Both are converted exactly to Int64 cents; a
 /// value with a fraction of a cent, or no number at all, is a decoding error naming the field.
-enum AmountDecoding {
-    static func cents(minorUnits text: String) -> Int64? {
+package enum AmountDecoding {
+    package static func cents(minorUnits text: String) -> Int64? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if let value = Int64(trimmed) { return value }
         // "1234.00" is still a whole number of minor units.
@@ -12,7 +12,7 @@ enum AmountDecoding {
         return exactInt64(decimal)
     }
 
-    static func cents(dollars text: String) -> Int64? {
+    package static func cents(dollars text: String) -> Int64? {
         let trimmed = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "$", with: "")
             .replacingOccurrences(of: ",", with: "")
         guard !trimmed.isEmpty, trimmed.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" || $0 == "+" }),
@@ -21,10 +21,10 @@ enum AmountDecoding {
         return exactInt64(decimal * 100)
     }
 
-    static func cents(dollars decimal: Decimal) -> Int64? { exactInt64(decimal * 100) }
+    package static func cents(dollars decimal: Decimal) -> Int64? { exactInt64(decimal * 100) }
 
     /// The integer a Decimal holds, or nil when it has a fractional part or does not fit.
-    static func exactInt64(_ value: Decimal) -> Int64? {
+    package static func exactInt64(_ value: Decimal) -> Int64? {
         guard value.isFinite else { return nil }
         var source = value
         var rounded = Decimal()
@@ -36,7 +36,7 @@ enum AmountDecoding {
 
 extension KeyedDecodingContainer {
     /// A GP-API minor-unit amount (string or integer). Missing or null is zero only when `defaultZero`.
-    func decodeMinorUnits(_ key: Key, defaultZero: Bool = true) throws -> Int64 {
+    package func decodeMinorUnits(_ key: Key, defaultZero: Bool = true) throws -> Int64 {
         if try decodeNil(key) { return try missing(key, defaultZero: defaultZero) }
         if let text = try? decode(String.self, forKey: key) {
             if text.isEmpty { return try missing(key, defaultZero: defaultZero) }
@@ -48,7 +48,7 @@ extension KeyedDecodingContainer {
     }
 
     /// A Heartland Retail / payroll dollar amount (JSON decimal or numeric string) in cents.
-    func decodeDollars(_ key: Key, defaultZero: Bool = true) throws -> Int64 {
+    package func decodeDollars(_ key: Key, defaultZero: Bool = true) throws -> Int64 {
         if try decodeNil(key) { return try missing(key, defaultZero: defaultZero) }
         if let text = try? decode(String.self, forKey: key) {
             if text.isEmpty { return try missing(key, defaultZero: defaultZero) }
@@ -62,12 +62,12 @@ extension KeyedDecodingContainer {
         throw notAnAmount(key, "a non-numeric value")
     }
 
-    func decodeOptionalDollars(_ key: Key) throws -> Int64? {
+    package func decodeOptionalDollars(_ key: Key) throws -> Int64? {
         try decodeNil(key) ? nil : try decodeDollars(key)
     }
 
     /// A string that some payloads send as a number (ids, codes).
-    func decodeLenientString(_ key: Key) throws -> String? {
+    package func decodeLenientString(_ key: Key) throws -> String? {
         if try decodeNil(key) { return nil }
         if let text = try? decode(String.self, forKey: key) { return text }
         if let number = try? decode(Int64.self, forKey: key) { return String(number) }
@@ -77,7 +77,7 @@ extension KeyedDecodingContainer {
     }
 
     /// An integer that some payloads send as a string.
-    func decodeLenientInt(_ key: Key) throws -> Int64? {
+    package func decodeLenientInt(_ key: Key) throws -> Int64? {
         if try decodeNil(key) { return nil }
         if let number = try? decode(Int64.self, forKey: key) { return number }
         if let text = try? decode(String.self, forKey: key) {
@@ -90,7 +90,7 @@ extension KeyedDecodingContainer {
         throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "\(key.stringValue) is not an integer")
     }
 
-    func decodeLenientBool(_ key: Key) throws -> Bool? {
+    package func decodeLenientBool(_ key: Key) throws -> Bool? {
         if try decodeNil(key) { return nil }
         if let flag = try? decode(Bool.self, forKey: key) { return flag }
         if let text = try? decode(String.self, forKey: key) {
@@ -104,7 +104,7 @@ extension KeyedDecodingContainer {
         return nil
     }
 
-    func decodeArray<T: Decodable>(_ type: T.Type, _ key: Key) throws -> [T] {
+    package func decodeArray<T: Decodable>(_ type: T.Type, _ key: Key) throws -> [T] {
         try decodeIfPresent([T].self, forKey: key) ?? []
     }
 
@@ -123,21 +123,21 @@ extension KeyedDecodingContainer {
 
 extension KeyedDecodingContainer {
     /// `decodeNil` throws for a missing key; treat missing as nil.
-    func decodeNil(_ key: Key) throws -> Bool {
+    package func decodeNil(_ key: Key) throws -> Bool {
         guard contains(key) else { return true }
         return try decodeNil(forKey: key)
     }
 }
 
 /// Coding keys from any string, so wire types can read snake_case and PascalCase fields.
-struct AnyKey: CodingKey {
-    let stringValue: String
-    var intValue: Int? { nil }
-    init(_ string: String) { stringValue = string }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
+package struct AnyKey: CodingKey {
+    package let stringValue: String
+    package var intValue: Int? { nil }
+    package init(_ string: String) { stringValue = string }
+    package init?(stringValue: String) { self.stringValue = stringValue }
+    package init?(intValue: Int) { nil }
 }
 
 extension KeyedDecodingContainer where Key == AnyKey {
-    subscript(_ name: String) -> AnyKey { AnyKey(name) }
+    package subscript(_ name: String) -> AnyKey { AnyKey(name) }
 }
