@@ -196,6 +196,9 @@ final class ClusterTests: XCTestCase {
     /// again", which is what the bridge's publishers do.
     private func publishToTheMinority(_ cluster: RabbitMQCluster) async throws {
         let first = TestBroker.attached(directory: cluster.directory, amqpURL: cluster.nodeAMQPURLs[0], managementURL: cluster.nodeManagementURLs[0])
+        // After a partition the node is back in the cluster as the majority sees it a moment before its own management
+        // listener answers again (pause_minority restarts its applications): CI once found it refusing connections here.
+        try await eventually("node 1's management API answers") { (try? await first.management().queues()) != nil }
         let pipeline = try await TestPipeline.make(broker: first, stages: ["m"])
         let queue = pipeline.stage("m")
         let queues = try await first.management().queues()
