@@ -189,8 +189,13 @@ public final class FeatureStore: Sendable {
 
     private func terminalKey(_ event: ScoredEvent) -> String { "\(event.store)/\(event.terminal)" }
 
+    /// A sale or decline under `smallAuthCents`: what card testing is made of (`small_auth`, the recorded `small`).
+    static func isSmallAuthorisation(_ event: ScoredEvent) -> Bool {
+        (event.kind == .sale || event.kind == .decline) && event.amountCents < smallAuthCents
+    }
+
     private func insert(_ event: ScoredEvent, _ db: Database) throws -> Bool {
-        let small = (event.kind == .sale || event.kind == .decline) && event.amountCents < Self.smallAuthCents
+        let small = Self.isSmallAuthorisation(event)
         try db.cachedStatement(sql: """
             INSERT OR IGNORE INTO event (id, kind, store, terminal, clerk, card, tender, keyed, small, amount, at, local_day, original_id)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -233,7 +238,7 @@ public final class FeatureStore: Sendable {
         f[.isVoid] = event.kind == .void ? 1 : 0
         f[.isDecline] = event.kind == .decline ? 1 : 0
         f[.keyedEntry] = event.entryMode == .keyed ? 1 : 0
-        f[.smallAuth] = (event.kind == .sale || event.kind == .decline) && event.amountCents < Self.smallAuthCents ? 1 : 0
+        f[.smallAuth] = Self.isSmallAuthorisation(event) ? 1 : 0
 
         if let card = event.cardToken {
             f[.cardVelocity1h] = Double(try windows.counts(.card(card.rawValue), from: at - 3600, to: at + 3600, db).events)

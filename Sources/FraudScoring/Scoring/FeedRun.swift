@@ -57,6 +57,12 @@ enum FeedRun: Equatable {
     /// first: the terminal's probes of the next ten minutes when it is a probe, the clerk's voids of the next two hours
     /// when it is a void. The scorer handles several feed messages at once (`--concurrency`), so a run's first event
     /// can be scored after the one that flags the run; it then joins the run it missed.
+    /// Whether an event can be part of a run at all (a probe, or a void with its clerk): the others need no look at the
+    /// history when they pass (`laterEvents` selects the same, on the recorded copy).
+    static func mayJoin(_ event: ScoredEvent) -> Bool {
+        FeatureStore.isSmallAuthorisation(event) || event.kind == .decline || (event.kind == .void && event.clerk != nil)
+    }
+
     static func laterEvents(than event: EventHistory.Event, in history: EventHistory) async throws -> [EventHistory.Event] {
         let later: [EventHistory.Event]
         if event.small || event.kind == .decline {

@@ -202,8 +202,7 @@ extension FraudScoringHandler {
     /// yet are raised as they would have been had they been scored in order, each with its audit record (the alert was
     /// the flag's).
     private func joinFlaggedRun(_ event: ScoredEvent, summary: String, logger: Logger) async throws -> StageOutcome {
-        let small = (event.kind == .sale || event.kind == .decline) && event.amountCents < FeatureStore.smallAuthCents
-        guard small || event.kind == .decline || (event.kind == .void && event.clerk != nil) else { return .done }
+        guard FeedRun.mayJoin(event) else { return .done }
         let history = scorer.store.history
         guard let recorded = try await history.event(id: event.id) else { return .done }
         let later = try await FeedRun.laterEvents(than: recorded, in: history)
