@@ -10,7 +10,26 @@ public enum SQLiteFile {
     public static func pool(path: String) throws -> DatabasePool {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        return try DatabasePool(path: path, configuration: configuration(readonly: false))
+        return try openedDespiteAConcurrentWALSwitch {
+            try DatabasePool(path: path, configuration: configuration(readonly: false))
+        }
+    }
+
+    /// Processes that open a new file at the same moment each switch it to WAL. SQLite answers one of them
+    /// SQLITE_BUSY at once, without waiting out the busy timeout (both hold a shared lock and want an exclusive
+    /// one: waiting would deadlock), so the loser opens again, after a short pause, until the winner is done
+    /// (at most 10 s). Opening happens once, as a process starts.
+    static func openedDespiteAConcurrentWALSwitch(_ open: () throws -> DatabasePool) throws -> DatabasePool {
+        let deadline = ContinuousClock.now + .seconds(10)
+        var pause = 0.002
+        while true {
+            do {
+                return try open()
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && ContinuousClock.now < deadline {
+                Thread.sleep(forTimeInterval: pause)  // blocking-ok: milliseconds, only while another process opens the same new file
+                pause = min(pause * 2, 0.1)
+            }
+        }
     }
 
     /// Another process's file, read only (the console reads the fraud-scorer's feature store and
