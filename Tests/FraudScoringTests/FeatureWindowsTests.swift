@@ -51,6 +51,7 @@ import Testing
         let nonZero = try await inMemory.observe(Self.days()[0], windowsInMemory: true)
         #expect(nonZero.contains { $0[.terminalDeclines10m] >= 5 }, "the data has a burst in it")
         #expect(nonZero.contains { $0[.clerkVoidsShift] >= 6 }, "and a void run")
+        #expect(nonZero.contains { $0[.clerkKeyed1h] >= 5 }, "and a keyed run by one clerk")
     }
 
     @Test func eventsOneAtATimeHaveTheFeaturesOfTheirBatchCountedEitherWay() async throws {

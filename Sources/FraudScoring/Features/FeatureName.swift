@@ -35,6 +35,9 @@ public enum FeatureName: String, Codable, Sendable, CaseIterable {
     case terminalDeclinesExcess = "terminal_declines_excess"
     case terminalSmallAuthsExcess = "terminal_small_auths_excess"
     case clerkVoidsExcessDay = "clerk_voids_excess_day"
+    /// Keyed-in cards rung up by this clerk within ±1 h: a store has one terminal and twenty clerks, so a clerk keying in a
+    /// list of numbers stands out where the terminal's count, shared by every clerk, does not (docs/FRAUD.md).
+    case clerkKeyed1h = "clerk_keyed_1h"
 
     /// The features the learned model sees (the raw amount is in there as its logarithm).
     /// The raw counts that grow with a store's volume are left to the rules: the model sees them relative to the
@@ -42,14 +45,14 @@ public enum FeatureName: String, Codable, Sendable, CaseIterable {
     public static let modelFeatures: [FeatureName] = allCases.filter { !volumeDependent.contains($0) && $0 != .amount }
     public static let volumeDependent: Set<FeatureName> = [
         .terminalVelocity10m, .clerkVelocity1h, .terminalKeyed1h, .terminalDeclines10m, .terminalSmallAuths10m,
-        .clerkVoidsShift, .clerkVoidExcess,
+        .clerkVoidsShift, .clerkVoidExcess, .clerkKeyed1h,
     ]
 
     /// The value the model is fed: counts are compressed (`log(1 + n)`) so one burst does not dwarf the rest.
     public func modelValue(_ raw: Double) -> Double {
         switch self {
         case .cardVelocity1h, .cardVelocity24h, .terminalVelocity10m, .clerkVelocity1h, .terminalKeyed1h,
-            .terminalDeclines10m, .terminalSmallAuths10m, .clerkVoidsShift, .minutesOutsideHours:
+            .terminalDeclines10m, .terminalSmallAuths10m, .clerkVoidsShift, .minutesOutsideHours, .clerkKeyed1h:
             return log1p(max(0, raw))
         case .clerkVoidExcess, .terminalKeyedExcess, .terminalDeclinesExcess, .terminalSmallAuthsExcess, .clerkVoidsExcessDay:
             return raw >= 0 ? log1p(raw) : -log1p(-raw)
@@ -96,6 +99,7 @@ public enum FeatureName: String, Codable, Sendable, CaseIterable {
         case .terminalDeclinesExcess: return String(format: "%.1f more declines on this terminal within 10 minutes than the day's share (card testing?)", raw)
         case .terminalSmallAuthsExcess: return String(format: "%.1f more tiny authorisations on this terminal within 10 minutes than the day's share (card testing?)", raw)
         case .clerkVoidsExcessDay: return String(format: "%.1f more voids by this clerk today than the store's share", raw)
+        case .clerkKeyed1h: return "\(n) keyed-in cards by this clerk within an hour"
         }
     }
 }

@@ -252,7 +252,9 @@ public final class FeatureStore: Sendable {
         f[.terminalDeclines10m] = Double(tenMinutes.declines)
         f[.terminalSmallAuths10m] = Double(tenMinutes.small)
         if let clerk = event.clerk {
-            f[.clerkVelocity1h] = Double(try windows.counts(.clerk(store: event.store.rawValue, clerk: clerk), from: at - 3600, to: at + 3600, db).events)
+            let clerkHour = try windows.counts(.clerk(store: event.store.rawValue, clerk: clerk), from: at - 3600, to: at + 3600, db)
+            f[.clerkVelocity1h] = Double(clerkHour.events)
+            f[.clerkKeyed1h] = Double(clerkHour.keyed)
             if event.kind == .void {
                 let voids = try windows.clerkVoids(store: event.store.rawValue, clerk: clerk, day: local.day, db)
                 let key = "\(event.store)|\(local.day)"

@@ -24,9 +24,9 @@ public struct RuleSet: Sendable, Hashable {
 
     /// What the pipeline stage runs with when no rule file is given: a refund with no original sale,
     /// over its sale or to another card is held for a person; a tiny authorisation on a terminal with a burst of
-    /// them, some declined (card testing, from the gateway feed), is reviewed; then the standard rules. The keyed-spike
-    /// rule (`keyedSpikeRule`) is not among them: measured through the pipeline it lifts keyed-spike recall on busy days
-    /// and pushes the false-positive rate over 1 % (docs/FRAUD.md, "Keyed spikes on busy days").
+    /// them, some declined (card testing, from the gateway feed), is reviewed; a keyed-in card rung up by a clerk who keyed
+    /// in `clerkKeyedRun` or more within ±1 h (a keyed spike: numbers from a list; judged at batch close, when the ticket
+    /// names its clerk) is reviewed; then the standard rules. Measured in docs/FRAUD.md ("Keyed spikes on busy days").
     public static func pipelineDefault(reviewThreshold: Int) -> RuleSet {
         // The literal is built by us, so it parses.
         try! RuleParser.parse("""
@@ -35,14 +35,14 @@ public struct RuleSet: Sendable, Hashable {
             review if :refund_card_mismatch:
             review if :small_auth: and :terminal_small_auths_10m: >= \(GatewayFeed.cardTestingSmallAuths) and :terminal_declines_10m: >= \(GatewayFeed.cardTestingDeclines)
             block if :risk_score: >= 95 and (:refund_unlinked: or :refund_card_mismatch:)
+            review if :keyed_entry: and :clerk_keyed_1h: >= \(clerkKeyedRun)
             review if :risk_score: >= \(reviewThreshold)
             """, file: "pipeline default rules")
     }
 
-    /// A rule line a merchant exposed to keyed-card fraud may add to its rule file (the console's `/rules` page): a keyed
-    /// sale of $40 or more on a terminal with three or more keyed cards within ±1 h beyond its share of the day. Tuned
-    /// offline on seeds 101–103; its price through the pipeline is in docs/FRAUD.md ("Keyed spikes on busy days").
-    public static let keyedSpikeRule = "review if :keyed_entry: and :amount: >= 4000 and :terminal_keyed_excess: >= 3"
+    /// Keyed-in cards by one clerk within ±1 h (the event itself included) that make a keyed spike: about one card in
+    /// twenty-five is keyed and a store has many clerks, so an ordinary clerk keys in one or two an hour at most.
+    public static let clerkKeyedRun = 4
 
     /// Everything a rule can look at for one event.
     public struct Context: Sendable {
