@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "sage-ingest", targets: ["sage-ingest"]),
         .executable(name: "transformer", targets: ["transformer"]),
         .executable(name: "fraud-scorer", targets: ["fraud-scorer"]),
+        .executable(name: "fraud-lab", targets: ["fraud-lab"]),
         .executable(name: "sage-loader", targets: ["sage-loader"]),
         .executable(name: "heartland-loader", targets: ["heartland-loader"]),
         .executable(name: "alerter", targets: ["alerter"]),
@@ -236,8 +237,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "fraud-scorer",
-            // HeartlandSimulator: `fraud-scorer evaluate` generates its labelled days with the simulator's generator.
-            dependencies: ["FraudScoring", "PipelineContracts", "Accounting", "Messaging", "AMQP", "HeartlandSimulator", "WorkerRuntime",
+            dependencies: ["FraudScoring", "WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // The fraud scoring's offline tools (generate, train, evaluate, backtest, bench, pipeline): apart from the stage so that
+        // the production fraud-scorer does not link them. HeartlandSimulator: the labelled days come from the simulator's generator.
+        .executableTarget(
+            name: "fraud-lab",
+            dependencies: ["FraudScoring", "PipelineContracts", "Accounting", "Messaging", "AMQP", "HeartlandSimulator",
                            "BridgeClock", "StableHash", .product(name: "Logging", package: "swift-log"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),

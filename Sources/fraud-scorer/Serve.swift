@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import FraudScoring
-import Logging
 import WorkerRuntime
 
 /// The pipeline stage: batch-level checks and refund scoring with review holds (see `FraudScoringHandler`).
@@ -16,7 +15,7 @@ struct Serve: AsyncParsableCommand {
     var batchHistory: String = ProcessInfo.processInfo.environment["BRIDGE_BATCH_HISTORY"] ?? "var/fraud-batch-history.sqlite"
     @Option(help: "SQLite feature store (velocity, baselines) for scoring refunds. Default: $BRIDGE_FEATURE_STORE or var/fraud-features.sqlite.")
     var featureStore: String = ProcessInfo.processInfo.environment["BRIDGE_FEATURE_STORE"] ?? "var/fraud-features.sqlite"
-    @Option(help: "Model file from `fraud-scorer train` (default: $BRIDGE_FRAUD_MODEL; none: rules only, risk score 0).")
+    @Option(help: "Model file from `fraud-lab train` (default: $BRIDGE_FRAUD_MODEL; none: rules only, risk score 0).")
     var model: String?
     @Option(help: "Rule file, re-read when it changes (default: $BRIDGE_FRAUD_RULES; none: the pipeline's default rules, see docs/FRAUD.md).")
     var rules: String?
