@@ -87,6 +87,7 @@ let package = Package(
         .target(
             name: "WorkerRuntime",
             dependencies: [
+                "BridgeSettings",
                 "TransportSecurity",
                 "ConnectorHTTP",
                 "AMQP",
@@ -237,7 +238,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "fraud-scorer",
-            dependencies: ["FraudScoring", "WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["FraudScoring", "WorkerRuntime", "BridgeSettings", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // The fraud scoring's offline tools (generate, train, evaluate, backtest, bench, pipeline): apart from the stage so that
         // the production fraud-scorer does not link them. HeartlandSimulator: the labelled days come from the simulator's generator.
@@ -289,6 +290,9 @@ let package = Package(
         .testTarget(name: "BridgeSettingsTests", dependencies: ["BridgeSettings"]),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "AMQP", "BridgeClock", "TransportSecurity",
                                                          .product(name: "Logging", package: "swift-log")]),
+        // The options every worker shares: defaults from the environment through EnvironmentReader, flags over variables.
+        .testTarget(name: "WorkerRuntimeTests", dependencies: ["WorkerRuntime", "BridgeSettings",
+                                                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "BrokerTests", dependencies: ["BridgeClock", "TestPrograms", "Messaging", "BrokerAdmin", "AMQP", "SageConnector", "PipelineContracts", "Alerter",
                                                     "BookOracle", "HeartlandSimulator", "Accounting", "HeartlandIngest", "FraudScoring", "SyncContracts",
                                                     .product(name: "Logging", package: "swift-log")]),
