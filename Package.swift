@@ -157,7 +157,7 @@ let package = Package(
         ),
         .target(
             name: "Sync",
-            dependencies: ["SyncContracts", "PipelineContracts", "Accounting", "Messaging", "AMQP", "SageConnector", "HeartlandConnector", "BridgeClock",
+            dependencies: ["BridgeSettings", "SyncContracts", "PipelineContracts", "Accounting", "Messaging", "AMQP", "SageConnector", "HeartlandConnector", "BridgeClock",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -222,19 +222,19 @@ let package = Package(
         ),
         .executableTarget(
             name: "heartland-ingest",
-            dependencies: ["HeartlandIngest", "HeartlandConnector", "WorkerRuntime", "Sync", "BridgeClock",
+            dependencies: ["BridgeSettings", "HeartlandIngest", "HeartlandConnector", "WorkerRuntime", "Sync", "BridgeClock",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
         .executableTarget(
             name: "sage-ingest",
-            dependencies: ["Sync", "SageConnector", "WorkerRuntime",
+            dependencies: ["BridgeSettings", "Sync", "SageConnector", "WorkerRuntime",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
         .executableTarget(
             name: "transformer",
-            dependencies: ["Transformer", "Accounting", "WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["BridgeSettings", "Transformer", "Accounting", "WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "fraud-scorer",
@@ -250,7 +250,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "sage-loader",
-            dependencies: ["SageLoader", "SageConnector", "Accounting", "Messaging", "WorkerRuntime", "Sync",
+            dependencies: ["BridgeSettings", "SageLoader", "SageConnector", "Accounting", "Messaging", "WorkerRuntime", "Sync",
                            .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
@@ -260,12 +260,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "alerter",
-            dependencies: ["Alerter", "OperationsConsole", "MappingEditor", "SageConnector", "Messaging", "WorkerRuntime",
+            dependencies: ["BridgeSettings", "Alerter", "OperationsConsole", "MappingEditor", "SageConnector", "Messaging", "WorkerRuntime",
                            .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "bridgectl",
-            dependencies: ["BrokerAdmin", "Messaging", "AMQP", "Alerter", "Accounting", "SageConnector", "FraudScoring", "PipelineContracts", "BridgeClock",
+            dependencies: ["BridgeSettings", "BrokerAdmin", "Messaging", "AMQP", "Alerter", "Accounting", "SageConnector", "FraudScoring", "PipelineContracts", "BridgeClock",
                            "HeartlandConnector", "HeartlandIngest", "OperationsConsole", "MappingEditor",
                            .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),

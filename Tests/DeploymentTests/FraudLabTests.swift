@@ -43,17 +43,4 @@ import Testing
             #expect(lab.output.contains("  \(tool) "), "fraud-lab --help does not list \(tool)")
         }
     }
-
-    /// A flag's default comes from the environment (through EnvironmentReader, trimmed) and shows as the default in help;
-    /// a malformed number in a variable stops the stage at start-up with the variable's name.
-    @Test func theScorersDefaultsComeFromTheEnvironment() async throws {
-        let scorer = Repository.binDirectory().appendingPathComponent("fraud-scorer")
-        let help = try await ChildProcess.run(scorer, ["serve", "--help"], environment: ["BRIDGE_REVIEW_DB": " /data/reviews.sqlite\n"],
-                                              deadline: .seconds(60))
-        #expect(help.output.contains("(default: /data/reviews.sqlite)"), "\(help.output)")
-        let refused = try await ChildProcess.run(scorer, ["serve"], environment: ["BRIDGE_PREFETCH": "many", "BRIDGE_AMQP_URL": "amqp://u:p@127.0.0.1:1/"],
-                                                 deadline: .seconds(60))
-        #expect(!refused.succeeded)
-        #expect(refused.error.contains("BRIDGE_PREFETCH must be a whole number in 1…65535, not 'many'"), "\(refused.error)")
-    }
 }
