@@ -196,7 +196,7 @@ let package = Package(
                            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"), .product(name: "NIOPosix", package: "swift-nio")]
         ),
 
-        // MARK: executables — thin mains: options → handler/services → `Worker.run` (and the two simulators, the CLI, a benchmark).
+        // MARK: executables — thin mains: options → handler/services → `Worker.run` (and the two simulators, the CLI, the offline fraud tools, a benchmark).
         .executableTarget(
             name: "bridge-relay",
             dependencies: ["WorkerRuntime", "Messaging", "AMQP", .product(name: "Logging", package: "swift-log"),
