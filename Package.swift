@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "sage-ingest", targets: ["sage-ingest"]),
         .executable(name: "transformer", targets: ["transformer"]),
         .executable(name: "fraud-scorer", targets: ["fraud-scorer"]),
+        .executable(name: "fraud-lab", targets: ["fraud-lab"]),
         .executable(name: "sage-loader", targets: ["sage-loader"]),
         .executable(name: "heartland-loader", targets: ["heartland-loader"]),
         .executable(name: "alerter", targets: ["alerter"]),
@@ -86,6 +87,7 @@ let package = Package(
         .target(
             name: "WorkerRuntime",
             dependencies: [
+                "BridgeSettings",
                 "TransportSecurity",
                 "ConnectorHTTP",
                 "AMQP",
@@ -155,7 +157,7 @@ let package = Package(
         ),
         .target(
             name: "Sync",
-            dependencies: ["SyncContracts", "PipelineContracts", "Accounting", "Messaging", "AMQP", "SageConnector", "HeartlandConnector", "BridgeClock",
+            dependencies: ["BridgeSettings", "SyncContracts", "PipelineContracts", "Accounting", "Messaging", "AMQP", "SageConnector", "HeartlandConnector", "BridgeClock",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -194,7 +196,7 @@ let package = Package(
                            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"), .product(name: "NIOPosix", package: "swift-nio")]
         ),
 
-        // MARK: executables — thin mains: options → handler/services → `Worker.run` (and the two simulators, the CLI, a benchmark).
+        // MARK: executables — thin mains: options → handler/services → `Worker.run` (and the two simulators, the CLI, the offline fraud tools, a benchmark).
         .executableTarget(
             name: "bridge-relay",
             dependencies: ["WorkerRuntime", "Messaging", "AMQP", .product(name: "Logging", package: "swift-log"),
@@ -220,30 +222,35 @@ let package = Package(
         ),
         .executableTarget(
             name: "heartland-ingest",
-            dependencies: ["HeartlandIngest", "HeartlandConnector", "WorkerRuntime", "Sync", "BridgeClock",
+            dependencies: ["BridgeSettings", "HeartlandIngest", "HeartlandConnector", "WorkerRuntime", "Sync", "BridgeClock",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
         .executableTarget(
             name: "sage-ingest",
-            dependencies: ["Sync", "SageConnector", "WorkerRuntime",
+            dependencies: ["BridgeSettings", "Sync", "SageConnector", "WorkerRuntime",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
         .executableTarget(
             name: "transformer",
-            dependencies: ["Transformer", "Accounting", "WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["BridgeSettings", "Transformer", "Accounting", "WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "fraud-scorer",
-            // HeartlandSimulator: `fraud-scorer evaluate` generates its labelled days with the simulator's generator.
-            dependencies: ["FraudScoring", "PipelineContracts", "Accounting", "Messaging", "AMQP", "HeartlandSimulator", "WorkerRuntime",
+            dependencies: ["FraudScoring", "WorkerRuntime", "BridgeSettings", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // The fraud scoring's offline tools (generate, train, evaluate, backtest, bench, pipeline): apart from the stage so that
+        // the production fraud-scorer does not link them. HeartlandSimulator: the labelled days come from the simulator's generator.
+        .executableTarget(
+            name: "fraud-lab",
+            dependencies: ["FraudScoring", "PipelineContracts", "Accounting", "Messaging", "AMQP", "HeartlandSimulator",
                            "BridgeClock", "StableHash", .product(name: "Logging", package: "swift-log"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "sage-loader",
-            dependencies: ["SageLoader", "SageConnector", "Accounting", "Messaging", "WorkerRuntime", "Sync",
+            dependencies: ["BridgeSettings", "SageLoader", "SageConnector", "Accounting", "Messaging", "WorkerRuntime", "Sync",
                            .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
@@ -253,12 +260,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "alerter",
-            dependencies: ["Alerter", "OperationsConsole", "MappingEditor", "SageConnector", "Messaging", "WorkerRuntime",
+            dependencies: ["BridgeSettings", "Alerter", "OperationsConsole", "MappingEditor", "SageConnector", "Messaging", "WorkerRuntime",
                            .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "bridgectl",
-            dependencies: ["BrokerAdmin", "Messaging", "AMQP", "Alerter", "Accounting", "SageConnector", "FraudScoring", "PipelineContracts", "BridgeClock",
+            dependencies: ["BridgeSettings", "BrokerAdmin", "Messaging", "AMQP", "Alerter", "Accounting", "SageConnector", "FraudScoring", "PipelineContracts", "BridgeClock",
                            "HeartlandConnector", "HeartlandIngest", "OperationsConsole", "MappingEditor",
                            .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
@@ -283,6 +290,9 @@ let package = Package(
         .testTarget(name: "BridgeSettingsTests", dependencies: ["BridgeSettings"]),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "AMQP", "BridgeClock", "TransportSecurity",
                                                          .product(name: "Logging", package: "swift-log")]),
+        // The options every worker shares: defaults from the environment through EnvironmentReader, flags over variables.
+        .testTarget(name: "WorkerRuntimeTests", dependencies: ["WorkerRuntime", "BridgeSettings",
+                                                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "BrokerTests", dependencies: ["BridgeClock", "TestPrograms", "Messaging", "BrokerAdmin", "AMQP", "SageConnector", "PipelineContracts", "Alerter",
                                                     "BookOracle", "HeartlandSimulator", "Accounting", "HeartlandIngest", "FraudScoring", "SyncContracts",
                                                     .product(name: "Logging", package: "swift-log")]),

@@ -13,12 +13,21 @@ import TransportSecurity
 /// never both: both set is an error that names the two, so that a stale variable cannot shadow a mounted secret.
 ///
 /// Errors are `SettingsError`s whose text names the variable, fit to print as is.
+///
+/// **Flags' defaults** (`--prefetch`, default `$BRIDGE_PREFETCH` or 200) are read through `current`: the process's
+/// environment, or the one a test gives around parsing (`EnvironmentReader.$current.withValue(reader) { try … .parse(…) }`).
+/// A path or a name may be read in the option's default (`= EnvironmentReader.current.value(…) ?? "var/…"`); a value that
+/// can be malformed (a number, one of a few words) is read in the options' `validate()`, for a flag not given, so that
+/// a malformed value is refused with an error naming the variable and a flag given wins over the variable.
 public struct EnvironmentReader: Sendable {
     public let environment: [String: String]
 
     public init(_ environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
     }
+
+    /// The environment options take their defaults from: the process's, or the one a test sets for the task.
+    @TaskLocal public static var current = EnvironmentReader()
 
     /// The trimming rule, for text read elsewhere (a flag's value, a file named by a flag).
     public static func trimmed(_ text: String) -> String? {
@@ -61,12 +70,38 @@ public struct EnvironmentReader: Sendable {
 
     /// A whole number in `range`, `fallback` when unset, or an error naming the variable and what it must be.
     public func integer(_ name: String, in range: ClosedRange<Int>, default fallback: Int) throws(SettingsError) -> Int {
-        guard let text = value(name) else { return fallback }
+        try integer(name, in: range) ?? fallback
+    }
+
+    /// A whole number in `range`, nil when unset, or an error naming the variable and what it must be.
+    public func integer(_ name: String, in range: ClosedRange<Int>) throws(SettingsError) -> Int? {
+        guard let text = value(name) else { return nil }
         guard let number = Int(text), range.contains(number) else {
             let bounds = range.upperBound == Int.max ? "of at least \(range.lowerBound)" : "in \(range.lowerBound)…\(range.upperBound)"
             throw SettingsError("\(name) must be a whole number \(bounds), not '\(text)'")
         }
         return number
+    }
+
+    /// A number of seconds, greater than 0 (or at least 0 with `zeroAllowed`: 0 switches something off), nil when unset,
+    /// or an error naming the variable.
+    public func seconds(_ name: String, zeroAllowed: Bool = false) throws(SettingsError) -> Double? {
+        guard let text = value(name) else { return nil }
+        guard let number = Double(text), number.isFinite, zeroAllowed ? number >= 0 : number > 0 else {
+            throw SettingsError("\(name) must be a number of seconds \(zeroAllowed ? "of at least 0" : "greater than 0"), not '\(text)'")
+        }
+        return number
+    }
+
+    /// One of `Choice`'s raw values (`random`, `listed`) in any case, nil when unset, or an error naming the variable and
+    /// the choices.
+    public func choice<Choice: RawRepresentable & CaseIterable>(_ name: String, of _: Choice.Type = Choice.self) throws(SettingsError) -> Choice?
+    where Choice.RawValue == String {
+        guard let text = value(name) else { return nil }
+        guard let choice = Choice.allCases.first(where: { $0.rawValue.lowercased() == text.lowercased() }) else {
+            throw SettingsError("\(name) must be one of \(Choice.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'")
+        }
+        return choice
     }
 
     /// An http(s) URL with a host that the transport policy of the same environment allows (`BRIDGE_REQUIRE_TLS`,

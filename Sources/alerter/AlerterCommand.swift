@@ -1,5 +1,6 @@
 import Alerter
 import ArgumentParser
+import BridgeSettings
 import Foundation
 import OperationsConsole
 import WorkerRuntime
@@ -11,11 +12,11 @@ struct AlerterCommand: AsyncParsableCommand {
 
     @OptionGroup var worker: WorkerOptions
     @Option(help: "Operations store (SQLite). Default: $BRIDGE_OPERATIONS_DB or var/operations.sqlite.")
-    var store: String = ProcessInfo.processInfo.environment["BRIDGE_OPERATIONS_DB"] ?? "var/operations.sqlite"
+    var store: String = EnvironmentReader.current.value("BRIDGE_OPERATIONS_DB") ?? "var/operations.sqlite"
     @Option(help: "Webhook for alerts (JSON with `text`, as chat tools accept). Default: $BRIDGE_ALERT_WEBHOOK.")
     var alertWebhook: String?
     @Option(help: "Trace store: every hop of every message, for `bridgectl trace`. Default: $BRIDGE_TRACE_DB or var/traces.sqlite.")
-    var traceStore: String = ProcessInfo.processInfo.environment["BRIDGE_TRACE_DB"] ?? "var/traces.sqlite"
+    var traceStore: String = EnvironmentReader.current.value("BRIDGE_TRACE_DB") ?? "var/traces.sqlite"
     @OptionGroup var console: ConsoleOptions
 
     func run() async throws {

@@ -1,5 +1,6 @@
 import Alerter
 import ArgumentParser
+import BridgeSettings
 import Foundation
 import Logging
 import MappingEditor
@@ -13,7 +14,7 @@ struct ConsoleOptions: ParsableArguments {
     @Option(help: "Port of the operations console (0: no console). Default: $BRIDGE_CONSOLE_PORT or 0.")
     var consolePort: Int?
     @Option(help: "Address of the operations console. Default: $BRIDGE_CONSOLE_HOST or 127.0.0.1.")
-    var consoleHost: String = ProcessInfo.processInfo.environment["BRIDGE_CONSOLE_HOST"] ?? "127.0.0.1"
+    var consoleHost: String = EnvironmentReader.current.value("BRIDGE_CONSOLE_HOST") ?? "127.0.0.1"
     @Option(help: "Console users, lines name:viewer|operator|mapper|approver|admin:bcrypt-hash (bridgectl console hash-password). Default: $BRIDGE_CONSOLE_USERS_FILE (and/or $BRIDGE_CONSOLE_USERS).")
     var consoleUsersFile: String?
     @Option(help: "API tokens for scripts, lines name:role:sha256-of-token (bridgectl console token create). Default: $BRIDGE_CONSOLE_TOKENS_FILE; none: no token is accepted.")
@@ -23,9 +24,9 @@ struct ConsoleOptions: ParsableArguments {
     @Flag(help: "Session cookie without Secure, for plain-HTTP development only. Default: on when $BRIDGE_CONSOLE_INSECURE_COOKIES is 1.")
     var consoleInsecureCookies = false
     @Option(help: "The fraud-scorer's review store, for the review pages. Default: $BRIDGE_REVIEW_DB or var/fraud-reviews.sqlite.")
-    var reviewStore: String = ProcessInfo.processInfo.environment["BRIDGE_REVIEW_DB"] ?? "var/fraud-reviews.sqlite"
+    var reviewStore: String = EnvironmentReader.current.value("BRIDGE_REVIEW_DB") ?? "var/fraud-reviews.sqlite"
     @Option(help: "The fraud-scorer's feature store, read-only: the evidence on a fraud exception's page. Default: $BRIDGE_FEATURE_STORE or var/fraud-features.sqlite.")
-    var featureStore: String = ProcessInfo.processInfo.environment["BRIDGE_FEATURE_STORE"] ?? "var/fraud-features.sqlite"
+    var featureStore: String = EnvironmentReader.current.value("BRIDGE_FEATURE_STORE") ?? "var/fraud-features.sqlite"
     @Option(help: "Each store's opening hours, as the fraud-scorer has them (shown on an out-of-hours exception). Default: $BRIDGE_STORE_HOURS; none: 06:30-24:00 everywhere.")
     var storeHours: String?
     @Option(name: .customLong("management-url"), help: "RabbitMQ management API for the pipeline page. Default: $BRIDGE_MANAGEMENT_URL.")
@@ -35,19 +36,26 @@ struct ConsoleOptions: ParsableArguments {
     var consoleAMQPURL: String?
 
     @Option(help: "The GL mapping file the transformer reads, edited on the console's mapping page. Default: $BRIDGE_MAPPING or Config/mapping.yaml.")
-    var mapping: String = ProcessInfo.processInfo.environment["BRIDGE_MAPPING"] ?? "Config/mapping.yaml"
+    var mapping: String = EnvironmentReader.current.value("BRIDGE_MAPPING") ?? "Config/mapping.yaml"
     @Option(help: "Where the mapping's saved versions are kept (SQLite). Default: $BRIDGE_MAPPING_VERSIONS or var/mapping-versions.sqlite.")
-    var mappingVersions: String = ProcessInfo.processInfo.environment["BRIDGE_MAPPING_VERSIONS"] ?? "var/mapping-versions.sqlite"
+    var mappingVersions: String = EnvironmentReader.current.value("BRIDGE_MAPPING_VERSIONS") ?? "var/mapping-versions.sqlite"
     @Option(help: "heartland-ingest's inbox, read-only: the last 30 days the mapping page checks against and previews. Default: $BRIDGE_INGEST_INBOX or var/heartland-ingest.sqlite.")
-    var ingestInbox: String = ProcessInfo.processInfo.environment["BRIDGE_INGEST_INBOX"] ?? "var/heartland-ingest.sqlite"
+    var ingestInbox: String = EnvironmentReader.current.value("BRIDGE_INGEST_INBOX") ?? "var/heartland-ingest.sqlite"
 
     @Option(help: "The fraud-scorer's rule file, edited on the console's rules page. Default: $BRIDGE_FRAUD_RULES; none: no rules page.")
     var fraudRules: String?
     @Option(help: "Where the fraud rules' saved versions are kept (SQLite). Default: $BRIDGE_RULES_VERSIONS or var/rules-versions.sqlite.")
-    var rulesVersions: String = ProcessInfo.processInfo.environment["BRIDGE_RULES_VERSIONS"] ?? "var/rules-versions.sqlite"
+    var rulesVersions: String = EnvironmentReader.current.value("BRIDGE_RULES_VERSIONS") ?? "var/rules-versions.sqlite"
 
-    var resolvedPort: Int {
-        consolePort ?? ProcessInfo.processInfo.environment["BRIDGE_CONSOLE_PORT"].flatMap(Int.init) ?? 0
+    /// The console's port: `--console-port`, `$BRIDGE_CONSOLE_PORT` (after `validate()`), else 0 (no console).
+    var resolvedPort: Int { consolePort ?? 0 }
+
+    /// Takes the port from the environment when no flag gives it (`EnvironmentReader.current`; a malformed one is refused, named).
+    mutating func validate() throws {
+        if let consolePort, !(0...65535).contains(consolePort) { throw ValidationError("--console-port must be between 0 and 65535, not \(consolePort)") }
+        do { consolePort = try consolePort ?? EnvironmentReader.current.integer("BRIDGE_CONSOLE_PORT", in: 0...65535) } catch {
+            throw ValidationError(String(describing: error))
+        }
     }
 
     func server(operations: OperationsStore, customerReviews: CustomerReviewStore? = nil, worker: WorkerOptions, logger: Logger) throws -> ConsoleServer {

@@ -1,5 +1,6 @@
 import AMQP
 import ArgumentParser
+import BridgeSettings
 import Foundation
 import Messaging
 
@@ -70,7 +71,7 @@ struct DLQCommand: AsyncParsableCommand {
         @Option(help: "Replay only this message id.") var messageID: String?
         @Option(help: "Replay only messages whose last error contains this text.") var reason: String?
         @Option(help: "At most this many.") var limit: Int = .max
-        @Option(help: "Who is replaying (recorded on each message).") var actor: String = ProcessInfo.processInfo.environment["USER"] ?? "bridgectl"
+        @Option(help: "Who is replaying (recorded on each message).") var actor: String = EnvironmentReader.current.value("USER") ?? "bridgectl"
 
         func run() async throws {
             let session = try await broker.session()

@@ -1,5 +1,6 @@
 import Accounting
 import ArgumentParser
+import BridgeSettings
 import Foundation
 import Logging
 import MappingEditor
@@ -15,11 +16,11 @@ struct MappingCommand: AsyncParsableCommand {
 
     struct Files: ParsableArguments {
         @Option(help: "The mapping file in force (the transformer's). Default: $BRIDGE_MAPPING or Config/mapping.yaml.")
-        var mapping: String = ProcessInfo.processInfo.environment["BRIDGE_MAPPING"] ?? "Config/mapping.yaml"
+        var mapping: String = EnvironmentReader.current.value("BRIDGE_MAPPING") ?? "Config/mapping.yaml"
         @Option(help: "The mapping's versions (SQLite, the console's). Default: $BRIDGE_MAPPING_VERSIONS or var/mapping-versions.sqlite.")
-        var versions: String = ProcessInfo.processInfo.environment["BRIDGE_MAPPING_VERSIONS"] ?? "var/mapping-versions.sqlite"
+        var versions: String = EnvironmentReader.current.value("BRIDGE_MAPPING_VERSIONS") ?? "var/mapping-versions.sqlite"
         @Option(help: "heartland-ingest's inbox, read-only. Default: $BRIDGE_INGEST_INBOX or var/heartland-ingest.sqlite.")
-        var ingestInbox: String = ProcessInfo.processInfo.environment["BRIDGE_INGEST_INBOX"] ?? "var/heartland-ingest.sqlite"
+        var ingestInbox: String = EnvironmentReader.current.value("BRIDGE_INGEST_INBOX") ?? "var/heartland-ingest.sqlite"
 
         func workbench(sage needed: Bool) throws -> MappingWorkbench {
             var sage: (any SageChartReader)?
@@ -123,7 +124,7 @@ struct MappingCommand: AsyncParsableCommand {
         @OptionGroup var files: Files
         @Argument(help: "The version to restore.") var version: Int64
         @Option(help: "Why (kept with the version).") var why: String
-        @Option(help: "Who (kept with the version). Default: $USER.") var actor: String = ProcessInfo.processInfo.environment["USER"] ?? "bridgectl"
+        @Option(help: "Who (kept with the version). Default: $USER.") var actor: String = EnvironmentReader.current.value("USER") ?? "bridgectl"
 
         func run() async throws {
             let workbench = try files.workbench(sage: true)

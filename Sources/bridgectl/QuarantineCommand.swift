@@ -1,6 +1,7 @@
 import Accounting
 import Alerter
 import ArgumentParser
+import BridgeSettings
 import Foundation
 import HeartlandConnector
 import HeartlandIngest
@@ -20,7 +21,7 @@ struct QuarantineCommand: AsyncParsableCommand {
 
     struct StoreOption: ParsableArguments {
         @Option(help: "Operations store. Default: $BRIDGE_OPERATIONS_DB or var/operations.sqlite.")
-        var store: String = ProcessInfo.processInfo.environment["BRIDGE_OPERATIONS_DB"] ?? "var/operations.sqlite"
+        var store: String = EnvironmentReader.current.value("BRIDGE_OPERATIONS_DB") ?? "var/operations.sqlite"
 
         func open() throws -> OperationsStore {
             guard FileManager.default.fileExists(atPath: store) else {

@@ -1,6 +1,7 @@
 import AMQP
 import Accounting
 import ArgumentParser
+import BridgeSettings
 import Foundation
 import Messaging
 import PipelineContracts
@@ -34,10 +35,10 @@ struct RefundsCommand: AsyncParsableCommand {
         @Option(help: "An account of the mapping's chart for the merchandise instead of the returns rule (sales.returns).")
         var returnsAccount: String?
         @Option(help: "Mapping file. Default: $BRIDGE_MAPPING or Config/mapping.yaml.")
-        var mapping: String = ProcessInfo.processInfo.environment["BRIDGE_MAPPING"] ?? "Config/mapping.yaml"
+        var mapping: String = EnvironmentReader.current.value("BRIDGE_MAPPING") ?? "Config/mapping.yaml"
         @Option(help: "Where journals enter the pipeline (the fraud-scorer's input).") var exchange = "bridge.scoring"
         @Option(help: "Where the allocation is recorded with who made it.") var auditExchange = "bridge.audit"
-        @Option(help: "Who allocates (recorded on bridge.audit).") var actor: String = ProcessInfo.processInfo.environment["USER"] ?? "bridgectl"
+        @Option(help: "Who allocates (recorded on bridge.audit).") var actor: String = EnvironmentReader.current.value("USER") ?? "bridgectl"
         @Flag(help: "Print the journal and send nothing.") var dryRun = false
 
         func run() async throws {

@@ -1,6 +1,7 @@
 import Accounting
 import Alerter
 import ArgumentParser
+import BridgeSettings
 import Foundation
 
 struct ReportCommand: ParsableCommand {
@@ -16,7 +17,7 @@ struct ReportCommand: ParsableCommand {
         @Option(help: "table, csv or json.") var format: Format = .table
         @Flag(help: "Print JSON (the same as --format json).") var json = false
         @Option(help: "Operations store. Default: $BRIDGE_OPERATIONS_DB or var/operations.sqlite.")
-        var store: String = ProcessInfo.processInfo.environment["BRIDGE_OPERATIONS_DB"] ?? "var/operations.sqlite"
+        var store: String = EnvironmentReader.current.value("BRIDGE_OPERATIONS_DB") ?? "var/operations.sqlite"
 
         func validate() throws {
             if json && format == .csv { throw ValidationError("--json and --format csv contradict each other: choose one") }

@@ -1,6 +1,7 @@
 import AMQP
 import ArgumentParser
 import BridgeClock
+import BridgeSettings
 import Foundation
 import FraudScoring
 import Messaging
@@ -18,7 +19,7 @@ struct ReviewCommand: AsyncParsableCommand {
 
     struct StoreOption: ParsableArguments {
         @Option(help: "The fraud-scorer's review store. Default: $BRIDGE_REVIEW_DB or var/fraud-reviews.sqlite.")
-        var store: String = ProcessInfo.processInfo.environment["BRIDGE_REVIEW_DB"] ?? "var/fraud-reviews.sqlite"
+        var store: String = EnvironmentReader.current.value("BRIDGE_REVIEW_DB") ?? "var/fraud-reviews.sqlite"
 
         func open() throws -> ReviewStore {
             guard FileManager.default.fileExists(atPath: store) else {
@@ -151,7 +152,7 @@ struct ReviewCommand: AsyncParsableCommand {
 
     struct Decision: ParsableArguments {
         @Argument var id: Int64
-        @Option(help: "Who decides (recorded on bridge.audit).") var actor: String = ProcessInfo.processInfo.environment["USER"] ?? ""
+        @Option(help: "Who decides (recorded on bridge.audit).") var actor: String = EnvironmentReader.current.value("USER") ?? ""
         @Option(help: "Why (recorded on bridge.audit).") var why: String
     }
 
@@ -221,7 +222,7 @@ struct ReviewCommand: AsyncParsableCommand {
             abstract: "Close a fraud exception (E<id>): seen and dealt with. Recorded with who and why on bridge.audit.")
         @OptionGroup var review: StoreOption
         @Argument(help: "The exception, E<id>.") var id: String
-        @Option(help: "Who acknowledges (recorded on bridge.audit).") var actor: String = ProcessInfo.processInfo.environment["USER"] ?? ""
+        @Option(help: "Who acknowledges (recorded on bridge.audit).") var actor: String = EnvironmentReader.current.value("USER") ?? ""
         @Option(help: "Why (recorded on bridge.audit), e.g. what the store said.") var why: String
         @OptionGroup var broker: BrokerOptions
 

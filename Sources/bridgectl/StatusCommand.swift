@@ -1,6 +1,7 @@
 import AMQP
 import ArgumentParser
 import BridgeClock
+import BridgeSettings
 import BrokerAdmin
 import Foundation
 import Messaging
@@ -21,7 +22,7 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Show every queue, not only the bridge's.") var all = false
     @Option(name: .customLong("metrics-url"), parsing: .singleValue,
             help: "A worker's /metrics URL (repeatable). Default: $BRIDGE_METRICS_URLS, comma-separated.")
-    var metricsURLs: [String] = ProcessInfo.processInfo.environment["BRIDGE_METRICS_URLS"].map {
+    var metricsURLs: [String] = EnvironmentReader.current.value("BRIDGE_METRICS_URLS").map {
         $0.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
     } ?? []
     @Option(name: .customLong("prometheus-url"), help: "Prometheus that scrapes the workers. Default: $BRIDGE_PROMETHEUS_URL.")

@@ -1,5 +1,6 @@
 import Alerter
 import ArgumentParser
+import BridgeSettings
 import Foundation
 import Messaging
 
@@ -11,7 +12,7 @@ struct TraceCommand: AsyncParsableCommand {
 
     @Argument(help: "Correlation id (e.g. heartland:batch:BAT_…) or idempotency key.") var id: String
     @Option(help: "The alerter's trace store. Default: $BRIDGE_TRACE_DB or var/traces.sqlite.")
-    var store: String = ProcessInfo.processInfo.environment["BRIDGE_TRACE_DB"] ?? "var/traces.sqlite"
+    var store: String = EnvironmentReader.current.value("BRIDGE_TRACE_DB") ?? "var/traces.sqlite"
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {

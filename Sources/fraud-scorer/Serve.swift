@@ -1,7 +1,6 @@
 import ArgumentParser
-import Foundation
+import BridgeSettings
 import FraudScoring
-import Logging
 import WorkerRuntime
 
 /// The pipeline stage: batch-level checks and refund scoring with review holds (see `FraudScoringHandler`).
@@ -11,12 +10,12 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var worker: WorkerOptions
     @Option(help: "SQLite review store of held documents. Default: $BRIDGE_REVIEW_DB or var/fraud-reviews.sqlite.")
-    var reviewStore: String = ProcessInfo.processInfo.environment["BRIDGE_REVIEW_DB"] ?? "var/fraud-reviews.sqlite"
+    var reviewStore: String = EnvironmentReader.current.value("BRIDGE_REVIEW_DB") ?? "var/fraud-reviews.sqlite"
     @Option(help: "SQLite history of each store's batches. Default: $BRIDGE_BATCH_HISTORY or var/fraud-batch-history.sqlite.")
-    var batchHistory: String = ProcessInfo.processInfo.environment["BRIDGE_BATCH_HISTORY"] ?? "var/fraud-batch-history.sqlite"
+    var batchHistory: String = EnvironmentReader.current.value("BRIDGE_BATCH_HISTORY") ?? "var/fraud-batch-history.sqlite"
     @Option(help: "SQLite feature store (velocity, baselines) for scoring refunds. Default: $BRIDGE_FEATURE_STORE or var/fraud-features.sqlite.")
-    var featureStore: String = ProcessInfo.processInfo.environment["BRIDGE_FEATURE_STORE"] ?? "var/fraud-features.sqlite"
-    @Option(help: "Model file from `fraud-scorer train` (default: $BRIDGE_FRAUD_MODEL; none: rules only, risk score 0).")
+    var featureStore: String = EnvironmentReader.current.value("BRIDGE_FEATURE_STORE") ?? "var/fraud-features.sqlite"
+    @Option(help: "Model file from `fraud-lab train` (default: $BRIDGE_FRAUD_MODEL; none: rules only, risk score 0).")
     var model: String?
     @Option(help: "Rule file, re-read when it changes (default: $BRIDGE_FRAUD_RULES; none: the pipeline's default rules, see docs/FRAUD.md).")
     var rules: String?
@@ -25,11 +24,13 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         Worker.bootstrap("fraud-scorer", options: worker)
-        let environment = ProcessInfo.processInfo.environment
-        let loaded = try (model ?? environment["BRIDGE_FRAUD_MODEL"]).map { try FraudModel.load(path: $0) } ?? .unscored
-        let hours = try (storeHours ?? environment["BRIDGE_STORE_HOURS"]).map { try StoreHoursFile(path: $0) } ?? StoreHoursFile()
+        // Optional files: the flag, else the variable (ArgumentParser takes no default for an optional option).
+        let environment = EnvironmentReader.current
+        let loaded = try (model ?? environment.value("BRIDGE_FRAUD_MODEL")).map { try FraudModel.load(path: $0) } ?? .unscored
+        let hours = try (storeHours ?? environment.value("BRIDGE_STORE_HOURS")).map { try StoreHoursFile(path: $0) } ?? StoreHoursFile()
         let features = try FeatureStore(path: featureStore, hours: hours.stores, defaultHours: hours.fallback)
-        let scorer = try (rules ?? environment["BRIDGE_FRAUD_RULES"]).map { FraudScorer(store: features, model: loaded, rules: try RuleSetFile(path: $0)) }
+        let scorer = try (rules ?? environment.value("BRIDGE_FRAUD_RULES"))
+            .map { FraudScorer(store: features, model: loaded, rules: try RuleSetFile(path: $0)) }
             ?? FraudScorer(store: features, model: loaded, ruleSet: .pipelineDefault(reviewThreshold: loaded.reviewThreshold))
         let handler = try FraudScoringHandler(history: try BatchHistory(path: batchHistory), reviews: try ReviewStore(path: reviewStore),
                                               scorer: scorer)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BridgeClock
+import BridgeSettings
 import Foundation
 import HeartlandConnector
 import HeartlandIngest
@@ -21,21 +22,32 @@ struct HeartlandIngestCommand: AsyncParsableCommand {
 
     @OptionGroup var worker: WorkerOptions
     @Option(help: "SQLite inbox. Default: $BRIDGE_INBOX or var/heartland-ingest.sqlite.")
-    var inbox: String = ProcessInfo.processInfo.environment["BRIDGE_INBOX"] ?? "var/heartland-ingest.sqlite"
+    var inbox: String = EnvironmentReader.current.value("BRIDGE_INBOX") ?? "var/heartland-ingest.sqlite"
     @Option(name: .customLong("webhook-host"), help: "Address the webhook receiver listens on.")
-    var webhookHost: String = ProcessInfo.processInfo.environment["BRIDGE_WEBHOOK_HOST"] ?? "127.0.0.1"
-    @Option(name: .customLong("webhook-port"), help: "Webhook receiver port (0: a free port). Default: $BRIDGE_WEBHOOK_PORT or 8088.")
-    var webhookPort: Int = ProcessInfo.processInfo.environment["BRIDGE_WEBHOOK_PORT"].flatMap(Int.init) ?? 8088
+    var webhookHost: String = EnvironmentReader.current.value("BRIDGE_WEBHOOK_HOST") ?? "127.0.0.1"
+    // The numbers below: the flag, else the variable (read in `validate()`: a malformed one is refused, named), else the default.
+    @Option(name: .customLong("webhook-port"),
+            help: ArgumentHelp("Webhook receiver port (0: a free port). Default: $BRIDGE_WEBHOOK_PORT or 8088.", valueName: "webhook-port"))
+    var webhookPortFlag: Int?
+    var webhookPort: Int { webhookPortFlag ?? 8088 }
     @Option(name: .customLong("webhook-max-age"),
-            help: "Seconds a delivery's signed timestamp may be from now, either way; older ones are refused. Default: $HEARTLAND_WEBHOOK_MAX_AGE_SECONDS or 300.")
-    var webhookMaxAge: Double = ProcessInfo.processInfo.environment["HEARTLAND_WEBHOOK_MAX_AGE_SECONDS"].flatMap(Double.init) ?? WebhookVerifier.defaultMaxAge
-    @Option(name: .customLong("webhook-max-bytes"), help: "Larger webhook bodies are refused with 413. Default: $HEARTLAND_WEBHOOK_MAX_BYTES or 1048576.")
-    var webhookMaxBytes: Int = ProcessInfo.processInfo.environment["HEARTLAND_WEBHOOK_MAX_BYTES"].flatMap(Int.init) ?? WebhookReceiver.defaultMaxBodyBytes
-    @Option(name: .customLong("poll-interval"), help: "Seconds between polls for closed batches (0: no polling). Default: $HEARTLAND_POLL_SECONDS or 300.")
-    var pollInterval: Double = ProcessInfo.processInfo.environment["HEARTLAND_POLL_SECONDS"].flatMap(Double.init) ?? 300
+            help: ArgumentHelp("Seconds a delivery's signed timestamp may be from now, either way; older ones are refused. Default: $HEARTLAND_WEBHOOK_MAX_AGE_SECONDS or 300.",
+                               valueName: "webhook-max-age"))
+    var webhookMaxAgeFlag: Double?
+    var webhookMaxAge: Double { webhookMaxAgeFlag ?? WebhookVerifier.defaultMaxAge }
+    @Option(name: .customLong("webhook-max-bytes"),
+            help: ArgumentHelp("Larger webhook bodies are refused with 413. Default: $HEARTLAND_WEBHOOK_MAX_BYTES or 1048576.", valueName: "webhook-max-bytes"))
+    var webhookMaxBytesFlag: Int?
+    var webhookMaxBytes: Int { webhookMaxBytesFlag ?? WebhookReceiver.defaultMaxBodyBytes }
+    @Option(name: .customLong("poll-interval"),
+            help: ArgumentHelp("Seconds between polls for closed batches (0: no polling). Default: $HEARTLAND_POLL_SECONDS or 300.", valueName: "poll-interval"))
+    var pollIntervalFlag: Double?
+    var pollInterval: Double { pollIntervalFlag ?? 300 }
     @Option(name: .customLong("gateway-feed-interval"),
-            help: "Seconds between reads of GP-API's transaction list for the fraud scorer's gateway feed: every transaction, declined, pre-authorised and reversed ones too, published to bridge.scoring (0: off). Default: $HEARTLAND_GATEWAY_FEED_SECONDS or 5.")
-    var gatewayFeedInterval: Double = ProcessInfo.processInfo.environment["HEARTLAND_GATEWAY_FEED_SECONDS"].flatMap(Double.init) ?? 5
+            help: ArgumentHelp("Seconds between reads of GP-API's transaction list for the fraud scorer's gateway feed: every transaction, declined, pre-authorised and reversed ones too, published to bridge.scoring (0: off). Default: $HEARTLAND_GATEWAY_FEED_SECONDS or 5.",
+                               valueName: "gateway-feed-interval"))
+    var gatewayFeedIntervalFlag: Double?
+    var gatewayFeedInterval: Double { gatewayFeedIntervalFlag ?? 5 }
     @Option(name: .customLong("gateway-feed-catch-up"), help: "On the gateway feed's first start, how many seconds before now it begins.")
     var gatewayFeedCatchUp: Double = 900
     @Option(name: .customLong("catch-up-days"), help: "Business days polled back on a first start.")
@@ -47,14 +59,27 @@ struct HeartlandIngestCommand: AsyncParsableCommand {
     @Option(name: .customLong("retry-max"), help: "Longest wait, in seconds, between attempts at one batch.")
     var retryMax: Double = 300
     @Option(name: .customLong("sync-poll-interval"),
-            help: "Seconds between sweeps of Heartland customers and sales orders for the two-way sync (0: off). Default: $HEARTLAND_SYNC_POLL_SECONDS or 60.")
-    var syncPollInterval: Double = ProcessInfo.processInfo.environment["HEARTLAND_SYNC_POLL_SECONDS"].flatMap(Double.init) ?? 60
+            help: ArgumentHelp("Seconds between sweeps of Heartland customers and sales orders for the two-way sync (0: off). Default: $HEARTLAND_SYNC_POLL_SECONDS or 60.",
+                               valueName: "sync-poll-interval"))
+    var syncPollIntervalFlag: Double?
+    var syncPollInterval: Double { syncPollIntervalFlag ?? 60 }
     @Option(name: .customLong("sync-state"), help: "SQLite watermarks and fingerprints of the sync. Default: $BRIDGE_SYNC_STATE or var/heartland-sync.sqlite.")
-    var syncState: String = ProcessInfo.processInfo.environment["BRIDGE_SYNC_STATE"] ?? "var/heartland-sync.sqlite"
+    var syncState: String = EnvironmentReader.current.value("BRIDGE_SYNC_STATE") ?? "var/heartland-sync.sqlite"
     @Option(name: .customLong("sync-config"), help: "Sync policy. Default: $BRIDGE_SYNC_CONFIG or Config/sync.yaml.")
     var syncConfig: String = SyncPolicy.defaultPath
 
-    func validate() throws {
+    mutating func validate() throws {
+        let environment = EnvironmentReader.current
+        do {
+            webhookPortFlag = try webhookPortFlag ?? environment.integer("BRIDGE_WEBHOOK_PORT", in: 0...65535)
+            webhookMaxAgeFlag = try webhookMaxAgeFlag ?? environment.seconds("HEARTLAND_WEBHOOK_MAX_AGE_SECONDS")
+            webhookMaxBytesFlag = try webhookMaxBytesFlag ?? environment.integer("HEARTLAND_WEBHOOK_MAX_BYTES", in: 1...Int.max)
+            pollIntervalFlag = try pollIntervalFlag ?? environment.seconds("HEARTLAND_POLL_SECONDS", zeroAllowed: true)
+            gatewayFeedIntervalFlag = try gatewayFeedIntervalFlag ?? environment.seconds("HEARTLAND_GATEWAY_FEED_SECONDS", zeroAllowed: true)
+            syncPollIntervalFlag = try syncPollIntervalFlag ?? environment.seconds("HEARTLAND_SYNC_POLL_SECONDS", zeroAllowed: true)
+        } catch {
+            throw ValidationError(String(describing: error))
+        }
         guard gatewayFeedInterval >= 0, gatewayFeedCatchUp >= 0 else { throw ValidationError("--gateway-feed-interval and --gateway-feed-catch-up must not be negative") }
         guard pollInterval >= 0, syncPollInterval >= 0, retryInitial > 0, retryMax >= retryInitial, catchUpDays >= 0 else {
             throw ValidationError("--poll-interval ≥ 0, --retry-initial > 0, --retry-max ≥ --retry-initial and --catch-up-days ≥ 0")

@@ -16,7 +16,7 @@ struct HeartlandLoaderCommand: AsyncParsableCommand {
 
     @OptionGroup var worker: WorkerOptions
     @Option(help: "SQLite ledger (idempotency key → what was written) and customer links. Default: $BRIDGE_LEDGER or var/heartland-loader.sqlite.")
-    var ledger: String = ProcessInfo.processInfo.environment["BRIDGE_LEDGER"] ?? "var/heartland-loader.sqlite"
+    var ledger: String = EnvironmentReader.current.value("BRIDGE_LEDGER") ?? "var/heartland-loader.sqlite"
     @Option(name: .customLong("sync-config"), help: "Sync policy. Default: $BRIDGE_SYNC_CONFIG or Config/sync.yaml.")
     var syncConfig: String = SyncPolicy.defaultPath
 

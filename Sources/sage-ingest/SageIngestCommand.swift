@@ -1,4 +1,5 @@
 import ArgumentParser
+import BridgeSettings
 import Foundation
 import SageConnector
 import ServiceLifecycle
@@ -15,14 +16,20 @@ struct SageIngestCommand: AsyncParsableCommand {
 
     @OptionGroup var worker: WorkerOptions
     @Option(help: "SQLite watermarks and fingerprints. Default: $BRIDGE_SYNC_STATE or var/sage-ingest.sqlite.")
-    var state: String = ProcessInfo.processInfo.environment["BRIDGE_SYNC_STATE"] ?? "var/sage-ingest.sqlite"
+    var state: String = EnvironmentReader.current.value("BRIDGE_SYNC_STATE") ?? "var/sage-ingest.sqlite"
     @Option(name: .customLong("sync-config"), help: "Sync policy. Default: $BRIDGE_SYNC_CONFIG or Config/sync.yaml.")
     var syncConfig: String = SyncPolicy.defaultPath
-    @Option(name: .customLong("poll-interval"), help: "Seconds between sweeps of Sage. Default: $SAGE_POLL_SECONDS or 60.")
-    var pollInterval: Double = ProcessInfo.processInfo.environment["SAGE_POLL_SECONDS"].flatMap(Double.init) ?? 60
+    @Option(name: .customLong("poll-interval"),
+            help: ArgumentHelp("Seconds between sweeps of Sage. Default: $SAGE_POLL_SECONDS or 60.", valueName: "poll-interval"))
+    var pollIntervalFlag: Double?
+    var pollInterval: Double { pollIntervalFlag ?? 60 }
 
-    func validate() throws {
-        guard pollInterval > 0 else { throw ValidationError("--poll-interval must be positive") }
+    /// Checks the flag, or takes it from the environment (`EnvironmentReader.current`; a malformed value is refused, named).
+    mutating func validate() throws {
+        if let pollIntervalFlag, !(pollIntervalFlag > 0) { throw ValidationError("--poll-interval must be positive") }
+        do { pollIntervalFlag = try pollIntervalFlag ?? EnvironmentReader.current.seconds("SAGE_POLL_SECONDS") } catch {
+            throw ValidationError(String(describing: error))
+        }
     }
 
     func run() async throws {

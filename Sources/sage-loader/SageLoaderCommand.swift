@@ -1,5 +1,6 @@
 import Accounting
 import ArgumentParser
+import BridgeSettings
 import Foundation
 import Logging
 import Messaging
@@ -19,9 +20,9 @@ struct SageLoaderCommand: AsyncParsableCommand {
 
     @OptionGroup var worker: WorkerOptions
     @Option(help: "Mapping file. Default: $BRIDGE_MAPPING or Config/mapping.yaml.")
-    var mapping: String = ProcessInfo.processInfo.environment["BRIDGE_MAPPING"] ?? "Config/mapping.yaml"
+    var mapping: String = EnvironmentReader.current.value("BRIDGE_MAPPING") ?? "Config/mapping.yaml"
     @Option(help: "SQLite ledger (idempotency key → Sage batch). Default: $BRIDGE_LEDGER or var/sage-loader.sqlite.")
-    var ledger: String = ProcessInfo.processInfo.environment["BRIDGE_LEDGER"] ?? "var/sage-loader.sqlite"
+    var ledger: String = EnvironmentReader.current.value("BRIDGE_LEDGER") ?? "var/sage-loader.sqlite"
     @Option(name: .customLong("sync-config"), help: "Sync policy for customers and orders. Default: $BRIDGE_SYNC_CONFIG or Config/sync.yaml.")
     var syncConfig: String = SyncPolicy.defaultPath
 

@@ -1,5 +1,6 @@
 import Accounting
 import ArgumentParser
+import BridgeSettings
 import Foundation
 import Transformer
 import WorkerRuntime
@@ -11,7 +12,7 @@ struct TransformerCommand: AsyncParsableCommand {
 
     @OptionGroup var worker: WorkerOptions
     @Option(help: "Mapping file, read again when it changes. Default: $BRIDGE_MAPPING or Config/mapping.yaml.")
-    var mapping: String = ProcessInfo.processInfo.environment["BRIDGE_MAPPING"] ?? "Config/mapping.yaml"
+    var mapping: String = EnvironmentReader.current.value("BRIDGE_MAPPING") ?? "Config/mapping.yaml"
 
     func run() async throws {
         Worker.bootstrap("transformer", options: worker)

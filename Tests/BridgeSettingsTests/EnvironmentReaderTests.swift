@@ -75,4 +75,33 @@ import Testing
         #expect(Self.message { () throws(SettingsError) in try reader.httpURL("FTP") }?.contains("FTP") == true)
         #expect(Self.message { () throws(SettingsError) in try reader.httpURL("PLAIN") } != nil, "plain http refused where TLS is required")
     }
+
+    @Test func secondsAndChoicesAreCheckedAndNamed() throws {
+        let reader = EnvironmentReader(["PAUSE": " 0.5 ", "ZERO": "0", "NEGATIVE": "-2", "WORD": "soon", "INFINITE": "inf",
+                                        "ORDER": "LISTED", "BAD_ORDER": "first"])
+        #expect(try reader.seconds("PAUSE") == 0.5)
+        #expect(try reader.seconds("UNSET") == nil)
+        #expect(try reader.seconds("ZERO", zeroAllowed: true) == 0)
+        #expect(Self.message { () throws(SettingsError) in try reader.seconds("ZERO") } == "ZERO must be a number of seconds greater than 0, not '0'")
+        #expect(Self.message { () throws(SettingsError) in try reader.seconds("NEGATIVE", zeroAllowed: true) }
+            == "NEGATIVE must be a number of seconds of at least 0, not '-2'")
+        #expect(Self.message { () throws(SettingsError) in try reader.seconds("WORD") }?.contains("'soon'") == true)
+        #expect(Self.message { () throws(SettingsError) in try reader.seconds("INFINITE") } != nil)
+        #expect(try reader.choice("ORDER", of: Order.self) == .listed, "in any case")
+        #expect(try reader.choice("UNSET", of: Order.self) == nil)
+        #expect(Self.message { () throws(SettingsError) in try reader.choice("BAD_ORDER", of: Order.self) }
+            == "BAD_ORDER must be one of random, listed, not 'first'")
+        #expect(try reader.integer("UNSET", in: 1...5) == nil)
+    }
+
+    enum Order: String, CaseIterable { case random, listed }
+
+    /// What `EnvironmentReader.current` reads: the process's environment, or the one a test sets around its work.
+    @Test func theCurrentReaderIsTheProcessEnvironmentUnlessATaskSetsAnother() {
+        #expect(EnvironmentReader.current.value("PATH") == ProcessInfo.processInfo.environment["PATH"].flatMap(EnvironmentReader.trimmed))
+        EnvironmentReader.$current.withValue(EnvironmentReader(["ONLY": "here"])) {
+            #expect(EnvironmentReader.current.value("ONLY") == "here")
+            #expect(EnvironmentReader.current.value("PATH") == nil)
+        }
+    }
 }

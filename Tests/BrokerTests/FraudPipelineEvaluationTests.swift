@@ -4,10 +4,10 @@ import Foundation
 import XCTest
 
 /// Issue 20: the fraud evaluation through the running pipeline, small (`scripts/evaluate-fraud-pipeline` is the full
-/// one). A generated day of one store with every pattern injected (`fraud-scorer pipeline prepare`) is served by
+/// one). A generated day of one store with every pattern injected (`fraud-lab pipeline prepare`) is served by
 /// heartland-sim; heartland-ingest's gateway feed and refund poller, the transformer, the fraud scorer with the shipped
 /// model, a sage-loader and the alerter are processes. Once every transaction, void and refund is scored and the batch
-/// has posted, `fraud-scorer pipeline report`'s table must equal what this test counts itself from the labels, the
+/// has posted, `fraud-lab pipeline report`'s table must equal what this test counts itself from the labels, the
 /// review store and the feature store.
 final class FraudPipelineEvaluationTests: XCTestCase {
     func testADayWithEveryPatternInjectedRunsThroughThePipelineAndTheReportCountsWhatWasFlagged() async throws {
@@ -21,7 +21,7 @@ final class FraudPipelineEvaluationTests: XCTestCase {
             "--model", config.appendingPathComponent("fraud-model.json").path, "--store-hours", config.appendingPathComponent("store-hours.yaml").path])
         // The feed reaches back over the whole generated day; the poller finds the day's card refunds.
         try await flow.startHeartland(stores: 1, seed: 11, tickets: 100, pollSeconds: 2, ingestArguments: ["--gateway-feed-catch-up", "345600"]) { db, day in
-            let prepare = try WorkerProcess.start(executable: "fraud-scorer", arguments: [
+            let prepare = try WorkerProcess.start(executable: "fraud-lab", arguments: [
                 "pipeline", "prepare", "--seed", "11", "--day", day, "--stores", "1", "--tickets-per-store", "100", "--incidents-per-day", "2",
                 "--db", db, "--labels", labels, "--expected", expected])
             let status = try await prepare.waitForExit(timeout: .seconds(120))
@@ -52,7 +52,7 @@ final class FraudPipelineEvaluationTests: XCTestCase {
             try await eventually("\(stage) has nothing left") { try await flow.settled(stage) }
         }
 
-        let report = try WorkerProcess.start(executable: "fraud-scorer", arguments: [
+        let report = try WorkerProcess.start(executable: "fraud-lab", arguments: [
             "pipeline", "report", "--labels", labels, "--expected", expected, "--review-store", reviewsPath, "--feature-store", featuresPath])
         let status = try await report.waitForExit(timeout: .seconds(60))
         XCTAssertEqual(status, 0, report.log)

@@ -7,7 +7,8 @@ import Testing
 @Suite struct ComposeTests {
     /// Executables that are not deployed, with the reason.
     static let notDeployed = ["bridge-relay": "the relay stage of the integration tests and scripts/bench",
-                              "sync-bench": "the twin-check benchmark behind scripts/bench-sync"]
+                              "sync-bench": "the twin-check benchmark behind scripts/bench-sync",
+                              "fraud-lab": "the offline fraud tools (training, evaluation, benchmarks), not in the image"]
 
     @Test func composeFileIsValidWithAndWithoutTheDemoAndClusterProfiles() async throws {
         try #require(Shell.available("docker-compose"), "docker-compose is not installed (scripts/install-deps installs it)")

@@ -13,15 +13,15 @@ import Testing
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("shipped-model-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let scorer = Repository.binDirectory().appendingPathComponent("fraud-scorer")
+        let lab = Repository.binDirectory().appendingPathComponent("fraud-lab")
         let history = scratch.appendingPathComponent("history.jsonl").path
-        let generated = try await ChildProcess.run(scorer, [
+        let generated = try await ChildProcess.run(lab, [
             "generate", "--seed", try parameter("data_seed"), "--days", try parameter("days"), "--stores", try parameter("stores"),
             "--tickets-per-store", try parameter("tickets"), "--incidents-per-day", try parameter("incidents"), "--out", history,
         ], deadline: .seconds(300))
         #expect(generated.succeeded, "generate failed: \(generated.error)")
         let retrained = scratch.appendingPathComponent("model.json").path
-        let trained = try await ChildProcess.run(scorer, [
+        let trained = try await ChildProcess.run(lab, [
             "train", "--data", history, "--out", retrained, "--training-seed", try parameter("training_seed"),
             "--target-fpr", try parameter("target_fpr"),
         ], deadline: .seconds(300))

@@ -31,7 +31,7 @@ public struct LabelledEvent: Codable, Sendable, Hashable {
     public var isLegitimate: Bool { fraud == nil && incident == nil }
 }
 
-/// Labelled history as JSON Lines (one `LabelledEvent` per line), written by `fraud-scorer generate`
+/// Labelled history as JSON Lines (one `LabelledEvent` per line), written by `fraud-lab generate`
 /// and read by `train`, `backtest` and `evaluate`.
 public enum HistoryFile {
     public static func write(_ events: [LabelledEvent], path: String) throws {

@@ -48,8 +48,8 @@ public final class FeatureStore: Sendable {
     private let inMemoryWindowsFrom: Int
 
     /// `path` nil: an in-memory store (backtests, evaluation, tests). `inMemoryWindowsFrom`: the smallest call to `observe`
-    /// that counts its windows in memory (`Int.max`: always with SQL, as before issue 21; `fraud-scorer bench --stage
-    /// --sql-windows` compares the two).
+    /// that counts its windows in memory (`Int.max`: always with SQL, as before issue 21; `fraud-lab bench --stage
+    /// --compare-sql-windows` compares the two).
     public init(path: String?, limits: Limits = Limits(), hours: [StoreID: StoreHours] = [:],
                 defaultHours: StoreHours = .standard, inMemoryWindowsFrom: Int = FeatureStore.inMemoryWindowsFrom) throws {
         self.inMemoryWindowsFrom = inMemoryWindowsFrom

@@ -48,9 +48,9 @@ public struct FraudModel: Codable, Sendable {
             switch self {
             case .unreadable(let path, let reason): return "model file \(path) cannot be read: \(reason)"
             case .wrongFormat(let path, let found):
-                return "model file \(path) has format \(found), expected \(FraudModel.format); retrain with `fraud-scorer train`"
+                return "model file \(path) has format \(found), expected \(FraudModel.format); retrain with `fraud-lab train`"
             case .unknownFeature(let path, let name):
-                return "model file \(path) uses feature \(name), which this scorer does not compute; retrain with `fraud-scorer train`"
+                return "model file \(path) uses feature \(name), which this scorer does not compute; retrain with `fraud-lab train`"
             case .shapeMismatch(let path):
                 return "model file \(path) has feature names, means, stds and weights of different lengths; it is damaged, retrain"
             }

@@ -1,3 +1,4 @@
+import BridgeSettings
 import Foundation
 import SyncContracts
 import Yams
@@ -123,5 +124,5 @@ public struct SyncPolicy: Sendable, Equatable {
     }
 
     /// `--sync-config` default: `$BRIDGE_SYNC_CONFIG` or `Config/sync.yaml`.
-    public static var defaultPath: String { ProcessInfo.processInfo.environment["BRIDGE_SYNC_CONFIG"] ?? "Config/sync.yaml" }
+    public static var defaultPath: String { EnvironmentReader.current.value("BRIDGE_SYNC_CONFIG") ?? "Config/sync.yaml" }
 }

@@ -9,7 +9,7 @@ struct Backtest: AsyncParsableCommand {
     @Argument(help: "Rule file.")
     var rules: String
 
-    @Option(help: "History (JSON Lines of labelled events, from `fraud-scorer generate`).")
+    @Option(help: "History (JSON Lines of labelled events, from `fraud-lab generate`).")
     var history: String
 
     @Option(help: "Model that gives :risk_score: (without one, every risk score is 0).")

@@ -4,7 +4,7 @@ import Foundation
 import HeartlandSimulator
 import PipelineContracts
 
-/// `fraud-scorer pipeline …`: the evaluation through the running pipeline (docs/FRAUD.md, "Evaluation through the
+/// `fraud-lab pipeline …`: the evaluation through the running pipeline (docs/FRAUD.md, "Evaluation through the
 /// pipeline"). `scripts/evaluate-fraud-pipeline` runs the three steps around the real processes: `prepare` writes the
 /// labelled day into heartland-sim's database, `scored` says whether the scorer has seen everything it should, `report`
 /// reads what the pipeline flagged from the scorer's own files and sets it against the labels.

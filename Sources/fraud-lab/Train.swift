@@ -6,7 +6,7 @@ struct Train: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train the logistic-regression model on a labelled history; writes MODEL.json and MODEL.metrics.json.")
 
-    @Option(help: "Labelled history (JSON Lines, from `fraud-scorer generate`).")
+    @Option(help: "Labelled history (JSON Lines, from `fraud-lab generate`).")
     var data: String
 
     @Option(help: "Model file to write.")
