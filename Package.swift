@@ -87,7 +87,6 @@ let package = Package(
             name: "WorkerRuntime",
             dependencies: [
                 "TransportSecurity",
-                "ConnectorHTTP",
                 "AMQP",
                 "Messaging",
                 .product(name: "Logging", package: "swift-log"),
@@ -220,13 +219,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "heartland-ingest",
-            dependencies: ["HeartlandIngest", "HeartlandConnector", "WorkerRuntime", "Sync", "BridgeClock",
+            dependencies: ["ConnectorHTTP", "HeartlandIngest", "HeartlandConnector", "WorkerRuntime", "Sync", "BridgeClock",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
         .executableTarget(
             name: "sage-ingest",
-            dependencies: ["Sync", "SageConnector", "WorkerRuntime",
+            dependencies: ["ConnectorHTTP", "Sync", "SageConnector", "WorkerRuntime",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
@@ -243,17 +242,17 @@ let package = Package(
         ),
         .executableTarget(
             name: "sage-loader",
-            dependencies: ["SageLoader", "SageConnector", "Accounting", "Messaging", "WorkerRuntime", "Sync",
+            dependencies: ["ConnectorHTTP", "SageLoader", "SageConnector", "Accounting", "Messaging", "WorkerRuntime", "Sync",
                            .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "heartland-loader",
-            dependencies: ["Sync", "HeartlandConnector", "Messaging", "WorkerRuntime", "BridgeSettings",
+            dependencies: ["ConnectorHTTP", "Sync", "HeartlandConnector", "Messaging", "WorkerRuntime", "BridgeSettings",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "alerter",
-            dependencies: ["Alerter", "OperationsConsole", "MappingEditor", "SageConnector", "Messaging", "WorkerRuntime",
+            dependencies: ["ConnectorHTTP", "Alerter", "OperationsConsole", "MappingEditor", "SageConnector", "Messaging", "WorkerRuntime",
                            .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(

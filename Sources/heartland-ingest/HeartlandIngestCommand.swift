@@ -1,5 +1,6 @@
 import ArgumentParser
 import BridgeClock
+import ConnectorHTTP
 import Foundation
 import HeartlandConnector
 import HeartlandIngest
@@ -109,6 +110,7 @@ struct HeartlandIngestCommand: AsyncParsableCommand {
             services.append(SyncPollingService(sweeper: sweeper, interval: .milliseconds(Int64(syncPollInterval * 1000)),
                                                publisher: publisher, logger: logger))
         }
-        try await Worker.run(source: "heartland-ingest", publisher: publisher, options: worker, services: services)
+        // The connectors' HTTP pools close after the last service has returned (docs/HTTP.md).
+        try await HTTPPools.closing { try await Worker.run(source: "heartland-ingest", publisher: publisher, options: worker, services: services) }
     }
 }
