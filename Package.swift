@@ -89,7 +89,6 @@ let package = Package(
             dependencies: [
                 "BridgeSettings",
                 "TransportSecurity",
-                "ConnectorHTTP",
                 "AMQP",
                 "Messaging",
                 .product(name: "Logging", package: "swift-log"),
@@ -222,13 +221,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "heartland-ingest",
-            dependencies: ["BridgeSettings", "HeartlandIngest", "HeartlandConnector", "WorkerRuntime", "Sync", "BridgeClock",
+            dependencies: ["BridgeSettings", "ConnectorHTTP", "HeartlandIngest", "HeartlandConnector", "WorkerRuntime", "Sync", "BridgeClock",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
         .executableTarget(
             name: "sage-ingest",
-            dependencies: ["BridgeSettings", "Sync", "SageConnector", "WorkerRuntime",
+            dependencies: ["BridgeSettings", "ConnectorHTTP", "Sync", "SageConnector", "WorkerRuntime",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
@@ -250,17 +249,17 @@ let package = Package(
         ),
         .executableTarget(
             name: "sage-loader",
-            dependencies: ["BridgeSettings", "SageLoader", "SageConnector", "Accounting", "Messaging", "WorkerRuntime", "Sync",
+            dependencies: ["BridgeSettings", "ConnectorHTTP", "SageLoader", "SageConnector", "Accounting", "Messaging", "WorkerRuntime", "Sync",
                            .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "heartland-loader",
-            dependencies: ["Sync", "HeartlandConnector", "Messaging", "WorkerRuntime", "BridgeSettings",
+            dependencies: ["ConnectorHTTP", "Sync", "HeartlandConnector", "Messaging", "WorkerRuntime", "BridgeSettings",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "alerter",
-            dependencies: ["BridgeSettings", "Alerter", "OperationsConsole", "MappingEditor", "SageConnector", "Messaging", "WorkerRuntime",
+            dependencies: ["BridgeSettings", "ConnectorHTTP", "Alerter", "OperationsConsole", "MappingEditor", "SageConnector", "Messaging", "WorkerRuntime",
                            .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(

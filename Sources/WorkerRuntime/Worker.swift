@@ -1,4 +1,3 @@
-import ConnectorHTTP
 import Logging
 import Messaging
 import Prometheus
@@ -13,7 +12,9 @@ import ServiceLifecycle
 ///   receiver, pollers, forwarders) publish through one `ReliablePublisher`, kept connected from the start.
 ///
 /// A main calls `bootstrap(_:options:)` first, before it makes anything that logs: a logger made before it
-/// writes through swift-log's default handler, not the configured one (its level, `--log-level`).
+/// writes through swift-log's default handler, not the configured one (its level, `--log-level`). A worker with HTTP
+/// connectors wraps `run` in `HTTPPools.closing { }` (ConnectorHTTP), so its pools close after the last handler returned;
+/// this runtime knows nothing of HTTP clients, and a worker without connectors (transformer, fraud-scorer) links none.
 public enum Worker {
     /// Chooses the logging and metrics backends (once per process; later calls return a new logger on the
     /// same backends) and returns the worker's logger.
@@ -83,7 +84,6 @@ public enum Worker {
 
     private static func runGroup(_ services: [ServiceGroupConfiguration.ServiceConfiguration], logger: Logger) async throws {
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        // The connectors' HTTP pools close after the last handler has returned (docs/HTTP.md).
-        try await HTTPPools.closing { try await group.run() }
+        try await group.run()
     }
 }

@@ -1,6 +1,7 @@
 import Alerter
 import ArgumentParser
 import BridgeSettings
+import ConnectorHTTP
 import Foundation
 import OperationsConsole
 import WorkerRuntime
@@ -28,11 +29,13 @@ struct AlerterCommand: AsyncParsableCommand {
         let operations = try OperationsStore(path: store)
         let customerReviews = try CustomerReviewStore(sharingFileOf: operations)  // one pool per file and process
         let worker = self.worker, console = self.console
-        try await Worker.run(stage: "alerter", handler: AlerterHandler(store: operations, webhook: webhook, traces: try TraceStore(path: traceStore),
-                                                                       customerReviews: customerReviews), options: worker,
-                             extraServices: { logger in
-            guard console.resolvedPort > 0 else { return [] }
-            return [try console.server(operations: operations, customerReviews: customerReviews, worker: worker, logger: logger)]
-        })
+        let handler = AlerterHandler(store: operations, webhook: webhook, traces: try TraceStore(path: traceStore), customerReviews: customerReviews)
+        // The webhook's and the console's HTTP pools close after the last handler and request have returned (docs/HTTP.md).
+        try await HTTPPools.closing {
+            try await Worker.run(stage: "alerter", handler: handler, options: worker, extraServices: { logger in
+                guard console.resolvedPort > 0 else { return [] }
+                return [try console.server(operations: operations, customerReviews: customerReviews, worker: worker, logger: logger)]
+            })
+        }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BridgeClock
 import BridgeSettings
+import ConnectorHTTP
 import Foundation
 import HeartlandConnector
 import HeartlandIngest
@@ -134,6 +135,7 @@ struct HeartlandIngestCommand: AsyncParsableCommand {
             services.append(SyncPollingService(sweeper: sweeper, interval: .milliseconds(Int64(syncPollInterval * 1000)),
                                                publisher: publisher, logger: logger))
         }
-        try await Worker.run(source: "heartland-ingest", publisher: publisher, options: worker, services: services)
+        // The connectors' HTTP pools close after the last service has returned (docs/HTTP.md).
+        try await HTTPPools.closing { try await Worker.run(source: "heartland-ingest", publisher: publisher, options: worker, services: services) }
     }
 }

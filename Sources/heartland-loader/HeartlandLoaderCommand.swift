@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConnectorHTTP
 import Foundation
 import BridgeSettings
 import HeartlandConnector
@@ -42,6 +43,7 @@ struct HeartlandLoaderCommand: AsyncParsableCommand {
             policy: try SyncPolicy.load(path: syncConfig),
             // Never an older version of a record over a newer one (writes to one record also run one at a time).
             versions: try RecordVersions(database: ledgerFile))
-        try await Worker.run(stage: HeartlandLoaderHandler.stage, handler: handler, options: worker)
+        // The connectors' HTTP pools close after the last handler has returned (docs/HTTP.md).
+        try await HTTPPools.closing { try await Worker.run(stage: HeartlandLoaderHandler.stage, handler: handler, options: worker) }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BridgeSettings
+import ConnectorHTTP
 import Foundation
 import SageConnector
 import ServiceLifecycle
@@ -44,8 +45,8 @@ struct SageIngestCommand: AsyncParsableCommand {
         let sweeper = SageSweeper(client: SageMasterDataClient(connection: connection, logger: logger), state: try SyncState(path: state),
                                   policy: policy, publisher: publisher, logger: logger)
         logger.info("polling Sage", metadata: ["sage": "\(connection)", "interval_seconds": "\(pollInterval)"])
-        try await Worker.run(source: "sage-ingest", publisher: publisher, options: worker, services: [
-            SyncPollingService(sweeper: sweeper, interval: .milliseconds(Int64(pollInterval * 1000)), publisher: publisher, logger: logger),
-        ])
+        let polling = SyncPollingService(sweeper: sweeper, interval: .milliseconds(Int64(pollInterval * 1000)), publisher: publisher, logger: logger)
+        // The connectors' HTTP pools close after the last service has returned (docs/HTTP.md).
+        try await HTTPPools.closing { try await Worker.run(source: "sage-ingest", publisher: publisher, options: worker, services: [polling]) }
     }
 }

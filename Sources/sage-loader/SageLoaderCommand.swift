@@ -1,6 +1,7 @@
 import Accounting
 import ArgumentParser
 import BridgeSettings
+import ConnectorHTTP
 import Foundation
 import Logging
 import Messaging
@@ -50,7 +51,9 @@ struct SageLoaderCommand: AsyncParsableCommand {
                                                receivables: Self.receivables(ReceivablesPoster(client: SageReceivablesClient(connection: connection,
                                                                                                                              logger: logger))))
         }
-        try await Worker.run(stage: "sage-loader", handler: SageCommandDispatch(journals: journals, masterData: masterData), options: worker)
+        let handler = SageCommandDispatch(journals: journals, masterData: masterData)
+        // The connectors' HTTP pools close after the last handler has returned (docs/HTTP.md).
+        try await HTTPPools.closing { try await Worker.run(stage: "sage-loader", handler: handler, options: worker) }
     }
 }
 
