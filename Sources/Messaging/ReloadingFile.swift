@@ -25,7 +25,7 @@ public final class ReloadingFile<Value: Sendable>: Sendable {
         self.what = what
         self.onRejected = onRejected
         let stamp = FileStamp(path)
-        let value = try parse(Self.read(path, what: what), path)
+        let value = try parse(ConfigurationFile.text(path, what: what), path)
         state = Mutex((value, stamp, nil))
     }
 
@@ -38,7 +38,7 @@ public final class ReloadingFile<Value: Sendable>: Sendable {
             guard stamp != state.stamp else { return state.value }
             state.stamp = stamp
             do {
-                state.value = try parse(Self.read(path, what: what), path)
+                state.value = try parse(ConfigurationFile.text(path, what: what), path)
                 state.lastError = nil
                 logger.info("\(what) reloaded", metadata: ["path": "\(path)"])
             } catch {
@@ -50,27 +50,6 @@ public final class ReloadingFile<Value: Sendable>: Sendable {
         }
         if let rejected { onRejected(rejected) }
         return value
-    }
-
-    /// A file that cannot be read, in words a person can act on (not Foundation's `NSCocoaErrorDomain Code=260`).
-    public struct Unreadable: Error, CustomStringConvertible {
-        public let what: String
-        public let path: String
-        public let reason: String
-        public var description: String { "the \(what) file \(path) cannot be read: \(reason)" }
-    }
-
-    private static func read(_ path: String, what: String) throws(Unreadable) -> String {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
-            throw Unreadable(what: what, path: path, reason: "no such file (relative paths start at \(FileManager.default.currentDirectoryPath))")
-        }
-        guard !isFolder.boolValue else { throw Unreadable(what: what, path: path, reason: "it is a folder") }
-        do {
-            return try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw Unreadable(what: what, path: path, reason: "not readable UTF-8 text or no permission (\(error.localizedDescription))")
-        }
     }
 
     /// The error of the last reload attempt, if it failed (nil once a later one succeeded).

@@ -10,13 +10,13 @@ import Testing
     }
 
     @Test func aMissingFileIsNamedWithWhereRelativePathsStart() throws {
-        let error = try #require(throws: ReloadingFile<String>.Unreadable.self) { try Self.open("Config/no-such-mapping.yaml") }
+        let error = try #require(throws: ConfigurationFile.Unreadable.self) { try Self.open("Config/no-such-mapping.yaml") }
         #expect(error.description.hasPrefix("the mapping file Config/no-such-mapping.yaml cannot be read: no such file"))
         #expect(error.description.contains(FileManager.default.currentDirectoryPath))
     }
 
     @Test func aFolderIsNotAFile() throws {
-        let error = try #require(throws: ReloadingFile<String>.Unreadable.self) { try Self.open(FileManager.default.temporaryDirectory.path) }
+        let error = try #require(throws: ConfigurationFile.Unreadable.self) { try Self.open(FileManager.default.temporaryDirectory.path) }
         #expect(error.description.hasSuffix("cannot be read: it is a folder"))
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Accounting
+import Messaging
 import Yams
 
 /// A store's opening hours in its own time zone, as minutes of the local day. Closing may be after
@@ -65,7 +66,7 @@ public struct StoreHoursFile: Sendable, Equatable {
     }
 
     public init(path: String) throws {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let text = try ConfigurationFile.text(path, what: "store hours")
         guard let mapping = try Yams.load(yaml: text) as? [String: Any] else { throw Problem.notAMapping(path) }
         self.init()
         for (store, value) in mapping {

@@ -1,4 +1,5 @@
 import Foundation
+import Messaging
 
 /// A trained logistic regression, as stored in the versioned model file the scorer loads.
 public struct FraudModel: Codable, Sendable {
@@ -59,10 +60,11 @@ public struct FraudModel: Codable, Sendable {
 
     public static func load(path: String) throws -> FraudModel {
         let model: FraudModel
+        let text = try ConfigurationFile.text(path, what: "model")
         do {
-            model = try decoder.decode(FraudModel.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+            model = try decoder.decode(FraudModel.self, from: Data(text.utf8))
         } catch {
-            throw LoadError.unreadable(path: path, reason: "\(error)")
+            throw LoadError.unreadable(path: path, reason: "not a model file (\(error))")
         }
         guard model.format == format else { throw LoadError.wrongFormat(path: path, found: model.format) }
         if let unknown = model.featureNames.first(where: { FeatureName(rawValue: $0) == nil }) {
