@@ -47,9 +47,10 @@ public final class HeartlandEventSource: Sendable {
                                         idempotencyKey: event.idempotencyKey, schema: TicketVoidedEvent.schema),
                     "ticket \(event.publicId) voided at \(event.store.id), clerk \(event.clerk ?? "?")")
         case "batch":
-            let event = try await event(batchID: entry.sourceID)
-            return (try OutboundMessage(exchange: eventsExchange, routingKey: BatchClosedEvent.routingKey, json: event,
-                                        idempotencyKey: event.idempotencyKey, schema: BatchClosedEvent.schema),
+            // The kept event's bytes are the message's body (one encoding of a day's tickets, not two).
+            let (event, body) = try await batchEvent(batchID: entry.sourceID)
+            return (OutboundMessage(exchange: eventsExchange, routingKey: BatchClosedEvent.routingKey, body: Array(body),
+                                    idempotencyKey: event.idempotencyKey, schema: BatchClosedEvent.schema),
                     "store \(event.store.id), business day \(event.businessDate), \(event.tickets.data.count) bytes of tickets")
         case "pay_run":
             let event = try await payrollEvent(runID: entry.sourceID)
@@ -90,9 +91,14 @@ public final class HeartlandEventSource: Sendable {
     /// batch has claimed (or whose time cannot be read: it is set aside downstream). A document belongs to the first
     /// batch that claims it, for good; the event is built once and kept, so publishing it again gives the same journals.
     public func event(batchID: String) async throws -> BatchClosedEvent {
+        try await batchEvent(batchID: batchID).event
+    }
+
+    /// The batch's event and its JSON as kept (and published): sorted keys, as `OutboundMessage(json:)` encodes.
+    func batchEvent(batchID: String) async throws -> (event: BatchClosedEvent, body: Data) {
         let decoder = JSONDecoder()
         if let kept = try await inbox?.batchEvent(batchID), let event = try? decoder.decode(BatchClosedEvent.self, from: kept) {
-            return event
+            return (event, kept)
         }
         let (batch, json) = try await client.batchJSON(id: batchID)
         guard batch.status == .closed else {
@@ -107,7 +113,9 @@ public final class HeartlandEventSource: Sendable {
         // A batch closed after midnight carries the previous day's late tickets and the new day's first ones.
         let pages = try await client.ticketPagesJSON(.location(locationID, businessDays: date.adding(days: -1).iso,
                                                                through: date.adding(days: 1).iso)).collect()
-        let sketches = try HeartlandJSON.ticketSketches(from: Self.array(pages))
+        // Page by page (each page as served is a Retail page `{results: [...]}`): the same records as the pages joined in one
+        // array, without a second copy of them all.
+        let sketches = try pages.flatMap(HeartlandJSON.ticketSketches(from:))
         // A ticket without a card transaction belongs to the first batch of its store that closes after it. One completed
         // before the previous close is that batch's; taken here only if that batch has been forwarded without it (a ticket
         // that reached Heartland late), so nothing waits for a batch that already went.
@@ -125,11 +133,12 @@ public final class HeartlandEventSource: Sendable {
         func key(_ sketch: TicketSketch) -> String { sketch.id ?? "?" + HeartlandJSON.fingerprint(sketch.raw) }
         let ids = Set(candidates.map(key))
         let mine = try await inbox?.claim(store: store.id, batchID: batchID, documents: ids.sorted()) ?? ids
-        let records = sketches.filter { mine.contains(key($0)) }.map(\.raw)
+        let taken = sketches.filter { mine.contains(key($0)) }
+        let records = taken.map(\.raw)
         // The customers of tickets charged to (or paying down) a house account travel with the batch: their AR documents
         // are in their names.
         var customers: [Data] = []
-        for id in HeartlandJSON.houseAccountCustomerIDs(in: records) {
+        for id in HeartlandJSON.houseAccountCustomerIDs(in: taken) {
             do { customers.append(try await client.customerJSON(id: id)) } catch HeartlandError.notFound {
                 continue  // the transformer sets the ticket aside: its customer is unknown
             }
@@ -139,8 +148,9 @@ public final class HeartlandEventSource: Sendable {
                                      customers: customers.isEmpty ? nil : RawJSON(HeartlandJSON.array(of: customers)))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try await inbox?.keepBatchEvent(batchID, body: try encoder.encode(event))
-        return event
+        let body = try encoder.encode(event)
+        try await inbox?.keepBatchEvent(batchID, body: body)
+        return (event, body)
     }
 
     /// The latest batch of the location closed before `closed` (business days around `date`).

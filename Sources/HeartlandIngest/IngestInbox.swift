@@ -189,14 +189,16 @@ public final class IngestInbox: Sendable {
     /// Claims documents for a batch: a document belongs to the first batch that claims it, for good. Returns
     /// the candidates that belong to `batchID` (claimed now or before).
     public func claim(store: String, batchID: String, documents: [String], now: Date = Date()) async throws -> Set<String> {
-        try await database.write { db in
+        let stamp = Self.stamp(now)
+        return try await database.write { db in
+            // Two statements compiled once for the batch's documents (10,000 and more for a store day), not twice a document.
+            let insert = try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO document_claim (store, document_id, batch_id, claimed_at) VALUES (?, ?, ?, ?)")
+            let owner = try db.cachedStatement(sql: "SELECT batch_id FROM document_claim WHERE store = ? AND document_id = ?")
             var mine: Set<String> = []
             for document in documents {
-                try db.execute(sql: "INSERT OR IGNORE INTO document_claim (store, document_id, batch_id, claimed_at) VALUES (?, ?, ?, ?)",
-                               arguments: [store, document, batchID, Self.stamp(now)])
-                let owner = try String.fetchOne(db, sql: "SELECT batch_id FROM document_claim WHERE store = ? AND document_id = ?",
-                                                arguments: [store, document])
-                if owner == batchID { mine.insert(document) }
+                try insert.execute(arguments: [store, document, batchID, stamp])
+                if try String.fetchOne(owner, arguments: [store, document]) == batchID { mine.insert(document) }
             }
             return mine
         }

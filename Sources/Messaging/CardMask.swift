@@ -104,6 +104,13 @@ extension CardMask {
                     index += 1
                     continue
                 }
+                // Most chains (ids, amounts, times) hold fewer digits than the shortest card number: passed over
+                // without building them.
+                let extent = chainExtent(at: index)
+                guard extent.digits >= 13 else {
+                    index = extent.end
+                    continue
+                }
                 let chain = self.chain(at: index)
                 index = max(chain.last!.end, handle(chain))
             }
@@ -205,6 +212,20 @@ extension CardMask {
                 groups.append(Group(digits: digits, separator: separator))
                 guard let joint = self.separator(at: index), digit(at: index + joint.length) != nil else { return groups }
                 separator = joint.byte
+                index += joint.length
+            }
+        }
+
+        /// Where the chain from `start` on ends (as `chain(at:)` reads it) and how many digits it holds.
+        private func chainExtent(at start: Int) -> (end: Int, digits: Int) {
+            var index = start
+            var digits = 0
+            while true {
+                while let next = digit(at: index) {
+                    digits += 1
+                    index += next.length
+                }
+                guard let joint = separator(at: index), digit(at: index + joint.length) != nil else { return (index, digits) }
                 index += joint.length
             }
         }

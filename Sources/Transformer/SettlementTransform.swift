@@ -91,7 +91,7 @@ extension TransformerHandler {
             var details: [TicketID: TicketDetails] = [:]
             for record in records {
                 guard let ticket = record.ticket, valid.contains(ticket.id) else { continue }
-                details[ticket.id] = (try? TicketDetails.parse(tickets: record.raw))?[ticket.id]
+                details[ticket.id] = record.details
             }
             let others = built.journals.filter { $0 != home }
             var documents: [JournalDocument] = []

@@ -191,6 +191,31 @@ import FoundationNetworking
         #expect(totals.sales.minorUnits == batch.totals.salesCents)
     }
 
+    /// Issue 21: the batch message's body is the kept event's bytes (one encoding of the day's tickets, not two), the
+    /// same bytes `OutboundMessage(json:)` made of the event before, and the same again when it is published again.
+    @Test func theBatchMessageIsTheKeptEventByteForByte() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        try await harness.loadDay(stores: 1, tickets: 45)
+        try await harness.closeBatches()
+        let ingest = try Ingest(harness: harness)
+        _ = try await ingest.poller.sweep()
+        let entry = try #require(try await ingest.inbox.entries().first { $0.kind == "batch" })
+        let source = HeartlandEventSource(client: harness.client(retailPageSize: 10), inbox: ingest.inbox)  // five pages
+        let first = try await source.message(for: entry, eventsExchange: "bridge.events").message
+        let kept = try #require(try await ingest.inbox.batchEvent(entry.sourceID))
+        #expect(Data(first.body) == kept)
+        let event = try JSONDecoder().decode(BatchClosedEvent.self, from: kept)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        #expect(try encoder.encode(event) == kept, "the body OutboundMessage(json:) made of the event")
+        #expect(first.idempotencyKey == event.idempotencyKey && first.schema == BatchClosedEvent.schema)
+        #expect(first.routingKey == BatchClosedEvent.routingKey && first.exchange == "bridge.events")
+        #expect(try HeartlandJSON.tickets(from: event.tickets.data, currency: try CurrencyCode("USD")).count > 10)
+        let again = try await source.message(for: entry, eventsExchange: "bridge.events").message
+        #expect(again.body == first.body, "published again (a crash before the record, a replay): the same bytes")
+    }
+
     /// Heartland answers 503 to everything: the batch stays pending with growing waits, an alert goes
     /// out at the third failed attempt (once), and when Heartland is back the batch is published with
     /// an audit record of the recovery. Nothing is lost.

@@ -25,11 +25,9 @@ public enum HeartlandJSON {
 
     /// Retail records in every shape ingest carries them: a page `{results: [...]}`, an array of pages,
     /// an array of records, or one record (`GET /api/sales/tickets/{id}`).
+    /// The payload is parsed once whatever its shape (a failed attempt at one shape does not parse it again for the next).
     static func retailRecords<Element: Decodable>(_ type: Element.Type, from data: Data, decoder: JSONDecoder) throws -> [Element] {
-        if let page = try? decoder.decode(WirePage<Element>.self, from: data) { return page.results }
-        if let pages = try? decoder.decode([WirePage<Element>].self, from: data) { return pages.flatMap(\.results) }
-        if data.first(where: { !" \n\r\t".utf8.contains($0) }) == UInt8(ascii: "{") { return [try decoder.decode(Element.self, from: data)] }
-        return try decoder.decode([Element].self, from: data)
+        try decoder.decode(RetailRecords<Element>.self, from: data).records
     }
 
     /// A pay run: the run object (the `payroll.completed` webhook's `data`) or the payroll envelope of
@@ -44,14 +42,39 @@ public enum HeartlandJSON {
         return try decoder.decode(WirePayRun.self, from: data).payRun(currency: currency)
     }
 
+    /// `.convertFromSnakeCase`, each key converted once per process (`SnakeCaseKeys`).
     static var decoder: JSONDecoder {
         let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.keyDecodingStrategy = SnakeCaseKeys.strategy
         return decoder
     }
 }
 
 struct WirePage<Element: Decodable>: Decodable { var results: [Element] }
+
+/// Retail records in the shapes `HeartlandJSON.retailRecords` reads, tried in this order on one parse: a page, an array of
+/// pages, one record (any other object), an array of records.
+struct RetailRecords<Element: Decodable>: Decodable {
+    var records: [Element]
+
+    private enum PageKey: String, CodingKey { case results }
+
+    init(from decoder: any Decoder) throws {
+        if let object = try? decoder.container(keyedBy: PageKey.self) {
+            if object.contains(.results), let page = try? WirePage<Element>(from: decoder) {
+                records = page.results
+            } else {
+                records = [try Element(from: decoder)]
+            }
+            return
+        }
+        if let pages = try? [WirePage<Element>](from: decoder) {
+            records = pages.flatMap(\.results)
+            return
+        }
+        records = try [Element](from: decoder)
+    }
+}
 
 private struct WireTotals: Decodable {
     struct Part: Decodable {

@@ -24,9 +24,11 @@ public struct TicketDetails: Hashable, Sendable {
     /// By ticket id, from the ticket JSON `HeartlandJSON.tickets` reads (an array, a Retail page, an array
     /// of pages, or one ticket).
     public static func parse(tickets data: Data) throws -> [TicketID: TicketDetails] {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        let wire = try HeartlandJSON.retailRecords(Wire.self, from: data, decoder: decoder)
+        byID(try HeartlandJSON.retailRecords(Wire.self, from: data, decoder: HeartlandJSON.decoder))
+    }
+
+    /// By ticket id, from records already decoded.
+    static func byID(_ wire: [Wire]) -> [TicketID: TicketDetails] {
         var details: [TicketID: TicketDetails] = [:]
         for ticket in wire {
             guard let id = ticket.id?.value else { continue }
@@ -40,7 +42,7 @@ public struct TicketDetails: Hashable, Sendable {
         return details
     }
 
-    private struct Wire: Decodable {
+    struct Wire: Decodable {
         struct WirePayment: Decodable {
             var id: LenientInt?
             var last4: LenientString?
@@ -53,7 +55,7 @@ public struct TicketDetails: Hashable, Sendable {
     }
 
     /// A number or a string of digits; anything else is nil.
-    private struct LenientInt: Decodable {
+    struct LenientInt: Decodable {
         var value: Int64?
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
@@ -62,7 +64,7 @@ public struct TicketDetails: Hashable, Sendable {
     }
 
     /// A string or a number written as text; anything else is nil.
-    private struct LenientString: Decodable {
+    struct LenientString: Decodable {
         var value: String?
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()

@@ -12,6 +12,8 @@ public struct TicketRecord: Sendable, Equatable {
     /// The ticket, or why it cannot post: the field and the problem.
     public var ticket: Ticket?
     public var problem: HeartlandDataError?
+    /// The ticket's Retail details (`TicketDetails.parse` of `raw`, for its id), read from the same parse; nil without a ticket.
+    public var details: TicketDetails?
 
     /// The record's id, or `?<fingerprint of its bytes>` for a record without a readable id (heartland-ingest claims it
     /// under the same name).
@@ -58,11 +60,25 @@ extension HeartlandJSON {
     }
 
     private static func read(_ raw: Data, currency: CurrencyCode) -> TicketRecord {
-        let identity = try? decoder.decode(WireIdentity.self, from: raw)
+        // One parse for every reading: the record's identity (whatever else is wrong with it), the ticket and its details.
+        struct Readings: Decodable {
+            var identity: WireIdentity?
+            var ticket: Result<WireTicket, any Error>
+            var details: [TicketID: TicketDetails]?
+            init(from decoder: any Decoder) throws {
+                identity = try? WireIdentity(from: decoder)
+                do { ticket = .success(try WireTicket(from: decoder)) } catch { ticket = .failure(error) }
+                details = (try? RetailRecords<TicketDetails.Wire>(from: decoder)).map { TicketDetails.byID($0.records) }
+            }
+        }
+        let readings = Result { try decoder.decode(Readings.self, from: raw) }
+        let identity = try? readings.get().identity
         var record = TicketRecord(id: identity?.id?.text, number: identity?.publicId, raw: raw)
         do {
-            let wire = try decoder.decode(WireTicket.self, from: raw)
-            record.ticket = try wire.ticket(currency: currency)
+            let wire = try readings.get().ticket.get()
+            let ticket = try wire.ticket(currency: currency)
+            record.ticket = ticket
+            if case .success(let read) = readings { record.details = read.details?[ticket.id] }
         } catch let error as HeartlandDataError {
             record.problem = error
         } catch let error as DecodingError {
@@ -117,16 +133,21 @@ enum JSONSlices {
     }
 
     /// The records of a page (`{results: [...]}`), an array of pages, an array of records, or one record.
+    /// The payload is read in place (not copied first: a store day's tickets are about 20 MB); each record is copied out.
     static func records(in data: Data) throws -> [Data] {
-        let bytes = [UInt8](data)
-        var scanner = Scanner(bytes: bytes)
-        scanner.skipSpace()
-        guard scanner.index < bytes.count else { return [] }
-        let whole = try scanner.value()
-        return try records(of: whole, in: bytes).map { Data(bytes[$0]) }
+        try data.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var scanner = Scanner(bytes: bytes)
+            scanner.skipSpace()
+            guard scanner.index < bytes.count else { return [] }
+            let whole = try scanner.value()
+            return try records(of: whole, in: bytes).map { Data(buffer: Bytes(rebasing: bytes[$0])) }
+        }
     }
 
-    private static func records(of range: Range<Int>, in bytes: [UInt8]) throws -> [Range<Int>] {
+    typealias Bytes = UnsafeBufferPointer<UInt8>
+
+    private static func records(of range: Range<Int>, in bytes: Bytes) throws -> [Range<Int>] {
         switch bytes[range.lowerBound] {
         case UInt8(ascii: "{"):
             if let results = try member("results", ofObject: range, in: bytes) { return try elements(ofArray: results, in: bytes) }
@@ -143,7 +164,7 @@ enum JSONSlices {
         }
     }
 
-    private static func elements(ofArray range: Range<Int>, in bytes: [UInt8]) throws -> [Range<Int>] {
+    private static func elements(ofArray range: Range<Int>, in bytes: Bytes) throws -> [Range<Int>] {
         guard bytes[range.lowerBound] == UInt8(ascii: "[") else { throw Malformed(offset: range.lowerBound) }
         var scanner = Scanner(bytes: bytes, index: range.lowerBound + 1)
         var found: [Range<Int>] = []
@@ -159,7 +180,7 @@ enum JSONSlices {
         }
     }
 
-    private static func member(_ name: String, ofObject range: Range<Int>, in bytes: [UInt8]) throws -> Range<Int>? {
+    private static func member(_ name: String, ofObject range: Range<Int>, in bytes: Bytes) throws -> Range<Int>? {
         var scanner = Scanner(bytes: bytes, index: range.lowerBound + 1)
         scanner.skipSpace()
         if scanner.peek == UInt8(ascii: "}") { return nil }
@@ -180,7 +201,7 @@ enum JSONSlices {
     }
 
     private struct Scanner {
-        let bytes: [UInt8]
+        let bytes: Bytes
         var index = 0
 
         var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
@@ -229,43 +250,72 @@ public struct TicketSketch: Sendable, Hashable {
     /// The GP-API transactions of its card tenders.
     public var transactionIDs: [String]
     public var raw: Data
+    /// Its customer (`customer_id`) when the record is charged to or pays down a house account, read leniently.
+    public var houseAccountCustomerID: String?
+}
+
+/// What `HeartlandJSON.houseAccountCustomerIDs` reads of a record: its customer, when it is charged to (an `On Account`
+/// payment) or pays down (an `AccountPaymentLine`) a house account.
+struct HouseAccountReading: Decodable {
+    private struct Lenient: Decodable {
+        struct Payment: Decodable { var paymentType: String? }
+        struct Line: Decodable { var type: String? }
+        var customerId: WireTicket.LenientID?
+        var payments: [Payment]?
+        var lines: [Line]?
+    }
+    private static let onAccount: Set<String> = ["ONACCOUNT", "HOUSEACCOUNT", "CUSTOMERACCOUNT"]
+
+    /// Nil when the record does not touch a house account (or names no customer).
+    var customerID: String?
+
+    init(from decoder: any Decoder) throws {
+        let ticket = try Lenient(from: decoder)
+        guard let id = ticket.customerId?.text else { return }
+        let charged = (ticket.payments ?? []).contains { Self.onAccount.contains(MappingRules.normalisedSpelling($0.paymentType ?? "")) }
+        let paysDown = (ticket.lines ?? []).contains { MappingRules.normalisedSpelling($0.type ?? "") == "ACCOUNTPAYMENTLINE" }
+        if charged || paysDown { customerID = id }
+    }
 }
 
 extension HeartlandJSON {
+    /// Every record of the payload, sketched; each record is parsed once (its identity, its time and card transactions,
+    /// and its house-account customer are read from that one parse, each leniently on its own).
     public static func ticketSketches(from data: Data) throws -> [TicketSketch] {
         struct Lenient: Decodable {
             struct Payment: Decodable { var gatewayTransactionId: String? }
             var completedAt: String?
             var payments: [Payment]?
         }
+        struct Readings: Decodable {
+            var identity: WireIdentity?
+            var lenient: Lenient?
+            var houseAccount: HouseAccountReading?
+            init(from decoder: any Decoder) throws {
+                identity = try? WireIdentity(from: decoder)
+                lenient = try? Lenient(from: decoder)
+                houseAccount = try? HouseAccountReading(from: decoder)
+            }
+        }
         return try JSONSlices.records(in: data).map { raw in
-            let identity = try? decoder.decode(WireIdentity.self, from: raw)
-            let lenient = try? decoder.decode(Lenient.self, from: raw)
+            let readings = try? decoder.decode(Readings.self, from: raw)
+            let lenient = readings?.lenient
             let completed = lenient?.completedAt.flatMap { try? HeartlandTimestamp.parse($0, field: "completed_at", record: "ticket") }
-            return TicketSketch(id: identity?.id?.text, completedAt: completed,
-                                transactionIDs: (lenient?.payments ?? []).compactMap(\.gatewayTransactionId).filter { !$0.isEmpty }, raw: raw)
+            return TicketSketch(id: readings?.identity?.id?.text, completedAt: completed,
+                                transactionIDs: (lenient?.payments ?? []).compactMap(\.gatewayTransactionId).filter { !$0.isEmpty }, raw: raw,
+                                houseAccountCustomerID: readings?.houseAccount?.customerID)
         }
     }
 
     /// The customers (`customer_id`) of the records that are charged to or pay down a house account (an `On Account`
     /// payment, an `AccountPaymentLine`), read leniently, sorted, once each: whose Retail record their AR documents need.
     public static func houseAccountCustomerIDs(in records: [Data]) -> [String] {
-        struct Lenient: Decodable {
-            struct Payment: Decodable { var paymentType: String? }
-            struct Line: Decodable { var type: String? }
-            var customerId: WireTicket.LenientID?
-            var payments: [Payment]?
-            var lines: [Line]?
-        }
-        let onAccount: Set<String> = ["ONACCOUNT", "HOUSEACCOUNT", "CUSTOMERACCOUNT"]
-        var ids = Set<String>()
-        for raw in records {
-            guard let ticket = try? decoder.decode(Lenient.self, from: raw), let id = ticket.customerId?.text else { continue }
-            let charged = (ticket.payments ?? []).contains { onAccount.contains(MappingRules.normalisedSpelling($0.paymentType ?? "")) }
-            let paysDown = (ticket.lines ?? []).contains { MappingRules.normalisedSpelling($0.type ?? "") == "ACCOUNTPAYMENTLINE" }
-            if charged || paysDown { ids.insert(id) }
-        }
-        return ids.sorted()
+        Set(records.compactMap { (try? decoder.decode(HouseAccountReading.self, from: $0))?.customerID }).sorted()
+    }
+
+    /// The same, of records already sketched (no second parse).
+    public static func houseAccountCustomerIDs(in sketches: [TicketSketch]) -> [String] {
+        Set(sketches.compactMap(\.houseAccountCustomerID)).sorted()
     }
 
     /// Records as one JSON array (the shape events carry them in).

@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+@testable import Accounting
+
+/// Issue 21: a store day's tickets are each parsed once and their keys converted once per process. What they read must
+/// be what Foundation's `.convertFromSnakeCase` and the separate readings read before.
+@Suite struct TicketReadingTests {
+    /// Keys spelled every way Foundation's conversion has a rule for.
+    static let keys = ["id", "completed_at", "COMPLETED_AT", "Completed_At", "completedAt", "completed__at", "_completed_at",
+                       "completed_at_", "__id__", "_", "__", "", "a_b_c", "gateway_transaction_id", "Results", "x_1", "ümlaut_key",
+                       "payment-type", "per_page"]
+
+    @Test func keysConvertAsFoundationConvertsThem() throws {
+        struct Keys: Decodable {
+            var names: [String]
+            init(from decoder: any Decoder) throws {
+                names = try decoder.container(keyedBy: SnakeCaseKeys.AnyKey.self).allKeys.map(\.stringValue).sorted()
+            }
+        }
+        let json = try JSONEncoder().encode(Dictionary(uniqueKeysWithValues: Self.keys.map { ($0, 0) }))
+        let foundation = JSONDecoder()
+        foundation.keyDecodingStrategy = .convertFromSnakeCase
+        let expected = try foundation.decode(Keys.self, from: json).names
+        // Twice: the first time converts and remembers, the second reads what was remembered.
+        for _ in 0..<2 {
+            #expect(try HeartlandJSON.decoder.decode(Keys.self, from: json).names == expected)
+        }
+        for key in Self.keys {
+            let one = try foundation.decode(Keys.self, from: JSONEncoder().encode([key: 0])).names
+            #expect([SnakeCaseKeys.converted(key)] == one, "key \(key)")
+        }
+    }
+
+    @Test func aTicketWithOddlySpelledKeysReadsAsBefore() throws {
+        // Foundation's conversion takes COMPLETED_AT and Payment_Type for completedAt and paymentType: so does the reader.
+        let json = Data("""
+        [{"ID": 1, "id": 7, "PUBLIC_ID": "S01-7", "status": "complete", "COMPLETED_AT": "2026-11-27T15:00:00Z",
+          "lines": [{"type": "ItemLine", "qty": 1, "Unit_Price": "10.00"}],
+          "payments": [{"Payment_Type": "Cash", "amount": "10.00"}]}]
+        """.utf8)
+        let records = try HeartlandJSON.ticketRecords(from: json, currency: .usd)
+        #expect(records.count == 1)
+        #expect(records[0].id == "7" && records[0].number == "S01-7")
+        #expect(records[0].problem == nil)
+        #expect(records[0].ticket?.tenders == [.cash(amount: usd(1000))])
+    }
+
+    @Test func everyShapeOfPayloadReadsTheSameTickets() throws {
+        let one = """
+        {"id": 1, "public_id": "S01-1", "status": "complete", "completed_at": "2026-11-27T15:00:00Z",
+         "lines": [{"type": "ItemLine", "qty": 1, "unit_price": "10.00"}], "payments": [{"payment_type": "Cash", "amount": "10.00"}]}
+        """
+        let two = one.replacingOccurrences(of: "\"id\": 1,", with: "\"id\": 2,")
+        let shapes = [
+            "{\"pages\": 1, \"results\": [\(one), \(two)]}",
+            "[{\"results\": [\(one)]}, {\"results\": [\(two)]}]",
+            "[\(one), \(two)]",
+        ]
+        for shape in shapes {
+            #expect(try HeartlandJSON.tickets(from: Data(shape.utf8), currency: .usd).map(\.id.rawValue) == ["1", "2"], "\(shape.prefix(20))")
+            #expect(try TicketDetails.parse(tickets: Data(shape.utf8)).keys.map(\.rawValue).sorted() == ["1", "2"])
+        }
+        #expect(try HeartlandJSON.tickets(from: Data(one.utf8), currency: .usd).map(\.id.rawValue) == ["1"])
+        #expect(try HeartlandJSON.tickets(from: Data("[]".utf8), currency: .usd).isEmpty)
+        // An object whose `results` are not tickets is one record, read (and judged) as such.
+        #expect(throws: (any Error).self) { try HeartlandJSON.tickets(from: Data("{\"results\": [1]}".utf8), currency: .usd) }
+    }
+
+    @Test func aRecordThatIsNotJSONKeepsItsProblemAndNoIdentity() throws {
+        let records = try HeartlandJSON.ticketRecords(from: Data("[{\"id\": 5, \"amount\": 12.3x}]".utf8), currency: .usd)
+        #expect(records.count == 1)
+        #expect(records[0].id == nil && records[0].ticket == nil && records[0].problem != nil)
+    }
+
+    @Test func aSketchNamesTheHouseAccountCustomerAsTheSeparateReadingDoes() throws {
+        let json = Data("""
+        [{"id": 21, "status": "complete", "completed_at": "2026-11-27T18:00:00Z", "customer_id": 501,
+          "payments": [{"payment_type": "On Account", "amount": "10.00", "gateway_transaction_id": "TRN_1"}]},
+         {"id": 22, "completed_at": "2026-11-27T18:05:00Z", "customer_id": "502", "lines": [{"type": "AccountPaymentLine"}]},
+         {"id": 23, "completed_at": "not a time", "customer_id": 503, "payments": [{"payment_type": "Cash"}]},
+         {"id": 24, "completed_at": 5, "customer_id": 504, "payments": [{"payment_type": "ONACCOUNT"}]},
+         {"id": "x", "customer_id": {"no": 1}, "payments": "none"}]
+        """.utf8)
+        let sketches = try HeartlandJSON.ticketSketches(from: json)
+        #expect(sketches.map(\.id) == ["21", "22", "23", "24", "x"])
+        #expect(sketches.map(\.houseAccountCustomerID) == ["501", "502", nil, "504", nil])
+        #expect(sketches[0].transactionIDs == ["TRN_1"] && sketches[0].completedAt != nil)
+        // A record whose time cannot be read has none; its other readings stand.
+        #expect(sketches[3].completedAt == nil && sketches[2].completedAt == nil)
+        #expect(HeartlandJSON.houseAccountCustomerIDs(in: sketches) == HeartlandJSON.houseAccountCustomerIDs(in: sketches.map(\.raw)))
+        #expect(HeartlandJSON.houseAccountCustomerIDs(in: sketches) == ["501", "502", "504"])
+    }
+
+    @Test func aRecordCarriesTheDetailsTheSeparateParseReads() throws {
+        let json = Data("""
+        [{"id": 31, "status": "complete", "completed_at": "2026-11-27T18:00:00Z", "station_id": "4", "sales_rep": "ann",
+          "lines": [{"type": "ItemLine", "qty": 1, "unit_price": "10.00"}],
+          "payments": [{"id": 9, "payment_type": "Credit Card", "amount": "10.00", "card_type": "VISA", "last4": "4242",
+                        "entry_mode": "CHIP", "gateway_transaction_id": "TRN_31"}]},
+         {"id": 32, "status": "complete", "completed_at": "2026-11-27T18:00:00Z", "station_id": {"odd": true},
+          "lines": [{"type": "ItemLine", "qty": 1, "unit_price": "10.00"}], "payments": [{"payment_type": "Cash", "amount": "10.00"}]},
+         {"id": 33, "status": "complete", "completed_at": "no time", "lines": [], "payments": []}]
+        """.utf8)
+        let records = try HeartlandJSON.ticketRecords(from: json, currency: .usd)
+        #expect(records.count == 3)
+        for record in records {
+            let separate = try TicketDetails.parse(tickets: record.raw)
+            #expect(record.details == record.ticket.flatMap { separate[$0.id] }, "ticket \(record.id ?? "?")")
+        }
+        #expect(records[0].details?.payments.first?.last4 == "4242" && records[0].details?.stationId == 4)
+        #expect(records[1].ticket != nil && records[1].details != nil && records[1].details?.stationId == nil,
+                "a details field of the wrong type is nil; the ticket posts")
+        #expect(records[2].ticket == nil && records[2].details == nil)
+    }
+}
