@@ -40,9 +40,11 @@ struct ImportFolder: Sendable {
         try? String(contentsOf: rejected.appendingPathComponent(rejectedName), encoding: .utf8)
     }
 
-    /// The journal imported from `name`, once the importer has written its result.
-    func processedJournal(_ name: String) throws(SageError) -> SagePostedJournal? {
-        try journal(resultFile: processed.appendingPathComponent("\(name).result.json"))
+    /// The journal imported from `name`, once the importer has written its result. `awaiting`: the caller wrote the file
+    /// and polls for its outcome, so a result file that does not parse yet is one the importer is still writing (Sage's
+    /// importer, like the simulator's, need not write it atomically): nil, poll again. Otherwise it is malformed.
+    func processedJournal(_ name: String, awaiting: Bool = false) throws(SageError) -> SagePostedJournal? {
+        try journal(resultFile: processed.appendingPathComponent("\(name).result.json"), incompleteIsPending: awaiting)
     }
 
     /// The journal whose result file reports this batch number.
@@ -62,9 +64,10 @@ struct ImportFolder: Sendable {
         var BatchNumber: String
     }
 
-    private func journal(resultFile: URL) throws(SageError) -> SagePostedJournal? {
+    private func journal(resultFile: URL, incompleteIsPending: Bool = false) throws(SageError) -> SagePostedJournal? {
         guard let resultData = try? Data(contentsOf: resultFile) else { return nil }
         let dataFile = URL(fileURLWithPath: String(resultFile.path.dropLast(".result.json".count)))
+        if incompleteIsPending, (try? JSONDecoder().decode(ImportResult.self, from: resultData)) == nil { return nil }
         do {
             let result = try JSONDecoder().decode(ImportResult.self, from: resultData)
             let body = try JSONDecoder().decode(GLJournalBatchWire.self, from: Data(contentsOf: dataFile))

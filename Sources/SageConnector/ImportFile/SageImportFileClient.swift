@@ -62,7 +62,7 @@ public struct SageImportFileClient: SageClient {
         }
         let deadline = ContinuousClock.now + configuration.deadline
         while true {
-            if let journal = try folder.processedJournal(name) {
+            if let journal = try folder.processedJournal(name, awaiting: true) {
                 return SagePostingReceipt(batchNumber: journal.batchNumber, journal: journal)
             }
             if let reason = folder.rejectionReasons(for: name).subtracting(earlierRejections).sorted().last {
