@@ -105,6 +105,21 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["GL-HL-24.json"])
     }
 
+    /// The importer moves a file into `processed/` before it writes the result: a retry in between must not drop the file
+    /// again (the importer would import it twice); it is told the import is pending and writes nothing.
+    @Test func aFileImportedWhoseResultIsNotWrittenYetIsPendingNotWrittenAgain() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sage-result-pending-\(UUID().uuidString)")
+        let processed = folder.appendingPathComponent("processed")
+        try FileManager.default.createDirectory(at: processed, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data("{}".utf8).write(to: processed.appendingPathComponent("GL-HL-27.json"))
+        let client = SageImportFileClient(
+            configuration: .init(directory: folder, deadline: .milliseconds(300), pollInterval: .milliseconds(20)), logger: quietLogger)
+        let error = await sageError { try await client.post(balanced("HL-27")) }
+        #expect(error == .unavailable(.importPending(file: "GL-HL-27.json")))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["processed"], "nothing dropped again")
+    }
+
     @Test func retryAfterAMissedDeadlineAwaitsTheWaitingFile() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sage-late-importer-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

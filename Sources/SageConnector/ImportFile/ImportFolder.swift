@@ -65,8 +65,15 @@ struct ImportFolder: Sendable {
     }
 
     private func journal(resultFile: URL, incompleteIsPending: Bool = false) throws(SageError) -> SagePostedJournal? {
-        guard let resultData = try? Data(contentsOf: resultFile) else { return nil }
         let dataFile = URL(fileURLWithPath: String(resultFile.path.dropLast(".result.json".count)))
+        guard let resultData = try? Data(contentsOf: resultFile) else {
+            // The importer moves the file into `processed/` before it writes the result: imported, outcome not known yet.
+            // Said as pending, so that nobody drops the file again (the importer would import it a second time).
+            if !incompleteIsPending, FileManager.default.fileExists(atPath: dataFile.path) {
+                throw .unavailable(.importPending(file: dataFile.lastPathComponent))
+            }
+            return nil
+        }
         if incompleteIsPending, (try? JSONDecoder().decode(ImportResult.self, from: resultData)) == nil { return nil }
         do {
             let result = try JSONDecoder().decode(ImportResult.self, from: resultData)
