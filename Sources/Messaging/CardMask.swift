@@ -29,6 +29,9 @@
 /// Not covered: a PAN split by other characters (`4111,1111,…`), written in words, or cut in two
 /// lines; a CVV or expiry next to a PAN stays (worthless without the PAN, which is masked).
 public enum CardMask {
+    /// How many digits a card number has.
+    static let panDigits = 13...19
+
     /// The text with every card number masked.
     public static func mask(_ text: String) -> String {
         let bytes = Array(text.utf8)
@@ -107,7 +110,7 @@ extension CardMask {
                 // Most chains (ids, amounts, times) hold fewer digits than the shortest card number: passed over
                 // without building them.
                 let extent = chainExtent(at: index)
-                guard extent.digits >= 13 else {
+                guard extent.digits >= CardMask.panDigits.lowerBound else {
                     index = extent.end
                     continue
                 }
@@ -128,9 +131,9 @@ extension CardMask {
                 var count = 0
                 for last in first..<chain.count {
                     count += chain[last].digits.count
-                    if count > 19 { break }
+                    if count > CardMask.panDigits.upperBound { break }
                     let window = chain[first...last]
-                    guard count >= 13, isCardGrouping(window), !isInsideIdentifier(window) else { continue }
+                    guard count >= CardMask.panDigits.lowerBound, isCardGrouping(window), !isInsideIdentifier(window) else { continue }
                     let digits = window.flatMap(\.digits)
                     guard CardMask.luhnValid(digits.map(\.value)) else { continue }
                     for unit in digits.dropFirst(6).dropLast(4) { masked.insert(unit.start) }

@@ -74,9 +74,14 @@ struct ImportFolder: Sendable {
             }
             return nil
         }
-        if incompleteIsPending, (try? JSONDecoder().decode(ImportResult.self, from: resultData)) == nil { return nil }
+        let result: ImportResult
         do {
-            let result = try JSONDecoder().decode(ImportResult.self, from: resultData)
+            result = try JSONDecoder().decode(ImportResult.self, from: resultData)
+        } catch {
+            if incompleteIsPending { return nil }  // still being written: read again at the next poll
+            throw .unavailable(.malformedResponse("import result \(resultFile.lastPathComponent): \(error)"))
+        }
+        do {
             let body = try JSONDecoder().decode(GLJournalBatchWire.self, from: Data(contentsOf: dataFile))
             return try body.posted(batchNumber: SageBatchNumber(result.BatchNumber))
         } catch let error as SageError {
