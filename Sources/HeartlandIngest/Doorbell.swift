@@ -1,10 +1,11 @@
 import Synchronization
 
-/// Wakes a loop that waits for new work, with a timeout as its safety net. A ring while nobody waits is kept (one
-/// ring, however many), so the loop that was busy when it came looks again at once: no ring is lost.
+/// Wakes loops that wait for new work, with a timeout as their safety net. Rings are counted: a loop reads `rings`
+/// before it looks for work and waits `after` that count, so a ring that came while it was busy wakes it at once, and
+/// every loop waiting on the bell (the forwarder's lanes) is woken by every ring: no ring is lost to another waiter.
 public final class Doorbell: Sendable {
     private struct State {
-        var rung = false
+        var rings: UInt64 = 0
         var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
         var nextWaiter: UInt64 = 0
     }
@@ -13,29 +14,30 @@ public final class Doorbell: Sendable {
 
     public init() {}
 
+    /// How many times the bell has rung: read it before looking for work, and wait after it.
+    public var rings: UInt64 { state.withLock(\.rings) }
+
     public func ring() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            guard !state.waiters.isEmpty else {
-                state.rung = true
-                return []
-            }
+            state.rings &+= 1
             defer { state.waiters = [:] }
             return Array(state.waiters.values)
         }
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Returns once rung (at once if it was rung since the last wait), after `timeout`, or when the task is cancelled.
-    public func wait(atMost timeout: Duration) async {
+    /// Returns once the bell has rung more than `seen` times (at once if it already has), after `timeout`, or when the
+    /// task is cancelled.
+    public func wait(after seen: UInt64, atMost timeout: Duration) async {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.rung() }
+            group.addTask { await self.rung(after: seen) }
             group.addTask { try? await Task.sleep(for: timeout) }
             await group.next()
             group.cancelAll()
         }
     }
 
-    private func rung() async {
+    private func rung(after seen: UInt64) async {
         let id = state.withLock { state -> UInt64 in
             state.nextWaiter += 1
             return state.nextWaiter
@@ -43,11 +45,7 @@ public final class Doorbell: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let now = state.withLock { state -> Bool in
-                    if state.rung {
-                        state.rung = false
-                        return true
-                    }
-                    if Task.isCancelled { return true }
+                    if state.rings != seen || Task.isCancelled { return true }
                     state.waiters[id] = continuation
                     return false
                 }

@@ -44,28 +44,82 @@ public final class InboxForwarder: Service, Sendable {
         self.logger = logger
     }
 
+    /// The forwarder's lanes: each its own loop over the inbox, so that no kind of record waits behind another. A card
+    /// refund (in Sage within a second of its webhook) never queues behind the gateway feed's hundreds of records found
+    /// in one listing, nor behind a closed batch whose ticket pages take seconds to fetch.
+    public enum Lane: String, CaseIterable, Sendable {
+        /// Real-time card refunds: one small fetch from Heartland each.
+        case refunds
+        /// The gateway feed's transactions and voided tickets: built from the listing (no fetch), hundreds at a time.
+        case feed
+        /// Closed batches, pay runs and any other kind: a batch's ticket pages can take seconds.
+        case documents
+
+        /// The kinds of record the lane forwards, or (nil) every kind the other lanes do not.
+        var kinds: [String]? {
+            switch self {
+            case .refunds: ["refund"]
+            case .feed: [GatewayFeedPoller.kind, GatewayFeedPoller.voidKind]
+            case .documents: nil
+            }
+        }
+
+        var filter: IngestInbox.KindFilter {
+            if let kinds { return .only(kinds) }
+            return .otherThan(Self.allCases.compactMap(\.kinds).flatMap { $0 })
+        }
+    }
+
+    /// How many due records a lane reads at a time; a full read is followed by another at once.
+    static let dueBatch = 20
+
     public func run() async throws {
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await self.forwardDue()
-                } catch is CancellationError {
-                    return
-                } catch {
-                    self.logger.error("inbox forwarding failed; retrying", metadata: ["error": "\(error)"])
+            await withDiscardingTaskGroup { group in
+                for lane in Lane.allCases {
+                    group.addTask { await self.run(lane) }
                 }
-                await self.inbox.recorded.wait(atMost: self.settings.scanInterval)
             }
         }
     }
 
-    /// Forwards every record that is due now; returns how many were published. A record that cannot be published
-    /// (the broker refused it past the publisher's deadline) stays due for the next scan and does not hold back the
-    /// records after it.
+    private func run(_ lane: Lane) async {
+        while !Task.isCancelled {
+            // Read before looking: a record written while the lane is busy wakes its next wait at once.
+            let seen = inbox.recorded.rings
+            var more = false
+            do {
+                more = try await forwardDue(lane).more
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("inbox forwarding failed; retrying", metadata: ["lane": .string(lane.rawValue), "error": "\(error)"])
+            }
+            if !more { await inbox.recorded.wait(after: seen, atMost: settings.scanInterval) }
+        }
+    }
+
+    /// Forwards every record that is due now, lane by lane; returns how many were published. A record that cannot be
+    /// published (the broker refused it past the publisher's deadline) stays due for the next scan and does not hold back
+    /// the records after it.
     @discardableResult
     public func forwardDue(now: Date = Date()) async throws -> Int {
         var published = 0
-        for entry in try await inbox.due(now: now) {
+        for lane in Lane.allCases {
+            while true {
+                let (count, more) = try await forwardDue(lane, now: now)
+                published += count
+                if !more { break }
+            }
+        }
+        return published
+    }
+
+    /// Forwards the lane's due records, up to `dueBatch`; `more`: the read was full and went out, more may be due.
+    func forwardDue(_ lane: Lane, now: Date = Date()) async throws -> (published: Int, more: Bool) {
+        var published = 0
+        let entries = try await inbox.due(now: now, kinds: lane.filter, limit: Self.dueBatch)
+        for entry in entries {
             try Task.checkCancellation()
             do {
                 if try await forward(entry) { published += 1 }
@@ -76,7 +130,8 @@ public final class InboxForwarder: Service, Sendable {
                     "idempotency_key": .string(entry.key), "error": "\(error)"])
             }
         }
-        return published
+        // A full read that published nothing (the broker refusing) is not read again at once: the records wait for the next scan.
+        return (published, entries.count == Self.dueBatch && published > 0)
     }
 
     private func forward(_ entry: IngestInbox.Entry) async throws -> Bool {

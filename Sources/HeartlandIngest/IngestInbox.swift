@@ -120,12 +120,27 @@ public final class IngestInbox: Sendable {
         }
     }
 
-    /// Pending records whose next attempt is due, oldest first.
-    public func due(now: Date = Date(), limit: Int = 20) async throws -> [Entry] {
+    /// Which kinds of record `due` reads.
+    public enum KindFilter: Sendable {
+        case all
+        case only([String])
+        case otherThan([String])
+    }
+
+    /// The pending records whose next attempt is due, oldest first.
+    public func due(now: Date = Date(), kinds: KindFilter = .all, limit: Int = 20) async throws -> [Entry] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT * FROM inbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY received_at, rowid LIMIT ?
-                """, arguments: [now.timeIntervalSince1970, limit]).map(Self.entry)
+            var sql = "SELECT * FROM inbox WHERE status = 'pending' AND next_attempt_at <= ?"
+            var arguments: StatementArguments = [now.timeIntervalSince1970]
+            switch kinds {
+            case .all:
+                break
+            case .only(let listed), .otherThan(let listed):
+                let negation = if case .otherThan = kinds { "NOT " } else { "" }
+                sql += " AND kind \(negation)IN (\(databaseQuestionMarks(count: listed.count)))"
+                arguments += StatementArguments(listed)
+            }
+            return try Row.fetchAll(db, sql: sql + " ORDER BY received_at, rowid LIMIT ?", arguments: arguments + [limit]).map(Self.entry)
         }
     }
 
