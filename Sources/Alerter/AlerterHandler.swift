@@ -62,6 +62,7 @@ public struct AlerterHandler: StageHandler {
             let report = received.status == .mismatched ? received : (batch ?? received)
             if report.status == .mismatched {
                 let differences = report.differences.map { "\($0.label): \($0.differenceCents.map(Money.decimalString) ?? "missing")" }
+                    + report.receivableDifferences.map { "AR \($0.summary)" }
                 try await raise(AlertNotice(kind: .reconciliationMismatch, severity: "error", stage: "sage-loader",
                                             reason: "\(report.reference) does not reconcile: \(differences.joined(separator: "; "))",
                                             correlationId: message.correlationID),

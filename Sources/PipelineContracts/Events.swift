@@ -230,6 +230,8 @@ public struct JournalDocument: Codable, Sendable {
     public var resolves: String?
     /// A settlement journal: the Heartland tickets it contains (ids); a ticket is in one journal only.
     public var documents: [String]?
+    /// A settlement journal: the AR documents of its on-account tickets, which its reconciliation looks for in Sage AR.
+    public var receivables: [ExpectedReceivable]?
 
     public init(journal: JournalEntry, storeID: String? = nil, batch: SettlementBatch?, fraudAssessment: String? = nil,
                 refunds: [RealTimeRefund]? = nil, refund: RefundFacts? = nil, cardActivity: CardActivity? = nil,

@@ -34,9 +34,12 @@ public struct SageLoaderHandler: StageHandler {
     public let validation: JournalValidation
     /// How long a post sent by a handler that then died may take to land (the Sage client's timeout and a margin).
     public let inDoubtWindow: Duration
+    /// Sage AR as the batch reconciliation reads it (the Web API); nil with GL import files.
+    public let receivables: ReceivablesReadBack?
 
     public init(client: any SageClient, ledger: IdempotencyStore, rules: MappingRules, company: String, auditExchange: String = "bridge.audit",
-                validation: JournalValidation? = nil, inDoubtWindow: Duration = .seconds(35)) {
+                validation: JournalValidation? = nil, inDoubtWindow: Duration = .seconds(35), receivables: ReceivablesReadBack? = nil) {
+        self.receivables = receivables
         self.client = client
         self.ledger = ledger
         self.rules = rules
@@ -177,7 +180,7 @@ public struct SageLoaderHandler: StageHandler {
             }
             var report = Reconciler.reconcile(storeID: StoreID(store), expected: journal, batch: document.batch,
                                               sage: Self.readBack(readBack, reference: journal.reference), refunds: refunds, rules: rules,
-                                              setAside: setAside)
+                                              setAside: setAside, receivables: try await ReceivablesReadBack.compare(document, reader: receivables))
             report.partOf = document.refund?.dayReference ?? document.partOf
             report.resolves = document.resolves
             BusinessMetrics.reconciled(report.status)

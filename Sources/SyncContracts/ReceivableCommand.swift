@@ -19,8 +19,16 @@ public struct ReceivableCommand: Codable, Sendable {
     public var customer: SyncCustomer
     /// The journal carrying the document's GL side, for tracing.
     public var journalReference: String?
+    /// The reference of the batch reconciliation the document is part of (the batch's own journal), where sage-loader
+    /// reports the document as Sage AR holds it once posted. Nil from a transformer that predates it.
+    public var reconciledUnder: String?
+    /// A receipt: the numbers of its customer's invoices in the same batch. They post by their own commands, at the same
+    /// time; the receipt waits until Sage holds them, so that it is applied to them rather than left on account.
+    public var precededBy: [String]?
 
-    public init(store: BatchClosedEvent.Store, document: ReceivableDocument, customer: SyncCustomer, journalReference: String?) {
+    public init(store: BatchClosedEvent.Store, document: ReceivableDocument, customer: SyncCustomer, journalReference: String?,
+                reconciledUnder: String? = nil) {
+        self.reconciledUnder = reconciledUnder
         self.schema = Self.schema
         self.store = store
         self.document = document

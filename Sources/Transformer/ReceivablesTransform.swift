@@ -55,12 +55,36 @@ struct ReceivablesPlan {
         init(from decoder: any Decoder) throws { customer = try? HeartlandWire.Customer(from: decoder) }
     }
 
-    /// The commands for the tickets that posted, each with the journal carrying its GL side.
-    func commands(store: BatchClosedEvent.Store, posted: Set<TicketID>, journalOf: (TicketID) -> String?) -> [ReceivableCommand] {
-        documents.keys.sorted().filter(posted.contains).flatMap { ticket in
-            let (customer, documents) = documents[ticket]!
-            return documents.map { ReceivableCommand(store: store, document: $0, customer: customer, journalReference: journalOf(ticket)) }
+    /// The commands for the tickets that posted, each with the journal carrying its GL side and the batch reconciliation
+    /// it is part of.
+    func commands(store: BatchClosedEvent.Store, posted: Set<TicketID>, journalOf: (TicketID) -> String?, reconciledUnder: String?)
+        -> [ReceivableCommand]
+    {
+        let posting = documents.keys.sorted().filter(posted.contains)
+        // The batch's invoices per customer, which a receipt of theirs waits for (so that it is applied to them).
+        var invoices: [String: [String]] = [:]
+        for ticket in posting {
+            for document in documents[ticket]!.documents where document.kind == .invoice {
+                invoices[document.customerID, default: []].append(document.documentNumber)
+            }
         }
+        return posting.flatMap { ticket in
+            let (customer, documents) = documents[ticket]!
+            return documents.map {
+                var command = ReceivableCommand(store: store, document: $0, customer: customer, journalReference: journalOf(ticket),
+                                                reconciledUnder: reconciledUnder)
+                if $0.kind == .receipt, let before = invoices[$0.customerID] { command.precededBy = before }
+                return command
+            }
+        }
+    }
+
+    /// The AR documents a journal's reconciliation looks for in Sage: those of its tickets that posted; nil when none.
+    func expected(tickets: [TicketID], posted: Set<TicketID>) -> [ExpectedReceivable]? {
+        let found = tickets.filter(posted.contains).sorted().flatMap { ticket in
+            documents[ticket].map { entry in entry.documents.map { ExpectedReceivable(document: $0, customerNumber: entry.customer.number) } } ?? []
+        }
+        return found.isEmpty ? nil : found
     }
 }
 

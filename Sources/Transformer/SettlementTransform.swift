@@ -96,7 +96,11 @@ extension TransformerHandler {
             let others = built.journals.filter { $0 != home }
             var documents: [JournalDocument] = []
             for journal in built.journals {
-                defer { documents[documents.count - 1].documents = (built.documents[journal.reference] ?? []).map(\.rawValue) }
+                defer {
+                    let ids = built.documents[journal.reference] ?? []
+                    documents[documents.count - 1].documents = ids.map(\.rawValue)
+                    documents[documents.count - 1].receivables = receivables.expected(tickets: ids, posted: valid)
+                }
                 let dayTickets = tickets.filter { valid.contains($0.id) && $0.businessDate(in: timeZone) == journal.postingDate }
                 let activity = Self.cardActivity(dayTickets, details: details, timeZone: timeZone)
                 if journal == home {
@@ -115,7 +119,8 @@ extension TransformerHandler {
             let disagreements = quarantined.isEmpty ? built.disagreements.map(\.description) : []
             let journalOf = Dictionary(built.documents.flatMap { reference, tickets in tickets.map { ($0, reference) } }, uniquingKeysWith: { a, _ in a })
             return BatchTransform(documents: documents, quarantined: quarantined, disagreements: disagreements,
-                                  receivables: receivables.commands(store: event.store, posted: valid, journalOf: { journalOf[$0] }))
+                                  receivables: receivables.commands(store: event.store, posted: valid, journalOf: { journalOf[$0] },
+                                                                                    reconciledUnder: homeReference))
         }
     }
 
@@ -155,10 +160,12 @@ extension TransformerHandler {
                                        cardActivity: Self.cardActivity([ticket], details: details, timeZone: timeZone),
                                        partOf: event.batchReference, resolves: record.documentID)
         document.documents = [ticket.id.rawValue]
+        document.receivables = receivables.expected(tickets: [ticket.id], posted: [ticket.id])
         logger.info("supplementary journal built", metadata: ["reference": .string(journal.reference), "ticket": .string(record.documentID)])
         return .publish([try OutboundMessage(exchange: scoringExchange, routingKey: document.routingKey, json: document,
                                              idempotencyKey: journal.idempotencyKey, schema: JournalDocument.schema)]
-            + (try receivableMessages(receivables.commands(store: event.store, posted: [ticket.id], journalOf: { _ in journal.reference }))))
+            + (try receivableMessages(receivables.commands(store: event.store, posted: [ticket.id], journalOf: { _ in journal.reference },
+                                                                    reconciledUnder: event.batchReference))))
     }
 
     func quarantine(_ record: TicketRecord, event: BatchClosedEvent, batchReference: String?, field: String, reason: String,

@@ -38,15 +38,21 @@ struct SageLoaderCommand: AsyncParsableCommand {
         // The ledger and the customer links share the ledger's file, and so one pool.
         let ledgerFile = try SQLiteFile.pool(path: ledger)
         let store = try IdempotencyStore(database: ledgerFile)
+        let links = try CustomerLinks(database: ledgerFile)
+        var receivablesReadBack: ReceivablesReadBack?
+        if case .webAPI(let connection) = settings {
+            receivablesReadBack = ReceivablesReadBack(client: SageReceivablesClient(connection: connection, logger: logger),
+                                                      link: { try await links.sage(forHeartland: $0) })
+        }
         let journals = SageLoaderHandler(
             client: settings.makeClient(logger: logger), ledger: store,
             rules: try MappingRules.load(path: mapping), company: SageSettings.company(),
             // A post sent by a handler that then died lands within the client's timeout.
-            inDoubtWindow: settings.timeout + .seconds(5))
+            inDoubtWindow: settings.timeout + .seconds(5), receivables: receivablesReadBack)
         var masterData: SageMasterDataHandler?
         if case .webAPI(let connection) = settings {
             masterData = SageMasterDataHandler(client: SageMasterDataClient(connection: connection, logger: logger), ledger: store,
-                                               links: try CustomerLinks(database: ledgerFile), index: try CustomerIndex(database: ledgerFile, side: .sage),
+                                               links: links, index: try CustomerIndex(database: ledgerFile, side: .sage),
                                                policy: try SyncPolicy.load(path: syncConfig), versions: try RecordVersions(database: ledgerFile),
                                                receivables: Self.receivables(ReceivablesPoster(client: SageReceivablesClient(connection: connection,
                                                                                                                              logger: logger))))
@@ -63,8 +69,12 @@ extension SageLoaderCommand {
         @Sendable func describe(_ posted: SageARPostedDocument) -> String {
             "\(posted.DocumentType) \(posted.DocumentNumber) of Sage customer \(posted.CustomerNumber), batch \(posted.BatchNumber.map(String.init) ?? "?")"
                 + (posted.CheckReceiptNumber.map { $0.isEmpty ? "" : ", check/receipt \($0)" } ?? "")
+                + (posted.DocumentType == "Receipt" ? ReceivablesPoster.applicationSummary(posted) : "")
         }
-        return ReceivablesHooks(posted: { try await poster.posted($0).map(describe) },
-                                post: { describe(try await poster.post($0, customer: $1)) })
+        @Sendable func read(_ posted: SageARPostedDocument) -> ReceivablesHooks.Posted {
+            ReceivablesHooks.Posted(detail: describe(posted), sage: ReceivablesPoster.receivable(posted))
+        }
+        return ReceivablesHooks(posted: { try await poster.posted($0).map(read) },
+                                post: { read(try await poster.post($0, customer: $1, after: $2)) })
     }
 }

@@ -30,8 +30,10 @@ final class ReceivablesFlowTests: XCTestCase {
         let items = try json(await flow.heartlandAdmin("GET", "api/items?per_page=1", nil))
         let item = try XCTUnwrap((items["results"] as? [[String: Any]])?.first?["id"] as? Int)
         func ring(_ body: String) async throws -> [String: Any] { try json(await flow.heartlandAdmin("POST", "api/sales/tickets", body)) }
-        // A card sale opens today's batch; the on-account sale (86.40) and the payment on account (50.00, cash) go with it.
-        _ = try await ring(#"{"location_id":1,"item_lines":[{"item_id":\#(item),"qty":1,"unit_price":"12.00"}],"payments":[{"payment_type":"Credit Card","amount":"12.00","card_type":"VISA"}]}"#)
+        // A card sale opens today's batch; the on-account sale (86.40) and the payment on account (50.00, cash) go with it. The
+        // receipt waits for the invoice of the same batch and is applied to it: paid down to 36.40.
+        let card = #"{"location_id":1,"item_lines":[{"item_id":\#(item),"qty":1,"unit_price":"12.00"}],"payments":[{"payment_type":"Credit Card","amount":"12.00","card_type":"VISA"}]}"#
+        _ = try await ring(card)
         let sale = try await ring(#"{"location_id":1,"customer_id":\#(customerID),"item_lines":[{"item_id":\#(item),"qty":1,"unit_price":"80.00"}],"tax_lines":[{"value":"6.40"}],"payments":[{"payment_type":"On Account","amount":"86.40"}]}"#)
         let payment = try await ring(#"{"location_id":1,"customer_id":\#(customerID),"account_payment_lines":[{"description":"Payment on account","value":"50.00"}],"payments":[{"payment_type":"Cash","amount":"50.00"}]}"#)
         let saleID = try XCTUnwrap(sale["id"] as? Int), paymentID = try XCTUnwrap(payment["id"] as? Int)
@@ -44,6 +46,11 @@ final class ReceivablesFlowTests: XCTestCase {
             receipt = try await self.sageRows(flow, "AR/ARPostedDocuments", "CheckReceiptNumber eq 'HL-T\(paymentID)'").first ?? [:]
             return !invoice.isEmpty && !receipt.isEmpty
         }
+        // Applied as Sage 300 applies a receipt: the open invoice paid down by 50.00, nothing left unapplied.
+        XCTAssertEqual(cents(invoice["CurrentBalance"]), 3640, "the invoice paid down by the receipt")
+        XCTAssertEqual(invoice["FullyPaid"] as? String, "No")
+        XCTAssertEqual(cents(receipt["CurrentBalance"]), 0, "the whole receipt applied")
+        XCTAssertEqual(receipt["FullyPaid"] as? String, "Yes")
         XCTAssertEqual(invoice["DocumentType"] as? String, "Invoice")
         XCTAssertEqual(cents(invoice["OriginalDocumentAmount"]), 8640)
         XCTAssertEqual(receipt["DocumentType"] as? String, "Receipt")
@@ -55,14 +62,28 @@ final class ReceivablesFlowTests: XCTestCase {
         let owed = try await sageRows(flow, "AR/ARCustomers", "CustomerNumber eq '\(sageCustomer)'").first
         XCTAssertEqual(cents(owed?["BalanceDueInFunctionalCurrency"]), 3640)
 
-        // GL: AR's control account carries the same 36.40 for the day, and the day reconciles to the cent.
-        try await eventually(timeout: .seconds(60), "today's batch reconciled") {
-            try await OperationsStore(path: flow.operations).reconciliations(businessDate: today).contains { $0.status == .matched }
+        try await eventually(timeout: .seconds(60), "the receipt's application in the audit trail") {
+            try await OperationsStore(path: flow.operations).auditEvents().contains {
+                $0.detail.contains("check/receipt HL-T\(paymentID); 50.00 applied to open invoices, 0.00 unapplied on account")
+            }
         }
-        let control = try await sageRows(flow, "GL/GLJournalDetails", "AccountNumber eq '1200'").reduce(Int64(0)) { $0 + (cents($1["Amount"]) ?? 0) }
+        // GL: AR's control account carries the same 36.40 for the day, and the day's batches reconcile to the cent.
+        var control: Int64 = 0
+        try await eventually(timeout: .seconds(60), "today's batch posted and reconciled") {
+            control = try await self.sageRows(flow, "GL/GLJournalDetails", "AccountNumber eq '1200'").reduce(Int64(0)) { $0 + (self.cents($1["Amount"]) ?? 0) }
+            let reports = try await OperationsStore(path: flow.operations).reconciliations(businessDate: today)
+            let arDocuments = reports.flatMap { $0.receivables ?? [] }
+            return control == 3640 && arDocuments.count == 2 && reports.allSatisfy { $0.status == .matched }
+        }
         XCTAssertEqual(control, 3640, "AR control debited 86.40 on account, credited 50.00 paid")
         let reports = try await OperationsStore(path: flow.operations).reconciliations(businessDate: today)
         XCTAssertTrue(reports.allSatisfy { $0.status == .matched }, "\(reports.map { "\($0.reference): \($0.status)" })")
+        // The batch reconciliation found each on-account ticket's AR document in Sage AR, for the customer and the amount.
+        let arDocuments = reports.flatMap { $0.receivables ?? [] }
+        XCTAssertEqual(arDocuments.map { "\($0.kind.rawValue) \($0.documentNumber) \($0.status.rawValue)" }.sorted(),
+                       ["invoice HL-T\(saleID) matched", "receipt HL-T\(paymentID) matched"])
+        XCTAssertEqual(arDocuments.first { $0.kind == .invoice }?.sageCustomer, customerNumber.uppercased())
+        XCTAssertEqual(arDocuments.first { $0.kind == .invoice }?.sageCents, 8640)
         // The invoice's command again under another idempotency key (as if the loader's ledger had lost it): the loader finds
         // the number in Sage's posted documents and writes nothing.
         let again = ReceivableCommand(
@@ -88,6 +109,45 @@ final class ReceivablesFlowTests: XCTestCase {
             let parked = try await flow.depth(queue)
             XCTAssertEqual(parked, 0, queue)
         }
+
+        // A clerk keys an invoice in Sage by hand under the number of the next sale on account, for 1.00 instead of 20.00:
+        // the loader does not post a second one, and the batch's reconciliation shows the difference.
+        _ = try await ring(card)
+        let keyed = try await ring(#"{"location_id":1,"customer_id":\#(customerID),"item_lines":[{"item_id":\#(item),"qty":1,"unit_price":"20.00"}],"payments":[{"payment_type":"On Account","amount":"20.00"}]}"#)
+        let keyedID = try XCTUnwrap(keyed["id"] as? Int)
+        let entered = try await sagePost(flow, "AR/ARInvoiceBatches", ["Invoices": [[
+            "CustomerNumber": sageCustomer, "DocumentNumber": "HL-T\(keyedID)", "DocumentDate": today,
+            "InvoiceDetails": [["Description": "keyed by hand", "Amount": 1.00]],
+        ]]])
+        _ = try await sagePost(flow, "AR/ARPostInvoices", ["BatchNumber": try XCTUnwrap(entered["BatchNumber"])])
+        try await flow.closeBatches()
+        var differing: ReconciliationReport?
+        try await eventually(timeout: .seconds(60), "the batch with the hand-keyed invoice reconciled") {
+            differing = try await OperationsStore(path: flow.operations).reconciliations(businessDate: today).first {
+                $0.receivables?.contains { $0.documentNumber == "HL-T\(keyedID)" } == true && $0.status != .incomplete
+            }
+            return differing != nil
+        }
+        XCTAssertEqual(differing?.status, .mismatched)
+        XCTAssertEqual(differing?.differences.count, 0, "the GL side matches")
+        let keyedLine = differing?.receivables?.first { $0.documentNumber == "HL-T\(keyedID)" }
+        XCTAssertEqual(keyedLine?.status, .amountDiffers)
+        XCTAssertEqual(keyedLine?.expectedCents, 2000)
+        XCTAssertEqual(keyedLine?.sageCents, 100)
+        XCTAssertTrue(differing?.reason?.contains("AR invoice HL-T\(keyedID)") == true, differing?.reason ?? "")
+    }
+
+    /// Posts to a Sage collection (as a clerk would in Sage), returning the created entity.
+    func sagePost(_ flow: BridgeFlow, _ resource: String, _ body: [String: Any]) async throws -> [String: Any] {
+        var request = URLRequest(url: URL(string: "\(flow.sageURL)/Sage300WebApi/v1.0/-/SAMINC/\(resource)")!)
+        request.httpMethod = "POST"
+        request.setValue("Basic " + Data("ADMIN:pw".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = try JSONSerialization.data(withJSONObject: body)
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        XCTAssertLessThan(status, 300, String(decoding: data, as: UTF8.self))
+        return try json(data)
     }
 
     /// Revenue named per store, S-HELD's missing: three batches of S-HELD are held in transformer.dlq with one alert

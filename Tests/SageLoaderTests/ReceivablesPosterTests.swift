@@ -1,5 +1,7 @@
 import Accounting
 import Foundation
+import Messaging
+import PipelineContracts
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -17,12 +19,17 @@ extension SageLoaderHandlerTests {
             description: "Heartland store S01 ticket S01-\(ticket)")
     }
 
-    @Test func anInvoiceAndAReceiptPostOnceAndAreReadableAsPostedDocuments() async throws {
-        try await Self.withSage { sage in
+    /// sage-pro-sim with the AR and customer clients of the loader.
+    static func withAR(_ body: (Sage, SageReceivablesClient, SageMasterDataClient) async throws -> Void) async throws {
+        try await withSage { sage in
             let connection = SageConnection(server: sage.running.baseURL, company: "SAMINC", credentials: SageCredentials(user: "ADMIN", password: "pw"),
                                             timeout: .seconds(5))
-            let ar = SageReceivablesClient(connection: connection, logger: Self.logger)
-            let customers = SageMasterDataClient(connection: connection, logger: Self.logger)
+            try await body(sage, SageReceivablesClient(connection: connection, logger: logger), SageMasterDataClient(connection: connection, logger: logger))
+        }
+    }
+
+    @Test func anInvoiceAndAReceiptPostOnceAndAreReadableAsPostedDocuments() async throws {
+        try await Self.withAR { sage, ar, customers in
             _ = try await customers.createCustomer(["CustomerNumber": "C00501", "CustomerName": "Ada Byron"])
             let poster = ReceivablesPoster(client: ar)
 
@@ -52,6 +59,76 @@ extension SageLoaderHandlerTests {
             #expect(documents.compactMap(\.amountCents).reduce(0, +) == 8640 - 5000)
             let balance = try await customerBalance(sage, "C00501")
             #expect(balance == Decimal(string: "36.4"))
+        }
+    }
+
+    /// A payment on account applied as Sage 300 applies a receipt: the oldest open invoice first, each up to its balance,
+    /// the rest on account; once, however often it is delivered; an entered batch whose invoice another receipt paid
+    /// meanwhile is deleted and applied afresh, never posted over the balance.
+    @Test func aReceiptIsAppliedToTheOldestOpenInvoicesOnce() async throws {
+        try await Self.withAR { sage, ar, customers in
+            _ = try await customers.createCustomer(["CustomerNumber": "C00501", "CustomerName": "Ada Byron"])
+            let poster = ReceivablesPoster(client: ar)
+            var older = Self.document(.invoice, ticket: "40", cents: 2000)
+            older.documentDate = try BusinessDate(parsing: "2026-11-25")
+            _ = try await poster.post(Self.document(.invoice, ticket: "41", cents: 8640), customer: "C00501")
+            _ = try await poster.post(older, customer: "C00501")
+            func balance(_ number: String) async throws -> Int64? {
+                try await ar.postedDocuments(number: number, receipt: false).first?.balanceCents
+            }
+
+            let receipt = Self.document(.receipt, ticket: "42", cents: 5000)
+            // The batch's own invoice HL-T47 is not in Sage yet: the receipt waits for it, entering nothing.
+            await #expect(throws: StageError.self, "waits for the batch's invoice") {
+                try await poster.post(receipt, customer: "C00501", after: ["HL-T47"])
+            }
+            #expect(try await ar.openReceiptBatches().isEmpty, "nothing entered while it waits")
+            let posted = try await poster.post(receipt, customer: "C00501", after: ["HL-T41"])
+            #expect(ReceivablesPoster.applicationSummary(posted) == "; 50.00 applied to open invoices, 0.00 unapplied on account")
+            #expect(try await balance("HL-T40") == 0, "the older invoice paid first")
+            #expect(try await balance("HL-T41") == 5640)
+            // Delivered again: found, not applied a second time.
+            #expect(try await poster.post(receipt, customer: "C00501") == posted)
+            #expect(try await balance("HL-T41") == 5640)
+
+            // A receipt entered with its application before a crash; meanwhile another receipt pays the invoice.
+            let crashed = try await ar.createReceiptBatch(SageARReceiptBatch(Description: "crashed", ReceiptsAdjustments: [.init(
+                CustomerNumber: "C00501", ReceiptDateAdjustmentDate: "2026-11-26", EntryDescription: "x", EntryReference: "x",
+                CheckReceiptNumber: "HL-T43", amountCents: 6000, PaymentCode: "CASH",
+                applied: [.init(CustomerNumber: "C00501", DocumentNumber: "HL-T41", amountCents: 5640)])]))
+            _ = try await poster.post(Self.document(.receipt, ticket: "44", cents: 5640), customer: "C00501")
+            #expect(try await balance("HL-T41") == 0)
+            let late = Self.document(.receipt, ticket: "43", cents: 6000)
+            await #expect(throws: StageError.self, "Sage refuses the stale batch; it is deleted") { try await poster.post(late, customer: "C00501") }
+            #expect(try await ar.openReceiptBatches().contains { $0.BatchNumber == crashed.BatchNumber } == false)
+            let applied = try await poster.post(late, customer: "C00501")
+            #expect(ReceivablesPoster.applicationSummary(applied) == "; 0.00 applied to open invoices, 60.00 unapplied on account")
+            #expect(try await balance("HL-T41") == 0)
+            #expect(try await customerBalance(sage, "C00501") == Decimal(string: "-60"))
+        }
+    }
+
+    /// The batch reconciliation's read of Sage AR: each expected document under its number and the customer the link
+    /// names, and a document Sage holds numbered for another of the journal's tickets (keyed by hand) as not the day's.
+    @Test func theBatchReconciliationReadsSageARForTheJournalsTickets() async throws {
+        try await Self.withAR { _, ar, customers in
+            _ = try await customers.createCustomer(["CustomerNumber": "SAGE-ADA", "CustomerName": "Ada Byron"])
+            let poster = ReceivablesPoster(client: ar)
+            let invoice = Self.document(.invoice, ticket: "41", cents: 8640)
+            _ = try await poster.post(invoice, customer: "SAGE-ADA")
+            _ = try await poster.post(Self.document(.invoice, ticket: "45", cents: 100), customer: "SAGE-ADA")
+            var journal = try Self.document(reference: "HL-AR-1")
+            journal.documents = ["41", "45", "46"]
+            journal.receivables = [ExpectedReceivable(document: invoice, customerNumber: "C00501"),
+                                   ExpectedReceivable(document: Self.document(.receipt, ticket: "46", cents: 500), customerNumber: "C00501")]
+            let reader = ReceivablesReadBack(client: ar, link: { $0 == "C00501" ? "SAGE-ADA" : nil })
+            let lines = try #require(try await ReceivablesReadBack.compare(journal, reader: reader))
+            #expect(lines.map { "\($0.kind.rawValue) \($0.documentNumber) \($0.status.rawValue)" }
+                == ["invoice HL-T41 matched", "receipt HL-T46 missing_in_sage", "invoice HL-T45 not_in_day"])
+            #expect(lines[0].sageCustomer == "SAGE-ADA" && lines[0].sageCents == 8640)
+            // Without a Web API (GL import files) nothing of Sage AR is read: every document is missing.
+            let unread = try #require(try await ReceivablesReadBack.compare(journal, reader: nil))
+            #expect(unread.allSatisfy { $0.status == .missingInSage })
         }
     }
 

@@ -68,6 +68,11 @@ import Testing
         let commands = try ar.map { try JSONDecoder().decode(ReceivableCommand.self, from: Data($0.body)) }
         #expect(commands[0].document.amount.minorUnits == 8640 && commands[0].customer.number == "C00501" && commands[0].customer.lastName == "Byron")
         #expect(commands[1].document.amount.minorUnits == 5000 && commands[1].customer.phone == "(312) 555-0100")
+        // The batch's reconciliation looks for both in Sage AR, and the loader files each one's read-back under it.
+        #expect(journals[0].receivables?.map { "\($0.document.kind.rawValue) \($0.document.documentNumber) \($0.customerNumber)" }
+            == ["invoice HL-T41 C00501", "receipt HL-T42 C00502"])
+        #expect(commands.allSatisfy { $0.reconciledUnder == journals[0].journal.reference })
+        #expect(commands[1].precededBy == nil, "the receipt's customer has no invoice in the batch")
         #expect(commands.allSatisfy { $0.journalReference == journals[0].journal.reference })
         // The ticket whose customer Heartland did not serve is set aside with its reason, like any ticket that cannot post.
         let held = try outputs.filter { $0.routingKey == QuarantinedDocument.routingKey }

@@ -101,8 +101,12 @@ public struct ReconciliationReport: Hashable, Sendable, Codable {
     public var quarantined: [SetAsideReconciliation]?
     /// On a supplementary journal's own report: the set-aside document it posts.
     public var resolves: String?
+    /// The AR documents of the batch's on-account tickets against Sage AR (nil: the batch has none, or a report older
+    /// than them). A document missing in Sage keeps the report incomplete; any other difference makes it mismatched.
+    public var receivables: [ReceivableReconciliation]?
 
     public var differences: [ReconciliationLine] { lines.filter { !$0.isMatched } }
+    public var receivableDifferences: [ReceivableReconciliation] { (receivables ?? []).filter { $0.status != .matched } }
 
     /// The batch report once the refund with this report's reference is in Sage: its Sage amounts are
     /// added to the batch's, and the status is decided again. Unchanged if the refund is not one of
@@ -129,15 +133,28 @@ public struct ReconciliationReport: Hashable, Sendable, Codable {
             }
         }
         (report.status, report.reason) = Reconciler.status(lines: report.lines, refunds: refunds, pendingReason: nil,
-                                                            sageHoldsDay: true, reference: reference, setAside: quarantined)
+                                                            sageHoldsDay: true, reference: reference, setAside: quarantined,
+                                                            receivables: report.receivables)
         return report
     }
 
     /// A journal of the batch posted apart that the report did not expect when it was made (a set-aside ticket's
     /// supplementary journal, a gateway-only refund): its expected and Sage amounts are both added, once.
     func addingPart(_ part: ReconciliationReport) -> ReconciliationReport {
-        guard part.partOf == reference, !(refunds ?? []).contains(where: { $0.reference == part.reference }) else { return self }
+        guard part.partOf == reference else { return self }
+        if part.isReceivablesOnly {
+            // An AR document's own read-back, sent by sage-loader when it posts (or finds) the document: folded in by
+            // document, as often as it comes.
+            var report = self
+            report.receivables = ReceivablesReconciler.merge(receivables, part.receivables ?? [])
+            (report.status, report.reason) = Reconciler.status(lines: report.lines, refunds: report.refunds, pendingReason: nil,
+                                                                sageHoldsDay: true, reference: reference, setAside: report.quarantined,
+                                                                receivables: report.receivables)
+            return report
+        }
+        guard !(refunds ?? []).contains(where: { $0.reference == part.reference }) else { return self }
         var report = self
+        report.receivables = ReceivablesReconciler.merge(report.receivables, part.receivables ?? [])
         for line in part.lines where line.check == .account {
             let sage = line.sageCents ?? 0
             if let index = report.lines.firstIndex(where: { $0.check == .account && $0.account == line.account }) {
@@ -165,9 +182,25 @@ public struct ReconciliationReport: Hashable, Sendable, Codable {
             report.quarantined = held
         }
         (report.status, report.reason) = Reconciler.status(lines: report.lines, refunds: report.refunds, pendingReason: nil,
-                                                            sageHoldsDay: true, reference: reference, setAside: report.quarantined)
+                                                            sageHoldsDay: true, reference: reference, setAside: report.quarantined,
+                                                            receivables: report.receivables)
         return report
     }
+
+    /// The report of one AR document (no GL lines), sent by sage-loader when it posts or finds the document, to be folded
+    /// into its batch's report (`partOf`).
+    public static func receivablePart(_ line: ReceivableReconciliation, storeID: StoreID, businessDate: BusinessDate, partOf: String)
+        -> ReconciliationReport
+    {
+        var report = ReconciliationReport(storeID: storeID, businessDate: businessDate, batchID: nil, reference: "AR \(line.key)",
+                                          status: line.status == .matched ? .matched : (line.status == .missingInSage ? .incomplete : .mismatched),
+                                          reason: line.status == .matched ? nil : line.summary, heartlandTotals: nil, lines: [])
+        report.receivables = [line]
+        report.partOf = partOf
+        return report
+    }
+
+    var isReceivablesOnly: Bool { lines.isEmpty && receivables?.isEmpty == false && resolves == nil && refunds == nil }
 }
 
 /// A ticket of a batch set aside as it could not post, as the batch's reconciliation names it.
@@ -221,7 +254,8 @@ public enum Reconciler {
     public static func reconcile(
         storeID: StoreID, expected: JournalEntry, batch: SettlementBatch?, sage: SageReadBack?,
         refunds: [(refund: RealTimeRefund, sage: SageReadBack?)] = [],
-        pendingReason: String? = nil, rules: MappingRules, setAside: [SetAsideReconciliation] = []
+        pendingReason: String? = nil, rules: MappingRules, setAside: [SetAsideReconciliation] = [],
+        receivables: [ReceivableReconciliation]? = nil
     ) -> ReconciliationReport {
         var sageNet: [AccountNumber: Int64]? = sage.map { readBack in
             readBack.lines.reduce(into: [:]) { $0[$1.account, default: 0] &+= $1.signedCents }
@@ -265,16 +299,19 @@ public enum Reconciler {
         }
         let (status, reason) = Self.status(lines: lines, refunds: refunds.isEmpty ? nil : refundStatus, pendingReason: pendingReason,
                                            sageHoldsDay: !(sage == nil || sage?.lines.isEmpty == true), reference: expected.reference,
-                                           setAside: setAside)
-        return ReconciliationReport(
+                                           setAside: setAside, receivables: receivables)
+        var report = ReconciliationReport(
             storeID: storeID, businessDate: expected.postingDate, batchID: batch?.id, reference: expected.reference,
             status: status, reason: reason, heartlandTotals: batch?.totals, lines: lines, refunds: refunds.isEmpty ? nil : refundStatus,
             quarantined: setAside.isEmpty ? nil : setAside)
+        report.receivables = receivables
+        return report
     }
 
     /// Incomplete while anything is not in Sage (the day's entry or a refund); then matched or mismatched.
     static func status(lines: [ReconciliationLine], refunds: [RefundReconciliation]?, pendingReason: String?, sageHoldsDay: Bool,
-                       reference: String, setAside: [SetAsideReconciliation]? = nil) -> (ReconciliationStatus, String?) {
+                       reference: String, setAside: [SetAsideReconciliation]? = nil,
+                       receivables: [ReceivableReconciliation]? = nil) -> (ReconciliationStatus, String?) {
         if let pendingReason { return (.incomplete, pendingReason) }
         if !sageHoldsDay { return (.incomplete, "Sage holds no journal entry with reference \(reference) yet") }
         var waiting: [String] = []
@@ -287,10 +324,16 @@ public enum Reconciler {
         if !held.isEmpty {
             waiting.append("\(held.count) ticket(s) set aside (bridgectl quarantine list): " + held.map(\.summary).joined(separator: "; "))
         }
+        let missing = (receivables ?? []).filter { $0.status == .missingInSage }
+        if !missing.isEmpty {
+            waiting.append("\(missing.count) AR document(s) not in Sage AR yet (posting, held for a customer review, or in sage-loader.dlq): "
+                + missing.map(\.summary).joined(separator: "; "))
+        }
         if !waiting.isEmpty { return (.incomplete, waiting.joined(separator: ". ")) }
-        if lines.allSatisfy(\.isMatched) { return (.matched, nil) }
-        return (.mismatched, lines.filter { !$0.isMatched }.map {
+        let arDifferences = (receivables ?? []).filter { $0.status != .matched }
+        if lines.allSatisfy(\.isMatched) && arDifferences.isEmpty { return (.matched, nil) }
+        return (.mismatched, (lines.filter { !$0.isMatched }.map {
             "\($0.check.rawValue) \($0.label) (\($0.account)) differs by \(Money.decimalString($0.differenceCents ?? 0))"
-        }.joined(separator: "; "))
+        } + arDifferences.map { "AR \($0.summary)" }).joined(separator: "; "))
     }
 }

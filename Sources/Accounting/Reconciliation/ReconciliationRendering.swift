@@ -24,6 +24,17 @@ extension ReconciliationReport {
                                refund.status == .posted ? Money.decimalString(refund.amountCents) : "", ""]
                 rows.append((prefix + figures).map(csvField).joined(separator: ","))
             }
+            for document in report.receivables ?? [] {
+                // check `ar_<status>`, label the document, account the customer (the day's, else Sage's).
+                let customer: String = document.expectedCustomer ?? document.sageCustomer ?? ""
+                let expected: String = document.expectedCents.map { Money.decimalString($0) } ?? ""
+                let sage: String = document.sageCents.map { Money.decimalString($0) } ?? ""
+                var difference = ""
+                if let day = document.expectedCents, let held = document.sageCents { difference = Money.decimalString(held - day) }
+                let figures: [String] = ["ar_\(document.status.rawValue)", "\(document.kind.rawValue) \(document.documentNumber)", customer, expected,
+                                         sage, difference]
+                rows.append((prefix + figures).map(csvField).joined(separator: ","))
+            }
         }
         return rows.joined(separator: "\n") + "\n"
     }
@@ -62,6 +73,16 @@ extension ReconciliationReport {
                     // A refund names its return ticket and the money given back; another journal of the batch says what it is.
                     let what = refund.amountCents == 0 ? refund.ticket : "ticket \(refund.ticket)  \(Money.decimalString(refund.amountCents))"
                     out.append("    \(refund.reference)  \(what)  " + refund.status.rawValue + (refund.detail.map { " (\($0))" } ?? ""))
+                }
+            }
+            if let documents = report.receivables, !documents.isEmpty {
+                out.append("  Sage AR, the on-account tickets' documents:")
+                for document in documents {
+                    let customers = [document.expectedCustomer.map { "day \($0)" }, document.sageCustomer.map { "Sage \($0)" }].compactMap { $0 }
+                    let amounts = [document.expectedCents.map { "day \(Money.decimalString($0))" }, document.sageCents.map { "Sage \(Money.decimalString($0))" }]
+                        .compactMap { $0 }
+                    out.append("    \(document.kind.rawValue) \(document.documentNumber)" + (document.ticket.map { "  ticket \($0)" } ?? "")
+                        + "  \(customers.joined(separator: " / "))  \(amounts.joined(separator: " / "))  \(document.status.words)")
                 }
             }
             out.append("")

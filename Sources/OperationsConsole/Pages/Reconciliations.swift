@@ -26,7 +26,7 @@ extension OperationsConsole {
                 incomplete: reports.filter { $0.status == .incomplete }.count,
                 reports: reports.map {
                     .init(reference: $0.reference, storeId: $0.storeID.rawValue, status: $0.status.rawValue, batchId: $0.batchID?.rawValue,
-                          reason: $0.reason, differences: $0.differences.count)
+                          reason: $0.reason, differences: $0.differences.count + $0.receivableDifferences.count)
                 })
         }
     }

@@ -127,6 +127,15 @@ extension HTML {
                  "<span class=\"\(refund.status == .posted ? "ok" : "bad")\">\(escape(refund.status.rawValue))</span>", escape(refund.detail ?? "")]
             })
         }
+        if let documents = report.receivables, !documents.isEmpty {
+            html += "<h3>Sage AR: the on-account tickets' documents</h3>"
+            html += table(id: "receivables", ["Document", "Number", "Ticket", "Customer (day)", "Customer (Sage)", "Amount (day)", "Amount (Sage)", "Status"],
+                          documents.map { document in
+                [escape(document.kind.rawValue), escape(document.documentNumber), escape(document.ticket ?? "-"), escape(document.expectedCustomer ?? "-"),
+                 escape(document.sageCustomer ?? "-"), money(document.expectedCents), money(document.sageCents),
+                 "<span class=\"\(document.status == .matched ? "ok" : "bad")\">\(escape(document.status.words))</span>"]
+            })
+        }
         if let held = report.quarantined, !held.isEmpty {
             html += "<h3>Tickets set aside</h3>"
             html += table(id: "quarantined", ["Ticket", "Id", "Field", "Amount per account", "Status", "Posted as"], held.map { document in

@@ -22,6 +22,22 @@ public struct SageReceivablesClient: Sendable {
         return try await api.list("AR/ARPostedDocuments", filter: "\(field) eq \(ODataQuery.literal(number))")
     }
 
+    /// Posted documents (of any customer) numbered with any of `numbers`, as an invoice's `DocumentNumber` or a receipt's
+    /// `CheckReceiptNumber`: one query per 20 numbers.
+    public func postedDocuments(numbers: [String]) async throws(SageError) -> [SageARPostedDocument] {
+        var found: [SageARPostedDocument] = []
+        var start = 0
+        while start < numbers.count {
+            let chunk = numbers[start..<min(start + 20, numbers.count)]
+            let filter = chunk.map { "DocumentNumber eq \(ODataQuery.literal($0)) or CheckReceiptNumber eq \(ODataQuery.literal($0))" }
+                .joined(separator: " or ")
+            let page: [SageARPostedDocument] = try await api.list("AR/ARPostedDocuments", filter: filter)
+            found += page
+            start += 20
+        }
+        return found
+    }
+
     /// A customer's posted documents.
     public func postedDocuments(customer: String) async throws(SageError) -> [SageARPostedDocument] {
         try await api.list("AR/ARPostedDocuments", filter: "CustomerNumber eq \(ODataQuery.literal(customer))")
@@ -44,6 +60,11 @@ public struct SageReceivablesClient: Sendable {
     public func createReceiptBatch(_ batch: SageARReceiptBatch) async throws(SageError) -> SageARReceiptBatch {
         let answer = try await transport.send("POST", "AR/ARReceiptAndAdjustmentBatches", body: try SageMasterDataClient.encode(batch))
         return try transport.decode(SageARReceiptBatch.self, from: answer, what: "created AR receipt batch")
+    }
+
+    /// Deletes an entered receipt batch (a posted one cannot be: Sage refuses), freeing its check/receipt numbers.
+    public func deleteReceiptBatch(_ number: Int64) async throws(SageError) {
+        _ = try await transport.send("DELETE", "AR/ARReceiptAndAdjustmentBatches(BatchRecordType='CA',BatchNumber=\(number))")
     }
 
     public func postInvoiceBatch(_ number: Int64) async throws(SageError) {
@@ -74,6 +95,8 @@ public struct SageARPostedDocument: Sendable, Hashable, Codable {
 
     /// The amount in cents, as posted (a receipt or credit note negative).
     public var amountCents: Int64? { OriginalDocumentAmount.flatMap(SageAmount.cents) }
+    /// What is still owed on it (a receipt's unapplied rest or an open credit note negative).
+    public var balanceCents: Int64? { CurrentBalance.flatMap(SageAmount.cents) }
 }
 
 /// `AR/ARInvoiceBatches`: a batch of invoices (and credit notes), each with its details.
@@ -130,9 +153,27 @@ public struct SageARReceiptBatch: Sendable, Hashable, Codable {
         public var PaymentCode: String
         public var ReceiptTransactionType: String
         public var DocumentNumber: String?
+        /// The documents the receipt pays (Sage's apply-document lines); the rest of the receipt stays unapplied on account.
+        public var AppliedReceiptsAdjustments: [Applied]?
+
+        /// One apply-document line: `CustomerReceiptAmount` of the receipt paid to the customer's document `DocumentNumber`.
+        public struct Applied: Sendable, Hashable, Codable {
+            public var CustomerNumber: String
+            public var DocumentNumber: String
+            public var CustomerReceiptAmount: Decimal
+
+            public init(CustomerNumber: String, DocumentNumber: String, amountCents: Int64) {
+                self.CustomerNumber = CustomerNumber
+                self.DocumentNumber = DocumentNumber
+                CustomerReceiptAmount = SageAmount.decimal(cents: amountCents)
+            }
+
+            public var amountCents: Int64? { SageAmount.cents(CustomerReceiptAmount) }
+        }
 
         public init(CustomerNumber: String, ReceiptDateAdjustmentDate: String, EntryDescription: String, EntryReference: String,
-                    CheckReceiptNumber: String, amountCents: Int64, PaymentCode: String) {
+                    CheckReceiptNumber: String, amountCents: Int64, PaymentCode: String, applied: [Applied] = []) {
+            AppliedReceiptsAdjustments = applied
             self.CustomerNumber = CustomerNumber
             self.ReceiptDateAdjustmentDate = ReceiptDateAdjustmentDate
             self.EntryDescription = EntryDescription

@@ -58,17 +58,13 @@ public enum ARPosting {
             let customer = entry["CustomerNumber"]?.stringValue ?? ""
             let amount = Money.cents(fromDollars: entry["CustomerReceiptAmount"]) ?? 0
             var unapplied = amount
-            for applied in entry["AppliedReceiptsAdjustments"]?.arrayValue ?? [] {
-                guard let document = applied["DocumentNumber"]?.stringValue, let paid = Money.cents(fromDollars: applied["CustomerReceiptAmount"]),
-                      let invoice = try SageRecords.fetch(db, resource: postedDocuments.resource, key: "\(customer)|\(document)")
-                else { throw SageError.fieldInvalid("Document \(applied["DocumentNumber"]?.stringValue ?? "?") of customer \(customer) is not posted.") }
-                let balance = (Money.cents(fromDollars: invoice["CurrentBalance"]) ?? 0) - paid
-                guard balance >= 0 else { throw SageError.fieldInvalid("Applying \(Money.text(paid)) to \(document) exceeds its balance.") }
-                unapplied -= paid
-                let updated = invoice.setting("CurrentBalance", Money.dollars(balance)).setting("FullyPaid", .string(balance == 0 ? "Yes" : "No"))
+            // Checked again here: an entered batch may be posted long after entry, when another receipt has paid the document.
+            for application in try applications(db, of: entry, customer: customer, receiptCents: amount, label: "Receipt \(number)") {
+                unapplied -= application.cents
+                let balance = application.balance - application.cents
+                let updated = application.document.setting("CurrentBalance", Money.dollars(balance)).setting("FullyPaid", .string(balance == 0 ? "Yes" : "No"))
                     .setting("DatePaid", balance == 0 ? .string(date) : .null)
-                try SageRecords.update(db, resource: postedDocuments.resource, key: "\(customer)|\(document)", json: updated,
-                                       now: Timestamps.iso8601Millis(now))
+                try SageRecords.update(db, resource: postedDocuments.resource, key: application.key, json: updated, now: Timestamps.iso8601Millis(now))
             }
             let documentDate = entry["ReceiptDateAdjustmentDate"]?.stringValue ?? batch["BatchDate"]?.stringValue ?? date
             try record(db, [
@@ -87,6 +83,50 @@ public enum ARPosting {
         let posted = batch.setting("BatchStatus", "Posted").setting("PostingSequence", .int(sequence))
         try SageRecords.update(db, resource: ARResources.receiptBatches.resource, key: key, json: posted, now: Timestamps.iso8601Millis(now))
         return posted
+    }
+
+    /// One apply-document line of a receipt, checked.
+    struct Application {
+        var key: String
+        var document: JSONValue
+        /// The document's balance before this receipt.
+        var balance: Int64
+        var cents: Int64
+    }
+
+    /// Sage 300's checks of a receipt's apply-document lines (`AppliedReceiptsAdjustments`), on entry and on posting: each
+    /// names a posted document of the receipt's own customer, pays a positive amount no larger than what is still owed on
+    /// it, and together they pay no more than the receipt. Refused with Sage's `FieldInvalid` error otherwise.
+    static func applications(_ db: Database, of entry: JSONValue, customer: String, receiptCents: Int64, label: String) throws -> [Application] {
+        var checked: [Application] = []
+        var total: Int64 = 0
+        for (index, applied) in (entry["AppliedReceiptsAdjustments"]?.arrayValue ?? []).enumerated() {
+            let line = "\(label), applied document \(index + 1)"
+            guard let number = applied["DocumentNumber"]?.stringValue, !number.isEmpty else {
+                throw SageError.fieldInvalid("\(line): DocumentNumber is required.")
+            }
+            if let other = applied["CustomerNumber"]?.stringValue, !other.isEmpty, other != customer {
+                throw SageError.fieldInvalid("\(line): document '\(number)' of customer \(other) cannot be applied to a receipt of customer \(customer).")
+            }
+            let key = "\(customer)|\(number)"
+            guard let document = try SageRecords.fetch(db, resource: postedDocuments.resource, key: key) else {
+                throw SageError.fieldInvalid("\(line): document number '\(number)' does not exist for customer \(customer).")
+            }
+            guard let cents = Money.cents(fromDollars: applied["CustomerReceiptAmount"]), cents > 0 else {
+                throw SageError.fieldInvalid("\(line): CustomerReceiptAmount must be a positive amount.")
+            }
+            // A document named twice in one receipt is paid down by the first line before the second is checked.
+            let balance = checked.last { $0.key == key }.map { $0.balance - $0.cents } ?? Money.cents(fromDollars: document["CurrentBalance"]) ?? 0
+            guard cents <= balance else {
+                throw SageError.fieldInvalid("\(line): applied amount \(Money.text(cents)) exceeds the balance \(Money.text(max(0, balance))) of document '\(number)'.")
+            }
+            total += cents
+            guard total <= receiptCents else {
+                throw SageError.fieldInvalid("\(label): the applied amounts (\(Money.text(total))) exceed the receipt amount (\(Money.text(receiptCents))).")
+            }
+            checked.append(Application(key: key, document: checked.last { $0.key == key }?.document ?? document, balance: balance, cents: cents))
+        }
+        return checked
     }
 
     private static func record(_ db: Database, _ fields: [String: JSONValue], customerDelta: Int64, now: Date) throws {

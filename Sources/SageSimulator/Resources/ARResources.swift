@@ -59,6 +59,9 @@ public enum ARResources {
                 if !check.isEmpty {
                     try claimDocument(db, kind: "receipt", customer: customer, document: check, label: "Check/receipt number")
                 }
+                if recordType == "CA" {
+                    _ = try ARPosting.applications(db, of: entry, customer: customer, receiptCents: amount, label: "Receipt entry \(index + 1)")
+                }
                 let document = String(format: "PY%08d", try SageRecords.nextNumber(db, "ar-receipt-document"))
                 total += amount
                 entries.append(.object(DocumentResource.overlay([
@@ -78,6 +81,18 @@ public enum ARResources {
                 "BatchRecordType": .string(recordType), "BatchNumber": .int(batchNumber), "BatchStatus": "Open",
                 "NumberOfEntries": .int(entries.count), "BatchTotal": Money.dollars(total), "ReceiptsAdjustments": .array(entries),
             ]) { _, new in new })
+        },
+        // An entered batch can be deleted, as in Sage 300; its check/receipt numbers are free again. A posted one cannot.
+        delete: { db, existing in
+            let number = existing["BatchNumber"]?.int64Value.map(String.init) ?? "?"
+            guard existing["BatchStatus"]?.stringValue == "Open" else {
+                throw SageError.general("Receipt batch \(number) is posted and cannot be deleted.")
+            }
+            for entry in existing["ReceiptsAdjustments"]?.arrayValue ?? [] {
+                guard let check = entry["CheckReceiptNumber"]?.stringValue, !check.isEmpty else { continue }
+                try db.execute(sql: "DELETE FROM sage_record WHERE resource = ? AND key = ?",
+                               arguments: ["AR/document-number", "receipt|\(entry["CustomerNumber"]?.stringValue ?? "")|\(check)"])
+            }
         })
 
     public static let invoiceBatches = DocumentResource(

@@ -9,11 +9,23 @@ import SyncContracts
 /// sage-loader's AR poster (`SageLoader.ReceivablesPoster`) as the master-data half calls it: whether Sage already holds
 /// a document (a description of it), and posting one for a Sage customer number (a description of what Sage holds).
 public struct ReceivablesHooks: Sendable {
-    public var posted: @Sendable (ReceivableDocument) async throws -> String?
-    public var post: @Sendable (ReceivableDocument, _ customer: String) async throws -> String
+    /// A document as Sage AR holds it: described for the audit trail, and in the bridge's terms for the reconciliation.
+    public struct Posted: Sendable {
+        public var detail: String
+        public var sage: SageReceivable?
 
-    public init(posted: @escaping @Sendable (ReceivableDocument) async throws -> String?,
-                post: @escaping @Sendable (ReceivableDocument, _ customer: String) async throws -> String) {
+        public init(detail: String, sage: SageReceivable?) {
+            self.detail = detail
+            self.sage = sage
+        }
+    }
+
+    public var posted: @Sendable (ReceivableDocument) async throws -> Posted?
+    /// Posts the document for the Sage customer, once Sage holds the invoices it must follow (a receipt's `precededBy`).
+    public var post: @Sendable (ReceivableDocument, _ customer: String, _ after: [String]) async throws -> Posted
+
+    public init(posted: @escaping @Sendable (ReceivableDocument) async throws -> Posted?,
+                post: @escaping @Sendable (ReceivableDocument, _ customer: String, _ after: [String]) async throws -> Posted) {
         self.posted = posted
         self.post = post
     }
@@ -179,12 +191,28 @@ public struct SageMasterDataHandler: StageHandler {
         guard command.schema == ReceivableCommand.schema else { throw StageError.permanent("unknown schema \(command.schema)") }
         let document = command.document
         if let existing = try await receivables.posted(document) {
-            return SyncApplied(wrote: false, detail: "Sage AR already holds \(document.kind.rawValue) \(document.documentNumber): \(existing)")
+            // Compared with the customer the matching chose (its link), or the same number.
+            let customer = try await links.sage(forHeartland: command.customer.number) ?? command.customer.number.uppercased()
+            return SyncApplied(wrote: false, detail: "Sage AR already holds \(document.kind.rawValue) \(document.documentNumber): \(existing.detail)",
+                               notices: try reconciliationPart(command, sage: existing.sage, customer: customer))
         }
         let customer = try await sageCustomerNumber(for: command.customer)
-        let detail = try await receivables.post(document, customer)
+        let posted = try await receivables.post(document, customer, command.precededBy ?? [])
         return SyncApplied(wrote: true, detail: "\(document.kind.rawValue) \(document.documentNumber) of ticket \(document.ticketNumber) "
-            + "(\(Money.decimalString(document.amount.minorUnits))) for Heartland customer \(command.customer.number): \(detail)")
+            + "(\(Money.decimalString(document.amount.minorUnits))) for Heartland customer \(command.customer.number): \(posted.detail)",
+                           notices: try reconciliationPart(command, sage: posted.sage, customer: customer))
+    }
+
+    /// The document as Sage AR holds it, for its batch's reconciliation (folded in by the operations store, whether it
+    /// arrives before or after the batch's own report). None from a transformer that predates it.
+    func reconciliationPart(_ command: ReceivableCommand, sage: SageReceivable?, customer: String) throws -> [OutboundMessage] {
+        guard let batchReference = command.reconciledUnder,
+              let line = ReceivablesReconciler.compare(expected: [(command.document, customer)], sage: sage.map { [$0] } ?? []).first
+        else { return [] }
+        let report = ReconciliationReport.receivablePart(line, storeID: StoreID(command.store.id), businessDate: command.document.documentDate,
+                                                         partOf: batchReference)
+        return [try OutboundMessage(exchange: support.auditExchange, routingKey: AuditEvent.reconciliation.routingKey(report.status.rawValue),
+                                    json: report, idempotencyKey: "reconciliation:\(report.reference)", schema: "bridge.reconciliation.v1")]
     }
 
     /// A person's decision about an uncertain match, sent by the console to both loaders.
