@@ -38,11 +38,15 @@ struct SageLoaderCommand: AsyncParsableCommand {
         // The ledger and the customer links share the ledger's file, and so one pool.
         let ledgerFile = try SQLiteFile.pool(path: ledger)
         let store = try IdempotencyStore(database: ledgerFile)
-        let journals = SageLoaderHandler(
-            client: settings.makeClient(logger: logger), ledger: store,
-            rules: try MappingRules.load(path: mapping), company: SageSettings.company(),
-            // A post sent by a handler that then died lands within the client's timeout.
-            inDoubtWindow: settings.timeout + .seconds(5))
+        let client = settings.makeClient(logger: logger)
+        let company = SageSettings.company()
+        let inDoubtWindow = settings.timeout + .seconds(5)
+        // The mapping read again when it changes (a save on the console's mapping page), as the transformer does.
+        let journals = try JournalsWithMappingInForce(path: mapping, logger: logger) { rules in
+            SageLoaderHandler(client: client, ledger: store, rules: rules, company: company,
+                              // A post sent by a handler that then died lands within the client's timeout.
+                              inDoubtWindow: inDoubtWindow)
+        }
         var masterData: SageMasterDataHandler?
         if case .webAPI(let connection) = settings {
             masterData = SageMasterDataHandler(client: SageMasterDataClient(connection: connection, logger: logger), ledger: store,
