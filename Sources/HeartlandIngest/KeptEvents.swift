@@ -45,6 +45,21 @@ public final class KeptEvents: Sendable {
         return try body.map { try JSONDecoder().decode(BatchClosedEvent.self, from: $0) }
     }
 
+    /// Which batch events and pay runs were built at or after `since`, without reading them: their counts, first and last
+    /// build times and sizes. Equal fingerprints: the same events (an event is never changed in place without its time).
+    public func fingerprint(since: Date) async throws -> String {
+        let stamp = IngestInbox.stamp(since)
+        return try await database.read { db in
+            var parts: [String] = []
+            for table in ["batch_event", "payroll_event"] where try db.tableExists(table) {
+                let row = try Row.fetchOne(db, sql: "SELECT count(*), min(built_at), max(built_at), total(length(body)) FROM \(table) WHERE built_at >= ?",
+                                           arguments: [stamp])
+                parts.append("\(table): \(row?[0] as Int? ?? 0) \(row?[1] as String? ?? "") \(row?[2] as String? ?? "") \(row?[3] as Double? ?? 0)")
+            }
+            return parts.joined(separator: "; ")
+        }
+    }
+
     /// The pay runs published at or after `since` (an inbox of an earlier release has none).
     public func payRuns(since: Date) async throws -> [PayrollCompletedEvent] {
         let stamp = IngestInbox.stamp(since)
