@@ -66,6 +66,26 @@ public enum MappingChecker {
     public static func check(_ candidate: MappingDocument, inForce: MappingDocument?, chart: [SageGLAccount], batches: [BatchClosedEvent],
                              payRuns: [PayrollCompletedEvent], since: Date, concurrency: Int = ProcessInfo.processInfo.activeProcessorCount,
                              progress: (@Sendable (Int) -> Void)? = nil) -> MappingCheck {
+        let tried = Counter(progress)
+        let perBatch = findings(of: batches, candidate: candidate, inForce: inForce, concurrency: concurrency, tried: tried)
+        return check(candidate, inForce: inForce, chart: chart, findings: perBatch, payRuns: payRuns, since: since, tried: tried)
+    }
+
+    /// What each batch gives with the candidate, in order: the part of the check that is read batch by batch (a window
+    /// too large to hold in memory is given a page at a time; `check(…findings:…)` puts the pages together).
+    static func findings(of batches: [BatchClosedEvent], candidate: MappingDocument, inForce: MappingDocument?, concurrency: Int,
+                         tried: Counter) -> [BatchFindings] {
+        let proposed = TransformerHandler(rules: candidate.rules)
+        let current = inForce.map { TransformerHandler(rules: $0.rules) }
+        return concurrentMap(batches, concurrency: concurrency) { event in
+            defer { tried.add() }
+            return BatchFindings(fallbackBrands: fallbackBrands(in: event, rules: candidate.rules),
+                                 problems: buildingProblems(event, proposed: proposed, current: current))
+        }
+    }
+
+    static func check(_ candidate: MappingDocument, inForce: MappingDocument?, chart: [SageGLAccount], findings perBatch: [BatchFindings],
+                      payRuns: [PayrollCompletedEvent], since: Date, tried: Counter) -> MappingCheck {
         var problems: [MappingProblem] = []
         let sage = Dictionary(chart.map { ($0.accountNumber, $0) }, uniquingKeysWith: { first, _ in first })
         for row in candidate.rows {
@@ -79,17 +99,8 @@ public enum MappingChecker {
             }
         }
 
-        // Every batch of the window: the card brands it holds without a rule of their own, and what building its journal
-        // with the candidate (and, when that sets something aside or fails, with the mapping in force) gives.
-        let proposed = TransformerHandler(rules: candidate.rules)
-        let current = inForce.map { TransformerHandler(rules: $0.rules) }
-        let tried = Counter(progress)
-        let perBatch = concurrentMap(batches, concurrency: concurrency) { event in
-            defer { tried.add() }
-            return BatchFindings(fallbackBrands: fallbackBrands(in: event, rules: candidate.rules),
-                                 problems: buildingProblems(event, proposed: proposed, current: current))
-        }
-
+        // Every batch of the window (`findings`): the card brands it holds without a rule of their own, and what building
+        // its journal with the candidate (and, when that sets something aside or fails, with the mapping in force) gives.
         // Card brands Heartland sent that have no rule of their own.
         var fallback: [String: Int] = [:]
         for findings in perBatch {
@@ -119,7 +130,7 @@ public enum MappingChecker {
                 problems.append(.init(.error, rule: nil, "\(what) would not post: \(error)"))
             }
         }
-        return MappingCheck(problems: problems, sageAccounts: chart.count, batches: batches.count, payRuns: payRuns.count,
+        return MappingCheck(problems: problems, sageAccounts: chart.count, batches: perBatch.count, payRuns: payRuns.count,
                             since: Timestamps.iso8601(since))
     }
 

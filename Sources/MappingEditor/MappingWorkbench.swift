@@ -46,6 +46,8 @@ public struct MappingWorkbench: Sendable {
     public var now: @Sendable () -> Date = { Date() }
     /// How long the console's request waits for a check before answering with its progress (the check goes on).
     public var checkWait: Duration = .seconds(3)
+    /// How many kept batches a check reads and tries at a time: a month of many stores is hundreds of megabytes of tickets.
+    public var batchPageSize = 32
     /// The checks run for the console, shared by every copy of this workbench.
     public let checks = MappingCheckJobs()
 
@@ -89,22 +91,42 @@ public struct MappingWorkbench: Sendable {
         return (try await history.batches(since: since), try await history.payRuns(since: since), since)
     }
 
+    /// The closed batches kept in the window, oldest first, without their tickets: the days a preview can use.
+    public func keptBatches() async throws -> [(batchID: String, store: String, businessDate: String)] {
+        try await history()?.batchList(since: now().addingTimeInterval(-window)) ?? []
+    }
+
     /// Checks a candidate against Sage's live chart and the window's Heartland data (`bridgectl mapping validate`: it waits
     /// for the whole check; the console runs it as a job, `checkInBackground`).
     public func check(_ candidate: MappingDocument) async throws -> MappingCheck {
         try await check(candidate, chart: try await chart(), progress: nil)
     }
 
+
     func check(_ candidate: MappingDocument, chart: [SageGLAccount], progress: (@Sendable (_ tried: Int, _ total: Int) -> Void)?) async throws -> MappingCheck {
-        let recent = try await recent()
+        let since = now().addingTimeInterval(-window)
+        let history = try history()
         let inForce = try? inForce()
-        let total = recent.batches.count + recent.payRuns.count
+        let payRuns = try await history?.payRuns(since: since) ?? []
+        let total = (try await history?.batchCount(since: since) ?? 0) + payRuns.count
+        let tried = MappingChecker.Counter(progress.map { report in { @Sendable tried in report(tried, total) } })
         progress?(0, total)
-        // Minutes of work for many stores: on threads of its own, not the cooperative pool the console answers from.
-        let tried: (@Sendable (Int) -> Void)? = progress.map { report in { @Sendable tried in report(tried, total) } }
-        let (batches, payRuns, since) = recent
-        return await Self.offThePool { () -> MappingCheck in
-            MappingChecker.check(candidate, inForce: inForce, chart: chart, batches: batches, payRuns: payRuns, since: since, progress: tried)
+        // Page by page, each page's batches tried on threads of their own (minutes of work for many stores), not on the
+        // cooperative pool the console answers from.
+        var findings: [MappingChecker.BatchFindings] = []
+        var cursor: KeptEvents.Cursor?
+        repeat {
+            guard let history else { break }
+            let page = try await history.batchPage(since: since, after: cursor, limit: batchPageSize)
+            cursor = page.next
+            findings += await Self.offThePool {
+                MappingChecker.findings(of: page.events, candidate: candidate, inForce: inForce,
+                                        concurrency: ProcessInfo.processInfo.activeProcessorCount, tried: tried)
+            }
+        } while cursor != nil
+        let perBatch = findings
+        return await Self.offThePool {
+            MappingChecker.check(candidate, inForce: inForce, chart: chart, findings: perBatch, payRuns: payRuns, since: since, tried: tried)
         }
     }
 

@@ -1,5 +1,5 @@
 import Foundation
-import MappingEditor
+@testable import MappingEditor
 import MappingTestSupport
 import Synchronization
 import Testing
@@ -75,5 +75,16 @@ import Testing
         #expect(serial.problems.contains { $0.message.contains("card brand \"JCB\" (2 tender(s) in the window)") }, "\(serial.problems)")
         #expect(concurrent == serial)
         #expect(tried.withLock { $0 } == recent.batches.count + recent.payRuns.count)
+
+        // The workbench reads the window a page at a time: two batches a page finds what the whole window gives.
+        var paged = workbench
+        paged.batchPageSize = 2
+        let progress = Mutex<[Int]>([])
+        let byPages = try await paged.check(candidate, chart: chart) { tried, total in
+            #expect(total == 9)
+            progress.withLock { $0.append(tried) }
+        }
+        #expect(byPages.problems == serial.problems && byPages.batches == 9)
+        #expect(progress.withLock { $0.max() } == 9)
     }
 }

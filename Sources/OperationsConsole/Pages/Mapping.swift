@@ -83,8 +83,8 @@ extension OperationsConsole {
             page.chartProblem = "Sage's chart of accounts could not be read: \(error)"
         }
         do {
-            page.days = try await workbench.recent().batches.reversed().map {
-                .init(batchId: $0.batchId ?? "", store: $0.store.id, businessDate: $0.businessDate)
+            page.days = try await workbench.keptBatches().reversed().map {
+                .init(batchId: $0.batchID, store: $0.store, businessDate: $0.businessDate)
             }.filter { !$0.batchId.isEmpty }
         } catch {
             page.daysProblem = "heartland-ingest's kept days could not be read: \(error)"
