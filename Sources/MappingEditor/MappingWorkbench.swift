@@ -102,7 +102,6 @@ public struct MappingWorkbench: Sendable {
         try await check(candidate, chart: try await chart(), progress: nil)
     }
 
-
     func check(_ candidate: MappingDocument, chart: [SageGLAccount], progress: (@Sendable (_ tried: Int, _ total: Int) -> Void)?) async throws -> MappingCheck {
         let since = now().addingTimeInterval(-window)
         let history = try history()
