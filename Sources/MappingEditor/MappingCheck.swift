@@ -79,8 +79,10 @@ public enum MappingChecker {
         let current = inForce.map { TransformerHandler(rules: $0.rules) }
         return concurrentMap(batches, concurrency: concurrency) { event in
             defer { tried.add() }
-            return BatchFindings(fallbackBrands: fallbackBrands(in: event, rules: candidate.rules),
-                                 problems: buildingProblems(event, proposed: proposed, current: current))
+            // The tickets read once, for the brands and for the journal (unreadable: the journal's build reads them and fails).
+            let records = (try? CurrencyCode(event.store.currency)).flatMap { try? HeartlandJSON.ticketRecords(from: event.tickets.data, currency: $0) }
+            return BatchFindings(fallbackBrands: fallbackBrands(in: records ?? [], rules: candidate.rules),
+                                 problems: buildingProblems(event, tickets: records, proposed: proposed, current: current))
         }
     }
 
@@ -140,10 +142,8 @@ public enum MappingChecker {
     }
 
     /// The card brands of a batch's tenders that fall to `tenders.card_other_brands`, with their counts.
-    static func fallbackBrands(in event: BatchClosedEvent, rules: MappingRules) -> [String: Int] {
+    static func fallbackBrands(in records: [TicketRecord], rules: MappingRules) -> [String: Int] {
         var fallback: [String: Int] = [:]
-        guard let currency = try? CurrencyCode(event.store.currency),
-              let records = try? HeartlandJSON.ticketRecords(from: event.tickets.data, currency: currency) else { return fallback }
         for ticket in records.compactMap(\.ticket) {
             for case .card(let brand, _, _, _) in ticket.tenders where rules.canonicalBrand(brand) == MappingRules.otherBrand {
                 fallback[brand, default: 0] += 1
@@ -153,12 +153,13 @@ public enum MappingChecker {
     }
 
     /// What the candidate breaks in one batch (errors), or what already fails with the mapping in force (warnings).
-    static func buildingProblems(_ event: BatchClosedEvent, proposed: TransformerHandler, current: TransformerHandler?) -> [MappingProblem] {
+    static func buildingProblems(_ event: BatchClosedEvent, tickets: [TicketRecord]?, proposed: TransformerHandler,
+                                 current: TransformerHandler?) -> [MappingProblem] {
         let what = "store \(event.store.id) batch \(event.batchId ?? "?") of \(event.businessDate)"
         // The mapping in force is tried only when the candidate sets something aside or fails (usually it does not).
-        func before() -> Result<BatchTransform, any Error>? { current.map { handler in Result { try handler.settlement(batch: event) } } }
+        func before() -> Result<BatchTransform, any Error>? { current.map { handler in Result { try handler.settlement(batch: event, tickets: tickets) } } }
         do {
-            let built = try proposed.settlement(batch: event)
+            let built = try proposed.settlement(batch: event, tickets: tickets)
             guard !built.quarantined.isEmpty else { return [] }
             let known = Set(((try? before()?.get())?.quarantined ?? []).map { (held: QuarantinedDocument) in held.reason })
             return built.quarantined.filter { !known.contains($0.reason) }.map {

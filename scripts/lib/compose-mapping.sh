@@ -71,7 +71,8 @@ PY
   versions=$(curl -fsS -H "Cookie: $cookie" "$console_url/api/mapping/versions" | python3 -c '
 import json, sys
 v = json.load(sys.stdin)
-print(f"{len(v)} versions, newest by {v[0][\"actor\"]}: {v[0][\"why\"]}")') || fail "mapping page: no versions listed"
+actor, why = v[0]["actor"], v[0]["why"]
+print(f"{len(v)} versions, newest by {actor}: {why}")') || fail "mapping page: no versions listed"
   note "mapping page (after $day posted): mapper logged in; check of $mapping_rule $old_account → $mapping_new_account in ${check_seconds}s: $check"
   note "  saved (303 to ${location#*notice=}); $versions; the file seen by transformer and sage-loader on mapping-data ($((saved_at - started))s in all)"
   mapping_old_account=$old_account
