@@ -19,9 +19,14 @@ public struct MappingWorkbench: Sendable {
         case unavailable(String)
         case refused(MappingCheck)
         case notFound(String)
+        /// The check of the candidate is still running: nothing saved yet.
+        case checking(tried: Int, total: Int)
 
         public var description: String {
             switch self {
+            case .checking(let tried, let total):
+                "the mapping was not saved: its check is still running (\(tried) of \(total) closed batches and pay runs tried); "
+                    + "save again once the page shows the check passed"
             case .unavailable(let why): why
             case .notFound(let what): what
             case .refused(let check):
@@ -39,6 +44,12 @@ public struct MappingWorkbench: Sendable {
     /// How far back Heartland's data is checked.
     public var window: TimeInterval = 30 * 24 * 3600
     public var now: @Sendable () -> Date = { Date() }
+    /// How long the console's request waits for a check before answering with its progress (the check goes on).
+    public var checkWait: Duration = .seconds(3)
+    /// How many kept batches a check reads and tries at a time: a month of many stores is hundreds of megabytes of tickets.
+    public var batchPageSize = 32
+    /// The checks run for the console, shared by every copy of this workbench.
+    public let checks = MappingCheckJobs()
 
     public init(mappingPath: String, versions: MappingVersions?, sage: (any SageChartReader)?, historyPath: String?) {
         self.mappingPath = mappingPath
@@ -80,12 +91,61 @@ public struct MappingWorkbench: Sendable {
         return (try await history.batches(since: since), try await history.payRuns(since: since), since)
     }
 
-    /// Checks a candidate against Sage's live chart and the window's Heartland data.
+    /// The closed batches kept in the window, oldest first, without their tickets: the days a preview can use.
+    public func keptBatches() async throws -> [(batchID: String, store: String, businessDate: String)] {
+        try await history()?.batchList(since: now().addingTimeInterval(-window)) ?? []
+    }
+
+    /// Checks a candidate against Sage's live chart and the window's Heartland data (`bridgectl mapping validate`: it waits
+    /// for the whole check; the console runs it as a job, `checkInBackground`).
     public func check(_ candidate: MappingDocument) async throws -> MappingCheck {
+        try await check(candidate, chart: try await chart(), progress: nil)
+    }
+
+    func check(_ candidate: MappingDocument, chart: [SageGLAccount], progress: (@Sendable (_ tried: Int, _ total: Int) -> Void)?) async throws -> MappingCheck {
+        let since = now().addingTimeInterval(-window)
+        let history = try history()
+        let inForce = try? inForce()
+        let payRuns = try await history?.payRuns(since: since) ?? []
+        let total = (try await history?.batchCount(since: since) ?? 0) + payRuns.count
+        let tried = MappingChecker.Counter(progress.map { report in { @Sendable tried in report(tried, total) } })
+        progress?(0, total)
+        // Page by page, each page's batches tried on threads of their own (minutes of work for many stores), not on the
+        // cooperative pool the console answers from.
+        var findings: [MappingChecker.BatchFindings] = []
+        var cursor: KeptEvents.Cursor?
+        repeat {
+            guard let history else { break }
+            let page = try await history.batchPage(since: since, after: cursor, limit: batchPageSize)
+            cursor = page.next
+            findings += await Self.offThePool {
+                MappingChecker.findings(of: page.events, candidate: candidate, inForce: inForce,
+                                        concurrency: ProcessInfo.processInfo.activeProcessorCount, tried: tried)
+            }
+        } while cursor != nil
+        let perBatch = findings
+        return await Self.offThePool {
+            MappingChecker.check(candidate, inForce: inForce, chart: chart, findings: perBatch, payRuns: payRuns, since: since, tried: tried)
+        }
+    }
+
+    /// The candidate's check as the console runs it: a job per exact input (`MappingCheckJobs`), awaited at most `wait`;
+    /// asking again gives its progress, then its result.
+    public func checkInBackground(_ candidate: MappingDocument, wait: Duration? = nil) async throws -> MappingCheckJobs.Status {
         let chart = try await chart()
-        let recent = try await recent()
-        return MappingChecker.check(candidate, inForce: try? inForce(), chart: chart, batches: recent.batches, payRuns: recent.payRuns,
-                                    since: recent.since)
+        let since = now().addingTimeInterval(-window)
+        let key = MappingCheckJobs.Key(candidate: candidate.text, inForce: (try? inForce())?.text,
+                                       chart: chart.map { "\($0.accountNumber)\t\($0.description)\t\($0.isActive)" }.joined(separator: "\n"),
+                                       kept: try await history()?.fingerprint(since: since) ?? "")
+        return await checks.status(of: key, wait: wait ?? checkWait) { progress in
+            try await self.check(candidate, chart: chart, progress: progress)
+        }
+    }
+
+    static func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: work()) }.start()
+        }
     }
 
     /// The candidate's journals of one closed batch beside what Sage holds.
@@ -105,7 +165,13 @@ public struct MappingWorkbench: Sendable {
     /// Checks the text and saves it as a new version (file and record), or refuses it with the check's errors.
     public func save(_ candidate: MappingDocument, actor: String, why: String, restoring: Int64? = nil) async throws -> (MappingVersions.Version, MappingCheck) {
         guard let versions else { throw Failure.unavailable("no mapping version store: pass --mapping-versions or set BRIDGE_MAPPING_VERSIONS") }
-        let check = try await check(candidate)
+        // The check of this exact candidate, against the chart and the kept days as they are now: the page's, when it ran.
+        let check: MappingCheck
+        switch try await checkInBackground(candidate) {
+        case .finished(let done): check = done
+        case .running(let tried, let total): throw Failure.checking(tried: tried, total: total)
+        case .failed(let why): throw Failure.unavailable(why)
+        }
         guard check.passed else { throw Failure.refused(check) }
         let version = try await versions.save(candidate.text, to: mappingPath, actor: actor, why: why, restoring: restoring, now: now())
         return (version, check)

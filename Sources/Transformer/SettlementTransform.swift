@@ -54,6 +54,12 @@ extension TransformerHandler {
     /// The batch's journals and its set-aside documents. Deterministic: the same event gives the same journals,
     /// references and keys, however often it is processed.
     public func settlement(batch event: BatchClosedEvent) throws -> BatchTransform {
+        try settlement(batch: event, tickets: nil)
+    }
+
+    /// The same, with the batch's ticket records already read from `event.tickets` (the mapping check reads them once for
+    /// the card brands and once for the journal otherwise); nil: read here.
+    public func settlement(batch event: BatchClosedEvent, tickets parsed: [TicketRecord]?) throws -> BatchTransform {
         try permanent(record: "batch \(event.batchId ?? "?") of store \(event.store.id) on \(event.businessDate)") { () throws -> BatchTransform in
             guard event.schema == BatchClosedEvent.schema else { throw StageError.permanent("unknown schema \(event.schema)") }
             let currency = try CurrencyCode(event.store.currency)
@@ -62,7 +68,7 @@ extension TransformerHandler {
             let batch = try HeartlandJSON.settlementBatch(from: event.batch.data)
             let store = StoreID(event.store.id)
             let rules = try rules(for: event.store.id)
-            let records = try HeartlandJSON.ticketRecords(from: event.tickets.data, currency: currency)
+            let records = try parsed ?? HeartlandJSON.ticketRecords(from: event.tickets.data, currency: currency)
             let receivables = ReceivablesPlan(tickets: records.compactMap(\.ticket), customers: event.customers, storeID: store, timeZone: timeZone)
             let tickets = records.compactMap(\.ticket).filter { receivables.rejected[$0.id] == nil }
             let built = try SettlementJournalBuilder(rules: rules).buildBatch(storeID: store, timeZone: timeZone, currency: currency,

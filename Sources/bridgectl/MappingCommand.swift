@@ -12,7 +12,7 @@ struct MappingCommand: AsyncParsableCommand {
         commandName: "mapping",
         abstract: "The GL mapping: check a file against Sage and the last 30 days, compare it with the one in force, versions.",
         discussion: "Sage through the Web API (SAGE_URL, SAGE_COMPANY, SAGE_USER, SAGE_PASSWORD[_FILE]); Heartland's last 30 days from heartland-ingest's inbox.",
-        subcommands: [Validate.self, Diff.self, History.self, Restore.self])
+        subcommands: [Validate.self, Diff.self, History.self, Restore.self, Init.self])
 
     struct Files: ParsableArguments {
         @Option(help: "The mapping file in force (the transformer's). Default: $BRIDGE_MAPPING or Config/mapping.yaml.")
@@ -35,7 +35,10 @@ struct MappingCommand: AsyncParsableCommand {
                 sage = SageWebAPIClient(connection: connection, logger: logger)
             }
             let history = FileManager.default.fileExists(atPath: ingestInbox) ? ingestInbox : nil
-            return MappingWorkbench(mappingPath: mapping, versions: try MappingVersions(path: versions), sage: sage, historyPath: history)
+            var workbench = MappingWorkbench(mappingPath: mapping, versions: try MappingVersions(path: versions), sage: sage, historyPath: history)
+            // The command line waits for the whole check (the console answers with its progress after a few seconds).
+            workbench.checkWait = .seconds(24 * 3600)
+            return workbench
         }
     }
 
@@ -136,6 +139,29 @@ struct MappingCommand: AsyncParsableCommand {
                 if case .refused(let check) = failure { MappingCommand.print(check) }
                 throw ValidationError(failure.description)
             }
+        }
+    }
+
+    /// Compose's one-shot `mapping-init`: the deployment's mapping lives on a volume the console writes (docs/DEPLOYMENT.md),
+    /// seeded once from the file shipped in Config/; what the console saved since is never overwritten.
+    struct Init: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Put a mapping file at the mapping path when none is there yet (a deployment's first start); a mapping already there is kept.")
+        @Option(help: "The mapping file in force (the transformer's). Default: $BRIDGE_MAPPING or Config/mapping.yaml.")
+        var mapping: String = EnvironmentReader.current.value("BRIDGE_MAPPING") ?? "Config/mapping.yaml"
+        @Option(help: "The mapping to start from (checked by the loader's rules before it is written).") var from: String
+
+        func run() async throws {
+            if FileManager.default.fileExists(atPath: mapping) {
+                _ = try MappingCommand.read(mapping)
+                Swift.print("\(mapping) is there already: kept")
+                return
+            }
+            let document = try MappingCommand.read(from)
+            do { try Data(document.text.utf8).write(to: URL(fileURLWithPath: mapping), options: .atomic) } catch {
+                throw ValidationError("\(mapping) cannot be written: \(error.localizedDescription)")
+            }
+            Swift.print("\(from) copied to \(mapping)")
         }
     }
 }

@@ -39,16 +39,21 @@ struct SageLoaderCommand: AsyncParsableCommand {
         let ledgerFile = try SQLiteFile.pool(path: ledger)
         let store = try IdempotencyStore(database: ledgerFile)
         let links = try CustomerLinks(database: ledgerFile)
-        var receivablesReadBack: ReceivablesReadBack?
-        if case .webAPI(let connection) = settings {
-            receivablesReadBack = ReceivablesReadBack(client: SageReceivablesClient(connection: connection, logger: logger),
-                                                      link: { try await links.sage(forHeartland: $0) })
+        let receivablesReadBack: ReceivablesReadBack? = if case .webAPI(let connection) = settings {
+            ReceivablesReadBack(client: SageReceivablesClient(connection: connection, logger: logger),
+                                link: { try await links.sage(forHeartland: $0) })
+        } else {
+            nil
         }
-        let journals = SageLoaderHandler(
-            client: settings.makeClient(logger: logger), ledger: store,
-            rules: try MappingRules.load(path: mapping), company: SageSettings.company(),
-            // A post sent by a handler that then died lands within the client's timeout.
-            inDoubtWindow: settings.timeout + .seconds(5), receivables: receivablesReadBack)
+        let client = settings.makeClient(logger: logger)
+        let company = SageSettings.company()
+        let inDoubtWindow = settings.timeout + .seconds(5)
+        // The mapping read again when it changes (a save on the console's mapping page), as the transformer does.
+        let journals = try JournalsWithMappingInForce(path: mapping, logger: logger) { rules in
+            SageLoaderHandler(client: client, ledger: store, rules: rules, company: company,
+                              // A post sent by a handler that then died lands within the client's timeout.
+                              inDoubtWindow: inDoubtWindow, receivables: receivablesReadBack)
+        }
         var masterData: SageMasterDataHandler?
         if case .webAPI(let connection) = settings {
             masterData = SageMasterDataHandler(client: SageMasterDataClient(connection: connection, logger: logger), ledger: store,

@@ -130,6 +130,47 @@ final class MappingPageTests: XCTestCase {
 }
 
 /// The parts of `/api/mapping` the tests read.
+/// A check longer than the request's wait (docs/MAPPING.md, "Cost"): the page answers at once with the progress and goes
+/// on checking; the save of that candidate is refused while its check runs and goes through once it passed.
+final class MappingCheckInBackgroundTests: XCTestCase {
+    func testTheCheckGoesOnAfterTheRequestAndTheSaveWaitsForThatCandidatesCheck() async throws {
+        let mapping = try await MappingFixture.start()
+        defer { Task { await mapping.stop() } }
+        try await mapping.addAccount("1214", "Card clearing - Visa (new acquirer)")
+        var workbench = mapping.workbench
+        // No wait at all: the first request for a candidate always finds its check just started.
+        workbench.checkWait = .zero
+        let console = try ConsoleFixture.make { $0.mapping = workbench }
+        let session = try await console.login("mia", "map-secret")
+        let query = ["check": "1", "account.\(MappingPageTests.visa)": "1214"]
+        let first = await console.get("/mapping", ["cookie": session.cookie], query: query)
+        XCTAssertEqual(first.status, 200, first.text)
+        XCTAssertTrue(first.text.contains("id=\"check-running\"") && first.text.contains("http-equiv=\"refresh\""), first.text)
+        XCTAssertFalse(first.text.contains("id=\"check-verdict\""), first.text)
+        // A candidate never checked before: its save starts its check and, the check not done, saves nothing.
+        let original = try String(contentsOfFile: mapping.mappingPath, encoding: .utf8)
+        let early = await console.post("/mapping/save", ["cookie": session.cookie, "accept": "application/json"],
+                                       form: ["csrf": session.csrf, "account.\(MappingPageTests.visa)": "1213", "why": "Visa through Discover's acquirer"])
+        XCTAssertEqual(early.status, 409, early.text)
+        XCTAssertTrue(early.text.contains("its check is still running"), early.text)
+        XCTAssertEqual(try String(contentsOfFile: mapping.mappingPath, encoding: .utf8), original)
+
+        // The page asks again (as its refresh does) until the check is done.
+        var page = first
+        let deadline = Date().addingTimeInterval(60)
+        while !page.text.contains("id=\"check-verdict\""), Date() < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            page = await console.get("/mapping", ["cookie": session.cookie], query: query)
+        }
+        XCTAssertTrue(page.text.contains("The mapping passes"), page.text)
+        XCTAssertFalse(page.text.contains("id=\"check-running\""), page.text)
+        let saved = await console.post("/mapping/save", ["cookie": session.cookie],
+                                       form: ["csrf": session.csrf, "account.\(MappingPageTests.visa)": "1214", "why": "new Visa acquirer"])
+        XCTAssertEqual(saved.status, 303, saved.text)
+        XCTAssertTrue(try String(contentsOfFile: mapping.mappingPath, encoding: .utf8).contains("account: \"1214\""))
+    }
+}
+
 private struct JSONValueProbe: Decodable {
     struct Row: Decodable { var rule, account, accountName: String }
     struct Account: Decodable { var number: String; var active: Bool }

@@ -70,6 +70,19 @@ struct ComposeFile {
         return nil
     }
 
+    /// Every volume and bind mount of a service: source (a named volume, or a host path), container path, read-only.
+    static func mounts(_ service: [String: Any]) -> [(source: String, target: String, readOnly: Bool)] {
+        (service["volumes"] as? [Any] ?? []).compactMap { entry in
+            if let text = entry as? String {
+                let parts = text.split(separator: ":").map(String.init)
+                guard parts.count > 1 else { return nil }
+                return (parts[0], parts[1], parts.count > 2 && parts[2].split(separator: ",").contains("ro"))
+            }
+            guard let volume = entry as? [String: Any], let target = volume.string("target") else { return nil }
+            return (volume.string("source") ?? "", target, (volume["read_only"] as? Bool) == true)
+        }
+    }
+
     /// Container paths of the named volumes a service writes to.
     static func writableMountTargets(_ service: [String: Any]) -> [String] {
         (service["volumes"] as? [Any] ?? []).compactMap { entry -> String? in

@@ -107,7 +107,8 @@ import Testing
     @Test func healthChecksCallEndpointsTheProgramsServe() async throws {
         let compose = try await ComposeFile.resolved()
         let workers = Set(try Repository.workerExecutables())
-        for (name, service) in compose.bridgeServices where name != "topology" {
+        // One-shot services (topology, mapping-init) run to completion: nothing to check on them.
+        for (name, service) in compose.bridgeServices where service["restart"] as? String != "no" {
             let target = try #require(ComposeFile.healthCheckTarget(service), "service \(name) has no HTTP health check")
             #expect(Repository.sources.contains("\"\(target.path)\""), "service \(name) checks \(target.path), which no code serves")
             let command = ComposeFile.command(service)
@@ -179,7 +180,7 @@ import Testing
     @Test func stateFilesAreOnVolumesOrTmpfs() async throws {
         let compose = try await ComposeFile.resolved()
         let stateVariables = ["BRIDGE_INBOX", "BRIDGE_LEDGER", "BRIDGE_SYNC_STATE", "BRIDGE_OPERATIONS_DB", "BRIDGE_TRACE_DB",
-                              "BRIDGE_REVIEW_DB", "BRIDGE_BATCH_HISTORY", "BRIDGE_FEATURE_STORE"]
+                              "BRIDGE_REVIEW_DB", "BRIDGE_BATCH_HISTORY", "BRIDGE_FEATURE_STORE", "BRIDGE_MAPPING_VERSIONS"]
         for (name, service) in compose.bridgeServices {
             let environment = ComposeFile.environment(service)
             let mounts = ComposeFile.writableMountTargets(service)

@@ -25,6 +25,54 @@ import Testing
         #expect(Repository.sources.contains("parts == [\"login\"]"), "the console no longer serves /login")
     }
 
+    /// The mapping page works in Compose (docs/DEPLOYMENT.md, "The mapping page"): the alerter writes the mapping in a
+    /// folder (a save renames a new file over the old one, which a bind mount of the single file would not show) that the
+    /// transformer and sage-loader read at the same path, read-only; its versions are on the alerter's own volume;
+    /// heartland-ingest's kept days are mounted read-only; Sage is read with the loader's credentials. scripts/compose-test
+    /// saves a change through the page and finds the next day posted with it.
+    @Test func theMappingPageHasWhatItNeedsAndNoMore() async throws {
+        let compose = try await ComposeFile.resolved()
+        let alerter = try #require(compose.services["alerter"])
+        let environment = ComposeFile.environment(alerter)
+        let mapping = try #require(environment["BRIDGE_MAPPING"], "the alerter is not told where the mapping is")
+        let folder = (mapping as NSString).deletingLastPathComponent
+        func mount(_ service: [String: Any], at path: String) -> (source: String, target: String, readOnly: Bool)? {
+            ComposeFile.mounts(service).filter { path.hasPrefix($0.target + "/") }.max { $0.target.count < $1.target.count }
+        }
+        let written = try #require(mount(alerter, at: mapping), "the alerter's \(mapping) is on no volume")
+        #expect(written.target == folder && !written.readOnly && !written.source.hasPrefix("/") && !written.source.hasPrefix("."),
+                "the alerter must write the mapping's folder on a named volume: \(written)")
+        for reader in ["transformer", "sage-loader"] {
+            let service = try #require(compose.services[reader])
+            #expect(ComposeFile.environment(service)["BRIDGE_MAPPING"] == mapping, "\(reader) does not read the mapping the console writes")
+            let seen = mount(service, at: mapping)
+            #expect(seen?.source == written.source && seen?.readOnly == true, "\(reader) must mount \(written.source) read-only: \(String(describing: seen))")
+        }
+        let seed = try #require(compose.services["mapping-init"], "nothing puts the shipped mapping on the volume")
+        #expect(ComposeFile.command(seed).starts(with: ["bridgectl", "mapping", "init"]))
+        #expect(mount(seed, at: mapping)?.source == written.source)
+        for name in ["transformer", "sage-loader", "alerter"] {
+            let after = (compose.services[name]?["depends_on"] as? [String: Any])?["mapping-init"] as? [String: Any]
+            #expect(after?["condition"] as? String == "service_completed_successfully", "\(name) may start before the mapping is on the volume")
+        }
+
+        let inbox = try #require(environment["BRIDGE_INGEST_INBOX"], "the alerter is not told where heartland-ingest keeps its days")
+        let ingest = try #require(compose.services["heartland-ingest"])
+        let ingestInbox = try #require(ComposeFile.environment(ingest)["BRIDGE_INBOX"])
+        let ingestVolume = try #require(mount(ingest, at: ingestInbox))
+        let kept = mount(alerter, at: inbox)
+        #expect(kept?.source == ingestVolume.source && kept?.readOnly == true, "heartland-ingest's volume must be read-only in the alerter: \(String(describing: kept))")
+        #expect(inbox.hasSuffix("/" + (ingestInbox as NSString).lastPathComponent))
+
+        let versions = try #require(environment["BRIDGE_MAPPING_VERSIONS"])
+        #expect(mount(alerter, at: versions).map { !$0.readOnly && $0.target == "/app/var" } == true, "the versions must be on the alerter's volume")
+        #expect(environment["SAGE_URL"] != nil && environment["SAGE_PASSWORD_FILE"] == "/run/secrets/sage-password")
+        #expect(ComposeFile.secretNames(alerter).contains("sage-password"))
+        // Nothing else of Config/ becomes writable.
+        let writableHostFolders = ComposeFile.mounts(alerter).filter { ($0.source.hasPrefix("/") || $0.source.hasPrefix(".")) && !$0.readOnly }
+        #expect(writableHostFolders.isEmpty, "a host folder is writable in the alerter: \(writableHostFolders)")
+    }
+
     @Test func consoleUsersAreASecretAndGenerateSecretsWritesAValidFile() async throws {
         let compose = try await ComposeFile.resolved()
         let alerter = try #require(compose.services["alerter"])

@@ -18,6 +18,10 @@ struct MappingPage: Encodable, Sendable {
         var active: Bool
     }
 
+    struct CheckProgress: Encodable, Sendable {
+        var tried, total: Int
+    }
+
     struct Day: Encodable, Sendable {
         var batchId, store, businessDate: String
     }
@@ -33,6 +37,8 @@ struct MappingPage: Encodable, Sendable {
     /// The rule → account changes proposed (from the query or the form).
     var changes: [String: String]
     var check: MappingCheck?
+    /// The check still running (it goes on after the request; the page reloads itself): batches and pay runs tried so far.
+    var checkRunning: CheckProgress?
     var checkProblem: String?
     var previews: [JournalPreview]?
     var previewProblem: String?
@@ -77,8 +83,8 @@ extension OperationsConsole {
             page.chartProblem = "Sage's chart of accounts could not be read: \(error)"
         }
         do {
-            page.days = try await workbench.recent().batches.reversed().map {
-                .init(batchId: $0.batchId ?? "", store: $0.store.id, businessDate: $0.businessDate)
+            page.days = try await workbench.keptBatches().reversed().map {
+                .init(batchId: $0.batchID, store: $0.store, businessDate: $0.businessDate)
             }.filter { !$0.batchId.isEmpty }
         } catch {
             page.daysProblem = "heartland-ingest's kept days could not be read: \(error)"
@@ -91,7 +97,13 @@ extension OperationsConsole {
             page.checkProblem = "\(error)"
             return page
         }
-        do { page.check = try await workbench.check(candidate) } catch { page.checkProblem = "\(error)" }
+        do {
+            switch try await workbench.checkInBackground(candidate) {
+            case .finished(let check): page.check = check
+            case .running(let tried, let total): page.checkRunning = .init(tried: tried, total: total)
+            case .failed(let why): page.checkProblem = why
+            }
+        } catch { page.checkProblem = "\(error)" }
         if let day = fields["day"], !day.isEmpty {
             page.previewDay = day
             do { page.previews = try await workbench.preview(candidate, batchID: day) } catch { page.previewProblem = "\(error)" }

@@ -83,6 +83,7 @@ extension OperationsConsole {
             case .refused: throw ConsoleError.conflict(failure.description)
             case .notFound: throw ConsoleError.notFound(failure.description)
             case .unavailable: throw ConsoleError.unavailable(failure.description)
+            case .checking: throw ConsoleError.conflict(failure.description)
             }
         } catch let error as RuleSyntaxError {
             throw ConsoleError.badRequest(error.description)

@@ -19,6 +19,14 @@ extension HTML {
         if let problem = page.daysProblem { html += "<p class=\"error\" id=\"days-problem\">\(escape(problem))</p>" }
         if let problem = page.checkProblem { html += "<p class=\"error\" id=\"check-problem\">\(escape(problem))</p>" }
         if let check = page.check { html += mappingCheck(check) }
+        if let running = page.checkRunning {
+            // The check goes on after this request: the page asks again every two seconds until it has the result.
+            html += """
+                <meta http-equiv="refresh" content="2"><p class="notice" id="check-running">Checking the change against the last 30 days: \
+                \(running.tried) of \(running.total) closed batches and pay runs tried so far. This page reloads itself until the check \
+                is done; a save waits for it.</p>
+                """
+        }
         if let problem = page.previewProblem { html += "<p class=\"error\" id=\"preview-problem\">\(escape(problem))</p>" }
         if let previews = page.previews { html += previews.map(journalPreview).joined() }
         if !page.changes.isEmpty, principal.user.role >= .mapper {
