@@ -42,9 +42,11 @@ final class ReceivablesFlowTests: XCTestCase {
 
         var invoice: [String: Any] = [:], receipt: [String: Any] = [:]
         try await eventually(timeout: .seconds(60), "the invoice and the receipt are posted in Sage AR") {
-            invoice = try await self.sageRows(flow, "AR/ARPostedDocuments", "DocumentNumber eq 'HL-T\(saleID)'").first ?? [:]
+            // The receipt first: the invoice read after it shows the receipt's application (read before, it may predate it).
             receipt = try await self.sageRows(flow, "AR/ARPostedDocuments", "CheckReceiptNumber eq 'HL-T\(paymentID)'").first ?? [:]
-            return !invoice.isEmpty && !receipt.isEmpty
+            guard !receipt.isEmpty else { return false }
+            invoice = try await self.sageRows(flow, "AR/ARPostedDocuments", "DocumentNumber eq 'HL-T\(saleID)'").first ?? [:]
+            return !invoice.isEmpty
         }
         // Applied as Sage 300 applies a receipt: the open invoice paid down by 50.00, nothing left unapplied.
         XCTAssertEqual(cents(invoice["CurrentBalance"]), 3640, "the invoice paid down by the receipt")
