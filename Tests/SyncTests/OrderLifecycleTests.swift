@@ -160,6 +160,26 @@ import FoundationNetworking
         }
     }
 
+    /// An order can overtake the sync of an item it names (the item's message held back by Sage's rate limit, in a delay
+    /// tier): Sage refuses the order, and the order waits (transient) instead of being parked; once the item is in Sage it
+    /// is created. (Parked, the card-data check timed out waiting for it.)
+    @Test func anOrderWhoseItemIsNotInSageYetWaitsForItInsteadOfBeingParked() async throws {
+        try await Self.withSage { sage in
+            let created = try Self.message(SyncRoute.sageOrderCreate, version: "2026-11-26T10:00:00Z",
+                                           [Self.line("10001", 1, 1999), Self.line("10009", 2, 500)])
+            do {
+                _ = try await apply(sage, created)
+                Issue.record("Sage took an order naming an item it does not hold")
+            } catch StageError.transient(let reason, _) {
+                #expect(reason.contains("waits for item(s) 10009"), "\(reason)")
+            }
+            #expect(try await sage.order() == nil)
+            _ = try await sage.client.createItem(["ItemNumber": "10009", "Description": "Linen scarf"])
+            #expect(Self.written(try await apply(sage, created)))
+            #expect(try await sage.order()?.OrderDetails?.map(\.Item) == ["10001", "10009"])
+        }
+    }
+
     @Test func aPartialShipmentLimitsEditsAndCancellation() async throws {
         try await Self.withSage { sage in
             _ = try await apply(sage, try Self.message(SyncRoute.sageOrderCreate, version: "2026-11-26T10:00:00Z",

@@ -304,8 +304,22 @@ public struct SageMasterDataHandler: StageHandler {
         case .failure(.duplicateReference):
             return SyncApplied(wrote: false, detail: "Sage refused a second order \(number): already created")
         case .failure(let error):
-            throw error
+            throw try await missingItems(of: order, refused: error) ?? error
         }
+    }
+
+    /// Sage refused an order: when items it names are not in Sage yet, the order waits for them (transient), since their
+    /// sync may still be on its way (held back by Sage's rate limit, in a delay tier) and overtaken by the order; an
+    /// order refused for another reason, or whose items all exist, keeps Sage's refusal. Read only after a refusal.
+    func missingItems(of order: SageOrder, refused: SageError) async throws -> StageError? {
+        guard case .validation = refused else { return nil }
+        var missing: [String] = []
+        for item in Set((order.OrderDetails ?? []).map(\.Item)).sorted() where try await client.item(number: item) == nil {
+            missing.append(item)
+        }
+        guard !missing.isEmpty else { return nil }
+        return .transient("Sage order \(order.OrderNumber) waits for item(s) \(missing.joined(separator: ", ")), not in Sage yet (their sync "
+            + "may be on its way); Sage said: \(refused)")
     }
 
     /// A cancelled Heartland order: its Sage order is deleted while nothing of it has shipped or been invoiced; after
