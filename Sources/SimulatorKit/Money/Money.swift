@@ -5,7 +5,20 @@ import Foundation
 public enum Money {
     /// `1234` -> JSON number `12.34` (exact, via Decimal).
     public static func dollars(_ cents: Int64) -> JSONValue {
-        .number(Decimal(cents) / 100)
+        .number(decimal(cents))
+    }
+
+    /// The same Decimal as `Decimal(cents) / 100` (the same value and digits: trailing zeros dropped, as the division's
+    /// result is compacted), built without Decimal's long division: that was a third of heartland-sim's CPU serving a
+    /// 10,000-ticket day's pages.
+    public static func decimal(_ cents: Int64) -> Decimal {
+        var significand = cents.magnitude, exponent = -2
+        while exponent < 0, significand != 0, significand % 10 == 0 {
+            significand /= 10
+            exponent += 1
+        }
+        guard significand != 0 else { return Decimal(0) }
+        return Decimal(sign: cents < 0 ? .minus : .plus, exponent: exponent, significand: Decimal(significand))
     }
 
     /// `1234` -> `"1234"`, the GP-API minor-unit string.
