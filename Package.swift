@@ -233,7 +233,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "transformer",
-            dependencies: ["BridgeSettings", "Transformer", "Accounting", "WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["BridgeSettings", "Transformer", "Accounting", "PipelineContracts", "WorkerRuntime",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "fraud-scorer",

@@ -2,22 +2,70 @@ import Accounting
 import ArgumentParser
 import BridgeSettings
 import Foundation
+import PipelineContracts
 import Transformer
 import WorkerRuntime
 
 @main
 struct TransformerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "transformer", abstract: "Turn Heartland events into balanced Sage journals with the mapping file.")
+        commandName: "transformer", abstract: "Turn Heartland events into balanced Sage journals with the mapping file.",
+        subcommands: [Run.self, Bench.self], defaultSubcommand: Run.self)
 
-    @OptionGroup var worker: WorkerOptions
-    @Option(help: "Mapping file, read again when it changes. Default: $BRIDGE_MAPPING or Config/mapping.yaml.")
-    var mapping: String = EnvironmentReader.current.value("BRIDGE_MAPPING") ?? "Config/mapping.yaml"
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run the stage (the default).")
 
-    func run() async throws {
-        Worker.bootstrap("transformer", options: worker)
-        // Read again whenever the file changes (a save from the console's mapping page): no restart needed.
-        let source = try MappingFileSource(path: mapping)
-        try await Worker.run(stage: "transformer", handler: TransformerHandler(mapping: source), options: worker)
+        @OptionGroup var worker: WorkerOptions
+        @Option(help: "Mapping file, read again when it changes. Default: $BRIDGE_MAPPING or Config/mapping.yaml.")
+        var mapping: String = EnvironmentReader.current.value("BRIDGE_MAPPING") ?? "Config/mapping.yaml"
+
+        func run() async throws {
+            Worker.bootstrap("transformer", options: worker)
+            // Read again whenever the file changes (a save from the console's mapping page): no restart needed.
+            let source = try MappingFileSource(path: mapping)
+            try await Worker.run(stage: "transformer", handler: TransformerHandler(mapping: source), options: worker)
+        }
+    }
+
+    /// What the stage spends on one batch event, phase by phase, with no broker: a benchmark (scripts/bench-transformer).
+    struct Bench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Time the stage's work on a kept batch event (heartland-ingest's batch_event body), phase by phase; prints figures.")
+
+        @Option(help: "A batch_closed.v1 message body (heartland-ingest keeps one per batch in its database's batch_event table).")
+        var event: String
+        @Option(help: "Mapping file.") var mapping: String = "Config/mapping.yaml"
+        @Option(name: .customLong("repeat"), help: "Times to handle the event; the figures are the median and the fastest.") var runs: Int = 5
+
+        func run() async throws {
+            let body = try Data(contentsOf: URL(fileURLWithPath: event))
+            let handler = TransformerHandler(rules: try MappingFileSource(path: mapping).current())
+            var phases: [String: [Double]] = [:]
+            let clock = ContinuousClock()
+            func timed<T>(_ phase: String, _ body: () throws -> T) rethrows -> T {
+                let started = clock.now
+                let value = try body()
+                phases[phase, default: []].append((clock.now - started).seconds)
+                return value
+            }
+            for _ in 0..<max(1, runs) {
+                let started = clock.now
+                let batch = try timed("decode the message") { try JSONDecoder().decode(BatchClosedEvent.self, from: body) }
+                let records = try timed("read the tickets") {
+                    try HeartlandJSON.ticketRecords(from: batch.tickets.data, currency: CurrencyCode(batch.store.currency))
+                }
+                let built = try timed("build the journals") { try handler.settlement(batch: batch, tickets: records) }
+                _ = try timed("encode the outputs") {
+                    try built.documents.map { try JSONEncoder().encode($0) }
+                }
+                phases["whole", default: []].append((clock.now - started).seconds)
+            }
+            print("transformer bench: \(event), \(body.count) bytes, \(runs) run(s), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+            for phase in ["decode the message", "read the tickets", "build the journals", "encode the outputs", "whole"] {
+                let times = (phases[phase] ?? []).sorted()
+                guard !times.isEmpty else { continue }
+                print(String(format: "  %-20@ median %.3f s, fastest %.3f s", phase, times[times.count / 2], times[0]))
+            }
+        }
     }
 }

@@ -45,6 +45,34 @@ import Testing
         #expect(records[0].ticket?.tenders == [.cash(amount: usd(1000))])
     }
 
+    /// A day's worth of records is read in shares, one a core: the records come back in the payload's order, each read as it
+    /// is read alone, a bad one and a conflicting repeat among them judged as they are in a small payload.
+    @Test func aDaysRecordsReadInSharesComeBackInOrderEachReadAsAlone() throws {
+        func ticket(_ id: Int, amount: String = "10.00") -> String {
+            """
+            {"id": \(id), "public_id": "S01-\(id)", "status": "complete", "completed_at": "2026-11-27T15:00:00Z",
+             "lines": [{"type": "ItemLine", "qty": 1, "unit_price": "\(amount)"}], "payments": [{"payment_type": "Cash", "amount": "\(amount)"}]}
+            """
+        }
+        let count = JSONSlices.minimumShare * 4 + 3
+        var texts = (1...count).map { ticket($0) }
+        texts[700] = ticket(701, amount: "12.3x")  // cannot be read
+        texts.append(ticket(5, amount: "11.00"))  // a second, different record under id 5
+        let records = try HeartlandJSON.ticketRecords(from: Data("[\(texts.joined(separator: ","))]".utf8), currency: .usd)
+        #expect(records.count == count + 1)
+        #expect(records.map(\.number) == (1...count).map { "S01-\($0)" } + ["S01-5"])
+        for (index, record) in records.enumerated() {
+            let alone = try HeartlandJSON.ticketRecords(from: Data(texts[index].utf8), currency: .usd)[0]
+            if record.id == "5" {
+                #expect(record.ticket == nil && record.problem?.field == "id")
+            } else {
+                #expect(record.ticket == alone.ticket && record.problem?.description == alone.problem?.description, "record \(index)")
+            }
+        }
+        #expect(records[700].ticket == nil && records[700].problem != nil)
+        #expect(records.filter { $0.ticket == nil }.count == 3)
+    }
+
     @Test func everyShapeOfPayloadReadsTheSameTickets() throws {
         let one = """
         {"id": 1, "public_id": "S01-1", "status": "complete", "completed_at": "2026-11-27T15:00:00Z",

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One Retail ticket record as received, read on its own, so that a bad record is named and held
 /// while the others post (ACCOUNTING.md: validation is per document).
@@ -36,8 +37,7 @@ extension HeartlandJSON {
         var records: [TicketRecord] = []
         var seen: [String: Int] = [:]
         var conflicting: Set<String> = []
-        for slice in slices {
-            var record = read(slice, currency: currency)
+        for var record in read(slices, currency: currency) {
             if let id = record.id, let earlier = seen[id] {
                 if records[earlier].raw == record.raw { continue }
                 conflicting.insert(id)
@@ -57,6 +57,11 @@ extension HeartlandJSON {
                 problem: "Heartland served \(count) different records under this id; which one is the ticket is for a person to decide")
         }
         return records
+    }
+
+    /// Each record read on its own, in order, a day's worth on every core (`JSONSlices.inShares`).
+    static func read(_ slices: [Data], currency: CurrencyCode) -> [TicketRecord] {
+        JSONSlices.inShares(slices) { read($0, currency: currency) }
     }
 
     private static func read(_ raw: Data, currency: CurrencyCode) -> TicketRecord {
@@ -127,6 +132,24 @@ extension HeartlandDataError {
 
 /// Finds the byte ranges of records in Heartland's JSON without parsing their numbers.
 enum JSONSlices {
+    /// `body` of each record, in order. A day's worth of records is read on every core, a share each (reading a record
+    /// depends on nothing but its bytes): a 10,000-ticket batch in about half the time on two. The calling thread takes
+    /// part and waits for the others; the shares run on Dispatch's threads, not on Swift's cooperative pool.
+    static func inShares<T: Sendable>(_ records: [Data], _ body: @Sendable (Data) -> T) -> [T] {
+        let shares = min(ProcessInfo.processInfo.activeProcessorCount, records.count / minimumShare)
+        guard shares > 1 else { return records.map(body) }
+        let results = Mutex<[Int: [T]]>([:])
+        let size = (records.count + shares - 1) / shares
+        DispatchQueue.concurrentPerform(iterations: shares) { share in
+            let read = records[share * size..<min(records.count, (share + 1) * size)].map(body)
+            results.withLock { $0[share] = read }
+        }
+        return results.withLock { done in (0..<shares).flatMap { done[$0] ?? [] } }
+    }
+
+    /// Fewer records than this a share are read on the calling thread alone (a refund's few tickets, a corrected one).
+    static let minimumShare = 256
+
     struct Malformed: Error, CustomStringConvertible {
         var offset: Int
         var description: String { "the payload is not JSON (at byte \(offset))" }
@@ -297,7 +320,7 @@ extension HeartlandJSON {
                 houseAccount = try? HouseAccountReading(from: decoder)
             }
         }
-        return try JSONSlices.records(in: data).map { raw in
+        return JSONSlices.inShares(try JSONSlices.records(in: data)) { raw in
             let readings = try? decoder.decode(Readings.self, from: raw)
             let lenient = readings?.lenient
             let completed = lenient?.completedAt.flatMap { try? HeartlandTimestamp.parse($0, field: "completed_at", record: "ticket") }
