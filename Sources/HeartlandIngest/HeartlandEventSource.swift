@@ -48,10 +48,11 @@ public final class HeartlandEventSource: Sendable {
                     "ticket \(event.publicId) voided at \(event.store.id), clerk \(event.clerk ?? "?")")
         case "batch":
             // The kept event's bytes are the message's body (one encoding of a day's tickets, not two).
-            let (event, body) = try await batchEvent(batchID: entry.sourceID)
+            let (event, body, timings) = try await batchEvent(batchID: entry.sourceID)
             return (OutboundMessage(exchange: eventsExchange, routingKey: BatchClosedEvent.routingKey, body: Array(body),
                                     idempotencyKey: event.idempotencyKey, schema: BatchClosedEvent.schema),
-                    "store \(event.store.id), business day \(event.businessDate), \(event.tickets.data.count) bytes of tickets")
+                    "store \(event.store.id), business day \(event.businessDate), \(event.tickets.data.count) bytes of tickets"
+                        + (timings.map { "; built in \($0)" } ?? "; kept event"))
         case "pay_run":
             let event = try await payrollEvent(runID: entry.sourceID)
             return (try OutboundMessage(exchange: eventsExchange, routingKey: PayrollCompletedEvent.routingKey, json: event,
@@ -94,11 +95,28 @@ public final class HeartlandEventSource: Sendable {
         try await batchEvent(batchID: batchID).event
     }
 
+    /// How long building a batch's event took, step by step (the fetches side by side, so they overlap).
+    struct BatchBuildTimings: CustomStringConvertible {
+        var fetched, settledTransactions, ticketPages: Duration
+        var pages: Int
+        var previousBatch, sketchedAndClaimed, customers: Duration
+        var customerCount: Int
+        var encoded, kept: Duration
+
+        var description: String {
+            func s(_ duration: Duration) -> String { String(format: "%.2f s", duration.seconds) }
+            return "\(s(fetched + sketchedAndClaimed + customers + encoded + kept)): fetched \(s(fetched)) (settled transactions \(s(settledTransactions)), "
+                + "\(pages) ticket pages \(s(ticketPages)), previous batch \(s(previousBatch))), sketched and claimed \(s(sketchedAndClaimed)), "
+                + "\(customerCount) customers \(s(customers)), encoded \(s(encoded)), kept \(s(kept))"
+        }
+    }
+
     /// The batch's event and its JSON as kept (and published): sorted keys, as `OutboundMessage(json:)` encodes.
-    func batchEvent(batchID: String) async throws -> (event: BatchClosedEvent, body: Data) {
+    /// `timings`: how long building it took, step by step; nil when the event was kept already.
+    func batchEvent(batchID: String) async throws -> (event: BatchClosedEvent, body: Data, timings: BatchBuildTimings?) {
         let decoder = JSONDecoder()
         if let kept = try await inbox?.batchEvent(batchID), let event = try? decoder.decode(BatchClosedEvent.self, from: kept) {
-            return (event, kept)
+            return (event, kept, nil)
         }
         let (batch, json) = try await client.batchJSON(id: batchID)
         guard batch.status == .closed else {
@@ -107,19 +125,31 @@ public final class HeartlandEventSource: Sendable {
         guard let day = batch.businessDay, !day.isEmpty else { throw Failure.unusable("batch \(batchID) has no business_day") }
         guard let locationID = batch.locationId else { throw Failure.unusable("batch \(batchID) has no location_id") }
         guard let date = try? BusinessDate(parsing: day) else { throw Failure.unusable("batch \(batchID) has business_day \(day), not YYYY-MM-DD") }
-        let store = try await store(locationID, currency: batch.currency ?? "USD")
-        let settled = Set(try await client.transactionIDs(TransactionQuery(batchId: batchID)))
         let closed = batch.timeClosed.flatMap(Timestamps.instant)
-        // A batch closed after midnight carries the previous day's late tickets and the new day's first ones.
-        let pages = try await client.ticketPagesJSON(.location(locationID, businessDays: date.adding(days: -1).iso,
-                                                               through: date.adding(days: 1).iso)).collect()
+        // What the batch's documents are chosen from, fetched side by side (each within the client's own limits): the store,
+        // the transactions the batch settled, the store's tickets around its day (a batch closed after midnight carries the
+        // previous day's late tickets and the new day's first ones) and the store's previous batch.
+        let clock = ContinuousClock()
+        let started = clock.now
+        async let storeRead = store(locationID, currency: batch.currency ?? "USD")
+        async let settledRead = timed(clock) { try await self.client.transactionIDs(TransactionQuery(batchId: batchID)) }
+        async let pagesRead = timed(clock) {
+            try await self.client.ticketPagesJSON(.location(locationID, businessDays: date.adding(days: -1).iso, through: date.adding(days: 1).iso))
+                .collect()
+        }
+        async let earlierRead = timed(clock) { try await self.previousBatch(of: locationID, around: date, closedBefore: closed, except: batchID) }
+        let store = try await storeRead
+        let (settledIDs, settledTime) = try await settledRead
+        let settled = Set(settledIDs)
+        let (pages, pagesTime) = try await pagesRead
+        let (earlier, earlierTime) = try await earlierRead
+        let fetched = clock.now
         // Page by page (each page as served is a Retail page `{results: [...]}`): the same records as the pages joined in one
         // array, without a second copy of them all.
         let sketches = try pages.flatMap(HeartlandJSON.ticketSketches(from:))
         // A ticket without a card transaction belongs to the first batch of its store that closes after it. One completed
         // before the previous close is that batch's; taken here only if that batch has been forwarded without it (a ticket
         // that reached Heartland late), so nothing waits for a batch that already went.
-        let earlier = try await previousBatch(of: locationID, around: date, closedBefore: closed, except: batchID)
         let earlierForwarded = if let earlier { try await inbox?.batchEvent(earlier.id) != nil } else { false }
         let candidates = sketches.filter { sketch in
             if !sketch.transactionIDs.isEmpty { return sketch.transactionIDs.contains(where: settled.contains) }
@@ -135,22 +165,56 @@ public final class HeartlandEventSource: Sendable {
         let mine = try await inbox?.claim(store: store.id, batchID: batchID, documents: ids.sorted()) ?? ids
         let taken = sketches.filter { mine.contains(key($0)) }
         let records = taken.map(\.raw)
+        let claimed = clock.now
         // The customers of tickets charged to (or paying down) a house account travel with the batch: their AR documents
         // are in their names.
-        var customers: [Data] = []
-        for id in HeartlandJSON.houseAccountCustomerIDs(in: taken) {
-            do { customers.append(try await client.customerJSON(id: id)) } catch HeartlandError.notFound {
-                continue  // the transformer sets the ticket aside: its customer is unknown
-            }
-        }
+        let customers = try await customers(HeartlandJSON.houseAccountCustomerIDs(in: taken))
+        let customersRead = clock.now
         let event = BatchClosedEvent(store: store, businessDate: day, batchId: batch.id, batch: RawJSON(json),
                                      tickets: RawJSON(HeartlandJSON.array(of: records)), closedAt: batch.timeClosed,
                                      customers: customers.isEmpty ? nil : RawJSON(HeartlandJSON.array(of: customers)))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let body = try encoder.encode(event)
+        let encoded = clock.now
         try await inbox?.keepBatchEvent(batchID, body: body)
-        return (event, body)
+        let timings = BatchBuildTimings(
+            fetched: fetched - started, settledTransactions: settledTime, ticketPages: pagesTime, pages: pages.count, previousBatch: earlierTime,
+            sketchedAndClaimed: claimed - fetched, customers: customersRead - claimed, customerCount: customers.count,
+            encoded: encoded - customersRead, kept: clock.now - encoded)
+        return (event, body, timings)
+    }
+
+    /// The customers (as served) of the ids, a few requests at a time, in the order of the ids; one Heartland no longer has
+    /// is left out (the transformer sets its tickets aside: their customer is unknown).
+    private func customers(_ ids: [String]) async throws -> [Data] {
+        var found: [Int: Data] = [:]
+        try await withThrowingTaskGroup(of: (Int, Data?).self) { group in
+            var next = 0
+            func add() {
+                let index = next, id = ids[index]
+                next += 1
+                group.addTask {
+                    do { return (index, try await self.client.customerJSON(id: id)) } catch HeartlandError.notFound { return (index, nil) }
+                }
+            }
+            while next < min(ids.count, Self.customerConcurrency) { add() }
+            while let (index, customer) = try await group.next() {
+                found[index] = customer
+                if next < ids.count { add() }
+            }
+        }
+        return ids.indices.compactMap { found[$0] }
+    }
+
+    /// Customer requests in flight at once while a batch is built.
+    static let customerConcurrency = 4
+
+    /// How long `body` took, on `clock`.
+    private func timed<T: Sendable>(_ clock: ContinuousClock, _ body: @Sendable () async throws -> T) async throws -> (T, Duration) {
+        let started = clock.now
+        let value = try await body()
+        return (value, clock.now - started)
     }
 
     /// The latest batch of the location closed before `closed` (business days around `date`).

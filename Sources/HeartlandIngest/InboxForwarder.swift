@@ -140,11 +140,13 @@ public final class InboxForwarder: Service, Sendable {
         let output: OutboundMessage, detail: String
         let started = ContinuousClock.now
         do {
+            // A safety net for lost refund webhooks and a poller that is off: every card refund of the batch is posted on its
+            // own, since the day's journal leaves them out. Their ids are read while the batch's event is built.
+            let source = source, batchID = entry.sourceID
+            async let refundIDs = entry.kind == "batch" ? source.refundIDs(batchID: batchID) : []
             (output, detail) = try await source.message(for: entry, eventsExchange: settings.eventsExchange, scoringExchange: settings.scoringExchange)
             if entry.kind == "batch" {
-                // A safety net for lost refund webhooks and a poller that is off: every card refund of the batch
-                // is posted on its own, since the day's journal leaves them out.
-                for id in try await source.refundIDs(batchID: entry.sourceID) {
+                for id in try await refundIDs {
                     if try await inbox.accept(key: HeartlandIdempotencyKey.transaction(id).description, kind: "refund", sourceID: id, seenBy: "batch") {
                         log.info("card refund found in its closed batch", metadata: ["transaction": "\(id)"])
                     }
