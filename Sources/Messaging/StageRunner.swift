@@ -145,18 +145,28 @@ public final class StageRunner: Service, Sendable {
     // MARK: the consume loop
 
     private func consume(_ deliveries: DeliveryQueue, on session: AMQPSession) async {
-        while let first = await deliveries.next() {
-            await waitWhileCircuitOpen()
-            let probing = state.withLock { $0.breaker.isHalfOpen }
-            let batch = probing ? [first] : [first] + deliveries.drain(max: configuration.maxBatch - 1)
-            let resolutions = await resolve(batch)
-            guard await settle(batch, resolutions, on: session) else { return }
-            if let alert = recordBreaker(resolutions) {
-                do { try await session.publish([alert]) } catch {
-                    logger.error("could not publish the circuit alert", metadata: ["error": "\(error)"])
-                }
+        while let large = await handleNext(deliveries, on: session) {
+            // What a large message freed goes back to the system once it is settled and released (a batch event: 20 MB
+            // and more).
+            if large { FreedMemory.release() }
+        }
+    }
+
+    /// Handles the next delivery and what else is waiting, up to a batch; nil when the deliveries end or the connection is
+    /// gone, otherwise whether the batch's bodies were large.
+    private func handleNext(_ deliveries: DeliveryQueue, on session: AMQPSession) async -> Bool? {
+        guard let first = await deliveries.next() else { return nil }
+        await waitWhileCircuitOpen()
+        let probing = state.withLock { $0.breaker.isHalfOpen }
+        let batch = probing ? [first] : [first] + deliveries.drain(max: configuration.maxBatch - 1)
+        let resolutions = await resolve(batch)
+        guard await settle(batch, resolutions, on: session) else { return nil }
+        if let alert = recordBreaker(resolutions) {
+            do { try await session.publish([alert]) } catch {
+                logger.error("could not publish the circuit alert", metadata: ["error": "\(error)"])
             }
         }
+        return batch.reduce(0) { $0 + $1.body.count } >= FreedMemory.largeBody
     }
 
     /// Publishes every resolution's messages with confirms, then acks the inputs. False when the

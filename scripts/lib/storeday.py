@@ -49,6 +49,17 @@ def ts(text):
     return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() if text else None
 
 
+def pss_kb(pid):
+    """The process's proportional set size in kB (its shared library pages divided among the processes that map them)."""
+    try:
+        for line in open(f"/proc/{pid}/smaps_rollup"):
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
 def status_kb(pid, field):
     """VmRSS / VmHWM of a process in kB (None when it is gone)."""
     try:
@@ -158,6 +169,8 @@ def idle(state, deadline):
     forwarded = dict(db.execute("SELECT kind, COUNT(*) FROM inbox WHERE status = 'published' GROUP BY kind").fetchall())
     save(state, "idle.json", {"waited": waited, "forwarded_before_close": forwarded,
                               "rss_kb": {p["name"]: status_kb(p["pid"], "VmRSS") for p in procs},
+                              "anon_kb": {p["name"]: status_kb(p["pid"], "RssAnon") for p in procs},
+                              "pss_kb": {p["name"]: pss_kb(p["pid"]) for p in procs},
                               "cpu": {p["name"]: cpu_seconds(p["pid"]) for p in procs}})
 
 
@@ -339,7 +352,8 @@ def table(state, command):
     row("idle after start-up reached in", f"{idle_figures['waited']:.1f} s (work queues empty, inbox done, workers < 5 % of a core)")
     for p in procs:
         if p["kind"] == "worker":
-            row(f"idle RSS {p['name']}", mb(idle_figures["rss_kb"].get(p["name"])))
+            row(f"idle RSS {p['name']}", mb(idle_figures["rss_kb"].get(p["name"]))
+                + f" (anonymous {mb(idle_figures.get('anon_kb', {}).get(p['name']))}, PSS {mb(idle_figures.get('pss_kb', {}).get(p['name']))})")
     for p in procs:
         if p["kind"] != "worker":
             row(f"idle RSS {p['name']} ({p['kind']})", mb(idle_figures["rss_kb"].get(p["name"])))
