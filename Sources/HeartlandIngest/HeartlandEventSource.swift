@@ -114,8 +114,7 @@ public final class HeartlandEventSource: Sendable {
     /// The batch's event and its JSON as kept (and published): sorted keys, as `OutboundMessage(json:)` encodes.
     /// `timings`: how long building it took, step by step; nil when the event was kept already.
     func batchEvent(batchID: String) async throws -> (event: BatchClosedEvent, body: Data, timings: BatchBuildTimings?) {
-        let decoder = JSONDecoder()
-        if let kept = try await inbox?.batchEvent(batchID), let event = try? decoder.decode(BatchClosedEvent.self, from: kept) {
+        if let kept = try await inbox?.batchEvent(batchID), let event = try? BatchClosedEvent(body: kept) {
             return (event, kept, nil)
         }
         let (batch, json) = try await client.batchJSON(id: batchID)
@@ -173,9 +172,7 @@ public final class HeartlandEventSource: Sendable {
         let event = BatchClosedEvent(store: store, businessDate: day, batchId: batch.id, batch: RawJSON(json),
                                      tickets: RawJSON(HeartlandJSON.array(of: records)), closedAt: batch.timeClosed,
                                      customers: customers.isEmpty ? nil : RawJSON(HeartlandJSON.array(of: customers)))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let body = try encoder.encode(event)
+        let body = try event.encodedBody()
         let encoded = clock.now
         try await inbox?.keepBatchEvent(batchID, body: body)
         let timings = BatchBuildTimings(

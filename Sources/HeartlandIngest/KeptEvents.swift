@@ -36,7 +36,7 @@ public final class KeptEvents: Sendable {
         let bodies = try await database.read { db in
             try Data.fetchAll(db, sql: "SELECT body FROM batch_event WHERE built_at >= ? ORDER BY built_at, batch_id", arguments: [stamp])
         }
-        return bodies.compactMap { try? JSONDecoder().decode(BatchClosedEvent.self, from: $0) }
+        return bodies.compactMap { try? BatchClosedEvent(body: $0) }
     }
 
     /// Where `batchPage` stopped: the last row it read, in the order `batches(since:)` gives.
@@ -60,7 +60,7 @@ public final class KeptEvents: Sendable {
             return try Row.fetchAll(db, sql: "SELECT built_at, batch_id, body FROM batch_event WHERE built_at >= ? ORDER BY built_at, batch_id LIMIT ?",
                                     arguments: [stamp, limit])
         }
-        let events = rows.compactMap { row in try? JSONDecoder().decode(BatchClosedEvent.self, from: row["body"] as Data) }
+        let events = rows.compactMap { row in try? BatchClosedEvent(body: row["body"] as Data) }
         let next = rows.count < limit ? nil : rows.last.map { Cursor(builtAt: $0["built_at"], batchID: $0["batch_id"]) }
         return (events, next)
     }
@@ -85,7 +85,7 @@ public final class KeptEvents: Sendable {
     /// One batch's event, whenever it was built.
     public func batch(id: String) async throws -> BatchClosedEvent? {
         let body = try await database.read { db in try Data.fetchOne(db, sql: "SELECT body FROM batch_event WHERE batch_id = ?", arguments: [id]) }
-        return try body.map { try JSONDecoder().decode(BatchClosedEvent.self, from: $0) }
+        return try body.map { try BatchClosedEvent(body: $0) }
     }
 
     /// Which batch events and pay runs were built at or after `since`, without reading them: their counts, first and last

@@ -50,7 +50,7 @@ struct TransformerCommand: AsyncParsableCommand {
             }
             for _ in 0..<max(1, runs) {
                 let started = clock.now
-                let batch = try timed("decode the message") { try JSONDecoder().decode(BatchClosedEvent.self, from: body) }
+                let batch = try timed("decode the message") { try BatchClosedEvent(body: body) }
                 let records = try timed("read the tickets") {
                     try HeartlandJSON.ticketRecords(from: batch.tickets.data, currency: CurrencyCode(batch.store.currency))
                 }
