@@ -129,6 +129,12 @@ public enum HeartlandDatabase {
         }
         RawRecordStore.registerMigration(&migrator)
         registerOrderCustomFieldsMigration(&migrator)
+        migrator.registerMigration("heartland-v6-ticket-lookup-indexes") { db in
+            // A refund's return ticket is looked up by receipt number and its sale's other returns by `return_of_ticket_id`:
+            // without these every lookup read the whole ticket table (0.2–0.3 s each at 100,000 tickets).
+            try db.create(index: "ticket_by_public_id", on: "ticket", columns: ["publicId"])
+            try db.create(index: "ticket_by_return_of", on: "ticket", columns: ["returnOfTicketId"])
+        }
         return migrator
     }
 
