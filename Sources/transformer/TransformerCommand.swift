@@ -10,21 +10,17 @@ import WorkerRuntime
 struct TransformerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "transformer", abstract: "Turn Heartland events into balanced Sage journals with the mapping file.",
-        subcommands: [Run.self, Bench.self], defaultSubcommand: Run.self)
+        subcommands: [Bench.self])
 
-    struct Run: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run the stage (the default).")
+    @OptionGroup var worker: WorkerOptions
+    @Option(help: "Mapping file, read again when it changes. Default: $BRIDGE_MAPPING or Config/mapping.yaml.")
+    var mapping: String = EnvironmentReader.current.value("BRIDGE_MAPPING") ?? "Config/mapping.yaml"
 
-        @OptionGroup var worker: WorkerOptions
-        @Option(help: "Mapping file, read again when it changes. Default: $BRIDGE_MAPPING or Config/mapping.yaml.")
-        var mapping: String = EnvironmentReader.current.value("BRIDGE_MAPPING") ?? "Config/mapping.yaml"
-
-        func run() async throws {
-            Worker.bootstrap("transformer", options: worker)
-            // Read again whenever the file changes (a save from the console's mapping page): no restart needed.
-            let source = try MappingFileSource(path: mapping)
-            try await Worker.run(stage: "transformer", handler: TransformerHandler(mapping: source), options: worker)
-        }
+    func run() async throws {
+        Worker.bootstrap("transformer", options: worker)
+        // Read again whenever the file changes (a save from the console's mapping page): no restart needed.
+        let source = try MappingFileSource(path: mapping)
+        try await Worker.run(stage: "transformer", handler: TransformerHandler(mapping: source), options: worker)
     }
 
     /// What the stage spends on one batch event, phase by phase, with no broker: a benchmark (scripts/bench-transformer).
