@@ -53,11 +53,7 @@ public struct TransformerHandler: StageHandler {
         let document: JournalDocument
         switch message.routingKey {
         case BatchClosedEvent.routingKey:
-            let event: BatchClosedEvent
-            do { event = try BatchClosedEvent(body: Data(message.body)) } catch {
-                throw StageError.permanent("message \(message.messageID) is not a valid BatchClosedEvent: \(error)")
-            }
-            return try settlementOutcome(event, logger: logger)
+            return try settlementOutcome(message.decode(BatchClosedEvent.self, reading: BatchClosedEvent.init(body:)), logger: logger)
         case TicketCorrectedEvent.routingKey:
             return try correctedOutcome(message.decode(TicketCorrectedEvent.self), logger: logger)
         case PayrollCompletedEvent.routingKey:
