@@ -185,23 +185,9 @@ public final class HeartlandEventSource: Sendable {
     /// The customers (as served) of the ids, a few requests at a time, in the order of the ids; one Heartland no longer has
     /// is left out (the transformer sets its tickets aside: their customer is unknown).
     private func customers(_ ids: [String]) async throws -> [Data] {
-        var found: [Int: Data] = [:]
-        try await withThrowingTaskGroup(of: (Int, Data?).self) { group in
-            var next = 0
-            func add() {
-                let index = next, id = ids[index]
-                next += 1
-                group.addTask {
-                    do { return (index, try await self.client.customerJSON(id: id)) } catch HeartlandError.notFound { return (index, nil) }
-                }
-            }
-            while next < min(ids.count, Self.customerConcurrency) { add() }
-            while let (index, customer) = try await group.next() {
-                found[index] = customer
-                if next < ids.count { add() }
-            }
-        }
-        return ids.indices.compactMap { found[$0] }
+        try await ids.mapConcurrently(limit: Self.customerConcurrency) { id -> Data? in
+            do { return try await self.client.customerJSON(id: id) } catch HeartlandError.notFound { return nil }
+        }.compactMap { $0 }
     }
 
     /// Customer requests in flight at once while a batch is built.

@@ -259,27 +259,7 @@ public final class StageRunner: Service, Sendable {
     }
 
     private func resolve(_ batch: [Delivery]) async -> [Resolution] {
-        if batch.count == 1 || configuration.concurrency == 1 {
-            var results: [Resolution] = []
-            for delivery in batch { results.append(await resolve(InboundMessage(delivery))) }
-            return results
-        }
-        return await withTaskGroup(of: (Int, Resolution).self) { group in
-            var results = [Resolution?](repeating: nil, count: batch.count)
-            var next = 0
-            func startNext() {
-                let index = next
-                let message = InboundMessage(batch[index])
-                group.addTask { (index, await self.resolve(message)) }
-                next += 1
-            }
-            while next < min(configuration.concurrency, batch.count) { startNext() }
-            for await (index, resolution) in group {
-                results[index] = resolution
-                if next < batch.count { startNext() }
-            }
-            return results.map { $0! }
-        }
+        await batch.mapConcurrently(limit: configuration.concurrency) { delivery in await self.resolve(InboundMessage(delivery)) }
     }
 
     private func resolve(_ message: InboundMessage) async -> Resolution {

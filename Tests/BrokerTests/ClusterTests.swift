@@ -198,7 +198,29 @@ final class ClusterTests: XCTestCase {
         let first = TestBroker.attached(directory: cluster.directory, amqpURL: cluster.nodeAMQPURLs[0], managementURL: cluster.nodeManagementURLs[0])
         // After a partition the node is back in the cluster as the majority sees it a moment before its own management
         // listener answers again (pause_minority restarts its applications): CI once found it refusing connections here.
-        try await eventually("node 1's management API answers") { (try? await first.management().queues()) != nil }
+        // Under load it has taken over 90 s: the wait is generous, and how long it took is printed.
+        var refused: (any Error)?
+        let waited = ContinuousClock.now
+        do {
+            try await eventually(timeout: .seconds(240), "node 1's management API answers") {
+                do {
+                    _ = try await first.management().queues()
+                    return true
+                } catch {
+                    refused = error
+                    return false
+                }
+            }
+        } catch {
+            let logs = (try? FileManager.default.contentsOfDirectory(atPath: "\(cluster.directory)/n1/log")) ?? []
+            let tails = logs.map { name in
+                let text = (try? String(contentsOfFile: "\(cluster.directory)/n1/log/\(name)", encoding: .utf8)) ?? ""
+                return "\(name):\n" + text.split(separator: "\n").suffix(30).joined(separator: "\n")
+            }
+            print("node 1's management API, last answer: \(refused.map { "\($0)" } ?? "none"); its logs:\n\(tails.joined(separator: "\n"))")
+            throw error
+        }
+        print("node 1's management API answered after \(seconds(ContinuousClock.now - waited)) s of waiting")
         let pipeline = try await TestPipeline.make(broker: first, stages: ["m"])
         let queue = pipeline.stage("m")
         let queues = try await first.management().queues()

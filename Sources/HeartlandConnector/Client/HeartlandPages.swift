@@ -1,3 +1,5 @@
+import Messaging
+
 /// All records of a paged Heartland list, fetched a page at a time as the sequence is iterated; `collect()` fetches up to
 /// `concurrency` pages at once when the first page says how many there are (Retail's `pages`).
 /// Errors surface from `next()` classified as `HeartlandError`.
@@ -61,23 +63,9 @@ public struct HeartlandPages<Element: Sendable>: AsyncSequence, Sendable {
             while let element = try await rest.next() { all.append(element) }
             return all
         }
-        var pages: [Int: CountedPage] = [:]
-        try await withThrowingTaskGroup(of: (Int, CountedPage).self) { group in
-            var next = 2
-            func add() {
-                let page = next
-                next += 1
-                group.addTask { (page, try await fetchPage(page)) }
-            }
-            while next <= Swift.min(count, concurrency + 1) { add() }
-            while let (page, fetched) = try await group.next() {
-                pages[page] = fetched
-                if next <= count { add() }
-            }
-        }
+        let pages = try await (2...count).mapConcurrently(limit: concurrency, fetchPage)
         var all = first.records
-        for page in 2...count {
-            guard let fetched = pages[page] else { return all }
+        for fetched in pages {
             all += fetched.records
             if !fetched.hasMore || fetched.records.isEmpty { return all }
         }
