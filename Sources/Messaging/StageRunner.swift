@@ -282,6 +282,11 @@ public final class StageRunner: Service, Sendable {
         return exchange
     }
 
+    /// "published 2 (a.b, c.d)", for the trace.
+    private static func published(_ outputs: [OutboundMessage]) -> String {
+        "published \(outputs.count)" + (outputs.isEmpty ? "" : " (" + Set(outputs.map(\.routingKey)).sorted().joined(separator: ", ") + ")")
+    }
+
     private func handle(_ message: InboundMessage) async -> Resolution {
         var log = logger
         log[metadataKey: "correlation_id"] = .string(message.correlationID)
@@ -297,7 +302,7 @@ public final class StageRunner: Service, Sendable {
             case .publish(let outputs):
                 metrics.handled(duplicate: false)
                 resolution = Resolution(messages: amqpMessages(outputs, for: message), succeeded: true,
-                                        outcome: "published \(outputs.count)" + (outputs.isEmpty ? "" : " (" + Set(outputs.map(\.routingKey)).sorted().joined(separator: ", ") + ")"))
+                                        outcome: traceExchange == nil ? "" : Self.published(outputs))
             case .duplicate(let detail, let also):
                 metrics.handled(duplicate: true)
                 log.info("duplicate skipped", metadata: ["detail": "\(detail)"])

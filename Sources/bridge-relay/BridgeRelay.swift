@@ -57,7 +57,7 @@ struct RelayHandler: StageHandler {
     let delay: Duration
 
     func handle(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome {
-        let body = String(decoding: message.body, as: UTF8.self)
+        let body = crashMarker == nil && permanentMarker == nil ? "" : String(decoding: message.body, as: UTF8.self)
         if let crashMarker, body.contains(crashMarker) {
             logger.critical("crashing on purpose (--crash-if-body-contains)")
             exit(70)
