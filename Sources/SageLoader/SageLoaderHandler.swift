@@ -50,7 +50,15 @@ public struct SageLoaderHandler: StageHandler {
     }
 
     /// The messages this process has handled to the end, without an error (the latest `HandledHere.capacity`).
-    let handledHere = HandledHere()
+    private(set) var handledHere = HandledHere()
+
+    /// This handler with `other`'s record of the messages this process handled to the end: a loader that makes a new
+    /// handler when its mapping changes still answers their redeliveries without waiting the in-doubt window.
+    public func remembering(handledBy other: SageLoaderHandler) -> SageLoaderHandler {
+        var handler = self
+        handler.handledHere = other.handledHere
+        return handler
+    }
 
     public func handle(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome {
         let outcome = try await handleJournal(message, logger: logger)

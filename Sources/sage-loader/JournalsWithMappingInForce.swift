@@ -8,7 +8,8 @@ import Synchronization
 /// (`JournalValidation`) and reconciles with its rules, so a mapping saved on the console's mapping page (a new account
 /// added to its chart) must reach the loader too, not only the transformer. The file is read again when it changes
 /// (`Messaging.ReloadingFile`, as the transformer's `MappingFileSource`); a file that does not validate keeps the previous
-/// mapping (the transformer raises the alert for it). A new handler is made only when the rules changed.
+/// mapping (the transformer raises the alert for it). A new handler is made only when the rules changed; it keeps the
+/// record of the messages this process handled to the end.
 final class JournalsWithMappingInForce: StageHandler {
     private let mapping: ReloadingFile<MappingRules>
     private let make: @Sendable (MappingRules) -> SageLoaderHandler
@@ -25,7 +26,7 @@ final class JournalsWithMappingInForce: StageHandler {
     func handle(_ message: InboundMessage, logger: Logger) async throws -> StageOutcome {
         let rules = mapping.current()
         let handler = made.withLock { made in
-            if made.rules != rules { made = (rules, make(rules)) }
+            if made.rules != rules { made = (rules, make(rules).remembering(handledBy: made.handler)) }
             return made.handler
         }
         return try await handler.handle(message, logger: logger)

@@ -142,6 +142,11 @@ import Testing
             _ = try await Self.confirmed(try await here.handle(try Self.message(document, id: id), logger: Self.logger))
             let again = try await Self.confirmed(try await here.handle(try Self.message(document, id: id, redelivered: true), logger: Self.logger))
             guard case .duplicate = again else { Issue.record("expected a duplicate, got \(again)"); return }
+            // A new handler for a changed mapping (sage-loader's JournalsWithMappingInForce) keeps what this process handled.
+            let remade = try loader("ledger-2", window: .seconds(3_600)).remembering(handledBy: here)
+            let afterMappingChange = try await Self.confirmed(try await remade.handle(try Self.message(document, id: id, redelivered: true),
+                                                                                      logger: Self.logger))
+            guard case .duplicate = afterMappingChange else { Issue.record("expected a duplicate, got \(afterMappingChange)"); return }
 
             let window = Duration.milliseconds(300)
             let elsewhere = try loader("replica-2", window: window)
