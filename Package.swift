@@ -292,7 +292,8 @@ let package = Package(
                                                          .product(name: "Logging", package: "swift-log")]),
         // The options every worker shares: defaults from the environment through EnvironmentReader, flags over variables.
         .testTarget(name: "WorkerRuntimeTests", dependencies: ["WorkerRuntime", "BridgeSettings",
-                                                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+                                                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                                            .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "BrokerTests", dependencies: ["BridgeClock", "TestPrograms", "Messaging", "BrokerAdmin", "AMQP", "SageConnector", "PipelineContracts", "Alerter",
                                                     "BookOracle", "HeartlandSimulator", "Accounting", "HeartlandIngest", "FraudScoring", "SyncContracts",
                                                     .product(name: "Logging", package: "swift-log")]),
