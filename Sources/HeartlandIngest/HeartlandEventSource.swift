@@ -48,11 +48,11 @@ public final class HeartlandEventSource: Sendable {
                     "ticket \(event.publicId) voided at \(event.store.id), clerk \(event.clerk ?? "?")")
         case "batch":
             // The kept event's bytes are the message's body (one encoding of a day's tickets, not two).
-            let (event, body, timings) = try await batchEvent(batchID: entry.sourceID)
-            return (OutboundMessage(exchange: eventsExchange, routingKey: BatchClosedEvent.routingKey, body: Array(body),
-                                    idempotencyKey: event.idempotencyKey, schema: BatchClosedEvent.schema),
-                    "store \(event.store.id), business day \(event.businessDate), \(event.tickets.data.count) bytes of tickets"
-                        + (timings.map { "; built in \($0)" } ?? "; kept event"))
+            let built = try await batchEvent(batchID: entry.sourceID)
+            let detail = "store \(built.shell.store.id), business day \(built.shell.businessDate), \(built.ticketBytes) bytes of tickets"
+                + (built.timings.map { "; built in \($0)" } ?? "; kept event")
+            return (OutboundMessage(exchange: eventsExchange, routingKey: BatchClosedEvent.routingKey, body: Array(built.body),
+                                    idempotencyKey: built.shell.idempotencyKey, schema: BatchClosedEvent.schema), detail)
         case "pay_run":
             let event = try await payrollEvent(runID: entry.sourceID)
             return (try OutboundMessage(exchange: eventsExchange, routingKey: PayrollCompletedEvent.routingKey, json: event,
@@ -92,7 +92,8 @@ public final class HeartlandEventSource: Sendable {
     /// batch has claimed (or whose time cannot be read: it is set aside downstream). A document belongs to the first
     /// batch that claims it, for good; the event is built once and kept, so publishing it again gives the same journals.
     public func event(batchID: String) async throws -> BatchClosedEvent {
-        try await batchEvent(batchID: batchID).event
+        let built = try await batchEvent(batchID: batchID)
+        return try built.kept ?? BatchClosedEvent(body: built.body)
     }
 
     /// How long building a batch's event took, step by step (the fetches side by side, so they overlap).
@@ -111,11 +112,16 @@ public final class HeartlandEventSource: Sendable {
         }
     }
 
-    /// The batch's event and its JSON as kept (and published): sorted keys, as `OutboundMessage(json:)` encodes.
-    /// `timings`: how long building it took, step by step; nil when the event was kept already.
-    func batchEvent(batchID: String) async throws -> (event: BatchClosedEvent, body: Data, timings: BatchBuildTimings?) {
+    /// A batch's event as kept (and published): its JSON (sorted keys, as `OutboundMessage(json:)` encodes), the event
+    /// without its tickets (`shell`) and their size. Built, the event is never held whole beside its JSON (a 100,000-ticket
+    /// day's tickets are 88 MB): the body is written from the records. `kept`: the whole event when it was kept already
+    /// (read back to check it); `timings`: how long building it took, step by step, when it was built here.
+    func batchEvent(batchID: String) async throws -> (body: Data, shell: BatchClosedEvent, ticketBytes: Int, kept: BatchClosedEvent?,
+                                                      timings: BatchBuildTimings?) {
         if let kept = try await inbox?.batchEvent(batchID), let event = try? BatchClosedEvent(body: kept) {
-            return (event, kept, nil)
+            var shell = event
+            shell.tickets = RawJSON(Data())
+            return (kept, shell, event.tickets.data.count, event, nil)
         }
         let (batch, json) = try await client.batchJSON(id: batchID)
         guard batch.status == .closed else {
@@ -141,6 +147,7 @@ public final class HeartlandEventSource: Sendable {
         let (settledIDs, settledTime) = try await settledRead
         let settled = Set(settledIDs)
         let (pages, pagesTime) = try await pagesRead
+        let pageCount = pages.count
         let (earlier, earlierTime) = try await earlierRead
         let fetched = clock.now
         // Page by page (each page as served is a Retail page `{results: [...]}`): the same records as the pages joined in one
@@ -169,17 +176,17 @@ public final class HeartlandEventSource: Sendable {
         // are in their names.
         let customers = try await customers(HeartlandJSON.houseAccountCustomerIDs(in: taken))
         let customersRead = clock.now
-        let event = BatchClosedEvent(store: store, businessDate: day, batchId: batch.id, batch: RawJSON(json),
-                                     tickets: RawJSON(HeartlandJSON.array(of: records)), closedAt: batch.timeClosed,
-                                     customers: customers.isEmpty ? nil : RawJSON(HeartlandJSON.array(of: customers)))
-        let body = try event.encodedBody()
+        let shell = BatchClosedEvent(store: store, businessDate: day, batchId: batch.id, batch: RawJSON(json), tickets: RawJSON(Data()),
+                                     closedAt: batch.timeClosed, customers: customers.isEmpty ? nil : RawJSON(HeartlandJSON.array(of: customers)))
+        let body = try shell.encodedBody(ticketRecords: records)
+        let ticketBytes = records.reduce(2 + max(0, records.count - 1)) { $0 + $1.count }
         let encoded = clock.now
         try await inbox?.keepBatchEvent(batchID, body: body)
         let timings = BatchBuildTimings(
-            fetched: fetched - started, settledTransactions: settledTime, ticketPages: pagesTime, pages: pages.count, previousBatch: earlierTime,
+            fetched: fetched - started, settledTransactions: settledTime, ticketPages: pagesTime, pages: pageCount, previousBatch: earlierTime,
             sketchedAndClaimed: claimed - fetched, customers: customersRead - claimed, customerCount: customers.count,
             encoded: encoded - customersRead, kept: clock.now - encoded)
-        return (event, body, timings)
+        return (body, shell, ticketBytes, nil, timings)
     }
 
     /// The customers (as served) of the ids, a few requests at a time, in the order of the ids; one Heartland no longer has

@@ -38,10 +38,12 @@ struct TransformerCommand: AsyncParsableCommand {
             let handler = TransformerHandler(rules: try MappingFileSource(path: mapping).current())
             var phases: [String: [Double]] = [:]
             let clock = ContinuousClock()
+            var memory: [String] = []
             func timed<T>(_ phase: String, _ body: () throws -> T) rethrows -> T {
                 let started = clock.now
                 let value = try body()
                 phases[phase, default: []].append((clock.now - started).seconds)
+                if memory.count < 4 { memory.append("\(phase) \(Self.residentMB("VmRSS")) MB") }
                 return value
             }
             for _ in 0..<max(1, runs) {
@@ -62,6 +64,15 @@ struct TransformerCommand: AsyncParsableCommand {
                 guard !times.isEmpty else { continue }
                 print(String(format: "  %-20@ median %.3f s, fastest %.3f s", phase, times[times.count / 2], times[0]))
             }
+            print("  resident after each phase of the first run (the event read: \(body.count / 1_000_000) MB): " + memory.joined(separator: ", ")
+                  + "; peak \(Self.residentMB("VmHWM")) MB")
+        }
+
+        /// A `/proc/self/status` figure (VmRSS, VmHWM) in MB; 0 where there is none.
+        static func residentMB(_ field: String) -> Int {
+            let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+            let line = status.split(separator: "\n").first { $0.hasPrefix(field + ":") }
+            return (line?.split(separator: " ").dropFirst().first).flatMap { Int($0) }.map { $0 / 1024 } ?? 0
         }
     }
 }

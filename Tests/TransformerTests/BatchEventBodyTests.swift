@@ -32,6 +32,27 @@ import Testing
         }
     }
 
+    /// heartland-ingest writes a batch's body from the records it took, never joining them first: the same bytes as the
+    /// event whose tickets are the records as one array, and slices of a larger buffer (as records are) written as they are.
+    @Test func aBodyWrittenFromTheRecordsIsTheBodyOfTheirArray() throws {
+        let page = Data(("xx" + Self.awkward.joined(separator: "|") + "yy").utf8)
+        var records: [Data] = []
+        var start = page.startIndex + 2
+        for text in Self.awkward {
+            let end = start + text.utf8.count
+            records.append(page[start..<end])
+            start = end + 1
+        }
+        for count in [0, 1, 2, records.count] {
+            let taken = Array(records.prefix(count))
+            let array = "[" + taken.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ",") + "]"
+            let event = Self.event(tickets: array)
+            let body = try Self.event(tickets: "").encodedBody(ticketRecords: taken)
+            #expect(body == (try event.encodedBody()), "\(count) records")
+            #expect(try JSONDecoder().decode(BatchClosedEvent.self, from: body).tickets == event.tickets)
+        }
+    }
+
     @Test func aBodyJSONEncoderWroteReadsTheSame() throws {
         let encoder = JSONEncoder()
         for format: JSONEncoder.OutputFormatting in [[.sortedKeys], [.sortedKeys, .prettyPrinted], [], [.sortedKeys, .withoutEscapingSlashes]] {

@@ -156,16 +156,18 @@ enum JSONSlices {
     }
 
     /// The records of a page (`{results: [...]}`), an array of pages, an array of records, or one record.
-    /// The payload is read in place (not copied first: a store day's tickets are about 20 MB); each record is copied out.
+    /// The payload is read in place, and each record is a slice of it, not a copy (a 100,000-ticket day's tickets are 88 MB:
+    /// copied out, the records were as much again).
     static func records(in data: Data) throws -> [Data] {
-        try data.withUnsafeBytes { raw in
+        let ranges = try data.withUnsafeBytes { raw -> [Range<Int>] in
             let bytes = raw.bindMemory(to: UInt8.self)
             var scanner = Scanner(bytes: bytes)
             scanner.skipSpace()
             guard scanner.index < bytes.count else { return [] }
             let whole = try scanner.value()
-            return try records(of: whole, in: bytes).map { Data(buffer: Bytes(rebasing: bytes[$0])) }
+            return try records(of: whole, in: bytes)
         }
+        return ranges.map { data[data.startIndex + $0.lowerBound..<data.startIndex + $0.upperBound] }
     }
 
     typealias Bytes = UnsafeBufferPointer<UInt8>
