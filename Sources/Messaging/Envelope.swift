@@ -52,14 +52,14 @@ public struct InboundMessage: Sendable {
     public var redelivered: Bool { delivery.redelivered }
 
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try decode(type) { try JSONDecoder().decode(type, from: $0) }
+        try decode(type) { try JSONDecoder().decode(type, from: Data($0)) }
     }
 
-    /// The body read by `read` instead of JSONDecoder (a batch event's, `BatchClosedEvent(body:)`); what it cannot read is
-    /// a permanent error, as with `decode(_:)`.
-    public func decode<T>(_ type: T.Type, reading read: (Data) throws -> T) throws -> T {
+    /// The body read by `read` instead of JSONDecoder (a batch event's, `BatchClosedEvent(bytes:)`), as delivered (not copied
+    /// into a `Data`); what it cannot read is a permanent error, as with `decode(_:)`.
+    public func decode<T>(_ type: T.Type, reading read: ([UInt8]) throws -> T) throws -> T {
         do {
-            return try read(Data(body))
+            return try read(body)
         } catch {
             throw StageError.permanent("message \(messageID) is not a valid \(T.self): \(error)")
         }

@@ -68,6 +68,17 @@ extension BatchClosedEvent {
         }
     }
 
+    /// The same from a message's bytes as delivered, read where they are (no copy of a 98 MB body into a `Data` first).
+    public init(bytes body: [UInt8]) throws {
+        if let (shell, tickets) = body.withUnsafeBufferPointer(Self.split) {
+            var event = try JSONDecoder().decode(BatchClosedEvent.self, from: shell)
+            event.tickets = RawJSON(tickets)
+            self = event
+        } else {
+            self = try JSONDecoder().decode(BatchClosedEvent.self, from: Data(body))
+        }
+    }
+
     private static let emptyTicketsEnd = Array(#""tickets":""}"#.utf8)
     private static let ticketsKey = Array(#""tickets":""#.utf8)
 
@@ -75,17 +86,18 @@ extension BatchClosedEvent {
     /// the tickets string. The key is found as bytes: a quote inside a JSON string is always escaped, so `"tickets":"` can
     /// only be a member's name, and of the top-level object (the store's members are `id`, `time_zone`, `currency`).
     static func split(_ body: Data) -> (shell: Data, tickets: Data)? {
-        body.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> (Data, Data)? in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            guard let key = find(ticketsKey, in: bytes) else { return nil }
-            let start = key + ticketsKey.count
-            guard let (tickets, end) = JSONStringBytes.unescape(bytes, from: start),
-                  end + 1 == bytes.count, bytes[end] == UInt8(ascii: "}")
-            else { return nil }
-            var shell = Data(UnsafeRawBufferPointer(rebasing: raw[..<start]))
-            shell.append(contentsOf: Array("\"}".utf8))
-            return (shell, tickets)
+        body.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in split(raw.bindMemory(to: UInt8.self)) }
+    }
+
+    static func split(_ bytes: UnsafeBufferPointer<UInt8>) -> (shell: Data, tickets: Data)? {
+        guard let key = find(ticketsKey, in: bytes) else { return nil }
+        let start = key + ticketsKey.count
+        guard let (tickets, end) = JSONStringBytes.unescape(bytes, from: start), end + 1 == bytes.count, bytes[end] == UInt8(ascii: "}") else {
+            return nil
         }
+        var shell = Data(UnsafeBufferPointer(rebasing: bytes[..<start]))
+        shell.append(contentsOf: Array("\"}".utf8))
+        return (shell, tickets)
     }
 
     private static func find(_ needle: [UInt8], in haystack: UnsafeBufferPointer<UInt8>) -> Int? {
@@ -141,13 +153,15 @@ enum JSONStringBytes {
     /// escape, a lone surrogate, no closing mark).
     static func unescape(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> (Data, Int)? {
         var end: Int?
-        // Unescaped, a string is never longer than escaped.
-        let out = [UInt8](unsafeUninitializedCapacity: bytes.count - start) { buffer, written in
-            written = 0
-            end = unescape(bytes, from: start, into: buffer, written: &written)
+        // Unescaped, a string is never longer than escaped: written in place into that much, then cut to its length.
+        var out = Data(count: bytes.count - start)
+        var written = 0
+        out.withUnsafeMutableBytes { (raw: UnsafeMutableRawBufferPointer) in
+            end = unescape(bytes, from: start, into: raw.bindMemory(to: UInt8.self), written: &written)
         }
         guard let end else { return nil }
-        return (Data(out), end)
+        out.count = written
+        return (out, end)
     }
 
     private static func unescape(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, into out: UnsafeMutableBufferPointer<UInt8>,

@@ -53,7 +53,7 @@ public struct TransformerHandler: StageHandler {
         let document: JournalDocument
         switch message.routingKey {
         case BatchClosedEvent.routingKey:
-            return try settlementOutcome(message.decode(BatchClosedEvent.self, reading: BatchClosedEvent.init(body:)), logger: logger)
+            return try settlementOutcome(message.decode(BatchClosedEvent.self, reading: BatchClosedEvent.init(bytes:)), logger: logger)
         case TicketCorrectedEvent.routingKey:
             return try correctedOutcome(message.decode(TicketCorrectedEvent.self), logger: logger)
         case PayrollCompletedEvent.routingKey:

@@ -34,7 +34,8 @@ struct TransformerCommand: AsyncParsableCommand {
         @Option(name: .customLong("repeat"), help: "Times to handle the event; the figures are the median and the fastest.") var runs: Int = 5
 
         func run() async throws {
-            let body = try Data(contentsOf: URL(fileURLWithPath: event))
+            // As the stage reads a delivery: its bytes where they are.
+            let body = try [UInt8](Data(contentsOf: URL(fileURLWithPath: event)))
             let handler = TransformerHandler(rules: try MappingFileSource(path: mapping).current())
             var phases: [String: [Double]] = [:]
             let clock = ContinuousClock()
@@ -48,7 +49,7 @@ struct TransformerCommand: AsyncParsableCommand {
             }
             for _ in 0..<max(1, runs) {
                 let started = clock.now
-                let batch = try timed("decode the message") { try BatchClosedEvent(body: body) }
+                let batch = try timed("decode the message") { try BatchClosedEvent(bytes: body) }
                 let records = try timed("read the tickets") {
                     try HeartlandJSON.ticketRecords(from: batch.tickets.data, currency: CurrencyCode(batch.store.currency))
                 }

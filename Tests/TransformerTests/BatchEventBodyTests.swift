@@ -29,6 +29,8 @@ import Testing
             #expect(ours.tickets == event.tickets, "\(tickets.prefix(30))")
             #expect(ours.batch == event.batch && ours.customers == event.customers && ours.batchId == event.batchId && ours.closedAt == event.closedAt)
             #expect(BatchClosedEvent.split(body) != nil, "the fast path reads the body it writes")
+            let delivered = try BatchClosedEvent(bytes: Array(body))
+            #expect(delivered.tickets == event.tickets && delivered.batch == event.batch && delivered.customers == event.customers)
         }
     }
 
@@ -61,6 +63,8 @@ import Testing
                 let event = Self.event(tickets: tickets)
                 let read = try BatchClosedEvent(body: encoder.encode(event))
                 #expect(read.tickets == event.tickets && read.batch == event.batch && read.customers == event.customers)
+                let delivered = try BatchClosedEvent(bytes: Array(encoder.encode(event)))
+                #expect(delivered.tickets == event.tickets && delivered.batch == event.batch && delivered.customers == event.customers)
             }
         }
     }
@@ -81,6 +85,7 @@ import Testing
         for text in malformed {
             #expect(BatchClosedEvent.split(Data(text.utf8)) == nil, "\(text.suffix(12))")
             #expect(throws: (any Error).self) { try BatchClosedEvent(body: Data(text.utf8)) }
+            #expect(throws: (any Error).self) { try BatchClosedEvent(bytes: Array(text.utf8)) }
         }
     }
 }
