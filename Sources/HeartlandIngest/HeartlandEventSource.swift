@@ -51,7 +51,7 @@ public final class HeartlandEventSource: Sendable {
             let built = try await batchEvent(batchID: entry.sourceID)
             let detail = "store \(built.shell.store.id), business day \(built.shell.businessDate), \(built.ticketBytes) bytes of tickets"
                 + (built.timings.map { "; built in \($0)" } ?? "; kept event")
-            return (OutboundMessage(exchange: eventsExchange, routingKey: BatchClosedEvent.routingKey, body: Array(built.body),
+            return (OutboundMessage(exchange: eventsExchange, routingKey: BatchClosedEvent.routingKey, body: built.body,
                                     idempotencyKey: built.shell.idempotencyKey, schema: BatchClosedEvent.schema), detail)
         case "pay_run":
             let event = try await payrollEvent(runID: entry.sourceID)
@@ -93,7 +93,7 @@ public final class HeartlandEventSource: Sendable {
     /// batch that claims it, for good; the event is built once and kept, so publishing it again gives the same journals.
     public func event(batchID: String) async throws -> BatchClosedEvent {
         let built = try await batchEvent(batchID: batchID)
-        return try built.kept ?? BatchClosedEvent(body: built.body)
+        return try built.kept ?? BatchClosedEvent(bytes: built.body)
     }
 
     /// How long building a batch's event took, step by step (the fetches side by side, so they overlap).
@@ -116,12 +116,12 @@ public final class HeartlandEventSource: Sendable {
     /// without its tickets (`shell`) and their size. Built, the event is never held whole beside its JSON (a 100,000-ticket
     /// day's tickets are 88 MB): the body is written from the records. `kept`: the whole event when it was kept already
     /// (read back to check it); `timings`: how long building it took, step by step, when it was built here.
-    func batchEvent(batchID: String) async throws -> (body: Data, shell: BatchClosedEvent, ticketBytes: Int, kept: BatchClosedEvent?,
+    func batchEvent(batchID: String) async throws -> (body: [UInt8], shell: BatchClosedEvent, ticketBytes: Int, kept: BatchClosedEvent?,
                                                       timings: BatchBuildTimings?) {
         if let kept = try await inbox?.batchEvent(batchID), let event = try? BatchClosedEvent(body: kept) {
             var shell = event
             shell.tickets = RawJSON(Data())
-            return (kept, shell, event.tickets.data.count, event, nil)
+            return (Array(kept), shell, event.tickets.data.count, event, nil)
         }
         let (batch, json) = try await client.batchJSON(id: batchID)
         guard batch.status == .closed else {
