@@ -195,32 +195,28 @@ final class ClusterTests: XCTestCase {
     /// never confirmed may or may not be in the queue afterwards (counted, not asserted): unconfirmed means "publish
     /// again", which is what the bridge's publishers do.
     private func publishToTheMinority(_ cluster: RabbitMQCluster) async throws {
-        let first = TestBroker.attached(directory: cluster.directory, amqpURL: cluster.nodeAMQPURLs[0], managementURL: cluster.nodeManagementURLs[0])
-        // After a partition the node is back in the cluster as the majority sees it a moment before its own management
-        // listener answers again (pause_minority restarts its applications): CI once found it refusing connections here.
-        // Under load it has taken over 90 s: the wait is generous, and how long it took is printed.
-        var refused: (any Error)?
-        let waited = ContinuousClock.now
-        do {
-            try await eventually(timeout: .seconds(240), "node 1's management API answers") {
+        // Node 1's AMQP listener, and the management API of a node that answers. A node healed from a partition is back in
+        // the cluster and serves AMQP, but RabbitMQ 3.10 does not always start its management listener again after
+        // pause_minority restarted its applications (seen twice in full runs: refused for 240 s, the node's log saying
+        // "HTTP listener registry could not find context rabbitmq_management_tls" when it paused, nothing when it resumed).
+        // What this test looks at is the cluster's publishing, not that listener: any node's API will do.
+        var refused: [Int: String] = [:]
+        var answering: Int?
+        try await eventually(timeout: .seconds(120), "a node's management API answers") {
+            for n in 0..<3 {
                 do {
-                    _ = try await first.management().queues()
+                    _ = try await ManagementClient(url: cluster.nodeManagementURLs[n]).queues()
+                    answering = n
                     return true
                 } catch {
-                    refused = error
-                    return false
+                    refused[n + 1] = "\(error)"
                 }
             }
-        } catch {
-            let logs = (try? FileManager.default.contentsOfDirectory(atPath: "\(cluster.directory)/n1/log")) ?? []
-            let tails = logs.map { name in
-                let text = (try? String(contentsOfFile: "\(cluster.directory)/n1/log/\(name)", encoding: .utf8)) ?? ""
-                return "\(name):\n" + text.split(separator: "\n").suffix(30).joined(separator: "\n")
-            }
-            print("node 1's management API, last answer: \(refused.map { "\($0)" } ?? "none"); its logs:\n\(tails.joined(separator: "\n"))")
-            throw error
+            return false
         }
-        print("node 1's management API answered after \(seconds(ContinuousClock.now - waited)) s of waiting")
+        let api = try XCTUnwrap(answering)
+        if api != 0 { print("node 1's management API does not answer (\(refused[1] ?? "?")): node \(api + 1)'s is used") }
+        let first = TestBroker.attached(directory: cluster.directory, amqpURL: cluster.nodeAMQPURLs[0], managementURL: cluster.nodeManagementURLs[api])
         let pipeline = try await TestPipeline.make(broker: first, stages: ["m"])
         let queue = pipeline.stage("m")
         let queues = try await first.management().queues()
@@ -269,7 +265,11 @@ final class ClusterTests: XCTestCase {
 
         try await cluster.heal(minority)
         try await eventually(timeout: .seconds(300), "n\(minority) back in the cluster") {
-            try await ManagementClient(url: cluster.nodeManagementURLs[leader - 1]).nodes().filter(\.running).count == 3
+            // Asked of the majority, through whichever of its nodes' APIs answers (see above).
+            for n in majority {
+                if let nodes = try? await ManagementClient(url: cluster.nodeManagementURLs[n - 1]).nodes() { return nodes.filter(\.running).count == 3 }
+            }
+            return false
         }
         let bodies = try await drain(queue, on: first)
         let reliableKeys = Set(bodies.filter { $0.hasPrefix("reliable:") })
