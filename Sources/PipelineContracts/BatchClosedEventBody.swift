@@ -9,8 +9,9 @@ import Foundation
 extension BatchClosedEvent {
     /// The event's JSON, keys sorted (as `OutboundMessage(json:)` writes), the tickets escaped here.
     public func encodedBody() throws -> Data {
-        Data(try encodedBytes(escapedTickets: JSONStringBytes.escapedLength(of: tickets.data), fallback: self) { body in
-            JSONStringBytes.escape(tickets.data, into: &body)
+        let length = JSONStringBytes.escapedLength(of: tickets.data)
+        return Data(try encodedBytes(escapedTickets: length, fallback: self) { body in
+            JSONStringBytes.escape(tickets.data, escapedLength: length, into: &body)
         })
     }
 
@@ -29,12 +30,12 @@ extension BatchClosedEvent {
             event.tickets = RawJSON(array)
             return event
         }
-        let length = records.reduce(2 + max(0, records.count - 1)) { $0 + JSONStringBytes.escapedLength(of: $1) }
-        return try encodedBytes(escapedTickets: length, fallback: whole) { body in
+        let lengths = records.map(JSONStringBytes.escapedLength(of:))
+        return try encodedBytes(escapedTickets: lengths.reduce(2 + max(0, records.count - 1), +), fallback: whole) { body in
             body.append(UInt8(ascii: "["))
             for (index, record) in records.enumerated() {
                 if index > 0 { body.append(UInt8(ascii: ",")) }
-                JSONStringBytes.escape(record, into: &body)
+                JSONStringBytes.escape(record, escapedLength: lengths[index], into: &body)
             }
             body.append(UInt8(ascii: "]"))
         }
@@ -65,24 +66,22 @@ extension BatchClosedEvent {
     /// The event in `body`: the tickets unescaped here when the body is as `encodedBody()` writes it, otherwise JSONDecoder
     /// reads the whole body.
     public init(body: Data) throws {
-        if let (shell, tickets) = Self.split(body) {
-            var event = try JSONDecoder().decode(BatchClosedEvent.self, from: shell)
-            event.tickets = RawJSON(tickets)
-            self = event
-        } else {
-            self = try JSONDecoder().decode(BatchClosedEvent.self, from: body)
-        }
+        try self.init(split: Self.split(body)) { try JSONDecoder().decode(BatchClosedEvent.self, from: body) }
     }
 
     /// The same from a message's bytes as delivered, read where they are (no copy of a 98 MB body into a `Data` first).
     public init(bytes body: [UInt8]) throws {
-        if let (shell, tickets) = body.withUnsafeBufferPointer(Self.split) {
-            var event = try JSONDecoder().decode(BatchClosedEvent.self, from: shell)
-            event.tickets = RawJSON(tickets)
-            self = event
-        } else {
-            self = try JSONDecoder().decode(BatchClosedEvent.self, from: Data(body))
+        try self.init(split: body.withUnsafeBufferPointer(Self.split)) { try JSONDecoder().decode(BatchClosedEvent.self, from: Data(body)) }
+    }
+
+    /// The event from its shell and unescaped tickets, or `decoded` when the body could not be split.
+    private init(split: (shell: Data, tickets: Data)?, otherwise decoded: () throws -> BatchClosedEvent) throws {
+        guard let (shell, tickets) = split else {
+            self = try decoded()
+            return
         }
+        self = try JSONDecoder().decode(BatchClosedEvent.self, from: shell)
+        self.tickets = RawJSON(tickets)
     }
 
     private static let emptyTicketsEnd = Array(#""tickets":""}"#.utf8)
@@ -123,24 +122,22 @@ enum JSONStringBytes {
 
     /// How many bytes `text` takes escaped.
     static func escapedLength(of text: Data) -> Int {
-        text.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in escapedLength(of: raw.bindMemory(to: UInt8.self)) }
-    }
-
-    private static func escapedLength(of bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        var length = 0
-        for byte in bytes {
-            length += byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") ? 2 : byte < 0x20 ? 6 : 1
+        text.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            var length = 0
+            for byte in raw {
+                length += byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") ? 2 : byte < 0x20 ? 6 : 1
+            }
+            return length
         }
-        return length
     }
 
     /// Appends `text` (UTF-8) escaped: quotation mark, reverse solidus and control characters; everything else as it is.
-    /// Written in place at the end of `out` (no copy of them between).
-    static func escape(_ text: Data, into out: inout [UInt8]) {
+    /// Written in place at the end of `out` (no copy of them between), in `escapedLength` bytes (`escapedLength(of: text)`).
+    static func escape(_ text: Data, escapedLength: Int, into out: inout [UInt8]) {
         text.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             let bytes = raw.bindMemory(to: UInt8.self)
             var at = out.count
-            out.append(contentsOf: repeatElement(0, count: escapedLength(of: bytes)))
+            out.append(contentsOf: repeatElement(0, count: escapedLength))
             out.withUnsafeMutableBufferPointer { target in
                 func put(_ unit: UInt8) {
                     target[at] = unit
