@@ -7,6 +7,13 @@ public final class AMQPConnection {
     private let state: amqp_connection_state_t
     private var openChannels: Set<UInt16> = []
     public let url: AMQPURL
+    /// Messages whose content frames are still arriving (a delivery, a returned message, a basic.get's), one a channel;
+    /// rarely more than one at once.
+    private var assembling: [Assembly] = []
+    /// basic.get's message once its content has arrived.
+    private var got: Delivery?
+    /// Events completed while `get` waited for its own message's content; `nextEvent` returns them first.
+    private var ready: [Event] = []
 
     /// Events read off the socket besides RPC replies.
     public enum Event {
@@ -190,17 +197,27 @@ public final class AMQPConnection {
         try check(reply, channel: channel)
         guard reply.reply.id == 0x003C_0047, let decoded = reply.reply.decoded else { return nil }
         let ok = decoded.assumingMemoryBound(to: amqp_basic_get_ok_t.self).pointee
-        var delivery = try readMessage(channel: channel, deliveryTag: ok.delivery_tag, redelivered: ok.redelivered != 0,
-                                       exchange: Self.string(ok.exchange), routingKey: Self.string(ok.routing_key), generation: generation)
-        delivery.messageCount = ok.message_count
-        return delivery
+        assembling.append(Assembly(channel: channel, kind: .got(tag: ok.delivery_tag, redelivered: ok.redelivered != 0, messageCount: ok.message_count),
+                                   exchange: Self.string(ok.exchange), routingKey: Self.string(ok.routing_key)))
+        // Its content, frame by frame; what arrives on other channels meanwhile is kept for `nextEvent`.
+        while true {
+            amqp_maybe_release_buffers(state)
+            var frame = amqp_frame_t()
+            let rc = amqp_simple_wait_frame(state, &frame)
+            if rc != AMQP_STATUS_OK.rawValue { throw connectionError(rc, "reading a message") }
+            if let event = try handle(frame, generation: generation) { ready.append(event) }
+            if let delivery = got {
+                got = nil
+                return delivery
+            }
+        }
     }
 
     // MARK: events
 
     /// True when a frame can be read without touching the socket.
     public var hasBufferedFrames: Bool {
-        amqp_frames_enqueued(state) != 0 || amqp_data_in_buffer(state) != 0
+        !ready.isEmpty || amqp_frames_enqueued(state) != 0 || amqp_data_in_buffer(state) != 0
     }
 
     /// Blocks until the socket (or `wakeFD`) is readable or the timeout passes.
@@ -208,22 +225,109 @@ public final class AMQPConnection {
         _ = bridge_poll_readable(amqp_get_sockfd(state), wakeFD, timeoutMilliseconds)
     }
 
-    /// Reads one frame if one arrives within `timeoutMicroseconds`; nil on timeout. Throws when the connection is gone.
+    /// The next event, reading frames while they arrive within `timeoutMicroseconds` each; nil when none does. A message's
+    /// content is read frame by frame into its body, the library's buffers released after each frame: read whole by
+    /// `amqp_read_message`, a message was held three times (the frames, kept by the channel's pool for the connection's
+    /// life, its `malloc`ed copy and the body). Throws when the connection is gone.
     public func nextEvent(generation: UInt64, timeoutMicroseconds: Int = 0) throws -> Event? {
-        amqp_maybe_release_buffers(state)
-        var frame = amqp_frame_t()
-        var timeout = timeval(tv_sec: timeoutMicroseconds / 1_000_000, tv_usec: timeoutMicroseconds % 1_000_000)
-        let rc = amqp_simple_wait_frame_noblock(state, &frame, &timeout)
-        if rc == AMQP_STATUS_TIMEOUT.rawValue { return nil }
-        if rc != AMQP_STATUS_OK.rawValue { throw connectionError(rc, "reading from the broker") }
-        guard frame.frame_type == UInt8(AMQP_FRAME_METHOD) else { return nil }
+        if !ready.isEmpty { return ready.removeFirst() }
+        while true {
+            amqp_maybe_release_buffers(state)
+            var frame = amqp_frame_t()
+            var timeout = timeval(tv_sec: timeoutMicroseconds / 1_000_000, tv_usec: timeoutMicroseconds % 1_000_000)
+            let rc = amqp_simple_wait_frame_noblock(state, &frame, &timeout)
+            if rc == AMQP_STATUS_TIMEOUT.rawValue { return nil }
+            if rc != AMQP_STATUS_OK.rawValue { throw connectionError(rc, "reading from the broker") }
+            if let event = try handle(frame, generation: generation) { return event }
+        }
+    }
+
+    /// What one frame completes: an event, or nothing yet (a message whose content is still arriving, a frame of no interest).
+    private func handle(_ frame: amqp_frame_t, generation: UInt64) throws -> Event? {
         let channel = frame.channel
-        let method = frame.payload.method
+        switch Int32(frame.frame_type) {
+        case AMQP_FRAME_METHOD:
+            return try handle(method: frame.payload.method, channel: channel)
+        case AMQP_FRAME_HEADER:
+            guard let index = assembling.firstIndex(where: { $0.channel == channel }), assembling[index].properties == nil else {
+                throw AMQPError.connectionLost("a content header on channel \(channel) that no message announced")
+            }
+            let header = frame.payload.properties
+            guard let decoded = header.decoded, header.body_size <= UInt64(Int.max) else {
+                throw AMQPError.connectionLost("an unreadable content header on channel \(channel)")
+            }
+            assembling[index].properties = Self.properties(decoded.assumingMemoryBound(to: amqp_basic_properties_t.self).pointee)
+            assembling[index].expected = Int(header.body_size)
+            assembling[index].body.reserveCapacity(Int(header.body_size))
+            return complete(at: index, generation: generation)
+        case AMQP_FRAME_BODY:
+            guard let index = assembling.firstIndex(where: { $0.channel == channel }), assembling[index].properties != nil else {
+                throw AMQPError.connectionLost("content on channel \(channel) that no header announced")
+            }
+            let fragment = frame.payload.body_fragment
+            guard assembling[index].body.count + fragment.len <= assembling[index].expected else {
+                throw AMQPError.connectionLost("more content on channel \(channel) than its header announced")
+            }
+            if fragment.len > 0, let bytes = fragment.bytes {
+                assembling[index].body.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: fragment.len))
+            }
+            return complete(at: index, generation: generation)
+        default:
+            return nil
+        }
+    }
+
+    /// The message's event once all its content is here (a basic.get's message goes to `got`); until then it waits.
+    private func complete(at index: Int, generation: UInt64) -> Event? {
+        guard let properties = assembling[index].properties, assembling[index].body.count == assembling[index].expected else { return nil }
+        let message = assembling.remove(at: index)
+        func delivery(tag: UInt64, redelivered: Bool, messageCount: UInt32?) -> Delivery {
+            Delivery(channel: message.channel, deliveryTag: tag, redelivered: redelivered, exchange: message.exchange,
+                     routingKey: message.routingKey, properties: properties, body: message.body, connectionGeneration: generation,
+                     messageCount: messageCount)
+        }
+        switch message.kind {
+        case .delivery(let tag, let redelivered):
+            return .delivery(delivery(tag: tag, redelivered: redelivered, messageCount: nil))
+        case .returned(let replyText):
+            return .returned(channel: message.channel, exchange: message.exchange, routingKey: message.routingKey, messageID: properties.messageID,
+                             replyText: replyText)
+        case .got(let tag, let redelivered, let messageCount):
+            got = delivery(tag: tag, redelivered: redelivered, messageCount: messageCount)
+            return nil
+        }
+    }
+
+    /// A message being read: what its method said, then its header's properties and size, then its body.
+    private struct Assembly {
+        enum Kind {
+            case delivery(tag: UInt64, redelivered: Bool)
+            case returned(replyText: String)
+            case got(tag: UInt64, redelivered: Bool, messageCount: UInt32)
+        }
+        var channel: UInt16
+        var kind: Kind
+        var exchange: String
+        var routingKey: String
+        var properties: MessageProperties?
+        var expected = 0
+        var body: [UInt8] = []
+
+        init(channel: UInt16, kind: Kind, exchange: String, routingKey: String) {
+            self.channel = channel
+            self.kind = kind
+            self.exchange = exchange
+            self.routingKey = routingKey
+        }
+    }
+
+    private func handle(method: amqp_method_t, channel: UInt16) throws -> Event? {
         switch method.id {
         case 0x003C_003C:  // basic.deliver
             let d = method.decoded.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee
-            return .delivery(try readMessage(channel: channel, deliveryTag: d.delivery_tag, redelivered: d.redelivered != 0,
-                                             exchange: Self.string(d.exchange), routingKey: Self.string(d.routing_key), generation: generation))
+            assembling.append(Assembly(channel: channel, kind: .delivery(tag: d.delivery_tag, redelivered: d.redelivered != 0),
+                                       exchange: Self.string(d.exchange), routingKey: Self.string(d.routing_key)))
+            return nil
         case 0x003C_0050:  // basic.ack
             let a = method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
             return .confirmAck(channel: channel, tag: a.delivery_tag, multiple: a.multiple != 0)
@@ -232,10 +336,9 @@ public final class AMQPConnection {
             return .confirmNack(channel: channel, tag: n.delivery_tag, multiple: n.multiple != 0)
         case 0x003C_0032:  // basic.return
             let r = method.decoded.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
-            let returned = try readMessage(channel: channel, deliveryTag: 0, redelivered: false, exchange: Self.string(r.exchange),
-                                           routingKey: Self.string(r.routing_key), generation: generation)
-            return .returned(channel: channel, exchange: returned.exchange, routingKey: returned.routingKey,
-                             messageID: returned.properties.messageID, replyText: Self.string(r.reply_text))
+            assembling.append(Assembly(channel: channel, kind: .returned(replyText: Self.string(r.reply_text)), exchange: Self.string(r.exchange),
+                                       routingKey: Self.string(r.routing_key)))
+            return nil
         case 0x003C_001F:  // basic.cancel-ok
             let c = method.decoded.assumingMemoryBound(to: amqp_basic_cancel_ok_t.self).pointee
             return .cancelOk(channel: channel, consumerTag: Self.string(c.consumer_tag))
@@ -271,17 +374,6 @@ public final class AMQPConnection {
     }
 
     // MARK: helpers
-
-    private func readMessage(channel: UInt16, deliveryTag: UInt64, redelivered: Bool, exchange: String, routingKey: String,
-                             generation: UInt64) throws -> Delivery {
-        var message = amqp_message_t()
-        let reply = amqp_read_message(state, channel, &message, 0)
-        defer { amqp_destroy_message(&message) }
-        if reply.reply_type != AMQP_RESPONSE_NORMAL { throw AMQPError.connectionLost("reading a message: \(describe(reply))") }
-        return Delivery(channel: channel, deliveryTag: deliveryTag, redelivered: redelivered, exchange: exchange,
-                        routingKey: routingKey, properties: Self.properties(message.properties), body: Self.bytes(message.body),
-                        connectionGeneration: generation, messageCount: nil)
-    }
 
     private func check(_ reply: amqp_rpc_reply_t, channel: UInt16) throws {
         switch reply.reply_type {
