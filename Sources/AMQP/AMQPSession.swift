@@ -265,6 +265,10 @@ private final class SessionLoop {
 
     private func publish(_ messages: [OutgoingMessage], timeout: Duration, _ continuation: CheckedContinuation<Void, any Error>) throws {
         let batch = confirms.begin(count: messages.count, deadline: .now + timeout, continuation: continuation)
+        try connection.corked { try publish(messages, batch: batch) }
+    }
+
+    private func publish(_ messages: [OutgoingMessage], batch: ConfirmTracker.Batch) throws {
         for var message in messages {
             if message.properties.messageID == nil { message.properties.messageID = UUID().uuidString.lowercased() }
             do {

@@ -5,6 +5,9 @@
 #include <amqp_ssl_socket.h>
 #include <amqp_framing.h>
 #include <poll.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -38,5 +41,11 @@ static inline int bridge_poll_readable(int fd, int wake_fd, int timeout_ms) {
     int rc = poll(fds, wake_fd >= 0 ? 2 : 1, timeout_ms);
     if (rc < 0) return -1;
     return rc;
+}
+
+/* TCP_CORK on (1) or off (0): while on, what is written waits in the kernel and leaves in full segments; turning it off
+   sends what is left. 0 on success, -1 on error (a socket that is not TCP). */
+static inline int bridge_socket_cork(int fd, int on) {
+    return setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
 }
 #endif
