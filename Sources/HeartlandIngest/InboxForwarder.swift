@@ -64,6 +64,11 @@ public final class InboxForwarder: Service, Sendable {
             }
         }
 
+        /// Whether the records of one read go out in one publish (one confirm wait): the feed's records are small and
+        /// built from the listing, hundreds at a time (one confirm each took 4 s for 447). A refund goes out alone as soon as
+        /// it is fetched; a batch's event can be 98 MB.
+        var publishesTogether: Bool { self == .feed }
+
         var filter: IngestInbox.KindFilter {
             if let kinds { return .only(kinds) }
             return .otherThan(Self.allCases.compactMap(\.kinds).flatMap { $0 })
@@ -128,24 +133,77 @@ public final class InboxForwarder: Service, Sendable {
 
     /// Forwards the lane's due records, up to `dueBatch`; `more`: the read was full and went out, more may be due.
     func forwardDue(_ lane: Lane, now: Date = Date()) async throws -> (published: Int, more: Bool) {
-        var published = 0
+        var published = 0, together: [Ready] = []
         let entries = try await inbox.due(now: now, kinds: lane.filter, limit: Self.dueBatch)
         for entry in entries {
             try Task.checkCancellation()
-            do {
-                if try await forward(entry) { published += 1 }
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                logger.error("publishing failed; the record stays in the inbox and is tried again", metadata: [
-                    "idempotency_key": .string(entry.key), "error": "\(error)"])
+            var prepared: Ready?
+            _ = try await staysDueIfFailing(entry.key) { prepared = try await prepare(entry) }
+            guard let ready = prepared else { continue }
+            if lane.publishesTogether {
+                together.append(ready)
+            } else if try await staysDueIfFailing(entry.key, { try await publish([ready]) }) {
+                published += 1
             }
         }
+        if !together.isEmpty { published += try await publishTogether(together) }
         // A full read that published nothing (the broker refusing) is not read again at once: the records wait for the next scan.
         return (published, entries.count == Self.dueBatch && published > 0)
     }
 
-    private func forward(_ entry: IngestInbox.Entry) async throws -> Bool {
+    /// A record fetched from Heartland and made into its messages, to be published.
+    struct Ready {
+        var entry: IngestInbox.Entry
+        var messageID: String
+        var messages: [OutgoingMessage]
+        var detail: String
+        var log: Logger
+    }
+
+    /// Publishes the records' messages together, then marks them published. If the broker refuses the lot, one by one, so
+    /// that a record it refuses does not hold back the others (it stays due); returns how many went out.
+    private func publishTogether(_ records: [Ready]) async throws -> Int {
+        do {
+            try await publish(records)
+            return records.count
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            logger.warning("publishing records together failed; one by one", metadata: ["records": "\(records.count)", "error": "\(error)"])
+        }
+        var published = 0
+        for ready in records {
+            if try await staysDueIfFailing(ready.entry.key, { try await publish([ready]) }) { published += 1 }
+        }
+        return published
+    }
+
+    /// Runs `step` for the record; a failure (not a cancellation) is logged and the record stays in the inbox, due again.
+    /// True when the step ran through.
+    private func staysDueIfFailing(_ key: String, _ step: () async throws -> Void) async throws -> Bool {
+        do {
+            try await step()
+            return true
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            logger.error("publishing failed; the record stays in the inbox and is tried again", metadata: [
+                "idempotency_key": .string(key), "error": "\(error)"])
+            return false
+        }
+    }
+
+    private func publish(_ records: [Ready]) async throws {
+        try await publisher.publish(records.flatMap(\.messages))
+        try await inbox.markPublished(records.map { (key: $0.entry.key, messageID: $0.messageID) })
+        for ready in records {
+            ready.log.info("published", metadata: ["kind": .string(ready.entry.kind), "detail": .string(ready.detail)])
+        }
+    }
+
+    /// The record's messages once fetched; nil when Heartland failed (the record waits for a retry) or the record is unusable
+    /// (marked failed, alerted).
+    private func prepare(_ entry: IngestInbox.Entry) async throws -> Ready? {
         var log = logger
         log[metadataKey: "idempotency_key"] = .string(entry.key)
         let output: OutboundMessage, detail: String
@@ -165,7 +223,7 @@ public final class InboxForwarder: Service, Sendable {
             }
         } catch let error as HeartlandError where error.isTransient || error.isCredentialProblem {
             try await failed(entry, reason: error.description, retryAfter: error.retryAfter, log: log)
-            return false
+            return nil
         } catch is CancellationError {
             throw CancellationError()
         } catch {
@@ -174,7 +232,7 @@ public final class InboxForwarder: Service, Sendable {
             try await inbox.markFailed(entry.key, error: reason)
             log.error("ingest failed", metadata: ["reason": "\(reason)"])
             await alerts.raise(kind: .ingestFailed, severity: "error", reason: reason, key: entry.key, attempt: entry.attempts + 1)
-            return false
+            return nil
         }
         let messageID = MessageID.derived(IngestAlerts.stage, entry.key)
         var messages = [output.amqpMessage(correlationID: entry.key, messageID: messageID, traceparent: nil)]
@@ -188,10 +246,7 @@ public final class InboxForwarder: Service, Sendable {
                 event: .sourceRecovered, detail: "\(entry.kind) \(entry.sourceID) fetched after \(entry.attempts) failed attempts; published",
                 key: entry.key, messageID: messageID))
         }
-        try await publisher.publish(messages)
-        try await inbox.markPublished(entry.key, messageID: messageID)
-        log.info("published", metadata: ["kind": .string(entry.kind), "detail": .string(detail)])
-        return true
+        return Ready(entry: entry, messageID: messageID, messages: messages, detail: detail, log: log)
     }
 
     private func failed(_ entry: IngestInbox.Entry, reason: String, retryAfter: Duration?, log: Logger) async throws {

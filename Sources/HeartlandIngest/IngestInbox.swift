@@ -167,11 +167,19 @@ public final class IngestInbox: Sendable {
     }
 
     public func markPublished(_ key: String, messageID: String, now: Date = Date()) async throws {
+        try await markPublished([(key: key, messageID: messageID)], now: now)
+    }
+
+    /// The same for records published together, in one transaction.
+    public func markPublished(_ records: [(key: String, messageID: String)], now: Date = Date()) async throws {
         try await database.write { db in
-            try db.execute(sql: """
+            let statement = try db.cachedStatement(sql: """
                 UPDATE inbox SET status = 'published', message_id = ?, published_at = ?, last_error = NULL,
                 attempts = attempts + 1 WHERE idempotency_key = ?
-                """, arguments: [messageID, Self.stamp(now), key])
+                """)
+            for record in records {
+                try statement.execute(arguments: [record.messageID, Self.stamp(now), record.key])
+            }
         }
     }
 

@@ -186,6 +186,40 @@ import Testing
         #expect(state?.hasPrefix("2026-11-29T15:00:20") == true, "the cursor is the newest transaction seen: \(state ?? "none")")
     }
 
+    /// The feed's records of one read go out in one publish, one confirm wait (one each took 4 s for 447 records, and
+    /// refunds waited behind them), and a record the broker refuses holds back no other: the lot is then published one by
+    /// one, the refused record stays due and goes out once the broker takes it.
+    @Test func theFeedsRecordsGoOutTogetherAndOneTheBrokerRefusesHoldsBackNoOther() async throws {
+        let (harness, day) = try await Self.simulatorWithADay()
+        defer { Task { await harness.stop() } }
+        let location = try #require(day.locations.first)
+        try await Self.transactions(location: location.id, (0..<6).map { ("TRN_T\($0)", "DECLINED", "SALE", 100 + Int64($0), "MANUAL", -60 + $0) })
+            .load(into: harness.simulator.database)
+        let inboxPath = FileManager.default.temporaryDirectory.appendingPathComponent("feed-\(UUID().uuidString).sqlite").path
+        let feed = try Feed(harness: harness, inboxPath: inboxPath, now: Self.now)
+        #expect(try await feed.poller().sweep() == 6)
+        feed.publisher.refusing.withLock { $0 = "TRN_T3" }
+
+        #expect(try await feed.forwarder.forwardDue() == 5)
+        // Each record is its event and its trace hop: the six together (refused), then one by one.
+        #expect(feed.publisher.publishes.withLock { $0 } == [12, 2, 2, 2, 2, 2, 2])
+        let published = try feed.publisher.on("bridge.scoring").map { try JSONDecoder().decode(GatewayTransactionEvent.self, from: Data($0.body)) }
+        #expect(Set(published.map(\.transactionId)) == ["TRN_T0", "TRN_T1", "TRN_T2", "TRN_T4", "TRN_T5"])
+        let due = try await feed.inbox.due(now: Date(), kinds: .only([GatewayFeedPoller.kind]), limit: 10)
+        #expect(due.map(\.sourceID) == ["TRN_T3"])
+
+        feed.publisher.refusing.withLock { $0 = nil }
+        feed.publisher.publishes.withLock { $0 = [] }
+        // Six more come in one listing: one publish.
+        feed.clock.set(Self.now.addingTimeInterval(30))
+        try await Self.transactions(location: location.id, (6..<12).map { ("TRN_T\($0)", "DECLINED", "SALE", 100 + Int64($0), "MANUAL", $0) })
+            .load(into: harness.simulator.database)
+        #expect(try await feed.poller().sweep() == 6)
+        #expect(try await feed.forwarder.forwardDue() == 7)
+        #expect(feed.publisher.publishes.withLock { $0 } == [14])
+        #expect(try await feed.inbox.due(now: Date(), kinds: .only([GatewayFeedPoller.kind]), limit: 10).isEmpty)
+    }
+
     @Test func theFeedCanBeReadPageByPageNewestFirst() async throws {
         let (harness, day) = try await Self.simulatorWithADay()
         defer { Task { await harness.stop() } }

@@ -21,7 +21,18 @@ import FoundationNetworking
     /// Messages "published", for checking what ingest would have sent.
     class RecordingPublisher: MessagePublisher, @unchecked Sendable {
         let messages = Mutex<[OutgoingMessage]>([])
-        func publish(_ batch: [OutgoingMessage]) async throws { messages.withLock { $0 += batch } }
+        /// How many messages each publish carried, in order (refused ones too).
+        let publishes = Mutex<[Int]>([])
+        /// A text whose message the broker refuses (unroutable), and every message published with it.
+        let refusing = Mutex<String?>(nil)
+        func publish(_ batch: [OutgoingMessage]) async throws {
+            publishes.withLock { $0.append(batch.count) }
+            if let text = refusing.withLock({ $0 }),
+               let message = batch.first(where: { String(decoding: $0.body, as: UTF8.self).contains(text) }) {
+                throw AMQPError.unroutable(exchange: message.exchange, routingKey: message.routingKey, messageID: message.properties.messageID ?? "")
+            }
+            messages.withLock { $0 += batch }
+        }
         init() {}
         func on(_ exchange: String) -> [OutgoingMessage] { messages.withLock { $0.filter { $0.exchange == exchange } } }
         func events() throws -> [BatchClosedEvent] {
