@@ -1,3 +1,4 @@
+import Accounting
 import Foundation
 
 /// A batch event's JSON as heartland-ingest keeps and publishes it, and its reading by the transformer, without Foundation's
@@ -21,13 +22,7 @@ extension BatchClosedEvent {
     public func encodedBody(ticketRecords records: [Data]) throws -> [UInt8] {
         var whole: BatchClosedEvent {
             var event = self
-            var array = Data("[".utf8)
-            for (index, record) in records.enumerated() {
-                if index > 0 { array.append(UInt8(ascii: ",")) }
-                array.append(record)
-            }
-            array.append(UInt8(ascii: "]"))
-            event.tickets = RawJSON(array)
+            event.tickets = RawJSON(HeartlandJSON.array(of: records))
             return event
         }
         let lengths = records.map(JSONStringBytes.escapedLength(of:))
