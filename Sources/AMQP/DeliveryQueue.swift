@@ -47,11 +47,16 @@ public final class DeliveryQueue: Sendable {
         }
     }
 
-    /// Up to `max` deliveries that are already here, without waiting.
-    public func drain(max: Int) -> [Delivery] {
+    /// Up to `max` deliveries that are already here, in order, without waiting, as long as their bodies come to no more
+    /// than `maxBytes` together: the first that would go over it stays for the next batch.
+    public func drain(max: Int, maxBytes: Int = .max) -> [Delivery] {
         state.withLock { state in
             var taken: [Delivery] = []
-            while taken.count < max, let delivery = state.take() { taken.append(delivery) }
+            var bytes = 0
+            while taken.count < max, let next = state.peek(), next.body.count <= maxBytes - bytes, let delivery = state.take() {
+                bytes += delivery.body.count
+                taken.append(delivery)
+            }
             return taken
         }
     }
@@ -60,6 +65,8 @@ public final class DeliveryQueue: Sendable {
 }
 
 extension DeliveryQueue.State {
+    fileprivate func peek() -> Delivery? { head < buffer.count ? buffer[head] : nil }
+
     fileprivate mutating func take() -> Delivery? {
         guard head < buffer.count else { return nil }
         let delivery = buffer[head]

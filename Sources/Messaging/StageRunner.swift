@@ -15,6 +15,10 @@ public struct StageRunnerConfiguration: Sendable {
     public var prefetch: UInt16
     /// Deliveries handled, published and acked together (one confirm wait and one ack per batch).
     public var maxBatch: Int
+    /// The bodies a batch may hold together: after its first delivery, the next ones join while all their bodies come to
+    /// no more than this. A large message (a day's batch event, 20–100 MB, whose handling takes several times its size)
+    /// is then handled alone, never beside another.
+    public var maxBatchBytes = 4 << 20
     /// Handlers running at once within a batch.
     public var concurrency: Int
     public var breaker: CircuitBreaker
@@ -158,7 +162,7 @@ public final class StageRunner: Service, Sendable {
         guard let first = await deliveries.next() else { return nil }
         await waitWhileCircuitOpen()
         let probing = state.withLock { $0.breaker.isHalfOpen }
-        let batch = probing ? [first] : [first] + deliveries.drain(max: configuration.maxBatch - 1)
+        let batch = probing ? [first] : [first] + deliveries.drain(max: configuration.maxBatch - 1, maxBytes: configuration.maxBatchBytes - first.body.count)
         let resolutions = await resolve(batch)
         guard await settle(batch, resolutions, on: session) else { return nil }
         if let alert = recordBreaker(resolutions) {
