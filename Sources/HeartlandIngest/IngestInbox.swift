@@ -172,13 +172,14 @@ public final class IngestInbox: Sendable {
 
     /// The same for records published together, in one transaction.
     public func markPublished(_ records: [(key: String, messageID: String)], now: Date = Date()) async throws {
+        let publishedAt = Self.stamp(now)
         try await database.write { db in
             let statement = try db.cachedStatement(sql: """
                 UPDATE inbox SET status = 'published', message_id = ?, published_at = ?, last_error = NULL,
                 attempts = attempts + 1 WHERE idempotency_key = ?
                 """)
             for record in records {
-                try statement.execute(arguments: [record.messageID, Self.stamp(now), record.key])
+                try statement.execute(arguments: [record.messageID, publishedAt, record.key])
             }
         }
     }
