@@ -214,10 +214,7 @@ public final class AMQPConnection {
                                    exchange: Self.string(ok.exchange), routingKey: Self.string(ok.routing_key)))
         // Its content, frame by frame; what arrives on other channels meanwhile is kept for `nextEvent`.
         while true {
-            amqp_maybe_release_buffers(state)
-            var frame = amqp_frame_t()
-            let rc = amqp_simple_wait_frame(state, &frame)
-            if rc != AMQP_STATUS_OK.rawValue { throw connectionError(rc, "reading a message") }
+            guard let frame = try nextFrame(timeoutMicroseconds: nil, reading: "reading a message") else { continue }
             if let event = try handle(frame, generation: generation) { ready.append(event) }
             if let delivery = got {
                 got = nil
@@ -244,15 +241,27 @@ public final class AMQPConnection {
     /// life, its `malloc`ed copy and the body). Throws when the connection is gone.
     public func nextEvent(generation: UInt64, timeoutMicroseconds: Int = 0) throws -> Event? {
         if !ready.isEmpty { return ready.removeFirst() }
-        while true {
-            amqp_maybe_release_buffers(state)
-            var frame = amqp_frame_t()
-            var timeout = timeval(tv_sec: timeoutMicroseconds / 1_000_000, tv_usec: timeoutMicroseconds % 1_000_000)
-            let rc = amqp_simple_wait_frame_noblock(state, &frame, &timeout)
-            if rc == AMQP_STATUS_TIMEOUT.rawValue { return nil }
-            if rc != AMQP_STATUS_OK.rawValue { throw connectionError(rc, "reading from the broker") }
+        while let frame = try nextFrame(timeoutMicroseconds: timeoutMicroseconds, reading: "reading from the broker") {
             if let event = try handle(frame, generation: generation) { return event }
         }
+        return nil
+    }
+
+    /// The next frame, the library's buffers released first (what a frame pointed into has been copied by then); nil when
+    /// none arrives within `timeoutMicroseconds` (nil: waits for one).
+    private func nextFrame(timeoutMicroseconds: Int?, reading what: String) throws -> amqp_frame_t? {
+        amqp_maybe_release_buffers(state)
+        var frame = amqp_frame_t()
+        let rc: Int32
+        if let timeoutMicroseconds {
+            var timeout = timeval(tv_sec: timeoutMicroseconds / 1_000_000, tv_usec: timeoutMicroseconds % 1_000_000)
+            rc = amqp_simple_wait_frame_noblock(state, &frame, &timeout)
+        } else {
+            rc = amqp_simple_wait_frame(state, &frame)
+        }
+        if rc == AMQP_STATUS_TIMEOUT.rawValue { return nil }
+        if rc != AMQP_STATUS_OK.rawValue { throw connectionError(rc, what) }
+        return frame
     }
 
     /// What one frame completes: an event, or nothing yet (a message whose content is still arriving, a frame of no interest).

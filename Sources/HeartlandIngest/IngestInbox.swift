@@ -166,11 +166,7 @@ public final class IngestInbox: Sendable {
         try await database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM inbox ORDER BY received_at").map(Self.entry) }
     }
 
-    public func markPublished(_ key: String, messageID: String, now: Date = Date()) async throws {
-        try await markPublished([(key: key, messageID: messageID)], now: now)
-    }
-
-    /// The same for records published together, in one transaction.
+    /// Records published (together: in one transaction).
     public func markPublished(_ records: [(key: String, messageID: String)], now: Date = Date()) async throws {
         let publishedAt = Self.stamp(now)
         try await database.write { db in
