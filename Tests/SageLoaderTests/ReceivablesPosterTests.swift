@@ -5,7 +5,7 @@ import PipelineContracts
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import SageConnector
+@testable import SageConnector
 import Testing
 @testable import SageLoader
 
@@ -129,6 +129,26 @@ extension SageLoaderHandlerTests {
             // Without a Web API (GL import files) nothing of Sage AR is read: every document is missing.
             let unread = try #require(try await ReceivablesReadBack.compare(journal, reader: nil))
             #expect(unread.allSatisfy { $0.status == .missingInSage })
+        }
+    }
+
+    /// A batch's tickets are read back from Sage AR a run of numbers at a time (a 50,000-ticket batch was 2,500 queries of
+    /// 20 numbers): the documents numbered for the asked numbers come back, each once, and none of the other documents a
+    /// range also holds (a number between two asked ones, a longer number between them as text).
+    @Test func theDocumentsOfARunOfTicketNumbersAreReadInOneRangeAndNoOtherComesBack() async throws {
+        try await Self.withAR { _, ar, customers in
+            _ = try await customers.createCustomer(["CustomerNumber": "C00501", "CustomerName": "Ada Byron"])
+            let poster = ReceivablesPoster(client: ar)
+            for (kind, ticket) in [(ReceivableDocument.Kind.invoice, "98330150201"), (.receipt, "98330150205"), (.invoice, "98330150204"),
+                                   (.invoice, "983301502015"), (.invoice, "7")] {
+                _ = try await poster.post(Self.document(kind, ticket: ticket, cents: 100), customer: "C00501")
+            }
+            let asked = ["98330150201", "98330150203", "98330150205", "98330150206", "7", "41"].map { "HL-T\($0)" } + ["HL-TX9"]
+            let filters = SageReceivablesClient.numberFilters(asked)
+            #expect(filters.count == 2, "one range for the run of four, one query for the three others: \(filters)")
+            let found = try await ar.postedDocuments(numbers: asked)
+            #expect(found.map { $0.DocumentType == "Receipt" ? "receipt \($0.CheckReceiptNumber ?? "")" : "invoice \($0.DocumentNumber)" }.sorted()
+                == ["invoice HL-T7", "invoice HL-T98330150201", "receipt HL-T98330150205"])
         }
     }
 

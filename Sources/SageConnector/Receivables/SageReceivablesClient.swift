@@ -23,19 +23,70 @@ public struct SageReceivablesClient: Sendable {
     }
 
     /// Posted documents (of any customer) numbered with any of `numbers`, as an invoice's `DocumentNumber` or a receipt's
-    /// `CheckReceiptNumber`: one query per 20 numbers.
+    /// `CheckReceiptNumber`, each once. Read in as few queries as `numberFilters` makes of them: a batch's 50,000 tickets
+    /// in one, where one query per 20 numbers was 2,500 (8 s against the simulator, minutes against a Sage 60 ms away).
     public func postedDocuments(numbers: [String]) async throws(SageError) -> [SageARPostedDocument] {
+        let wanted = Set(numbers)
+        var seen: Set<SageARPostedDocument> = []
         var found: [SageARPostedDocument] = []
-        var start = 0
-        while start < numbers.count {
-            let chunk = numbers[start..<min(start + 20, numbers.count)]
-            let filter = chunk.map { "DocumentNumber eq \(ODataQuery.literal($0)) or CheckReceiptNumber eq \(ODataQuery.literal($0))" }
-                .joined(separator: " or ")
+        for filter in Self.numberFilters(numbers) {
             let page: [SageARPostedDocument] = try await api.list("AR/ARPostedDocuments", filter: filter)
-            found += page
-            start += 20
+            for document in page where wanted.contains(document.DocumentNumber) || document.CheckReceiptNumber.map(wanted.contains) == true {
+                if seen.insert(document).inserted { found.append(document) }
+            }
         }
         return found
+    }
+
+    /// The `$filter`s that find every document numbered with one of `numbers`. Numbers that end in digits after a common
+    /// prefix (`HL-T98330150201`) and lie close together (a gap of at most `runGap` between neighbours, the same number of
+    /// digits) are a run, read as one range: `DocumentNumber ge 'HL-T98330150201' and DocumentNumber le 'HL-T98330199999'`
+    /// (or the same of `CheckReceiptNumber`). Between two numbers of as many digits after the same prefix a string range
+    /// holds exactly the numbers between, in any collation that orders digits; it may also hold numbers of other lengths
+    /// (`HL-T983301502015`), which the caller drops: the answer is a superset, never a subset. A number in no run of at
+    /// least `minimumRun` is asked for by equality, 20 to a query.
+    static func numberFilters(_ numbers: [String], runGap: UInt64 = 1_000, minimumRun: Int = 3) -> [String] {
+        struct Numbered: Hashable {
+            var prefix: Substring
+            var digits: Int
+        }
+        var groups: [Numbered: [(value: UInt64, text: String)]] = [:]
+        var singles: [String] = []
+        for number in Set(numbers).sorted() {
+            let suffix = number.reversed().prefix { $0.isASCII && $0.isNumber }.count
+            guard (1...18).contains(suffix), let value = UInt64(number.suffix(suffix)) else {
+                singles.append(number)
+                continue
+            }
+            groups[Numbered(prefix: number.dropLast(suffix), digits: suffix), default: []].append((value, number))
+        }
+        var ranges: [(low: String, high: String)] = []
+        for key in groups.keys.sorted(by: { ($0.prefix, $0.digits) < ($1.prefix, $1.digits) }) {
+            // Within one prefix and length, string order is number order: the group is sorted already.
+            var run: [(value: UInt64, text: String)] = []
+            func close() {
+                if run.count >= minimumRun { ranges.append((run[0].text, run[run.count - 1].text)) } else { singles += run.map(\.text) }
+                run = []
+            }
+            for number in groups[key] ?? [] {
+                if let last = run.last, number.value - last.value > runGap { close() }
+                run.append(number)
+            }
+            close()
+        }
+        func range(_ field: String, _ low: String, _ high: String) -> String {
+            "(\(field) ge \(ODataQuery.literal(low)) and \(field) le \(ODataQuery.literal(high)))"
+        }
+        var filters = ranges.map { range("DocumentNumber", $0.low, $0.high) + " or " + range("CheckReceiptNumber", $0.low, $0.high) }
+        singles.sort()
+        var start = 0
+        while start < singles.count {
+            filters.append(singles[start..<min(start + 20, singles.count)]
+                .map { "DocumentNumber eq \(ODataQuery.literal($0)) or CheckReceiptNumber eq \(ODataQuery.literal($0))" }
+                .joined(separator: " or "))
+            start += 20
+        }
+        return filters
     }
 
     /// A customer's posted documents.
