@@ -122,12 +122,21 @@ struct SageRoutes {
                 throw SageError.fieldInvalid("Invalid query: \(error.description)")
             }
             let rows = try await database.read { db in
-                // The loaders' lookup by external reference reads only the batches holding it (the reference
-                // index), not every batch: the answer is the same, since the filter still applies below.
-                if resource == GLJournalLedger.resource, let reference = Self.referenceLookup(request.queryValue("$filter")) {
-                    return try String.fetchAll(db, sql: "SELECT DISTINCT batch_number FROM gl_entry_reference WHERE reference = ?",
-                                               arguments: [reference])
-                        .compactMap { try SageRecords.fetch(db, resource: resource, key: $0) }
+                // The loaders' lookups by external reference (one, or a family by its prefix: a day's refunds) read
+                // only the batches holding it (the reference index), not every batch: the answer is the same, since
+                // the filter still applies below. A Sage holding a year of batches answers them from an index too.
+                if resource == GLJournalLedger.resource, let lookup = Self.referenceLookup(request.queryValue("$filter")) {
+                    let numbers: [String]
+                    switch lookup {
+                    case .equal(let reference):
+                        numbers = try String.fetchAll(db, sql: "SELECT DISTINCT batch_number FROM gl_entry_reference WHERE reference = ?",
+                                                      arguments: [reference])
+                    case .prefix(let prefix):
+                        numbers = try String.fetchAll(
+                            db, sql: "SELECT DISTINCT batch_number FROM gl_entry_reference WHERE substr(reference, 1, ?) = ? ORDER BY batch_number",
+                            arguments: [prefix.unicodeScalars.count, prefix])
+                    }
+                    return try numbers.compactMap { try SageRecords.fetch(db, resource: resource, key: $0) }
                 }
                 if flatten == nil, let narrowed = try SageQueryPlan(resource: resource, keyFields: keyFields, query: query).rows(db) {
                     return narrowed
@@ -142,14 +151,24 @@ struct SageRoutes {
         }
     }
 
-    /// `X` from a filter that is exactly `DocumentNumber eq 'X'` (quotes doubled inside), else nil.
-    static func referenceLookup(_ filter: String?) -> String? {
-        guard let filter = filter?.trimmingCharacters(in: .whitespaces), filter.hasPrefix("DocumentNumber eq '"), filter.hasSuffix("'") else {
-            return nil
+    /// A lookup by external reference: a filter that is exactly `DocumentNumber eq 'X'` or `startswith(DocumentNumber,'X')`
+    /// (quotes doubled inside, X not empty), else nil.
+    enum ReferenceLookup: Equatable {
+        case equal(String)
+        case prefix(String)
+    }
+
+    static func referenceLookup(_ filter: String?) -> ReferenceLookup? {
+        guard let filter = filter?.trimmingCharacters(in: .whitespaces) else { return nil }
+        func literal(after head: String, before tail: String) -> String? {
+            guard filter.hasPrefix(head), filter.hasSuffix(tail), filter.count > head.count + tail.count else { return nil }
+            let quoted = filter.dropFirst(head.count).dropLast(tail.count)
+            guard !quoted.replacingOccurrences(of: "''", with: "").contains("'") else { return nil }
+            return quoted.replacingOccurrences(of: "''", with: "'")
         }
-        let quoted = filter.dropFirst("DocumentNumber eq '".count).dropLast()
-        guard !quoted.replacingOccurrences(of: "''", with: "").contains("'") else { return nil }
-        return quoted.replacingOccurrences(of: "''", with: "'")
+        if let reference = literal(after: "DocumentNumber eq '", before: "'") { return .equal(reference) }
+        if let prefix = literal(after: "startswith(DocumentNumber,'", before: "')") { return .prefix(prefix) }
+        return nil
     }
 
     /// Basic auth and company check, then Sage-shaped errors for anything the handler throws.

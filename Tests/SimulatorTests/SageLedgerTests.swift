@@ -1,5 +1,5 @@
 import Foundation
-import SageSimulator
+@testable import SageSimulator
 import SimulatorKit
 import Testing
 
@@ -118,6 +118,35 @@ import Testing
         #expect(try await count("DocumentNumber eq 'NOPE'") == 0)
         #expect(try await count("DocumentNumber eq 'LINE-4'") == 0, "its DocumentNumber is empty")
         #expect(try await count("DocumentNumber eq 'HL-1' or DocumentNumber eq 'HL-3'") == 2, "any other filter reads everything")
+        // A family by its prefix (a day's refunds, read together by the loaders) reads the index too.
+        #expect(try await count("startswith(DocumentNumber,'HL-')") == 2)
+        #expect(try await count("startswith(DocumentNumber,'O''B')") == 1)
+        #expect(try await count("startswith(DocumentNumber,'LINE')") == 0, "its DocumentNumber is empty")
+        #expect(try await count("startswith(DocumentNumber,'')") == 4, "an empty prefix is every entry: not an index lookup")
+        #expect(SageRoutes.referenceLookup("startswith(DocumentNumber,'HL-')") == .prefix("HL-"))
+        #expect(SageRoutes.referenceLookup("DocumentNumber eq 'O''BRIEN-2'") == .equal("O'BRIEN-2"))
+        #expect(SageRoutes.referenceLookup("startswith(DocumentNumber,'HL-') or startswith(DocumentNumber,'O')") == nil)
+        #expect(SageRoutes.referenceLookup("startswith(DocumentNumber,'')") == nil)
+        // Paged, the index lookup gives the pages the whole collection gives (the same filter written so that it is not one).
+        for reference in (5...9).map({ "HL-\($0)" }) {
+            _ = try await sage.call("POST", "GL/GLJournalBatches", Self.entry(reference, lines: [("1100", "1.00"), ("4000", "-1.00")]))
+        }
+        func pages(_ filter: String) async throws -> [String] {
+            let encoded = filter.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? filter
+            var next: String? = "GL/GLJournalHeaders?$filter=\(encoded)&$top=2&$count=true"
+            var seen: [String] = []
+            while let path = next {
+                let page = path.hasPrefix("GL/") ? try await sage.call("GET", path)
+                    : try await TestHTTP.send("GET", TestHTTP.url(sage.running.baseURL, path), headers: sage.auth)
+                seen.append((page.json["value"]?.arrayValue ?? []).compactMap { $0["DocumentNumber"]?.stringValue }.joined(separator: ",")
+                    + " of \(page.json["@odata.count"]?.int64Value ?? -1)")
+                next = page.json["@odata.nextLink"]?.stringValue
+            }
+            return seen
+        }
+        let indexed = try await pages("startswith(DocumentNumber,'HL-')")
+        #expect(indexed == ["HL-1,HL-3 of 7", "HL-5,HL-6 of 7", "HL-7,HL-8 of 7", "HL-9 of 7"])
+        #expect(try await pages("startswith(DocumentNumber,'HL-') and DocumentNumber ne ''") == indexed)
     }
 
     @Test func unbalancedEntryIsRejected() async throws {
