@@ -135,6 +135,12 @@ public enum HeartlandDatabase {
             try db.create(index: "ticket_by_public_id", on: "ticket", columns: ["publicId"])
             try db.create(index: "ticket_by_return_of", on: "ticket", columns: ["returnOfTicketId"])
         }
+        migrator.registerMigration("heartland-v7-ticket-pages-by-location") { db in
+            // A batch's tickets are read as a location's business day, page by page in id order: without this every page
+            // (and its count) read the whole ticket table, 145 MB at 100,000 tickets, twice. The business day is in the
+            // index so that the rows a page skips are never read from the table.
+            try db.create(index: "ticket_by_location_id_day", on: "ticket", columns: ["locationId", "id", "businessDay"])
+        }
         return migrator
     }
 
