@@ -235,7 +235,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "transformer",
-            dependencies: ["BridgeSettings", "Transformer", "Accounting", "PipelineContracts", "WorkerRuntime",
+            dependencies: ["BridgeSettings", "Transformer", "Accounting", "PipelineContracts", "WorkerRuntime", "Messaging",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(

@@ -1,4 +1,5 @@
 import Logging
+import Messaging
 import Metrics
 import Prometheus
 import Synchronization
@@ -19,6 +20,7 @@ public enum Bootstrap {
                 return handler
             }
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+            FreedMemory.mapLargeBlocksApart()
             stored = registry
             return registry
         }

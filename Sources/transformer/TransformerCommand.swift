@@ -2,6 +2,7 @@ import Accounting
 import ArgumentParser
 import BridgeSettings
 import Foundation
+import Messaging
 import PipelineContracts
 import Transformer
 import WorkerRuntime
@@ -34,6 +35,7 @@ struct TransformerCommand: AsyncParsableCommand {
         @Option(name: .customLong("repeat"), help: "Times to handle the event; the figures are the median and the fastest.") var runs: Int = 5
 
         func run() async throws {
+            FreedMemory.mapLargeBlocksApart()  // as every worker does at start-up
             // As the stage reads a delivery: its bytes where they are.
             let body = try [UInt8](Data(contentsOf: URL(fileURLWithPath: event)))
             let handler = TransformerHandler(rules: try MappingFileSource(path: mapping).current())
