@@ -12,14 +12,17 @@ public enum FreedMemory {
 
     private typealias Trim = @convention(c) (Int) -> Int32
 
-    private static let trim: Trim? = {
+    private static let trim = function("malloc_trim", as: Trim.self)
+
+    /// The C library's function of that name, looked up at run time; nil where there is none.
+    private static func function<F>(_ name: String, as type: F.Type) -> F? {
         #if canImport(Glibc)
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
-        return unsafeBitCast(symbol, to: Trim.self)
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else { return nil }
+        return unsafeBitCast(symbol, to: type)
         #else
         return nil
         #endif
-    }()
+    }
 
     /// Returns the free pages of every arena to the system (a few milliseconds; call it after large work, not per message).
     public static func release() {
@@ -28,14 +31,7 @@ public enum FreedMemory {
 
     private typealias Option = @convention(c) (Int32, Int32) -> Int32
 
-    private static let option: Option? = {
-        #if canImport(Glibc)
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return nil }
-        return unsafeBitCast(symbol, to: Option.self)
-        #else
-        return nil
-        #endif
-    }()
+    private static let option = function("mallopt", as: Option.self)
 
     /// Blocks of 128 KiB or more are mapped on their own and unmapped when freed, whatever was freed before. glibc otherwise
     /// raises that threshold to the size of the largest mapped block freed (up to 32 MiB), so after a batch event's 98 MB
