@@ -100,21 +100,23 @@ public final class HeartlandEventSource: Sendable {
     struct BatchBuildTimings: CustomStringConvertible {
         var fetched, settledTransactions, ticketPages: Duration
         var pages: Int
-        var previousBatch, sketchedAndClaimed, customers: Duration
+        var previousBatch, claimed, customers: Duration
         var customerCount: Int
         var encoded, kept: Duration
 
         var description: String {
             func s(_ duration: Duration) -> String { String(format: "%.2f s", duration.seconds) }
-            return "\(s(fetched + sketchedAndClaimed + customers + encoded + kept)): fetched \(s(fetched)) (settled transactions \(s(settledTransactions)), "
-                + "\(pages) ticket pages \(s(ticketPages)), previous batch \(s(previousBatch))), sketched and claimed \(s(sketchedAndClaimed)), "
+            return "\(s(fetched + claimed + customers + encoded + kept)): fetched \(s(fetched)) (settled transactions \(s(settledTransactions)), "
+                + "\(pages) ticket pages read, sketched and escaped \(s(ticketPages)), previous batch \(s(previousBatch))), claimed \(s(claimed)), "
                 + "\(customerCount) customers \(s(customers)), encoded \(s(encoded)), kept \(s(kept))"
         }
     }
 
     /// A batch's event as kept (and published): its JSON (sorted keys, as `OutboundMessage(json:)` encodes), the event
-    /// without its tickets (`shell`) and their size. Built, the event is never held whole beside its JSON (a 100,000-ticket
-    /// day's tickets are 88 MB): the body is written from the records. `kept`: the whole event when it was kept already
+    /// without its tickets (`shell`) and their size. Built, the event is never held whole beside its JSON, nor the pages as
+    /// served beside the body (a 100,000-ticket day's tickets are 88 MB): each page is sketched and its records escaped as it
+    /// arrives, then let go (`SketchedTicketPage`), and the body is written from the escaped records, each page's let go once
+    /// written. `kept`: the whole event when it was kept already
     /// (read back to check it); `timings`: how long building it took, step by step, when it was built here.
     func batchEvent(batchID: String) async throws -> (body: [UInt8], shell: BatchClosedEvent, ticketBytes: Int, kept: BatchClosedEvent?,
                                                       timings: BatchBuildTimings?) {
@@ -138,53 +140,52 @@ public final class HeartlandEventSource: Sendable {
         let started = clock.now
         async let storeRead = store(locationID, currency: batch.currency ?? "USD")
         async let settledRead = timed(clock) { try await self.client.transactionIDs(TransactionQuery(batchId: batchID)) }
-        async let pagesRead = timed(clock) {
-            try await self.client.ticketPagesJSON(.location(locationID, businessDays: date.adding(days: -1).iso, through: date.adding(days: 1).iso))
-                .collect()
-        }
         async let earlierRead = timed(clock) { try await self.previousBatch(of: locationID, around: date, closedBefore: closed, except: batchID) }
+        // The pages are read in this task, not a child's: a child's result stays held until the end of this scope, and
+        // each page's escaped records are to be let go as the body is written from them. Each page is sketched and its
+        // records escaped for the event's body as it arrives; the page as served is let go.
+        var sketched = try await client.ticketPagesJSON(.location(locationID, businessDays: date.adding(days: -1).iso,
+                                                                  through: date.adding(days: 1).iso))
+            .mappingRecords(SketchedTicketPage.init(page:)).collect()
+        let pagesTime = clock.now - started
+        let pages = sketched.map(\.records)
+        let escaped = sketched.map(\.escaped)
+        sketched = []
         let store = try await storeRead
         let (settledIDs, settledTime) = try await settledRead
         let settled = Set(settledIDs)
-        let (pages, pagesTime) = try await pagesRead
-        let pageCount = pages.count
         let (earlier, earlierTime) = try await earlierRead
         let fetched = clock.now
-        // Page by page (each page as served is a Retail page `{results: [...]}`): the same records as the pages joined in one
-        // array, without a second copy of them all.
-        let sketches = try pages.flatMap(HeartlandJSON.ticketSketches(from:))
         // A ticket without a card transaction belongs to the first batch of its store that closes after it. One completed
         // before the previous close is that batch's; taken here only if that batch has been forwarded without it (a ticket
         // that reached Heartland late), so nothing waits for a batch that already went.
         let earlierForwarded = if let earlier { try await inbox?.batchEvent(earlier.id) != nil } else { false }
-        let candidates = sketches.filter { sketch in
+        func isCandidate(_ sketch: SketchedTicketPage.Record) -> Bool {
             if !sketch.transactionIDs.isEmpty { return sketch.transactionIDs.contains(where: settled.contains) }
             guard let closed, let completed = sketch.completedAt else { return true }
             guard completed <= closed else { return false }
             guard let earlier, completed <= earlier.closed else { return true }
             return earlierForwarded
         }
-        // Records go with their id: two records Heartland serves under one id travel together (the transformer sets
+        // Records go with their key: two records Heartland serves under one id travel together (the transformer sets
         // both aside), whichever of them made the id a candidate.
-        func key(_ sketch: TicketSketch) -> String { sketch.id ?? "?" + HeartlandJSON.fingerprint(sketch.raw) }
-        let ids = Set(candidates.map(key))
+        let ids = Set(pages.joined().filter(isCandidate).map(\.key))
         let mine = try await inbox?.claim(store: store.id, batchID: batchID, documents: ids.sorted()) ?? ids
-        let taken = sketches.filter { mine.contains(key($0)) }
-        let records = taken.map(\.raw)
+        let taken = pages.joined().filter { mine.contains($0.key) }
         let claimed = clock.now
         // The customers of tickets charged to (or paying down) a house account travel with the batch: their AR documents
         // are in their names.
-        let customers = try await customers(HeartlandJSON.houseAccountCustomerIDs(in: taken))
+        let customers = try await customers(Set(taken.compactMap(\.houseAccountCustomerID)).sorted())
         let customersRead = clock.now
         let shell = BatchClosedEvent(store: store, businessDate: day, batchId: batch.id, batch: RawJSON(json), tickets: RawJSON(Data()),
                                      closedAt: batch.timeClosed, customers: customers.isEmpty ? nil : RawJSON(HeartlandJSON.array(of: customers)))
-        let body = try shell.encodedBody(ticketRecords: records)
-        let ticketBytes = records.reduce(2 + max(0, records.count - 1)) { $0 + $1.count }
+        let body = try shell.encodedBody(escapedPages: consume escaped) { mine.contains(pages[$0][$1].key) }
+        let ticketBytes = taken.reduce(2 + max(0, taken.count - 1)) { $0 + $1.length }
         let encoded = clock.now
         try await inbox?.keepBatchEvent(batchID, body: body)
         let timings = BatchBuildTimings(
-            fetched: fetched - started, settledTransactions: settledTime, ticketPages: pagesTime, pages: pageCount, previousBatch: earlierTime,
-            sketchedAndClaimed: claimed - fetched, customers: customersRead - claimed, customerCount: customers.count,
+            fetched: fetched - started, settledTransactions: settledTime, ticketPages: pagesTime, pages: pages.count, previousBatch: earlierTime,
+            claimed: claimed - fetched, customers: customersRead - claimed, customerCount: customers.count,
             encoded: encoded - customersRead, kept: clock.now - encoded)
         return (body, shell, ticketBytes, nil, timings)
     }
@@ -290,5 +291,32 @@ public final class HeartlandEventSource: Sendable {
         stores.withLock { $0 = byID }
         guard let found = byID[id] else { throw Failure.unusable("location \(id) is not among Heartland Retail's locations") }
         return found
+    }
+}
+
+/// A page of Retail tickets as a batch's event is built from it: what each record says about the batch it belongs to, and
+/// the records escaped for the event's body (`EscapedRecords`). Only these are kept of the page as served, so that a
+/// 100,000-ticket day's pages and its event's body are never held side by side.
+struct SketchedTicketPage: Sendable {
+    struct Record: Sendable {
+        /// The record's id, or `?<fingerprint of its bytes>` for one without a readable id (claimed under that name).
+        var key: String
+        var completedAt: Date?
+        var transactionIDs: [String]
+        var houseAccountCustomerID: String?
+        /// Its bytes as served.
+        var length: Int
+    }
+
+    var records: [Record]
+    var escaped: EscapedRecords
+
+    init(page: Data) throws {
+        let sketches = try HeartlandJSON.ticketSketches(from: page)
+        records = sketches.map { sketch in
+            Record(key: sketch.id ?? "?" + HeartlandJSON.fingerprint(sketch.raw), completedAt: sketch.completedAt,
+                   transactionIDs: sketch.transactionIDs, houseAccountCustomerID: sketch.houseAccountCustomerID, length: sketch.raw.count)
+        }
+        escaped = EscapedRecords(sketches.map(\.raw))
     }
 }

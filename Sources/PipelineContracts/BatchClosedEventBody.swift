@@ -36,6 +36,35 @@ extension BatchClosedEvent {
         }
     }
 
+    /// The same JSON with its tickets taken from records escaped beforehand, a page at a time (`EscapedRecords`): those
+    /// `keep` names (by page and record), in order. Each page's bytes are let go once written, so the pages and the body
+    /// are never held whole side by side (heartland-ingest escapes a page as it arrives and lets the page as served go).
+    public func encodedBody(escapedPages: consuming [EscapedRecords], keep: (_ page: Int, _ record: Int) -> Bool) throws -> [UInt8] {
+        let kept = escapedPages.indices.map { page in escapedPages[page].ranges.indices.filter { keep(page, $0) } }
+        let count = kept.reduce(0) { $0 + $1.count }
+        let length = zip(escapedPages, kept).reduce(2 + max(0, count - 1)) { sum, pair in
+            pair.1.reduce(sum) { $0 + pair.0.ranges[$1].count }
+        }
+        var whole: BatchClosedEvent {
+            var event = self
+            event.tickets = RawJSON(HeartlandJSON.array(of: zip(escapedPages, kept).flatMap { page, records in records.map(page.unescaped) }))
+            return event
+        }
+        return try encodedBytes(escapedTickets: length, fallback: whole) { body in
+            body.append(UInt8(ascii: "["))
+            var first = true
+            for page in escapedPages.indices {
+                for record in kept[page] {
+                    if !first { body.append(UInt8(ascii: ",")) }
+                    first = false
+                    body.append(contentsOf: escapedPages[page].bytes[escapedPages[page].ranges[record]])
+                }
+                escapedPages[page] = EscapedRecords()
+            }
+            body.append(UInt8(ascii: "]"))
+        }
+    }
+
     /// The shell (this event without its tickets) encoded, then the tickets' string written by `writeTickets`, escaped, in
     /// `escapedTickets` bytes reserved beforehand (no growing, which copies); `fallback` encoded whole by JSONEncoder if the
     /// shell does not end with its empty tickets (never with sorted keys).
@@ -108,6 +137,32 @@ extension BatchClosedEvent {
             index += 1
         }
         return nil
+    }
+}
+
+/// Records escaped as the body of a JSON string is (`BatchClosedEvent.encodedBody(escapedPages:keep:)`), one after the
+/// other in one buffer of their exact length, each by its range.
+public struct EscapedRecords: Sendable {
+    public private(set) var bytes: [UInt8] = []
+    public private(set) var ranges: [Range<Int>] = []
+
+    public init() {}
+
+    public init(_ records: [Data]) {
+        let lengths = records.map(JSONStringBytes.escapedLength(of:))
+        bytes.reserveCapacity(lengths.reduce(0, +))
+        for (record, length) in zip(records, lengths) {
+            let start = bytes.count
+            JSONStringBytes.escape(record, escapedLength: length, into: &bytes)
+            ranges.append(start..<bytes.count)
+        }
+    }
+
+    /// Record `index` as it was before escaping.
+    func unescaped(_ index: Int) -> Data {
+        var quoted = Array(bytes[ranges[index]])
+        quoted.append(UInt8(ascii: "\""))
+        return quoted.withUnsafeBufferPointer { JSONStringBytes.unescape($0, from: 0)?.0 } ?? Data()
     }
 }
 

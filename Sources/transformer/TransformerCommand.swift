@@ -46,7 +46,7 @@ struct TransformerCommand: AsyncParsableCommand {
                 let started = clock.now
                 let value = try body()
                 phases[phase, default: []].append((clock.now - started).seconds)
-                if memory.count < 4 { memory.append("\(phase) \(Self.residentMB("VmRSS")) MB") }
+                if memory.count < 4 { memory.append("\(phase) \(Self.residentMB("VmRSS")) MB (peak so far \(Self.residentMB("VmHWM")))") }
                 return value
             }
             for _ in 0..<max(1, runs) {

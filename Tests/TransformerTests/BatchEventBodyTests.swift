@@ -1,4 +1,5 @@
 import Foundation
+import Accounting
 import Testing
 @testable import PipelineContracts
 
@@ -52,6 +53,26 @@ import Testing
             let body = try Self.event(tickets: "").encodedBody(ticketRecords: taken)
             #expect(Data(body) == (try event.encodedBody()), "\(count) records")
             #expect(try JSONDecoder().decode(BatchClosedEvent.self, from: Data(body)).tickets == event.tickets)
+            #expect(body.capacity < body.count + 64, "the body's bytes are reserved once, not grown")
+        }
+    }
+
+    /// heartland-ingest escapes each page's records as the page arrives and lets the page go; the body written from those
+    /// escaped pages, with the records its batch claimed, is the body written from the claimed records themselves.
+    @Test func aBodyWrittenFromEscapedPagesIsTheBodyOfTheRecordsKept() throws {
+        let records = Self.awkward.map { Data($0.utf8) }
+        let pages = [Array(records[0..<3]), [], Array(records[3..<7]), Array(records[7...])]
+        #expect(EscapedRecords(records).unescaped(5) == records[5], "a record escaped reads back as it was")
+        let masks: [(String, (Int, Int) -> Bool)] = [
+            ("all", { _, _ in true }), ("none", { _, _ in false }), ("every other", { ($0 + $1) % 2 == 0 }),
+            ("only the last page's last", { $0 == pages.count - 1 && $1 == pages[$0].count - 1 }), ("not the first page", { page, _ in page > 0 }),
+        ]
+        for (name, keep) in masks {
+            let kept = pages.indices.flatMap { page in pages[page].indices.filter { keep(page, $0) }.map { pages[page][$0] } }
+            let expected = try Self.event(tickets: "").encodedBody(ticketRecords: kept)
+            let body = try Self.event(tickets: "").encodedBody(escapedPages: pages.map(EscapedRecords.init), keep: keep)
+            #expect(body == expected, "\(name)")
+            #expect(try BatchClosedEvent(bytes: body).tickets.data == HeartlandJSON.array(of: kept), "\(name)")
             #expect(body.capacity < body.count + 64, "the body's bytes are reserved once, not grown")
         }
     }
