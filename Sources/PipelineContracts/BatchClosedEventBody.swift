@@ -16,29 +16,11 @@ extension BatchClosedEvent {
         })
     }
 
-    /// The same JSON for this event with `records` as its tickets, a JSON array of them (`[r1,r2,…]`), written from the
-    /// records into bytes a message carries as they are: the day's tickets are never held in one piece unescaped beside the
-    /// body, nor the body twice (88 and 98 MB for a 100,000-ticket day).
-    public func encodedBody(ticketRecords records: [Data]) throws -> [UInt8] {
-        var whole: BatchClosedEvent {
-            var event = self
-            event.tickets = RawJSON(HeartlandJSON.array(of: records))
-            return event
-        }
-        let lengths = records.map(JSONStringBytes.escapedLength(of:))
-        return try encodedBytes(escapedTickets: lengths.reduce(2 + max(0, records.count - 1), +), fallback: whole) { body in
-            body.append(UInt8(ascii: "["))
-            for (index, record) in records.enumerated() {
-                if index > 0 { body.append(UInt8(ascii: ",")) }
-                JSONStringBytes.escape(record, escapedLength: lengths[index], into: &body)
-            }
-            body.append(UInt8(ascii: "]"))
-        }
-    }
-
-    /// The same JSON with its tickets taken from records escaped beforehand, a page at a time (`EscapedRecords`): those
-    /// `keep` names (by page and record), in order. Each page's bytes are let go once written, so the pages and the body
-    /// are never held whole side by side (heartland-ingest escapes a page as it arrives and lets the page as served go).
+    /// The same JSON for this event with records as its tickets, a JSON array of them (`[r1,r2,…]`), written from records
+    /// escaped beforehand a page at a time (`EscapedRecords`): those `keep` names (by page and record), in order, into bytes
+    /// a message carries as they are. Each page's bytes are let go once written, so the pages and the body are never held
+    /// whole side by side, nor the tickets unescaped in one piece (heartland-ingest escapes a page as it arrives and lets
+    /// the page as served go).
     public func encodedBody(escapedPages: consuming [EscapedRecords], keep: (_ page: Int, _ record: Int) -> Bool) throws -> [UInt8] {
         let kept = escapedPages.indices.map { page in escapedPages[page].ranges.indices.filter { keep(page, $0) } }
         let count = kept.reduce(0) { $0 + $1.count }

@@ -35,8 +35,9 @@ import Testing
         }
     }
 
-    /// heartland-ingest writes a batch's body from the records it took, never joining them first: the same bytes as the
-    /// event whose tickets are the records as one array, and slices of a larger buffer (as records are) written as they are.
+    /// heartland-ingest writes a batch's body from the records it took (escaped beforehand), never joining them first: the
+    /// same bytes as the event whose tickets are the records as one array, and slices of a larger buffer (as records are)
+    /// written as they are.
     @Test func aBodyWrittenFromTheRecordsIsTheBodyOfTheirArray() throws {
         let page = Data(("xx" + Self.awkward.joined(separator: "|") + "yy").utf8)
         var records: [Data] = []
@@ -50,7 +51,7 @@ import Testing
             let taken = Array(records.prefix(count))
             let array = "[" + taken.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ",") + "]"
             let event = Self.event(tickets: array)
-            let body = try Self.event(tickets: "").encodedBody(ticketRecords: taken)
+            let body = try Self.event(tickets: "").encodedBody(escapedPages: [EscapedRecords(taken)]) { _, _ in true }
             #expect(Data(body) == (try event.encodedBody()), "\(count) records")
             #expect(try JSONDecoder().decode(BatchClosedEvent.self, from: Data(body)).tickets == event.tickets)
             #expect(body.capacity < body.count + 64, "the body's bytes are reserved once, not grown")
@@ -69,7 +70,7 @@ import Testing
         ]
         for (name, keep) in masks {
             let kept = pages.indices.flatMap { page in pages[page].indices.filter { keep(page, $0) }.map { pages[page][$0] } }
-            let expected = try Self.event(tickets: "").encodedBody(ticketRecords: kept)
+            let expected = try Array(Self.event(tickets: String(decoding: HeartlandJSON.array(of: kept), as: UTF8.self)).encodedBody())
             let body = try Self.event(tickets: "").encodedBody(escapedPages: pages.map(EscapedRecords.init), keep: keep)
             #expect(body == expected, "\(name)")
             #expect(try BatchClosedEvent(bytes: body).tickets.data == HeartlandJSON.array(of: kept), "\(name)")
