@@ -80,7 +80,7 @@ public enum MappingChecker {
         return concurrentMap(batches, concurrency: concurrency) { event in
             defer { tried.add() }
             // The tickets read once, for the brands and for the journal (unreadable: the journal's build reads them and fails).
-            let records = (try? CurrencyCode(event.store.currency)).flatMap { try? HeartlandJSON.ticketRecords(from: event.tickets.data, currency: $0) }
+            let records = (try? CurrencyCode(event.store.currency)).flatMap { try? TransformerHandler.ticketRecords(of: event, currency: $0) }
             return BatchFindings(fallbackBrands: fallbackBrands(in: records ?? [], rules: candidate.rules),
                                  problems: buildingProblems(event, tickets: records, proposed: proposed, current: current))
         }

@@ -316,16 +316,37 @@ public struct CardActivity: Codable, Sendable, Hashable {
 /// Heartland's JSON carried through byte for byte, as a string: re-parsing it into numbers could
 /// turn an amount like 12.30 into a binary double and lose a cent.
 public struct RawJSON: Codable, Sendable, Equatable {
-    public var data: Data
+    /// The JSON. Where it was read as it stands escaped in a message's bytes (`escaped`), this unescapes it whole, a copy as
+    /// large: readers of a large one (a batch event's tickets) read `escaped` instead.
+    public var data: Data {
+        get { escaped.map { $0.unescaped() ?? Data() } ?? text }
+        set {
+            text = newValue
+            escaped = nil
+        }
+    }
 
-    public init(_ data: Data) { self.data = data }
+    /// The JSON as it stands escaped in a message's bytes, when read from there (`BatchClosedEvent(bytes:)`); nil otherwise.
+    public private(set) var escaped: EscapedJSON?
+
+    private var text: Data
+
+    public init(_ data: Data) { self.text = data }
+
+    /// The JSON `escaped` holds, left where it stands.
+    public init(escaped: EscapedJSON) {
+        self.text = Data()
+        self.escaped = escaped
+    }
 
     public init(from decoder: any Decoder) throws {
-        data = Data(try decoder.singleValueContainer().decode(String.self).utf8)
+        text = Data(try decoder.singleValueContainer().decode(String.self).utf8)
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(String(decoding: data, as: UTF8.self))
     }
+
+    public static func == (lhs: RawJSON, rhs: RawJSON) -> Bool { lhs.data == rhs.data }
 }

@@ -79,9 +79,13 @@ public struct TransformerHandler: StageHandler {
     /// The day's card tenders, one per card transaction, from the tickets the journal was built from
     /// (void tickets left out: their money did not move). A refund that posts on its own is marked so;
     /// the fraud scorer judged it when it happened.
-    static func cardActivity(_ tickets: [Ticket], details: [TicketID: TicketDetails], timeZone: StoreTimeZone) -> CardActivity {
+    static func cardActivity(_ tickets: [Ticket], details: [TicketID: TicketDetails], timeZone: StoreTimeZone,
+                             where included: (Ticket) -> Bool = { _ in true }) -> CardActivity {
         var transactions: [CardActivity.Transaction] = []
-        for ticket in tickets.sorted(by: { ($0.completedAt, $0.id) < ($1.completedAt, $1.id) }) where !ticket.isVoid {
+        // In time order; the positions sorted, not a copy of the tickets.
+        let order = tickets.indices.filter { !tickets[$0].isVoid && included(tickets[$0]) }
+            .sorted { (tickets[$0].completedAt, tickets[$0].id) < (tickets[$1].completedAt, tickets[$1].id) }
+        for ticket in order.lazy.map({ tickets[$0] }) {
             let detail = details[ticket.id]
             for (index, tender) in ticket.tenders.enumerated() {
                 guard case .card(let brand, let amount, let tip, let transaction) = tender, amount.minorUnits != 0 else { continue }

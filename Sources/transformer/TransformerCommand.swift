@@ -36,8 +36,8 @@ struct TransformerCommand: AsyncParsableCommand {
 
         func run() async throws {
             FreedMemory.mapLargeBlocksApart()  // as every worker does at start-up
-            // As the stage reads a delivery: its bytes where they are.
-            let body = try [UInt8](Data(contentsOf: URL(fileURLWithPath: event)))
+            // As the stage reads a delivery: its bytes where they are (read straight into them, not through a `Data` as large).
+            let body = try Self.bytes(ofFile: event)
             let handler = TransformerHandler(rules: try MappingFileSource(path: mapping).current())
             var phases: [String: [Double]] = [:]
             let clock = ContinuousClock()
@@ -52,12 +52,16 @@ struct TransformerCommand: AsyncParsableCommand {
             for _ in 0..<max(1, runs) {
                 let started = clock.now
                 let batch = try timed("decode the message") { try BatchClosedEvent(bytes: body) }
-                let records = try timed("read the tickets") {
-                    try HeartlandJSON.ticketRecords(from: batch.tickets.data, currency: CurrencyCode(batch.store.currency))
-                }
-                let built = try timed("build the journals") { try handler.settlement(batch: batch, tickets: records) }
+                // As in the stage, the records are let go once the journals are built, before the outputs are encoded.
+                let built = try { () throws -> BatchTransform in
+                    let records = try timed("read the tickets") {
+                        try TransformerHandler.ticketRecords(of: batch, currency: CurrencyCode(batch.store.currency))
+                    }
+                    return try timed("build the journals") { try handler.settlement(batch: batch, tickets: records) }
+                }()
+                FreedMemory.release()  // as the stage does once the records are let go
                 _ = try timed("encode the outputs") {
-                    try built.documents.map { try JSONEncoder().encode($0) }
+                    try built.documents.map { try $0.encodedBody() }
                 }
                 phases["whole", default: []].append((clock.now - started).seconds)
             }
@@ -69,6 +73,14 @@ struct TransformerCommand: AsyncParsableCommand {
             }
             print("  resident after each phase of the first run (the event read: \(body.count / 1_000_000) MB): " + memory.joined(separator: ", ")
                   + "; peak \(Self.residentMB("VmHWM")) MB")
+        }
+
+        /// The file's bytes, read into an array of its size.
+        static func bytes(ofFile path: String) throws -> [UInt8] {
+            let size = try (FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+            guard let file = fopen(path, "rb") else { throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path]) }
+            defer { fclose(file) }
+            return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in count = fread(buffer.baseAddress, 1, size, file) }
         }
 
         /// A `/proc/self/status` figure (VmRSS, VmHWM) in MB; 0 where there is none.

@@ -83,6 +83,36 @@ import Testing
         #expect(document.cardActivity?.transactions.first?.transactionId == "ticket:1:payment:13")
     }
 
+    /// The settlement journal's body is written with its transactions encoded a part at a time (issue 21): the bytes must be
+    /// those `OutboundMessage(json:)` writes for the whole document, whatever the size of the parts.
+    @Test func aJournalWrittenAPartAtATimeIsTheJournalEncodedWhole() throws {
+        let usd = try CurrencyCode("USD"), zone = try StoreTimeZone("America/New_York")
+        let data = Data(Self.tickets.utf8)
+        let day = TransformerHandler.cardActivity(try HeartlandJSON.tickets(from: data, currency: usd), details: try TicketDetails.parse(tickets: data),
+                                                  timeZone: zone).transactions
+        let amount = Money(minorUnits: 100, currency: usd)
+        let journal = try JournalEntry.balanced(
+            source: .settlement, reference: "HL-NY", idempotencyKey: "heartland:batch:NY", postingDate: try BusinessDate(parsing: "2026-11-26"),
+            description: #"a "quoted" description with "cardActivity":{"timeZone":"UTC","transactions":[]}"#, currency: usd, lines: [
+                JournalLine(account: AccountNumber("1210"), rule: "card", description: "card", side: .debit, amount: amount),
+                JournalLine(account: AccountNumber("4000"), rule: "revenue", description: "revenue", side: .credit, amount: amount),
+            ])
+        for count in [0, 1, 3, 4, 9, 10, 17] {
+            var document = JournalDocument(journal: journal, storeID: "NY", batch: nil,
+                                           cardActivity: CardActivity(timeZone: zone.identifier, transactions: (0..<count).map { day[$0 % day.count] }),
+                                           partOf: "HL-NY-HOME")
+            document.documents = ["101", "102"]
+            let whole = try OutboundMessage(exchange: "x", routingKey: "y", json: document).body
+            for atOnce in [1, 3, 4, 1_000] {
+                #expect(try document.encodedBody(transactionsAtOnce: atOnce) == whole, "\(count) transactions, \(atOnce) at once")
+            }
+        }
+        var none = JournalDocument(journal: journal, batch: nil)
+        #expect(try none.encodedBody(transactionsAtOnce: 1) == OutboundMessage(exchange: "x", routingKey: "y", json: none).body)
+        none.fraudAssessment = "allowed"
+        #expect(try none.encodedBody(transactionsAtOnce: 1) == OutboundMessage(exchange: "x", routingKey: "y", json: none).body)
+    }
+
     @Test func aDocumentWithoutActivityStillDecodes() throws {
         // A journal from a transformer that predates card activity.
         let usd = try CurrencyCode("USD")

@@ -43,7 +43,9 @@ extension SettlementJournalBuilder {
         var cardNetByBrand: [String: Int64] = [:]
         var refunds: [RealTimeRefund] = []
         var rejected: [RejectedTicket] = []
-        for ticket in tickets.sorted(by: { ($0.completedAt, $0.id.rawValue) < ($1.completedAt, $1.id.rawValue) }) where !ticket.isVoid {
+        // In time order; the positions sorted, not a copy of the tickets (5 MB at 50,000).
+        let order = tickets.indices.sorted { (tickets[$0].completedAt, tickets[$0].id.rawValue) < (tickets[$1].completedAt, tickets[$1].id.rawValue) }
+        for ticket in order.lazy.map({ tickets[$0] }) where !ticket.isVoid {
             var scratch = JournalLedger(currency: currency)
             var scratchBrands: [String: Int64] = [:]
             do {
