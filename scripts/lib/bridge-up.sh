@@ -132,7 +132,7 @@ bridge_start_workers() {
     HEARTLAND_WEBHOOK_SECRET=$webhook_secret start heartland-ingest "$bin/heartland-ingest" --amqp-url "$(url_for heartland-ingest)" --inbox "$state/heartland-ingest.sqlite" \
     --sync-state "$state/heartland-sync.sqlite" --webhook-port 0 --poll-interval 30 --catch-up-days 2 \
     ${ingest_args[@]+"${ingest_args[@]}"}  # the generated day is up to two UTC dates back (US stores at 02:00 UTC)
-  start transformer "$bin/transformer" --amqp-url "$(url_for transformer)"
+  start transformer "$bin/transformer" --amqp-url "$(url_for transformer)" ${transformer_args[@]+"${transformer_args[@]}"}
   # The shipped model (docs/FRAUD-MODEL.md) unless the caller names another, or none (fraud_model=none: rules only).
   local model_args=()
   case "${fraud_model:-$PWD/Config/fraud-model.json}" in
