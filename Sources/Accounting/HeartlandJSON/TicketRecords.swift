@@ -537,11 +537,6 @@ extension HeartlandJSON {
         Set(records.compactMap { (try? decoder.decode(HouseAccountReading.self, from: $0))?.customerID }).sorted()
     }
 
-    /// The same, of records already sketched (no second parse).
-    public static func houseAccountCustomerIDs(in sketches: [TicketSketch]) -> [String] {
-        Set(sketches.compactMap(\.houseAccountCustomerID)).sorted()
-    }
-
     /// Records as one JSON array (the shape events carry them in).
     public static func array(of records: [Data]) -> Data {
         var out = Data("[".utf8)
