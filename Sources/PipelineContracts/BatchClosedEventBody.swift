@@ -155,8 +155,6 @@ public struct EscapedRecords: Sendable {
 
     /// Record `index` as it was before escaping.
     func unescaped(_ index: Int) -> Data {
-        var quoted = Array(bytes[ranges[index]])
-        quoted.append(UInt8(ascii: "\""))
-        return quoted.withUnsafeBufferPointer { JSONStringBytes.unescape($0, from: 0)?.0 } ?? Data()
+        EscapedJSON(bytes: bytes, range: ranges[index]).unescaped() ?? Data()
     }
 }

@@ -44,32 +44,16 @@ package enum JSONStringBytes {
         }
     }
 
-    /// The string whose body starts at `start` (just after its opening quotation mark), unescaped, and the index just after
-    /// its closing quotation mark; nil when it is not a well-formed JSON string (a raw control character, an unknown
-    /// escape, a lone surrogate, no closing mark).
-    package static func unescape(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> (Data, Int)? {
-        var end: Int?
-        // Unescaped, a string is never longer than escaped: written in place into that much, then cut to its length.
-        var out = Data(count: bytes.count - start)
-        var written = 0
-        out.withUnsafeMutableBytes { (raw: UnsafeMutableRawBufferPointer) in
-            end = unescape(bytes, from: start, into: raw.bindMemory(to: UInt8.self), written: &written)
-        }
-        guard let end else { return nil }
-        out.count = written
-        return (out, end)
-    }
-
     /// The bytes of `range`, a stretch of a string's body with no quotation mark of its own (a record of the tickets a
     /// batch event carries as one string), unescaped; nil when the stretch is not well-formed (it ends inside an escape).
     package static func unescape(_ bytes: UnsafeBufferPointer<UInt8>, range: Range<Int>) -> Data? {
         let stretch = UnsafeBufferPointer(rebasing: bytes[range])
         var out = Data(count: stretch.count)
         var written = 0
-        let end = out.withUnsafeMutableBytes { (raw: UnsafeMutableRawBufferPointer) in
-            unescape(stretch, from: 0, into: raw.bindMemory(to: UInt8.self), written: &written, closed: false)
+        let wellFormed = out.withUnsafeMutableBytes { (raw: UnsafeMutableRawBufferPointer) in
+            unescape(stretch, into: raw.bindMemory(to: UInt8.self), written: &written)
         }
-        guard end == stretch.count else { return nil }
+        guard wellFormed else { return nil }
         out.count = written
         return out
     }
@@ -84,36 +68,15 @@ package enum JSONStringBytes {
         if byte == UInt8(ascii: "\"") || byte < 0x20 { return nil }  // the string's end, or not a string
         guard byte == UInt8(ascii: "\\") else { return byte < 0x80 ? (byte, 1) : (0x80, 1) }
         guard index + 1 < bytes.count else { return nil }
-        switch bytes[index + 1] {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): return (bytes[index + 1], 2)
-        case UInt8(ascii: "b"): return (0x08, 2)
-        case UInt8(ascii: "f"): return (0x0C, 2)
-        case UInt8(ascii: "n"): return (0x0A, 2)
-        case UInt8(ascii: "r"): return (0x0D, 2)
-        case UInt8(ascii: "t"): return (0x09, 2)
-        case UInt8(ascii: "u"):
-            func hex4(at: Int) -> Int? {
-                guard at + 4 <= bytes.count else { return nil }
-                var value = 0
-                for digit in bytes[at..<at + 4] {
-                    guard let digit = digit.hexDigitValue else { return nil }
-                    value = value << 4 | digit
-                }
-                return value
-            }
-            guard let value = hex4(at: index + 2) else { return nil }
-            switch value {
-            case 0xD800..<0xDC00:
-                // A high surrogate: its low surrogate follows.
-                guard index + 12 <= bytes.count, bytes[index + 6] == UInt8(ascii: "\\"), bytes[index + 7] == UInt8(ascii: "u"),
-                      let low = hex4(at: index + 8), (0xDC00..<0xE000).contains(low)
-                else { return nil }
-                return (0x80, 12)
-            case 0xDC00..<0xE000: return nil
-            default: return (value < 0x80 ? UInt8(value) : 0x80, 6)
-            }
-        default:
-            return nil
+        if let simple = simpleEscape(bytes[index + 1]) { return (simple, 2) }
+        guard bytes[index + 1] == UInt8(ascii: "u"), let value = hex4(in: bytes, at: index + 2) else { return nil }
+        switch value {
+        case 0xD800..<0xDC00:
+            // A high surrogate: its low surrogate follows.
+            guard lowSurrogate(in: bytes, at: index + 6) != nil else { return nil }
+            return (0x80, 12)
+        case 0xDC00..<0xE000: return nil
+        default: return (value < 0x80 ? UInt8(value) : 0x80, 6)
         }
     }
 
@@ -135,67 +98,76 @@ package enum JSONStringBytes {
         return nil
     }
 
-    /// Unescapes from `start` into `out`; returns the index just after the closing quotation mark, or with `closed` false
-    /// the index where the bytes end (a stretch without one); nil when malformed.
-    private static func unescape(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, into out: UnsafeMutableBufferPointer<UInt8>,
-                                 written: inout Int, closed: Bool = true) -> Int? {
-        func hex4(at: Int) -> UInt32? {
-            guard at + 4 <= bytes.count else { return nil }
-            var value: UInt32 = 0
-            for byte in bytes[at..<at + 4] {
-                guard let digit = byte.hexDigitValue else { return nil }
-                value = value << 4 | UInt32(digit)
-            }
-            return value
+    /// The character a simple escape (`\"`, `\n`, …) stands for, after its reverse solidus; nil for `u` and unknown ones.
+    private static func simpleEscape(_ escaped: UInt8) -> UInt8? {
+        switch escaped {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): escaped
+        case UInt8(ascii: "b"): 0x08
+        case UInt8(ascii: "f"): 0x0C
+        case UInt8(ascii: "n"): 0x0A
+        case UInt8(ascii: "r"): 0x0D
+        case UInt8(ascii: "t"): 0x09
+        default: nil
         }
-        var index = start
+    }
+
+    /// The four hexadecimal digits at `at` (of a `\u` escape).
+    private static func hex4(in bytes: UnsafeBufferPointer<UInt8>, at: Int) -> UInt32? {
+        guard at + 4 <= bytes.count else { return nil }
+        var value: UInt32 = 0
+        for byte in bytes[at..<at + 4] {
+            guard let digit = byte.hexDigitValue else { return nil }
+            value = value << 4 | UInt32(digit)
+        }
+        return value
+    }
+
+    /// The low surrogate `\uDC00`–`\uDFFF` that must follow a high one, at `at`.
+    private static func lowSurrogate(in bytes: UnsafeBufferPointer<UInt8>, at: Int) -> UInt32? {
+        guard at + 6 <= bytes.count, bytes[at] == UInt8(ascii: "\\"), bytes[at + 1] == UInt8(ascii: "u"),
+              let low = hex4(in: bytes, at: at + 2), (0xDC00..<0xE000).contains(low)
+        else { return nil }
+        return low
+    }
+
+    /// Unescapes all of `bytes` (a stretch of a string's body) into `out`; false when it is malformed (a quotation mark or
+    /// a control character of its own, an unknown escape, a lone surrogate, an escape cut at the end).
+    private static func unescape(_ bytes: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>, written: inout Int) -> Bool {
+        var index = 0
         while index < bytes.count {
             let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") { return index + 1 }
-            if byte < 0x20 { return nil }
+            if byte == UInt8(ascii: "\"") || byte < 0x20 { return false }
             guard byte == UInt8(ascii: "\\") else {
                 out[written] = byte
                 written += 1
                 index += 1
                 continue
             }
-            guard index + 1 < bytes.count else { return nil }
+            guard index + 1 < bytes.count else { return false }
             let escaped = bytes[index + 1]
             index += 2
-            let simple: UInt8? = switch escaped {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): escaped
-            case UInt8(ascii: "b"): 0x08
-            case UInt8(ascii: "f"): 0x0C
-            case UInt8(ascii: "n"): 0x0A
-            case UInt8(ascii: "r"): 0x0D
-            case UInt8(ascii: "t"): 0x09
-            default: nil
-            }
-            if let simple {
+            if let simple = simpleEscape(escaped) {
                 out[written] = simple
                 written += 1
                 continue
             }
-            guard escaped == UInt8(ascii: "u"), var scalar = hex4(at: index) else { return nil }
+            guard escaped == UInt8(ascii: "u"), var scalar = hex4(in: bytes, at: index) else { return false }
             index += 4
             if (0xD800..<0xDC00).contains(scalar) {
-                // A high surrogate: its low surrogate follows as `\uDC00`–`\uDFFF`.
-                guard index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u"),
-                      let low = hex4(at: index + 2), (0xDC00..<0xE000).contains(low)
-                else { return nil }
+                guard let low = lowSurrogate(in: bytes, at: index) else { return false }
                 scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                 index += 6
             } else if (0xDC00..<0xE000).contains(scalar) {
-                return nil
+                return false
             }
-            guard let unicode = Unicode.Scalar(scalar) else { return nil }
+            guard let unicode = Unicode.Scalar(scalar) else { return false }
             // At most four UTF-8 bytes for the six or twelve of the escape.
             for unit in String(unicode).utf8 {
                 out[written] = unit
                 written += 1
             }
         }
-        return closed ? nil : index
+        return true
     }
 }
 
