@@ -77,10 +77,22 @@ extension TransformerHandler {
             let store = StoreID(event.store.id)
             let rules = try rules(for: event.store.id)
             let records = try parsed ?? Self.ticketRecords(of: event, currency: currency)
-            // A day's tickets are 5 MB as an array at 50,000 tickets: copied as few times as can be (issue 21).
-            let readable = records.compactMap(\.ticket)
-            let receivables = ReceivablesPlan(tickets: readable, customers: event.customers, storeID: store, timeZone: timeZone)
-            let tickets = receivables.rejected.isEmpty ? readable : readable.filter { receivables.rejected[$0.id] == nil }
+            // A day's tickets are 5 MB as an array at 50,000 tickets: copied as few times as can be, each array at its size
+            // (issue 21). `recordOf` gives the record a ticket came from, by the ticket's position.
+            var tickets: [Ticket] = [], recordOf: [Int] = []
+            tickets.reserveCapacity(records.count { $0.ticket != nil })
+            recordOf.reserveCapacity(tickets.capacity)
+            for (position, record) in records.enumerated() {
+                guard let ticket = record.ticket else { continue }
+                tickets.append(ticket)
+                recordOf.append(position)
+            }
+            let receivables = ReceivablesPlan(tickets: tickets, customers: event.customers, storeID: store, timeZone: timeZone)
+            if !receivables.rejected.isEmpty {
+                let kept = tickets.indices.filter { receivables.rejected[tickets[$0].id] == nil }
+                tickets = kept.map { tickets[$0] }
+                recordOf = kept.map { recordOf[$0] }
+            }
             let built = try SettlementJournalBuilder(rules: rules).buildBatch(storeID: store, timeZone: timeZone, currency: currency,
                                                                              batch: batch, tickets: tickets)
             let home = built.home
@@ -103,12 +115,7 @@ extension TransformerHandler {
                                               reason: rejected.error.description,
                                               netByAccount: Dictionary(uniqueKeysWithValues: rejected.netByAccount.map { ($0.key.rawValue, $0.value) })))
             }
-            let valid = Set(tickets.map(\.id)).subtracting(built.rejected.map(\.ticket.id))
-            var details: [TicketID: TicketDetails] = [:]
-            for record in records {
-                guard let ticket = record.ticket, valid.contains(ticket.id) else { continue }
-                details[ticket.id] = record.details
-            }
+            let valid = Set(tickets.lazy.map(\.id)).subtracting(built.rejected.map(\.ticket.id))
             let others = built.journals.filter { $0 != home }
             var documents: [JournalDocument] = []
             for journal in built.journals {
@@ -117,7 +124,7 @@ extension TransformerHandler {
                     documents[documents.count - 1].documents = ids.map(\.rawValue)
                     documents[documents.count - 1].receivables = receivables.expected(tickets: ids, posted: valid)
                 }
-                let activity = Self.cardActivity(tickets, details: details, timeZone: timeZone) {
+                let activity = Self.cardActivity(tickets, details: { records[recordOf[$0]].details }, timeZone: timeZone) {
                     valid.contains($0.id) && $0.businessDate(in: timeZone) == journal.postingDate
                 }
                 if journal == home {
@@ -134,7 +141,11 @@ extension TransformerHandler {
                 }
             }
             let disagreements = quarantined.isEmpty ? built.disagreements.map(\.description) : []
-            let journalOf = Dictionary(built.documents.flatMap { reference, tickets in tickets.map { ($0, reference) } }, uniquingKeysWith: { a, _ in a })
+            // The journal of each ticket that has receivables (on account): only those are asked for.
+            var journalOf: [TicketID: String] = [:]
+            for (reference, ids) in built.documents where !receivables.documents.isEmpty {
+                for id in ids where receivables.documents[id] != nil && journalOf[id] == nil { journalOf[id] = reference }
+            }
             return BatchTransform(documents: documents, quarantined: quarantined, disagreements: disagreements,
                                   receivables: receivables.commands(store: event.store, posted: valid, journalOf: { journalOf[$0] },
                                                                                     reconciledUnder: homeReference))

@@ -192,7 +192,9 @@ struct WireTicket: Decodable {
         func amount(_ value: HeartlandAmount?, _ field: String) throws(HeartlandDataError) -> Money {
             try value?.money(.major, currency: currency, field: field, record: record) ?? zero
         }
+        // Each array at its size: a day's tickets are held together while its journals are built (issue 21).
         var domainLines: [TicketLine] = []
+        domainLines.reserveCapacity(lines.count)
         for (index, line) in lines.enumerated() {
             let field = "lines[\(index)]"
             switch MappingRules.normalisedSpelling(line.type) {
@@ -217,6 +219,7 @@ struct WireTicket: Decodable {
             }
         }
         var tenders: [Tender] = []
+        tenders.reserveCapacity(payments.count)
         for (index, payment) in payments.enumerated() {
             let field = "payments[\(index)]"
             let value = try amount(payment.amount, "\(field).amount")

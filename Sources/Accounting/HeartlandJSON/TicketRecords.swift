@@ -169,6 +169,8 @@ extension HeartlandJSON {
             let wire = try readings.get().ticket.get()
             let ticket = try wire.ticket(currency: currency)
             record.ticket = ticket
+            // The receipt number read twice (identity, ticket) is held once.
+            if record.number == ticket.number { record.number = ticket.number }
             if case .success(let read) = readings { record.details = read.details?[ticket.id] }
         } catch let error as HeartlandDataError {
             record.problem = error
