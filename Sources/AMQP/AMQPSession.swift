@@ -27,12 +27,13 @@ public final class AMQPSession: Sendable {
         var commands: [Command] = []
         var failure: AMQPError?
         var finished = false
+        var consumerPaused = false
     }
 
     enum Command: Sendable {
         case perform(run: @Sendable (AMQPConnection) -> Void, fail: @Sendable (AMQPError) -> Void)
         case publish([OutgoingMessage], timeout: Duration, CheckedContinuation<Void, any Error>)
-        case consume(queue: String, prefetch: UInt16, tag: String, DeliveryQueue, CheckedContinuation<Void, any Error>)
+        case consume(queue: String, prefetch: UInt16, tag: String, aloneAtBytes: Int?, DeliveryQueue, CheckedContinuation<Void, any Error>)
         case cancelConsumer(CheckedContinuation<Void, Never>)
         case ack(channel: UInt16, tag: UInt64, multiple: Bool)
         case nack(channel: UInt16, tag: UInt64, multiple: Bool, requeue: Bool)
@@ -81,6 +82,9 @@ public final class AMQPSession: Sendable {
     /// Why the connection ended, once it has.
     public var failure: AMQPError? { shared.withLock { $0.failure } }
     public var isOpen: Bool { shared.withLock { !$0.finished } }
+    /// Whether the consumer is paused for a large delivery in hand (`consume(aloneAtBytes:)`): cancelled, the broker keeping
+    /// the queue's messages, until it is settled.
+    public var consumerPaused: Bool { shared.withLock { $0.consumerPaused } }
 
     // MARK: API
 
@@ -104,10 +108,16 @@ public final class AMQPSession: Sendable {
 
     /// Starts consuming `queue` on the consume channel with manual acks and the given prefetch.
     /// The queue ends when the consumer is cancelled or the connection dies.
-    public func consume(queue: String, prefetch: UInt16, consumerTag: String) async throws -> DeliveryQueue {
+    ///
+    /// `aloneAtBytes`: a delivery of that many bytes or more is taken alone. The consumer is cancelled when it arrives and
+    /// consumes again once every such delivery is acked or nacked, so the broker keeps the queue's next messages meanwhile
+    /// (for another consumer, or for this one afterwards). RabbitMQ's prefetch counts messages, not bytes: without this a
+    /// worker handling a 100 MB batch event is sent the next one beside it. Deliveries the broker sent before the cancel
+    /// still arrive. Nil: never paused.
+    public func consume(queue: String, prefetch: UInt16, consumerTag: String, aloneAtBytes: Int? = nil) async throws -> DeliveryQueue {
         let stream = DeliveryQueue()
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            enqueue(.consume(queue: queue, prefetch: prefetch, tag: consumerTag, stream, continuation),
+            enqueue(.consume(queue: queue, prefetch: prefetch, tag: consumerTag, aloneAtBytes: aloneAtBytes, stream, continuation),
                     orFail: { stream.finish(); continuation.resume(throwing: $0) })
         }
         return stream
@@ -176,6 +186,8 @@ public final class AMQPSession: Sendable {
         }
     }
 
+    fileprivate func setConsumerPaused(_ paused: Bool) { shared.withLock { $0.consumerPaused = paused } }
+
     fileprivate var wakeDescriptor: Int32 { wakeFD }
     fileprivate var log: Logger { logger }
 }
@@ -186,8 +198,27 @@ private final class SessionLoop {
     let connection: AMQPConnection
     var confirms = ConfirmTracker()
     var deliveries: DeliveryQueue?
-    var consumerTag: String?
+    var consumer: Consumer?
+    /// The delivery tags of large deliveries (`Consumer.aloneAtBytes`) not yet acked or nacked.
+    var largeInHand: [UInt64] = []
     var cancelWaiters: [CheckedContinuation<Void, Never>] = []
+
+    /// The consume channel's consumer.
+    struct Consumer {
+        enum Phase {
+            case consuming
+            /// Cancelled for a large delivery in hand, its cancel-ok not yet here.
+            case pausing
+            /// Cancelled until the large deliveries in hand are settled.
+            case paused
+            /// Cancelled for good (`cancelConsumer`): its cancel-ok ends the deliveries.
+            case cancelling
+        }
+        var queue: String
+        var tag: String
+        var aloneAtBytes: Int?
+        var phase = Phase.consuming
+    }
 
     init(session: AMQPSession, connection: AMQPConnection) {
         self.session = session
@@ -237,12 +268,12 @@ private final class SessionLoop {
             body(connection)
         case .publish(let messages, let timeout, let continuation):
             try publish(messages, timeout: timeout, continuation)
-        case .consume(let queue, let prefetch, let tag, let stream, let continuation):
+        case .consume(let queue, let prefetch, let tag, let aloneAtBytes, let stream, let continuation):
             do {
                 try connection.qos(channel: AMQPSession.consumeChannel, prefetch: prefetch)
                 try connection.consume(channel: AMQPSession.consumeChannel, queue: queue, consumerTag: tag)
                 deliveries = stream
-                consumerTag = tag
+                consumer = Consumer(queue: queue, tag: tag, aloneAtBytes: aloneAtBytes)
                 continuation.resume()
             } catch let error as AMQPError {
                 stream.finish()
@@ -251,13 +282,26 @@ private final class SessionLoop {
                 throw error
             }
         case .cancelConsumer(let waiter):
-            guard let tag = consumerTag else { waiter.resume(); return }
+            guard let current = consumer else { waiter.resume(); return }
             cancelWaiters.append(waiter)
-            try connection.sendCancel(channel: AMQPSession.consumeChannel, consumerTag: tag)
+            switch current.phase {
+            case .consuming:
+                try connection.sendCancel(channel: AMQPSession.consumeChannel, consumerTag: current.tag)
+                consumer?.phase = .cancelling
+            case .pausing:
+                consumer?.phase = .cancelling  // the pause's cancel-ok ends the deliveries
+            case .paused:
+                session.setConsumerPaused(false)
+                endConsumer()  // nothing is consuming: nothing to cancel
+            case .cancelling:
+                break
+            }
         case .ack(let channel, let tag, let multiple):
             try connection.ack(channel: channel, deliveryTag: tag, multiple: multiple)
+            if channel == AMQPSession.consumeChannel { try settled(tag, multiple: multiple) }
         case .nack(let channel, let tag, let multiple, let requeue):
             try connection.nack(channel: channel, deliveryTag: tag, multiple: multiple, requeue: requeue)
+            if channel == AMQPSession.consumeChannel { try settled(tag, multiple: multiple) }
         case .close:
             break
         }
@@ -284,7 +328,17 @@ private final class SessionLoop {
     private func handle(_ event: AMQPConnection.Event) throws {
         switch event {
         case .delivery(let delivery):
-            if delivery.channel == AMQPSession.consumeChannel { deliveries?.push(delivery) }
+            guard delivery.channel == AMQPSession.consumeChannel else { return }
+            deliveries?.push(delivery)
+            if let current = consumer, let alone = current.aloneAtBytes, delivery.body.count >= alone {
+                largeInHand.append(delivery.deliveryTag)
+                if current.phase == .consuming {
+                    try connection.sendCancel(channel: AMQPSession.consumeChannel, consumerTag: current.tag)
+                    consumer?.phase = .pausing
+                    session.log.info("a large delivery is taken alone: consumer paused until it is settled", metadata: [
+                        "bytes": "\(delivery.body.count)", "queue": "\(current.queue)"])
+                }
+            }
         case .confirmAck(_, let tag, let multiple):
             confirms.acknowledge(tag: tag, multiple: multiple, error: nil)
         case .confirmNack(_, let tag, let multiple):
@@ -292,12 +346,16 @@ private final class SessionLoop {
         case .returned(_, let exchange, let routingKey, let messageID, _):
             confirms.returned(messageID: messageID ?? "", exchange: exchange, routingKey: routingKey)
         case .cancelOk(_, let tag):
-            if tag == consumerTag {
-                consumerTag = nil
-                deliveries?.finish()
-                deliveries = nil
-                cancelWaiters.forEach { $0.resume() }
-                cancelWaiters.removeAll()
+            guard let current = consumer, tag == current.tag else { return }
+            switch current.phase {
+            case .pausing:
+                consumer?.phase = .paused
+                session.setConsumerPaused(true)
+                try resumeIfFree()
+            case .cancelling:
+                endConsumer()
+            case .consuming, .paused:
+                break
             }
         case .cancelledByBroker(_, let tag):
             session.log.warning("broker cancelled the consumer (queue deleted or its node down)", metadata: ["consumer": "\(tag)"])
@@ -312,11 +370,36 @@ private final class SessionLoop {
         }
     }
 
+    /// The consumer is gone for good: the deliveries end once those received are taken.
+    private func endConsumer() {
+        consumer = nil
+        deliveries?.finish()
+        deliveries = nil
+        cancelWaiters.forEach { $0.resume() }
+        cancelWaiters.removeAll()
+    }
+
+    /// A delivery (or, `multiple`, every one up to it) was acked or nacked: once no large one is in hand, a paused consumer
+    /// consumes again.
+    private func settled(_ tag: UInt64, multiple: Bool) throws {
+        guard !largeInHand.isEmpty else { return }
+        largeInHand.removeAll { multiple ? $0 <= tag : $0 == tag }
+        try resumeIfFree()
+    }
+
+    private func resumeIfFree() throws {
+        guard let current = consumer, current.phase == .paused, largeInHand.isEmpty else { return }
+        try connection.consume(channel: AMQPSession.consumeChannel, queue: current.queue, consumerTag: current.tag)
+        consumer?.phase = .consuming
+        session.setConsumerPaused(false)
+        session.log.info("large deliveries settled: consuming again", metadata: ["queue": "\(current.queue)"])
+    }
+
     private func fail(_ command: AMQPSession.Command, _ error: AMQPError) {
         switch command {
         case .perform(_, let failure): failure(error)
         case .publish(_, _, let continuation): continuation.resume(throwing: error)
-        case .consume(_, _, _, let stream, let continuation): stream.finish(); continuation.resume(throwing: error)
+        case .consume(_, _, _, _, let stream, let continuation): stream.finish(); continuation.resume(throwing: error)
         case .cancelConsumer(let waiter), .close(let waiter): waiter.resume()
         case .ack, .nack: break
         }

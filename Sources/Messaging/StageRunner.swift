@@ -17,7 +17,9 @@ public struct StageRunnerConfiguration: Sendable {
     public var maxBatch: Int
     /// The bodies a batch may hold together: after its first delivery, the next ones join while all their bodies come to
     /// no more than this. A large message (a day's batch event, 20–100 MB, whose handling takes several times its size)
-    /// is then handled alone, never beside another.
+    /// is then handled alone, never beside another. A delivery of this size or more is also taken alone from the broker:
+    /// the consumer pauses until it is settled, so the next large one waits in the queue rather than in this worker's
+    /// memory (`AMQPSession.consume(aloneAtBytes:)`; the prefetch counts messages, not bytes).
     public var maxBatchBytes = 4 << 20
     /// Handlers running at once within a batch.
     public var concurrency: Int
@@ -119,7 +121,8 @@ public final class StageRunner: Service, Sendable {
             defer { setSession(nil) }
             do {
                 let tag = "\(stage.name)-\(ProcessInfo.processInfo.processIdentifier)-\(session.generation)"
-                let deliveries = try await session.consume(queue: stage.name, prefetch: configuration.prefetch, consumerTag: tag)
+                let deliveries = try await session.consume(queue: stage.name, prefetch: configuration.prefetch, consumerTag: tag,
+                                                           aloneAtBytes: configuration.maxBatchBytes)
                 if stopping { await session.cancelConsumer() }
                 logger.info("consuming", metadata: ["queue": "\(stage.name)", "prefetch": "\(configuration.prefetch)"])
                 let watchdog = Task { await self.watchTiers(on: session) }

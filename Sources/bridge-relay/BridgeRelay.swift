@@ -26,6 +26,8 @@ struct BridgeRelay: AsyncParsableCommand {
     @Option(help: "Crash the process when the body contains this text.") var crashIfBodyContains: String?
     @Option(help: "Milliseconds each message takes.") var delayMs: Int = 0
     @Option(help: "Messages per publish/ack batch.") var batch: Int = 100
+    @Option(help: "Bytes of bodies a batch holds together; a delivery this large or larger is taken alone (the consumer pauses).")
+    var maxBatchBytes: Int = 4 << 20
     @Option(help: "Consecutive transient failures that open the circuit.") var breakerThreshold: Int = 5
     @Option(help: "Pause when the circuit opens, in milliseconds.") var breakerPauseMs: Int = 15_000
     @Option(help: "Exchange for alerts.") var alertExchange: String = "bridge.alerts"
@@ -39,6 +41,7 @@ struct BridgeRelay: AsyncParsableCommand {
             permanentMarker: permanentIfBodyContains, crashMarker: crashIfBodyContains, delay: .milliseconds(delayMs))
         try await Worker.run(stage: stage, handler: handler, options: worker) { configuration in
             configuration.maxBatch = batch
+            configuration.maxBatchBytes = maxBatchBytes
             configuration.breaker = CircuitBreaker(threshold: breakerThreshold, basePause: .milliseconds(breakerPauseMs))
             configuration.alertExchange = alertExchange
             configuration.auditExchange = auditExchange

@@ -1,5 +1,6 @@
 import AMQP
 import Foundation
+import Messaging
 import XCTest
 
 /// A message's content is read frame by frame into its body (the library's buffers released after each frame, so a large
@@ -60,5 +61,91 @@ final class AMQPContentTests: XCTestCase {
         XCTAssertEqual(last?.properties.messageID, "big-100")
         await consumer.close()
         await publisher.close()
+    }
+}
+
+/// A delivery of `aloneAtBytes` or more is taken alone: the consumer pauses while it is in hand, so the queue's next
+/// messages wait in the broker, not in the worker's memory (issue 21: a second 98 MB batch event was delivered beside the
+/// first, since RabbitMQ's prefetch counts messages). Once it is settled the consumer takes the rest; stopping while
+/// paused ends the deliveries and loses nothing.
+final class LargeDeliveryAloneTests: XCTestCase {
+    func testTheNextMessagesWaitInTheQueueWhileALargeDeliveryIsInHand() async throws {
+        let p = try await TestPipeline.make(stages: ["alone"])
+        let queue = p.stage("alone")
+        func message(_ name: String, size: Int) -> OutgoingMessage {
+            var message = p.message("", key: queue, idempotencyKey: "\(p.prefix):\(name)")
+            message.properties.messageID = name
+            message.body = [UInt8](repeating: 7, count: size)
+            return message
+        }
+        let publisher = try await p.broker.session("publisher")
+        try await publisher.publish([message("large-0", size: 600_000)])
+        let consumer = try await p.broker.session("consumer")
+        let deliveries = try await consumer.consume(queue: queue, prefetch: 20, consumerTag: "alone-\(p.prefix)", aloneAtBytes: 500_000)
+        let large = await deliveries.next()
+        XCTAssertEqual(large?.properties.messageID, "large-0")
+        try await eventually("the consumer pauses") { consumer.consumerPaused }
+
+        // A quorum queue hands a message to a consumer with room as it takes it: confirmed and still ready means not sent.
+        try await publisher.publish(["small-0", "small-1", "small-2"].map { message($0, size: 100) } + [message("large-1", size: 500_000)])
+        let waiting = try await p.broker.depth(queue)
+        XCTAssertEqual(waiting, 4, "published after the pause, all four wait in the queue")
+        XCTAssertTrue(deliveries.drain(max: 10).isEmpty, "nothing more was delivered")
+
+        consumer.ack(try XCTUnwrap(large))
+        var received: [Delivery] = []
+        while received.count < 4, let delivery = await deliveries.next() { received.append(delivery) }
+        XCTAssertEqual(received.map(\.properties.messageID), ["small-0", "small-1", "small-2", "large-1"], "taken once it was settled")
+        // large-1 is in hand now: paused again, and the next message waits.
+        try await eventually("the consumer pauses for the second large delivery") { consumer.consumerPaused }
+        try await publisher.publish([message("small-3", size: 100)])
+        let second = try await p.broker.depth(queue)
+        XCTAssertEqual(second, 1)
+        XCTAssertTrue(deliveries.drain(max: 10).isEmpty)
+
+        // The small ones settled by one multiple ack that leaves the large one in hand: still paused.
+        consumer.ack(received[2], multiple: true)
+        try await publisher.publish([message("small-4", size: 100)])
+        let third = try await p.broker.depth(queue)
+        XCTAssertEqual(third, 2, "still paused")
+        // Stopping while paused: the deliveries end at once; the large one is given back, small-3 stays queued.
+        await consumer.cancelConsumer()
+        let after = await deliveries.next()
+        XCTAssertNil(after, "the deliveries end")
+        XCTAssertFalse(consumer.consumerPaused)
+        consumer.nack(received[3], requeue: true)
+        try await eventually("large-1 back in the queue beside small-3 and small-4") { try await p.broker.depth(queue) == 3 }
+        try await publisher.publish([message("small-5", size: 100)])
+        let final = try await p.broker.depth(queue)
+        XCTAssertEqual(final, 4, "not consuming again after the stop")
+        await consumer.close()
+        await publisher.close()
+    }
+
+    /// The stage runner takes every delivery at or above its batch byte budget alone: messages that all are cross a relay in
+    /// three rounds, the consumer paused and resumed each round, each message reaching the sink once.
+    func testARunnerTakingEveryMessageAloneLosesNone() async throws {
+        let p = try await TestPipeline.make(stages: ["a", "b"])
+        let db = FileManager.default.temporaryDirectory.appendingPathComponent("\(p.prefix)-sink.sqlite").path
+        let sink = try p.relay("b", ["--sink-db", db])
+        let a = try p.relay("a", ["--to-exchange", p.exchange, "--to-key", p.stage("b"), "--max-batch-bytes", "1000", "--prefetch", "50",
+                                  "--log-level", "info"])
+        let store = try IdempotencyStore(path: db)
+        let session = try await p.broker.session("publisher")
+        for round in 0..<3 {
+            try await session.publish((0..<10).map { index in
+                p.message("{\"n\":\(round * 10 + index),\"padding\":\"" + String(repeating: "x", count: 1_200) + "\"}", key: p.stage("a"),
+                          idempotencyKey: "\(p.prefix):\(round * 10 + index)")
+            })
+            try await eventually("round \(round) reaches the sink") { try await store.count() == (round + 1) * 10 }
+        }
+        await session.close()
+        let left = try await p.depth(p.stage("a"))
+        XCTAssertEqual(left, 0)
+        let paused = a.log.components(separatedBy: "consumer paused until it is settled").count - 1
+        let resumed = a.log.components(separatedBy: "consuming again").count - 1
+        XCTAssertGreaterThanOrEqual(paused, 3, "paused at least once a round:\n\(a.log)")
+        XCTAssertGreaterThanOrEqual(resumed, 3, "resumed at least once a round")
+        _ = sink
     }
 }
