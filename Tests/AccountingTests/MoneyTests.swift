@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Accounting
 
@@ -14,6 +15,29 @@ import Testing
     @Test(arguments: ["", "abc", "12.345", "1.2.3", "1,23.00", "12,34", "--1", "12a", "$", ".", "1 000", "(-3)", "0.1e3"])
     func rejectsMalformedAmounts(text: String) {
         #expect(throws: MoneyError.self) { try Money.parse(text, currency: .usd) }
+    }
+
+    /// The plain spellings are read from their bytes (issue 21); the reading must be the general one's, amount for amount,
+    /// and leave every other spelling to it.
+    @Test func plainSpellingsReadFromTheirBytesAsTheGeneralReadingDoes() throws {
+        var texts = ["0", "-0", "5.", ".5", "-.5", "0.00", "000123.40", "999999999999999.99", "-999999999999999.99", "1234567890123456",
+                     "12.345", "-", ".", "", "1e2", "+1", " 1", "1 ", "1,000", "--1", "1.2.3", "١٢", "12a", "0x10"]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let whole = String(Int64.random(in: 0...999_999_999_999, using: &generator))
+            let cents = Int.random(in: 0...99)
+            let fraction = ["", ".", "." + String(cents % 10), cents < 10 ? ".0\(cents)" : ".\(cents)"].randomElement()!
+            texts.append((Bool.random() ? "-" : "") + whole + fraction)
+        }
+        for text in texts {
+            let general = Result { () throws(MoneyError) in try Money.parseAnySpelling(text, currency: .usd) }
+            if let cents = Money.plainCents(text) {
+                #expect(general == .success(usd(cents)), "\(text)")
+            }
+            #expect(Result { () throws(MoneyError) in try Money.parse(text, currency: .usd) } == general, "\(text)")
+        }
+        #expect(Money.plainCents("2.49") == 249 && Money.plainCents("-7") == -700 && Money.plainCents("0.5") == 50)
+        #expect(Money.plainCents("1234567890123456") == nil && Money.plainCents("12.345") == nil && Money.plainCents(" 1") == nil)
     }
 
     @Test func rejectionSaysWhy() {
@@ -44,9 +68,20 @@ import Testing
         #expect(throws: MoneyError.currencyMismatch(.usd, cad)) { try usd(1).adding(Money(minorUnits: 1, currency: cad)) }
     }
 
-    @Test func currencyCodes() {
+    @Test func currencyCodes() throws {
         #expect(throws: MoneyError.invalidCurrency("US")) { try CurrencyCode("US") }
         #expect(throws: MoneyError.invalidCurrency("U1D")) { try CurrencyCode("U1D") }
+        // Held as three packed letters: read back as written, upper-cased, and equal only to the same letters.
+        for code in ["USD", "cad", "Eur", "XAU", "ZZZ", "AAA"] {
+            let currency = try CurrencyCode(code)
+            #expect(currency.code == code.uppercased() && currency.description == code.uppercased())
+            let json = try JSONEncoder().encode([currency])
+            #expect(String(decoding: json, as: UTF8.self) == "[\"\(code.uppercased())\"]")
+            #expect(try JSONDecoder().decode([CurrencyCode].self, from: json) == [currency])
+        }
+        #expect(try CurrencyCode("usd") == .usd && CurrencyCode("USD").hashValue == CurrencyCode.usd.hashValue)
+        #expect(try CurrencyCode("USD") != CurrencyCode("DSU") && CurrencyCode("CAD") != CurrencyCode("CAE"))
+        #expect(try [CurrencyCode("EUR"), CurrencyCode("CAD"), CurrencyCode("USD")].sorted { $0.code < $1.code }.map(\.code) == ["CAD", "EUR", "USD"])
     }
 
     @Test func decimalRendering() {

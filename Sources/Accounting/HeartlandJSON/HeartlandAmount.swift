@@ -9,14 +9,14 @@ struct HeartlandAmount: Decodable {
     let text: String
 
     init(from decoder: any Decoder) throws {
+        // A number first, as Heartland writes amounts: each kind tried in vain costs a DecodingError built and thrown, and a
+        // day's tickets carry several amounts each (issue 21). Decimal reads every JSON number, whole or not, and keeps its
+        // digits exactly (a Double would not): `24` → "24", `2.49` → "2.49", `-0` → "0", `1e2` → "100".
         let container = try decoder.singleValueContainer()
-        if let string = try? container.decode(String.self) {
-            text = string
-        } else if let integer = try? container.decode(Int64.self) {
-            text = String(integer)
+        if let number = try? container.decode(Decimal.self) {
+            text = "\(number)"
         } else {
-            // Decimal keeps the JSON number's digits exactly (a Double would not).
-            text = "\(try container.decode(Decimal.self))"
+            text = try container.decode(String.self)
         }
     }
 

@@ -57,14 +57,20 @@ public struct Money: Hashable, Sendable, Codable, Comparable, CustomStringConver
 
 /// An ISO 4217 currency code, three upper-case letters.
 public struct CurrencyCode: Hashable, Sendable, Codable, CustomStringConvertible {
-    public let code: String
+    /// The three letters' ASCII codes, the first in the lowest byte: every `Money` carries its currency, and a day's tickets
+    /// hold a few hundred thousand amounts at once (4 bytes each, not a String's 16; issue 21).
+    private let letters: UInt32
+
+    public var code: String {
+        withUnsafeBytes(of: letters.littleEndian) { String(decoding: $0.prefix(3), as: UTF8.self) }
+    }
 
     public init(_ code: String) throws(MoneyError) {
         let upper = code.uppercased()
         guard upper.count == 3, upper.allSatisfy({ $0.isASCII && $0.isLetter }) else {
             throw .invalidCurrency(code)
         }
-        self.code = upper
+        letters = upper.utf8.reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
     }
 
     public static let usd = try! CurrencyCode("USD")

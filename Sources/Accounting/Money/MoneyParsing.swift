@@ -3,6 +3,45 @@ extension Money {
     /// `$1,234.56`, `-3.00`, `(3.00)`, ` 7.10 `. More than two decimals, stray characters,
     /// misplaced grouping commas and values beyond `Int64` cents are rejected, never rounded.
     public static func parse(_ text: String, currency: CurrencyCode) throws(MoneyError) -> Money {
+        if let cents = plainCents(text) { return Money(minorUnits: cents, currency: currency) }
+        return try parseAnySpelling(text, currency: currency)
+    }
+
+    /// The cents of `text` when it is spelled plainly, as Heartland's JSON numbers are (`-?digits(.d{0,2})?`, ASCII, at
+    /// most 15 whole digits, so no overflow): read from its bytes, with no string built. A day's tickets carry several
+    /// amounts each; the general reading cost a tenth of the transformer's time (issue 21). Nil: `parseAnySpelling` decides.
+    static func plainCents(_ text: String) -> Int64? {
+        var text = text
+        return text.withUTF8 { bytes -> Int64? in
+            let zero = UInt8(ascii: "0")
+            var index = 0
+            let negative = bytes.first == UInt8(ascii: "-")
+            if negative { index += 1 }
+            var whole: Int64 = 0, wholeDigits = 0
+            while index < bytes.count, bytes[index] &- zero < 10 {
+                guard wholeDigits < 15 else { return nil }
+                whole = whole * 10 + Int64(bytes[index] &- zero)
+                wholeDigits += 1
+                index += 1
+            }
+            var fraction: Int64 = 0, fractionDigits = 0
+            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                index += 1
+                while index < bytes.count, bytes[index] &- zero < 10 {
+                    guard fractionDigits < 2 else { return nil }
+                    fraction = fraction * 10 + Int64(bytes[index] &- zero)
+                    fractionDigits += 1
+                    index += 1
+                }
+            }
+            guard index == bytes.count, wholeDigits + fractionDigits > 0 else { return nil }
+            let cents = whole * 100 + (fractionDigits == 1 ? fraction * 10 : fraction)
+            return negative ? -cents : cents
+        }
+    }
+
+    /// Every spelling `parse` takes, read character by character.
+    static func parseAnySpelling(_ text: String, currency: CurrencyCode) throws(MoneyError) -> Money {
         var body = Substring(text.trimmingWhitespace())
         guard !body.isEmpty else { throw .invalidAmount(text, reason: "it is empty") }
         var negative = false
