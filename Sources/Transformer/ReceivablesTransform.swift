@@ -15,7 +15,7 @@ struct ReceivablesPlan {
     /// Tickets that cannot post: the field and the reason.
     var rejected: [TicketID: (field: String, reason: String)] = [:]
 
-    init(tickets: [Accounting.Ticket], customers: RawJSON?, storeID: StoreID, timeZone: StoreTimeZone) {
+    init(tickets: some Sequence<Accounting.Ticket>, customers: RawJSON?, storeID: StoreID, timeZone: StoreTimeZone) {
         let known = Self.customers(customers)
         for ticket in tickets {
             let found: [ReceivableDocument]

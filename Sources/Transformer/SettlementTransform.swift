@@ -77,22 +77,10 @@ extension TransformerHandler {
             let store = StoreID(event.store.id)
             let rules = try rules(for: event.store.id)
             let records = try parsed ?? Self.ticketRecords(of: event, currency: currency)
-            // A day's tickets are 5 MB as an array at 50,000 tickets: copied as few times as can be, each array at its size
-            // (issue 21). `recordOf` gives the record a ticket came from, by the ticket's position.
-            var tickets: [Ticket] = [], recordOf: [Int] = []
-            tickets.reserveCapacity(records.count { $0.ticket != nil })
-            recordOf.reserveCapacity(tickets.capacity)
-            for (position, record) in records.enumerated() {
-                guard let ticket = record.ticket else { continue }
-                tickets.append(ticket)
-                recordOf.append(position)
-            }
+            // A day's tickets are read where the records hold them, never copied into an array of their own (issue 21).
+            var tickets = RecordedTickets(records)
             let receivables = ReceivablesPlan(tickets: tickets, customers: event.customers, storeID: store, timeZone: timeZone)
-            if !receivables.rejected.isEmpty {
-                let kept = tickets.indices.filter { receivables.rejected[tickets[$0].id] == nil }
-                tickets = kept.map { tickets[$0] }
-                recordOf = kept.map { recordOf[$0] }
-            }
+            if !receivables.rejected.isEmpty { tickets = tickets.keeping { receivables.rejected[$0.id] == nil } }
             let built = try SettlementJournalBuilder(rules: rules).buildBatch(storeID: store, timeZone: timeZone, currency: currency,
                                                                              batch: batch, tickets: tickets)
             let home = built.home
@@ -124,7 +112,7 @@ extension TransformerHandler {
                     documents[documents.count - 1].documents = ids.map(\.rawValue)
                     documents[documents.count - 1].receivables = receivables.expected(tickets: ids, posted: valid)
                 }
-                let activity = Self.cardActivity(tickets, details: { records[recordOf[$0]].details }, timeZone: timeZone) {
+                let activity = Self.cardActivity(tickets, details: { tickets.record(at: $0).details }, timeZone: timeZone) {
                     valid.contains($0.id) && $0.businessDate(in: timeZone) == journal.postingDate
                 }
                 if journal == home {

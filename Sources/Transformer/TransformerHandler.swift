@@ -86,8 +86,10 @@ public struct TransformerHandler: StageHandler {
 
     /// The same, each ticket's details asked for by its position in `tickets` (a day's records hold them: no dictionary of
     /// 50,000 details is built beside them, issue 21).
-    static func cardActivity(_ tickets: [Ticket], details: (Int) -> TicketDetails?, timeZone: StoreTimeZone,
-                             where included: (Ticket) -> Bool = { _ in true }) -> CardActivity {
+    static func cardActivity<Tickets: RandomAccessCollection<Ticket>>(_ tickets: Tickets, details: (Int) -> TicketDetails?, timeZone: StoreTimeZone,
+                                                                      where included: (Ticket) -> Bool = { _ in true }) -> CardActivity
+        where Tickets.Index == Int
+    {
         // In time order; the positions sorted, not a copy of the tickets.
         let order = tickets.indices.filter { !tickets[$0].isVoid && included(tickets[$0]) }
             .sorted { (tickets[$0].completedAt, tickets[$0].id) < (tickets[$1].completedAt, tickets[$1].id) }

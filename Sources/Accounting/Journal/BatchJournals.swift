@@ -33,8 +33,10 @@ public struct RejectedTicket: Sendable, Equatable {
 
 extension SettlementJournalBuilder {
     /// The batch's journals from the tickets assigned to it (`tickets`, all readable).
-    public func buildBatch(storeID: StoreID, timeZone: StoreTimeZone, currency: CurrencyCode, batch: SettlementBatch?,
-                           tickets: [Ticket]) throws(PostingError) -> BatchJournals {
+    public func buildBatch<Tickets: RandomAccessCollection<Ticket>>(storeID: StoreID, timeZone: StoreTimeZone, currency: CurrencyCode,
+                                                                    batch: SettlementBatch?, tickets: Tickets) throws(PostingError)
+        -> BatchJournals where Tickets.Index == Int
+    {
         guard currency == rules.currency else {
             throw .currencyMismatch(record: "store \(storeID) batch \(batch?.id.rawValue ?? "none")", found: currency, expected: rules.currency)
         }
