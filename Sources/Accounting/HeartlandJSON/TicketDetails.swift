@@ -33,13 +33,22 @@ public struct TicketDetails: Hashable, Sendable {
         for ticket in wire {
             guard let id = ticket.id?.value else { continue }
             details[TicketID(String(id))] = TicketDetails(
-                ticketID: TicketID(String(id)), stationId: ticket.stationId?.value, salesRep: ticket.salesRep?.value.flatMap { $0.isEmpty ? nil : $0 },
-                payments: (ticket.payments ?? []).map { payment in
-                    let last4 = payment.last4?.value.flatMap { $0.count == 4 && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) ? $0 : nil }
-                    return Payment(id: payment.id?.value, last4: last4, entryMode: payment.entryMode?.value.flatMap { $0.isEmpty ? nil : $0 })
-                })
+                ticketID: TicketID(String(id)), stationId: ticket.stationId?.value, salesRep: ticket.salesRep?.value,
+                payments: (ticket.payments ?? []).map { Payment(id: $0.id?.value, last4: $0.last4?.value, entryMode: $0.entryMode?.value) })
         }
         return details
+    }
+
+    /// The details as read, kept leniently: a sales rep or an entry mode that is empty is none, and a last four that is
+    /// not exactly four digits is dropped (no card numbers).
+    init(ticketID: TicketID, stationId: Int64?, salesRep: String?, payments: [Payment]) {
+        self.ticketID = ticketID
+        self.stationId = stationId
+        self.salesRep = salesRep.flatMap { $0.isEmpty ? nil : $0 }
+        self.payments = payments.map { payment in
+            Payment(id: payment.id, last4: payment.last4.flatMap { $0.count == 4 && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) ? $0 : nil },
+                    entryMode: payment.entryMode.flatMap { $0.isEmpty ? nil : $0 })
+        }
     }
 
     struct Wire: Decodable {

@@ -187,27 +187,33 @@ extension HeartlandJSON {
     }
 
     private static func read(_ raw: Data, currency: CurrencyCode) -> TicketRecord {
-        // One parse for every reading: the record's identity (whatever else is wrong with it), the ticket and its details.
+        // One parse, and one container of the record's keys, for every reading: the record's identity (whatever else is
+        // wrong with it), the ticket and its details.
         struct Readings: Decodable {
-            var identity: WireIdentity?
+            var identity: (id: String?, number: String?)?
             var ticket: Result<WireTicket, any Error>
-            var details: [TicketID: TicketDetails]?
             init(from decoder: any Decoder) throws {
-                identity = try? WireIdentity(from: decoder)
-                do { ticket = .success(try WireTicket(from: decoder)) } catch { ticket = .failure(error) }
-                details = (try? RetailRecords<TicketDetails.Wire>(from: decoder)).map { TicketDetails.byID($0.records) }
+                do {
+                    let container = try decoder.container(keyedBy: WireTicket.CodingKeys.self)
+                    identity = try? (container.decodeIfPresent(WireIdentity.Text.self, forKey: .id)?.text,
+                                     container.decodeIfPresent(String.self, forKey: .publicId))
+                    do { ticket = .success(try WireTicket(from: container)) } catch { ticket = .failure(error) }
+                } catch {
+                    identity = nil
+                    ticket = .failure(error)
+                }
             }
         }
         let readings = Result { try decoder.decode(Readings.self, from: raw) }
         let identity = try? readings.get().identity
-        var record = TicketRecord(id: identity?.id?.text, number: identity?.publicId, raw: raw)
+        var record = TicketRecord(id: identity?.id, number: identity?.number, raw: raw)
         do {
             let wire = try readings.get().ticket.get()
             let ticket = try wire.ticket(currency: currency)
             record.ticket = ticket
             // The receipt number read twice (identity, ticket) is held once.
             if record.number == ticket.number { record.number = ticket.number }
-            if case .success(let read) = readings { record.details = read.details?[ticket.id] }
+            record.details = wire.details()
         } catch let error as HeartlandDataError {
             record.problem = error
         } catch let error as DecodingError {
