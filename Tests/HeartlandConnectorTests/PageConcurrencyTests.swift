@@ -22,8 +22,14 @@ import Testing
             inFlight += 1
             most = max(most, inFlight)
             defer { inFlight -= 1 }
-            // Let the other fetches start before this one answers.
+            // Let the other fetches start before this one answers: until another is in flight, within a bound (a busy
+            // machine's two threads may start them late: 20 yields alone once saw no overlap; the last page has none).
             for _ in 0..<20 { await Task.yield() }
+            var yields = 0
+            while inFlight < 2, yields < 2_000 {
+                await Task.yield()
+                yields += 1
+            }
             fetched.append(page)
             if page == failing { throw HeartlandError.unavailable("page \(page) failed") }
             let pages = (total + size - 1) / size
