@@ -198,7 +198,11 @@ private final class SessionLoop {
     let connection: AMQPConnection
     var confirms = ConfirmTracker()
     var deliveries: DeliveryQueue?
-    var consumer: Consumer?
+    var consumer: Consumer? {
+        // What `consumerPaused` says is this, read from the consumer's phase: set in one place, before a cancel's waiters
+        // are resumed.
+        didSet { if (oldValue?.phase == .paused) != (consumer?.phase == .paused) { session.setConsumerPaused(consumer?.phase == .paused) } }
+    }
     /// The delivery tags of large deliveries (`Consumer.aloneAtBytes`) not yet acked or nacked.
     var largeInHand: [UInt64] = []
     var cancelWaiters: [CheckedContinuation<Void, Never>] = []
@@ -291,7 +295,6 @@ private final class SessionLoop {
             case .pausing:
                 consumer?.phase = .cancelling  // the pause's cancel-ok ends the deliveries
             case .paused:
-                session.setConsumerPaused(false)
                 endConsumer()  // nothing is consuming: nothing to cancel
             case .cancelling:
                 break
@@ -350,7 +353,6 @@ private final class SessionLoop {
             switch current.phase {
             case .pausing:
                 consumer?.phase = .paused
-                session.setConsumerPaused(true)
                 try resumeIfFree()
             case .cancelling:
                 endConsumer()
@@ -391,7 +393,6 @@ private final class SessionLoop {
         guard let current = consumer, current.phase == .paused, largeInHand.isEmpty else { return }
         try connection.consume(channel: AMQPSession.consumeChannel, queue: current.queue, consumerTag: current.tag)
         consumer?.phase = .consuming
-        session.setConsumerPaused(false)
         session.log.info("large deliveries settled: consuming again", metadata: ["queue": "\(current.queue)"])
     }
 
