@@ -14,6 +14,23 @@ struct SimulatorJSONTests {
         }
     }
 
+    @Test func numbersAreWrittenAsDecimalDescribesThem() {
+        var numbers: [Decimal] = [0, 1, -1, 10, 100, Decimal(UInt64.max), -Decimal(UInt64.max), Decimal(UInt64.max) + 1,
+                                  Decimal(string: "1e30")!, Decimal(string: "-0.000000000000000000001")!, .nan]
+        numbers += (-20_000...20_000).map { Money.decimal(Int64($0)) }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5_000 {
+            let significand = Decimal(UInt64.random(in: 0...UInt64.max, using: &generator) >> UInt64.random(in: 0...63, using: &generator))
+            let exponent = Int.random(in: -25...25, using: &generator)
+            let value = Decimal(sign: Bool.random(using: &generator) ? .minus : .plus, exponent: exponent, significand: significand)
+            numbers.append(value)
+            numbers.append(value / 7)  // a significand wider than 64 bits
+        }
+        for number in numbers {
+            #expect(JSONValue.number(number).text == "\(number)", "\(number)")
+        }
+    }
+
     @Test func stringsAreEscapedOnlyWhereJSONNeedsIt() throws {
         let value: JSONValue = ["plain": "Visa ending 1234", "quoted": "say \"hi\"", "slash": "a\\b", "control": "tab\there\nnext\u{1}",
                                 "unicode": "café ☕️"]
