@@ -8,7 +8,7 @@ import Testing
     /// Keys spelled every way Foundation's conversion has a rule for.
     static let keys = ["id", "completed_at", "COMPLETED_AT", "Completed_At", "completedAt", "completed__at", "_completed_at",
                        "completed_at_", "__id__", "_", "__", "", "a_b_c", "gateway_transaction_id", "Results", "x_1", "ümlaut_key",
-                       "payment-type", "per_page"]
+                       "payment-type", "per_page"] + SnakeCaseKeys.ticketKeys.filter { !["completed_at", "gateway_transaction_id"].contains($0) }
 
     @Test func keysConvertAsFoundationConvertsThem() throws {
         struct Keys: Decodable {
@@ -140,5 +140,73 @@ import Testing
         #expect(records[1].ticket != nil && records[1].details != nil && records[1].details?.stationId == nil,
                 "a details field of the wrong type is nil; the ticket posts")
         #expect(records[2].ticket == nil && records[2].details == nil)
+    }
+
+    /// The sketch's one reading through one container (issue 21) against the three separate readings it replaced, kept here
+    /// as they were: every field of the record present, absent, null, or of a type it cannot be read as, at random.
+    @Test func aSketchReadThroughOneContainerIsWhatTheThreeReadingsRead() throws {
+        struct Times: Decodable {
+            struct Payment: Decodable { var gatewayTransactionId: String? }
+            var completedAt: String?
+            var payments: [Payment]?
+        }
+        struct HouseAccount: Decodable {
+            struct Payment: Decodable { var paymentType: String? }
+            struct Line: Decodable { var type: String? }
+            var customerId: WireTicket.LenientID?
+            var payments: [Payment]?
+            var lines: [Line]?
+            var customerID: String? {
+                guard let id = customerId?.text else { return nil }
+                let charged = (payments ?? []).contains { ["ONACCOUNT", "HOUSEACCOUNT", "CUSTOMERACCOUNT"].contains(MappingRules.normalisedSpelling($0.paymentType ?? "")) }
+                let paysDown = (lines ?? []).contains { MappingRules.normalisedSpelling($0.type ?? "") == "ACCOUNTPAYMENTLINE" }
+                return charged || paysDown ? id : nil
+            }
+        }
+        var generator = SystemRandomNumberGenerator()
+        func field(_ key: String, _ values: [String]) -> String? {
+            let junk = ["null", "{\"x\": 1}", "[1]", "true"]
+            let value = (Int.random(in: 0..<8, using: &generator) == 0 ? junk : values).randomElement(using: &generator)!
+            return Int.random(in: 0..<8, using: &generator) == 0 ? nil : "\"\(key)\": \(value)"
+        }
+        func object(_ fields: [String?]) -> String { "{" + fields.compactMap { $0 }.joined(separator: ", ") + "}" }
+        func array(_ element: () -> String) -> String { "[" + (0..<Int.random(in: 0...3, using: &generator)).map { _ in element() }.joined(separator: ", ") + "]" }
+        var records: [String] = []
+        for _ in 0..<3_000 {
+            let payment = {
+                Int.random(in: 0..<12, using: &generator) == 0 ? "7" : object([
+                    field("payment_type", ["\"Cash\"", "\"On Account\"", "\"house_account\"", "\"Credit Card\"", "5"]),
+                    field("gateway_transaction_id", ["\"TRN_1\"", "\"\"", "\"TRN_2\"", "12"]), field("amount", ["\"1.00\""]),
+                ])
+            }
+            let line = { Int.random(in: 0..<12, using: &generator) == 0 ? "\"x\"" : object([field("type", ["\"ItemLine\"", "\"AccountPaymentLine\"", "3"])]) }
+            records.append(object([
+                field("id", ["7", "\"T-7\"", "1.5"]), field("public_id", ["\"S01-7\"", "9"]),
+                field("completed_at", ["\"2026-11-27T18:00:00Z\"", "\"not a time\"", "5"]),
+                field("customer_id", ["501", "\"502\"", "\"\""]),
+                field("payments", [array(payment), array(payment), "\"none\""]), field("lines", [array(line), "\"none\""]),
+            ]))
+        }
+        let sketches = try HeartlandJSON.ticketSketches(from: Data("[\(records.joined(separator: ","))]".utf8))
+        #expect(sketches.count == records.count)
+        let decoder = HeartlandJSON.decoder
+        var withCustomer = 0, withTransactions = 0, withID = 0
+        for (record, sketch) in zip(records, sketches) {
+            let raw = Data(record.utf8)
+            let identity = try? decoder.decode(WireIdentity.self, from: raw)
+            let times = try? decoder.decode(Times.self, from: raw)
+            let customer = (try? decoder.decode(HouseAccount.self, from: raw))?.customerID
+            #expect(sketch.id == identity?.id?.text, "\(record)")
+            #expect(sketch.transactionIDs == (times?.payments ?? []).compactMap(\.gatewayTransactionId).filter { !$0.isEmpty }, "\(record)")
+            #expect((sketch.completedAt != nil) == (times?.completedAt.flatMap { try? HeartlandTimestamp.parse($0, field: "", record: "") } != nil), "\(record)")
+            #expect(sketch.houseAccountCustomerID == customer, "\(record)")
+            withCustomer += customer == nil ? 0 : 1
+            withTransactions += sketch.transactionIDs.isEmpty ? 0 : 1
+            withID += sketch.id == nil ? 0 : 1
+        }
+        // The records drawn reach every outcome.
+        print("sketch outcomes of \(records.count) records: \(withCustomer) with a customer, \(withTransactions) with transactions, \(withID) with an id")
+        #expect(withCustomer > 50 && withTransactions > 50 && withID > 50)
+        #expect(withCustomer < records.count - 50 && withTransactions < records.count - 50 && withID < records.count - 50)
     }
 }
