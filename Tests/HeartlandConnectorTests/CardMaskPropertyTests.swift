@@ -54,6 +54,16 @@ import Testing
             == #"{"id": 9827010000203, "lines": [{"id": 9827010000203, "item_id": 9827010000203, "note": "982701***0203"}], "line_ids": [9827010000203], "customerId": 9827010000203}"#)
     }
 
+    /// Which keys are identifier keys, spelled every way the rule names and a few that it does not.
+    @Test(arguments: [("id", true), ("ids", true), ("item_id", true), ("line_ids", true), ("customerId", true), ("lineIds", true),
+                      ("_id", true), ("Id", true), ("ID", false), ("idx", false), ("i", false), ("d", false), ("", false),
+                      ("paid", false), ("valid", false), ("_ID", false), ("ids_", false), ("note", false), ("amount", false)])
+    func identifierKeys(_ key: String, _ isIdentifier: Bool) {
+        let (scrubbed, masked) = CardMask.scrub(Data(#"{"\#(key)": 9827010000203}"#.utf8))
+        #expect(masked == (isIdentifier ? 0 : 1), "\(key)")
+        #expect(String(decoding: scrubbed, as: UTF8.self).contains("9827010000203") == isIdentifier, "\(key)")
+    }
+
     @Test(arguments: [
         "TRN_C59EC7DF4245F4111111111111111", "TRN_AB4111111111111111CD", "TRN_4242424242424242", "BAT_20261127_01",
         "order 12345678901234567890", "order 41111111111111111111", "4111111111111111111111111", "S01-20261127-00001",
