@@ -48,6 +48,8 @@ let package = Package(
         .target(name: "BridgeClock"),
         // Values the same on every run and host: FNV-1a and the seeded generator (store days, training data, fixtures).
         .target(name: "StableHash"),
+        // Decimal's description written without its long division: the simulators' JSON and Heartland's amounts.
+        .target(name: "DecimalText"),
         // Plain HTTP / AMQP allowed or refused (BRIDGE_REQUIRE_TLS): checked where each URL is read.
         .target(name: "TransportSecurity"),
         // The one reader of settings from the environment: trimmed values, `NAME_FILE` secrets, errors that name the variable.
@@ -101,7 +103,7 @@ let package = Package(
         ),
 
         // MARK: domain — the accounting rules and the messages the stages exchange; no IO.
-        .target(name: "Accounting", dependencies: ["BridgeClock", "StableHash", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Accounting", dependencies: ["BridgeClock", "DecimalText", "StableHash", .product(name: "Yams", package: "Yams")]),
         .target(name: "PipelineContracts", dependencies: ["Accounting"]),
         // Heartland Retail's customer, item, stock and location records as its API sends them, and the lenient decoding of its
         // payloads (Foundation only): read by the Heartland connector, and by the transformer without linking that connector.
@@ -126,7 +128,7 @@ let package = Package(
         .target(
             name: "SimulatorKit",
             dependencies: [
-                "BridgeClock",
+                "BridgeClock", "DecimalText",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

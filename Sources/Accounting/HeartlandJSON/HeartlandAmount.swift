@@ -1,4 +1,5 @@
 import BridgeClock
+import DecimalText
 import Foundation
 
 /// An amount as Heartland sends it, kept as text until its currency is known: GP-API writes
@@ -14,7 +15,7 @@ struct HeartlandAmount: Decodable {
         // digits exactly (a Double would not): `24` → "24", `2.49` → "2.49", `-0` → "0", `1e2` → "100".
         let container = try decoder.singleValueContainer()
         if let number = try? container.decode(Decimal.self) {
-            text = "\(number)"
+            text = DecimalText.text(number)
         } else {
             text = try container.decode(String.self)
         }

@@ -1,3 +1,4 @@
+import DecimalText
 import Foundation
 
 /// A JSON document as plain values. Numbers are `Decimal` so money rendered from cents
@@ -120,7 +121,7 @@ extension JSONValue {
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
-        case .number(let n): JSONValue.writeNumber(n, into: &out)
+        case .number(let n): DecimalText.write(n, into: &out)
         case .string(let s): JSONValue.writeString(s, into: &out)
         case .array(let items):
             out += "["
@@ -139,34 +140,6 @@ extension JSONValue {
                 field.value.write(into: &out)
             }
             out += "}"
-        }
-    }
-
-    /// Decimal's own description (`"\(n)"`), written from the significand's integer when it fits in 64 bits: Decimal
-    /// writes its digits one long division by ten at a time, 22 % of heartland-sim's CPU serving a 50,000-ticket
-    /// batch's pages. Zero, NaN and wider significands go through the description.
-    static func writeNumber(_ n: Decimal, into out: inout String) {
-        let significand = n.significand
-        let integer = n.isNaN ? 0 : NSDecimalNumber(decimal: significand).uint64Value
-        guard integer != 0, Decimal(integer) == significand else {
-            out += "\(n)"
-            return
-        }
-        let digits = String(integer)
-        let exponent = n.exponent
-        if n.sign == .minus { out += "-" }
-        if exponent >= 0 {
-            out += digits
-            out += String(repeating: "0", count: exponent)
-        } else if digits.utf8.count > -exponent {
-            let point = digits.utf8.index(digits.utf8.endIndex, offsetBy: exponent)
-            out += digits[..<point]
-            out += "."
-            out += digits[point...]
-        } else {
-            out += "0."
-            out += String(repeating: "0", count: -exponent - digits.utf8.count)
-            out += digits
         }
     }
 
