@@ -115,7 +115,11 @@ final class StageRunnerTests: XCTestCase {
         XCTAssertEqual(alert.kind, "dead_lettered")
         XCTAssertEqual(alert.errorClass, "permanent")
         XCTAssertEqual(alert.idempotencyKey, "\(p.prefix):0")
-        _ = worker
+        // The failure's log line carries the message's metadata, which the runner sets on the handler's logger.
+        try await eventually("the failure is logged with the message's metadata") {
+            guard let line = worker.log.split(separator: "\n").first(where: { $0.contains("handler failed") }) else { return false }
+            return ["attempt=1", "idempotency_key=\(p.prefix):0", "message_id=", "correlation_id=", "error_class=permanent"].allSatisfy { line.contains($0) }
+        }
     }
 
     func testExhaustedRetriesAreParkedAndAlerted() async throws {
