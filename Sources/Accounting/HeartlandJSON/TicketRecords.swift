@@ -524,7 +524,7 @@ public struct TicketSketch: Sendable, Hashable {
 
 /// What a sketch reads of a record, through one container of its keys (issue 21): its identity, its time and card
 /// transactions, and its house-account customer were three readings, each building a dictionary of the record's keys, and
-/// the payments were read twice; that was most of heartland-ingest's CPU building a 50,000-ticket batch. Each of the three
+/// the payments were read twice: the largest part of heartland-ingest's CPU building a 50,000-ticket batch. Each of the three
 /// is still lenient on its own, as when each was a reading of its own: a field one of them needs that cannot be read leaves
 /// that one out, and the others stand.
 struct SketchReading: Decodable {
