@@ -195,8 +195,7 @@ extension HeartlandJSON {
             init(from decoder: any Decoder) throws {
                 do {
                     let container = try decoder.container(keyedBy: WireTicket.CodingKeys.self)
-                    identity = try? (container.decodeIfPresent(WireIdentity.Text.self, forKey: .id)?.text,
-                                     container.decodeIfPresent(String.self, forKey: .publicId))
+                    identity = WireIdentity.read(from: container, id: .id, publicId: .publicId)
                     do { ticket = .success(try WireTicket(from: container)) } catch { ticket = .failure(error) }
                 } catch {
                     identity = nil
@@ -225,8 +224,9 @@ extension HeartlandJSON {
     }
 }
 
-/// The id and receipt number of a record, however malformed the rest of it is.
-struct WireIdentity: Decodable {
+/// The id and receipt number of a record, however malformed the rest of it is, read from the container of its keys that
+/// the record's other readings share: nil when either cannot be read.
+enum WireIdentity {
     struct Text: Decodable {
         var text: String
         init(from decoder: any Decoder) throws {
@@ -234,8 +234,10 @@ struct WireIdentity: Decodable {
             if let integer = try? container.decode(Int64.self) { text = String(integer) } else { text = try container.decode(String.self) }
         }
     }
-    var id: Text?
-    var publicId: String?
+
+    static func read<Key: CodingKey>(from container: KeyedDecodingContainer<Key>, id: Key, publicId: Key) -> (id: String?, number: String?)? {
+        try? (container.decodeIfPresent(Text.self, forKey: id)?.text, container.decodeIfPresent(String.self, forKey: publicId))
+    }
 }
 
 extension HeartlandDataError {
@@ -564,8 +566,7 @@ struct SketchReading: Decodable {
         func read<T: Decodable>(_ type: T.Type, _ key: CodingKeys) -> Result<T?, any Error> {
             Result { try container.decodeIfPresent(type, forKey: key) }
         }
-        let id = read(WireIdentity.Text.self, .id), publicId = read(String.self, .publicId)
-        if case .success = publicId { self.id = try? id.get()?.text }
+        id = WireIdentity.read(from: container, id: .id, publicId: .publicId)?.id
         let payments = try? read([Payment].self, .payments).get() ?? []
         // The time and card transactions.
         if case .success(let completed) = read(String.self, .completedAt), let payments,
