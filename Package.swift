@@ -307,7 +307,7 @@ let package = Package(
                                                                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                                                                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
                                                                 .product(name: "Logging", package: "swift-log"), "TestPrograms"]),
-        .testTarget(name: "AccountingTests", dependencies: ["Accounting"]),
+        .testTarget(name: "AccountingTests", dependencies: ["Accounting", "StableHash"]),
         .testTarget(name: "SageConnectorTests", dependencies: ["SageConnector", "BridgeSettings", "SageSimulator", "SimulatorKit",
                                                                 .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "HeartlandConnectorTests", dependencies: ["HeartlandConnector", "HeartlandSimulator", "SimulatorKit",

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Accounting
+import StableHash
 
 @Suite struct MoneyTests {
     @Test(arguments: [
@@ -22,12 +23,12 @@ import Testing
     @Test func plainSpellingsReadFromTheirBytesAsTheGeneralReadingDoes() throws {
         var texts = ["0", "-0", "5.", ".5", "-.5", "0.00", "000123.40", "999999999999999.99", "-999999999999999.99", "1234567890123456",
                      "12.345", "-", ".", "", "1e2", "+1", " 1", "1 ", "1,000", "--1", "1.2.3", "١٢", "12a", "0x10"]
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededRandom(seed: 21)  // the same amounts on every run: a failure reproduces
         for _ in 0..<2_000 {
             let whole = String(Int64.random(in: 0...999_999_999_999, using: &generator))
-            let cents = Int.random(in: 0...99)
-            let fraction = ["", ".", "." + String(cents % 10), cents < 10 ? ".0\(cents)" : ".\(cents)"].randomElement()!
-            texts.append((Bool.random() ? "-" : "") + whole + fraction)
+            let cents = Int.random(in: 0...99, using: &generator)
+            let fraction = generator.pick(["", ".", "." + String(cents % 10), cents < 10 ? ".0\(cents)" : ".\(cents)"])
+            texts.append((Bool.random(using: &generator) ? "-" : "") + whole + fraction)
         }
         for text in texts {
             let general = Result { () throws(MoneyError) in try Money.parseAnySpelling(text, currency: .usd) }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Accounting
+import StableHash
 
 /// Issue 21: a store day's tickets are each parsed once and their keys converted once per process. What they read must
 /// be what Foundation's `.convertFromSnakeCase` and the separate readings read before.
@@ -167,7 +168,7 @@ import Testing
                 return charged || paysDown ? id : nil
             }
         }
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededRandom(seed: 22)  // the same records on every run: a failure reproduces
         func field(_ key: String, _ values: [String]) -> String? {
             let junk = ["null", "{\"x\": 1}", "[1]", "true"]
             let value = (Int.random(in: 0..<8, using: &generator) == 0 ? junk : values).randomElement(using: &generator)!
@@ -209,7 +210,6 @@ import Testing
             withID += sketch.id == nil ? 0 : 1
         }
         // The records drawn reach every outcome.
-        print("sketch outcomes of \(records.count) records: \(withCustomer) with a customer, \(withTransactions) with transactions, \(withID) with an id")
         #expect(withCustomer > 50 && withTransactions > 50 && withID > 50)
         #expect(withCustomer < records.count - 50 && withTransactions < records.count - 50 && withID < records.count - 50)
     }

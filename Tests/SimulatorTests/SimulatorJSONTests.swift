@@ -1,5 +1,6 @@
 import Foundation
 import SimulatorKit
+import StableHash
 import Testing
 
 /// The simulator's JSON writing, made cheaper for a day of 10,000 tickets (issue 21), writes what it wrote before.
@@ -18,7 +19,7 @@ struct SimulatorJSONTests {
         var numbers: [Decimal] = [0, 1, -1, 10, 100, Decimal(UInt64.max), -Decimal(UInt64.max), Decimal(UInt64.max) + 1,
                                   Decimal(string: "1e30")!, Decimal(string: "-0.000000000000000000001")!, .nan]
         numbers += (-20_000...20_000).map { Money.decimal(Int64($0)) }
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededRandom(seed: 22)  // the same numbers on every run: a failure reproduces
         for _ in 0..<5_000 {
             let significand = Decimal(UInt64.random(in: 0...UInt64.max, using: &generator) >> UInt64.random(in: 0...63, using: &generator))
             let exponent = Int.random(in: -25...25, using: &generator)
