@@ -46,6 +46,109 @@ import StableHash
         #expect(records[0].ticket?.tenders == [.cash(amount: usd(1000))])
     }
 
+    /// A ticket's keys are read without conversion when that reads the same fields (`TicketKeys`). Whatever the spelling, a key
+    /// is read as the field Foundation's conversion takes it for, and it is read alike only when no conversion is needed.
+    @Test func aTicketKeyIsReadAsTheFieldFoundationsConversionTakesItFor() throws {
+        let foundation = JSONDecoder()
+        foundation.keyDecodingStrategy = .convertFromSnakeCase
+        struct Keys: Decodable {
+            var names: [String]
+            init(from decoder: any Decoder) throws { names = try decoder.container(keyedBy: SnakeCaseKeys.AnyKey.self).allKeys.map(\.stringValue) }
+        }
+        func converted(_ key: String) throws -> String { try foundation.decode(Keys.self, from: JSONEncoder().encode([key: 0])).names[0] }
+        let fields = TicketKeys.fields.sorted()
+        #expect(fields.contains("completed_at") && fields.contains("gateway_transaction_id") && fields.contains("last4"))
+        var spellings = Self.keys + ["last_4", "Last4", "ID", "Id", "loyalty_points", "Notes", "results", "customerId"]
+        for field in fields {
+            spellings += [field, field.uppercased(), try converted(field), "_" + field, field + "_", field.replacingOccurrences(of: "_", with: "__"),
+                          field.split(separator: "_").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined(separator: "_")]
+        }
+        for key in spellings {
+            let asConverted = try converted(key)
+            let field = try fields.first { try converted($0) == asConverted }
+            #expect(TicketKeys.fields.contains(TicketKeys.spelling(key)) == (field != nil), "key \(key)")
+            if let field { #expect(TicketKeys.spelling(key) == field, "key \(key)") }
+            // Read alike: without conversion the key would be read as the same field, or as none.
+            #expect(TicketKeys.isReadAlike(key) == (field == nil ? !TicketKeys.fields.contains(key) : field == key), "key \(key)")
+        }
+        #expect(SnakeCaseKeys.ticketKeys.allSatisfy(TicketKeys.isReadAlike), "Heartland's own spellings are read without conversion")
+    }
+
+    /// Records with the fields spelled as Heartland spells them, or otherwise at random (`COMPLETED_AT`, `paymentType`), some
+    /// twice, among keys no reading asks for: each reads as the record with every field spelled Heartland's way, and only a
+    /// record spelled otherwise is read with the conversion.
+    @Test func aRecordReadWithoutConversionReadsAsWithIt() throws {
+        var generator = SeededRandom(seed: 23)  // the same records on every run: a failure reproduces
+        var spelledAtRandom = false
+        func spell(_ field: String) -> String {
+            guard spelledAtRandom else { return field }
+            return switch Int.random(in: 0..<24, using: &generator) {
+            case 0: field.uppercased()
+            case 1: field.split(separator: "_").enumerated().map { $0 == 0 ? String($1) : $1.prefix(1).uppercased() + $1.dropFirst() }.joined()
+            case 2: field.split(separator: "_").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined(separator: "_")
+            case 3: "_" + field
+            default: field
+            }
+        }
+        let others = ["\"notes\": null", "\"loyalty_points\": 3", "\"Notes\": \"x\"", "\"local_completed_at\": \"2026-11-27T10:00:00-05:00\""]
+        // Each record as fields (spelling, value); the canonical one spells every field as Heartland does.
+        func text(_ fields: [(key: String, value: String)]) -> String { "{" + fields.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ") + "}" }
+        var odd: [String] = [], canonical: [String] = []
+        var spelledOtherwise = 0
+        for index in 0..<2_000 {
+            var wasOdd = false
+            spelledAtRandom = Int.random(in: 0..<2, using: &generator) == 0
+            func pairs(_ fields: [(String, String)]) -> (odd: String, canonical: String) {
+                var chosen: [(key: String, value: String)] = []
+                for (field, value) in fields {
+                    let key = spell(field)
+                    wasOdd = wasOdd || !TicketKeys.isReadAlike(key)  // `ID` is no field with or without conversion
+                    chosen.append((key, value))
+                    if Int.random(in: 0..<40, using: &generator) == 0 { chosen.append((field, "\"again\"")) }
+                }
+                var oddText = text(chosen)
+                var canonicalText = text(chosen.map { (TicketKeys.spelling($0.key), $0.value) })
+                if Int.random(in: 0..<3, using: &generator) == 0 {
+                    let other = others.randomElement(using: &generator)!
+                    oddText.insert(contentsOf: other + ", ", at: oddText.index(after: oddText.startIndex))
+                    canonicalText.insert(contentsOf: other + ", ", at: canonicalText.index(after: canonicalText.startIndex))
+                }
+                return (oddText, canonicalText)
+            }
+            let amount = ["\"10.00\"", "10", "\"1x\""].randomElement(using: &generator)!
+            let line = pairs([("type", "\"ItemLine\""), ("qty", "1"), ("unit_price", amount), ("discount_amount", "0"), ("description", "\"cap\"")])
+            let payment = pairs([("payment_type", ["\"Cash\"", "\"Credit Card\"", "\"On Account\""].randomElement(using: &generator)!), ("amount", amount),
+                                 ("tip_amount", "0"), ("card_type", "\"VISA\""), ("gateway_transaction_id", "\"TRN_\(index)\""), ("last4", "\"4242\""),
+                                 ("entry_mode", "\"CHIP\"")])
+            let ticket = pairs([("id", "\(index)"), ("public_id", "\"S01-\(index)\""), ("status", "\"complete\""),
+                                ("completed_at", ["\"2026-11-27T15:00:00Z\"", "\"noon\""].randomElement(using: &generator)!),
+                                ("customer_id", "501"), ("station_id", "\"4\""), ("sales_rep", "\"ann\""),
+                                ("lines", "[\(line.odd)]"), ("payments", "[\(payment.odd)]")])
+            // The canonical record's lines and payments are the canonical ones too.
+            odd.append(ticket.odd)
+            canonical.append(ticket.canonical.replacingOccurrences(of: line.odd, with: line.canonical)
+                .replacingOccurrences(of: payment.odd, with: payment.canonical))
+            #expect(TicketKeys.areReadAlike(Data(canonical[index].utf8)), "\(canonical[index])")
+            #expect(TicketKeys.areReadAlike(Data(ticket.odd.utf8)) == !wasOdd, "\(ticket.odd)")
+            spelledOtherwise += wasOdd ? 1 : 0
+        }
+        #expect(spelledOtherwise > 500 && spelledOtherwise < 1_000)
+        let read = try HeartlandJSON.ticketRecords(from: Data("[\(odd.joined(separator: ","))]".utf8), currency: .usd)
+        let expected = try HeartlandJSON.ticketRecords(from: Data("[\(canonical.joined(separator: ","))]".utf8), currency: .usd)
+        #expect(read.count == expected.count)
+        for (record, alike) in zip(read, expected) {
+            #expect(record.id == alike.id && record.number == alike.number && record.ticket == alike.ticket && record.details == alike.details
+                    && record.problem?.description == alike.problem?.description, "\(String(decoding: record.raw, as: UTF8.self))")
+        }
+        let sketches = try HeartlandJSON.ticketSketches(from: Data("[\(odd.joined(separator: ","))]".utf8))
+        let expectedSketches = try HeartlandJSON.ticketSketches(from: Data("[\(canonical.joined(separator: ","))]".utf8))
+        #expect(sketches.map(\.id) == expectedSketches.map(\.id) && sketches.map(\.completedAt) == expectedSketches.map(\.completedAt))
+        #expect(sketches.map(\.transactionIDs) == expectedSketches.map(\.transactionIDs))
+        #expect(sketches.map(\.houseAccountCustomerID) == expectedSketches.map(\.houseAccountCustomerID))
+        // The records drawn reach every outcome.
+        #expect(read.filter { $0.ticket != nil }.count > 300 && read.filter { $0.problem != nil }.count > 300)
+    }
+
     /// A day's worth of records is read in shares, one a core: the records come back in the payload's order, each read as it
     /// is read alone, a bad one and a conflicting repeat among them judged as they are in a small payload.
     @Test func aDaysRecordsReadInSharesComeBackInOrderEachReadAsAlone() throws {

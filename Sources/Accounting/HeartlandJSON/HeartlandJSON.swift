@@ -19,7 +19,7 @@ public enum HeartlandJSON {
     /// Tickets: a JSON array of tickets, a Heartland Retail page `{results: [...]}`, an array of such
     /// pages as heartland-ingest carries them (every page as served), or one ticket as served.
     public static func tickets(from data: Data, currency: CurrencyCode) throws -> [Ticket] {
-        try retailRecords(WireTicket.self, from: data, decoder: decoder)
+        try retailRecords(WireTicket.self, from: data, decoder: TicketKeys.decoder(for: data))
             .map { ticket throws(HeartlandDataError) in try ticket.ticket(currency: currency) }
     }
 
@@ -153,6 +153,11 @@ struct WireTicket: Decodable {
         var discountAmount: HeartlandAmount?
         var value: HeartlandAmount?
         var giftCardNumber: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case id, type, description, qty, unitPrice = "unit_price", discountAmount = "discount_amount", value
+            case giftCardNumber = "gift_card_number"
+        }
     }
     struct Payment: Decodable {
         var id: Int64?
@@ -165,6 +170,11 @@ struct WireTicket: Decodable {
         /// Details (`TicketDetails`), read leniently: never an error.
         var last4: TicketDetails.LenientString?
         var entryMode: TicketDetails.LenientString?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case id, paymentType = "payment_type", amount, tipAmount = "tip_amount", cardType = "card_type"
+            case giftCardNumber = "gift_card_number", gatewayTransactionId = "gateway_transaction_id", last4, entryMode = "entry_mode"
+        }
     }
     var id: Int64
     var publicId: String?
@@ -181,8 +191,10 @@ struct WireTicket: Decodable {
     var stationId: TicketDetails.LenientInt?
     var salesRep: TicketDetails.LenientString?
 
-    enum CodingKeys: String, CodingKey {
-        case id, publicId, status, completedAt, currency, returnOfTicketId, customerId, lines, payments, stationId, salesRep
+    /// As Heartland spells them: a ticket is read without converting its keys when it spells them so (`TicketKeys`).
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, publicId = "public_id", status, completedAt = "completed_at", currency, returnOfTicketId = "return_of_ticket_id"
+        case customerId = "customer_id", lines, payments, stationId = "station_id", salesRep = "sales_rep"
     }
 
     init(from decoder: any Decoder) throws {

@@ -203,7 +203,7 @@ extension HeartlandJSON {
                 }
             }
         }
-        let readings = Result { try decoder.decode(Readings.self, from: raw) }
+        let readings = Result { try TicketKeys.decoder(for: raw).decode(Readings.self, from: raw) }
         let identity = try? readings.get().identity
         var record = TicketRecord(id: identity?.id, number: identity?.number, raw: raw)
         do {
@@ -530,9 +530,11 @@ public struct TicketSketch: Sendable, Hashable {
 /// is still lenient on its own, as when each was a reading of its own: a field one of them needs that cannot be read leaves
 /// that one out, and the others stand.
 struct SketchReading: Decodable {
-    private enum CodingKeys: String, CodingKey { case id, publicId, completedAt, customerId, payments, lines }
-    private struct Payment: Decodable {
-        private enum CodingKeys: String, CodingKey { case gatewayTransactionId, paymentType }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, publicId = "public_id", completedAt = "completed_at", customerId = "customer_id", payments, lines
+    }
+    struct Payment: Decodable {
+        enum CodingKeys: String, CodingKey, CaseIterable { case gatewayTransactionId = "gateway_transaction_id", paymentType = "payment_type" }
         var gatewayTransactionId: Result<String?, any Error>
         var paymentType: Result<String?, any Error>
         init(from decoder: any Decoder) throws {
@@ -541,8 +543,8 @@ struct SketchReading: Decodable {
             paymentType = Result { try container.decodeIfPresent(String.self, forKey: .paymentType) }
         }
     }
-    private struct Line: Decodable {
-        private enum CodingKeys: String, CodingKey { case type }
+    struct Line: Decodable {
+        enum CodingKeys: String, CodingKey, CaseIterable { case type }
         var type: Result<String?, any Error>
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -591,7 +593,7 @@ extension HeartlandJSON {
     /// (`SketchReading`).
     public static func ticketSketches(from data: Data) throws -> [TicketSketch] {
         JSONSlices.inShares(try JSONSlices.records(in: data)) { raw in
-            let reading = try? decoder.decode(SketchReading.self, from: raw)
+            let reading = try? TicketKeys.decoder(for: raw).decode(SketchReading.self, from: raw)
             let completed = reading?.completedAt.flatMap { try? HeartlandTimestamp.parse($0, field: "completed_at", record: "ticket") }
             return TicketSketch(id: reading?.id, completedAt: completed, transactionIDs: reading?.transactionIDs ?? [], raw: raw,
                                 houseAccountCustomerID: reading?.houseAccountCustomerID)
@@ -601,7 +603,7 @@ extension HeartlandJSON {
     /// The customers (`customer_id`) of the records that are charged to or pay down a house account (an `On Account`
     /// payment, an `AccountPaymentLine`), read leniently, sorted, once each: whose Retail record their AR documents need.
     public static func houseAccountCustomerIDs(in records: [Data]) -> [String] {
-        Set(records.compactMap { (try? decoder.decode(SketchReading.self, from: $0))?.houseAccountCustomerID }).sorted()
+        Set(records.compactMap { (try? TicketKeys.decoder(for: $0).decode(SketchReading.self, from: $0))?.houseAccountCustomerID }).sorted()
     }
 
     /// Records as one JSON array (the shape events carry them in).
