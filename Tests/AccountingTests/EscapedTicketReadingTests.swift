@@ -73,6 +73,20 @@ import Testing
         #expect(read.last?.documentID == "?" + HeartlandJSON.fingerprint(Data(#"{"public_id": "no-id", "lines": []}"#.utf8)))
     }
 
+    /// Only an element with `results` in its bytes is looked into for a page's key (issue 21): a page among records is still
+    /// a page, and a record malformed within (its brackets balanced) is judged on its own, the others read.
+    @Test func aPageAmongRecordsIsAPageAndARecordMalformedWithinIsJudgedAlone() throws {
+        let payload = "[\(Self.ticket(1)), {\"id\" 2, \"status\": \"complete\"}, {\"page\": 1, \"results\": [\(Self.ticket(3))]}, \(Self.ticket(4))]"
+        let json = Data(payload.utf8)
+        let unescaped = try HeartlandJSON.ticketRecords(from: json, currency: .usd)
+        #expect(unescaped.map(\.id) == ["1", nil, "3", "4"])
+        #expect(unescaped.map { $0.ticket != nil } == [true, false, true, true])
+        #expect(unescaped[1].problem != nil)
+        for escaped in try Self.standing(json) {
+            #expect(try HeartlandJSON.ticketRecords(from: escaped, currency: .usd) == unescaped)
+        }
+    }
+
     @Test func textThatIsNotJSONIsRefusedAsUnescapedItIs() throws {
         for text in ["[{\"id\": 1}", "{\"id\": \"open}", "[1, 2", "x"] {
             let json = Data(text.utf8)
