@@ -374,9 +374,9 @@ enum JSONSlices {
         }
     }
 
-    /// Whether the bytes of `range` hold those of `needle` anywhere.
     private static let results = Array("results".utf8), escapedCharacter = Array("\\u".utf8)
 
+    /// Whether the bytes of `range` hold those of `needle` anywhere.
     private static func contains<Text: JSONText>(_ needle: [UInt8], in range: Range<Int>, of text: Text) -> Bool {
         let base = UnsafeRawPointer(text.bytes.baseAddress!)
         var index = range.lowerBound
