@@ -11,7 +11,7 @@ public enum DecimalText {
         return out
     }
 
-    public static func write(_ value: Decimal, into out: inout String) {
+    private static func write(_ value: Decimal, into out: inout String) {
         let significand = value.significand
         let integer = value.isNaN ? 0 : NSDecimalNumber(decimal: significand).uint64Value
         guard integer != 0, Decimal(integer) == significand else {

@@ -61,17 +61,8 @@ enum TicketKeys {
             let bytes = raw.bindMemory(to: UInt8.self)
             var index = 0
             while let open = nextQuote(in: bytes, from: index) {
-                // The string's end: the next quotation mark not escaped.
-                var close = open + 1
-                var escaped = false
-                while close < bytes.count, bytes[close] != UInt8(ascii: "\"") {
-                    if bytes[close] == UInt8(ascii: "\\") {
-                        escaped = true
-                        close += 1
-                    }
-                    close += 1
-                }
-                guard close < bytes.count else { return true }  // not JSON: the decoder says so, either way
+                // Not JSON: the decoder says so, with the conversion or without.
+                guard let close = JSONStringBytes.closingMark(in: bytes, from: open + 1) else { return true }
                 index = close + 1
                 while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 { index += 1 }
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { continue }
@@ -80,7 +71,7 @@ enum TicketKeys {
                 if key.allSatisfy({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) {
                     continue
                 }
-                if escaped { return false }
+                if key.contains(UInt8(ascii: "\\")) { return false }
                 let text = String(decoding: key, as: UTF8.self)
                 if !plainlySpelled.contains(text), !isReadAlike(text) { return false }
             }
