@@ -151,30 +151,112 @@ public final class AMQPConnection {
 
     // MARK: publishing and consuming
 
-    public func publish(channel: UInt16, _ message: OutgoingMessage) throws {
+    /// Publishes `messages` in order on `channel`, each `mandatory` as it says.
+    ///
+    /// Over plain TCP their frames are encoded into one buffer (the method and the properties by rabbitmq-c's own encoders)
+    /// and written with one `send` or a few: `amqp_basic_publish` sends each of a message's three frames with its own, so a
+    /// relay's batch of 100 small messages cost 300 system calls. A body fragment of 32 KiB or more is sent from the
+    /// message itself rather than copied, and the buffer is written whenever it reaches 64 KiB, so it stays small.
+    /// Over TLS the socket is rabbitmq-c's to write: each message goes through `amqp_basic_publish`, the socket corked
+    /// (`TCP_CORK`) for the batch so that the frames still leave in full segments.
+    public func publish(channel: UInt16, _ messages: [OutgoingMessage]) throws {
         try openChannel(channel)
         let arena = CArena()
-        var properties = arena.properties(message.properties)
-        let rc = message.body.withUnsafeBytes { raw -> Int32 in
-            let body = amqp_bytes_t(len: raw.count, bytes: UnsafeMutableRawPointer(mutating: raw.baseAddress))
-            return amqp_basic_publish(state, channel, arena.bytes(message.exchange), arena.bytes(message.routingKey),
-                                      message.mandatory ? 1 : 0, 0, &properties, body)
+        let fd = amqp_get_sockfd(state)
+        guard !url.useTLS, fd >= 0 else {
+            try corked(fd) {
+                for message in messages {
+                    var properties = arena.properties(message.properties)
+                    let rc = message.body.withUnsafeBytes { raw -> Int32 in
+                        let body = amqp_bytes_t(len: raw.count, bytes: UnsafeMutableRawPointer(mutating: raw.baseAddress))
+                        return amqp_basic_publish(state, channel, arena.bytes(message.exchange), arena.bytes(message.routingKey),
+                                                  message.mandatory ? 1 : 0, 0, &properties, body)
+                    }
+                    if rc != AMQP_STATUS_OK.rawValue { throw connectionError(rc, "publish") }
+                }
+            }
+            return
         }
-        if rc != AMQP_STATUS_OK.rawValue { throw connectionError(rc, "publish") }
+        defer { outbound.removeAll(keepingCapacity: outbound.capacity <= 1 << 20) }
+        for message in messages {
+            var method = amqp_basic_publish_t(ticket: 0, exchange: arena.bytes(message.exchange), routing_key: arena.bytes(message.routingKey),
+                                              mandatory: message.mandatory ? 1 : 0, immediate: 0)
+            try appendFrame(type: AMQP_FRAME_METHOD, channel: channel, headerBytes: 4) { payload in
+                payload.storeBytes(of: UInt32(0x003C_0028).bigEndian, as: UInt32.self)  // basic.publish
+                return amqp_encode_method(0x003C_0028, &method, amqp_bytes_t(rebasing: payload, from: 4))
+            }
+            var properties = arena.properties(message.properties)
+            try appendFrame(type: AMQP_FRAME_HEADER, channel: channel, headerBytes: 12) { payload in
+                payload.storeBytes(of: UInt16(60).bigEndian, as: UInt16.self)  // class basic
+                payload.storeBytes(of: UInt16(0), toByteOffset: 2, as: UInt16.self)  // weight
+                payload.storeBytes(of: UInt64(message.body.count).bigEndian, toByteOffset: 4, as: UInt64.self)
+                return amqp_encode_properties(60, &properties, amqp_bytes_t(rebasing: payload, from: 12))
+            }
+            try message.body.withUnsafeBytes { body in
+                let fragmentMax = Int(amqp_get_frame_max(state)) - 8  // a frame's header and end
+                var start = 0
+                while start < body.count {
+                    let fragment = UnsafeRawBufferPointer(rebasing: body[start..<min(start + fragmentMax, body.count)])
+                    appendFrameHeader(type: AMQP_FRAME_BODY, channel: channel, size: fragment.count)
+                    if fragment.count >= 32 << 10 {
+                        try send(fd, more: true)
+                        try send(fd, fragment, more: true)
+                    } else {
+                        outbound.append(contentsOf: fragment)
+                    }
+                    outbound.append(UInt8(AMQP_FRAME_END))
+                    start += fragment.count
+                }
+            }
+            if outbound.count >= 64 << 10 { try send(fd, more: true) }
+        }
+        try send(fd, more: false)
     }
 
-    /// Runs `body` (publishes) with the socket corked, so that its frames leave in full TCP segments when it returns
-    /// instead of one segment or more a message: rabbitmq-c sends each frame with its own `send`, and a relay's batch of
-    /// 100 small messages went out as 100 segments for the broker to read one by one.
-    /// `BRIDGE_AMQP_CORK=0` turns it off, for `scripts/bench --also-uncorked` to measure both in one run.
-    public func corked<T>(_ body: () throws -> T) rethrows -> T {
-        let fd = amqp_get_sockfd(state)
-        guard Self.corking, fd >= 0, bridge_socket_cork(fd, 1) == 0 else { return try body() }
+    /// Frames encoded for `publish`, not yet written.
+    private var outbound: [UInt8] = []
+    /// Where a frame's payload is encoded before it joins `outbound`: a frame is at most `frame_max` bytes.
+    private var scratch: [UInt8] = []
+
+    /// Appends a frame whose payload `encode` writes: the first `headerBytes` itself, the rest by one of rabbitmq-c's
+    /// encoders, whose result (the length it wrote, or a negative status) it returns.
+    private func appendFrame(type: Int32, channel: UInt16, headerBytes: Int, _ encode: (UnsafeMutableRawBufferPointer) -> Int32) throws {
+        let frameMax = Int(amqp_get_frame_max(state))
+        if scratch.count < frameMax { scratch = [UInt8](repeating: 0, count: frameMax) }
+        let encoded = scratch.withUnsafeMutableBytes { encode($0) }
+        guard encoded >= 0 else { throw connectionError(encoded, "publish") }
+        let size = headerBytes + Int(encoded)
+        appendFrameHeader(type: type, channel: channel, size: size)
+        outbound.append(contentsOf: scratch[..<size])
+        outbound.append(UInt8(AMQP_FRAME_END))
+    }
+
+    private func appendFrameHeader(type: Int32, channel: UInt16, size: Int) {
+        outbound.append(UInt8(type))
+        withUnsafeBytes(of: channel.bigEndian) { outbound.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt32(size).bigEndian) { outbound.append(contentsOf: $0) }
+    }
+
+    /// Writes `outbound` (then empties it), or `bytes` when given.
+    private func send(_ fd: Int32, _ bytes: UnsafeRawBufferPointer? = nil, more: Bool) throws {
+        let rc: Int32
+        if let bytes {
+            rc = bridge_send_all(fd, bytes.baseAddress, bytes.count, more ? 1 : 0)
+        } else {
+            guard !outbound.isEmpty else { return }
+            rc = outbound.withUnsafeBytes { bridge_send_all(fd, $0.baseAddress, $0.count, more ? 1 : 0) }
+            outbound.removeAll(keepingCapacity: true)
+        }
+        if rc != 0 { throw AMQPError.connectionLost("publish: \(String(cString: strerror(-rc)))") }
+    }
+
+    /// Runs `body` (publishes) with the socket `fd` corked, so that its frames leave in full TCP segments when it returns
+    /// instead of one segment or more a message.
+    private func corked<T>(_ fd: Int32, _ body: () throws -> T) rethrows -> T {
+        guard fd >= 0, bridge_socket_cork(fd, 1) == 0 else { return try body() }
         defer { _ = bridge_socket_cork(fd, 0) }
         return try body()
     }
-
-    private static let corking = ProcessInfo.processInfo.environment["BRIDGE_AMQP_CORK"] != "0"
 
     /// Starts a consumer; deliveries then arrive through `nextEvent`.
     public func consume(channel: UInt16, queue: String, consumerTag: String, arguments: FieldTable = [:]) throws {
@@ -230,21 +312,41 @@ public final class AMQPConnection {
         !ready.isEmpty || amqp_frames_enqueued(state) != 0 || amqp_data_in_buffer(state) != 0
     }
 
-    /// Blocks until the socket (or `wakeFD`) is readable or the timeout passes.
-    public func waitReadable(timeoutMilliseconds: Int32, wakeFD: Int32) {
-        _ = bridge_poll_readable(amqp_get_sockfd(state), wakeFD, timeoutMilliseconds)
+    /// What `waitReadable` found.
+    public struct Readiness: OptionSet, Sendable {
+        public let rawValue: Int32
+        public init(rawValue: Int32) { self.rawValue = rawValue }
+        /// The socket has something to read (or an error for the next read to tell).
+        public static let socket = Readiness(rawValue: 1)
+        /// `wakeFD` has been signalled.
+        public static let wake = Readiness(rawValue: 2)
+    }
+
+    /// Blocks until the socket or `wakeFD` is readable or the timeout passes (then nothing is).
+    public func waitReadable(timeoutMilliseconds: Int32, wakeFD: Int32) -> Readiness {
+        let rc = bridge_poll_readable(amqp_get_sockfd(state), wakeFD, timeoutMilliseconds)
+        return rc < 0 ? .socket : Readiness(rawValue: rc)  // an error: the next read tells it
     }
 
     /// The next event, reading frames while they arrive within `timeoutMicroseconds` each; nil when none does. A message's
     /// content is read frame by frame into its body, the library's buffers released after each frame: read whole by
     /// `amqp_read_message`, a message was held three times (the frames, kept by the channel's pool for the connection's
     /// life, its `malloc`ed copy and the body). Throws when the connection is gone.
-    public func nextEvent(generation: UInt64, timeoutMicroseconds: Int = 0) throws -> Event? {
+    ///
+    /// `receiving`: whether it may read the socket when no frame is left in what was read before; false once it has. The
+    /// session's loop lets it read once each time the socket polls readable (or the poll times out, for rabbitmq-c to see
+    /// to heartbeats): reading on until the socket had nothing cost two system calls each time (a `recv` that finds
+    /// nothing, then rabbitmq-c's `poll` that does not wait), about one for every four messages a relay carried.
+    public func nextEvent(generation: UInt64, receiving: inout Bool, timeoutMicroseconds: Int = 0) throws -> Event? {
         if !ready.isEmpty { return ready.removeFirst() }
-        while let frame = try nextFrame(timeoutMicroseconds: timeoutMicroseconds, reading: "reading from the broker") {
+        while true {
+            if amqp_frames_enqueued(state) == 0 && amqp_data_in_buffer(state) == 0 {
+                guard receiving else { return nil }
+                receiving = false
+            }
+            guard let frame = try nextFrame(timeoutMicroseconds: timeoutMicroseconds, reading: "reading from the broker") else { return nil }
             if let event = try handle(frame, generation: generation) { return event }
         }
-        return nil
     }
 
     /// The next frame, the library's buffers released first (what a frame pointed into has been copied by then); nil when
@@ -505,24 +607,40 @@ public final class AMQPConnection {
 
 /// Owns the C memory handed to rabbitmq-c for one call, and frees it when the call is done.
 private final class CArena {
-    private var allocations: [UnsafeMutableRawPointer] = []
+    private var chunks: [UnsafeMutableRawPointer] = []
+    private var next: UnsafeMutableRawPointer?
+    private var left = 0
 
-    deinit { allocations.forEach { free($0) } }
+    deinit { chunks.forEach { free($0) } }
 
+    /// `size` bytes, 16-aligned, cut from a chunk of 4 KiB or more: a message's dozen strings and tables take one `malloc`,
+    /// not two each.
     private func allocate(_ size: Int) -> UnsafeMutableRawPointer {
-        let pointer = malloc(max(size, 1))!
-        allocations.append(pointer)
+        let rounded = (max(size, 1) + 15) & ~15
+        if rounded > left {
+            let chunkSize = max(rounded, 4096)
+            let chunk = malloc(chunkSize)!
+            chunks.append(chunk)
+            next = chunk
+            left = chunkSize
+        }
+        let pointer = next!
+        next = pointer + rounded
+        left -= rounded
         return pointer
     }
 
-    func bytes(_ string: String) -> amqp_bytes_t { bytes(Array(string.utf8)) }
+    func bytes(_ string: String) -> amqp_bytes_t {
+        var string = string
+        return string.withUTF8 { bytes(UnsafeRawBufferPointer($0)) }
+    }
 
-    func bytes(_ array: [UInt8]) -> amqp_bytes_t {
-        let pointer = allocate(array.count)
-        array.withUnsafeBytes { raw in
-            if let base = raw.baseAddress { pointer.copyMemory(from: base, byteCount: raw.count) }
-        }
-        return amqp_bytes_t(len: array.count, bytes: pointer)
+    func bytes(_ array: [UInt8]) -> amqp_bytes_t { array.withUnsafeBytes { bytes($0) } }
+
+    private func bytes(_ raw: UnsafeRawBufferPointer) -> amqp_bytes_t {
+        let pointer = allocate(raw.count)
+        if let base = raw.baseAddress, !raw.isEmpty { pointer.copyMemory(from: base, byteCount: raw.count) }
+        return amqp_bytes_t(len: raw.count, bytes: pointer)
     }
 
     func table(_ table: FieldTable) -> amqp_table_t {
@@ -569,5 +687,12 @@ private final class CArena {
         if !p.headers.isEmpty { props.headers = table(p.headers); flags |= 1 << 13 }
         props._flags = amqp_flags_t(flags)
         return props
+    }
+}
+
+private extension amqp_bytes_t {
+    /// The bytes of `buffer` from `offset` on, for rabbitmq-c to write into.
+    init(rebasing buffer: UnsafeMutableRawBufferPointer, from offset: Int) {
+        self.init(len: buffer.count - offset, bytes: buffer.baseAddress.map { $0 + offset })
     }
 }

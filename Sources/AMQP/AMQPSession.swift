@@ -167,8 +167,10 @@ public final class AMQPSession: Sendable {
 
     // MARK: used by the loop
 
-    fileprivate func takeCommands() -> [Command] {
-        bridge_wake_fd_drain(wakeFD)
+    /// The commands queued since the last call; `woken`: the wake descriptor polled readable, so it is read first (a
+    /// command queued after that read signals it again).
+    fileprivate func takeCommands(woken: Bool) -> [Command] {
+        if woken { bridge_wake_fd_drain(wakeFD) }
         return shared.withLock { shared in
             let commands = shared.commands
             shared.commands.removeAll(keepingCapacity: true)
@@ -233,8 +235,13 @@ private final class SessionLoop {
         var closeWaiter: CheckedContinuation<Void, Never>?
         var failure = AMQPError.closed
         do {
+            // Whether the socket may be read: once each time it polls readable, or the poll times out (rabbitmq-c sees to
+            // heartbeats when it reads); frames already read are handled in between. The wake descriptor is read only
+            // when it polls readable.
+            var receiving = true
+            var woken = false
             loop: while true {
-                for command in session.takeCommands() {
+                for command in session.takeCommands(woken: woken) {
                     if case .close(let waiter) = command {
                         closeWaiter = waiter
                         break loop
@@ -242,13 +249,16 @@ private final class SessionLoop {
                     try handle(command)
                 }
                 var read = 0
-                while read < 512, let event = try connection.nextEvent(generation: session.generation) {
+                while read < 512, let event = try connection.nextEvent(generation: session.generation, receiving: &receiving) {
                     try handle(event)
                     read += 1
                 }
                 confirms.expire(now: .now)
+                woken = false
                 if read == 0 && !connection.hasBufferedFrames {
-                    connection.waitReadable(timeoutMilliseconds: 100, wakeFD: session.wakeDescriptor)
+                    let readiness = connection.waitReadable(timeoutMilliseconds: 100, wakeFD: session.wakeDescriptor)
+                    woken = readiness.contains(.wake)
+                    receiving = readiness.contains(.socket) || readiness.isEmpty
                 }
             }
             connection.close()
@@ -312,20 +322,17 @@ private final class SessionLoop {
 
     private func publish(_ messages: [OutgoingMessage], timeout: Duration, _ continuation: CheckedContinuation<Void, any Error>) throws {
         let batch = confirms.begin(count: messages.count, deadline: .now + timeout, continuation: continuation)
-        try connection.corked { try publish(messages, batch: batch) }
-    }
-
-    private func publish(_ messages: [OutgoingMessage], batch: ConfirmTracker.Batch) throws {
-        for var message in messages {
-            if message.properties.messageID == nil { message.properties.messageID = UUID().uuidString.lowercased() }
-            do {
-                try connection.publish(channel: AMQPSession.publishChannel, message)
-            } catch let error as AMQPError {
-                confirms.fail(batch, error)
-                throw error
-            }
-            confirms.published(batch: batch, messageID: message.properties.messageID!)
+        var messages = messages
+        for index in messages.indices where messages[index].properties.messageID == nil {
+            messages[index].properties.messageID = UUID().uuidString.lowercased()
         }
+        do {
+            try connection.publish(channel: AMQPSession.publishChannel, messages)
+        } catch let error as AMQPError {
+            confirms.fail(batch, error)
+            throw error
+        }
+        for message in messages { confirms.published(batch: batch, messageID: message.properties.messageID!) }
     }
 
     private func handle(_ event: AMQPConnection.Event) throws {

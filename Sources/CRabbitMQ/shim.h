@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+#include <errno.h>
 
 /* A wake-up descriptor for the connection thread's poll. */
 static inline int bridge_wake_fd_create(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
@@ -33,14 +34,33 @@ static inline amqp_rpc_reply_t bridge_amqp_login_plain_props(amqp_connection_sta
                                       AMQP_SASL_METHOD_PLAIN, user, password);
 }
 
-/* Wait until fd is readable or timeout_ms passes; 1 readable, 0 timeout, -1 error. */
+/* Wait until fd or wake_fd is readable or timeout_ms passes: -1 on error, else a mask, 1 the socket readable (or in error,
+   for the next read to tell), 2 wake_fd readable, 0 a timeout. */
 static inline int bridge_poll_readable(int fd, int wake_fd, int timeout_ms) {
     struct pollfd fds[2];
     fds[0].fd = fd; fds[0].events = POLLIN; fds[0].revents = 0;
     fds[1].fd = wake_fd; fds[1].events = POLLIN; fds[1].revents = 0;
     int rc = poll(fds, wake_fd >= 0 ? 2 : 1, timeout_ms);
-    if (rc < 0) return -1;
-    return rc;
+    if (rc < 0) return errno == EINTR ? 0 : -1;
+    return (fds[0].revents ? 1 : 0) | (wake_fd >= 0 && fds[1].revents ? 2 : 0);
+}
+
+/* Writes all of buf to the socket fd, waiting for it to be writable while the kernel's buffer is full (rabbitmq-c's
+   sockets do not block), MSG_MORE when more is to follow at once. 0 when all is written, else -errno. */
+static inline int bridge_send_all(int fd, const void *buf, size_t len, int more) {
+    const char *p = (const char *)buf;
+    while (len > 0) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+        if (n > 0) { p += n; len -= (size_t)n; continue; }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd pfd = { fd, POLLOUT, 0 };
+            if (poll(&pfd, 1, -1) < 0 && errno != EINTR) return -errno;
+            continue;
+        }
+        return n < 0 ? -errno : -EIO;
+    }
+    return 0;
 }
 
 /* TCP_CORK on (1) or off (0): while on, what is written waits in the kernel and leaves in full segments; turning it off

@@ -112,25 +112,36 @@ extension OutboundMessage {
 public enum MessageID {
     /// A UUID-shaped id that is a pure function of its parts (FNV-1a, 128 bits).
     public static func derived(_ parts: String...) -> String {
-        // Lane a is FNV-1a; lane b starts from the basis with its halves swapped and adds lane a at every step.
-        var lane = FNV1a(), b: UInt64 = 0x8422_2325_cbf2_9ce4
-        for byte in parts.joined(separator: "\u{1F}").utf8 {
-            lane.add(byte)
-            b = (b ^ UInt64(byte)) &* FNV1a.prime &+ lane.value
+        // The parts are hashed as joined by U+001F, without making the joined string.
+        var lanes = Lanes()
+        for (index, part) in parts.enumerated() {
+            if index > 0 { lanes.add(0x1F) }
+            for byte in part.utf8 { lanes.add(byte) }
         }
-        let a = lane.value
+        let (a, b) = (lanes.a.value, lanes.b)
         // Hex by hand: String(format:) is slow on Linux and this runs for every message a stage emits.
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(36)
-        for (index, word) in [a, b].enumerated() {
-            for nibble in 0..<16 {
-                let position = index * 16 + nibble
-                if position == 8 || position == 12 || position == 16 || position == 20 { out.append(UInt8(ascii: "-")) }
-                out.append(digits[Int((word >> UInt64(60 - nibble * 4)) & 0xF)])
+        return String(unsafeUninitializedCapacity: 36) { out in
+            var count = 0
+            for position in 0..<32 {
+                if position == 8 || position == 12 || position == 16 || position == 20 { out[count] = UInt8(ascii: "-"); count += 1 }
+                let word = position < 16 ? a : b
+                let nibble = UInt8(truncatingIfNeeded: word >> UInt64(60 - (position % 16) * 4)) & 0xF
+                out[count] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+                count += 1
             }
+            return count
         }
-        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Lane a is FNV-1a; lane b starts from the basis with its halves swapped and adds lane a at every step.
+    private struct Lanes {
+        var a = FNV1a()
+        var b: UInt64 = 0x8422_2325_cbf2_9ce4
+
+        mutating func add(_ byte: UInt8) {
+            a.add(byte)
+            b = (b ^ UInt64(byte)) &* FNV1a.prime &+ a.value
+        }
     }
 
     public static func random() -> String { UUID().uuidString.lowercased() }

@@ -87,6 +87,10 @@ import Testing
         #expect(MessageID.derived("msg-1", "hop") == "5e71ae30-0c0d-2754-80e6-1c5fe3ef57b9")
         #expect(MessageID.derived("a") == "af63dc4c-8601-ec8c-2802-1a861341e28b")
         #expect(MessageID.derived() == "cbf29ce4-8422-2325-8422-2325cbf29ce4")
+        // Three parts, an empty one and a non-ASCII one: hashed as joined by U+001F, as they were when joined first.
+        #expect(MessageID.derived("m1", "stage", "0") == "0da81361-3a45-07dd-bcfa-3bec771108ac")
+        #expect(MessageID.derived("héllo", "", "x") == "c9c628fc-1225-982a-772a-e1106ef51320")
+        #expect(MessageID.derived("") == MessageID.derived())
     }
 
     @Test func outboundCarriesTheContractHeaders() {
