@@ -292,7 +292,7 @@ let package = Package(
                                                            .product(name: "Logging", package: "swift-log")],
                 path: "Tests/MappingTestSupport"),
         .testTarget(name: "BridgeSettingsTests", dependencies: ["BridgeSettings"]),
-        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "AMQP", "BridgeClock", "TransportSecurity",
+        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "AMQP", "BridgeClock", "StableHash", "TransportSecurity",
                                                          .product(name: "Logging", package: "swift-log")]),
         // The options every worker shares: defaults from the environment through EnvironmentReader, flags over variables.
         .testTarget(name: "WorkerRuntimeTests", dependencies: ["WorkerRuntime", "BridgeSettings",

@@ -65,10 +65,7 @@ public struct BridgeClock: Sendable, Equatable, CustomStringConvertible {
 extension BridgeClock {
     /// The local calendar date at `instant` in `zone`, as YYYY-MM-DD.
     public static func localDay(of instant: Date, in zone: TimeZone) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        let parts = calendar.dateComponents([.year, .month, .day], from: instant)
-        return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
+        WallClock(of: instant, in: zone).isoDay
     }
 
     /// The last business day that is over for every one of `zones` at `instant`: the day before the

@@ -1,3 +1,4 @@
+import BridgeClock
 import Foundation
 
 /// A store's business day: a calendar date in the store's own time zone, not a UTC date.
@@ -36,10 +37,8 @@ public struct BusinessDate: Hashable, Sendable, Comparable, Codable, CustomStrin
     /// The local date of `instant` in `timeZone`: a sale at 23:55 in Los Angeles is on that
     /// Los Angeles day even though its UTC date is already the next one.
     public init(of instant: Date, in timeZone: StoreTimeZone) {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone.zone
-        let parts = calendar.dateComponents([.year, .month, .day], from: instant)
-        (year, month, day) = (parts.year!, parts.month!, parts.day!)
+        let clock = WallClock(of: instant, in: timeZone.zone)
+        (year, month, day) = (clock.year, clock.month, clock.day)
     }
 
     /// `11/27/2026`, the posting date Sage expects.

@@ -1,4 +1,5 @@
 import Accounting
+import BridgeClock
 import Foundation
 
 /// One thing the fraud scorer judges: a card sale, refund, void or declined authorisation at a store's
@@ -80,14 +81,12 @@ public struct ScoredEvent: Codable, Sendable, Hashable {
         self.originalSale = originalSale
     }
 
-    public var zone: TimeZone { TimeZone(identifier: timeZone) ?? TimeZone(identifier: "UTC")! }
+    public var zone: TimeZone { WallClock.zone(named: timeZone) }
 
     /// Local wall-clock time at the store: (YYYY-MM-DD, minute of the day).
     public var localTime: (day: String, minuteOfDay: Int) {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: occurredAt)
-        return (String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0), (c.hour ?? 0) * 60 + (c.minute ?? 0))
+        let clock = WallClock(of: occurredAt, in: zone)
+        return (clock.isoDay, clock.minuteOfDay)
     }
 }
 
