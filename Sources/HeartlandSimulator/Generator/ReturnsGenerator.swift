@@ -21,10 +21,16 @@ struct ReturnsGenerator {
         var rng = SeededRandom(seed, clock.location.id, clock.day, "returns")
         var output = Output()
         var returned = Set<Int64>()
+        var referenced = Set<Int64>()
         let midnight = clock.instant(secondOfDay: 0)
+        // Each day's refundable sales and each sale's card transaction, found once: looked up for every return, they made
+        // a 50,000-ticket day's returns take 2,000 passes over its tickets.
+        let pools = (today: today.tickets.filter(Self.isRefundable), yesterday: yesterday.tickets.filter(Self.isRefundable))
+        let saleTransactions = (today: Self.firstTransactionByTicket(today.transactions),
+                                yesterday: Self.firstTransactionByTicket(yesterday.transactions))
         for index in 0..<count {
             let fromYesterday = rng.chance(0.5)
-            let pool = (fromYesterday ? yesterday : today).tickets.filter(Self.isRefundable)
+            let pool = fromYesterday ? pools.yesterday : pools.today
             guard !pool.isEmpty else { continue }
             let source = rng.pick(pool)
             let lines = source.itemLines.filter { !returned.contains($0.id) }
@@ -38,16 +44,25 @@ struct ReturnsGenerator {
                 guard second < 85_500 else { continue }
             }
             returned.insert(line.id)
-            let sourceTransactions = (fromYesterday ? yesterday : today).transactions
             let refund = makeReturn(
                 sequence: 50_000 + index + 1, at: clock.instant(secondOfDay: second), source: source, line: line,
-                saleTransaction: sourceTransactions.first { $0.ticketId == source.id }, rng: &rng, output: &output)
+                saleTransaction: (fromYesterday ? saleTransactions.yesterday : saleTransactions.today)[source.id], rng: &rng,
+                output: &output)
             output.tickets.append(refund)
-            if fromYesterday, !output.referencedSales.contains(where: { $0.id == source.id }) {
+            if fromYesterday, referenced.insert(source.id).inserted {
                 output.referencedSales.append(source)
             }
         }
         return output
+    }
+
+    /// Each ticket's first card transaction.
+    private static func firstTransactionByTicket(_ transactions: [CardTransaction]) -> [Int64: CardTransaction] {
+        var first: [Int64: CardTransaction] = [:]
+        for transaction in transactions {
+            if let ticket = transaction.ticketId, first[ticket] == nil { first[ticket] = transaction }
+        }
+        return first
     }
 
     static func isRefundable(_ ticket: Ticket) -> Bool {
