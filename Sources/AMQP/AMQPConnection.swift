@@ -161,11 +161,11 @@ public final class AMQPConnection {
     /// (`TCP_CORK`) for the batch so that the frames still leave in full segments.
     public func publish(channel: UInt16, _ messages: [OutgoingMessage]) throws {
         try openChannel(channel)
-        let arena = CArena()
         let fd = amqp_get_sockfd(state)
         guard !url.useTLS, fd >= 0 else {
             try corked(fd) {
                 for message in messages {
+                    let arena = CArena()
                     var properties = arena.properties(message.properties)
                     let rc = message.body.withUnsafeBytes { raw -> Int32 in
                         let body = amqp_bytes_t(len: raw.count, bytes: UnsafeMutableRawPointer(mutating: raw.baseAddress))
@@ -179,6 +179,7 @@ public final class AMQPConnection {
         }
         defer { outbound.removeAll(keepingCapacity: outbound.capacity <= 1 << 20) }
         for message in messages {
+            let arena = CArena()  // a message's C strings and tables, freed once its frames are encoded
             var method = amqp_basic_publish_t(ticket: 0, exchange: arena.bytes(message.exchange), routing_key: arena.bytes(message.routingKey),
                                               mandatory: message.mandatory ? 1 : 0, immediate: 0)
             try appendFrame(type: AMQP_FRAME_METHOD, channel: channel, headerBytes: 4) { payload in
