@@ -309,9 +309,10 @@ public final class AMQPConnection {
     // MARK: events
 
     /// True when a frame can be read without touching the socket.
-    public var hasBufferedFrames: Bool {
-        !ready.isEmpty || amqp_frames_enqueued(state) != 0 || amqp_data_in_buffer(state) != 0
-    }
+    public var hasBufferedFrames: Bool { !ready.isEmpty || libraryHasFrames }
+
+    /// rabbitmq-c holds frames read off the socket and not yet taken.
+    private var libraryHasFrames: Bool { amqp_frames_enqueued(state) != 0 || amqp_data_in_buffer(state) != 0 }
 
     /// What `waitReadable` found.
     public struct Readiness: OptionSet, Sendable {
@@ -329,23 +330,23 @@ public final class AMQPConnection {
         return rc < 0 ? .socket : Readiness(rawValue: rc)  // an error: the next read tells it
     }
 
-    /// The next event, reading frames while they arrive within `timeoutMicroseconds` each; nil when none does. A message's
-    /// content is read frame by frame into its body, the library's buffers released after each frame: read whole by
-    /// `amqp_read_message`, a message was held three times (the frames, kept by the channel's pool for the connection's
-    /// life, its `malloc`ed copy and the body). Throws when the connection is gone.
+    /// The next event from the frames read so far, and from the socket as `receiving` allows; nil when none is complete.
+    /// A message's content is read frame by frame into its body, the library's buffers released after each frame: read
+    /// whole by `amqp_read_message`, a message was held three times (the frames, kept by the channel's pool for the
+    /// connection's life, its `malloc`ed copy and the body). Throws when the connection is gone.
     ///
     /// `receiving`: whether it may read the socket when no frame is left in what was read before; false once it has. The
     /// session's loop lets it read once each time the socket polls readable (or the poll times out, for rabbitmq-c to see
     /// to heartbeats): reading on until the socket had nothing cost two system calls each time (a `recv` that finds
     /// nothing, then rabbitmq-c's `poll` that does not wait), about one for every four messages a relay carried.
-    public func nextEvent(generation: UInt64, receiving: inout Bool, timeoutMicroseconds: Int = 0) throws -> Event? {
+    public func nextEvent(generation: UInt64, receiving: inout Bool) throws -> Event? {
         if !ready.isEmpty { return ready.removeFirst() }
         while true {
-            if amqp_frames_enqueued(state) == 0 && amqp_data_in_buffer(state) == 0 {
+            if !libraryHasFrames {
                 guard receiving else { return nil }
                 receiving = false
             }
-            guard let frame = try nextFrame(timeoutMicroseconds: timeoutMicroseconds, reading: "reading from the broker") else { return nil }
+            guard let frame = try nextFrame(timeoutMicroseconds: 0, reading: "reading from the broker") else { return nil }
             if let event = try handle(frame, generation: generation) { return event }
         }
     }

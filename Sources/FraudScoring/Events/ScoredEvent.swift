@@ -85,7 +85,7 @@ public struct ScoredEvent: Codable, Sendable, Hashable {
 
     /// Local wall-clock time at the store: (YYYY-MM-DD, minute of the day).
     public var localTime: (day: String, minuteOfDay: Int) {
-        let clock = WallClock(of: occurredAt, in: zone)
+        let clock = WallClock(of: occurredAt, inZoneNamed: timeZone)
         return (clock.isoDay, clock.minuteOfDay)
     }
 }

@@ -96,10 +96,8 @@ public enum GatewayFeed {
 
     /// An instant as the store's wall clock: `14:02 local`.
     static func localTime(_ at: Date, in zone: TimeZone) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        let c = calendar.dateComponents([.hour, .minute], from: at)
-        return String(format: "%02d:%02d local", c.hour ?? 0, c.minute ?? 0)
+        let minute = WallClock(of: at, in: zone).minuteOfDay
+        return String(format: "%02d:%02d local", minute / 60, minute % 60)
     }
 }
 
