@@ -4,6 +4,7 @@ fields in the shapes people and gateways use, and search everything the bridge k
     python3 scripts/lib/card_data.py pans OUT.json                 one PAN per channel (fixed, Luhn-valid)
     python3 scripts/lib/card_data.py search PANS.json SEEN_DIR REPORT.json PATH...
     python3 scripts/lib/card_data.py watch-queues MANAGEMENT_URL OUT_DIR STOP_FILE
+    python3 scripts/lib/card_data.py watch-inbox INBOX.sqlite OUT_FILE PATTERN STOP_FILE
     python3 scripts/lib/card_data.py crawl CONSOLE_URL TOKEN OUT_DIR
     python3 scripts/lib/card_data.py capture-alerts OUT_DIR       prints "listening on URL"
 
@@ -225,6 +226,33 @@ def watch_queues(management_url, out, stop_file):
     print(f"read {total} messages from {len(read)} queues while busy and at the end")
 
 
+def watch_inbox(database, out, pattern, stop_file):
+    """From before heartland-ingest starts: every distinct error its inbox holds (a record's `last_error` lasts only
+    until a retry succeeds, which can be a second), written to OUT_FILE as it was stored, so that the search reads it;
+    prints "error seen: ..." the first time one contains PATTERN."""
+    kept, announced = set(), False
+    with open(out, "a") as handle:
+        while not os.path.exists(stop_file):
+            try:
+                db = sqlite3.connect("file:" + database + "?mode=ro", uri=True, timeout=1)
+                try:
+                    rows = db.execute("SELECT last_error FROM inbox WHERE last_error IS NOT NULL").fetchall()
+                finally:
+                    db.close()
+            except sqlite3.Error:
+                rows = []   # not created yet, or busy
+            for (error,) in rows:
+                if error not in kept:
+                    kept.add(error)
+                    handle.write(error + "\n")
+                    handle.flush()
+                if pattern in error and not announced:
+                    announced = True
+                    print(f"error seen: {error}", flush=True)
+            time.sleep(0.05)
+    print(f"kept {len(kept)} distinct inbox errors", flush=True)
+
+
 def crawl(console, token, out, limit=2000):
     """Every page and JSON answer of the console a viewer can GET, following its links from the main pages."""
     os.makedirs(out, exist_ok=True)
@@ -290,6 +318,8 @@ if __name__ == "__main__":
         sys.exit(search(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]))
     elif len(sys.argv) == 5 and sys.argv[1] == "watch-queues":
         watch_queues(*sys.argv[2:])
+    elif len(sys.argv) == 6 and sys.argv[1] == "watch-inbox":
+        watch_inbox(*sys.argv[2:])
     elif len(sys.argv) == 5 and sys.argv[1] == "crawl":
         sys.exit(crawl(*sys.argv[2:]))
     elif len(sys.argv) == 3 and sys.argv[1] == "capture-alerts":
