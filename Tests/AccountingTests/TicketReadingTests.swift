@@ -316,4 +316,40 @@ import StableHash
         #expect(withCustomer > 50 && withTransactions > 50 && withID > 50)
         #expect(withCustomer < records.count - 50 && withTransactions < records.count - 50 && withID < records.count - 50)
     }
+
+    /// A Retail page sketched as it arrives (heartland-ingest): read for its shape only, its records sketched as
+    /// `ticketSketches` sketches them, and its `pages` read leniently.
+    @Test func aPageIsReadForItsShapeAndItsRecordsSketched() throws {
+        let records = [#"{"id": 41, "completed_at": "2026-11-27T18:00:00Z", "payments": [{"gateway_transaction_id": "TRN_41"}]}"#,
+                       #"{"id": 42, "customer_id": 7, "lines": [{"type": "AccountPaymentLine"}], "payments": []}"#,
+                       #"{"id": 43, "note": "not JSON", "qty": tru}"#]
+        let results = "[" + records.joined(separator: ", ") + "]"
+        func page(_ json: String) throws -> (sketches: [TicketSketch], pageCount: Int?) {
+            try HeartlandJSON.ticketSketchPage(from: Data(json.utf8))
+        }
+        let read = try page(#"{"total": 3, "pages": 2, "per_page": 3, "page": 1, "results": \#(results)}"#)
+        #expect(read.pageCount == 2)
+        #expect(read.sketches == (try HeartlandJSON.ticketSketches(from: Data(results.utf8))))
+        #expect(read.sketches.map(\.id) == ["41", "42", nil])   // the record that is not JSON is there, unread
+        #expect(read.sketches.map(\.houseAccountCustomerID) == [nil, "7", nil])
+        // `pages` after `results`, as a string, missing, null or not a count; the first of a repeated name counts.
+        #expect(try page(#" {"results": \#(results), "pages": "5"} "#).pageCount == 5)
+        #expect(try page(#"{"results": \#(results)}"#).pageCount == nil)
+        #expect(try page(#"{"pages": null, "results": []}"#).pageCount == nil)
+        #expect(try page(#"{"pages": {"n": 1}, "results": []}"#).pageCount == nil)
+        #expect(try page(#"{"pages": 3, "pages": 4, "results": []}"#).pageCount == 3)
+        // No records: results missing, null or empty.
+        #expect(try page(#"{"total": 0, "pages": 0}"#).sketches.isEmpty)
+        #expect(try page(#"{"results": null}"#).sketches.isEmpty)
+        #expect(try page(#"{"results": [ ]}"#).sketches.isEmpty)
+        // Not a page: cut short anywhere, something after it, not an object, results not an array.
+        let whole = #"{"pages": 1, "results": \#(results)}"#
+        for end in stride(from: 1, to: whole.utf8.count - 1, by: 7) {
+            #expect(throws: (any Error).self, "cut at \(end)") { try page(String(whole.prefix(end))) }
+        }
+        #expect(throws: (any Error).self) { try page(whole + " {}") }
+        #expect(throws: (any Error).self) { try page(results) }
+        #expect(throws: (any Error).self) { try page(#"{"results": {"id": 1}}"#) }
+        #expect(throws: (any Error).self) { try page("") }
+    }
 }

@@ -81,6 +81,33 @@ import Testing
         #expect(detail.contains("malformed"))
     }
 
+    /// A ticket page read by the caller as it arrives (heartland-ingest's sketches): a body that is not JSON is still
+    /// Heartland unavailable (retried), and a page the caller cannot read although it is JSON is an invalid answer.
+    @Test func ticketPagesTheCallerReadsAreJudgedAsDecodedOnes() async throws {
+        struct NotAPage: Error {}
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        try await harness.loadDay(stores: 1, tickets: 5)
+        let client = harness.client()
+        let counted = try await client.ticketPages(TicketQuery()) { body in
+            RetailPageReading(page: body.count, recordCount: 1, pageCount: 1)
+        }.collect()
+        #expect(counted.count == 1 && counted[0] > 0)
+        harness.faults { $0.malformedRate = 1 }
+        let cut = await heartlandError { _ = try await client.ticketPages(TicketQuery()) { _ -> RetailPageReading<Int> in throw NotAPage() }.collect() }
+        guard case .unavailable(let detail) = cut else {
+            Issue.record("expected .unavailable, got \(String(describing: cut))")
+            return
+        }
+        #expect(detail.contains("malformed"))
+        harness.faults { $0.malformedRate = 0 }
+        let unread = await heartlandError { _ = try await client.ticketPages(TicketQuery()) { _ -> RetailPageReading<Int> in throw NotAPage() }.collect() }
+        guard case .invalidResponse = unread else {
+            Issue.record("expected .invalidResponse, got \(String(describing: unread))")
+            return
+        }
+    }
+
     @Test func timeoutsAreUnavailable() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }

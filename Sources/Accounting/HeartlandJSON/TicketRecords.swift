@@ -305,6 +305,36 @@ enum JSONSlices {
         try json.bytes.withUnsafeBufferPointer { bytes in try records(in: Escaped(bytes: bytes, end: json.range.upperBound), from: json.range.lowerBound) }
     }
 
+    /// A Retail page (`{..., pages, results: [...]}`): the elements of its `results` (none when missing or null) and its
+    /// `pages` value as it stands (nil when missing). The first of a repeated name counts.
+    static func page(in data: Data) throws -> (records: [Data], pages: Data?) {
+        let (records, pages) = try data.withUnsafeBytes { raw -> ([Range<Int>], Range<Int>?) in
+            let text = Plain(bytes: raw.bindMemory(to: UInt8.self))
+            var scanner = Scanner(text: text, index: 0)
+            scanner.skipSpace()
+            let page = try scanner.value()
+            scanner.skipSpace()
+            guard scanner.peek == nil else { throw Malformed(offset: scanner.index) }
+            guard text.character(at: page.lowerBound)?.byte == UInt8(ascii: "{") else { throw NotAPage(problem: "is not an object") }
+            var results: Range<Int>?, pages: Range<Int>?
+            try members(ofObject: page, in: text) { key, value in
+                if results == nil, characters(key, in: text, are: "\"results\"") { results = value }
+                if pages == nil, characters(key, in: text, are: "\"pages\"") { pages = value }
+                return results == nil || pages == nil
+            }
+            guard let results, !characters(results, in: text, are: "null") else { return ([], pages) }
+            guard text.character(at: results.lowerBound)?.byte == UInt8(ascii: "[") else { throw NotAPage(problem: "has results that are not an array") }
+            return (try elements(ofArray: results, in: text), pages)
+        }
+        let slice = { (range: Range<Int>) in data[data.startIndex + range.lowerBound..<data.startIndex + range.upperBound] }
+        return (records.map(slice), pages.map(slice))
+    }
+
+    struct NotAPage: Error, CustomStringConvertible {
+        var problem: String
+        var description: String { "the page \(problem)" }
+    }
+
     private static func records<Text: JSONText>(in text: Text, from start: Int = 0) throws -> [Range<Int>] {
         var scanner = Scanner(text: text, index: start)
         scanner.skipSpace()
@@ -353,11 +383,23 @@ enum JSONSlices {
         }
     }
 
+    /// The first member `name` of the object at `range` whose value is an array.
     private static func member<Text: JSONText>(_ name: String, ofObject range: Range<Int>, in text: Text) throws -> Range<Int>? {
+        var found: Range<Int>?
+        try members(ofObject: range, in: text) { key, value in
+            if characters(key, in: text, are: "\"\(name)\""), text.character(at: value.lowerBound)?.byte == UInt8(ascii: "[") { found = value }
+            return found == nil
+        }
+        return found
+    }
+
+    /// The ranges of the key and value of each member of the object at `range`, in order, until `body` returns false.
+    private static func members<Text: JSONText>(ofObject range: Range<Int>, in text: Text,
+                                                _ body: (_ key: Range<Int>, _ value: Range<Int>) throws -> Bool) throws {
         var scanner = Scanner(text: text, index: range.lowerBound)
         scanner.advance()
         scanner.skipSpace()
-        if scanner.peek == UInt8(ascii: "}") { return nil }
+        if scanner.peek == UInt8(ascii: "}") { return }
         while true {
             scanner.skipSpace()
             let key = try scanner.value()
@@ -366,11 +408,11 @@ enum JSONSlices {
             scanner.advance()
             scanner.skipSpace()
             let value = try scanner.value()
-            if characters(key, in: text, are: "\"\(name)\""), text.character(at: value.lowerBound)?.byte == UInt8(ascii: "[") { return value }
+            guard try body(key, value) else { return }
             scanner.skipSpace()
             if scanner.peek == UInt8(ascii: ",") { scanner.advance(); continue }
             guard scanner.peek == UInt8(ascii: "}") else { throw Malformed(offset: scanner.index) }
-            return nil
+            return
         }
     }
 
@@ -623,7 +665,22 @@ extension HeartlandJSON {
     /// Every record of the payload, sketched; each record is parsed once, through one container of its keys
     /// (`SketchReading`).
     public static func ticketSketches(from data: Data) throws -> [TicketSketch] {
-        JSONSlices.inShares(try JSONSlices.records(in: data)) { raw in
+        sketches(of: try JSONSlices.records(in: data))
+    }
+
+    /// A page of a Retail ticket list as served (`{total, pages, per_page, page, results}`), sketched, and how many pages
+    /// its list has (`pages`: a number or a string of digits; nil when missing or neither). Its records are the elements
+    /// of `results` (none when it is missing or null). The page is read for its shape only, not parsed as a whole: a record
+    /// that is not JSON is sketched as unreadable (and set aside downstream) instead of failing its page. Throws when the
+    /// page is not an object, is cut short, or its `results` is not an array.
+    public static func ticketSketchPage(from data: Data) throws -> (sketches: [TicketSketch], pageCount: Int?) {
+        let page = try JSONSlices.page(in: data)
+        let count = page.pages.flatMap { try? JSONDecoder().decode(TicketDetails.LenientInt.self, from: $0).value }
+        return (sketches(of: page.records), count.flatMap { Int(exactly: $0) })
+    }
+
+    private static func sketches(of records: [Data]) -> [TicketSketch] {
+        JSONSlices.inShares(records) { raw in
             let reading = try? TicketKeys.decoder(for: raw).decode(SketchReading.self, from: raw)
             let completed = reading?.completedAt.flatMap { try? HeartlandTimestamp.parse($0, field: "completed_at", record: "ticket") }
             return TicketSketch(id: reading?.id, completedAt: completed, transactionIDs: reading?.transactionIDs ?? [], raw: raw,

@@ -34,6 +34,12 @@ public protocol HeartlandClient: Sendable {
     func batchJSON(id: String) async throws -> (batch: SettlementBatch, json: Data)
     /// The Retail ticket pages of a query, each page's body as served (`{total, pages, …, results}`).
     func ticketPagesJSON(_ query: TicketQuery) -> HeartlandPages<Data>
+    /// The same pages, each read by `reading` from its body as served as it arrives, and only what it reads kept (a
+    /// 100,000-ticket day's pages are 88 MB). `reading` says how many records the page has and, when the page says, how
+    /// many pages the list has; it throws only when the body is not such a page, which is then Heartland's failure: a
+    /// body that is not JSON (cut short, say) is `unavailable` and retried, any other `invalidResponse`.
+    func ticketPages<Page: Sendable>(_ query: TicketQuery, reading: @escaping @Sendable (Data) throws -> RetailPageReading<Page>)
+        -> HeartlandPages<Page>
     /// `GET /payroll/pay_runs/{id}` as served (the payroll envelope with the run in `Results`), with its decoding.
     func payRunJSON(id: String) async throws -> (run: PayRun, json: Data)
     /// `GET /ucp/transactions/{id}` as served (card-scrubbed), with its decoding.

@@ -121,14 +121,23 @@ public struct URLSessionHeartlandClient: HeartlandClient {
     }
 
     public func ticketPagesJSON(_ query: TicketQuery) -> HeartlandPages<Data> {
+        ticketPages(query) { body in
+            let shape = try JSONDecoder().decode(RetailPage<AnyRecord>.self, from: body)
+            return RetailPageReading(page: body, recordCount: shape.results.count, pageCount: shape.pages)
+        }
+    }
+
+    public func ticketPages<Page: Sendable>(_ query: TicketQuery, reading: @escaping @Sendable (Data) throws -> RetailPageReading<Page>)
+        -> HeartlandPages<Page>
+    {
         let parameters = query.filterJSON.map { [("_filter", $0)] } ?? []
         let size = configuration.retailPageSize
         return HeartlandPages(concurrency: configuration.retailPageConcurrency) { page in
             let what = "Retail tickets page \(page)"
             let all = parameters + [("page", String(page)), ("per_page", String(size))]
             let body = try await retailBody(configuration.retailBaseURL, "sales/tickets", all, what: what)
-            let shape: RetailPage<AnyRecord> = try decode(body, what: what)
-            return ([body], shape.pages.map { page < $0 } ?? (shape.results.count == size), shape.pages)
+            let read = try judged(body, what: what) { try reading(body) }
+            return ([read.page], read.pageCount.map { page < $0 } ?? (read.recordCount == size), read.pageCount)
         }
     }
 
@@ -231,8 +240,14 @@ public struct URLSessionHeartlandClient: HeartlandClient {
     }
 
     private func decode<T: Decodable>(_ body: Data, what: String) throws -> T {
+        try judged(body, what: what) { try JSONDecoder().decode(T.self, from: body) }
+    }
+
+    /// `reading` of a body, its failure told as Heartland's: a body that is not JSON (cut short, say) as Heartland being
+    /// unavailable (retried), one that is JSON but not what was asked for as an invalid answer.
+    private func judged<T>(_ body: Data, what: String, _ reading: () throws -> T) throws -> T {
         do {
-            return try JSONDecoder().decode(T.self, from: body)
+            return try reading()
         } catch {
             if (try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed])) == nil {
                 throw HeartlandError.unavailable("\(what): malformed JSON body (\(body.count) bytes)")

@@ -47,6 +47,22 @@ struct PayrollEnvelope<Element: Decodable & Sendable>: Decodable, Sendable {
     }
 }
 
+/// What a caller reads of a Retail page as it arrives (`HeartlandClient.ticketPages(_:reading:)`).
+public struct RetailPageReading<Page: Sendable>: Sendable {
+    public var page: Page
+    /// How many records it has: when the list does not say how many pages it has, a page with fewer than were asked for
+    /// is the last.
+    public var recordCount: Int
+    /// How many pages the list has (`pages`), when the page says.
+    public var pageCount: Int?
+
+    public init(page: Page, recordCount: Int, pageCount: Int?) {
+        self.page = page
+        self.recordCount = recordCount
+        self.pageCount = pageCount
+    }
+}
+
 /// Any JSON record, decoded only to be counted (the shape of a page whose bytes are kept as served).
 struct AnyRecord: Decodable, Sendable {
     init(from decoder: any Decoder) throws {}
