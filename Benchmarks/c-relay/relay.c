@@ -5,7 +5,12 @@
  *   relay-bench produce HOST PORT USER PASS EXCHANGE KEY COUNT SIZE [RATE]
  *                                                           publish COUNT persistent messages with confirms; with RATE,
  *                                                           paced at RATE msg/s (confirms awaited every 10 messages)
- *   relay-bench relay   HOST PORT USER PASS QUEUE EXCHANGE KEY COUNT  consume, publish with confirms (batches of 100), ack (multiple)
+ *   relay-bench relay   HOST PORT USER PASS QUEUE EXCHANGE KEY COUNT [contract]
+ *                                                           consume, publish with confirms (batches of 100), ack (multiple);
+ *                                                           with `contract`, each message published with the properties
+ *                                                           the Swift stage runner gives a relayed message (message id,
+ *                                                           correlation id, type, timestamp, a header), so that the
+ *                                                           broker has the same work with either relay
  *   relay-bench sink    HOST PORT USER PASS QUEUE COUNT               consume COUNT messages; print msgs/s and latency p50/p99
  *
  * Each message body starts with the CLOCK_REALTIME nanoseconds at which it was produced.
@@ -108,7 +113,8 @@ int main(int argc, char **argv) {
         return 0;
     }
 
-    if (!strcmp(mode, "relay") && argc == 10) {
+    if (!strcmp(mode, "relay") && (argc == 10 || (argc == 11 && !strcmp(argv[10], "contract")))) {
+        int contract = argc == 11;
         amqp_connection_state_t in = open_conn(host, port, user, pass);
         amqp_connection_state_t out = open_conn(host, port, user, pass);
         amqp_confirm_select(out, 1);
@@ -130,6 +136,24 @@ int main(int argc, char **argv) {
                 amqp_rpc_reply_t r = amqp_consume_message(in, &env, &tv, 0);
                 if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && r.library_error == AMQP_STATUS_TIMEOUT) break;
                 die("consume_message", r);
+                char message_id[37];
+                amqp_table_entry_t attempt;
+                if (contract) {  /* as Envelope.amqpMessage of a message that came without ids: a derived message id,
+                                    the input's (empty) correlation id, the type the routing key, a timestamp, one header */
+                    snprintf(message_id, sizeof message_id, "%08lx-0000-4000-8000-%012llx", (unsigned long)(published & 0xffffffff),
+                             (unsigned long long)env.delivery_tag);
+                    attempt.key = amqp_cstring_bytes("x-handled-attempt");
+                    attempt.value.kind = AMQP_FIELD_KIND_I64;
+                    attempt.value.value.i64 = 1;
+                    p._flags |= AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_CORRELATION_ID_FLAG | AMQP_BASIC_TYPE_FLAG
+                        | AMQP_BASIC_TIMESTAMP_FLAG | AMQP_BASIC_HEADERS_FLAG;
+                    p.message_id = amqp_cstring_bytes(message_id);
+                    p.correlation_id = amqp_cstring_bytes("");
+                    p.type = amqp_cstring_bytes(argv[8]);
+                    p.timestamp = (uint64_t)(now_ns() / 1000000000LL);
+                    p.headers.num_entries = 1;
+                    p.headers.entries = &attempt;
+                }
                 if (amqp_basic_publish(out, 1, amqp_cstring_bytes(argv[7]), amqp_cstring_bytes(argv[8]), 1, 0, &p, env.message.body)) {
                     fprintf(stderr, "publish failed\n"); return 1;
                 }
