@@ -60,23 +60,6 @@ import Testing
         #expect(await source.most > 1)
     }
 
-    /// heartland-ingest keeps only what it makes of each page of tickets: records mapped as their page arrives, still in
-    /// page order, with the same pages in flight, and a record that cannot be mapped ending the read.
-    @Test func recordsMappedAsTheirPageArrivesComeInPageOrder() async throws {
-        let source = Source(total: 103, size: 10)
-        let mapped = try await Self.pages(source, concurrency: 4).mappingRecords { "r\($0)" }.collect()
-        #expect(mapped == (0..<103).map { "r\($0)" })
-        let most = await source.most
-        #expect(most > 1 && most <= 4, "\(most) pages in flight")
-        struct Unreadable: Error {}
-        await #expect(throws: Unreadable.self) {
-            _ = try await Self.pages(Source(total: 103, size: 10), concurrency: 4).mappingRecords { record -> Int in
-                if record == 57 { throw Unreadable() }
-                return record
-            }.collect()
-        }
-    }
-
     @Test func aListThatGrewIsReadToItsEndAndOneThatShrankStopsAtItsLastPage() async throws {
         let growing = Source(total: 50, size: 10)
         let pages = HeartlandPages<Int>(concurrency: 3) { page in

@@ -51,15 +51,6 @@ public struct HeartlandPages<Element: Sendable>: AsyncSequence, Sendable {
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(fetchPage: fetchPage) }
 
-    /// The same list with every record transformed as soon as its page arrives, in the fetch that read it (side by side
-    /// with the other pages `collect()` has in flight): what a record is transformed into is all that is kept of its page.
-    public func mappingRecords<T: Sendable>(_ transform: @escaping @Sendable (Element) throws -> T) -> HeartlandPages<T> {
-        HeartlandPages<T>(concurrency: concurrency) { page in
-            let fetched = try await fetchPage(page)
-            return (try fetched.records.map(transform), fetched.hasMore, fetched.pageCount)
-        }
-    }
-
     /// Every record of every page, in page order, with up to `concurrency` pages in flight once the first page has said
     /// how many there are (a list that does not say is read a page at a time). A page beyond the count (the list grew
     /// while it was read) is read after them, one at a time. The first failure ends the whole read.
