@@ -75,7 +75,8 @@ public struct BusinessDate: Hashable, Sendable, Comparable, Codable, CustomStrin
 /// An IANA time zone a store keeps its business days in, validated on creation.
 public struct StoreTimeZone: Hashable, Sendable, Codable, CustomStringConvertible {
     public let identifier: String
-    public var zone: TimeZone { TimeZone(identifier: identifier)! }
+    /// Made once a name (`WallClock.zone(named:)`), not at every ask: a house-account ticket's day asks for it.
+    public var zone: TimeZone { WallClock.zone(named: identifier) }
 
     public init(_ identifier: String) throws(BusinessDateError) {
         guard TimeZone(identifier: identifier) != nil else { throw .unknownTimeZone(identifier) }
