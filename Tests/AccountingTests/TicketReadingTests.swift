@@ -334,6 +334,9 @@ import StableHash
         #expect(read.sketches.map(\.houseAccountCustomerID) == [nil, "7", nil])
         // `pages` after `results`, as a string, missing, null or not a count; the first of a repeated name counts.
         #expect(try page(#" {"results": \#(results), "pages": "5"} "#).pageCount == 5)
+        // After a byte order mark, as JSONDecoder reads it.
+        let marked = try page("\u{FEFF}" + #"{"pages": 2, "results": \#(results)}"#)
+        #expect(marked.sketches == read.sketches && marked.pageCount == 2)
         #expect(try page(#"{"results": \#(results)}"#).pageCount == nil)
         #expect(try page(#"{"pages": null, "results": []}"#).pageCount == nil)
         #expect(try page(#"{"pages": {"n": 1}, "results": []}"#).pageCount == nil)

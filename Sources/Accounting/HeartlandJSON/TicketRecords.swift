@@ -306,11 +306,12 @@ enum JSONSlices {
     }
 
     /// A Retail page (`{..., pages, results: [...]}`): the elements of its `results` (none when missing or null) and its
-    /// `pages` value as it stands (nil when missing). The first of a repeated name counts.
+    /// `pages` value as it stands (nil when missing). The first of a repeated name counts. A UTF-8 byte order mark before
+    /// it is passed over, as `JSONDecoder` passes over it.
     static func page(in data: Data) throws -> (records: [Data], pages: Data?) {
         let (records, pages) = try data.withUnsafeBytes { raw -> ([Range<Int>], Range<Int>?) in
             let text = Plain(bytes: raw.bindMemory(to: UInt8.self))
-            var scanner = Scanner(text: text, index: 0)
+            var scanner = Scanner(text: text, index: raw.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0)
             scanner.skipSpace()
             let page = try scanner.value()
             scanner.skipSpace()
