@@ -9,6 +9,11 @@ struct HeartlandAmount: Decodable {
     enum Unit { case minor, major }
     let text: String
 
+    /// The amount whose text (as `init(from:)` keeps it) is `text`.
+    init(text: String) {
+        self.text = text
+    }
+
     init(from decoder: any Decoder) throws {
         // A number first, as Heartland writes amounts: each kind tried in vain costs a DecodingError built and thrown, and a
         // day's tickets carry several amounts each (issue 21). Decimal reads every JSON number, whole or not, and keeps its

@@ -226,6 +226,7 @@ struct WireTicket: Decodable {
 
     struct LenientID: Decodable {
         var text: String?
+        init(text: String?) { self.text = text }
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
             text = (try? container.decode(Int64.self)).map(String.init) ?? (try? container.decode(String.self)).flatMap { $0.isEmpty ? nil : $0 }

@@ -66,6 +66,7 @@ public struct TicketDetails: Hashable, Sendable {
     /// A number or a string of digits; anything else is nil.
     struct LenientInt: Decodable {
         var value: Int64?
+        init(value: Int64?) { self.value = value }
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
             value = (try? container.decode(Int64.self)) ?? (try? container.decode(String.self)).flatMap { Int64($0) }
@@ -75,6 +76,7 @@ public struct TicketDetails: Hashable, Sendable {
     /// A string or a number written as text; anything else is nil.
     struct LenientString: Decodable {
         var value: String?
+        init(value: String?) { self.value = value }
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
             value = (try? container.decode(String.self)) ?? (try? container.decode(Int64.self)).map(String.init)

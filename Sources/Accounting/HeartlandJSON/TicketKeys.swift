@@ -66,18 +66,25 @@ enum TicketKeys {
                 index = close + 1
                 while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 { index += 1 }
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { continue }
-                let key = UnsafeBufferPointer(rebasing: bytes[(open + 1)..<close])
-                // Most of Heartland's keys are lower-case letters and digits, which no conversion changes.
-                if key.allSatisfy({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) {
-                    continue
-                }
-                if key.contains(UInt8(ascii: "\\")) { return false }
-                let text = String(decoding: key, as: UTF8.self)
-                if !plainlySpelled.contains(text), !isReadAlike(text) { return false }
+                if !isReadAlike(key: UnsafeBufferPointer(rebasing: bytes[(open + 1)..<close])) { return false }
             }
             return true
         }
     }
+
+    /// Whether the key whose bytes (between its quotation marks) are `key` is read alike; one with an escape is taken as not.
+    static func isReadAlike(key: UnsafeBufferPointer<UInt8>) -> Bool {
+        // Most of Heartland's keys are lower-case letters and digits, which no conversion changes; most of the others are
+        // its other keys (`original_unit_price`), found without making a string of them.
+        if key.allSatisfy({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) {
+            return true
+        }
+        if key.contains(UInt8(ascii: "\\")) { return false }
+        if plainlySpelledKeys.index(of: key) != nil { return true }
+        return isReadAlike(String(decoding: key, as: UTF8.self))
+    }
+
+    private static let plainlySpelledKeys = PlainJSON.Spellings(plainlySpelled.sorted())
 
     private static func nextQuote(in bytes: UnsafeBufferPointer<UInt8>, from index: Int) -> Int? {
         guard index < bytes.count, let found = memchr(bytes.baseAddress! + index, Int32(UInt8(ascii: "\"")), bytes.count - index) else { return nil }

@@ -186,7 +186,14 @@ extension HeartlandJSON {
         JSONSlices.inShares(slices) { read($0, currency: currency) }
     }
 
-    private static func read(_ raw: Data, currency: CurrencyCode) -> TicketRecord {
+    /// A record read plainly when it is written plainly (`WireTicket.plainly`), else through `JSONDecoder`: the same either way.
+    static func read(_ raw: Data, currency: CurrencyCode) -> TicketRecord {
+        guard let wire = WireTicket.plainly(raw) else { return readDecoding(raw, currency: currency) }
+        return record(raw, identity: (String(wire.id), wire.publicId), currency: currency) { wire }
+    }
+
+    /// A record read through `JSONDecoder`: the reference the plain reading is held to.
+    static func readDecoding(_ raw: Data, currency: CurrencyCode) -> TicketRecord {
         // One parse, and one container of the record's keys, for every reading: the record's identity (whatever else is
         // wrong with it), the ticket and its details.
         struct Readings: Decodable {
@@ -204,10 +211,15 @@ extension HeartlandJSON {
             }
         }
         let readings = Result { try TicketKeys.decoder(for: raw).decode(Readings.self, from: raw) }
-        let identity = try? readings.get().identity
+        return record(raw, identity: try? readings.get().identity, currency: currency) { try readings.get().ticket.get() }
+    }
+
+    /// The record of `raw`, its identity and its ticket as read (`wire`), or why it cannot post.
+    private static func record(_ raw: Data, identity: (id: String?, number: String?)?, currency: CurrencyCode,
+                               wire read: () throws -> WireTicket) -> TicketRecord {
         var record = TicketRecord(id: identity?.id, number: identity?.number, raw: raw)
         do {
-            let wire = try readings.get().ticket.get()
+            let wire = try read()
             let ticket = try wire.ticket(currency: currency)
             record.ticket = ticket
             // The receipt number read twice (identity, ticket) is held once.
@@ -649,16 +661,38 @@ struct SketchReading: Decodable {
            let transactions = try? payments.map({ try $0.gatewayTransactionId.get() })
         {
             completedAt = completed
-            transactionIDs = transactions.compactMap { $0 }.filter { !$0.isEmpty }
+            transactionIDs = Self.transactions(transactions)
         }
         // The house-account customer.
         guard let customer = try? read(WireTicket.LenientID.self, .customerId).get()?.text, let payments,
               let types = try? payments.map({ try $0.paymentType.get() }),
               let lines = try? read([Line].self, .lines).get() ?? [], let lineTypes = try? lines.map({ try $0.type.get() })
         else { return }
-        let charged = types.contains { Self.onAccount.contains(MappingRules.normalisedSpelling($0 ?? "")) }
+        houseAccountCustomerID = Self.houseAccountCustomer(customer, paymentTypes: types, lineTypes: lineTypes)
+    }
+
+    init(id: String?, completedAt: String?, transactionIDs: [String?], houseAccountCustomerID: String?) {
+        self.id = id
+        self.completedAt = completedAt
+        self.transactionIDs = Self.transactions(transactionIDs)
+        self.houseAccountCustomerID = houseAccountCustomerID
+    }
+
+    /// The transactions the payments name (an empty one is none).
+    private static func transactions(_ ids: [String?]) -> [String] { ids.compactMap { $0 }.filter { !$0.isEmpty } }
+
+    /// `customer` when the record is charged to (a payment of one of the `onAccount` types) or pays down (an
+    /// `AccountPaymentLine`) a house account.
+    static func houseAccountCustomer(_ customer: String, paymentTypes: [String?], lineTypes: [String?]) -> String? {
+        let charged = paymentTypes.contains { onAccount.contains(MappingRules.normalisedSpelling($0 ?? "")) }
         let paysDown = lineTypes.contains { MappingRules.normalisedSpelling($0 ?? "") == "ACCOUNTPAYMENTLINE" }
-        if charged || paysDown { houseAccountCustomerID = customer }
+        return charged || paysDown ? customer : nil
+    }
+
+    /// The sketch of `raw`: read plainly when it is written plainly (`SketchReading.plainly`), else through `JSONDecoder`;
+    /// nil when it is not JSON.
+    static func of(_ raw: Data) -> SketchReading? {
+        plainly(raw) ?? (try? TicketKeys.decoder(for: raw).decode(SketchReading.self, from: raw))
     }
 }
 
@@ -682,7 +716,7 @@ extension HeartlandJSON {
 
     private static func sketches(of records: [Data]) -> [TicketSketch] {
         JSONSlices.inShares(records) { raw in
-            let reading = try? TicketKeys.decoder(for: raw).decode(SketchReading.self, from: raw)
+            let reading = SketchReading.of(raw)
             let completed = reading?.completedAt.flatMap { try? HeartlandTimestamp.parse($0, field: "completed_at", record: "ticket") }
             return TicketSketch(id: reading?.id, completedAt: completed, transactionIDs: reading?.transactionIDs ?? [], raw: raw,
                                 houseAccountCustomerID: reading?.houseAccountCustomerID)
@@ -692,7 +726,7 @@ extension HeartlandJSON {
     /// The customers (`customer_id`) of the records that are charged to or pay down a house account (an `On Account`
     /// payment, an `AccountPaymentLine`), read leniently, sorted, once each: whose Retail record their AR documents need.
     public static func houseAccountCustomerIDs(in records: [Data]) -> [String] {
-        Set(records.compactMap { (try? TicketKeys.decoder(for: $0).decode(SketchReading.self, from: $0))?.houseAccountCustomerID }).sorted()
+        Set(records.compactMap { SketchReading.of($0)?.houseAccountCustomerID }).sorted()
     }
 
     /// Records as one JSON array (the shape events carry them in).
