@@ -106,4 +106,24 @@ import Testing
             #expect(error.file == "/nonexistent/mapping.yaml")
         }
     }
+
+    /// A type or brand is compared by its capital letters and digits: in ASCII, spelled byte by byte, exactly as through
+    /// Unicode's properties (every ASCII character alone and in random words; and text that is not ASCII goes through them).
+    @Test func aSpellingIsNormalisedAsUnicodesPropertiesNormaliseIt() {
+        var words = (0..<128).map { String(UnicodeScalar(UInt8($0))) } + ["Credit Card", "On-Account", "GIFT_card 2", "visa", "", " "]
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<2_000 {
+            var word = ""
+            for _ in 0..<Int(state % 12) {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                word.unicodeScalars.append(UnicodeScalar(UInt8(state >> 57)))
+            }
+            words.append(word)
+        }
+        for word in words {
+            #expect(MappingRules.normalisedSpelling(word) == MappingRules.normalisedSpelling(unicode: word), "\(Array(word.utf8))")
+        }
+        #expect(MappingRules.normalisedSpelling("Crédit Cärd") == "CRÉDITCÄRD")
+        #expect(MappingRules.normalisedSpelling("Credit Card") == "CREDITCARD")
+    }
 }
