@@ -31,7 +31,7 @@ extension CardMask {
                     end += bytes[end] == UInt8(ascii: "\\") ? 2 : 1
                 }
                 end = min(end, bytes.count)
-                if let found = mask(bytes, in: start..<end) {
+                if Self.mayHoldCardNumber(start..<end), let found = mask(bytes, in: start..<end) {
                     replace(start..<end, quoted: false, with: found.bytes)
                     masked += found.count
                 }
@@ -42,7 +42,7 @@ extension CardMask {
             } else if PANScanner.isDigit(byte) || byte == UInt8(ascii: "-") {
                 var end = index + 1
                 while end < bytes.count, Self.isNumberByte(bytes[end]) { end += 1 }
-                if !Self.isIdentifierKey(key), let found = mask(bytes, in: index..<end) {
+                if Self.mayHoldCardNumber(index..<end), !Self.isIdentifierKey(key), let found = mask(bytes, in: index..<end) {
                     // The masked number as a string: `*` is not a JSON number.
                     replace(index..<end, quoted: true, with: found.bytes)
                     masked += found.count
@@ -56,6 +56,11 @@ extension CardMask {
         output.append(contentsOf: bytes[min(copied, bytes.count)...])
         return (Data(output), masked)
     }
+
+    /// Whether a string's body or a number at `range` is long enough to hold a card number: fewer bytes than a card number
+    /// has digits cannot (every digit takes a byte or more). Most of a ticket page's strings and numbers are shorter, and
+    /// scanning each for digits was most of heartland-ingest's time in scrubbing a page (issue 21).
+    private static func mayHoldCardNumber(_ range: Range<Int>) -> Bool { range.count >= panDigits.lowerBound }
 
     /// Read from the key's bytes as they stand: a ticket page has dozens of numbers a ticket, and making a String of the key
     /// for each was heartland-ingest's largest cost in scrubbing a page (issue 21).
