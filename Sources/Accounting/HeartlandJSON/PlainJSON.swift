@@ -13,8 +13,8 @@ import Foundation
 struct PlainJSON {
     struct Declined: Error {}
 
-    let bytes: UnsafeBufferPointer<UInt8>
-    private(set) var index = 0
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private var index = 0
     private var depth = 0
     private static let maximumDepth = 32
 

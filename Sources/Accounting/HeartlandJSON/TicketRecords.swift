@@ -671,6 +671,8 @@ struct SketchReading: Decodable {
         houseAccountCustomerID = Self.houseAccountCustomer(customer, paymentTypes: types, lineTypes: lineTypes)
     }
 
+    /// The sketch of parts already read (`SketchReading.plainly`): the payments' transactions as named, the customer only
+    /// when the record touches a house account.
     init(id: String?, completedAt: String?, transactionIDs: [String?], houseAccountCustomerID: String?) {
         self.id = id
         self.completedAt = completedAt
