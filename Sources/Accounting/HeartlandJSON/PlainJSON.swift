@@ -122,8 +122,14 @@ struct PlainJSON {
     /// A string without escapes, valid UTF-8.
     mutating func string() throws(Declined) -> String {
         let body = try stringBytes()
-        guard Self.isUTF8(body) else { throw Declined() }
-        return String(decoding: body, as: UTF8.self)
+        if body.allSatisfy({ $0 < 0x80 }) { return String(decoding: body, as: UTF8.self) }
+        guard let text = String(validating: body, as: UTF8.self) else { throw Declined() }
+        return text
+    }
+
+    /// A string as it is, or an integer as its digits (what the lenient readings keep of either).
+    mutating func stringOrDigits() throws(Declined) -> String {
+        isString ? try string() : String(try integer())
     }
 
     private static func isUTF8(_ body: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -150,19 +156,17 @@ struct PlainJSON {
     /// An integer written `0` or `-?[1-9][0-9]*`, within Int64 (`-0`, `12.0` and `1e2`, which JSONDecoder also reads as
     /// integers, decline).
     mutating func integer() throws(Declined) -> Int64 {
-        let negative = peek == UInt8(ascii: "-")
-        var at = negative ? index + 1 : index
-        let first = at
+        let number = try number()
+        guard number.fraction == nil, !number.hasExponent, !(number.negative && number.integerIsZero) else { throw Declined() }
         var value: Int64 = 0
-        while at < bytes.count, let digit = Self.digit(bytes[at]) {
+        for at in number.integer {
+            let digit = Int64(bytes[at] - UInt8(ascii: "0"))
             let (times, overflowed) = value.multipliedReportingOverflow(by: 10)
-            let (next, overflowedAgain) = negative ? times.subtractingReportingOverflow(digit) : times.addingReportingOverflow(digit)
+            let (next, overflowedAgain) = number.negative ? times.subtractingReportingOverflow(digit) : times.addingReportingOverflow(digit)
             guard !overflowed, !overflowedAgain else { throw Declined() }
             value = next
-            at += 1
         }
-        guard at > first, bytes[first] != UInt8(ascii: "0") || (at == first + 1 && !negative), !continuesNumber(at) else { throw Declined() }
-        index = at
+        index = number.end
         return value
     }
 
@@ -170,28 +174,16 @@ struct PlainJSON {
     /// JSONDecoder reads from it: no leading `-` for zero, no trailing zeros after the point, no point without digits after
     /// it (`-0.50` → `-0.5`, `10.00` → `10`, `0.00` → `0`).
     mutating func decimalText() throws(Declined) -> String {
-        let negative = peek == UInt8(ascii: "-")
-        var at = negative ? index + 1 : index
-        let integerStart = at
-        while at < bytes.count, Self.digit(bytes[at]) != nil { at += 1 }
-        let integerEnd = at
-        guard integerEnd > integerStart, bytes[integerStart] != UInt8(ascii: "0") || integerEnd == integerStart + 1 else { throw Declined() }
-        var fractionEnd = integerEnd
-        if at < bytes.count, bytes[at] == UInt8(ascii: ".") {
-            at += 1
-            while at < bytes.count, Self.digit(bytes[at]) != nil { at += 1 }
-            guard at > integerEnd + 1 else { throw Declined() }
-            fractionEnd = at
-        }
-        guard !continuesNumber(at), (integerEnd - integerStart) + max(0, fractionEnd - integerEnd - 1) <= 18 else { throw Declined() }
-        index = at
+        let number = try number()
+        guard !number.hasExponent, number.integer.count + (number.fraction?.count ?? 0) <= 18 else { throw Declined() }
+        index = number.end
         // The fraction without its trailing zeros; the value is zero when it and the integer part are.
-        var significantEnd = fractionEnd
-        while significantEnd > integerEnd + 1, bytes[significantEnd - 1] == UInt8(ascii: "0") { significantEnd -= 1 }
-        let hasFraction = significantEnd > integerEnd + 1
-        let isZero = !hasFraction && integerEnd == integerStart + 1 && bytes[integerStart] == UInt8(ascii: "0")
-        var text = negative && !isZero ? "-" : ""
-        text += String(decoding: UnsafeBufferPointer(rebasing: bytes[integerStart..<(hasFraction ? significantEnd : integerEnd)]), as: UTF8.self)
+        var significant = number.fraction ?? number.integer.upperBound..<number.integer.upperBound
+        while !significant.isEmpty, bytes[significant.upperBound - 1] == UInt8(ascii: "0") { significant = significant.dropLast() }
+        let isZero = significant.isEmpty && number.integerIsZero
+        var text = number.negative && !isZero ? "-" : ""
+        text += String(decoding: UnsafeBufferPointer(rebasing: bytes[number.integer.lowerBound..<(significant.isEmpty ? number.integer.upperBound : significant.upperBound)]),
+                       as: UTF8.self)
         return text
     }
 
@@ -205,33 +197,48 @@ struct PlainJSON {
         case UInt8(ascii: "t"): try literal("true")
         case UInt8(ascii: "f"): try literal("false")
         case UInt8(ascii: "n"): try literal("null")
-        default: try skipNumber()
+        default: index = try number().end
         }
     }
 
-    /// A number of any form JSON allows (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`).
-    private mutating func skipNumber() throws(Declined) {
+    /// Where a number's parts stand: the digits of its integer part, those after its point, whether it has an exponent.
+    private struct Number {
+        var negative: Bool
+        var integer: Range<Int>
+        /// Whether the integer part is `0`.
+        var integerIsZero: Bool
+        var fraction: Range<Int>?
+        var hasExponent: Bool
+        var end: Int
+    }
+
+    /// The number here, in any form JSON allows (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`), not passed over.
+    private func number() throws(Declined) -> Number {
         var at = index
-        func digits() -> Int {
+        func digits() -> Range<Int> {
             let start = at
-            while at < bytes.count, Self.digit(bytes[at]) != nil { at += 1 }
-            return at - start
+            while at < bytes.count, bytes[at] >= UInt8(ascii: "0"), bytes[at] <= UInt8(ascii: "9") { at += 1 }
+            return start..<at
         }
-        if at < bytes.count, bytes[at] == UInt8(ascii: "-") { at += 1 }
-        let integerStart = at
-        let count = digits()
-        guard count > 0, bytes[integerStart] != UInt8(ascii: "0") || count == 1 else { throw Declined() }
+        let negative = at < bytes.count && bytes[at] == UInt8(ascii: "-")
+        if negative { at += 1 }
+        let integer = digits()
+        guard !integer.isEmpty, bytes[integer.lowerBound] != UInt8(ascii: "0") || integer.count == 1 else { throw Declined() }
+        var fraction: Range<Int>?
         if at < bytes.count, bytes[at] == UInt8(ascii: ".") {
             at += 1
-            guard digits() > 0 else { throw Declined() }
+            fraction = digits()
+            guard fraction?.isEmpty == false else { throw Declined() }
         }
-        if at < bytes.count, bytes[at] == UInt8(ascii: "e") || bytes[at] == UInt8(ascii: "E") {
+        let hasExponent = at < bytes.count && (bytes[at] == UInt8(ascii: "e") || bytes[at] == UInt8(ascii: "E"))
+        if hasExponent {
             at += 1
             if at < bytes.count, bytes[at] == UInt8(ascii: "+") || bytes[at] == UInt8(ascii: "-") { at += 1 }
-            guard digits() > 0 else { throw Declined() }
+            guard !digits().isEmpty else { throw Declined() }
         }
         guard !continuesNumber(at) else { throw Declined() }
-        index = at
+        return Number(negative: negative, integer: integer, integerIsZero: integer.count == 1 && bytes[integer.lowerBound] == UInt8(ascii: "0"),
+                      fraction: fraction, hasExponent: hasExponent, end: at)
     }
 
     private mutating func literal(_ word: StaticString) throws(Declined) {
@@ -246,11 +253,7 @@ struct PlainJSON {
         guard at < bytes.count else { return false }
         let byte = bytes[at]
         return byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") || byte == UInt8(ascii: "-")
-            || byte == UInt8(ascii: "+") || Self.digit(byte) != nil
-    }
-
-    private static func digit(_ byte: UInt8) -> Int64? {
-        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") ? Int64(byte - UInt8(ascii: "0")) : nil
+            || byte == UInt8(ascii: "+") || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
     }
 
     // MARK: keys

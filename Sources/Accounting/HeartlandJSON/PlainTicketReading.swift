@@ -142,13 +142,13 @@ extension PlainJSON {
     /// `WireTicket.LenientID`: an integer as its digits, or a string (an empty one is none).
     fileprivate mutating func lenientID() throws(Declined) -> WireTicket.LenientID? {
         try optional { json throws(Declined) in
-            WireTicket.LenientID(text: json.isString ? try json.string().nonEmpty : String(try json.integer()))
+            WireTicket.LenientID(text: try json.stringOrDigits().nonEmpty)
         }
     }
 
     /// `TicketDetails.LenientString`: a string, or an integer as its digits.
     fileprivate mutating func lenientString() throws(Declined) -> TicketDetails.LenientString? {
-        try optional { json throws(Declined) in TicketDetails.LenientString(value: json.isString ? try json.string() : String(try json.integer())) }
+        try optional { json throws(Declined) in TicketDetails.LenientString(value: try json.stringOrDigits()) }
     }
 
     /// The value of a key no reading of the object asks for, passed over. A key that `JSONDecoder` would read as a field
@@ -176,7 +176,7 @@ extension SketchReading {
         var payments: [(transaction: String?, type: String?)] = [], lineTypes: [String?] = []
         try json.members(Self.fields) { json, field throws(PlainJSON.Declined) in
             switch field {
-            case .id: id = try json.optional { json throws(PlainJSON.Declined) in json.isString ? try json.string() : String(try json.integer()) }
+            case .id: id = try json.optional { json throws(PlainJSON.Declined) in try json.stringOrDigits() }
             case .publicId: _ = try json.optionalString()
             case .completedAt: completedAt = try json.optionalString()
             case .customerId: customer = try json.lenientID()
