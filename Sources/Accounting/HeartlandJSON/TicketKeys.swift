@@ -64,7 +64,7 @@ enum TicketKeys {
                 // Not JSON: the decoder says so, with the conversion or without.
                 guard let close = JSONStringBytes.closingMark(in: bytes, from: open + 1) else { return true }
                 index = close + 1
-                while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 { index += 1 }
+                while index < bytes.count, PlainJSON.isSpace(bytes[index]) { index += 1 }
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { continue }
                 if !isReadAlike(key: UnsafeBufferPointer(rebasing: bytes[(open + 1)..<close])) { return false }
             }
