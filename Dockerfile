@@ -46,15 +46,15 @@ FROM debian:${DEBIAN_RELEASE}-slim AS runtime
 # librabbitmq4: AMQP; libcurl4: FoundationNetworking (Heartland, Sage, management API);
 # libsqlite3-0: ledgers, inbox, operations store; tzdata: store time zones; curl: health checks.
 # User and group bridge have the fixed id 10001 (a tmpfs is given to them by uid/gid in docker-compose.yml).
-# /app/var, /app/fraud and /app/mapping are where Compose mounts the workers' volumes: owned by the runtime user here,
-# because a new named volume takes the owner of the folder it is mounted on.
+# /app/var, /app/fraud, /app/mapping and /app/spill are where Compose mounts the workers' volumes: owned by the runtime
+# user here, because a new volume takes the owner of the folder it is mounted on.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       librabbitmq4 libcurl4 libsqlite3-0 ca-certificates tzdata curl \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 bridge \
  && useradd --system --uid 10001 --gid 10001 --home-dir /app --shell /usr/sbin/nologin bridge \
- && mkdir -p /app/var /app/fraud /app/mapping && chown bridge:bridge /app/var /app/fraud /app/mapping
+ && mkdir -p /app/var /app/fraud /app/mapping /app/spill && chown bridge:bridge /app/var /app/fraud /app/mapping /app/spill
 COPY --from=binaries /out/ /usr/local/bin/
 COPY Compose/entrypoint.sh /usr/local/bin/bridge-entrypoint
 WORKDIR /app

@@ -69,6 +69,8 @@ let package = Package(
                 "AMQP", "BridgeClock", "StableHash",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                // Its thread pool reads a delivery held in a file back off the cooperative pool.
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

@@ -1,5 +1,6 @@
 import CRabbitMQ
 import Foundation
+import Logging
 
 /// One blocking connection to the broker through rabbitmq-c. It is the only place with unsafe
 /// pointers in the project. Not thread-safe: one owner thread (see `AMQPSession`) calls it.
@@ -14,10 +15,19 @@ public final class AMQPConnection {
     private var got: Delivery?
     /// Events completed while `get` waited for its own message's content; `nextEvent` returns them first.
     private var ready: [Event] = []
+    /// A delivery of this many bytes or more is announced (`Event.largeDelivery`) as soon as its header says so; nil: never.
+    public var largeDeliveryBytes: Int?
+    /// While set, the body of such a delivery is written to a new file here as it arrives (`SpilledBody`), not kept in
+    /// memory; if the file cannot be made or written, the body is kept in memory after all, with a warning.
+    public var spillDirectory: String?
+    public var logger: Logger?
 
     /// Events read off the socket besides RPC replies.
     public enum Event {
         case delivery(Delivery)
+        /// A delivery of `largeDeliveryBytes` or more whose header has arrived, its body not yet: `held` when the body is
+        /// going to a file (`spillDirectory`).
+        case largeDelivery(channel: UInt16, tag: UInt64, bytes: Int, held: Bool)
         case confirmAck(channel: UInt16, tag: UInt64, multiple: Bool)
         case confirmNack(channel: UInt16, tag: UInt64, multiple: Bool)
         case returned(channel: UInt16, exchange: String, routingKey: String, messageID: String?, replyText: String)
@@ -383,19 +393,29 @@ public final class AMQPConnection {
                 throw AMQPError.connectionLost("an unreadable content header on channel \(channel)")
             }
             assembling[index].properties = Self.properties(decoded.assumingMemoryBound(to: amqp_basic_properties_t.self).pointee)
-            assembling[index].expected = Int(header.body_size)
-            assembling[index].body.reserveCapacity(Int(header.body_size))
-            return complete(at: index, generation: generation)
+            let size = Int(header.body_size)
+            assembling[index].expected = size
+            guard case .delivery(let tag, _) = assembling[index].kind, let large = largeDeliveryBytes, size >= large, size > 0 else {
+                assembling[index].body.reserveCapacity(size)
+                return complete(at: index, generation: generation)
+            }
+            if let spillDirectory {
+                do { assembling[index].spill = try SpillFile(directory: spillDirectory) } catch {
+                    logger?.warning("a large delivery is kept in memory: its file could not be made", metadata: ["error": "\(error)"])
+                }
+            }
+            if assembling[index].spill == nil { assembling[index].body.reserveCapacity(size) }
+            return .largeDelivery(channel: channel, tag: tag, bytes: size, held: assembling[index].spill != nil)
         case AMQP_FRAME_BODY:
             guard let index = assembling.firstIndex(where: { $0.channel == channel }), assembling[index].properties != nil else {
                 throw AMQPError.connectionLost("content on channel \(channel) that no header announced")
             }
             let fragment = frame.payload.body_fragment
-            guard assembling[index].body.count + fragment.len <= assembling[index].expected else {
+            guard assembling[index].received + fragment.len <= assembling[index].expected else {
                 throw AMQPError.connectionLost("more content on channel \(channel) than its header announced")
             }
             if fragment.len > 0, let bytes = fragment.bytes {
-                assembling[index].body.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: fragment.len))
+                try assembling[index].append(UnsafeRawBufferPointer(start: bytes, count: fragment.len), logger: logger)
             }
             return complete(at: index, generation: generation)
         default:
@@ -405,12 +425,14 @@ public final class AMQPConnection {
 
     /// The message's event once all its content is here (a basic.get's message goes to `got`); until then it waits.
     private func complete(at index: Int, generation: UInt64) -> Event? {
-        guard let properties = assembling[index].properties, assembling[index].body.count == assembling[index].expected else { return nil }
+        guard let properties = assembling[index].properties, assembling[index].received == assembling[index].expected else { return nil }
         let message = assembling.remove(at: index)
         func delivery(tag: UInt64, redelivered: Bool, messageCount: UInt32?) -> Delivery {
-            Delivery(channel: message.channel, deliveryTag: tag, redelivered: redelivered, exchange: message.exchange,
-                     routingKey: message.routingKey, properties: properties, body: message.body, connectionGeneration: generation,
-                     messageCount: messageCount)
+            var delivery = Delivery(channel: message.channel, deliveryTag: tag, redelivered: redelivered, exchange: message.exchange,
+                                    routingKey: message.routingKey, properties: properties, body: message.body,
+                                    connectionGeneration: generation, messageCount: messageCount)
+            delivery.spilledBody = message.spill?.finish()
+            return delivery
         }
         switch message.kind {
         case .delivery(let tag, let redelivered):
@@ -437,13 +459,32 @@ public final class AMQPConnection {
         var routingKey: String
         var properties: MessageProperties?
         var expected = 0
+        var received = 0
         var body: [UInt8] = []
+        /// Where the body goes instead of `body` (`spillDirectory`).
+        var spill: SpillFile?
 
         init(channel: UInt16, kind: Kind, exchange: String, routingKey: String) {
             self.channel = channel
             self.kind = kind
             self.exchange = exchange
             self.routingKey = routingKey
+        }
+
+        mutating func append(_ fragment: UnsafeRawBufferPointer, logger: Logger?) throws {
+            defer { received += fragment.count }
+            guard let file = spill else { return body.append(contentsOf: fragment) }
+            do { return try file.append(fragment) } catch {
+                logger?.warning("a large delivery's file cannot take the rest: kept in memory", metadata: ["error": "\(error)"])
+            }
+            // What reached the file (this fragment's first bytes among it) comes back, and the rest follows in memory; if it
+            // cannot, the message is not whole.
+            do { body = try file.readBack() } catch {
+                throw AMQPError.connectionLost("a large delivery could not be kept: \(error)")
+            }
+            spill = nil
+            body.reserveCapacity(expected)
+            body.append(contentsOf: UnsafeRawBufferPointer(rebasing: fragment[(body.count - received)...]))
         }
     }
 

@@ -33,7 +33,8 @@ public final class AMQPSession: Sendable {
     enum Command: Sendable {
         case perform(run: @Sendable (AMQPConnection) -> Void, fail: @Sendable (AMQPError) -> Void)
         case publish([OutgoingMessage], timeout: Duration, CheckedContinuation<Void, any Error>)
-        case consume(queue: String, prefetch: UInt16, tag: String, aloneAtBytes: Int?, DeliveryQueue, CheckedContinuation<Void, any Error>)
+        case consume(queue: String, prefetch: UInt16, tag: String, aloneAtBytes: Int?, spillDirectory: String?, DeliveryQueue,
+                     CheckedContinuation<Void, any Error>)
         case cancelConsumer(CheckedContinuation<Void, Never>)
         case ack(channel: UInt16, tag: UInt64, multiple: Bool)
         case nack(channel: UInt16, tag: UInt64, multiple: Bool, requeue: Bool)
@@ -112,12 +113,19 @@ public final class AMQPSession: Sendable {
     /// `aloneAtBytes`: a delivery of that many bytes or more is taken alone. The consumer is cancelled when it arrives and
     /// consumes again once every such delivery is acked or nacked, so the broker keeps the queue's next messages meanwhile
     /// (for another consumer, or for this one afterwards). RabbitMQ's prefetch counts messages, not bytes: without this a
-    /// worker handling a 100 MB batch event is sent the next one beside it. Deliveries the broker sent before the cancel
-    /// still arrive. Nil: never paused.
-    public func consume(queue: String, prefetch: UInt16, consumerTag: String, aloneAtBytes: Int? = nil) async throws -> DeliveryQueue {
+    /// worker handling a 100 MB batch event is sent the next one beside it. The cancel goes as soon as the delivery's header
+    /// announces its size. Nil: never paused.
+    ///
+    /// Large deliveries the broker sent before the cancel took effect still arrive: a consumer that starts on a queue
+    /// holding several is sent as many as `prefetch` allows. With `spillDirectory`, those that arrive while one is in hand
+    /// are written to files there as they arrive (`Delivery.spilledBody`, read back with `loadingSpilledBody()`), so one
+    /// large body at a time is in memory; without it they are kept in memory.
+    public func consume(queue: String, prefetch: UInt16, consumerTag: String, aloneAtBytes: Int? = nil,
+                        spillDirectory: String? = nil) async throws -> DeliveryQueue {
         let stream = DeliveryQueue()
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            enqueue(.consume(queue: queue, prefetch: prefetch, tag: consumerTag, aloneAtBytes: aloneAtBytes, stream, continuation),
+            enqueue(.consume(queue: queue, prefetch: prefetch, tag: consumerTag, aloneAtBytes: aloneAtBytes, spillDirectory: spillDirectory,
+                             stream, continuation),
                     orFail: { stream.finish(); continuation.resume(throwing: $0) })
         }
         return stream
@@ -223,12 +231,14 @@ private final class SessionLoop {
         var queue: String
         var tag: String
         var aloneAtBytes: Int?
+        var spillDirectory: String?
         var phase = Phase.consuming
     }
 
     init(session: AMQPSession, connection: AMQPConnection) {
         self.session = session
         self.connection = connection
+        connection.logger = session.log
     }
 
     func run() {
@@ -282,12 +292,13 @@ private final class SessionLoop {
             body(connection)
         case .publish(let messages, let timeout, let continuation):
             try publish(messages, timeout: timeout, continuation)
-        case .consume(let queue, let prefetch, let tag, let aloneAtBytes, let stream, let continuation):
+        case .consume(let queue, let prefetch, let tag, let aloneAtBytes, let spillDirectory, let stream, let continuation):
             do {
                 try connection.qos(channel: AMQPSession.consumeChannel, prefetch: prefetch)
                 try connection.consume(channel: AMQPSession.consumeChannel, queue: queue, consumerTag: tag)
                 deliveries = stream
-                consumer = Consumer(queue: queue, tag: tag, aloneAtBytes: aloneAtBytes)
+                consumer = Consumer(queue: queue, tag: tag, aloneAtBytes: aloneAtBytes, spillDirectory: spillDirectory)
+                connection.largeDeliveryBytes = aloneAtBytes
                 continuation.resume()
             } catch let error as AMQPError {
                 stream.finish()
@@ -340,15 +351,21 @@ private final class SessionLoop {
         case .delivery(let delivery):
             guard delivery.channel == AMQPSession.consumeChannel else { return }
             deliveries?.push(delivery)
-            if let current = consumer, let alone = current.aloneAtBytes, delivery.body.count >= alone {
-                largeInHand.append(delivery.deliveryTag)
-                if current.phase == .consuming {
-                    try connection.sendCancel(channel: AMQPSession.consumeChannel, consumerTag: current.tag)
-                    consumer?.phase = .pausing
-                    session.log.info("a large delivery is taken alone: consumer paused until it is settled", metadata: [
-                        "bytes": "\(delivery.body.count)", "queue": "\(current.queue)"])
-                }
+        case .largeDelivery(let channel, let tag, let bytes, let held):
+            guard channel == AMQPSession.consumeChannel, let current = consumer else { return }
+            largeInHand.append(tag)
+            if current.phase == .consuming {
+                try connection.sendCancel(channel: AMQPSession.consumeChannel, consumerTag: current.tag)
+                consumer?.phase = .pausing
+                session.log.info("a large delivery is taken alone: consumer paused until it is settled", metadata: [
+                    "bytes": "\(bytes)", "queue": "\(current.queue)"])
             }
+            if held {
+                session.log.info("a large delivery sent before the pause waits in a file for its turn", metadata: [
+                    "bytes": "\(bytes)", "queue": "\(current.queue)", "directory": "\(current.spillDirectory ?? "")"])
+            }
+            // The next large ones, until every one in hand is settled.
+            connection.spillDirectory = current.spillDirectory
         case .confirmAck(_, let tag, let multiple):
             confirms.acknowledge(tag: tag, multiple: multiple, error: nil)
         case .confirmNack(_, let tag, let multiple):
@@ -393,6 +410,7 @@ private final class SessionLoop {
     private func settled(_ tag: UInt64, multiple: Bool) throws {
         guard !largeInHand.isEmpty else { return }
         largeInHand.removeAll { multiple ? $0 <= tag : $0 == tag }
+        if largeInHand.isEmpty { connection.spillDirectory = nil }
         try resumeIfFree()
     }
 
@@ -407,7 +425,7 @@ private final class SessionLoop {
         switch command {
         case .perform(_, let failure): failure(error)
         case .publish(_, _, let continuation): continuation.resume(throwing: error)
-        case .consume(_, _, _, _, let stream, let continuation): stream.finish(); continuation.resume(throwing: error)
+        case .consume(_, _, _, _, _, let stream, let continuation): stream.finish(); continuation.resume(throwing: error)
         case .cancelConsumer(let waiter), .close(let waiter): waiter.resume()
         case .ack, .nack: break
         }

@@ -47,14 +47,16 @@ public final class DeliveryQueue: Sendable {
         }
     }
 
-    /// Up to `max` deliveries that are already here, in order, without waiting, as long as their bodies come to no more
-    /// than `maxBytes` together: the first that would go over it stays for the next batch.
+    /// Up to `max` deliveries that are already here, in order, without waiting, as long as their bodies (in memory or held
+    /// in files) come to no more than `maxBytes` together: the first that would go over it stays for the next batch. One
+    /// held in a file also stays: `next()` takes it, to be read back and handled alone.
     public func drain(max: Int, maxBytes: Int = .max) -> [Delivery] {
         state.withLock { state in
             var taken: [Delivery] = []
             var bytes = 0
-            while taken.count < max, let next = state.peek(), next.body.count <= maxBytes - bytes, let delivery = state.take() {
-                bytes += delivery.body.count
+            while taken.count < max, let next = state.peek(), next.spilledBody == nil, next.size <= maxBytes - bytes,
+                  let delivery = state.take() {
+                bytes += delivery.size
                 taken.append(delivery)
             }
             return taken

@@ -104,11 +104,28 @@ public struct Delivery: Sendable {
     public var exchange: String
     public var routingKey: String
     public var properties: MessageProperties
+    /// Empty while the body is held in a file (`spilledBody`).
     public var body: [UInt8]
     /// Which connection of the session delivered it; an ack on a newer connection would be meaningless.
     public var connectionGeneration: UInt64
     /// Messages left in the queue after this one (basic.get only).
     public var messageCount: UInt32?
+    /// The body, when it arrived while a large delivery was in hand and waits in a file for its turn
+    /// (`AMQPSession.consume(aloneAtBytes:)`): read it back with `loadingSpilledBody()`.
+    public var spilledBody: SpilledBody?
+
+    /// The body's size, in memory or in its file.
+    public var size: Int { spilledBody?.count ?? body.count }
+
+    /// This delivery with its body in memory: read back from its file if it was held in one. Blocks while it reads (see
+    /// `SpilledBody.read`).
+    public func loadingSpilledBody() throws -> Delivery {
+        guard let spilledBody else { return self }
+        var loaded = self
+        loaded.body = try spilledBody.read()
+        loaded.spilledBody = nil
+        return loaded
+    }
 
     public init(channel: UInt16 = 0, deliveryTag: UInt64 = 0, redelivered: Bool = false, exchange: String = "", routingKey: String,
                 properties: MessageProperties, body: [UInt8], connectionGeneration: UInt64 = 0, messageCount: UInt32? = nil) {

@@ -2,6 +2,7 @@ import AMQP
 import BridgeClock
 import Foundation
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
@@ -21,6 +22,10 @@ public struct StageRunnerConfiguration: Sendable {
     /// the consumer pauses until it is settled, so the next large one waits in the queue rather than in this worker's
     /// memory (`AMQPSession.consume(aloneAtBytes:)`; the prefetch counts messages, not bytes).
     public var maxBatchBytes = 4 << 20
+    /// Where deliveries of `maxBatchBytes` or more that the broker sent before the consumer could pause wait for their
+    /// turn, in files (`SpilledBody`), so that one of them at a time is in memory; nil: they wait in memory. On a disk, not
+    /// a tmpfs: a tmpfs's pages are memory, counted against a container's limit.
+    public var spillDirectory: String? = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
     /// Handlers running at once within a batch.
     public var concurrency: Int
     public var breaker: CircuitBreaker
@@ -122,7 +127,8 @@ public final class StageRunner: Service, Sendable {
             do {
                 let tag = "\(stage.name)-\(ProcessInfo.processInfo.processIdentifier)-\(session.generation)"
                 let deliveries = try await session.consume(queue: stage.name, prefetch: configuration.prefetch, consumerTag: tag,
-                                                           aloneAtBytes: configuration.maxBatchBytes)
+                                                           aloneAtBytes: configuration.maxBatchBytes,
+                                                           spillDirectory: configuration.spillDirectory)
                 if stopping { await session.cancelConsumer() }
                 logger.info("consuming", metadata: ["queue": "\(stage.name)", "prefetch": "\(configuration.prefetch)"])
                 let watchdog = Task { await self.watchTiers(on: session) }
@@ -162,10 +168,12 @@ public final class StageRunner: Service, Sendable {
     /// Handles the next delivery and what else is waiting, up to a batch; nil when the deliveries end or the connection is
     /// gone, otherwise whether the batch's bodies were large.
     private func handleNext(_ deliveries: DeliveryQueue, on session: AMQPSession) async -> Bool? {
-        guard let first = await deliveries.next() else { return nil }
+        guard let next = await deliveries.next() else { return nil }
+        // A body held in a file comes back now, its turn (alone: the budget leaves no room beside it).
+        guard let first = await loaded(next, on: session) else { return true }
         await waitWhileCircuitOpen()
         let probing = state.withLock { $0.breaker.isHalfOpen }
-        let batch = probing ? [first] : [first] + deliveries.drain(max: configuration.maxBatch - 1, maxBytes: configuration.maxBatchBytes - first.body.count)
+        let batch = probing ? [first] : [first] + deliveries.drain(max: configuration.maxBatch - 1, maxBytes: configuration.maxBatchBytes - first.size)
         let resolutions = await resolve(batch)
         guard await settle(batch, resolutions, on: session) else { return nil }
         if let alert = recordBreaker(resolutions) {
@@ -174,6 +182,20 @@ public final class StageRunner: Service, Sendable {
             }
         }
         return batch.reduce(0) { $0 + $1.body.count } >= FreedMemory.largeBody
+    }
+
+    /// The delivery with its body in memory, read back off the cooperative pool if it was held in a file. If it cannot be
+    /// read back, it goes back to the queue (nil), to come again.
+    private func loaded(_ delivery: Delivery, on session: AMQPSession) async -> Delivery? {
+        guard delivery.spilledBody != nil else { return delivery }
+        do {
+            return try await NIOThreadPool.singleton.runIfActive { try delivery.loadingSpilledBody() }
+        } catch {
+            logger.error("a delivery held in a file could not be read back; returning it to the queue", metadata: [
+                "message_id": "\(delivery.properties.messageID ?? "")", "error": "\(error)"])
+            session.nack(delivery, requeue: true)
+            return nil
+        }
     }
 
     /// Publishes every resolution's messages with confirms, then acks the inputs. False when the

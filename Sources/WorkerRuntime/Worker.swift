@@ -33,6 +33,7 @@ public enum Worker {
         var configuration = StageRunnerConfiguration(stage: try topology.stage(name))
         configuration.prefetch = UInt16(options.prefetch)
         configuration.concurrency = options.concurrency
+        if let spillDirectory = options.spillDirectory { configuration.spillDirectory = spillDirectory }
         configuration.breaker.basePause = .milliseconds(Int64(options.pauseSeconds * 1000))
         if let budget = options.retryBudgetSeconds { configuration.stage.retryPolicy.budget = .milliseconds(Int64(budget * 1000)) }
         configuration.traceExchange = configuration.auditExchange  // every hop, for `bridgectl trace`

@@ -55,6 +55,11 @@ public struct WorkerOptions: ParsableArguments, Sendable {
                                valueName: "concurrency"))
     var concurrencyFlag: Int?
 
+    @Option(name: .customLong("spill-dir"),
+            help: ArgumentHelp("Where large deliveries (4 MiB or more) that the broker sent while one was in hand wait for their turn, in files removed as soon as made: on a disk, not a tmpfs (its pages are memory). Default: $BRIDGE_SPILL_DIR, else $TMPDIR, else /tmp.",
+                               valueName: "directory"))
+    public var spillDirectory: String?
+
     public init() {}
 
     /// With several broker nodes, where to start: `random` or `listed`.
@@ -90,6 +95,11 @@ public struct WorkerOptions: ParsableArguments, Sendable {
             httpPort = try httpPort ?? environment.integer("BRIDGE_HTTP_PORT", in: 0...Int(UInt16.max))
         } catch {
             throw ValidationError(String(describing: error))
+        }
+        spillDirectory = spillDirectory ?? environment.value("BRIDGE_SPILL_DIR")
+        var isDirectory: ObjCBool = false
+        if let spillDirectory, !(FileManager.default.fileExists(atPath: spillDirectory, isDirectory: &isDirectory) && isDirectory.boolValue) {
+            throw ValidationError("--spill-dir / BRIDGE_SPILL_DIR: \(spillDirectory) is not a directory")
         }
     }
 

@@ -122,6 +122,113 @@ final class LargeDeliveryAloneTests: XCTestCase {
         await publisher.close()
     }
 
+    /// A consumer that starts on a queue already holding large messages is sent as many as the prefetch allows before its
+    /// cancel reaches the broker (a quorum queue hands out every ready message it has credit for at once). The first is
+    /// kept in memory; each later large one is written to a file as it arrives and read back whole, so one large body at a
+    /// time is in memory. The files are unlinked at once: the folder stays empty.
+    func testLargeDeliveriesSentBeforeThePauseWaitInFilesAndComeBackWhole() async throws {
+        let p = try await TestPipeline.make(stages: ["held"])
+        let queue = p.stage("held")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(p.prefix)-spill")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let sizes = [600_000, 100, 700_000, 500_000, 131_064 * 5 + 1]
+        let bodies = sizes.enumerated().map { AMQPContentTests.body($0.element, seed: $0.offset) }
+        let publisher = try await p.broker.session("publisher")
+        try await publisher.publish(bodies.enumerated().map { index, body in
+            var message = p.message("", key: queue, idempotencyKey: "\(p.prefix):\(index)")
+            message.properties.messageID = "m-\(index)"
+            message.body = body
+            return message
+        })
+        let consumer = try await p.broker.session("consumer")
+        let deliveries = try await consumer.consume(queue: queue, prefetch: 20, consumerTag: "held-\(p.prefix)", aloneAtBytes: 500_000,
+                                                    spillDirectory: folder.path)
+        var received: [Delivery] = []
+        while received.count < sizes.count, let delivery = await deliveries.next() { received.append(delivery) }
+        XCTAssertEqual(received.map(\.properties.messageID), ["m-0", "m-1", "m-2", "m-3", "m-4"], "all sent before the pause took effect")
+        XCTAssertTrue(consumer.consumerPaused)
+        XCTAssertEqual(received.map(\.size), sizes)
+        XCTAssertNil(received[0].spilledBody, "the first large one is in memory")
+        XCTAssertEqual(received[0].body, bodies[0])
+        XCTAssertNil(received[1].spilledBody, "a small one is in memory")
+        XCTAssertEqual(received[1].body, bodies[1])
+        for index in 2..<sizes.count {
+            XCTAssertNotNil(received[index].spilledBody, "m-\(index) waits in a file")
+            XCTAssertTrue(received[index].body.isEmpty)
+            XCTAssertEqual(try received[index].loadingSpilledBody().body, bodies[index], "m-\(index) comes back whole")
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        XCTAssertEqual(files, [], "no file is left behind")
+
+        // Paused until every large one is settled; then, with none in hand, the next large one is in memory again.
+        consumer.ack(received[3], multiple: true)
+        try await publisher.publish([{ var m = p.message("", key: queue, idempotencyKey: "\(p.prefix):late"); m.properties.messageID = "late"
+                                       m.body = bodies[2]; return m }()])
+        let waiting = try await p.broker.depth(queue)
+        XCTAssertEqual(waiting, 1, "still paused: m-4 is in hand")
+        consumer.ack(received[4])
+        let late = await deliveries.next()
+        XCTAssertEqual(late?.properties.messageID, "late")
+        XCTAssertNil(late?.spilledBody, "nothing else in hand: in memory")
+        XCTAssertEqual(late?.body, bodies[2])
+        await consumer.cancelConsumer()
+        await consumer.close()
+        await publisher.close()
+    }
+
+    /// Without a folder it can write to, a large delivery that would wait in a file waits in memory, whole.
+    func testALargeDeliveryWhoseFileCannotBeMadeIsKeptInMemory() async throws {
+        let p = try await TestPipeline.make(stages: ["nofile"])
+        let queue = p.stage("nofile")
+        let bodies = [AMQPContentTests.body(600_000, seed: 1), AMQPContentTests.body(600_000, seed: 2)]
+        let publisher = try await p.broker.session("publisher")
+        try await publisher.publish(bodies.enumerated().map { index, body in
+            var message = p.message("", key: queue, idempotencyKey: "\(p.prefix):\(index)")
+            message.body = body
+            return message
+        })
+        let consumer = try await p.broker.session("consumer")
+        let deliveries = try await consumer.consume(queue: queue, prefetch: 20, consumerTag: "nofile-\(p.prefix)", aloneAtBytes: 500_000,
+                                                    spillDirectory: "/nonexistent/\(p.prefix)")
+        var received: [Delivery] = []
+        while received.count < 2, let delivery = await deliveries.next() { received.append(delivery) }
+        XCTAssertEqual(received.map(\.body), bodies)
+        XCTAssertEqual(received.compactMap(\.spilledBody).count, 0)
+        consumer.ack(received[1], multiple: true)
+        await consumer.cancelConsumer()
+        await consumer.close()
+        await publisher.close()
+    }
+
+    /// A relay started on a backlog of messages each at its batch byte budget: every one reaches the sink once, those sent
+    /// beside the one in hand waited in files, and no file is left.
+    func testARunnerStartingOnABacklogOfLargeMessagesHoldsThemInFilesAndLosesNone() async throws {
+        let p = try await TestPipeline.make(stages: ["a", "b"])
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(p.prefix)-spill")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let db = FileManager.default.temporaryDirectory.appendingPathComponent("\(p.prefix)-sink.sqlite").path
+        let session = try await p.broker.session("publisher")
+        try await session.publish((0..<8).map { index in
+            p.message("{\"n\":\(index),\"padding\":\"" + String(repeating: "x", count: 1_200 + index) + "\"}", key: p.stage("a"),
+                      idempotencyKey: "\(p.prefix):\(index)")
+        })
+        await session.close()
+        let sink = try p.relay("b", ["--sink-db", db])
+        let a = try p.relay("a", ["--to-exchange", p.exchange, "--to-key", p.stage("b"), "--max-batch-bytes", "1000", "--prefetch", "50",
+                                  "--spill-dir", folder.path, "--log-level", "info"])
+        let store = try IdempotencyStore(path: db)
+        try await eventually("all eight reach the sink") { try await store.count() == 8 }
+        let left = try await p.depth(p.stage("a"))
+        XCTAssertEqual(left, 0)
+        let held = a.log.components(separatedBy: "waits in a file for its turn").count - 1
+        XCTAssertGreaterThanOrEqual(held, 1, "some were sent beside the first and waited in files:\n\(a.log)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        XCTAssertEqual(files, [])
+        _ = sink
+    }
+
     /// The stage runner takes every delivery at or above its batch byte budget alone: messages that all are cross a relay in
     /// three rounds, the consumer paused and resumed each round, each message reaching the sink once.
     func testARunnerTakingEveryMessageAloneLosesNone() async throws {

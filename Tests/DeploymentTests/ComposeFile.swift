@@ -96,7 +96,8 @@ struct ComposeFile {
         }
     }
 
-    /// Named volumes a service writes to (a replica-shared state if the service were scaled).
+    /// Named volumes a service writes to (a replica-shared state if the service were scaled). An anonymous volume (no
+    /// source) is not one: each container gets its own.
     static func writableNamedVolumes(_ service: [String: Any]) -> [String] {
         (service["volumes"] as? [Any] ?? []).compactMap { entry -> String? in
             if let text = entry as? String {
@@ -107,7 +108,8 @@ struct ComposeFile {
             }
             guard let volume = entry as? [String: Any] else { return nil }
             let readOnly = (volume["read_only"] as? Bool) == true
-            return volume.string("type") == "volume" && !readOnly ? volume.string("source") ?? "anonymous" : nil
+            guard let source = volume.string("source"), !source.isEmpty else { return nil }
+            return volume.string("type") == "volume" && !readOnly ? source : nil
         }
     }
 }

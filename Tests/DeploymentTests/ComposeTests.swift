@@ -193,6 +193,31 @@ import Testing
         }
     }
 
+    /// Large deliveries sent beside the one in hand wait in the worker's spill folder (BRIDGE_SPILL_DIR): on a volume of
+    /// the container's own, on disk. On a tmpfs the files would be memory, counted against the very limit they are there
+    /// to keep within; on the read-only root filesystem they could not be made (and would wait in memory after all).
+    @Test func spillFoldersAreAnonymousVolumesTheImageGivesToItsUser() async throws {
+        let compose = try await ComposeFile.resolved()
+        let dockerfile = try DockerfileTests.instructions().joined(separator: "\n")
+        let owned = Set(try Repository.matches(of: #"chown bridge:bridge ((?:/\S+ ?)+)"#, in: dockerfile)
+            .flatMap { $0.split(separator: " ").map(String.init) })
+        let spilling = compose.bridgeServices.filter { ComposeFile.environment($0.value)["BRIDGE_SPILL_DIR"] != nil }
+        #expect(Set(spilling.keys).isSuperset(of: ["transformer", "fraud-scorer", "sage-loader"]),
+                "the workers whose input can be 4 MiB or more have no spill folder: \(spilling.keys.sorted())")
+        for (name, service) in spilling {
+            let folder = try #require(ComposeFile.environment(service)["BRIDGE_SPILL_DIR"])
+            let anonymous = (service["volumes"] as? [Any] ?? []).contains { entry in
+                if let text = entry as? String { return text == folder }
+                guard let volume = entry as? [String: Any] else { return false }
+                return volume.string("type") == "volume" && volume.string("target") == folder && (volume.string("source") ?? "").isEmpty
+            }
+            #expect(anonymous, "service \(name): BRIDGE_SPILL_DIR=\(folder) is not an anonymous volume")
+            let tmpfs = (service["tmpfs"] as? [String] ?? (service["tmpfs"] as? String).map { [$0] } ?? []).map { String($0.split(separator: ":")[0]) }
+            #expect(!tmpfs.contains { folder == $0 || folder.hasPrefix($0 + "/") }, "service \(name): the spill folder is on a tmpfs")
+            #expect(owned.contains(folder), "the image does not give \(folder) to user bridge")
+        }
+    }
+
     /// Every container of the bridge image runs hardened: read-only root filesystem with a tmpfs on /tmp, no
     /// capability, no privilege gained through set-uid files, memory and CPU limits. What it writes goes to a
     /// volume mounted on a folder the image gives to its user (a new named volume takes that folder's owner), or

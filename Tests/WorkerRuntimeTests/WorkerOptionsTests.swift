@@ -1,5 +1,6 @@
 import ArgumentParser
 import BridgeSettings
+import Foundation
 import Testing
 import WorkerRuntime
 
@@ -88,6 +89,17 @@ import WorkerRuntime
         #expect(Self.refusal(["--log-level", "loud"], [:])?.contains("--log-level must be one of trace, debug") == true)
         #expect(Self.refusal(["--amqp-node-order", "first"], [:])?.contains("--amqp-node-order must be random or listed, not first") == true)
         #expect(Self.refusal(["--pause-seconds", "0"], [:])?.contains("--pause-seconds must be positive") == true)
+    }
+
+    /// The spill folder (large deliveries waiting for their turn) from the flag, else the variable; one that is not a
+    /// folder is refused at start-up, not found out when the first batch event arrives.
+    @Test func theSpillFolderMustBeAFolder() throws {
+        let folder = FileManager.default.temporaryDirectory.path
+        #expect(try Self.parse([], ["BRIDGE_SPILL_DIR": folder]).spillDirectory == folder)
+        #expect(try Self.parse(["--spill-dir", folder], ["BRIDGE_SPILL_DIR": "/elsewhere"]).spillDirectory == folder)
+        #expect(try Self.parse([], [:]).spillDirectory == nil, "unset: the runner's default ($TMPDIR, else /tmp)")
+        #expect(Self.refusal(["--spill-dir", "/nonexistent/spill"], [:])?.contains("/nonexistent/spill is not a directory") == true)
+        #expect(Self.refusal([], ["BRIDGE_SPILL_DIR": "/etc/hostname"])?.contains("BRIDGE_SPILL_DIR: /etc/hostname is not a directory") == true)
     }
 
     @Test func theBrokerURLComesFromTheFlagOrTheVariable() throws {
