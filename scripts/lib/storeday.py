@@ -19,6 +19,7 @@ import datetime
 import json
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -218,6 +219,12 @@ def close(state, url, day, poll, deadline):
     procs = load(state, "processes.json")
     cpu_before = {p["name"]: cpu_seconds(p["pid"]) for p in procs}
     load_before = open("/proc/loadavg").read().split()[:3]
+    # --transformer-backlog: the transformer stopped (SIGSTOP) from before the close until heartland-ingest has published
+    # every batch event, so that it finds them all waiting, as after a restart: what a backlog of large events costs it.
+    held = next((p for p in procs if p["name"] == "transformer"), None) if os.environ.get("hold_transformer") else None
+    released_at = None
+    if held:
+        os.kill(held["pid"], signal.SIGSTOP)
     closed_at = time.time()
     request = urllib.request.Request(url + "/admin/batches/close", data=b"{}", headers={"Content-Type": "application/json"}, method="POST")
     with urllib.request.urlopen(request, timeout=60) as answer:
@@ -242,6 +249,10 @@ def close(state, url, day, poll, deadline):
         if store is None and os.path.exists(ops):
             store = sqlite3.connect(f"file:{ops}?mode=ro", uri=True, timeout=5)
         polls += 1
+        if held and released_at is None and batch_events_published(state, batch_ids):
+            os.kill(held["pid"], signal.SIGCONT)
+            released_at = time.time()
+            print(f"  {released_at - closed_at:.0f}s: every batch event published; the transformer goes on (SIGCONT)", file=sys.stderr)
         recorded = recorded_matched(store, batch_ids)
         if recorded:
             seen_at = time.time()
@@ -265,10 +276,23 @@ def close(state, url, day, poll, deadline):
     save(state, "closed.json", {
         "closed_at": closed_at, "answered_at": answered_at, "reconciled_seen_at": seen_at, "polls": polls, "poll": poll,
         "batches": closed, "batch_ids": batch_ids, "states": states, "failure": failure, "load_at_close": load_before,
-        "ended_at": time.time(), "hwm_before": hwm_before, "sampled_peaks": sampled,
+        "ended_at": time.time(), "hwm_before": hwm_before, "sampled_peaks": sampled, "transformer_released_at": released_at,
         "cpu": {n: (cpu_after[n] - cpu_before[n]) if cpu_after[n] is not None and cpu_before[n] is not None else None for n in cpu_before}})
     if failure:
         sys.exit(failure)
+
+
+def batch_events_published(state, batch_ids):
+    """Whether heartland-ingest has published the batch event of every batch."""
+    try:
+        inbox = sqlite3.connect(f"file:{state}/heartland-ingest.sqlite?mode=ro", uri=True, timeout=5)
+        marks = ",".join("?" * len(batch_ids))
+        published = inbox.execute(f"SELECT COUNT(*) FROM inbox WHERE kind = 'batch' AND published_at IS NOT NULL AND source_id IN ({marks})",
+                                  batch_ids).fetchone()[0]
+        inbox.close()
+        return published == len(batch_ids)
+    except sqlite3.Error:
+        return False
 
 
 # MARK: stages
