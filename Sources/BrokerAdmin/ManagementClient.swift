@@ -11,7 +11,7 @@ public struct ManagementClient: Sendable {
 
     /// `url` is `http://user:password@host:port` (the management listener).
     public init(url: String) throws {
-        guard var components = URLComponents(string: url), components.host != nil else {
+        guard var components = URLComponents(string: url), components.encodedHost != nil else {  // not `host`: see AMQPURL
             throw ManagementError.invalidURL(url)
         }
         let user = components.user ?? "guest"

@@ -132,6 +132,11 @@ import Testing
         #expect(!plain.description.contains("s@cret"))
         let tls = try AMQPURL("amqps://u:p@rabbit/")
         #expect(tls.useTLS && tls.port == 5671 && tls.vhost == "/")
+        #expect(try AMQPURL("amqp://rab%62it/").host == "rabbit", "percent-decoded")
+        #expect(try AMQPURL("amqp://Rabbit.Example:1/").host == "Rabbit.Example")
+        #expect(try AMQPURL("amqp://bücher.example/").host == "xn--bcher-kva.example", "a Unicode name in the form DNS resolves")
+        #expect(try AMQPURL("amqp://[::1]:5672/").host == "::1", "an IPv6 address as the resolver takes it")
+        #expect(try AMQPURL("amqp:///").host == "localhost")
     }
 
     @Test func rejectsOtherSchemesAndBadOptions() {
