@@ -16,10 +16,17 @@ public final class AMQPConnection {
     /// Events completed while `get` waited for its own message's content; `nextEvent` returns them first.
     private var ready: [Event] = []
     /// A delivery of this many bytes or more is announced (`Event.largeDelivery`) as soon as its header says so; nil: never.
+    /// It is also the budget of the deliveries' bodies held in memory (`spillDirectory`).
     public var largeDeliveryBytes: Int?
-    /// While set, the body of such a delivery is written to a new file here as it arrives (`SpilledBody`), not kept in
+    /// While set, a delivery of `holdableBytes` or more that would take the bodies in memory and not yet settled beyond
+    /// `largeDeliveryBytes` (while any is) is written to a new file here as it arrives (`SpilledBody`), not kept in
     /// memory; if the file cannot be made or written, the body is kept in memory after all, with a warning.
     public var spillDirectory: String?
+    /// Bodies smaller than this are always kept in memory: a prefetch of them is little, and a file each would cost more.
+    public static let holdableBytes = 64 << 10
+    /// The deliveries whose bodies are in memory, not yet settled (`settled`): their sizes by delivery tag, and the sum.
+    private var inMemory: [UInt64: Int] = [:]
+    private var bytesInMemory = 0
     public var logger: Logger?
 
     /// Events read off the socket besides RPC replies.
@@ -361,6 +368,19 @@ public final class AMQPConnection {
         }
     }
 
+    /// A delivery (or, `multiple`, every one up to it) was acked or nacked: its body no longer counts as in memory.
+    public func settled(deliveryTag: UInt64, multiple: Bool) {
+        guard !inMemory.isEmpty else { return }
+        if multiple {
+            for (tag, size) in inMemory where tag <= deliveryTag {
+                inMemory[tag] = nil
+                bytesInMemory -= size
+            }
+        } else if let size = inMemory.removeValue(forKey: deliveryTag) {
+            bytesInMemory -= size
+        }
+    }
+
     /// The next frame, the library's buffers released first (what a frame pointed into has been copied by then); nil when
     /// none arrives within `timeoutMicroseconds` (nil: waits for one).
     private func nextFrame(timeoutMicroseconds: Int?, reading what: String) throws -> amqp_frame_t? {
@@ -395,16 +415,21 @@ public final class AMQPConnection {
             assembling[index].properties = Self.properties(decoded.assumingMemoryBound(to: amqp_basic_properties_t.self).pointee)
             let size = Int(header.body_size)
             assembling[index].expected = size
-            guard case .delivery(let tag, _) = assembling[index].kind, let large = largeDeliveryBytes, size >= large, size > 0 else {
+            guard case .delivery(let tag, _) = assembling[index].kind, let budget = largeDeliveryBytes, size > 0 else {
                 assembling[index].body.reserveCapacity(size)
                 return complete(at: index, generation: generation)
             }
-            if let spillDirectory {
+            if let spillDirectory, size >= Self.holdableBytes, bytesInMemory > 0, bytesInMemory + size > budget {
                 do { assembling[index].spill = try SpillFile(directory: spillDirectory) } catch {
-                    logger?.warning("a large delivery is kept in memory: its file could not be made", metadata: ["error": "\(error)"])
+                    logger?.warning("a delivery is kept in memory: its file could not be made", metadata: ["error": "\(error)"])
                 }
             }
-            if assembling[index].spill == nil { assembling[index].body.reserveCapacity(size) }
+            if assembling[index].spill == nil {
+                assembling[index].body.reserveCapacity(size)
+                inMemory[tag] = size
+                bytesInMemory += size
+            }
+            guard size >= budget else { return complete(at: index, generation: generation) }
             return .largeDelivery(channel: channel, tag: tag, bytes: size, held: assembling[index].spill != nil)
         case AMQP_FRAME_BODY:
             guard let index = assembling.firstIndex(where: { $0.channel == channel }), assembling[index].properties != nil else {

@@ -117,9 +117,11 @@ public final class AMQPSession: Sendable {
     /// announces its size. Nil: never paused.
     ///
     /// Large deliveries the broker sent before the cancel took effect still arrive: a consumer that starts on a queue
-    /// holding several is sent as many as `prefetch` allows. With `spillDirectory`, those that arrive while one is in hand
-    /// are written to files there as they arrive (`Delivery.spilledBody`, read back with `loadingSpilledBody()`), so one
-    /// large body at a time is in memory; without it they are kept in memory.
+    /// holding several is sent as many as `prefetch` allows, and one holding many middling messages (a store's 3 MB batch
+    /// event each) is sent a prefetch of them. With `spillDirectory`, a delivery of 64 KiB or more
+    /// (`AMQPConnection.holdableBytes`) that would take the bodies in memory and not yet settled beyond `aloneAtBytes` is
+    /// written to a file there as it arrives (`Delivery.spilledBody`, read back with `loadingSpilledBody()`), so about
+    /// `aloneAtBytes` of bodies (or one large one) are in memory at a time; without it they are kept in memory.
     public func consume(queue: String, prefetch: UInt16, consumerTag: String, aloneAtBytes: Int? = nil,
                         spillDirectory: String? = nil) async throws -> DeliveryQueue {
         let stream = DeliveryQueue()
@@ -299,6 +301,7 @@ private final class SessionLoop {
                 deliveries = stream
                 consumer = Consumer(queue: queue, tag: tag, aloneAtBytes: aloneAtBytes, spillDirectory: spillDirectory)
                 connection.largeDeliveryBytes = aloneAtBytes
+                connection.spillDirectory = spillDirectory
                 continuation.resume()
             } catch let error as AMQPError {
                 stream.finish()
@@ -364,8 +367,6 @@ private final class SessionLoop {
                 session.log.info("a large delivery sent before the pause waits in a file for its turn", metadata: [
                     "bytes": "\(bytes)", "queue": "\(current.queue)", "directory": "\(current.spillDirectory ?? "")"])
             }
-            // The next large ones, until every one in hand is settled.
-            connection.spillDirectory = current.spillDirectory
         case .confirmAck(_, let tag, let multiple):
             confirms.acknowledge(tag: tag, multiple: multiple, error: nil)
         case .confirmNack(_, let tag, let multiple):
@@ -408,9 +409,9 @@ private final class SessionLoop {
     /// A delivery (or, `multiple`, every one up to it) was acked or nacked: once no large one is in hand, a paused consumer
     /// consumes again.
     private func settled(_ tag: UInt64, multiple: Bool) throws {
+        connection.settled(deliveryTag: tag, multiple: multiple)
         guard !largeInHand.isEmpty else { return }
         largeInHand.removeAll { multiple ? $0 <= tag : $0 == tag }
-        if largeInHand.isEmpty { connection.spillDirectory = nil }
         try resumeIfFree()
     }
 

@@ -147,7 +147,7 @@ final class LargeDeliveryAloneTests: XCTestCase {
         var received: [Delivery] = []
         while received.count < sizes.count, let delivery = await deliveries.next() { received.append(delivery) }
         XCTAssertEqual(received.map(\.properties.messageID), ["m-0", "m-1", "m-2", "m-3", "m-4"], "all sent before the pause took effect")
-        XCTAssertTrue(consumer.consumerPaused)
+        try await eventually("the consumer pauses (its cancel-ok arrives)") { consumer.consumerPaused }
         XCTAssertEqual(received.map(\.size), sizes)
         XCTAssertNil(received[0].spilledBody, "the first large one is in memory")
         XCTAssertEqual(received[0].body, bodies[0])
@@ -172,6 +172,48 @@ final class LargeDeliveryAloneTests: XCTestCase {
         XCTAssertEqual(late?.properties.messageID, "late")
         XCTAssertNil(late?.spilledBody, "nothing else in hand: in memory")
         XCTAssertEqual(late?.body, bodies[2])
+        await consumer.cancelConsumer()
+        await consumer.close()
+        await publisher.close()
+    }
+
+    /// Middling messages (each under the budget, none large: no pause) queued before the consumer starts: bodies are kept in
+    /// memory up to the budget, the rest wait in files; a small one is always in memory; once those in memory are settled,
+    /// the next one is in memory again.
+    func testMiddlingDeliveriesBeyondTheBudgetWaitInFiles() async throws {
+        let p = try await TestPipeline.make(stages: ["middling"])
+        let queue = p.stage("middling")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(p.prefix)-spill")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let sizes = [200_000, 200_000, 200_000, 100, 200_000, 65_535, 300_000]
+        let bodies = sizes.enumerated().map { AMQPContentTests.body($0.element, seed: $0.offset) }
+        func message(_ name: String, _ body: [UInt8]) -> OutgoingMessage {
+            var message = p.message("", key: queue, idempotencyKey: "\(p.prefix):\(name)")
+            message.properties.messageID = name
+            message.body = body
+            return message
+        }
+        let publisher = try await p.broker.session("publisher")
+        try await publisher.publish(bodies.enumerated().map { message("m-\($0.offset)", $0.element) })
+        let consumer = try await p.broker.session("consumer")
+        let deliveries = try await consumer.consume(queue: queue, prefetch: 20, consumerTag: "middling-\(p.prefix)", aloneAtBytes: 500_000,
+                                                    spillDirectory: folder.path)
+        var received: [Delivery] = []
+        while received.count < sizes.count, let delivery = await deliveries.next() { received.append(delivery) }
+        XCTAssertFalse(consumer.consumerPaused, "none is large")
+        XCTAssertEqual(received.map(\.size), sizes)
+        // 200,000 + 200,000 in memory; the third would make 600,000 > 500,000; 100 bytes and 65,535 are under 64 KiB.
+        XCTAssertEqual(received.map { $0.spilledBody != nil }, [false, false, true, false, true, false, true])
+        for (delivery, body) in zip(received, bodies) {
+            XCTAssertEqual(try delivery.loadingSpilledBody().body, body, "\(delivery.properties.messageID ?? "") whole")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), [])
+        consumer.ack(received[received.count - 1], multiple: true)
+        try await publisher.publish([message("late", bodies[0])])
+        let late = await deliveries.next()
+        XCTAssertEqual(late?.properties.messageID, "late")
+        XCTAssertNil(late?.spilledBody, "nothing in hand: in memory")
         await consumer.cancelConsumer()
         await consumer.close()
         await publisher.close()
@@ -210,13 +252,15 @@ final class LargeDeliveryAloneTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: folder) }
         let db = FileManager.default.temporaryDirectory.appendingPathComponent("\(p.prefix)-sink.sqlite").path
         let session = try await p.broker.session("publisher")
+        // Each at least 64 KiB (`AMQPConnection.holdableBytes`: smaller bodies are always kept in memory) and at least the
+        // budget.
         try await session.publish((0..<8).map { index in
-            p.message("{\"n\":\(index),\"padding\":\"" + String(repeating: "x", count: 1_200 + index) + "\"}", key: p.stage("a"),
+            p.message("{\"n\":\(index),\"padding\":\"" + String(repeating: "x", count: 70_000 + index) + "\"}", key: p.stage("a"),
                       idempotencyKey: "\(p.prefix):\(index)")
         })
         await session.close()
         let sink = try p.relay("b", ["--sink-db", db])
-        let a = try p.relay("a", ["--to-exchange", p.exchange, "--to-key", p.stage("b"), "--max-batch-bytes", "1000", "--prefetch", "50",
+        let a = try p.relay("a", ["--to-exchange", p.exchange, "--to-key", p.stage("b"), "--max-batch-bytes", "65536", "--prefetch", "50",
                                   "--spill-dir", folder.path, "--log-level", "info"])
         let store = try IdempotencyStore(path: db)
         try await eventually("all eight reach the sink") { try await store.count() == 8 }
