@@ -18,13 +18,15 @@ public final class AMQPConnection {
     /// A delivery of this many bytes or more is announced (`Event.largeDelivery`) as soon as its header says so; nil: never.
     /// It is also the budget of the deliveries' bodies held in memory (`spillDirectory`).
     public var largeDeliveryBytes: Int?
-    /// While set, a delivery of `holdableBytes` or more that would take the bodies in memory and not yet settled beyond
+    /// While set, a delivery of `holdableBytes` or more that would take such bodies in memory and not yet settled beyond
     /// `largeDeliveryBytes` (while any is) is written to a new file here as it arrives (`SpilledBody`), not kept in
     /// memory; if the file cannot be made or written, the body is kept in memory after all, with a warning.
     public var spillDirectory: String?
-    /// Bodies smaller than this are always kept in memory: a prefetch of them is little, and a file each would cost more.
+    /// Bodies smaller than this are always kept in memory and not counted: a prefetch of them is little (200 × 64 KiB is
+    /// 12.8 MB), a file each would cost more, and small messages, most of the traffic, pay nothing for the count.
     public static let holdableBytes = 64 << 10
-    /// The deliveries whose bodies are in memory, not yet settled (`settled`): their sizes by delivery tag, and the sum.
+    /// The deliveries of `holdableBytes` or more whose bodies are in memory, not yet settled (`settled`): their sizes by
+    /// delivery tag, and the sum.
     private var inMemory: [UInt64: Int] = [:]
     private var bytesInMemory = 0
     public var logger: Logger?
@@ -415,20 +417,23 @@ public final class AMQPConnection {
             assembling[index].properties = Self.properties(decoded.assumingMemoryBound(to: amqp_basic_properties_t.self).pointee)
             let size = Int(header.body_size)
             assembling[index].expected = size
-            guard case .delivery(let tag, _) = assembling[index].kind, let budget = largeDeliveryBytes, size > 0 else {
+            guard case .delivery(let tag, _) = assembling[index].kind, let budget = largeDeliveryBytes, size > 0,
+                  size >= min(budget, Self.holdableBytes) else {
                 assembling[index].body.reserveCapacity(size)
                 return complete(at: index, generation: generation)
             }
-            if let spillDirectory, size >= Self.holdableBytes, bytesInMemory > 0, bytesInMemory + size > budget {
-                do { assembling[index].spill = try SpillFile(directory: spillDirectory) } catch {
-                    logger?.warning("a delivery is kept in memory: its file could not be made", metadata: ["error": "\(error)"])
+            if size >= Self.holdableBytes {
+                if let spillDirectory, bytesInMemory > 0, bytesInMemory + size > budget {
+                    do { assembling[index].spill = try SpillFile(directory: spillDirectory) } catch {
+                        logger?.warning("a delivery is kept in memory: its file could not be made", metadata: ["error": "\(error)"])
+                    }
+                }
+                if assembling[index].spill == nil {
+                    inMemory[tag] = size
+                    bytesInMemory += size
                 }
             }
-            if assembling[index].spill == nil {
-                assembling[index].body.reserveCapacity(size)
-                inMemory[tag] = size
-                bytesInMemory += size
-            }
+            if assembling[index].spill == nil { assembling[index].body.reserveCapacity(size) }
             guard size >= budget else { return complete(at: index, generation: generation) }
             return .largeDelivery(channel: channel, tag: tag, bytes: size, held: assembling[index].spill != nil)
         case AMQP_FRAME_BODY:

@@ -119,7 +119,7 @@ public final class AMQPSession: Sendable {
     /// Large deliveries the broker sent before the cancel took effect still arrive: a consumer that starts on a queue
     /// holding several is sent as many as `prefetch` allows, and one holding many middling messages (a store's 3 MB batch
     /// event each) is sent a prefetch of them. With `spillDirectory`, a delivery of 64 KiB or more
-    /// (`AMQPConnection.holdableBytes`) that would take the bodies in memory and not yet settled beyond `aloneAtBytes` is
+    /// (`AMQPConnection.holdableBytes`) that would take such bodies in memory and not yet settled beyond `aloneAtBytes` is
     /// written to a file there as it arrives (`Delivery.spilledBody`, read back with `loadingSpilledBody()`), so about
     /// `aloneAtBytes` of bodies (or one large one) are in memory at a time; without it they are kept in memory.
     public func consume(queue: String, prefetch: UInt16, consumerTag: String, aloneAtBytes: Int? = nil,
