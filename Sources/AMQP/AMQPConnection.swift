@@ -505,12 +505,12 @@ public final class AMQPConnection {
             defer { received += fragment.count }
             guard let file = spill else { return body.append(contentsOf: fragment) }
             do { return try file.append(fragment) } catch {
-                logger?.warning("a large delivery's file cannot take the rest: kept in memory", metadata: ["error": "\(error)"])
+                logger?.warning("a held delivery's file cannot take the rest: kept in memory", metadata: ["error": "\(error)"])
             }
             // What reached the file (this fragment's first bytes among it) comes back, and the rest follows in memory; if it
             // cannot, the message is not whole.
             do { body = try file.readBack() } catch {
-                throw AMQPError.connectionLost("a large delivery could not be kept: \(error)")
+                throw AMQPError.connectionLost("a held delivery could not be kept: \(error)")
             }
             spill = nil
             body.reserveCapacity(expected)

@@ -15,7 +15,7 @@ public enum AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
     case confirmTimeout(pending: Int)
     /// A library-level failure in rabbitmq-c.
     case library(String)
-    /// A large delivery could not be written to, or read back from, the file it waits in (`SpilledBody`).
+    /// A delivery could not be written to, or read back from, the file it waits in (`SpilledBody`).
     case heldDelivery(String)
     /// The session was closed by its owner.
     case closed
@@ -31,7 +31,7 @@ public enum AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
             return "message \(id) published to exchange '\(exchange)' with key '\(key)' matched no queue; is the topology applied? (bridgectl topology apply)"
         case .confirmTimeout(let pending): return "no publisher confirm within the deadline for \(pending) message(s)"
         case .library(let why): return "rabbitmq-c: \(why)"
-        case .heldDelivery(let why): return "a large delivery held in a file: \(why)"
+        case .heldDelivery(let why): return "a delivery held in a file: \(why)"
         case .closed: return "the broker session is closed"
         }
     }

@@ -233,7 +233,6 @@ private final class SessionLoop {
         var queue: String
         var tag: String
         var aloneAtBytes: Int?
-        var spillDirectory: String?
         var phase = Phase.consuming
     }
 
@@ -299,7 +298,7 @@ private final class SessionLoop {
                 try connection.qos(channel: AMQPSession.consumeChannel, prefetch: prefetch)
                 try connection.consume(channel: AMQPSession.consumeChannel, queue: queue, consumerTag: tag)
                 deliveries = stream
-                consumer = Consumer(queue: queue, tag: tag, aloneAtBytes: aloneAtBytes, spillDirectory: spillDirectory)
+                consumer = Consumer(queue: queue, tag: tag, aloneAtBytes: aloneAtBytes)
                 connection.largeDeliveryBytes = aloneAtBytes
                 connection.spillDirectory = spillDirectory
                 continuation.resume()
@@ -365,7 +364,7 @@ private final class SessionLoop {
             }
             if held {
                 session.log.info("a large delivery sent before the pause waits in a file for its turn", metadata: [
-                    "bytes": "\(bytes)", "queue": "\(current.queue)", "directory": "\(current.spillDirectory ?? "")"])
+                    "bytes": "\(bytes)", "queue": "\(current.queue)", "directory": "\(connection.spillDirectory ?? "")"])
             }
         case .confirmAck(_, let tag, let multiple):
             confirms.acknowledge(tag: tag, multiple: multiple, error: nil)

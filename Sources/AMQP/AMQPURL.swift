@@ -25,10 +25,9 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
         case "amqps": useTLS = true
         default: throw AMQPError.invalidURL(Self.redacted(string), reason: "scheme must be amqp or amqps, not \(scheme)")
         }
-        // The host as DNS takes it (a Unicode name in its IDNA form, as `encodedHost` gives it), percent-decoded. Not
-        // `host`: it runs every name through ICU's IDNA tables, which took 2 MB of a worker's idle memory to read one
-        // ASCII name.
-        // An IPv6 address without its brackets, as the resolver takes it.
+        // The host as DNS takes it (a Unicode name in its IDNA form, as `encodedHost` gives it), percent-decoded, an IPv6
+        // address without its brackets. Not `host`: it runs every name through ICU's IDNA tables, which took 2 MB of a
+        // worker's idle memory to read one ASCII name.
         let encodedHost = components.encodedHost.map { $0.removingPercentEncoding ?? $0 }
             .map { $0.hasPrefix("[") && $0.hasSuffix("]") ? String($0.dropFirst().dropLast()) : $0 }
         host = encodedHost.flatMap { $0.isEmpty ? nil : $0 } ?? "localhost"

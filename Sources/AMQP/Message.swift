@@ -110,8 +110,8 @@ public struct Delivery: Sendable {
     public var connectionGeneration: UInt64
     /// Messages left in the queue after this one (basic.get only).
     public var messageCount: UInt32?
-    /// The body, when it arrived while a large delivery was in hand and waits in a file for its turn
-    /// (`AMQPSession.consume(aloneAtBytes:)`): read it back with `loadingSpilledBody()`.
+    /// The body, when it arrived beyond the session's budget of bodies in memory and waits in a file for its turn
+    /// (`AMQPSession.consume(aloneAtBytes:spillDirectory:)`): read it back with `loadingSpilledBody()`.
     public var spilledBody: SpilledBody?
 
     /// The body's size, in memory or in its file.

@@ -1,11 +1,12 @@
 import Foundation
 
-/// A delivery's body kept in a file, not in memory, until the stage takes it (`AMQPSession.consume(aloneAtBytes:)`).
+/// A delivery's body kept in a file, not in memory, until the stage takes it
+/// (`AMQPSession.consume(aloneAtBytes:spillDirectory:)`).
 ///
-/// RabbitMQ's prefetch counts messages, not bytes: a consumer that starts on a queue holding several 100 MB batch events
-/// (after a restart, a broker restart, a replica added) is sent as many of them as the prefetch allows before it can
-/// pause. The first is kept in memory; those that arrive while it is in hand are written here as their frames arrive, and
-/// read back one at a time when their turn comes. They stay unacked meanwhile, so a crash loses nothing: the broker sends
+/// RabbitMQ's prefetch counts messages, not bytes: a consumer that starts on a queue holding several 100 MB batch events,
+/// or many 3 MB ones (after a restart, a broker restart, a replica added), is sent as many of them as the prefetch allows
+/// before it can pause. Bodies are kept in memory up to a budget; those that arrive beyond it are written here as their
+/// frames arrive, and read back one at a time when their turn comes. They stay unacked meanwhile, so a crash loses nothing: the broker sends
 /// them again. The file is unlinked as soon as it is made, so it is gone with its descriptor, whatever ends the process.
 public final class SpilledBody: Sendable {
     private let descriptor: Int32

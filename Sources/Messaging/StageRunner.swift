@@ -22,9 +22,9 @@ public struct StageRunnerConfiguration: Sendable {
     /// the consumer pauses until it is settled, so the next large one waits in the queue rather than in this worker's
     /// memory (`AMQPSession.consume(aloneAtBytes:)`; the prefetch counts messages, not bytes).
     public var maxBatchBytes = 4 << 20
-    /// Where deliveries of `maxBatchBytes` or more that the broker sent before the consumer could pause wait for their
-    /// turn, in files (`SpilledBody`), so that one of them at a time is in memory; nil: they wait in memory. On a disk, not
-    /// a tmpfs: a tmpfs's pages are memory, counted against a container's limit.
+    /// Where deliveries of 64 KiB or more that the broker sends beyond `maxBatchBytes` of bodies in memory (a prefetch's
+    /// worth, before the consumer can pause) wait for their turn, in files (`SpilledBody`); nil: they wait in memory. On a
+    /// disk, not a tmpfs: a tmpfs's pages are memory, counted against a container's limit.
     public var spillDirectory: String? = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
     /// Handlers running at once within a batch.
     public var concurrency: Int
@@ -169,7 +169,7 @@ public final class StageRunner: Service, Sendable {
     /// gone, otherwise whether the batch's bodies were large.
     private func handleNext(_ deliveries: DeliveryQueue, on session: AMQPSession) async -> Bool? {
         guard let next = await deliveries.next() else { return nil }
-        // A body held in a file comes back now, its turn (alone: the budget leaves no room beside it).
+        // A body held in a file comes back now, its turn (alone: `drain` takes none held in a file).
         guard let first = await loaded(next, on: session) else { return true }
         await waitWhileCircuitOpen()
         let probing = state.withLock { $0.breaker.isHalfOpen }

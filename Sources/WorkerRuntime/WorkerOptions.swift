@@ -56,7 +56,7 @@ public struct WorkerOptions: ParsableArguments, Sendable {
     var concurrencyFlag: Int?
 
     @Option(name: .customLong("spill-dir"),
-            help: ArgumentHelp("Where large deliveries (4 MiB or more) that the broker sent while one was in hand wait for their turn, in files removed as soon as made: on a disk, not a tmpfs (its pages are memory). Default: $BRIDGE_SPILL_DIR, else $TMPDIR, else /tmp.",
+            help: ArgumentHelp("Where deliveries of 64 KiB or more that the broker sends beyond 4 MiB of bodies in memory wait for their turn, in files removed as soon as made: on a disk, not a tmpfs (its pages are memory). Default: $BRIDGE_SPILL_DIR, else $TMPDIR, else /tmp.",
                                valueName: "directory"))
     public var spillDirectory: String?
 

@@ -69,15 +69,26 @@ final class AMQPContentTests: XCTestCase {
 /// first, since RabbitMQ's prefetch counts messages). Once it is settled the consumer takes the rest; stopping while
 /// paused ends the deliveries and loses nothing.
 final class LargeDeliveryAloneTests: XCTestCase {
+    /// A message to `queue` with the given id and body.
+    static func message(_ p: TestPipeline, _ queue: String, _ name: String, _ body: [UInt8]) -> OutgoingMessage {
+        var message = p.message("", key: queue, idempotencyKey: "\(p.prefix):\(name)")
+        message.properties.messageID = name
+        message.body = body
+        return message
+    }
+
+    /// An empty spill folder of this test's own, removed after it.
+    func spillFolder(_ p: TestPipeline) throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(p.prefix)-spill")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        return folder
+    }
+
     func testTheNextMessagesWaitInTheQueueWhileALargeDeliveryIsInHand() async throws {
         let p = try await TestPipeline.make(stages: ["alone"])
         let queue = p.stage("alone")
-        func message(_ name: String, size: Int) -> OutgoingMessage {
-            var message = p.message("", key: queue, idempotencyKey: "\(p.prefix):\(name)")
-            message.properties.messageID = name
-            message.body = [UInt8](repeating: 7, count: size)
-            return message
-        }
+        func message(_ name: String, size: Int) -> OutgoingMessage { Self.message(p, queue, name, [UInt8](repeating: 7, count: size)) }
         let publisher = try await p.broker.session("publisher")
         try await publisher.publish([message("large-0", size: 600_000)])
         let consumer = try await p.broker.session("consumer")
@@ -129,18 +140,11 @@ final class LargeDeliveryAloneTests: XCTestCase {
     func testLargeDeliveriesSentBeforeThePauseWaitInFilesAndComeBackWhole() async throws {
         let p = try await TestPipeline.make(stages: ["held"])
         let queue = p.stage("held")
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(p.prefix)-spill")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try spillFolder(p)
         let sizes = [600_000, 100, 700_000, 500_000, 131_064 * 5 + 1]
         let bodies = sizes.enumerated().map { AMQPContentTests.body($0.element, seed: $0.offset) }
         let publisher = try await p.broker.session("publisher")
-        try await publisher.publish(bodies.enumerated().map { index, body in
-            var message = p.message("", key: queue, idempotencyKey: "\(p.prefix):\(index)")
-            message.properties.messageID = "m-\(index)"
-            message.body = body
-            return message
-        })
+        try await publisher.publish(bodies.enumerated().map { Self.message(p, queue, "m-\($0.offset)", $0.element) })
         let consumer = try await p.broker.session("consumer")
         let deliveries = try await consumer.consume(queue: queue, prefetch: 20, consumerTag: "held-\(p.prefix)", aloneAtBytes: 500_000,
                                                     spillDirectory: folder.path)
@@ -163,8 +167,7 @@ final class LargeDeliveryAloneTests: XCTestCase {
 
         // Paused until every large one is settled; then, with none in hand, the next large one is in memory again.
         consumer.ack(received[3], multiple: true)
-        try await publisher.publish([{ var m = p.message("", key: queue, idempotencyKey: "\(p.prefix):late"); m.properties.messageID = "late"
-                                       m.body = bodies[2]; return m }()])
+        try await publisher.publish([Self.message(p, queue, "late", bodies[2])])
         let waiting = try await p.broker.depth(queue)
         XCTAssertEqual(waiting, 1, "still paused: m-4 is in hand")
         consumer.ack(received[4])
@@ -183,19 +186,11 @@ final class LargeDeliveryAloneTests: XCTestCase {
     func testMiddlingDeliveriesBeyondTheBudgetWaitInFiles() async throws {
         let p = try await TestPipeline.make(stages: ["middling"])
         let queue = p.stage("middling")
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(p.prefix)-spill")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try spillFolder(p)
         let sizes = [200_000, 200_000, 200_000, 100, 200_000, 65_535, 300_000]
         let bodies = sizes.enumerated().map { AMQPContentTests.body($0.element, seed: $0.offset) }
-        func message(_ name: String, _ body: [UInt8]) -> OutgoingMessage {
-            var message = p.message("", key: queue, idempotencyKey: "\(p.prefix):\(name)")
-            message.properties.messageID = name
-            message.body = body
-            return message
-        }
         let publisher = try await p.broker.session("publisher")
-        try await publisher.publish(bodies.enumerated().map { message("m-\($0.offset)", $0.element) })
+        try await publisher.publish(bodies.enumerated().map { Self.message(p, queue, "m-\($0.offset)", $0.element) })
         let consumer = try await p.broker.session("consumer")
         let deliveries = try await consumer.consume(queue: queue, prefetch: 20, consumerTag: "middling-\(p.prefix)", aloneAtBytes: 500_000,
                                                     spillDirectory: folder.path)
@@ -210,7 +205,7 @@ final class LargeDeliveryAloneTests: XCTestCase {
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), [])
         consumer.ack(received[received.count - 1], multiple: true)
-        try await publisher.publish([message("late", bodies[0])])
+        try await publisher.publish([Self.message(p, queue, "late", bodies[0])])
         let late = await deliveries.next()
         XCTAssertEqual(late?.properties.messageID, "late")
         XCTAssertNil(late?.spilledBody, "nothing in hand: in memory")
@@ -225,11 +220,7 @@ final class LargeDeliveryAloneTests: XCTestCase {
         let queue = p.stage("nofile")
         let bodies = [AMQPContentTests.body(600_000, seed: 1), AMQPContentTests.body(600_000, seed: 2)]
         let publisher = try await p.broker.session("publisher")
-        try await publisher.publish(bodies.enumerated().map { index, body in
-            var message = p.message("", key: queue, idempotencyKey: "\(p.prefix):\(index)")
-            message.body = body
-            return message
-        })
+        try await publisher.publish(bodies.enumerated().map { Self.message(p, queue, "m-\($0.offset)", $0.element) })
         let consumer = try await p.broker.session("consumer")
         let deliveries = try await consumer.consume(queue: queue, prefetch: 20, consumerTag: "nofile-\(p.prefix)", aloneAtBytes: 500_000,
                                                     spillDirectory: "/nonexistent/\(p.prefix)")
@@ -247,9 +238,7 @@ final class LargeDeliveryAloneTests: XCTestCase {
     /// beside the one in hand waited in files, and no file is left.
     func testARunnerStartingOnABacklogOfLargeMessagesHoldsThemInFilesAndLosesNone() async throws {
         let p = try await TestPipeline.make(stages: ["a", "b"])
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(p.prefix)-spill")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try spillFolder(p)
         let db = FileManager.default.temporaryDirectory.appendingPathComponent("\(p.prefix)-sink.sqlite").path
         let session = try await p.broker.session("publisher")
         // Each at least 64 KiB (`AMQPConnection.holdableBytes`: smaller bodies are always kept in memory) and at least the
