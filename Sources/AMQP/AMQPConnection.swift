@@ -445,7 +445,13 @@ public final class AMQPConnection {
                 throw AMQPError.connectionLost("more content on channel \(channel) than its header announced")
             }
             if fragment.len > 0, let bytes = fragment.bytes {
+                let held = assembling[index].spill != nil
                 try assembling[index].append(UnsafeRawBufferPointer(start: bytes, count: fragment.len), logger: logger)
+                // A file that failed part-way left the body in memory: it counts against the budget from now on.
+                if held, assembling[index].spill == nil, case .delivery(let tag, _) = assembling[index].kind {
+                    inMemory[tag] = assembling[index].expected
+                    bytesInMemory += assembling[index].expected
+                }
             }
             return complete(at: index, generation: generation)
         default:

@@ -40,6 +40,13 @@ struct StageMetrics: Sendable {
         latency.recordNanoseconds(duration.nanoseconds)
     }
 
+    /// A delivery that arrived beyond the memory budget and waited in a file (`Delivery.spilledBody`), read back for its
+    /// turn: how many, and their bytes. A steady rise means the stage keeps a backlog of large messages.
+    func readBackFromFile(bytes: Int) {
+        Counter(label: "bridge_deliveries_held_in_files_total", dimensions: [("stage", stage)]).increment()
+        Counter(label: "bridge_delivery_bytes_held_in_files_total", dimensions: [("stage", stage)]).increment(by: Int64(bytes))
+    }
+
     func circuitOpen(_ open: Bool) {
         Gauge(label: "bridge_circuit_open", dimensions: [("stage", stage)]).record(open ? 1 : 0)
     }

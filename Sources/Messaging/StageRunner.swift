@@ -188,6 +188,9 @@ public final class StageRunner: Service, Sendable {
     /// read back, it goes back to the queue (nil), to come again.
     private func loaded(_ delivery: Delivery, on session: AMQPSession) async -> Delivery? {
         guard delivery.spilledBody != nil else { return delivery }
+        metrics.readBackFromFile(bytes: delivery.size)
+        logger.debug("a delivery held in a file is read back for its turn", metadata: [
+            "message_id": "\(delivery.properties.messageID ?? "")", "bytes": "\(delivery.size)"])
         do {
             return try await NIOThreadPool.singleton.runIfActive { try delivery.loadingSpilledBody() }
         } catch {

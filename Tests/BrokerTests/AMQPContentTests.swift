@@ -214,6 +214,48 @@ final class LargeDeliveryAloneTests: XCTestCase {
         await publisher.close()
     }
 
+    /// A file that fails part-way (here the process's file size limit, as a full disk would): the body goes on in memory,
+    /// whole, and from then on counts against the budget, so the next delivery beyond it waits in a file.
+    func testADeliveryWhoseFileFailsPartWayIsKeptWholeInMemoryAndCounted() async throws {
+        let p = try await TestPipeline.make(stages: ["partway"])
+        let queue = p.stage("partway")
+        let folder = try spillFolder(p)
+        let sizes = [600_000, 700_000, 100_000]
+        let bodies = sizes.enumerated().map { AMQPContentTests.body($0.element, seed: $0.offset) }
+        let publisher = try await p.broker.session("publisher")
+        try await publisher.publish(bodies.enumerated().map { Self.message(p, queue, "m-\($0.offset)", $0.element) })
+        let consumer = try await p.broker.session("consumer")
+        // Files of this process may not grow beyond 300,000 bytes while the deliveries arrive: a write past it fails with
+        // EFBIG (SIGXFSZ ignored). The broker is another process; nothing else in this one writes a file meanwhile.
+        var previous = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &previous)
+        var limited = rlimit(rlim_cur: 300_000, rlim_max: previous.rlim_max)
+        let handler = signal(SIGXFSZ, SIG_IGN)
+        XCTAssertEqual(setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &limited), 0)
+        var received: [Delivery] = []
+        do {
+            defer {
+                setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &previous)
+                signal(SIGXFSZ, handler)
+            }
+            let deliveries = try await consumer.consume(queue: queue, prefetch: 20, consumerTag: "partway-\(p.prefix)", aloneAtBytes: 1_000_000,
+                                                        spillDirectory: folder.path)
+            while received.count < sizes.count, let delivery = await deliveries.next() { received.append(delivery) }
+        }
+        XCTAssertEqual(received.map(\.size), sizes)
+        // m-0 in memory; m-1 would take 1,300,000 beyond the budget: to a file, which failed at 300,000, so in memory;
+        // m-2 then finds 1,300,000 in memory and waits in a file (100,000 bytes: within the limit).
+        XCTAssertEqual(received.map { $0.spilledBody != nil }, [false, false, true])
+        for (delivery, body) in zip(received, bodies) {
+            XCTAssertEqual(try delivery.loadingSpilledBody().body, body, "\(delivery.properties.messageID ?? "") whole")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), [])
+        consumer.ack(received[received.count - 1], multiple: true)
+        await consumer.cancelConsumer()
+        await consumer.close()
+        await publisher.close()
+    }
+
     /// Without a folder it can write to, a large delivery that would wait in a file waits in memory, whole.
     func testALargeDeliveryWhoseFileCannotBeMadeIsKeptInMemory() async throws {
         let p = try await TestPipeline.make(stages: ["nofile"])
@@ -249,14 +291,19 @@ final class LargeDeliveryAloneTests: XCTestCase {
         })
         await session.close()
         let sink = try p.relay("b", ["--sink-db", db])
+        let port = Int.random(in: 20_000...32_000)  // below Linux's ephemeral ports (32768–60999), which outgoing connections take
         let a = try p.relay("a", ["--to-exchange", p.exchange, "--to-key", p.stage("b"), "--max-batch-bytes", "65536", "--prefetch", "50",
-                                  "--spill-dir", folder.path, "--log-level", "info"])
+                                  "--spill-dir", folder.path, "--log-level", "info"], httpPort: port)
         let store = try IdempotencyStore(path: db)
         try await eventually("all eight reach the sink") { try await store.count() == 8 }
         let left = try await p.depth(p.stage("a"))
         XCTAssertEqual(left, 0)
         let held = a.log.components(separatedBy: "waits in a file for its turn").count - 1
         XCTAssertGreaterThanOrEqual(held, 1, "some were sent beside the first and waited in files:\n\(a.log)")
+        // Every one held in a file is counted as it is read back for its turn.
+        let metrics = try await WorkerProcess.get(port, "/metrics").body
+        XCTAssertEqual(WorkerProcess.sum(metrics, "bridge_deliveries_held_in_files_total"), Double(held), metrics)
+        XCTAssertGreaterThanOrEqual(WorkerProcess.sum(metrics, "bridge_delivery_bytes_held_in_files_total"), Double(held * 70_000))
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
         XCTAssertEqual(files, [])
         _ = sink

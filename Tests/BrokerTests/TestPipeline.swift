@@ -1,5 +1,8 @@
 import AMQP
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Messaging
 import XCTest
 
@@ -89,6 +92,18 @@ struct TestPipeline {
 final class WorkerProcess: @unchecked Sendable {
     let process: Process
     let logFile: URL
+
+    /// A GET to a worker's operations endpoint on this host: its status and body.
+    static func get(_ port: Int, _ path: String) async throws -> (status: Int, body: String) {
+        let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    /// The sum of a metric's samples (every label set) in a /metrics page.
+    static func sum(_ metrics: String, _ name: String) -> Double {
+        metrics.split(separator: "\n").filter { $0.hasPrefix(name + "{") || $0.hasPrefix(name + " ") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+    }
 
     static func binDirectory() -> URL {
         if let dir = ProcessInfo.processInfo.environment["BRIDGE_BIN_DIR"] { return URL(fileURLWithPath: dir) }

@@ -4,9 +4,6 @@ import Foundation
 import Messaging
 import TestPrograms
 import XCTest
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 final class TopologyAndEndpointTests: XCTestCase {
     /// The committed definitions file, applied to the broker with `bridgectl topology apply`, is what the broker then holds.
@@ -98,12 +95,12 @@ final class TopologyAndEndpointTests: XCTestCase {
         let p = try await TestPipeline.make(stages: ["a"])
         let port = Int.random(in: 20_000...32_000)  // below Linux's ephemeral ports (32768–60999), which outgoing connections take
         let worker = try p.relay("a", ["--to-exchange", p.exchange, "--to-key", "\(p.prefix).out"], httpPort: port)
-        try await eventually("ready") { (try? await get(port, "/health/ready"))?.status == 200 }
-        let live = try await get(port, "/health/live")
+        try await eventually("ready") { (try? await WorkerProcess.get(port, "/health/ready"))?.status == 200 }
+        let live = try await WorkerProcess.get(port, "/health/live")
         XCTAssertEqual(live.status, 200)
         try await p.publish(count: 5, to: "a")
         try await eventually("processed") { try await p.depth("\(p.prefix).out") == 5 }
-        let metrics = try await get(port, "/metrics").body
+        let metrics = try await WorkerProcess.get(port, "/metrics").body
         XCTAssertTrue(metrics.contains("bridge_messages_handled_total"), metrics)
         XCTAssertTrue(metrics.contains("bridge_handler_duration_seconds"), metrics)
         _ = worker
@@ -118,24 +115,14 @@ final class TopologyAndEndpointTests: XCTestCase {
                                        "--breaker-threshold", "3", "--breaker-pause-ms", "60000", "--concurrency", "1", "--batch", "1"],
                                  httpPort: port)
         try await p.publish(count: 10, to: "a")
-        try await eventually("circuit opens") { (try? await get(port, "/health/ready"))?.body.contains("circuit open") == true }
-        let metrics = try await get(port, "/metrics").body
-        XCTAssertEqual(sum(metrics, "bridge_retries_total"), 3, "only the failures that opened the circuit were sent to retry")
-        XCTAssertEqual(sum(metrics, "bridge_circuit_open"), 1)
+        try await eventually("circuit opens") { (try? await WorkerProcess.get(port, "/health/ready"))?.body.contains("circuit open") == true }
+        let metrics = try await WorkerProcess.get(port, "/metrics").body
+        XCTAssertEqual(WorkerProcess.sum(metrics, "bridge_retries_total"), 3, "only the failures that opened the circuit were sent to retry")
+        XCTAssertEqual(WorkerProcess.sum(metrics, "bridge_circuit_open"), 1)
         let waiting = try await p.depth(p.stage("a"))
         XCTAssertEqual(waiting, 0, "the other 7 are held by the paused consumer (unacked), not cycled through retries")
         let first = try await p.depth(p.stage("a") + ".delay.30s"), second = try await p.depth(p.stage("a") + ".delay.1m")
         XCTAssertEqual(first + second, 3, "jitter may send a failure one tier up")
         _ = worker
-    }
-
-    private func sum(_ metrics: String, _ name: String) -> Double {
-        metrics.split(separator: "\n").filter { $0.hasPrefix(name + "{") || $0.hasPrefix(name + " ") }
-            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
-    }
-
-    private func get(_ port: Int, _ path: String) async throws -> (status: Int, body: String) {
-        let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 }

@@ -19,6 +19,14 @@ import Testing
         #expect(hours.stores[StoreID("S02")]?.minutesOutside(minuteOfDay: 180) == 60)
     }
 
+    @Test func numericStoreIdsAreReadAsWritten() throws {
+        // Heartland's location ids are numbers. YAML's rules make the value `101` an integer and `007` the number 7; the
+        // file's keys are read as the text written.
+        let hours = try StoreHoursFile(path: try file("101: \"07:00-22:00\"\n007: 08:00-20:00\n"))
+        #expect(hours.stores[StoreID("101")] == StoreHours(opening: 420, closing: 1320))
+        #expect(hours.stores[StoreID("007")] == StoreHours(opening: 480, closing: 1200))
+    }
+
     @Test func theShippedFileLoads() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Config/store-hours.yaml").path
