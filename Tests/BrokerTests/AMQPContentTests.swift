@@ -214,6 +214,38 @@ final class LargeDeliveryAloneTests: XCTestCase {
         await publisher.close()
     }
 
+    /// Paused and resumed while the broker is still sending the prefetch: a large delivery first, then hundreds of small
+    /// ones, four times over. Every one arrives once and the connection holds. With the same consumer tag on each resume,
+    /// RabbitMQ 3.10's quorum queue took the next deliveries as out of sequence and crashed the channel (INTERNAL_ERROR,
+    /// rabbitmq-server#5927), as `scripts/compose-test`'s backlog day found: each resume now consumes with a new tag.
+    func testResumingWhileDeliveriesAreInFlightKeepsTheConnectionAndLosesNone() async throws {
+        let p = try await TestPipeline.make(stages: ["resume"])
+        let queue = p.stage("resume")
+        let publisher = try await p.broker.session("publisher")
+        var names: [String] = []
+        for round in 0..<4 {
+            var batch = [Self.message(p, queue, "large-\(round)", [UInt8](repeating: 1, count: 600_000))]
+            batch += (0..<300).map { Self.message(p, queue, "small-\(round)-\($0)", [UInt8](repeating: 2, count: 100)) }
+            names += batch.map { $0.properties.messageID ?? "" }
+            try await publisher.publish(batch)
+        }
+        let consumer = try await p.broker.session("consumer")
+        let deliveries = try await consumer.consume(queue: queue, prefetch: 200, consumerTag: "resume-\(p.prefix)", aloneAtBytes: 500_000)
+        var received: [String] = []
+        while received.count < names.count, let delivery = await deliveries.next() {
+            received.append(delivery.properties.messageID ?? "")
+            consumer.ack(delivery)
+        }
+        XCTAssertEqual(received.count, names.count, "the deliveries ended early: the connection was lost")
+        XCTAssertEqual(Set(names).subtracting(received).count, 0, "messages that never arrived")
+        XCTAssertEqual(received.count, Set(received).count, "none twice")
+        let left = try await p.broker.depth(queue)
+        XCTAssertEqual(left, 0)
+        await consumer.cancelConsumer()
+        await consumer.close()
+        await publisher.close()
+    }
+
     /// A file that fails part-way (here the process's file size limit, as a full disk would): the body goes on in memory,
     /// whole, and from then on counts against the budget, so the next delivery beyond it waits in a file.
     func testADeliveryWhoseFileFailsPartWayIsKeptWholeInMemoryAndCounted() async throws {
