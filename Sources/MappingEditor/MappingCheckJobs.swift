@@ -1,81 +1,19 @@
-import Foundation
-import Synchronization
+/// The mapping checks the console runs (`MappingWorkbench.checkInBackground`).
+public typealias MappingCheckJobs = CheckJobs<MappingCheckInput, MappingCheck>
 
-/// The mapping check run off the console's request (docs/MAPPING.md, "Cost"): trying every kept batch of 30 days takes
-/// minutes for a merchant with many stores, longer than a request may be held. A check is one job per exact input — the
-/// candidate's text, the file in force, Sage's chart as read, and which batches and pay runs the window holds — so asking
-/// again (the page reloading itself, or the save) finds the same job, running with its progress or done with its result;
-/// a change to any input is a new job. Jobs are kept in memory, a few at a time: a restarted console checks again.
-public actor MappingCheckJobs {
-    /// What a check is run on; two equal keys give the same check.
-    public struct Key: Hashable, Sendable {
-        public var candidate: String
-        public var inForce: String?
-        /// Sage's chart as read (number, name, active), in account order.
-        public var chart: String
-        /// The window's batches and pay runs (`KeptEvents.fingerprint`).
-        public var kept: String
+/// What a mapping check is run on; two equal inputs give the same check.
+public struct MappingCheckInput: Hashable, Sendable {
+    public var candidate: String
+    public var inForce: String?
+    /// Sage's chart as read (number, name, active), in account order.
+    public var chart: String
+    /// The window's batches and pay runs (`KeptEvents.fingerprint`).
+    public var kept: String
 
-        public init(candidate: String, inForce: String?, chart: String, kept: String) {
-            self.candidate = candidate
-            self.inForce = inForce
-            self.chart = chart
-            self.kept = kept
-        }
-    }
-
-    public enum Status: Sendable, Equatable {
-        /// `tried` of `total` closed batches and pay runs tried so far.
-        case running(tried: Int, total: Int)
-        case finished(MappingCheck)
-        case failed(String)
-    }
-
-    final class Job: Sendable {
-        let state = Mutex<Status>(.running(tried: 0, total: 0))
-        let started = ContinuousClock.now
-    }
-
-    private var jobs: [Key: Job] = [:]
-    /// How many finished jobs are kept (the oldest are forgotten first).
-    let keep: Int
-
-    public init(keep: Int = 8) { self.keep = keep }
-
-    /// The check of `key`: started with `run` unless a job for it runs or has finished (a failed one is started again),
-    /// then awaited at most `wait`.
-    public func status(of key: Key, wait: Duration,
-                       run: @escaping @Sendable (_ progress: @escaping @Sendable (_ tried: Int, _ total: Int) -> Void) async throws -> MappingCheck) async -> Status {
-        let job: Job
-        if let known = jobs[key], known.state.withLock({ if case .failed = $0 { false } else { true } }) {
-            job = known
-        } else {
-            job = Job()
-            jobs[key] = job
-            forgetOld()
-            Task {
-                let progress: @Sendable (Int, Int) -> Void = { tried, total in
-                    job.state.withLock { if case .running = $0 { $0 = .running(tried: tried, total: total) } }
-                }
-                let outcome: Status
-                do { outcome = .finished(try await run(progress)) } catch { outcome = .failed("\(error)") }
-                job.state.withLock { $0 = outcome }
-            }
-        }
-        let deadline = ContinuousClock.now + wait
-        while true {
-            let status = job.state.withLock { $0 }
-            if case .running = status, ContinuousClock.now < deadline {
-                try? await Task.sleep(for: .milliseconds(20))
-                continue
-            }
-            return status
-        }
-    }
-
-    private func forgetOld() {
-        let finished = jobs.filter { $0.value.state.withLock { if case .running = $0 { false } else { true } } }
-        guard finished.count > keep else { return }
-        for (key, _) in finished.sorted(by: { $0.value.started < $1.value.started }).prefix(finished.count - keep) { jobs[key] = nil }
+    public init(candidate: String, inForce: String?, chart: String, kept: String) {
+        self.candidate = candidate
+        self.inForce = inForce
+        self.chart = chart
+        self.kept = kept
     }
 }

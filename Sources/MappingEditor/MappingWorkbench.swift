@@ -118,13 +118,13 @@ public struct MappingWorkbench: Sendable {
             guard let history else { break }
             let page = try await history.batchPage(since: since, after: cursor, limit: batchPageSize)
             cursor = page.next
-            findings += await Self.offThePool {
+            findings += await offThePool {
                 MappingChecker.findings(of: page.events, candidate: candidate, inForce: inForce,
                                         concurrency: ProcessInfo.processInfo.activeProcessorCount, tried: tried)
             }
         } while cursor != nil
         let perBatch = findings
-        return await Self.offThePool {
+        return await offThePool {
             MappingChecker.check(candidate, inForce: inForce, chart: chart, findings: perBatch, payRuns: payRuns, since: since, tried: tried)
         }
     }
@@ -134,17 +134,11 @@ public struct MappingWorkbench: Sendable {
     public func checkInBackground(_ candidate: MappingDocument, wait: Duration? = nil) async throws -> MappingCheckJobs.Status {
         let chart = try await chart()
         let since = now().addingTimeInterval(-window)
-        let key = MappingCheckJobs.Key(candidate: candidate.text, inForce: (try? inForce())?.text,
-                                       chart: chart.map { "\($0.accountNumber)\t\($0.description)\t\($0.isActive)" }.joined(separator: "\n"),
-                                       kept: try await history()?.fingerprint(since: since) ?? "")
+        let key = MappingCheckInput(candidate: candidate.text, inForce: (try? inForce())?.text,
+                                    chart: chart.map { "\($0.accountNumber)\t\($0.description)\t\($0.isActive)" }.joined(separator: "\n"),
+                                    kept: try await history()?.fingerprint(since: since) ?? "")
         return await checks.status(of: key, wait: wait ?? checkWait) { progress in
             try await self.check(candidate, chart: chart, progress: progress)
-        }
-    }
-
-    static func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: work()) }.start()
         }
     }
 

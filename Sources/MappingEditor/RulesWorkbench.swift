@@ -33,6 +33,23 @@ public struct RulesCheck: Codable, Sendable, Equatable {
     public var passed: Bool { syntaxError == nil }
 }
 
+/// The backtests the console runs (`RulesWorkbench.checkInBackground`).
+public typealias RulesCheckJobs = CheckJobs<RulesCheckInput, RulesCheck>
+
+/// What a backtest is run on; two equal inputs give the same `RulesCheck`.
+public struct RulesCheckInput: Hashable, Sendable {
+    public var candidate: String
+    /// The rule file's text (nil: it cannot be read).
+    public var inForce: String?
+    public var days: Int
+    /// The model that gives `:risk_score:` (nil: none, every score 0).
+    public var modelPath: String?
+    /// The mapping file's text, with which the transformer's code builds the batches.
+    public var mapping: String?
+    /// The window's kept batches (`KeptEvents.fingerprint`).
+    public var kept: String
+}
+
 /// The fraud rules on the mapping page: the file the fraud-scorer reads (`--rules` / `BRIDGE_FRAUD_RULES`, reloaded by
 /// `RuleSetFile` when it changes), checked (it must parse) and backtested on the card sales of the last N days before a
 /// save, saved as versions like the mapping.
@@ -41,7 +58,8 @@ public struct RulesCheck: Codable, Sendable, Equatable {
 /// kept, through the transformer (with the mapping in force) to their card activity, each sale as the scorer's event
 /// (`SettlementSales.event`), through a fresh in-memory feature store, so velocity and baselines are those of the
 /// window only. Gateway-feed events (declines, voids, pre-authorisations) and real-time refunds are not replayed;
-/// without a model every `:risk_score:` is 0.
+/// without a model every `:risk_score:` is 0. The console runs it off the request, as a job, like the mapping check
+/// (docs/MAPPING.md, "Cost").
 public struct RulesWorkbench: Sendable {
     public var rulesPath: String
     public var versions: MappingVersions?
@@ -49,6 +67,12 @@ public struct RulesWorkbench: Sendable {
     public var historyPath: String?
     public var modelPath: String?
     public var now: @Sendable () -> Date = { Date() }
+    /// How long the console's request waits for a backtest before answering with its progress (the backtest goes on).
+    public var checkWait: Duration = .seconds(3)
+    /// How many kept batches a backtest reads and builds at a time.
+    public var batchPageSize = 32
+    /// The backtests run for the console, shared by every copy of this workbench.
+    public let checks = RulesCheckJobs()
 
     public init(rulesPath: String, versions: MappingVersions?, mappingPath: String, historyPath: String?, modelPath: String?) {
         self.rulesPath = rulesPath
@@ -73,9 +97,14 @@ public struct RulesWorkbench: Sendable {
         }
     }
 
-    /// Parses `text` and runs it and the rules in force on the card sales of the last `days` days.
+    /// Parses `text` and runs it and the rules in force on the card sales of the last `days` days (1 to 120): the whole
+    /// backtest, awaited (the console runs it as a job, `checkInBackground`).
     public func check(_ text: String, days: Int) async throws -> RulesCheck {
-        let days = min(max(days, 1), 120)
+        try await check(text, days: days, progress: nil)
+    }
+
+    func check(_ text: String, days: Int, progress: (@Sendable (_ tried: Int, _ total: Int) -> Void)?) async throws -> RulesCheck {
+        let days = Self.clamped(days: days)
         var check = RulesCheck(days: days, batches: 0, events: 0, candidateRules: [], inForceRules: [], actions: [])
         let candidate: RuleSet
         do {
@@ -85,30 +114,77 @@ public struct RulesWorkbench: Sendable {
             return check
         }
         let current = try? RuleParser.parse(try inForce(), file: rulesPath)
-        let events = try await recentSales(days: days, batches: &check.batches)
+        let (events, batches) = try await recentSales(days: days, progress: progress)
+        check.batches = batches
         check.events = events.count
-        let model = try modelPath.map(FraudModel.load(path:)) ?? .unscored
-        let proposed = BacktestReport.run(candidate, on: try await HistoryReplay.assess(events, model: model, rules: candidate))
-        check.candidateRules = proposed.perRule.map { .init(label: $0.label, matched: $0.matched) }
-        var before: BacktestReport?
-        if let current {
-            before = BacktestReport.run(current, on: try await HistoryReplay.assess(events, model: model, rules: current))
-            check.inForceRules = before?.perRule.map { .init(label: $0.label, matched: $0.matched) } ?? []
+        // Both replays and their counts on a thread of their own: seconds of CPU for a month of many stores.
+        let modelPath = modelPath
+        let (proposed, before) = try await offThePool { () async throws -> (BacktestReport, BacktestReport?) in
+            let model = try modelPath.map(FraudModel.load(path:)) ?? .unscored
+            let proposed = BacktestReport.run(candidate, on: try await HistoryReplay.assess(events, model: model, rules: candidate))
+            guard let current else { return (proposed, nil) }
+            return (proposed, BacktestReport.run(current, on: try await HistoryReplay.assess(events, model: model, rules: current)))
         }
+        check.candidateRules = proposed.perRule.map { .init(label: $0.label, matched: $0.matched) }
+        check.inForceRules = before?.perRule.map { .init(label: $0.label, matched: $0.matched) } ?? []
         check.actions = FraudAction.allCases.map { action in
             .init(action: action.rawValue, inForce: before?.perAction[action]?.matched ?? 0, candidate: proposed.perAction[action]?.matched ?? 0)
         }
         return check
     }
 
-    /// The card sales of the closed batches kept in the window, as the fraud-scorer's events, oldest first.
-    func recentSales(days: Int, batches: inout Int) async throws -> [LabelledEvent] {
-        guard let historyPath else { return [] }
-        let kept = try await KeptEvents.open(path: historyPath).batches(since: now().addingTimeInterval(-Double(days) * 24 * 3600))
-        batches = kept.count
+    /// The backtest as the console runs it: a job per exact input (`RulesCheckJobs`), awaited at most `wait`; asking again
+    /// gives its progress, then its result. A text that does not parse is answered at once with its syntax error.
+    public func checkInBackground(_ text: String, days: Int, wait: Duration? = nil) async throws -> RulesCheckJobs.Status {
+        guard (try? RuleParser.parse(text, file: rulesPath)) != nil else { return .finished(try await check(text, days: days)) }
+        return await checks.status(of: try await input(text, days: days), wait: wait ?? checkWait) { progress in
+            try await self.check(text, days: days, progress: progress)
+        }
+    }
+
+    /// What the backtest of `text` on the last `days` days depends on, as it is now.
+    func input(_ text: String, days: Int) async throws -> RulesCheckInput {
+        let days = Self.clamped(days: days)
+        let kept = try await historyPath.map { try KeptEvents.open(path: $0) }?.fingerprint(since: windowStart(days: days)) ?? ""
+        return RulesCheckInput(candidate: text, inForce: try? inForce(), days: days, modelPath: modelPath,
+                               mapping: try? String(contentsOfFile: mappingPath, encoding: .utf8), kept: kept)
+    }
+
+    /// The days a backtest covers: 1 to 120.
+    static func clamped(days: Int) -> Int { min(max(days, 1), 120) }
+
+    /// Where the window of the last `days` days starts.
+    func windowStart(days: Int) -> Date { now().addingTimeInterval(-Double(days) * 24 * 3600) }
+
+    /// The card sales of the closed batches kept in the window, as the fraud-scorer's events, oldest first, and how many
+    /// batches were read. The window is read a page of batches at a time (a batch's tickets can be megabytes), each page
+    /// built by the transformer's code on a thread of its own; only the sales are kept.
+    func recentSales(days: Int, progress: (@Sendable (_ tried: Int, _ total: Int) -> Void)?) async throws -> (events: [LabelledEvent], batches: Int) {
+        guard let historyPath else { return ([], 0) }
+        let history = try KeptEvents.open(path: historyPath)
+        let since = windowStart(days: days)
+        let total = try await history.batchCount(since: since)
+        progress?(0, total)
         let transformer = TransformerHandler(rules: try MappingRules.load(path: mappingPath))
         var events: [LabelledEvent] = []
-        for event in kept {
+        var batches = 0
+        var cursor: KeptEvents.Cursor?
+        repeat {
+            let page = try await history.batchPage(since: since, after: cursor, limit: batchPageSize)
+            cursor = page.next
+            guard !page.events.isEmpty else { continue }
+            events += try await offThePool { try Self.sales(of: page.events, transformer: transformer) }
+            batches += page.events.count
+            progress?(batches, total)
+        } while cursor != nil
+        let read = events
+        return (await offThePool { read.sorted { ($0.event.occurredAt, $0.event.id) < ($1.event.occurredAt, $1.event.id) } }, batches)
+    }
+
+    /// The card sales of `batches` as the fraud-scorer scores them (a batch the transformer cannot build is left out).
+    static func sales(of batches: [BatchClosedEvent], transformer: TransformerHandler) throws -> [LabelledEvent] {
+        var events: [LabelledEvent] = []
+        for event in batches {
             guard let built = try? transformer.settlement(batch: event) else { continue }
             for document in built.documents {
                 guard let activity = document.cardActivity else { continue }
@@ -117,7 +193,7 @@ public struct RulesWorkbench: Sendable {
                 }
             }
         }
-        return events.sorted { ($0.event.occurredAt, $0.event.id) < ($1.event.occurredAt, $1.event.id) }
+        return events
     }
 
     /// Saves a text that parses as a new version (the fraud-scorer reads the file again when it changes).

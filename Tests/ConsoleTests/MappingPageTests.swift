@@ -1,6 +1,6 @@
 import Alerter
 import Foundation
-import MappingEditor
+@testable import MappingEditor
 import MappingTestSupport
 @testable import OperationsConsole
 import XCTest
@@ -227,4 +227,57 @@ final class RulesPageTests: XCTestCase {
         let audit = try await console.actionAudit()
         XCTAssertTrue(audit.contains { $0.event == "rules_saved" && $0.actor == "mia" }, "\(audit)")
     }
+
+    /// A backtest longer than the request's wait (docs/MAPPING.md, "Cost"): the page answers with its progress and reloads
+    /// itself (the JSON twin carries the progress too) until the backtest is done, then shows it.
+    func testABacktestStillRunningShowsItsProgressAndThePageReloadsUntilItIsDone() async throws {
+        let mapping = try await MappingFixture.start()
+        defer { Task { await mapping.stop() } }
+        let path = mapping.folder.appendingPathComponent("rules.txt").path
+        try "review if :amount: > 100000\n".write(toFile: path, atomically: true, encoding: .utf8)
+        var configured = RulesWorkbench(rulesPath: path, versions: nil, mappingPath: mapping.mappingPath, historyPath: mapping.inboxPath, modelPath: nil)
+        configured.checkWait = .zero
+        let workbench = configured
+        let console = try ConsoleFixture.make { $0.rules = workbench }
+        let mia = try await console.login("mia", "map-secret")
+        let text = "review if :amount: > 1000\n"
+        // The page's job, held back once it has read the window (the console's copy of the workbench shares its jobs).
+        let (release, releaser) = AsyncStream<Void>.makeStream()
+        let held: @Sendable (@escaping @Sendable (Int, Int) -> Void) async throws -> RulesCheck = { progress in
+            let check = try await workbench.check(text, days: 30, progress: progress)
+            for await _ in release { break }
+            return check
+        }
+        let input = try await workbench.input(text, days: 30)
+        try await eventually("the held backtest has read the window") {
+            await workbench.checks.status(of: input, wait: .zero, run: held) == .running(tried: 1, total: 1)
+        }
+        let query = ["check": "1", "days": "30", "text": text]
+        let running = await console.get("/rules", ["cookie": mia.cookie], query: query)
+        XCTAssertEqual(running.status, 200, running.text)
+        XCTAssertTrue(running.text.contains("id=\"rules-running\"") && running.text.contains("1 of 1 closed batches read so far"), running.text)
+        XCTAssertTrue(running.text.contains("<meta http-equiv=\"refresh\" content=\"2\">"), running.text)
+        XCTAssertFalse(running.text.contains("id=\"rules-verdict\""), running.text)
+        let json = try decodeJSON(RulesProbe.self, await console.get("/api/rules", ["cookie": mia.cookie], query: query))
+        XCTAssertEqual(json.checkRunning?.tried, 1)
+        XCTAssertEqual(json.checkRunning?.total, 1)
+        XCTAssertNil(json.check)
+
+        releaser.yield()
+        releaser.finish()
+        var page = running
+        try await eventually("the page shows the backtest once it is done") {
+            page = await console.get("/rules", ["cookie": mia.cookie], query: query)
+            return page.text.contains("id=\"rules-verdict\"")
+        }
+        XCTAssertTrue(page.text.contains("Backtest on 1 card sale(s) of 1 closed batch(es) in the last 30 day(s)"), page.text)
+        XCTAssertFalse(page.text.contains("id=\"rules-running\"") || page.text.contains("http-equiv=\"refresh\""), page.text)
+    }
+}
+
+/// The parts of `/api/rules` the tests read.
+private struct RulesProbe: Decodable {
+    struct Progress: Decodable { var tried, total: Int }
+    var checkRunning: Progress?
+    var check: RulesCheck?
 }

@@ -54,6 +54,54 @@ import Testing
         #expect(await jobs.status(of: Self.key("candidate"), wait: .seconds(30), run: run) == .finished(Self.finished))
     }
 
+    /// The checks' and the backtest's CPU (`offThePool`) holds threads of its own, across its awaits too: more works blocked
+    /// at once than the cooperative pool has threads, and the pool still runs the task that lets them go.
+    @Test func workOffThePoolLeavesTheCooperativePoolFreeAcrossItsAwaits() async throws {
+        let works = ProcessInfo.processInfo.activeProcessorCount + 1
+        let gate = Gate()
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<works {
+                group.addTask {
+                    await offThePool { () async -> Bool in
+                        await Task.yield()  // resumed on the work's own thread, not on the pool
+                        return gate.pass()
+                    }
+                }
+            }
+            while gate.arrived < works, Date() < gate.deadline { try await Task.sleep(for: .milliseconds(10)) }
+            gate.open()
+            for try await passed in group { #expect(passed) }
+        }
+        #expect(gate.arrived == works)
+    }
+
+    /// Blocks the threads that arrive until it is opened (false if it is not opened within 30 s).
+    final class Gate: Sendable {
+        private let condition = NSCondition()
+        private let state = Mutex((arrived: 0, open: false))
+        let deadline = Date().addingTimeInterval(30)
+
+        var arrived: Int { state.withLock { $0.arrived } }
+
+        func pass() -> Bool {
+            condition.lock()
+            defer { condition.unlock() }
+            state.withLock { $0.arrived += 1 }
+            while !state.withLock({ $0.open }) {
+                // blocking-ok: a thread of offThePool's own (were it the pool's, the test's task could not open the gate)
+                guard condition.wait(until: deadline) else { return false }
+            }
+            return true
+        }
+
+        func open() {
+            condition.lock()
+            state.withLock { $0.open = true }
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
     /// The batches are tried by several threads; the findings (errors, warnings, their order) are those of one thread.
     @Test func theCheckFindsTheSameProblemsInTheSameOrderWhateverTheConcurrency() async throws {
         let fixture = try await MappingFixture.start()

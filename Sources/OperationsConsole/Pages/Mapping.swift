@@ -3,6 +3,23 @@ import Foundation
 import MappingEditor
 import SageConnector
 
+/// A check that goes on after the request (the mapping check, the rules' backtest; the page reloads itself): how many of the
+/// window's kept batches (and pay runs) it has tried so far.
+struct CheckProgress: Encodable, Sendable {
+    var tried, total: Int
+}
+
+extension CheckJobs.Status {
+    /// The status as a page shows it: the result once finished, the progress while running, why it failed.
+    var shown: (outcome: Outcome?, running: CheckProgress?, failure: String?) {
+        switch self {
+        case .finished(let outcome): (outcome, nil, nil)
+        case .running(let tried, let total): (nil, CheckProgress(tried: tried, total: total), nil)
+        case .failed(let why): (nil, nil, why)
+        }
+    }
+}
+
 /// `/mapping`: the GL mapping as rows, edited with choices from Sage's live chart, checked and previewed before a save.
 struct MappingPage: Encodable, Sendable {
     struct Row: Encodable, Sendable {
@@ -16,10 +33,6 @@ struct MappingPage: Encodable, Sendable {
     struct Account: Encodable, Sendable {
         var number, name: String
         var active: Bool
-    }
-
-    struct CheckProgress: Encodable, Sendable {
-        var tried, total: Int
     }
 
     struct Day: Encodable, Sendable {
@@ -98,11 +111,7 @@ extension OperationsConsole {
             return page
         }
         do {
-            switch try await workbench.checkInBackground(candidate) {
-            case .finished(let check): page.check = check
-            case .running(let tried, let total): page.checkRunning = .init(tried: tried, total: total)
-            case .failed(let why): page.checkProblem = why
-            }
+            (page.check, page.checkRunning, page.checkProblem) = try await workbench.checkInBackground(candidate).shown
         } catch { page.checkProblem = "\(error)" }
         if let day = fields["day"], !day.isEmpty {
             page.previewDay = day

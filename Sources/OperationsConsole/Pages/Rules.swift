@@ -2,7 +2,7 @@ import Foundation
 import FraudScoring
 import MappingEditor
 
-/// `/rules`: the fraud rule file, a candidate text's check and backtest.
+/// `/rules`: the fraud rule file, a candidate text's check and backtest (run off the request, `checkInBackground`).
 struct RulesPage: Encodable, Sendable {
     var file: String
     /// The candidate (from the query), else the file's text.
@@ -11,6 +11,8 @@ struct RulesPage: Encodable, Sendable {
     /// The candidate differs from the file.
     var changed: Bool
     var check: RulesCheck?
+    /// The backtest still running (it goes on after the request; the page reloads itself): batches read so far.
+    var checkRunning: CheckProgress?
     var problem: String?
 }
 
@@ -30,9 +32,12 @@ extension OperationsConsole {
         do { inForce = try workbench.inForce() } catch { throw ConsoleError.unavailable("\(error)") }
         let text = fields["text"].map { $0.replacingOccurrences(of: "\r\n", with: "\n") } ?? inForce
         var page = RulesPage(file: workbench.rulesPath, text: text, days: Int(fields["days"] ?? "") ?? 30, changed: text != inForce)
-        if fields["check"] != nil {
-            do { page.check = try await workbench.check(text, days: page.days) } catch { page.problem = "the backtest failed: \(error)" }
-        }
+        guard fields["check"] != nil else { return page }
+        do {
+            let shown = try await workbench.checkInBackground(text, days: page.days).shown
+            (page.check, page.checkRunning) = (shown.outcome, shown.running)
+            page.problem = shown.failure.map { "the backtest failed: \($0)" }
+        } catch { page.problem = "the backtest failed: \(error)" }
         return page
     }
 

@@ -121,6 +121,14 @@ extension HTML {
             the card sales of the last days, next to the rules in force. <a href="/rules/versions">Versions</a> · <a href="/mapping">GL mapping</a>.</p>
             """
         if let problem = page.problem { html += "<p class=\"error\" id=\"rules-problem\">\(escape(problem))</p>" }
+        if let running = page.checkRunning {
+            // The backtest goes on after this request: the page asks again every two seconds until it has the result.
+            html += """
+                <meta http-equiv="refresh" content="2"><p class="notice" id="rules-running">Backtesting the rules on the last \(page.days) \
+                day(s): \(running.tried) of \(running.total) closed batches read so far (then their card sales are replayed through both rule \
+                sets). This page reloads itself until the backtest is done.</p>
+                """
+        }
         if let check = page.check {
             if let error = check.syntaxError {
                 html += "<p class=\"error\" id=\"rules-verdict\">The rules cannot be saved: \(escape(error))</p>"
