@@ -42,8 +42,9 @@ public struct RulesCheckInput: Hashable, Sendable {
     /// The rule file's text (nil: it cannot be read).
     public var inForce: String?
     public var days: Int
-    /// The model that gives `:risk_score:` (nil: none, every score 0).
-    public var modelPath: String?
+    /// The model that gives `:risk_score:`, its file's text as it is now (nil: none, every score 0), so that a model
+    /// retrained into the same file is a new input.
+    public var model: String?
     /// The mapping file's text, with which the transformer's code builds the batches.
     public var mapping: String?
     /// The window's kept batches (`KeptEvents.fingerprint`).
@@ -146,7 +147,8 @@ public struct RulesWorkbench: Sendable {
     func input(_ text: String, days: Int) async throws -> RulesCheckInput {
         let days = Self.clamped(days: days)
         let kept = try await historyPath.map { try KeptEvents.open(path: $0) }?.fingerprint(since: windowStart(days: days)) ?? ""
-        return RulesCheckInput(candidate: text, inForce: try? inForce(), days: days, modelPath: modelPath,
+        let model = modelPath.map { (try? String(contentsOfFile: $0, encoding: .utf8)) ?? "unreadable: \($0)" }
+        return RulesCheckInput(candidate: text, inForce: try? inForce(), days: days, model: model,
                                mapping: try? String(contentsOfFile: mappingPath, encoding: .utf8), kept: kept)
     }
 

@@ -24,6 +24,26 @@ import Testing
         return (fixture, try make(fixture))
     }
 
+    /// A backtest's job is keyed by what it reads: a model retrained into the same file is a new input, as is a rule
+    /// file or mapping changed on disk; the same files give the same input.
+    @Test func aModelRewrittenInPlaceIsANewInput() async throws {
+        let fixture = try await MappingFixture.start()
+        defer { Task { await fixture.stop() } }
+        var workbench = try make(fixture)
+        let model = fixture.folder.appendingPathComponent("model.json")
+        try "{\"version\": 1}".write(to: model, atomically: true, encoding: .utf8)
+        workbench.modelPath = model.path
+        let text = "review if :amount: > 1000\n"
+        let first = try await workbench.input(text, days: 30)
+        #expect(try await workbench.input(text, days: 30) == first)
+        try "{\"version\": 2}".write(to: model, atomically: true, encoding: .utf8)
+        let retrained = try await workbench.input(text, days: 30)
+        #expect(retrained != first)
+        #expect(retrained.model == "{\"version\": 2}")
+        try (Self.inForce + "block if :amount: > 900000\n").write(toFile: workbench.rulesPath, atomically: true, encoding: .utf8)
+        #expect(try await workbench.input(text, days: 30) != retrained)
+    }
+
     @Test func aCandidateIsBacktestedOnTheKeptDaysCardSalesBesideTheRulesInForce() async throws {
         let (fixture, workbench) = try await twoDays()
         defer { Task { await fixture.stop() } }
