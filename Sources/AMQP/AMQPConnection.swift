@@ -370,6 +370,12 @@ public final class AMQPConnection {
         }
     }
 
+    /// A delivery's body of `size` bytes is in memory until it is settled.
+    private func countInMemory(_ tag: UInt64, _ size: Int) {
+        inMemory[tag] = size
+        bytesInMemory += size
+    }
+
     /// A delivery (or, `multiple`, every one up to it) was acked or nacked: its body no longer counts as in memory.
     public func settled(deliveryTag: UInt64, multiple: Bool) {
         guard !inMemory.isEmpty else { return }
@@ -428,10 +434,7 @@ public final class AMQPConnection {
                         logger?.warning("a delivery is kept in memory: its file could not be made", metadata: ["error": "\(error)"])
                     }
                 }
-                if assembling[index].spill == nil {
-                    inMemory[tag] = size
-                    bytesInMemory += size
-                }
+                if assembling[index].spill == nil { countInMemory(tag, size) }
             }
             if assembling[index].spill == nil { assembling[index].body.reserveCapacity(size) }
             guard size >= budget else { return complete(at: index, generation: generation) }
@@ -449,8 +452,7 @@ public final class AMQPConnection {
                 try assembling[index].append(UnsafeRawBufferPointer(start: bytes, count: fragment.len), logger: logger)
                 // A file that failed part-way left the body in memory: it counts against the budget from now on.
                 if held, assembling[index].spill == nil, case .delivery(let tag, _) = assembling[index].kind {
-                    inMemory[tag] = assembling[index].expected
-                    bytesInMemory += assembling[index].expected
+                    countInMemory(tag, assembling[index].expected)
                 }
             }
             return complete(at: index, generation: generation)

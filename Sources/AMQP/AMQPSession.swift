@@ -231,29 +231,19 @@ private final class SessionLoop {
             case cancelling
         }
         var queue: String
-        /// The tag of the current basic.consume: `baseTag` at first, a new one on each resume after a pause.
-        var tag: String
+        /// The tag the consumer was started with.
         var baseTag: String
         var aloneAtBytes: Int?
         var phase = Phase.consuming
+        /// How many times it consumed again after a pause.
         var resumes = 0
 
-        init(queue: String, tag: String, aloneAtBytes: Int?) {
-            self.queue = queue
-            self.tag = tag
-            self.baseTag = tag
-            self.aloneAtBytes = aloneAtBytes
-        }
-
-        /// The tag to consume with again after a pause. Never the cancelled one: RabbitMQ 3.10's quorum queues crash the
-        /// channel (INTERNAL_ERROR, the connection closed) when a consumer cancelled while deliveries were in flight is
-        /// subscribed again with the same tag (rabbitmq-server#5927): its next deliveries count as out
-        /// of sequence. Seen in `scripts/compose-test`'s backlog day: three connections lost in two minutes.
-        mutating func nextTag() -> String {
-            resumes += 1
-            tag = "\(baseTag).\(resumes)"
-            return tag
-        }
+        /// The tag of the current basic.consume: `baseTag`, then a new one on each resume. Never the cancelled one:
+        /// RabbitMQ 3.10's quorum queues crash the channel (INTERNAL_ERROR, the connection closed) when a consumer
+        /// cancelled while deliveries were in flight is subscribed again with the same tag (rabbitmq-server#5927): its
+        /// next deliveries count as out of sequence. Seen in `scripts/compose-test`'s backlog day: three connections lost
+        /// in two minutes.
+        var tag: String { resumes == 0 ? baseTag : "\(baseTag).\(resumes)" }
     }
 
     init(session: AMQPSession, connection: AMQPConnection) {
@@ -318,7 +308,7 @@ private final class SessionLoop {
                 try connection.qos(channel: AMQPSession.consumeChannel, prefetch: prefetch)
                 try connection.consume(channel: AMQPSession.consumeChannel, queue: queue, consumerTag: tag)
                 deliveries = stream
-                consumer = Consumer(queue: queue, tag: tag, aloneAtBytes: aloneAtBytes)
+                consumer = Consumer(queue: queue, baseTag: tag, aloneAtBytes: aloneAtBytes)
                 connection.largeDeliveryBytes = aloneAtBytes
                 connection.spillDirectory = spillDirectory
                 continuation.resume()
@@ -436,7 +426,8 @@ private final class SessionLoop {
 
     private func resumeIfFree() throws {
         guard var current = consumer, current.phase == .paused, largeInHand.isEmpty else { return }
-        try connection.consume(channel: AMQPSession.consumeChannel, queue: current.queue, consumerTag: current.nextTag())
+        current.resumes += 1
+        try connection.consume(channel: AMQPSession.consumeChannel, queue: current.queue, consumerTag: current.tag)
         current.phase = .consuming
         consumer = current
         session.log.info("large deliveries settled: consuming again", metadata: ["queue": "\(current.queue)"])
