@@ -65,6 +65,17 @@ public final class KeptEvents: Sendable {
         return (events, next)
     }
 
+    /// Every batch event built at or after `since`, a page of `limit` at a time (`batchPage`), each page given to `body`
+    /// in turn: the window is never in memory whole.
+    public func forEachBatchPage(since: Date, limit: Int, _ body: ([BatchClosedEvent]) async throws -> Void) async throws {
+        var cursor: Cursor?
+        repeat {
+            let page = try await batchPage(since: since, after: cursor, limit: limit)
+            cursor = page.next
+            if !page.events.isEmpty { try await body(page.events) }
+        } while cursor != nil
+    }
+
     /// How many batch events were built at or after `since`.
     public func batchCount(since: Date) async throws -> Int {
         let stamp = IngestInbox.stamp(since)

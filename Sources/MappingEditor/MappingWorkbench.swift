@@ -113,16 +113,12 @@ public struct MappingWorkbench: Sendable {
         // Page by page, each page's batches tried on threads of their own (minutes of work for many stores), not on the
         // cooperative pool the console answers from.
         var findings: [MappingChecker.BatchFindings] = []
-        var cursor: KeptEvents.Cursor?
-        repeat {
-            guard let history else { break }
-            let page = try await history.batchPage(since: since, after: cursor, limit: batchPageSize)
-            cursor = page.next
+        try await history?.forEachBatchPage(since: since, limit: batchPageSize) { batches in
             findings += await offThePool {
-                MappingChecker.findings(of: page.events, candidate: candidate, inForce: inForce,
+                MappingChecker.findings(of: batches, candidate: candidate, inForce: inForce,
                                         concurrency: ProcessInfo.processInfo.activeProcessorCount, tried: tried)
             }
-        } while cursor != nil
+        }
         let perBatch = findings
         return await offThePool {
             MappingChecker.check(candidate, inForce: inForce, chart: chart, findings: perBatch, payRuns: payRuns, since: since, tried: tried)

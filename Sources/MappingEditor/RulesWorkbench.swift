@@ -170,15 +170,11 @@ public struct RulesWorkbench: Sendable {
         let transformer = TransformerHandler(rules: try MappingRules.load(path: mappingPath))
         var events: [LabelledEvent] = []
         var batches = 0
-        var cursor: KeptEvents.Cursor?
-        repeat {
-            let page = try await history.batchPage(since: since, after: cursor, limit: batchPageSize)
-            cursor = page.next
-            guard !page.events.isEmpty else { continue }
-            events += try await offThePool { try Self.sales(of: page.events, transformer: transformer) }
-            batches += page.events.count
+        try await history.forEachBatchPage(since: since, limit: batchPageSize) { page in
+            events += try await offThePool { try Self.sales(of: page, transformer: transformer) }
+            batches += page.count
             progress?(batches, total)
-        } while cursor != nil
+        }
         let read = events
         return (await offThePool { read.sorted { ($0.event.occurredAt, $0.event.id) < ($1.event.occurredAt, $1.event.id) } }, batches)
     }
