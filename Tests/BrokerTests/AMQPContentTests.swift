@@ -85,6 +85,20 @@ final class LargeDeliveryAloneTests: XCTestCase {
         return folder
     }
 
+    /// Messages m-0, m-1, … with `bodies` queued before a consumer starts on `queue` (prefetch 20): the two sessions, the
+    /// consumer's deliveries, and the first `bodies.count` of them.
+    static func queuedThenConsumed(_ p: TestPipeline, _ queue: String, _ bodies: [[UInt8]], aloneAtBytes: Int, spillDirectory: String?)
+        async throws -> (publisher: AMQPSession, consumer: AMQPSession, deliveries: DeliveryQueue, received: [Delivery]) {
+        let publisher = try await p.broker.session("publisher")
+        try await publisher.publish(bodies.enumerated().map { message(p, queue, "m-\($0.offset)", $0.element) })
+        let consumer = try await p.broker.session("consumer")
+        let deliveries = try await consumer.consume(queue: queue, prefetch: 20, consumerTag: "\(queue)-consumer", aloneAtBytes: aloneAtBytes,
+                                                    spillDirectory: spillDirectory)
+        var received: [Delivery] = []
+        while received.count < bodies.count, let delivery = await deliveries.next() { received.append(delivery) }
+        return (publisher, consumer, deliveries, received)
+    }
+
     func testTheNextMessagesWaitInTheQueueWhileALargeDeliveryIsInHand() async throws {
         let p = try await TestPipeline.make(stages: ["alone"])
         let queue = p.stage("alone")
@@ -143,13 +157,8 @@ final class LargeDeliveryAloneTests: XCTestCase {
         let folder = try spillFolder(p)
         let sizes = [600_000, 100, 700_000, 500_000, 131_064 * 5 + 1]
         let bodies = sizes.enumerated().map { AMQPContentTests.body($0.element, seed: $0.offset) }
-        let publisher = try await p.broker.session("publisher")
-        try await publisher.publish(bodies.enumerated().map { Self.message(p, queue, "m-\($0.offset)", $0.element) })
-        let consumer = try await p.broker.session("consumer")
-        let deliveries = try await consumer.consume(queue: queue, prefetch: 20, consumerTag: "held-\(p.prefix)", aloneAtBytes: 500_000,
-                                                    spillDirectory: folder.path)
-        var received: [Delivery] = []
-        while received.count < sizes.count, let delivery = await deliveries.next() { received.append(delivery) }
+        let (publisher, consumer, deliveries, received) = try await Self.queuedThenConsumed(p, queue, bodies, aloneAtBytes: 500_000,
+                                                                                            spillDirectory: folder.path)
         XCTAssertEqual(received.map(\.properties.messageID), ["m-0", "m-1", "m-2", "m-3", "m-4"], "all sent before the pause took effect")
         try await eventually("the consumer pauses (its cancel-ok arrives)") { consumer.consumerPaused }
         XCTAssertEqual(received.map(\.size), sizes)
@@ -189,13 +198,8 @@ final class LargeDeliveryAloneTests: XCTestCase {
         let folder = try spillFolder(p)
         let sizes = [200_000, 200_000, 200_000, 100, 200_000, 65_535, 300_000]
         let bodies = sizes.enumerated().map { AMQPContentTests.body($0.element, seed: $0.offset) }
-        let publisher = try await p.broker.session("publisher")
-        try await publisher.publish(bodies.enumerated().map { Self.message(p, queue, "m-\($0.offset)", $0.element) })
-        let consumer = try await p.broker.session("consumer")
-        let deliveries = try await consumer.consume(queue: queue, prefetch: 20, consumerTag: "middling-\(p.prefix)", aloneAtBytes: 500_000,
-                                                    spillDirectory: folder.path)
-        var received: [Delivery] = []
-        while received.count < sizes.count, let delivery = await deliveries.next() { received.append(delivery) }
+        let (publisher, consumer, deliveries, received) = try await Self.queuedThenConsumed(p, queue, bodies, aloneAtBytes: 500_000,
+                                                                                            spillDirectory: folder.path)
         XCTAssertFalse(consumer.consumerPaused, "none is large")
         XCTAssertEqual(received.map(\.size), sizes)
         // 200,000 + 200,000 in memory; the third would make 600,000 > 500,000; 100 bytes and 65,535 are under 64 KiB.
@@ -254,9 +258,6 @@ final class LargeDeliveryAloneTests: XCTestCase {
         let folder = try spillFolder(p)
         let sizes = [600_000, 700_000, 100_000]
         let bodies = sizes.enumerated().map { AMQPContentTests.body($0.element, seed: $0.offset) }
-        let publisher = try await p.broker.session("publisher")
-        try await publisher.publish(bodies.enumerated().map { Self.message(p, queue, "m-\($0.offset)", $0.element) })
-        let consumer = try await p.broker.session("consumer")
         // Files of this process may not grow beyond 300,000 bytes while the deliveries arrive: a write past it fails with
         // EFBIG (SIGXFSZ ignored). The broker is another process; nothing else in this one writes a file meanwhile.
         var previous = rlimit()
@@ -264,16 +265,15 @@ final class LargeDeliveryAloneTests: XCTestCase {
         var limited = rlimit(rlim_cur: 300_000, rlim_max: previous.rlim_max)
         let handler = signal(SIGXFSZ, SIG_IGN)
         XCTAssertEqual(setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &limited), 0)
-        var received: [Delivery] = []
+        let queued: (publisher: AMQPSession, consumer: AMQPSession, deliveries: DeliveryQueue, received: [Delivery])
         do {
             defer {
                 setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &previous)
                 signal(SIGXFSZ, handler)
             }
-            let deliveries = try await consumer.consume(queue: queue, prefetch: 20, consumerTag: "partway-\(p.prefix)", aloneAtBytes: 1_000_000,
-                                                        spillDirectory: folder.path)
-            while received.count < sizes.count, let delivery = await deliveries.next() { received.append(delivery) }
+            queued = try await Self.queuedThenConsumed(p, queue, bodies, aloneAtBytes: 1_000_000, spillDirectory: folder.path)
         }
+        let (publisher, consumer, received) = (queued.publisher, queued.consumer, queued.received)
         XCTAssertEqual(received.map(\.size), sizes)
         // m-0 in memory; m-1 would take 1,300,000 beyond the budget: to a file, which failed at 300,000, so in memory;
         // m-2 then finds 1,300,000 in memory and waits in a file (100,000 bytes: within the limit).
@@ -293,13 +293,8 @@ final class LargeDeliveryAloneTests: XCTestCase {
         let p = try await TestPipeline.make(stages: ["nofile"])
         let queue = p.stage("nofile")
         let bodies = [AMQPContentTests.body(600_000, seed: 1), AMQPContentTests.body(600_000, seed: 2)]
-        let publisher = try await p.broker.session("publisher")
-        try await publisher.publish(bodies.enumerated().map { Self.message(p, queue, "m-\($0.offset)", $0.element) })
-        let consumer = try await p.broker.session("consumer")
-        let deliveries = try await consumer.consume(queue: queue, prefetch: 20, consumerTag: "nofile-\(p.prefix)", aloneAtBytes: 500_000,
-                                                    spillDirectory: "/nonexistent/\(p.prefix)")
-        var received: [Delivery] = []
-        while received.count < 2, let delivery = await deliveries.next() { received.append(delivery) }
+        let (publisher, consumer, _, received) = try await Self.queuedThenConsumed(p, queue, bodies, aloneAtBytes: 500_000,
+                                                                                   spillDirectory: "/nonexistent/\(p.prefix)")
         XCTAssertEqual(received.map(\.body), bodies)
         XCTAssertEqual(received.compactMap(\.spilledBody).count, 0)
         consumer.ack(received[1], multiple: true)
