@@ -119,7 +119,8 @@ let package = Package(
         // MARK: connectors — the clients of Heartland and Sage, and the simulators that stand in for those two services.
         .target(
             name: "SageConnector",
-            dependencies: ["BridgeSettings", "ConnectorHTTP", "StableHash", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["BridgeSettings", "ConnectorHTTP", "StableHash", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Metrics", package: "swift-metrics")]
         ),
         .target(
             name: "HeartlandConnector",

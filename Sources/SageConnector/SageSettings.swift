@@ -13,6 +13,7 @@ import Logging
 /// | `SAGE_COMPANY` | `SAMINC` | company database id (http; journals name it in both modes) |
 /// | `SAGE_USER`, `SAGE_PASSWORD` / `SAGE_PASSWORD_FILE` | | Web API user (http) |
 /// | `SAGE_TIMEOUT_SECONDS` | `30` | per request (http); import deadline (file) |
+/// | `SAGE_READ_RETRIES` | `2` | times a read answered 5xx or cut off is asked again at once (http; `SageConnection.readRetries`) |
 /// | `SAGE_IMPORT_DIR` | | the import folder (file) |
 public enum SageSettings: Sendable, CustomStringConvertible {
     case webAPI(SageConnection)
@@ -39,9 +40,11 @@ public enum SageSettings: Sendable, CustomStringConvertible {
         case "http":
             guard let url = try reader.httpURL("SAGE_URL") else { throw Invalid("SAGE_URL is required for SAGE_MODE=http") }
             let password = try reader.requiredSecret("SAGE_PASSWORD", for: "SAGE_MODE=http")
-            self = .webAPI(SageConnection(
+            var connection = SageConnection(
                 server: url, company: Self.company(reader),
-                credentials: SageCredentials(user: try reader.required("SAGE_USER", for: "SAGE_MODE=http"), password: password), timeout: timeout))
+                credentials: SageCredentials(user: try reader.required("SAGE_USER", for: "SAGE_MODE=http"), password: password), timeout: timeout)
+            connection.readRetries = try reader.integer("SAGE_READ_RETRIES", in: 0...10, default: connection.readRetries)
+            self = .webAPI(connection)
         case "file":
             self = .importFile(.init(directory: URL(fileURLWithPath: try reader.required("SAGE_IMPORT_DIR", for: "SAGE_MODE=file")), deadline: timeout))
         case let other:

@@ -31,6 +31,8 @@ final class BridgeFlow: @unchecked Sendable {
     private var loaderCommand: (arguments: [String], environment: [String: String]) = ([], [:])
 
     static let stageNames = ["transformer", "fraud-scorer", "sage-loader", "alerter"]
+    /// The processes' log level: info, or $BRIDGE_TEST_LOG_LEVEL (`debug` logs every Sage request, for a scenario that failed).
+    static let logLevel = ProcessInfo.processInfo.environment["BRIDGE_TEST_LOG_LEVEL"] ?? "info"
 
     private init(broker: TestBroker, folder: URL, sageURL: String, operations: String, topology: String, clock: BridgeClock,
                  processes: [String: WorkerProcess]) {
@@ -83,7 +85,7 @@ final class BridgeFlow: @unchecked Sendable {
             "--port", "0", "--db", folder.appendingPathComponent("sage.sqlite").path, "--user", "ADMIN", "--password", "pw", "--rate-limit", "off",
             "--clock=\(clock.offsetText)"])
         let sageURL = try await firstLine(of: sage, after: "listening on ")
-        let common = ["--amqp-url", broker.workerAMQPURL, "--topology", topology, "--log-level", "info"] + stageArguments
+        let common = ["--amqp-url", broker.workerAMQPURL, "--topology", topology, "--log-level", Self.logLevel] + stageArguments
         let operations = folder.appendingPathComponent("operations.sqlite").path
         var processes = [
             "sage-pro-sim": sage,
@@ -175,7 +177,7 @@ final class BridgeFlow: @unchecked Sendable {
         old.signal(SIGTERM)
         _ = try await old.waitForExit()
         processes["transformer"] = try WorkerProcess.start(executable: "transformer", arguments: [
-            "--amqp-url", broker.workerAMQPURL, "--topology", topology, "--log-level", "info", "--mapping", mapping])
+            "--amqp-url", broker.workerAMQPURL, "--topology", topology, "--log-level", Self.logLevel, "--mapping", mapping])
         try await eventually("the transformer consumes again") { try await Self.consumers(self.broker) == self.processes.keys.filter { $0.hasPrefix("sage-loader") }.count + 3 }
     }
 
@@ -220,7 +222,7 @@ final class BridgeFlow: @unchecked Sendable {
         inboxPath = inbox
         let ingest = try WorkerProcess.start(executable: "heartland-ingest", arguments: [
             "--amqp-url", broker.workerAMQPURL, "--inbox", inbox, "--webhook-port", "0", "--poll-interval", String(pollSeconds),
-            "--catch-up-days", "2", "--retry-initial", "0.2", "--retry-max", "1", "--log-level", "info", "--clock=\(clock.offsetText)",
+            "--catch-up-days", "2", "--retry-initial", "0.2", "--retry-max", "1", "--log-level", Self.logLevel, "--clock=\(clock.offsetText)",
             "--sync-state", folder.appendingPathComponent("heartland-sync.sqlite").path,
         ] + ingestArguments, environment: ["HEARTLAND_URL": url, "HEARTLAND_APP_ID": Self.appID, "HEARTLAND_APP_KEY": Self.appKey,
                          "HEARTLAND_RETAIL_TOKEN": Self.retailToken, "HEARTLAND_WEBHOOK_SECRET": Self.webhookSecret])

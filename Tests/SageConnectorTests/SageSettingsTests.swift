@@ -18,6 +18,18 @@ import Testing
         #expect(connection.timeout == .seconds(5))
         #expect(connection.credentials.password == "hunter2")
         #expect(!"\(settings)".contains("hunter2"))
+        #expect(connection.readRetries == 2)
+    }
+
+    @Test func readRetriesComeFromTheEnvironment() throws {
+        let base = ["SAGE_URL": "http://127.0.0.1:8080", "SAGE_USER": "ADMIN", "SAGE_PASSWORD": "pw"]
+        guard case .webAPI(let connection) = try SageSettings(environment: base.merging(["SAGE_READ_RETRIES": "0"]) { $1 }) else {
+            Issue.record("expected the Web API")
+            return
+        }
+        #expect(connection.readRetries == 0)
+        let refused = #expect(throws: SageSettings.Invalid.self) { try SageSettings(environment: base.merging(["SAGE_READ_RETRIES": "many"]) { $1 }) }
+        #expect(refused?.description == "SAGE_READ_RETRIES must be a whole number in 0…10, not 'many'")
     }
 
     @Test func passwordCanComeFromAFile() throws {

@@ -65,6 +65,49 @@ import Testing
         #expect(try await client.findJournal(reference: "HL-13") == nil)
     }
 
+    @Test func readAnswered5xxIsAskedAgain() async throws {
+        try await withSage(Self.readAnswered5xxIsAskedAgain)
+    }
+
+    /// Two 503s then an answer: the read succeeds (asked three times). Three 502s: the third is the failure. A read told
+    /// not to retry fails on the first.
+    static func readAnswered5xxIsAskedAgain(_ sage: SageHarness) async throws {
+        let client = sage.webClient()
+        _ = try await client.post(balanced("HL-16"))
+        try await sage.injectFaults(#"{"error_burst": 2}"#)
+        #expect(try await client.findJournal(reference: "HL-16") != nil)
+        #expect(try await sage.faultStatus()["error_burst_remaining"] as? Int == 0)
+
+        try await sage.injectFaults(#"{"error_burst": 3, "error_status": 502}"#)
+        let error = await sageError { try await client.findJournal(reference: "HL-16") }
+        guard case .unavailable(.status(502, _)) = error else {
+            Issue.record("expected .unavailable(502) after two retries, got \(String(describing: error))")
+            return
+        }
+        #expect(try await sage.faultStatus()["error_burst_remaining"] as? Int == 0)
+
+        var once = sage.connection()
+        once.readRetries = 0
+        try await sage.injectFaults(#"{"error_burst": 2}"#)
+        let first = await sageError { try await SageWebAPIClient(connection: once, logger: quietLogger).findJournal(reference: "HL-16") }
+        #expect(first.map { if case .unavailable(.status(503, _)) = $0 { true } else { false } } == true)
+        #expect(try await sage.faultStatus()["error_burst_remaining"] as? Int == 1)
+    }
+
+    @Test func postAnswered5xxIsNotSentAgain() async throws {
+        try await withSage(Self.postAnswered5xxIsNotSentAgain)
+    }
+
+    /// Sage keeps no unique key: a post is sent once, and its 503 goes to the caller (the loader's lookups decide).
+    static func postAnswered5xxIsNotSentAgain(_ sage: SageHarness) async throws {
+        let client = sage.webClient()
+        try await sage.injectFaults(#"{"error_burst": 1}"#)
+        let error = await sageError { try await client.post(balanced("HL-17")) }
+        #expect(error.map { if case .unavailable(.status(503, _)) = $0 { true } else { false } } == true)
+        #expect(try await sage.faultStatus()["error_burst_remaining"] as? Int == 0)
+        #expect(try await client.findJournal(reference: "HL-17") == nil)
+    }
+
     @Test func malformedBodyIsUnavailable() async throws {
         try await withSage(Self.malformedBodyIsUnavailable)
     }

@@ -62,6 +62,16 @@ import FoundationNetworking
         #expect(try await sage.call("GET", "GL/GLAccounts").status == 200)
     }
 
+    @Test func errorBurstFailsExactlyTheNextRequests() async throws {
+        let sage = try await SageUnderTest.start()
+        defer { Task { await sage.stop() } }
+        _ = try await sage.admin("POST", "/admin/faults", ["error_burst": 2, "error_status": 502])
+        #expect(try await sage.admin("GET", "/admin/faults").json["error_burst_remaining"] == 2)
+        for _ in 0..<2 { #expect(try await sage.call("GET", "GL/GLAccounts").status == 502) }
+        #expect(try await sage.call("GET", "GL/GLAccounts").status == 200)
+        #expect(try await sage.admin("GET", "/admin/faults").json["error_burst_remaining"] == 0)
+    }
+
     @Test func downtimeWindowEnds() async throws {
         let sage = try await SageUnderTest.start()
         defer { Task { await sage.stop() } }

@@ -17,6 +17,9 @@ public struct SageConnection: Sendable, CustomStringConvertible {
     /// Connections kept open to the Sage server at most (the process's pool, docs/HTTP.md); more requests at once wait
     /// for a free one. The sage-loader sets it to its handler concurrency (`--concurrency`).
     public var connectionsPerHost = 8
+    /// How many times a read (GET) answered 500/502/503/504, or whose connection was refused or dropped, is asked again
+    /// before the failure goes to the stage (`SageHTTPTransport.send`). `SAGE_READ_RETRIES`; 0 asks once.
+    public var readRetries = 2
 
     public init(
         server: URL, company: String, credentials: SageCredentials, apiPath: String = "Sage300WebApi/v1.0/-",

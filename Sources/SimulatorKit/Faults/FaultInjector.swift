@@ -15,6 +15,7 @@ public final class FaultInjector: Sendable {
     private struct State {
         var plan = FaultPlan()
         var burstRemaining = 0
+        var errorBurstRemaining = 0
         var downUntil: Date?
     }
 
@@ -33,6 +34,7 @@ public final class FaultInjector: Sendable {
         state.withLock { state in
             state.plan = plan
             state.burstRemaining = plan.rateLimitBurst
+            state.errorBurstRemaining = plan.errorBurst
             state.downUntil = plan.downtimeSeconds > 0 ? now.addingTimeInterval(TimeInterval(plan.downtimeSeconds)) : nil
         }
     }
@@ -55,6 +57,10 @@ public final class FaultInjector: Sendable {
                 state.burstRemaining -= 1
                 return .tooManyRequests(retryAfter: plan.retryAfterSeconds)
             }
+            if state.errorBurstRemaining > 0 {
+                state.errorBurstRemaining -= 1
+                return .serverError(status: plan.errorStatus, message: plan.errorMessage)
+            }
             if plan.timeoutRate > 0, Double.random(in: 0..<1) < plan.timeoutRate {
                 return .hang(seconds: plan.timeoutSeconds)
             }
@@ -71,6 +77,7 @@ public final class FaultInjector: Sendable {
             let remaining = state.downUntil.map { max(0, Int($0.timeIntervalSince(now).rounded(.up))) } ?? 0
             return state.plan.json
                 .setting("rate_limit_burst_remaining", .int(state.burstRemaining))
+                .setting("error_burst_remaining", .int(state.errorBurstRemaining))
                 .setting("downtime_remaining_seconds", .int(remaining))
         }
     }

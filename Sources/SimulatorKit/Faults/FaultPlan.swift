@@ -13,6 +13,9 @@ public struct FaultPlan: Sendable, Equatable {
     /// The message of those answers; nil: "simulated server error". A real gateway sometimes echoes
     /// what it was sent (a card number a clerk typed into a note, say): this lets a test make it so.
     public var errorMessage: String? = nil
+    /// The next N requests answer `errorStatus` (a gateway recycling its application, say): a count, where `errorRate` is a
+    /// share, so that a test knows exactly how many answers fail.
+    public var errorBurst: Int = 0
     /// The next N requests answer 429 with `Retry-After: retryAfterSeconds`.
     public var rateLimitBurst: Int = 0
     public var retryAfterSeconds: Int = 1
@@ -27,7 +30,7 @@ public struct FaultPlan: Sendable, Equatable {
     public init() {}
 
     public static let keys = [
-        "latency_ms", "latency_jitter_ms", "error_rate", "error_status", "error_message", "rate_limit_burst",
+        "latency_ms", "latency_jitter_ms", "error_rate", "error_status", "error_message", "error_burst", "rate_limit_burst",
         "retry_after_seconds", "downtime_seconds", "timeout_rate", "timeout_seconds", "malformed_rate",
     ]
 
@@ -55,6 +58,7 @@ public struct FaultPlan: Sendable, Equatable {
         case .string(let text)?: errorMessage = text
         default: throw FaultPlanError.badValue("error_message")
         }
+        errorBurst = try int("error_burst", errorBurst)
         rateLimitBurst = try int("rate_limit_burst", rateLimitBurst)
         retryAfterSeconds = try int("retry_after_seconds", retryAfterSeconds)
         downtimeSeconds = try int("downtime_seconds", downtimeSeconds)
@@ -83,7 +87,7 @@ public struct FaultPlan: Sendable, Equatable {
         [
             "latency_ms": .int(latencyMs), "latency_jitter_ms": .int(latencyJitterMs),
             "error_rate": .number(Decimal(errorRate)), "error_status": .int(errorStatus),
-            "error_message": errorMessage.map(JSONValue.string) ?? .null,
+            "error_message": errorMessage.map(JSONValue.string) ?? .null, "error_burst": .int(errorBurst),
             "rate_limit_burst": .int(rateLimitBurst), "retry_after_seconds": .int(retryAfterSeconds),
             "downtime_seconds": .int(downtimeSeconds), "timeout_rate": .number(Decimal(timeoutRate)),
             "timeout_seconds": .int(timeoutSeconds), "malformed_rate": .number(Decimal(malformedRate)),

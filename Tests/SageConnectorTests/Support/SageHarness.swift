@@ -77,15 +77,22 @@ struct SageHarness {
         precondition((response as! HTTPURLResponse).statusCode == 201, "account \(number) was not created")
     }
 
-    private func admin(_ method: String, _ path: String, _ json: String?) async throws {
+    /// `GET /admin/faults`: the plan with what remains of its bursts and downtime.
+    func faultStatus() async throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: try await admin("GET", "/admin/faults", nil)) as? [String: Any] ?? [:]
+    }
+
+    @discardableResult
+    private func admin(_ method: String, _ path: String, _ json: String?) async throws -> Data {
         var request = URLRequest(url: URL(string: running.baseURL.absoluteString + path)!)
         request.httpMethod = method
         if let json {
             request.httpBody = Data(json.utf8)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
-        let (_, response) = try await URLSession.shared.data(for: request)
+        let (data, response) = try await URLSession.shared.data(for: request)
         precondition((response as! HTTPURLResponse).statusCode == 200, "\(method) \(path) failed")
+        return data
     }
 
     func stop() async {
