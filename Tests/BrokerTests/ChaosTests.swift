@@ -7,16 +7,17 @@ import Foundation
 import HeartlandIngest
 import HeartlandSimulator
 import Messaging
+import SageConnector
 import TestPrograms
 import XCTest
 
 /// Issue 13's day, as a new user tried it: a generated multi-store day through the whole bridge (every
-/// part a process; the customer sync poller off: the money documents are what is counted) with every
+/// part a process, heartland-ingest's customer sync poller included) with every
 /// webhook delivered twice, while Sage answers 20 % 5xx, a 429 burst and 30 s
 /// of downtime, every stage is SIGKILLed once mid-flow and started again, and the RabbitMQ node is
 /// stopped and started while messages wait in every delay tier of every stage. Then every journal is in
-/// Sage exactly once, Sage's books equal the oracle's, every batch reconciles, nothing is left in any
-/// queue, and every worker reconnected by itself.
+/// Sage exactly once, Sage's books equal the oracle's, every batch reconciles, every Heartland customer is in
+/// Sage, nothing is left in any queue, and every worker reconnected by itself.
 ///
 /// Probes make "every delay tier" certain: before the node stops, the test puts copies of the day's real
 /// payroll work, each renamed to a pay run of its own, into every tier of the transformer, the fraud
@@ -62,8 +63,7 @@ final class ChaosTests: XCTestCase {
             stageArguments: ["--retry-budget-seconds", "900"])
         let tap = try await Tap(broker: broker)
         let fixture = try StoreDayFixture.decode(try await flow.startHeartland(stores: stores, day: Self.day, tickets: tickets,
-                                                                                 duplicateRate: 1, pollSeconds: 0,
-                                                                                 ingestArguments: ["--sync-poll-interval", "0"]))
+                                                                                 duplicateRate: 1, pollSeconds: 0))
         let payRun = try XCTUnwrap(fixture.payRuns.first)
         var timeline = Timeline(begin: begin)
 
@@ -187,6 +187,12 @@ final class ChaosTests: XCTestCase {
         XCTAssertTrue(settled, "the pipeline did not settle: audit probes stored: \(probesStored), messages left in \(leftIn)\n\(queueDetails)")
 
         try await Self.checkBooks(flow, fixture: fixture, journals)
+        // Every Heartland customer reached Sage: the customer sync poller ran through the same faults (Sage's customer number
+        // is its key, so none can be there twice).
+        let sageCustomers = Set(try await SageMasterDataClient(connection: flow.sage.connection, logger: broker.logger).customers(changedSince: nil)
+            .map(\.CustomerNumber))
+        XCTAssertFalse(fixture.customers.isEmpty)
+        XCTAssertEqual(fixture.customers.map(\.publicId).filter { !sageCustomers.contains($0.uppercased()) }, [], "Heartland customers not in Sage")
         for (name, process) in flow.processes.sorted(by: { $0.key < $1.key }) {
             XCTAssertTrue(process.isRunning, "\(name) is still running (reconnected by itself)")
         }
