@@ -6,5 +6,5 @@ struct BridgeCtl: AsyncParsableCommand {
         commandName: "bridgectl",
         abstract: "Operate the Heartland ⇄ Sage bridge: topology, queue status, dead letters, reports.",
         subcommands: [TopologyCommand.self, StatusCommand.self, DLQCommand.self, ReportCommand.self, SageCommand.self, ReviewCommand.self, TraceCommand.self,
-                      QuarantineCommand.self, RefundsCommand.self, ConsoleCommand.self, MappingCommand.self])
+                      QuarantineCommand.self, RefundsCommand.self, ConsoleCommand.self, MappingCommand.self, RulesCommand.self])
 }

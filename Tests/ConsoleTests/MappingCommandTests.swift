@@ -56,3 +56,41 @@ final class MappingCommandTests: XCTestCase {
         XCTAssertEqual(latest?.restoredFrom, original.id)
     }
 }
+
+/// `bridgectl rules check`, the executable on a kept store day (one card sale of 12.80).
+final class RulesCommandTests: XCTestCase {
+    func testCheckBacktestsARuleFileBesideTheRulesInForceAndRefusesOneThatDoesNotParse() async throws {
+        let mapping = try await MappingFixture.start()
+        defer { Task { await mapping.stop() } }
+        let inForce = mapping.folder.appendingPathComponent("rules.txt").path
+        try "review if :amount: > 100000\n".write(toFile: inForce, atomically: true, encoding: .utf8)
+        let candidate = mapping.folder.appendingPathComponent("candidate.txt").path
+        try "review if :amount: > 1000\n".write(toFile: candidate, atomically: true, encoding: .utf8)
+        let broken = mapping.folder.appendingPathComponent("broken.txt").path
+        try "review when :amount: > 1000\n".write(toFile: broken, atomically: true, encoding: .utf8)
+        func bridgectl(_ arguments: [String]) async throws -> ChildProcess.Result {
+            try await ChildProcess.run(AlerterConsoleTests.binDirectory().appendingPathComponent("bridgectl"),
+                                       ["rules", "check", "--rules", inForce, "--mapping", mapping.mappingPath, "--ingest-inbox", mapping.inboxPath]
+                                           + arguments,
+                                       unsetting: ["BRIDGE_FRAUD_RULES", "BRIDGE_FRAUD_MODEL", "BRIDGE_MAPPING", "BRIDGE_INGEST_INBOX"])
+        }
+
+        let checked = try await bridgectl([candidate])
+        XCTAssertEqual(checked.status, 0, checked.output + checked.error)
+        XCTAssertTrue(checked.output.contains("backtested on 1 card sale(s) of 1 closed batch(es) of the last 30 day(s)"), checked.output)
+        XCTAssertTrue(checked.output.range(of: #"review +0 +1"#, options: .regularExpression) != nil, checked.output)
+        XCTAssertTrue(checked.output.range(of: #"line 1: review if :amount: > 1000 +1"#, options: .regularExpression) != nil, checked.output)
+
+        let json = try await bridgectl([candidate, "--json", "--days", "7"])
+        XCTAssertEqual(json.status, 0, json.output + json.error)
+        let decoded = try JSONDecoder().decode(RulesCheck.self, from: Data(json.output.utf8))
+        XCTAssertEqual(decoded.days, 7)
+
+        let refused = try await bridgectl([broken])
+        XCTAssertEqual(refused.status, 1, refused.output + refused.error)
+        XCTAssertTrue(refused.output.contains("\(broken) does not parse"), refused.output)
+        let noDays = try await bridgectl([candidate, "--days", "0"])
+        XCTAssertNotEqual(noDays.status, 0)
+        XCTAssertTrue(noDays.error.contains("--days must be 1 to 120"), noDays.error)
+    }
+}

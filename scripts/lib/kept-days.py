@@ -1,5 +1,5 @@
 """Writes a heartland-ingest inbox holding kept batch events, as heartland-ingest keeps them (table batch_event), for
-scripts/bench-mapping-check: STORES stores × DAYS days × TICKETS tickets, the last day yesterday, built in the last 30 days.
+scripts/bench-mapping-check and scripts/bench-rules-backtest: STORES stores × DAYS days × TICKETS tickets, the last day yesterday, each kept (`built_at`) on its day.
 
   python3 scripts/lib/kept-days.py FILE STORES DAYS TICKETS
 
