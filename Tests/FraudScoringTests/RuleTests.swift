@@ -147,4 +147,24 @@ import Testing
         #expect(report.perAction[.allow]?.matched == 1)
         #expect(report.text().contains("line 2: block if :amount: > 10000"))
     }
+
+    /// One replay for several rule sets, counted as it goes (the rules page's backtest), gives each set the counts of its
+    /// own replay with every assessment kept (`assess`, then `BacktestReport.run`).
+    @Test func oneReplayForSeveralRuleSetsCountsAsAReplayEach() async throws {
+        let history = FraudInjector(incidentsPerStoreDay: 1, seed: 5).inject(into: Traffic.legitimate(seed: 5))
+        let sets = [try RuleParser.parse("review if :amount: > 5000\nblock if :refund_unlinked:\n"),
+                    try RuleParser.parse("review if :card_velocity_1h: >= 2\nreview if :risk_score: >= 1\n")]
+        var batches = EventBatches(history)
+        #expect(batches.count == history.count)
+        let together = try await HistoryReplay.backtest(&batches, model: .unscored, rules: sets)
+        #expect(batches.days.isEmpty)  // every batch let go once replayed
+        for (set, report) in zip(sets, together) {
+            let alone = BacktestReport.run(set, on: try await HistoryReplay.assess(history, model: .unscored, rules: set))
+            #expect(report.events == alone.events && report.events == history.count)
+            #expect(report.perRule.map(\.matched) == alone.perRule.map(\.matched))
+            #expect(report.perRule.map(\.fraud) == alone.perRule.map(\.fraud))
+            #expect(FraudAction.allCases.map { report.perAction[$0]?.matched } == FraudAction.allCases.map { alone.perAction[$0]?.matched })
+        }
+        #expect(together[0].perRule.contains { $0.matched > 0 })  // the history gives the rules something to count
+    }
 }

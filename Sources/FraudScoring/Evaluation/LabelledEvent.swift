@@ -70,11 +70,38 @@ public enum HistoryFile {
 
     /// Events grouped as the pipeline sees them: one batch per store and local business day, in day order.
     public static func batches(_ events: [LabelledEvent]) -> [[LabelledEvent]] {
-        var groups: [String: [LabelledEvent]] = [:]
+        var batches = EventBatches(events)
+        return batches.days.map { batches.take($0) }
+    }
+}
+
+/// Events grouped as the pipeline sees them, one batch per store and local business day, filled as they are read
+/// (`add`, `merge`) and handed over one batch at a time in day order (`days`, `take`), each let go once taken: a replay
+/// of many weeks does not hold the grouped events beside a list of them.
+public struct EventBatches: Sendable {
+    private var groups: [String: [LabelledEvent]] = [:]
+    /// Events added.
+    public private(set) var count = 0
+
+    public init(_ events: [LabelledEvent] = []) { add(events) }
+
+    public mutating func add(_ events: [LabelledEvent]) {
         for event in events { groups["\(event.event.localTime.day)|\(event.event.store)", default: []].append(event) }
-        return groups.keys.sorted().map { key in
-            groups[key]!.sorted { ($0.event.occurredAt, $0.event.id) < ($1.event.occurredAt, $1.event.id) }
-        }
+        count += events.count
+    }
+
+    /// Adds another's events (grouped already: no event's day is worked out again).
+    public mutating func merge(_ other: EventBatches) {
+        groups.merge(other.groups) { $0 + $1 }
+        count += other.count
+    }
+
+    /// The batches' keys (day, then store) in the order a replay takes them.
+    public var days: [String] { groups.keys.sorted() }
+
+    /// The batch of `key`, in time order, no longer held here.
+    public mutating func take(_ key: String) -> [LabelledEvent] {
+        (groups.removeValue(forKey: key) ?? []).sorted { ($0.event.occurredAt, $0.event.id) < ($1.event.occurredAt, $1.event.id) }
     }
 }
 
@@ -90,6 +117,22 @@ public enum HistoryReplay {
             result += zip(batch, try await store.observe(batch.map(\.event))).map { ($0, $1) }
         }
         return result
+    }
+
+    /// Each rule set's backtest on one replay of `batches` (taken as they are replayed): the features and the model's score
+    /// do not depend on the rules, so they are worked out once for all the rule sets, and nothing is kept per event. The
+    /// same counts as `BacktestReport.run` on `assess` with each rule set.
+    public static func backtest(_ batches: inout EventBatches, model: FraudModel, rules: [RuleSet]) async throws -> [BacktestReport] {
+        let store = try FeatureStore(path: nil)
+        var tallies = rules.map(BacktestTally.init)
+        for day in batches.days {
+            let batch = batches.take(day)
+            for (labelled, features) in zip(batch, try await store.observe(batch.map(\.event))) {
+                let score = model.assess(features)
+                for index in tallies.indices { tallies[index].add(labelled, features: features, score: score) }
+            }
+        }
+        return tallies.map(\.report)
     }
 
     public static func assess(_ events: [LabelledEvent], model: FraudModel, rules: RuleSet? = nil) async throws
