@@ -115,14 +115,10 @@ public struct RulesWorkbench: Sendable {
             return check
         }
         let current = try? RuleParser.parse(try inForce(), file: rulesPath)
-        // Reading, building and both replays on a thread of their own: a minute of CPU for a quarter of 40 stores. One
-        // replay serves both rule sets (the features and scores do not depend on the rules), and each batch of sales is let
-        // go once replayed.
+        // Reading, building and the replay on a thread of their own: a minute of CPU for a quarter of 40 stores.
         let (reports, read, events) = try await offThePool { () async throws -> ([BacktestReport], Int, Int) in
-            var (sales, read) = try await recentSales(days: days, progress: progress)
-            let events = sales.count
             let model = try modelPath.map(FraudModel.load(path:)) ?? .unscored
-            return (try await HistoryReplay.backtest(&sales, model: model, rules: [candidate] + (current.map { [$0] } ?? [])), read, events)
+            return try await backtest(days: days, rules: [candidate] + (current.map { [$0] } ?? []), model: model, progress: progress)
         }
         check.batches = read
         check.events = events
@@ -159,24 +155,46 @@ public struct RulesWorkbench: Sendable {
     /// Where the window of the last `days` days starts.
     func windowStart(days: Int) -> Date { now().addingTimeInterval(-Double(days) * 24 * 3600) }
 
-    /// The card sales of the closed batches kept in the window, as the fraud-scorer's events grouped into its batches,
-    /// and how many closed batches were read. The window is read a page of batches at a time (a batch's tickets can be
-    /// megabytes), each page built by the transformer's code; only the sales are kept. Run off the pool (`check`).
-    func recentSales(days: Int, progress: (@Sendable (_ tried: Int, _ total: Int) -> Void)?) async throws -> (sales: EventBatches, batches: Int) {
-        guard let historyPath else { return (EventBatches(), 0) }
+    /// The rule sets backtested on the card sales of the closed batches kept in the window (one replay for all of them,
+    /// `BacktestReplay`), how many batches were read and how many sales. The batches are read in business-date order, a
+    /// page at a time (a batch's tickets can be megabytes), each built by the transformer's code, only its sales kept,
+    /// and the store-days no later batch can add to are replayed as the reading goes: a batch's sales fall on its
+    /// business date or after, so once the batches of a date are read, the store-days before the day before it are
+    /// complete (a day is kept back for a sale dated before its batch). The order of the replay is that of the whole
+    /// window replayed at once; about two days of sales are held instead of the window's (90 days of 40 stores held
+    /// 810,000 sales, 320 MiB). Run off the pool (`check`).
+    func backtest(days: Int, rules: [RuleSet], model: FraudModel, progress: (@Sendable (_ tried: Int, _ total: Int) -> Void)?) async throws
+        -> (reports: [BacktestReport], batches: Int, events: Int)
+    {
+        var replay = try BacktestReplay(model: model, rules: rules)
+        guard let historyPath else { return (replay.reports, 0, 0) }
         let history = try KeptEvents.open(path: historyPath)
-        let since = windowStart(days: days)
-        let total = try await history.batchCount(since: since)
-        progress?(0, total)
+        let window = try await history.batchList(since: windowStart(days: days)).sorted { ($0.businessDate, $0.batchID) < ($1.businessDate, $1.batchID) }
+        progress?(0, window.count)
         let transformer = TransformerHandler(rules: try MappingRules.load(path: mappingPath))
         var sales = EventBatches()
-        var batches = 0
-        try await history.forEachBatchPage(since: since, limit: batchPageSize) { page in
-            sales.add(try Self.sales(of: page, transformer: transformer))
-            batches += page.count
-            progress?(batches, total)
+        var read = 0
+        for start in stride(from: 0, to: window.count, by: batchPageSize) {
+            let page = window[start..<min(start + batchPageSize, window.count)]
+            var batches: [BatchClosedEvent] = []
+            for entry in page {
+                if let batch = try await history.batch(id: entry.batchID) { batches.append(batch) }
+            }
+            sales.add(try Self.sales(of: batches, transformer: transformer))
+            read += page.count
+            progress?(read, window.count)
+            if start + batchPageSize < window.count, let complete = Self.dayBefore(window[start + batchPageSize].businessDate) {
+                try await replay.replay(&sales, before: complete)
+            }
         }
-        return (sales, batches)
+        let events = sales.count
+        try await replay.replay(&sales)
+        return (replay.reports, read, events)
+    }
+
+    /// `2026-11-25` for `2026-11-26`; nil for a text that is not a date (then nothing is replayed early).
+    static func dayBefore(_ date: String) -> String? {
+        (try? BusinessDate(parsing: date))?.adding(days: -1).iso
     }
 
     /// The card sales of `batches` as the fraud-scorer scores them (a batch the transformer cannot build is left out).

@@ -83,6 +83,28 @@ import Testing
         #expect(broken.syntaxError?.contains("rules.txt:1:") == true && broken.batches == 0)
     }
 
+    /// The window is replayed as it is read, a few store-days at a time, in business-date order whatever order the batches
+    /// were kept in: the same check as reading the whole window before replaying it, no sale lost or counted twice.
+    @Test func replayingAsTheWindowIsReadGivesTheCheckOfTheWholeWindow() async throws {
+        let fixture = try await MappingFixture.start()
+        defer { Task { await fixture.stop() } }
+        var workbench = try make(fixture)
+        // Kept out of date order (a late batch, a store's days kept apart), two stores, five more days.
+        for (date, store) in [("2026-11-29", "S-SF"), ("2026-11-27", "S-LA"), ("2026-11-30", "S-LA"), ("2026-11-28", "S-SF"),
+                              ("2026-11-27", "S-SF")] {
+            try await fixture.keep(MappingFixture.storeDay(batch: "BAT_\(store)_\(date)", date: date, brand: "VISA", store: store))
+        }
+        let text = "review if :amount: > 1000 and :card_velocity_1h: >= 1\nblock if :amount: > 5000\n"
+        workbench.batchPageSize = 1000
+        let whole = try await workbench.check(text, days: 30)
+        #expect(whole.batches == 6 && whole.events == 6)
+        workbench.batchPageSize = 1
+        #expect(try await workbench.check(text, days: 30) == whole)
+        workbench.batchPageSize = 2
+        #expect(try await workbench.check(text, days: 30) == whole)
+        #expect(RulesWorkbench.dayBefore("2026-12-01") == "2026-11-30" && RulesWorkbench.dayBefore("") == nil)
+    }
+
     /// Asking again (the page reloading) finds the same job, running with its progress, then done; another input is another job.
     @Test func askingAgainFindsTheSameJobWithItsProgressAndAChangedInputIsANewJob() async throws {
         let (fixture, workbench) = try await twoDays()

@@ -119,20 +119,12 @@ public enum HistoryReplay {
         return result
     }
 
-    /// Each rule set's backtest on one replay of `batches` (taken as they are replayed): the features and the model's score
-    /// do not depend on the rules, so they are worked out once for all the rule sets, and nothing is kept per event. The
-    /// same counts as `BacktestReport.run` on `assess` with each rule set.
+    /// Each rule set's backtest on one replay of `batches` (taken as they are replayed): the same counts as
+    /// `BacktestReport.run` on `assess` with each rule set (`BacktestReplay`).
     public static func backtest(_ batches: inout EventBatches, model: FraudModel, rules: [RuleSet]) async throws -> [BacktestReport] {
-        let store = try FeatureStore(path: nil)
-        var tallies = rules.map(BacktestTally.init)
-        for day in batches.days {
-            let batch = batches.take(day)
-            for (labelled, features) in zip(batch, try await store.observe(batch.map(\.event))) {
-                let score = model.assess(features)
-                for index in tallies.indices { tallies[index].add(labelled, features: features, score: score) }
-            }
-        }
-        return tallies.map(\.report)
+        var replay = try BacktestReplay(model: model, rules: rules)
+        try await replay.replay(&batches)
+        return replay.reports
     }
 
     public static func assess(_ events: [LabelledEvent], model: FraudModel, rules: RuleSet? = nil) async throws
@@ -145,5 +137,36 @@ public enum HistoryReplay {
             result += zip(batch, try await scorer.assess(batch.map(\.event))).map { ($0, $1) }
         }
         return result
+    }
+}
+
+/// Several rule sets backtested on one replay through a fresh in-memory feature store: the features and the model's score
+/// do not depend on the rules, so they are worked out once for all the sets, and each set's counts are kept as it goes
+/// (`BacktestTally`), nothing per event. Batches can be given a few days at a time (`replay(_:before:)`), in day order.
+public struct BacktestReplay: Sendable {
+    private let store: FeatureStore
+    private let model: FraudModel
+    private var tallies: [BacktestTally]
+
+    public init(model: FraudModel, rules: [RuleSet]) throws {
+        store = try FeatureStore(path: nil)
+        self.model = model
+        tallies = rules.map(BacktestTally.init)
+    }
+
+    /// One report per rule set, in the order given.
+    public var reports: [BacktestReport] { tallies.map(\.report) }
+
+    /// Replays the batches of days before `day` (`EventBatches.days`' keys compared as text: `2026-11-26` takes the
+    /// batches of the 25th and earlier), or all of them, in day order, letting each go.
+    public mutating func replay(_ batches: inout EventBatches, before day: String? = nil) async throws {
+        for key in batches.days {
+            if let day, key >= day { break }
+            let batch = batches.take(key)
+            for (labelled, features) in zip(batch, try await store.observe(batch.map(\.event))) {
+                let score = model.assess(features)
+                for index in tallies.indices { tallies[index].add(labelled, features: features, score: score) }
+            }
+        }
     }
 }
