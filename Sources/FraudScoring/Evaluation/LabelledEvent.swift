@@ -76,7 +76,7 @@ public enum HistoryFile {
 }
 
 /// Events grouped as the pipeline sees them, one batch per store and local business day, filled as they are read
-/// (`add`, `merge`) and handed over one batch at a time in day order (`days`, `take`), each let go once taken: a replay
+/// (`add`) and handed over one batch at a time in day order (`days`, `take`), each let go once taken: a replay
 /// of many weeks does not hold the grouped events beside a list of them.
 public struct EventBatches: Sendable {
     private var groups: [String: [LabelledEvent]] = [:]
@@ -88,12 +88,6 @@ public struct EventBatches: Sendable {
     public mutating func add(_ events: [LabelledEvent]) {
         for event in events { groups["\(event.event.localTime.day)|\(event.event.store)", default: []].append(event) }
         count += events.count
-    }
-
-    /// Adds another's events (grouped already: no event's day is worked out again).
-    public mutating func merge(_ other: EventBatches) {
-        groups.merge(other.groups) { $0 + $1 }
-        count += other.count
     }
 
     /// The batches' keys (day, then store) in the order a replay takes them.
