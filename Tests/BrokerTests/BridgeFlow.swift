@@ -148,13 +148,15 @@ final class BridgeFlow: @unchecked Sendable {
     func depth(_ queue: String) async throws -> Int { try await broker.depth(queue) }
 
     /// Nothing of `stage` left anywhere: its work queue and retry tiers hold no message, ready or being handled
-    /// (the management API's counts, refreshed every second on the test node, and the exact ready count).
+    /// (the management API's counts, refreshed every second on the test node, then the queues' own counts).
     func settled(_ stage: String) async throws -> Bool {
         let queues = try Topology.load(from: topology).queues.map(\.name).filter { $0 == stage || Self.isDelayTier($0, of: stage) }
         let statistics = try await broker.management().queues().filter { queues.contains($0.name) }
         let unfinished = statistics.reduce(0) { $0 + $1.messagesReady + $1.messagesUnacknowledged }
         let waiting = try await depth(stage) + retryDepth(stage)
-        return unfinished == 0 && waiting == 0
+        // The management API's counts are samples up to a second old: the queues' own counts have the last word.
+        guard unfinished == 0, waiting == 0 else { return false }
+        return try await broker.holdNothing(queues)
     }
 
     /// A delay tier of `stage`: `S.delay.X` (quorum), or `S.retry.X` (classic, earlier releases).

@@ -93,6 +93,28 @@ final class TestBroker: @unchecked Sendable {
         return Int(counts.messages)
     }
 
+    /// What each queue holds now, ready or delivered and not yet acked, as the queues count it themselves
+    /// (`rabbitmqctl list_queues`). Exact, where the management API's unacknowledged counts are samples up to a
+    /// second old and a passive declare counts only the ready messages.
+    func exactCounts() async throws -> [String: Int] {
+        struct Row: Decodable { var name: String; var messages: Int }
+        let output = try await RabbitMQNode.run(["ctl", directory, "list_queues", "name", "messages", "--formatter", "json", "-q"])
+        guard let start = output.firstIndex(of: "[") else { throw RabbitMQNode.Failure(arguments: ["ctl", directory, "list_queues"], output: output) }
+        let rows = try JSONDecoder().decode([Row].self, from: Data(output[start...].utf8))
+        return Dictionary(rows.map { ($0.name, $0.messages) }, uniquingKeysWith: +)
+    }
+
+    /// None of `queues` holds a message, by the queues' own counts taken twice a second apart: a message on its
+    /// way from a delay tier back to its stage's queue (dead-lettered) is in neither for a moment.
+    func holdNothing(_ queues: [String]) async throws -> Bool {
+        for reading in 0..<2 {
+            if reading > 0 { try await Task.sleep(for: .seconds(1)) }
+            let counts = try await exactCounts()
+            if queues.contains(where: { (counts[$0] ?? 0) > 0 }) { return false }
+        }
+        return true
+    }
+
     /// Takes (acks) up to `max` messages from a queue with basic.get.
     func take(_ queue: String, max: Int = 10_000) async throws -> [Delivery] {
         let session = try await session("take")

@@ -11,6 +11,11 @@ public enum RabbitMQNode {
         public var arguments: [String]
         public var output: String
         public var description: String { "rabbitmq-node \(arguments.joined(separator: " ")) failed: \(output)" }
+
+        public init(arguments: [String], output: String) {
+            self.arguments = arguments
+            self.output = output
+        }
     }
 
     /// Runs the script (`start DIR`, `stop DIR`, `destroy DIR`) and returns what it printed.
