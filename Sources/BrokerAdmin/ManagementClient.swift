@@ -65,15 +65,32 @@ public struct ManagementClient: Sendable {
         _ = try await request("DELETE", "/api/queues/\(escape(vhost))/\(escape(name))" + (ifEmpty ? "?if-empty=true" : ""))
     }
 
+    /// The connections open on the node: the management API's name of each and the name its client gave it.
+    public func connections() async throws -> [(name: String, clientName: String?)] {
+        struct Connection: Decodable {
+            struct Properties: Decodable { var connection_name: String? }
+            var name: String
+            var client_properties: Properties?
+        }
+        let data = try await request("GET", "/api/connections")
+        return try JSONDecoder().decode([Connection].self, from: data).map { ($0.name, $0.client_properties?.connection_name) }
+    }
+
+    /// Closes a connection from the broker's side (the client sees CONNECTION_FORCED with `reason`).
+    public func closeConnection(_ name: String, reason: String) async throws {
+        _ = try await request("DELETE", "/api/connections/\(escape(name))", headers: ["X-Reason": reason])
+    }
+
     private func escape(_ part: String) -> String {
         part.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? part
     }
 
-    private func request(_ method: String, _ path: String, body: Data? = nil) async throws -> Data {
+    private func request(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> Data {
         guard let url = URL(string: baseURL.absoluteString + path) else { throw ManagementError.invalidURL(path) }
         var request = URLRequest(url: url, timeoutInterval: 30)
         request.httpMethod = method
         request.setValue(authorization, forHTTPHeaderField: "Authorization")
+        for (field, value) in headers { request.setValue(value, forHTTPHeaderField: field) }
         if let body {
             request.httpBody = body
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")

@@ -174,7 +174,16 @@ public final class StageRunner: Service, Sendable {
         await waitWhileCircuitOpen()
         let probing = state.withLock { $0.breaker.isHalfOpen }
         let batch = probing ? [first] : [first] + deliveries.drain(max: configuration.maxBatch - 1, maxBytes: configuration.maxBatchBytes - first.size)
-        let resolutions = await resolve(batch)
+        let resolutions = await resolve(batch, on: session)
+        let left = resolutions.count(where: \.abandoned)
+        guard left == 0 else {
+            // Handled or not, nothing of this batch can be acked on a lost connection: the broker gives every delivery
+            // again on the next one. Those not begun are left for it (a loader went on for a minute through the rest of a
+            // batch of 200 on a closed connection, each against a Sage that was down, before connecting again).
+            logger.warning("broker connection lost during a batch; the deliveries not yet begun are left to be redelivered",
+                           metadata: ["begun": "\(batch.count - left)", "left": "\(left)"])
+            return nil
+        }
         guard await settle(batch, resolutions, on: session) else { return nil }
         if let alert = recordBreaker(resolutions) {
             do { try await session.publish([alert]) } catch {
@@ -288,10 +297,18 @@ public final class StageRunner: Service, Sendable {
         /// In words, for the trace.
         var outcome: String = ""
         var onConfirmed: [@Sendable () async throws -> Void] = []
+        /// Not handled: the delivery's connection was gone by its turn.
+        var abandoned = false
+
+        static let abandoned = Resolution(messages: [], transientFailure: nil, succeeded: false, outcome: "connection lost", abandoned: true)
     }
 
-    private func resolve(_ batch: [Delivery]) async -> [Resolution] {
-        await batch.mapConcurrently(limit: configuration.concurrency) { delivery in await self.resolve(InboundMessage(delivery)) }
+    /// Each delivery of the batch handled, unless the connection it came on is gone by its turn (`abandoned`).
+    private func resolve(_ batch: [Delivery], on session: AMQPSession) async -> [Resolution] {
+        await batch.mapConcurrently(limit: configuration.concurrency) { delivery in
+            guard session.isOpen else { return .abandoned }
+            return await self.resolve(InboundMessage(delivery))
+        }
     }
 
     private func resolve(_ message: InboundMessage) async -> Resolution {

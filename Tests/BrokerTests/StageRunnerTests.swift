@@ -168,6 +168,41 @@ final class StageRunnerTests: XCTestCase {
         _ = sink
     }
 
+    /// A connection lost in the middle of a batch: the deliveries in hand are finished, the rest are not begun (nothing of
+    /// the batch can be acked on it; the broker gives them all again on the next connection). In the chaos test a loader
+    /// went on for a minute through the rest of a batch of 200 on its closed connection, each against a Sage that was
+    /// down, before it connected again. Here each delivery is recorded at the idempotent end as it is handled, so the
+    /// ones handled twice (`duplicate skipped` once the relay is back) are those begun before the loss was seen.
+    func testDeliveriesNotBegunWhenTheConnectionIsLostAreLeftToBeRedelivered() async throws {
+        let p = try await TestPipeline.make(stages: ["a"])
+        let db = FileManager.default.temporaryDirectory.appendingPathComponent("\(p.prefix)-sink.sqlite").path
+        let a = try p.relay("a", ["--sink-db", db, "--delay-ms", "300", "--concurrency", "1", "--batch", "40", "--prefetch", "40",
+                                  "--log-level", "info"])
+        try await p.publish(count: 40, to: "a")
+        let store = try IdempotencyStore(path: db)
+        try await eventually("the relay has begun its batch") { try await store.count() >= 1 }
+        let management = try p.broker.management()
+        var relayConnections: [String] = []
+        try await eventually("the relay's connection is listed") {
+            relayConnections = try await management.connections().filter { $0.clientName == p.stage("a") }.map(\.name)
+            return !relayConnections.isEmpty
+        }
+        for name in relayConnections { try await management.closeConnection(name, reason: "test: connection lost mid-batch") }
+        try await eventually("the relay saw its connection end") { a.log.contains("broker connection ended") }
+        let handledBeforeTheLoss = try await store.count()
+        try await eventually(timeout: .seconds(120), "all 40 recorded and acknowledged") {
+            let recorded = try await store.count(), waiting = try await p.broker.holdNothing([p.stage("a")])
+            return recorded == 40 && waiting
+        }
+        XCTAssertTrue(a.log.contains("the deliveries not yet begun are left to be redelivered"), a.log)
+        let handledTwice = a.log.components(separatedBy: "duplicate skipped").count - 1
+        // At most the one in hand when the loss was seen is handled after it (concurrency 1).
+        XCTAssertLessThanOrEqual(handledTwice, handledBeforeTheLoss + 1,
+                                 "handled twice: \(handledTwice); recorded when the loss was seen: \(handledBeforeTheLoss)")
+        XCTAssertLessThan(handledBeforeTheLoss, 40, "the connection was closed while the batch was being handled")
+        _ = a
+    }
+
     func testGracefulShutdownFinishesAndAcksInFlightMessages() async throws {
         let p = try await TestPipeline.make(stages: ["a", "b"])
         let db = FileManager.default.temporaryDirectory.appendingPathComponent("\(p.prefix)-sink.sqlite").path
