@@ -72,7 +72,7 @@ final class ClusterTests: XCTestCase {
         let stores = ProcessInfo.processInfo.environment["BRIDGE_CLUSTER_STORES"].flatMap(Int.init) ?? 5, tickets = 40
         let urls = cluster.nodeAMQPURLs.map { $0 + "?heartbeat=5&connection_timeout=3" }.joined(separator: ",")
         func node(_ n: Int) -> TestBroker {
-            TestBroker.attached(directory: cluster.directory, amqpURL: cluster.nodeAMQPURLs[n - 1], managementURL: cluster.nodeManagementURLs[n - 1],
+            TestBroker.attached(directory: "\(cluster.directory)/n\(n)", amqpURL: cluster.nodeAMQPURLs[n - 1], managementURL: cluster.nodeManagementURLs[n - 1],
                                 workerAMQPURL: urls)
         }
         // The topology is imported through n1, so n1 leads every queue; every worker lists n1 first (`listed`), so the
@@ -216,7 +216,7 @@ final class ClusterTests: XCTestCase {
         }
         let api = try XCTUnwrap(answering)
         if api != 0 { print("node 1's management API does not answer (\(refused[1] ?? "?")): node \(api + 1)'s is used") }
-        let first = TestBroker.attached(directory: cluster.directory, amqpURL: cluster.nodeAMQPURLs[0], managementURL: cluster.nodeManagementURLs[api])
+        let first = TestBroker.attached(directory: "\(cluster.directory)/n1", amqpURL: cluster.nodeAMQPURLs[0], managementURL: cluster.nodeManagementURLs[api])
         let pipeline = try await TestPipeline.make(broker: first, stages: ["m"])
         let queue = pipeline.stage("m")
         let queues = try await first.management().queues()
@@ -345,7 +345,7 @@ private final class ClusterStream: Sendable {
     /// publisher list the node that leads the work queues first (`--amqp-node-order listed`), so that losing that
     /// node always takes connections with it; the other relay replica starts at a random node (the default).
     static func start(_ cluster: RabbitMQCluster, messages count: Int, seconds: Int) async throws -> ClusterStream {
-        let first = TestBroker.attached(directory: cluster.directory, amqpURL: cluster.nodeAMQPURLs[0], managementURL: cluster.nodeManagementURLs[0])
+        let first = TestBroker.attached(directory: "\(cluster.directory)/n1", amqpURL: cluster.nodeAMQPURLs[0], managementURL: cluster.nodeManagementURLs[0])
         let pipeline = try await TestPipeline.make(broker: first, stages: ["a", "b"])
         // Every queue of the pipeline is replicated on the three nodes.
         let queues = try await first.management().queues().filter { $0.name.hasPrefix(pipeline.prefix + ".") && $0.type == "quorum" }
@@ -495,7 +495,7 @@ private final class ClusterStream: Sendable {
     private func depth(_ queue: String) async -> String {
         var errors: [String] = []
         for node in 0..<3 {
-            let broker = TestBroker.attached(directory: cluster.directory, amqpURL: cluster.nodeAMQPURLs[node],
+            let broker = TestBroker.attached(directory: "\(cluster.directory)/n\(node + 1)", amqpURL: cluster.nodeAMQPURLs[node],
                                              managementURL: cluster.nodeManagementURLs[node])
             do { return String(try await broker.depth(queue)) } catch { errors.append("n\(node + 1): \(error)") }
         }

@@ -52,8 +52,8 @@ final class TestBroker: @unchecked Sendable {
         self.owned = owned
     }
 
-    /// A node this process did not start (a node of a `RabbitMQCluster`): the cluster owns it. `workerAMQPURL`: what a
-    /// flow's workers connect to instead of this node (the cluster's nodes).
+    /// A node this process did not start (a node of a `RabbitMQCluster`, `directory` its own folder): the cluster owns it.
+    /// `workerAMQPURL`: what a flow's workers connect to instead of this node (the cluster's nodes).
     static func attached(directory: String, amqpURL: String, managementURL: String, workerAMQPURL: String? = nil) -> TestBroker {
         TestBroker(directory: directory, amqpURL: amqpURL, managementURL: managementURL, amqpsURL: nil, owned: false, workerAMQPURL: workerAMQPURL)
     }
@@ -105,11 +105,16 @@ final class TestBroker: @unchecked Sendable {
     }
 
     /// None of `queues` holds a message, by the queues' own counts taken twice a second apart: a message on its
-    /// way from a delay tier back to its stage's queue (dead-lettered) is in neither for a moment.
+    /// way from a delay tier back to its stage's queue (dead-lettered) is in neither for a moment. Counts that cannot be
+    /// read (a node busy restarting) say "not known to be empty", and why is printed.
     func holdNothing(_ queues: [String]) async throws -> Bool {
         for reading in 0..<2 {
             if reading > 0 { try await Task.sleep(for: .seconds(1)) }
-            let counts = try await exactCounts()
+            let counts: [String: Int]
+            do { counts = try await exactCounts() } catch {
+                print("the queues' own counts could not be read: \(error)")
+                return false
+            }
             if queues.contains(where: { (counts[$0] ?? 0) > 0 }) { return false }
         }
         return true
