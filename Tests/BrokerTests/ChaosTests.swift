@@ -192,7 +192,18 @@ final class ChaosTests: XCTestCase {
         let sageCustomers = Set(try await SageMasterDataClient(connection: flow.sage.connection, logger: broker.logger).customers(changedSince: nil)
             .map(\.CustomerNumber))
         XCTAssertFalse(fixture.customers.isEmpty)
-        XCTAssertEqual(fixture.customers.map(\.publicId).filter { !sageCustomers.contains($0.uppercased()) }, [], "Heartland customers not in Sage")
+        let missing = fixture.customers.filter { !sageCustomers.contains($0.publicId.uppercased()) }
+        for customer in missing {
+            // What the bridge did with it, for a failure in CI (where the processes' log files are not kept).
+            let key = "heartland:customer:\(customer.id):"
+            let lines = flow.processes.sorted { $0.key < $1.key }.flatMap { name, process in
+                process.log.split(separator: "\n").filter { $0.contains(key) }.suffix(6).map { "  \(name): \($0)" }
+            }
+            let audit = try await OperationsStore(path: flow.operations).auditEvents().filter { $0.detail.contains(customer.publicId) }
+            print("customer \(customer.publicId) not in Sage; the workers' last lines about it:\n\(lines.joined(separator: "\n"))\n"
+                + "its audit events: \(audit.map { "\($0.event) \($0.stage): \($0.detail)" })")
+        }
+        XCTAssertEqual(missing.map(\.publicId), [], "Heartland customers not in Sage")
         for (name, process) in flow.processes.sorted(by: { $0.key < $1.key }) {
             XCTAssertTrue(process.isRunning, "\(name) is still running (reconnected by itself)")
         }
