@@ -5,7 +5,7 @@
 #   docker build -t heartland-sage-bridge .          (context: the repository root)
 #
 # Where the binaries come from (build argument BINARIES):
-#   build     (default) compiled here, in the official Swift image, with --static-swift-stdlib. No
+#   build     (default) compiled here, in the official Swift image, with scripts/lib/shipping-build-flags. No
 #             Package.resolved is needed: `swift package resolve` picks the versions Package.swift allows.
 #   prebuilt  copied from .build-image/bin/, compiled on the host by scripts/compose-test with the same
 #             products and flags: the path used where no registry serves the Swift image (see README,
@@ -28,12 +28,16 @@ RUN swift package resolve
 # SwiftPM checks that every target's folder exists, test targets included, so Tests/ comes along.
 COPY Sources ./Sources
 COPY Tests ./Tests
+# The shipping build's flags, the same file scripts/lib/shipping-build.sh reads (static Swift runtime, lld, packed
+# relocations, no exported symbols: what the idle RSS figures are measured on).
+COPY scripts/lib/shipping-build-flags ./
 # One product at a time (`swift build` takes one --product); the modules they share are compiled once.
 RUN mkdir -p /out \
+ && flags=$(grep -v '^[[:space:]]*#' shipping-build-flags | tr '\n' ' ') \
  && for exe in transformer fraud-scorer sage-loader alerter heartland-ingest sage-ingest heartland-loader \
                bridgectl heartland-sim sage-pro-sim; do \
-      swift build -c release --static-swift-stdlib --product "$exe" \
-        && cp "$(swift build -c release --show-bin-path)/$exe" /out/ || exit 1; \
+      swift build -c release $flags --product "$exe" \
+        && cp "$(swift build -c release $flags --show-bin-path)/$exe" /out/ || exit 1; \
     done \
  && strip /out/*
 

@@ -373,6 +373,8 @@ def table(state, command):
 
     row("command", command)
     row("when, machine", f"{info['started']}; {info['machine']}; load average at the close {' '.join(closed['load_at_close'])}")
+    row("build", {"shipping": "the shipping build (scripts/lib/shipping-build-flags), as the image ships it",
+                  "plain": "swift build -c release as SwiftPM links by default"}.get(info.get("build", "plain"), info.get("build")))
     row("store day", f"{info['day']}: {info['summary']}")
     row("generated in (not part of any figure)", f"{info['generate_seconds']:.1f} s")
     forwarded = idle_figures["forwarded_before_close"]
