@@ -48,7 +48,13 @@ import Testing
             let executable = ComposeFile.command(service).first ?? ""
             #expect(built.contains(executable), "service \(name) runs \(executable), which the Dockerfile does not build")
         }
-        #expect(text.contains("--static-swift-stdlib"), "the Swift runtime should be linked statically")
+        // The build's flags are scripts/lib/shipping-build-flags, the file scripts/compose-test and scripts/bench-storeday
+        // build with too (scripts/lib/shipping-build.sh).
+        #expect(text.contains("COPY scripts/lib/shipping-build-flags ") && text.contains(#"swift build -c release $flags --product "$exe""#),
+                "the image must build with scripts/lib/shipping-build-flags")
+        let flags = try Repository.text("scripts/lib/shipping-build-flags").split(separator: "\n")
+            .filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") }.joined(separator: " ")
+        #expect(flags.contains("--static-swift-stdlib"), "the Swift runtime should be linked statically")
         let stages = try Repository.matches(of: #"(?m)^FROM (\S+ AS \S+)"#, in: text)
         #expect(stages.count == 4 && stages[0].hasPrefix("swift:") && stages[0].hasSuffix(" AS build")
                 && stages[1] == "scratch AS prebuilt" && stages[2] == "${BINARIES} AS binaries" && stages[3].hasSuffix("-slim AS runtime"),
