@@ -27,7 +27,15 @@ struct HeartlandAdminRoutes {
                 batchesPerDay: Int(body["batches_per_day"]?.int64Value ?? 1), badPercent: Int(body["bad_percent"]?.int64Value ?? 0))
             do {
                 let fixture = try StoreDayGenerator.generate(options)
-                try await fixture.load(into: context.database)
+                // A day generated twice would mix two generations in one batch (`openedBatchesAlreadyThere`): refused.
+                let existing: [String] = try await context.database.write { db in
+                    let existing = try fixture.openedBatchesAlreadyThere(in: db)
+                    if existing.isEmpty { try fixture.save(db) }
+                    return existing
+                }
+                guard existing.isEmpty else {
+                    return .json(["error": .string("business day \(day) already has batches here (\(existing.joined(separator: ", "))): generating it again would leave the earlier generation's card transactions in them under the new tickets; generate another day, or start from an empty database")], status: 409)
+                }
                 return .json(fixture.summary)
             } catch let error as StoreDayGenerator.GeneratorError {
                 return .json(["error": .string(error.description)], status: 400)

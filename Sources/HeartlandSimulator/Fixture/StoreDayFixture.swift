@@ -121,6 +121,14 @@ public struct StoreDayFixture: Codable, Sendable, Equatable {
         try await database.write { db in try save(db) }
     }
 
+    /// The batches of the day this fixture opens (`OPEN`) that the database already has, in id order. Generating a day
+    /// again writes its tickets over the earlier ones, which have the same ids, and leaves the earlier generation's card
+    /// transactions in the batch: a batch whose settlement no longer matches its tickets, which no Heartland serves.
+    public func openedBatchesAlreadyThere(in db: Database) throws -> [String] {
+        let opened = batches.filter { $0.status == "OPEN" }.map(\.id)
+        return try SettlementBatch.filter(opened.contains(Column("id"))).order(Column("id")).fetchAll(db).map(\.id)
+    }
+
     /// Inserts or replaces everything, in the caller's transaction (a simulator seeded at start-up).
     public func save(_ db: Database) throws {
         for record in locations { try record.save(db) }
