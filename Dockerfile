@@ -5,8 +5,9 @@
 #   docker build -t heartland-sage-bridge .          (context: the repository root)
 #
 # Where the binaries come from (build argument BINARIES):
-#   build     (default) compiled here, in the official Swift image, with scripts/lib/shipping-build-flags. No
-#             Package.resolved is needed: `swift package resolve` picks the versions Package.swift allows.
+#   build     (default) compiled here, in the official Swift image, with scripts/lib/shipping-build-flags and the
+#             workers' function orders (scripts/lib/text-order/). No Package.resolved is needed: `swift package
+#             resolve` picks the versions Package.swift allows.
 #   prebuilt  copied from .build-image/bin/, compiled on the host by scripts/compose-test with the same
 #             products and flags: the path used where no registry serves the Swift image (see README,
 #             "The deployment, started for real").
@@ -31,12 +32,19 @@ COPY Tests ./Tests
 # The shipping build's flags, the same file scripts/lib/shipping-build.sh reads (static Swift runtime, lld, packed
 # relocations, no exported symbols: what the idle RSS figures are measured on).
 COPY scripts/lib/shipping-build-flags ./
+# The linker script the flags name, at the same path from the package's folder.
+COPY scripts/lib/text-layout.ld ./scripts/lib/
+# Each worker's functions in the order a store day first runs them (scripts/text-order), as shipping-build.sh links.
+COPY scripts/lib/text-order ./text-order
 # One product at a time (`swift build` takes one --product); the modules they share are compiled once.
 RUN mkdir -p /out \
  && flags=$(grep -v '^[[:space:]]*#' shipping-build-flags | tr '\n' ' ') \
  && for exe in transformer fraud-scorer sage-loader alerter heartland-ingest sage-ingest heartland-loader \
                bridgectl heartland-sim sage-pro-sim; do \
-      swift build -c release $flags --product "$exe" \
+      order=""; \
+      [ ! -f "text-order/$exe.txt" ] \
+        || order="-Xlinker --symbol-ordering-file=/src/text-order/$exe.txt -Xlinker --no-warn-symbol-ordering"; \
+      swift build -c release $flags $order --product "$exe" \
         && cp "$(swift build -c release $flags --show-bin-path)/$exe" /out/ || exit 1; \
     done \
  && strip /out/*

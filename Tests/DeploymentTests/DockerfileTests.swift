@@ -50,11 +50,20 @@ import Testing
         }
         // The build's flags are scripts/lib/shipping-build-flags, the file scripts/compose-test and scripts/bench-storeday
         // build with too (scripts/lib/shipping-build.sh).
-        #expect(text.contains("COPY scripts/lib/shipping-build-flags ") && text.contains(#"swift build -c release $flags --product "$exe""#),
-                "the image must build with scripts/lib/shipping-build-flags")
+        #expect(text.contains("COPY scripts/lib/shipping-build-flags ") && text.contains(#"swift build -c release $flags $order --product "$exe""#),
+                "the image must build with scripts/lib/shipping-build-flags and each worker's order")
         let flags = try Repository.text("scripts/lib/shipping-build-flags").split(separator: "\n")
             .filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") }.joined(separator: " ")
         #expect(flags.contains("--static-swift-stdlib"), "the Swift runtime should be linked statically")
+        // A file the flags name (the linker script) is read from the package's folder: the image must have it at the same path.
+        for script in try Repository.matches(of: #"-Xlinker -T -Xlinker (\S+)"#, in: flags) {
+            #expect(Repository.exists(script), "the flags name \(script), which does not exist")
+            #expect(text.contains("COPY \(script) ./\((script as NSString).deletingLastPathComponent)/"),
+                    "the image must have \(script) where the flags look for it")
+        }
+        // The workers' function orders (scripts/text-order), one file per worker the loop builds.
+        #expect(text.contains("COPY scripts/lib/text-order ./text-order") && text.contains(#"text-order/$exe.txt"#),
+                "the image must link each worker with its order, as scripts/lib/shipping-build.sh does")
         let stages = try Repository.matches(of: #"(?m)^FROM (\S+ AS \S+)"#, in: text)
         #expect(stages.count == 4 && stages[0].hasPrefix("swift:") && stages[0].hasSuffix(" AS build")
                 && stages[1] == "scratch AS prebuilt" && stages[2] == "${BINARIES} AS binaries" && stages[3].hasSuffix("-slim AS runtime"),
