@@ -19,6 +19,9 @@
 #   fraud_model         the fraud-scorer's model file (default Config/fraud-model.json, the shipped one); none: rules only
 #   sage_mode           http (default): loaders post through Sage's Web API; file: through GL import files in
 #                       $state/sage-import, which sage-pro-sim watches (no two-way sync: set bridge_sync=0)
+#   bridge_operations   1: every worker serves its health and metrics endpoint on a free loopback port, as in Compose
+#                       (--http-port; NAME PORT lines in $state/operations-ports; bridge_scrape_operations reads each
+#                       once); 0 (default): none
 #
 # After bridge_start_all: bin, heartland_url, sage_url, webhook_url, app_id, app_key, webhook_secret, retail_token,
 # sage_password; SAGE_URL, SAGE_USER, SAGE_PASSWORD, SAGE_COMPANY, BRIDGE_AMQP_URL (the admin user),
@@ -98,9 +101,24 @@ bridge_start_broker() {
 url_for() { echo "amqp://$1:$(cat "$secrets/$1")@$amqp_host"; }
 
 start() {  # start NAME COMMAND...: runs in the background, output to $logs/NAME.log
-  local name=$1; shift
+  local name=$1 port; shift
+  if [ "${bridge_operations:-0}" = 1 ] && [[ $1 == "$bin/"* && $name != *-sim ]]; then
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    set -- "$@" --http-port "$port"
+    echo "$name $port" >>"$state/operations-ports"
+  fi
   "$@" >"$logs/$name.log" 2>&1 &
   pids+=($!)
+}
+
+# Each worker's endpoint read once, as Compose's health checks and Prometheus read them (bridge_operations=1).
+bridge_scrape_operations() {
+  local name port path
+  while read -r name port; do
+    for path in /health/live /health/ready /metrics; do
+      curl -sS -o /dev/null --max-time 10 "http://127.0.0.1:$port$path" || fail "$name's $path (port $port) did not answer"
+    done
+  done <"$state/operations-ports"
 }
 
 # heartland-sim (serving $state/heartland.sqlite, made by `heartland-sim generate`) and sage-pro-sim.
