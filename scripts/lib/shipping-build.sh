@@ -43,6 +43,8 @@ shipping_build() {
     echo "shipping build: the flags are not those .build-image/ was built with: building everything again" >&2
     rm -rf .build-image/*-unknown-linux-gnu .build-image/release .build-image/*.yaml .build-image/build.db
   fi
+  mkdir -p .build-image
+  echo "${flags[*]}" >.build-image/.shipping-flags
   shipping_bin=$(swift build -c release "${flags[@]}" --build-path .build-image --show-bin-path)
   log=$(mktemp)
   for product in "$@"; do
@@ -59,7 +61,6 @@ shipping_build() {
       >"$log" 2>&1 \
       || { tail -30 "$log" >&2; rm -f "$log"; echo "shipping build: swift build --product $product failed" >&2; return 1; }
     echo "$linked_with" >"$shipping_bin/.$product.order"
-    echo "${flags[*]}" >.build-image/.shipping-flags
   done
   rm -f "$log"
 }

@@ -52,7 +52,10 @@ static void on_trap(int sig, siginfo_t *info, void *context) {
   ucontext_t *state = context;
   uintptr_t address = (uintptr_t)state->uc_mcontext.gregs[REG_RIP] - 1;  // int3 leaves the pc after itself
   long entry = entry_at(address);
-  if (entry < 0) return default_action(sig);
+  if (entry < 0) {
+    default_action(sig);
+    return;
+  }
   volatile unsigned char *code = (volatile unsigned char *)address;
   if (__atomic_exchange_n(&trapped[entry], 1, __ATOMIC_SEQ_CST) == 0) {
     *code = saved[entry];
