@@ -296,7 +296,8 @@ let package = Package(
                 path: "Tests/MappingTestSupport"),
         .testTarget(name: "BridgeSettingsTests", dependencies: ["BridgeSettings"]),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "AMQP", "BridgeClock", "StableHash", "TransportSecurity",
-                                                         .product(name: "Logging", package: "swift-log")]),
+                                                         .product(name: "Logging", package: "swift-log"),
+                                                         .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         // The options every worker shares: defaults from the environment through EnvironmentReader, flags over variables.
         .testTarget(name: "WorkerRuntimeTests", dependencies: ["WorkerRuntime", "BridgeSettings",
                                                             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -341,7 +342,7 @@ let package = Package(
                                                          "Transformer", "Sync", "HeartlandIngest", .product(name: "Logging", package: "swift-log"),
                                                          // GRDB: a test makes the audit trail unwritable with a trigger; files as stores made
                                                          // them before their migrators (StoreMigrationTests)
-                                                         .product(name: "GRDB", package: "GRDB.swift")]),
+                                                         .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         // Checks of the deployment files (issue 7).
         .testTarget(name: "DeploymentTests", dependencies: ["TestPrograms", "Messaging"]),
     ]

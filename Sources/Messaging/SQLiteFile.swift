@@ -5,14 +5,17 @@ import GRDB
 /// missing, writers wait up to 10 s for a lock, and a pool means WAL, so a reader (a test, an operator's
 /// `bridgectl report`) never blocks the writing worker. One pool per file and process: stores that
 /// share a file (the loaders' ledger and customer links, the alerter's operations store and customer
-/// reviews) share its pool. The conventions are in docs/ARCHITECTURE.md, "SQLite files".
+/// reviews) share its pool. Every pool opened here gives its caches back when the process is at rest
+/// (`AtRest`). The conventions are in docs/ARCHITECTURE.md, "SQLite files".
 public enum SQLiteFile {
     public static func pool(path: String) throws -> DatabasePool {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        return try openedDespiteAConcurrentWALSwitch {
+        let pool = try openedDespiteAConcurrentWALSwitch {
             try DatabasePool(path: path, configuration: configuration(readonly: false))
         }
+        AtRest.keep(pool)
+        return pool
     }
 
     /// Processes that open a new file at the same moment each switch it to WAL. SQLite answers one of them
@@ -35,7 +38,9 @@ public enum SQLiteFile {
     /// Another process's file, read only (the console reads the fraud-scorer's feature store and
     /// heartland-ingest's inbox): it must exist, and neither it nor its tables are created or migrated.
     public static func readOnlyPool(path: String) throws -> DatabasePool {
-        try DatabasePool(path: path, configuration: configuration(readonly: true))
+        let pool = try DatabasePool(path: path, configuration: configuration(readonly: true))
+        AtRest.keep(pool)
+        return pool
     }
 
     private static func configuration(readonly: Bool) -> Configuration {

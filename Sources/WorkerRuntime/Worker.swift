@@ -11,6 +11,9 @@ import ServiceLifecycle
 /// - a **source** (`run(source:publisher:options:services:)`): no queue of its own; its services (webhook
 ///   receiver, pollers, forwarders) publish through one `ReliablePublisher`, kept connected from the start.
 ///
+/// Beside them in every worker's group, `RestingMemory` gives back what the worker kept for speed once it is at rest after
+/// work (`--memory-rest-seconds`).
+///
 /// A main calls `bootstrap(_:options:)` first, before it makes anything that logs: a logger made before it
 /// writes through swift-log's default handler, not the configured one (its level, `--log-level`). A worker with HTTP
 /// connectors wraps `run` in `HTTPPools.closing { }` (ConnectorHTTP), so its pools close after the last handler returned;
@@ -55,7 +58,7 @@ public enum Worker {
             }))
         }
         services += try extraServices(logger).map { .init(service: $0) }
-        try await runGroup(services, logger: logger)
+        try await runGroup(services + resting(options, logger: logger), logger: logger)
     }
 
     /// The publisher a source's services share: this process's broker connection under its own user.
@@ -78,9 +81,14 @@ public enum Worker {
         }
         let keeper = Task { await publisher.keepConnected() }
         defer { keeper.cancel() }
-        try await runGroup(group, logger: logger)
+        try await runGroup(group + resting(options, logger: logger), logger: logger)
         keeper.cancel()
         await publisher.close()
+    }
+
+    /// Every worker gives back the memory it kept for speed once at rest after work (`RestingMemory`), unless told never to.
+    private static func resting(_ options: WorkerOptions, logger: Logger) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        options.memoryRest.map { [.init(service: RestingMemory(interval: $0, logger: logger))] } ?? []
     }
 
     private static func runGroup(_ services: [ServiceGroupConfiguration.ServiceConfiguration], logger: Logger) async throws {

@@ -60,6 +60,11 @@ public struct WorkerOptions: ParsableArguments, Sendable {
                                valueName: "directory"))
     public var spillDirectory: String?
 
+    @Option(name: .customLong("memory-rest-seconds"),
+            help: ArgumentHelp("After work, the worker gives back what it kept for speed (SQLite caches and idle connections, the C library's free memory) once it has used under 1 % of a core for this long (0: never). Default: $BRIDGE_MEMORY_REST_SECONDS or 5.",
+                               valueName: "seconds"))
+    var memoryRestSecondsFlag: Double?
+
     public init() {}
 
     /// With several broker nodes, where to start: `random` or `listed`.
@@ -68,6 +73,11 @@ public struct WorkerOptions: ParsableArguments, Sendable {
     public var pauseSeconds: Double { pauseSecondsFlag ?? 2 }
     public var prefetch: Int { prefetchFlag ?? 200 }
     public var concurrency: Int { concurrencyFlag ?? 8 }
+    /// How long a rest the worker waits for before it gives back the memory it kept for speed (`RestingMemory`); nil: never.
+    public var memoryRest: Duration? {
+        let seconds = memoryRestSecondsFlag ?? 5
+        return seconds > 0 ? .milliseconds(Int64(seconds * 1000)) : nil
+    }
 
     /// Checks the flags given, and takes each one not given from the environment (`EnvironmentReader.current`).
     public mutating func validate() throws {
@@ -83,6 +93,7 @@ public struct WorkerOptions: ParsableArguments, Sendable {
         if let concurrencyFlag, concurrencyFlag < 1 { throw ValidationError("--concurrency must be at least 1, not \(concurrencyFlag)") }
         if let pauseSecondsFlag, !(pauseSecondsFlag > 0) { throw ValidationError("--pause-seconds must be positive") }
         if let retryBudgetSeconds, !(retryBudgetSeconds > 0) { throw ValidationError("--retry-budget-seconds must be positive") }
+        if let memoryRestSecondsFlag, !(memoryRestSecondsFlag >= 0) { throw ValidationError("--memory-rest-seconds must be 0 or more") }
         if let httpPort, !(0...Int(UInt16.max)).contains(httpPort) { throw ValidationError("--http-port must be between 0 and 65535, not \(httpPort)") }
         let environment = EnvironmentReader.current
         do {
@@ -93,6 +104,7 @@ public struct WorkerOptions: ParsableArguments, Sendable {
             prefetchFlag = try prefetchFlag ?? environment.integer("BRIDGE_PREFETCH", in: 1...Int(UInt16.max))
             concurrencyFlag = try concurrencyFlag ?? environment.integer("BRIDGE_CONCURRENCY", in: 1...Int.max)
             httpPort = try httpPort ?? environment.integer("BRIDGE_HTTP_PORT", in: 0...Int(UInt16.max))
+            memoryRestSecondsFlag = try memoryRestSecondsFlag ?? environment.seconds("BRIDGE_MEMORY_REST_SECONDS", zeroAllowed: true)
         } catch {
             throw ValidationError(String(describing: error))
         }

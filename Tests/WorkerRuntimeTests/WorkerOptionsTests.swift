@@ -102,6 +102,18 @@ import WorkerRuntime
         #expect(Self.refusal([], ["BRIDGE_SPILL_DIR": "/etc/hostname"])?.contains("BRIDGE_SPILL_DIR: /etc/hostname is not a directory") == true)
     }
 
+    /// How long a rest before the worker gives back the memory it kept for speed: 5 s unless told; 0 is never.
+    @Test func theMemoryRestIsFiveSecondsUnlessToldAndZeroIsNever() throws {
+        #expect(try Self.parse([], [:]).memoryRest == .seconds(5))
+        #expect(try Self.parse([], ["BRIDGE_MEMORY_REST_SECONDS": "0.5"]).memoryRest == .milliseconds(500))
+        #expect(try Self.parse(["--memory-rest-seconds", "30"], ["BRIDGE_MEMORY_REST_SECONDS": "0.5"]).memoryRest == .seconds(30))
+        #expect(try Self.parse([], ["BRIDGE_MEMORY_REST_SECONDS": "0"]).memoryRest == nil)
+        #expect(try Self.parse(["--memory-rest-seconds", "0"], [:]).memoryRest == nil)
+        #expect(Self.refusal([], ["BRIDGE_MEMORY_REST_SECONDS": "-1"])?
+            .contains("BRIDGE_MEMORY_REST_SECONDS must be a number of seconds of at least 0, not '-1'") == true)
+        #expect(Self.refusal(["--memory-rest-seconds=-1"], [:])?.contains("--memory-rest-seconds must be 0 or more") == true)
+    }
+
     @Test func theBrokerURLComesFromTheFlagOrTheVariable() throws {
         /// The hosts `brokerURLs()` gives after parsing `arguments` with `environment`.
         func hosts(_ arguments: [String], _ environment: [String: String]) throws -> [String] {

@@ -137,9 +137,14 @@ def pipeline_busy(state):
     return busy
 
 
+REST_SECONDS = 12
+
+
 def idle(state, deadline):
     """Idle: the work queues empty and nothing pending in the inbox, then the workers together under 5 % of a core
-    over 2 s (the pollers keep them from 0: sage-ingest every second, the gateway feed every 5 s)."""
+    over REST_SECONDS (the pollers keep them from 0: sage-ingest every second, the gateway feed every 5 s). 12 s: a
+    worker gives back what it kept for speed 5–10 s after its work (RestingMemory, a rest of 5 s by default), so the
+    figures are those of workers at rest; until 2026-12-06 (session 33) the window was 2 s."""
     procs = load(state, "processes.json")
     workers = [p for p in procs if p["kind"] == "worker"]
     started, until = time.time(), time.time() + deadline
@@ -153,7 +158,7 @@ def idle(state, deadline):
             quiet_since, last = None, None
         elif last is None:
             quiet_since, last = now, cpu
-        elif now - quiet_since >= 2:
+        elif now - quiet_since >= REST_SECONDS:
             share = (cpu - last) / (now - quiet_since)
             if share < 0.05:
                 break
@@ -379,7 +384,7 @@ def table(state, command):
     row("generated in (not part of any figure)", f"{info['generate_seconds']:.1f} s")
     forwarded = idle_figures["forwarded_before_close"]
     row("forwarded before the close (start-up)", ", ".join(f"{n} {k}" for k, n in sorted(forwarded.items())) or "nothing")
-    row("idle after start-up reached in", f"{idle_figures['waited']:.1f} s (work queues empty, inbox done, workers < 5 % of a core)")
+    row("idle after start-up reached in", f"{idle_figures['waited']:.1f} s (work queues empty, inbox done, workers < 5 % of a core for {REST_SECONDS} s)")
     for p in procs:
         if p["kind"] == "worker":
             row(f"idle RSS {p['name']}", mb(idle_figures["rss_kb"].get(p["name"]))
