@@ -20,7 +20,7 @@ public enum Bootstrap {
                 return handler
             }
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-            FreedMemory.mapLargeBlocksApart()
+            FreedMemory.configure()
             stored = registry
             return registry
         }

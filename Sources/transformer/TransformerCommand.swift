@@ -35,7 +35,7 @@ struct TransformerCommand: AsyncParsableCommand {
         @Option(name: .customLong("repeat"), help: "Times to handle the event; the figures are the median and the fastest.") var runs: Int = 5
 
         func run() async throws {
-            FreedMemory.mapLargeBlocksApart()  // as every worker does at start-up
+            FreedMemory.configure()  // as every worker does at start-up
             // As the stage reads a delivery: its bytes where they are (read straight into them, not through a `Data` as large).
             let body = try Self.bytes(ofFile: event)
             let handler = TransformerHandler(rules: try MappingFileSource(path: mapping).current())
