@@ -105,6 +105,34 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["GL-HL-24.json"])
     }
 
+    /// Sage's importer need not write a rejection's reason atomically (the simulator's creates the file, then writes its
+    /// text): an empty reason file is one still being written, waited for until the deadline, and then a rejection that
+    /// says it has no reason, not an error with an empty message (what `unbalancedFileIsRejected` once saw in CI).
+    @Test func aReasonFileStillEmptyIsWaitedForUntilTheDeadline() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sage-empty-reason-\(UUID().uuidString)")
+        let rejected = folder.appendingPathComponent("rejected")
+        try FileManager.default.createDirectory(at: rejected, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let client = SageImportFileClient(
+            configuration: .init(directory: folder, deadline: .milliseconds(300), pollInterval: .milliseconds(5)),
+            logger: quietLogger)
+        let started = ContinuousClock.now
+        let posting = Task { await sageError { try await client.post(balanced("HL-28")) } }
+        // The test is the importer: it takes the file and rejects it, and the reason's text never comes.
+        let dropped = folder.appendingPathComponent("GL-HL-28.json")
+        let until = ContinuousClock.now + .seconds(60)
+        while !FileManager.default.fileExists(atPath: dropped.path), ContinuousClock.now < until { try await Task.sleep(for: .milliseconds(2)) }
+        try FileManager.default.moveItem(at: dropped, to: rejected.appendingPathComponent("GL-HL-28.json"))
+        #expect(FileManager.default.createFile(atPath: rejected.appendingPathComponent("GL-HL-28.json.reason.txt").path, contents: Data()))
+        let error = await posting.value
+        guard case .validation(let message, nil) = error else {
+            Issue.record("expected .validation, got \(String(describing: error))")
+            return
+        }
+        #expect(message == "Sage's importer rejected GL-HL-28.json and wrote no reason (GL-HL-28.json.reason.txt is empty)")
+        #expect(ContinuousClock.now - started >= .milliseconds(300), "waited for the text until the deadline")
+    }
+
     /// The importer moves a file into `processed/` before it writes the result: a retry in between must not drop the file
     /// again (the importer would import it twice); it is told the import is pending and writes nothing.
     @Test func aFileImportedWhoseResultIsNotWrittenYetIsPendingNotWrittenAgain() async throws {

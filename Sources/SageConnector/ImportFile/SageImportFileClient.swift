@@ -65,12 +65,20 @@ public struct SageImportFileClient: SageClient {
             if let journal = try folder.processedJournal(name, awaiting: true) {
                 return SagePostingReceipt(batchNumber: journal.batchNumber, journal: journal)
             }
+            let late = ContinuousClock.now >= deadline
             if let reason = folder.rejectionReasons(for: name).subtracting(earlierRejections).sorted().last {
-                let error = SageFailure.classify(importReason: folder.read(reason) ?? "General: rejected")
-                logger.warning("GL import file rejected", metadata: ["file": "\(name)", "error": "\(error)"])
-                throw error
+                // The importer need not write the reason atomically (the simulator's does not: the file is there, empty, a
+                // moment before its text): an empty one is still being written, until the deadline.
+                let text = folder.read(reason) ?? ""
+                if !text.allSatisfy(\.isWhitespace) || late {
+                    let error = text.allSatisfy(\.isWhitespace)
+                        ? SageError.validation(message: "Sage's importer rejected \(name) and wrote no reason (\(reason) is empty)", account: nil)
+                        : SageFailure.classify(importReason: text)
+                    logger.warning("GL import file rejected", metadata: ["file": "\(name)", "error": "\(error)"])
+                    throw error
+                }
             }
-            guard ContinuousClock.now < deadline else { throw SageError.unavailable(.importPending(file: name)) }
+            guard !late else { throw SageError.unavailable(.importPending(file: name)) }
             try await Task.sleep(for: configuration.pollInterval)
         }
     }
