@@ -77,7 +77,7 @@ let package = Package(
         ),
         .target(
             name: "BrokerAdmin",
-            dependencies: ["Messaging"]
+            dependencies: ["Messaging", "ConnectorHTTP"]
         ),
         // The one HTTP transport of the Heartland and Sage connectors (AsyncHTTPClient): the process's connection pools,
         // TLS as TransportSecurity documents it, transport failures classified; each connector keeps its own errors.
