@@ -11,8 +11,8 @@ import Synchronization
 /// What a worker holds for speed while it works, given back once it has come to rest: every SQLite file's page caches
 /// and idle reader connections (`DatabasePool.releaseMemory`: the readers closed, the writer's cache emptied) and then
 /// the free pages glibc's malloc keeps for the next allocation (`FreedMemory.release`). After a 10,000-ticket day's
-/// start-up the alerter idled at 31.9 MB and heartland-ingest at 33.6 MB, 8.0 and 10.7 MB of it heap, most of it no
-/// longer needed (issue 21).
+/// start-up the alerter idled at 31.9 MB and heartland-ingest at 33.6 MB, 8.0 and 10.7 MB of it heap (issue 21); this
+/// gave back 0.2–1.0 MB a worker, since most of what is freed lies between blocks still in use (docs/BENCHMARKS.md).
 ///
 /// The next message pays for it: a reader connection opened again, a statement prepared again, pages read again from
 /// the operating system's cache — microseconds to a few milliseconds, once, after a rest.
