@@ -92,7 +92,7 @@ import Testing
         let pool = try SQLiteFile.pool(path: folder + "/store.sqlite")
         try await pool.write { db in
             try db.execute(sql: "CREATE TABLE page (id INTEGER PRIMARY KEY, body BLOB)")
-            for id in 0..<1000 { try db.execute(sql: "INSERT INTO page (body) VALUES (zeroblob(4000))") ; _ = id }
+            for _ in 0..<1000 { try db.execute(sql: "INSERT INTO page (body) VALUES (zeroblob(4000))") }
         }
         let read = { try await pool.writeWithoutTransaction { db in
             (try Int.fetchOne(db, sql: "SELECT sum(length(body)) FROM page") ?? 0, Self.cacheUsed(db))

@@ -70,10 +70,11 @@ public struct SageImportFileClient: SageClient {
                 // The importer need not write the reason atomically (the simulator's does not: the file is there, empty, a
                 // moment before its text): an empty one is still being written, until the deadline.
                 let text = folder.read(reason) ?? ""
-                if !text.allSatisfy(\.isWhitespace) || late {
-                    let error = text.allSatisfy(\.isWhitespace)
-                        ? SageError.validation(message: "Sage's importer rejected \(name) and wrote no reason (\(reason) is empty)", account: nil)
-                        : SageFailure.classify(importReason: text)
+                let written = !text.allSatisfy(\.isWhitespace)
+                if written || late {
+                    let error = written
+                        ? SageFailure.classify(importReason: text)
+                        : SageError.validation(message: "Sage's importer rejected \(name) and wrote no reason (\(reason) is empty)", account: nil)
                     logger.warning("GL import file rejected", metadata: ["file": "\(name)", "error": "\(error)"])
                     throw error
                 }
