@@ -285,7 +285,8 @@ let package = Package(
         ),
 
         // MARK: tests — shared test support first, then one suite per layer above, in the same order.
-        // Programs the tests run (any program, the project-local RabbitMQ node), awaited without blocking the cooperative pool.
+        // Programs the tests run (any program, the project-local RabbitMQ node), awaited without blocking the cooperative pool,
+        // and `eventually`: the one way a test waits for a condition.
         .target(name: "TestPrograms", path: "Tests/TestPrograms"),
         // An oracle of ACCOUNTING.md written apart from the transformer, for tests that check generated days.
         .target(name: "BookOracle", dependencies: ["HeartlandSimulator"], path: "Tests/BookOracle"),
@@ -295,7 +296,7 @@ let package = Package(
                                                            .product(name: "Logging", package: "swift-log")],
                 path: "Tests/MappingTestSupport"),
         .testTarget(name: "BridgeSettingsTests", dependencies: ["BridgeSettings"]),
-        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "AMQP", "BridgeClock", "StableHash", "TransportSecurity",
+        .testTarget(name: "MessagingTests", dependencies: ["TestPrograms", "Messaging", "AMQP", "BridgeClock", "StableHash", "TransportSecurity",
                                                          .product(name: "Logging", package: "swift-log"),
                                                          .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         // The options every worker shares: defaults from the environment through EnvironmentReader, flags over variables.
@@ -305,21 +306,21 @@ let package = Package(
         .testTarget(name: "BrokerTests", dependencies: ["BridgeClock", "TestPrograms", "Messaging", "BrokerAdmin", "AMQP", "SageConnector", "PipelineContracts", "Alerter",
                                                     "BookOracle", "HeartlandSimulator", "Accounting", "HeartlandIngest", "FraudScoring", "SyncContracts",
                                                     .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "ConnectorHTTPTests", dependencies: ["ConnectorHTTP", "HeartlandConnector", "SageConnector",
+        .testTarget(name: "ConnectorHTTPTests", dependencies: ["TestPrograms", "ConnectorHTTP", "HeartlandConnector", "SageConnector",
                                                                 .product(name: "Hummingbird", package: "hummingbird"),
                                                                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                                                                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
                                                                 .product(name: "Logging", package: "swift-log"), "TestPrograms"]),
         .testTarget(name: "AccountingTests", dependencies: ["Accounting", "StableHash"]),
-        .testTarget(name: "SageConnectorTests", dependencies: ["SageConnector", "BridgeSettings", "SageSimulator", "SimulatorKit",
+        .testTarget(name: "SageConnectorTests", dependencies: ["TestPrograms", "SageConnector", "BridgeSettings", "SageSimulator", "SimulatorKit",
                                                                 .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "HeartlandConnectorTests", dependencies: ["HeartlandConnector", "HeartlandSimulator", "SimulatorKit",
+        .testTarget(name: "HeartlandConnectorTests", dependencies: ["TestPrograms", "HeartlandConnector", "HeartlandSimulator", "SimulatorKit",
                                                                      // heartland-ingest is tested here, on the same simulator harness
                                                                      "HeartlandIngest", "PipelineContracts", "Accounting", "Messaging", "AMQP", "StableHash",
                                                                      .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                                                                      .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
-        .testTarget(name: "SimulatorTests", dependencies: ["SimulatorKit", "HeartlandSimulator", "SageSimulator", "BridgeClock", "StableHash",
+        .testTarget(name: "SimulatorTests", dependencies: ["TestPrograms", "SimulatorKit", "HeartlandSimulator", "SageSimulator", "BridgeClock", "StableHash",
                                                             .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SyncTests", dependencies: ["Sync", "SyncContracts", "SageConnector", "HeartlandConnector", "SageSimulator", "HeartlandSimulator",
                                                        "SimulatorKit", "PipelineContracts", "Messaging", "AMQP", "StableHash",
@@ -333,7 +334,7 @@ let package = Package(
         .testTarget(name: "SageLoaderTests", dependencies: ["SageLoader", "SageConnector", "SageSimulator", "SimulatorKit",
                                                              "PipelineContracts", "Accounting", "Messaging", "AMQP",
                                                              .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "AlerterTests", dependencies: ["Alerter", "Accounting", "Messaging", "AMQP",
+        .testTarget(name: "AlerterTests", dependencies: ["TestPrograms", "Alerter", "Accounting", "Messaging", "AMQP",
                                                          .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "MappingEditorTests", dependencies: ["MappingTestSupport", "MappingEditor", "Accounting", "PipelineContracts", "Transformer",
                                                                "FraudScoring", "Messaging", "AMQP", .product(name: "Logging", package: "swift-log")]),

@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import Messaging
 import Synchronization
+import TestPrograms
 import Testing
 @testable import Alerter
 
@@ -36,8 +37,7 @@ import Testing
                               onServerRunning: { channel in port.withLock { $0 = channel.localAddress?.port } }, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.runService() }
-            let deadline = ContinuousClock.now + .seconds(60)
-            while port.withLock({ $0 }) == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            try await eventually(every: .milliseconds(10), "the server listening") { port.withLock { $0 } != nil }
             try await body(URL(string: "http://127.0.0.1:\(try #require(port.withLock { $0 }))/hook")!)
             group.cancelAll()
         }

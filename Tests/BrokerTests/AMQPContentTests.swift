@@ -1,6 +1,7 @@
 import AMQP
 import Foundation
 import Messaging
+import TestPrograms
 import XCTest
 
 /// A message's content is read frame by frame into its body (the library's buffers released after each frame, so a large

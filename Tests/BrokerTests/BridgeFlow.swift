@@ -8,6 +8,7 @@ import FoundationNetworking
 import Messaging
 import PipelineContracts
 import SageConnector
+import TestPrograms
 import XCTest
 
 /// The bridge as processes on the test broker and the standard topology: sage-pro-sim, transformer,

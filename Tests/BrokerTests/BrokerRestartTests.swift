@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Messaging
 import Synchronization
+import TestPrograms
 import XCTest
 
 final class BrokerRestartTests: XCTestCase {

@@ -1,6 +1,7 @@
 import Alerter
 import FraudScoring
 import Foundation
+import TestPrograms
 import XCTest
 
 /// Issue 20: the fraud evaluation through the running pipeline, small (`scripts/evaluate-fraud-pipeline` is the full

@@ -3,6 +3,7 @@ import Alerter
 import Foundation
 import FraudScoring
 import SageConnector
+import TestPrograms
 import XCTest
 
 /// The fraud-scorer in the pipeline: a batch far from its store's history is held, alerted and not

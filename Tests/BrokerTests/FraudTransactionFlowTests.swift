@@ -4,6 +4,7 @@ import BridgeClock
 import FraudScoring
 import Foundation
 import PipelineContracts
+import TestPrograms
 import XCTest
 
 /// Every card sale of a real settlement batch judged in the pipeline, every part a process: the

@@ -6,6 +6,7 @@ import Foundation
 import HeartlandIngest
 import Messaging
 import PipelineContracts
+import TestPrograms
 import XCTest
 
 /// Issue 20: card testing caught from the gateway feed while it happens, every part a process. heartland-ingest reads

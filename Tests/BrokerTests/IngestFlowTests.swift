@@ -5,6 +5,7 @@ import Foundation
 import HeartlandSimulator
 import HeartlandIngest
 import SageConnector
+import TestPrograms
 import XCTest
 
 /// The whole path from heartland-sim to sage-pro-sim, every part a process: heartland-ingest

@@ -4,6 +4,7 @@ import Alerter
 import Foundation
 import Messaging
 import PipelineContracts
+import TestPrograms
 import XCTest
 
 /// Exactly once against a Sage that, like Sage 300, keeps no unique key on a journal's reference

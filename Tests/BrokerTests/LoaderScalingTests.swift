@@ -1,4 +1,5 @@
 import Foundation
+import TestPrograms
 import XCTest
 
 /// Scaling without Docker (issue 7): 1, 2 and 4 sage-loader processes against sage-pro-sim answering

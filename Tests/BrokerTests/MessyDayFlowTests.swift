@@ -7,6 +7,7 @@ import HeartlandIngest
 import HeartlandSimulator
 import PipelineContracts
 import SageConnector
+import TestPrograms
 import XCTest
 
 /// A messy day through every process (issue 14): several batches per store-day (one closing after midnight), late

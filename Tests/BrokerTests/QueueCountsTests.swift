@@ -1,4 +1,5 @@
 import AMQP
+import TestPrograms
 import XCTest
 
 /// How the tests tell that a queue holds nothing: a message a consumer has in hand is not ready, so a passive declare

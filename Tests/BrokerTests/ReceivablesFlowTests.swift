@@ -9,6 +9,7 @@ import Messaging
 import PipelineContracts
 import SageConnector
 import SyncContracts
+import TestPrograms
 import XCTest
 
 /// Issue 23 through the real processes: heartland-sim → heartland-ingest → transformer → fraud-scorer → sage-loader →

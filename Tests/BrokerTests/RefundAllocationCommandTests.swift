@@ -3,6 +3,7 @@ import Accounting
 import Foundation
 import Messaging
 import PipelineContracts
+import TestPrograms
 import XCTest
 
 /// `bridgectl refunds allocate`: the reclassification journal of a gateway-only refund, sent where

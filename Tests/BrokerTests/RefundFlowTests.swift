@@ -4,6 +4,7 @@ import BridgeClock
 import FraudScoring
 import Foundation
 import HeartlandIngest
+import TestPrograms
 import XCTest
 
 /// Card refunds as they happen, every part a process: heartland-sim fires `transaction.refunded` when

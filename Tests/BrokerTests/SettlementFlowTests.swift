@@ -9,6 +9,7 @@ import Logging
 import Messaging
 import PipelineContracts
 import SageConnector
+import TestPrograms
 import XCTest
 
 /// transformer → fraud-scorer → sage-loader → alerter as processes on the bridge's own topology, posting

@@ -1,6 +1,7 @@
 import AMQP
 import Foundation
 import Messaging
+import TestPrograms
 import XCTest
 
 /// The stage runner against a real broker, with real worker processes (bridge-relay).

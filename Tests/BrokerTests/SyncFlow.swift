@@ -4,6 +4,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Messaging
+import TestPrograms
 import XCTest
 
 /// The two-way sync as processes on the test broker and the standard topology: sage-pro-sim and

@@ -2,6 +2,7 @@ import AMQP
 import Foundation
 import Messaging
 import PipelineContracts
+import TestPrograms
 import XCTest
 
 /// The two-way sync end to end: both simulators over HTTP, the real broker, every part a process

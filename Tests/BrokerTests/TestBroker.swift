@@ -138,14 +138,3 @@ final class TestBroker: @unchecked Sendable {
     func management() throws -> ManagementClient { try ManagementClient(url: managementURL) }
 }
 
-/// Waits until `condition` holds, polling; fails the test after `timeout`. Never a fixed sleep.
-func eventually(timeout: Duration = .seconds(90), _ what: String, file: StaticString = #filePath, line: UInt = #line,
-                _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    XCTFail("timed out after \(timeout) waiting for: \(what)", file: file, line: line)
-    throw CancellationError()
-}

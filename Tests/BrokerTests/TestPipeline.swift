@@ -4,6 +4,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Messaging
+import TestPrograms
 import XCTest
 
 /// A small pipeline of uniquely named stages on the test broker, built with the same builder as the

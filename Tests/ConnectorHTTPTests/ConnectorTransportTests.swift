@@ -8,6 +8,7 @@ import NIOCore
 import NIOPosix
 import SageConnector
 import Synchronization
+import TestPrograms
 import Testing
 
 /// The connectors' one HTTP transport (AsyncHTTPClient) against a real HTTP server on loopback (Hummingbird on port 0)
@@ -108,8 +109,7 @@ import Testing
                               onServerRunning: { channel in port.withLock { $0 = channel.localAddress?.port } }, logger: quiet)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.runService() }
-            let deadline = ContinuousClock.now + .seconds(60)
-            while port.withLock({ $0 }) == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            try await eventually(every: .milliseconds(10), "the server listening") { port.withLock { $0 } != nil }
             let running = Server(url: URL(string: "http://127.0.0.1:\(try #require(port.withLock { $0 }))")!)
             server.withLock { $0 = running }
             defer {
@@ -295,8 +295,7 @@ import Testing
             try await Self.withClient(timeout: .seconds(60)) { transport in
                 let started = ContinuousClock.now
                 let request = Task { try await transport.send("GET", server.url.appendingPathComponent("hang")) }
-                let deadline = ContinuousClock.now + .seconds(30)
-                while server.requests < 1, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+                try await eventually(every: .milliseconds(10), "the request at the server") { server.requests >= 1 }
                 request.cancel()
                 let result = await request.result
                 guard case .failure(let error) = result else { Issue.record("expected a failure"); return }
@@ -309,8 +308,7 @@ import Testing
             server.set(.hang)
             let before = server.requests
             let heartland = Task { try await retail.item(id: 1) }
-            let deadline = ContinuousClock.now + .seconds(30)
-            while server.requests == before, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            try await eventually(every: .milliseconds(10), "Heartland's request at the server") { server.requests != before }
             heartland.cancel()
             guard case .failure(let error) = await heartland.result else { Issue.record("expected a failure"); return }
             #expect(error is CancellationError, "\(error)")

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 @testable import OperationsConsole
+import TestPrograms
 import XCTest
 
 /// The `alerter` executable serves the console beside its stage when given a port, and says where

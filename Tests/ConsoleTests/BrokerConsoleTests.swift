@@ -5,6 +5,7 @@ import FraudScoring
 import GRDB
 import Messaging
 @testable import OperationsConsole
+import TestPrograms
 import XCTest
 
 /// A stage of its own on the test broker (work queue and parking lot, quorum, like the bridge's),

@@ -4,6 +4,7 @@ import Foundation
 import FraudScoring
 import Messaging
 @testable import OperationsConsole
+import TestPrograms
 import XCTest
 
 /// The console in a real headless Chromium, through chromedriver: an approver logs in with the form,

@@ -4,6 +4,7 @@ import Foundation
 import Messaging
 @testable import OperationsConsole
 import PipelineContracts
+import TestPrograms
 import XCTest
 
 /// The customer match page: one item for a pair both loaders held, the records side by side with

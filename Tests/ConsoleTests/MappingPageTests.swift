@@ -3,6 +3,7 @@ import Foundation
 @testable import MappingEditor
 import MappingTestSupport
 @testable import OperationsConsole
+import TestPrograms
 import XCTest
 
 /// `/mapping` and its actions over sage-pro-sim and a kept store day, called as the server calls the console.
@@ -157,10 +158,9 @@ final class MappingCheckInBackgroundTests: XCTestCase {
 
         // The page asks again (as its refresh does) until the check is done.
         var page = first
-        let deadline = Date().addingTimeInterval(60)
-        while !page.text.contains("id=\"check-verdict\""), Date() < deadline {
-            try await Task.sleep(for: .milliseconds(100))
+        try await eventually(every: .milliseconds(100), "the check's verdict on the page") {
             page = await console.get("/mapping", ["cookie": session.cookie], query: query)
+            return page.text.contains("id=\"check-verdict\"")
         }
         XCTAssertTrue(page.text.contains("The mapping passes"), page.text)
         XCTAssertFalse(page.text.contains("id=\"check-running\""), page.text)

@@ -1,4 +1,5 @@
 import Foundation
+import TestPrograms
 import XCTest
 
 /// A headless Chromium driven through chromedriver's W3C WebDriver HTTP API (Debian's `chromium` and

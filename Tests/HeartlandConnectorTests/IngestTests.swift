@@ -8,6 +8,7 @@ import Messaging
 import PipelineContracts
 import ServiceLifecycle
 import Synchronization
+import TestPrograms
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -302,7 +303,7 @@ import FoundationNetworking
         try await listening(ingest.receiver) { url in
             try await harness.simulatorAddWebhook(url)
             try await harness.closeBatches()
-            try await eventually(within: 30, "the batch published while the scan sleeps") { try ingest.publisher.events().count == 1 }
+            try await eventually(timeout: .seconds(30), "the batch published while the scan sleeps") { try ingest.publisher.events().count == 1 }
         }
         running.cancel()
         _ = try? await running.value
@@ -329,13 +330,13 @@ import FoundationNetworking
 
         let running = Task { try await ingest.forwarder.run() }
         defer { running.cancel() }
-        try await eventually(within: 60, "every refund published while the batches' publish is stuck") {
+        try await eventually(timeout: .seconds(60), "every refund published while the batches' publish is stuck") {
             try publisher.refundEvents().count == refunds.count
         }
-        try await eventually(within: 60, "the batches' publish stuck") { publisher.stalled.withLock { $0 } > 0 }
+        try await eventually(timeout: .seconds(60), "the batches' publish stuck") { publisher.stalled.withLock { $0 } > 0 }
         #expect(try publisher.events().isEmpty)
         publisher.released.withLock { $0 = true }
-        try await eventually(within: 60, "the batches published once the broker takes them") { try publisher.events().count == 2 }
+        try await eventually(timeout: .seconds(60), "the batches published once the broker takes them") { try publisher.events().count == 2 }
         running.cancel()
         _ = try? await running.value
     }

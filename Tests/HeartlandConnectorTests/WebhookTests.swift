@@ -1,6 +1,7 @@
 import Foundation
 import HeartlandConnector
 import SimulatorKit
+import TestPrograms
 import Testing
 
 #if canImport(FoundationNetworking)

@@ -4,6 +4,7 @@ import GRDBSQLite
 import Logging
 import Messaging
 import Synchronization
+import TestPrograms
 import Testing
 
 /// A worker gives back what it kept for speed once it is at rest after work (`RestWatch`, `RestingMemory`), and what it
@@ -63,20 +64,20 @@ import Testing
                                     cpuTime: { process.cpuTime() },
                                     release: { process.state.withLock { $0.releases += 1 } })
         let running = Task { await service.run() }
-        try await until { process.samples() >= 20 }
+        try await eventually(every: .milliseconds(2), "20 samples") { process.samples() >= 20 }
         #expect(process.releases() == 0)  // twenty intervals of work, no rest
 
         process.state.withLock { $0.working = false }
-        try await until { process.releases() == 1 }
+        try await eventually(every: .milliseconds(2), "the release") { process.releases() == 1 }
         let restedFrom = process.samples()
-        try await until { process.samples() >= restedFrom + 20 }
+        try await eventually(every: .milliseconds(2), "20 samples more at rest") { process.samples() >= restedFrom + 20 }
         #expect(process.releases() == 1)  // twenty intervals more at rest: nothing more
 
         process.state.withLock { $0.working = true }
         let workedFrom = process.samples()
-        try await until { process.samples() >= workedFrom + 3 }
+        try await eventually(every: .milliseconds(2), "3 samples of work") { process.samples() >= workedFrom + 3 }
         process.state.withLock { $0.working = false }
-        try await until { process.releases() == 2 }  // work again, rest again: once again
+        try await eventually(every: .milliseconds(2), "the second release") { process.releases() == 2 }  // work again, rest again: once again
 
         running.cancel()
         await running.value  // returns: the service ends with its task
@@ -113,12 +114,4 @@ import Testing
         return Int(used)
     }
 
-    private func until(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while !condition() {
-            #expect(ContinuousClock.now < deadline, "not within 60 s")
-            guard ContinuousClock.now < deadline else { return }
-            try await Task.sleep(for: .milliseconds(2))
-        }
-    }
 }

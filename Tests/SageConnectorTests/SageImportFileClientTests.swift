@@ -1,5 +1,6 @@
 import Foundation
 import SageConnector
+import TestPrograms
 import Testing
 
 /// File mode against the simulator's import watcher: processed, rejected, duplicate, no importer.
@@ -120,8 +121,7 @@ import Testing
         let posting = Task { await sageError { try await client.post(balanced("HL-28")) } }
         // The test is the importer: it takes the file and rejects it, and the reason's text never comes.
         let dropped = folder.appendingPathComponent("GL-HL-28.json")
-        let until = ContinuousClock.now + .seconds(60)
-        while !FileManager.default.fileExists(atPath: dropped.path), ContinuousClock.now < until { try await Task.sleep(for: .milliseconds(2)) }
+        try await eventually(every: .milliseconds(2), "the client's file dropped") { FileManager.default.fileExists(atPath: dropped.path) }
         try FileManager.default.moveItem(at: dropped, to: rejected.appendingPathComponent("GL-HL-28.json"))
         #expect(FileManager.default.createFile(atPath: rejected.appendingPathComponent("GL-HL-28.json.reason.txt").path, contents: Data()))
         let error = await posting.value

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HeartlandSimulator
 import SimulatorKit
+import TestPrograms
 import Testing
 
 /// Webhooks on batch close, refund and payroll completion: signatures, retries, duplicates.

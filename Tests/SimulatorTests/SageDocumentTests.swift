@@ -1,6 +1,7 @@
 import Foundation
 import SageSimulator
 import SimulatorKit
+import TestPrograms
 import Testing
 
 /// Sage AR, IC and OE resources, and the GL import folder.

@@ -48,18 +48,6 @@ enum TestHTTP {
     }
 }
 
-/// Polls until `check` is true or the deadline passes; no fixed sleeps.
-func eventually(
-    within seconds: Double = 60, _ what: String, _ check: @Sendable () async throws -> Bool
-) async throws {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try await check() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    struct Timeout: Error, CustomStringConvertible { let description: String }
-    throw Timeout(description: "timed out waiting for \(what)")
-}
 
 var quietLogger: Logger {
     var logger = Logger(label: "simulator-tests")
