@@ -126,7 +126,7 @@ let package = Package(
             name: "HeartlandConnector",
             // Messaging: CardMask, the one masking function, applied to every body before it is decoded.
             dependencies: ["HeartlandWire", "Messaging", "BridgeClock", "ConnectorHTTP", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "Crypto", package: "swift-crypto")]
+                           .product(name: "Metrics", package: "swift-metrics"), .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "SimulatorKit",

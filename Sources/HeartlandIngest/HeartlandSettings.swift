@@ -14,6 +14,8 @@ import HeartlandConnector
 /// | `HEARTLAND_RETAIL_TOKEN` / `_FILE` | | Heartland Retail API token |
 /// | `HEARTLAND_WEBHOOK_SECRET` / `_FILE` | none: heartland-ingest refuses to start | HMAC key of `X-Heartland-Signature`; never the app key |
 /// | `HEARTLAND_RETAIL_PAGE_SIZE` | `2000` | tickets per Retail page (1…5000) |
+/// | `HEARTLAND_RETAIL_PAGE_CONCURRENCY` | `4` | Retail pages read side by side (1…16) |
+/// | `HEARTLAND_READ_RETRIES` | `2` | times a read answered 5xx or cut off is asked again at once (0…10; `HeartlandConfiguration.readRetries`) |
 public struct HeartlandSettings: Sendable {
     /// A setting missing or wrong (`EnvironmentReader`'s error: the text names the variable).
     public typealias Invalid = SettingsError
@@ -49,6 +51,7 @@ public struct HeartlandSettings: Sendable {
         configuration.retailPageSize = try reader.integer("HEARTLAND_RETAIL_PAGE_SIZE", in: 1...5000, default: Self.defaultRetailPageSize)
         configuration.retailPageConcurrency = try reader.integer("HEARTLAND_RETAIL_PAGE_CONCURRENCY", in: 1...16,
                                                                  default: configuration.retailPageConcurrency)
+        configuration.readRetries = try reader.integer("HEARTLAND_READ_RETRIES", in: 0...10, default: configuration.readRetries)
     }
 
     /// The webhook secret, or an error that says where to set it.

@@ -13,7 +13,8 @@ struct HeartlandLoaderCommand: AsyncParsableCommand {
         commandName: "heartland-loader",
         abstract: "Apply Sage's items, stock, customers and order fulfilment to Heartland Retail, once per record version.",
         discussion: "Heartland settings come from the environment: HEARTLAND_RETAIL_URL (or HEARTLAND_URL, + /api), "
-            + "HEARTLAND_RETAIL_TOKEN or HEARTLAND_RETAIL_TOKEN_FILE.")
+            + "HEARTLAND_RETAIL_TOKEN or HEARTLAND_RETAIL_TOKEN_FILE; HEARTLAND_READ_RETRIES (default 2) times a read answered 5xx "
+            + "or cut off is asked again at once.")
 
     @OptionGroup var worker: WorkerOptions
     @Option(help: "SQLite ledger (idempotency key → what was written) and customer links. Default: $BRIDGE_LEDGER or var/heartland-loader.sqlite.")
@@ -23,7 +24,7 @@ struct HeartlandLoaderCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Worker.bootstrap(HeartlandLoaderHandler.stage, options: worker)
-        let retail: URL, token: String
+        let retail: URL, token: String, readRetries: Int
         do {
             let environment = EnvironmentReader()
             if let url = try environment.httpURL("HEARTLAND_RETAIL_URL") {
@@ -34,11 +35,12 @@ struct HeartlandLoaderCommand: AsyncParsableCommand {
                 throw SettingsError("HEARTLAND_RETAIL_URL or HEARTLAND_URL is required")
             }
             token = try environment.requiredSecret("HEARTLAND_RETAIL_TOKEN")
+            readRetries = try environment.integer("HEARTLAND_READ_RETRIES", in: 0...10, default: 2)
         } catch { throw ValidationError("\(error)") }
         let ledgerFile = try SQLiteFile.pool(path: ledger)
         let handler = HeartlandLoaderHandler(
             client: RetailMasterDataClient(retailBaseURL: retail, token: token, connectionsPerHost: worker.concurrency,
-                                           logger: logger), ledger: try IdempotencyStore(database: ledgerFile),
+                                           readRetries: readRetries, logger: logger), ledger: try IdempotencyStore(database: ledgerFile),
             links: try CustomerLinks(database: ledgerFile), index: try CustomerIndex(database: ledgerFile, side: .heartland),
             policy: try SyncPolicy.load(path: syncConfig),
             // Never an older version of a record over a newer one (writes to one record also run one at a time).

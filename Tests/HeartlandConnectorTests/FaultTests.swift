@@ -50,6 +50,47 @@ import Testing
         }
     }
 
+    /// Two 503s, then the answer: a read succeeds, asked three times. Three 502s: the third is the failure. The token's
+    /// request (a POST) is never asked again, nor a read by a client told not to (`readRetries` 0). A Retail read (what
+    /// heartland-loader and the master-data poller make) is asked again too.
+    @Test func readAnswered5xxIsAskedAgain() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        let client = harness.client()
+        _ = try await client.batches(BatchQuery()).collect()  // the token, before any fault
+        harness.faults { $0.errorBurst = 2 }
+        _ = try await client.batches(BatchQuery()).collect()
+        #expect(harness.errorBurstRemaining == 0)
+
+        harness.faults {
+            $0.errorBurst = 3
+            $0.errorStatus = 502
+        }
+        let error = await heartlandError { _ = try await client.batches(BatchQuery()).collect() }
+        guard case .unavailable(let detail) = error, detail.contains("502") else {
+            Issue.record("expected .unavailable(502) after two retries, got \(String(describing: error))")
+            return
+        }
+        #expect(harness.errorBurstRemaining == 0)
+
+        harness.faults { $0.errorBurst = 1 }
+        let token = await heartlandError { _ = try await harness.client().batches(BatchQuery()).collect() }
+        #expect(token.map { if case .unavailable = $0 { true } else { false } } == true, "\(String(describing: token))")
+        #expect(harness.errorBurstRemaining == 0)
+
+        var configuration = harness.configuration()
+        configuration.readRetries = 0
+        let once = URLSessionHeartlandClient(configuration: configuration, logger: quietLogger)
+        _ = try await once.batches(BatchQuery()).collect()
+        harness.faults { $0.errorBurst = 2 }
+        #expect(await heartlandError { _ = try await once.batches(BatchQuery()).collect() } != nil)
+        #expect(harness.errorBurstRemaining == 1)
+
+        harness.faults { $0.errorBurst = 2 }
+        _ = try await RetailMasterDataClient(configuration: harness.configuration(), logger: quietLogger).item(publicId: "none")
+        #expect(harness.errorBurstRemaining == 0)
+    }
+
     @Test func downtimeIsUnavailableUntilItEnds() async throws {
         let harness = try await Harness.start()
         defer { Task { await harness.stop() } }

@@ -31,6 +31,17 @@ import Testing
         #expect(throws: HeartlandSettings.Invalid.self) { try HeartlandSettings(environment: environment) }
     }
 
+    /// Reads are asked again twice unless told; 0 asks once; out of range is named.
+    @Test func readRetriesComeFromTheEnvironment() throws {
+        #expect(try HeartlandSettings(environment: base).configuration.readRetries == 2)
+        var environment = base
+        environment["HEARTLAND_READ_RETRIES"] = "0"
+        #expect(try HeartlandSettings(environment: environment).configuration.readRetries == 0)
+        environment["HEARTLAND_READ_RETRIES"] = "11"
+        let error = #expect(throws: HeartlandSettings.Invalid.self) { try HeartlandSettings(environment: environment) }
+        #expect(error?.description.contains("HEARTLAND_READ_RETRIES") == true)
+    }
+
     @Test func secretsComeFromFiles() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("app-key-\(UUID().uuidString)")
         try "from-file\n".write(to: file, atomically: true, encoding: .utf8)

@@ -79,6 +79,9 @@ public struct HeartlandConfiguration: Sendable {
     /// Connections kept open to one Heartland host at most (the process's pool, docs/HTTP.md): set it to the number of
     /// requests the caller makes at once (e.g. pages fetched concurrently).
     public var connectionsPerHost = 8
+    /// Times a read (GET) answered 500, 502, 503 or 504, or cut off, is asked again at once, after about 0.2 s and then
+    /// 0.8 s, before its failure goes to the caller (`ReadRetry`, docs/HTTP.md); 0 asks once.
+    public var readRetries = 2
 
     public init(gpAPIBaseURL: URL, retailBaseURL: URL, payrollBaseURL: URL, credentials: GPAPIAuthenticator.Credentials, retailToken: String) {
         self.gpAPIBaseURL = gpAPIBaseURL

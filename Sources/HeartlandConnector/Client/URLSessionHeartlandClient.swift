@@ -12,7 +12,8 @@ public struct URLSessionHeartlandClient: HeartlandClient {
     let logger: Logger
 
     public init(configuration: HeartlandConfiguration, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
-        let transport = HTTPTransport(timeout: configuration.requestTimeout, connectionsPerHost: configuration.connectionsPerHost)
+        let transport = HTTPTransport(timeout: configuration.requestTimeout, connectionsPerHost: configuration.connectionsPerHost,
+                                      readRetries: configuration.readRetries, logger: logger)
         self.configuration = configuration
         self.transport = transport
         self.logger = logger

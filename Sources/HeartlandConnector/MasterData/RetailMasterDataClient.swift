@@ -16,17 +16,18 @@ public struct RetailMasterDataClient: Sendable {
     ///   - retailBaseURL: Heartland Retail base including `/api`.
     ///   - token: the Retail API token (secret: from the environment or a file).
     public init(retailBaseURL: URL, token: String, pageSize: Int = 500, timeout: Duration = .seconds(30),
-                connectionsPerHost: Int = 8, logger: Logger) {
+                connectionsPerHost: Int = 8, readRetries: Int = 2, logger: Logger) {
         self.retailBaseURL = retailBaseURL
         self.token = token
         self.pageSize = max(1, min(pageSize, 5000))
-        transport = HTTPTransport(timeout: timeout, connectionsPerHost: connectionsPerHost)
+        transport = HTTPTransport(timeout: timeout, connectionsPerHost: connectionsPerHost, readRetries: readRetries, logger: logger)
         self.logger = logger
     }
 
     public init(configuration: HeartlandConfiguration, logger: Logger) {
         self.init(retailBaseURL: configuration.retailBaseURL, token: configuration.retailToken, pageSize: configuration.retailPageSize,
-                  timeout: configuration.requestTimeout, connectionsPerHost: configuration.connectionsPerHost, logger: logger)
+                  timeout: configuration.requestTimeout, connectionsPerHost: configuration.connectionsPerHost,
+                  readRetries: configuration.readRetries, logger: logger)
     }
 
     // MARK: items and stock

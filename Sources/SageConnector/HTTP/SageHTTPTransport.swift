@@ -28,43 +28,26 @@ final class SageHTTPTransport: Sendable {
     }
 
     /// A read (GET) that Sage answers 500, 502, 503 or 504, or whose connection is refused or dropped, is asked again up to
-    /// `connection.readRetries` times, after about 0.2 s, then 0.8 s (`readRetryPause`). A read changes nothing in Sage, so
-    /// asking again is safe; and a journal's handling is three or four requests that must all succeed, so under Sage's
-    /// intermittent 5xx each failed read would otherwise cost the whole message a round of the stage's delay tiers
-    /// (under 20 % 5xx a batch journal went round the 40 s tier 12 times in `ChaosTests`). A timeout is not asked again
-    /// (it has cost the whole timeout already), nor a 429 (the stage pauses for its `Retry-After`), nor anything but a
-    /// read: Sage keeps no unique key, so a post sent twice can post twice, and the loader's lookups decide instead.
+    /// `connection.readRetries` times (`ReadRetry`). Only a read: Sage keeps no unique key, so a post sent twice can post
+    /// twice, and the loader's lookups decide instead.
     func send(_ method: String, url: URL, body: Data? = nil) async throws(SageError) -> Answer {
-        var retries = 0
-        while true {
-            do {
-                return try await sendOnce(method, url: url, body: body)
-            } catch {
-                guard method == "GET", retries < connection.readRetries, Self.worthAskingAgain(error), !Task.isCancelled else { throw error }
-                retries += 1
-                Counter(label: "bridge_sage_read_retries_total").increment()
-                logger.debug("sage read failed; asking again", metadata: ["path": "\(url.path)", "error": "\(error)", "retry": "\(retries)"])
-                do {
-                    try await Task.sleep(for: Self.readRetryPause(retries))
-                } catch {
-                    throw .unavailable(.connection("request cancelled"))
-                }
-            }
+        guard method == "GET" else { return try await sendOnce(method, url: url, body: body) }
+        let retried = { (outcome: Result<Answer, SageError>, retry: Int) in
+            Counter(label: "bridge_sage_read_retries_total").increment()
+            self.logger.debug("sage read failed; asking again", metadata: ["path": "\(url.path)", "outcome": "\(outcome)", "retry": "\(retry)"])
+        }
+        return try await ReadRetry.run(retries: connection.readRetries, askAgain: Self.worthAskingAgain, retried: retried) {
+            () async throws(SageError) -> Answer in try await sendOnce(method, url: url, body: body)
         }
     }
 
     /// A 5xx that a gateway or a busy server gives for a while, or a connection refused or dropped.
-    static func worthAskingAgain(_ error: SageError) -> Bool {
-        switch error {
-        case .unavailable(.status(let status, _)): [500, 502, 503, 504].contains(status)
-        case .unavailable(.connection): true
+    static func worthAskingAgain(_ outcome: Result<Answer, SageError>) -> Bool {
+        switch outcome {
+        case .failure(.unavailable(.status(let status, _))): ReadRetry.statuses.contains(status)
+        case .failure(.unavailable(.connection)): true
         default: false
         }
-    }
-
-    /// 0.2 s before the first retry, four times longer before each next one, each ±50 % so that replicas do not ask together.
-    static func readRetryPause(_ retry: Int) -> Duration {
-        .milliseconds(Int(200 * pow(4, Double(retry - 1)) * Double.random(in: 0.5...1.5)))
     }
 
     private func sendOnce(_ method: String, url: URL, body: Data?) async throws(SageError) -> Answer {

@@ -73,6 +73,9 @@ struct Harness {
         simulator.faults.apply(plan)
     }
 
+    /// Server errors of the injected burst not yet answered.
+    var errorBurstRemaining: Int64? { simulator.faults.statusJSON["error_burst_remaining"]?.int64Value }
+
     /// `POST /admin/batches/close` with `body` (`{}` closes every open batch); fires `batch.closed`.
     func closeBatches(_ body: String = "{}") async throws {
         try await adminPost("admin/batches/close", body)
@@ -97,16 +100,6 @@ final class TestClock: Sendable {
     func advance(seconds: TimeInterval) { offset.withLock { $0 += seconds } }
 }
 
-/// Polls until `check` is true or the deadline passes; no fixed sleeps.
-func eventually(within seconds: Double = 60, _ what: String, _ check: @Sendable () async throws -> Bool) async throws {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try await check() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    struct Timeout: Error, CustomStringConvertible { let description: String }
-    throw Timeout(description: "timed out waiting for \(what)")
-}
 
 var quietLogger: Logger {
     var logger = Logger(label: "heartland-connector-tests")
