@@ -48,6 +48,30 @@ JSON
 cp "$topology" "$definitions/10-topology.json"
 [ "$(id -u)" != 0 ] || chown -R rabbitmq:rabbitmq "$definitions" "$salt_file"
 
+# The memory alarm's threshold: 60 % of the container's memory limit, written as an absolute value. RabbitMQ does not
+# always see a cgroup's limit (its documentation advises an absolute threshold in containers); its relative threshold
+# would then be 60 % of the host's memory, above the limit, and the kernel would kill the node where the alarm should
+# have blocked the publishers for a while. Without a limit: 60 % of what RabbitMQ sees.
+conf_dir=${RABBITMQ_CONF_DIR:-/etc/rabbitmq/conf.d}
+mkdir -p "$conf_dir"
+memory_limit() {  # the container's memory limit in bytes (cgroup v2, then v1); fails when there is none
+  local file limit
+  for file in ${RABBITMQ_CGROUP_MEMORY_FILES:-/sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes}; do
+    [ -r "$file" ] || continue
+    limit=$(tr -d '[:space:]' < "$file")
+    case "$limit" in '' | *[!0-9]*) return 1 ;; esac  # "max": none
+    [ "$limit" -lt $((1 << 50)) ] || return 1  # cgroup v1 says "none" with the largest page-aligned number
+    echo "$limit"
+    return 0
+  done
+  return 1
+}
+if limit=$(memory_limit); then
+  echo "vm_memory_high_watermark.absolute = $((limit / 10 * 6))" > "$conf_dir/10-memory.conf"
+else
+  echo "vm_memory_high_watermark.relative = 0.6" > "$conf_dir/10-memory.conf"
+fi
+
 # A cluster (the `cluster` profile): every node gets the same Erlang cookie from a secret, and the node list for
 # classic-config peer discovery, with pause_minority (docs/DEPLOYMENT.md, "Several hosts").
 if [ -r "$cookie_file" ]; then
@@ -57,8 +81,6 @@ if [ -r "$cookie_file" ]; then
   [ "$(id -u)" != 0 ] || chown rabbitmq:rabbitmq "$home/.erlang.cookie"
 fi
 if [ -n "${RABBITMQ_CLUSTER_NODES:-}" ]; then
-  conf_dir=${RABBITMQ_CONF_DIR:-/etc/rabbitmq/conf.d}
-  mkdir -p "$conf_dir"
   {
     echo "cluster_formation.peer_discovery_backend = classic_config"
     i=0

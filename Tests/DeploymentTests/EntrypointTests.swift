@@ -45,19 +45,28 @@ import Testing
         #expect(result.output == "k3y|http://admin:adm1n@rabbitmq:15672")
     }
 
-    /// The administrator imported at boot gets RabbitMQ's salted SHA-256 of the secret, and the
-    /// topology is copied next to it; the salt is kept so that a restart imports nothing new.
-    @Test func rabbitmqAdministratorHashIsRabbitMQsSaltedSHA256() async throws {
+    /// The rabbitmq entrypoint's environment in the scratch folder, with the image's own entrypoint replaced by one that
+    /// says it was handed over to.
+    func rabbitmqEnvironment() throws -> [String: String] {
         let admin = try secret("rabbitmq-admin", "correct horse")
         let bin = scratch.appendingPathComponent("bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         let fake = bin.appendingPathComponent("docker-entrypoint.sh")
         try "#!/bin/sh\necho \"handed over: $*\"\n".write(to: fake, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fake.path)
-        let definitions = scratch.appendingPathComponent("definitions"), salt = scratch.appendingPathComponent("salt")
-        let environment = ["PATH": "\(bin.path):\(ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")",
-                           "RABBITMQ_ADMIN_PASSWORD_FILE": admin, "RABBITMQ_DEFINITIONS_DIR": definitions.path,
-                           "RABBITMQ_ADMIN_SALT_FILE": salt.path, "BRIDGE_TOPOLOGY_FILE": Repository.url("Topology/definitions.json").path]
+        return ["PATH": "\(bin.path):\(ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")",
+                "RABBITMQ_ADMIN_PASSWORD_FILE": admin, "RABBITMQ_DEFINITIONS_DIR": scratch.appendingPathComponent("definitions").path,
+                "RABBITMQ_ADMIN_SALT_FILE": scratch.appendingPathComponent("salt").path,
+                "RABBITMQ_CONF_DIR": scratch.appendingPathComponent("conf.d").path,
+                "RABBITMQ_CGROUP_MEMORY_FILES": scratch.appendingPathComponent("memory.max").path,
+                "BRIDGE_TOPOLOGY_FILE": Repository.url("Topology/definitions.json").path]
+    }
+
+    /// The administrator imported at boot gets RabbitMQ's salted SHA-256 of the secret, and the
+    /// topology is copied next to it; the salt is kept so that a restart imports nothing new.
+    @Test func rabbitmqAdministratorHashIsRabbitMQsSaltedSHA256() async throws {
+        let environment = try rabbitmqEnvironment()
+        let definitions = scratch.appendingPathComponent("definitions")
         let entrypoint = Repository.url("Compose/rabbitmq/entrypoint.sh").path
         let first = try await Shell.run(entrypoint, ["rabbitmq-server"], environment: environment)
         #expect(first.succeeded, "\(first.error)")
@@ -77,5 +86,25 @@ import Testing
         #expect(try Data(contentsOf: definitions.appendingPathComponent("10-topology.json")) == Data(contentsOf: Repository.url("Topology/definitions.json")))
         _ = try await Shell.run(entrypoint, ["rabbitmq-server"], environment: environment)
         #expect(try Data(contentsOf: adminFile) == firstContent, "a restart must produce the same definitions (skip_if_unchanged)")
+    }
+
+    /// The memory alarm at 60 % of the container's limit, as an absolute number of bytes (RabbitMQ does not always see a
+    /// cgroup's limit); without a limit ("max", cgroup v1's largest number, no file), 60 % of what RabbitMQ sees.
+    @Test func rabbitmqMemoryAlarmIsSixtyPercentOfTheContainersLimit() async throws {
+        let environment = try rabbitmqEnvironment()
+        let entrypoint = Repository.url("Compose/rabbitmq/entrypoint.sh").path
+        let limitFile = scratch.appendingPathComponent("memory.max")
+        let written = scratch.appendingPathComponent("conf.d/10-memory.conf")
+        for (limit, expected) in [("1073741824\n", "vm_memory_high_watermark.absolute = 644245092"),
+                                  ("max\n", "vm_memory_high_watermark.relative = 0.6"),
+                                  ("9223372036854771712\n", "vm_memory_high_watermark.relative = 0.6"),
+                                  (nil, "vm_memory_high_watermark.relative = 0.6")] {
+            if let limit { try limit.write(to: limitFile, atomically: true, encoding: .utf8) } else { try? FileManager.default.removeItem(at: limitFile) }
+            let result = try await Shell.run(entrypoint, ["rabbitmq-server"], environment: environment)
+            #expect(result.succeeded, "\(result.error)")
+            #expect(try String(contentsOf: written, encoding: .utf8) == expected + "\n", "limit \(limit ?? "none")")
+        }
+        let configuration = try Repository.text("Compose/rabbitmq/rabbitmq.conf")
+        #expect(!configuration.contains("\nvm_memory_high_watermark"), "one threshold, the entrypoint's")
     }
 }
