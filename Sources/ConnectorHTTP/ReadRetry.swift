@@ -1,3 +1,5 @@
+import Foundation
+
 /// A read (GET) asked again, at once, when the server answered as a gateway or a busy server does for a while (500, 502,
 /// 503, 504) or the connection was refused or dropped: a read changes nothing at Heartland or Sage, so asking again is
 /// safe, and a stage's handling is several requests that must all succeed, so each failed read would otherwise cost the
@@ -12,9 +14,10 @@ public enum ReadRetry {
         failure.kind == .connectionRefused || failure.kind == .connectionLost
     }
 
-    /// 0.2 s before the first retry, four times longer before each next one, each ±50 % so that replicas do not ask together.
+    /// 0.2 s before the first retry, four times longer before each next one up to 10 s (the settings allow ten retries, and
+    /// the tenth would otherwise wait 14 hours), each ±50 % so that replicas do not ask together.
     public static func pause(before retry: Int) -> Duration {
-        .milliseconds(Int(200 * Double(1 << (2 * (retry - 1))) * Double.random(in: 0.5...1.5)))
+        .milliseconds(Int(min(200 * pow(4, Double(retry - 1)), 10_000) * Double.random(in: 0.5...1.5)))
     }
 
     /// `attempt`'s outcome, asked again up to `retries` times while `askAgain` says the outcome is worth it, pausing

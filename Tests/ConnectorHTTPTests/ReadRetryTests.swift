@@ -52,10 +52,11 @@ import Testing
         #expect(attempts.withLock { $0 } == 1)
     }
 
-    @Test func thePausesGrowFourfoldWithinHalfEitherSide() {
+    @Test func thePausesGrowFourfoldWithinHalfEitherSideUpToTenSeconds() {
         for _ in 0..<100 {
             #expect((Duration.milliseconds(100)...Duration.milliseconds(300)).contains(ReadRetry.pause(before: 1)))
             #expect((Duration.milliseconds(400)...Duration.milliseconds(1200)).contains(ReadRetry.pause(before: 2)))
+            #expect((Duration.seconds(5)...Duration.seconds(15)).contains(ReadRetry.pause(before: 10)))
         }
     }
 
