@@ -306,7 +306,7 @@ let package = Package(
         .testTarget(name: "BrokerTests", dependencies: ["BridgeClock", "TestPrograms", "Messaging", "BrokerAdmin", "AMQP", "SageConnector", "PipelineContracts", "Alerter",
                                                     "BookOracle", "HeartlandSimulator", "Accounting", "HeartlandIngest", "FraudScoring", "SyncContracts",
                                                     .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "ConnectorHTTPTests", dependencies: ["TestPrograms", "ConnectorHTTP", "HeartlandConnector", "SageConnector",
+        .testTarget(name: "ConnectorHTTPTests", dependencies: ["ConnectorHTTP", "HeartlandConnector", "SageConnector",
                                                                 .product(name: "Hummingbird", package: "hummingbird"),
                                                                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),

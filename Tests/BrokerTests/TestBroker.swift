@@ -68,6 +68,9 @@ final class TestBroker: @unchecked Sendable {
     }
 
     func stopNode() async throws { try await RabbitMQNode.run(["stop", directory]) }
+    /// `rabbitmqctl` against this node; what it printed.
+    @discardableResult
+    func ctl(_ arguments: String...) async throws -> String { try await RabbitMQNode.run(["ctl", directory] + arguments) }
     func startNode() async throws { try await RabbitMQNode.run(["start", directory]) }
     func destroy() async {
         _ = try? await RabbitMQNode.run(["destroy", directory])
