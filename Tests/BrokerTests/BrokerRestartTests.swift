@@ -13,28 +13,19 @@ final class BrokerRestartTests: XCTestCase {
         // A node of its own: stopping the shared one would disturb the other tests.
         // Destroyed at the end, or when the test process exits if the test fails first.
         let broker = try await TestBroker.start(name: "restart-\(ProcessInfo.processInfo.processIdentifier)")
-        let p = try await TestPipeline.make(broker: broker, stages: ["a", "b"])
-        let db = FileManager.default.temporaryDirectory.appendingPathComponent("\(p.prefix)-sink.sqlite").path
-        let sink = try p.relay("b", ["--sink-db", db])
-        let relay = try p.relay("a", ["--to-exchange", p.exchange, "--to-key", p.stage("b"), "--delay-ms", "5"])
-        let store = try IdempotencyStore(path: db)
-
-        let publisher = ReliablePublisher(connector: BrokerConnector(url: try AMQPURL(broker.amqpURL), name: "test-publisher",
-                                                                     logger: broker.logger), logger: broker.logger)
+        let flow = try await TestPipeline.relayToSink(on: broker)
         let publishing = Task {
-            for chunk in stride(from: 0, to: 1000, by: 50) {
-                try await publisher.publish((chunk..<chunk + 50).map { p.message("{\"n\":\($0)}", key: p.stage("a"), idempotencyKey: "\(p.prefix):\($0)") })
-            }
+            for chunk in stride(from: 0, to: 1000, by: 50) { try await flow.publish(chunk..<chunk + 50) }
         }
-        try await eventually("messages are flowing") { try await store.count() >= 100 }
+        try await eventually("messages are flowing") { try await flow.store.count() >= 100 }
         try await broker.stopNode()
         try await broker.startNode()
         try await publishing.value
-        try await eventually(timeout: .seconds(120), "all 1,000 arrive after the restart") { try await store.count() == 1000 }
-        XCTAssertTrue(sink.isRunning && relay.isRunning, "workers reconnected by themselves")
-        let keys = try await store.keys()
-        XCTAssertEqual(keys, (0..<1000).map { "\(p.prefix):\($0)" }.sorted())
-        await publisher.close()
+        try await eventually(timeout: .seconds(120), "all 1,000 arrive after the restart") { try await flow.store.count() == 1000 }
+        XCTAssertTrue(flow.sink.isRunning && flow.relay.isRunning, "workers reconnected by themselves")
+        let keys = try await flow.store.keys()
+        XCTAssertEqual(keys, flow.keys(0..<1000))
+        await flow.publisher.close()
         await broker.destroy()
     }
 

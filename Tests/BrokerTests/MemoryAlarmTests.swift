@@ -1,6 +1,4 @@
-import AMQP
 import Foundation
-import Messaging
 import TestPrograms
 import XCTest
 
@@ -13,38 +11,31 @@ final class MemoryAlarmTests: XCTestCase {
     func testAMemoryAlarmHoldsThePublishersAndLosesNothing() async throws {
         // A node of its own: an alarm on the shared one would hold every other test's publishers.
         let broker = try await TestBroker.start(name: "alarm-\(ProcessInfo.processInfo.processIdentifier)")
-        let p = try await TestPipeline.make(broker: broker, stages: ["a", "b"])
-        let db = FileManager.default.temporaryDirectory.appendingPathComponent("\(p.prefix)-sink.sqlite").path
-        let sink = try p.relay("b", ["--sink-db", db])
-        let relay = try p.relay("a", ["--to-exchange", p.exchange, "--to-key", p.stage("b"), "--delay-ms", "5"])
-        let store = try IdempotencyStore(path: db)
-
-        let publisher = ReliablePublisher(connector: BrokerConnector(url: try AMQPURL(broker.amqpURL), name: "test-publisher",
-                                                                     logger: broker.logger), logger: broker.logger)
+        let flow = try await TestPipeline.relayToSink(on: broker)
         // Fifty at a time, each fifty once the relay has carried the one before: the alarm finds most still to publish.
         let publishing = Task {
             for chunk in stride(from: 0, to: 1000, by: 50) {
-                try await publisher.publish((chunk..<chunk + 50).map { p.message("{\"n\":\($0)}", key: p.stage("a"), idempotencyKey: "\(p.prefix):\($0)") })
-                try await eventually("the relay carried message \(chunk + 49)") { try await store.count() >= chunk + 50 }
+                try await flow.publish(chunk..<chunk + 50)
+                try await eventually("the relay carried message \(chunk + 49)") { try await flow.store.count() >= chunk + 50 }
             }
         }
-        try await eventually("messages are flowing") { try await store.count() >= 100 }
+        try await eventually("messages are flowing") { try await flow.store.count() >= 100 }
         try await broker.ctl("set_vm_memory_high_watermark", "0")
         try await eventually("the node blocks a publishing connection") {
             try await broker.ctl("-q", "list_connections", "state").split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces) == "blocked" }
         }
-        let held = try await store.count()
+        let held = try await flow.store.count()
         XCTAssertLessThan(held, 1000, "the alarm came while messages were still to be published")
 
         try await broker.ctl("set_vm_memory_high_watermark", "0.4")
         try await publishing.value
-        try await eventually(timeout: .seconds(120), "all 1,000 arrive once the alarm clears") { try await store.count() == 1000 }
-        XCTAssertTrue(sink.isRunning && relay.isRunning, "no worker stopped")
-        let keys = try await store.keys()
-        XCTAssertEqual(keys, (0..<1000).map { "\(p.prefix):\($0)" }.sorted())
-        let parked = try await broker.exactCounts().filter { $0.key.hasPrefix(p.prefix) && $0.key.hasSuffix(".dlq") }
+        try await eventually(timeout: .seconds(120), "all 1,000 arrive once the alarm clears") { try await flow.store.count() == 1000 }
+        XCTAssertTrue(flow.sink.isRunning && flow.relay.isRunning, "no worker stopped")
+        let keys = try await flow.store.keys()
+        XCTAssertEqual(keys, flow.keys(0..<1000))
+        let parked = try await broker.exactCounts().filter { $0.key.hasPrefix(flow.pipeline.prefix) && $0.key.hasSuffix(".dlq") }
         XCTAssertEqual(parked.values.reduce(0, +), 0, "nothing parked: \(parked)")
-        await publisher.close()
+        await flow.publisher.close()
         await broker.destroy()
     }
 }

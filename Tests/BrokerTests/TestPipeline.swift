@@ -80,6 +80,35 @@ struct TestPipeline {
     /// Takes (acks) up to `max` messages from a queue with basic.get.
     func take(_ queue: String, max: Int = 10_000) async throws -> [Delivery] { try await broker.take(queue, max: max) }
 
+    /// Stage "a" relaying every message to stage "b", an idempotent sink (`store`), and a publisher into "a", on a node of
+    /// the test's own: what the tests that disturb the broker (a restart, a memory alarm) run messages through.
+    struct RelayToSink {
+        let pipeline: TestPipeline
+        let relay: WorkerProcess
+        let sink: WorkerProcess
+        let store: IdempotencyStore
+        let publisher: ReliablePublisher
+
+        /// Messages `numbers` into stage "a", each with an idempotency key of its own.
+        func publish(_ numbers: Range<Int>) async throws {
+            let p = pipeline
+            try await publisher.publish(numbers.map { p.message("{\"n\":\($0)}", key: p.stage("a"), idempotencyKey: "\(p.prefix):\($0)") })
+        }
+
+        /// Every key the sink must hold once `numbers` arrived.
+        func keys(_ numbers: Range<Int>) -> [String] { numbers.map { "\(pipeline.prefix):\($0)" }.sorted() }
+    }
+
+    static func relayToSink(on broker: TestBroker) async throws -> RelayToSink {
+        let p = try await TestPipeline.make(broker: broker, stages: ["a", "b"])
+        let db = FileManager.default.temporaryDirectory.appendingPathComponent("\(p.prefix)-sink.sqlite").path
+        let sink = try p.relay("b", ["--sink-db", db])
+        let relay = try p.relay("a", ["--to-exchange", p.exchange, "--to-key", p.stage("b"), "--delay-ms", "5"])
+        let publisher = ReliablePublisher(connector: BrokerConnector(url: try AMQPURL(broker.amqpURL), name: "test-publisher",
+                                                                     logger: broker.logger), logger: broker.logger)
+        return RelayToSink(pipeline: p, relay: relay, sink: sink, store: try IdempotencyStore(path: db), publisher: publisher)
+    }
+
     /// Starts `bridge-relay` for a stage of this pipeline, on the test broker or on `amqpURL` (a cluster's nodes).
     func relay(_ stageName: String, _ arguments: [String], httpPort: Int = 0, amqpURL: String? = nil) throws -> WorkerProcess {
         try WorkerProcess.start(executable: "bridge-relay", arguments: [
