@@ -35,7 +35,7 @@ struct HeartlandLoaderCommand: AsyncParsableCommand {
                 throw SettingsError("HEARTLAND_RETAIL_URL or HEARTLAND_URL is required")
             }
             token = try environment.requiredSecret("HEARTLAND_RETAIL_TOKEN")
-            readRetries = try environment.integer("HEARTLAND_READ_RETRIES", in: 0...10, default: 2)
+            readRetries = try environment.integer("HEARTLAND_READ_RETRIES", in: 0...10, default: HeartlandConfiguration.defaultReadRetries)
         } catch { throw ValidationError("\(error)") }
         let ledgerFile = try SQLiteFile.pool(path: ledger)
         let handler = HeartlandLoaderHandler(

@@ -47,7 +47,8 @@ public actor GPAPIAuthenticator {
     ) {
         self.init(
             tokenURL: gpAPIBaseURL.appendingPathComponent("accesstoken"), credentials: credentials,
-            transport: HTTPTransport(timeout: timeout), refreshMargin: refreshMargin, now: now, logger: logger)
+            // The token is asked for with a POST, never asked again.
+            transport: HTTPTransport(timeout: timeout, readRetries: 0, logger: logger), refreshMargin: refreshMargin, now: now, logger: logger)
     }
 
     init(tokenURL: URL, credentials: Credentials, transport: HTTPTransport, refreshMargin: Duration,

@@ -15,8 +15,7 @@ struct HTTPTransport: Sendable {
     let readRetries: Int
     let logger: Logger
 
-    init(timeout: Duration, connectionsPerHost: Int = HTTPPoolSettings.defaultConnectionsPerHost, readRetries: Int = 2,
-         logger: Logger = Logger(label: "heartland-http")) {
+    init(timeout: Duration, connectionsPerHost: Int = HTTPPoolSettings.defaultConnectionsPerHost, readRetries: Int, logger: Logger) {
         connector = ConnectorTransport(settings: HTTPPoolSettings(connectionsPerHost: connectionsPerHost, timeout: timeout))
         self.readRetries = readRetries
         self.logger = logger

@@ -81,7 +81,9 @@ public struct HeartlandConfiguration: Sendable {
     public var connectionsPerHost = 8
     /// Times a read (GET) answered 500, 502, 503 or 504, or cut off, is asked again at once, after about 0.2 s and then
     /// 0.8 s, before its failure goes to the caller (`ReadRetry`, docs/HTTP.md); 0 asks once.
-    public var readRetries = 2
+    public var readRetries = Self.defaultReadRetries
+    /// `HEARTLAND_READ_RETRIES` when not set, for heartland-ingest and heartland-loader alike.
+    public static let defaultReadRetries = 2
 
     public init(gpAPIBaseURL: URL, retailBaseURL: URL, payrollBaseURL: URL, credentials: GPAPIAuthenticator.Credentials, retailToken: String) {
         self.gpAPIBaseURL = gpAPIBaseURL

@@ -16,7 +16,7 @@ public struct RetailMasterDataClient: Sendable {
     ///   - retailBaseURL: Heartland Retail base including `/api`.
     ///   - token: the Retail API token (secret: from the environment or a file).
     public init(retailBaseURL: URL, token: String, pageSize: Int = 500, timeout: Duration = .seconds(30),
-                connectionsPerHost: Int = 8, readRetries: Int = 2, logger: Logger) {
+                connectionsPerHost: Int = 8, readRetries: Int = HeartlandConfiguration.defaultReadRetries, logger: Logger) {
         self.retailBaseURL = retailBaseURL
         self.token = token
         self.pageSize = max(1, min(pageSize, 5000))
